@@ -1,0 +1,42 @@
+"""Import optional dependencies with an error that says what to install."""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from neyman.exceptions import MissingDependencyError
+
+__all__ = ["require"]
+
+# module name -> (extra that provides it, distribution to mention)
+_EXTRAS: dict[str, tuple[str, str]] = {
+    "uproot": ("root", "uproot"),
+    "awkward": ("root", "awkward"),
+    "h5py": ("hdf5", "h5py"),
+    "torch": ("torch", "torch"),
+    "safetensors": ("torch", "safetensors"),
+    "xgboost": ("gbdt", "xgboost-cpu"),
+    "lightgbm": ("gbdt", "lightgbm"),
+}
+
+
+def require(module: str, *, purpose: str = "") -> ModuleType:
+    """Import ``module`` or raise :class:`MissingDependencyError` naming the extra.
+
+    Parameters
+    ----------
+    module
+        Importable module name, e.g. ``"uproot"``.
+    purpose
+        What the module is needed for, quoted in the error.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        extra, dist = _EXTRAS.get(module.split(".")[0], ("all", module))
+        why = f" to {purpose}" if purpose else ""
+        raise MissingDependencyError(
+            f"neyman needs the optional package {dist!r}{why}, and it is not installed. "
+            f'Install it with: pip install "neyman[{extra}]"'
+        ) from exc

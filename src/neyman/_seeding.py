@@ -1,0 +1,29 @@
+"""Explicit random-number generators derived from one user seed."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["child_seed", "rng"]
+
+
+def rng(seed: int, *stream: int | str) -> np.random.Generator:
+    """Return an independent NumPy generator for ``seed`` and a named stream.
+
+    Parameters
+    ----------
+    seed
+        The run's seed.
+    stream
+        Labels that make independent streams (e.g. ``"split"``, fold number).
+    """
+    return np.random.default_rng(child_seed(seed, *stream))
+
+
+def child_seed(seed: int, *stream: int | str) -> int:
+    """Derive a 63-bit integer seed for a named stream of ``seed``."""
+    words = [int(seed)] + [
+        s if isinstance(s, int) else int.from_bytes(s.encode(), "little") % (2**63)
+        for s in stream
+    ]
+    return int(np.random.SeedSequence(words).generate_state(1, dtype=np.uint64)[0] >> 1)

@@ -1,0 +1,32 @@
+"""The run configuration: schema (pydantic) and YAML loading with overrides.
+
+Imported only by :mod:`neyman.workflows` and :mod:`neyman.cli`.
+"""
+
+from neyman.config.load import apply_overrides, dump_config, load_config, parse_config, validate_paths
+from neyman.config.schema import (
+    DataConfig,
+    ModelConfig,
+    PreprocessingConfig,
+    RunConfig,
+    SourceConfig,
+    SplitConfig,
+    TaskConfig,
+    TrainingConfig,
+)
+
+__all__ = [
+    "DataConfig",
+    "ModelConfig",
+    "PreprocessingConfig",
+    "RunConfig",
+    "SourceConfig",
+    "SplitConfig",
+    "TaskConfig",
+    "TrainingConfig",
+    "apply_overrides",
+    "dump_config",
+    "load_config",
+    "parse_config",
+    "validate_paths",
+]

@@ -1,0 +1,170 @@
+"""Load a run configuration from YAML with dotted command-line overrides."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from neyman.config.schema import RunConfig
+from neyman.exceptions import ConfigError, close_matches
+
+__all__ = ["apply_overrides", "dump_config", "load_config", "parse_config", "validate_paths"]
+
+
+def _all_field_names(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> set[str]:
+    seen = seen if seen is not None else set()
+    if model in seen:
+        return set()
+    seen.add(model)
+    names = set(model.model_fields)
+    for f in model.model_fields.values():
+        for sub in _submodels(f.annotation):
+            names |= _all_field_names(sub, seen)
+    return names
+
+
+def _submodels(annotation: Any) -> list[type[BaseModel]]:
+    out: list[type[BaseModel]] = []
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    for arg in getattr(annotation, "__args__", ()) or ():
+        out.extend(_submodels(arg))
+    for meta in getattr(annotation, "__metadata__", ()) or ():
+        out.extend(_submodels(meta))
+    return out
+
+
+_KNOWN_KEYS = _all_field_names(RunConfig)
+
+
+def _format_errors(exc: ValidationError, origin: str) -> str:
+    lines = [f"invalid configuration{f' in {origin}' if origin else ''}:"]
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
+        # drop discriminator tags such as 'mlp' inserted by pydantic into the location
+        parts = [str(p) for p in err["loc"]]
+        if len(parts) > 1 and parts[0] == "model" and parts[1] in ("mlp", "xgboost", "lightgbm", "fisher", "logistic"):
+            loc = ".".join(["model", *parts[2:]])
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            key = str(err["loc"][-1])
+            lines.append(f"  {loc}: unknown key{close_matches(key, _KNOWN_KEYS)}")
+        elif kind == "missing":
+            lines.append(f"  {loc}: required key is missing")
+        elif kind == "union_tag_invalid":
+            lines.append(f"  {loc or 'model'}.type: {err['msg']}")
+        else:
+            got = err.get("input")
+            shown = f" (got {got!r})" if got is not None and not isinstance(got, (dict, list)) else ""
+            lines.append(f"  {loc or '(top level)'}: {err['msg']}{shown}")
+    return "\n".join(lines)
+
+
+def parse_config(data: Mapping[str, Any], *, origin: str = "") -> RunConfig:
+    """Validate a configuration mapping.
+
+    Parameters
+    ----------
+    data
+        The configuration as plain data (e.g. from YAML).
+    origin
+        Where it came from, quoted in errors.
+
+    Raises
+    ------
+    ConfigError
+        Listing every problem with its dotted key path and, for unknown keys,
+        close matches.
+    """
+    try:
+        return RunConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, origin)) from None
+
+
+def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """Apply ``section.key=value`` overrides (values parsed as YAML scalars/lists).
+
+    ``data.sources.0.path=x.root`` indexes lists by position.
+    """
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} is not of the form section.key=value")
+        key, raw = item.split("=", 1)
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"override {item!r}: cannot parse value {raw!r}: {exc}") from None
+        node: Any = data
+        parts = key.strip().split(".")
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if isinstance(node, list):
+                try:
+                    idx = int(part)
+                    node[idx]  # noqa: B018 - bounds check
+                except (ValueError, IndexError):
+                    raise ConfigError(f"override {item!r}: {'.'.join(parts[:i])} has no element {part!r}") from None
+                if last:
+                    node[idx] = value
+                else:
+                    node = node[idx]
+            elif isinstance(node, dict):
+                if last:
+                    node[part] = value
+                else:
+                    node = node.setdefault(part, {})
+            else:
+                raise ConfigError(f"override {item!r}: {'.'.join(parts[:i])} is not a section")
+    return data
+
+
+def load_config(path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> RunConfig:
+    """Read a YAML run configuration (``yaml.safe_load``) and apply overrides.
+
+    Relative input paths in ``data.sources`` are taken relative to the
+    configuration file's directory.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"configuration file {path} does not exist")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping of sections (data:, model:, ...), not a {type(data).__name__}")
+    data = apply_overrides(data, overrides)
+    for src in (data.get("data") or {}).get("sources") or []:
+        if isinstance(src, dict) and isinstance(src.get("path"), str):
+            file_part = src["path"]
+            if not Path(file_part).is_absolute() and not Path(file_part).exists():
+                candidate = path.parent / file_part
+                if candidate.exists() or (path.parent / file_part.rsplit(":", 1)[0]).exists():
+                    src["path"] = str(candidate)
+    return parse_config(data, origin=str(path))
+
+
+def validate_paths(config: RunConfig) -> None:
+    """Check that every input file exists; name the key and the path otherwise."""
+    from neyman.io import parse_source
+
+    for i, src in enumerate(config.data.sources):
+        file_path, _ = parse_source(src.path)
+        if not Path(file_path).exists():
+            parent = Path(file_path).parent
+            nearby = [p.name for p in parent.iterdir()] if parent.is_dir() else []
+            raise ConfigError(
+                f"data.sources.{i}.path: file {file_path} does not exist"
+                f"{close_matches(Path(file_path).name, nearby)}"
+            )
+
+
+def dump_config(config: RunConfig) -> str:
+    """The fully resolved configuration (defaults filled in) as YAML."""
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)

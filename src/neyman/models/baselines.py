@@ -1,0 +1,141 @@
+"""Classic baselines: Fisher's linear discriminant and logistic regression.
+
+Both are linear in the inputs and store their coefficients as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from neyman._atomic import write_json
+from neyman.exceptions import ConfigError, DataError, ModelError
+from neyman.models.base import Arrays, Model
+from neyman.tasks import Task
+
+__all__ = ["FisherModel", "LogisticModel"]
+
+COEF_FILE = "coefficients.json"
+
+
+class _LinearModel(Model):
+    """Raw outputs ``x @ coef.T + intercept`` (one row per output)."""
+
+    def __init__(self, task: Task, n_features: int, *, seed: int = 0, **params: Any) -> None:
+        super().__init__(task, n_features, seed=seed, **params)
+        if not task.is_classification:
+            raise ConfigError(f"{self.family} is a classifier and cannot learn the {task.name!r} task")
+        self.coef_: np.ndarray | None = None
+        self.intercept_: np.ndarray | None = None
+
+    def predict_raw(self, x: np.ndarray) -> np.ndarray:
+        if self.coef_ is None or self.intercept_ is None:
+            raise ModelError(f"the {self.family} model is not trained")
+        return np.asarray(x, dtype=np.float64) @ self.coef_.T + self.intercept_
+
+    def _save_weights(self, directory: Path) -> list[str]:
+        assert self.coef_ is not None and self.intercept_ is not None
+        write_json(directory / COEF_FILE, {"coef": self.coef_.tolist(), "intercept": self.intercept_.tolist()})
+        return [COEF_FILE]
+
+    def _load_weights(self, directory: Path) -> None:
+        try:
+            data = json.loads((directory / COEF_FILE).read_text())
+            self.coef_ = np.asarray(data["coef"], dtype=np.float64)
+            self.intercept_ = np.asarray(data["intercept"], dtype=np.float64)
+        except (OSError, KeyError, ValueError) as exc:
+            raise ModelError(f"cannot load {directory / COEF_FILE}: {exc}") from exc
+
+
+class FisherModel(_LinearModel):
+    """Fisher's linear discriminant (linear discriminant analysis).
+
+    Parameters
+    ----------
+    shrinkage
+        Fraction ``a`` in ``Sigma -> (1 - a) Sigma + a tr(Sigma)/d 1`` (regularises
+        nearly singular covariances).
+
+    Notes
+    -----
+    With weighted class means ``mu_k`` and the pooled within-class covariance
+    ``Sigma``, the discriminant of class ``k`` is
+    ``d_k(x) = x^T Sigma^{-1} mu_k - mu_k^T Sigma^{-1} mu_k / 2``.  For two classes
+    the raw output ``d_1 - d_0 = (mu_1 - mu_0)^T Sigma^{-1} x + c`` is Fisher's
+    discriminant: the direction that maximises the separation of the projected
+    class means relative to the within-class spread, and the exact log likelihood
+    ratio for Gaussian classes of equal covariance and equal priors.
+    """
+
+    family: ClassVar[str] = "fisher"
+
+    def fit(self, train: Arrays, val: Arrays | None = None) -> FisherModel:
+        x = np.asarray(train.x, dtype=np.float64)
+        w = np.asarray(train.w, dtype=np.float64)
+        k = self.task.n_outputs if self.task.name == "multiclass" else 2
+        means = np.empty((k, x.shape[1]))
+        cov = np.zeros((x.shape[1], x.shape[1]))
+        total = 0.0
+        for c in range(k):
+            sel = train.y == c
+            wc = w[sel]
+            sw = wc.sum()
+            if sw <= 0:
+                raise DataError(f"class {c} has total training weight {sw:g}; Fisher needs a positive one")
+            means[c] = wc @ x[sel] / sw
+            d = x[sel] - means[c]
+            cov += (d * wc[:, None]).T @ d
+            total += sw
+        cov /= total
+        a = float(self.params.get("shrinkage", 0.0) or 0.0)
+        cov = (1 - a) * cov + a * np.trace(cov) / len(cov) * np.eye(len(cov))
+        try:
+            inv_means = np.linalg.solve(cov, means.T).T  # Sigma^-1 mu_k
+        except np.linalg.LinAlgError as exc:
+            raise DataError(
+                "the within-class covariance is singular (a constant or duplicated feature?); "
+                "remove it or set model.shrinkage > 0"
+            ) from exc
+        intercepts = -0.5 * np.sum(inv_means * means, axis=1)
+        if self.task.name == "binary":
+            self.coef_ = (inv_means[1] - inv_means[0])[None, :]
+            self.intercept_ = np.array([intercepts[1] - intercepts[0]])
+        else:
+            self.coef_, self.intercept_ = inv_means, intercepts
+        return self
+
+
+class LogisticModel(_LinearModel):
+    """Logistic regression with L2 regularisation (scikit-learn's lbfgs solver).
+
+    Parameters
+    ----------
+    C
+        Inverse regularisation strength.
+    max_iter
+        Solver iterations.
+
+    Notes
+    -----
+    Minimises the weighted cross-entropy of ``sigma(w^T x + b)`` (softmax for more
+    classes) plus ``|w|^2 / (2 C)``.
+    """
+
+    family: ClassVar[str] = "logistic"
+
+    def fit(self, train: Arrays, val: Arrays | None = None) -> LogisticModel:
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.linear_model import LogisticRegression
+
+        import warnings
+
+        clf = LogisticRegression(C=self.params.get("C", 1.0), max_iter=self.params.get("max_iter", 1000))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(train.x, train.y, sample_weight=train.w)
+        self.coef_ = np.asarray(clf.coef_, dtype=np.float64)
+        self.intercept_ = np.asarray(clf.intercept_, dtype=np.float64)
+        return self

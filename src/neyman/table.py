@@ -1,0 +1,216 @@
+"""The in-memory exchange type of neyman: named columns of equal length.
+
+A :class:`Table` holds flat columns as one-dimensional NumPy arrays and, for
+constituents, jagged columns as Awkward arrays.  Labels, weights, event ids, folds
+and splits are ordinary columns with the reserved names below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from neyman.exceptions import DataError, close_matches
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["EVENT_ID", "FOLD", "LABEL", "RESERVED", "SPLIT", "TARGET", "WEIGHT", "Table"]
+
+LABEL = "label"
+"""Integer class index (0 = background for binary tasks)."""
+WEIGHT = "weight"
+"""Per-event weight, may be negative."""
+EVENT_ID = "event_id"
+"""Integer event number; drives parity splits and k-fold assignment."""
+FOLD = "fold"
+"""k-fold index of the model that did not see the event."""
+SPLIT = "split"
+"""0 = train, 1 = validation, 2 = test."""
+TARGET = "target"
+"""Regression target."""
+RESERVED = (LABEL, WEIGHT, EVENT_ID, FOLD, SPLIT, TARGET)
+
+
+def _length(values: Any) -> int:
+    return len(values)
+
+
+class Table:
+    """Named columns of equal length.
+
+    Parameters
+    ----------
+    columns
+        Mapping of column name to a one-dimensional array (NumPy) or a jagged
+        Awkward array, all of the same length.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = Table({"pt": np.array([30.0, 45.0]), "eta": np.array([0.1, -1.2])})
+    >>> len(t), t.column_names
+    (2, ['pt', 'eta'])
+    """
+
+    __slots__ = ("_columns", "_length", "source")
+
+    def __init__(self, columns: Mapping[str, Any], *, source: str = "") -> None:
+        self._columns: dict[str, Any] = {}
+        self._length = -1
+        self.source = source
+        for name, values in columns.items():
+            self._set(name, values)
+        if self._length < 0:
+            self._length = 0
+
+    def _set(self, name: str, values: Any) -> None:
+        if not isinstance(values, np.ndarray) and not _is_awkward(values):
+            values = np.asarray(values)
+        if isinstance(values, np.ndarray) and values.ndim == 0:
+            raise DataError(f"column {name!r}{self._where()} is a scalar, not a column")
+        n = _length(values)
+        if self._length >= 0 and n != self._length:
+            raise DataError(
+                f"column {name!r}{self._where()} has {n} entries but the other columns have "
+                f"{self._length}; all columns of a table must have the same length"
+            )
+        self._length = n
+        self._columns[name] = values
+
+    def _where(self) -> str:
+        return f" in {self.source}" if self.source else ""
+
+    # -- basic protocol -------------------------------------------------------------
+    def __len__(self) -> int:
+        return self._length
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._columns
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self._columns[name]
+        except KeyError:
+            raise DataError(
+                f"no column {name!r}{self._where()}{close_matches(name, self._columns)}; "
+                f"available: {', '.join(self._columns) or '(none)'}"
+            ) from None
+
+    def __repr__(self) -> str:
+        cols = ", ".join(self._columns)
+        return f"Table({self._length} rows: {cols})"
+
+    @property
+    def column_names(self) -> list[str]:
+        """The column names in order."""
+        return list(self._columns)
+
+    @property
+    def columns(self) -> Mapping[str, Any]:
+        """Read-only view of the columns."""
+        return dict(self._columns)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """Return column ``name`` or ``default`` when absent."""
+        return self._columns.get(name, default)
+
+    # -- construction of new tables -------------------------------------------------
+    def with_columns(self, **columns: Any) -> Table:
+        """Return a new table with columns added or replaced."""
+        out = Table(self._columns, source=self.source)
+        for name, values in columns.items():
+            out._set(name, values)
+        return out
+
+    def with_column(self, name: str, values: Any) -> Table:
+        """Return a new table with column ``name`` added or replaced."""
+        return self.with_columns(**{name: values})
+
+    def drop(self, names: Iterable[str]) -> Table:
+        """Return a new table without the named columns (absent names are ignored)."""
+        skip = set(names)
+        return Table({k: v for k, v in self._columns.items() if k not in skip}, source=self.source)
+
+    def select(self, names: Sequence[str]) -> Table:
+        """Return a new table holding only ``names``, in that order."""
+        return Table({n: self[n] for n in names}, source=self.source)
+
+    def take(self, index: npt.ArrayLike) -> Table:
+        """Return the rows picked by an integer index array or a boolean mask."""
+        idx = np.asarray(index)
+        if idx.dtype == bool and len(idx) != self._length:
+            raise DataError(f"mask of length {len(idx)} for a table of {self._length} rows")
+        out = Table({name: values[idx] for name, values in self._columns.items()}, source=self.source)
+        if not self._columns:
+            out._length = int(idx.sum()) if idx.dtype == bool else len(idx)
+        return out
+
+    def head(self, n: int) -> Table:
+        """Return the first ``n`` rows."""
+        return self.take(np.arange(min(n, self._length)))
+
+    @staticmethod
+    def concat(tables: Sequence[Table]) -> Table:
+        """Concatenate tables with the same columns, row-wise."""
+        if not tables:
+            return Table({})
+        names = tables[0].column_names
+        for t in tables[1:]:
+            if set(t.column_names) != set(names):
+                missing = sorted(set(names) ^ set(t.column_names))
+                raise DataError(
+                    f"cannot concatenate {t.source or 'a table'} with {tables[0].source or 'a table'}: "
+                    f"columns differ ({', '.join(missing)})"
+                )
+        out: dict[str, Any] = {}
+        for n in names:
+            parts = [t[n] for t in tables]
+            if any(_is_awkward(p) for p in parts):
+                import awkward as ak
+
+                out[n] = ak.concatenate(parts)
+            else:
+                out[n] = np.concatenate(parts)
+        return Table(out, source=tables[0].source if len(tables) == 1 else "")
+
+    # -- conversion -----------------------------------------------------------------
+    def to_numpy(self, names: Sequence[str], *, dtype: npt.DTypeLike = np.float32) -> np.ndarray:
+        """Stack flat columns into an array of shape ``(n_events, n_features)``."""
+        out = np.empty((self._length, len(names)), dtype=dtype)
+        for j, name in enumerate(names):
+            col = self[name]
+            if _is_awkward(col) or (isinstance(col, np.ndarray) and col.ndim != 1):
+                raise DataError(
+                    f"column {name!r}{self._where()} is not a flat numeric column and cannot be "
+                    "used as a tabular feature"
+                )
+            out[:, j] = col
+        return out
+
+    def flat_columns(self) -> list[str]:
+        """Names of the one-dimensional NumPy columns."""
+        return [
+            n for n, v in self._columns.items() if isinstance(v, np.ndarray) and v.ndim == 1
+        ]
+
+    def to_pandas(self) -> pd.DataFrame:
+        """Return the flat columns as a :class:`pandas.DataFrame`."""
+        import pandas as pd
+
+        return pd.DataFrame({n: self._columns[n] for n in self.flat_columns()})
+
+    @classmethod
+    def from_pandas(cls, frame: pd.DataFrame, *, source: str = "") -> Table:
+        """Build a table from a :class:`pandas.DataFrame`."""
+        return cls({str(c): frame[c].to_numpy() for c in frame.columns}, source=source)
+
+
+def _is_awkward(values: Any) -> bool:
+    return type(values).__module__.startswith("awkward")

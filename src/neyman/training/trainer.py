@@ -1,0 +1,451 @@
+"""The training loop for neural models.
+
+The trainer receives objects (a module, a loss, tensors, specifications), never a
+configuration.  In-memory tabular data is batched by slicing a tensor permuted once
+per epoch — no ``DataLoader``, whose per-sample collation costs several times the
+compute of a small MLP.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+from torch import nn
+
+from neyman.exceptions import ConfigError, ModelError, close_matches
+from neyman.training.checkpoint import load_state, save_state
+from neyman.training.devices import select_device
+
+__all__ = [
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "BatchSource",
+    "History",
+    "OptimizerSpec",
+    "ScheduleSpec",
+    "TensorBatches",
+    "Trainer",
+]
+
+OPTIMIZERS = ("sgd", "adam", "adamw", "nadam", "rmsprop")
+SCHEDULES = ("none", "step", "cosine", "onecycle", "plateau")
+
+LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """Which optimiser and its hyper-parameters.
+
+    ``weight_decay`` is the optimiser's own (decoupled for AdamW); the explicit
+    L1/L2 penalties of :class:`Trainer` add to the loss instead.
+    """
+
+    name: str = "adam"
+    lr: float = 1e-3
+    momentum: float = 0.0
+    nesterov: bool = False
+    weight_decay: float = 0.0
+
+    def build(self, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
+        """Create the optimiser for ``params``."""
+        p = list(params)
+        if self.name == "sgd":
+            return torch.optim.SGD(
+                p, lr=self.lr, momentum=self.momentum, nesterov=self.nesterov, weight_decay=self.weight_decay
+            )
+        if self.name == "adam":
+            return torch.optim.Adam(p, lr=self.lr, weight_decay=self.weight_decay)
+        if self.name == "adamw":
+            return torch.optim.AdamW(p, lr=self.lr, weight_decay=self.weight_decay)
+        if self.name == "nadam":
+            return torch.optim.NAdam(p, lr=self.lr, weight_decay=self.weight_decay)
+        if self.name == "rmsprop":
+            return torch.optim.RMSprop(p, lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay)
+        raise ConfigError(
+            f"unknown optimizer {self.name!r}{close_matches(self.name, OPTIMIZERS)}; "
+            f"choose one of {', '.join(OPTIMIZERS)}"
+        )
+
+    def __post_init__(self) -> None:
+        if self.nesterov and (self.name != "sgd" or self.momentum <= 0):
+            raise ConfigError("nesterov: true needs optimizer sgd with momentum > 0")
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """A learning-rate schedule.
+
+    ``step``: multiply by ``gamma`` every ``step_size`` epochs; ``cosine``: cosine
+    decay to ``min_lr`` over all epochs; ``onecycle``: warm-up to ``max_lr``
+    (default 10× the optimiser's rate) and anneal, stepped per batch; ``plateau``:
+    multiply by ``factor`` when the validation loss has not improved for
+    ``patience`` epochs.
+    """
+
+    name: str = "none"
+    step_size: int = 10
+    gamma: float = 0.5
+    factor: float = 0.5
+    patience: int = 3
+    min_lr: float = 0.0
+    max_lr: float | None = None
+
+    def build(self, optimizer: torch.optim.Optimizer, *, epochs: int, steps_per_epoch: int) -> Any:
+        """Create the scheduler, or ``None`` for ``none``."""
+        sched = torch.optim.lr_scheduler
+        if self.name == "none":
+            return None
+        if self.name == "step":
+            return sched.StepLR(optimizer, step_size=self.step_size, gamma=self.gamma)
+        if self.name == "cosine":
+            return sched.CosineAnnealingLR(optimizer, T_max=max(epochs, 1), eta_min=self.min_lr)
+        if self.name == "onecycle":
+            base = optimizer.param_groups[0]["lr"]
+            return sched.OneCycleLR(
+                optimizer, max_lr=self.max_lr or 10 * base, total_steps=max(epochs * steps_per_epoch, 1)
+            )
+        if self.name == "plateau":
+            return sched.ReduceLROnPlateau(
+                optimizer, factor=self.factor, patience=self.patience, min_lr=self.min_lr
+            )
+        raise ConfigError(
+            f"unknown schedule {self.name!r}{close_matches(self.name, SCHEDULES)}; "
+            f"choose one of {', '.join(SCHEDULES)}"
+        )
+
+
+@dataclass(frozen=True)
+class History:
+    """Per-epoch record of a training.
+
+    Attributes
+    ----------
+    columns
+        ``epoch``, ``train_loss``, ``val_loss`` (when validated), ``lr``, ``seconds``.
+    best_epoch
+        Epoch whose weights were kept (lowest monitored loss), 1-based.
+    stopped_early
+        Whether early stopping ended the training.
+    """
+
+    columns: dict[str, list[float]] = field(default_factory=dict)
+    best_epoch: int = 0
+    stopped_early: bool = False
+
+    @property
+    def n_epochs(self) -> int:
+        """Number of epochs run."""
+        return len(self.columns.get("epoch", []))
+
+
+class BatchSource(Protocol):
+    """Anything that yields ``(x, y, w)`` batches for one epoch."""
+
+    def __len__(self) -> int: ...  # number of events
+
+    def batches(self, batch_size: int, *, shuffle: bool, generator: torch.Generator | None) -> Iterator[Batch]:
+        """Yield batches of one epoch."""
+        ...
+
+
+class TensorBatches:
+    """In-memory tensors, shuffled by one gather per epoch and sliced into views.
+
+    Parameters
+    ----------
+    x, y, w
+        Features ``(n_events, ...)``, targets ``(n_events,)`` and weights ``(n_events,)``.
+    device
+        Where the tensors live during training.
+    """
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, *, device: torch.device) -> None:
+        if not len(x) == len(y) == len(w):
+            raise ModelError(f"features, targets and weights differ in length ({len(x)}, {len(y)}, {len(w)})")
+        self.x, self.y, self.w = x.to(device), y.to(device), w.to(device)
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def batches(self, batch_size: int, *, shuffle: bool, generator: torch.Generator | None) -> Iterator[Batch]:
+        x, y, w = self.x, self.y, self.w
+        if shuffle:
+            perm = torch.randperm(len(x), generator=generator).to(x.device)
+            x, y, w = x[perm], y[perm], w[perm]
+        for start in range(0, len(x), batch_size):
+            stop = start + batch_size
+            yield x[start:stop], y[start:stop], w[start:stop]
+
+
+class Trainer:
+    """Optimise a module on a weighted loss with early stopping and checkpoints.
+
+    Parameters
+    ----------
+    epochs
+        Maximum number of epochs.
+    batch_size
+        Events per gradient step.
+    optimizer, schedule
+        Optimiser and learning-rate schedule.
+    l1, l2
+        Penalties ``l1 * sum|W| + l2 * sum W^2`` over the weight matrices (not biases
+        or normalisation parameters), added to the loss. L2 is a Gaussian prior on
+        the weights, L1 a Laplace prior.
+    grad_clip
+        Clip the global gradient norm to this value.
+    patience
+        Stop when the monitored loss (validation, else training) has not improved
+        by ``min_delta`` for this many epochs; 0 disables. The best weights are
+        restored at the end in any case.
+    device
+        ``auto``, ``cpu``, ``cuda``...
+    seed
+        Seeds the batch order and dropout; a CPU run is bit-for-bit repeatable.
+    checkpoint_dir
+        Where ``last.safetensors`` (full state, every epoch) and
+        ``best.safetensors`` (weights) are written; ``None`` disables.
+    progress
+        Show a progress bar with live losses.
+    """
+
+    def __init__(
+        self,
+        *,
+        epochs: int = 50,
+        batch_size: int = 1024,
+        optimizer: OptimizerSpec | None = None,
+        schedule: ScheduleSpec | None = None,
+        l1: float = 0.0,
+        l2: float = 0.0,
+        grad_clip: float | None = None,
+        patience: int = 10,
+        min_delta: float = 0.0,
+        device: str = "auto",
+        seed: int = 0,
+        checkpoint_dir: str | Path | None = None,
+        progress: bool = True,
+    ) -> None:
+        if epochs < 1 or batch_size < 1:
+            raise ConfigError(f"epochs and batch_size must be positive (got {epochs}, {batch_size})")
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.optimizer = optimizer or OptimizerSpec()
+        self.schedule = schedule or ScheduleSpec()
+        self.l1 = l1
+        self.l2 = l2
+        self.grad_clip = grad_clip
+        self.patience = patience
+        self.min_delta = min_delta
+        self.device = select_device(device)
+        self.seed = seed
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
+        self.progress = progress
+
+    # -- helpers ----------------------------------------------------------------------
+    def _penalty(self, module: nn.Module) -> torch.Tensor | None:
+        if not (self.l1 or self.l2):
+            return None
+        total: torch.Tensor | None = None
+        for name, p in module.named_parameters():
+            if p.ndim < 2 or not name.endswith("weight"):
+                continue
+            term = self.l1 * p.abs().sum() + self.l2 * (p * p).sum()
+            total = term if total is None else total + term
+        return total
+
+    @torch.no_grad()
+    def evaluate(self, module: nn.Module, loss_fn: LossFn, data: BatchSource) -> float:
+        """Mean loss of ``module`` over ``data`` in evaluation mode."""
+        module.eval()
+        total = torch.zeros((), dtype=torch.float64, device=self.device)
+        n = 0
+        for x, y, w in data.batches(max(self.batch_size, 8192), shuffle=False, generator=None):
+            total += loss_fn(module(x), y, w).double() * len(x)
+            n += len(x)
+        return float(total) / max(n, 1)
+
+    # -- the loop ---------------------------------------------------------------------
+    def fit(
+        self,
+        module: nn.Module,
+        loss_fn: LossFn,
+        train: BatchSource,
+        val: BatchSource | None = None,
+        *,
+        resume: bool = False,
+    ) -> History:
+        """Train ``module`` in place and return its history.
+
+        Parameters
+        ----------
+        module
+            The network (moved to the trainer's device).
+        loss_fn
+            ``loss_fn(outputs, targets, weights) -> scalar``.
+        train, val
+            Batch sources; the validation loss drives early stopping and ``plateau``.
+        resume
+            Continue from ``checkpoint_dir/last.safetensors``.
+        """
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            return self._fit(module, loss_fn, train, val, resume=resume)
+
+    def _fit(
+        self, module: nn.Module, loss_fn: LossFn, train: BatchSource, val: BatchSource | None, *, resume: bool
+    ) -> History:
+        module.to(self.device)
+        steps = math.ceil(len(train) / self.batch_size)
+        opt = self.optimizer.build(module.parameters())
+        sched = self.schedule.build(opt, epochs=self.epochs, steps_per_epoch=steps)
+        gen = torch.Generator().manual_seed(self.seed)
+        cols: dict[str, list[float]] = {"epoch": [], "train_loss": [], "lr": [], "seconds": []}
+        if val is not None:
+            cols["val_loss"] = []
+        best_loss, best_epoch, bad_epochs = math.inf, 0, 0
+        best_state: dict[str, torch.Tensor] = copy.deepcopy(module.state_dict())
+        start_epoch = 1
+        if resume:
+            state = self._load_last()
+            module.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            if sched is not None and state.get("scheduler") is not None:
+                sched.load_state_dict(state["scheduler"])
+            gen.set_state(state["generator"])
+            torch.set_rng_state(state["torch_rng"])
+            cols = {k: list(v) for k, v in state["history"].items()}
+            best_loss, best_epoch, bad_epochs = state["best_loss"], state["best_epoch"], state["bad_epochs"]
+            best_state = state["best_model"]
+            start_epoch = state["epoch"] + 1
+        stopped = False
+        progress = _Progress(self.progress, total=(self.epochs - start_epoch + 1) * steps)
+        with progress:
+            for epoch in range(start_epoch, self.epochs + 1):
+                if bad_epochs >= self.patience > 0:
+                    stopped = True
+                    break
+                t0 = time.perf_counter()
+                module.train()
+                total = torch.zeros((), dtype=torch.float64, device=self.device)
+                for i, (x, y, w) in enumerate(train.batches(self.batch_size, shuffle=True, generator=gen)):
+                    opt.zero_grad(set_to_none=True)
+                    loss = loss_fn(module(x), y, w)
+                    total += loss.detach().double() * len(x)
+                    penalty = self._penalty(module)
+                    if penalty is not None:
+                        loss = loss + penalty
+                    loss.backward()  # type: ignore[no-untyped-call]
+                    if self.grad_clip:
+                        nn.utils.clip_grad_norm_(module.parameters(), self.grad_clip)
+                    opt.step()
+                    if self.schedule.name == "onecycle":
+                        sched.step()
+                    if i % 16 == 15:
+                        progress.advance(16, epoch, float(loss.detach()))
+                progress.advance(steps % 16, epoch, None)
+                train_loss = float(total) / len(train)
+                if not math.isfinite(train_loss):
+                    raise ModelError(
+                        f"the training loss became {train_loss} in epoch {epoch}; lower the learning rate, "
+                        "enable grad_clip, or check the inputs and weights"
+                    )
+                monitored = train_loss
+                cols["epoch"].append(epoch)
+                cols["train_loss"].append(train_loss)
+                cols["lr"].append(opt.param_groups[0]["lr"])
+                if val is not None:
+                    monitored = self.evaluate(module, loss_fn, val)
+                    cols["val_loss"].append(monitored)
+                if sched is not None and self.schedule.name == "plateau":
+                    sched.step(monitored)
+                elif sched is not None and self.schedule.name != "onecycle":
+                    sched.step()
+                cols["seconds"].append(time.perf_counter() - t0)
+                if monitored < best_loss - self.min_delta:
+                    best_loss, best_epoch, bad_epochs = monitored, epoch, 0
+                    best_state = copy.deepcopy(module.state_dict())
+                    if self.checkpoint_dir is not None:
+                        save_state(self.checkpoint_dir / "best.safetensors", {"model": best_state, "epoch": epoch})
+                else:
+                    bad_epochs += 1
+                progress.epoch_done(epoch, train_loss, cols.get("val_loss", [None])[-1])
+                if self.checkpoint_dir is not None:
+                    save_state(
+                        self.checkpoint_dir / "last.safetensors",
+                        {
+                            "model": module.state_dict(),
+                            "optimizer": opt.state_dict(),
+                            "scheduler": sched.state_dict() if sched is not None else None,
+                            "generator": gen.get_state(),
+                            "torch_rng": torch.get_rng_state(),
+                            "history": cols,
+                            "best_loss": best_loss,
+                            "best_epoch": best_epoch,
+                            "bad_epochs": bad_epochs,
+                            "best_model": best_state,
+                            "epoch": epoch,
+                        },
+                    )
+        module.load_state_dict(best_state)
+        return History(columns=cols, best_epoch=best_epoch, stopped_early=stopped)
+
+    def _load_last(self) -> dict[str, Any]:
+        if self.checkpoint_dir is None:
+            raise ModelError("resume needs a checkpoint directory")
+        path = self.checkpoint_dir / "last.safetensors"
+        if not path.is_file():
+            raise ModelError(f"cannot resume: no checkpoint at {path} (the run stopped before its first epoch ended)")
+        return load_state(path)
+
+
+class _Progress:
+    """A rich progress bar with live losses; silent when disabled."""
+
+    def __init__(self, enabled: bool, *, total: int) -> None:
+        self.enabled = enabled
+        self.total = total
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(
+                TextColumn("[bold]epoch {task.fields[epoch]}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("loss {task.fields[loss]}"),
+                TextColumn("{task.fields[info]}"),
+                TimeRemainingColumn(),
+                transient=False,
+            )
+            self._bar.__enter__()
+            self._task = self._bar.add_task("train", total=self.total, epoch=1, loss="-", info="")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+    def advance(self, n: int, epoch: int, loss: float | None) -> None:
+        if self._bar is not None:
+            fields: dict[str, Any] = {"epoch": epoch}
+            if loss is not None:
+                fields["loss"] = f"{loss:.4f}"
+            self._bar.update(self._task, advance=n, **fields)
+
+    def epoch_done(self, epoch: int, train_loss: float, val_loss: float | None) -> None:
+        if self._bar is not None:
+            info = f"train {train_loss:.4f}" + (f" val {val_loss:.4f}" if val_loss is not None else "")
+            self._bar.update(self._task, info=f"[{info}]")

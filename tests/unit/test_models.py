@@ -1,0 +1,125 @@
+"""Every model family: fit, predict, save, load — on data with a known answer."""
+
+import json
+
+import numpy as np
+import pytest
+
+from neyman.exceptions import ConfigError, DataError, ModelError
+from neyman.models import MODEL_FAMILIES, Arrays, Model, model_class
+from neyman.tasks import make_task
+from neyman.testing import TRUE_LOG_LR, likelihood_ratio_dataset
+from neyman.training import Trainer
+
+FEATURES = [f"x{i:02d}" for i in range(12)]
+
+
+def _arrays(table):
+    x = table.to_numpy(FEATURES, dtype=np.float64)
+    x = np.log(np.abs(x) + 1) * np.sign(x)  # tame the tails so every family trains quickly
+    return Arrays(x=x.astype(np.float32), y=np.asarray(table["label"]), w=np.ones(len(table)))
+
+
+@pytest.fixture(scope="module")
+def binary_data():
+    table = likelihood_ratio_dataset(6000, seed=3)
+    train, test = table.take(np.arange(5000)), table.take(np.arange(5000, 6000))
+    return _arrays(train), _arrays(test), np.asarray(test[TRUE_LOG_LR])
+
+
+def _params(family):
+    return {
+        "mlp": {"hidden": [32, 32], "trainer": Trainer(epochs=8, batch_size=256, progress=False)},
+        "xgboost": {"n_estimators": 60, "max_depth": 3},
+        "lightgbm": {"n_estimators": 60, "num_leaves": 8},
+        "fisher": {},
+        "logistic": {},
+    }[family]
+
+
+@pytest.mark.parametrize("family", MODEL_FAMILIES)
+def test_binary_family_trains_saves_and_loads(family, binary_data, tmp_path):
+    from sklearn.metrics import roc_auc_score
+
+    train, test, true_lr = binary_data
+    model = model_class(family)(make_task("binary"), 12, seed=1, **_params(family))
+    model.fit(train, test)
+    scores = model.predict(test.x)
+    assert scores.shape == (len(test),) and ((scores >= 0) & (scores <= 1)).all()
+    auc, optimal = roc_auc_score(test.y, scores), roc_auc_score(test.y, true_lr)
+    # every family beats chance clearly; none beats the Neyman–Pearson optimum beyond fluctuations
+    assert 0.7 < auc < optimal + 0.02
+    model.save(tmp_path / family)
+    loaded = Model.load(tmp_path / family)
+    assert np.allclose(loaded.predict(test.x), scores, rtol=1e-6, atol=1e-7)
+
+
+def test_fisher_is_optimal_for_gaussians_with_equal_covariance():
+    gen = np.random.default_rng(0)
+    n = 20000
+    y = gen.integers(0, 2, n)
+    cov = np.array([[1.0, 0.6], [0.6, 2.0]])
+    x = gen.multivariate_normal([0, 0], cov, n) + np.where(y[:, None] == 1, [0.5, -0.3], 0.0)
+    model = model_class("fisher")(make_task("binary"), 2).fit(Arrays(x, y, np.ones(n)))
+    # the raw output is the exact log likelihood ratio here
+    mu = np.array([0.5, -0.3])
+    inv = np.linalg.inv(cov)
+    true_llr = x @ inv @ mu - 0.5 * mu @ inv @ mu
+    assert np.allclose(model.predict_raw(x)[:, 0], true_llr, atol=0.05)
+
+
+@pytest.mark.parametrize("family", ["mlp", "xgboost", "lightgbm", "fisher", "logistic"])
+def test_multiclass(family):
+    from neyman.testing import multiclass_dataset
+
+    t = multiclass_dataset(3000, seed=2)
+    x = t.to_numpy([f"x{i:02d}" for i in range(8)], dtype=np.float64)
+    x = (np.log(np.abs(x) + 1) * np.sign(x)).astype(np.float32)
+    a = Arrays(x, np.asarray(t["label"]), np.ones(len(t)))
+    model = model_class(family)(make_task("multiclass", n_classes=3), 8, **_params(family)).fit(a)
+    p = model.predict(x)
+    assert p.shape == (3000, 3) and np.allclose(p.sum(axis=1), 1)
+    assert np.mean(p.argmax(axis=1) == a.y) > 0.5  # chance is 1/3
+
+
+def test_regression_families_and_gaussian_only_for_mlp():
+    gen = np.random.default_rng(1)
+    x = gen.uniform(-1, 1, size=(3000, 2)).astype(np.float32)
+    y = 3 * x[:, 0] + x[:, 1] ** 2 + 100.0
+    a = Arrays(x, y, np.ones(3000))
+    for family in ("xgboost", "lightgbm"):
+        m = model_class(family)(make_task("regression"), 2, n_estimators=100).fit(a)
+        assert np.sqrt(np.mean((m.predict(x) - y) ** 2)) < 0.2
+    with pytest.raises(ConfigError, match="gaussian"):
+        model_class("xgboost")(make_task("gaussian"), 2)
+    with pytest.raises(ConfigError, match="classifier"):
+        model_class("fisher")(make_task("regression"), 2)
+
+
+def test_xgboost_negative_weight_policies():
+    gen = np.random.default_rng(2)
+    x = gen.normal(size=(500, 2)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    w = np.where(gen.random(500) < 0.1, -0.5, 1.0)
+    with pytest.raises(DataError, match="negative weights.*lightgbm"):
+        model_class("xgboost")(make_task("binary"), 2, n_estimators=5).fit(Arrays(x, y, w))
+    for policy in ("zero", "abs"):
+        model_class("xgboost")(make_task("binary"), 2, n_estimators=5, negative_weights=policy).fit(Arrays(x, y, w))
+    # LightGBM takes negative weights as they are
+    model_class("lightgbm")(make_task("binary"), 2, n_estimators=5).fit(Arrays(x, y, w))
+
+
+def test_damaged_or_incomplete_model_directories(tmp_path, binary_data):
+    train, _, _ = binary_data
+    model = model_class("logistic")(make_task("binary"), 12).fit(train)
+    model.save(tmp_path / "m")
+    (tmp_path / "m" / "coefficients.json").unlink()
+    with pytest.raises(ModelError, match="incomplete: coefficients.json is missing"):
+        Model.load(tmp_path / "m")
+    with pytest.raises(ModelError, match="holds no saved model"):
+        Model.load(tmp_path / "nothing")
+    (tmp_path / "m" / "model.json").write_text(json.dumps({"family": "nope"}))
+    with pytest.raises((ModelError, ConfigError)):
+        Model.load(tmp_path / "m")
+    with pytest.raises(ConfigError, match="did you mean 'xgboost'"):
+        model_class("xgbost")

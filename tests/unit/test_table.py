@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from neyman.exceptions import DataError
+from neyman.table import Table
+
+
+def test_columns_length_and_selection():
+    t = Table({"pt": np.array([30.0, 45.0, 12.0]), "eta": np.array([0.1, -1.2, 2.0])}, source="f.parquet")
+    assert len(t) == 3
+    assert t.column_names == ["pt", "eta"]
+    sub = t.take(t["pt"] > 20)
+    assert np.array_equal(sub["eta"], [0.1, -1.2])
+    assert t.select(["eta"]).column_names == ["eta"]
+    assert np.array_equal(t.to_numpy(["eta", "pt"])[:, 1], np.float32([30, 45, 12]))
+
+
+def test_mismatched_lengths_name_the_column():
+    with pytest.raises(DataError, match="'eta'.*2 entries.*3"):
+        Table({"pt": np.zeros(3), "eta": np.zeros(2)})
+
+
+def test_missing_column_suggests_close_match():
+    t = Table({"jet_pt": np.zeros(2)}, source="jets.root")
+    with pytest.raises(DataError, match=r"no column 'jet_tp' in jets.root \(did you mean 'jet_pt'\?\)"):
+        t["jet_tp"]
+
+
+def test_concat_and_jagged_columns():
+    ak = pytest.importorskip("awkward")
+    a = Table({"x": np.arange(2), "c": ak.Array([[1, 2], []])})
+    b = Table({"x": np.arange(3), "c": ak.Array([[3], [4, 5, 6], [7]])})
+    t = Table.concat([a, b])
+    assert len(t) == 5
+    assert ak.to_list(t["c"][1:3]) == [[], [3]]
+    assert t.flat_columns() == ["x"]
+    with pytest.raises(DataError, match="not a flat numeric column"):
+        t.to_numpy(["c"])
+
+
+def test_concat_rejects_different_columns():
+    with pytest.raises(DataError, match="columns differ"):
+        Table.concat([Table({"a": [1]}), Table({"b": [1]})])

@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+import torch
+
+from neyman.exceptions import ConfigError
+from neyman.tasks import BinaryTask, GaussianTask, MulticlassTask, RegressionTask, make_task
+
+
+def test_binary_loss_is_weighted_bce():
+    task = BinaryTask()
+    logits = torch.tensor([[0.3], [-1.2], [2.0]])
+    y = torch.tensor([1, 0, 1])
+    w = torch.tensor([1.0, 2.0, -0.5])
+    p = torch.sigmoid(logits[:, 0])
+    expected = (w * -(y * p.log() + (1 - y) * (1 - p).log())).mean()
+    assert torch.allclose(task.loss(logits, y, w), expected)
+    assert np.allclose(task.scores(logits.numpy()), p.numpy())
+
+
+def test_multiclass_scores_are_softmax():
+    task = MulticlassTask(n_classes=3)
+    a = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    s = task.scores(a)
+    assert np.allclose(s.sum(axis=1), 1)
+    assert np.allclose(s[1], 1 / 3)
+    loss = task.loss(torch.tensor(a), torch.tensor([2, 0]), torch.ones(2, dtype=torch.float64))
+    assert float(loss) == pytest.approx(np.mean([-np.log(s[0, 2]), -np.log(s[1, 0])]))
+
+
+def test_gaussian_nll_minimum_is_at_true_sigma():
+    # for y ~ N(0, 0.7) the NLL as a function of a constant sigma is minimal at 0.7
+    gen = torch.Generator().manual_seed(0)
+    y = 0.7 * torch.randn(200_000, generator=gen)
+    task = GaussianTask()
+    sigmas = np.linspace(0.4, 1.0, 61)
+    losses = [
+        float(task.loss(torch.stack([torch.zeros_like(y), torch.full_like(y, np.log(s))], 1), y, torch.ones_like(y)))
+        for s in sigmas
+    ]
+    assert sigmas[int(np.argmin(losses))] == pytest.approx(0.7, abs=0.02)
+    assert task.scores(np.array([[1.0, np.log(0.5)]]))[0, 1] == pytest.approx(0.5)
+
+
+def test_regression_loss_and_registry():
+    task = make_task("regression")
+    assert isinstance(task, RegressionTask)
+    out = torch.tensor([[1.0], [3.0]])
+    assert float(task.loss(out, torch.tensor([0.0, 0.0]), torch.ones(2))) == pytest.approx(5.0)
+    with pytest.raises(ConfigError, match="did you mean 'binary'"):
+        make_task("binari")

@@ -1,0 +1,97 @@
+import numpy as np
+import pytest
+import torch
+
+from neyman.exceptions import ConfigError, ModelError
+from neyman.nn import MLP
+from neyman.tasks import BinaryTask
+from neyman.training import OptimizerSpec, ScheduleSpec, TensorBatches, Trainer, load_state, save_state
+from neyman.training import trainer as trainer_module
+
+
+def _data(n=4000, seed=0):
+    gen = np.random.default_rng(seed)
+    x = gen.normal(size=(n, 4)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * x[:, 1] ** 2 + 0.3 * gen.normal(size=n) > 0.5).astype(np.int64)
+    dev = torch.device("cpu")
+    return TensorBatches(torch.tensor(x), torch.tensor(y), torch.ones(n), device=dev)
+
+
+def _fit(tmp_path, epochs=4, resume=False, **kw):
+    torch.manual_seed(0)
+    net = MLP(4, 1, hidden=(16, 16), dropout=0.1)
+    tr = Trainer(epochs=epochs, batch_size=128, seed=3, checkpoint_dir=tmp_path, progress=False, **kw)
+    h = tr.fit(net, BinaryTask().loss, _data(), _data(1000, 1), resume=resume)
+    return net, h
+
+
+def test_checkpoint_round_trip_without_pickle(tmp_path):
+    state = {"a": torch.arange(3.0), "nested": {1: (torch.ones(2), "x", None, 2.5)}, "l": [True, 3]}
+    save_state(tmp_path / "s.safetensors", state)
+    back = load_state(tmp_path / "s.safetensors")
+    assert torch.equal(back["a"], state["a"])
+    assert back["nested"][1][1:] == ("x", None, 2.5)
+    assert torch.equal(back["nested"][1][0], torch.ones(2))
+    (tmp_path / "bad.safetensors").write_bytes(b"garbage")
+    with pytest.raises(ModelError, match="damaged"):
+        load_state(tmp_path / "bad.safetensors")
+
+
+def test_training_learns_and_is_bit_for_bit_repeatable(tmp_path):
+    net1, h1 = _fit(tmp_path / "a")
+    net2, h2 = _fit(tmp_path / "b")
+    assert h1.columns["val_loss"][-1] < h1.columns["val_loss"][0] < 0.7
+    for p1, p2 in zip(net1.parameters(), net2.parameters(), strict=True):
+        assert torch.equal(p1, p2)
+
+
+def test_resume_reaches_the_same_weights(tmp_path, monkeypatch):
+    full, h_full = _fit(tmp_path / "full", epochs=5, schedule=ScheduleSpec(name="cosine"))
+    # interrupt after the checkpoint of epoch 2 has been written
+    real_save = trainer_module.save_state
+    calls = {"n": 0}
+
+    def interrupting_save(path, state):
+        real_save(path, state)
+        if path.name == "last.safetensors":
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(trainer_module, "save_state", interrupting_save)
+    with pytest.raises(KeyboardInterrupt):
+        _fit(tmp_path / "cut", epochs=5, schedule=ScheduleSpec(name="cosine"))
+    monkeypatch.setattr(trainer_module, "save_state", real_save)
+    resumed, h_res = _fit(tmp_path / "cut", epochs=5, resume=True, schedule=ScheduleSpec(name="cosine"))
+    assert h_res.columns["epoch"] == [1, 2, 3, 4, 5]
+    assert h_res.columns["val_loss"] == h_full.columns["val_loss"]
+    for p1, p2 in zip(full.parameters(), resumed.parameters(), strict=True):
+        assert torch.equal(p1, p2)
+
+
+def test_early_stopping_restores_best_weights(tmp_path):
+    # a learning rate far too high makes the validation loss worse after the first epochs
+    net, h = _fit(tmp_path, epochs=30, optimizer=OptimizerSpec(name="sgd", lr=0.5, momentum=0.9), patience=2)
+    assert h.stopped_early
+    assert h.n_epochs < 30
+    best = min(h.columns["val_loss"])
+    assert h.columns["val_loss"][h.best_epoch - 1] == best
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam", "adamw", "nadam", "rmsprop"])
+@pytest.mark.parametrize("schedule", ["none", "step", "cosine", "onecycle", "plateau"])
+def test_every_optimiser_and_schedule_trains(tmp_path, name, schedule):
+    spec = OptimizerSpec(name=name, lr=0.01, momentum=0.9 if name in ("sgd", "rmsprop") else 0.0)
+    _, h = _fit(tmp_path, epochs=2, optimizer=spec, schedule=ScheduleSpec(name=schedule), l1=1e-5, l2=1e-4, grad_clip=1.0)
+    assert h.n_epochs == 2 and np.isfinite(h.columns["train_loss"]).all()
+
+
+def test_bad_specs_are_config_errors():
+    with pytest.raises(ConfigError, match="nesterov"):
+        OptimizerSpec(name="adam", nesterov=True)
+    with pytest.raises(ConfigError, match="did you mean 'adam'"):
+        OptimizerSpec(name="adm").build([torch.nn.Parameter(torch.zeros(1))])
+    with pytest.raises(ModelError, match="no checkpoint"):
+        Trainer(checkpoint_dir="/nonexistent-dir", progress=False).fit(
+            MLP(4, 1), BinaryTask().loss, _data(100), resume=True
+        )
