@@ -22,8 +22,5 @@ def rng(seed: int, *stream: int | str) -> np.random.Generator:
 
 def child_seed(seed: int, *stream: int | str) -> int:
     """Derive a 63-bit integer seed for a named stream of ``seed``."""
-    words = [int(seed)] + [
-        s if isinstance(s, int) else int.from_bytes(s.encode(), "little") % (2**63)
-        for s in stream
-    ]
+    words = [int(seed)] + [s if isinstance(s, int) else int.from_bytes(s.encode(), "little") % (2**63) for s in stream]
     return int(np.random.SeedSequence(words).generate_state(1, dtype=np.uint64)[0] >> 1)

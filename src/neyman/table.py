@@ -196,9 +196,7 @@ class Table:
 
     def flat_columns(self) -> list[str]:
         """Names of the one-dimensional NumPy columns."""
-        return [
-            n for n, v in self._columns.items() if isinstance(v, np.ndarray) and v.ndim == 1
-        ]
+        return [n for n, v in self._columns.items() if isinstance(v, np.ndarray) and v.ndim == 1]
 
     def to_pandas(self) -> pd.DataFrame:
         """Return the flat columns as a :class:`pandas.DataFrame`."""

@@ -98,9 +98,7 @@ class BinaryTask(Task):
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         import torch.nn.functional as F
 
-        per_event = F.binary_cross_entropy_with_logits(
-            outputs[:, 0], targets.to(outputs.dtype), reduction="none"
-        )
+        per_event = F.binary_cross_entropy_with_logits(outputs[:, 0], targets.to(outputs.dtype), reduction="none")
         return (weights * per_event).mean()
 
     def scores(self, outputs: np.ndarray) -> np.ndarray:
@@ -210,9 +208,7 @@ class GaussianTask(Task):
         return np.stack([out[:, 0], sigma], axis=1)
 
 
-TASKS: dict[str, type[Task]] = {
-    t.name: t for t in (BinaryTask, MulticlassTask, RegressionTask, GaussianTask)
-}
+TASKS: dict[str, type[Task]] = {t.name: t for t in (BinaryTask, MulticlassTask, RegressionTask, GaussianTask)}
 
 
 def make_task(name: str, *, n_classes: int = 2) -> Task:

@@ -90,9 +90,9 @@ def test_regression_families_and_gaussian_only_for_mlp():
     for family in ("xgboost", "lightgbm"):
         m = model_class(family)(make_task("regression"), 2, n_estimators=100).fit(a)
         assert np.sqrt(np.mean((m.predict(x) - y) ** 2)) < 0.2
-    with pytest.raises(ConfigError, match="gaussian"):
+    with pytest.raises(ConfigError, match=r"gaussian"):
         model_class("xgboost")(make_task("gaussian"), 2)
-    with pytest.raises(ConfigError, match="classifier"):
+    with pytest.raises(ConfigError, match=r"classifier"):
         model_class("fisher")(make_task("regression"), 2)
 
 
@@ -101,7 +101,7 @@ def test_xgboost_negative_weight_policies():
     x = gen.normal(size=(500, 2)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int64)
     w = np.where(gen.random(500) < 0.1, -0.5, 1.0)
-    with pytest.raises(DataError, match="negative weights.*lightgbm"):
+    with pytest.raises(DataError, match=r"negative weights.*lightgbm"):
         model_class("xgboost")(make_task("binary"), 2, n_estimators=5).fit(Arrays(x, y, w))
     for policy in ("zero", "abs"):
         model_class("xgboost")(make_task("binary"), 2, n_estimators=5, negative_weights=policy).fit(Arrays(x, y, w))
@@ -114,12 +114,12 @@ def test_damaged_or_incomplete_model_directories(tmp_path, binary_data):
     model = model_class("logistic")(make_task("binary"), 12).fit(train)
     model.save(tmp_path / "m")
     (tmp_path / "m" / "coefficients.json").unlink()
-    with pytest.raises(ModelError, match="incomplete: coefficients.json is missing"):
+    with pytest.raises(ModelError, match=r"incomplete: coefficients.json is missing"):
         Model.load(tmp_path / "m")
-    with pytest.raises(ModelError, match="holds no saved model"):
+    with pytest.raises(ModelError, match=r"holds no saved model"):
         Model.load(tmp_path / "nothing")
     (tmp_path / "m" / "model.json").write_text(json.dumps({"family": "nope"}))
     with pytest.raises((ModelError, ConfigError)):
         Model.load(tmp_path / "m")
-    with pytest.raises(ConfigError, match="did you mean 'xgboost'"):
+    with pytest.raises(ConfigError, match=r"did you mean 'xgboost'"):
         model_class("xgbost")

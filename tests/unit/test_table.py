@@ -16,7 +16,7 @@ def test_columns_length_and_selection():
 
 
 def test_mismatched_lengths_name_the_column():
-    with pytest.raises(DataError, match="'eta'.*2 entries.*3"):
+    with pytest.raises(DataError, match=r"'eta'.*2 entries.*3"):
         Table({"pt": np.zeros(3), "eta": np.zeros(2)})
 
 
@@ -34,10 +34,10 @@ def test_concat_and_jagged_columns():
     assert len(t) == 5
     assert ak.to_list(t["c"][1:3]) == [[], [3]]
     assert t.flat_columns() == ["x"]
-    with pytest.raises(DataError, match="not a flat numeric column"):
+    with pytest.raises(DataError, match=r"not a flat numeric column"):
         t.to_numpy(["c"])
 
 
 def test_concat_rejects_different_columns():
-    with pytest.raises(DataError, match="columns differ"):
+    with pytest.raises(DataError, match=r"columns differ"):
         Table.concat([Table({"a": [1]}), Table({"b": [1]})])

@@ -34,7 +34,13 @@ def test_gaussian_nll_minimum_is_at_true_sigma():
     task = GaussianTask()
     sigmas = np.linspace(0.4, 1.0, 61)
     losses = [
-        float(task.loss(torch.stack([torch.zeros_like(y), torch.full_like(y, np.log(s))], 1), y, torch.ones_like(y)))
+        float(
+            task.loss(
+                torch.stack([torch.zeros_like(y), torch.full_like(y, np.log(s))], 1),
+                y,
+                torch.ones_like(y),
+            )
+        )
         for s in sigmas
     ]
     assert sigmas[int(np.argmin(losses))] == pytest.approx(0.7, abs=0.02)

@@ -5,7 +5,14 @@ import torch
 from neyman.exceptions import ConfigError, ModelError
 from neyman.nn import MLP
 from neyman.tasks import BinaryTask
-from neyman.training import OptimizerSpec, ScheduleSpec, TensorBatches, Trainer, load_state, save_state
+from neyman.training import (
+    OptimizerSpec,
+    ScheduleSpec,
+    TensorBatches,
+    Trainer,
+    load_state,
+    save_state,
+)
 from neyman.training import trainer as trainer_module
 
 
@@ -39,7 +46,7 @@ def test_checkpoint_round_trip_without_pickle(tmp_path):
 
 def test_training_learns_and_is_bit_for_bit_repeatable(tmp_path):
     net1, h1 = _fit(tmp_path / "a")
-    net2, h2 = _fit(tmp_path / "b")
+    net2, _h2 = _fit(tmp_path / "b")
     assert h1.columns["val_loss"][-1] < h1.columns["val_loss"][0] < 0.7
     for p1, p2 in zip(net1.parameters(), net2.parameters(), strict=True):
         assert torch.equal(p1, p2)
@@ -71,7 +78,7 @@ def test_resume_reaches_the_same_weights(tmp_path, monkeypatch):
 
 def test_early_stopping_restores_best_weights(tmp_path):
     # a learning rate far too high makes the validation loss worse after the first epochs
-    net, h = _fit(tmp_path, epochs=30, optimizer=OptimizerSpec(name="sgd", lr=0.5, momentum=0.9), patience=2)
+    _net, h = _fit(tmp_path, epochs=30, optimizer=OptimizerSpec(name="sgd", lr=0.5, momentum=0.9), patience=2)
     assert h.stopped_early
     assert h.n_epochs < 30
     best = min(h.columns["val_loss"])
@@ -82,7 +89,15 @@ def test_early_stopping_restores_best_weights(tmp_path):
 @pytest.mark.parametrize("schedule", ["none", "step", "cosine", "onecycle", "plateau"])
 def test_every_optimiser_and_schedule_trains(tmp_path, name, schedule):
     spec = OptimizerSpec(name=name, lr=0.01, momentum=0.9 if name in ("sgd", "rmsprop") else 0.0)
-    _, h = _fit(tmp_path, epochs=2, optimizer=spec, schedule=ScheduleSpec(name=schedule), l1=1e-5, l2=1e-4, grad_clip=1.0)
+    _, h = _fit(
+        tmp_path,
+        epochs=2,
+        optimizer=spec,
+        schedule=ScheduleSpec(name=schedule),
+        l1=1e-5,
+        l2=1e-4,
+        grad_clip=1.0,
+    )
     assert h.n_epochs == 2 and np.isfinite(h.columns["train_loss"]).all()
 
 

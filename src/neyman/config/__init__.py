@@ -3,7 +3,13 @@
 Imported only by :mod:`neyman.workflows` and :mod:`neyman.cli`.
 """
 
-from neyman.config.load import apply_overrides, dump_config, load_config, parse_config, validate_paths
+from neyman.config.load import (
+    apply_overrides,
+    dump_config,
+    load_config,
+    parse_config,
+    validate_paths,
+)
 from neyman.config.schema import (
     DataConfig,
     ModelConfig,

@@ -107,7 +107,7 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
             if isinstance(node, list):
                 try:
                     idx = int(part)
-                    node[idx]  # noqa: B018 - bounds check
+                    node[idx]
                 except (ValueError, IndexError):
                     raise ConfigError(f"override {item!r}: {'.'.join(parts[:i])} has no element {part!r}") from None
                 if last:
@@ -160,8 +160,7 @@ def validate_paths(config: RunConfig) -> None:
             parent = Path(file_path).parent
             nearby = [p.name for p in parent.iterdir()] if parent.is_dir() else []
             raise ConfigError(
-                f"data.sources.{i}.path: file {file_path} does not exist"
-                f"{close_matches(Path(file_path).name, nearby)}"
+                f"data.sources.{i}.path: file {file_path} does not exist{close_matches(Path(file_path).name, nearby)}"
             )
 
 

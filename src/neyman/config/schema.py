@@ -43,9 +43,7 @@ class SourceConfig(_Section):
 
     path: str = Field(description="File path; 'file.root:tree' names the tree.")
     tree: str | None = Field(None, description="Tree (ROOT) or group (HDF5) name.")
-    label: str | int | None = Field(
-        None, description="Class of all events of this source (a class name or index)."
-    )
+    label: str | int | None = Field(None, description="Class of all events of this source (a class name or index).")
     scale: float = Field(1.0, description="Multiplies every event weight of this source.")
     weight: str | None = Field(None, description="Weight column of this source (default: data.weight).")
     selection: Selection = Field(None, description="Extra cuts for this source only.")
@@ -64,7 +62,8 @@ class DataConfig(_Section):
         default_factory=list, description="Input files, e.g. one per class (TMVA style)."
     )
     format: str | None = Field(
-        None, description="File format; default from the extension. 'uci-susy'/'uci-higgs' for UCI layouts."
+        None,
+        description="File format; default from the extension. 'uci-susy'/'uci-higgs' for UCI layouts.",
     )
     features: list[str] | str = Field(
         default_factory=list,
@@ -102,9 +101,7 @@ class TaskConfig(_Section):
     """What is learned."""
 
     type: Literal["binary", "multiclass", "regression", "gaussian"] = "binary"
-    balance_classes: bool = Field(
-        True, description="Reweight classes to equal total training weight (classification)."
-    )
+    balance_classes: bool = Field(True, description="Reweight classes to equal total training weight (classification).")
     discriminant: DiscriminantConfig | None = None
 
 
@@ -157,7 +154,12 @@ class FisherConfig(_Section):
     """Fisher's linear discriminant."""
 
     type: Literal["fisher"] = "fisher"
-    shrinkage: float = Field(0.0, ge=0, le=1, description="Shrink the covariance towards its mean diagonal by this fraction.")
+    shrinkage: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Shrink the covariance towards its mean diagonal by this fraction.",
+    )
 
 
 class LogisticConfig(_Section):
@@ -244,7 +246,9 @@ class SplitConfig(_Section):
     @model_validator(mode="after")
     def _check(self) -> SplitConfig:
         if self.method == "fraction" and self.kfold < 2 and abs(self.train + self.val + self.test - 1) > 1e-9:
-            raise ValueError(f"split fractions must add up to 1 (train + val + test = {self.train + self.val + self.test:g})")
+            raise ValueError(
+                f"split fractions must add up to 1 (train + val + test = {self.train + self.val + self.test:g})"
+            )
         if self.kfold == 1:
             raise ValueError("kfold must be 0 (off) or at least 2")
         return self
@@ -263,6 +267,13 @@ class RunConfig(_Section):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     split: SplitConfig = Field(default_factory=SplitConfig)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _default_model_type(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("model"), dict) and "type" not in data["model"]:
+            data = {**data, "model": {"type": "mlp", **data["model"]}}
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> RunConfig:
         if not self.data.sources:
@@ -274,6 +285,11 @@ class RunConfig(_Section):
                 "task 'gaussian' predicts a mean and a resolution per event and needs a neural model "
                 f"(model.type: mlp), not {self.model.type!r}"
             )
-        if self.model.type in ("fisher", "logistic") and self.task.type not in ("binary", "multiclass"):
-            raise ValueError(f"model {self.model.type!r} is a classifier; task {self.task.type!r} needs mlp, xgboost or lightgbm")
+        if self.model.type in ("fisher", "logistic") and self.task.type not in (
+            "binary",
+            "multiclass",
+        ):
+            raise ValueError(
+                f"model {self.model.type!r} is a classifier; task {self.task.type!r} needs mlp, xgboost or lightgbm"
+            )
         return self

@@ -34,11 +34,14 @@ class _LinearModel(Model):
     def predict_raw(self, x: np.ndarray) -> np.ndarray:
         if self.coef_ is None or self.intercept_ is None:
             raise ModelError(f"the {self.family} model is not trained")
-        return np.asarray(x, dtype=np.float64) @ self.coef_.T + self.intercept_
+        return np.asarray(np.asarray(x, dtype=np.float64) @ self.coef_.T + self.intercept_)
 
     def _save_weights(self, directory: Path) -> list[str]:
         assert self.coef_ is not None and self.intercept_ is not None
-        write_json(directory / COEF_FILE, {"coef": self.coef_.tolist(), "intercept": self.intercept_.tolist()})
+        write_json(
+            directory / COEF_FILE,
+            {"coef": self.coef_.tolist(), "intercept": self.intercept_.tolist()},
+        )
         return [COEF_FILE]
 
     def _load_weights(self, directory: Path) -> None:
@@ -127,10 +130,10 @@ class LogisticModel(_LinearModel):
     family: ClassVar[str] = "logistic"
 
     def fit(self, train: Arrays, val: Arrays | None = None) -> LogisticModel:
+        import warnings
+
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression
-
-        import warnings
 
         clf = LogisticRegression(C=self.params.get("C", 1.0), max_iter=self.params.get("max_iter", 1000))
         with warnings.catch_warnings():

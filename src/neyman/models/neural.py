@@ -45,7 +45,15 @@ class MLPModel(Model):
 
     family: ClassVar[str] = "mlp"
 
-    def __init__(self, task: Task, n_features: int, *, seed: int = 0, trainer: Trainer | None = None, **params: Any) -> None:
+    def __init__(
+        self,
+        task: Task,
+        n_features: int,
+        *,
+        seed: int = 0,
+        trainer: Trainer | None = None,
+        **params: Any,
+    ) -> None:
         super().__init__(task, n_features, seed=seed, **params)
         self.trainer = trainer or Trainer(seed=seed, progress=False)
         arch = {k: v for k, v in params.items() if k in ("hidden", "activation", "dropout", "batch_norm", "init")}

@@ -25,7 +25,13 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 INITIALISATIONS = ("he", "xavier", "lecun", "default")
 
 # gain used by He initialisation for each activation (torch's calculate_gain names)
-_GAIN_NAME = {"relu": "relu", "leaky_relu": "leaky_relu", "selu": "selu", "tanh": "tanh", "sigmoid": "sigmoid"}
+_GAIN_NAME = {
+    "relu": "relu",
+    "leaky_relu": "leaky_relu",
+    "selu": "selu",
+    "tanh": "tanh",
+    "sigmoid": "sigmoid",
+}
 
 
 class MLP(nn.Module):
@@ -99,10 +105,10 @@ class MLP(nn.Module):
             if not isinstance(module, nn.Linear):
                 continue
             if init == "he":
-                nonlinearity = _GAIN_NAME.get(activation, "relu")
-                if nonlinearity in ("selu", "tanh", "sigmoid"):
-                    nonlinearity = "relu"
-                nn.init.kaiming_normal_(module.weight, nonlinearity=nonlinearity)
+                # He's variance 2/fan_in targets rectifiers; leaky ReLU gets its own gain
+                nn.init.kaiming_normal_(
+                    module.weight, nonlinearity="leaky_relu" if activation == "leaky_relu" else "relu"
+                )
             elif init == "xavier":
                 nn.init.xavier_uniform_(module.weight)
             else:  # lecun

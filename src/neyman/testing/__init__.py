@@ -1,5 +1,6 @@
 """Helpers for tests and tutorials: datasets with a known answer."""
 
+from neyman.testing.files import EXTENSIONS, write_labelled_file, write_signal_background
 from neyman.testing.synthetic import (
     TRUE_LOG_LR,
     gaussian_regression_dataset,
@@ -8,8 +9,11 @@ from neyman.testing.synthetic import (
 )
 
 __all__ = [
+    "EXTENSIONS",
     "TRUE_LOG_LR",
     "gaussian_regression_dataset",
     "likelihood_ratio_dataset",
     "multiclass_dataset",
+    "write_labelled_file",
+    "write_signal_background",
 ]

@@ -48,7 +48,7 @@ def _class_parameters(n_features: int, n_classes: int) -> list[tuple[np.ndarray,
 def _log_gauss(z: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
     chol = np.linalg.cholesky(cov)
     sol = np.linalg.solve(chol, (z - mean).T)
-    return -0.5 * np.sum(sol**2, axis=0) - np.sum(np.log(np.diag(chol)))
+    return np.asarray(-0.5 * np.sum(sol**2, axis=0) - np.sum(np.log(np.diag(chol))))
 
 
 def _transform(z: np.ndarray) -> np.ndarray:
@@ -112,9 +112,7 @@ def likelihood_ratio_dataset(
     return Table(cols, source="synthetic likelihood-ratio dataset")
 
 
-def multiclass_dataset(
-    n_events: int, *, n_classes: int = 3, n_features: int = 8, seed: int = 0
-) -> Table:
+def multiclass_dataset(n_events: int, *, n_classes: int = 3, n_features: int = 8, seed: int = 0) -> Table:
     """Equal-fraction multi-class sample with per-class true log densities.
 
     Columns ``x00 ...``, ``label`` (0 .. n_classes-1), ``weight``, ``event_id`` and
@@ -148,7 +146,7 @@ def gaussian_regression_dataset(n_events: int, *, seed: int = 0) -> Table:
     mean = 2.0 * np.sin(x[:, 0]) + x[:, 1] * x[:, 2]
     sigma = 0.1 + 0.3 * np.abs(x[:, 0]) + 0.2 * x[:, 3] ** 2
     y = mean + sigma * gen.normal(size=n_events)
-    cols = {f"x{i:02d}": x[:, i] for i in range(4)}
+    cols: dict[str, np.ndarray] = {f"x{i:02d}": x[:, i] for i in range(4)}
     cols.update(
         {
             TARGET: y,

@@ -25,4 +25,5 @@ __all__ = [
     "configure_threads",
     "load_state",
     "save_state",
+    "select_device",
 ]

@@ -60,7 +60,11 @@ class OptimizerSpec:
         p = list(params)
         if self.name == "sgd":
             return torch.optim.SGD(
-                p, lr=self.lr, momentum=self.momentum, nesterov=self.nesterov, weight_decay=self.weight_decay
+                p,
+                lr=self.lr,
+                momentum=self.momentum,
+                nesterov=self.nesterov,
+                weight_decay=self.weight_decay,
             )
         if self.name == "adam":
             return torch.optim.Adam(p, lr=self.lr, weight_decay=self.weight_decay)
@@ -111,15 +115,14 @@ class ScheduleSpec:
         if self.name == "onecycle":
             base = optimizer.param_groups[0]["lr"]
             return sched.OneCycleLR(
-                optimizer, max_lr=self.max_lr or 10 * base, total_steps=max(epochs * steps_per_epoch, 1)
+                optimizer,
+                max_lr=self.max_lr or 10 * base,
+                total_steps=max(epochs * steps_per_epoch, 1),
             )
         if self.name == "plateau":
-            return sched.ReduceLROnPlateau(
-                optimizer, factor=self.factor, patience=self.patience, min_lr=self.min_lr
-            )
+            return sched.ReduceLROnPlateau(optimizer, factor=self.factor, patience=self.patience, min_lr=self.min_lr)
         raise ConfigError(
-            f"unknown schedule {self.name!r}{close_matches(self.name, SCHEDULES)}; "
-            f"choose one of {', '.join(SCHEDULES)}"
+            f"unknown schedule {self.name!r}{close_matches(self.name, SCHEDULES)}; choose one of {', '.join(SCHEDULES)}"
         )
 
 
@@ -302,7 +305,13 @@ class Trainer:
             return self._fit(module, loss_fn, train, val, resume=resume)
 
     def _fit(
-        self, module: nn.Module, loss_fn: LossFn, train: BatchSource, val: BatchSource | None, *, resume: bool
+        self,
+        module: nn.Module,
+        loss_fn: LossFn,
+        train: BatchSource,
+        val: BatchSource | None,
+        *,
+        resume: bool,
     ) -> History:
         module.to(self.device)
         steps = math.ceil(len(train) / self.batch_size)
@@ -324,7 +333,11 @@ class Trainer:
             gen.set_state(state["generator"])
             torch.set_rng_state(state["torch_rng"])
             cols = {k: list(v) for k, v in state["history"].items()}
-            best_loss, best_epoch, bad_epochs = state["best_loss"], state["best_epoch"], state["bad_epochs"]
+            best_loss, best_epoch, bad_epochs = (
+                state["best_loss"],
+                state["best_epoch"],
+                state["bad_epochs"],
+            )
             best_state = state["best_model"]
             start_epoch = state["epoch"] + 1
         stopped = False
@@ -375,7 +388,10 @@ class Trainer:
                     best_loss, best_epoch, bad_epochs = monitored, epoch, 0
                     best_state = copy.deepcopy(module.state_dict())
                     if self.checkpoint_dir is not None:
-                        save_state(self.checkpoint_dir / "best.safetensors", {"model": best_state, "epoch": epoch})
+                        save_state(
+                            self.checkpoint_dir / "best.safetensors",
+                            {"model": best_state, "epoch": epoch},
+                        )
                 else:
                     bad_epochs += 1
                 progress.epoch_done(epoch, train_loss, cols.get("val_loss", [None])[-1])
@@ -419,7 +435,13 @@ class _Progress:
 
     def __enter__(self) -> _Progress:
         if self.enabled:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
 
             self._bar = Progress(
                 TextColumn("[bold]epoch {task.fields[epoch]}"),

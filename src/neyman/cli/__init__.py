@@ -1,0 +1,1 @@
+"""The ``neyman`` command line: parsing and printing only."""

@@ -1,0 +1,161 @@
+"""``neyman train``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from neyman.cli.main import run_guarded
+
+__all__ = ["register"]
+
+EXAMPLES = """
+[bold]Examples[/]
+
+  neyman train config.yaml --set model.hidden=[64,64] --set training.epochs=20
+
+  neyman train --signal sig.root:events --background bkg.root:events --features pt,eta,mass --model xgboost
+
+  neyman train --data jets.parquet --label-column is_top --model mlp --name top-mlp
+
+  neyman train --data calib.parquet --target true_pt --task gaussian --features pt,eta,n_constituents
+
+  neyman train --resume runs/mlp-binary
+"""
+
+
+def _quick_config(
+    *,
+    signal: list[str],
+    background: list[str],
+    data: list[str],
+    label_column: str | None,
+    target: str | None,
+    features: str | None,
+    model: str,
+    task: str | None,
+    weight: str | None,
+    selection: list[str],
+    fmt: str | None,
+) -> dict[str, Any]:
+    sources: list[dict[str, Any]] = [{"path": s, "label": "signal"} for s in signal]
+    sources += [{"path": b, "label": "background"} for b in background]
+    sources += [{"path": d} for d in data]
+    if task is None:
+        task = "regression" if target else "binary"
+    cfg: dict[str, Any] = {
+        "data": {"sources": sources},
+        "model": {"type": model},
+        "task": {"type": task},
+    }
+    d = cfg["data"]
+    for key, value in (
+        ("label_column", label_column),
+        ("target", target),
+        ("weight", weight),
+        ("format", fmt),
+    ):
+        if value:
+            d[key] = value
+    if features:
+        d["features"] = features
+    if selection:
+        d["selection"] = selection
+    return cfg
+
+
+def print_metrics(console: Console, result: Any) -> None:
+    """Print the headline metrics of a run as a table."""
+    table = RichTable(title=f"run {result.run_dir}")
+    table.add_column("split")
+    keys = [k for k in result.metrics.get("test", {}) if k not in ("n_events", "sum_weights")]
+    for k in keys:
+        table.add_column(k, justify="right")
+    for split in ("train", "val", "test"):
+        if split in result.metrics:
+            row = result.metrics[split]
+            table.add_row(
+                split,
+                *(f"{row[k]:.4g}" if isinstance(row.get(k), float) else str(row.get(k, "")) for k in keys),
+            )
+    console.print(table)
+    if "folds_summary" in result.metrics and "auc" in result.metrics["folds_summary"]:
+        s = result.metrics["folds_summary"]["auc"]
+        console.print(f"k-fold AUC: {s['mean']:.4f} ± {s['std']:.4f} (mean ± std over folds)")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(epilog=EXAMPLES)
+    def train(
+        config: Path | None = typer.Argument(None, help="YAML run configuration.", show_default=False),
+        set_: list[str] = typer.Option([], "--set", help="Override a key: section.key=value (repeatable)."),
+        signal: list[str] = typer.Option([], "--signal", help="Signal file (file.root:tree); repeatable."),
+        background: list[str] = typer.Option([], "--background", help="Background file; repeatable."),
+        data: list[str] = typer.Option([], "--data", help="File(s) holding all classes or a regression target."),
+        label_column: str | None = typer.Option(None, "--label-column", help="Column with the class index."),
+        target: str | None = typer.Option(None, "--target", help="Regression target column."),
+        features: str | None = typer.Option(None, "--features", help="Comma-separated feature columns (default: all)."),
+        model: str = typer.Option("mlp", "--model", help="mlp, xgboost, lightgbm, fisher or logistic."),
+        task: str | None = typer.Option(None, "--task", help="binary, multiclass, regression or gaussian."),
+        weight: str | None = typer.Option(None, "--weight", help="Event-weight column."),
+        selection: list[str] = typer.Option([], "--selection", help="A cut such as 'pt > 20'; repeatable."),
+        fmt: str | None = typer.Option(None, "--format", help="Input format (default: from the extension)."),
+        name: str | None = typer.Option(None, "--name", help="Run name (directory under output_dir)."),
+        output_dir: str | None = typer.Option(None, "--output-dir", help="Where run directories go (default runs/)."),
+        force: bool = typer.Option(False, "--force", help="Replace an existing run of the same name."),
+        resume: Path | None = typer.Option(
+            None, "--resume", help="Continue an interrupted run from its last checkpoint."
+        ),
+    ) -> None:
+        """Train a model and write a run directory (config, model, predictions, metrics, plots)."""
+        from neyman.workflows.train import train as train_workflow
+
+        console = Console()
+
+        def body() -> None:
+            from neyman.exceptions import ConfigError
+
+            overrides = list(set_)
+            if name:
+                overrides.append(f"name={name}")
+            if output_dir:
+                overrides.append(f"output_dir={output_dir}")
+            if resume is not None:
+                result = train_workflow(resume=resume, overrides=overrides)
+            elif config is not None:
+                if signal or background or data:
+                    raise ConfigError("give either a config file or --signal/--background/--data, not both")
+                result = train_workflow(config, overrides=overrides, force=force)
+            elif signal or background or data:
+                if (signal or background) and data:
+                    raise ConfigError("use --signal/--background or --data, not both")
+                if (signal and not background) or (background and not signal):
+                    raise ConfigError("--signal needs --background (and the other way round)")
+                if data and not (label_column or target):
+                    raise ConfigError("--data needs --label-column (classification) or --target (regression)")
+                cfg = _quick_config(
+                    signal=signal,
+                    background=background,
+                    data=data,
+                    label_column=label_column,
+                    target=target,
+                    features=features,
+                    model=model,
+                    task=task,
+                    weight=weight,
+                    selection=selection,
+                    fmt=fmt,
+                )
+                result = train_workflow(cfg, overrides=overrides, force=force)
+            else:
+                raise ConfigError(
+                    "nothing to train: give a config file, --signal/--background, --data, or --resume RUN"
+                )
+            print_metrics(console, result)
+            console.print(f"run directory: [bold]{result.run_dir}[/]  ({result.seconds:.1f} s)")
+
+        run_guarded(body)

@@ -1,0 +1,61 @@
+"""Readers and writers: files <-> :class:`~neyman.table.Table`, and nothing else.
+
+Module map (one module per format; each is imported only when a file of its
+format is read or written, so ``import neyman.io`` stays cheap)::
+
+    root        ROOT TTrees via uproot (flat -> NumPy, jagged -> Awkward)
+    parquet     Parquet via pyarrow (list columns -> Awkward)
+    hdf5        HDF5 via h5py (a group of column datasets, or a compound dataset)
+    csv         .csv / .tsv / .txt text, optionally gzip-compressed
+    numpy       .npy structured arrays and .npz archives
+    datasets    public benchmark layouts: UCI SUSY and HIGGS
+    core        helpers shared by the formats (column checks, ranges, chunks, writers)
+
+Every reader supports column projection (``columns=``), an entry range
+(``entry_start``/``entry_stop``, Python slice semantics) and chunked iteration
+(:func:`iterate`), so files larger than memory can be streamed.  Every writer is
+atomic: the file appears under its name only once complete.
+
+Examples
+--------
+>>> from neyman import io
+>>> table = io.read("signal.root:Events", columns=["jet_pt", "jet_eta"])  # doctest: +SKIP
+>>> for chunk in io.iterate("big.parquet", step_size=50_000):  # doctest: +SKIP
+...     ...
+>>> io.write(table, "skim.parquet")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from neyman.io import datasets
+from neyman.io._dispatch import (
+    EXTENSIONS,
+    FORMATS,
+    available_columns,
+    detect_format,
+    iterate,
+    num_entries,
+    open_writer,
+    parse_source,
+    read,
+    write,
+)
+from neyman.io.core import TableWriter
+from neyman.io.datasets import FEATURE_SETS, feature_set
+
+__all__ = [
+    "EXTENSIONS",
+    "FEATURE_SETS",
+    "FORMATS",
+    "TableWriter",
+    "available_columns",
+    "datasets",
+    "detect_format",
+    "feature_set",
+    "iterate",
+    "num_entries",
+    "open_writer",
+    "parse_source",
+    "read",
+    "write",
+]

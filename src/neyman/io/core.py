@@ -1,0 +1,364 @@
+"""Helpers shared by every reader and writer of :mod:`neyman.io`.
+
+Each format module turns bytes into a :class:`~neyman.table.Table` and back; what
+all of them need — checking that a file can be read, checking requested columns,
+resolving an entry range, cutting a stream of blocks into chunks, translating a
+library's exception into a :class:`~neyman.exceptions.DataError` and the common
+writer protocol — lives here once.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import operator
+import os
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from neyman.exceptions import DataError, MissingDependencyError, NeymanError, close_matches
+from neyman.table import Table
+
+__all__ = [
+    "Backend",
+    "TableWriter",
+    "check_columns",
+    "check_file",
+    "concat",
+    "entry_range",
+    "is_jagged",
+    "list_names",
+    "missing_dependency",
+    "needs_length",
+    "numpy_or_awkward",
+    "ranges",
+    "reading",
+    "rechunk",
+    "require_flat",
+    "slice_table",
+    "window",
+]
+
+PathLike = str | os.PathLike[str]
+
+
+class Backend(Protocol):
+    """What a format module (or format object) provides to the dispatcher.
+
+    ``path`` is an existing, non-empty file; ``entry_start``/``entry_stop`` are
+    the raw slice bounds given by the user (clip them with :func:`entry_range`).
+    """
+
+    def read(
+        self,
+        path: Path,
+        *,
+        tree: str | None,
+        columns: Sequence[str] | None,
+        entry_start: int | None,
+        entry_stop: int | None,
+    ) -> Table: ...
+
+    def iterate(
+        self,
+        path: Path,
+        *,
+        tree: str | None,
+        columns: Sequence[str] | None,
+        step_size: int,
+        entry_start: int | None,
+        entry_stop: int | None,
+    ) -> Iterator[Table]: ...
+
+    def num_entries(self, path: Path, *, tree: str | None) -> int: ...
+
+    def available_columns(self, path: Path, *, tree: str | None) -> list[str]: ...
+
+    def open_writer(self, tmp: Path, *, final: Path, tree: str) -> TableWriter: ...
+
+
+# -- files --------------------------------------------------------------------------
+
+
+def check_file(path: Path) -> None:
+    """Raise :class:`DataError` unless ``path`` is an existing, non-empty file."""
+    if not path.exists():
+        parent = path.parent
+        nearby = sorted(p.name for p in parent.iterdir()) if parent.is_dir() else []
+        hint = close_matches(path.name, nearby)
+        where = "" if parent.is_dir() else f" (directory {parent} does not exist either)"
+        raise DataError(f"input file {path} does not exist{hint}{where}")
+    if path.is_dir():
+        inside = sorted(p.name for p in path.iterdir() if p.is_file())
+        shown = f"; it contains {list_names(inside, limit=8)}" if inside else ""
+        raise DataError(f"{path} is a directory, not a file{shown}; give the path of a file")
+    if path.stat().st_size == 0:
+        raise DataError(f"input file {path} is empty (0 bytes); it was probably not written completely, write it again")
+
+
+@contextlib.contextmanager
+def reading(path: Path, kind: str, errors: tuple[type[BaseException], ...]) -> Iterator[None]:
+    """Turn a library's ``errors`` raised while reading ``path`` into a :class:`DataError`.
+
+    Parameters
+    ----------
+    path
+        The file being read, named in the message.
+    kind
+        The format, e.g. ``"ROOT"``.
+    errors
+        Exception types the reading library raises for unreadable input.
+    """
+    try:
+        yield
+    except NeymanError:
+        raise
+    except errors as exc:
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise DataError(
+            f"cannot read {path} as a {kind} file: {detail}. The file may be truncated, "
+            f"corrupt or not a {kind} file; check it or write it again"
+        ) from exc
+
+
+def missing_dependency(exc: MissingDependencyError, what: str) -> DataError:
+    """A :class:`DataError` saying that ``what`` needs an optional package (with its hint)."""
+    return DataError(f"{what}: {exc}")
+
+
+# -- columns ------------------------------------------------------------------------
+
+
+def list_names(names: Sequence[str], *, limit: int = 30) -> str:
+    """``'a', 'b', ... (12 more)`` — a readable list of names, cut after ``limit``."""
+    if not names:
+        return "(none)"
+    shown = ", ".join(repr(n) for n in names[:limit])
+    more = len(names) - limit
+    return shown + (f", ... ({more} more)" if more > 0 else "")
+
+
+def check_columns(requested: Sequence[str] | None, available: Sequence[str], *, source: str) -> list[str]:
+    """Return the columns to read: ``requested`` (de-duplicated, in order) or all.
+
+    Raises
+    ------
+    DataError
+        When a requested column is not available; the message names the file, the
+        column, close matches and the available columns.
+    """
+    if requested is None:
+        return list(available)
+    if isinstance(requested, str):
+        requested = [requested]
+    wanted = list(dict.fromkeys(requested))
+    present = set(available)
+    missing = [c for c in wanted if c not in present]
+    if missing:
+        parts = [f"{c!r}{close_matches(c, available)}" for c in missing]
+        noun = "column" if len(missing) == 1 else "columns"
+        raise DataError(
+            f"{noun} {', '.join(parts)} not found in {source}; available columns: {list_names(list(available))}"
+        )
+    return wanted
+
+
+def is_jagged(values: Any) -> bool:
+    """Whether ``values`` is an Awkward array rather than a NumPy array."""
+    return not isinstance(values, np.ndarray) and type(values).__module__.startswith("awkward")
+
+
+def require_flat(table: Table, *, path: Path, kind: str, fix: str) -> None:
+    """Raise :class:`DataError` naming the first jagged column of ``table``.
+
+    Parameters
+    ----------
+    table
+        The table about to be written.
+    path
+        The destination, named in the message.
+    kind
+        The format, e.g. ``"HDF5"``.
+    fix
+        What the user can do instead.
+    """
+    for name, values in table.columns.items():
+        if is_jagged(values):
+            raise DataError(
+                f"cannot write {path}: column {name!r} is jagged (an Awkward array) and "
+                f"{kind} files written by neyman hold flat columns only; {fix}"
+            )
+
+
+def numpy_or_awkward(values: Any) -> Any:
+    """Return a regular numeric Awkward array as NumPy, anything else unchanged.
+
+    Flat branches become one-dimensional NumPy arrays and fixed-size ones
+    multi-dimensional arrays; jagged, string, record and option types stay Awkward.
+    """
+    import awkward as ak
+
+    layout = values.layout
+    while isinstance(layout, ak.contents.RegularArray):
+        layout = layout.content
+    if isinstance(layout, ak.contents.NumpyArray) and not layout.parameters:
+        return ak.to_numpy(values)
+    return values
+
+
+# -- entry ranges and chunks --------------------------------------------------------
+
+
+def entry_range(entry_start: int | None, entry_stop: int | None, n: int) -> tuple[int, int]:
+    """Clip ``[entry_start, entry_stop)`` to ``[0, n]`` like a Python slice.
+
+    Negative values count from the end; ``None`` means the start or the end.
+    The result always has ``start <= stop``.
+    """
+    start, stop, _ = slice(
+        None if entry_start is None else operator.index(entry_start),
+        None if entry_stop is None else operator.index(entry_stop),
+    ).indices(n)
+    return start, max(start, stop)
+
+
+def needs_length(entry_start: int | None, entry_stop: int | None) -> bool:
+    """Whether resolving the range needs the number of entries (a negative bound)."""
+    return (entry_start is not None and entry_start < 0) or (entry_stop is not None and entry_stop < 0)
+
+
+def slice_table(table: Table, start: int, stop: int) -> Table:
+    """Rows ``start:stop`` of ``table`` as views where the arrays allow it."""
+    if start == 0 and stop >= len(table):
+        return table
+    return Table({n: v[start:stop] for n, v in table.columns.items()}, source=table.source)
+
+
+def concat(tables: Sequence[Table]) -> Table:
+    """Concatenate ``tables`` row-wise, keeping the source of the first."""
+    if not tables:
+        return Table({})
+    if len(tables) == 1:
+        return tables[0]
+    out = Table.concat(tables)
+    out.source = tables[0].source
+    return out
+
+
+def window(blocks: Iterable[Table], *, start: int = 0, stop: int | None = None, offset: int = 0) -> Iterator[Table]:
+    """Yield the parts of a stream of consecutive blocks that fall in ``[start, stop)``.
+
+    ``offset`` is the entry number of the first row of the first block.  Reading
+    stops after the block that reaches ``stop``.  If no row is selected, one empty
+    table with the columns of the first block is yielded so callers keep the schema.
+    """
+    pos = offset
+    produced = False
+    first: Table | None = None
+    for block in blocks:
+        if first is None:
+            first = block
+        lo, hi = pos, pos + len(block)
+        pos = hi
+        a = max(start, lo)
+        b = hi if stop is None else min(stop, hi)
+        if b > a:
+            produced = True
+            yield slice_table(block, a - lo, b - lo)
+        if stop is not None and pos >= stop:
+            break
+    if not produced and first is not None:
+        yield slice_table(first, 0, 0)
+
+
+def rechunk(pieces: Iterable[Table], *, step_size: int) -> Iterator[Table]:
+    """Regroup a stream of tables into tables of exactly ``step_size`` rows.
+
+    The last table may be shorter; empty input tables are skipped.
+    """
+    pending: list[Table] = []
+    n_pending = 0
+    for piece in pieces:
+        while len(piece):
+            take = min(step_size - n_pending, len(piece))
+            pending.append(slice_table(piece, 0, take))
+            n_pending += take
+            piece = slice_table(piece, take, len(piece))
+            if n_pending == step_size:
+                yield concat(pending)
+                pending, n_pending = [], 0
+    if n_pending:
+        yield concat(pending)
+
+
+def ranges(start: int, stop: int, step_size: int) -> Iterator[tuple[int, int]]:
+    """Consecutive ``(a, b)`` bounds covering ``[start, stop)`` in steps of ``step_size``."""
+    for a in range(start, stop, step_size):
+        yield a, min(a + step_size, stop)
+
+
+# -- writers ------------------------------------------------------------------------
+
+
+class TableWriter(abc.ABC):
+    """Appends tables with the same columns to one file.
+
+    Obtain one from :func:`neyman.io.open_writer`, which writes to a temporary file
+    and renames it into place only when the ``with`` block ends without error.
+
+    Parameters
+    ----------
+    path
+        The temporary file to write.
+    final
+        The destination, named in error messages.
+    tree
+        The tree (ROOT) or group (HDF5) name; ignored by flat formats.
+    """
+
+    def __init__(self, path: Path, *, final: Path, tree: str) -> None:
+        self.path = path
+        self.final = final
+        self.tree = tree
+        self.n_entries = 0
+        self._columns: list[str] | None = None
+
+    def write(self, table: Table) -> None:
+        """Append the rows of ``table``; every call must have the same columns.
+
+        Parameters
+        ----------
+        table
+            The rows to append.
+        """
+        table = self._prepare(table)
+        names = table.column_names
+        if self._columns is None:
+            self._columns = names
+        elif names != self._columns:
+            if set(names) != set(self._columns):
+                diff = sorted(set(names) ^ set(self._columns))
+                raise DataError(
+                    f"cannot append to {self.final}: the columns differ from the first chunk "
+                    f"written ({list_names(diff)}); every chunk must have the same columns"
+                )
+            table = table.select(self._columns)
+        self._write(table)
+        self.n_entries += len(table)
+
+    def _prepare(self, table: Table) -> Table:
+        """Check or reshape a table before it is written (hook for layouts)."""
+        return table
+
+    @abc.abstractmethod
+    def _write(self, table: Table) -> None:
+        """Append ``table`` to the file."""
+
+    def close(self) -> None:  # noqa: B027 - an optional hook, not abstract
+        """Finish the file (flush footers, headers, buffered rows)."""
+
+    def abort(self) -> None:  # noqa: B027 - an optional hook, not abstract
+        """Release resources after an error; must not raise."""

@@ -1,0 +1,332 @@
+"""Delimited text files: ``.csv`` (comma), ``.tsv`` (tab), ``.txt`` (runs of whitespace).
+
+Comma and tab separated files are parsed by pyarrow (streamed with
+``pyarrow.csv.open_csv``); whitespace separated ones by pandas in chunks.  Any of
+them may be gzip-compressed (``.csv.gz``).  The first row holds the column names
+unless a :class:`CsvLayout` says otherwise (the headerless UCI benchmark files).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
+from neyman.exceptions import DataError
+from neyman.io._arrow import ArrowWriter, from_arrow
+from neyman.io.core import (
+    check_columns,
+    concat,
+    entry_range,
+    needs_length,
+    reading,
+    rechunk,
+    require_flat,
+    window,
+)
+from neyman.table import Table
+
+__all__ = [
+    "CsvLayout",
+    "CsvWriter",
+    "available_columns",
+    "iterate",
+    "layout_for",
+    "num_entries",
+    "open_writer",
+    "read",
+]
+
+_BLOCK_BYTES = 4 << 20  # bytes pyarrow parses at a time when streaming
+_BLOCK_ROWS = 65_536  # rows pandas parses at a time
+_ERRORS = (pa.ArrowException, OSError, ValueError, EOFError)
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """How a delimited text file is laid out.
+
+    Parameters
+    ----------
+    delimiter
+        The field separator; ``None`` for runs of spaces and tabs.
+    names
+        Column names of a file without a header row; ``None`` when the first row
+        holds them.
+    floats
+        Parse every column as ``float64`` (instead of inferring the types).
+    kind
+        The name of the layout in messages.
+    """
+
+    delimiter: str | None = ","
+    names: tuple[str, ...] | None = None
+    floats: bool = False
+    kind: str = "CSV"
+
+
+def layout_for(path: Path) -> CsvLayout:
+    """The layout implied by the extension: ``.tsv`` tab, ``.txt`` whitespace, else comma."""
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith(".tsv"):
+        return CsvLayout(delimiter="\t")
+    if name.endswith(".txt"):
+        return CsvLayout(delimiter=None)
+    return CsvLayout(delimiter=",")
+
+
+# -- the two parsers ----------------------------------------------------------------
+
+
+def _arrow_options(
+    layout: CsvLayout, names: Sequence[str] | None
+) -> tuple[pcsv.ReadOptions, pcsv.ParseOptions, pcsv.ConvertOptions]:
+    read_opts = pcsv.ReadOptions(column_names=list(layout.names) if layout.names else None, block_size=_BLOCK_BYTES)
+    parse_opts = pcsv.ParseOptions(delimiter=layout.delimiter or ",")
+    types = {n: pa.float64() for n in layout.names or ()} if layout.floats else None
+    convert_opts = pcsv.ConvertOptions(include_columns=list(names) if names is not None else None, column_types=types)
+    return read_opts, parse_opts, convert_opts
+
+
+def _pandas_chunks(path: Path, layout: CsvLayout, names: Sequence[str]) -> Any:
+    """A pandas reader of whitespace separated text, ``_BLOCK_ROWS`` rows at a time."""
+    import pandas as pd
+
+    return pd.read_csv(
+        path,
+        sep=r"\s+",
+        header=0 if layout.names is None else None,
+        names=list(layout.names) if layout.names is not None else None,
+        usecols=list(names),
+        dtype=np.float64 if layout.floats else None,
+        chunksize=_BLOCK_ROWS,
+    )
+
+
+def header(path: Path, layout: CsvLayout) -> list[str]:
+    """The column names: from the layout, else the first row of the file."""
+    if layout.names is not None:
+        return list(layout.names)
+    with reading(path, layout.kind, _ERRORS):
+        if layout.delimiter is None:
+            import pandas as pd
+
+            frame = pd.read_csv(path, sep=r"\s+", nrows=0)
+            return [str(c) for c in frame.columns]
+        reader = pcsv.open_csv(path, *_arrow_options(layout, None))
+        try:
+            return list(reader.schema.names)
+        finally:
+            reader.close()
+
+
+def blocks(path: Path, layout: CsvLayout, names: Sequence[str]) -> Iterator[Table]:
+    """Stream the file as consecutive tables of the columns ``names`` (in that order)."""
+    source = str(path)
+    with reading(path, layout.kind, _ERRORS):
+        if layout.delimiter is None:
+            with _pandas_chunks(path, layout, names) as chunks:
+                for frame in chunks:
+                    yield Table.from_pandas(frame[list(names)], source=source)
+            return
+        reader = pcsv.open_csv(path, *_arrow_options(layout, names))
+        try:
+            for batch in reader:
+                yield from_arrow(batch, source=source).select(names)
+        finally:
+            reader.close()
+
+
+def _collect(pieces: Iterator[Table], names: Sequence[str], path: Path) -> Table:
+    """Concatenate the pieces; a file without data rows gives empty ``float64`` columns."""
+    parts = list(pieces)
+    if not parts:
+        return Table({n: np.empty(0) for n in names}, source=str(path))
+    return concat(parts)
+
+
+def _whole(path: Path, layout: CsvLayout, names: Sequence[str]) -> Table:
+    """Read every row at once (multi-threaded where pyarrow parses)."""
+    with reading(path, layout.kind, _ERRORS):
+        if layout.delimiter is None:
+            return _collect(blocks(path, layout, names), names, path)
+        data = pcsv.read_csv(path, *_arrow_options(layout, names))
+        return from_arrow(data, source=str(path)).select(names)
+
+
+def _range(path: Path, layout: CsvLayout, entry_start: int | None, entry_stop: int | None) -> tuple[int, int | None]:
+    """Resolve the entry range; only negative bounds force a pass to count rows."""
+    if needs_length(entry_start, entry_stop):
+        return entry_range(entry_start, entry_stop, count(path, layout))
+    start = entry_start or 0
+    stop = entry_stop
+    return start, (None if stop is None else max(start, stop))
+
+
+# -- layout-aware operations (used by neyman.io.datasets too) -------------------------
+
+
+def read_layout(
+    path: Path,
+    layout: CsvLayout,
+    *,
+    columns: Sequence[str] | None,
+    entry_start: int | None,
+    entry_stop: int | None,
+) -> Table:
+    """Read the selected columns and rows of a file with the given layout."""
+    names = check_columns(columns, header(path, layout), source=str(path))
+    if entry_start is None and entry_stop is None:
+        return _whole(path, layout, names)
+    start, stop = _range(path, layout, entry_start, entry_stop)
+    return _collect(window(blocks(path, layout, names), start=start, stop=stop), names, path)
+
+
+def iterate_layout(
+    path: Path,
+    layout: CsvLayout,
+    *,
+    columns: Sequence[str] | None,
+    step_size: int,
+    entry_start: int | None,
+    entry_stop: int | None,
+) -> Iterator[Table]:
+    """Stream a file with the given layout in chunks of ``step_size`` rows."""
+    names = check_columns(columns, header(path, layout), source=str(path))
+    start, stop = _range(path, layout, entry_start, entry_stop)
+    pieces = window(blocks(path, layout, names), start=start, stop=stop)
+    return rechunk(pieces, step_size=step_size)
+
+
+def count(path: Path, layout: CsvLayout) -> int:
+    """The number of data rows (a scan of the first column)."""
+    first = header(path, layout)[:1]
+    if not first:
+        return 0
+    return sum(len(b) for b in blocks(path, layout, first))
+
+
+# -- the generic backend ------------------------------------------------------------
+
+
+def read(
+    path: Path,
+    *,
+    tree: str | None,
+    columns: Sequence[str] | None,
+    entry_start: int | None,
+    entry_stop: int | None,
+) -> Table:
+    """Read a delimited text file with a header row."""
+    return read_layout(path, layout_for(path), columns=columns, entry_start=entry_start, entry_stop=entry_stop)
+
+
+def iterate(
+    path: Path,
+    *,
+    tree: str | None,
+    columns: Sequence[str] | None,
+    step_size: int,
+    entry_start: int | None,
+    entry_stop: int | None,
+) -> Iterator[Table]:
+    """Stream a delimited text file with a header row."""
+    return iterate_layout(
+        path,
+        layout_for(path),
+        columns=columns,
+        step_size=step_size,
+        entry_start=entry_start,
+        entry_stop=entry_stop,
+    )
+
+
+def num_entries(path: Path, *, tree: str | None) -> int:
+    """The number of data rows (text has no index: the file is scanned)."""
+    return count(path, layout_for(path))
+
+
+def available_columns(path: Path, *, tree: str | None) -> list[str]:
+    """The column names from the header row."""
+    return header(path, layout_for(path))
+
+
+class CsvWriter(ArrowWriter):
+    """Writes flat columns as delimited text, gzip-compressed when the name ends in ``.gz``.
+
+    Parameters
+    ----------
+    path, final, tree
+        As for :class:`~neyman.io.core.TableWriter`.
+    layout
+        The layout to write; by default the one implied by the extension of ``final``.
+    check
+        Called as ``check(table, path=final)`` on each chunk to validate and order
+        its columns (the benchmark layouts need exactly their own columns).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        final: Path,
+        tree: str,
+        layout: CsvLayout | None = None,
+        check: Callable[..., Table] | None = None,
+    ) -> None:
+        super().__init__(path, final=final, tree=tree)
+        self.layout = layout or layout_for(final)
+        self.kind = self.layout.kind
+        self._check = check
+        self._sink = pa.OSFile(str(path), "wb")
+        self._stream: pa.NativeFile = self._sink
+        if final.name.lower().endswith(".gz"):
+            self._stream = pa.CompressedOutputStream(self._sink, "gzip")
+        self._writer: pcsv.CSVWriter | None = None
+
+    def _prepare(self, table: Table) -> Table:
+        fix = "write Parquet or ROOT for jagged columns"
+        require_flat(table, path=self.final, kind=self.kind, fix=fix)
+        for name, values in table.columns.items():
+            if values.ndim != 1:
+                raise DataError(
+                    f"cannot write {self.final}: column {name!r} has shape {values.shape} and "
+                    f"{self.kind} files hold one value per column and row; {fix}"
+                )
+        return table if self._check is None else self._check(table, path=self.final)
+
+    def _open(self, schema: pa.Schema) -> None:
+        options = pcsv.WriteOptions(include_header=self.layout.names is None, delimiter=self.layout.delimiter or " ")
+        self._writer = pcsv.CSVWriter(self._stream, schema, write_options=options)
+
+    def _write_arrow(self, data: pa.Table) -> None:
+        assert self._writer is not None
+        self._writer.write_table(data)
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self._stream.close()
+        if not self._sink.closed:
+            self._sink.close()
+
+    def abort(self) -> None:
+        """Close the file without caring whether it is complete."""
+        for closer in (self._writer, self._stream, self._sink):
+            if closer is not None:
+                with contextlib.suppress(pa.ArrowException, OSError, ValueError):
+                    closer.close()
+        self._writer = None
+
+
+def open_writer(tmp: Path, *, final: Path, tree: str) -> CsvWriter:
+    """A :class:`CsvWriter` on ``tmp`` (see :func:`neyman.io.open_writer`)."""
+    return CsvWriter(tmp, final=final, tree=tree)

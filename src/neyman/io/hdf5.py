@@ -1,0 +1,274 @@
+"""HDF5 files via h5py.
+
+Two layouts are read:
+
+* **columns** — a group holding one dataset per column, all with the same first
+  dimension (what :func:`neyman.io.write` produces, in group ``tree``);
+* **records** — one compound (structured) dataset whose fields are the columns, or
+  one plain two-dimensional dataset whose columns become ``f0, f1, ...``.
+
+With ``tree=None`` the table is found automatically when the file holds exactly
+one: the root group's own column datasets, a single group of column datasets, or
+a single record dataset.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from neyman._optional import require
+from neyman.exceptions import DataError, close_matches
+from neyman.io.core import (
+    TableWriter,
+    check_columns,
+    entry_range,
+    list_names,
+    ranges,
+    reading,
+    require_flat,
+)
+from neyman.table import Table
+
+__all__ = ["Hdf5Writer", "available_columns", "iterate", "num_entries", "open_writer", "read"]
+
+_ERRORS = (OSError, ValueError, KeyError, RuntimeError)
+
+
+def _h5py() -> ModuleType:
+    return require("h5py", purpose="read and write HDF5 files")
+
+
+@dataclass
+class _Layout:
+    """Where the table lives in the file and how to slice its columns."""
+
+    name: str  # group or dataset path, "/" for the root group
+    kind: str  # "columns", "records" or "matrix"
+    obj: Any
+    columns: list[str]
+    n: int
+
+    def read(self, column: str, start: int, stop: int) -> np.ndarray:
+        h5py = _h5py()
+        if self.kind == "columns":
+            ds = self.obj[column]
+            if h5py.check_string_dtype(ds.dtype) is not None:
+                return np.asarray(ds.asstr()[start:stop], dtype=object)
+            return np.asarray(ds[start:stop])
+        if self.kind == "records":
+            return np.ascontiguousarray(self.obj.fields([column])[start:stop][column])
+        return np.ascontiguousarray(self.obj[start:stop, self.columns.index(column)])
+
+
+def _is_column(obj: Any, h5py: ModuleType) -> bool:
+    return isinstance(obj, h5py.Dataset) and obj.ndim >= 1 and obj.dtype.names is None
+
+
+def _is_records(obj: Any, h5py: ModuleType) -> bool:
+    return isinstance(obj, h5py.Dataset) and (
+        (obj.ndim == 1 and obj.dtype.names is not None) or (obj.ndim == 2 and obj.dtype.names is None)
+    )
+
+
+def _tables(group: Any, h5py: ModuleType) -> list[str]:
+    """Names of the members of ``group`` that hold a table."""
+    found = []
+    for name, obj in group.items():
+        is_group = isinstance(obj, h5py.Group)
+        if (is_group and any(_is_column(o, h5py) for o in obj.values())) or _is_records(obj, h5py):
+            found.append(name)
+    return found
+
+
+def _layout(f: Any, tree: str | None, path: Path) -> _Layout:
+    h5py = _h5py()
+    if tree is None:
+        own = [n for n, o in f.items() if _is_column(o, h5py) and o.ndim == 1]
+        tables = _tables(f, h5py)
+        if own and not tables:
+            return _group_layout(f, "/", path)
+        if not own and len(tables) == 1:
+            tree = tables[0]
+        else:
+            found = (["/"] if own else []) + tables
+            if not found:
+                raise DataError(
+                    f"{path} holds no table: expected a group of one-dimensional datasets or a compound dataset"
+                )
+            raise DataError(
+                f"{path} holds several tables ({list_names(found)}); choose one with tree= (or 'file.h5:group')"
+            )
+    if tree in ("", "/"):
+        return _group_layout(f, "/", path)
+    obj = f.get(tree)
+    if obj is None:
+        tables = _tables(f, h5py)
+        raise DataError(
+            f"no group or dataset {tree!r} in {path}{close_matches(tree, tables)}; "
+            f"tables in the file: {list_names(tables)}"
+        )
+    if isinstance(obj, h5py.Group):
+        return _group_layout(obj, tree, path)
+    n = int(obj.shape[0]) if obj.ndim else 0
+    if obj.ndim == 1 and obj.dtype.names is not None:
+        return _Layout(tree, "records", obj, list(obj.dtype.names), n)
+    if obj.ndim == 2 and obj.dtype.names is None:
+        return _Layout(tree, "matrix", obj, [f"f{j}" for j in range(obj.shape[1])], n)
+    raise DataError(
+        f"dataset {tree!r} in {path} has shape {obj.shape} and is not a table; give a group of "
+        "column datasets, a compound dataset or a two-dimensional dataset"
+    )
+
+
+def _group_layout(group: Any, name: str, path: Path) -> _Layout:
+    h5py = _h5py()
+    columns = [n for n, o in group.items() if _is_column(o, h5py)]
+    if not columns:
+        raise DataError(f"group {name!r} of {path} holds no column datasets")
+    lengths = {c: int(group[c].shape[0]) for c in columns}
+    n = lengths[columns[0]]
+    for c, length in lengths.items():
+        if length != n:
+            raise DataError(
+                f"dataset {c!r} in group {name!r} of {path} has {length} entries but "
+                f"{columns[0]!r} has {n}; the columns of a table must have the same length"
+            )
+    return _Layout(name, "columns", group, columns, n)
+
+
+def _source(path: Path, layout: _Layout) -> str:
+    return str(path) if layout.name == "/" else f"{path}:{layout.name}"
+
+
+def _open(path: Path) -> Any:
+    h5py = _h5py()
+    with reading(path, "HDF5", _ERRORS):
+        return h5py.File(path, "r")
+
+
+def read(
+    path: Path,
+    *,
+    tree: str | None,
+    columns: Sequence[str] | None,
+    entry_start: int | None,
+    entry_stop: int | None,
+) -> Table:
+    """Read the selected columns and entries (only those rows are read from disk)."""
+    with _open(path) as f, reading(path, "HDF5", _ERRORS):
+        layout = _layout(f, tree, path)
+        source = _source(path, layout)
+        names = check_columns(columns, layout.columns, source=source)
+        start, stop = entry_range(entry_start, entry_stop, layout.n)
+        return Table({c: layout.read(c, start, stop) for c in names}, source=source)
+
+
+def iterate(
+    path: Path,
+    *,
+    tree: str | None,
+    columns: Sequence[str] | None,
+    step_size: int,
+    entry_start: int | None,
+    entry_stop: int | None,
+) -> Iterator[Table]:
+    """Read consecutive slices of ``step_size`` entries."""
+    with _open(path) as f, reading(path, "HDF5", _ERRORS):
+        layout = _layout(f, tree, path)
+        names = check_columns(columns, layout.columns, source=_source(path, layout))
+        start, stop = entry_range(entry_start, entry_stop, layout.n)
+    return _chunks(path, layout.name, names, start, stop, step_size)
+
+
+def _chunks(path: Path, tree: str, names: list[str], start: int, stop: int, step: int) -> Iterator[Table]:
+    with _open(path) as f, reading(path, "HDF5", _ERRORS):
+        layout = _layout(f, tree, path)
+        source = _source(path, layout)
+        for a, b in ranges(start, stop, step):
+            yield Table({c: layout.read(c, a, b) for c in names}, source=source)
+
+
+def num_entries(path: Path, *, tree: str | None) -> int:
+    """The number of entries, from the dataset shapes."""
+    with _open(path) as f, reading(path, "HDF5", _ERRORS):
+        return _layout(f, tree, path).n
+
+
+def available_columns(path: Path, *, tree: str | None) -> list[str]:
+    """The column names: datasets of the group or fields of the compound dataset."""
+    with _open(path) as f, reading(path, "HDF5", _ERRORS):
+        return list(_layout(f, tree, path).columns)
+
+
+class Hdf5Writer(TableWriter):
+    """Writes one resizable dataset per flat column into group ``tree`` (``"/"``: the root)."""
+
+    def __init__(self, path: Path, *, final: Path, tree: str) -> None:
+        super().__init__(path, final=final, tree=tree)
+        self._h5py = _h5py()
+        # track_order keeps the columns in the order of the table rather than alphabetical
+        self._file = self._h5py.File(path, "w", track_order=True)
+        root = tree in ("", "/")
+        self._group = self._file if root else self._file.create_group(tree, track_order=True)
+
+    def _prepare(self, table: Table) -> Table:
+        require_flat(table, path=self.final, kind="HDF5", fix="write Parquet or ROOT instead")
+        for name in table.column_names:
+            if "/" in name or name in (".", ""):
+                raise DataError(
+                    f"cannot write {self.final}: column name {name!r} is not a valid HDF5 "
+                    "dataset name (no '/'); rename the column"
+                )
+        return table
+
+    def _write(self, table: Table) -> None:
+        for name, values in table.columns.items():
+            values, dtype = self._storable(name, values)
+            ds = self._group.get(name)
+            try:
+                if ds is None:
+                    self._group.create_dataset(
+                        name,
+                        data=values,
+                        dtype=dtype,
+                        maxshape=(None, *values.shape[1:]),
+                        chunks=True,
+                    )
+                else:
+                    n = ds.shape[0]
+                    ds.resize(n + len(values), axis=0)
+                    ds[n:] = values
+            except (TypeError, ValueError) as exc:
+                raise DataError(f"cannot write column {name!r} (dtype {values.dtype}) to {self.final}: {exc}") from exc
+
+    def _storable(self, name: str, values: np.ndarray) -> tuple[np.ndarray, Any]:
+        """Strings become variable-length UTF-8; other objects cannot be stored."""
+        if values.dtype.kind == "U" or (values.dtype == object and all(isinstance(v, str) for v in values.ravel())):
+            return values.astype(object), self._h5py.string_dtype("utf-8")
+        if values.dtype == object:
+            raise DataError(
+                f"cannot write column {name!r} to {self.final}: it holds Python objects; "
+                "convert it to numbers or strings"
+            )
+        return values, values.dtype
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        self._file.close()
+
+    def abort(self) -> None:
+        """Close the file without caring whether it is complete."""
+        with contextlib.suppress(OSError, ValueError, RuntimeError):
+            self._file.close()
+
+
+def open_writer(tmp: Path, *, final: Path, tree: str) -> Hdf5Writer:
+    """An :class:`Hdf5Writer` on ``tmp`` (see :func:`neyman.io.open_writer`)."""
+    return Hdf5Writer(tmp, final=final, tree=tree)

@@ -1,0 +1,237 @@
+"""ROOT files via uproot: TTrees (and RNTuples) to tables, tables to TTrees.
+
+Flat branches become NumPy arrays, fixed-size array branches multi-dimensional
+NumPy arrays, and jagged branches (one list per event, e.g. the constituents of a
+jet) Awkward arrays.  Writing a jagged column ``x`` also writes its counter branch
+``nx`` (the number of entries per event), as ROOT needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import struct
+import zlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from neyman._optional import require
+from neyman.exceptions import DataError, close_matches
+from neyman.io.core import (
+    TableWriter,
+    check_columns,
+    entry_range,
+    is_jagged,
+    list_names,
+    numpy_or_awkward,
+    ranges,
+    reading,
+)
+from neyman.table import Table
+
+__all__ = [
+    "BASKET_SIZE",
+    "RootWriter",
+    "available_columns",
+    "iterate",
+    "num_entries",
+    "open_writer",
+    "read",
+]
+
+BASKET_SIZE = 100_000
+"""Entries per basket when writing; :func:`iterate` reads whole baskets."""
+
+_TREE_CLASSES = ("TTree", "ROOT::RNTuple")
+
+
+def _uproot() -> ModuleType:
+    require("awkward", purpose="read and write ROOT files")
+    return require("uproot", purpose="read and write ROOT files")
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    uproot = _uproot()
+    return (
+        OSError,
+        ValueError,
+        KeyError,
+        IndexError,
+        EOFError,
+        struct.error,
+        zlib.error,
+        uproot.deserialization.DeserializationError,
+    )
+
+
+def _trees(f: Any) -> list[str]:
+    """Names of the trees in the file, directories included (``dir/tree``)."""
+    classes = f.classnames(recursive=True, cycle=False)
+    return [name for name, cls in classes.items() if cls in _TREE_CLASSES]
+
+
+def _tree(f: Any, tree: str | None, path: Path) -> tuple[Any, str]:
+    trees = _trees(f)
+    if tree is None:
+        if len(trees) == 1:
+            return f[trees[0]], trees[0]
+        if not trees:
+            contents = list_names(f.keys(cycle=False))
+            raise DataError(f"{path} holds no TTree; its contents: {contents}")
+        raise DataError(
+            f"{path} holds several trees ({list_names(trees)}); choose one with tree= (or '{path.name}:{trees[0]}')"
+        )
+    name = tree.split(";")[0].strip("/")
+    if name not in trees:
+        others = f.classnames(recursive=True, cycle=False)
+        if name in others:
+            raise DataError(
+                f"{name!r} in {path} is a {others[name]}, not a TTree; trees in the file: {list_names(trees)}"
+            )
+        raise DataError(
+            f"no tree {tree!r} in {path}{close_matches(name, trees)}; trees in the file: {list_names(trees)}"
+        )
+    return f[name], name
+
+
+def _open(path: Path) -> Any:
+    uproot = _uproot()
+    with reading(path, "ROOT", _errors()):
+        return uproot.open(path)
+
+
+def _to_table(arrays: Any, names: Sequence[str], source: str) -> Table:
+    return Table({n: numpy_or_awkward(arrays[n]) for n in names}, source=source)
+
+
+def read(
+    path: Path,
+    *,
+    tree: str | None,
+    columns: Sequence[str] | None,
+    entry_start: int | None,
+    entry_stop: int | None,
+) -> Table:
+    """Read the selected branches and entries of one tree."""
+    with _open(path) as f, reading(path, "ROOT", _errors()):
+        t, name = _tree(f, tree, path)
+        source = f"{path}:{name}"
+        names = check_columns(columns, t.keys(), source=source)
+        start, stop = entry_range(entry_start, entry_stop, int(t.num_entries))
+        arrays = t.arrays(names, entry_start=start, entry_stop=stop, library="ak")
+        return _to_table(arrays, names, source)
+
+
+def iterate(
+    path: Path,
+    *,
+    tree: str | None,
+    columns: Sequence[str] | None,
+    step_size: int,
+    entry_start: int | None,
+    entry_stop: int | None,
+) -> Iterator[Table]:
+    """Read ``step_size`` entries at a time with ``tree.iterate``."""
+    with _open(path) as f, reading(path, "ROOT", _errors()):
+        t, name = _tree(f, tree, path)
+        names = check_columns(columns, t.keys(), source=f"{path}:{name}")
+        start, stop = entry_range(entry_start, entry_stop, int(t.num_entries))
+    return _chunks(path, name, names, start, stop, step_size)
+
+
+def _chunks(path: Path, tree: str, names: list[str], start: int, stop: int, step: int) -> Iterator[Table]:
+    if start >= stop:
+        return
+    source = f"{path}:{tree}"
+    with _open(path) as f, reading(path, "ROOT", _errors()):
+        chunks = f[tree].iterate(names, step_size=step, entry_start=start, entry_stop=stop, library="ak")
+        for arrays in chunks:
+            if len(arrays):
+                yield _to_table(arrays, names, source)
+
+
+def num_entries(path: Path, *, tree: str | None) -> int:
+    """The number of entries of the tree, from its metadata."""
+    with _open(path) as f, reading(path, "ROOT", _errors()):
+        return int(_tree(f, tree, path)[0].num_entries)
+
+
+def available_columns(path: Path, *, tree: str | None) -> list[str]:
+    """The branch names of the tree (sub-branches as ``parent/child``)."""
+    with _open(path) as f, reading(path, "ROOT", _errors()):
+        return list(_tree(f, tree, path)[0].keys())
+
+
+def _counter(name: str) -> str:
+    return "n" + name
+
+
+class RootWriter(TableWriter):
+    """Writes a TTree with ``uproot``: flat NumPy and jagged Awkward columns.
+
+    A flat column that duplicates the counter branch of a jagged column (``nx``
+    for ``x``, as read back from a file neyman wrote) is left to uproot, which
+    writes it anyway.
+    """
+
+    def __init__(self, path: Path, *, final: Path, tree: str) -> None:
+        super().__init__(path, final=final, tree=tree)
+        self._file = _uproot().recreate(path)
+        self._tree: Any = None
+
+    def _prepare(self, table: Table) -> Table:
+        import awkward as ak
+
+        drop = []
+        for name, values in table.columns.items():
+            if isinstance(values, np.ndarray) and values.dtype.kind not in "biuf":
+                raise DataError(
+                    f"cannot write column {name!r} (dtype {values.dtype}) to {self.final}: ROOT "
+                    "files written by neyman hold numbers only; convert it or write Parquet"
+                )
+            if not is_jagged(values) or values.ndim < 2:
+                continue
+            counter = _counter(name)
+            if counter in table:
+                if not np.array_equal(np.asarray(table[counter]), ak.to_numpy(ak.num(values))):
+                    raise DataError(
+                        f"cannot write {self.final}: column {counter!r} would be the counter "
+                        f"branch of jagged column {name!r} but holds other values; rename it"
+                    )
+                drop.append(counter)
+        return table.drop(drop) if drop else table
+
+    def _types(self, table: Table) -> dict[str, Any]:
+        types: dict[str, Any] = {}
+        for name, values in table.columns.items():
+            if is_jagged(values):
+                types[name] = values.type.content
+            else:
+                types[name] = np.dtype((values.dtype, values.shape[1:]))
+        return types
+
+    def _write(self, table: Table) -> None:
+        try:
+            if self._tree is None:
+                self._tree = self._file.mktree(self.tree, self._types(table))
+            for a, b in ranges(0, len(table), BASKET_SIZE):
+                self._tree.extend({n: v[a:b] for n, v in table.columns.items()})
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"cannot write tree {self.tree!r} to {self.final}: {exc}") from exc
+
+    def close(self) -> None:
+        """Write the directory and close the file."""
+        self._file.close()
+
+    def abort(self) -> None:
+        """Close the file without caring whether it is complete."""
+        with contextlib.suppress(OSError, ValueError):
+            self._file.close()
+
+
+def open_writer(tmp: Path, *, final: Path, tree: str) -> RootWriter:
+    """A :class:`RootWriter` on ``tmp`` (see :func:`neyman.io.open_writer`)."""
+    return RootWriter(tmp, final=final, tree=tree)

@@ -1,0 +1,78 @@
+"""ROC curves in the HEP convention (rejection versus efficiency) or the classic one."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from matplotlib.axes import Axes
+
+from neyman.exceptions import DataError, close_matches
+from neyman.metrics import RocCurve
+from neyman.plotting.style import ensure_axes
+
+__all__ = ["ROC_KINDS", "plot_roc"]
+
+ROC_KINDS = ("rejection", "classic")
+
+
+def plot_roc(
+    rocs: Mapping[str, RocCurve] | RocCurve,
+    *,
+    ax: Axes | None = None,
+    kind: str = "rejection",
+) -> Axes:
+    """Plot one or more ROC curves, each labelled with its AUC.
+
+    Parameters
+    ----------
+    rocs
+        Legend label → curve (e.g. one per classifier or per split), or one curve.
+    ax
+        Axes to draw on; a new figure when None.
+    kind
+        ``"rejection"``: background rejection ``1/ε_B`` (log scale) against signal
+        efficiency ``ε_S``, the HEP convention, with the random classifier
+        ``1/ε_S`` for reference.  ``"classic"``: ``ε_S`` against ``ε_B`` with the
+        diagonal.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Notes
+    -----
+    The AUC in the legend is ``∫ ε_S dε_B`` by the trapezoidal rule
+    (:meth:`neyman.metrics.RocCurve.auc`).  Points with ``ε_B ≤ 0`` have infinite
+    rejection and are not drawn in the ``"rejection"`` view.
+    """
+    if kind not in ROC_KINDS:
+        raise DataError(f"unknown ROC plot kind {kind!r}{close_matches(kind, ROC_KINDS)}; use one of {ROC_KINDS}")
+    curves = {"": rocs} if isinstance(rocs, RocCurve) else dict(rocs)
+    if not curves:
+        raise DataError("no ROC curve to plot: pass a mapping of label → RocCurve")
+    ax = ensure_axes(ax)
+    for i, (name, roc) in enumerate(curves.items()):
+        label = f"{name} (AUC = {roc.auc():.4f})" if name else f"AUC = {roc.auc():.4f}"
+        tpr, fpr = roc.signal_efficiency, roc.background_efficiency
+        if kind == "rejection":
+            shown = (fpr > 0) & (tpr > 0)
+            ax.plot(tpr[shown], 1.0 / fpr[shown], color=f"C{i}", label=label)
+        else:
+            ax.plot(fpr, tpr, color=f"C{i}", label=label)
+    if kind == "rejection":
+        eff = np.linspace(0.01, 1.0, 100)
+        ax.plot(eff, 1.0 / eff, color="0.5", ls="--", label="random")
+        ax.set_yscale("log")
+        ax.set_xlim(0.0, 1.0)
+        ax.set_xlabel(r"signal efficiency $\varepsilon_S$")
+        ax.set_ylabel(r"background rejection $1/\varepsilon_B$")
+    else:
+        ax.plot([0.0, 1.0], [0.0, 1.0], color="0.5", ls="--", label="random")
+        ax.set_xlim(0.0, 1.0)
+        ax.set_ylim(0.0, 1.0)
+        ax.set_aspect("equal")
+        ax.set_xlabel(r"background efficiency $\varepsilon_B$")
+        ax.set_ylabel(r"signal efficiency $\varepsilon_S$")
+    ax.legend(frameon=False)
+    return ax

@@ -1,0 +1,72 @@
+"""Preprocessing: event selections, fitted feature transforms, missing values, weights.
+
+Module map::
+
+    selection   cut strings such as "pt > 20 and abs(eta) < 2.5", parsed safely (never eval)
+    scaling     fitted per-feature transforms (scikit-learn contract, JSON state)
+    pipeline    Preprocessor: ordered transforms over named features; build_preprocessor
+    missing     NaN / ±inf: report every offending feature, or fill
+    weighting   event weights, class balancing with negative weights, weight checks
+    splitting   deterministic train/validation/test splits and k-fold assignment
+"""
+
+from __future__ import annotations
+
+from neyman.preprocessing.missing import check_finite
+from neyman.preprocessing.pipeline import Preprocessor, build_preprocessor
+from neyman.preprocessing.scaling import (
+    TRANSFORMS,
+    Clip,
+    LogTransform,
+    MinMaxScaler,
+    NotFittedError,
+    StandardScaler,
+    Transform,
+    transform_from_json,
+)
+from neyman.preprocessing.selection import (
+    SELECTION_FUNCTIONS,
+    Selection,
+    apply_selection,
+    cut_flow,
+    parse_selection,
+    selection_mask,
+)
+from neyman.preprocessing.splitting import (
+    TEST,
+    TRAIN,
+    VAL,
+    assign_folds,
+    assign_splits,
+    split_train_val,
+)
+from neyman.preprocessing.weighting import balance_classes, check_weights, event_weights
+
+__all__ = [
+    "SELECTION_FUNCTIONS",
+    "TEST",
+    "TRAIN",
+    "TRANSFORMS",
+    "VAL",
+    "Clip",
+    "LogTransform",
+    "MinMaxScaler",
+    "NotFittedError",
+    "Preprocessor",
+    "Selection",
+    "StandardScaler",
+    "Transform",
+    "apply_selection",
+    "assign_folds",
+    "assign_splits",
+    "balance_classes",
+    "build_preprocessor",
+    "check_finite",
+    "check_weights",
+    "cut_flow",
+    "event_weights",
+    "parse_selection",
+    "selection_mask",
+    "split_train_val",
+    "transform_from_json",
+]

@@ -1,0 +1,99 @@
+"""Non-finite values (NaN, ±inf) in feature matrices: report them all, or fill them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from neyman.exceptions import ConfigError, DataError
+from neyman.table import Table
+
+__all__ = ["check_finite"]
+
+
+def _labels(feature_names: Sequence[str] | None, n_features: int) -> list[str]:
+    if feature_names is None:
+        return [f"feature {j}" for j in range(n_features)]
+    return [f"column {name!r}" for name in feature_names]
+
+
+def check_finite(
+    data: Table | npt.ArrayLike,
+    feature_names: Sequence[str] | None,
+    *,
+    fill_value: float | None = None,
+    source: str = "",
+) -> npt.NDArray[np.floating]:
+    """Return the features as a float matrix, refusing or filling NaN and ±inf.
+
+    Parameters
+    ----------
+    data
+        A :class:`~neyman.table.Table` (the columns ``feature_names`` are read) or an
+        array of shape ``(n_events, n_features)``.
+    feature_names
+        Names of the features, used to read a table and in messages; ``None`` for an
+        array without names.
+    fill_value
+        When given, every non-finite entry is replaced by this value.  When ``None``
+        (the default) non-finite entries are an error.
+    source
+        The file the data came from, for the message (defaults to the table's source).
+
+    Returns
+    -------
+    numpy.ndarray
+        Array of shape ``(n_events, n_features)``: float64 for a table or an integer
+        array, otherwise the input's floating dtype.  Never the input object itself
+        when values were filled.
+
+    Raises
+    ------
+    DataError
+        Non-finite values are present and ``fill_value`` is ``None``; the message lists
+        every offending feature with its number of NaN, +inf and -inf entries.
+    ConfigError
+        ``fill_value`` is itself not finite.
+    """
+    if isinstance(data, Table):
+        if feature_names is None:
+            raise ConfigError("check_finite needs feature_names to read columns of a table")
+        matrix = data.to_numpy(list(feature_names), dtype=np.float64)
+        source = source or data.source
+    else:
+        matrix = np.asarray(data)
+        if matrix.ndim != 2:
+            raise DataError(f"expected an array of shape (n_events, n_features), got shape {matrix.shape}")
+        if not np.issubdtype(matrix.dtype, np.floating):
+            matrix = matrix.astype(np.float64)
+    n_features = matrix.shape[1]
+    if feature_names is not None and len(feature_names) != n_features:
+        raise DataError(f"{len(feature_names)} feature names for an array with {n_features} features")
+    if fill_value is not None and not np.isfinite(fill_value):
+        raise ConfigError(f"fill_value must be a finite number, got {fill_value!r}")
+
+    finite = np.isfinite(matrix)
+    if finite.all():
+        return matrix
+    if fill_value is not None:
+        return np.where(finite, matrix, np.asarray(fill_value, dtype=matrix.dtype))
+
+    labels = _labels(feature_names, n_features)
+    problems = []
+    offending = np.flatnonzero(~finite.all(axis=0))
+    for j in offending:
+        column = matrix[:, j]
+        n_nan = int(np.isnan(column).sum())
+        n_pos = int(np.isposinf(column).sum())
+        n_neg = int(np.isneginf(column).sum())
+        problems.append(f"{labels[j]}: {n_nan} NaN, {n_pos} +inf, {n_neg} -inf")
+    where = f" in {source}" if source else ""
+    example = feature_names[int(offending[0])] if feature_names is not None else "x"
+    raise DataError(
+        f"non-finite values{where} ({matrix.shape[0]} events): "
+        + "; ".join(problems)
+        + ". Set data.fill_value or select the events with a cut, e.g. "
+        + f"'isfinite({example})'"
+    )

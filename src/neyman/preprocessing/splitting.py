@@ -1,0 +1,66 @@
+"""Deterministic train/validation/test splits and k-fold assignment."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neyman._seeding import rng
+from neyman.exceptions import ConfigError
+
+__all__ = ["TEST", "TRAIN", "VAL", "assign_folds", "assign_splits", "split_train_val"]
+
+TRAIN, VAL, TEST = 0, 1, 2
+
+
+def split_train_val(n: int, val_fraction: float, *, seed: int, stream: int | str = "val") -> np.ndarray:
+    """Return ``TRAIN``/``VAL`` codes for ``n`` events, a ``val_fraction`` of them validation."""
+    u = rng(seed, "split", stream).random(n)
+    return np.where(u < val_fraction, VAL, TRAIN).astype(np.int8)
+
+
+def assign_splits(
+    event_id: np.ndarray,
+    *,
+    method: str = "fraction",
+    train: float = 0.6,
+    val: float = 0.2,
+    test: float = 0.2,
+    seed: int = 0,
+) -> np.ndarray:
+    """Assign each event to train (0), validation (1) or test (2).
+
+    Parameters
+    ----------
+    event_id
+        Integer event numbers, ``(n_events,)``.
+    method
+        ``fraction``: random with the given fractions (reproducible from ``seed``);
+        ``parity``: odd event numbers are the test set and even ones are split into
+        train and validation in the ratio ``train : val`` (the convention that lets
+        a second model be trained on the other parity).
+    train, val, test
+        Fractions (``fraction``) or the train:val ratio (``parity``).
+    seed
+        The run's seed.
+    """
+    n = len(event_id)
+    if method == "fraction":
+        u = rng(seed, "split", "fraction").random(n)
+        return np.where(u < train, TRAIN, np.where(u < train + val, VAL, TEST)).astype(np.int8)
+    if method == "parity":
+        codes = split_train_val(n, val / (train + val), seed=seed, stream="parity")
+        codes[np.asarray(event_id) % 2 == 1] = TEST
+        return codes
+    raise ConfigError(f"unknown split method {method!r}; use fraction or parity")
+
+
+def assign_folds(event_id: np.ndarray, k: int) -> np.ndarray:
+    """Fold of each event: ``event_id mod k``.
+
+    The model of fold ``f`` is trained on all other folds, so it can score fold
+    ``f`` (and, applied to new files, every event whose number is ``f`` mod ``k``)
+    without having seen it.
+    """
+    if k < 2:
+        raise ConfigError(f"k-fold needs k >= 2, got {k}")
+    return (np.asarray(event_id, dtype=np.int64) % k).astype(np.int64)

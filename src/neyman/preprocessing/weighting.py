@@ -1,0 +1,185 @@
+"""Per-event weights: read them, check them, and balance classes.
+
+Monte Carlo weights may be negative (NLO generators produce negative-weight events
+that cancel positive ones).  Nothing here takes absolute values: classes are
+rescaled by their *sum* of weights, so every event keeps its sign and every
+distribution keeps its shape.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from neyman.exceptions import ConfigError, DataError, close_matches
+from neyman.table import Table
+
+__all__ = ["balance_classes", "check_weights", "event_weights"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def event_weights(table: Table, *, weight_column: str | None = None, scale: float = 1.0) -> FloatArray:
+    """Return the per-event weights of a table.
+
+    Parameters
+    ----------
+    table
+        The events.
+    weight_column
+        Column holding the weights; ``None`` gives every event weight 1.
+    scale
+        Factor applied to every weight (e.g. cross-section × luminosity / N).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 array of shape ``(len(table),)``: ``table[weight_column] * scale``.
+
+    Raises
+    ------
+    DataError
+        The column is missing (with close matches) or holds NaN or ±inf.
+    ConfigError
+        ``scale`` is not a finite number.
+    """
+    if not isinstance(scale, (int, float)) or not math.isfinite(scale):
+        raise ConfigError(f"the weight scale must be a finite number, got {scale!r}")
+    where = f" in {table.source}" if table.source else ""
+    if weight_column is None:
+        return np.full(len(table), float(scale))
+    if weight_column not in table:
+        names = table.column_names
+        raise DataError(
+            f"no weight column {weight_column!r}{where}{close_matches(weight_column, names)}; "
+            f"available: {', '.join(names) or '(none)'}"
+        )
+    values = table[weight_column]
+    if not isinstance(values, np.ndarray) or values.ndim != 1:
+        raise DataError(f"weight column {weight_column!r}{where} is not a flat numeric column")
+    weights = values.astype(np.float64) * float(scale)
+    finite = np.isfinite(weights)
+    if not finite.all():
+        bad = ~finite
+        raise DataError(
+            f"weight column {weight_column!r}{where} has {int(bad.sum())} non-finite entries "
+            f"(first at event {int(np.flatnonzero(bad)[0])}); fix the weights or select the "
+            f"events with a cut such as 'isfinite({weight_column})'"
+        )
+    return weights
+
+
+def _as_weights(weights: npt.ArrayLike) -> FloatArray:
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim != 1:
+        raise DataError(f"weights must have shape (n_events,), got shape {w.shape}")
+    if not np.isfinite(w).all():
+        raise DataError(f"weights hold {int((~np.isfinite(w)).sum())} non-finite entries")
+    return w
+
+
+def _as_labels(labels: npt.ArrayLike, n_events: int) -> npt.NDArray[np.int64]:
+    raw = np.asarray(labels)
+    if raw.shape != (n_events,):
+        raise DataError(f"labels have shape {raw.shape} but the weights have ({n_events},)")
+    if not (np.issubdtype(raw.dtype, np.integer) or np.issubdtype(raw.dtype, np.floating)):
+        raise DataError(f"labels must be integer class indices, got {raw.dtype}")
+    as_int = raw.astype(np.int64) if np.isfinite(raw).all() else None
+    if as_int is None or not np.array_equal(as_int, raw) or (as_int < 0).any():
+        raise DataError("labels must be non-negative integer class indices 0, 1, ...")
+    return as_int
+
+
+def _class_sums(labels: npt.NDArray[np.int64], weights: FloatArray, n_classes: int) -> FloatArray:
+    return np.bincount(labels, weights=weights, minlength=n_classes).astype(np.float64)
+
+
+def balance_classes(labels: npt.ArrayLike, weights: npt.ArrayLike, *, n_classes: int | None = None) -> FloatArray:
+    """Rescale the weights so that every class carries the same total weight.
+
+    Parameters
+    ----------
+    labels
+        Integer class index of each event, shape ``(n_events,)``.
+    weights
+        Per-event weights, shape ``(n_events,)``; negative weights are allowed.
+    n_classes
+        Number of classes; by default ``max(labels) + 1``.  A class without events
+        then has a sum of 0, which is an error.
+
+    Returns
+    -------
+    numpy.ndarray
+        The rescaled weights (a new float64 array).
+
+    Raises
+    ------
+    DataError
+        A class has a sum of weights that is not positive (the message names it and
+        its sum), or labels are not class indices below ``n_classes``.
+
+    Notes
+    -----
+    With :math:`K` classes, class sums :math:`W_c = \\sum_{i \\in c} w_i` and total
+    :math:`W = \\sum_c W_c`, each event of class :math:`c` gets
+
+    .. math:: w_i' = w_i \\, \\frac{W / K}{W_c},
+
+    so :math:`\\sum_{i \\in c} w_i' = W / K` for every class and the total is unchanged.
+    The factor is positive (every :math:`W_c > 0` is required), so negative-weight
+    events stay negative and the shape of each class's distribution is unchanged.
+    """
+    w = _as_weights(weights)
+    y = _as_labels(labels, w.shape[0])
+    if n_classes is None:
+        if y.size == 0:
+            raise DataError("cannot balance classes of zero events")
+        n_classes = int(y.max()) + 1
+    elif y.size and int(y.max()) >= n_classes:
+        raise DataError(f"label {int(y.max())} found but n_classes = {n_classes}")
+    sums = _class_sums(y, w, n_classes)
+    _check_class_sums(sums, np.arange(n_classes))
+    target = float(sums.sum()) / n_classes
+    factors = target / sums
+    return w * factors[y]
+
+
+def _check_class_sums(sums: FloatArray, classes: npt.ArrayLike) -> None:
+    bad = [(int(c), float(sums[c])) for c in np.asarray(classes) if not sums[c] > 0]
+    if bad:
+        details = ", ".join(f"class {c} has {s:g}" for c, s in bad)
+        raise DataError(
+            f"every class needs a positive sum of weights: {details}; check the labels, the "
+            "sample assignment and the weight column (many negative-weight events?)"
+        )
+
+
+def check_weights(weights: npt.ArrayLike, labels: npt.ArrayLike | None = None) -> None:
+    """Check that weights can be used for training and evaluation.
+
+    Parameters
+    ----------
+    weights
+        Per-event weights, shape ``(n_events,)``.
+    labels
+        Optional integer class indices; then every class present must have a
+        positive sum of weights too.
+
+    Raises
+    ------
+    DataError
+        Non-finite weights, a total weight :math:`\\sum_i w_i \\le 0`, or a class
+        :math:`c` with :math:`\\sum_{i \\in c} w_i \\le 0` (named in the message).
+    """
+    w = _as_weights(weights)
+    total = float(w.sum())
+    if not total > 0:
+        raise DataError(f"the total weight of {w.shape[0]} events is {total:g}; it must be positive")
+    if labels is None:
+        return
+    y = _as_labels(labels, w.shape[0])
+    present = np.unique(y)
+    sums = _class_sums(y, w, int(present.max()) + 1 if present.size else 0)
+    _check_class_sums(sums, present)

@@ -1,0 +1,129 @@
+"""A trained run loaded back from its directory, ready to score new events."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from neyman.exceptions import DataError, RunDirectoryError
+from neyman.models import Model
+from neyman.preprocessing import Preprocessor, assign_folds, check_finite
+from neyman.table import Table
+from neyman.tasks import Task, make_task
+from neyman.workflows.rundir import RunDirectory
+
+__all__ = ["TrainedRun", "load_run", "model_dirs"]
+
+
+def model_dirs(run: RunDirectory, kfold: int) -> list[Path]:
+    """Model directories of a run: ``model/`` or ``model/fold_<k>/``."""
+    return [run.model / f"fold_{k}" for k in range(kfold)] if kfold >= 2 else [run.model]
+
+
+@dataclass(frozen=True)
+class TrainedRun:
+    """Everything needed to score events the way the training did.
+
+    Attributes
+    ----------
+    task, features, classes
+        What the model learned and from which columns.
+    models, preprocessors
+        One per fold (a single entry without k-fold).
+    kfold
+        Number of folds (0 without k-fold).
+    event_id_column
+        Column of new files holding event numbers (k-fold fold choice).
+    fill_value
+        Replacement for non-finite inputs, ``None`` = error.
+    """
+
+    path: Path
+    task: Task
+    features: list[str]
+    classes: list[str]
+    models: list[Model]
+    preprocessors: list[Preprocessor]
+    kfold: int
+    event_id_column: str | None
+    fill_value: float | None
+
+    @property
+    def score_names(self) -> list[str]:
+        """Names of the score columns :meth:`score` returns."""
+        if self.task.name == "multiclass":
+            return [f"score_{c}" for c in self.classes]
+        return self.task.score_names()
+
+    def matrix(self, table: Table) -> np.ndarray:
+        """Feature matrix ``(n_events, n_features)`` of ``table`` with the NaN policy applied."""
+        missing = [f for f in self.features if f not in table]
+        if missing:
+            raise DataError(
+                f"{table.source or 'the input'} lacks the feature column(s) {missing} that the model in "
+                f"{self.path} was trained on"
+            )
+        x = table.to_numpy(self.features, dtype=np.float64)
+        return check_finite(x, self.features, fill_value=self.fill_value, source=table.source)
+
+    def score(self, table: Table, *, folds: np.ndarray | None = None) -> np.ndarray:
+        """Scores of every event; with k-fold the model that did not see the event's fold.
+
+        Without fold information (no event-id column in ``table``) a k-fold run
+        averages the raw outputs of all fold models.
+        """
+        x = self.matrix(table)
+        if self.kfold < 2:
+            return self.models[0].predict(self.preprocessors[0].transform(x).astype(np.float32))
+        if folds is None and self.event_id_column and self.event_id_column in table:
+            folds = assign_folds(np.asarray(table[self.event_id_column]), self.kfold)
+        if folds is None:
+            raw = np.mean(
+                [
+                    m.predict_raw(p.transform(x).astype(np.float32))
+                    for m, p in zip(self.models, self.preprocessors, strict=True)
+                ],
+                axis=0,
+            )
+            return self.task.scores(raw)
+        out: np.ndarray | None = None
+        for k, (m, p) in enumerate(zip(self.models, self.preprocessors, strict=True)):
+            sel = folds == k
+            if not sel.any():
+                continue
+            s = m.predict(p.transform(x[sel]).astype(np.float32))
+            if out is None:
+                out = np.empty((len(x), *s.shape[1:]), dtype=np.float64)
+            out[sel] = s
+        if out is None:
+            out = np.empty((0, *([len(self.score_names)] if len(self.score_names) > 1 else [])))
+        return out
+
+
+def load_run(path: str | Path) -> TrainedRun:
+    """Load a finished run directory written by :func:`neyman.train`."""
+    run = RunDirectory(Path(path))
+    run.require_complete()
+    try:
+        meta = json.loads(run.metadata.read_text())
+        prep = json.loads(run.preprocessing.read_text())
+    except (OSError, ValueError) as exc:
+        raise RunDirectoryError(f"{run.path}: cannot read the model metadata or preprocessing: {exc}") from exc
+    kfold = int(meta.get("kfold", 0))
+    task = make_task(meta["task"], n_classes=max(len(meta.get("classes", [])), 2))
+    models = [Model.load(d) for d in model_dirs(run, kfold)]
+    preprocessors = [Preprocessor.from_json(p) for p in prep["folds"]]
+    return TrainedRun(
+        path=run.path,
+        task=task,
+        features=list(meta["features"]),
+        classes=list(meta.get("classes", [])),
+        models=models,
+        preprocessors=preprocessors,
+        kfold=kfold,
+        event_id_column=meta.get("event_id_column"),
+        fill_value=meta.get("fill_value"),
+    )

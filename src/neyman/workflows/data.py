@@ -1,0 +1,223 @@
+"""Turn the ``data:`` section into one labelled, weighted table of events."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from neyman import io
+from neyman.config.schema import DataConfig, SourceConfig
+from neyman.exceptions import ConfigError, DataError, close_matches
+from neyman.preprocessing import check_weights, event_weights, parse_selection
+from neyman.table import EVENT_ID, LABEL, TARGET, WEIGHT, Table
+
+__all__ = ["Events", "load_events", "resolve_classes", "resolve_features"]
+
+SOURCE = "source"
+
+
+@dataclass(frozen=True)
+class Events:
+    """All selected events with reserved columns filled in.
+
+    Attributes
+    ----------
+    table
+        Feature columns plus ``label`` (classification) or ``target``
+        (regression), ``weight``, ``event_id`` and ``source`` (index of the input).
+    features
+        Feature names in model-input order.
+    classes
+        Class names in index order (empty for regression).
+    """
+
+    table: Table
+    features: list[str]
+    classes: list[str]
+
+
+def resolve_classes(data: DataConfig, task: str) -> list[str]:
+    """Class names in index order for a classification task (empty otherwise)."""
+    if task not in ("binary", "multiclass"):
+        return []
+    if data.classes:
+        classes = list(data.classes)
+    elif task == "binary":
+        classes = ["background", "signal"]
+    else:
+        named = [s.label for s in data.sources if isinstance(s.label, str)]
+        if named and len(named) == len(data.sources):
+            classes = list(dict.fromkeys(named))
+        elif data.label_column:
+            return []  # taken from the label column's values
+        else:
+            raise ConfigError("a multiclass task needs data.classes, a label per source, or data.label_column")
+    if task == "binary" and len(classes) != 2:
+        raise ConfigError(f"a binary task needs exactly 2 classes, data.classes has {len(classes)}: {classes}")
+    if len(set(classes)) != len(classes):
+        raise ConfigError(f"data.classes has duplicates: {classes}")
+    return classes
+
+
+def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
+    """Feature names: explicit, a named set of a benchmark layout, or all flat columns."""
+    fmt = data.format
+    if isinstance(data.features, str):
+        if not fmt or not fmt.startswith("uci-"):
+            raise ConfigError(
+                f"data.features: {data.features!r} is a named feature set, which needs a benchmark format "
+                "(data.format: uci-susy or uci-higgs); otherwise list the columns"
+            )
+        return list(io.datasets.feature_set(fmt, data.features))
+    if data.features:
+        return list(data.features)
+    if fmt and fmt.startswith("uci-"):
+        return list(io.datasets.feature_set(fmt, "all"))
+    path, tree = io.parse_source(first_source.path)
+    skip = {
+        data.label_column,
+        data.target,
+        data.weight,
+        data.event_id,
+        *(s.weight for s in data.sources),
+    }
+    skip |= {LABEL, WEIGHT, EVENT_ID, TARGET}
+    sample = io.read(path, tree=first_source.tree or tree, entry_stop=1, format=fmt)
+    return [c for c in sample.flat_columns() if c not in skip and np.issubdtype(sample[c].dtype, np.number)]
+
+
+def _class_index(label: str | int, classes: list[str], where: str) -> int:
+    if isinstance(label, int):
+        if not 0 <= label < len(classes):
+            raise ConfigError(f"{where}.label: class index {label} is outside 0..{len(classes) - 1} ({classes})")
+        return label
+    if label not in classes:
+        raise ConfigError(
+            f"{where}.label: unknown class {label!r}{close_matches(label, classes)}; classes are {classes}"
+        )
+    return classes.index(label)
+
+
+def _labels_from_column(values: np.ndarray, classes: list[str], column: str, source: str) -> np.ndarray:
+    arr = np.asarray(values)
+    if not np.issubdtype(arr.dtype, np.number):
+        names = arr.astype(str)
+        unknown = sorted(set(np.unique(names)) - set(classes))
+        if unknown:
+            raise DataError(
+                f"{source}: column {column!r} holds labels {unknown} that are not in data.classes {classes}"
+            )
+        lookup = {c: i for i, c in enumerate(classes)}
+        return np.array([lookup[n] for n in names], dtype=np.int64)
+    as_int = arr.astype(np.int64)
+    if not np.array_equal(as_int, arr):
+        raise DataError(f"{source}: column {column!r} holds non-integer labels (e.g. {arr[as_int != arr][:3]})")
+    bad = (as_int < 0) | (as_int >= len(classes))
+    if bad.any():
+        raise DataError(
+            f"{source}: column {column!r} holds label values {sorted(set(as_int[bad].tolist()))[:10]} outside the "
+            f"declared classes 0..{len(classes) - 1} ({classes}); fix data.classes or the labels"
+        )
+    return as_int
+
+
+def _read_source(src: SourceConfig, data: DataConfig, columns: list[str]) -> Table:
+    path, tree = io.parse_source(src.path)
+    tree = src.tree or tree
+    if not Path(path).exists():
+        raise DataError(f"input file {path} does not exist")
+    cuts = list(data.selection or []) + list(src.selection or [])
+    selections = [parse_selection(c) for c in cuts]
+    wanted = list(dict.fromkeys([*columns, *(c for s in selections for c in sorted(s.columns))]))
+    table = io.read(path, tree=tree, columns=wanted, entry_stop=src.max_events, format=data.format)
+    if selections:
+        mask = np.ones(len(table), dtype=bool)
+        for s in selections:
+            mask &= s.mask(table)
+        table = table.take(mask)
+    return table
+
+
+def load_events(data: DataConfig, *, task: str) -> Events:
+    """Read every source, apply the cuts and attach labels, weights and event ids.
+
+    Parameters
+    ----------
+    data
+        The ``data:`` section.
+    task
+        The task name (decides between labels and a regression target).
+
+    Raises
+    ------
+    DataError
+        Missing files or columns, labels outside the classes, one class only,
+        no events after the selection, a non-positive total weight.
+    """
+    classes = resolve_classes(data, task)
+    features = resolve_features(data, data.sources[0])
+    classification = task in ("binary", "multiclass")
+    parts: list[Table] = []
+    label_columns_seen: list[np.ndarray] = []
+    for i, src in enumerate(data.sources):
+        where = f"data.sources.{i}"
+        weight_col = src.weight or data.weight
+        needed = list(features)
+        for extra in (weight_col, data.event_id, data.target if not classification else None):
+            if extra:
+                needed.append(extra)
+        if classification and src.label is None:
+            if not data.label_column:
+                raise ConfigError(f"{where}: give the source a label (class) or set data.label_column")
+            needed.append(data.label_column)
+        table = _read_source(src, data, list(dict.fromkeys(needed)))
+        n = len(table)
+        cols: dict[str, np.ndarray] = {f: np.asarray(table[f]) for f in features}
+        cols[WEIGHT] = event_weights(table, weight_column=weight_col, scale=src.scale)
+        if data.event_id:
+            cols[EVENT_ID] = np.asarray(table[data.event_id]).astype(np.int64)
+        if classification:
+            if src.label is not None:
+                if not classes:
+                    raise ConfigError(f"{where}.label: declare data.classes to use class labels")
+                cols[LABEL] = np.full(n, _class_index(src.label, classes, where), dtype=np.int64)
+            else:
+                assert data.label_column is not None
+                raw = np.asarray(table[data.label_column])
+                if not classes:
+                    label_columns_seen.append(raw)
+                    cols[LABEL] = raw
+                else:
+                    cols[LABEL] = _labels_from_column(raw, classes, data.label_column, table.source)
+        else:
+            assert data.target is not None
+            cols[TARGET] = np.asarray(table[data.target], dtype=np.float64)
+        cols[SOURCE] = np.full(n, i, dtype=np.int64)
+        parts.append(Table(cols, source=table.source))
+    events = Table.concat(parts)
+    if len(events) == 0:
+        raise DataError("no events left after the selection in any input; loosen data.selection or check the files")
+    if classification and not classes:
+        values = np.unique(np.asarray(events[LABEL]))
+        n_cls = int(values.max()) + 1 if np.issubdtype(values.dtype, np.number) else len(values)
+        if task == "binary":
+            n_cls = 2
+        classes = [f"class_{k}" for k in range(n_cls)] if task == "multiclass" else ["background", "signal"]
+        events = events.with_column(LABEL, _labels_from_column(events[LABEL], classes, str(data.label_column), "input"))
+    if EVENT_ID not in events:
+        events = events.with_column(EVENT_ID, np.arange(len(events), dtype=np.int64))
+    if classification:
+        present = np.bincount(events[LABEL], minlength=len(classes))
+        missing = [classes[k] for k in range(len(classes)) if present[k] == 0]
+        if missing:
+            raise DataError(
+                f"no events of class {', '.join(map(repr, missing))} after the selection "
+                f"(events per class: {dict(zip(classes, present.tolist(), strict=True))}); "
+                "a classifier needs every class"
+            )
+        check_weights(events[WEIGHT], events[LABEL])
+    else:
+        check_weights(events[WEIGHT])
+    return Events(table=events, features=features, classes=classes)

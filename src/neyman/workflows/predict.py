@@ -1,0 +1,103 @@
+"""``neyman.predict``: apply a trained run to new files, chunk by chunk."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from neyman import io
+from neyman.exceptions import DataError
+from neyman.table import Table
+from neyman.workflows.artifacts import TrainedRun, load_run
+
+__all__ = ["PredictResult", "predict", "score_table"]
+
+
+@dataclass(frozen=True)
+class PredictResult:
+    """Where the scored events went and how many there were."""
+
+    output: Path
+    n_events: int
+    score_columns: list[str]
+
+
+def score_table(run: TrainedRun, table: Table, *, prefix: str = "") -> Table:
+    """Return ``table`` with the run's score columns appended."""
+    scores = run.score(table).reshape(len(table), -1)
+    names = [prefix + n for n in run.score_names]
+    clash = [n for n in names if n in table]
+    if clash:
+        raise DataError(
+            f"{table.source or 'the input'} already has column(s) {clash}; pass a prefix "
+            "(--prefix) so the scores get other names"
+        )
+    return table.with_columns(**{n: scores[:, j] for j, n in enumerate(names)})
+
+
+def predict(
+    run: str | os.PathLike[str] | TrainedRun,
+    input: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    tree: str | None = None,
+    output_tree: str | None = None,
+    step_size: int = 100_000,
+    prefix: str = "",
+    force: bool = False,
+    progress: bool = False,
+) -> PredictResult:
+    """Score every event of ``input`` and write it, with all its columns, to ``output``.
+
+    Parameters
+    ----------
+    run
+        A run directory (or an already loaded :class:`TrainedRun`).
+    input
+        Input file; ``file.root:tree`` names the tree.
+    output
+        Output file; its format follows its extension (ROOT in → ROOT out as a new
+        tree, Parquet in → Parquet out, ...).  Written under a temporary name and
+        renamed when complete.
+    tree, output_tree
+        Input tree and output tree name (default: the input's name, else ``events``).
+    step_size
+        Events per chunk: memory use is bounded by the chunk, not the file.
+    prefix
+        Prefix of the score column names.
+    force
+        Replace an existing output file.
+    progress
+        Show a progress bar.
+    """
+    trained = run if isinstance(run, TrainedRun) else load_run(Path(run))
+    in_path, in_tree = io.parse_source(str(input))
+    tree = tree or in_tree
+    out = Path(output)
+    if out.exists() and not force:
+        raise DataError(f"output file {out} exists; pass --force to replace it")
+    if out.resolve() == Path(in_path).resolve():
+        raise DataError(f"output {out} is the input file; write to another file")
+    total = io.num_entries(in_path, tree=tree)
+    n = 0
+    bar = None
+    if progress:
+        from rich.progress import Progress
+
+        bar = Progress()
+        bar.start()
+        task_id = bar.add_task(f"scoring {Path(in_path).name}", total=total)
+    try:
+        with io.open_writer(out, tree=output_tree or tree or "events") as writer:
+            for chunk in io.iterate(in_path, tree=tree, step_size=step_size):
+                scored = score_table(trained, chunk, prefix=prefix)
+                writer.write(scored)
+                n += len(chunk)
+                if bar is not None:
+                    bar.update(task_id, advance=len(chunk))
+    finally:
+        if bar is not None:
+            bar.stop()
+    names = [prefix + s for s in trained.score_names]
+    return PredictResult(output=out, n_events=n, score_columns=names)

@@ -1,0 +1,128 @@
+"""The run directory: layout, status and the never-overwrite rule."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from neyman._atomic import write_json
+from neyman.exceptions import RunDirectoryError
+
+__all__ = ["RunDirectory"]
+
+STATUS_FILE = "status.json"
+
+
+@dataclass(frozen=True)
+class RunDirectory:
+    """Paths of one run (see DESIGN.md, "The run directory").
+
+    ``status.json`` says ``running`` while a training is under way and
+    ``complete`` when every artefact is written, so a half-written run is
+    recognisable (and resumable with ``neyman train --resume``).
+    """
+
+    path: Path
+
+    @property
+    def config(self) -> Path:
+        return self.path / "config.yaml"
+
+    @property
+    def model(self) -> Path:
+        return self.path / "model"
+
+    @property
+    def preprocessing(self) -> Path:
+        return self.path / "preprocessing.json"
+
+    @property
+    def metadata(self) -> Path:
+        return self.path / "model" / "metadata.json"
+
+    @property
+    def history(self) -> Path:
+        return self.path / "history.csv"
+
+    @property
+    def predictions(self) -> Path:
+        return self.path / "predictions.parquet"
+
+    @property
+    def metrics(self) -> Path:
+        return self.path / "metrics.json"
+
+    @property
+    def plots(self) -> Path:
+        return self.path / "plots"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / "checkpoints"
+
+    def status(self) -> str:
+        """``complete``, ``running``/``failed`` (resumable), or ``missing``."""
+        f = self.path / STATUS_FILE
+        if not f.is_file():
+            return "missing"
+        try:
+            return str(json.loads(f.read_text())["state"])
+        except (ValueError, KeyError):
+            return "unknown"
+
+    def set_status(self, state: str, **extra: object) -> None:
+        """Record the run's state with a timestamp."""
+        write_json(
+            self.path / STATUS_FILE,
+            {"state": state, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **extra},
+        )
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], *, force: bool = False) -> tuple[RunDirectory, RunDirectory | None]:
+        """Prepare a new run at ``path``.
+
+        Returns the directory to write into and, when ``force`` replaces an
+        existing run, the final location: the new run is written beside the old
+        one and swapped in only when complete (:meth:`commit`), so a failed
+        training never leaves a half-overwritten run.
+        """
+        final = cls(Path(path))
+        if final.path.exists() and any(final.path.iterdir()):
+            if not force:
+                state = final.status()
+                hint = (
+                    f"resume it with: neyman train --resume {final.path}"
+                    if state in ("running", "failed")
+                    else "choose another name (--set name=...) or pass --force to replace it"
+                )
+                raise RunDirectoryError(f"{final.path} already holds a run (status: {state}); {hint}")
+            staging = cls(final.path.with_name(f".{final.path.name}.new-{os.getpid()}"))
+            if staging.path.exists():
+                shutil.rmtree(staging.path)
+            staging.path.mkdir(parents=True)
+            return staging, final
+        final.path.mkdir(parents=True, exist_ok=True)
+        return final, None
+
+    def commit(self, final: RunDirectory | None) -> RunDirectory:
+        """Swap a staged run into ``final`` (no-op when written in place)."""
+        if final is None:
+            return self
+        old = final.path.with_name(f".{final.path.name}.old-{os.getpid()}")
+        os.replace(final.path, old)
+        os.replace(self.path, final.path)
+        shutil.rmtree(old, ignore_errors=True)
+        return final
+
+    def require_complete(self) -> None:
+        """Raise unless this is a finished run."""
+        if not self.path.is_dir():
+            raise RunDirectoryError(f"run directory {self.path} does not exist")
+        if not (self.model / "metadata.json").is_file():
+            raise RunDirectoryError(
+                f"{self.path} is not a finished neyman run (model/metadata.json is missing; status: {self.status()})"
+            )

@@ -1,0 +1,514 @@
+"""``neyman.train``: from a configuration to a complete run directory."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io as _stdio
+import os
+import platform
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import neyman
+from neyman import io
+from neyman._atomic import write_json, write_text
+from neyman.config import RunConfig, dump_config, load_config, parse_config, validate_paths
+from neyman.exceptions import ConfigError, RunDirectoryError
+from neyman.models import Arrays, Model, model_class
+from neyman.preprocessing import (
+    TEST,
+    TRAIN,
+    VAL,
+    Preprocessor,
+    assign_folds,
+    assign_splits,
+    balance_classes,
+    build_preprocessor,
+    check_finite,
+    split_train_val,
+)
+from neyman.table import EVENT_ID, FOLD, LABEL, SPLIT, TARGET, WEIGHT, Table
+from neyman.tasks import Task, make_task
+from neyman.workflows.artifacts import model_dirs
+from neyman.workflows.data import SOURCE, Events, load_events
+from neyman.workflows.evaluation import (
+    SPLIT_NAMES,
+    as_jsonable,
+    fold_summary,
+    headline_metrics,
+    write_core_plots,
+)
+from neyman.workflows.rundir import RunDirectory
+
+__all__ = ["RunResult", "resolve_config", "train"]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a training produced.
+
+    Attributes
+    ----------
+    run_dir
+        The run directory.
+    metrics
+        The content of ``metrics.json``.
+    config
+        The resolved configuration.
+    seconds
+        Wall time of the whole run.
+    """
+
+    run_dir: Path
+    metrics: dict[str, Any]
+    config: RunConfig
+    seconds: float
+
+    @property
+    def headline(self) -> dict[str, float]:
+        """Test-split metrics (combined out-of-fold metrics for k-fold runs)."""
+        return dict(self.metrics["test"])
+
+
+def resolve_config(
+    config: RunConfig | Mapping[str, Any] | str | os.PathLike[str], overrides: Iterable[str] = ()
+) -> RunConfig:
+    """Accept a config object, a mapping or a YAML path; apply overrides."""
+    if isinstance(config, RunConfig):
+        if overrides:
+            from neyman.config import apply_overrides
+
+            return parse_config(apply_overrides(config.model_dump(mode="json"), overrides))
+        return config
+    if isinstance(config, Mapping):
+        from neyman.config import apply_overrides
+
+        return parse_config(apply_overrides(dict(config), overrides))
+    return load_config(config, overrides)
+
+
+def _default_name(config: RunConfig) -> str:
+    return f"{config.model.type}-{config.task.type}"
+
+
+def _versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {
+        "neyman": neyman.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+    }
+    for dist in (
+        "torch",
+        "xgboost",
+        "xgboost-cpu",
+        "lightgbm",
+        "scikit-learn",
+        "uproot",
+        "pyarrow",
+    ):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            out[dist] = metadata.version(dist)
+    return out
+
+
+def _preprocessor(config: RunConfig, features: list[str]) -> Preprocessor:
+    p = config.preprocessing
+    scaler = p.scaler or ("standard" if config.model.type == "mlp" else "none")
+    return build_preprocessor(
+        features,
+        scaler=scaler,
+        log=list(p.log),
+        clip={k: list(v) for k, v in p.clip.items()},
+        standard_clip=p.standard_clip,
+    )
+
+
+def _make_model(config: RunConfig, task: Task, n_features: int, checkpoint_dir: Path) -> Model:
+    params = config.model.model_dump()
+    family = params.pop("type")
+    klass = model_class(family)
+    if family == "mlp":
+        from neyman.training import OptimizerSpec, ScheduleSpec, Trainer, configure_threads
+
+        t = config.training
+        configure_threads(t.threads)
+        trainer = Trainer(
+            epochs=t.epochs,
+            batch_size=t.batch_size,
+            optimizer=OptimizerSpec(**t.optimizer.model_dump()),
+            schedule=ScheduleSpec(**t.schedule.model_dump()),
+            l1=t.l1,
+            l2=t.l2,
+            grad_clip=t.grad_clip,
+            patience=t.early_stopping.patience,
+            min_delta=t.early_stopping.min_delta,
+            device=t.device,
+            seed=config.seed,
+            checkpoint_dir=checkpoint_dir,
+            progress=t.progress,
+        )
+        return klass(task, n_features, seed=config.seed, trainer=trainer, **params)
+    return klass(task, n_features, seed=config.seed, **params)
+
+
+def _history_rows(history: Any) -> dict[str, list[float]] | None:
+    if history is None:
+        return None
+    cols = history.columns if hasattr(history, "columns") else history
+    return {k: list(v) for k, v in cols.items()} if cols else None
+
+
+def _write_history(path: Path, histories: list[dict[str, list[float]] | None]) -> None:
+    rows: list[dict[str, Any]] = []
+    for fold, h in enumerate(histories):
+        if not h:
+            continue
+        n = max(len(v) for v in h.values())
+        for i in range(n):
+            row: dict[str, Any] = {"fold": fold} if len(histories) > 1 else {}
+            row.update({k: v[i] for k, v in h.items() if i < len(v)})
+            if "epoch" not in row:
+                row = {"iteration": i + 1, **row}
+            rows.append(row)
+    if not rows:
+        return
+    fields = list(dict.fromkeys(k for r in rows for k in r))
+    buf = _stdio.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields)
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(path, buf.getvalue())
+
+
+class _Training:
+    """One run: data → splits → (per fold) preprocessing + model → artefacts."""
+
+    def __init__(self, config: RunConfig, run: RunDirectory, events: Events, x: np.ndarray, *, resume: bool) -> None:
+        self.config = config
+        self.run = run
+        self.events = events
+        self.x = x
+        self.resume = resume
+
+    def _arrays(
+        self,
+        x: np.ndarray,
+        events: Table,
+        sel: np.ndarray,
+        task: Task,
+        n_classes: int,
+        balance: bool,
+    ) -> Arrays:
+        y = np.asarray(events[LABEL] if task.is_classification else events[TARGET])[sel]
+        w = np.asarray(events[WEIGHT], dtype=np.float64)[sel]
+        if balance and task.is_classification and len(y):
+            w = balance_classes(y, w, n_classes=n_classes)
+        return Arrays(x=x[sel], y=y, w=w)
+
+    def _fit_fold(
+        self,
+        fold: int,
+        x: np.ndarray,
+        events: Events,
+        task: Task,
+        codes: np.ndarray,
+        model_dir: Path,
+    ) -> tuple[Model, Preprocessor, np.ndarray]:
+        cfg = self.config
+        table = events.table
+        train_sel, val_sel = codes == TRAIN, codes == VAL
+        n_cls = len(events.classes)
+        if self.resume and (model_dir / "model.json").is_file():
+            model = Model.load(model_dir)
+            prep = Preprocessor.from_json(self._saved_preprocessing[fold])
+        else:
+            prep = _preprocessor(cfg, events.features)
+            w_train = np.asarray(table[WEIGHT], dtype=np.float64)[train_sel]
+            prep.fit(x[train_sel], sample_weight=w_train)
+            xs = prep.transform(x).astype(np.float32)
+            balance = cfg.task.balance_classes
+            train_arr = self._arrays(xs, table, train_sel, task, n_cls, balance)
+            val_arr = self._arrays(xs, table, val_sel, task, n_cls, balance)
+            ckdir = self.run.checkpoints / (f"fold_{fold}" if cfg.split.kfold >= 2 else "")
+            model = _make_model(cfg, task, len(events.features), ckdir)
+            has_checkpoint = (ckdir / "last.safetensors").is_file()
+            if cfg.model.type == "mlp":
+                model.fit(train_arr, val_arr, resume=self.resume and has_checkpoint)  # type: ignore[call-arg]
+            else:
+                model.fit(train_arr, val_arr)
+            model.save(model_dir)
+        scores = model.predict(prep.transform(x).astype(np.float32))
+        return model, prep, scores
+
+    def execute(self) -> dict[str, Any]:
+        cfg = self.config
+        t0 = time.perf_counter()
+        events = self.events
+        task = make_task(cfg.task.type, n_classes=max(len(events.classes), 2))
+        table = events.table
+        x = self.x
+        self._saved_preprocessing: list[dict[str, Any]] = []
+        if self.resume and self.run.preprocessing.is_file():
+            import json
+
+            self._saved_preprocessing = json.loads(self.run.preprocessing.read_text())["folds"]
+        eid = np.asarray(table[EVENT_ID])
+        k = cfg.split.kfold
+        n = len(table)
+        split_codes = np.empty(n, dtype=np.int8)
+        fold_col = np.full(n, -1, dtype=np.int64)
+        scores: np.ndarray | None = None
+        models: list[Model] = []
+        preps: list[Preprocessor] = []
+        histories: list[dict[str, list[float]] | None] = []
+        fold_metrics: list[dict[str, float]] = []
+        dirs = model_dirs(self.run, k)
+        truth = np.asarray(table[LABEL] if task.is_classification else table[TARGET])
+        weights = np.asarray(table[WEIGHT], dtype=np.float64)
+        if k >= 2:
+            folds = assign_folds(eid, k)
+            fold_col = folds
+            split_codes[:] = TEST  # every event's score is out-of-fold
+            val_fraction = cfg.split.val / (cfg.split.train + cfg.split.val)
+            for f in range(k):
+                codes = split_train_val(n, val_fraction, seed=cfg.seed, stream=f"fold-{f}")
+                codes[folds == f] = TEST
+                model, prep, s = self._fit_fold(f, x, events, task, codes, dirs[f])
+                if scores is None:
+                    scores = np.empty((n, *s.shape[1:]))
+                scores[folds == f] = s[folds == f]
+                models.append(model)
+                preps.append(prep)
+                histories.append(_history_rows(model.history))
+                sel = folds == f
+                fold_metrics.append(headline_metrics(task, s[sel], truth[sel], weights[sel], classes=events.classes))
+        else:
+            split_codes = assign_splits(
+                eid,
+                method=cfg.split.method,
+                train=cfg.split.train,
+                val=cfg.split.val,
+                test=cfg.split.test,
+                seed=cfg.seed,
+            )
+            model, prep, scores = self._fit_fold(0, x, events, task, split_codes, dirs[0])
+            models.append(model)
+            preps.append(prep)
+            histories.append(_history_rows(model.history))
+        assert scores is not None
+        train_seconds = time.perf_counter() - t0
+
+        # -- artefacts ------------------------------------------------------------------
+        write_json(self.run.preprocessing, {"folds": [p.to_json() for p in preps]})
+        write_json(
+            self.run.metadata,
+            {
+                "neyman_version": neyman.__version__,
+                "task": task.name,
+                "family": cfg.model.type,
+                "features": events.features,
+                "classes": events.classes,
+                "target": cfg.data.target,
+                "kfold": k,
+                "event_id_column": cfg.data.event_id,
+                "fill_value": cfg.data.fill_value,
+                "score_names": self._score_names(task, events.classes),
+                "versions": _versions(),
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            },
+        )
+        _write_history(self.run.history, histories)
+        pred_cols: dict[str, Any] = {
+            EVENT_ID: eid,
+            SPLIT: split_codes,
+            FOLD: fold_col,
+            SOURCE: np.asarray(table[SOURCE]),
+            LABEL if task.is_classification else TARGET: truth,
+            WEIGHT: weights,
+        }
+        names = self._score_names(task, events.classes)
+        score_2d = scores.reshape(n, -1)
+        for j, name in enumerate(names):
+            pred_cols[name] = score_2d[:, j]
+        disc = self._discriminant(scores, events.classes)
+        if disc is not None:
+            pred_cols["discriminant"] = disc
+        io.write(Table(pred_cols), self.run.predictions)
+        result: dict[str, Any] = {
+            "task": task.name,
+            "model": cfg.model.type,
+            "features": events.features,
+        }
+        if events.classes:
+            result["classes"] = events.classes
+        for code, split_name in enumerate(SPLIT_NAMES):
+            sel = split_codes == code
+            if sel.any():
+                result[split_name] = headline_metrics(
+                    task, scores[sel], truth[sel], weights[sel], classes=events.classes
+                )
+        if disc is not None:
+            result["discriminant"] = self._discriminant_metrics(disc, truth, weights, split_codes, events.classes)
+        if k >= 2:
+            result["folds"] = fold_metrics
+            result["folds_summary"] = fold_summary(fold_metrics)
+        if task.name == "binary" and "test" in result:
+            result["overtraining"] = self._overtraining(scores, truth, weights, split_codes)
+        result["training_seconds"] = train_seconds
+        result["n_events"] = n
+        write_json(self.run.metrics, as_jsonable(result))
+        write_core_plots(
+            self.run.plots,
+            task=task,
+            classes=events.classes,
+            scores=scores,
+            truth=truth,
+            weights=weights,
+            split=split_codes,
+            history=histories[0],
+        )
+        return result
+
+    def _discriminant(self, scores: np.ndarray, classes: list[str]) -> np.ndarray | None:
+        spec = self.config.task.discriminant
+        if spec is None or self.config.task.type != "multiclass":
+            return None
+        from neyman import metrics
+
+        index = {c: i for i, c in enumerate(classes)}
+        unknown = [c for c in [spec.signal, *spec.backgrounds] if c not in index]
+        if unknown:
+            raise ConfigError(f"task.discriminant names unknown class(es) {unknown}; classes are {classes}")
+        return metrics.multiclass_discriminant(
+            scores,
+            signal=index[spec.signal],
+            backgrounds={index[c]: f for c, f in spec.backgrounds.items()},
+        )
+
+    def _discriminant_metrics(
+        self,
+        disc: np.ndarray,
+        truth: np.ndarray,
+        weights: np.ndarray,
+        split: np.ndarray,
+        classes: list[str],
+    ) -> dict[str, float]:
+        """AUC of the discriminant: signal class against the weighted background mixture (test split)."""
+        from neyman import metrics
+
+        spec = self.config.task.discriminant
+        assert spec is not None
+        sig = classes.index(spec.signal)
+        out: dict[str, float] = {}
+        test = split == TEST
+        for name, frac in spec.backgrounds.items():
+            b = classes.index(name)
+            sel = test & ((truth == sig) | (truth == b))
+            if sel.any() and frac > 0:
+                out[f"auc_{spec.signal}_vs_{name}"] = metrics.roc_auc(
+                    disc[sel], (truth[sel] == sig).astype(np.int64), sample_weight=weights[sel]
+                )
+        return out
+
+    @staticmethod
+    def _score_names(task: Task, classes: list[str]) -> list[str]:
+        return [f"score_{c}" for c in classes] if task.name == "multiclass" else task.score_names()
+
+    @staticmethod
+    def _overtraining(
+        scores: np.ndarray, truth: np.ndarray, weights: np.ndarray, split: np.ndarray
+    ) -> dict[str, float]:
+        """Train-vs-test AUC difference (a quick overtraining indicator)."""
+        from neyman import metrics
+
+        out: dict[str, float] = {}
+        for name, code in (("train", TRAIN), ("test", TEST)):
+            sel = split == code
+            if sel.any() and len(np.unique(truth[sel])) == 2:
+                out[f"auc_{name}"] = metrics.roc_auc(scores[sel], truth[sel], sample_weight=weights[sel])
+        if len(out) == 2:
+            out["auc_train_minus_test"] = out["auc_train"] - out["auc_test"]
+        return out
+
+
+def _inputs(cfg: RunConfig) -> tuple[Events, np.ndarray]:
+    """Read the events and their feature matrix, applying the NaN/inf policy."""
+    events = load_events(cfg.data, task=cfg.task.type)
+    x = check_finite(
+        events.table.to_numpy(events.features, dtype=np.float64),
+        events.features,
+        fill_value=cfg.data.fill_value,
+        source=", ".join(s.path for s in cfg.data.sources),
+    )
+    return events, x
+
+
+def train(
+    config: RunConfig | Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    *,
+    overrides: Iterable[str] = (),
+    force: bool = False,
+    resume: str | os.PathLike[str] | None = None,
+) -> RunResult:
+    """Train a model as configured and write its run directory.
+
+    Parameters
+    ----------
+    config
+        A :class:`~neyman.config.RunConfig`, a mapping, or the path of a YAML file.
+    overrides
+        ``section.key=value`` strings applied on top.
+    force
+        Replace an existing run of the same name (the old run stays until the new
+        one is complete).
+    resume
+        Instead of ``config``: the directory of an interrupted run to continue from
+        its last checkpoint.
+
+    Returns
+    -------
+    RunResult
+        Paths and headline metrics.
+
+    Examples
+    --------
+    >>> result = neyman.train("configs/higgs.yaml", overrides=["model.type=xgboost"])  # doctest: +SKIP
+    >>> result.headline["auc"]  # doctest: +SKIP
+    """
+    t0 = time.perf_counter()
+    if resume is not None:
+        run = RunDirectory(Path(resume))
+        if not run.config.is_file():
+            raise RunDirectoryError(f"cannot resume {run.path}: it holds no config.yaml (not a neyman run)")
+        if run.status() == "complete":
+            raise RunDirectoryError(f"{run.path} is already complete; nothing to resume")
+        cfg = load_config(run.config, overrides)
+        final = None
+        events, x = _inputs(cfg)
+    else:
+        if config is None:
+            raise ConfigError("train needs a configuration (or resume=RUN_DIR)")
+        cfg = resolve_config(config, overrides)
+        validate_paths(cfg)
+        # read and check the data before a run directory exists, so bad input leaves nothing behind
+        events, x = _inputs(cfg)
+        name = cfg.name or _default_name(cfg)
+        run, final = RunDirectory.create(Path(cfg.output_dir) / name, force=force)
+        write_text(run.config, dump_config(cfg))
+    run.set_status("running", pid=os.getpid())
+    try:
+        result = _Training(cfg, run, events, x, resume=resume is not None).execute()
+    except BaseException as exc:
+        run.set_status("failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    run.set_status("complete")
+    run = run.commit(final)
+    return RunResult(run_dir=run.path, metrics=result, config=cfg, seconds=time.perf_counter() - t0)

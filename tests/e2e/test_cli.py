@@ -1,0 +1,166 @@
+"""The command line as a user runs it: train → predict, help texts, error messages."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neyman import io
+from neyman.testing import write_labelled_file, write_signal_background
+
+VERBS = ["train", "predict", "demo"]
+
+
+def neyman(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "neyman", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"neyman {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def test_help_of_every_verb_has_an_example(tmp_path):
+    top = neyman("--help", cwd=tmp_path).stdout
+    for verb in VERBS:
+        assert verb in top
+        text = neyman(verb, "--help", cwd=tmp_path).stdout
+        assert "Example" in text and f"neyman {verb}" in text
+
+
+def test_root_signal_background_train_then_predict_root_to_root(tmp_path):
+    sig, bkg = write_signal_background(tmp_path, "root", n_events=3000)
+    out = neyman(
+        "train",
+        "--signal",
+        f"{sig}:events",
+        "--background",
+        f"{bkg}:events",
+        "--features",
+        "x00,x01,x02,x03,x04,x05",
+        "--model",
+        "xgboost",
+        "--set",
+        "model.n_estimators=40",
+        "--name",
+        "bdt",
+        cwd=tmp_path,
+    )
+    assert "run directory" in out.stdout and "auc" in out.stdout
+    run = tmp_path / "runs" / "bdt"
+    assert json.loads((run / "metrics.json").read_text())["test"]["auc"] > 0.7
+    neyman(
+        "predict",
+        str(run),
+        "--input",
+        f"{sig}:events",
+        "--output",
+        str(tmp_path / "scored.root"),
+        cwd=tmp_path,
+    )
+    import uproot
+
+    with uproot.open(tmp_path / "scored.root") as f:
+        tree = f["events"]
+        assert {"x00", "score"} <= set(tree.keys())
+        scores = tree["score"].array(library="np")
+    assert len(scores) == io.num_entries(sig) and ((scores >= 0) & (scores <= 1)).all()
+
+
+def test_config_file_with_overrides_and_regression_flags(tmp_path):
+    path = write_labelled_file(tmp_path, "csv", n_events=1500)
+    (tmp_path / "run.yaml").write_text(
+        "name: cfg\n"
+        "data:\n  sources:\n    - path: labelled.csv\n  label_column: label\n  features: [x00, x01, x02]\n"
+        "model:\n  type: mlp\n  hidden: [16]\n"
+        "training:\n  epochs: 2\n  progress: false\n"
+    )
+    neyman("train", "run.yaml", "--set", "model.activation=tanh", cwd=tmp_path)
+    saved = (tmp_path / "runs" / "cfg" / "config.yaml").read_text()
+    assert "activation: tanh" in saved and "optimizer:" in saved  # resolved config, defaults filled in
+    neyman(
+        "train",
+        "--data",
+        str(path),
+        "--target",
+        "x05",
+        "--features",
+        "x00,x01",
+        "--model",
+        "lightgbm",
+        "--set",
+        "model.n_estimators=20",
+        "--name",
+        "reg",
+        cwd=tmp_path,
+    )
+    assert "resolution" in json.loads((tmp_path / "runs" / "reg" / "metrics.json").read_text())["test"]
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (
+            ["train", "--signal", "missing.root:events", "--background", "b.root:events"],
+            "missing.root does not exist",
+        ),
+        (["train", "run.yaml", "--set", "model.hiden=[3]"], "did you mean 'hidden'"),
+        (["train", "--data", "labelled.parquet", "--label-column", "labl"], "did you mean 'label'"),
+        (
+            ["predict", "nowhere", "--input", "labelled.parquet", "--output", "x.parquet"],
+            "does not exist",
+        ),
+        (["train"], "nothing to train"),
+    ],
+)
+def test_errors_are_one_message_without_traceback(tmp_path, args, needle):
+    write_labelled_file(tmp_path, "parquet", n_events=300)
+    (tmp_path / "run.yaml").write_text("data:\n  sources:\n    - path: labelled.parquet\n  label_column: label\n")
+    proc = neyman(*args, cwd=tmp_path, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert needle in " ".join(proc.stderr.split())
+    assert "Traceback" not in proc.stderr
+    debug = neyman("--debug", *args, cwd=tmp_path, check=False)
+    assert debug.returncode != 0 and "Traceback" in debug.stderr
+
+
+def test_existing_output_is_kept_without_force(tmp_path):
+    path = write_labelled_file(tmp_path, "parquet", n_events=600)
+    neyman(
+        "train",
+        "--data",
+        str(path),
+        "--label-column",
+        "label",
+        "--model",
+        "logistic",
+        "--name",
+        "lr",
+        cwd=tmp_path,
+    )
+    target = tmp_path / "scored.parquet"
+    target.write_bytes(b"precious")
+    proc = neyman(
+        "predict",
+        "runs/lr",
+        "--input",
+        str(path),
+        "--output",
+        str(target),
+        cwd=tmp_path,
+        check=False,
+    )
+    assert proc.returncode == 2 and "--force" in proc.stderr
+    assert target.read_bytes() == b"precious"
+    neyman("predict", "runs/lr", "--input", str(path), "--output", str(target), "--force", cwd=tmp_path)
+    assert np.isfinite(np.asarray(io.read(target)["score"])).all()

@@ -1,0 +1,349 @@
+"""The train and predict workflows on real files in every format."""
+
+import json
+
+import numpy as np
+import pytest
+
+import neyman
+from neyman import io
+from neyman.exceptions import ConfigError, DataError, RunDirectoryError
+from neyman.table import EVENT_ID, LABEL, SPLIT, WEIGHT, Table
+from neyman.testing import (
+    EXTENSIONS,
+    gaussian_regression_dataset,
+    likelihood_ratio_dataset,
+    multiclass_dataset,
+    write_labelled_file,
+    write_signal_background,
+)
+
+FEATURES = [f"x{i:02d}" for i in range(6)]
+FAST_MLP = {"type": "mlp", "hidden": [32, 32]}
+FAST_TRAINING = {"epochs": 4, "batch_size": 256, "progress": False}
+
+
+def _config(tmp_path, sources, **extra):
+    cfg = {"output_dir": str(tmp_path / "runs"), "data": {"sources": sources, "features": FEATURES}}
+    for key, value in extra.items():
+        if key == "data":
+            cfg["data"].update(value)
+        else:
+            cfg[key] = value
+    return cfg
+
+
+@pytest.mark.parametrize("fmt", sorted(EXTENSIONS))
+def test_signal_background_files_in_every_format(tmp_path, fmt):
+    sig, bkg = write_signal_background(tmp_path, fmt, n_events=3000)
+    src = [{"path": str(sig), "label": "signal"}, {"path": str(bkg), "label": "background"}]
+    if fmt == "root":
+        src = [
+            {"path": f"{sig}:events", "label": "signal"},
+            {"path": f"{bkg}:events", "label": "background"},
+        ]
+    result = neyman.train(_config(tmp_path, src, name=fmt, model={"type": "logistic"}))
+    run = result.run_dir
+    for name in (
+        "config.yaml",
+        "model/metadata.json",
+        "model/model.json",
+        "preprocessing.json",
+        "predictions.parquet",
+        "metrics.json",
+        "status.json",
+    ):
+        assert (run / name).is_file(), name
+    assert (run / "plots" / "roc.png").stat().st_size > 1000
+    assert (run / "plots" / "scores.png").is_file()
+    m = json.loads((run / "metrics.json").read_text())
+    assert 0.7 < m["test"]["auc"] < 1.0
+    preds = io.read(run / "predictions.parquet")
+    assert set(preds.column_names) >= {EVENT_ID, SPLIT, "fold", LABEL, WEIGHT, "score"}
+    assert len(preds) == 3000
+    meta = json.loads((run / "model" / "metadata.json").read_text())
+    assert meta["features"] == FEATURES and meta["classes"] == ["background", "signal"]
+    assert "torch" in meta["versions"] or "xgboost" in meta["versions"]
+
+
+def test_mlp_label_column_splits_history_and_predict_round_trip(tmp_path):
+    path = write_labelled_file(tmp_path, "parquet", n_events=4000)
+    cfg = _config(
+        tmp_path,
+        [{"path": str(path)}],
+        name="mlp",
+        model=FAST_MLP,
+        training=FAST_TRAINING,
+        data={"label_column": LABEL, "event_id": EVENT_ID},
+        split={"method": "parity", "train": 0.75, "val": 0.25, "test": 0.0},
+    )
+    result = neyman.train(cfg)
+    preds = io.read(result.run_dir / "predictions.parquet")
+    test = np.asarray(preds[SPLIT]) == 2
+    assert np.all(np.asarray(preds[EVENT_ID])[test] % 2 == 1)  # parity: odd events are the test set
+    history = (result.run_dir / "history.csv").read_text().splitlines()
+    assert history[0].startswith("epoch,train_loss") and len(history) == 5
+    assert (result.run_dir / "checkpoints" / "last.safetensors").is_file()
+    # applying the saved run to the same file reproduces the training-time scores
+    out = neyman.predict(result.run_dir, path, tmp_path / "scored.parquet", step_size=700)
+    scored = io.read(out.output)
+    assert len(scored) == 4000 and set(scored.column_names) >= {*FEATURES, "score", "true_log_lr"}
+    order = np.argsort(np.asarray(preds[EVENT_ID]))
+    assert np.allclose(np.asarray(scored["score"]), np.asarray(preds["score"])[order], rtol=1e-5, atol=1e-6)
+
+
+def test_kfold_out_of_fold_scores_and_predict_uses_the_right_fold(tmp_path):
+    path = write_labelled_file(tmp_path, "parquet", n_events=3000)
+    cfg = _config(
+        tmp_path,
+        [{"path": str(path)}],
+        name="kf",
+        model={"type": "fisher"},
+        split={"kfold": 3},
+        data={"label_column": LABEL, "event_id": EVENT_ID},
+    )
+    result = neyman.train(cfg)
+    m = result.metrics
+    assert len(m["folds"]) == 3 and m["folds_summary"]["auc"]["std"] >= 0
+    preds = io.read(result.run_dir / "predictions.parquet")
+    assert np.array_equal(np.asarray(preds["fold"]), np.asarray(preds[EVENT_ID]) % 3)
+    assert (result.run_dir / "model" / "fold_2" / "coefficients.json").is_file()
+    out = neyman.predict(result.run_dir, path, tmp_path / "kf.parquet")
+    scored = io.read(out.output)
+    assert np.allclose(np.asarray(scored["score"]), np.asarray(preds["score"]), rtol=1e-9)
+    # the three fold models really differ, so the match above is not trivial
+    from neyman.workflows.artifacts import load_run
+
+    run = load_run(result.run_dir)
+    x = run.matrix(scored)
+    a = run.models[0].predict(run.preprocessors[0].transform(x))
+    b = run.models[1].predict(run.preprocessors[1].transform(x))
+    assert not np.allclose(a, b)
+
+
+def test_weights_scale_selection_and_negative_weights(tmp_path):
+    table = likelihood_ratio_dataset(4000, n_features=6, seed=5)
+    gen = np.random.default_rng(0)
+    w = np.where(gen.random(4000) < 0.1, -0.3, 1.0)
+    io.write(table.with_column("w", w), tmp_path / "mc.parquet")
+    cfg = _config(
+        tmp_path,
+        [{"path": str(tmp_path / "mc.parquet"), "scale": 2.5}],
+        name="neg",
+        model={"type": "lightgbm", "n_estimators": 30},
+        data={"label_column": LABEL, "weight": "w", "selection": ["x00 > 20", "abs(x01) < 4"]},
+    )
+    result = neyman.train(cfg)
+    preds = io.read(result.run_dir / "predictions.parquet")
+    kept = (np.asarray(table["x00"]) > 20) & (np.abs(np.asarray(table["x01"])) < 4)
+    assert len(preds) == kept.sum()
+    assert np.allclose(np.sort(np.asarray(preds[WEIGHT])), np.sort(2.5 * w[kept]))
+    assert result.metrics["test"]["sum_weights"] < result.metrics["test"]["n_events"] * 2.5
+
+
+def test_multiclass_with_discriminant(tmp_path):
+    t = multiclass_dataset(3000, n_features=6, seed=1)
+    io.write(t, tmp_path / "mc.parquet")
+    cfg = _config(
+        tmp_path,
+        [{"path": str(tmp_path / "mc.parquet")}],
+        name="mc",
+        model={"type": "xgboost", "n_estimators": 40},
+        task={
+            "type": "multiclass",
+            "discriminant": {"signal": "higgs", "backgrounds": {"top": 0.3, "qcd": 0.7}},
+        },
+        data={"label_column": LABEL, "classes": ["qcd", "top", "higgs"]},
+    )
+    result = neyman.train(cfg)
+    assert result.metrics["test"]["accuracy"] > 0.45
+    assert set(result.metrics["discriminant"]) == {"auc_higgs_vs_top", "auc_higgs_vs_qcd"}
+    preds = io.read(result.run_dir / "predictions.parquet")
+    assert {"score_qcd", "score_top", "score_higgs", "discriminant"} <= set(preds.column_names)
+
+
+def test_gaussian_regression_writes_pulls(tmp_path):
+    io.write(gaussian_regression_dataset(4000, seed=2), tmp_path / "reg.parquet")
+    cfg = _config(
+        tmp_path,
+        [{"path": str(tmp_path / "reg.parquet")}],
+        name="gauss",
+        model=FAST_MLP,
+        training={**FAST_TRAINING, "epochs": 8},
+        task={"type": "gaussian"},
+        data={"target": "target", "features": ["x00", "x01", "x02", "x03"]},
+    )
+    result = neyman.train(cfg)
+    test = result.metrics["test"]
+    for key in ("mse", "bias", "resolution", "pull_mean", "pull_width", "coverage_68"):
+        assert key in test
+    assert 0.6 < test["pull_width"] < 1.6
+    assert (result.run_dir / "plots" / "pulls.png").is_file()
+    preds = io.read(result.run_dir / "predictions.parquet")
+    assert (np.asarray(preds["sigma"]) > 0).all()
+
+
+def test_uci_susy_layout_with_named_feature_set(tmp_path):
+    from neyman.io.datasets import FEATURE_SETS
+
+    names = FEATURE_SETS["uci-susy"]["all"]
+    gen = np.random.default_rng(0)
+    label = gen.integers(0, 2, 1500)
+    cols = {LABEL: label.astype(np.float64)}
+    for i, n in enumerate(names):
+        cols[n] = gen.normal(size=1500) + 0.4 * label * (i % 3 == 0)
+    io.write(Table(cols), tmp_path / "SUSY.csv", format="uci-susy")
+    cfg = {
+        "output_dir": str(tmp_path / "runs"),
+        "name": "susy",
+        "data": {
+            "sources": [{"path": str(tmp_path / "SUSY.csv")}],
+            "format": "uci-susy",
+            "features": "high-level",
+            "label_column": LABEL,
+        },
+        "model": {"type": "fisher"},
+    }
+    result = neyman.train(cfg)
+    assert result.metrics["features"] == FEATURE_SETS["uci-susy"]["high-level"]
+
+
+def test_resume_after_interruption_matches_uninterrupted_run(tmp_path, monkeypatch):
+    from neyman.training import trainer as trainer_module
+
+    path = write_labelled_file(tmp_path, "parquet", n_events=3000)
+    base = _config(
+        tmp_path,
+        [{"path": str(path)}],
+        model=FAST_MLP,
+        training={**FAST_TRAINING, "epochs": 5},
+        data={"label_column": LABEL},
+    )
+    full = neyman.train({**base, "name": "full"})
+    real = trainer_module.save_state
+    count = {"n": 0}
+
+    def crash(p, state):
+        real(p, state)
+        if p.name == "last.safetensors":
+            count["n"] += 1
+            if count["n"] == 3:
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(trainer_module, "save_state", crash)
+    with pytest.raises(KeyboardInterrupt):
+        neyman.train({**base, "name": "cut"})
+    monkeypatch.setattr(trainer_module, "save_state", real)
+    cut = tmp_path / "runs" / "cut"
+    assert json.loads((cut / "status.json").read_text())["state"] == "failed"
+    with pytest.raises(RunDirectoryError, match=r"--resume"):
+        neyman.train({**base, "name": "cut"})
+    resumed = neyman.train(resume=cut)
+    a = io.read(full.run_dir / "predictions.parquet")
+    b = io.read(resumed.run_dir / "predictions.parquet")
+    assert np.array_equal(np.asarray(a["score"]), np.asarray(b["score"]))
+
+
+def test_existing_run_is_refused_and_force_replaces_only_when_complete(tmp_path, monkeypatch):
+    path = write_labelled_file(tmp_path, "parquet", n_events=1500)
+    cfg = _config(
+        tmp_path,
+        [{"path": str(path)}],
+        name="r",
+        model={"type": "logistic"},
+        data={"label_column": LABEL},
+    )
+    first = neyman.train(cfg)
+    before = (first.run_dir / "metrics.json").read_text()
+    with pytest.raises(RunDirectoryError, match=r"already holds a run.*--force"):
+        neyman.train(cfg)
+    import importlib
+
+    wf = importlib.import_module("neyman.workflows.train")
+
+    def boom(*a, **k):
+        raise DataError("simulated failure while writing")
+
+    monkeypatch.setattr(wf, "write_core_plots", boom)
+    with pytest.raises(DataError, match=r"simulated"):
+        neyman.train(cfg, force=True)
+    assert (first.run_dir / "metrics.json").read_text() == before  # the old run is intact
+    monkeypatch.undo()
+    second = neyman.train(cfg, force=True, overrides=["model.C=0.01"])
+    assert (second.run_dir / "metrics.json").read_text() != before
+    assert not list((tmp_path / "runs").glob(".r.*"))  # no staging leftovers
+
+
+@pytest.mark.parametrize(
+    "mutate,error,match",
+    [
+        (
+            lambda c, p: c["data"]["sources"].append({"path": str(p.parent / "nope.root")}),
+            ConfigError,
+            r"data.sources.1.path: file .*nope.root does not exist",
+        ),
+        (
+            lambda c, p: c["data"].update(features=["x00", "true_log_rl"]),
+            DataError,
+            r"true_log_rl.*did you mean 'true_log_lr'",
+        ),
+        (
+            lambda c, p: c["data"].update(selection=["x00 < -1"]),
+            DataError,
+            "no events left after the selection",
+        ),
+        (
+            lambda c, p: c["data"].update(selection=["label < 1"]),
+            DataError,
+            "no events of class 'signal'",
+        ),
+        (
+            lambda c, p: c["data"].update(classes=["a", "b"], label_column="event_id"),
+            DataError,
+            "outside the declared classes",
+        ),
+        (lambda c, p: c["data"].update(weight="zero_w"), DataError, "weight"),
+        (lambda c, p: c.update(model={"type": "xgbost"}), ConfigError, "'xgbost'"),
+        (
+            lambda c, p: c["data"].update(selection=["__import__('os').system('true')"]),
+            ConfigError,
+            "selection|not allowed",
+        ),
+    ],
+)
+def test_bad_input_gives_clear_errors(tmp_path, mutate, error, match):
+    table = likelihood_ratio_dataset(500, n_features=6, seed=1)
+    path = tmp_path / "d.parquet"
+    io.write(table.with_column("zero_w", np.zeros(500)), path)
+    cfg = _config(tmp_path, [{"path": str(path)}], model={"type": "logistic"}, data={"label_column": LABEL})
+    mutate(cfg, path)
+    with pytest.raises(error, match=match):
+        neyman.train(cfg)
+
+
+def test_nan_inputs_error_or_fill(tmp_path):
+    table = likelihood_ratio_dataset(800, n_features=6, seed=1)
+    x = np.asarray(table["x03"]).copy()
+    x[:7] = np.nan
+    x[7:9] = np.inf
+    io.write(table.with_column("x03", x), tmp_path / "nan.parquet")
+    cfg = _config(
+        tmp_path,
+        [{"path": str(tmp_path / "nan.parquet")}],
+        name="nan",
+        model={"type": "logistic"},
+        data={"label_column": LABEL},
+    )
+    with pytest.raises(DataError, match=r"x03.*7.*NaN"):
+        neyman.train(cfg)
+    cfg["data"]["fill_value"] = 0.0
+    assert neyman.train(cfg).metrics["n_events"] == 800
+
+
+def test_corrupt_file_is_a_data_error(tmp_path):
+    path = write_labelled_file(tmp_path, "parquet", n_events=500)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    cfg = _config(tmp_path, [{"path": str(path)}], model={"type": "logistic"}, data={"label_column": LABEL})
+    with pytest.raises(DataError, match=str(path.name)):
+        neyman.train(cfg)

@@ -1,0 +1,115 @@
+"""HDF5 specifics: layouts, automatic group discovery, strings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neyman import io
+from neyman.exceptions import DataError
+from neyman.table import Table
+
+h5py = pytest.importorskip("h5py")
+
+
+def test_write_puts_columns_in_the_named_group(tmp_path, events):
+    path = io.write(events, tmp_path / "e.h5", tree="events")
+    with h5py.File(path, "r") as f:
+        assert list(f) == ["events"]
+        assert list(f["events"]) == events.column_names
+        assert f["events/jet_pt"].shape == (len(events),)
+    assert io.read(path, tree="events").source == f"{path}:events"
+    assert len(io.read(f"{path}:events")) == len(events)
+
+
+def test_write_to_the_root_group(tmp_path, events):
+    path = io.write(events, tmp_path / "e.h5", tree="/")
+    with h5py.File(path, "r") as f:
+        assert set(f) == set(events.column_names)
+    assert io.read(path).source == str(path)
+
+
+def test_compound_dataset_is_a_table(tmp_path):
+    rec = np.zeros(50, dtype=[("pt", "f8"), ("eta", "f4"), ("label", "i8")])
+    rec["pt"] = np.arange(50.0)
+    path = tmp_path / "rec.h5"
+    with h5py.File(path, "w") as f:
+        f["particles"] = rec
+    table = io.read(path, columns=["pt", "label"], entry_start=5, entry_stop=9)
+    assert table.column_names == ["pt", "label"]
+    assert table["pt"].tolist() == [5.0, 6.0, 7.0, 8.0]
+    assert table.source == f"{path}:particles"
+    assert io.available_columns(path) == ["pt", "eta", "label"]
+    assert [len(c) for c in io.iterate(path, step_size=20)] == [20, 20, 10]
+
+
+def test_two_dimensional_dataset_columns_are_numbered(tmp_path):
+    path = tmp_path / "m.h5"
+    with h5py.File(path, "w") as f:
+        f["X"] = np.arange(30.0).reshape(10, 3)
+    table = io.read(path)
+    assert table.column_names == ["f0", "f1", "f2"]
+    np.testing.assert_array_equal(table["f1"], np.arange(1.0, 30.0, 3))
+
+
+def test_root_datasets_are_read_when_there_is_no_group(tmp_path):
+    path = tmp_path / "flat.h5"
+    with h5py.File(path, "w") as f:
+        f["a"] = np.arange(4)
+        f["b"] = np.ones(4)
+    assert io.read(path).column_names == ["a", "b"]
+
+
+def test_several_tables_need_a_choice(tmp_path):
+    path = tmp_path / "two.h5"
+    with h5py.File(path, "w") as f:
+        f["sig/x"] = np.arange(3.0)
+        f["bkg/x"] = np.arange(5.0)
+    with pytest.raises(DataError, match=r"several tables \('bkg', 'sig'\).*tree="):
+        io.read(path)
+    assert io.num_entries(path, tree="bkg") == 5
+
+
+def test_missing_group_lists_the_tables(tmp_path):
+    path = tmp_path / "one.h5"
+    with h5py.File(path, "w") as f:
+        f["events/x"] = np.arange(3.0)
+    with pytest.raises(DataError, match=r"no group or dataset 'event' in .*one\.h5 \(did you mean 'events'\?\)"):
+        io.read(path, tree="event")
+
+
+def test_unequal_lengths_name_the_dataset(tmp_path):
+    path = tmp_path / "bad.h5"
+    with h5py.File(path, "w") as f:
+        f["g/a"] = np.arange(3.0)
+        f["g/b"] = np.arange(4.0)
+    with pytest.raises(DataError, match=r"dataset 'b' in group 'g' of .*bad\.h5 has 4 entries"):
+        io.read(path)
+
+
+def test_file_without_tables(tmp_path):
+    path = tmp_path / "none.h5"
+    with h5py.File(path, "w") as f:
+        f.create_group("empty")
+    with pytest.raises(DataError, match=r"none\.h5 holds no table"):
+        io.read(path)
+
+
+def test_strings_and_2d_columns_round_trip(tmp_path):
+    table = Table({"sample": np.array(["signal", "bkg"]), "p4": np.arange(8.0).reshape(2, 4)})
+    back = io.read(io.write(table, tmp_path / "s.h5"))
+    assert back["sample"].tolist() == ["signal", "bkg"]
+    np.testing.assert_array_equal(back["p4"], table["p4"])
+
+
+def test_invalid_column_name_and_objects_are_refused(tmp_path):
+    with pytest.raises(DataError, match=r"column name 'a/b'.*rename"):
+        io.write(Table({"a/b": np.arange(2)}), tmp_path / "x.h5")
+    with pytest.raises(DataError, match=r"column 'o'.*Python objects"):
+        io.write(Table({"o": np.array([1, "a"], dtype=object)}), tmp_path / "y.h5")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_empty_table(tmp_path, events):
+    back = io.read(io.write(events.head(0), tmp_path / "empty.h5"))
+    assert len(back) == 0 and back.column_names == events.column_names

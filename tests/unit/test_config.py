@@ -1,0 +1,69 @@
+import pytest
+
+from neyman.config import apply_overrides, dump_config, load_config, parse_config
+from neyman.exceptions import ConfigError
+
+BASE = {"data": {"sources": [{"path": "sig.root:events", "label": "signal"}]}}
+
+
+def test_defaults_and_discriminated_model_sections():
+    cfg = parse_config({**BASE, "model": {"type": "lightgbm", "num_leaves": 15}})
+    assert cfg.model.type == "lightgbm" and cfg.model.num_leaves == 15
+    assert cfg.task.type == "binary" and cfg.training.optimizer.name == "adam"
+    assert "num_leaves: 15" in dump_config(cfg)
+
+
+def test_unknown_keys_wrong_types_and_model_names_are_reported_with_paths():
+    with pytest.raises(ConfigError) as err:
+        parse_config(
+            {
+                **BASE,
+                "model": {"type": "mlp", "hiden": [3]},
+                "training": {"epochs": "many"},
+                "splt": {},
+            }
+        )
+    msg = str(err.value)
+    assert "model.hiden: unknown key (did you mean 'hidden'?)" in msg
+    assert "training.epochs" in msg and "'many'" in msg
+    assert "splt: unknown key (did you mean 'split'?)" in msg
+    with pytest.raises(ConfigError, match=r"model.type.*'mpl'.*'mlp'"):
+        parse_config({**BASE, "model": {"type": "mpl"}})
+    with pytest.raises(ConfigError, match=r"add up to 1"):
+        parse_config({**BASE, "split": {"train": 0.5, "val": 0.2, "test": 0.2}})
+    with pytest.raises(ConfigError, match=r"needs data.target"):
+        parse_config({**BASE, "task": {"type": "gaussian"}})
+    with pytest.raises(ConfigError, match=r"needs a neural model"):
+        parse_config(
+            {
+                **BASE,
+                "task": {"type": "gaussian"},
+                "data": {**BASE["data"], "target": "y"},
+                "model": {"type": "xgboost"},
+            }
+        )
+
+
+def test_overrides_parse_yaml_values_and_index_lists():
+    data = {"data": {"sources": [{"path": "a.root"}]}}
+    apply_overrides(data, ["model.hidden=[64, 32]", "training.optimizer.lr=3e-4", "data.sources.0.scale=0.5"])
+    cfg = parse_config({**data, "model": {"type": "mlp", **data.get("model", {})}})
+    assert cfg.model.hidden == [64, 32]
+    assert cfg.training.optimizer.lr == pytest.approx(3e-4)
+    assert cfg.data.sources[0].scale == 0.5
+    with pytest.raises(ConfigError, match=r"no element"):
+        apply_overrides(data, ["data.sources.3.path=x"])
+    with pytest.raises(ConfigError, match=r"section.key=value"):
+        apply_overrides(data, ["epochs"])
+
+
+def test_yaml_is_loaded_safely_and_paths_resolve_relative_to_the_file(tmp_path):
+    (tmp_path / "sig.parquet").write_bytes(b"")
+    (tmp_path / "run.yaml").write_text("data:\n  sources:\n    - path: sig.parquet\n      label: 1\n")
+    cfg = load_config(tmp_path / "run.yaml")
+    assert cfg.data.sources[0].path == str(tmp_path / "sig.parquet")
+    (tmp_path / "evil.yaml").write_text("!!python/object/apply:os.system ['echo hacked']\n")
+    with pytest.raises(ConfigError, match=r"not valid YAML"):
+        load_config(tmp_path / "evil.yaml")
+    with pytest.raises(ConfigError, match=r"does not exist"):
+        load_config(tmp_path / "missing.yaml")

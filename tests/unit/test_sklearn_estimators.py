@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from neyman.models.sklearn import NeymanClassifier, NeymanRegressor
+
+
+@pytest.fixture(scope="module")
+def xy():
+    gen = np.random.default_rng(0)
+    x = gen.normal(size=(1200, 3))
+    y = np.where(x[:, 0] + x[:, 1] ** 2 > 1, "signal", "background")
+    return x, y
+
+
+@pytest.mark.parametrize(
+    "model,params",
+    [
+        ("xgboost", {"n_estimators": 30}),
+        ("mlp", {"epochs": 30, "batch_size": 64, "lr": 0.01, "hidden": [16]}),
+        ("fisher", {}),
+    ],
+)
+def test_classifier_in_pipelines_and_cross_validation(xy, model, params):
+    x, y = xy
+    est = NeymanClassifier(model, params=params)
+    assert clone(est).get_params()["model"] == model
+    scores = cross_val_score(make_pipeline(FunctionTransformer(), est), x, y, cv=3, scoring="roc_auc")
+    assert scores.mean() > (0.6 if model == "fisher" else 0.8)
+    est.fit(x, y)
+    assert set(est.predict(x)) <= {"signal", "background"}
+    assert est.predict_proba(x).shape == (len(x), 2)
+
+
+def test_regressor_and_shape_checks(xy):
+    x, _ = xy
+    y = 2 * x[:, 0] + 1
+    reg = NeymanRegressor("lightgbm", params={"n_estimators": 100}).fit(x, y)
+    assert reg.score(x, y) > 0.95
+    with pytest.raises(ValueError, match="features"):
+        reg.predict(x[:, :2])
