@@ -19,7 +19,7 @@ import torch
 from neyman import metrics
 from neyman.models import Arrays, model_class
 from neyman.nn import MLP
-from neyman.preprocessing import StandardScaler
+from neyman.preprocessing import build_preprocessor
 from neyman.tasks import make_task
 from neyman.testing import TRUE_LOG_LR, gaussian_regression_dataset, likelihood_ratio_dataset
 from neyman.training import OptimizerSpec, ScheduleSpec, TensorBatches, Trainer
@@ -34,17 +34,18 @@ def optimality(n_train: int, epochs: int) -> None:
     table = likelihood_ratio_dataset(n_train + 100_000, seed=7)
     x = table.to_numpy(feats, dtype=np.float64)
     y = np.asarray(table["label"])
-    scaler = StandardScaler().fit(x[:n_train])
-    xs = scaler.transform(x).astype(np.float32)
+    # the preprocessing a physicist would choose: log of the positive, pT-like features
+    prep = build_preprocessor(feats, scaler="standard", log=["x00", "x04", "x08"])
+    xs = prep.fit(x[:n_train]).transform(x).astype(np.float32)
     n_val = n_train // 5
     tr = Arrays(xs[: n_train - n_val], y[: n_train - n_val], np.ones(n_train - n_val))
     va = Arrays(xs[n_train - n_val : n_train], y[n_train - n_val : n_train], np.ones(n_val))
     trainer = Trainer(
         epochs=epochs,
-        batch_size=512,
+        batch_size=1024,
         optimizer=OptimizerSpec(lr=2e-3),
-        schedule=ScheduleSpec(name="plateau", patience=2),
-        patience=6,
+        schedule=ScheduleSpec(name="plateau", patience=3),
+        patience=10,
         progress=False,
         seed=1,
     )
@@ -135,8 +136,10 @@ def throughput(n_events: int, epochs: int) -> None:
         return n_events * epochs / (time.perf_counter() - t0)
 
     bare(), ours()  # warm up allocator and kernels
-    b = np.median([bare() for _ in range(3)])
-    o = np.median([ours() for _ in range(3)])
+    # alternate the two so that a slow spell of the machine hits both alike
+    pairs = [(bare(), ours()) for _ in range(3)]
+    b = float(np.median([p[0] for p in pairs]))
+    o = float(np.median([p[1] for p in pairs]))
     _row("bare PyTorch loop, MLP 18-200-100-2 (samples/s)", f"{b:,.0f}", "reference", True)
     _row("neyman Trainer, same network (samples/s)", f"{o:,.0f}", "", True)
     _row("neyman / bare", f"{o / b:.3f}", ">= 0.9", o / b >= 0.9)
@@ -178,8 +181,9 @@ def bdt_overhead(n_events: int, trees: int) -> None:
         return time.perf_counter() - t0
 
     direct(), wrapped()
-    d = np.median([direct() for _ in range(3)])
-    o = np.median([wrapped() for _ in range(3)])
+    pairs = [(direct(), wrapped()) for _ in range(3)]
+    d = float(np.median([p[0] for p in pairs]))
+    o = float(np.median([p[1] for p in pairs]))
     _row(f"XGBoost direct, {trees} trees on {n_events // 1000}k (s)", f"{d:.2f}", "reference", True)
     _row("neyman XGBoost wrapper (s)", f"{o:.2f}", "", True)
     _row("wrapper / direct time", f"{o / d:.3f}", "<= 1.05", o / d <= 1.05)
@@ -197,7 +201,7 @@ def main() -> None:
         throughput(200_000, 1)
         bdt_overhead(50_000, 50)
     else:
-        optimality(200_000, 40)
+        optimality(200_000, 60)
         throughput(1_000_000, 1)
         bdt_overhead(200_000, 200)
 

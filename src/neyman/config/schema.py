@@ -76,6 +76,16 @@ class DataConfig(_Section):
     event_id: str | None = Field(None, description="Event-number column (parity split, k-fold assignment).")
     selection: Selection = Field(None, description="Cuts applied to every source, e.g. 'pt > 20'.")
     fill_value: float | None = Field(None, description="Replace NaN/inf inputs by this value (default: error).")
+    streaming: bool = Field(
+        False, description="Stream the inputs chunk by chunk in every epoch (data larger than memory; mlp only)."
+    )
+    step_size: int = Field(200_000, ge=1000, description="Events per chunk when streaming.")
+    fit_events: int = Field(
+        500_000, ge=1000, description="Streaming: training events sampled to fit the preprocessing."
+    )
+    max_val_events: int = Field(
+        500_000, ge=1000, description="Streaming: validation events kept in memory for early stopping."
+    )
 
     @field_validator("selection", mode="before")
     @classmethod
@@ -284,6 +294,11 @@ class RunConfig(_Section):
             raise ValueError(
                 "task 'gaussian' predicts a mean and a resolution per event and needs a neural model "
                 f"(model.type: mlp), not {self.model.type!r}"
+            )
+        if self.data.streaming and (self.model.type != "mlp" or self.split.kfold >= 2):
+            raise ValueError(
+                "data.streaming trains neural models (model.type: mlp) without k-fold; "
+                "boosted trees and baselines need their data in memory"
             )
         if self.model.type in ("fisher", "logistic") and self.task.type not in (
             "binary",

@@ -15,7 +15,7 @@ from neyman.models.base import Arrays, Model
 from neyman.nn.mlp import MLP
 from neyman.tasks import Task
 from neyman.training.devices import select_device
-from neyman.training.trainer import TensorBatches, Trainer
+from neyman.training.trainer import BatchSource, TensorBatches, Trainer
 
 __all__ = ["MLPModel"]
 
@@ -85,14 +85,41 @@ class MLPModel(Model):
         mean, std = self._target_scale(train)
         self.params["target_mean"], self.params["target_std"] = mean, std
         weight_norm = float(np.mean(train.w))
-        if not math.isfinite(weight_norm) or weight_norm <= 0:
-            raise ModelError(f"the mean training weight is {weight_norm}; it must be positive")
         device = self.trainer.device
+        self._check_weight_norm(weight_norm)
         tr = self._batches(train, weight_norm, device)
         va = self._batches(val, weight_norm, device) if val is not None and len(val) else None
-        self.history = self.trainer.fit(self.network, self.task.loss, tr, va, resume=resume)
+        return self.fit_batches(tr, va, resume=resume)
+
+    def fit_batches(
+        self,
+        train: BatchSource,
+        val: BatchSource | None = None,
+        *,
+        target_mean: float | None = None,
+        target_std: float | None = None,
+        resume: bool = False,
+    ) -> MLPModel:
+        """Train on ready-made batch sources (e.g. streamed from files).
+
+        The batches must already hold preprocessed inputs, standardised targets
+        (``(y - target_mean) / target_std`` for regression) and weights normalised
+        to unit mean.
+        """
+        if target_mean is not None:
+            self.params["target_mean"] = target_mean
+        if target_std is not None:
+            self.params["target_std"] = target_std
+        self.params.setdefault("target_mean", 0.0)
+        self.params.setdefault("target_std", 1.0)
+        self.history = self.trainer.fit(self.network, self.task.loss, train, val, resume=resume)
         self.network.to("cpu")
         return self
+
+    @staticmethod
+    def _check_weight_norm(weight_norm: float) -> None:
+        if not math.isfinite(weight_norm) or weight_norm <= 0:
+            raise ModelError(f"the mean training weight is {weight_norm}; it must be positive")
 
     # -- inference -------------------------------------------------------------------
     @torch.no_grad()

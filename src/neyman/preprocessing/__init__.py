@@ -38,6 +38,8 @@ from neyman.preprocessing.splitting import (
     VAL,
     assign_folds,
     assign_splits,
+    event_uniform,
+    hash_splits,
     split_train_val,
 )
 from neyman.preprocessing.weighting import balance_classes, check_weights, event_weights
@@ -64,7 +66,9 @@ __all__ = [
     "check_finite",
     "check_weights",
     "cut_flow",
+    "event_uniform",
     "event_weights",
+    "hash_splits",
     "parse_selection",
     "selection_mask",
     "split_train_val",

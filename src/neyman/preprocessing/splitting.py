@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from neyman._seeding import rng
+from neyman._seeding import child_seed, rng
 from neyman.exceptions import ConfigError
 
-__all__ = ["TEST", "TRAIN", "VAL", "assign_folds", "assign_splits", "split_train_val"]
+__all__ = ["TEST", "TRAIN", "VAL", "assign_folds", "assign_splits", "event_uniform", "hash_splits", "split_train_val"]
 
 TRAIN, VAL, TEST = 0, 1, 2
 
@@ -64,3 +64,43 @@ def assign_folds(event_id: np.ndarray, k: int) -> np.ndarray:
     if k < 2:
         raise ConfigError(f"k-fold needs k >= 2, got {k}")
     return (np.asarray(event_id, dtype=np.int64) % k).astype(np.int64)
+
+
+def event_uniform(event_id: np.ndarray, *, seed: int) -> np.ndarray:
+    """A uniform number in [0, 1) per event, a fixed function of its id and the seed.
+
+    Notes
+    -----
+    The splitmix64 finaliser of ``event_id XOR key(seed)``: the same event gets the
+    same number in every chunk, file order and process, which lets a split be
+    decided one chunk at a time when the data are streamed.
+    """
+    z = np.asarray(event_id).astype(np.uint64) ^ np.uint64(child_seed(seed, "event-hash"))
+    z = z + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return np.asarray((z >> np.uint64(11)).astype(np.float64) / float(2**53))
+
+
+def hash_splits(
+    event_id: np.ndarray,
+    *,
+    method: str = "fraction",
+    train: float = 0.6,
+    val: float = 0.2,
+    test: float = 0.2,
+    seed: int = 0,
+) -> np.ndarray:
+    """Like :func:`assign_splits`, but each event's split depends only on its id.
+
+    Used when events are streamed chunk by chunk (the fractions hold on average).
+    """
+    u = event_uniform(event_id, seed=seed)
+    if method == "fraction":
+        return np.where(u < train, TRAIN, np.where(u < train + val, VAL, TEST)).astype(np.int8)
+    if method == "parity":
+        codes = np.where(u < val / (train + val), VAL, TRAIN).astype(np.int8)
+        codes[np.asarray(event_id) % 2 == 1] = TEST
+        return codes
+    raise ConfigError(f"unknown split method {method!r}; use fraction or parity")

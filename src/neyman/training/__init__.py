@@ -2,6 +2,7 @@
 
 from neyman.training.checkpoint import load_state, save_state
 from neyman.training.devices import configure_threads, select_device
+from neyman.training.streaming import ChunkedBatches
 from neyman.training.trainer import (
     OPTIMIZERS,
     SCHEDULES,
@@ -17,6 +18,7 @@ __all__ = [
     "OPTIMIZERS",
     "SCHEDULES",
     "BatchSource",
+    "ChunkedBatches",
     "History",
     "OptimizerSpec",
     "ScheduleSpec",

@@ -10,10 +10,18 @@ import numpy as np
 from neyman import io
 from neyman.config.schema import DataConfig, SourceConfig
 from neyman.exceptions import ConfigError, DataError, close_matches
-from neyman.preprocessing import check_weights, event_weights, parse_selection
+from neyman.preprocessing import Selection, check_weights, event_weights, parse_selection
 from neyman.table import EVENT_ID, LABEL, TARGET, WEIGHT, Table
 
-__all__ = ["Events", "load_events", "resolve_classes", "resolve_features"]
+__all__ = [
+    "Events",
+    "SourcePlan",
+    "events_from_chunk",
+    "load_events",
+    "plan_sources",
+    "resolve_classes",
+    "resolve_features",
+]
 
 SOURCE = "source"
 
@@ -123,21 +131,93 @@ def _labels_from_column(values: np.ndarray, classes: list[str], column: str, sou
     return as_int
 
 
-def _read_source(src: SourceConfig, data: DataConfig, columns: list[str]) -> Table:
-    path, tree = io.parse_source(src.path)
-    tree = src.tree or tree
-    if not Path(path).exists():
-        raise DataError(f"input file {path} does not exist")
-    cuts = list(data.selection or []) + list(src.selection or [])
-    selections = [parse_selection(c) for c in cuts]
-    wanted = list(dict.fromkeys([*columns, *(c for s in selections for c in sorted(s.columns))]))
-    table = io.read(path, tree=tree, columns=wanted, entry_stop=src.max_events, format=data.format)
-    if selections:
+@dataclass(frozen=True)
+class SourcePlan:
+    """How to read one source: file, tree, columns to load and cuts to apply."""
+
+    index: int
+    config: SourceConfig
+    path: str
+    tree: str | None
+    columns: list[str]
+    selections: list[Selection]
+
+    @property
+    def where(self) -> str:
+        return f"data.sources.{self.index}"
+
+
+def plan_sources(data: DataConfig, features: list[str], *, classification: bool) -> list[SourcePlan]:
+    """Resolve every source's file, tree and the columns it must provide."""
+    plans = []
+    for i, src in enumerate(data.sources):
+        path, tree = io.parse_source(src.path)
+        if not Path(path).exists():
+            raise DataError(f"input file {path} does not exist (data.sources.{i}.path)")
+        weight_col = src.weight or data.weight
+        needed = list(features)
+        for extra in (weight_col, data.event_id, data.target if not classification else None):
+            if extra:
+                needed.append(extra)
+        if classification and src.label is None:
+            if not data.label_column:
+                raise ConfigError(f"data.sources.{i}: give the source a label (class) or set data.label_column")
+            needed.append(data.label_column)
+        selections = [parse_selection(c) for c in [*(data.selection or []), *(src.selection or [])]]
+        columns = list(dict.fromkeys([*needed, *(c for sel in selections for c in sorted(sel.columns))]))
+        plans.append(SourcePlan(i, src, path, src.tree or tree, columns, selections))
+    return plans
+
+
+SOURCE_ID_STRIDE = 10**12
+"""Without an event-id column, streamed events are numbered ``source * stride + entry``."""
+
+
+def events_from_chunk(
+    table: Table,
+    plan: SourcePlan,
+    data: DataConfig,
+    features: list[str],
+    classes: list[str],
+    *,
+    classification: bool,
+    first_entry: int | None = None,
+) -> Table:
+    """Apply a source's cuts to a chunk and build the feature and reserved columns.
+
+    With ``first_entry`` (the chunk's first entry in its file) and no event-id
+    column configured, events are numbered ``source * 10^12 + entry``.
+    """
+    entries = np.arange(len(table), dtype=np.int64) + (first_entry or 0)
+    if plan.selections:
         mask = np.ones(len(table), dtype=bool)
-        for s in selections:
-            mask &= s.mask(table)
+        for sel in plan.selections:
+            mask &= sel.mask(table)
         table = table.take(mask)
-    return table
+        entries = entries[mask]
+    src = plan.config
+    n = len(table)
+    cols: dict[str, np.ndarray] = {f: np.asarray(table[f]) for f in features}
+    cols[WEIGHT] = event_weights(table, weight_column=src.weight or data.weight, scale=src.scale)
+    if data.event_id:
+        cols[EVENT_ID] = np.asarray(table[data.event_id]).astype(np.int64)
+    elif first_entry is not None:
+        cols[EVENT_ID] = plan.index * SOURCE_ID_STRIDE + entries
+    if classification:
+        if src.label is not None:
+            if not classes:
+                raise ConfigError(f"{plan.where}.label: declare data.classes to use class labels")
+            cols[LABEL] = np.full(n, _class_index(src.label, classes, plan.where), dtype=np.int64)
+        else:
+            assert data.label_column is not None
+            raw = np.asarray(table[data.label_column])
+            # without declared classes the labels are checked once all sources are read
+            cols[LABEL] = _labels_from_column(raw, classes, data.label_column, table.source) if classes else raw
+    else:
+        assert data.target is not None
+        cols[TARGET] = np.asarray(table[data.target], dtype=np.float64)
+    cols[SOURCE] = np.full(n, plan.index, dtype=np.int64)
+    return Table(cols, source=table.source)
 
 
 def load_events(data: DataConfig, *, task: str) -> Events:
@@ -159,43 +239,12 @@ def load_events(data: DataConfig, *, task: str) -> Events:
     classes = resolve_classes(data, task)
     features = resolve_features(data, data.sources[0])
     classification = task in ("binary", "multiclass")
-    parts: list[Table] = []
-    label_columns_seen: list[np.ndarray] = []
-    for i, src in enumerate(data.sources):
-        where = f"data.sources.{i}"
-        weight_col = src.weight or data.weight
-        needed = list(features)
-        for extra in (weight_col, data.event_id, data.target if not classification else None):
-            if extra:
-                needed.append(extra)
-        if classification and src.label is None:
-            if not data.label_column:
-                raise ConfigError(f"{where}: give the source a label (class) or set data.label_column")
-            needed.append(data.label_column)
-        table = _read_source(src, data, list(dict.fromkeys(needed)))
-        n = len(table)
-        cols: dict[str, np.ndarray] = {f: np.asarray(table[f]) for f in features}
-        cols[WEIGHT] = event_weights(table, weight_column=weight_col, scale=src.scale)
-        if data.event_id:
-            cols[EVENT_ID] = np.asarray(table[data.event_id]).astype(np.int64)
-        if classification:
-            if src.label is not None:
-                if not classes:
-                    raise ConfigError(f"{where}.label: declare data.classes to use class labels")
-                cols[LABEL] = np.full(n, _class_index(src.label, classes, where), dtype=np.int64)
-            else:
-                assert data.label_column is not None
-                raw = np.asarray(table[data.label_column])
-                if not classes:
-                    label_columns_seen.append(raw)
-                    cols[LABEL] = raw
-                else:
-                    cols[LABEL] = _labels_from_column(raw, classes, data.label_column, table.source)
-        else:
-            assert data.target is not None
-            cols[TARGET] = np.asarray(table[data.target], dtype=np.float64)
-        cols[SOURCE] = np.full(n, i, dtype=np.int64)
-        parts.append(Table(cols, source=table.source))
+    parts = []
+    for plan in plan_sources(data, features, classification=classification):
+        table = io.read(
+            plan.path, tree=plan.tree, columns=plan.columns, entry_stop=plan.config.max_events, format=data.format
+        )
+        parts.append(events_from_chunk(table, plan, data, features, classes, classification=classification))
     events = Table.concat(parts)
     if len(events) == 0:
         raise DataError("no events left after the selection in any input; loosen data.selection or check the files")

@@ -46,7 +46,7 @@ def demo(
     *,
     n_events: int = N_EVENTS,
     seed: int = 1,
-    epochs: int = 30,
+    epochs: int = 60,
     progress: bool = True,
 ) -> DemoResult:
     """Train a BDT and an MLP on the embedded dataset and compare them.
@@ -90,12 +90,14 @@ def demo(
             **base,
             "name": "mlp",
             "model": {"type": "mlp", "hidden": [128, 128, 128]},
+            # log of the positive, pT-like features before standardisation
+            "preprocessing": {"scaler": "standard", "log": ["x00", "x04", "x08"]},
             "training": {
                 "epochs": epochs,
-                "batch_size": 512,
+                "batch_size": 1024,
                 "optimizer": {"name": "adam", "lr": 2e-3},
-                "schedule": {"name": "plateau", "patience": 2},
-                "early_stopping": {"patience": 5},
+                "schedule": {"name": "plateau", "patience": 3},
+                "early_stopping": {"patience": 10},
                 "progress": progress,
             },
         },

@@ -307,25 +307,7 @@ class _Training:
         train_seconds = time.perf_counter() - t0
 
         # -- artefacts ------------------------------------------------------------------
-        write_json(self.run.preprocessing, {"folds": [p.to_json() for p in preps]})
-        write_json(
-            self.run.metadata,
-            {
-                "neyman_version": neyman.__version__,
-                "task": task.name,
-                "family": cfg.model.type,
-                "features": events.features,
-                "classes": events.classes,
-                "target": cfg.data.target,
-                "kfold": k,
-                "event_id_column": cfg.data.event_id,
-                "fill_value": cfg.data.fill_value,
-                "score_names": self._score_names(task, events.classes),
-                "versions": _versions(),
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            },
-        )
-        _write_history(self.run.history, histories)
+        self._write_model_files(task, events.features, events.classes, preps, histories)
         pred_cols: dict[str, Any] = {
             EVENT_ID: eid,
             SPLIT: split_codes,
@@ -334,41 +316,97 @@ class _Training:
             LABEL if task.is_classification else TARGET: truth,
             WEIGHT: weights,
         }
-        names = self._score_names(task, events.classes)
-        score_2d = scores.reshape(n, -1)
-        for j, name in enumerate(names):
-            pred_cols[name] = score_2d[:, j]
-        disc = self._discriminant(scores, events.classes)
-        if disc is not None:
-            pred_cols["discriminant"] = disc
+        pred_cols.update(self._score_columns(task, events.classes, scores))
         io.write(Table(pred_cols), self.run.predictions)
-        result: dict[str, Any] = {
-            "task": task.name,
-            "model": cfg.model.type,
-            "features": events.features,
-        }
-        if events.classes:
-            result["classes"] = events.classes
+        return self._summarise(
+            task,
+            events.features,
+            events.classes,
+            scores,
+            truth,
+            weights,
+            split_codes,
+            histories=histories,
+            fold_metrics=fold_metrics,
+            train_seconds=train_seconds,
+        )
+
+    def _write_model_files(
+        self,
+        task: Task,
+        features: list[str],
+        classes: list[str],
+        preps: list[Preprocessor],
+        histories: list[dict[str, list[float]] | None],
+    ) -> None:
+        """preprocessing.json, model/metadata.json and history.csv."""
+        cfg = self.config
+        write_json(self.run.preprocessing, {"folds": [p.to_json() for p in preps]})
+        write_json(
+            self.run.metadata,
+            {
+                "neyman_version": neyman.__version__,
+                "task": task.name,
+                "family": cfg.model.type,
+                "features": features,
+                "classes": classes,
+                "target": cfg.data.target,
+                "kfold": cfg.split.kfold,
+                "event_id_column": cfg.data.event_id,
+                "fill_value": cfg.data.fill_value,
+                "score_names": self._score_names(task, classes),
+                "versions": _versions(),
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            },
+        )
+        _write_history(self.run.history, histories)
+
+    def _score_columns(self, task: Task, classes: list[str], scores: np.ndarray) -> dict[str, np.ndarray]:
+        """Named score columns (plus the multi-class discriminant when configured)."""
+        score_2d = scores.reshape(len(scores), -1)
+        cols = {name: score_2d[:, j] for j, name in enumerate(self._score_names(task, classes))}
+        disc = self._discriminant(scores, classes)
+        if disc is not None:
+            cols["discriminant"] = disc
+        return cols
+
+    def _summarise(
+        self,
+        task: Task,
+        features: list[str],
+        classes: list[str],
+        scores: np.ndarray,
+        truth: np.ndarray,
+        weights: np.ndarray,
+        split_codes: np.ndarray,
+        *,
+        histories: list[dict[str, list[float]] | None],
+        fold_metrics: list[dict[str, float]],
+        train_seconds: float,
+    ) -> dict[str, Any]:
+        """Compute the metrics, write metrics.json and the core plots."""
+        result: dict[str, Any] = {"task": task.name, "model": self.config.model.type, "features": features}
+        if classes:
+            result["classes"] = classes
         for code, split_name in enumerate(SPLIT_NAMES):
             sel = split_codes == code
             if sel.any():
-                result[split_name] = headline_metrics(
-                    task, scores[sel], truth[sel], weights[sel], classes=events.classes
-                )
+                result[split_name] = headline_metrics(task, scores[sel], truth[sel], weights[sel], classes=classes)
+        disc = self._discriminant(scores, classes)
         if disc is not None:
-            result["discriminant"] = self._discriminant_metrics(disc, truth, weights, split_codes, events.classes)
-        if k >= 2:
+            result["discriminant"] = self._discriminant_metrics(disc, truth, weights, split_codes, classes)
+        if fold_metrics:
             result["folds"] = fold_metrics
             result["folds_summary"] = fold_summary(fold_metrics)
         if task.name == "binary" and "test" in result:
             result["overtraining"] = self._overtraining(scores, truth, weights, split_codes)
         result["training_seconds"] = train_seconds
-        result["n_events"] = n
+        result["n_events"] = len(truth)
         write_json(self.run.metrics, as_jsonable(result))
         write_core_plots(
             self.run.plots,
             task=task,
-            classes=events.classes,
+            classes=classes,
             scores=scores,
             truth=truth,
             weights=weights,
@@ -451,6 +489,24 @@ def _inputs(cfg: RunConfig) -> tuple[Events, np.ndarray]:
     return events, x
 
 
+def _prepare(cfg: RunConfig) -> Any:
+    """Read and check the inputs (all events, or only their layout when streaming)."""
+    if cfg.data.streaming:
+        from neyman.workflows.streaming import check_streaming_inputs
+
+        return check_streaming_inputs(cfg)
+    return _inputs(cfg)
+
+
+def _runner(cfg: RunConfig, run: RunDirectory, prepared: Any, *, resume: bool) -> _Training:
+    if cfg.data.streaming:
+        from neyman.workflows.streaming import StreamingTraining
+
+        return StreamingTraining(cfg, run, prepared, resume=resume)
+    events, x = prepared
+    return _Training(cfg, run, events, x, resume=resume)
+
+
 def train(
     config: RunConfig | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     *,
@@ -492,20 +548,20 @@ def train(
             raise RunDirectoryError(f"{run.path} is already complete; nothing to resume")
         cfg = load_config(run.config, overrides)
         final = None
-        events, x = _inputs(cfg)
+        prepared = _prepare(cfg)
     else:
         if config is None:
             raise ConfigError("train needs a configuration (or resume=RUN_DIR)")
         cfg = resolve_config(config, overrides)
         validate_paths(cfg)
         # read and check the data before a run directory exists, so bad input leaves nothing behind
-        events, x = _inputs(cfg)
+        prepared = _prepare(cfg)
         name = cfg.name or _default_name(cfg)
         run, final = RunDirectory.create(Path(cfg.output_dir) / name, force=force)
         write_text(run.config, dump_config(cfg))
     run.set_status("running", pid=os.getpid())
     try:
-        result = _Training(cfg, run, events, x, resume=resume is not None).execute()
+        result = _runner(cfg, run, prepared, resume=resume is not None).execute()
     except BaseException as exc:
         run.set_status("failed", error=f"{type(exc).__name__}: {exc}")
         raise
