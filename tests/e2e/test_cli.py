@@ -164,3 +164,21 @@ def test_existing_output_is_kept_without_force(tmp_path):
     assert target.read_bytes() == b"precious"
     neyman("predict", "runs/lr", "--input", str(path), "--output", str(target), "--force", cwd=tmp_path)
     assert np.isfinite(np.asarray(io.read(target)["score"])).all()
+
+
+def test_resume_from_the_command_line(tmp_path):
+    path = write_labelled_file(tmp_path, "parquet", n_events=800)
+    args = ["train", "--data", str(path), "--label-column", "label", "--name", "m", "--set", "training.epochs=2"]
+    neyman(*args, "--set", "training.progress=false", cwd=tmp_path)
+    run = tmp_path / "runs" / "m"
+    before = io.read(run / "predictions.parquet")
+    # make the run look interrupted after its last checkpoint: status failed, artefacts gone
+    (run / "status.json").write_text('{"state": "failed"}')
+    (run / "metrics.json").unlink()
+    proc = neyman("train", "--resume", str(run), cwd=tmp_path)
+    assert "run directory" in proc.stdout
+    assert json.loads((run / "status.json").read_text())["state"] == "complete"
+    after = io.read(run / "predictions.parquet")
+    assert np.array_equal(np.asarray(before["score"]), np.asarray(after["score"]))
+    proc = neyman("train", "--resume", str(run), cwd=tmp_path, check=False)
+    assert proc.returncode == 2 and "already complete" in proc.stderr

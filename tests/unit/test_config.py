@@ -67,3 +67,17 @@ def test_yaml_is_loaded_safely_and_paths_resolve_relative_to_the_file(tmp_path):
         load_config(tmp_path / "evil.yaml")
     with pytest.raises(ConfigError, match=r"does not exist"):
         load_config(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize(
+    "section,needle",
+    [
+        ({"task": {"type": "clasification"}}, "task.type"),
+        ({"training": {"optimizer": {"name": "adamm"}}}, "training.optimizer.name"),
+        ({"training": {"schedule": {"name": "cosin"}}}, "training.schedule.name"),
+        ({"model": {"type": "mlp", "activation": "relux"}}, "model.activation"),
+    ],
+)
+def test_unknown_names_are_reported_with_their_key(section, needle):
+    with pytest.raises(ConfigError, match=needle):
+        parse_config({**BASE, **section})
