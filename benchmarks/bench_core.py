@@ -29,6 +29,18 @@ def _row(name: str, value: str, target: str, ok: bool) -> None:
     print(f"| {name:<44} | {value:>22} | {target:>16} | {'yes' if ok else 'NO':>4} |")
 
 
+def _trainer(epochs: int) -> Trainer:
+    return Trainer(
+        epochs=epochs,
+        batch_size=1024,
+        optimizer=OptimizerSpec(lr=2e-3),
+        schedule=ScheduleSpec(name="plateau", patience=3),
+        patience=10,
+        progress=False,
+        seed=1,
+    )
+
+
 def optimality(n_train: int, epochs: int) -> None:
     feats = [f"x{i:02d}" for i in range(12)]
     table = likelihood_ratio_dataset(n_train + 100_000, seed=7)
@@ -40,15 +52,7 @@ def optimality(n_train: int, epochs: int) -> None:
     n_val = n_train // 5
     tr = Arrays(xs[: n_train - n_val], y[: n_train - n_val], np.ones(n_train - n_val))
     va = Arrays(xs[n_train - n_val : n_train], y[n_train - n_val : n_train], np.ones(n_val))
-    trainer = Trainer(
-        epochs=epochs,
-        batch_size=1024,
-        optimizer=OptimizerSpec(lr=2e-3),
-        schedule=ScheduleSpec(name="plateau", patience=3),
-        patience=10,
-        progress=False,
-        seed=1,
-    )
+    trainer = _trainer(epochs)
     model = model_class("mlp")(make_task("binary"), 12, seed=1, trainer=trainer, hidden=[128, 128, 128])
     t0 = time.perf_counter()
     model.fit(tr, va)
@@ -67,15 +71,7 @@ def optimality(n_train: int, epochs: int) -> None:
     reg = gaussian_regression_dataset(n_train + 100_000, seed=3)
     rx = reg.to_numpy([f"x{i:02d}" for i in range(4)], dtype=np.float64).astype(np.float32)
     ry = np.asarray(reg["target"])
-    trainer = Trainer(
-        epochs=epochs,
-        batch_size=512,
-        optimizer=OptimizerSpec(lr=2e-3),
-        schedule=ScheduleSpec(name="plateau", patience=2),
-        patience=6,
-        progress=False,
-        seed=1,
-    )
+    trainer = _trainer(epochs)
     g = model_class("mlp")(make_task("gaussian"), 4, seed=1, trainer=trainer, hidden=[128, 128])
     g.fit(
         Arrays(rx[: n_train - n_val], ry[: n_train - n_val], np.ones(n_train - n_val)),

@@ -43,12 +43,15 @@ def assign_splits(
     seed
         The run's seed.
     """
-    n = len(event_id)
+    return _codes(rng(seed, "split", method).random(len(event_id)), event_id, method, train, val, test)
+
+
+def _codes(u: np.ndarray, event_id: np.ndarray, method: str, train: float, val: float, test: float) -> np.ndarray:
+    """Split codes from one uniform number per event."""
     if method == "fraction":
-        u = rng(seed, "split", "fraction").random(n)
         return np.where(u < train, TRAIN, np.where(u < train + val, VAL, TEST)).astype(np.int8)
     if method == "parity":
-        codes = split_train_val(n, val / (train + val), seed=seed, stream="parity")
+        codes = np.where(u < val / (train + val), VAL, TRAIN).astype(np.int8)
         codes[np.asarray(event_id) % 2 == 1] = TEST
         return codes
     raise ConfigError(f"unknown split method {method!r}; use fraction or parity")
@@ -96,11 +99,4 @@ def hash_splits(
 
     Used when events are streamed chunk by chunk (the fractions hold on average).
     """
-    u = event_uniform(event_id, seed=seed)
-    if method == "fraction":
-        return np.where(u < train, TRAIN, np.where(u < train + val, VAL, TEST)).astype(np.int8)
-    if method == "parity":
-        codes = np.where(u < val / (train + val), VAL, TRAIN).astype(np.int8)
-        codes[np.asarray(event_id) % 2 == 1] = TEST
-        return codes
-    raise ConfigError(f"unknown split method {method!r}; use fraction or parity")
+    return _codes(event_uniform(event_id, seed=seed), event_id, method, train, val, test)
