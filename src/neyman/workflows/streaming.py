@@ -13,7 +13,8 @@ Passes over the inputs:
 2. every epoch: the training events, chunk by chunk in a random order
    (:class:`~neyman.training.ChunkedBatches`);
 3. scoring: every event is scored and written to ``predictions.parquet`` chunk by
-   chunk.
+   chunk; the metrics use a uniform sample of at most :data:`METRIC_EVENTS` events
+   per split (their statistical precision is then far below any systematic effect).
 
 Splits are decided per event from its id (:func:`~neyman.preprocessing.hash_splits`),
 so they do not depend on how the files are chunked.
@@ -48,7 +49,21 @@ from neyman.workflows.data import (
 from neyman.workflows.rundir import RunDirectory
 from neyman.workflows.train import _make_model, _preprocessor, _Training
 
-__all__ = ["StreamingTraining", "check_streaming_inputs"]
+__all__ = ["METRIC_EVENTS", "StreamingTraining", "check_streaming_inputs"]
+
+METRIC_EVENTS = 2_000_000
+"""At most this many events per split enter the metrics of a streamed run (uniform sample)."""
+
+
+def _merge(parts: list[np.ndarray]) -> np.ndarray:
+    """Concatenate chunk arrays, releasing each chunk as it is copied."""
+    out = np.empty(sum(len(p) for p in parts), dtype=parts[0].dtype if parts else np.float32)
+    start = 0
+    while parts:
+        p = parts.pop(0)
+        out[start : start + len(p)] = p
+        start += len(p)
+    return out
 
 
 @dataclass(frozen=True)
@@ -220,10 +235,12 @@ class StreamingTraining(_Training):
         model.save(self.run.model)
         train_seconds = time.perf_counter() - t0
 
-        # last pass: score everything, write predictions chunk by chunk, keep val/test for metrics
+        # last pass: score everything and write every prediction chunk by chunk; the metrics
+        # use a uniform sample of at most METRIC_EVENTS events per split
         keep_s, keep_t, keep_w, keep_c = [], [], [], []
-        train_keep = rng(cfg.seed, "streaming-train-metrics")
-        p_train_keep = min(1.0, cfg.data.max_val_events / max(n_train, 1))
+        keep_gen = rng(cfg.seed, "streaming-metrics")
+        expected = np.array([cfg.split.train, cfg.split.val, cfg.split.test]) * inp.n_entries
+        p_keep = np.minimum(1.0, METRIC_EVENTS / np.maximum(expected, 1.0))
         with io.open_writer(self.run.predictions) as writer:
             for events, x, codes in self._chunks():
                 scores = model.predict(prep.transform(x).astype(np.float32))
@@ -238,10 +255,10 @@ class StreamingTraining(_Training):
                 }
                 cols.update(self._score_columns(task, inp.classes, scores))
                 writer.write(Table(cols))
-                keep = (codes != TRAIN) | (train_keep.random(len(x)) < p_train_keep)
-                keep_s.append(scores[keep])
-                keep_t.append(truth[keep])
-                keep_w.append(w[keep])
+                keep = keep_gen.random(len(x)) < p_keep[codes]
+                keep_s.append(scores[keep].astype(np.float32))
+                keep_t.append(truth[keep].astype(np.int64 if self.classification else np.float32))
+                keep_w.append(w[keep].astype(np.float32))
                 keep_c.append(codes[keep])
         history = [model.history.columns if model.history is not None else None]
         self._write_model_files(task, inp.features, inp.classes, [prep], history)
@@ -249,10 +266,10 @@ class StreamingTraining(_Training):
             task,
             inp.features,
             inp.classes,
-            np.concatenate(keep_s),
-            np.concatenate(keep_t),
-            np.concatenate(keep_w),
-            np.concatenate(keep_c),
+            _merge(keep_s).astype(np.float64),
+            _merge(keep_t),
+            _merge(keep_w).astype(np.float64),
+            _merge(keep_c),
             histories=history,
             fold_metrics=[],
             train_seconds=train_seconds,
@@ -262,7 +279,7 @@ class StreamingTraining(_Training):
             "chunks": len(self.inputs.chunks),
             "step_size": cfg.data.step_size,
             "n_train": n_train,
-            "train_metrics_sample": p_train_keep,
+            "metrics_sample": dict(zip(("train", "val", "test"), p_keep.tolist(), strict=True)),
             "validation_sample": p_val,
             "preprocessing_sample": p_fit,
         }
