@@ -10,10 +10,32 @@ classification
     multi-class discriminant.
 regression
     Weighted quantiles and the bias / resolution / pull summary of a regression.
+binned
+    The regression summary in bins of a variable.
+uncertainty
+    Bootstrap uncertainty of the AUC, TMVA's efficiency table and separation.
+confusion
+    Weighted confusion matrices and the score cut of a signal efficiency.
+overtraining
+    Weighted Kolmogorov–Smirnov test and TMVA's overtraining check.
+significance
+    Asimov and simple discovery significances and the optimal-cut scan.
+calibration
+    Reliability curve, Brier score and the likelihood-ratio check.
+importance
+    Permutation importance and weighted correlation matrices.
 """
 
 from __future__ import annotations
 
+from neyman.metrics.binned import binned_response
+from neyman.metrics.calibration import (
+    LikelihoodRatioCheck,
+    ReliabilityCurve,
+    brier_score,
+    likelihood_ratio_check,
+    reliability_curve,
+)
 from neyman.metrics.classification import (
     RocCurve,
     accuracy,
@@ -26,20 +48,61 @@ from neyman.metrics.classification import (
     roc_curve,
     signal_efficiency_at,
 )
+from neyman.metrics.confusion import (
+    ConfusionMatrix,
+    confusion_matrix,
+    multiclass_confusion,
+    threshold_at_efficiency,
+)
+from neyman.metrics.importance import correlation_matrix, permutation_importance
+from neyman.metrics.overtraining import kolmogorov_sf, ks_test, overtraining_check
 from neyman.metrics.regression import RegressionSummary, regression_summary, weighted_quantile
+from neyman.metrics.significance import (
+    SignificanceScan,
+    WorkingPoint,
+    asimov_significance,
+    s_over_sqrt_s_plus_b,
+    significance_scan,
+    simple_significance,
+)
+from neyman.metrics.uncertainty import auc_with_uncertainty, efficiency_table, separation
 
 __all__ = [
+    "ConfusionMatrix",
+    "LikelihoodRatioCheck",
     "RegressionSummary",
+    "ReliabilityCurve",
     "RocCurve",
+    "SignificanceScan",
+    "WorkingPoint",
     "accuracy",
+    "asimov_significance",
+    "auc_with_uncertainty",
     "background_rejection",
     "binary_cross_entropy",
+    "binned_response",
+    "brier_score",
+    "confusion_matrix",
+    "correlation_matrix",
+    "efficiency_table",
+    "kolmogorov_sf",
+    "ks_test",
+    "likelihood_ratio_check",
     "multiclass_accuracy",
+    "multiclass_confusion",
     "multiclass_cross_entropy",
     "multiclass_discriminant",
+    "overtraining_check",
+    "permutation_importance",
     "regression_summary",
+    "reliability_curve",
     "roc_auc",
     "roc_curve",
+    "s_over_sqrt_s_plus_b",
+    "separation",
     "signal_efficiency_at",
+    "significance_scan",
+    "simple_significance",
+    "threshold_at_efficiency",
     "weighted_quantile",
 ]
