@@ -12,7 +12,7 @@ import pytest
 from neyman import io
 from neyman.testing import write_labelled_file, write_signal_background
 
-VERBS = ["train", "predict", "demo"]
+VERBS = ["train", "predict", "evaluate", "report", "compare", "demo"]
 
 
 def neyman(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -182,3 +182,32 @@ def test_resume_from_the_command_line(tmp_path):
     assert np.array_equal(np.asarray(before["score"]), np.asarray(after["score"]))
     proc = neyman("train", "--resume", str(run), cwd=tmp_path, check=False)
     assert proc.returncode == 2 and "already complete" in proc.stderr
+
+
+def test_evaluate_report_and_compare_from_the_command_line(tmp_path):
+    path = write_labelled_file(tmp_path, "parquet", n_events=2000)
+    for name, model in (("bdt", "xgboost"), ("lin", "fisher")):
+        neyman(
+            "train",
+            "--data",
+            str(path),
+            "--label-column",
+            "label",
+            "--model",
+            model,
+            "--name",
+            name,
+            "--features",
+            "x00,x01,x02,x03",
+            "--set",
+            "training.progress=false",
+            cwd=tmp_path,
+        )
+    out = neyman("evaluate", "runs/bdt", "--yields", "20,2000", "--bootstrap", "30", cwd=tmp_path).stdout
+    assert "AUC" in out and (tmp_path / "runs" / "bdt" / "report.html").is_file()
+    neyman("report", "runs/lin", cwd=tmp_path)
+    assert (tmp_path / "runs" / "lin" / "report.html").stat().st_size > 10_000
+    out = neyman("compare", "runs/bdt", "runs/lin", "--out", "cmp", cwd=tmp_path).stdout
+    assert "bdt" in out and "lin" in out and (tmp_path / "cmp" / "roc_comparison.png").is_file()
+    bad = neyman("evaluate", "runs/bdt", "--yields", "twenty", cwd=tmp_path, check=False)
+    assert bad.returncode == 2 and "--yields takes two numbers" in bad.stderr

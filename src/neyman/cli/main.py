@@ -55,9 +55,9 @@ def run_guarded(fn: Callable[[], T]) -> T:
 
 
 def _register() -> None:
-    from neyman.cli import demo, predict, train
+    from neyman.cli import demo, evaluate, predict, train
 
-    for module in (train, predict, demo):
+    for module in (train, predict, evaluate, demo):
         module.register(app)
 
 

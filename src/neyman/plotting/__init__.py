@@ -16,23 +16,56 @@ roc
     ROC curves (rejection versus efficiency, or classic).
 regression
     Pull distribution and response matrix.
+resolution
+    Regression bias and resolution in bins of a variable.
+confusion
+    Confusion matrix.
+significance
+    Expected significance against the cut.
+calibration
+    Reliability diagram.
+importance
+    Feature importance bars.
+inputs
+    Per-class feature distributions and correlation matrices.
+compare
+    ROC curves of several classifiers with a ratio panel.
+hepstyle
+    ``hep_style``: mplhep's experiment styles within a ``with`` block.
 """
 
 from __future__ import annotations
 
+from neyman.plotting.calibration import plot_reliability
+from neyman.plotting.compare import plot_roc_comparison
+from neyman.plotting.confusion import plot_confusion
+from neyman.plotting.hepstyle import hep_style
+from neyman.plotting.importance import plot_importance
+from neyman.plotting.inputs import plot_correlation, plot_feature_distributions
 from neyman.plotting.regression import plot_pulls, plot_response
+from neyman.plotting.resolution import plot_binned_response
 from neyman.plotting.roc import plot_roc
 from neyman.plotting.scores import plot_scores
+from neyman.plotting.significance import plot_significance
 from neyman.plotting.style import ensure_axes, figure, save
 from neyman.plotting.training import plot_history
 
 __all__ = [
     "ensure_axes",
     "figure",
+    "hep_style",
+    "plot_binned_response",
+    "plot_confusion",
+    "plot_correlation",
+    "plot_feature_distributions",
     "plot_history",
+    "plot_importance",
     "plot_pulls",
+    "plot_reliability",
     "plot_response",
     "plot_roc",
+    "plot_roc_comparison",
     "plot_scores",
+    "plot_significance",
     "save",
 ]

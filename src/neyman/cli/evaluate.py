@@ -1,0 +1,117 @@
+"""``neyman evaluate``, ``neyman report`` and ``neyman compare``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from neyman.cli.main import run_guarded
+from neyman.exceptions import ConfigError
+
+__all__ = ["register"]
+
+EVALUATE_EXAMPLES = """
+[bold]Examples[/]
+
+  neyman evaluate runs/mlp-binary
+
+  neyman evaluate runs/bdt --yields 120,45000 --sigma-b 0.1 --working-point 0.7
+
+  neyman evaluate runs/bdt --test-data sig_2024.root:events --test-data bkg_2024.root:events
+"""
+
+COMPARE_EXAMPLES = """
+[bold]Example[/]
+
+  neyman compare runs/bdt runs/mlp runs/fisher --out comparison
+"""
+
+
+def _yields(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    try:
+        s, b = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ConfigError(f"--yields takes two numbers 'S,B' (expected signal and background), got {text!r}") from None
+    if s <= 0 or b <= 0:
+        raise ConfigError(f"--yields must be positive, got {text!r}")
+    return s, b
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(epilog=EVALUATE_EXAMPLES)
+    def evaluate(
+        run: Path = typer.Argument(..., help="Run directory."),
+        test_data: list[str] = typer.Option([], "--test-data", help="Evaluate on this file (one per training source)."),
+        working_point: float = typer.Option(0.5, "--working-point", help="Score threshold of the confusion matrix."),
+        yields: str | None = typer.Option(
+            None, "--yields", help="Expected signal,background yields: significance scan."
+        ),
+        sigma_b: float = typer.Option(0.0, "--sigma-b", help="Relative background uncertainty (Asimov significance)."),
+        by: str | None = typer.Option(None, "--by", help="Regression: bin bias and resolution in this feature."),
+        bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap replicas for the AUC uncertainty."),
+    ) -> None:
+        """Compute every metric and figure of a run and write its report.html."""
+        from neyman.workflows.evaluate import evaluate as evaluate_workflow
+
+        def body() -> None:
+            r = evaluate_workflow(
+                run,
+                test_data=test_data,
+                working_point=working_point,
+                yields=_yields(yields),
+                sigma_b=sigma_b,
+                by=by,
+                n_bootstrap=bootstrap,
+            )
+            console = Console()
+            m = r.metrics
+            if "auc" in m:
+                console.print(f"AUC {m['auc']:.4f} ± {m['auc_uncertainty']:.4f}")
+            console.print(f"{len(r.figures)} figures, report: [bold]{r.report}[/] ({r.seconds:.1f} s)")
+
+        run_guarded(body)
+
+    @app.command(epilog="[bold]Example[/]\n\n  neyman report runs/mlp-binary\n")
+    def report(run: Path = typer.Argument(..., help="Run directory.")) -> None:
+        """Write the self-contained report.html of a run (inputs, training, output, ROC, importance, provenance)."""
+        from neyman.workflows.evaluate import evaluate as evaluate_workflow
+
+        def body() -> None:
+            r = evaluate_workflow(run)
+            Console().print(f"report: [bold]{r.report}[/]")
+
+        run_guarded(body)
+
+    @app.command(epilog=COMPARE_EXAMPLES)
+    def compare(
+        runs: list[Path] = typer.Argument(..., help="Run directories; the first is the reference."),
+        out: Path = typer.Option(Path("comparison"), "--out", help="Directory for the figure and the table."),
+    ) -> None:
+        """Put several runs on one ROC (with a ratio panel) and tabulate AUC, rejections, time, size."""
+        from neyman.workflows.compare import compare as compare_workflow
+
+        def body() -> None:
+            r = compare_workflow(runs, out=out)
+            table = RichTable(title="test-split comparison")
+            for col in ("run", "model", "AUC", "1/ε_B(0.3)", "1/ε_B(0.5)", "train s", "size kB"):
+                table.add_column(col, justify="left" if col in ("run", "model") else "right")
+            for row in r.rows:
+                table.add_row(
+                    row["run"],
+                    row["model"],
+                    f"{row['auc']:.4f} ± {row['auc_uncertainty']:.4f}",
+                    f"{row['rejection_at_eff_0.3']:.1f}",
+                    f"{row['rejection_at_eff_0.5']:.1f}",
+                    f"{row['training_seconds']:.1f}",
+                    f"{row['model_bytes'] / 1024:.0f}",
+                )
+            console = Console()
+            console.print(table)
+            console.print(f"figure: {r.figures[0]}  table: {r.table}")
+
+        run_guarded(body)

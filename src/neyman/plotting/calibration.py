@@ -1,0 +1,64 @@
+"""Reliability diagram: the observed signal fraction against the predicted probability."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from matplotlib.axes import Axes
+
+from neyman.exceptions import DataError
+from neyman.plotting.style import ensure_axes
+
+__all__ = ["plot_reliability"]
+
+
+def plot_reliability(
+    mean_predicted: npt.ArrayLike,
+    observed: npt.ArrayLike,
+    *,
+    label: str = "classifier",
+    ax: Axes | None = None,
+) -> Axes:
+    """Plot a reliability (calibration) curve with the diagonal of perfect calibration.
+
+    Parameters
+    ----------
+    mean_predicted
+        Weighted mean predicted probability of signal in each probability bin,
+        shape ``(n_bins,)``; NaN for an empty bin.
+    observed
+        Weighted fraction of signal events in the same bins, shape ``(n_bins,)``.
+    label
+        Legend label of the curve.
+    ax
+        Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Notes
+    -----
+    In bin ``k`` with ``W_k = Σ_{i ∈ k} w_i``, the point is
+    ``(Σ_{i ∈ k} w_i p_i / W_k, Σ_{i ∈ k} w_i y_i / W_k)``
+    (:func:`neyman.metrics.reliability_curve`).  A calibrated classifier lies on the
+    diagonal; points below it are over-confident in signal.  Empty bins (NaN) are
+    left out.
+    """
+    x = np.asarray(mean_predicted, dtype=np.float64)
+    y = np.asarray(observed, dtype=np.float64)
+    if x.ndim != 1 or x.shape != y.shape:
+        raise DataError(
+            f"mean_predicted and observed must be 1-dimensional of equal length, got shapes {x.shape} and {y.shape}"
+        )
+    shown = np.isfinite(x) & np.isfinite(y)
+    ax = ensure_axes(ax)
+    ax.plot([0.0, 1.0], [0.0, 1.0], color="0.5", ls="--", label="perfectly calibrated")
+    ax.plot(x[shown], y[shown], marker="o", ms=5, color="C0", label=label)
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.0)
+    ax.set_aspect("equal")
+    ax.set_xlabel("mean predicted probability of signal")
+    ax.set_ylabel("observed fraction of signal")
+    ax.legend(frameon=False, loc="upper left")
+    return ax

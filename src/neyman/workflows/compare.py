@@ -1,0 +1,93 @@
+"""``neyman compare``: several runs on one ROC, with a table of their figures of merit."""
+
+from __future__ import annotations
+
+import csv
+import io as _stdio
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from neyman import metrics
+from neyman._atomic import write_json, write_text
+from neyman.exceptions import ConfigError
+from neyman.workflows.artifacts import load_run
+from neyman.workflows.evaluate import _from_predictions
+from neyman.workflows.rundir import RunDirectory
+
+__all__ = ["CompareResult", "compare"]
+
+
+@dataclass(frozen=True)
+class CompareResult:
+    """The comparison table (one row per run) and the written files."""
+
+    rows: list[dict[str, Any]]
+    figures: list[Path]
+    table: Path
+
+
+def _size_bytes(directory: Path) -> int:
+    return sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
+
+
+def compare(
+    runs: Sequence[str | os.PathLike[str]],
+    *,
+    out: str | os.PathLike[str] = "comparison",
+    n_bootstrap: int = 200,
+    seed: int = 0,
+    formats: Sequence[str] = ("png", "pdf"),
+) -> CompareResult:
+    """Compare binary classifiers of several runs on their test splits.
+
+    The first run is the reference of the ratio panel.  The table holds the AUC
+    with its bootstrap uncertainty, the background rejection at ε_S = 0.3 and 0.5,
+    the training time and the size of the saved model.
+    """
+    from neyman import plotting
+
+    if len(runs) < 2:
+        raise ConfigError("compare needs at least two run directories")
+    rows, rocs = [], {}
+    for path in runs:
+        run = RunDirectory(Path(path))
+        run.require_complete()
+        trained = load_run(run.path)
+        if trained.task.name != "binary":
+            raise ConfigError(f"{run.path} is a {trained.task.name} run; compare handles binary classifiers")
+        s = _from_predictions(run, trained)
+        test = s.split == 2
+        sc, y, w = s.scores[test], s.truth[test], s.weight[test]
+        auc, err = metrics.auc_with_uncertainty(sc, y, sample_weight=w, n_bootstrap=n_bootstrap, seed=seed)
+        roc = metrics.roc_curve(sc, y, sample_weight=w)
+        name = run.path.name if run.path.name not in rocs else str(run.path)
+        rocs[name] = roc
+        train_metrics = json.loads(run.metrics.read_text())
+        rows.append(
+            {
+                "run": name,
+                "model": json.loads(run.metadata.read_text())["family"],
+                "auc": auc,
+                "auc_uncertainty": err,
+                "rejection_at_eff_0.3": metrics.background_rejection(roc, 0.3),
+                "rejection_at_eff_0.5": metrics.background_rejection(roc, 0.5),
+                "training_seconds": float(train_metrics.get("training_seconds", float("nan"))),
+                "model_bytes": _size_bytes(run.model),
+                "n_test_events": int(test.sum()),
+            }
+        )
+    out = Path(out)
+    with plotting.hep_style():
+        fig = plotting.plot_roc_comparison(rocs, reference=next(iter(rocs)))
+        figures = plotting.save(fig, out / "roc_comparison", formats=tuple(formats))
+    buf = _stdio.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    table = write_text(out / "comparison.csv", buf.getvalue())
+    write_json(out / "comparison.json", {"rows": rows, "reference": rows[0]["run"]})
+    return CompareResult(rows=rows, figures=figures, table=table)

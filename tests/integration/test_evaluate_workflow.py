@@ -1,0 +1,128 @@
+"""neyman evaluate / report / compare on real runs."""
+
+import json
+
+import numpy as np
+import pytest
+
+import neyman
+from neyman import io
+from neyman.table import LABEL
+from neyman.testing import gaussian_regression_dataset, multiclass_dataset, write_labelled_file
+from neyman.workflows.compare import compare
+from neyman.workflows.evaluate import evaluate
+
+FEATURES = [f"x{i:02d}" for i in range(6)]
+
+
+def _train(tmp_path, name, model, **extra):
+    path = tmp_path / "labelled.parquet"
+    if not path.exists():
+        write_labelled_file(tmp_path, "parquet", n_events=4000)
+    cfg = {
+        "name": name,
+        "output_dir": str(tmp_path / "runs"),
+        "data": {"sources": [{"path": str(path)}], "label_column": LABEL, "features": FEATURES},
+        "model": model,
+        **extra,
+    }
+    return neyman.train(cfg).run_dir
+
+
+@pytest.fixture(scope="module")
+def bdt_run(tmp_path_factory):
+    return _train(tmp_path_factory.mktemp("eval"), "bdt", {"type": "xgboost", "n_estimators": 40})
+
+
+def test_binary_evaluation_metrics_figures_and_report(bdt_run):
+    r = evaluate(bdt_run, yields=(50.0, 5000.0), sigma_b=0.1, n_bootstrap=50)
+    m = json.loads((bdt_run / "evaluation.json").read_text())
+    assert 0.7 < m["auc"] < 1 and 0 < m["auc_uncertainty"] < 0.05
+    assert {"rejection@eS=0.3", "eS@eB=0.01", "separation", "brier", "confusion"} <= set(m)
+    assert {"signal_ks_p_value", "background_ks_p_value"} <= set(m["overtraining"])
+    assert set(m["significance"]) == {"asimov", "simple", "s_over_sqrt_s_plus_b"}
+    assert m["significance"]["asimov"]["significance"] > 0
+    assert set(m["permutation_importance"]) == set(FEATURES) and set(m["gain_importance"]) == set(FEATURES)
+    names = {p.name for p in r.figures}
+    for stem in (
+        "roc_rejection",
+        "roc_classic",
+        "scores",
+        "confusion",
+        "calibration",
+        "significance",
+        "inputs",
+        "importance_permutation",
+        "importance_gain",
+        "correlation_signal",
+        "correlation_background",
+    ):
+        assert f"{stem}.png" in names and f"{stem}.pdf" in names, stem
+    html = r.report.read_text()
+    assert "data:image/png;base64," in html and "http://" not in html and "https://" not in html
+    for section in (
+        "Input variables",
+        "Classifier output and overtraining",
+        "Performance",
+        "Efficiencies and significance",
+        "Feature importance",
+        "Configuration and provenance",
+    ):
+        assert section in html
+    assert "sha256" in html
+
+
+def test_evaluation_on_new_test_data(bdt_run, tmp_path):
+    other = write_labelled_file(tmp_path, "csv", n_events=1500, seed=9)
+    r = evaluate(bdt_run, test_data=[str(other)], n_bootstrap=20)
+    assert r.report.parent == bdt_run / "evaluation"
+    assert r.metrics["n_test_events"] == 1500 and r.metrics["test_data"] == [str(other)]
+    with pytest.raises(neyman.ConfigError, match="as many --test-data"):
+        evaluate(bdt_run, test_data=[str(other), str(other)])
+
+
+def test_compare_puts_runs_on_one_roc(bdt_run, tmp_path):
+    lin = _train(bdt_run.parent.parent, "fisher", {"type": "fisher"})
+    r = compare([bdt_run, lin], out=tmp_path / "cmp", n_bootstrap=20)
+    assert [row["run"] for row in r.rows] == ["bdt", "fisher"]
+    assert all(row["model_bytes"] > 0 and row["auc_uncertainty"] > 0 for row in r.rows)
+    assert (tmp_path / "cmp" / "roc_comparison.png").stat().st_size > 1000
+    assert (tmp_path / "cmp" / "comparison.csv").read_text().startswith("run,model,auc")
+
+
+def test_multiclass_and_gaussian_evaluations(tmp_path):
+    io.write(multiclass_dataset(3000, n_features=6, seed=1), tmp_path / "mc.parquet")
+    mc = neyman.train(
+        {
+            "name": "mc",
+            "output_dir": str(tmp_path / "runs"),
+            "data": {
+                "sources": [{"path": str(tmp_path / "mc.parquet")}],
+                "label_column": LABEL,
+                "classes": ["qcd", "top", "higgs"],
+                "features": FEATURES,
+            },
+            "task": {"type": "multiclass"},
+            "model": {"type": "lightgbm", "n_estimators": 30},
+        }
+    ).run_dir
+    m = evaluate(mc, n_bootstrap=20).metrics
+    assert np.asarray(m["confusion"]).shape == (3, 3) and "auc_higgs_vs_rest" in m
+    io.write(gaussian_regression_dataset(3000, seed=2), tmp_path / "reg.parquet")
+    g = neyman.train(
+        {
+            "name": "g",
+            "output_dir": str(tmp_path / "runs"),
+            "data": {
+                "sources": [{"path": str(tmp_path / "reg.parquet")}],
+                "target": "target",
+                "features": ["x00", "x01", "x02", "x03"],
+            },
+            "task": {"type": "gaussian"},
+            "model": {"type": "mlp", "hidden": [32, 32]},
+            "training": {"epochs": 5, "progress": False},
+        }
+    ).run_dir
+    r = evaluate(g, by="x00", n_bootstrap=20)
+    assert r.metrics["binned"]["by"] == "x00" and "pull_width" in r.metrics["binned"]
+    assert {"binned_response.png", "pulls.png", "response.png"} <= {p.name for p in r.figures}
