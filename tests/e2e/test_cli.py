@@ -186,7 +186,7 @@ def test_resume_from_the_command_line(tmp_path):
 
 def test_evaluate_report_and_compare_from_the_command_line(tmp_path):
     path = write_labelled_file(tmp_path, "parquet", n_events=2000)
-    for name, model in (("bdt", "xgboost"), ("lin", "fisher")):
+    for name, model in (("bdt", "xgboost"), ("lin", "mlp")):
         neyman(
             "train",
             "--data",

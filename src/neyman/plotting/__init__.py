@@ -36,7 +36,7 @@ hepstyle
 
 from __future__ import annotations
 
-from neyman.plotting.calibration import plot_reliability
+from neyman.plotting.calibration import plot_likelihood_ratio, plot_reliability
 from neyman.plotting.compare import plot_roc_comparison
 from neyman.plotting.confusion import plot_confusion
 from neyman.plotting.hepstyle import hep_style
@@ -60,6 +60,7 @@ __all__ = [
     "plot_feature_distributions",
     "plot_history",
     "plot_importance",
+    "plot_likelihood_ratio",
     "plot_pulls",
     "plot_reliability",
     "plot_response",

@@ -62,3 +62,48 @@ def plot_reliability(
     ax.set_ylabel("observed fraction of signal")
     ax.legend(frameon=False, loc="upper left")
     return ax
+
+
+def plot_likelihood_ratio(
+    true_log_ratio: npt.ArrayLike,
+    estimated_log_ratio: npt.ArrayLike,
+    *,
+    label: str = "classifier",
+    ax: Axes | None = None,
+) -> Axes:
+    """Plot the log likelihood ratio a classifier implies against the true one.
+
+    Parameters
+    ----------
+    true_log_ratio
+        Bin centres in the true ``log p_S(x)/p_B(x)``, shape ``(n_bins,)``.
+    estimated_log_ratio
+        Weighted mean of the classifier's ``log f/(1-f)`` (prior-corrected) in the bins.
+    label
+        Legend label.
+    ax
+        Axes to draw on; a new figure when None.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Notes
+    -----
+    A classifier trained with the cross-entropy on balanced classes estimates
+    ``f/(1-f) = p_S/p_B`` (:mod:`neyman.tasks`), so its points lie on the diagonal
+    where it has learned the likelihood ratio (:func:`neyman.metrics.likelihood_ratio_check`).
+    """
+    x = np.asarray(true_log_ratio, dtype=np.float64)
+    y = np.asarray(estimated_log_ratio, dtype=np.float64)
+    if x.ndim != 1 or x.shape != y.shape:
+        raise DataError(f"the two ratios must be 1-dimensional of equal length, got shapes {x.shape} and {y.shape}")
+    shown = np.isfinite(x) & np.isfinite(y)
+    ax = ensure_axes(ax)
+    lo, hi = float(np.min(x[shown])), float(np.max(x[shown]))
+    ax.plot([lo, hi], [lo, hi], color="0.5", ls="--", label="true likelihood ratio")
+    ax.plot(x[shown], y[shown], marker="o", ms=5, color="C0", label=label)
+    ax.set_xlabel(r"true $\log\, p_S(x)/p_B(x)$")
+    ax.set_ylabel(r"classifier $\log\, f/(1-f)$")
+    ax.legend(loc="upper left")
+    return ax

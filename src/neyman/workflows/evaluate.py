@@ -69,6 +69,30 @@ def _from_predictions(run: RunDirectory, trained: TrainedRun) -> _Scored:
     )
 
 
+def _true_log_ratio(data: Any) -> np.ndarray | None:
+    """The ``true_log_lr`` column of synthetic inputs, aligned with :func:`load_events`; None elsewhere."""
+    from neyman.testing import TRUE_LOG_LR
+    from neyman.workflows.data import plan_sources
+
+    parts = []
+    for plan in plan_sources(data, [], classification=True) if data.label_column else []:
+        if TRUE_LOG_LR not in io.available_columns(plan.path, tree=plan.tree, format=data.format):
+            return None
+        cols = [TRUE_LOG_LR, *(c for sel in plan.selections for c in sorted(sel.columns))]
+        table = io.read(
+            plan.path,
+            tree=plan.tree,
+            columns=list(dict.fromkeys(cols)),
+            entry_stop=plan.config.max_events,
+            format=data.format,
+        )
+        mask = np.ones(len(table), dtype=bool)
+        for sel in plan.selections:
+            mask &= sel.mask(table)
+        parts.append(np.asarray(table[TRUE_LOG_LR])[mask])
+    return np.concatenate(parts) if parts else None
+
+
 def _checksum(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -107,6 +131,7 @@ class _Evaluation:
         self.plots = self.out_dir / "plots"
         self.figures: list[Path] = []
         self._figs: dict[str, list[Path]] = {}
+        self.true_log_ratio: np.ndarray | None = None
         self.streaming = bool(self.cfg.data.streaming)
 
     # -- inputs -------------------------------------------------------------------------
@@ -124,6 +149,8 @@ class _Evaluation:
             sources = [s.model_copy(update={"path": p}) for s, p in zip(data.sources, self.test_data, strict=True)]
             data = data.model_copy(update={"sources": sources, "streaming": False})
         events = load_events(data, task=self.cfg.task.type)
+        if self.trained.task.name == "binary":
+            self.true_log_ratio = _true_log_ratio(data)
         x = check_finite(
             events.table.to_numpy(self.trained.features, dtype=np.float64),
             self.trained.features,
@@ -179,11 +206,14 @@ class _Evaluation:
         out["brier"] = metrics.brier_score(sc, y, sample_weight=w)
         folds = [f for f in np.unique(s.fold) if f >= 0]
         if folds:
+            # k-fold: every number per fold, then mean ± std across folds (the values above use all
+            # out-of-fold scores together)
             per = [
-                metrics.roc_auc(s.scores[s.fold == f], s.truth[s.fold == f], sample_weight=s.weight[s.fold == f])
-                for f in folds
+                self._fold_numbers(s.scores[s.fold == f], s.truth[s.fold == f], s.weight[s.fold == f]) for f in folds
             ]
-            out["auc_folds"] = {"mean": float(np.mean(per)), "std": float(np.std(per, ddof=1)), "values": per}
+            from neyman.workflows.evaluation import fold_summary
+
+            out["folds"] = fold_summary(per)
         figs: dict[str, list[Path]] = {}
         fig, ax = plotting.figure()
         plotting.plot_roc({"test": roc}, ax=ax, kind="rejection")
@@ -214,6 +244,13 @@ class _Evaluation:
         fig, ax = plotting.figure()
         plotting.plot_reliability(mean_pred, observed, ax=ax)
         figs["calibration"] = self._save(fig, "calibration")
+        if self.true_log_ratio is not None and len(self.true_log_ratio) == len(s.truth):
+            prior = 1.0 if self.cfg.task.balance_classes else float(np.sum(w[y == 1]) / np.sum(w[y == 0]))
+            check = metrics.likelihood_ratio_check(sc, self.true_log_ratio[test], prior_ratio=prior, sample_weight=w)
+            out["likelihood_ratio_correlation"] = float(check.correlation)
+            fig, ax = plotting.figure()
+            plotting.plot_likelihood_ratio(check.bin_centres, check.mean_estimate, ax=ax)
+            figs["calibration"] += self._save(fig, "likelihood_ratio")
         if self.yields is not None:
             scan = metrics.significance_scan(
                 sc,
@@ -229,6 +266,19 @@ class _Evaluation:
             plotting.plot_significance(scan.cuts, curves, ax=ax)
             figs["significance"] = self._save(fig, "significance")
         self._figs.update(figs)
+        return out
+
+    def _fold_numbers(self, sc: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict[str, float]:
+        roc = metrics.roc_curve(sc, y, sample_weight=w)
+        out = {"auc": metrics.roc_auc(sc, y, sample_weight=w)}
+        out.update(
+            metrics.efficiency_table(
+                roc, signal_efficiencies=SIGNAL_EFFICIENCIES, background_efficiencies=BACKGROUND_EFFICIENCIES
+            )
+        )
+        out["separation"] = metrics.separation(sc, y, sample_weight=w)
+        out["accuracy"] = metrics.accuracy(sc, y, threshold=self.working_point, sample_weight=w)
+        out["brier"] = metrics.brier_score(sc, y, sample_weight=w)
         return out
 
     def _multiclass(self, s: _Scored) -> dict[str, Any]:
