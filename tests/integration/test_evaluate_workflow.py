@@ -36,7 +36,9 @@ def bdt_run(tmp_path_factory):
 
 def test_binary_evaluation_metrics_figures_and_report(bdt_run):
     r = evaluate(bdt_run, yields=(50.0, 5000.0), sigma_b=0.1, n_bootstrap=50)
-    m = json.loads((bdt_run / "evaluation.json").read_text())
+    saved = json.loads((bdt_run / "metrics.json").read_text())
+    assert "test" in saved  # the training-time numbers stay
+    m = saved["evaluation"]
     assert 0.7 < m["auc"] < 1 and 0 < m["auc_uncertainty"] < 0.05
     assert {"rejection@eS=0.3", "eS@eB=0.01", "separation", "brier", "confusion"} <= set(m)
     assert {"signal_ks_p_value", "background_ks_p_value"} <= set(m["overtraining"])
@@ -86,6 +88,7 @@ def test_evaluation_on_new_test_data(bdt_run, tmp_path):
     other = write_labelled_file(tmp_path, "csv", n_events=1500, seed=9)
     r = evaluate(bdt_run, test_data=[str(other)], n_bootstrap=20)
     assert r.report.parent == bdt_run / "evaluation"
+    assert json.loads((bdt_run / "evaluation" / "metrics.json").read_text())["n_test_events"] == 1500
     assert r.metrics["n_test_events"] == 1500 and r.metrics["test_data"] == [str(other)]
     with pytest.raises(neyman.ConfigError, match="as many --test-data"):
         evaluate(bdt_run, test_data=[str(other), str(other)])

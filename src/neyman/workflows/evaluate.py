@@ -493,7 +493,9 @@ def evaluate(
         A finished run directory.
     test_data
         Evaluate on these files instead of the run's test split (one per training
-        source, in the same order); results go to ``RUN/evaluation/``.
+        source, in the same order); results go to ``RUN/evaluation/`` (its own
+        ``metrics.json``, figures and report).  Without, the evaluation is stored
+        under the key ``evaluation`` of the run's ``metrics.json``.
     working_point
         Score threshold of the confusion matrix and accuracy.
     yields
@@ -527,8 +529,15 @@ def evaluate(
 
     with plotting.hep_style():
         result = ev.execute()
-    out_metrics = ev.out_dir / "evaluation.json"
-    write_json(out_metrics, as_jsonable(result))
+    if ev.test_data:
+        write_json(ev.out_dir / "metrics.json", as_jsonable(result))
+    else:
+        # the run's metrics.json keeps its training-time numbers and gains the full evaluation
+        import json
+
+        merged = json.loads(ev.run.metrics.read_text()) if ev.run.metrics.is_file() else {}
+        merged["evaluation"] = result
+        write_json(ev.run.metrics, as_jsonable(merged))
     report_path = None
     if report:
         from neyman.workflows.reporting import build_report

@@ -164,3 +164,27 @@ def test_the_probe_sees_failures(tmp_path, report):
     assert "blocked by the CSP: http://127.0.0.1:9/x.png" in errors
     assert errors.count("failed to load a img") == 2
     assert any("boom" in line for line in console)
+
+
+def test_a_real_runs_report_opens_with_every_image(tmp_path):
+    import neyman
+    from neyman.testing import write_labelled_file
+    from neyman.workflows.evaluate import evaluate
+
+    path = write_labelled_file(tmp_path, "parquet", n_events=3000)
+    run = neyman.train(
+        {
+            "name": "r",
+            "output_dir": str(tmp_path / "runs"),
+            "data": {"sources": [{"path": str(path)}], "label_column": "label", "features": ["x00", "x01", "x02"]},
+            "model": {"type": "lightgbm", "n_estimators": 20},
+        }
+    ).run_dir
+    report = evaluate(run, yields=(10.0, 1000.0), n_bootstrap=20, formats=("png",)).report
+    assert report is not None
+    probe, console = _probe(_probed_copy(report), tmp_path / "profile")
+    assert probe["images"] >= 10 and probe["loaded"] == probe["images"] and probe["errors"] == []
+    assert console == []
+    shot = tmp_path / "run_report.png"
+    _chromium(tmp_path / "profile", f"--screenshot={shot}", "--window-size=1280,3000", report.as_uri())
+    assert shot.stat().st_size > 50_000
