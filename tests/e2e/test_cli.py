@@ -211,3 +211,12 @@ def test_evaluate_report_and_compare_from_the_command_line(tmp_path):
     assert "bdt" in out and "lin" in out and (tmp_path / "cmp" / "roc_comparison.png").is_file()
     bad = neyman("evaluate", "runs/bdt", "--yields", "twenty", cwd=tmp_path, check=False)
     assert bad.returncode == 2 and "--yields takes two numbers" in bad.stderr
+
+
+def test_demo_trains_evaluates_and_compares(tmp_path):
+    out = neyman("demo", "--events", "20000", "--no-progress", "--out", "d", cwd=tmp_path).stdout
+    assert "true likelihood ratio" in out and "report of mlp" in out
+    for path in ("d/runs/bdt/report.html", "d/runs/mlp/report.html", "d/comparison/roc_comparison.png"):
+        assert (tmp_path / path).is_file(), path
+    metrics = json.loads((tmp_path / "d/runs/mlp/metrics.json").read_text())
+    assert 0.8 < metrics["test"]["auc"] < 0.9  # the optimal AUC of this dataset is 0.894

@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(1, "--seed", help="Seed of the data and the training."),
         no_progress: bool = typer.Option(False, "--no-progress", help="Hide the training progress bar."),
     ) -> None:
-        """Train a BDT and an MLP on an embedded dataset with a known optimum and compare them."""
+        """Train, evaluate and compare a BDT and an MLP on an embedded dataset with a known optimum."""
         from neyman.workflows.demo import demo as demo_workflow
 
         console = Console()
@@ -39,21 +39,23 @@ def register(app: typer.Typer) -> None:
             )
             result = demo_workflow(out, n_events=events, seed=seed, progress=not no_progress)
             table = RichTable(title="test split: AUC and background rejection 1/ε_B at signal efficiency ε_S")
-            for col in ("model", "AUC", "AUC/optimal", "1/ε_B(0.5)", "1/ε_B(0.3)", "train s"):
+            for col in ("model", "AUC", "AUC/optimal", "1/ε_B(0.5)", "1/ε_B(0.3)"):
                 table.add_column(col, justify="left" if col == "model" else "right")
             for r in result.rows:
                 table.add_row(
                     r["model"],
-                    f"{r['auc']:.4f}",
+                    f"{r['auc']:.4f}±{r['auc_uncertainty']:.4f}",
                     f"{r['auc_over_optimal']:.4f}",
                     f"{r['rejection_at_eff_0.5']:.1f}",
                     f"{r['rejection_at_eff_0.3']:.1f}",
-                    f"{r['seconds']:.1f}",
                 )
-            table.add_row("true likelihood ratio", f"{result.optimal_auc:.4f}", "1.0000", "", "", "")
+            table.add_row("true likelihood ratio", f"{result.optimal_auc:.4f}", "1.0000", "", "")
             console.print(table)
             for r in result.rows:
-                console.print(f"{r['model']}: {r['run_dir']}")
+                console.print(f"{r['model']}: trained in {r['seconds']:.1f} s, run directory {r['run_dir']}")
+            for name, report in result.reports.items():
+                console.print(f"report of {name}: [bold]{report}[/]")
+            console.print(f"ROC comparison: {result.comparison}")
             console.print(f"runs and data are in [bold]{result.directory}[/]")
 
         run_guarded(body)

@@ -32,6 +32,8 @@ class DemoResult:
     runs: dict[str, RunResult]
     optimal_auc: float
     rows: list[dict[str, Any]]
+    reports: dict[str, Path]
+    comparison: Path
 
 
 def _dataset(directory: Path, n_events: int, seed: int) -> Path:
@@ -49,7 +51,10 @@ def demo(
     epochs: int = 60,
     progress: bool = True,
 ) -> DemoResult:
-    """Train a BDT and an MLP on the embedded dataset and compare them.
+    """Train a BDT and an MLP on the embedded dataset, evaluate and compare them.
+
+    Each run gets its full evaluation and ``report.html``; the two ROC curves are
+    overlaid in ``comparison/``.
 
     Parameters
     ----------
@@ -121,4 +126,17 @@ def demo(
                 "run_dir": str(r.run_dir),
             }
         )
-    return DemoResult(directory=directory, runs=runs, optimal_auc=optimal, rows=rows)
+    from neyman.workflows.compare import compare
+    from neyman.workflows.evaluate import evaluate
+
+    reports = {}
+    for name, r in runs.items():
+        report = evaluate(r.run_dir, n_bootstrap=100, formats=("png",)).report
+        assert report is not None
+        reports[name] = report
+    cmp = compare([r.run_dir for r in runs.values()], out=directory / "comparison", n_bootstrap=100, formats=("png",))
+    for row, cmp_row in zip(rows, cmp.rows, strict=True):
+        row["auc_uncertainty"] = cmp_row["auc_uncertainty"]
+    return DemoResult(
+        directory=directory, runs=runs, optimal_auc=optimal, rows=rows, reports=reports, comparison=cmp.figures[0]
+    )
