@@ -18,6 +18,9 @@ _EXTRAS: dict[str, tuple[str, str]] = {
     "safetensors": ("torch", "safetensors"),
     "xgboost": ("gbdt", "xgboost-cpu"),
     "lightgbm": ("gbdt", "lightgbm"),
+    "onnx": ("onnx", "onnx"),
+    "onnxruntime": ("onnx", "onnxruntime"),
+    "onnxmltools": ("onnx", "onnxmltools"),
 }
 
 

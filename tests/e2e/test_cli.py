@@ -12,7 +12,7 @@ import pytest
 from neyman import io
 from neyman.testing import write_labelled_file, write_signal_background
 
-VERBS = ["train", "predict", "evaluate", "report", "compare", "demo"]
+VERBS = ["train", "predict", "evaluate", "report", "compare", "export", "demo"]
 
 
 def neyman(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -220,3 +220,33 @@ def test_demo_trains_evaluates_and_compares(tmp_path):
         assert (tmp_path / path).is_file(), path
     metrics = json.loads((tmp_path / "d/runs/mlp/metrics.json").read_text())
     assert 0.8 < metrics["test"]["auc"] < 0.9  # the optimal AUC of this dataset is 0.894
+
+
+def test_export_then_predict_with_onnx_equals_predict_with_the_run(tmp_path):
+    path = write_labelled_file(tmp_path, "parquet", n_events=1500)
+    neyman(
+        "train",
+        "--data",
+        str(path),
+        "--label-column",
+        "label",
+        "--model",
+        "mlp",
+        "--name",
+        "m",
+        "--features",
+        "x00,x01,x02,x03",
+        "--set",
+        "training.epochs=2",
+        "--set",
+        "training.progress=false",
+        cwd=tmp_path,
+    )
+    out = neyman("export", "runs/m", "--format", "onnx", cwd=tmp_path).stdout
+    assert "matches the run" in out and (tmp_path / "runs/m/model.onnx").is_file()
+    neyman("predict", "runs/m", "--input", str(path), "--output", "a.parquet", cwd=tmp_path)
+    neyman("predict", "runs/m/model.onnx", "--input", str(path), "--output", "b.parquet", cwd=tmp_path)
+    a, b = io.read(tmp_path / "a.parquet"), io.read(tmp_path / "b.parquet")
+    assert np.allclose(np.asarray(a["score"]), np.asarray(b["score"]), rtol=1e-5, atol=1e-6)
+    bad = neyman("export", "runs/m", "--format", "tflite", cwd=tmp_path, check=False)
+    assert bad.returncode == 2 and "unknown export format" in bad.stderr

@@ -17,13 +17,15 @@ EXAMPLES = """
   neyman predict runs/mlp-binary --input data.root:events --output scored.root
 
   neyman predict runs/bdt --input new.parquet --output new_scored.parquet --step-size 500000
+
+  neyman predict runs/bdt/model.onnx --input new.parquet --output new_scored.parquet
 """
 
 
 def register(app: typer.Typer) -> None:
     @app.command(epilog=EXAMPLES)
     def predict(
-        run: Path = typer.Argument(..., help="Run directory of a trained model."),
+        run: Path = typer.Argument(..., help="Run directory of a trained model, or an exported .onnx file."),
         input: str = typer.Option(..., "--input", "-i", help="Input file (file.root:tree for ROOT)."),
         output: Path = typer.Option(..., "--output", "-o", help="Output file; format from its extension."),
         tree: str | None = typer.Option(None, "--tree", help="Input tree (ROOT) or group (HDF5)."),

@@ -5,13 +5,27 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from neyman import io
 from neyman.exceptions import DataError
 from neyman.table import Table
-from neyman.workflows.artifacts import TrainedRun, load_run
+from neyman.workflows.artifacts import load_run
 
-__all__ = ["PredictResult", "predict", "score_table"]
+if TYPE_CHECKING:
+    import numpy as np
+
+
+class Scorer(Protocol):
+    """Anything that scores a table: a loaded run or an ONNX model."""
+
+    @property
+    def score_names(self) -> list[str]: ...
+
+    def score(self, table: Table) -> np.ndarray: ...
+
+
+__all__ = ["PredictResult", "Scorer", "predict", "score_table"]
 
 
 @dataclass(frozen=True)
@@ -23,7 +37,7 @@ class PredictResult:
     score_columns: list[str]
 
 
-def score_table(run: TrainedRun, table: Table, *, prefix: str = "") -> Table:
+def score_table(run: Scorer, table: Table, *, prefix: str = "") -> Table:
     """Return ``table`` with the run's score columns appended."""
     scores = run.score(table).reshape(len(table), -1)
     names = [prefix + n for n in run.score_names]
@@ -37,7 +51,7 @@ def score_table(run: TrainedRun, table: Table, *, prefix: str = "") -> Table:
 
 
 def predict(
-    run: str | os.PathLike[str] | TrainedRun,
+    run: str | os.PathLike[str] | Scorer,
     input: str | os.PathLike[str],
     output: str | os.PathLike[str],
     *,
@@ -53,7 +67,8 @@ def predict(
     Parameters
     ----------
     run
-        A run directory (or an already loaded :class:`TrainedRun`).
+        A run directory, an ``.onnx`` file written by ``neyman export`` (scored with
+        ONNX Runtime only), or an already loaded :class:`TrainedRun`.
     input
         Input file; ``file.root:tree`` names the tree.
     output
@@ -71,7 +86,16 @@ def predict(
     progress
         Show a progress bar.
     """
-    trained = run if isinstance(run, TrainedRun) else load_run(Path(run))
+    trained: Scorer
+    if isinstance(run, (str, os.PathLike)):
+        if str(run).endswith(".onnx"):
+            from neyman.export import OnnxModel
+
+            trained = OnnxModel(Path(run))
+        else:
+            trained = load_run(Path(run))
+    else:
+        trained = run
     in_path, in_tree = io.parse_source(str(input))
     tree = tree or in_tree
     out = Path(output)

@@ -1,0 +1,169 @@
+"""ONNX graphs built with ``onnx.helper``: the folded preprocessing and the linear models.
+
+Every exported model is one graph ``features -> scores``:
+
+``features``
+    the RAW feature matrix ``(batch, n_features)`` float32, columns in training order;
+``scores``
+    float32, what :meth:`neyman.workflows.artifacts.TrainedRun.score` returns:
+    ``(batch,)`` for binary and regression, ``(batch, n_classes)`` for multiclass,
+    ``(batch, 2)`` = (mean, sigma) for gaussian.
+
+The preprocessing part replaces non-finite inputs by the run's ``fill_value`` (if it
+has one), applies the fitted transforms in float64 exactly as
+:class:`~neyman.preprocessing.Preprocessor` does and casts the result to float32, the
+dtype every model is applied to, so the model body sees bit-identical inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from neyman.exceptions import ModelError
+from neyman.preprocessing import Preprocessor
+from neyman.preprocessing.scaling import Clip, LogTransform, MinMaxScaler, StandardScaler, Transform
+
+__all__ = ["INPUT", "OUTPUT", "PREPROCESSED", "GraphBuilder"]
+
+INPUT = "features"
+OUTPUT = "scores"
+PREPROCESSED = "preprocessed"
+
+
+@dataclass
+class GraphBuilder:
+    """Accumulates nodes and constants of one graph, with unique names."""
+
+    nodes: list[onnx.NodeProto] = field(default_factory=list)
+    initializers: list[onnx.TensorProto] = field(default_factory=list)
+    domains: dict[str, int] = field(default_factory=dict)
+    n_features: int = 0
+    _count: int = 0
+
+    def name(self, stem: str) -> str:
+        """A fresh value name."""
+        self._count += 1
+        return f"{stem}_{self._count}"
+
+    def const(self, value: Any, stem: str, dtype: Any = np.float64) -> str:
+        """Add a constant tensor; returns its name."""
+        name = self.name(stem)
+        self.initializers.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
+        return name
+
+    def op(self, op_type: str, inputs: Sequence[str], stem: str | None = None, **attrs: Any) -> str:
+        """Add a node with one output; returns the output name."""
+        out = self.name(stem or op_type.lower())
+        self.nodes.append(helper.make_node(op_type, list(inputs), [out], name=f"{out}_node", **attrs))
+        return out
+
+    def embed(self, model: onnx.ModelProto, prefix: str, inputs: dict[str, str]) -> dict[str, str]:
+        """Copy ``model``'s graph in, its inputs wired to existing values.
+
+        Returns the map from the embedded graph's output names to their names here.
+        """
+        model = onnx.compose.add_prefix(model, prefix)
+        rename = {prefix + k: v for k, v in inputs.items()}
+        for node in model.graph.node:
+            for j, name in enumerate(node.input):
+                if name in rename:
+                    node.input[j] = rename[name]
+            self.nodes.append(node)
+        self.initializers.extend(model.graph.initializer)
+        for op in model.opset_import:
+            if op.domain not in ("", "ai.onnx"):
+                self.domains[op.domain] = max(self.domains.get(op.domain, 0), op.version)
+        return {o.name[len(prefix) :]: o.name for o in model.graph.output}
+
+    def model(self, output: str, output_shape: list[int | str], *, opset: int, doc: str) -> onnx.ModelProto:
+        """Finish: one float32 input ``features``, one float32 output ``scores``."""
+        self.nodes.append(helper.make_node("Identity", [output], [OUTPUT], name="scores_node"))
+        graph = helper.make_graph(
+            self.nodes,
+            "neyman",
+            [helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, ["batch", self.n_features])],
+            [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, output_shape)],
+            initializer=self.initializers,
+        )
+        imports = [helper.make_opsetid("", opset)] + [
+            helper.make_opsetid(d, v) for d, v in sorted(self.domains.items())
+        ]
+        model = helper.make_model(graph, opset_imports=imports, producer_name="neyman", doc_string=doc)
+        model.ir_version = helper.find_min_ir_version_for(imports, ignore_unknown=True)
+        return model
+
+
+def _transform_ops(g: GraphBuilder, x: str, t: Transform, cols: np.ndarray, n: int) -> str:
+    """Ops applying fitted transform ``t`` to columns ``cols`` of ``x`` (float64, n columns)."""
+
+    def full(values: np.ndarray, identity: float) -> np.ndarray:
+        out = np.full(n, identity, dtype=np.float64)
+        out[cols] = values
+        return out
+
+    if isinstance(t, StandardScaler):
+        y = g.op("Sub", [x, g.const(full(t.mean_, 0.0), "mean")])
+        y = g.op("Div", [y, g.const(full(t.scale_, 1.0), "scale")])
+        if t.clip is not None:
+            c = float(t.clip)
+            y = g.op("Clip", [y, g.const(-c, "lo"), g.const(c, "hi")])
+        return y
+    if isinstance(t, MinMaxScaler):
+        y = g.op("Mul", [x, g.const(full(t.scale_, 1.0), "scale")])
+        return g.op("Add", [y, g.const(full(t.min_, 0.0), "min")])
+    if isinstance(t, LogTransform):
+        return g.op("Log", [g.op("Add", [x, g.const(float(t.offset), "offset")])])
+    if isinstance(t, Clip):
+        # np.clip(x, lo, hi) == min(max(x, lo), hi)
+        y = g.op("Max", [x, g.const(full(t.lower_, -np.inf), "lower")])
+        return g.op("Min", [y, g.const(full(t.upper_, np.inf), "upper")])
+    raise ModelError(f"the {t.name!r} transform cannot be exported to ONNX yet")
+
+
+def preprocessing_ops(g: GraphBuilder, preprocessor: Preprocessor, *, fill_value: float | None) -> str:
+    """Add the fitted preprocessing after the graph input; returns the float32 result's name.
+
+    Notes
+    -----
+    A step acting on a subset of the features is applied to the whole matrix and
+    the untouched columns are restored with ``Where`` and a constant column mask,
+    so no gather/scatter is needed and each column is transformed exactly once.
+    """
+    n = len(preprocessor.feature_names)
+    g.n_features = n
+    x = g.op("Cast", [INPUT], "raw64", to=TensorProto.DOUBLE)
+    if fill_value is not None:
+        bad = g.op("Or", [g.op("IsNaN", [x]), g.op("IsInf", [x])])
+        x = g.op("Where", [bad, g.const(float(fill_value), "fill"), x], "filled")
+    if preprocessor.steps and not preprocessor.is_fitted:
+        raise ModelError("the run's preprocessing is not fitted; it cannot be exported")
+    indices = preprocessor.step_indices_ if preprocessor.steps else []
+    for (_, transform), cols in zip(preprocessor.steps, indices, strict=True):
+        y = _transform_ops(g, x, transform, np.asarray(cols), n)
+        if len(cols) == n:
+            x = y
+        else:
+            mask = np.zeros((1, n), dtype=bool)
+            mask[0, cols] = True
+            x = g.op("Where", [g.const(mask, "mask", dtype=bool), y, x])
+    return g.op("Cast", [x], PREPROCESSED, to=TensorProto.FLOAT)
+
+
+def linear_ops(g: GraphBuilder, x: str, coef: np.ndarray, intercept: np.ndarray, task: str) -> str:
+    """Linear model ``x @ coef.T + intercept`` in float64, then sigmoid or softmax (float32 out)."""
+    xd = g.op("Cast", [x], "x64", to=TensorProto.DOUBLE)
+    raw = g.op("Add", [g.op("MatMul", [xd, g.const(np.asarray(coef).T, "coef")]), g.const(intercept, "intercept")])
+    if task == "binary":
+        logit = g.op("Gather", [raw, g.const(0, "col", dtype=np.int64)], axis=1)
+        scores = g.op("Sigmoid", [logit])
+    elif task == "multiclass":
+        scores = g.op("Softmax", [raw], axis=1)
+    else:
+        raise ModelError(f"linear models are classifiers; cannot export the {task!r} task")
+    return g.op("Cast", [scores], "scores32", to=TensorProto.FLOAT)

@@ -1,0 +1,85 @@
+"""Neural models to ONNX with torch's exporter.
+
+The network is wrapped in a module that adds the task's output activation and,
+for regression, the de-standardisation of the targets, so the exported graph maps
+preprocessed float32 inputs to the scores :meth:`Model.predict` returns.  The
+legacy TorchScript exporter (``dynamo=False``) is used: it needs no extra
+packages and works offline; the torch.export-based one needs ``onnxscript``.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import warnings
+
+import onnx
+import torch
+
+from neyman.exceptions import ModelError
+from neyman.export.graph import GraphBuilder
+from neyman.models import Model
+
+__all__ = ["network_ops"]
+
+_LOG_SIGMA_MIN = -12.0
+_LOG_SIGMA_MAX = 12.0
+
+
+def _wrapped(model: Model, opset: int) -> onnx.ModelProto:
+    network: torch.nn.Module | None = getattr(model, "network", None)
+    if network is None:
+        raise ModelError(f"the {model.family} model has no torch network to export")
+    task = model.task.name
+    mean = float(model.params.get("target_mean", 0.0))
+    std = float(model.params.get("target_std", 1.0))
+
+    class Scores(torch.nn.Module):
+        def __init__(self, network: torch.nn.Module) -> None:
+            super().__init__()
+            self.network = network
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            raw: torch.Tensor = self.network(x)
+            if task == "binary":
+                return torch.sigmoid(raw[:, 0])
+            if task == "multiclass":
+                return torch.softmax(raw, dim=1)
+            # de-standardise in float64, as MLPModel.predict_raw does
+            mu = raw[:, 0].double() * std + mean
+            if task == "regression":
+                return mu.float()
+            log_sigma = torch.clamp(raw[:, 1].double() + math.log(std), _LOG_SIGMA_MIN, _LOG_SIGMA_MAX)
+            return torch.stack([mu, torch.exp(log_sigma)], dim=1).float()
+
+    wrapper = Scores(network).eval().to("cpu")
+    with tempfile.TemporaryDirectory(prefix="neyman-onnx-") as tmp:
+        path = f"{tmp}/network.onnx"
+        _export(wrapper, path, model.n_features, opset, model.family)
+        return onnx.load(path)
+
+
+def _export(wrapper: torch.nn.Module, path: str, n_features: int, opset: int, family: str) -> None:
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx")
+            warnings.filterwarnings("ignore", message=r".*legacy TorchScript-based ONNX export.*")
+            warnings.filterwarnings("ignore", message=r".*feature will be removed.*")
+            torch.onnx.export(
+                wrapper,
+                (torch.zeros(2, n_features),),
+                path,
+                dynamo=False,
+                input_names=["input"],
+                output_names=["output"],
+                dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+                opset_version=opset,
+            )
+    except Exception as exc:  # torch's exporter raises many unrelated types
+        raise ModelError(f"torch could not export the {family} network to ONNX: {exc}") from exc
+
+
+def network_ops(g: GraphBuilder, x: str, model: Model, *, opset: int) -> str:
+    """Embed the network (with its output head) applied to ``x``; returns the scores' name."""
+    exported = _wrapped(model, opset)
+    return g.embed(exported, "network_", {"input": x})["output"]

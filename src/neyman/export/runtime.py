@@ -1,0 +1,119 @@
+"""Score events with an exported ONNX file and ONNX Runtime alone (no torch, no boosters)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neyman._optional import require
+from neyman.exceptions import DataError, ModelError
+from neyman.preprocessing import check_finite
+from neyman.table import Table
+
+__all__ = ["OnnxModel"]
+
+
+class OnnxModel:
+    """An ONNX file written by :func:`neyman.export.export_onnx`, ready to score.
+
+    Parameters
+    ----------
+    path
+        The ``.onnx`` file.
+
+    Attributes
+    ----------
+    metadata : dict
+        The neyman metadata embedded in the file (task, features, classes,
+        score_names, preprocessing, fold, config, ...).
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ModelError(f"{self.path} does not exist")
+        ort = require("onnxruntime", purpose="score with ONNX models")
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(
+                str(self.path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own untyped exceptions
+            raise ModelError(f"ONNX Runtime cannot load {self.path}: {exc}") from exc
+        raw = dict(self._session.get_modelmeta().custom_metadata_map)
+        if "task" not in raw or "features" not in raw:
+            raise ModelError(f"{self.path} carries no neyman metadata; was it exported by neyman?")
+        self.metadata: dict[str, Any] = {}
+        for key, value in raw.items():
+            try:
+                self.metadata[key] = json.loads(value) if key not in ("config", "task", "family") else value
+            except ValueError:
+                self.metadata[key] = value
+        self._input = str(self.metadata.get("input", self._session.get_inputs()[0].name))
+
+    @property
+    def task(self) -> str:
+        """The task name (``binary``, ``multiclass``, ``regression``, ``gaussian``)."""
+        return str(self.metadata["task"])
+
+    @property
+    def features(self) -> list[str]:
+        """Input feature names, in order."""
+        return [str(f) for f in self.metadata["features"]]
+
+    @property
+    def classes(self) -> list[str]:
+        """Class names (classification)."""
+        return [str(c) for c in self.metadata.get("classes", [])]
+
+    @property
+    def score_names(self) -> list[str]:
+        """Names of the score columns :meth:`score` returns."""
+        return [str(s) for s in self.metadata["score_names"]]
+
+    @property
+    def fill_value(self) -> float | None:
+        """Replacement of non-finite inputs (``None`` = they are an error)."""
+        value = self.metadata.get("fill_value")
+        return None if value is None else float(value)
+
+    def matrix(self, table: Table) -> np.ndarray:
+        """Raw feature matrix of ``table`` with the run's NaN policy checked."""
+        missing = [f for f in self.features if f not in table]
+        if missing:
+            raise DataError(
+                f"{table.source or 'the input'} lacks the feature column(s) {missing} that {self.path} needs"
+            )
+        return check_finite(table, self.features, fill_value=self.fill_value, source=table.source)
+
+    def score(self, data: Table | np.ndarray, *, batch_size: int = 65536) -> np.ndarray:
+        """Scores of every event, as :meth:`TrainedRun.score` returns them (float64).
+
+        Parameters
+        ----------
+        data
+            A table holding the features, or a raw matrix ``(n_events, n_features)``.
+        batch_size
+            Events per ONNX Runtime call.
+        """
+        if isinstance(data, Table):
+            x = self.matrix(data)
+        else:
+            x = np.asarray(data)
+            if x.ndim != 2 or x.shape[1] != len(self.features):
+                raise DataError(f"{self.path} expects inputs of shape (n, {len(self.features)}), got {x.shape}")
+            x = check_finite(x, self.features, fill_value=self.fill_value)
+        x32 = np.ascontiguousarray(x, dtype=np.float32)
+        parts = [
+            np.asarray(self._session.run(None, {self._input: x32[i : i + batch_size]})[0], dtype=np.float64)
+            for i in range(0, len(x32), batch_size)
+        ]
+        if parts:
+            return np.concatenate(parts)
+        width = len(self.score_names)
+        return np.empty((0, width) if width > 1 else (0,))

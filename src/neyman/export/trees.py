@@ -1,0 +1,85 @@
+"""Boosted trees (XGBoost, LightGBM) to ONNX ``TreeEnsemble*`` nodes with onnxmltools.
+
+The converters emit scores, not raw margins: the binary classifier's
+``LOGISTIC`` and the multiclass ``SOFTMAX`` post-transform are exactly
+:meth:`~neyman.tasks.BinaryTask.scores` / :meth:`~neyman.tasks.MulticlassTask.scores`
+of the margins, and regression trees emit the prediction itself.  Only the trees the
+model uses are converted: a booster trained with early stopping keeps
+``early_stopping_rounds`` trees past its best iteration, which neyman ignores.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import TensorProto
+
+from neyman._optional import require
+from neyman.exceptions import ModelError
+from neyman.export.graph import GraphBuilder
+from neyman.models import Model
+
+__all__ = ["CONVERTER_OPSET", "tree_ops"]
+
+# highest default-domain opset onnxmltools 1.16 converts to; the tree nodes live in
+# the ai.onnx.ml domain, so the surrounding graph can use a newer default opset
+CONVERTER_OPSET = 15
+
+
+def _used_booster(model: Model) -> Any:
+    booster: Any = getattr(model, "booster", None)
+    if booster is None:
+        raise ModelError(f"the {model.family} model is not trained")
+    best = model.params.get("best_iteration")
+    if best is None:
+        return booster
+    if model.family == "xgboost":
+        return booster[: int(best) + 1]
+    lgb = require("lightgbm", purpose="export LightGBM models")
+    return lgb.Booster(model_str=booster.model_to_string(num_iteration=int(best)))
+
+
+def _convert(model: Model, opset: int) -> onnx.ModelProto:
+    require("onnxmltools", purpose="export boosted trees to ONNX")
+    from onnxmltools import convert_lightgbm, convert_xgboost
+    from onnxmltools.convert.common.data_types import FloatTensorType
+
+    booster = _used_booster(model)
+    types = [("input", FloatTensorType([None, model.n_features]))]
+    target = min(opset, CONVERTER_OPSET)
+    try:
+        with warnings.catch_warnings():
+            # the converters warn about their own internals (deprecated numpy/onnx calls)
+            warnings.simplefilter("ignore")
+            if model.family == "xgboost":
+                converted: onnx.ModelProto = convert_xgboost(booster, initial_types=types, target_opset=target)
+            else:
+                converted = convert_lightgbm(booster, initial_types=types, target_opset=target, zipmap=False)
+    except Exception as exc:  # the converters raise bare RuntimeError/ValueError/KeyError
+        raise ModelError(
+            f"onnxmltools cannot convert this {model.family} booster ({type(exc).__name__}: {exc}); "
+            "check that the installed onnxmltools supports the installed "
+            f"{model.family} version"
+        ) from exc
+    return converted
+
+
+def tree_ops(g: GraphBuilder, x: str, model: Model, *, opset: int) -> str:
+    """Embed the converted booster applied to ``x``; returns the float32 scores' name."""
+    converted = _convert(model, opset)
+    outputs = g.embed(converted, "trees_", {"input": x})
+    task = model.task.name
+    if task in ("binary", "multiclass"):
+        if "probabilities" not in outputs:
+            raise ModelError(f"the converted {model.family} classifier has no 'probabilities' output")
+        probs = outputs["probabilities"]
+        if task == "binary":
+            return g.op("Gather", [probs, g.const(1, "signal", dtype=np.int64)], axis=1)
+        return g.op("Cast", [probs], "probs", to=TensorProto.FLOAT)
+    if task == "regression":
+        (value,) = outputs.values()
+        return g.op("Reshape", [value, g.const([-1], "flat", dtype=np.int64)])
+    raise ModelError(f"{model.family} models cannot be exported for the {task!r} task")

@@ -1,0 +1,203 @@
+"""ONNX export of tiny trained runs of every model family, checked with ONNX Runtime."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+pytest.importorskip("onnxmltools")
+
+import onnx
+
+import neyman
+from neyman import io
+from neyman.exceptions import ModelError
+from neyman.export import OnnxModel, export_onnx, verify_onnx
+from neyman.export.verify import fold_scores
+from neyman.table import EVENT_ID, LABEL
+from neyman.testing import gaussian_regression_dataset, multiclass_dataset, write_labelled_file
+from neyman.workflows.artifacts import load_run
+
+FEATURES = [f"x{i:02d}" for i in range(6)]
+MLP = {"type": "mlp", "hidden": [16, 16]}
+TRAINING = {"epochs": 2, "progress": False}
+MODELS = {
+    "mlp": MLP,
+    "xgboost": {"type": "xgboost", "n_estimators": 200, "learning_rate": 0.3, "early_stopping_rounds": 3},
+    "lightgbm": {"type": "lightgbm", "n_estimators": 200, "learning_rate": 0.3, "early_stopping_rounds": 3},
+    "fisher": {"type": "fisher"},
+    "logistic": {"type": "logistic"},
+}
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("data")
+    io.write(multiclass_dataset(1500, n_features=6, seed=1), d / "mc.parquet")
+    io.write(gaussian_regression_dataset(1500, seed=2), d / "reg.parquet")
+    return {
+        "binary": write_labelled_file(d, "parquet", n_events=1500),
+        "mc": d / "mc.parquet",
+        "reg": d / "reg.parquet",
+    }
+
+
+def _train(tmp_path, name, path, model, **extra):
+    cfg = {
+        "output_dir": str(tmp_path / "runs"),
+        "name": name,
+        "data": {"sources": [{"path": str(path)}], "features": FEATURES, "label_column": LABEL},
+        "model": model,
+    }
+    if model["type"] == "mlp":
+        cfg["training"] = TRAINING
+    for key, value in extra.items():
+        if key == "data":
+            cfg["data"].update(value)
+        else:
+            cfg[key] = value
+    return neyman.train(cfg).run_dir
+
+
+def _check_round_trip(run_dir, path, tmp_path):
+    out = export_onnx(run_dir, tmp_path / f"{run_dir.name}.onnx")
+    table = io.read(path)
+    expected = load_run(run_dir).score(table)
+    got = OnnxModel(out).score(table)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    return out, table, expected
+
+
+@pytest.mark.parametrize("family", sorted(MODELS))
+def test_binary_round_trip_every_family(tmp_path, files, family):
+    run_dir = _train(tmp_path, family, files["binary"], MODELS[family])
+    out, table, expected = _check_round_trip(run_dir, files["binary"], tmp_path)
+    meta = {p.key: p.value for p in onnx.load(str(out)).metadata_props}
+    assert meta["task"] == "binary" and meta["family"] == family
+    assert json.loads(meta["features"]) == FEATURES
+    assert json.loads(meta["classes"]) == ["background", "signal"]
+    assert json.loads(meta["score_names"]) == ["score"]
+    assert json.loads(meta["preprocessing"])["format"] == "neyman.preprocessor"
+    assert meta["neyman_version"] == neyman.__version__ and "model:" in meta["config"]
+    # dynamic batch axis: one event and a thousand
+    model = OnnxModel(out)
+    x = load_run(run_dir).matrix(table)
+    np.testing.assert_allclose(model.score(x[:1]), expected[:1], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model.score(x[:1000]), expected[:1000], rtol=1e-5, atol=1e-6)
+    assert verify_onnx(out, run_dir, x[:200]) < 1e-5
+
+
+@pytest.mark.parametrize("family", ["mlp", "xgboost"])
+def test_multiclass_round_trip(tmp_path, files, family):
+    run_dir = _train(
+        tmp_path,
+        f"mc-{family}",
+        files["mc"],
+        MODELS[family],
+        task={"type": "multiclass"},
+        data={"classes": ["qcd", "top", "higgs"]},
+    )
+    out, _, expected = _check_round_trip(run_dir, files["mc"], tmp_path)
+    assert expected.shape[1] == 3
+    assert OnnxModel(out).score_names == ["score_qcd", "score_top", "score_higgs"]
+
+
+@pytest.mark.parametrize("task", ["regression", "gaussian"])
+def test_regression_round_trip(tmp_path, files, task):
+    run_dir = _train(
+        tmp_path,
+        task,
+        files["reg"],
+        MLP,
+        task={"type": task},
+        data={"target": "target", "label_column": None, "features": FEATURES[:4]},
+    )
+    _, _, expected = _check_round_trip(run_dir, files["reg"], tmp_path)
+    assert expected.ndim == (2 if task == "gaussian" else 1)
+
+
+def test_mlp_with_log_clip_minmax_and_fill_value(tmp_path, files):
+    run_dir = _train(
+        tmp_path,
+        "prep",
+        files["binary"],
+        MLP,
+        preprocessing={"scaler": "minmax", "log": ["x00"], "clip": {"x01": [-1.0, 1.0]}},
+        data={"fill_value": 20.0},
+    )
+    out = export_onnx(run_dir)
+    assert out == run_dir / "model.onnx"
+    x = load_run(run_dir).matrix(io.read(files["binary"]))
+    x[:5, 0] = np.nan
+    run = load_run(run_dir)
+    np.testing.assert_allclose(OnnxModel(out).score(x), fold_scores(run, x, 0), rtol=1e-5, atol=1e-6)
+
+
+def test_kfold_exports_the_chosen_fold(tmp_path, files):
+    run_dir = _train(
+        tmp_path,
+        "kf",
+        files["binary"],
+        {"type": "fisher"},
+        split={"kfold": 3},
+        data={"event_id": EVENT_ID},
+        preprocessing={"scaler": "standard"},
+    )
+    out = export_onnx(run_dir, fold=2)
+    assert out.name == "model_fold2.onnx"
+    model = OnnxModel(out)
+    assert model.metadata["fold"] == 2 and model.metadata["kfold"] == 3
+    run = load_run(run_dir)
+    x = run.matrix(io.read(files["binary"]))
+    np.testing.assert_allclose(model.score(x), fold_scores(run, x, 2), rtol=1e-5)
+    assert not np.allclose(model.score(x), fold_scores(run, x, 0))
+
+
+def test_missing_or_damaged_model_file_is_a_model_error(tmp_path, files):
+    run_dir = _train(tmp_path, "broken", files["binary"], {"type": "fisher"})
+    coef = run_dir / "model" / "coefficients.json"
+    coef.write_text("{not json")
+    with pytest.raises(ModelError, match=r"coefficients\.json"):
+        export_onnx(run_dir)
+    coef.unlink()
+    with pytest.raises(ModelError, match=r"coefficients\.json is missing"):
+        export_onnx(run_dir)
+    assert not list(run_dir.glob("*.onnx")) and not list(run_dir.glob(".*onnx*"))
+
+
+def test_failed_verification_leaves_no_file_and_keeps_the_old_one(tmp_path, files, monkeypatch):
+    run_dir = _train(tmp_path, "tamper", files["binary"], {"type": "logistic"})
+    good = export_onnx(run_dir)
+    before = good.read_bytes()
+    import neyman.export.onnx as export_module
+
+    real = export_module.linear_ops
+
+    def tampered(g, x, coef, intercept, task):
+        return real(g, x, coef * 1.01, intercept, task)
+
+    monkeypatch.setattr(export_module, "linear_ops", tampered)
+    with pytest.raises(ModelError, match="max relative difference"):
+        export_onnx(run_dir)
+    assert good.read_bytes() == before
+    with pytest.raises(ModelError, match="does not reproduce"):
+        export_onnx(run_dir, tmp_path / "new.onnx")
+    assert not (tmp_path / "new.onnx").exists()
+    assert [p.name for p in run_dir.iterdir() if "onnx" in p.name] == ["model.onnx"]
+
+
+def test_onnx_model_scores_without_torch(tmp_path, files):
+    run_dir = _train(tmp_path, "notorch", files["binary"], MLP)
+    out = export_onnx(run_dir)
+    code = (
+        "import sys; from neyman import io; from neyman.export import OnnxModel; "
+        f"s = OnnxModel({str(out)!r}).score(io.read({str(files['binary'])!r})); "
+        "print(len(s), 'torch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["1500", "False"]
