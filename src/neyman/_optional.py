@@ -21,6 +21,8 @@ _EXTRAS: dict[str, tuple[str, str]] = {
     "onnx": ("onnx", "onnx"),
     "onnxruntime": ("onnx", "onnxruntime"),
     "onnxmltools": ("onnx", "onnxmltools"),
+    "pythia8mc": ("generation", "pythia8mc"),
+    "fastjet": ("generation", "fastjet"),
 }
 
 

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import awkward as ak
+import numpy as np
+import pytest
+
+from neyman.exceptions import ConfigError
+from neyman.generation.detector import PARTICLE_FIELDS, Detector, get_detector, simulate
+
+
+def _events(
+    pt: np.ndarray, eta: np.ndarray, phi: np.ndarray, charge: np.ndarray, pdg: np.ndarray, counts: np.ndarray
+) -> ak.Array:
+    e = pt * np.cosh(eta)
+    flat = ak.zip(
+        {
+            "E": e,
+            "px": pt * np.cos(phi),
+            "py": pt * np.sin(phi),
+            "pz": pt * np.sinh(eta),
+            "charge": charge.astype(np.float64),
+            "pdg_id": pdg.astype(np.int32),
+        }
+    )
+    return ak.unflatten(flat, counts)
+
+
+def _photons(n_events: int, energy: float, rng: np.random.Generator) -> ak.Array:
+    eta = rng.uniform(-2.0, 2.0, n_events)
+    phi = rng.uniform(-np.pi, np.pi, n_events)
+    return _events(energy / np.cosh(eta), eta, phi, np.zeros(n_events), np.full(n_events, 22), np.ones(n_events, int))
+
+
+def test_calorimeter_conserves_energy_on_average_with_configured_width() -> None:
+    detector = Detector(calo_stochastic=0.5, calo_constant=0.05)
+    energy = 100.0
+    out = simulate(_photons(4000, energy, np.random.default_rng(0)), detector, rng=np.random.default_rng(1))
+    measured = ak.to_numpy(ak.sum(out.E, axis=1))
+    expected = np.hypot(0.5 * np.sqrt(energy), 0.05 * energy)
+    assert measured.mean() == pytest.approx(energy, abs=4 * expected / np.sqrt(4000))
+    assert measured.std() == pytest.approx(expected, rel=0.06)
+    assert set(ak.to_numpy(ak.flatten(out.pdg_id)).tolist()) == {0}
+
+
+def test_tracks_are_smeared_with_configured_width_and_keep_charge() -> None:
+    detector = Detector(track_resolution=0.02, track_resolution_pt=0.0)
+    n = 4000
+    events = _events(np.full(n, 50.0), np.zeros(n), np.zeros(n), np.ones(n), np.full(n, 211), np.ones(n, int))
+    out = simulate(events, detector, rng=np.random.default_rng(2))
+    pt = np.hypot(ak.to_numpy(ak.flatten(out.px)), ak.to_numpy(ak.flatten(out.py)))
+    assert pt.size == n
+    assert pt.mean() == pytest.approx(50.0, rel=0.003)
+    assert pt.std() / 50.0 == pytest.approx(0.02, rel=0.06)
+    assert set(ak.to_numpy(ak.flatten(out.pdg_id)).tolist()) == {211}
+
+
+def test_neutrinos_removed_and_forward_charged_go_to_calorimeter() -> None:
+    pdg = np.array([12, -14, 211, 22, 211, 16])
+    charge = np.array([0, 0, 1, 0, -1, 0])
+    eta = np.array([0.0, 1.0, 0.5, 0.5, 3.5, 0.0])
+    counts = np.array([4, 0, 2])
+    events = _events(np.full(6, 20.0), eta, np.linspace(-2, 2, 6), charge, pdg, counts)
+    for detector in (Detector(), None):
+        out = simulate(events, detector, rng=np.random.default_rng(3))
+        ids = ak.to_list(out.pdg_id)
+        assert len(ids) == 3 and ids[1] == []
+        assert not any(abs(i) in (12, 14, 16) for event in ids for i in event)
+    out = simulate(events, Detector(), rng=np.random.default_rng(3))
+    # event 0: one track (211) + one cell; event 2: the forward pion lands in a cell
+    assert ak.to_list(out.pdg_id) == [[211, 0], [], [0]]
+    assert set(ak.fields(out)) == set(PARTICLE_FIELDS)
+
+
+def test_particle_level_is_unchanged_apart_from_neutrinos() -> None:
+    events = _events(
+        np.array([10.0, 5.0]), np.zeros(2), np.zeros(2), np.array([1, 0]), np.array([211, 12]), np.array([2])
+    )
+    out = simulate(events, get_detector("none"), rng=np.random.default_rng(0))
+    assert ak.to_list(out.E) == [[10.0]]
+
+
+def test_same_generator_seed_gives_same_output() -> None:
+    events = _photons(50, 30.0, np.random.default_rng(0))
+    a = simulate(events, Detector(), rng=np.random.default_rng(7))
+    b = simulate(events, Detector(), rng=np.random.default_rng(7))
+    assert ak.to_list(a) == ak.to_list(b)
+
+
+def test_unknown_detector_name_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="defualt"):
+        get_detector("defualt")
