@@ -1,11 +1,15 @@
-"""Jets from detector objects: clustering, selection, truth matching and features.
+"""Jets from detector objects: clustering, trimming, selection and features.
 
-All steps work on whole batches of events at once (FastJet on Awkward arrays, NumPy
-on flattened columns); there is no Python loop over particles or jets.
+A :class:`Jets` holds many jets of many events as flat NumPy arrays: one entry per
+jet, and the constituents of all jets concatenated (grouped by jet, hardest
+first).  FastJet clusters whole batches of events at once (Awkward input); every
+other step is NumPy on the flat arrays.  There is no Python loop over particles
+or jets.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -14,21 +18,119 @@ from neyman._optional import require
 from neyman.exceptions import ConfigError
 from neyman.generation.detector import PARTICLE_FIELDS
 from neyman.generation.processes import JetSelection
-from neyman.physics.kinematics import delta_r, eta, mass, phi, pt
+from neyman.physics.kinematics import delta_phi, eta, mass, phi, pt, rapidity
 from neyman.physics.substructure import substructure
 
-__all__ = ["CONSTITUENT_FIELDS", "JET_FEATURES", "cluster_jets", "truth_match"]
+__all__ = [
+    "CONSTITUENT_FIELDS",
+    "JET_FEATURES",
+    "KINEMATIC_FEATURES",
+    "Jets",
+    "constituent_columns",
+    "find_jets",
+    "jet_features",
+    "leading_jets",
+    "nearest",
+    "trim",
+]
+
+KINEMATIC_FEATURES = ("pt", "eta", "phi", "mass", "energy", "n_constituents")
+"""Flat per-jet kinematic columns."""
 
 JET_FEATURES = (
-    "pt", "eta", "phi", "mass", "energy", "n_constituents",
-    "tau1", "tau2", "tau3", "tau21", "tau32", "c2", "d2", "softdrop_mass",
+    *KINEMATIC_FEATURES, "tau1", "tau2", "tau3", "tau21", "tau32", "c2", "d2", "softdrop_mass",
 )  # fmt: skip
-"""Flat per-jet columns."""
+"""Flat per-jet columns with substructure."""
 
 CONSTITUENT_FIELDS = ("E", "px", "py", "pz", "pt", "eta", "phi", "charge", "pdg_id")
 """Jagged per-constituent columns, stored as ``constituent_<field>``."""
 
 _ALGORITHMS = ("antikt", "kt", "cambridge")
+
+
+def _starts(counts: np.ndarray) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+
+
+def _segments(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Flat indices ``starts[i] + 0..counts[i]-1`` for all ``i``, concatenated."""
+    total = int(counts.sum())
+    index: np.ndarray = np.arange(total, dtype=np.int64) + np.repeat(starts - _starts(counts), counts)
+    return index
+
+
+@dataclass
+class Jets:
+    """Many jets as flat arrays.
+
+    Attributes
+    ----------
+    event
+        Index of each jet's event in its batch.
+    px, py, pz, E
+        Jet four-momenta (GeV).
+    counts
+        Constituents per jet.
+    constituents
+        Flat constituent columns (:data:`~neyman.generation.detector.PARTICLE_FIELDS`
+        plus ``pt``, ``eta``, ``phi``), grouped by jet, decreasing :math:`p_T` within a jet.
+    """
+
+    event: np.ndarray
+    px: np.ndarray
+    py: np.ndarray
+    pz: np.ndarray
+    E: np.ndarray
+    counts: np.ndarray
+    constituents: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.event)
+
+    @property
+    def pt(self) -> np.ndarray:
+        """Transverse momenta."""
+        return np.asarray(pt(self.px, self.py))
+
+    @property
+    def eta(self) -> np.ndarray:
+        """Pseudorapidities."""
+        return np.asarray(eta(self.px, self.py, self.pz))
+
+    @property
+    def phi(self) -> np.ndarray:
+        """Azimuths."""
+        return np.asarray(phi(self.px, self.py))
+
+    @property
+    def rapidity(self) -> np.ndarray:
+        """Rapidities."""
+        return np.asarray(rapidity(self.E, self.pz))
+
+    @property
+    def mass(self) -> np.ndarray:
+        """Invariant masses."""
+        return np.asarray(mass(self.E, self.px, self.py, self.pz))
+
+    def take(self, index: np.ndarray) -> Jets:
+        """The jets at ``index`` (integer positions or a boolean mask), constituents included."""
+        index = np.flatnonzero(index) if index.dtype == bool else np.asarray(index, dtype=np.int64)
+        flat = _segments(_starts(self.counts)[index], self.counts[index])
+        return Jets(
+            event=self.event[index],
+            px=self.px[index],
+            py=self.py[index],
+            pz=self.pz[index],
+            E=self.E[index],
+            counts=self.counts[index],
+            constituents={k: v[flat] for k, v in self.constituents.items()},
+        )
+
+    def constituent_vectors(self) -> Any:
+        """Constituent four-momenta as a jagged Awkward record array ``(n_jets, var)``."""
+        ak = require("awkward", purpose="compute jet substructure")
+        c = self.constituents
+        return ak.unflatten(ak.zip({k: c[k].astype(np.float64) for k in ("px", "py", "pz", "E")}), self.counts)
 
 
 def _jet_definition(selection: JetSelection) -> Any:
@@ -43,8 +145,19 @@ def _jet_definition(selection: JetSelection) -> Any:
     return fastjet.JetDefinition(algorithms[selection.algorithm], selection.radius)
 
 
-def cluster_jets(objects: Any, selection: JetSelection) -> tuple[dict[str, Any], np.ndarray]:
-    """Cluster detector objects into jets and keep those in the selection window.
+def _sorted_constituents(columns: dict[str, np.ndarray], counts: np.ndarray) -> dict[str, np.ndarray]:
+    """Add pt/eta/phi and order by decreasing pT within each jet."""
+    columns = dict(columns)
+    columns["pt"] = np.asarray(pt(columns["px"], columns["py"]))
+    columns["eta"] = np.asarray(eta(columns["px"], columns["py"], columns["pz"]))
+    columns["phi"] = np.asarray(phi(columns["px"], columns["py"]))
+    jet_of = np.repeat(np.arange(len(counts)), counts)
+    order = np.lexsort((-columns["pt"], jet_of))
+    return {k: v[order] for k, v in columns.items()}
+
+
+def find_jets(objects: Any, selection: JetSelection, *, window: bool = True) -> Jets:
+    """Cluster detector objects into jets.
 
     Parameters
     ----------
@@ -52,155 +165,170 @@ def cluster_jets(objects: Any, selection: JetSelection) -> tuple[dict[str, Any],
         Jagged record array ``(n_events, var)`` with fields ``E, px, py, pz, charge, pdg_id``.
     selection
         Jet definition and acceptance.
+    window
+        Apply the :math:`p_T` upper edge and the :math:`|\\eta|` (or :math:`|y|`) cut;
+        jets below ``selection.pt_min`` are never kept.
 
     Returns
     -------
-    (columns, event)
-        ``columns`` maps :data:`JET_FEATURES` and ``constituent_<field>`` to arrays
-        with one row per selected jet (constituents jagged, ordered by decreasing
-        pT and capped at ``selection.max_constituents``; features use all of them).
-        ``event`` gives the index of each jet's event in ``objects``.
+    Jets
+        Selected jets of all events, in event order.
     """
     ak = require("awkward", purpose="cluster jets")
     fastjet = require("fastjet", purpose="cluster jets")
-    n_events = len(objects)
     vectors = ak.zip({k: ak.values_astype(objects[k], np.float64) for k in ("px", "py", "pz", "E")})
     sequence = fastjet.ClusterSequence(vectors, _jet_definition(selection))
     jets = sequence.inclusive_jets(min_pt=selection.pt_min)
     index = sequence.constituent_index(min_pt=selection.pt_min)
 
-    j_pt = pt(jets.px, jets.py)
-    j_eta = eta(jets.px, jets.py, jets.pz)
-    keep = (j_pt > selection.pt_min) & (j_pt < selection.pt_max) & (abs(j_eta) < selection.eta_max)
-    per_event = np.asarray(ak.to_numpy(ak.sum(keep, axis=1)), dtype=np.int64)
-    event = np.repeat(np.arange(n_events), per_event)
-    sel = ak.flatten(jets[keep], axis=1)
-    sel_index = ak.flatten(index[keep], axis=1)
-
-    # constituents: local indices -> global indices into the flattened objects
+    per_event = np.asarray(ak.to_numpy(ak.num(jets, axis=1)), dtype=np.int64)
+    event = np.repeat(np.arange(len(objects)), per_event)
+    px, py, pz, energy = (
+        np.asarray(ak.to_numpy(ak.flatten(jets[k])), dtype=np.float64) for k in ("px", "py", "pz", "E")
+    )
+    local = ak.flatten(index, axis=1)
+    counts = np.asarray(ak.to_numpy(ak.num(local, axis=1)), dtype=np.int64)
     n_objects = np.asarray(ak.to_numpy(ak.num(objects, axis=1)), dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(n_objects)[:-1]]).astype(np.int64)
-    counts = np.asarray(ak.to_numpy(ak.num(sel_index, axis=1)), dtype=np.int64)
-    flat_index = np.asarray(ak.to_numpy(ak.flatten(sel_index)), dtype=np.int64) + np.repeat(offsets[event], counts)
+    flat_index = np.asarray(ak.to_numpy(ak.flatten(local)), dtype=np.int64) + np.repeat(
+        _starts(n_objects)[event], counts
+    )
     flat_objects = ak.flatten(objects, axis=1)
-    cols = {k: np.asarray(ak.to_numpy(flat_objects[k]))[flat_index] for k in PARTICLE_FIELDS}
-    cols["pt"] = pt(cols["px"], cols["py"])
-    cols["eta"] = eta(cols["px"], cols["py"], cols["pz"])
-    cols["phi"] = phi(cols["px"], cols["py"])
-    # order by decreasing pT within each jet: sort on (jet, -pt)
-    jet_of = np.repeat(np.arange(len(counts)), counts)
-    order = np.lexsort((-cols["pt"], jet_of))
-    cols = {k: v[order] for k, v in cols.items()}
-    constituents = ak.unflatten(ak.zip({k: cols[k] for k in ("px", "py", "pz", "E")}), counts)
-
-    px, py, pz, energy = (np.asarray(ak.to_numpy(sel[k]), dtype=np.float64) for k in ("px", "py", "pz", "E"))
-    columns: dict[str, Any] = {
-        "pt": pt(px, py),
-        "eta": eta(px, py, pz),
-        "phi": phi(px, py),
-        "mass": mass(energy, px, py, pz),
-        "energy": energy,
-        "n_constituents": counts,
-    }
-    columns.update(substructure(constituents, r0=selection.radius))
-
-    # capped storage: rank of each constituent within its jet
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    rank = np.arange(counts.sum()) - np.repeat(starts, counts)
-    stored = rank < selection.max_constituents
-    stored_counts = np.minimum(counts, selection.max_constituents)
-    for k in CONSTITUENT_FIELDS:
-        values = cols[k][stored]
-        if k in ("E", "px", "py", "pz", "pt", "eta", "phi", "charge"):
-            values = values.astype(np.float32)
-        else:
-            values = values.astype(np.int32)
-        columns[f"constituent_{k}"] = ak.unflatten(values, stored_counts)
-    return columns, event
+    columns = {k: np.asarray(ak.to_numpy(flat_objects[k]))[flat_index] for k in PARTICLE_FIELDS}
+    found = Jets(event, px, py, pz, energy, counts, _sorted_constituents(columns, counts))
+    keep = found.pt > selection.pt_min
+    if window:
+        keep &= _in_window(found, selection)
+    return found.take(keep)
 
 
-def _gather(prt: Any, index: Any) -> Any:
-    """``prt[index]`` per event for a jagged integer ``index`` of the same length."""
-    ak = require("awkward", purpose="match jets to partons")
-    counts = np.asarray(ak.to_numpy(ak.num(prt, axis=1)), dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    sizes = np.asarray(ak.to_numpy(ak.num(index, axis=1)), dtype=np.int64)
-    flat = np.asarray(ak.to_numpy(ak.flatten(index)), dtype=np.int64) + np.repeat(offsets, sizes)
-    out = {}
-    for k in ("id", "daughter1", "daughter2", "px", "py", "pz"):
-        src = prt.p[k] if k in ("px", "py", "pz") else prt[k]
-        out[k] = ak.unflatten(np.asarray(ak.to_numpy(ak.flatten(src)))[flat], sizes)
-    return out
+def _in_window(jets: Jets, selection: JetSelection) -> np.ndarray:
+    pts = jets.pt
+    keep = pts > selection.pt_min
+    if selection.pt_max > 0:
+        keep &= pts < selection.pt_max
+    angle = jets.rapidity if selection.use_rapidity else jets.eta
+    return np.asarray(keep & (np.abs(angle) < selection.eta_max))
 
 
-def _last_copy(prt: Any, index: Any, *, max_steps: int = 200) -> Any:
-    """Follow each particle's chain of shower copies (one daughter, same id) to its last copy."""
-    ak = require("awkward", purpose="match jets to partons")
-    for _ in range(max_steps):
-        here = _gather(prt, index)
-        single = (here["daughter1"] == here["daughter2"]) & (here["daughter1"] > 0)
-        target = ak.where(single, here["daughter1"], index)
-        same = single & (_gather(prt, target)["id"] == here["id"])
-        if not ak.any(same):
-            break
-        index = ak.where(same, target, index)
-    return index
-
-
-def truth_match(
-    prt: Any, jet_eta: np.ndarray, jet_phi: np.ndarray, event: np.ndarray, *, kind: str, radius: float
-) -> np.ndarray:
-    """Whether each jet contains a hadronically decaying top (or W) and all its decay quarks.
-
-    Parameters
-    ----------
-    prt
-        The Pythia particle records of the batch (``nextBatch(...).prt``).
-    jet_eta, jet_phi
-        Direction of each jet.
-    event
-        Index of each jet's event in ``prt``.
-    kind
-        ``"top"`` or ``"w"``.
-    radius
-        Matching radius :math:`\\Delta R`.
+def trim(jets: Jets, selection: JetSelection) -> Jets:
+    """Trim jets and apply the selection window to the trimmed jets.
 
     Notes
     -----
-    The hard-process resonances (status -22)
-    are followed to their last copy (where they decay); for a top its W and b
-    daughters and the two quarks from the W's last copy are the decay partons.  A jet
-    is matched when the resonance and each quark lie within ``radius`` of its axis.
+    The constituents of each jet are reclustered into :math:`k_T` subjets of radius
+    ``selection.trim_radius``; subjets with :math:`p_T^{sub} < f_{cut}\\, p_T^{jet}`
+    (``selection.trim_fraction``) are removed with their constituents (Krohn,
+    Thaler, Wang, JHEP 02 (2010) 084).  The jet four-momentum becomes the sum of
+    the remaining constituents.  Jets are then required to be in the
+    :math:`p_T`/:math:`\\eta` window of ``selection``.
     """
-    ak = require("awkward", purpose="match jets to partons")
-    if kind not in ("top", "w"):
-        raise ConfigError(f"unknown truth matching {kind!r}; choose 'top', 'w' or ''")
-    resonance_id = 6 if kind == "top" else 24
-    local = ak.local_index(prt.id, axis=1)
-    is_res = (abs(prt.id) == resonance_id) & (prt.status == -22)
-    res = _gather(prt, _last_copy(prt, local[is_res]))
-    d1 = _gather(prt, res["daughter1"])
-    d2 = _gather(prt, res["daughter2"])
-    partons: list[dict[str, Any]]
-    hadronic: Any
-    if kind == "top":
-        first_is_w = abs(d1["id"]) == 24
-        w = {k: ak.where(first_is_w, d1[k], d2[k]) for k in d1}
-        b = {k: ak.where(first_is_w, d2[k], d1[k]) for k in d1}
-        w = _gather(prt, _last_copy(prt, ak.where(first_is_w, res["daughter1"], res["daughter2"])))
-        q1, q2 = _gather(prt, w["daughter1"]), _gather(prt, w["daughter2"])
-        hadronic = (abs(w["id"]) == 24) & (abs(b["id"]) == 5) & (abs(q1["id"]) <= 5) & (abs(q2["id"]) <= 5)
-        partons = [b, q1, q2]
-    else:
-        hadronic = (abs(d1["id"]) <= 5) & (abs(d2["id"]) <= 5)
-        partons = [d1, d2]
+    if selection.trim_radius <= 0 or len(jets) == 0:
+        return jets.take(_in_window(jets, selection))
+    ak = require("awkward", purpose="trim jets")
+    fastjet = require("fastjet", purpose="trim jets")
+    definition = fastjet.JetDefinition(fastjet.kt_algorithm, selection.trim_radius)
+    sequence = fastjet.ClusterSequence(jets.constituent_vectors(), definition)
+    subjets = sequence.inclusive_jets()
+    sub_index = sequence.constituent_index()
+    sub_pt = pt(subjets.px, subjets.py)
+    keep_sub = sub_pt >= selection.trim_fraction * jets.pt
+    kept_local = ak.flatten(sub_index[keep_sub], axis=2)
+    new_counts = np.asarray(ak.to_numpy(ak.num(kept_local, axis=1)), dtype=np.int64)
+    flat = np.asarray(ak.to_numpy(ak.flatten(kept_local)), dtype=np.int64) + np.repeat(_starts(jets.counts), new_counts)
+    columns = {k: v[flat] for k, v in jets.constituents.items() if k not in ("pt", "eta", "phi")}
+    constituents = _sorted_constituents(columns, new_counts)
+    jet_of = np.repeat(np.arange(len(jets)), new_counts)
+    sums = {k: np.bincount(jet_of, weights=constituents[k], minlength=len(jets)) for k in ("px", "py", "pz", "E")}
+    trimmed = Jets(jets.event, sums["px"], sums["py"], sums["pz"], sums["E"], new_counts, constituents)
+    return trimmed.take(_in_window(trimmed, selection) & (new_counts > 0))
 
-    def close(obj: dict[str, Any]) -> Any:
-        o_eta = eta(obj["px"], obj["py"], obj["pz"])[event]
-        o_phi = phi(obj["px"], obj["py"])[event]
-        return delta_r(o_eta, o_phi, jet_eta, jet_phi) < radius
 
-    matched = close(res) & hadronic[event]
-    for parton in partons:
-        matched = matched & close(parton)
-    return np.asarray(ak.to_numpy(ak.any(matched, axis=1)), dtype=bool)
+def jet_features(jets: Jets, *, radius: float, with_substructure: bool = True) -> dict[str, np.ndarray]:
+    """Flat per-jet columns: :data:`KINEMATIC_FEATURES` and, optionally, substructure.
+
+    Parameters
+    ----------
+    jets
+        The jets.
+    radius
+        Jet radius (normalisation of N-subjettiness, soft-drop :math:`R_0`).
+    with_substructure
+        Also compute :data:`~neyman.physics.substructure.SUBSTRUCTURE_FEATURES`.
+    """
+    columns: dict[str, np.ndarray] = {
+        "pt": jets.pt,
+        "eta": jets.eta,
+        "phi": jets.phi,
+        "mass": jets.mass,
+        "energy": jets.E.copy(),
+        "n_constituents": jets.counts.copy(),
+    }
+    if with_substructure:
+        if len(jets):
+            columns.update(substructure(jets.constituent_vectors(), r0=radius))
+        else:
+            columns.update({name: np.zeros(0) for name in JET_FEATURES[len(KINEMATIC_FEATURES) :]})
+    return columns
+
+
+def constituent_columns(jets: Jets, max_constituents: int) -> dict[str, Any]:
+    """Jagged ``constituent_<field>`` columns with at most ``max_constituents`` per jet.
+
+    Momenta and angles are stored as float32, ``charge`` as float32, ``pdg_id`` as int32.
+    """
+    ak = require("awkward", purpose="store jet constituents")
+    rank = np.arange(int(jets.counts.sum())) - np.repeat(_starts(jets.counts), jets.counts)
+    stored = rank < max_constituents
+    stored_counts = np.minimum(jets.counts, max_constituents)
+    out: dict[str, Any] = {}
+    for k in CONSTITUENT_FIELDS:
+        values = jets.constituents[k][stored]
+        values = values.astype(np.int32) if k == "pdg_id" else values.astype(np.float32)
+        out[f"constituent_{k}"] = ak.unflatten(values, stored_counts)
+    return out
+
+
+def leading_jets(jets: Jets, n_events: int, k: int = 2) -> np.ndarray:
+    """Indices of the ``k`` highest-:math:`p_T` jets of every event, ``-1`` where missing.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_events, k)``.
+    """
+    out = np.full((n_events, k), -1, dtype=np.int64)
+    order = np.lexsort((-jets.pt, jets.event))
+    event = jets.event[order]
+    per_event = np.bincount(event, minlength=n_events)
+    rank = np.arange(len(order)) - np.repeat(_starts(per_event), per_event)
+    take = rank < k
+    out[event[take], rank[take]] = order[take]
+    return out
+
+
+def nearest(
+    eta1: np.ndarray, phi1: np.ndarray, event1: np.ndarray, eta2: np.ndarray, phi2: np.ndarray, event2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each object 1, the nearest object 2 of the same event in :math:`\\Delta R`.
+
+    Returns
+    -------
+    (index, distance)
+        Index into the objects 2 (``-1`` when the event has none) and the distance
+        (``inf`` then).  Objects 2 must be sorted by event.
+    """
+    lo = np.searchsorted(event2, event1, side="left")
+    hi = np.searchsorted(event2, event1, side="right")
+    n_pairs = hi - lo
+    first = np.repeat(np.arange(len(event1)), n_pairs)
+    second = _segments(lo, n_pairs)
+    dr = np.hypot(eta1[first] - eta2[second], delta_phi(phi1[first], phi2[second]))
+    index = np.full(len(event1), -1, dtype=np.int64)
+    distance = np.full(len(event1), np.inf)
+    if len(dr):
+        order = np.lexsort((dr, first))
+        head = np.concatenate([[True], first[order][1:] != first[order][:-1]])
+        best = order[head]
+        index[first[best]] = second[best]
+        distance[first[best]] = dr[best]
+    return index, distance

@@ -1,15 +1,22 @@
-"""Batched Pythia 8 generation of labelled jet samples, and :func:`generate` to Parquet.
+"""Pythia 8 in batches: one chunk of events -> detector -> analysis -> a :class:`Table`.
 
-Events are produced with ``Pythia.nextBatch`` (Awkward output), passed through the
-detector, clustered and selected in batches; no Python loop runs over particles.
+A chunk (:class:`ChunkTask`) is the unit of work, of seeding and of resuming: its
+events depend only on its seed, so chunks can run in any order on any worker.
+Each worker process keeps one initialised ``Pythia`` per configuration and
+re-seeds it (``Rndm::init``) at the start of every chunk, so that initialisation
+(0.2-0.4 s, seconds with MPI) is paid once per worker, not per chunk.
+
+Events come from ``Pythia.nextBatch`` (Awkward output, ~40x cheaper than a Python
+loop over ``pythia.event``); no Python loop runs over particles.
 """
 
 from __future__ import annotations
 
-import json
-import os
+import tempfile
 import time
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,203 +25,225 @@ import numpy as np
 from neyman._optional import require
 from neyman._seeding import child_seed, rng
 from neyman.exceptions import ConfigError
-from neyman.generation.detector import Detector, get_detector, simulate
-from neyman.generation.jets import cluster_jets, truth_match
-from neyman.generation.processes import Process, get_process
+from neyman.generation.analyses import Batch, analyse
+from neyman.generation.detector import Detector, simulate
+from neyman.generation.processes import Process, Sample
 from neyman.table import EVENT_ID, LABEL, Table
 
-__all__ = ["generate", "generate_class", "generate_table"]
+__all__ = ["ChunkResult", "ChunkTask", "check_settings", "combine_cross_sections", "pythia_version", "run_chunk"]
 
-_MB_TO_PB = 1e9
+MB_TO_PB = 1e9
+"""Pythia reports cross sections in mb."""
+
 _PYTHIA_SEED_MAX = 900_000_000
+_MAX_LABELS = 8
 
 
-def _pythia(settings: Sequence[str], *, mpi: bool) -> Any:
+@dataclass(frozen=True)
+class ChunkTask:
+    """One chunk of events of one class.
+
+    Attributes
+    ----------
+    process
+        The process.
+    label
+        Class label (selects the :class:`~neyman.generation.processes.Sample`).
+    index
+        Chunk number within the class (0, 1, ...).
+    n_events
+        Events to generate.
+    seed
+        Run seed; the chunk's Pythia and detector seeds derive from it, the
+        process, the label and ``index``.
+    settings
+        Extra Pythia settings (after the process's).
+    mpi
+        Multi-parton interactions on.
+    detector
+        Detector, or ``None`` for particle level.
+    """
+
+    process: Process
+    label: int
+    index: int
+    n_events: int
+    seed: int
+    settings: tuple[str, ...] = ()
+    mpi: bool = False
+    detector: Detector | None = field(default_factory=Detector)
+
+    @property
+    def pythia_seed(self) -> int:
+        """Seed of Pythia's generator for this chunk (1 .. 900 000 000)."""
+        return child_seed(self.seed, self.process.name, self.label, self.index) % (_PYTHIA_SEED_MAX - 1) + 1
+
+    def pythia_settings(self) -> tuple[str, ...]:
+        """Every setting given to Pythia, in order."""
+        return (*self.process.settings(self.label), *self.settings, f"PartonLevel:MPI = {'on' if self.mpi else 'off'}")
+
+
+@dataclass
+class ChunkResult:
+    """A finished chunk: its rows and a JSON-serialisable record."""
+
+    task: ChunkTask
+    table: Table
+    record: dict[str, Any]
+
+
+@dataclass
+class _Instance:
+    pythia: Any
+    uid: str
+    charges: dict[int, float]
+
+
+_INSTANCES: dict[tuple[str, ...], _Instance] = {}
+
+
+def _spectrum_settings(sample: Sample) -> tuple[str, ...]:
+    """``SLHA:file`` for samples that need a spectrum neyman writes itself."""
+    if not sample.spectrum:
+        return ()
+    from neyman.generation.slha import write_chargino_spectrum
+
+    if sample.spectrum != "chargino":
+        raise ConfigError(f"unknown SLHA spectrum {sample.spectrum!r}")
+    path = Path(tempfile.gettempdir()) / f"neyman-{sample.spectrum}-spectrum.slha"
+    write_chargino_spectrum(path)
+    return (f"SLHA:file = {path}", "SLHA:verbose = 0")
+
+
+def _new_pythia(settings: Sequence[str]) -> Any:
     pythia8 = require("pythia8mc", purpose="generate events with Pythia 8")
     pythia = pythia8.Pythia("", False)
-    for line in (*settings, f"PartonLevel:MPI = {'on' if mpi else 'off'}", "Print:quiet = on", "Random:setSeed = on"):
+    for line in ("Print:quiet = on", "Next:numberCount = 0", *settings):
         if not pythia.readString(line):
-            raise ConfigError(f"Pythia rejected the setting {line!r}")
-    if not pythia.init():
-        raise ConfigError("Pythia failed to initialise with settings: " + "; ".join(settings))
+            raise ConfigError(
+                f"Pythia rejected the setting {line!r}: unknown name or meaningless value "
+                "(names are as in the Pythia 8 manual, e.g. 'PhaseSpace:pTHatMin = 500.')"
+            )
     return pythia
 
 
-def _charges(pythia: Any, ids: np.ndarray) -> np.ndarray:
+def check_settings(settings: Sequence[str]) -> None:
+    """Raise :class:`~neyman.exceptions.ConfigError` if Pythia does not know a setting."""
+    _new_pythia(settings)
+
+
+def pythia_version() -> str:
+    """Version of the installed Pythia 8, e.g. ``"8.317"``."""
+    pythia = _new_pythia(())
+    return f"{pythia.parm('Pythia:versionNumber'):.3f}"
+
+
+def _instance(task: ChunkTask) -> _Instance:
+    sample = task.process.sample(task.label)
+    settings = (*task.pythia_settings(), *_spectrum_settings(sample))
+    found = _INSTANCES.get(settings)
+    if found is None:
+        pythia = _new_pythia(settings)
+        if not pythia.init():
+            raise ConfigError(
+                f"Pythia failed to initialise the {sample.name!r} class of {task.process.name!r} with settings: "
+                + "; ".join(settings)
+            )
+        found = _Instance(pythia, uuid.uuid4().hex, {})
+        _INSTANCES[settings] = found
+    return found
+
+
+def _charges(instance: _Instance, ids: np.ndarray) -> np.ndarray:
     unique, inverse = np.unique(ids, return_inverse=True)
-    table = np.array([pythia.particleData.charge(int(i)) for i in unique], dtype=np.float64)
+    for i in unique:
+        if int(i) not in instance.charges:
+            instance.charges[int(i)] = float(instance.pythia.particleData.charge(int(i)))
+    table = np.array([instance.charges[int(i)] for i in unique], dtype=np.float64)
     return table[inverse.ravel()]
 
 
-def generate_class(
-    process: str | Process,
-    label: int,
-    n_jets: int,
-    *,
-    seed: int = 0,
-    detector: str | Detector | None = "default",
-    mpi: bool = False,
-    settings: Sequence[str] = (),
-    batch_size: int = 200,
-    max_events: int | None = None,
-) -> tuple[Table, dict[str, Any]]:
-    """Generate ``n_jets`` selected jets of one class.
-
-    Parameters
-    ----------
-    process
-        Catalogue name or :class:`Process`.
-    label
-        1 for the signal configuration, 0 for the background.
-    n_jets
-        Selected jets wanted (the sample is cut to exactly this many).
-    seed
-        Run seed; each batch of events gets its own seed derived with
-        :func:`neyman._seeding.child_seed`, so the output depends only on the seed.
-    detector
-        Detector name, :class:`Detector`, or ``None``/``"none"`` for particle level.
-    mpi
-        Switch multi-parton interactions on (3-12 times slower).
-    settings
-        Extra Pythia settings, applied after the process's.
-    batch_size
-        Events per ``nextBatch`` call.
-    max_events
-        Stop after this many events even if fewer jets were found
-        (default ``1000 * n_jets + 10 * batch_size``).
-
-    Returns
-    -------
-    (table, provenance)
-        One row per jet with :data:`~neyman.generation.jets.JET_FEATURES`, the jagged
-        ``constituent_*`` columns, ``label`` and ``event_id``; and a JSON-serialisable
-        provenance dictionary.
-    """
+def _final_state(instance: _Instance, prt: Any) -> Any:
     ak = require("awkward", purpose="generate events")
-    proc = get_process(process)
-    det = get_detector(detector) if isinstance(detector, str) else detector
-    all_settings = (*proc.settings(label), *settings)
-    pythia = _pythia(all_settings, mpi=mpi)
-    limit = max_events if max_events is not None else 1000 * n_jets + 10 * batch_size
-    parts: list[Table] = []
-    n_found = n_events = chunk = 0
-    seeds: list[int] = []
-    start = time.perf_counter()
-    while n_found < n_jets and n_events < limit:
-        chunk_seed = child_seed(seed, proc.name, label, chunk) % (_PYTHIA_SEED_MAX - 1) + 1
-        seeds.append(chunk_seed)
-        pythia.rndm.init(chunk_seed)
-        batch = pythia.nextBatch(min(batch_size, limit - n_events))
-        prt = batch.prt
-        final = prt[prt.status > 0]
-        ids = np.asarray(ak.to_numpy(ak.flatten(final.id)))
-        charge = ak.unflatten(_charges(pythia, ids), ak.num(final.id, axis=1))
-        particles = ak.zip(
-            {
-                "E": final.p.e,
-                "px": final.p.px,
-                "py": final.p.py,
-                "pz": final.p.pz,
-                "charge": charge,
-                "pdg_id": final.id,
-            },
-            depth_limit=2,
-        )
-        objects = simulate(particles, det, rng=rng(seed, "detector", proc.name, label, chunk))
-        columns, event = cluster_jets(objects, proc.jets)
-        keep = np.ones(len(event), dtype=bool)
-        if label == 1 and proc.jets.truth_match:
-            keep = truth_match(
-                prt, columns["eta"], columns["phi"], event, kind=proc.jets.truth_match, radius=proc.jets.match_radius
-            )
-        columns[LABEL] = np.full(len(event), label, dtype=np.int64)
-        columns[EVENT_ID] = 2 * (n_events + event) + label
-        parts.append(Table(columns).take(keep))
-        n_found += int(keep.sum())
-        n_events += len(batch)
-        chunk += 1
-    elapsed = time.perf_counter() - start
-    table = Table.concat(parts).head(n_jets) if parts else Table({})
-    info = pythia.infoPython()
-    provenance = {
-        "process": proc.name,
-        "label": label,
-        "pythia_version": f"{pythia.parm('Pythia:versionNumber'):.3f}",
-        "pythia_settings": list(all_settings),
-        "mpi": mpi,
-        "seed": seed,
-        "chunk_seeds": seeds,
-        "batch_size": batch_size,
-        "cross_section_pb": info.sigmaGen() * _MB_TO_PB,
-        "cross_section_error_pb": info.sigmaErr() * _MB_TO_PB,
-        "events_tried": int(info.nTried()),
-        "events_accepted": int(info.nAccepted()),
-        "events_generated": n_events,
-        "jets_selected": n_found,
-        "jets_kept": len(table),
-        "seconds": elapsed,
-        "detector": None if det is None else det.as_dict(),
-    }
-    return table, provenance
+    final = prt[prt.status > 0]
+    ids = np.asarray(ak.to_numpy(ak.flatten(final.id)))
+    charge = ak.unflatten(_charges(instance, ids), ak.num(final.id, axis=1))
+    return ak.zip(
+        {"E": final.p.e, "px": final.p.px, "py": final.p.py, "pz": final.p.pz, "charge": charge, "pdg_id": final.id},
+        depth_limit=2,
+    )
 
 
-def generate_table(
-    process: str | Process,
-    n_jets: int,
-    *,
-    seed: int = 0,
-    detector: str | Detector | None = "default",
-    mpi: bool = False,
-    settings: Sequence[str] = (),
-    batch_size: int = 200,
-) -> tuple[Table, dict[str, Any]]:
-    """Generate ``n_jets`` jets of each class (signal first) and their provenance.
-
-    Parameters are those of :func:`generate_class`.  The provenance holds the
-    process description and one entry per class under ``"classes"``.
-    """
-    proc = get_process(process)
-    tables, classes = [], []
-    for label in (1, 0):
-        table, prov = generate_class(
-            proc, label, n_jets, seed=seed, detector=detector, mpi=mpi, settings=settings, batch_size=batch_size
-        )
-        tables.append(table)
-        classes.append(prov)
-    provenance = {"process": proc.as_dict(), "n_jets_per_class": n_jets, "seed": seed, "classes": classes}
-    return Table.concat(tables), provenance
-
-
-def generate(
-    process: str | Process,
-    n_jets: int,
-    out: str | os.PathLike[str],
-    *,
-    seed: int = 0,
-    detector: str | Detector | None = "default",
-    mpi: bool = False,
-    settings: Sequence[str] = (),
-    batch_size: int = 200,
-) -> Path:
-    """Generate a labelled jet sample and write it to Parquet.
-
-    The table is written atomically with :func:`neyman.io.write`; the provenance
-    goes to ``<out>.provenance.json`` next to it (also written atomically).
+def run_chunk(task: ChunkTask) -> ChunkResult:
+    """Generate and analyse one chunk (runs on a worker).
 
     Returns
     -------
-    pathlib.Path
-        The Parquet file written.
+    ChunkResult
+        The rows (``label`` and ``event_id`` added; ``event_id`` is unique within
+        the run and shared by jets of one event) and the record: seeds, events,
+        rows, timings and the worker's Pythia statistics (cumulative over the
+        instance, identified by ``instance``), from which cross sections combine.
     """
-    from neyman import io
-
-    path = Path(out)
-    table, provenance = generate_table(
-        process, n_jets, seed=seed, detector=detector, mpi=mpi, settings=settings, batch_size=batch_size
+    if not 0 <= task.label < _MAX_LABELS:
+        raise ConfigError(f"class labels must be in 0..{_MAX_LABELS - 1}, got {task.label}")
+    start = time.perf_counter()
+    instance = _instance(task)
+    pythia = instance.pythia
+    pythia.rndm.init(task.pythia_seed)
+    batch = pythia.nextBatch(task.n_events)
+    prt = batch.prt
+    generated = time.perf_counter()
+    particles = _final_state(instance, prt)
+    objects = simulate(
+        particles, task.detector, rng=rng(task.seed, "detector", task.process.name, task.label, task.index)
     )
-    io.write(table, path)
-    side = path.with_suffix(".provenance.json")
-    tmp = side.with_name(side.name + ".tmp")
-    tmp.write_text(json.dumps(provenance, indent=2, sort_keys=True))
-    tmp.replace(side)
-    return path
+    columns, event = analyse(task.process, task.process.sample(task.label), Batch(prt, particles, objects))
+    first_event = task.index * task.process.chunk_events
+    columns[LABEL] = np.full(len(event), task.label, dtype=np.int64)
+    columns[EVENT_ID] = (first_event + np.asarray(event, dtype=np.int64)) * _MAX_LABELS + task.label
+    table = Table(columns)
+    info = pythia.infoPython()
+    record = {
+        "label": task.label,
+        "index": task.index,
+        "pythia_seed": task.pythia_seed,
+        "events": len(prt),
+        "rows": len(table),
+        "seconds": time.perf_counter() - start,
+        "pythia_seconds": generated - start,
+        "instance": instance.uid,
+        "sigma_pb": info.sigmaGen() * MB_TO_PB,
+        "sigma_err_pb": info.sigmaErr() * MB_TO_PB,
+        "tried": int(info.nTried()),
+        "accepted": int(info.nAccepted()),
+    }
+    return ChunkResult(task, table, record)
+
+
+def combine_cross_sections(records: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Combine the Pythia statistics of chunk records into one cross section.
+
+    Every Pythia instance (one per worker and class) is an independent estimate;
+    its last record holds its totals.  Instances are averaged with weights
+    :math:`w_i = n_{tried,i} / \\sum_j n_{tried,j}` and the errors combined as
+    :math:`\\sqrt{\\sum_i w_i^2 \\sigma_i^2}`.
+    """
+    last: dict[str, dict[str, Any]] = {}
+    for record in records:
+        current = last.get(record["instance"])
+        if current is None or record["tried"] > current["tried"]:
+            last[record["instance"]] = record
+    tried = np.array([r["tried"] for r in last.values()], dtype=np.float64)
+    if tried.sum() <= 0:
+        return {"sigma_pb": 0.0, "sigma_err_pb": 0.0, "tried": 0, "accepted": 0, "instances": len(last)}
+    weights = tried / tried.sum()
+    sigma = np.array([r["sigma_pb"] for r in last.values()])
+    error = np.array([r["sigma_err_pb"] for r in last.values()])
+    return {
+        "sigma_pb": float(weights @ sigma),
+        "sigma_err_pb": float(np.sqrt((weights**2) @ (error**2))),
+        "tried": int(tried.sum()),
+        "accepted": int(sum(r["accepted"] for r in last.values())),
+        "instances": len(last),
+    }

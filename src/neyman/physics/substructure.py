@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from neyman._optional import require
-from neyman.physics.kinematics import delta_phi, eta, phi, pt
+from neyman.physics.kinematics import eta, phi, pt
 
 __all__ = [
     "SUBSTRUCTURE_FEATURES",
@@ -48,6 +48,13 @@ def _quiet_fastjet() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="dcut and exclusive jets", category=UserWarning)
         yield
+
+
+def _wrapped(dphi: np.ndarray) -> np.ndarray:
+    """An azimuthal difference in :math:`(-2\\pi, 2\\pi)` wrapped into :math:`[-\\pi, \\pi]` (cheaper than ``%``)."""
+    two_pi = np.asarray(2 * np.pi, dtype=dphi.dtype)
+    wrapped: np.ndarray = dphi - two_pi * np.rint(dphi / two_pi)
+    return wrapped
 
 
 def _four_vectors(constituents: Any) -> Any:
@@ -102,23 +109,31 @@ def nsubjettiness(constituents: Any, *, n_max: int = 3, beta: float = 1.0, r0: f
     size = max(int(counts.max()) if n_jets else 0, 1)
     pts, etas, phis = (_padded(x, size) for x in _angles(vectors))
     norm = pts.sum(axis=1) * r0**beta
+    safe_norm = np.where(norm > 0, norm, 1.0)
     out = np.zeros((n_jets, n_max))
     definition = fastjet.JetDefinition(fastjet.kt_algorithm, 10.0)
-    for n in range(1, n_max + 1):
-        chosen = np.flatnonzero(counts > n)
-        if chosen.size == 0:
-            continue
+
+    def fill(chosen: np.ndarray, ns: range) -> None:
+        # one kT clustering of the chosen jets serves every N in ``ns``
         with _quiet_fastjet():
             sequence = fastjet.ClusterSequence(vectors[chosen], definition)
-            axes = sequence.exclusive_jets(n_jets=n)
-        ax_pt, ax_eta, ax_phi = (ak.to_numpy(x).reshape(chosen.size, n) for x in _angles(axes))
-        del ax_pt
-        dr = np.hypot(
-            etas[chosen, :, None] - ax_eta[:, None, :],
-            delta_phi(phis[chosen, :, None], ax_phi[:, None, :]),
-        )
-        numerator = (pts[chosen] * dr.min(axis=2) ** beta).sum(axis=1)
-        out[chosen, n - 1] = numerator / np.where(norm[chosen] > 0, norm[chosen], 1.0)
+            for n in ns:
+                axes = sequence.exclusive_jets(n_jets=n)
+                _, ax_eta, ax_phi = (ak.to_numpy(x).reshape(chosen.size, n) for x in _angles(axes))
+                dr2 = (etas[chosen, :, None] - ax_eta[:, None, :]) ** 2 + _wrapped(
+                    phis[chosen, :, None] - ax_phi[:, None, :]
+                ) ** 2
+                numerator = (pts[chosen] * dr2.min(axis=2) ** (beta / 2)).sum(axis=1)
+                out[chosen, n - 1] = numerator / safe_norm[chosen]
+
+    rich = np.flatnonzero(counts > n_max)
+    if rich.size:
+        fill(rich, range(1, n_max + 1))
+    for n in range(1, n_max):
+        # jets with n < count <= n_max constituents: tau_N for N < count only
+        few = np.flatnonzero(counts == n + 1)
+        if few.size:
+            fill(few, range(1, n + 1))
     return out
 
 
@@ -170,17 +185,18 @@ def energy_correlation_ratios(
     phis = _padded(phis_all[order], size)
     e2 = np.zeros(n_jets)
     e3 = np.zeros(n_jets)
+    z32, etas32, phis32 = (x.astype(np.float32) for x in (z, etas, phis))
     for start in range(0, n_jets, chunk_size):
         part = slice(start, start + chunk_size)
-        zz = z[part]
-        angle = (
-            np.hypot(etas[part, :, None] - etas[part, None, :], delta_phi(phis[part, :, None], phis[part, None, :]))
-            ** beta
-        )
+        zz = z32[part]
+        d2 = (etas32[part, :, None] - etas32[part, None, :]) ** 2 + _wrapped(
+            phis32[part, :, None] - phis32[part, None, :]
+        ) ** 2
+        angle = np.sqrt(d2) if beta == 1.0 else d2 ** np.float32(beta / 2)
         pair = zz[:, :, None] * zz[:, None, :] * angle
-        e2[part] = 0.5 * pair.sum(axis=(1, 2))
+        e2[part] = 0.5 * pair.sum(axis=(1, 2), dtype=np.float64)
         third = np.matmul(angle * zz[:, None, :], angle)
-        e3[part] = (pair * third).sum(axis=(1, 2)) / 6.0
+        e3[part] = (pair * third).sum(axis=(1, 2), dtype=np.float64) / 6.0
     safe = np.where(e2 > 0, e2, 1.0)
     c2 = np.where(e2 > 0, e3 / safe**2, 0.0)
     d2 = np.where(e2 > 0, e3 / safe**3, 0.0)

@@ -1,0 +1,224 @@
+"""Running chunks: in this process, on a local Dask cluster, or on an existing one.
+
+:func:`run_chunks` keeps a few chunks per worker in flight, per class, until every
+class has the rows it needs; each finished chunk is handed to a callback (which
+stores it) as soon as it arrives.  How many chunks a class needs is learnt from
+the chunks already finished (their rows per event), so rare selections do not
+overshoot by much.  Chunks already finished (a resumed run) are counted and not
+run again.  A class whose chunks keep coming back empty is stopped with an error
+naming the selection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from neyman._optional import require
+from neyman.exceptions import ConfigError, DataError
+from neyman.generation.pythia import ChunkResult, ChunkTask, run_chunk
+
+__all__ = ["ClassPlan", "Executor", "executor", "run_chunks"]
+
+EMPTY_EVENTS_LIMIT = 50_000
+"""Events of a class after which, if no row passed the selection, generation stops."""
+
+
+class _Future(Protocol):
+    def result(self) -> ChunkResult: ...
+
+
+class Executor(Protocol):
+    """What :func:`run_chunks` needs of an execution engine."""
+
+    workers: int
+
+    def submit(self, task: ChunkTask) -> Any:
+        """Start ``task``; return a handle."""
+
+    def finished(self) -> Iterator[tuple[Any, ChunkResult]]:
+        """Yield ``(handle, result)`` for submitted tasks as they finish (blocks for the first)."""
+
+
+class _Inline:
+    """Runs each chunk in this process when it is submitted."""
+
+    workers = 1
+
+    def __init__(self) -> None:
+        self._done: list[tuple[int, ChunkResult]] = []
+        self._n = 0
+
+    def submit(self, task: ChunkTask) -> int:
+        self._n += 1
+        self._done.append((self._n, run_chunk(task)))
+        return self._n
+
+    def finished(self) -> Iterator[tuple[Any, ChunkResult]]:
+        while self._done:
+            yield self._done.pop(0)
+
+
+class _Dask:
+    """Submits chunks to a Dask ``distributed`` client."""
+
+    def __init__(self, client: Any) -> None:
+        distributed = require("distributed", purpose="run generation on a Dask cluster")
+        self._client = client
+        self._pending = distributed.as_completed([], with_results=True)
+        self.workers = max(len(client.scheduler_info().get("workers", {})), 1)
+
+    def submit(self, task: ChunkTask) -> Any:
+        future = self._client.submit(run_chunk, task, pure=False)
+        self._pending.add(future)
+        return future
+
+    def finished(self) -> Iterator[tuple[Any, ChunkResult]]:
+        if self._pending.is_empty():
+            return
+        future, result = next(self._pending)
+        yield future, result
+        for future, result in self._pending.next_batch(block=False):
+            yield future, result
+
+
+@contextmanager
+def executor(workers: int = 1, scheduler: str | None = None) -> Iterator[Executor]:
+    """An execution engine: inline for one local worker, else Dask.
+
+    Parameters
+    ----------
+    workers
+        Worker processes of a local Dask cluster (``1``: run in this process).
+    scheduler
+        Address of an existing Dask scheduler (``tcp://host:8786``); ``workers`` is
+        then ignored and the cluster's workers are used.
+    """
+    if scheduler is None and workers <= 1:
+        yield _Inline()
+        return
+    distributed = require("distributed", purpose="run generation on a Dask cluster")
+    if scheduler is not None:
+        try:
+            client = distributed.Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise DataError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from exc
+        try:
+            yield _Dask(client)
+        finally:
+            client.close()
+        return
+    cluster = distributed.LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+    )
+    client = distributed.Client(cluster)
+    try:
+        yield _Dask(client)
+    finally:
+        client.close()
+        cluster.close()
+
+
+@dataclass
+class ClassPlan:
+    """Progress of one class: rows wanted, chunks finished and running."""
+
+    label: int
+    name: str
+    rows_wanted: int
+    chunk_events: int
+    done: dict[int, dict[str, Any]] = field(default_factory=dict)
+    running: set[int] = field(default_factory=set)
+    next_index: int = 0
+
+    @property
+    def rows(self) -> int:
+        """Rows of the finished chunks."""
+        return sum(r["rows"] for r in self.done.values())
+
+    @property
+    def events(self) -> int:
+        """Events of the finished chunks."""
+        return sum(r["events"] for r in self.done.values())
+
+    def chunks_needed(self) -> list[int]:
+        """The shortest run of chunk indices 0..k whose rows reach the wanted number."""
+        total, out = 0, []
+        for index in range(self.next_index):
+            if total >= self.rows_wanted:
+                break
+            out.append(index)
+            total += self.done[index]["rows"] if index in self.done else 0
+        return out
+
+    def deficit(self) -> float:
+        """Rows still missing after the running chunks deliver their expected share."""
+        counted = sum(self.done[i]["rows"] for i in self.chunks_needed() if i in self.done)
+        per_chunk = self.rows / self.events * self.chunk_events if self.events else 0.0
+        return float(self.rows_wanted - counted - per_chunk * len(self.running))
+
+    def complete(self) -> bool:
+        """Whether chunks 0..k are finished and hold enough rows."""
+        needed = self.chunks_needed()
+        return all(i in self.done for i in needed) and sum(self.done[i]["rows"] for i in needed) >= self.rows_wanted
+
+
+def run_chunks(
+    plans: list[ClassPlan],
+    make_task: Callable[[int, int], ChunkTask],
+    engine: Executor,
+    on_result: Callable[[ChunkResult], None],
+    *,
+    empty_events_limit: int = EMPTY_EVENTS_LIMIT,
+) -> None:
+    """Run chunks until every class in ``plans`` is complete.
+
+    Parameters
+    ----------
+    plans
+        One per class; ``done`` holds chunks finished by an earlier run.
+    make_task
+        ``(label, index) -> ChunkTask``.
+    engine
+        Where the chunks run.
+    on_result
+        Called with each finished chunk, in the order they finish.
+    empty_events_limit
+        Stop with :class:`~neyman.exceptions.ConfigError` when a class has had this
+        many events and not one row passed its selection.
+    """
+    # inline runs a chunk on submit: one at a time keeps the estimate of the chunks needed current
+    per_class = 1 if isinstance(engine, _Inline) else 2 * engine.workers
+
+    def submit_more() -> None:
+        for plan in plans:
+            while len(plan.running) < per_class and not plan.complete():
+                estimate = plan.deficit()
+                if estimate <= 0 and plan.running:
+                    break
+                index = plan.next_index
+                plan.next_index += 1
+                if index in plan.done:
+                    continue
+                if plan.events >= empty_events_limit and plan.rows == 0:
+                    raise ConfigError(
+                        f"no {plan.name!r} rows passed the selection in {plan.events} events; the cuts cannot be "
+                        "met with these settings (check --set pythia.PhaseSpace:pTHatMin and the process recipe)"
+                    )
+                engine.submit(make_task(plan.label, index))
+                plan.running.add(index)
+
+    by_label = {plan.label: plan for plan in plans}
+    submit_more()
+    while any(plan.running for plan in plans):
+        for _, result in engine.finished():
+            plan = by_label[result.task.label]
+            plan.running.discard(result.task.index)
+            plan.done[result.task.index] = result.record
+            on_result(result)
+        submit_more()
+    for plan in plans:
+        if not plan.complete():  # pragma: no cover - the loop above only ends when complete
+            raise RuntimeError(f"class {plan.name!r} incomplete")

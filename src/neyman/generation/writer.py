@@ -1,0 +1,139 @@
+"""Writing generated samples: finished chunks as they arrive, then the final file.
+
+Chunks go to a hidden directory next to the output (``.<name>.chunks/``), one
+Parquet file and one JSON record each, written under temporary names and renamed
+when complete.  The directory's ``manifest.json`` pins the run (process, settings,
+seed, detector, chunk size): a later run with the same request resumes from it and
+skips finished chunks; a different request is refused rather than mixed in.  The
+final file is assembled from the chunks, written atomically, and the chunk
+directory removed.
+
+Output formats, by extension: Parquet (flat columns and jagged constituents),
+HDF5 in the layout of the public top-tagging data set (a ``(n, 200, 4)`` array of
+constituent ``E, px, py, pz`` padded with zeros, plus the flat columns and
+``is_signal_new``), or ROOT (a TTree with jagged branches).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neyman import io
+from neyman._atomic import write_json
+from neyman._optional import require
+from neyman.exceptions import DataError
+from neyman.table import LABEL, Table
+
+__all__ = ["OUTPUT_FORMATS", "ChunkStore", "output_format", "padded_constituents", "write_sample"]
+
+OUTPUT_FORMATS = ("parquet", "hdf5", "root")
+"""Formats ``neyman generate`` writes (chosen by the output file's extension)."""
+
+_MANIFEST = "manifest.json"
+
+
+def output_format(path: Path) -> str:
+    """The output format of ``path`` from its extension, or a clear error."""
+    fmt = io.detect_format(path)
+    if fmt not in OUTPUT_FORMATS:
+        raise DataError(
+            f"cannot write generated events to {path}: format {fmt!r}; use a .parquet, .h5 or .root file name"
+        )
+    return fmt
+
+
+class ChunkStore:
+    """Finished chunks of one run, on disk next to the output file.
+
+    Parameters
+    ----------
+    out
+        The final output file.
+    manifest
+        JSON-serialisable description of the request; chunks are reused only by a
+        run with an identical manifest.
+    """
+
+    def __init__(self, out: Path, manifest: dict[str, Any]) -> None:
+        self.out = out
+        self.directory = out.parent / f".{out.name}.chunks"
+        self.manifest = json.loads(json.dumps(manifest))
+
+    def open(self) -> dict[tuple[int, int], dict[str, Any]]:
+        """Create the directory, or reopen it; return the records of finished chunks.
+
+        Raises
+        ------
+        DataError
+            When the directory belongs to a different request, or is unwritable.
+        """
+        path = self.directory / _MANIFEST
+        if path.exists():
+            try:
+                found = json.loads(path.read_text())
+            except (OSError, ValueError) as exc:
+                raise DataError(f"cannot read {path}: {exc}; delete {self.directory} to start afresh") from exc
+            if found != self.manifest:
+                differ = sorted(k for k in set(found) | set(self.manifest) if found.get(k) != self.manifest.get(k))
+                raise DataError(
+                    f"{self.directory} holds chunks of a different request (differs in: {', '.join(differ)}); "
+                    f"delete it to start afresh, or repeat the original command to resume it"
+                )
+        else:
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                write_json(path, self.manifest)
+            except OSError as exc:
+                raise DataError(f"cannot write to {self.out.parent}: {exc}") from exc
+        records: dict[tuple[int, int], dict[str, Any]] = {}
+        for record_path in sorted(self.directory.glob("chunk-*.json")):
+            record = json.loads(record_path.read_text())
+            if self._table_path(record["label"], record["index"]).exists():
+                records[(record["label"], record["index"])] = record
+        return records
+
+    def _table_path(self, label: int, index: int) -> Path:
+        return self.directory / f"chunk-{label}-{index:06d}.parquet"
+
+    def save(self, table: Table, record: dict[str, Any]) -> None:
+        """Store one finished chunk (its table first, then its record)."""
+        label, index = record["label"], record["index"]
+        io.write(table, self._table_path(label, index))
+        write_json(self.directory / f"chunk-{label}-{index:06d}.json", record)
+
+    def load(self, label: int, index: int) -> Table:
+        """The table of a finished chunk."""
+        return io.read(self._table_path(label, index))
+
+    def remove(self) -> None:
+        """Delete the chunk directory (after the final file is written)."""
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def padded_constituents(table: Table, size: int) -> np.ndarray:
+    """The ``(n, size, 4)`` array of constituent ``E, px, py, pz``, zero-padded (top-tagging layout)."""
+    ak = require("awkward", purpose="pad jet constituents")
+    parts = []
+    for name in ("E", "px", "py", "pz"):
+        jagged = table[f"constituent_{name}"]
+        filled = ak.fill_none(ak.pad_none(jagged, size, axis=1, clip=True), 0.0)
+        parts.append(np.asarray(ak.to_numpy(filled), dtype=np.float32).reshape(len(table), size))
+    return np.stack(parts, axis=2)
+
+
+def write_sample(table: Table, out: Path, *, max_constituents: int) -> Path:
+    """Write the final sample to ``out`` in the format of its extension (atomically)."""
+    fmt = output_format(out)
+    if fmt == "hdf5":
+        jagged = [name for name in table.column_names if name.startswith("constituent_")]
+        flat = table.drop(jagged)
+        if jagged:
+            flat = flat.with_column("constituents", padded_constituents(table, max_constituents))
+        flat = flat.with_column("is_signal_new", np.asarray(table[LABEL]))
+        return io.write(flat, out, tree="events")
+    return io.write(table, out, tree="events")

@@ -1,0 +1,159 @@
+"""Physics of every process of the catalogue, on small samples written by ``generate``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import awkward as ak
+import numpy as np
+import pytest
+
+pytest.importorskip("pythia8mc")
+pytest.importorskip("fastjet")
+
+from neyman import io
+from neyman.generation.analyses import DIJET_FEATURES
+from neyman.generation.jets import JET_FEATURES
+from neyman.physics.dilepton import UCI_SUSY_FEATURES
+from neyman.physics.kinematics import delta_r
+from neyman.table import Table
+from neyman.workflows.generate import generate, provenance_path
+
+Sample = tuple[Table, dict[str, Any]]
+
+
+def _generate(directory: Path, process: str, rows: int, **kwargs: Any) -> Sample:
+    out = generate(process, rows, directory / f"{process}.parquet", seed=5, progress=False, **kwargs).path
+    return io.read(out), json.loads(provenance_path(out).read_text())
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Sample]:
+    directory = tmp_path_factory.mktemp("generated")
+    return {
+        "top_vs_qcd": _generate(directory, "top_vs_qcd", 400),
+        "w_vs_qcd": _generate(directory, "w_vs_qcd", 300),
+        "quark_vs_gluon": _generate(directory, "quark_vs_gluon", 300),
+        "higgs_top_qcd": _generate(directory, "higgs_top_qcd", 240),
+        "susy_vs_ww": _generate(directory, "susy_vs_ww", 3000),
+        "dijet_resonance": _generate(directory, "dijet_resonance", 200, overrides=["process.signal_fraction=0.5"]),
+        "jet_calibration": _generate(directory, "jet_calibration", 1500),
+    }
+
+
+def _peak(values: np.ndarray, lo: float, hi: float, width: float) -> float:
+    bins = np.arange(lo, hi + width, width)
+    counts, _ = np.histogram(values, bins=bins)
+    return float(bins[np.argmax(counts)] + width / 2)
+
+
+def _all_finite(table: Table) -> None:
+    for name in table.column_names:
+        values = table[name]
+        flat = ak.to_numpy(ak.flatten(values)) if not isinstance(values, np.ndarray) else values
+        assert np.isfinite(np.asarray(flat, dtype=np.float64)).all(), name
+
+
+def test_every_sample_has_its_rows_per_class_and_is_finite(samples: dict[str, Sample]) -> None:
+    for name, (table, provenance) in samples.items():
+        _all_finite(table)
+        for cls in provenance["classes"]:
+            assert (table["label"] == cls["label"]).sum() == cls["rows"] > 0, name
+            assert cls["cross_section"]["sigma_pb"] > 0 and cls["cross_section"]["sigma_err_pb"] > 0, name
+        assert provenance["rows_requested"] == len(table), name
+        assert provenance["pythia_version"].startswith("8.")
+
+
+def test_top_mass_peaks_near_top_mass_qcd_falls_and_tau32_separates(samples: dict[str, Sample]) -> None:
+    table, _ = samples["top_vs_qcd"]
+    top, qcd = table["label"] == 1, table["label"] == 0
+    assert 160.0 <= _peak(table["mass"][top], 0.0, 300.0, 12.5) <= 185.0
+    qcd_mass = table["mass"][qcd]
+    assert np.mean(qcd_mass < 100.0) > 2 * np.mean(qcd_mass > 150.0)
+    assert table["tau32"][top].mean() < table["tau32"][qcd].mean() - 0.1
+    assert np.all((table["pt"] > 550) & (table["pt"] < 650) & (np.abs(table["eta"]) < 2))
+    assert set(JET_FEATURES) <= set(table.column_names)
+    assert np.all(table["parton_id"][top] == 6)
+    assert set(np.unique(table["parton_id"][qcd])) <= {0, 1, 2, 3, 4, 5, 21}
+    stored = ak.to_numpy(ak.num(table["constituent_pt"], axis=1))
+    assert np.all(stored == np.minimum(table["n_constituents"], 200))
+    pts = table["constituent_pt"]
+    assert ak.all(pts[:, :-1] >= pts[:, 1:])
+
+
+def test_w_jets_peak_at_the_w_mass(samples: dict[str, Sample]) -> None:
+    table, _ = samples["w_vs_qcd"]
+    w, qcd = table["label"] == 1, table["label"] == 0
+    assert 70.0 <= _peak(table["mass"][w], 0.0, 200.0, 10.0) <= 95.0
+    assert np.median(table["mass"][qcd]) < np.median(table["mass"][w]) - 20
+    assert table["tau21"][w].mean() < table["tau21"][qcd].mean() - 0.1
+    # trimmed R=1.0 jets in the 250-300 GeV window
+    assert np.all((table["pt"] > 250) & (table["pt"] < 300))
+
+
+def test_gluon_jets_have_more_constituents_than_quark_jets(samples: dict[str, Sample]) -> None:
+    table, _ = samples["quark_vs_gluon"]
+    quark, gluon = table["label"] == 1, table["label"] == 0
+    assert table["n_constituents"][gluon].mean() > 1.2 * table["n_constituents"][quark].mean()
+    assert np.mean(table["parton_id"][gluon] == 21) > 0.9  # 0 where the jet lies away from the parton
+    assert np.mean(table["parton_id"][quark] <= 5) > 0.9
+    rapidity = 0.5 * np.log((table["energy"] + table["pt"] * np.sinh(table["eta"])) / (
+        table["energy"] - table["pt"] * np.sinh(table["eta"])
+    ))
+    assert np.all(np.abs(rapidity) < 1.7 + 1e-6)
+
+
+def test_three_classes_of_large_r_jets(samples: dict[str, Sample]) -> None:
+    table, provenance = samples["higgs_top_qcd"]
+    assert sorted(np.unique(table["label"])) == [0, 1, 2]
+    assert [c["rows"] for c in provenance["classes"]] == [80, 80, 80]
+    assert 105.0 <= _peak(table["mass"][table["label"] == 2], 0.0, 300.0, 12.5) <= 140.0
+    assert 160.0 <= _peak(table["mass"][table["label"] == 1], 0.0, 300.0, 12.5) <= 185.0
+
+
+def test_susy_has_harder_missing_energy_and_mt2_than_ww(samples: dict[str, Sample], tmp_path: Path) -> None:
+    table, _ = samples["susy_vs_ww"]
+    assert [c for c in table.column_names if c not in ("label", "event_id")] == list(UCI_SUSY_FEATURES)
+    susy, ww = table["label"] == 1, table["label"] == 0
+    met = table["missing_energy_magnitude"]
+    assert met[susy].mean() > 1.2 * met[ww].mean()
+    assert np.mean(table["mt2"][susy] > 80.0) > 2 * np.mean(table["mt2"][ww] > 80.0)
+    assert np.all(table["lepton_1_pt"] >= table["lepton_2_pt"])
+    assert np.all(table["lepton_2_pt"] > 20.0)
+    # the UCI SUSY layout: headerless CSV, label first, read back by the UCI reader
+    path = io.write(table.drop(["event_id"]), tmp_path / "SUSY.csv", format="uci-susy")
+    back = io.read(path, format="uci-susy")
+    assert back.column_names == ["label", *UCI_SUSY_FEATURES]
+    np.testing.assert_allclose(back["mt2"], table["mt2"], rtol=1e-6)
+
+
+def test_dijet_resonance_signal_peaks_at_the_wprime_mass(samples: dict[str, Sample]) -> None:
+    table, _ = samples["dijet_resonance"]
+    assert [c for c in table.column_names if c not in ("label", "event_id")] == list(DIJET_FEATURES)
+    signal, background = table["label"] == 1, table["label"] == 0
+    assert 3000.0 < np.median(table["mjj"][signal]) < 3700.0
+    assert np.std(table["mjj"][signal]) < np.std(table["mjj"][background])
+    heavy = np.maximum(table["mj1"], table["mj2"])[signal]
+    light = np.minimum(table["mj1"], table["mj2"])[signal]
+    assert 400.0 < np.median(heavy) < 560.0 and 60.0 < np.median(light) < 130.0
+    assert np.all(table["ptj1"] > 1200.0) and np.all(table["ptj1"] >= table["ptj2"])
+
+
+def test_jet_response_is_near_one_and_resolution_improves_with_pt(samples: dict[str, Sample]) -> None:
+    table, _ = samples["jet_calibration"]
+    response = table["response"]
+    assert 0.95 < np.median(response) < 1.05
+    np.testing.assert_allclose(response, table["pt"] / table["truth_pt"])
+    low = (table["truth_pt"] > 30) & (table["truth_pt"] < 50)
+    high = table["truth_pt"] > 100
+    assert low.sum() > 100 and high.sum() > 30
+
+    def spread(mask: np.ndarray) -> float:
+        q16, q84 = np.percentile(response[mask], [16, 84])
+        return float(q84 - q16) / 2
+
+    assert spread(high) < spread(low)
+    distance = delta_r(table["eta"], table["phi"], table["truth_eta"], table["truth_phi"])
+    assert np.all(distance < 0.2)
