@@ -42,7 +42,10 @@ def register(app: typer.Typer) -> None:
         detector: str = typer.Option("default", "--detector", help="Detector: default or none (particle level)."),
         mpi: str = typer.Option("off", "--mpi", help="Multi-parton interactions: on or off (3-12x slower)."),
         overrides: list[str] = typer.Option(
-            [], "--set", help="pythia.Key=value, detector.name=value or process.signal_fraction=F (repeatable)."
+            [],
+            "--set",
+            help="pythia.Key=value, detector.name=value, process.signal_fraction=F or process.chunk_events=N "
+            "(repeatable).",
         ),
         force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
         list_: bool = typer.Option(False, "--list", help="Describe every process with its recipe and reference."),

@@ -38,6 +38,7 @@ from neyman.generation.jets import (
     trim,
 )
 from neyman.generation.processes import Process, Sample
+from neyman.generation.ragged import segments
 from neyman.generation.truth import Record, decays, hard_parton, match
 from neyman.physics.kinematics import delta_phi, delta_r, eta, mass, phi, pt
 from neyman.physics.substructure import nsubjettiness
@@ -173,7 +174,7 @@ def _dilepton(process: Process, sample: Sample, batch: Batch) -> tuple[Columns, 
     hi = np.searchsorted(event, event[leptons], side="right")
     n_pairs = hi - lo
     which = np.repeat(np.arange(len(leptons)), n_pairs)
-    other = np.arange(int(n_pairs.sum())) + np.repeat(lo - np.concatenate([[0], np.cumsum(n_pairs)[:-1]]), n_pairs)
+    other = segments(lo, n_pairs)
     near = delta_r(o_eta[other], o_phi[other], o_eta[leptons][which], o_phi[leptons][which]) < LEPTON_ISOLATION_CONE
     near &= other != leptons[which]
     cone = np.bincount(which, weights=np.where(near, o_pt[other], 0.0), minlength=len(leptons))

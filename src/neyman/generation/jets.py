@@ -18,6 +18,7 @@ from neyman._optional import require
 from neyman.exceptions import ConfigError
 from neyman.generation.detector import PARTICLE_FIELDS
 from neyman.generation.processes import JetSelection
+from neyman.generation.ragged import segments, starts
 from neyman.physics.kinematics import delta_phi, eta, mass, phi, pt, rapidity
 from neyman.physics.substructure import substructure
 
@@ -46,17 +47,6 @@ CONSTITUENT_FIELDS = ("E", "px", "py", "pz", "pt", "eta", "phi", "charge", "pdg_
 """Jagged per-constituent columns, stored as ``constituent_<field>``."""
 
 _ALGORITHMS = ("antikt", "kt", "cambridge")
-
-
-def _starts(counts: np.ndarray) -> np.ndarray:
-    return np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-
-
-def _segments(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Flat indices ``starts[i] + 0..counts[i]-1`` for all ``i``, concatenated."""
-    total = int(counts.sum())
-    index: np.ndarray = np.arange(total, dtype=np.int64) + np.repeat(starts - _starts(counts), counts)
-    return index
 
 
 @dataclass
@@ -115,7 +105,7 @@ class Jets:
     def take(self, index: np.ndarray) -> Jets:
         """The jets at ``index`` (integer positions or a boolean mask), constituents included."""
         index = np.flatnonzero(index) if index.dtype == bool else np.asarray(index, dtype=np.int64)
-        flat = _segments(_starts(self.counts)[index], self.counts[index])
+        flat = segments(starts(self.counts)[index], self.counts[index])
         return Jets(
             event=self.event[index],
             px=self.px[index],
@@ -190,7 +180,7 @@ def find_jets(objects: Any, selection: JetSelection, *, window: bool = True) -> 
     counts = np.asarray(ak.to_numpy(ak.num(local, axis=1)), dtype=np.int64)
     n_objects = np.asarray(ak.to_numpy(ak.num(objects, axis=1)), dtype=np.int64)
     flat_index = np.asarray(ak.to_numpy(ak.flatten(local)), dtype=np.int64) + np.repeat(
-        _starts(n_objects)[event], counts
+        starts(n_objects)[event], counts
     )
     flat_objects = ak.flatten(objects, axis=1)
     columns = {k: np.asarray(ak.to_numpy(flat_objects[k]))[flat_index] for k in PARTICLE_FIELDS}
@@ -234,7 +224,7 @@ def trim(jets: Jets, selection: JetSelection) -> Jets:
     keep_sub = sub_pt >= selection.trim_fraction * jets.pt
     kept_local = ak.flatten(sub_index[keep_sub], axis=2)
     new_counts = np.asarray(ak.to_numpy(ak.num(kept_local, axis=1)), dtype=np.int64)
-    flat = np.asarray(ak.to_numpy(ak.flatten(kept_local)), dtype=np.int64) + np.repeat(_starts(jets.counts), new_counts)
+    flat = np.asarray(ak.to_numpy(ak.flatten(kept_local)), dtype=np.int64) + np.repeat(starts(jets.counts), new_counts)
     columns = {k: v[flat] for k, v in jets.constituents.items() if k not in ("pt", "eta", "phi")}
     constituents = _sorted_constituents(columns, new_counts)
     jet_of = np.repeat(np.arange(len(jets)), new_counts)
@@ -277,7 +267,7 @@ def constituent_columns(jets: Jets, max_constituents: int) -> dict[str, Any]:
     Momenta and angles are stored as float32, ``charge`` as float32, ``pdg_id`` as int32.
     """
     ak = require("awkward", purpose="store jet constituents")
-    rank = np.arange(int(jets.counts.sum())) - np.repeat(_starts(jets.counts), jets.counts)
+    rank = np.arange(int(jets.counts.sum())) - np.repeat(starts(jets.counts), jets.counts)
     stored = rank < max_constituents
     stored_counts = np.minimum(jets.counts, max_constituents)
     out: dict[str, Any] = {}
@@ -300,7 +290,7 @@ def leading_jets(jets: Jets, n_events: int, k: int = 2) -> np.ndarray:
     order = np.lexsort((-jets.pt, jets.event))
     event = jets.event[order]
     per_event = np.bincount(event, minlength=n_events)
-    rank = np.arange(len(order)) - np.repeat(_starts(per_event), per_event)
+    rank = np.arange(len(order)) - np.repeat(starts(per_event), per_event)
     take = rank < k
     out[event[take], rank[take]] = order[take]
     return out
@@ -321,7 +311,7 @@ def nearest(
     hi = np.searchsorted(event2, event1, side="right")
     n_pairs = hi - lo
     first = np.repeat(np.arange(len(event1)), n_pairs)
-    second = _segments(lo, n_pairs)
+    second = segments(lo, n_pairs)
     dr = np.hypot(eta1[first] - eta2[second], delta_phi(phi1[first], phi2[second]))
     index = np.full(len(event1), -1, dtype=np.int64)
     distance = np.full(len(event1), np.inf)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from neyman._optional import require
 from neyman._seeding import child_seed, rng
@@ -30,7 +31,18 @@ from neyman.generation.detector import Detector, simulate
 from neyman.generation.processes import Process, Sample
 from neyman.table import EVENT_ID, LABEL, Table
 
-__all__ = ["ChunkResult", "ChunkTask", "check_settings", "combine_cross_sections", "pythia_version", "run_chunk"]
+__all__ = [
+    "ChunkResult",
+    "ChunkTask",
+    "PythiaInstance",
+    "check_settings",
+    "combine_cross_sections",
+    "final_state",
+    "instance_for",
+    "new_pythia",
+    "pythia_version",
+    "run_chunk",
+]
 
 MB_TO_PB = 1e9
 """Pythia reports cross sections in mb."""
@@ -93,13 +105,25 @@ class ChunkResult:
 
 
 @dataclass
-class _Instance:
+class PythiaInstance:
+    """An initialised ``Pythia`` of one configuration, kept by a worker process.
+
+    Attributes
+    ----------
+    pythia
+        The ``pythia8mc.Pythia`` object.
+    uid
+        Random identifier (chunk records name the instance whose statistics they carry).
+    charges
+        Cache of particle charges by PDG id.
+    """
+
     pythia: Any
     uid: str
     charges: dict[int, float]
 
 
-_INSTANCES: dict[tuple[str, ...], _Instance] = {}
+_INSTANCES: dict[tuple[str, ...], PythiaInstance] = {}
 
 
 def _spectrum_settings(sample: Sample) -> tuple[str, ...]:
@@ -115,7 +139,8 @@ def _spectrum_settings(sample: Sample) -> tuple[str, ...]:
     return (f"SLHA:file = {path}", "SLHA:verbose = 0")
 
 
-def _new_pythia(settings: Sequence[str]) -> Any:
+def new_pythia(settings: Sequence[str]) -> Any:
+    """A quiet, uninitialised ``Pythia`` with ``settings`` read (a clear error for a bad one)."""
     pythia8 = require("pythia8mc", purpose="generate events with Pythia 8")
     pythia = pythia8.Pythia("", False)
     for line in ("Print:quiet = on", "Next:numberCount = 0", *settings):
@@ -129,32 +154,33 @@ def _new_pythia(settings: Sequence[str]) -> Any:
 
 def check_settings(settings: Sequence[str]) -> None:
     """Raise :class:`~neyman.exceptions.ConfigError` if Pythia does not know a setting."""
-    _new_pythia(settings)
+    new_pythia(settings)
 
 
 def pythia_version() -> str:
     """Version of the installed Pythia 8, e.g. ``"8.317"``."""
-    pythia = _new_pythia(())
+    pythia = new_pythia(())
     return f"{pythia.parm('Pythia:versionNumber'):.3f}"
 
 
-def _instance(task: ChunkTask) -> _Instance:
+def instance_for(task: ChunkTask) -> PythiaInstance:
+    """This process's initialised Pythia for the configuration of ``task`` (created on first use)."""
     sample = task.process.sample(task.label)
     settings = (*task.pythia_settings(), *_spectrum_settings(sample))
     found = _INSTANCES.get(settings)
     if found is None:
-        pythia = _new_pythia(settings)
+        pythia = new_pythia(settings)
         if not pythia.init():
             raise ConfigError(
                 f"Pythia failed to initialise the {sample.name!r} class of {task.process.name!r} with settings: "
                 + "; ".join(settings)
             )
-        found = _Instance(pythia, uuid.uuid4().hex, {})
+        found = PythiaInstance(pythia, uuid.uuid4().hex, {})
         _INSTANCES[settings] = found
     return found
 
 
-def _charges(instance: _Instance, ids: np.ndarray) -> np.ndarray:
+def _charges(instance: PythiaInstance, ids: np.ndarray) -> np.ndarray:
     unique, inverse = np.unique(ids, return_inverse=True)
     for i in unique:
         if int(i) not in instance.charges:
@@ -163,7 +189,8 @@ def _charges(instance: _Instance, ids: np.ndarray) -> np.ndarray:
     return table[inverse.ravel()]
 
 
-def _final_state(instance: _Instance, prt: Any) -> Any:
+def final_state(instance: PythiaInstance, prt: Any) -> Any:
+    """Final-state particles of a batch record: fields ``E, px, py, pz, charge, pdg_id``."""
     ak = require("awkward", purpose="generate events")
     final = prt[prt.status > 0]
     ids = np.asarray(ak.to_numpy(ak.flatten(final.id)))
@@ -172,6 +199,12 @@ def _final_state(instance: _Instance, prt: Any) -> Any:
         {"E": final.p.e, "px": final.p.px, "py": final.p.py, "pz": final.p.pz, "charge": charge, "pdg_id": final.id},
         depth_limit=2,
     )
+
+
+def _analyse(task: ChunkTask, prt: Any, particles: Any) -> tuple[dict[str, Any], np.ndarray]:
+    generator = rng(task.seed, "detector", task.process.name, task.label, task.index)
+    objects = simulate(particles, task.detector, rng=generator)
+    return analyse(task.process, task.process.sample(task.label), Batch(prt, particles, objects))
 
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
@@ -188,17 +221,17 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     if not 0 <= task.label < _MAX_LABELS:
         raise ConfigError(f"class labels must be in 0..{_MAX_LABELS - 1}, got {task.label}")
     start = time.perf_counter()
-    instance = _instance(task)
+    instance = instance_for(task)
     pythia = instance.pythia
     pythia.rndm.init(task.pythia_seed)
     batch = pythia.nextBatch(task.n_events)
     prt = batch.prt
     generated = time.perf_counter()
-    particles = _final_state(instance, prt)
-    objects = simulate(
-        particles, task.detector, rng=rng(task.seed, "detector", task.process.name, task.label, task.index)
-    )
-    columns, event = analyse(task.process, task.process.sample(task.label), Batch(prt, particles, objects))
+    particles = final_state(instance, prt)
+    # one BLAS thread: a chunk is one core's work, and the float sums (energy correlators)
+    # then come out bit-identical whichever process or worker runs the chunk
+    with threadpool_limits(1):
+        columns, event = _analyse(task, prt, particles)
     first_event = task.index * task.process.chunk_events
     columns[LABEL] = np.full(len(event), task.label, dtype=np.int64)
     columns[EVENT_ID] = (first_event + np.asarray(event, dtype=np.int64)) * _MAX_LABELS + task.label

@@ -16,6 +16,7 @@ import numpy as np
 from neyman._optional import require
 from neyman.exceptions import ConfigError
 from neyman.generation.jets import nearest
+from neyman.generation.ragged import segments, starts
 from neyman.physics.kinematics import delta_r, eta, phi
 
 __all__ = ["Decays", "Record", "decays", "hard_parton", "match"]
@@ -40,7 +41,7 @@ class Record:
         """Flatten ``batch.prt`` of ``Pythia.nextBatch``."""
         ak = require("awkward", purpose="read the particle record")
         counts = np.asarray(ak.to_numpy(ak.num(prt.id, axis=1)), dtype=np.int64)
-        offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+        offsets = starts(counts)
         event = np.repeat(np.arange(len(counts)), counts)
 
         def flat(x: Any) -> np.ndarray:
@@ -138,7 +139,7 @@ def match(
     hi = np.searchsorted(found.event, jet_event, side="right")
     n_pairs = hi - lo
     jet = np.repeat(np.arange(len(jet_event)), n_pairs)
-    cand = np.arange(int(n_pairs.sum())) + np.repeat(lo - np.concatenate([[0], np.cumsum(n_pairs)[:-1]]), n_pairs)
+    cand = segments(lo, n_pairs)
     inside = np.ones(len(jet), dtype=bool)
     for column in [found.resonance[:, None], found.partons]:
         for k in range(column.shape[1]):

@@ -47,8 +47,8 @@ class Overrides:
     detector
         Detector parameters (from ``detector.name=value``).
     process
-        Process options (from ``process.name=value``); ``signal_fraction`` sets
-        the share of label 1 in a two-class process.
+        Process options (from ``process.name=value``): ``signal_fraction``, the
+        share of label 1 in a two-class process; ``chunk_events``, events per chunk.
     """
 
     pythia: tuple[str, ...] = ()
@@ -56,7 +56,7 @@ class Overrides:
     process: dict[str, float] = dataclasses.field(default_factory=dict)
 
 
-_PROCESS_OPTIONS = ("signal_fraction",)
+_PROCESS_OPTIONS = ("signal_fraction", "chunk_events")
 
 
 def parse_overrides(items: Sequence[str]) -> Overrides:
@@ -97,6 +97,11 @@ def parse_overrides(items: Sequence[str]) -> Overrides:
 
 
 def _with_options(process: Process, options: dict[str, float]) -> Process:
+    chunk = options.get("chunk_events")
+    if chunk is not None:
+        if chunk < 1 or chunk != int(chunk):
+            raise ConfigError(f"process.chunk_events must be a positive integer, got {chunk}")
+        process = dataclasses.replace(process, chunk_events=int(chunk))
     fraction = options.get("signal_fraction")
     if fraction is None:
         return process

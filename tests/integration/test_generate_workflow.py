@@ -1,0 +1,169 @@
+"""``generate`` as a workflow: reproducibility, resuming, Dask, formats, cross sections, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import awkward as ak
+import numpy as np
+import pytest
+
+pytest.importorskip("pythia8mc")
+pytest.importorskip("fastjet")
+
+from neyman import io
+from neyman.exceptions import ConfigError, DataError
+from neyman.generation import parallel
+from neyman.table import Table
+from neyman.workflows.generate import generate, provenance_path
+
+# W jets: the cheapest jet process (~0.5 s per chunk and class)
+PROCESS = "w_vs_qcd"
+
+
+def _same(a: Table, b: Table) -> None:
+    assert a.column_names == b.column_names
+    for name in a.column_names:
+        assert ak.to_list(a[name]) == ak.to_list(b[name]), name
+
+
+SMALL_CHUNKS = "process.chunk_events=200"  # two chunks per class for 240 rows
+
+
+def _run(out: Path, rows: int = 240, **kwargs: Any) -> Table:
+    overrides = [SMALL_CHUNKS, *kwargs.pop("overrides", [])]
+    generate(PROCESS, rows, out, seed=kwargs.pop("seed", 7), progress=False, overrides=overrides, **kwargs)
+    return io.read(out)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Table:
+    return _run(tmp_path_factory.mktemp("reference") / "w.parquet")
+
+
+def test_same_seed_same_file_and_another_seed_another(reference: Table, tmp_path: Path) -> None:
+    _same(reference, _run(tmp_path / "again.parquet"))
+    other = _run(tmp_path / "other.parquet", seed=8)
+    assert not np.array_equal(other["pt"], reference["pt"])
+    assert not list(tmp_path.glob(".*chunks")), "the chunk directory is removed after a run"
+
+
+def test_an_interrupted_run_resumes_and_gives_the_same_file(
+    reference: Table, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = parallel.run_chunk
+    calls = {"n": 0}
+
+    def interrupted(task: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(task)
+
+    out = tmp_path / "w.parquet"
+    monkeypatch.setattr(parallel, "run_chunk", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        _run(out)
+    assert not out.exists()
+    assert len(list((tmp_path / ".w.parquet.chunks").glob("chunk-*.parquet"))) == 2
+    monkeypatch.setattr(parallel, "run_chunk", real)
+    result = generate(PROCESS, 240, out, seed=7, progress=False, overrides=[SMALL_CHUNKS])
+    assert result.chunks_reused == 2
+    _same(reference, io.read(out))
+
+
+def test_chunks_of_another_request_are_not_mixed_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "w.parquet"
+
+    def stop(task: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(parallel, "run_chunk", stop)
+    with pytest.raises(KeyboardInterrupt):
+        _run(out)
+    monkeypatch.undo()
+    with pytest.raises(DataError, match=r"different request.*seed"):
+        _run(out, seed=99)
+
+
+def test_two_dask_workers_give_the_same_file_as_one(reference: Table, tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    _same(reference, _run(tmp_path / "dask.parquet", workers=2))
+
+
+def test_cross_sections_agree_with_pythia_run_directly(reference: Table, tmp_path: Path) -> None:
+    import pythia8mc
+
+    out = tmp_path / "w.parquet"
+    _run(out)
+    provenance = json.loads(provenance_path(out).read_text())
+    for cls in provenance["classes"]:
+        pythia = pythia8mc.Pythia("", False)
+        for line in (*cls["pythia_settings"], "Print:quiet = on", "Random:setSeed = on", "Random:seed = 4321"):
+            assert pythia.readString(line)
+        assert pythia.init()
+        pythia.nextBatch(1000)
+        own = pythia.infoPython().sigmaGen() * 1e9
+        own_err = pythia.infoPython().sigmaErr() * 1e9
+        ours = cls["cross_section"]
+        pull = (ours["sigma_pb"] - own) / np.hypot(ours["sigma_err_pb"], own_err)
+        assert abs(pull) < 5, (cls["name"], ours, own, own_err)
+        assert ours["tried"] >= ours["accepted"] >= cls["events_used"] > 0
+
+
+def test_hdf5_output_has_the_top_tagging_layout_and_root_output_reads_back(reference: Table, tmp_path: Path) -> None:
+    h5 = tmp_path / "w.h5"
+    _run(h5)
+    table = io.read(h5)
+    constituents = table["constituents"]
+    assert constituents.shape == (len(reference), 200, 4) and constituents.dtype == np.float32
+    n = np.minimum(reference["n_constituents"], 200)
+    first = 0
+    assert np.count_nonzero(constituents[first, :, 0]) == n[first]
+    np.testing.assert_allclose(constituents[first, : n[first], 0], ak.to_numpy(reference["constituent_E"][first]))
+    np.testing.assert_array_equal(table["is_signal_new"], reference["label"])
+    np.testing.assert_allclose(table["mass"], reference["mass"])
+
+    pytest.importorskip("uproot")
+    root = tmp_path / "w.root"
+    _run(root)
+    back = io.read(root)
+    np.testing.assert_allclose(back["tau21"], reference["tau21"])
+    assert ak.to_list(back["constituent_pdg_id"][:3]) == ak.to_list(reference["constituent_pdg_id"][:3])
+
+
+def test_bad_requests_fail_before_any_work_with_a_clear_message(tmp_path: Path) -> None:
+    out = tmp_path / "x.parquet"
+    with pytest.raises(ConfigError, match="top_vs_qcd"):
+        generate("top_vs_qdc", 10, out, progress=False)
+    with pytest.raises(ConfigError, match="PhaseSpace:pTHatMni"):
+        generate(PROCESS, 10, out, overrides=["pythia.PhaseSpace:pTHatMni=100"], progress=False)
+    with pytest.raises(ConfigError, match="calo_stochastic"):
+        generate(PROCESS, 10, out, overrides=["detector.calo_stohastic=0.6"], progress=False)
+    with pytest.raises(DataError, match=r"\.parquet, \.h5 or \.root"):
+        generate(PROCESS, 10, tmp_path / "x.csv", progress=False)
+    out.write_text("keep me")
+    with pytest.raises(DataError, match="exists; pass --force"):
+        generate(PROCESS, 10, out, progress=False)
+    assert out.read_text() == "keep me"
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(DataError, match="cannot write"):
+        generate(PROCESS, 10, blocker / "x.parquet", progress=False)
+
+
+def test_impossible_cuts_stop_with_an_error_and_leave_no_file(tmp_path: Path) -> None:
+    out = tmp_path / "never.parquet"
+    with pytest.raises(ConfigError, match="no 'qcd' rows passed the selection"):
+        generate(
+            PROCESS,
+            10,
+            out,
+            # QCD jets of pTHat < 60 GeV never reach the 250 GeV window
+            overrides=["pythia.PhaseSpace:pTHatMin=20", "pythia.PhaseSpace:pTHatMax=60"],
+            progress=False,
+            empty_events_limit=2000,
+        )
+    assert not out.exists()
