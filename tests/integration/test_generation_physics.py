@@ -99,9 +99,10 @@ def test_gluon_jets_have_more_constituents_than_quark_jets(samples: dict[str, Sa
     assert table["n_constituents"][gluon].mean() > 1.2 * table["n_constituents"][quark].mean()
     assert np.mean(table["parton_id"][gluon] == 21) > 0.9  # 0 where the jet lies away from the parton
     assert np.mean(table["parton_id"][quark] <= 5) > 0.9
-    rapidity = 0.5 * np.log((table["energy"] + table["pt"] * np.sinh(table["eta"])) / (
-        table["energy"] - table["pt"] * np.sinh(table["eta"])
-    ))
+    rapidity = 0.5 * np.log(
+        (table["energy"] + table["pt"] * np.sinh(table["eta"]))
+        / (table["energy"] - table["pt"] * np.sinh(table["eta"]))
+    )
     assert np.all(np.abs(rapidity) < 1.7 + 1e-6)
 
 

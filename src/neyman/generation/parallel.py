@@ -11,6 +11,7 @@ naming the selection.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,15 +20,27 @@ from typing import Any, Protocol
 from neyman._optional import require
 from neyman.exceptions import ConfigError, DataError
 from neyman.generation.pythia import ChunkResult, ChunkTask, run_chunk
+from neyman.generation.writer import ChunkStore
+from neyman.table import Table
 
-__all__ = ["ClassPlan", "Executor", "executor", "run_chunks"]
+__all__ = ["ClassPlan", "Executor", "executor", "run_chunks", "store_chunk"]
 
 EMPTY_EVENTS_LIMIT = 50_000
 """Events of a class after which, if no row passed the selection, generation stops."""
 
 
-class _Future(Protocol):
-    def result(self) -> ChunkResult: ...
+Runner = Callable[[ChunkTask], ChunkResult]
+
+
+def store_chunk(task: ChunkTask, store: ChunkStore) -> ChunkResult:
+    """Run ``task`` and write it to ``store`` where it runs (workers sharing the disk).
+
+    Only the record travels back, so the process that schedules the chunks does
+    not spend a core on receiving and writing rows.
+    """
+    result = run_chunk(task)
+    store.save(result.table, result.record)
+    return ChunkResult(task, Table({}), result.record, stored=True)
 
 
 class Executor(Protocol):
@@ -47,13 +60,14 @@ class _Inline:
 
     workers = 1
 
-    def __init__(self) -> None:
+    def __init__(self, runner: Runner) -> None:
+        self._runner = runner
         self._done: list[tuple[int, ChunkResult]] = []
         self._n = 0
 
     def submit(self, task: ChunkTask) -> int:
         self._n += 1
-        self._done.append((self._n, run_chunk(task)))
+        self._done.append((self._n, self._runner(task)))
         return self._n
 
     def finished(self) -> Iterator[tuple[Any, ChunkResult]]:
@@ -64,14 +78,15 @@ class _Inline:
 class _Dask:
     """Submits chunks to a Dask ``distributed`` client."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, runner: Runner) -> None:
         distributed = require("distributed", purpose="run generation on a Dask cluster")
         self._client = client
+        self._runner = runner
         self._pending = distributed.as_completed([], with_results=True)
         self.workers = max(len(client.scheduler_info().get("workers", {})), 1)
 
     def submit(self, task: ChunkTask) -> Any:
-        future = self._client.submit(run_chunk, task, pure=False)
+        future = self._client.submit(self._runner, task, pure=False)
         self._pending.add(future)
         return future
 
@@ -85,7 +100,7 @@ class _Dask:
 
 
 @contextmanager
-def executor(workers: int = 1, scheduler: str | None = None) -> Iterator[Executor]:
+def executor(workers: int = 1, scheduler: str | None = None, store: ChunkStore | None = None) -> Iterator[Executor]:
     """An execution engine: inline for one local worker, else Dask.
 
     Parameters
@@ -95,9 +110,14 @@ def executor(workers: int = 1, scheduler: str | None = None) -> Iterator[Executo
     scheduler
         Address of an existing Dask scheduler (``tcp://host:8786``); ``workers`` is
         then ignored and the cluster's workers are used.
+    store
+        Local runs (inline or a local cluster) write each chunk to ``store`` where
+        it ran (results come back with ``stored=True``); on an existing cluster
+        the rows come back to the caller, who stores them.
     """
+    local: Runner = run_chunk if store is None else functools.partial(store_chunk, store=store)
     if scheduler is None and workers <= 1:
-        yield _Inline()
+        yield _Inline(local)
         return
     distributed = require("distributed", purpose="run generation on a Dask cluster")
     if scheduler is not None:
@@ -106,7 +126,7 @@ def executor(workers: int = 1, scheduler: str | None = None) -> Iterator[Executo
         except (OSError, TimeoutError) as exc:
             raise DataError(f"cannot connect to the Dask scheduler at {scheduler}: {exc}") from exc
         try:
-            yield _Dask(client)
+            yield _Dask(client, run_chunk)
         finally:
             client.close()
         return
@@ -115,7 +135,7 @@ def executor(workers: int = 1, scheduler: str | None = None) -> Iterator[Executo
     )
     client = distributed.Client(cluster)
     try:
-        yield _Dask(client)
+        yield _Dask(client, local)
     finally:
         client.close()
         cluster.close()

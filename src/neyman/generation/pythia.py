@@ -97,11 +97,16 @@ class ChunkTask:
 
 @dataclass
 class ChunkResult:
-    """A finished chunk: its rows and a JSON-serialisable record."""
+    """A finished chunk: its rows and a JSON-serialisable record.
+
+    ``stored`` is true when the worker has already written the chunk to the run's
+    chunk store (then ``table`` is empty: the rows do not travel back).
+    """
 
     task: ChunkTask
     table: Table
     record: dict[str, Any]
+    stored: bool = False
 
 
 @dataclass

@@ -270,14 +270,15 @@ def generate(
 
     def on_result(result: ChunkResult) -> None:
         nonlocal run
-        store.save(result.table, result.record)
+        if not result.stored:
+            store.save(result.table, result.record)
         run += 1
         bar.update(by_label[result.task.label])
 
     with bar.shown():
         for plan in plans:
             bar.update(plan)
-        with executor(workers, scheduler) as engine:
+        with executor(workers, scheduler, store) as engine:
             limit = EMPTY_EVENTS_LIMIT if empty_events_limit is None else empty_events_limit
             run_chunks(plans, make_task, engine, on_result, empty_events_limit=limit)
 
