@@ -3,8 +3,10 @@
 Module map (imports point downwards only)::
 
     cli          the ``neyman`` command (parsing and printing)
-    workflows    train, predict, demo: the only code that reads a configuration
+    workflows    train, tune, predict, demo: the only code that reads a configuration
     models       one Model interface over networks, boosted trees and baselines
+    tuning       Optuna search spaces, studies (SQLite/PostgreSQL), their figures
+    tracking     experiment tracking with MLflow (imported only when asked for)
     training     the trainer loop, checkpoints, device choice
     plotting     figures from result objects
     nn           torch modules (architecture only)

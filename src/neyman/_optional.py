@@ -23,6 +23,10 @@ _EXTRAS: dict[str, tuple[str, str]] = {
     "onnxmltools": ("onnx", "onnxmltools"),
     "pythia8mc": ("generation", "pythia8mc"),
     "fastjet": ("generation", "fastjet"),
+    "optuna": ("tune", "optuna"),
+    "cmaes": ("tune", "cmaes"),
+    "mlflow": ("tune", "mlflow-skinny"),
+    "psycopg": ("tune", "psycopg[binary]"),
 }
 
 

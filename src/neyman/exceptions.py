@@ -17,6 +17,7 @@ __all__ = [
     "ModelError",
     "NeymanError",
     "RunDirectoryError",
+    "StorageError",
     "close_matches",
 ]
 
@@ -39,6 +40,10 @@ class ModelError(NeymanError):
 
 class RunDirectoryError(NeymanError):
     """A run directory is missing, incomplete or would be overwritten."""
+
+
+class StorageError(NeymanError):
+    """A study or tracking store cannot be reached, opened or written."""
 
 
 class MissingDependencyError(NeymanError, ImportError):

@@ -12,7 +12,7 @@ import pytest
 from neyman import io
 from neyman.testing import write_labelled_file, write_signal_background
 
-VERBS = ["generate", "train", "predict", "evaluate", "report", "compare", "export", "demo"]
+VERBS = ["generate", "train", "tune", "predict", "evaluate", "report", "compare", "export", "demo"]
 
 
 def neyman(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:

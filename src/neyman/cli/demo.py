@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         workers: int | None = typer.Option(None, "--workers", help="Generation workers (default: up to 2)."),
         no_progress: bool = typer.Option(False, "--no-progress", help="Hide the progress bars."),
     ) -> None:
-        """Generate top and QCD jets with Pythia 8, then train, evaluate and compare a BDT and an MLP."""
+        """Generate top and QCD jets with Pythia 8, then train, evaluate and compare a BDT, an MLP and a PFN."""
         from neyman.workflows.demo import DEMO_FEATURES
         from neyman.workflows.demo import demo as demo_workflow
 
@@ -37,7 +37,8 @@ def register(app: typer.Typer) -> None:
         def body() -> None:
             console.print(
                 f"neyman demo: {events} jets of top_vs_qcd (Pythia 8 + detector + FastJet, generated once and "
-                f"cached), a BDT (XGBoost) and an MLP on {', '.join(DEMO_FEATURES)}; 60/20/20 train/val/test"
+                f"cached), a BDT (XGBoost) and an MLP on {', '.join(DEMO_FEATURES)}, and a Particle Flow "
+                "Network on the constituents; 60/20/20 train/val/test"
             )
             result = demo_workflow(out, n_jets=events, seed=seed, workers=workers, progress=not no_progress)
             table = RichTable(title="test split: AUC and QCD rejection 1/ε_B at top efficiency ε_S")

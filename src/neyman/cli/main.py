@@ -55,9 +55,9 @@ def run_guarded(fn: Callable[[], T]) -> T:
 
 
 def _register() -> None:
-    from neyman.cli import demo, evaluate, export, generate, predict, train
+    from neyman.cli import demo, evaluate, export, generate, predict, train, tune
 
-    for module in (generate, train, predict, evaluate, export, demo):
+    for module in (generate, train, tune, predict, evaluate, export, demo):
         module.register(app)
 
 

@@ -22,9 +22,13 @@ EXAMPLES = """
 
   neyman train --data jets.parquet --label-column is_top --model mlp --name top-mlp
 
+  neyman train --data top.parquet --label-column label --model particlenet --set training.epochs=20
+
   neyman train --data calib.parquet --target true_pt --task gaussian --features pt,eta,n_constituents
 
   neyman train --resume runs/mlp-binary
+
+  neyman train config.yaml --track    [dim]# log to MLflow (runs/mlflow.db unless tracking.uri is set)[/]
 """
 
 
@@ -99,7 +103,12 @@ def register(app: typer.Typer) -> None:
         label_column: str | None = typer.Option(None, "--label-column", help="Column with the class index."),
         target: str | None = typer.Option(None, "--target", help="Regression target column."),
         features: str | None = typer.Option(None, "--features", help="Comma-separated feature columns (default: all)."),
-        model: str = typer.Option("mlp", "--model", help="mlp, xgboost, lightgbm, fisher or logistic."),
+        model: str = typer.Option(
+            "mlp",
+            "--model",
+            help="mlp, xgboost, lightgbm, fisher, logistic; on jet constituents: pfn, efn, particlenet, "
+            "transformer (particle sets) or cnn (jet images).",
+        ),
         task: str | None = typer.Option(None, "--task", help="binary, multiclass, regression or gaussian."),
         weight: str | None = typer.Option(None, "--weight", help="Event-weight column."),
         selection: list[str] = typer.Option([], "--selection", help="A cut such as 'pt > 20'; repeatable."),
@@ -110,6 +119,7 @@ def register(app: typer.Typer) -> None:
         resume: Path | None = typer.Option(
             None, "--resume", help="Continue an interrupted run from its last checkpoint."
         ),
+        track: bool = typer.Option(False, "--track", help="Log the run to MLflow (see the tracking: section)."),
     ) -> None:
         """Train a model and write a run directory (config, model, predictions, metrics, plots)."""
         from neyman.workflows.train import train as train_workflow
@@ -125,11 +135,11 @@ def register(app: typer.Typer) -> None:
             if output_dir:
                 overrides.append(f"output_dir={output_dir}")
             if resume is not None:
-                result = train_workflow(resume=resume, overrides=overrides)
+                result = train_workflow(resume=resume, overrides=overrides, track=track)
             elif config is not None:
                 if signal or background or data:
                     raise ConfigError("give either a config file or --signal/--background/--data, not both")
-                result = train_workflow(config, overrides=overrides, force=force)
+                result = train_workflow(config, overrides=overrides, force=force, track=track)
             elif signal or background or data:
                 if (signal or background) and data:
                     raise ConfigError("use --signal/--background or --data, not both")
@@ -150,7 +160,7 @@ def register(app: typer.Typer) -> None:
                     selection=selection,
                     fmt=fmt,
                 )
-                result = train_workflow(cfg, overrides=overrides, force=force)
+                result = train_workflow(cfg, overrides=overrides, force=force, track=track)
             else:
                 raise ConfigError(
                     "nothing to train: give a config file, --signal/--background, --data, or --resume RUN"

@@ -10,16 +10,26 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from neyman.config.tuning import TrackingConfig, TuningConfig
+
 __all__ = [
+    "NEURAL_MODELS",
+    "PARTICLE_MODELS",
+    "CNNConfig",
     "DataConfig",
     "DiscriminantConfig",
+    "EFNConfig",
     "EarlyStoppingConfig",
     "FisherConfig",
+    "ImageConfig",
     "LightGBMConfig",
     "LogisticConfig",
     "MLPConfig",
     "ModelConfig",
     "OptimizerConfig",
+    "PFNConfig",
+    "ParticleNetConfig",
+    "ParticlesConfig",
     "PreprocessingConfig",
     "RunConfig",
     "ScheduleConfig",
@@ -27,6 +37,7 @@ __all__ = [
     "SplitConfig",
     "TaskConfig",
     "TrainingConfig",
+    "TransformerConfig",
     "XGBoostConfig",
 ]
 
@@ -55,8 +66,41 @@ class SourceConfig(_Section):
         return [v] if isinstance(v, str) else v
 
 
+class ParticlesConfig(_Section):
+    """Jets as padded particle sets (``data.representation: particles``)."""
+
+    n_constituents: int = Field(100, ge=1, description="Hardest constituents kept per jet (padded with a mask).")
+    features: list[str] | None = Field(
+        None, description="Per-particle features by name (default: the ParticleNet/ParT set)."
+    )
+    prefix: str = Field("constituent_", description="Prefix of the jagged constituent columns.")
+    clip: float | None = Field(5.0, gt=0, description="Clip standardised particle features to ±this.")
+
+
+class ImageConfig(_Section):
+    """Jet images (``data.representation: image``)."""
+
+    size: int = Field(33, ge=2, description="Pixels per side.")
+    extent: float = Field(0.8, gt=0, description="Half-width in η and φ (0.8 for R=0.8 jets).")
+    intensity: Literal["pt", "energy"] = "pt"
+    centre: Literal["centroid", "leading", "none"] = "centroid"
+    rotate: bool = True
+    flip: bool = True
+    normalise: bool = True
+    channels: Literal["all", "charged_neutral"] = "all"
+    max_constituents: int = Field(200, ge=1)
+    prefix: str = "constituent_"
+
+
 class DataConfig(_Section):
     """Where the events come from and which columns mean what."""
+
+    representation: Literal["tabular", "particles", "image"] = Field(
+        "tabular",
+        description="Model inputs: a feature matrix, padded particle sets, or jet images.",
+    )
+    particles: ParticlesConfig = Field(default_factory=ParticlesConfig)
+    image: ImageConfig = Field(default_factory=ImageConfig)
 
     sources: list[SourceConfig] = Field(
         default_factory=list, description="Input files, e.g. one per class (TMVA style)."
@@ -180,8 +224,82 @@ class LogisticConfig(_Section):
     max_iter: int = Field(1000, ge=1)
 
 
+Preset = Literal["lite", "full"]
+GraphPreset = Literal["tiny", "lite", "full"]
+_PRESET = "Named size: 'lite' (sized for CPUs) or 'full' (the paper's); keys below override it."
+
+
+class CNNConfig(_Section):
+    """Convolutional network on jet images."""
+
+    type: Literal["cnn"] = "cnn"
+    preset: Preset = Field("lite", description=_PRESET)
+    channels: list[int] | None = Field(None, description="Filters of each convolution block.")
+    kernel_size: int | None = Field(None, ge=1)
+    dense: list[int] | None = Field(None, description="Widths of the dense head.")
+    dropout: float | None = Field(None, ge=0.0, lt=1.0)
+    batch_norm: bool | None = None
+
+
+class PFNConfig(_Section):
+    """Particle Flow Network (Deep Sets)."""
+
+    type: Literal["pfn"] = "pfn"
+    preset: Preset = Field("lite", description=_PRESET)
+    phi: list[int] | None = Field(None, description="Widths of the per-particle network Φ.")
+    f: list[int] | None = Field(None, description="Widths of the network F on the summed latent space.")
+    dropout: float | None = Field(None, ge=0.0, lt=1.0)
+
+
+class EFNConfig(_Section):
+    """Energy Flow Network (IRC-safe Deep Sets on energy fractions and angles)."""
+
+    type: Literal["efn"] = "efn"
+    preset: Preset = Field("lite", description=_PRESET)
+    phi: list[int] | None = Field(None, description="Widths of the angular network Φ(η, φ).")
+    f: list[int] | None = Field(None, description="Widths of the network F.")
+
+
+class ParticleNetConfig(_Section):
+    """ParticleNet (dynamic-graph EdgeConv)."""
+
+    type: Literal["particlenet"] = "particlenet"
+    preset: GraphPreset = Field("lite", description=_PRESET + " lite = ParticleNet-Lite; tiny: ~4 MFLOP/jet.")
+    k: int | None = Field(None, ge=1, description="Nearest neighbours per particle.")
+    edge_convs: list[list[int]] | None = Field(None, description="Widths of each EdgeConv block's edge MLP.")
+    fc: list[int] | None = Field(None, description="Widths of the fully connected head.")
+    dropout: float | None = Field(None, ge=0.0, lt=1.0)
+
+
+class TransformerConfig(_Section):
+    """Particle transformer (self-attention with pairwise interaction features, class token)."""
+
+    type: Literal["transformer"] = "transformer"
+    preset: GraphPreset = Field("lite", description=_PRESET + " tiny: ~9 MFLOP/jet.")
+    embed_dim: int | None = Field(None, ge=1)
+    num_heads: int | None = Field(None, ge=1)
+    num_layers: int | None = Field(None, ge=0)
+    num_class_layers: int | None = Field(None, ge=1)
+    dropout: float | None = Field(None, ge=0.0, lt=1.0)
+    pair_features: bool | None = Field(None, description="Add ln ΔR, ln kT, ln z, ln m² as attention biases.")
+
+
+NEURAL_MODELS = ("mlp", "cnn", "pfn", "efn", "particlenet", "transformer")
+"""Model types trained by the neural-network trainer."""
+PARTICLE_MODELS = ("pfn", "efn", "particlenet", "transformer")
+"""Model types that read particle sets."""
+
 ModelConfig = Annotated[
-    MLPConfig | XGBoostConfig | LightGBMConfig | FisherConfig | LogisticConfig,
+    MLPConfig
+    | XGBoostConfig
+    | LightGBMConfig
+    | FisherConfig
+    | LogisticConfig
+    | CNNConfig
+    | PFNConfig
+    | EFNConfig
+    | ParticleNetConfig
+    | TransformerConfig,
     Field(discriminator="type"),
 ]
 
@@ -276,12 +394,20 @@ class RunConfig(_Section):
     preprocessing: PreprocessingConfig = Field(default_factory=PreprocessingConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     split: SplitConfig = Field(default_factory=SplitConfig)
+    tuning: TuningConfig | None = Field(None, description="Hyper-parameter search (neyman tune); ignored by train.")
+    tracking: TrackingConfig | None = Field(None, description="Log the run to MLflow (or pass --track).")
 
     @model_validator(mode="before")
     @classmethod
     def _default_model_type(cls, data: object) -> object:
         if isinstance(data, dict) and isinstance(data.get("model"), dict) and "type" not in data["model"]:
             data = {**data, "model": {"type": "mlp", **data["model"]}}
+        # constituent-based models read their representation unless it is said otherwise
+        if isinstance(data, dict) and isinstance(data.get("model"), dict) and isinstance(data.get("data"), dict):
+            kind = data["model"].get("type")
+            wanted = "particles" if kind in PARTICLE_MODELS else "image" if kind == "cnn" else None
+            if wanted and "representation" not in data["data"]:
+                data = {**data, "data": {**data["data"], "representation": wanted}}
         return data
 
     @model_validator(mode="after")
@@ -290,14 +416,26 @@ class RunConfig(_Section):
             raise ValueError("data.sources is empty: give at least one input file")
         if self.task.type in ("regression", "gaussian") and not self.data.target:
             raise ValueError(f"task {self.task.type!r} needs data.target (the column to regress)")
-        if self.task.type == "gaussian" and self.model.type != "mlp":
+        if self.task.type == "gaussian" and self.model.type not in NEURAL_MODELS:
             raise ValueError(
                 "task 'gaussian' predicts a mean and a resolution per event and needs a neural model "
-                f"(model.type: mlp), not {self.model.type!r}"
+                f"({', '.join(NEURAL_MODELS)}), not {self.model.type!r}"
             )
-        if self.data.streaming and (self.model.type != "mlp" or self.split.kfold >= 2):
+        rep = self.data.representation
+        wanted = "particles" if self.model.type in PARTICLE_MODELS else "image" if self.model.type == "cnn" else None
+        if wanted is not None and rep != wanted:
             raise ValueError(
-                "data.streaming trains neural models (model.type: mlp) without k-fold; "
+                f"model {self.model.type!r} reads {wanted}: set data.representation: {wanted} (it is {rep!r})"
+            )
+        if wanted is None and rep != "tabular":
+            choices = "cnn" if rep == "image" else ", ".join(PARTICLE_MODELS)
+            raise ValueError(
+                f"data.representation {rep!r} needs a model that reads it ({choices}); "
+                f"model {self.model.type!r} reads a feature matrix (representation: tabular)"
+            )
+        if self.data.streaming and (self.model.type not in NEURAL_MODELS or self.split.kfold >= 2):
+            raise ValueError(
+                f"data.streaming trains neural models ({', '.join(NEURAL_MODELS)}) without k-fold; "
                 "boosted trees and baselines need their data in memory"
             )
         if self.model.type in ("fisher", "logistic") and self.task.type not in (

@@ -20,10 +20,29 @@ from neyman.exceptions import ModelError
 from neyman.export.graph import GraphBuilder
 from neyman.models import Model
 
-__all__ = ["network_ops"]
+__all__ = ["network_ops", "scores_head", "target_scale", "torch_export"]
 
 _LOG_SIGMA_MIN = -12.0
 _LOG_SIGMA_MAX = 12.0
+
+
+def scores_head(raw: torch.Tensor, task: str, mean: float, std: float) -> torch.Tensor:
+    """The task's output activation on raw network outputs (as :meth:`Model.predict`)."""
+    if task == "binary":
+        return torch.sigmoid(raw[:, 0])
+    if task == "multiclass":
+        return torch.softmax(raw, dim=1)
+    # de-standardise in float64, as NeuralModel.predict_raw does
+    mu = raw[:, 0].double() * std + mean
+    if task == "regression":
+        return mu.float()
+    log_sigma = torch.clamp(raw[:, 1].double() + math.log(std), _LOG_SIGMA_MIN, _LOG_SIGMA_MAX)
+    return torch.stack([mu, torch.exp(log_sigma)], dim=1).float()
+
+
+def target_scale(model: Model) -> tuple[float, float]:
+    """The regression target's standardisation ``(mean, std)`` of a neural model."""
+    return float(model.params.get("target_mean", 0.0)), float(model.params.get("target_std", 1.0))
 
 
 def _wrapped(model: Model, opset: int) -> onnx.ModelProto:
@@ -31,8 +50,7 @@ def _wrapped(model: Model, opset: int) -> onnx.ModelProto:
     if network is None:
         raise ModelError(f"the {model.family} model has no torch network to export")
     task = model.task.name
-    mean = float(model.params.get("target_mean", 0.0))
-    std = float(model.params.get("target_std", 1.0))
+    mean, std = target_scale(model)
 
     class Scores(torch.nn.Module):
         def __init__(self, network: torch.nn.Module) -> None:
@@ -40,17 +58,7 @@ def _wrapped(model: Model, opset: int) -> onnx.ModelProto:
             self.network = network
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            raw: torch.Tensor = self.network(x)
-            if task == "binary":
-                return torch.sigmoid(raw[:, 0])
-            if task == "multiclass":
-                return torch.softmax(raw, dim=1)
-            # de-standardise in float64, as MLPModel.predict_raw does
-            mu = raw[:, 0].double() * std + mean
-            if task == "regression":
-                return mu.float()
-            log_sigma = torch.clamp(raw[:, 1].double() + math.log(std), _LOG_SIGMA_MIN, _LOG_SIGMA_MAX)
-            return torch.stack([mu, torch.exp(log_sigma)], dim=1).float()
+            return scores_head(self.network(x), task, mean, std)
 
     wrapper = Scores(network).eval().to("cpu")
     with tempfile.TemporaryDirectory(prefix="neyman-onnx-") as tmp:
@@ -60,19 +68,43 @@ def _wrapped(model: Model, opset: int) -> onnx.ModelProto:
 
 
 def _export(wrapper: torch.nn.Module, path: str, n_features: int, opset: int, family: str) -> None:
+    torch_export(
+        wrapper,
+        (torch.zeros(2, n_features),),
+        path,
+        input_names=["input"],
+        dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+        opset=opset,
+        family=family,
+    )
+
+
+def torch_export(
+    module: torch.nn.Module,
+    example: tuple[torch.Tensor, ...],
+    path: str,
+    *,
+    input_names: list[str],
+    dynamic_axes: dict[str, dict[int, str]],
+    opset: int,
+    family: str,
+) -> None:
+    """``torch.onnx.export`` (legacy exporter) with one output named ``output``; errors become ModelError."""
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx")
             warnings.filterwarnings("ignore", message=r".*legacy TorchScript-based ONNX export.*")
             warnings.filterwarnings("ignore", message=r".*feature will be removed.*")
+            # shape-dependent Python in a network (e.g. k capped at the particle count) is traced as constants
+            warnings.filterwarnings("ignore", category=getattr(torch.jit, "TracerWarning", UserWarning))
             torch.onnx.export(
-                wrapper,
-                (torch.zeros(2, n_features),),
+                module,
+                example,
                 path,
                 dynamo=False,
-                input_names=["input"],
+                input_names=input_names,
                 output_names=["output"],
-                dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+                dynamic_axes=dynamic_axes,
                 opset_version=opset,
             )
     except Exception as exc:  # torch's exporter raises many unrelated types

@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import onnx
 
 from neyman.exceptions import ConfigError, ModelError
 from neyman.export.graph import INPUT, OUTPUT, GraphBuilder, linear_ops, preprocessing_ops
+from neyman.preprocessing import Preprocessor
 
 if TYPE_CHECKING:
     from neyman.workflows.artifacts import TrainedRun
@@ -38,6 +38,8 @@ METADATA_KEYS = (
     "kfold",
     "fold",
     "input",
+    "inputs",
+    "representation",
     "output",
     "config",
 )
@@ -67,7 +69,18 @@ def build_onnx(run: TrainedRun, *, fold: int = 0, opset: int = 17) -> onnx.Model
         raise ConfigError(f"opset must be between {_MIN_OPSET} and {onnx.defs.onnx_opset_version()}, got {opset}")
     if not 0 <= fold < len(run.models):
         raise ConfigError(f"{run.path} has {len(run.models)} fold model(s); fold {fold} does not exist")
+    if run.representation is not None:
+        from neyman.export.jets import jet_network_onnx
+
+        onnx_model = jet_network_onnx(run, fold, opset)
+        onnx_model.doc_string = (
+            f"neyman {run.task.name} model ({run.models[fold].family}) from {run.path.name}: raw "
+            f"{run.representation.to_json()['type']} inputs in (see metadata 'representation'), scores out"
+        )
+        return _finish(onnx_model, run, fold)
     model, preprocessor = run.models[fold], run.preprocessors[fold]
+    if not isinstance(preprocessor, Preprocessor):
+        raise ModelError(f"{run.path}: a tabular run needs a feature-matrix preprocessing")
     g = GraphBuilder()
     x = preprocessing_ops(g, preprocessor, fill_value=run.fill_value)
     if model.family in ("fisher", "logistic"):
@@ -90,7 +103,11 @@ def build_onnx(run: TrainedRun, *, fold: int = 0, opset: int = 17) -> onnx.Model
         + (f", fold {fold} of {run.kfold}" if run.kfold >= 2 else "")
         + ": raw features in, scores out; the preprocessing is part of the graph."
     )
-    onnx_model = g.model(scores, _output_shape(run), opset=opset, doc=doc)
+    return _finish(g.model(scores, _output_shape(run), opset=opset, doc=doc), run, fold)
+
+
+def _finish(onnx_model: onnx.ModelProto, run: TrainedRun, fold: int) -> onnx.ModelProto:
+    """Attach the metadata and check the model."""
     _set_metadata(onnx_model, run, fold)
     try:
         onnx.checker.check_model(onnx_model, full_check=True)
@@ -114,7 +131,9 @@ def _set_metadata(onnx_model: onnx.ModelProto, run: TrainedRun, fold: int) -> No
         "fill_value": run.fill_value,
         "kfold": run.kfold,
         "fold": fold,
-        "input": INPUT,
+        "input": input_names(run)[0],
+        "inputs": input_names(run),
+        "representation": {"type": "tabular"} if run.representation is None else run.representation.to_json(),
         "output": OUTPUT,
         "config": config.read_text(encoding="utf-8") if config.is_file() else "",
     }
@@ -122,6 +141,15 @@ def _set_metadata(onnx_model: onnx.ModelProto, run: TrainedRun, fold: int) -> No
         value = values[key]
         text = value if isinstance(value, str) else json.dumps(value)
         onnx_model.metadata_props.append(onnx.StringStringEntryProto(key=key, value=text))
+
+
+def input_names(run: TrainedRun) -> list[str]:
+    """Names of the exported graph's inputs."""
+    if run.representation is None:
+        return [INPUT]
+    from neyman.export.jets import jet_input_names
+
+    return jet_input_names(run)
 
 
 def read_metadata(onnx_model: onnx.ModelProto) -> dict[str, Any]:
@@ -168,7 +196,7 @@ def export_onnx(
     *,
     fold: int = 0,
     opset: int = 17,
-    x_raw: np.ndarray | None = None,
+    x_raw: Any = None,
     n_check: int = 1000,
     rtol: float = 1e-5,
     atol: float = 1e-6,
@@ -187,8 +215,8 @@ def export_onnx(
     opset
         ONNX default-domain opset.
     x_raw
-        Raw feature matrix to check the export on; by default up to ``n_check``
-        events read from the run's input files.
+        Raw inputs to check the export on (feature matrix, particle arrays or
+        images); by default up to ``n_check`` events read from the run's input files.
     n_check
         Events read for the check when ``x_raw`` is not given.
     rtol, atol
@@ -212,7 +240,7 @@ def export_onnx(
     fold = fold if run.kfold >= 2 else 0
     onnx_model = build_onnx(run, fold=fold, opset=opset)
     final = Path(out) if out is not None else default_path(run, fold)
-    x = reference_inputs(run, n_events=n_check) if x_raw is None else np.asarray(x_raw)
+    x = reference_inputs(run, n_events=n_check) if x_raw is None else x_raw
     with _temporary(final) as tmp:
         onnx.save_model(onnx_model, str(tmp))
         verify_onnx(tmp, run, x, rtol=rtol, atol=atol)

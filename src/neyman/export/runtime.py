@@ -55,6 +55,12 @@ class OnnxModel:
             except ValueError:
                 self.metadata[key] = value
         self._input = str(self.metadata.get("input", self._session.get_inputs()[0].name))
+        rep = self.metadata.get("representation")
+        self.representation = None
+        if isinstance(rep, dict) and rep.get("type") not in (None, "tabular"):
+            from neyman.representations import spec_from_json
+
+            self.representation = spec_from_json(rep)
 
     @property
     def task(self) -> str:
@@ -97,10 +103,14 @@ class OnnxModel:
         Parameters
         ----------
         data
-            A table holding the features, or a raw matrix ``(n_events, n_features)``.
+            A table holding the features (or the jagged constituents, for particle
+            and image models), or raw inputs: a matrix ``(n_events, n_features)``,
+            particle arrays or images.
         batch_size
             Events per ONNX Runtime call.
         """
+        if self.representation is not None:
+            return self._score_jets(data, batch_size=min(batch_size, 4096))
         if isinstance(data, Table):
             x = self.matrix(data)
         else:
@@ -112,6 +122,22 @@ class OnnxModel:
         parts = [
             np.asarray(self._session.run(None, {self._input: x32[i : i + batch_size]})[0], dtype=np.float64)
             for i in range(0, len(x32), batch_size)
+        ]
+        if parts:
+            return np.concatenate(parts)
+        width = len(self.score_names)
+        return np.empty((0, width) if width > 1 else (0,))
+
+    def _score_jets(self, data: Any, *, batch_size: int) -> np.ndarray:
+        """Scores of particle-set or image inputs (built from a table's constituents, or given)."""
+        from neyman.export.jets import float32_inputs
+        from neyman.representations import build_inputs
+
+        assert self.representation is not None
+        x = build_inputs(data, self.representation) if isinstance(data, Table) else data
+        parts = [
+            np.asarray(self._session.run(None, float32_inputs(x[i : i + batch_size]))[0], dtype=np.float64)
+            for i in range(0, len(x), batch_size)
         ]
         if parts:
             return np.concatenate(parts)

@@ -18,18 +18,21 @@ if TYPE_CHECKING:
 __all__ = ["fold_scores", "reference_inputs", "verify_onnx"]
 
 
-def fold_scores(run: TrainedRun, x_raw: np.ndarray, fold: int) -> np.ndarray:
-    """Scores of the model of ``fold`` on a raw feature matrix, as :meth:`TrainedRun.score` forms them."""
-    x = check_finite(np.asarray(x_raw, dtype=np.float64), run.features, fill_value=run.fill_value)
-    prep = run.preprocessors[fold].transform(x).astype(np.float32)
-    return run.models[fold].predict(prep)
+def fold_scores(run: TrainedRun, x_raw: Any, fold: int) -> np.ndarray:
+    """Scores of the model of ``fold`` on raw inputs, as :meth:`TrainedRun.score` forms them."""
+    from neyman.workflows.inputs import as_model_input
+
+    if run.representation is None:
+        x_raw = check_finite(np.asarray(x_raw, dtype=np.float64), run.features, fill_value=run.fill_value)
+    return run.models[fold].predict(as_model_input(run.preprocessors[fold].transform(x_raw)))
 
 
-def reference_inputs(run: TrainedRun, *, n_events: int = 1000) -> np.ndarray:
-    """Up to ``n_events`` raw feature rows from the run's input files (spread over the sources).
+def reference_inputs(run: TrainedRun, *, n_events: int = 1000) -> Any:
+    """Up to ``n_events`` raw inputs from the run's input files (spread over the sources).
 
-    Rows with non-finite values are dropped when the run has no ``fill_value``
-    (the run itself refuses them).
+    A feature matrix for tabular runs (rows with non-finite values are dropped
+    when the run has no ``fill_value``: the run itself refuses them), particle
+    arrays or images for constituent-based runs.
     """
     import yaml
 
@@ -43,16 +46,26 @@ def reference_inputs(run: TrainedRun, *, n_events: int = 1000) -> np.ndarray:
             f"cannot find the input files of {run.path} in its config.yaml ({exc}); pass x_raw= to check the export"
         ) from exc
     per_source = max(1, math.ceil(n_events / max(len(sources), 1)))
+    columns = run.features if run.representation is None else run.representation.columns
     parts = []
+    tables = []
     for source in sources:
         try:
-            table = io.read(source["path"], tree=source.get("tree"), columns=run.features, entry_stop=per_source)
+            table = io.read(source["path"], tree=source.get("tree"), columns=columns, entry_stop=per_source)
         except (DataError, OSError, KeyError, TypeError) as exc:
             raise ModelError(
                 f"cannot read events of {source.get('path')!r} to check the ONNX export ({exc}); "
                 "pass x_raw= with a few raw events"
             ) from exc
+        if run.representation is not None:
+            tables.append(table)
+            continue
         parts.append(table.to_numpy(run.features, dtype=np.float64))
+    if run.representation is not None:
+        from neyman.representations import build_inputs
+        from neyman.table import Table
+
+        return build_inputs(Table.concat(tables), run.representation)[:n_events]
     x = np.concatenate(parts) if parts else np.empty((0, len(run.features)))
     if run.fill_value is None:
         x = x[np.isfinite(x).all(axis=1)]
@@ -76,7 +89,7 @@ def _session(path: str | os.PathLike[str]) -> Any:
 def verify_onnx(
     path: str | os.PathLike[str],
     run_dir: str | os.PathLike[str] | TrainedRun,
-    x_raw: np.ndarray,
+    x_raw: Any,
     *,
     rtol: float = 1e-5,
     atol: float = 1e-6,
@@ -90,7 +103,8 @@ def verify_onnx(
     run_dir
         The run it was exported from (or the loaded run).
     x_raw
-        Raw feature matrix ``(n_events, n_features)`` of real events.
+        Raw inputs of real events: feature matrix ``(n_events, n_features)``, or
+        particle arrays / images for constituent-based runs.
     rtol, atol
         An entry agrees when ``|onnx - run| <= atol + rtol * |run|``.
 
@@ -116,9 +130,14 @@ def verify_onnx(
     if meta["features"] != run.features or meta["task"] != run.task.name:
         raise ModelError(f"{path} was not exported from {run.path} (features or task differ)")
     fold = int(meta.get("fold", 0))
-    x = np.asarray(x_raw)
-    expected = fold_scores(run, x, fold)
-    got = np.asarray(_session(path).run(None, {meta["input"]: x.astype(np.float32)})[0], dtype=np.float64)
+    expected = fold_scores(run, x_raw, fold)
+    if run.representation is None:
+        feeds = {meta["input"]: np.asarray(x_raw, dtype=np.float32)}
+    else:
+        from neyman.export.jets import float32_inputs
+
+        feeds = float32_inputs(x_raw)
+    got = np.asarray(_session(path).run(None, feeds)[0], dtype=np.float64)
     if got.shape != expected.shape:
         raise ModelError(f"{path} returns scores of shape {got.shape}; the run gives {expected.shape}")
     diff = np.abs(got - expected)

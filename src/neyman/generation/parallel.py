@@ -130,8 +130,9 @@ def executor(workers: int = 1, scheduler: str | None = None, store: ChunkStore |
         finally:
             client.close()
         return
+    # ":0": a free port for the scheduler's HTTP server, so two runs on one machine do not collide
     cluster = distributed.LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50
     )
     client = distributed.Client(cluster)
     try:

@@ -12,6 +12,7 @@ import numpy as np
 
 from neyman._atomic import write_json
 from neyman.exceptions import DataError, ModelError
+from neyman.representations.particles import ParticleArrays
 from neyman.tasks import Task, make_task
 
 __all__ = ["Arrays", "Model"]
@@ -26,14 +27,16 @@ class Arrays:
     Attributes
     ----------
     x
-        Features, ``(n_events, n_features)`` float32.
+        Inputs: features ``(n_events, n_features)`` float32, images
+        ``(n_events, channels, height, width)`` or particle sets
+        (:class:`~neyman.representations.ParticleArrays`).
     y
         Class indices (int64) or regression targets (float64), ``(n_events,)``.
     w
         Event weights, ``(n_events,)``; may be negative.
     """
 
-    x: np.ndarray
+    x: np.ndarray | ParticleArrays
     y: np.ndarray
     w: np.ndarray
 
@@ -69,13 +72,15 @@ class Model(ABC):
         """Train on ``train`` (``val`` for early stopping); returns ``self``."""
 
     @abstractmethod
-    def predict_raw(self, x: np.ndarray) -> np.ndarray:
-        """Raw outputs ``(n_events, task.n_outputs)`` (logits, margins, values)."""
+    def predict_raw(self, x: Any) -> np.ndarray:
+        """Raw outputs ``(n_events, task.n_outputs)`` (logits, margins, values) of inputs ``x``
+        (a feature matrix; neural families also take images or particle sets)."""
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
+    def predict(self, x: Any) -> np.ndarray:
         """Scores: probabilities (classification) or predictions (regression)."""
-        if x.ndim != 2 or x.shape[1] != self.n_features:
-            raise DataError(f"model expects inputs of shape (n, {self.n_features}), got {x.shape}")
+        if not isinstance(x, np.ndarray) or x.ndim != 2 or x.shape[1] != self.n_features:
+            got = x.shape if isinstance(x, np.ndarray) else type(x).__name__
+            raise DataError(f"the {self.family} model expects inputs of shape (n, {self.n_features}), got {got}")
         return self.task.scores(self.predict_raw(x))
 
     @abstractmethod

@@ -1,39 +1,48 @@
-"""Neural models: a torch network driven by the :class:`~neyman.training.Trainer`."""
+"""Neural models: a torch network driven by the :class:`~neyman.training.Trainer`.
+
+:class:`NeuralModel` holds everything the families share (target scaling, weight
+normalisation, batching, inference in chunks, safetensors persistence); a family
+only says how its network is built and which representation it reads
+(``tabular`` matrix, ``particles`` set or ``image``).
+"""
 
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from torch import nn
 
 from neyman._optional import require
-from neyman.exceptions import ModelError
+from neyman.exceptions import DataError, ModelError
 from neyman.models.base import Arrays, Model
 from neyman.nn.mlp import MLP
+from neyman.representations.particles import ParticleArrays
 from neyman.tasks import Task
 from neyman.training.devices import select_device
-from neyman.training.trainer import BatchSource, TensorBatches, Trainer
+from neyman.training.trainer import BatchSource, Inputs, TensorBatches, Trainer, forward
 
-__all__ = ["MLPModel"]
+__all__ = ["MLPModel", "NeuralModel"]
 
 WEIGHTS_FILE = "weights.safetensors"
 
 
-class MLPModel(Model):
-    """A multilayer perceptron for any task.
+class NeuralModel(Model):
+    """A torch network for any task (base of every neural family).
 
     Parameters
     ----------
     task, n_features, seed
-        See :class:`~neyman.models.base.Model`.
+        See :class:`~neyman.models.base.Model`; ``n_features`` counts the features
+        per event (tabular), per particle (particles) or the channels (image).
     trainer
         The training loop to use (default: :class:`~neyman.training.Trainer` defaults).
     **params
-        Architecture: ``hidden``, ``activation``, ``dropout``, ``batch_norm``, ``init``
-        (see :class:`~neyman.nn.MLP`).
+        Architecture hyper-parameters of the family (JSON-serialisable).
 
     Notes
     -----
@@ -43,7 +52,7 @@ class MLPModel(Model):
     normalised to unit mean (see :mod:`neyman.tasks`).
     """
 
-    family: ClassVar[str] = "mlp"
+    representation: ClassVar[str] = "tabular"
 
     def __init__(
         self,
@@ -56,10 +65,40 @@ class MLPModel(Model):
     ) -> None:
         super().__init__(task, n_features, seed=seed, **params)
         self.trainer = trainer or Trainer(seed=seed, progress=False)
-        arch = {k: v for k, v in params.items() if k in ("hidden", "activation", "dropout", "batch_norm", "init")}
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.network = MLP(n_features, task.n_outputs, **arch)
+            self.network = self.build_network()
+
+    @abstractmethod
+    def build_network(self) -> nn.Module:
+        """The family's network for ``self.n_features`` inputs and the task's outputs."""
+
+    # -- inputs ----------------------------------------------------------------------
+    def _tensors(self, x: Any) -> Inputs:
+        """Torch inputs of the network from NumPy inputs of this family's representation."""
+        if self.representation == "particles":
+            if not isinstance(x, ParticleArrays):
+                raise DataError(f"the {self.family} model reads particle sets, got {type(x).__name__}")
+            if x.features.shape[2] != self.n_features:
+                raise DataError(
+                    f"the {self.family} model expects {self.n_features} features per particle, "
+                    f"got {x.features.shape[2]}"
+                )
+            return tuple(torch.from_numpy(a) for a in x.tensors())
+        x = np.asarray(x)
+        expected = 2 if self.representation == "tabular" else 4
+        if x.ndim != expected or x.shape[1] != self.n_features:
+            shape = "(n, n_features)" if expected == 2 else "(n, channels, height, width)"
+            raise DataError(
+                f"the {self.family} model expects inputs of shape {shape} with {self.n_features} "
+                f"features/channels, got {x.shape}"
+            )
+        return torch.as_tensor(np.ascontiguousarray(x, dtype=np.float32))
+
+    def predict(self, x: Any) -> np.ndarray:
+        """Scores: probabilities (classification) or predictions (regression) of the
+        family's inputs (matrix, images or :class:`~neyman.representations.ParticleArrays`)."""
+        return self.task.scores(self.predict_raw(x))
 
     # -- training --------------------------------------------------------------------
     def _target_scale(self, train: Arrays) -> tuple[float, float]:
@@ -76,11 +115,10 @@ class MLPModel(Model):
             y = torch.as_tensor(np.asarray(data.y, dtype=np.int64))
         else:
             y = torch.as_tensor(((np.asarray(data.y, dtype=np.float64) - mean) / std).astype(np.float32))
-        x = torch.as_tensor(np.ascontiguousarray(data.x, dtype=np.float32))
         w = torch.as_tensor((np.asarray(data.w, dtype=np.float64) / weight_norm).astype(np.float32))
-        return TensorBatches(x, y, w, device=device)
+        return TensorBatches(self._tensors(data.x), y, w, device=device)
 
-    def fit(self, train: Arrays, val: Arrays | None = None, *, resume: bool = False) -> MLPModel:
+    def fit(self, train: Arrays, val: Arrays | None = None, *, resume: bool = False) -> NeuralModel:
         """Train the network (``resume`` continues from the trainer's last checkpoint)."""
         mean, std = self._target_scale(train)
         self.params["target_mean"], self.params["target_std"] = mean, std
@@ -99,7 +137,7 @@ class MLPModel(Model):
         target_mean: float | None = None,
         target_std: float | None = None,
         resume: bool = False,
-    ) -> MLPModel:
+    ) -> NeuralModel:
         """Train on ready-made batch sources (e.g. streamed from files).
 
         The batches must already hold preprocessed inputs, standardised targets
@@ -123,13 +161,20 @@ class MLPModel(Model):
 
     # -- inference -------------------------------------------------------------------
     @torch.no_grad()
-    def predict_raw(self, x: np.ndarray, *, batch_size: int = 65536, device: str = "cpu") -> np.ndarray:
+    def predict_raw(self, x: Any, *, batch_size: int | None = None, device: str = "cpu") -> np.ndarray:
         dev = select_device(device)
         net = self.network.to(dev).eval()
+        if batch_size is None:
+            batch_size = 65536 if self.representation == "tabular" else 1024
         outs = []
-        xt = torch.as_tensor(np.ascontiguousarray(x, dtype=np.float32))
-        for start in range(0, len(xt), batch_size):
-            outs.append(net(xt[start : start + batch_size].to(dev)).double().cpu().numpy())
+        inputs = self._tensors(x)
+        n = len(inputs[0]) if isinstance(inputs, tuple) else len(inputs)
+        for start in range(0, n, batch_size):
+            if isinstance(inputs, tuple):
+                batch: Inputs = tuple(t[start : start + batch_size].to(dev) for t in inputs)
+            else:
+                batch = inputs[start : start + batch_size].to(dev)
+            outs.append(forward(net, batch).double().cpu().numpy())
         raw = np.concatenate(outs) if outs else np.zeros((0, self.task.n_outputs))
         mean, std = self.params.get("target_mean", 0.0), self.params.get("target_std", 1.0)
         if self.task.name in ("regression", "gaussian"):
@@ -155,3 +200,17 @@ class MLPModel(Model):
             self.network.load_state_dict(state)
         except Exception as exc:  # safetensors/torch raise several unrelated types
             raise ModelError(f"cannot load {directory / WEIGHTS_FILE}: {exc}") from exc
+
+
+class MLPModel(NeuralModel):
+    """A multilayer perceptron on tabular features.
+
+    ``params``: ``hidden``, ``activation``, ``dropout``, ``batch_norm``, ``init``
+    (see :class:`~neyman.nn.MLP`).
+    """
+
+    family: ClassVar[str] = "mlp"
+
+    def build_network(self) -> nn.Module:
+        arch = {k: v for k, v in self.params.items() if k in ("hidden", "activation", "dropout", "batch_norm", "init")}
+        return MLP(self.n_features, self.task.n_outputs, **arch)

@@ -7,7 +7,15 @@ from neyman.models.base import Model
 
 __all__ = ["MODEL_FAMILIES", "model_class"]
 
-MODEL_FAMILIES = ("mlp", "xgboost", "lightgbm", "fisher", "logistic")
+MODEL_FAMILIES = ("mlp", "xgboost", "lightgbm", "fisher", "logistic", "cnn", "pfn", "efn", "particlenet", "transformer")
+
+_JET_MODELS = {
+    "cnn": "CNNModel",
+    "pfn": "PFNModel",
+    "efn": "EFNModel",
+    "particlenet": "ParticleNetModel",
+    "transformer": "TransformerModel",
+}
 
 
 def model_class(family: str) -> type[Model]:
@@ -32,6 +40,11 @@ def model_class(family: str) -> type[Model]:
         from neyman.models.baselines import LogisticModel
 
         return LogisticModel
+    if family in _JET_MODELS:
+        from neyman.models import jets
+
+        klass: type[Model] = getattr(jets, _JET_MODELS[family])
+        return klass
     raise ConfigError(
         f"unknown model {family!r}{close_matches(family, MODEL_FAMILIES)}; choose one of {', '.join(MODEL_FAMILIES)}"
     )

@@ -12,7 +12,8 @@ from neyman.training.trainer import Batch
 
 __all__ = ["ChunkedBatches"]
 
-ChunkLoader = Callable[[Any], tuple[np.ndarray, np.ndarray, np.ndarray]]
+ChunkLoader = Callable[[Any], tuple[Any, np.ndarray, np.ndarray]]
+"""``load(chunk) -> (x, y, w)``: ``x`` one array, or a tuple of arrays (particle sets)."""
 
 
 class ChunkedBatches:
@@ -29,7 +30,7 @@ class ChunkedBatches:
         Opaque chunk descriptions handed to ``load`` (e.g. ``(source, start, stop)``).
     load
         ``load(chunk) -> (x, y, w)`` NumPy arrays of that chunk's training events,
-        already preprocessed.
+        already preprocessed; ``x`` may be a tuple of arrays sharing their first axis.
     n_events
         Total number of training events over all chunks.
     device
@@ -47,19 +48,25 @@ class ChunkedBatches:
 
     def batches(self, batch_size: int, *, shuffle: bool, generator: torch.Generator | None) -> Iterator[Batch]:
         order = torch.randperm(len(self.chunks), generator=generator).tolist() if shuffle else range(len(self.chunks))
-        carry: Batch | None = None
+        carry: tuple[tuple[torch.Tensor, ...], torch.Tensor, torch.Tensor] | None = None
+        single = True
         for c in order:
             x_np, y_np, w_np = self.load(self.chunks[c])
-            x, y, w = torch.from_numpy(x_np), torch.from_numpy(y_np), torch.from_numpy(w_np)
+            single = not isinstance(x_np, tuple)
+            xs = tuple(torch.from_numpy(a) for a in (x_np if isinstance(x_np, tuple) else (x_np,)))
+            y, w = torch.from_numpy(y_np), torch.from_numpy(w_np)
             if shuffle:
-                perm = torch.randperm(len(x), generator=generator)
-                x, y, w = x[perm], y[perm], w[perm]
+                perm = torch.randperm(len(y), generator=generator)
+                xs, y, w = tuple(a[perm] for a in xs), y[perm], w[perm]
             if carry is not None:
-                x, y, w = torch.cat([carry[0], x]), torch.cat([carry[1], y]), torch.cat([carry[2], w])
-            x, y, w = x.to(self.device), y.to(self.device), w.to(self.device)
-            full = len(x) - len(x) % batch_size
+                xs = tuple(torch.cat([old, new]) for old, new in zip(carry[0], xs, strict=True))
+                y, w = torch.cat([carry[1], y]), torch.cat([carry[2], w])
+            xs, y, w = tuple(a.to(self.device) for a in xs), y.to(self.device), w.to(self.device)
+            full = len(y) - len(y) % batch_size
             for start in range(0, full, batch_size):
-                yield x[start : start + batch_size], y[start : start + batch_size], w[start : start + batch_size]
-            carry = (x[full:], y[full:], w[full:]) if full < len(x) else None
-        if carry is not None and len(carry[0]):
-            yield carry
+                stop = start + batch_size
+                xb = tuple(a[start:stop] for a in xs)
+                yield (xb[0] if single else xb), y[start:stop], w[start:stop]
+            carry = (tuple(a[full:] for a in xs), y[full:], w[full:]) if full < len(y) else None
+        if carry is not None and len(carry[1]):
+            yield (carry[0][0] if single else carry[0]), carry[1], carry[2]

@@ -28,17 +28,27 @@ __all__ = [
     "SCHEDULES",
     "BatchSource",
     "History",
+    "Inputs",
     "OptimizerSpec",
     "ScheduleSpec",
     "TensorBatches",
     "Trainer",
+    "forward",
 ]
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "nadam", "rmsprop")
 SCHEDULES = ("none", "step", "cosine", "onecycle", "plateau")
 
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
-Batch = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+Inputs = torch.Tensor | tuple[torch.Tensor, ...]
+"""A network's input: one tensor, or several (particle sets: features, points, vectors, mask)."""
+Batch = tuple[Inputs, torch.Tensor, torch.Tensor]
+
+
+def forward(module: nn.Module, x: Inputs) -> torch.Tensor:
+    """``module(x)``, or ``module(*x)`` for a network with several inputs."""
+    out: torch.Tensor = module(*x) if isinstance(x, tuple) else module(x)
+    return out
 
 
 @dataclass(frozen=True)
@@ -166,27 +176,40 @@ class TensorBatches:
     Parameters
     ----------
     x, y, w
-        Features ``(n_events, ...)``, targets ``(n_events,)`` and weights ``(n_events,)``.
+        Inputs ``(n_events, ...)`` (one tensor, or a tuple of tensors that share
+        their first axis), targets ``(n_events,)`` and weights ``(n_events,)``.
     device
         Where the tensors live during training.
     """
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, w: torch.Tensor, *, device: torch.device) -> None:
-        if not len(x) == len(y) == len(w):
-            raise ModelError(f"features, targets and weights differ in length ({len(x)}, {len(y)}, {len(w)})")
-        self.x, self.y, self.w = x.to(device), y.to(device), w.to(device)
+    def __init__(self, x: Inputs, y: torch.Tensor, w: torch.Tensor, *, device: torch.device) -> None:
+        parts = x if isinstance(x, tuple) else (x,)
+        if any(len(p) != len(y) for p in parts) or len(y) != len(w):
+            raise ModelError(
+                f"inputs, targets and weights differ in length ({[len(p) for p in parts]}, {len(y)}, {len(w)})"
+            )
+        moved = tuple(p.to(device) for p in parts)
+        self.x: Inputs = moved if isinstance(x, tuple) else moved[0]
+        self.y, self.w = y.to(device), w.to(device)
 
     def __len__(self) -> int:
-        return len(self.x)
+        return len(self.y)
 
     def batches(self, batch_size: int, *, shuffle: bool, generator: torch.Generator | None) -> Iterator[Batch]:
         x, y, w = self.x, self.y, self.w
         if shuffle:
-            perm = torch.randperm(len(x), generator=generator).to(x.device)
+            perm = torch.randperm(len(y), generator=generator).to(y.device)
+            if isinstance(x, tuple):
+                # large per-event inputs (particle sets): gather each batch, not a copy of everything
+                for start in range(0, len(y), batch_size):
+                    index = perm[start : start + batch_size]
+                    yield tuple(p[index] for p in x), y[index], w[index]
+                return
             x, y, w = x[perm], y[perm], w[perm]
-        for start in range(0, len(x), batch_size):
+        for start in range(0, len(y), batch_size):
             stop = start + batch_size
-            yield x[start:stop], y[start:stop], w[start:stop]
+            xb = tuple(p[start:stop] for p in x) if isinstance(x, tuple) else x[start:stop]
+            yield xb, y[start:stop], w[start:stop]
 
 
 class Trainer:
@@ -219,6 +242,11 @@ class Trainer:
         ``best.safetensors`` (weights) are written; ``None`` disables.
     progress
         Show a progress bar with live losses.
+    on_epoch
+        Called after every epoch (once its checkpoint is written) with the epoch
+        number and that epoch's ``train_loss``, ``val_loss`` (when validated) and
+        ``lr``.  An exception raised by the hook stops the training and
+        propagates (a hyper-parameter search raises ``optuna.TrialPruned`` here).
     """
 
     def __init__(
@@ -237,6 +265,7 @@ class Trainer:
         seed: int = 0,
         checkpoint_dir: str | Path | None = None,
         progress: bool = True,
+        on_epoch: Callable[[int, dict[str, float]], None] | None = None,
     ) -> None:
         if epochs < 1 or batch_size < 1:
             raise ConfigError(f"epochs and batch_size must be positive (got {epochs}, {batch_size})")
@@ -253,6 +282,7 @@ class Trainer:
         self.seed = seed
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
         self.progress = progress
+        self.on_epoch = on_epoch
 
     # -- helpers ----------------------------------------------------------------------
     def _penalty(self, module: nn.Module) -> torch.Tensor | None:
@@ -273,8 +303,8 @@ class Trainer:
         total = torch.zeros((), dtype=torch.float64, device=self.device)
         n = 0
         for x, y, w in data.batches(max(self.batch_size, 8192), shuffle=False, generator=None):
-            total += loss_fn(module(x), y, w).double() * len(x)
-            n += len(x)
+            total += loss_fn(forward(module, x), y, w).double() * len(y)
+            n += len(y)
         return float(total) / max(n, 1)
 
     # -- the loop ---------------------------------------------------------------------
@@ -352,8 +382,8 @@ class Trainer:
                 total = torch.zeros((), dtype=torch.float64, device=self.device)
                 for i, (x, y, w) in enumerate(train.batches(self.batch_size, shuffle=True, generator=gen)):
                     opt.zero_grad(set_to_none=True)
-                    loss = loss_fn(module(x), y, w)
-                    total += loss.detach().double() * len(x)
+                    loss = loss_fn(forward(module, x), y, w)
+                    total += loss.detach().double() * len(y)
                     penalty = self._penalty(module)
                     if penalty is not None:
                         loss = loss + penalty
@@ -412,6 +442,9 @@ class Trainer:
                             "epoch": epoch,
                         },
                     )
+                if self.on_epoch is not None:
+                    report: dict[str, float] = {k: cols[k][-1] for k in ("train_loss", "val_loss", "lr") if k in cols}
+                    self.on_epoch(epoch, report)
         module.load_state_dict(best_state)
         return History(columns=cols, best_epoch=best_epoch, stopped_early=stopped)
 

@@ -7,5 +7,6 @@ shell around them.
 from neyman.workflows.demo import DemoResult, demo
 from neyman.workflows.predict import PredictResult, predict
 from neyman.workflows.train import RunResult, train
+from neyman.workflows.tune import TuneResult, tune
 
-__all__ = ["DemoResult", "PredictResult", "RunResult", "demo", "predict", "train"]
+__all__ = ["DemoResult", "PredictResult", "RunResult", "TuneResult", "demo", "predict", "train", "tune"]

@@ -10,9 +10,18 @@ import numpy as np
 
 from neyman.exceptions import DataError, RunDirectoryError
 from neyman.models import Model
-from neyman.preprocessing import Preprocessor, assign_folds, check_finite
+from neyman.preprocessing import assign_folds, check_finite
+from neyman.representations import RepresentationSpec
 from neyman.table import Table
 from neyman.tasks import Task, make_task
+from neyman.workflows.inputs import (
+    InputPreprocessor,
+    ModelInput,
+    as_model_input,
+    model_inputs,
+    preprocessor_from_json,
+    representation_from_json,
+)
 from neyman.workflows.rundir import RunDirectory
 
 __all__ = ["TrainedRun", "load_run", "model_dirs"]
@@ -39,6 +48,8 @@ class TrainedRun:
         Column of new files holding event numbers (k-fold fold choice).
     fill_value
         Replacement for non-finite inputs, ``None`` = error.
+    representation
+        Particle or image spec of the inputs (``None``: the ``features`` matrix).
     """
 
     path: Path
@@ -46,10 +57,11 @@ class TrainedRun:
     features: list[str]
     classes: list[str]
     models: list[Model]
-    preprocessors: list[Preprocessor]
+    preprocessors: list[InputPreprocessor]
     kfold: int
     event_id_column: str | None
     fill_value: float | None
+    representation: RepresentationSpec | None = None
 
     @property
     def score_names(self) -> list[str]:
@@ -69,21 +81,27 @@ class TrainedRun:
         x = table.to_numpy(self.features, dtype=np.float64)
         return check_finite(x, self.features, fill_value=self.fill_value, source=table.source)
 
+    def inputs(self, table: Table) -> ModelInput:
+        """Unpreprocessed model inputs of ``table``: the feature matrix, particle sets or images."""
+        if self.representation is None:
+            return self.matrix(table)
+        return model_inputs(table, self.representation, self.features)
+
     def score(self, table: Table, *, folds: np.ndarray | None = None) -> np.ndarray:
         """Scores of every event; with k-fold the model that did not see the event's fold.
 
         Without fold information (no event-id column in ``table``) a k-fold run
         averages the raw outputs of all fold models.
         """
-        x = self.matrix(table)
+        x = self.inputs(table)
         if self.kfold < 2:
-            return self.models[0].predict(self.preprocessors[0].transform(x).astype(np.float32))
+            return self.models[0].predict(as_model_input(self.preprocessors[0].transform(x)))
         if folds is None and self.event_id_column and self.event_id_column in table:
             folds = assign_folds(np.asarray(table[self.event_id_column]), self.kfold)
         if folds is None:
             raw = np.mean(
                 [
-                    m.predict_raw(p.transform(x).astype(np.float32))
+                    m.predict_raw(as_model_input(p.transform(x)))
                     for m, p in zip(self.models, self.preprocessors, strict=True)
                 ],
                 axis=0,
@@ -94,7 +112,7 @@ class TrainedRun:
             sel = folds == k
             if not sel.any():
                 continue
-            s = m.predict(p.transform(x[sel]).astype(np.float32))
+            s = m.predict(as_model_input(p.transform(x[sel])))
             if out is None:
                 out = np.empty((len(x), *s.shape[1:]), dtype=np.float64)
             out[sel] = s
@@ -115,7 +133,7 @@ def load_run(path: str | Path) -> TrainedRun:
     kfold = int(meta.get("kfold", 0))
     task = make_task(meta["task"], n_classes=max(len(meta.get("classes", [])), 2))
     models = [Model.load(d) for d in model_dirs(run, kfold)]
-    preprocessors = [Preprocessor.from_json(p) for p in prep["folds"]]
+    preprocessors = [preprocessor_from_json(p) for p in prep["folds"]]
     return TrainedRun(
         path=run.path,
         task=task,
@@ -126,4 +144,5 @@ def load_run(path: str | Path) -> TrainedRun:
         kfold=kfold,
         event_id_column=meta.get("event_id_column"),
         fill_value=meta.get("fill_value"),
+        representation=representation_from_json(meta.get("representation")),
     )

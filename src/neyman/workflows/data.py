@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -147,15 +148,17 @@ class SourcePlan:
         return f"data.sources.{self.index}"
 
 
-def plan_sources(data: DataConfig, features: list[str], *, classification: bool) -> list[SourcePlan]:
-    """Resolve every source's file, tree and the columns it must provide."""
+def plan_sources(
+    data: DataConfig, features: list[str], *, classification: bool, carry: list[str] | None = None
+) -> list[SourcePlan]:
+    """Resolve every source's file, tree and the columns it must provide (``carry``: extra ones)."""
     plans = []
     for i, src in enumerate(data.sources):
         path, tree = io.parse_source(src.path)
         if not Path(path).exists():
             raise DataError(f"input file {path} does not exist (data.sources.{i}.path)")
         weight_col = src.weight or data.weight
-        needed = list(features)
+        needed = [*features, *(carry or [])]
         for extra in (weight_col, data.event_id, data.target if not classification else None):
             if extra:
                 needed.append(extra)
@@ -182,6 +185,7 @@ def events_from_chunk(
     *,
     classification: bool,
     first_entry: int | None = None,
+    carry: list[str] | None = None,
 ) -> Table:
     """Apply a source's cuts to a chunk and build the feature and reserved columns.
 
@@ -197,7 +201,8 @@ def events_from_chunk(
         entries = entries[mask]
     src = plan.config
     n = len(table)
-    cols: dict[str, np.ndarray] = {f: np.asarray(table[f]) for f in features}
+    cols: dict[str, Any] = {f: np.asarray(table[f]) for f in features}
+    cols.update({c: table[c] for c in carry or []})
     cols[WEIGHT] = event_weights(table, weight_column=src.weight or data.weight, scale=src.scale)
     if data.event_id:
         cols[EVENT_ID] = np.asarray(table[data.event_id]).astype(np.int64)
@@ -220,7 +225,9 @@ def events_from_chunk(
     return Table(cols, source=table.source)
 
 
-def load_events(data: DataConfig, *, task: str) -> Events:
+def load_events(
+    data: DataConfig, *, task: str, features: list[str] | None = None, carry: list[str] | None = None
+) -> Events:
     """Read every source, apply the cuts and attach labels, weights and event ids.
 
     Parameters
@@ -229,6 +236,10 @@ def load_events(data: DataConfig, *, task: str) -> Events:
         The ``data:`` section.
     task
         The task name (decides between labels and a regression target).
+    features
+        Feature columns (default: resolved from ``data.features``).
+    carry
+        Further columns passed through as they are (e.g. jagged constituents).
 
     Raises
     ------
@@ -237,14 +248,17 @@ def load_events(data: DataConfig, *, task: str) -> Events:
         no events after the selection, a non-positive total weight.
     """
     classes = resolve_classes(data, task)
-    features = resolve_features(data, data.sources[0])
+    if features is None:
+        features = resolve_features(data, data.sources[0])
     classification = task in ("binary", "multiclass")
     parts = []
-    for plan in plan_sources(data, features, classification=classification):
+    for plan in plan_sources(data, features, classification=classification, carry=carry):
         table = io.read(
             plan.path, tree=plan.tree, columns=plan.columns, entry_stop=plan.config.max_events, format=data.format
         )
-        parts.append(events_from_chunk(table, plan, data, features, classes, classification=classification))
+        parts.append(
+            events_from_chunk(table, plan, data, features, classes, classification=classification, carry=carry)
+        )
     events = Table.concat(parts)
     if len(events) == 0:
         raise DataError("no events left after the selection in any input; loosen data.selection or check the files")

@@ -139,6 +139,9 @@ class _Evaluation:
         """The evaluated events (features and reserved columns) and their feature matrix."""
         if self.streaming and not self.test_data:
             return None  # the inputs of a streamed run do not fit in memory
+        spec = self.trained.representation
+        if spec is not None and not self.test_data:
+            return None  # constituent-based runs: scores from predictions.parquet, no flat inputs to plot
         data = self.cfg.data
         if self.test_data:
             if len(self.test_data) != len(data.sources):
@@ -148,6 +151,10 @@ class _Evaluation:
                 )
             sources = [s.model_copy(update={"path": p}) for s, p in zip(data.sources, self.test_data, strict=True)]
             data = data.model_copy(update={"sources": sources, "streaming": False})
+        if spec is not None:
+            # particle sets and images are built from the constituents when the run scores the table
+            events = load_events(data, task=self.cfg.task.type, features=[], carry=spec.columns)
+            return events.table, np.empty((len(events.table), 0))
         events = load_events(data, task=self.cfg.task.type)
         if self.trained.task.name == "binary":
             self.true_log_ratio = _true_log_ratio(data)
@@ -413,7 +420,7 @@ class _Evaluation:
             result = self._multiclass(s)
         else:
             result = self._regression(s, table)
-        if table is not None and x is not None:
+        if table is not None and x is not None and self.trained.representation is None:
             result.update(self._inputs_and_importance(table, x, s))
         history = self.run.history
         if history.is_file() and not self.test_data:

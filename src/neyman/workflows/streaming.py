@@ -33,8 +33,9 @@ from neyman import io
 from neyman._seeding import rng
 from neyman.config import RunConfig
 from neyman.exceptions import ConfigError, DataError
-from neyman.models.neural import MLPModel
+from neyman.models.neural import NeuralModel
 from neyman.preprocessing import TRAIN, VAL, check_finite, hash_splits
+from neyman.representations import ParticleArrays, RepresentationSpec, build_inputs
 from neyman.table import EVENT_ID, FOLD, LABEL, SPLIT, TARGET, WEIGHT, Table
 from neyman.tasks import make_task
 from neyman.training import ChunkedBatches, TensorBatches
@@ -46,13 +47,21 @@ from neyman.workflows.data import (
     resolve_classes,
     resolve_features,
 )
+from neyman.workflows.inputs import as_model_input, input_preprocessor, input_size, representation_spec
 from neyman.workflows.rundir import RunDirectory
-from neyman.workflows.train import _make_model, _preprocessor, _Training
+from neyman.workflows.train import _make_model, _Training
 
 __all__ = ["METRIC_EVENTS", "StreamingTraining", "check_streaming_inputs"]
 
 METRIC_EVENTS = 2_000_000
 """At most this many events per split enter the metrics of a streamed run (uniform sample)."""
+
+
+def _joined(parts: list[Any]) -> Any:
+    """Concatenate sampled inputs of several chunks (matrices, images or particle sets)."""
+    if parts and isinstance(parts[0], ParticleArrays):
+        return ParticleArrays.concat(parts)
+    return np.concatenate(parts)
 
 
 def _merge(parts: list[np.ndarray]) -> np.ndarray:
@@ -82,6 +91,7 @@ class StreamingInputs:
     plans: list[SourcePlan]
     chunks: list[_Chunk]
     n_entries: int
+    representation: RepresentationSpec | None = None
 
 
 def check_streaming_inputs(cfg: RunConfig) -> StreamingInputs:
@@ -91,8 +101,9 @@ def check_streaming_inputs(cfg: RunConfig) -> StreamingInputs:
     classes = resolve_classes(data, cfg.task.type)
     if classification and not classes:
         raise ConfigError("streaming a multiclass task needs data.classes (the labels cannot be collected first)")
-    features = resolve_features(data, data.sources[0])
-    plans = plan_sources(data, features, classification=classification)
+    spec = representation_spec(cfg)
+    features = resolve_features(data, data.sources[0]) if spec is None else []
+    plans = plan_sources(data, features, classification=classification, carry=None if spec is None else spec.columns)
     chunks = []
     for plan in plans:
         n = io.num_entries(plan.path, tree=plan.tree, format=data.format)
@@ -103,7 +114,7 @@ def check_streaming_inputs(cfg: RunConfig) -> StreamingInputs:
             # read one entry so the reader raises its usual message with close matches
             io.read(plan.path, tree=plan.tree, columns=plan.columns, entry_stop=1, format=data.format)
         chunks += [_Chunk(plan, s, min(s + data.step_size, n)) for s in range(0, n, data.step_size)]
-    return StreamingInputs(features, classes, plans, chunks, sum(c.stop - c.start for c in chunks))
+    return StreamingInputs(features, classes, plans, chunks, sum(c.stop - c.start for c in chunks), spec)
 
 
 class StreamingTraining(_Training):
@@ -115,8 +126,8 @@ class StreamingTraining(_Training):
         self.classification = config.task.type in ("binary", "multiclass")
 
     # -- reading ----------------------------------------------------------------------
-    def _read(self, chunk: _Chunk) -> tuple[Table, np.ndarray, np.ndarray]:
-        """Events of a chunk, their feature matrix and split codes."""
+    def _read(self, chunk: _Chunk) -> tuple[Table, Any, np.ndarray]:
+        """Events of a chunk, their model inputs (matrix, particle sets or images) and split codes."""
         cfg, inp = self.config, self.inputs
         raw = io.read(
             chunk.plan.path,
@@ -134,13 +145,18 @@ class StreamingTraining(_Training):
             inp.classes,
             classification=self.classification,
             first_entry=chunk.start,
+            carry=None if inp.representation is None else inp.representation.columns,
         )
-        x = check_finite(
-            events.to_numpy(inp.features, dtype=np.float64),
-            inp.features,
-            fill_value=cfg.data.fill_value,
-            source=f"{chunk.plan.path} entries {chunk.start}-{chunk.stop}",
-        )
+        if inp.representation is not None:
+            x: Any = build_inputs(events, inp.representation)
+            events = events.drop(inp.representation.columns)
+        else:
+            x = check_finite(
+                events.to_numpy(inp.features, dtype=np.float64),
+                inp.features,
+                fill_value=cfg.data.fill_value,
+                source=f"{chunk.plan.path} entries {chunk.start}-{chunk.stop}",
+            )
         s = cfg.split
         codes = hash_splits(
             np.asarray(events[EVENT_ID]), method=s.method, train=s.train, val=s.val, test=s.test, seed=cfg.seed
@@ -150,7 +166,7 @@ class StreamingTraining(_Training):
     def _truth(self, events: Table) -> np.ndarray:
         return np.asarray(events[LABEL] if self.classification else events[TARGET])
 
-    def _chunks(self) -> Iterator[tuple[Table, np.ndarray, np.ndarray]]:
+    def _chunks(self) -> Iterator[tuple[Table, Any, np.ndarray]]:
         for chunk in self.inputs.chunks:
             yield self._read(chunk)
 
@@ -191,8 +207,8 @@ class StreamingTraining(_Training):
             empty = {inp.classes[k]: float(class_w[k]) for k in np.flatnonzero(class_w <= 0)}
             raise DataError(f"classes without a positive total training weight in the streamed inputs: {empty}")
 
-        prep = _preprocessor(cfg, inp.features)
-        fx, fw, fy = np.concatenate(fit_x), np.concatenate(fit_w), np.concatenate(fit_y)
+        prep = input_preprocessor(cfg, inp.features)
+        fx, fw, fy = _joined(fit_x), np.concatenate(fit_w), np.concatenate(fit_y)
         prep.fit(fx, sample_weight=fw)
         if self.classification and cfg.task.balance_classes:
             scale = (total_w / n_cls) / class_w
@@ -206,29 +222,33 @@ class StreamingTraining(_Training):
             std = float(np.sqrt(np.average((fy - mean) ** 2, weights=fw))) or 1.0
         del fit_x, fit_w, fit_y
 
-        def arrays(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        def arrays(x: Any, y: np.ndarray, w: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray]:
             if self.classification:
                 w = w * scale[y]
                 yt = y.astype(np.int64)
             else:
                 yt = ((y - mean) / std).astype(np.float32)
-            return prep.transform(x).astype(np.float32), yt, (w / weight_norm).astype(np.float32)
+            xt = as_model_input(prep.transform(x))
+            return (xt.tensors() if isinstance(xt, ParticleArrays) else xt), yt, (w / weight_norm).astype(np.float32)
 
-        def load(chunk: _Chunk) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        def load(chunk: _Chunk) -> tuple[Any, np.ndarray, np.ndarray]:
             events, x, codes = self._read(chunk)
             tr = codes == TRAIN
             return arrays(x[tr], self._truth(events)[tr], np.asarray(events[WEIGHT], dtype=np.float64)[tr])
 
-        model = _make_model(cfg, task, len(inp.features), self.run.checkpoints)
-        assert isinstance(model, MLPModel)
+        n_inputs = len(inp.features) if inp.representation is None else input_size(fx)
+        model = _make_model(cfg, task, n_inputs, self.run.checkpoints, on_epoch=self.epoch_callback)
+        assert isinstance(model, NeuralModel)
         device = model.trainer.device
-        vx, vy, vw = (np.concatenate([p[i] for p in val_parts]) for i in range(3))
+        vx = _joined([p[0] for p in val_parts])
+        vy, vw = (np.concatenate([p[i] for p in val_parts]) for i in (1, 2))
         val = None
         if len(vx):
             import torch
 
             ax, ay, aw = arrays(vx, vy, vw)
-            val = TensorBatches(torch.from_numpy(ax), torch.from_numpy(ay), torch.from_numpy(aw), device=device)
+            inputs = tuple(torch.from_numpy(a) for a in ax) if isinstance(ax, tuple) else torch.from_numpy(ax)
+            val = TensorBatches(inputs, torch.from_numpy(ay), torch.from_numpy(aw), device=device)
         train_batches = ChunkedBatches(self.inputs.chunks, load, n_events=n_train, device=device)
         has_checkpoint = (self.run.checkpoints / "last.safetensors").is_file()
         model.fit_batches(train_batches, val, target_mean=mean, target_std=std, resume=self.resume and has_checkpoint)
@@ -243,7 +263,7 @@ class StreamingTraining(_Training):
         p_keep = np.minimum(1.0, METRIC_EVENTS / np.maximum(expected, 1.0))
         with io.open_writer(self.run.predictions) as writer:
             for events, x, codes in self._chunks():
-                scores = model.predict(prep.transform(x).astype(np.float32))
+                scores = model.predict(as_model_input(prep.transform(x)))
                 truth, w = self._truth(events), np.asarray(events[WEIGHT], dtype=np.float64)
                 cols: dict[str, Any] = {
                     EVENT_ID: np.asarray(events[EVENT_ID]),

@@ -8,7 +8,7 @@ import io as _stdio
 import os
 import platform
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,20 +19,21 @@ import neyman
 from neyman import io
 from neyman._atomic import write_json, write_text
 from neyman.config import RunConfig, dump_config, load_config, parse_config, validate_paths
+from neyman.config.schema import NEURAL_MODELS
+from neyman.config.tuning import TrackingConfig
 from neyman.exceptions import ConfigError, RunDirectoryError
 from neyman.models import Arrays, Model, model_class
 from neyman.preprocessing import (
     TEST,
     TRAIN,
     VAL,
-    Preprocessor,
     assign_folds,
     assign_splits,
     balance_classes,
-    build_preprocessor,
     check_finite,
     split_train_val,
 )
+from neyman.representations import build_inputs
 from neyman.table import EVENT_ID, FOLD, LABEL, SPLIT, TARGET, WEIGHT, Table
 from neyman.tasks import Task, make_task
 from neyman.workflows.artifacts import model_dirs
@@ -43,6 +44,16 @@ from neyman.workflows.evaluation import (
     fold_summary,
     headline_metrics,
     write_core_plots,
+)
+from neyman.workflows.inputs import (
+    InputPreprocessor,
+    ModelInput,
+    as_model_input,
+    input_preprocessor,
+    input_size,
+    preprocessor_from_json,
+    representation_json,
+    representation_spec,
 )
 from neyman.workflows.rundir import RunDirectory
 
@@ -119,23 +130,18 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _preprocessor(config: RunConfig, features: list[str]) -> Preprocessor:
-    p = config.preprocessing
-    scaler = p.scaler or ("standard" if config.model.type == "mlp" else "none")
-    return build_preprocessor(
-        features,
-        scaler=scaler,
-        log=list(p.log),
-        clip={k: list(v) for k, v in p.clip.items()},
-        standard_clip=p.standard_clip,
-    )
+EpochCallback = Callable[[int, dict[str, float]], None]
 
 
-def _make_model(config: RunConfig, task: Task, n_features: int, checkpoint_dir: Path) -> Model:
+def _make_model(
+    config: RunConfig, task: Task, n_features: int, checkpoint_dir: Path, *, on_epoch: EpochCallback | None = None
+) -> Model:
     params = config.model.model_dump()
     family = params.pop("type")
     klass = model_class(family)
-    if family == "mlp":
+    if family == "cnn":
+        params["image_size"] = config.data.image.size
+    if family in NEURAL_MODELS:
         from neyman.training import OptimizerSpec, ScheduleSpec, Trainer, configure_threads
 
         t = config.training
@@ -154,6 +160,7 @@ def _make_model(config: RunConfig, task: Task, n_features: int, checkpoint_dir: 
             seed=config.seed,
             checkpoint_dir=checkpoint_dir,
             progress=t.progress,
+            on_epoch=on_epoch,
         )
         return klass(task, n_features, seed=config.seed, trainer=trainer, **params)
     return klass(task, n_features, seed=config.seed, **params)
@@ -191,16 +198,17 @@ def _write_history(path: Path, histories: list[dict[str, list[float]] | None]) -
 class _Training:
     """One run: data → splits → (per fold) preprocessing + model → artefacts."""
 
-    def __init__(self, config: RunConfig, run: RunDirectory, events: Events, x: np.ndarray, *, resume: bool) -> None:
+    def __init__(self, config: RunConfig, run: RunDirectory, events: Events, x: ModelInput, *, resume: bool) -> None:
         self.config = config
         self.run = run
         self.events = events
         self.x = x
         self.resume = resume
+        self.epoch_callback: EpochCallback | None = None
 
     def _arrays(
         self,
-        x: np.ndarray,
+        x: ModelInput,
         events: Table,
         sel: np.ndarray,
         task: Task,
@@ -216,36 +224,36 @@ class _Training:
     def _fit_fold(
         self,
         fold: int,
-        x: np.ndarray,
+        x: ModelInput,
         events: Events,
         task: Task,
         codes: np.ndarray,
         model_dir: Path,
-    ) -> tuple[Model, Preprocessor, np.ndarray]:
+    ) -> tuple[Model, InputPreprocessor, np.ndarray]:
         cfg = self.config
         table = events.table
         train_sel, val_sel = codes == TRAIN, codes == VAL
         n_cls = len(events.classes)
         if self.resume and (model_dir / "model.json").is_file():
             model = Model.load(model_dir)
-            prep = Preprocessor.from_json(self._saved_preprocessing[fold])
+            prep = preprocessor_from_json(self._saved_preprocessing[fold])
         else:
-            prep = _preprocessor(cfg, events.features)
+            prep = input_preprocessor(cfg, events.features)
             w_train = np.asarray(table[WEIGHT], dtype=np.float64)[train_sel]
             prep.fit(x[train_sel], sample_weight=w_train)
-            xs = prep.transform(x).astype(np.float32)
+            xs = as_model_input(prep.transform(x))
             balance = cfg.task.balance_classes
             train_arr = self._arrays(xs, table, train_sel, task, n_cls, balance)
             val_arr = self._arrays(xs, table, val_sel, task, n_cls, balance)
             ckdir = self.run.checkpoints / (f"fold_{fold}" if cfg.split.kfold >= 2 else "")
-            model = _make_model(cfg, task, len(events.features), ckdir)
+            model = _make_model(cfg, task, input_size(xs), ckdir, on_epoch=self.epoch_callback)
             has_checkpoint = (ckdir / "last.safetensors").is_file()
-            if cfg.model.type == "mlp":
+            if cfg.model.type in NEURAL_MODELS:
                 model.fit(train_arr, val_arr, resume=self.resume and has_checkpoint)  # type: ignore[call-arg]
             else:
                 model.fit(train_arr, val_arr)
             model.save(model_dir)
-        scores = model.predict(prep.transform(x).astype(np.float32))
+        scores = model.predict(as_model_input(prep.transform(x)))
         return model, prep, scores
 
     def execute(self) -> dict[str, Any]:
@@ -267,7 +275,7 @@ class _Training:
         fold_col = np.full(n, -1, dtype=np.int64)
         scores: np.ndarray | None = None
         models: list[Model] = []
-        preps: list[Preprocessor] = []
+        preps: list[InputPreprocessor] = []
         histories: list[dict[str, list[float]] | None] = []
         fold_metrics: list[dict[str, float]] = []
         dirs = model_dirs(self.run, k)
@@ -336,7 +344,7 @@ class _Training:
         task: Task,
         features: list[str],
         classes: list[str],
-        preps: list[Preprocessor],
+        preps: list[InputPreprocessor],
         histories: list[dict[str, list[float]] | None],
     ) -> None:
         """preprocessing.json, model/metadata.json and history.csv."""
@@ -349,6 +357,7 @@ class _Training:
                 "task": task.name,
                 "family": cfg.model.type,
                 "features": features,
+                "representation": representation_json(representation_spec(cfg)),
                 "classes": classes,
                 "target": cfg.data.target,
                 "kfold": cfg.split.kfold,
@@ -477,16 +486,22 @@ class _Training:
         return out
 
 
-def _inputs(cfg: RunConfig) -> tuple[Events, np.ndarray]:
-    """Read the events and their feature matrix, applying the NaN/inf policy."""
-    events = load_events(cfg.data, task=cfg.task.type)
-    x = check_finite(
-        events.table.to_numpy(events.features, dtype=np.float64),
-        events.features,
-        fill_value=cfg.data.fill_value,
-        source=", ".join(s.path for s in cfg.data.sources),
-    )
-    return events, x
+def _inputs(cfg: RunConfig) -> tuple[Events, Any]:
+    """Read the events and their model inputs (matrix with the NaN/inf policy, particle sets or images)."""
+    spec = representation_spec(cfg)
+    if spec is None:
+        events = load_events(cfg.data, task=cfg.task.type)
+        matrix = check_finite(
+            events.table.to_numpy(events.features, dtype=np.float64),
+            events.features,
+            fill_value=cfg.data.fill_value,
+            source=", ".join(s.path for s in cfg.data.sources),
+        )
+        return events, matrix
+    events = load_events(cfg.data, task=cfg.task.type, features=[], carry=spec.columns)
+    x = build_inputs(events.table, spec)
+    # the jagged constituents are in x now; the table keeps the per-event columns only
+    return Events(events.table.drop(spec.columns), [], events.classes), x
 
 
 def _prepare(cfg: RunConfig) -> Any:
@@ -507,12 +522,26 @@ def _runner(cfg: RunConfig, run: RunDirectory, prepared: Any, *, resume: bool) -
     return _Training(cfg, run, events, x, resume=resume)
 
 
+def _tracked(cfg: RunConfig, track: bool) -> tuple[RunConfig, Any]:
+    """Open the tracking store before anything is written, so a bad store fails first."""
+    if cfg.tracking is None and not track:
+        return cfg, None
+    from neyman.workflows.tracking import open_tracker
+
+    if cfg.tracking is None:
+        cfg = cfg.model_copy(update={"tracking": TrackingConfig()})
+    assert cfg.tracking is not None
+    return cfg, open_tracker(cfg.tracking, cfg.output_dir)
+
+
 def train(
     config: RunConfig | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     *,
     overrides: Iterable[str] = (),
     force: bool = False,
     resume: str | os.PathLike[str] | None = None,
+    track: bool = False,
+    epoch_callback: EpochCallback | None = None,
 ) -> RunResult:
     """Train a model as configured and write its run directory.
 
@@ -528,6 +557,13 @@ def train(
     resume
         Instead of ``config``: the directory of an interrupted run to continue from
         its last checkpoint.
+    track
+        Log the run to MLflow even without a ``tracking:`` section (defaults of
+        :class:`~neyman.config.tuning.TrackingConfig`).
+    epoch_callback
+        Neural models: called after every epoch with the epoch number and its
+        losses (``train_loss``, ``val_loss``, ``lr``); an exception it raises stops
+        the training (the run is marked failed) and propagates.
 
     Returns
     -------
@@ -546,13 +582,13 @@ def train(
             raise RunDirectoryError(f"cannot resume {run.path}: it holds no config.yaml (not a neyman run)")
         if run.status() == "complete":
             raise RunDirectoryError(f"{run.path} is already complete; nothing to resume")
-        cfg = load_config(run.config, overrides)
+        cfg, tracker = _tracked(load_config(run.config, overrides), track)
         final = None
         prepared = _prepare(cfg)
     else:
         if config is None:
             raise ConfigError("train needs a configuration (or resume=RUN_DIR)")
-        cfg = resolve_config(config, overrides)
+        cfg, tracker = _tracked(resolve_config(config, overrides), track)
         validate_paths(cfg)
         # read and check the data before a run directory exists, so bad input leaves nothing behind
         prepared = _prepare(cfg)
@@ -561,10 +597,16 @@ def train(
         write_text(run.config, dump_config(cfg))
     run.set_status("running", pid=os.getpid())
     try:
-        result = _runner(cfg, run, prepared, resume=resume is not None).execute()
+        runner = _runner(cfg, run, prepared, resume=resume is not None)
+        runner.epoch_callback = epoch_callback
+        result = runner.execute()
     except BaseException as exc:
         run.set_status("failed", error=f"{type(exc).__name__}: {exc}")
         raise
     run.set_status("complete")
     run = run.commit(final)
+    if tracker is not None:
+        from neyman.workflows.tracking import log_training
+
+        log_training(tracker, cfg, run.path)
     return RunResult(run_dir=run.path, metrics=result, config=cfg, seconds=time.perf_counter() - t0)

@@ -1,0 +1,413 @@
+"""Optuna studies: storages, samplers, pruners, and opening a study safely.
+
+The storage is the only coordination point between the processes of a study: a
+local SQLite file for one machine, a PostgreSQL (or MySQL) server for several.
+Optuna numbers trials inside a locked transaction, so processes that join one
+study never get the same trial number.
+
+A study remembers what it was started with (its search space, objective and base
+configuration, as JSON user attributes); :func:`open_study` refuses to add trials
+that were sampled from something else, so a study is never mixed up.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import random
+import time
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from neyman._optional import require
+from neyman.exceptions import ConfigError, MissingDependencyError, StorageError
+from neyman.tuning.space import SearchSpace
+
+if TYPE_CHECKING:
+    import optuna
+
+__all__ = [
+    "FINGERPRINT_ATTR",
+    "PRUNERS",
+    "SAMPLERS",
+    "displayed_url",
+    "make_pruner",
+    "make_sampler",
+    "objective_value",
+    "open_storage",
+    "open_study",
+    "sqlite_url",
+    "study_exists",
+]
+
+SAMPLERS = ("tpe", "random", "grid", "cmaes", "nsga2")
+PRUNERS = ("none", "median", "hyperband")
+FINGERPRINT_ATTR = "neyman.fingerprint"
+"""Study user attribute holding what the study was started with."""
+
+# A worker that stops sending heartbeats for this long has its running trial marked failed
+# by the next process that starts a trial, so a killed process never leaves a trial stuck.
+HEARTBEAT_SECONDS = 30
+GRACE_SECONDS = 120
+_CREATE_ATTEMPTS = 5
+
+
+def sqlite_url(path: str | Path) -> str:
+    """The SQLAlchemy URL of a local SQLite file (absolute path)."""
+    return f"sqlite:///{Path(path).resolve()}"
+
+
+def displayed_url(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (for messages and reports)."""
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy understands: show it without the netloc credentials
+        head, sep, rest = url.partition("://")
+        if sep and "@" in rest.split("/", 1)[0]:
+            return f"{head}://***@{rest.split('@', 1)[1]}"
+        return url
+
+
+def _driver_hint(url: str) -> str:
+    if url.startswith(("postgresql", "postgres")):
+        return 'pip install "psycopg[binary]" (or pip install "neyman[tune]")'
+    if url.startswith("mysql"):
+        return "pip install pymysql and use a mysql+pymysql:// URL"
+    return "install the database driver named in the URL"
+
+
+def open_storage(url: str, *, heartbeat: bool = True) -> optuna.storages.RDBStorage:
+    """Connect to an Optuna storage (an SQLAlchemy database URL) and check it answers.
+
+    Parameters
+    ----------
+    url
+        ``sqlite:////abs/path/study.db``, ``postgresql://user:password@host:port/db``, ...
+        The directory of a SQLite file is created.
+    heartbeat
+        Record a heartbeat of every running trial, so that a trial of a process that
+        died is marked failed instead of staying "running" forever.
+
+    Raises
+    ------
+    ConfigError
+        If ``url`` is not a database URL.
+    StorageError
+        If the database cannot be reached or opened (the message names the URL, its
+        password hidden, and the reason).
+    MissingDependencyError
+        If the database driver (e.g. ``psycopg2``) is not installed.
+    """
+    require("optuna", purpose="tune hyper-parameters")
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    shown = displayed_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"storage {shown!r} is not a database URL; use sqlite:////path/study.db or "
+            "postgresql://user:password@host:port/database"
+        ) from None
+    engine_kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # concurrent local workers wait for the file lock instead of failing at once
+        engine_kwargs["connect_args"] = {"timeout": 60}
+    elif parsed.get_backend_name() == "postgresql":
+        engine_kwargs["connect_args"] = {"connect_timeout": 10}
+        if "+" not in parsed.drivername:
+            # SQLAlchemy's default PostgreSQL driver changed from psycopg2 to psycopg (3):
+            # take whichever is installed
+            driver = next((d for d in ("psycopg", "psycopg2") if importlib.util.find_spec(d)), None)
+            if driver is None:
+                raise MissingDependencyError(f"storage {shown} needs a PostgreSQL driver; {_driver_hint(url)}")
+            url = parsed.set(drivername=f"postgresql+{driver}").render_as_string(hide_password=False)
+    kwargs: dict[str, Any] = {"engine_kwargs": engine_kwargs}
+    if heartbeat:
+        kwargs.update(heartbeat_interval=HEARTBEAT_SECONDS, grace_period=GRACE_SECONDS)
+    try:
+        return _rdb_storage(url, kwargs)
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"storage {shown}: the database driver is missing ({exc}); {_driver_hint(url)}"
+        ) from None
+    except (SQLAlchemyError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StorageError(
+            f"cannot open the Optuna storage {shown}: {reason}. Check that the database server runs and "
+            "accepts connections from this machine, and the user, password and database name"
+        ) from None
+    except (ValueError, RuntimeError) as exc:  # optuna: schema of another version, bad options
+        raise StorageError(f"cannot use the Optuna storage {shown}: {exc}") from None
+
+
+def _rdb_storage(url: str, kwargs: dict[str, Any]) -> optuna.storages.RDBStorage:
+    import optuna
+    from sqlalchemy.exc import IntegrityError, InternalError, ProgrammingError
+
+    for attempt in range(_CREATE_ATTEMPTS):
+        try:
+            with warnings.catch_warnings():
+                # heartbeats are marked experimental; they are what recovers trials of killed processes
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(url, **kwargs)
+        except (IntegrityError, InternalError, ProgrammingError):
+            # processes that open a new database at the same moment race to create its
+            # tables ("duplicate key ... pg_type"); the loser finds them on a second try
+            if attempt == _CREATE_ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 + random.random())
+    raise AssertionError("unreachable")
+
+
+def make_sampler(
+    name: str,
+    *,
+    space: SearchSpace,
+    seed: int | None,
+    startup_trials: int = 10,
+    population: int = 20,
+) -> optuna.samplers.BaseSampler:
+    """An Optuna sampler by name.
+
+    Parameters
+    ----------
+    name
+        ``tpe`` (tree-structured Parzen estimator), ``random``, ``grid`` (every
+        combination of the space's discrete values, in a seeded order), ``cmaes``
+        (covariance-matrix adaptation evolution strategy; categorical parameters
+        are sampled at random), ``nsga2`` (the NSGA-II genetic algorithm).
+    space
+        The search space (the grid sampler enumerates it).
+    seed
+        Seed of the sampler's random numbers.
+    startup_trials
+        Random trials before TPE and CMA-ES model the objective.
+    population
+        NSGA-II population size (trials per generation).
+    """
+    require("optuna", purpose="tune hyper-parameters")
+    import optuna
+
+    samplers = optuna.samplers
+    if name == "tpe":
+        return samplers.TPESampler(seed=seed, n_startup_trials=startup_trials)
+    if name == "random":
+        return samplers.RandomSampler(seed=seed)
+    if name == "grid":
+        return samplers.GridSampler(space.grid(), seed=seed)
+    if name == "cmaes":
+        require("cmaes", purpose="sample with CMA-ES")
+        independent = samplers.RandomSampler(seed=seed)
+        return samplers.CmaEsSampler(
+            seed=seed, n_startup_trials=startup_trials, independent_sampler=independent, warn_independent_sampling=False
+        )
+    if name == "nsga2":
+        return samplers.NSGAIISampler(seed=seed, population_size=population)
+    raise ConfigError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}")
+
+
+def make_pruner(
+    name: str,
+    *,
+    startup_trials: int = 5,
+    warmup_epochs: int = 2,
+    min_epochs: int = 1,
+    max_epochs: int | None = None,
+) -> optuna.pruners.BasePruner:
+    """An Optuna pruner by name.
+
+    Parameters
+    ----------
+    name
+        ``none``; ``median`` (stop a trial whose intermediate value is worse than
+        the median of earlier trials at the same epoch); ``hyperband`` (successive
+        halving over several brackets of resources).
+    startup_trials, warmup_epochs
+        ``median``: trials that finish before anything is pruned, and epochs of each
+        trial that are never pruned.
+    min_epochs, max_epochs
+        ``hyperband``: the smallest and largest number of epochs a trial gets.
+    """
+    require("optuna", purpose="tune hyper-parameters")
+    import optuna
+
+    pruners = optuna.pruners
+    if name == "none":
+        return pruners.NopPruner()
+    if name == "median":
+        return pruners.MedianPruner(n_startup_trials=startup_trials, n_warmup_steps=warmup_epochs)
+    if name == "hyperband":
+        return pruners.HyperbandPruner(min_resource=min_epochs, max_resource=max_epochs or "auto")
+    raise ConfigError(f"unknown pruner {name!r}; choose one of {', '.join(PRUNERS)}")
+
+
+def study_exists(storage: optuna.storages.BaseStorage, name: str) -> bool:
+    """Whether ``storage`` holds a study called ``name``."""
+    return any(s.study_name == name for s in storage.get_all_studies())
+
+
+def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[str] = []
+        for k in dict.fromkeys([*old, *new]):
+            out += _differences(old.get(k), new.get(k), f"{prefix}{k}.")
+        return out
+    return [] if old == new else [prefix.rstrip(".")]
+
+
+def open_study(
+    storage: optuna.storages.BaseStorage,
+    name: str,
+    *,
+    direction: str,
+    sampler: optuna.samplers.BaseSampler,
+    pruner: optuna.pruners.BasePruner,
+    fingerprint: Mapping[str, Any],
+) -> tuple[optuna.Study, bool]:
+    """Create the study ``name`` or join it if it exists.
+
+    Parameters
+    ----------
+    storage
+        From :func:`open_storage`.
+    name
+        Study name.
+    direction
+        ``maximize`` or ``minimize``.
+    sampler, pruner
+        Used by this process (they may differ between sessions of one study).
+    fingerprint
+        JSON-able description of what the trials are sampled from (search space,
+        objective, base configuration).  Stored when the study is created; a later
+        session must give the same one.
+
+    Returns
+    -------
+    (optuna.Study, bool)
+        The study and whether this call created it.
+
+    Raises
+    ------
+    ConfigError
+        If the existing study optimises in the other direction or was started with a
+        different fingerprint; the message names what differs.  Nothing is written
+        to the study then.
+    """
+    require("optuna", purpose="tune hyper-parameters")
+    import optuna
+
+    fp = json.loads(json.dumps(fingerprint))
+    existed = study_exists(storage, name)
+    if existed:
+        study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
+        _check_compatible(study, name, direction, fp)
+        return study, False
+    study = optuna.create_study(
+        study_name=name,
+        storage=storage,
+        direction=_direction(direction),
+        sampler=sampler,
+        pruner=pruner,
+        load_if_exists=True,  # another process may create it between the check and here
+    )
+    if FINGERPRINT_ATTR not in study.user_attrs:
+        study.set_user_attr(FINGERPRINT_ATTR, fp)
+        return study, True
+    _check_compatible(study, name, direction, fp)
+    return study, False
+
+
+def _direction(direction: str) -> optuna.study.StudyDirection:
+    import optuna
+
+    if direction == "maximize":
+        return optuna.study.StudyDirection.MAXIMIZE
+    if direction == "minimize":
+        return optuna.study.StudyDirection.MINIMIZE
+    raise ConfigError(f"direction must be maximize or minimize, not {direction!r}")
+
+
+def _check_compatible(study: optuna.Study, name: str, direction: str, fp: dict[str, Any]) -> None:
+    have = study.direction.name.lower()
+    if have != direction:
+        raise ConfigError(
+            f"study {name!r} {have}s its objective, but the configuration asks to {direction} it; "
+            "use another study name (--study NAME) for a different objective"
+        )
+    stored = study.user_attrs.get(FINGERPRINT_ATTR)
+    if stored is None:
+        raise ConfigError(
+            f"study {name!r} was not created by neyman tune (it has no {FINGERPRINT_ATTR} attribute); "
+            "use another study name (--study NAME)"
+        )
+    diff = _differences(stored, fp)
+    if diff:
+        shown = ", ".join(diff[:8]) + (" ..." if len(diff) > 8 else "")
+        raise ConfigError(
+            f"study {name!r} was started with a different configuration ({shown} differ); its trials "
+            "would not be comparable. Resume it with the original configuration, or start a new study "
+            "with --study NAME"
+        )
+
+
+def objective_value(metrics: Mapping[str, Any], path: str) -> float:
+    """The number at a dotted ``path`` of a run's ``metrics.json``.
+
+    Parameters
+    ----------
+    metrics
+        The content of ``metrics.json``.
+    path
+        E.g. ``val.auc``, ``val.rejection_at_eff_0.3`` (a key may contain dots:
+        the longest key that matches is taken), ``folds_summary.auc.mean``.  In a
+        k-fold run (one holding ``folds_summary``) ``val.X`` and ``test.X`` mean the
+        average of ``X`` over the folds, ``folds_summary.X.mean``.
+
+    Raises
+    ------
+    ConfigError
+        If nothing is at ``path``, listing the numbers that are.
+    """
+    head, _, rest = path.partition(".")
+    if "folds_summary" in metrics and head in ("val", "test") and rest:
+        path = f"folds_summary.{rest}.mean"
+    node: Any = metrics
+    remaining = path
+    while remaining:
+        if not isinstance(node, Mapping):
+            break
+        keys = sorted((k for k in node if remaining == k or remaining.startswith(f"{k}.")), key=len, reverse=True)
+        if not keys:
+            break
+        node = node[keys[0]]
+        remaining = remaining[len(keys[0]) + 1 :]
+    else:
+        if isinstance(node, (int, float)) and not isinstance(node, bool):
+            return float(node)
+    from neyman.exceptions import close_matches
+
+    available = _numeric_paths(metrics)
+    raise ConfigError(
+        f"tuning.objective: metrics.json has no number at {path!r}{close_matches(path, available)}; "
+        f"numbers there include {', '.join(available[:12])}"
+    )
+
+
+def _numeric_paths(node: Any, prefix: str = "") -> list[str]:
+    if isinstance(node, Mapping):
+        out: list[str] = []
+        for k, v in node.items():
+            out += _numeric_paths(v, f"{prefix}{k}.")
+        return out
+    if isinstance(node, (int, float)) and not isinstance(node, bool) and math.isfinite(node):
+        return [prefix.rstrip(".")]
+    return []

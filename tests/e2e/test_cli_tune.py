@@ -1,0 +1,61 @@
+"""`neyman tune` as a user runs it: a study, its best.yaml trained with `neyman train`, errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import yaml
+
+from neyman.table import LABEL
+from neyman.testing import write_labelled_file
+
+
+def neyman(*args, cwd, check=True):
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "neyman", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=600
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"neyman {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def _write_config(tmp_path, space):
+    data = write_labelled_file(tmp_path, "parquet", n_events=1200)
+    config = {
+        "name": "tagger",
+        "data": {"sources": [{"path": data.name}], "label_column": LABEL, "features": [f"x{i:02d}" for i in range(6)]},
+        "model": {"type": "mlp", "hidden": [8]},
+        "training": {"epochs": 2, "batch_size": 128, "progress": False, "threads": 1},
+        "tuning": {"space": space, "sampler": "tpe", "seed": 1, "objective": "val.rejection_at_eff_0.3"},
+    }
+    path = tmp_path / "tune.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def test_tune_then_train_the_best_configuration(tmp_path):
+    path = _write_config(tmp_path, {"training.optimizer.lr": {"float": [1e-3, 3e-2], "log": True}})
+    out = neyman("tune", path.name, "--trials", "2", "--study", "lr-scan", cwd=tmp_path).stdout
+    assert "ran 2 trial(s)" in out and "best trial" in out and "best.yaml" in out
+    study_dir = tmp_path / "runs" / "lr-scan"
+    assert {"best.yaml", "trials.csv", "tuning.html", "study.db"} <= {p.name for p in study_dir.iterdir()}
+    best = yaml.safe_load((study_dir / "best.yaml").read_text())
+    assert best["name"] == "lr-scan-best" and "tuning" not in best
+
+    out = neyman("train", str(study_dir / "best.yaml"), cwd=tmp_path).stdout
+    assert "run directory" in out
+    trained = json.loads((tmp_path / "runs" / "lr-scan-best" / "metrics.json").read_text())
+    assert trained["val"]["rejection_at_eff_0.3"] > 1
+
+
+def test_tune_errors_are_one_message_without_traceback(tmp_path):
+    path = _write_config(tmp_path, {"training.optimizer.lr": {"float": [1e-3, 3e-2]}})
+    proc = neyman("tune", path.name, "--storage", "postgres-on-my-laptop", cwd=tmp_path, check=False)
+    assert proc.returncode == 2 and "is not a database URL" in proc.stderr and "Traceback" not in proc.stderr
+    path = _write_config(tmp_path, {"training.optimizer.learning_rate": {"float": [1e-3, 3e-2]}})
+    proc = neyman("tune", path.name, "--trials", "1", cwd=tmp_path, check=False)
+    assert proc.returncode == 2
+    assert "'training.optimizer.learning_rate' is not a configuration key" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "runs").exists()

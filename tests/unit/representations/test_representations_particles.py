@@ -1,0 +1,108 @@
+"""Particle sets from jagged constituents: kinematics, ordering, padding, standardisation."""
+
+from __future__ import annotations
+
+import awkward as ak
+import numpy as np
+import pytest
+
+from neyman.exceptions import ConfigError, DataError
+from neyman.representations import ParticleScaler, ParticleSpec, particle_arrays
+from neyman.table import Table
+
+
+def _jets(constituents: list[list[tuple[float, float, float, int, int]]]) -> Table:
+    """Jets from (pt, eta, phi, charge, pdg_id) constituents (massless)."""
+    cols: dict[str, list[list[float]]] = {k: [] for k in ("E", "px", "py", "pz", "charge", "pdg_id")}
+    for jet in constituents:
+        pt = np.array([c[0] for c in jet])
+        eta = np.array([c[1] for c in jet])
+        phi = np.array([c[2] for c in jet])
+        cols["px"].append(list(pt * np.cos(phi)))
+        cols["py"].append(list(pt * np.sin(phi)))
+        cols["pz"].append(list(pt * np.sinh(eta)))
+        cols["E"].append(list(pt * np.cosh(eta)))
+        cols["charge"].append([float(c[3]) for c in jet])
+        cols["pdg_id"].append([float(c[4]) for c in jet])
+    return Table({f"constituent_{k}": ak.Array(v) for k, v in cols.items()})
+
+
+JETS = _jets(
+    [
+        # soft first: the set must come out ordered by pT
+        [(10.0, 0.5, 3.10, 0, 22), (100.0, 0.4, 3.05, 1, 211), (50.0, 0.3, -3.10, -1, 11)],
+        [(80.0, -1.0, 0.2, 0, 130)],
+    ]
+)
+
+
+def test_constituents_are_ordered_padded_and_relative_to_the_jet_axis() -> None:
+    arrays = particle_arrays(JETS, ParticleSpec(n_constituents=4, features=("log_pt", "deta", "dphi", "dr")))
+    assert arrays.shape == (2, 4, 4)
+    np.testing.assert_array_equal(arrays.mask, [[1, 1, 1, 0], [1, 0, 0, 0]])
+    np.testing.assert_allclose(np.exp(arrays.features[0, :3, 0]), [100.0, 50.0, 10.0], rtol=1e-5)
+    # the jet axis lies near phi = +-pi: dphi must wrap, not jump by 2 pi
+    assert np.all(np.abs(arrays.points[0, :3, 1]) < 0.3)
+    # one-constituent jet: the constituent is the axis
+    np.testing.assert_allclose(arrays.points[1, 0], [0.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(arrays.features[..., 3], np.hypot(arrays.features[..., 1], arrays.features[..., 2]))
+    # padding is exactly zero everywhere
+    for a in (arrays.features, arrays.points, arrays.vectors):
+        assert not a[arrays.mask == 0].any()
+
+
+def test_pt_weighted_axis_offsets_balance() -> None:
+    arrays = particle_arrays(JETS, ParticleSpec(n_constituents=3, features=("pt_rel", "deta", "dphi")))
+    z, deta, dphi = arrays.features[0, :, 0], arrays.features[0, :, 1], arrays.features[0, :, 2]
+    # pT_jet is the vector sum: at most the scalar sum, close to it for a collimated jet
+    assert 1.0 <= z.sum() < 1.01
+    # for small angles the pT-weighted offsets from the jet axis cancel
+    assert abs(np.sum(z * deta)) < 5e-3 and abs(np.sum(z * dphi)) < 5e-3
+
+
+def test_truncation_keeps_the_hardest_and_the_full_jet_axis() -> None:
+    full = particle_arrays(JETS, ParticleSpec(n_constituents=3, features=("deta",)))
+    cut = particle_arrays(JETS, ParticleSpec(n_constituents=1, features=("deta",)))
+    assert cut.shape == (2, 1, 1)
+    np.testing.assert_allclose(cut.features[:, 0], full.features[:, 0])
+
+
+def test_particle_type_flags() -> None:
+    flags = ("charge", "is_electron", "is_photon", "is_charged_hadron", "is_neutral_hadron")
+    spec = ParticleSpec(n_constituents=3, features=flags)
+    f = particle_arrays(JETS, spec).features
+    np.testing.assert_array_equal(f[0, :3, 0], [1, -1, 0])  # pi+, e-, photon by decreasing pT
+    np.testing.assert_array_equal(f[0, :3, 1], [0, 1, 0])
+    np.testing.assert_array_equal(f[0, :3, 2], [0, 0, 1])
+    np.testing.assert_array_equal(f[0, :3, 3], [1, 0, 0])
+    np.testing.assert_array_equal(f[1, :1, 4], [1])  # K0L
+
+
+def test_scaler_standardises_real_particles_leaves_flags_and_padding() -> None:
+    rng = np.random.default_rng(3)
+    jets = _jets(
+        [[(float(rng.uniform(5, 200)), float(rng.normal(0, 0.3)), float(rng.normal(0, 0.3)), 1, 211)
+          for _ in range(int(rng.integers(1, 30)))] for _ in range(200)]
+    )  # fmt: skip
+    spec = ParticleSpec(n_constituents=20, features=("log_pt", "deta", "charge"))
+    arrays = particle_arrays(jets, spec)
+    real = arrays.mask > 0
+    unclipped = ParticleScaler(clip=None).fit(arrays).transform(arrays).features[real]
+    assert np.abs(unclipped[:, :2].mean(axis=0)).max() < 1e-4
+    np.testing.assert_allclose(unclipped[:, :2].std(axis=0), 1.0, rtol=1e-3)
+    scaler = ParticleScaler(clip=1.5).fit(arrays)
+    out = scaler.transform(arrays)
+    assert np.abs(out.features).max() == pytest.approx(1.5)
+    np.testing.assert_array_equal(out.features[real][:, 2], arrays.features[real][:, 2])  # charge untouched
+    assert not out.features[~real].any()
+    again = ParticleScaler.from_json(scaler.to_json()).transform(arrays)
+    np.testing.assert_array_equal(again.features, out.features)
+
+
+def test_bad_specs_and_inputs_are_clear_errors() -> None:
+    with pytest.raises(ConfigError, match="log_ptt"):
+        ParticleSpec(features=("log_ptt",))
+    with pytest.raises(ConfigError, match="at least 1"):
+        ParticleSpec(n_constituents=0)
+    with pytest.raises(DataError, match="constituent_px"):
+        particle_arrays(Table({"pt": np.ones(3)}))

@@ -1,0 +1,148 @@
+"""Studies: storages, samplers, pruners, the objective path and the study fingerprint."""
+
+import socket
+import time
+
+import optuna
+import pytest
+
+from neyman.exceptions import ConfigError, StorageError
+from neyman.tuning import (
+    SAMPLERS,
+    CategoricalParam,
+    FloatParam,
+    SearchSpace,
+    displayed_url,
+    make_pruner,
+    make_sampler,
+    objective_value,
+    open_storage,
+    open_study,
+    sqlite_url,
+    study_exists,
+)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_optuna():
+    level = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    yield
+    optuna.logging.set_verbosity(level)
+
+
+def _closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # nothing listens once the socket is closed
+
+
+SPACE = SearchSpace([FloatParam("lr", 1e-4, 1e-1, log=True), CategoricalParam("act", ("relu", "gelu"))])
+
+
+def test_objective_paths_in_metrics_json():
+    metrics = {
+        "val": {"auc": 0.9, "rejection_at_eff_0.3": 40.0, "loss": 0.3},
+        "test": {"auc": 0.88},
+        "overtraining": {"auc_train_minus_test": 0.01},
+    }
+    assert objective_value(metrics, "val.auc") == 0.9
+    assert objective_value(metrics, "val.rejection_at_eff_0.3") == 40.0  # a key holding a dot
+    assert objective_value(metrics, "overtraining.auc_train_minus_test") == 0.01
+    with pytest.raises(ConfigError) as err:
+        objective_value(metrics, "val.acu")
+    assert "no number at 'val.acu'" in str(err.value) and "did you mean 'val.auc'" in str(err.value)
+    with pytest.raises(ConfigError, match="no number at 'val'"):
+        objective_value(metrics, "val")
+
+
+def test_kfold_objectives_are_the_mean_over_folds():
+    metrics = {
+        "test": {"auc": 0.80},
+        "folds": [{"auc": 0.7}, {"auc": 0.9}],
+        "folds_summary": {"auc": {"mean": 0.8125, "std": 0.1}},
+    }
+    assert objective_value(metrics, "val.auc") == 0.8125
+    assert objective_value(metrics, "test.auc") == 0.8125
+    assert objective_value(metrics, "folds_summary.auc.std") == 0.1
+
+
+def test_a_bad_url_is_a_config_error_and_an_unreachable_server_a_storage_error():
+    with pytest.raises(ConfigError, match="not a database URL"):
+        open_storage("my-study.db")
+    port = _closed_port()
+    t0 = time.perf_counter()
+    with pytest.raises(StorageError) as err:
+        open_storage(f"postgresql://tuner:s3cret@127.0.0.1:{port}/optuna")
+    msg = str(err.value)
+    assert time.perf_counter() - t0 < 30
+    assert f"127.0.0.1:{port}" in msg and "s3cret" not in msg and "***" in msg
+    assert "accepts connections" in msg and "Traceback" not in msg
+    assert err.value.__cause__ is None and err.value.__suppress_context__  # no SQLAlchemy chain shown
+    assert displayed_url(f"postgresql://tuner:s3cret@db:{port}/x") == f"postgresql://tuner:***@db:{port}/x"
+
+
+def test_sqlite_storage_is_created_with_its_directory(tmp_path):
+    url = sqlite_url(tmp_path / "a" / "b" / "study.db")
+    storage = open_storage(url)
+    assert (tmp_path / "a" / "b").is_dir() and not study_exists(storage, "s")
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+def test_every_sampler_runs_a_few_trials(name):
+    space = SearchSpace([FloatParam("x", -1.0, 1.0, step=0.25), CategoricalParam("act", ("relu", "gelu"))])
+    sampler = make_sampler(name, space=space, seed=3, startup_trials=2, population=2)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(lambda t: space.suggest(t)["x"] ** 2, n_trials=6)
+    assert len(study.trials) == 6 and all(t.state.name == "COMPLETE" for t in study.trials)
+
+
+def test_seeded_samplers_repeat_themselves():
+    def values(seed):
+        study = optuna.create_study(sampler=make_sampler("tpe", space=SPACE, seed=seed, startup_trials=3))
+        study.optimize(lambda t: SPACE.suggest(t)["lr"], n_trials=5)
+        return [t.params["lr"] for t in study.trials]
+
+    assert values(7) == values(7) != values(8)
+
+
+def test_pruners_by_name():
+    assert isinstance(make_pruner("none"), optuna.pruners.NopPruner)
+    assert isinstance(make_pruner("median", startup_trials=1, warmup_epochs=0), optuna.pruners.MedianPruner)
+    assert isinstance(make_pruner("hyperband", max_epochs=9), optuna.pruners.HyperbandPruner)
+    with pytest.raises(ConfigError, match="unknown pruner"):
+        make_pruner("asha")
+
+
+def test_an_existing_study_refuses_another_space_or_direction_and_is_left_as_it_was(tmp_path):
+    storage = open_storage(sqlite_url(tmp_path / "study.db"))
+    fingerprint = {"space": SPACE.describe(), "objective": "val.auc", "config": {"seed": 1}}
+    kw = {"sampler": optuna.samplers.RandomSampler(seed=0), "pruner": optuna.pruners.NopPruner()}
+    study, created = open_study(storage, "s", direction="maximize", fingerprint=fingerprint, **kw)
+    assert created
+    study.optimize(lambda t: SPACE.suggest(t)["lr"], n_trials=3)
+    before = [(t.number, t.params, t.value) for t in study.trials]
+
+    other = {**fingerprint, "config": {"seed": 2}}
+    with pytest.raises(ConfigError, match=r"different configuration \(config.seed differ\)"):
+        open_study(storage, "s", direction="maximize", fingerprint=other, **kw)
+    with pytest.raises(ConfigError, match="maximizes its objective, but the configuration asks to minimize"):
+        open_study(storage, "s", direction="minimize", fingerprint=fingerprint, **kw)
+
+    again, created = open_study(storage, "s", direction="maximize", fingerprint=fingerprint, **kw)
+    assert not created
+    assert [(t.number, t.params, t.value) for t in again.trials] == before
+
+
+def test_a_study_not_made_by_neyman_is_not_joined(tmp_path):
+    url = sqlite_url(tmp_path / "study.db")
+    optuna.create_study(study_name="foreign", storage=url)
+    with pytest.raises(ConfigError, match="not created by neyman tune"):
+        open_study(
+            open_storage(url),
+            "foreign",
+            direction="minimize",
+            fingerprint={},
+            sampler=optuna.samplers.RandomSampler(),
+            pruner=optuna.pruners.NopPruner(),
+        )
