@@ -153,8 +153,9 @@ def main() -> None:
         test = np.asarray(preds[SPLIT]) == 2
         scores, labels = np.asarray(preds["score"])[test], np.asarray(preds[LABEL])[test]
         if test_mask is None:
-            ids = set(np.asarray(preds[EVENT_ID])[test].tolist())
-            test_mask = np.isin(np.asarray(jets[EVENT_ID]), list(ids))
+            # predictions.parquet holds the jets in file order (jets of one event share an event_id)
+            assert np.array_equal(np.asarray(preds[EVENT_ID]), np.asarray(jets[EVENT_ID]))
+            test_mask = test
             tau = -np.asarray(jets["tau32"])[test_mask]
             row = {"model": "tau32 cut", **bootstrap(tau, np.asarray(jets[LABEL])[test_mask])}
             row.update(

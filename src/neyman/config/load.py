@@ -40,6 +40,22 @@ def _submodels(annotation: Any) -> list[type[BaseModel]]:
 
 
 _KNOWN_KEYS = _all_field_names(RunConfig)
+_MODEL_TYPES = {sub.model_fields["type"].default for sub in _submodels(RunConfig.model_fields["model"].annotation)}
+
+
+def _keys_at(parts: list[str]) -> set[str]:
+    """The keys allowed in the section that holds ``parts[-1]`` (all known keys if it cannot be told)."""
+    models: list[type[BaseModel]] = [RunConfig]
+    for part in parts[:-1]:
+        if part.isdigit():
+            continue  # a list index
+        by_tag = [m for m in models if "type" in m.model_fields and m.model_fields["type"].default == part]
+        if by_tag:
+            models = by_tag  # a discriminator tag pydantic puts into the location
+            continue
+        models = [sub for m in models if part in m.model_fields for sub in _submodels(m.model_fields[part].annotation)]
+    keys = {k for m in models for k in m.model_fields}
+    return keys or _KNOWN_KEYS
 
 
 def _format_errors(exc: ValidationError, origin: str) -> str:
@@ -48,12 +64,12 @@ def _format_errors(exc: ValidationError, origin: str) -> str:
         loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
         # drop discriminator tags such as 'mlp' inserted by pydantic into the location
         parts = [str(p) for p in err["loc"]]
-        if len(parts) > 1 and parts[0] == "model" and parts[1] in ("mlp", "xgboost", "lightgbm", "fisher", "logistic"):
+        if len(parts) > 1 and parts[0] == "model" and parts[1] in _MODEL_TYPES:
             loc = ".".join(["model", *parts[2:]])
         kind = err["type"]
         if kind == "extra_forbidden":
             key = str(err["loc"][-1])
-            lines.append(f"  {loc}: unknown key{close_matches(key, _KNOWN_KEYS)}")
+            lines.append(f"  {loc}: unknown key{close_matches(key, _keys_at(parts))}")
         elif kind == "missing":
             lines.append(f"  {loc}: required key is missing")
         elif kind == "union_tag_invalid":

@@ -135,8 +135,9 @@ def demo(
     runs = {name: train(cfg, force=True) for name, cfg in configs.items()}
     jets = io.read(data, columns=[LABEL, EVENT_ID, "tau32", "softdrop_mass"])
     preds = io.read(runs["bdt"].run_dir / "predictions.parquet", columns=[EVENT_ID, SPLIT])
-    test_ids = set(np.asarray(preds[EVENT_ID])[np.asarray(preds[SPLIT]) == 2].tolist())
-    test = np.isin(np.asarray(jets[EVENT_ID]), list(test_ids))
+    # predictions.parquet holds the jets in file order; several jets of one event share an event_id
+    assert np.array_equal(np.asarray(preds[EVENT_ID]), np.asarray(jets[EVENT_ID]))
+    test = np.asarray(preds[SPLIT]) == 2
     label = np.asarray(jets[LABEL])[test]
     baselines = {
         "tau32 alone": metrics.roc_auc(-np.asarray(jets["tau32"])[test], label),
