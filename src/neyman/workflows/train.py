@@ -234,6 +234,7 @@ class _Training:
         table = events.table
         train_sel, val_sel = codes == TRAIN, codes == VAL
         n_cls = len(events.classes)
+        xs: ModelInput | None = None
         if self.resume and (model_dir / "model.json").is_file():
             model = Model.load(model_dir)
             prep = preprocessor_from_json(self._saved_preprocessing[fold])
@@ -253,7 +254,9 @@ class _Training:
             else:
                 model.fit(train_arr, val_arr)
             model.save(model_dir)
-        scores = model.predict(as_model_input(prep.transform(x)))
+        if xs is None:
+            xs = as_model_input(prep.transform(x))
+        scores = model.predict(xs)
         return model, prep, scores
 
     def execute(self) -> dict[str, Any]:
