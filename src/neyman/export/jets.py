@@ -99,7 +99,6 @@ def jet_network_onnx(run: TrainedRun, fold: int, opset: int) -> onnx.ModelProto:
             torch.ones(2, n),
         )
         axes = {name: {0: "batch", 1: "particles"} for name in PARTICLE_INPUTS}
-        axes["mask"] = {0: "batch", 1: "particles"}
     elif isinstance(spec, ImageSpec):
         wrapper = _ImageScores(network, run.task.name, mean, std).eval()
         example = (torch.rand(2, spec.n_channels, spec.size, spec.size),)
