@@ -87,8 +87,9 @@ def configs(data: Path, out: Path, epochs: int, heavy_epochs: int, constituents:
                 "epochs": n_epochs,
                 "batch_size": batch,
                 "optimizer": {"name": "adam", "lr": lr},
-                "schedule": {"name": "plateau", "patience": 2},
-                "early_stopping": {"patience": 4},
+                # an annealed learning rate: with a flat one ParticleNet-Lite stayed 0.0012 below weaver's AUC
+                "schedule": {"name": "cosine"},
+                "early_stopping": {"patience": 0},
                 "progress": False,
             },
         }
