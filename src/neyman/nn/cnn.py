@@ -10,7 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from neyman.exceptions import ConfigError
-from neyman.nn.layers import check_dropout, check_positive, check_widths
+from neyman.nn.layers import check_dropout, check_positive, check_widths, dense_layers
 
 __all__ = ["PRESETS", "JetCNN"]
 
@@ -115,15 +115,9 @@ class JetCNN(nn.Module):
         pooled_h, pooled_w = self.image_size
         for _ in widths:
             pooled_h, pooled_w = math.ceil(pooled_h / 2), math.ceil(pooled_w / 2)
-        head: list[nn.Module] = [nn.Flatten()]
         size = previous * pooled_h * pooled_w
-        for w in check_widths("dense", dense, allow_empty=True):
-            head += [nn.Linear(size, w), nn.ReLU()]
-            if dropout > 0:
-                head.append(nn.Dropout(dropout))
-            size = w
-        head.append(nn.Linear(size, n_outputs))
-        self.head = nn.Sequential(*head)
+        widths = check_widths("dense", dense, allow_empty=True)
+        self.head = nn.Sequential(nn.Flatten(), *dense_layers(size, widths, n_outputs, dropout=dropout))
 
     def forward(self, image: Tensor) -> Tensor:
         """Map ``(n_jets, in_channels, height, width)`` images to ``(n_jets, n_outputs)``."""

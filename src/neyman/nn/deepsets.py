@@ -13,6 +13,7 @@ from neyman.nn.layers import (
     check_dropout,
     check_positive,
     check_widths,
+    dense_layers,
     keep_inputs,
     zero_padding,
 )
@@ -40,18 +41,6 @@ def _per_particle(n_inputs: int, widths: tuple[int, ...], activation: str) -> nn
     for w in widths:
         layers += [nn.Linear(n_inputs, w), activation_layer(activation)]
         n_inputs = w
-    return nn.Sequential(*layers)
-
-
-def _head(n_inputs: int, widths: tuple[int, ...], n_outputs: int, activation: str, dropout: float) -> nn.Sequential:
-    """F: ``[Linear -> act -> (Dropout)]* -> Linear`` on the pooled latent vector."""
-    layers: list[nn.Module] = []
-    for w in widths:
-        layers += [nn.Linear(n_inputs, w), activation_layer(activation)]
-        if dropout > 0:
-            layers.append(nn.Dropout(dropout))
-        n_inputs = w
-    layers.append(nn.Linear(n_inputs, n_outputs))
     return nn.Sequential(*layers)
 
 
@@ -98,7 +87,8 @@ class PFN(ParticleModule):
         phi_widths = check_widths("phi", phi)
         check_dropout(dropout)
         self.phi = _per_particle(n_features, phi_widths, activation)
-        self.f = _head(phi_widths[-1], check_widths("f", f, allow_empty=True), n_outputs, activation, dropout)
+        widths = check_widths("f", f, allow_empty=True)
+        self.f = nn.Sequential(*dense_layers(phi_widths[-1], widths, n_outputs, activation=activation, dropout=dropout))
 
     def forward(self, features: Tensor, points: Tensor, vectors: Tensor, mask: Tensor) -> Tensor:
         """Map the padded constituents of ``n_jets`` jets to ``(n_jets, n_outputs)``."""
@@ -153,7 +143,8 @@ class EFN(ParticleModule):
         phi_widths = check_widths("phi", phi)
         check_dropout(dropout)
         self.phi = _per_particle(2, phi_widths, activation)
-        self.f = _head(phi_widths[-1], check_widths("f", f, allow_empty=True), n_outputs, activation, dropout)
+        widths = check_widths("f", f, allow_empty=True)
+        self.f = nn.Sequential(*dense_layers(phi_widths[-1], widths, n_outputs, activation=activation, dropout=dropout))
 
     def forward(self, features: Tensor, points: Tensor, vectors: Tensor, mask: Tensor) -> Tensor:
         """Map the padded constituents of ``n_jets`` jets to ``(n_jets, n_outputs)``."""

@@ -54,6 +54,20 @@ def activation_layer(name: str) -> nn.Module:
     return ACTIVATIONS[name]()
 
 
+def dense_layers(
+    n_inputs: int, widths: tuple[int, ...], n_outputs: int, *, activation: str = "relu", dropout: float = 0.0
+) -> list[nn.Module]:
+    """A dense head: ``[Linear -> act -> (Dropout)]* -> Linear`` as a list of modules."""
+    layers: list[nn.Module] = []
+    for w in widths:
+        layers += [nn.Linear(n_inputs, w), activation_layer(activation)]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        n_inputs = w
+    layers.append(nn.Linear(n_inputs, n_outputs))
+    return layers
+
+
 def check_positive(name: str, value: int) -> int:
     """Return ``value`` or raise :class:`ConfigError` when it is not a positive integer."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:

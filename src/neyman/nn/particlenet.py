@@ -17,6 +17,7 @@ from neyman.nn.layers import (
     check_dropout,
     check_positive,
     check_widths,
+    dense_layers,
     keep_inputs,
     masked_mean,
     zero_padding,
@@ -212,14 +213,8 @@ class ParticleNet(ParticleModule):
             blocks.append(EdgeConv(channels, widths, k=k))
             channels = check_widths("edge_convs", widths)[-1]
         self.edge_convs = nn.ModuleList(blocks)
-        head: list[nn.Module] = []
-        for w in check_widths("fc", fc, allow_empty=True):
-            head += [nn.Linear(channels, w), nn.ReLU()]
-            if dropout > 0:
-                head.append(nn.Dropout(dropout))
-            channels = w
-        head.append(nn.Linear(channels, n_outputs))
-        self.head = nn.Sequential(*head)
+        widths = check_widths("fc", fc, allow_empty=True)
+        self.head = nn.Sequential(*dense_layers(channels, widths, n_outputs, dropout=dropout))
 
     def forward(self, features: Tensor, points: Tensor, vectors: Tensor, mask: Tensor) -> Tensor:
         """Map the padded constituents of ``n_jets`` jets to ``(n_jets, n_outputs)``."""
