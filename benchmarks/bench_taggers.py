@@ -106,7 +106,7 @@ def configs(data: Path, out: Path, epochs: int, heavy_epochs: int, constituents:
         "pfn": neural("pfn", "full", epochs, 1e-3, 256, **particles),
         "efn": neural("efn", "full", epochs, 1e-3, 256, **particles),
         "particlenet": neural("particlenet", "lite", heavy_epochs, 3e-3, 128, **particles),
-        "transformer": neural("transformer", "tiny", heavy_epochs, 1e-3, 128, **particles),
+        "transformer": neural("transformer", "lite", heavy_epochs, 1e-3, 128, **particles),
     }
 
 

@@ -15,6 +15,8 @@ pytest.importorskip("torch")
 
 from neyman import io
 from neyman.exceptions import ConfigError
+from neyman.export.runtime import OnnxModel
+from neyman.models import model_class
 from neyman.table import Table
 from neyman.workflows.export import export
 from neyman.workflows.generate import generate
@@ -76,6 +78,8 @@ def test_onnx_export_is_verified_and_predicts_like_the_run(
     by_onnx = predict(result.path, jets, tmp_path / "onnx.parquet")
     a, b = io.read(by_run.output), io.read(by_onnx.output)
     np.testing.assert_allclose(np.asarray(b["score"]), np.asarray(a["score"]), rtol=1e-5, atol=1e-6)
+    # ONNX Runtime scores in chunks no larger than the family's own bound
+    assert OnnxModel(result.path).metadata["inference_batch_size"] == model_class(family).inference_batch_size
 
 
 def test_pfn_learns_top_tagging(jets: Path, tmp_path: Path) -> None:

@@ -70,3 +70,22 @@ def test_inputs_of_the_wrong_representation_are_refused() -> None:
     cnn = model_class("cnn")(make_task("binary"), 1, **SMALL["cnn"])
     with pytest.raises(DataError, match="channels"):
         cnn.predict(np.zeros((2, 3, 12, 12), dtype=np.float32))
+
+
+def test_transformer_scores_and_validates_in_bounded_batches() -> None:
+    """The n^2 pair activations of the transformer are never built for thousands of jets at once."""
+    from neyman.models.jets import TransformerModel
+
+    x, y = _particles(700, seed=4)
+    trainer = Trainer(epochs=1, batch_size=64, progress=False, seed=1)
+    model = TransformerModel(make_task("binary"), 3, seed=1, trainer=trainer, preset="tiny")
+    seen: list[tuple[bool, int]] = []
+    model.network.register_forward_pre_hook(lambda net, args: seen.append((net.training, len(args[0]))))
+    model.fit(Arrays(x[:400], y[:400], np.ones(400)), Arrays(x[400:], y[400:], np.ones(300)))
+    training = [n for train, n in seen if train]
+    validation = [n for train, n in seen if not train]
+    assert max(training) == 64 and validation == [256, 44]  # not one pass of max(batch, 8192)
+    seen.clear()
+    model.predict(x)
+    assert [n for _, n in seen] == [256, 256, 188]
+    assert TransformerModel.inference_batch_size < model_class("pfn").inference_batch_size

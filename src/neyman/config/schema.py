@@ -281,6 +281,9 @@ class TransformerConfig(_Section):
     num_layers: int | None = Field(None, ge=0)
     num_class_layers: int | None = Field(None, ge=1)
     dropout: float | None = Field(None, ge=0.0, lt=1.0)
+    attention_dropout: float | None = Field(
+        None, ge=0.0, lt=1.0, description="Dropout on attention weights (tiny/lite: 0, full: 0.1)."
+    )
     pair_features: bool | None = Field(None, description="Add ln ΔR, ln kT, ln z, ln m² as attention biases.")
 
 

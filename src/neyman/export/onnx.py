@@ -40,6 +40,7 @@ METADATA_KEYS = (
     "input",
     "inputs",
     "representation",
+    "inference_batch_size",
     "output",
     "config",
 )
@@ -134,6 +135,7 @@ def _set_metadata(onnx_model: onnx.ModelProto, run: TrainedRun, fold: int) -> No
         "input": input_names(run)[0],
         "inputs": input_names(run),
         "representation": {"type": "tabular"} if run.representation is None else run.representation.to_json(),
+        "inference_batch_size": run.models[fold].inference_batch_size,
         "output": OUTPUT,
         "config": config.read_text(encoding="utf-8") if config.is_file() else "",
     }

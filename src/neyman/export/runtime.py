@@ -107,10 +107,13 @@ class OnnxModel:
             and image models), or raw inputs: a matrix ``(n_events, n_features)``,
             particle arrays or images.
         batch_size
-            Events per ONNX Runtime call.
+            Events per ONNX Runtime call; particle-set and image models take at most
+            the bound their family recorded at export (``inference_batch_size``).
         """
         if self.representation is not None:
-            return self._score_jets(data, batch_size=min(batch_size, 4096))
+            # the family's own bound (files exported before it existed: 4096)
+            bound = int(self.metadata.get("inference_batch_size", 4096))
+            return self._score_jets(data, batch_size=min(batch_size, bound))
         if isinstance(data, Table):
             x = self.matrix(data)
         else:

@@ -59,6 +59,9 @@ class Model(ABC):
     """
 
     family: ClassVar[str] = ""
+    inference_batch_size: ClassVar[int] = 65536
+    """Events per forward pass when scoring (and when a network evaluates its validation
+    loss); families with large per-event activations lower it to bound memory."""
 
     def __init__(self, task: Task, n_features: int, *, seed: int = 0, **params: Any) -> None:
         self.task = task

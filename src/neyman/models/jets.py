@@ -91,6 +91,9 @@ class TransformerModel(NeuralModel):
 
     family: ClassVar[str] = "transformer"
     representation: ClassVar[str] = "particles"
+    # the pairwise embedding holds n^2 x width activations per jet: ~1 GB per 256 jets
+    # of 100 constituents in the lite preset
+    inference_batch_size: ClassVar[int] = 256
 
     def build_network(self) -> nn.Module:
         from neyman.nn.transformer import PRESETS, ParticleTransformer

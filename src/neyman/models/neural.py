@@ -53,6 +53,7 @@ class NeuralModel(Model):
     """
 
     representation: ClassVar[str] = "tabular"
+    inference_batch_size: ClassVar[int] = 1024
 
     def __init__(
         self,
@@ -150,7 +151,9 @@ class NeuralModel(Model):
             self.params["target_std"] = target_std
         self.params.setdefault("target_mean", 0.0)
         self.params.setdefault("target_std", 1.0)
-        self.history = self.trainer.fit(self.network, self.task.loss, train, val, resume=resume)
+        self.history = self.trainer.fit(
+            self.network, self.task.loss, train, val, resume=resume, eval_batch_size=self.inference_batch_size
+        )
         self.network.to("cpu")
         return self
 
@@ -165,7 +168,7 @@ class NeuralModel(Model):
         dev = select_device(device)
         net = self.network.to(dev).eval()
         if batch_size is None:
-            batch_size = 65536 if self.representation == "tabular" else 1024
+            batch_size = self.inference_batch_size
         outs = []
         inputs = self._tensors(x)
         n = len(inputs[0]) if isinstance(inputs, tuple) else len(inputs)
@@ -210,6 +213,7 @@ class MLPModel(NeuralModel):
     """
 
     family: ClassVar[str] = "mlp"
+    inference_batch_size: ClassVar[int] = 65536
 
     def build_network(self) -> nn.Module:
         arch = {k: v for k, v in self.params.items() if k in ("hidden", "activation", "dropout", "batch_norm", "init")}

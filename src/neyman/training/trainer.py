@@ -297,12 +297,15 @@ class Trainer:
         return total
 
     @torch.no_grad()
-    def evaluate(self, module: nn.Module, loss_fn: LossFn, data: BatchSource) -> float:
-        """Mean loss of ``module`` over ``data`` in evaluation mode."""
+    def evaluate(
+        self, module: nn.Module, loss_fn: LossFn, data: BatchSource, *, batch_size: int | None = None
+    ) -> float:
+        """Mean loss of ``module`` over ``data`` in evaluation mode, ``batch_size`` events
+        per forward pass (default: the larger of the training batch and 8192)."""
         module.eval()
         total = torch.zeros((), dtype=torch.float64, device=self.device)
         n = 0
-        for x, y, w in data.batches(max(self.batch_size, 8192), shuffle=False, generator=None):
+        for x, y, w in data.batches(batch_size or max(self.batch_size, 8192), shuffle=False, generator=None):
             total += loss_fn(forward(module, x), y, w).double() * len(y)
             n += len(y)
         return float(total) / max(n, 1)
@@ -316,6 +319,7 @@ class Trainer:
         val: BatchSource | None = None,
         *,
         resume: bool = False,
+        eval_batch_size: int | None = None,
     ) -> History:
         """Train ``module`` in place and return its history.
 
@@ -329,10 +333,13 @@ class Trainer:
             Batch sources; the validation loss drives early stopping and ``plateau``.
         resume
             Continue from ``checkpoint_dir/last.safetensors``.
+        eval_batch_size
+            Events per forward pass of the validation loss (see :meth:`evaluate`);
+            networks with large per-event activations pass a small one.
         """
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
-            return self._fit(module, loss_fn, train, val, resume=resume)
+            return self._fit(module, loss_fn, train, val, resume=resume, eval_batch_size=eval_batch_size)
 
     def _fit(
         self,
@@ -342,6 +349,7 @@ class Trainer:
         val: BatchSource | None,
         *,
         resume: bool,
+        eval_batch_size: int | None,
     ) -> History:
         module.to(self.device)
         steps = math.ceil(len(train) / self.batch_size)
@@ -407,7 +415,7 @@ class Trainer:
                 cols["train_loss"].append(train_loss)
                 cols["lr"].append(opt.param_groups[0]["lr"])
                 if val is not None:
-                    monitored = self.evaluate(module, loss_fn, val)
+                    monitored = self.evaluate(module, loss_fn, val, batch_size=eval_batch_size)
                     cols["val_loss"].append(monitored)
                 if sched is not None and self.schedule.name == "plateau":
                     sched.step(monitored)

@@ -96,3 +96,23 @@ def test_bad_hyper_parameters_are_named():
         ParticleTransformer(5, 2, num_layers=-1)
     with pytest.raises(ConfigError, match="pair_embed"):
         ParticleTransformer(5, 2, pair_embed=())
+
+
+def test_attention_dropout_defaults_to_dropout_and_is_set_apart(particle_batch):
+    """``attention_dropout`` alone randomises the attention weights; the CPU presets switch it off."""
+    inputs = particle_batch([6, 3], 6, seed=2)
+
+    def spread(**dropouts):
+        torch.manual_seed(0)
+        net = _net(**dropouts).train()
+        return (net(*inputs) - net(*inputs)).abs().max().item()
+
+    assert spread(dropout=0.0) == 0.0
+    assert spread(dropout=0.0, attention_dropout=0.5) > 0.0
+    assert spread(dropout=0.5) > 0.0  # attention weights follow ``dropout``
+    attention = [m for m in _net(dropout=0.3).modules() if type(m).__name__ == "_Attention"]
+    assert attention and all(isinstance(m.dropout, torch.nn.Dropout) and m.dropout.p == 0.3 for m in attention)
+    assert PRESETS["tiny"]["attention_dropout"] == PRESETS["lite"]["attention_dropout"] == 0.0
+    assert "attention_dropout" not in PRESETS["full"]  # the paper's network keeps 0.1 on its weights
+    with pytest.raises(ConfigError, match="dropout"):
+        ParticleTransformer(5, 2, attention_dropout=1.0)
