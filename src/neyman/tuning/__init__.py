@@ -1,4 +1,4 @@
-"""Hyper-parameter search with Optuna: search spaces, studies, figures.
+"""Hyper-parameter search with Optuna: search spaces, studies, figures and study outputs.
 
 Nothing here reads a configuration: :class:`SearchSpace` holds named distributions
 and returns ``{name: value}`` samples, :func:`open_storage`/:func:`open_study` open a
@@ -8,6 +8,7 @@ Optuna is imported when a function needs it, not with this package.
 """
 
 from neyman.tuning.figures import study_figures
+from neyman.tuning.outputs import trial_state, write_best_config, write_study_report, write_trials_table
 from neyman.tuning.space import (
     CategoricalParam,
     FloatParam,
@@ -47,4 +48,8 @@ __all__ = [
     "sqlite_url",
     "study_exists",
     "study_figures",
+    "trial_state",
+    "write_best_config",
+    "write_study_report",
+    "write_trials_table",
 ]

@@ -29,9 +29,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from neyman._atomic import write_text
 from neyman._optional import require
 from neyman.config import RunConfig, parse_config, validate_paths
 from neyman.config.tuning import Categorical, FloatRange, IntRange, Layers, TuningConfig, check_search_space
@@ -51,6 +48,10 @@ from neyman.tuning import (
     open_study,
     sqlite_url,
     study_exists,
+    trial_state,
+    write_best_config,
+    write_study_report,
+    write_trials_table,
 )
 from neyman.workflows.rundir import RunDirectory
 from neyman.workflows.train import resolve_config
@@ -399,19 +400,6 @@ def _run_dask(
 # -- outputs ------------------------------------------------------------------------------------
 
 
-def _state(trial: optuna.trial.FrozenTrial) -> str:
-    return str(trial.state.name)
-
-
-def _write_trials_table(study: optuna.Study, path: Path) -> Path:
-    frame = study.trials_dataframe(
-        attrs=("number", "state", "value", "datetime_start", "datetime_complete", "duration", "params", "user_attrs")
-    )
-    if "duration" in frame:
-        frame["duration"] = frame["duration"].dt.total_seconds()
-    return write_text(path, frame.to_csv(index=False))
-
-
 def _best_config(
     plan: _Plan, space: SearchSpace, best: optuna.trial.FrozenTrial, cfg: RunConfig, study_name: str
 ) -> dict[str, Any]:
@@ -420,74 +408,6 @@ def _best_config(
     if cfg.tracking is not None:
         data["tracking"] = cfg.tracking.model_dump(mode="json")
     return parse_config(data).model_dump(mode="json", exclude={"tuning"})
-
-
-def _write_best(path: Path, config: dict[str, Any], *, study: str, trial: int, objective: str, value: float) -> Path:
-    header = (
-        f"# The best configuration of study {study!r}: trial {trial}, {objective} = {value:.6g}.\n"
-        f"# Train it with:  neyman train {path.name}\n"
-    )
-    return write_text(path, header + yaml.safe_dump(config, sort_keys=False))
-
-
-def _write_report(
-    path: Path,
-    study: optuna.Study,
-    space: SearchSpace,
-    *,
-    info: list[list[object]],
-    best_yaml: str,
-    seed: int,
-) -> Path:
-    """``tuning.html``: settings, best trial, the Optuna figures and every trial."""
-    import matplotlib.pyplot as plt
-
-    from neyman.report import Section, write_report
-    from neyman.tuning import study_figures
-
-    trials = study.get_trials(deepcopy=False)
-    counts: dict[str, int] = {}
-    for t in trials:
-        counts[_state(t)] = counts.get(_state(t), 0) + 1
-    sections = [
-        Section(
-            title="Study",
-            tables=[
-                ("Settings", ["setting", "value"], info),
-                ("Trials by state", ["state", "trials"], [[k.lower(), v] for k, v in sorted(counts.items())]),
-            ],
-        )
-    ]
-    figures: list[Any] = []
-    try:
-        if counts.get("COMPLETE"):
-            best = study.best_trial
-            sampled = [[k, str(v)] for k, v in space.values(best.params).items()]
-            sections.append(
-                Section(
-                    title="Best trial",
-                    text=f"Trial {best.number}: objective {best.value:.6g}. Its configuration, best.yaml:",
-                    tables=[("Sampled values", ["key", "value"], sampled)],
-                    code=best_yaml,
-                )
-            )
-            figures, skipped = study_figures(study, seed=seed)
-            note = "Not drawn: " + "; ".join(skipped) if skipped else ""
-            sections.append(Section(title="Optimisation", figures=figures, text=note))
-        header = ["trial", "state", "objective", "seconds", *space.names]
-        rows: list[list[object]] = []
-        for t in trials:
-            try:
-                values = [str(v) for v in space.values(t.params).values()]
-            except (KeyError, ConfigError):  # a trial that failed before every parameter was sampled
-                values = ["—"] * len(space.names)
-            seconds = t.duration.total_seconds() if t.duration is not None else None
-            rows.append([t.number, _state(t).lower(), t.value, seconds, *values])
-        sections.append(Section(title="Trials", tables=[("Every trial of the study", header, rows)]))
-        return write_report(path, sections, title=f"Study {study.study_name}", subtitle="neyman tune")
-    finally:
-        for fig in figures:
-            plt.close(fig)
 
 
 # -- tracking -----------------------------------------------------------------------------------
@@ -524,7 +444,7 @@ class _StudyTracking:
     def trial(self, trial: optuna.trial.FrozenTrial, plan: _Plan, space: SearchSpace) -> None:
         from neyman.workflows.tracking import config_params, log_run_directory
 
-        state = _state(trial)
+        state = trial_state(trial)
         try:
             values = space.values(trial.params)
         except (KeyError, ConfigError):
@@ -553,9 +473,10 @@ class _StudyTracking:
     def finish(self, study: optuna.Study, files: Iterable[Path], status: str = "FINISHED") -> None:
         trials = study.get_trials(deepcopy=False)
         counts = {
-            f"trials_{s.lower()}": float(sum(_state(t) == s for t in trials)) for s in ("COMPLETE", "PRUNED", "FAIL")
+            f"trials_{s.lower()}": float(sum(trial_state(t) == s for t in trials))
+            for s in ("COMPLETE", "PRUNED", "FAIL")
         }
-        complete = [t for t in trials if _state(t) == "COMPLETE"]
+        complete = [t for t in trials if trial_state(t) == "COMPLETE"]
         if complete:
             counts["best_value"] = float(study.best_value)
         self.tracker.log_metrics(self.parent, counts, step=len(trials))
@@ -713,7 +634,7 @@ def tune(
         threads=threads,
     )
     if tuning.sampler == "grid":
-        done = sum(_state(t) != "FAIL" for t in the_study.get_trials(deepcopy=False))
+        done = sum(trial_state(t) != "FAIL" for t in the_study.get_trials(deepcopy=False))
         n_trials = min(n_trials, max(space.grid_size() - done, 0))
 
     tracking = (
@@ -773,9 +694,9 @@ def _outputs(
     trials = study.get_trials(deepcopy=False)
     states: dict[str, int] = {}
     for t in trials:
-        states[_state(t)] = states.get(_state(t), 0) + 1
+        states[trial_state(t)] = states.get(trial_state(t), 0) + 1
     study_dir.mkdir(parents=True, exist_ok=True)
-    table = _write_trials_table(study, study_dir / TRIALS_TABLE)
+    table = write_trials_table(study, study_dir / TRIALS_TABLE)
     best_path: Path | None = None
     best_yaml = ""
     best_trial = best_value = None
@@ -784,7 +705,7 @@ def _outputs(
         best = study.best_trial
         best_trial, best_value = best.number, float(best.value) if best.value is not None else None
         best_values = space.values(best.params)
-        best_path = _write_best(
+        best_path = write_best_config(
             study_dir / BEST_CONFIG,
             _best_config(plan, space, best, cfg, study_name),
             study=study_name,
@@ -801,7 +722,7 @@ def _outputs(
         ["pruner", tuning.pruner.name],
         ["trial runs", str(study_dir)],
     ]
-    report = _write_report(study_dir / REPORT, study, space, info=info, best_yaml=best_yaml, seed=seed)
+    report = write_study_report(study_dir / REPORT, study, space, info=info, best_yaml=best_yaml, seed=seed)
     return TuneResult(
         study=study_name,
         study_dir=study_dir,
