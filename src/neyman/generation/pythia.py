@@ -32,6 +32,7 @@ from neyman.generation.processes import Process, Sample
 from neyman.table import EVENT_ID, LABEL, Table
 
 __all__ = [
+    "EVENT_ID_STRIDE",
     "ChunkResult",
     "ChunkTask",
     "PythiaInstance",
@@ -49,6 +50,9 @@ MB_TO_PB = 1e9
 
 _PYTHIA_SEED_MAX = 900_000_000
 _MAX_LABELS = 8
+# event_id = label * stride + event number: ids of one class are consecutive, so parity
+# splits and k-fold (event_id mod k) get every class in every part
+EVENT_ID_STRIDE = 2**40
 
 
 @dataclass(frozen=True)
@@ -218,8 +222,9 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     Returns
     -------
     ChunkResult
-        The rows (``label`` and ``event_id`` added; ``event_id`` is unique within
-        the run and shared by jets of one event) and the record: seeds, events,
+        The rows (``label`` and ``event_id`` added; ``event_id`` =
+        ``label * 2**40 + event number`` is unique within the run and shared by
+        jets of one event) and the record: seeds, events,
         rows, timings and the worker's Pythia statistics (cumulative over the
         instance, identified by ``instance``), from which cross sections combine.
     """
@@ -239,7 +244,7 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         columns, event = _analyse(task, prt, particles)
     first_event = task.index * task.process.chunk_events
     columns[LABEL] = np.full(len(event), task.label, dtype=np.int64)
-    columns[EVENT_ID] = (first_event + np.asarray(event, dtype=np.int64)) * _MAX_LABELS + task.label
+    columns[EVENT_ID] = task.label * EVENT_ID_STRIDE + first_event + np.asarray(event, dtype=np.int64)
     table = Table(columns)
     info = pythia.infoPython()
     record = {

@@ -7,7 +7,17 @@ import numpy as np
 from neyman._seeding import child_seed, rng
 from neyman.exceptions import ConfigError
 
-__all__ = ["TEST", "TRAIN", "VAL", "assign_folds", "assign_splits", "event_uniform", "hash_splits", "split_train_val"]
+__all__ = [
+    "TEST",
+    "TRAIN",
+    "VAL",
+    "assign_folds",
+    "assign_splits",
+    "check_split_classes",
+    "event_uniform",
+    "hash_splits",
+    "split_train_val",
+]
 
 TRAIN, VAL, TEST = 0, 1, 2
 
@@ -67,6 +77,40 @@ def assign_folds(event_id: np.ndarray, k: int) -> np.ndarray:
     if k < 2:
         raise ConfigError(f"k-fold needs k >= 2, got {k}")
     return (np.asarray(event_id, dtype=np.int64) % k).astype(np.int64)
+
+
+def check_split_classes(labels: np.ndarray, parts: dict[str, np.ndarray], classes: list[str], *, how: str) -> None:
+    """Raise :class:`~neyman.exceptions.DataError` when a part of a split lacks a class.
+
+    Parameters
+    ----------
+    labels
+        Class index of every event.
+    parts
+        ``{description: boolean selection}`` of the parts that must hold every class
+        (the training events of each fold, the test fold, ...).
+    classes
+        Class names, indexed by label.
+    how
+        How the split was made, for the message (e.g. ``"kfold = 2 (event_id mod 2)"``).
+
+    Notes
+    -----
+    Splits by event number go wrong silently when the numbering follows the class
+    (e.g. the signal file numbered odd, the background even): every fold would then
+    learn one class only.
+    """
+    from neyman.exceptions import DataError
+
+    for part, sel in parts.items():
+        present = np.unique(np.asarray(labels)[sel])
+        missing = [c for i, c in enumerate(classes) if i not in present]
+        if missing:
+            raise DataError(
+                f"the {part} of the split by {how} holds no {', '.join(repr(c) for c in missing)} events "
+                f"({int(np.count_nonzero(sel))} events in it): the event ids follow the class; renumber "
+                "the events (data.event_id names the column) or use split.method: fraction without kfold"
+            )
 
 
 def event_uniform(event_id: np.ndarray, *, seed: int) -> np.ndarray:

@@ -221,7 +221,14 @@ def generate(
     """
     from neyman import __version__
     from neyman.generation.parallel import EMPTY_EVENTS_LIMIT, ClassPlan, executor, run_chunks
-    from neyman.generation.pythia import ChunkResult, ChunkTask, check_settings, combine_cross_sections, pythia_version
+    from neyman.generation.pythia import (
+        EVENT_ID_STRIDE,
+        ChunkResult,
+        ChunkTask,
+        check_settings,
+        combine_cross_sections,
+        pythia_version,
+    )
     from neyman.generation.writer import ChunkStore, output_format, write_sample
 
     started = time.perf_counter()
@@ -248,6 +255,8 @@ def generate(
         "mpi": mpi,
         "detector": None if det is None else det.as_dict(),
         "neyman_version": __version__,
+        # chunks numbered otherwise (label + 8 x event, before) are not mixed in on resume
+        "event_id": f"label * {EVENT_ID_STRIDE} + event",
     }
     store = ChunkStore(path, manifest)
     finished = store.open()

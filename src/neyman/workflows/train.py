@@ -31,6 +31,7 @@ from neyman.preprocessing import (
     assign_splits,
     balance_classes,
     check_finite,
+    check_split_classes,
     split_train_val,
 )
 from neyman.representations import build_inputs
@@ -287,6 +288,10 @@ class _Training:
         if k >= 2:
             folds = assign_folds(eid, k)
             fold_col = folds
+            if task.is_classification:
+                parts = {f"training part of fold {f}": folds != f for f in range(k)}
+                parts.update({f"test fold {f}": folds == f for f in range(k)})
+                check_split_classes(truth, parts, events.classes, how=f"kfold = {k} (event_id mod {k})")
             split_codes[:] = TEST  # every event's score is out-of-fold
             val_fraction = cfg.split.val / (cfg.split.train + cfg.split.val)
             for f in range(k):
@@ -310,6 +315,9 @@ class _Training:
                 test=cfg.split.test,
                 seed=cfg.seed,
             )
+            if task.is_classification and cfg.split.method == "parity":
+                parts = {"training part": split_codes == TRAIN, "test part": split_codes == TEST}
+                check_split_classes(truth, parts, events.classes, how="parity (odd event ids test)")
             model, prep, scores = self._fit_fold(0, x, events, task, split_codes, dirs[0])
             models.append(model)
             preps.append(prep)

@@ -1,0 +1,31 @@
+"""Splits by event number: folds, parity, and the check that every part holds every class."""
+
+import numpy as np
+import pytest
+
+from neyman.exceptions import DataError
+from neyman.preprocessing import TEST, TRAIN, assign_folds, assign_splits, check_split_classes
+
+
+def test_folds_are_event_id_mod_k_and_parity_tests_odd_ids():
+    ids = np.arange(20, dtype=np.int64) * 3 + 1
+    np.testing.assert_array_equal(assign_folds(ids, 4), ids % 4)
+    codes = assign_splits(ids, method="parity", train=0.8, val=0.2, test=0.0, seed=1)
+    assert np.all((codes == TEST) == (ids % 2 == 1))
+
+
+def test_a_numbering_that_follows_the_class_is_refused_with_the_fix_named():
+    labels = np.repeat([0, 1], 50)
+    interleaved = np.arange(100) * 2 + labels  # signal odd, background even: class-pure folds
+    folds = assign_folds(interleaved, 2)
+    parts = {f"training part of fold {f}": folds != f for f in range(2)}
+    expected = r"training part of fold 0 .* no 'background' events .*event ids follow the class"
+    with pytest.raises(DataError, match=expected):
+        check_split_classes(labels, parts, ["background", "signal"], how="kfold = 2 (event_id mod 2)")
+    codes = assign_splits(interleaved, method="parity", train=0.8, val=0.2, test=0.0, seed=1)
+    with pytest.raises(DataError, match=r"split\.method: fraction"):
+        check_split_classes(labels, {"training part": codes == TRAIN}, ["background", "signal"], how="parity")
+    # consecutive numbers within each class are fine
+    consecutive = np.concatenate([np.arange(50), 10**12 + np.arange(50)])
+    folds = assign_folds(consecutive, 2)
+    check_split_classes(labels, {f"fold {f}": folds == f for f in range(2)}, ["background", "signal"], how="kfold")
