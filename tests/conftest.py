@@ -1,8 +1,11 @@
-"""Test options: ``--run-slow`` enables tests marked ``slow``; ``gpu`` tests need CUDA."""
+"""Test options (``--run-slow`` enables tests marked ``slow``; ``gpu`` tests need CUDA) and shared fixtures."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,3 +32,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_slow)
         if "gpu" in item.keywords and not cuda:
             item.add_marker(skip_gpu)
+
+
+@pytest.fixture
+def interrupt_training(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], Callable[[], None]]:
+    """``arm(n)``: the next training raises KeyboardInterrupt right after writing its n-th
+    ``last.safetensors`` checkpoint; calling the returned ``disarm()`` restores saving."""
+    from neyman.training import trainer as trainer_module
+
+    real = trainer_module.save_state
+
+    def arm(n: int) -> Callable[[], None]:
+        saved = {"n": 0}
+
+        def crash(path: Path, state: Any) -> None:
+            real(path, state)
+            if path.name == "last.safetensors":
+                saved["n"] += 1
+                if saved["n"] == n:
+                    raise KeyboardInterrupt
+
+        monkeypatch.setattr(trainer_module, "save_state", crash)
+        return lambda: monkeypatch.setattr(trainer_module, "save_state", real)
+
+    return arm

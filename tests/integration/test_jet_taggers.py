@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -115,3 +116,65 @@ def test_particle_sets_stream_from_files_chunk_by_chunk(jets: Path, tmp_path: Pa
     preds = io.read(result.run_dir / "predictions.parquet")
     assert len(preds) == 1200 and np.isfinite(np.asarray(preds["score"])).all()
     assert export(result.run_dir).max_relative_difference < 1e-5
+
+
+def test_three_class_tagger_with_kfold_and_discriminant(jets: Path, tmp_path: Path) -> None:
+    """Top / gluon-initiated QCD / quark-initiated QCD on particle sets, two folds, a top discriminant."""
+    table = io.read(jets)
+    parton = np.abs(np.asarray(table["parton_id"]))
+    classes = np.where(np.asarray(table["label"]) == 1, 2, np.where(parton == 21, 1, 0))
+    assert set(np.unique(classes)) == {0, 1, 2}
+    io.write(Table({**{c: table[c] for c in table.column_names}, "flavour": classes}), tmp_path / "three.parquet")
+    cfg = _config(
+        tmp_path / "three.parquet",
+        tmp_path,
+        "pfn",
+        task={"type": "multiclass", "discriminant": {"signal": "top", "backgrounds": {"gluon": 0.5, "quark": 0.5}}},
+        split={"kfold": 2},
+    )
+    cfg["data"] = {**cfg["data"], "label_column": "flavour", "classes": ["quark", "gluon", "top"]}
+    result = train(cfg)
+    assert len(result.metrics["folds"]) == 2
+    assert set(result.metrics["discriminant"]) == {"auc_top_vs_gluon", "auc_top_vs_quark"}
+    preds = io.read(result.run_dir / "predictions.parquet")
+    probabilities = np.stack([np.asarray(preds[f"score_{c}"]) for c in ("quark", "gluon", "top")], axis=1)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
+    assert np.isfinite(np.asarray(preds["discriminant"])).all()
+
+
+def test_gaussian_regression_of_the_jet_mass_from_constituents(jets: Path, tmp_path: Path) -> None:
+    """The transformer predicts a mean and a resolution; the run reports pulls like any regression."""
+    cfg = _config(jets, tmp_path, "transformer", task={"type": "gaussian"})
+    cfg["model"] = {"type": "transformer", "preset": "tiny"}
+    cfg["data"] = {k: v for k, v in cfg["data"].items() if k != "label_column"} | {"target": "mass"}
+    cfg["training"] = {**cfg["training"], "epochs": 2}
+    result = train(cfg)
+    assert {"bias", "resolution", "pull_width", "coverage_68"} <= set(result.metrics["test"])
+    preds = io.read(result.run_dir / "predictions.parquet")
+    assert (np.asarray(preds["sigma"]) > 0).all() and np.isfinite(np.asarray(preds["prediction"])).all()
+
+
+def test_an_interrupted_particlenet_run_resumes_to_the_same_scores(
+    jets: Path, tmp_path: Path, interrupt_training: Callable[[int], Callable[[], None]]
+) -> None:
+    base = _config(jets, tmp_path, "particlenet")
+    base["model"] = {"type": "particlenet", "preset": "tiny"}
+    base["training"] = {**base["training"], "epochs": 3}
+    full = train({**base, "name": "full"})
+    disarm = interrupt_training(2)
+    with pytest.raises(KeyboardInterrupt):
+        train({**base, "name": "cut"})
+    disarm()
+    resumed = train(resume=tmp_path / "cut")
+    a, b = io.read(full.run_dir / "predictions.parquet"), io.read(resumed.run_dir / "predictions.parquet")
+    assert np.array_equal(np.asarray(a["score"]), np.asarray(b["score"]))
+
+
+def test_generated_event_ids_put_every_class_in_every_fold(jets: Path) -> None:
+    """Generated ids are ``label * 2**40 + event``: parity and ``event_id mod k`` mix the classes."""
+    table = io.read(jets)
+    ids, labels = np.asarray(table["event_id"]), np.asarray(table["label"])
+    for k in (2, 3, 4, 5, 8):
+        for fold in range(k):
+            counts = np.bincount(labels[ids % k == fold], minlength=2)
+            assert (counts > 0.5 * np.bincount(labels) / k).all(), (k, fold, counts)

@@ -208,9 +208,7 @@ def test_uci_susy_layout_with_named_feature_set(tmp_path):
     assert result.metrics["features"] == FEATURE_SETS["uci-susy"]["high-level"]
 
 
-def test_resume_after_interruption_matches_uninterrupted_run(tmp_path, monkeypatch):
-    from neyman.training import trainer as trainer_module
-
+def test_resume_after_interruption_matches_uninterrupted_run(tmp_path, interrupt_training):
     path = write_labelled_file(tmp_path, "parquet", n_events=3000)
     base = _config(
         tmp_path,
@@ -220,20 +218,10 @@ def test_resume_after_interruption_matches_uninterrupted_run(tmp_path, monkeypat
         data={"label_column": LABEL},
     )
     full = neyman.train({**base, "name": "full"})
-    real = trainer_module.save_state
-    count = {"n": 0}
-
-    def crash(p, state):
-        real(p, state)
-        if p.name == "last.safetensors":
-            count["n"] += 1
-            if count["n"] == 3:
-                raise KeyboardInterrupt
-
-    monkeypatch.setattr(trainer_module, "save_state", crash)
+    disarm = interrupt_training(3)
     with pytest.raises(KeyboardInterrupt):
         neyman.train({**base, "name": "cut"})
-    monkeypatch.setattr(trainer_module, "save_state", real)
+    disarm()
     cut = tmp_path / "runs" / "cut"
     assert json.loads((cut / "status.json").read_text())["state"] == "failed"
     with pytest.raises(RunDirectoryError, match=r"--resume"):

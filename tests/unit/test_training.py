@@ -13,7 +13,6 @@ from neyman.training import (
     load_state,
     save_state,
 )
-from neyman.training import trainer as trainer_module
 
 
 def _data(n=4000, seed=0):
@@ -52,23 +51,12 @@ def test_training_learns_and_is_bit_for_bit_repeatable(tmp_path):
         assert torch.equal(p1, p2)
 
 
-def test_resume_reaches_the_same_weights(tmp_path, monkeypatch):
+def test_resume_reaches_the_same_weights(tmp_path, interrupt_training):
     full, h_full = _fit(tmp_path / "full", epochs=5, schedule=ScheduleSpec(name="cosine"))
-    # interrupt after the checkpoint of epoch 2 has been written
-    real_save = trainer_module.save_state
-    calls = {"n": 0}
-
-    def interrupting_save(path, state):
-        real_save(path, state)
-        if path.name == "last.safetensors":
-            calls["n"] += 1
-            if calls["n"] == 2:
-                raise KeyboardInterrupt
-
-    monkeypatch.setattr(trainer_module, "save_state", interrupting_save)
+    disarm = interrupt_training(2)  # after the checkpoint of epoch 2 has been written
     with pytest.raises(KeyboardInterrupt):
         _fit(tmp_path / "cut", epochs=5, schedule=ScheduleSpec(name="cosine"))
-    monkeypatch.setattr(trainer_module, "save_state", real_save)
+    disarm()
     resumed, h_res = _fit(tmp_path / "cut", epochs=5, resume=True, schedule=ScheduleSpec(name="cosine"))
     assert h_res.columns["epoch"] == [1, 2, 3, 4, 5]
     assert h_res.columns["val_loss"] == h_full.columns["val_loss"]

@@ -26,8 +26,8 @@ __all__ = ["PRESETS", "ParticleTransformer", "pair_features"]
 
 PRESETS: dict[str, dict[str, object]] = {
     # The CPU presets drop no attention weights: that dropout draws one random number per
-    # head and pair (heads x n^2 per jet), which took 40% of a training step of ``tiny`` and
-    # ``lite`` on two CPU cores at 100 constituents; dropout on the residual branches stays.
+    # head and pair (heads x n^2 per jet); without it ``tiny`` and ``lite`` train 1.23x and
+    # 1.29x faster on two CPU cores at 100 constituents. Dropout on the residual branches stays.
     # below the lite network, for quick CPU runs (about 10 MFLOP per jet of 100 constituents)
     "tiny": {
         "embed_dim": 32,
