@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from neyman._seeding import child_seed, rng
-from neyman.exceptions import ConfigError
+from neyman.exceptions import ConfigError, DataError
 
 __all__ = [
     "TEST",
@@ -100,16 +100,15 @@ def check_split_classes(labels: np.ndarray, parts: dict[str, np.ndarray], classe
     (e.g. the signal file numbered odd, the background even): every fold would then
     learn one class only.
     """
-    from neyman.exceptions import DataError
-
     for part, sel in parts.items():
         present = np.unique(np.asarray(labels)[sel])
         missing = [c for i, c in enumerate(classes) if i not in present]
         if missing:
             raise DataError(
                 f"the {part} of the split by {how} holds no {', '.join(repr(c) for c in missing)} events "
-                f"({int(np.count_nonzero(sel))} events in it): the event ids follow the class; renumber "
-                "the events (data.event_id names the column) or use split.method: fraction without kfold"
+                f"({int(np.count_nonzero(sel))} events in it): the event ids follow the class (or the sample "
+                "is too small to split); renumber the events (data.event_id names the column) or use "
+                "split.method: fraction without kfold"
             )
 
 
