@@ -371,3 +371,17 @@ def test_streaming_training_matches_in_memory_quality(tmp_path):
     assert np.allclose(np.asarray(io.read(out.output)["score"]), np.asarray(preds["score"]), rtol=1e-5, atol=1e-6)
     with pytest.raises(ConfigError, match="streaming"):
         neyman.train({**stream_cfg, "name": "x", "model": {"type": "xgboost"}})
+
+
+@pytest.mark.parametrize("split", [{"kfold": 2}, {"method": "parity", "train": 0.8, "val": 0.2, "test": 0.0}])
+def test_event_numbers_that_follow_the_class_are_refused_before_a_run_exists(tmp_path, split):
+    path = write_labelled_file(tmp_path, "parquet", n_events=400)
+    table = io.read(path)
+    label = np.asarray(table[LABEL]).astype(np.int64)
+    numbered = Table({**{c: table[c] for c in table.column_names}, EVENT_ID: np.arange(len(label)) * 2 + label})
+    io.write(numbered, tmp_path / "numbered.parquet")
+    cfg = _config(tmp_path, [{"path": str(tmp_path / "numbered.parquet")}], name="r", model={"type": "logistic"})
+    cfg["data"].update(label_column=LABEL, event_id=EVENT_ID)
+    with pytest.raises(DataError, match=r"holds no '(signal|background)' events.*event ids follow the class"):
+        neyman.train({**cfg, "split": split})
+    assert not (tmp_path / "runs" / "r").exists()

@@ -89,3 +89,32 @@ def test_transformer_scores_and_validates_in_bounded_batches() -> None:
     model.predict(x)
     assert [n for _, n in seen] == [256, 256, 188]
     assert TransformerModel.inference_batch_size < model_class("pfn").inference_batch_size
+
+
+def test_particlenet_training_is_bit_for_bit_repeatable_on_a_busy_machine() -> None:
+    """Gathers of neighbours (a constituent chosen by many) must not accumulate gradients in an
+    order that depends on thread timing: the same seed gives the same network, as for every
+    other family (the gradient of ``x[index]`` is accumulated with atomic adds on CPU)."""
+    import threading
+
+    x, y = _particles(400, seed=5)
+    scores = []
+    busy = threading.Event()
+
+    def compete() -> None:  # a thread taking CPU time from torch's workers, as other jobs do
+        while not busy.is_set():
+            sum(i * i for i in range(10_000))
+
+    for competing in (False, True, True):
+        rival = threading.Thread(target=compete, daemon=True)
+        busy.clear()
+        if competing:
+            rival.start()
+        try:
+            trainer = Trainer(epochs=1, batch_size=64, progress=False, seed=1)
+            model = model_class("particlenet")(make_task("binary"), 3, seed=1, trainer=trainer, preset="tiny")
+            model.fit(Arrays(x, y, np.ones(len(y))))
+        finally:
+            busy.set()
+        scores.append(model.predict(x))
+    assert np.array_equal(scores[0], scores[1]) and np.array_equal(scores[0], scores[2])

@@ -138,7 +138,10 @@ class EdgeConv(nn.Module):
             # batch statistics are those of real edges
             keep = edge_valid.reshape(-1).nonzero().squeeze(1)
             centre_row = (position + offset).expand_as(neighbours).reshape(-1)
-            h = centre[centre_row[keep]] + neighbour[neighbour_row[keep]]
+            # index_select, not x[index]: the backward of advanced indexing accumulates the
+            # gradient of a constituent chosen by several neighbours with atomic adds on CPU,
+            # in an order that varies from run to run; index_add is reproducible
+            h = centre.index_select(0, centre_row[keep]) + neighbour.index_select(0, neighbour_row[keep])
         else:
             # every edge, so the exported graph has no data-dependent shapes
             h = (centre.unsqueeze(1) + neighbour[neighbour_row].view(n_jets * n, -1, centre.shape[1])).flatten(0, 1)

@@ -288,10 +288,6 @@ class _Training:
         if k >= 2:
             folds = assign_folds(eid, k)
             fold_col = folds
-            if task.is_classification:
-                parts = {f"training part of fold {f}": folds != f for f in range(k)}
-                parts.update({f"test fold {f}": folds == f for f in range(k)})
-                check_split_classes(truth, parts, events.classes, how=f"kfold = {k} (event_id mod {k})")
             split_codes[:] = TEST  # every event's score is out-of-fold
             val_fraction = cfg.split.val / (cfg.split.train + cfg.split.val)
             for f in range(k):
@@ -315,9 +311,6 @@ class _Training:
                 test=cfg.split.test,
                 seed=cfg.seed,
             )
-            if task.is_classification and cfg.split.method == "parity":
-                parts = {"training part": split_codes == TRAIN, "test part": split_codes == TEST}
-                check_split_classes(truth, parts, events.classes, how="parity (odd event ids test)")
             model, prep, scores = self._fit_fold(0, x, events, task, split_codes, dirs[0])
             models.append(model)
             preps.append(prep)
@@ -521,7 +514,29 @@ def _prepare(cfg: RunConfig) -> Any:
         from neyman.workflows.streaming import check_streaming_inputs
 
         return check_streaming_inputs(cfg)
-    return _inputs(cfg)
+    events, x = _inputs(cfg)
+    _check_split(cfg, events)
+    return events, x
+
+
+def _check_split(cfg: RunConfig, events: Events) -> None:
+    """Refuse a split by event number (parity, k-fold) that leaves a class out of a part."""
+    if cfg.task.type not in ("binary", "multiclass"):
+        return
+    eid = np.asarray(events.table[EVENT_ID])
+    k = cfg.split.kfold
+    if k >= 2:
+        folds = assign_folds(eid, k)
+        parts = {f"training part of fold {f}": folds != f for f in range(k)}
+        parts.update({f"test fold {f}": folds == f for f in range(k)})
+        how = f"kfold = {k} (event_id mod {k})"
+    elif cfg.split.method == "parity":
+        test = eid % 2 == 1
+        parts = {"training part": ~test, "test part": test}
+        how = "parity (odd event ids test)"
+    else:
+        return
+    check_split_classes(np.asarray(events.table[LABEL]), parts, events.classes, how=how)
 
 
 def _runner(cfg: RunConfig, run: RunDirectory, prepared: Any, *, resume: bool) -> _Training:
