@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from neyman.exceptions import DataError
-from neyman.preprocessing import TEST, TRAIN, assign_folds, assign_splits, check_split_classes
+from neyman.preprocessing import TEST, assign_folds, assign_splits, check_split_classes
 
 
 def test_folds_are_event_id_mod_k_and_parity_tests_odd_ids():
@@ -16,16 +16,15 @@ def test_folds_are_event_id_mod_k_and_parity_tests_odd_ids():
 
 def test_a_numbering_that_follows_the_class_is_refused_with_the_fix_named():
     labels = np.repeat([0, 1], 50)
+    classes = ["background", "signal"]
     interleaved = np.arange(100) * 2 + labels  # signal odd, background even: class-pure folds
-    folds = assign_folds(interleaved, 2)
-    parts = {f"training part of fold {f}": folds != f for f in range(2)}
     expected = r"training part of fold 0 .* no 'background' events .*event ids follow the class"
     with pytest.raises(DataError, match=expected):
-        check_split_classes(labels, parts, ["background", "signal"], how="kfold = 2 (event_id mod 2)")
-    codes = assign_splits(interleaved, method="parity", train=0.8, val=0.2, test=0.0, seed=1)
-    with pytest.raises(DataError, match=r"split\.method: fraction"):
-        check_split_classes(labels, {"training part": codes == TRAIN}, ["background", "signal"], how="parity")
+        check_split_classes(interleaved, labels, classes, kfold=2)
+    with pytest.raises(DataError, match=r"training part of the split by parity .*split\.method: fraction"):
+        check_split_classes(interleaved, labels, classes, method="parity")
+    check_split_classes(interleaved, labels, classes, method="fraction")  # random: not by number
     # consecutive numbers within each class are fine
     consecutive = np.concatenate([np.arange(50), 10**12 + np.arange(50)])
-    folds = assign_folds(consecutive, 2)
-    check_split_classes(labels, {f"fold {f}": folds == f for f in range(2)}, ["background", "signal"], how="kfold")
+    for kfold in (0, 2, 3, 4):
+        check_split_classes(consecutive, labels, classes, method="parity", kfold=kfold)

@@ -62,7 +62,7 @@ def _codes(u: np.ndarray, event_id: np.ndarray, method: str, train: float, val: 
         return np.where(u < train, TRAIN, np.where(u < train + val, VAL, TEST)).astype(np.int8)
     if method == "parity":
         codes = np.where(u < val / (train + val), VAL, TRAIN).astype(np.int8)
-        codes[np.asarray(event_id) % 2 == 1] = TEST
+        codes[_parity_test(event_id)] = TEST
         return codes
     raise ConfigError(f"unknown split method {method!r}; use fraction or parity")
 
@@ -79,20 +79,22 @@ def assign_folds(event_id: np.ndarray, k: int) -> np.ndarray:
     return (np.asarray(event_id, dtype=np.int64) % k).astype(np.int64)
 
 
-def check_split_classes(labels: np.ndarray, parts: dict[str, np.ndarray], classes: list[str], *, how: str) -> None:
-    """Raise :class:`~neyman.exceptions.DataError` when a part of a split lacks a class.
+def check_split_classes(
+    event_id: np.ndarray, labels: np.ndarray, classes: list[str], *, method: str = "fraction", kfold: int = 0
+) -> None:
+    """Raise :class:`~neyman.exceptions.DataError` when a split by event number leaves a
+    class out of a training or test part.
 
     Parameters
     ----------
-    labels
-        Class index of every event.
-    parts
-        ``{description: boolean selection}`` of the parts that must hold every class
-        (the training events of each fold, the test fold, ...).
+    event_id, labels
+        Event number and class index of every event.
     classes
         Class names, indexed by label.
-    how
-        How the split was made, for the message (e.g. ``"kfold = 2 (event_id mod 2)"``).
+    method, kfold
+        The split as configured: ``kfold >= 2`` checks the training part and the test
+        fold of every fold (:func:`assign_folds`), ``method="parity"`` the even
+        (training) and odd (test) events; a ``fraction`` split is random and not checked.
 
     Notes
     -----
@@ -100,6 +102,17 @@ def check_split_classes(labels: np.ndarray, parts: dict[str, np.ndarray], classe
     (e.g. the signal file numbered odd, the background even): every fold would then
     learn one class only.
     """
+    if kfold >= 2:
+        folds = assign_folds(event_id, kfold)
+        parts = {f"training part of fold {f}": folds != f for f in range(kfold)}
+        parts.update({f"test fold {f}": folds == f for f in range(kfold)})
+        how = f"kfold = {kfold} (event_id mod {kfold})"
+    elif method == "parity":
+        test = _parity_test(event_id)
+        parts = {"training part": ~test, "test part": test}
+        how = "parity (odd event ids test)"
+    else:
+        return
     for part, sel in parts.items():
         present = np.unique(np.asarray(labels)[sel])
         missing = [c for i, c in enumerate(classes) if i not in present]
@@ -110,6 +123,11 @@ def check_split_classes(labels: np.ndarray, parts: dict[str, np.ndarray], classe
                 "is too small to split); renumber the events (data.event_id names the column) or use "
                 "split.method: fraction without kfold"
             )
+
+
+def _parity_test(event_id: np.ndarray) -> np.ndarray:
+    """The test events of a parity split: odd event numbers."""
+    return np.asarray(np.asarray(event_id) % 2 == 1)
 
 
 def event_uniform(event_id: np.ndarray, *, seed: int) -> np.ndarray:

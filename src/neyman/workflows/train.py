@@ -521,22 +521,9 @@ def _prepare(cfg: RunConfig) -> Any:
 
 def _check_split(cfg: RunConfig, events: Events) -> None:
     """Refuse a split by event number (parity, k-fold) that leaves a class out of a part."""
-    if cfg.task.type not in ("binary", "multiclass"):
-        return
-    eid = np.asarray(events.table[EVENT_ID])
-    k = cfg.split.kfold
-    if k >= 2:
-        folds = assign_folds(eid, k)
-        parts = {f"training part of fold {f}": folds != f for f in range(k)}
-        parts.update({f"test fold {f}": folds == f for f in range(k)})
-        how = f"kfold = {k} (event_id mod {k})"
-    elif cfg.split.method == "parity":
-        test = eid % 2 == 1
-        parts = {"training part": ~test, "test part": test}
-        how = "parity (odd event ids test)"
-    else:
-        return
-    check_split_classes(np.asarray(events.table[LABEL]), parts, events.classes, how=how)
+    if cfg.task.type in ("binary", "multiclass"):
+        eid, labels = np.asarray(events.table[EVENT_ID]), np.asarray(events.table[LABEL])
+        check_split_classes(eid, labels, events.classes, method=cfg.split.method, kfold=cfg.split.kfold)
 
 
 def _runner(cfg: RunConfig, run: RunDirectory, prepared: Any, *, resume: bool) -> _Training:
