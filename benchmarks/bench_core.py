@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from neyman import metrics
-from neyman.models import Arrays, model_class
+from neyman.models import Arrays, build_model
 from neyman.nn import MLP
 from neyman.preprocessing import build_preprocessor
 from neyman.tasks import make_task
@@ -53,7 +53,7 @@ def optimality(n_train: int, epochs: int) -> None:
     tr = Arrays(xs[: n_train - n_val], y[: n_train - n_val], np.ones(n_train - n_val))
     va = Arrays(xs[n_train - n_val : n_train], y[n_train - n_val : n_train], np.ones(n_val))
     trainer = _trainer(epochs)
-    model = model_class("mlp")(make_task("binary"), 12, seed=1, trainer=trainer, hidden=[128, 128, 128])
+    model = build_model("mlp", make_task("binary"), 12, params={"hidden": [128, 128, 128]}, seed=1, trainer=trainer)
     t0 = time.perf_counter()
     model.fit(tr, va)
     secs = time.perf_counter() - t0
@@ -72,7 +72,7 @@ def optimality(n_train: int, epochs: int) -> None:
     rx = reg.to_numpy([f"x{i:02d}" for i in range(4)], dtype=np.float64).astype(np.float32)
     ry = np.asarray(reg["target"])
     trainer = _trainer(epochs)
-    g = model_class("mlp")(make_task("gaussian"), 4, seed=1, trainer=trainer, hidden=[128, 128])
+    g = build_model("mlp", make_task("gaussian"), 4, params={"hidden": [128, 128]}, seed=1, trainer=trainer)
     g.fit(
         Arrays(rx[: n_train - n_val], ry[: n_train - n_val], np.ones(n_train - n_val)),
         Arrays(rx[n_train - n_val : n_train], ry[n_train - n_val : n_train], np.ones(n_val)),
@@ -165,14 +165,8 @@ def bdt_overhead(n_events: int, trees: int) -> None:
 
     def wrapped() -> float:
         t0 = time.perf_counter()
-        m = model_class("xgboost")(
-            make_task("binary"),
-            18,
-            n_estimators=trees,
-            max_depth=6,
-            n_jobs=2,
-            early_stopping_rounds=None,
-        )
+        params = {"n_estimators": trees, "max_depth": 6, "n_jobs": 2, "early_stopping_rounds": None}
+        m = build_model("xgboost", make_task("binary"), 18, params=params)
         m.fit(Arrays(x, y, w))
         return time.perf_counter() - t0
 

@@ -25,8 +25,8 @@ import torch
 
 from neyman import io
 from neyman.export.jets import float32_inputs
+from neyman.runs import load_run
 from neyman.testing import likelihood_ratio_dataset
-from neyman.workflows.artifacts import load_run
 from neyman.workflows.export import export
 from neyman.workflows.generate import generate
 from neyman.workflows.train import train

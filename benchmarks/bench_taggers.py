@@ -30,8 +30,8 @@ import torch
 
 from neyman import io, metrics
 from neyman.nn import flops_per_jet
+from neyman.runs import load_run
 from neyman.table import EVENT_ID, LABEL, SPLIT
-from neyman.workflows.artifacts import load_run
 from neyman.workflows.train import train
 
 HIGH_LEVEL = ["mass", "softdrop_mass", "n_constituents", "tau1", "tau2", "tau3", "tau21", "tau32", "c2", "d2"]

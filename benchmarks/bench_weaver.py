@@ -66,7 +66,7 @@ import torch
 import yaml
 
 from neyman import io, metrics
-from neyman.workflows.artifacts import load_run
+from neyman.runs import load_run
 
 SPLITS = {0: "train", 1: "val", 2: "test"}
 N_CONSTITUENTS = 100

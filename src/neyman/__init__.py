@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from neyman.exceptions import ConfigError, DataError, ModelError, NeymanError
 from neyman.table import Table
+from neyman.versions import __version__
 
-__version__ = "0.1.0"
 __all__ = [
     "ConfigError",
     "DataError",

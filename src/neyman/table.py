@@ -18,7 +18,7 @@ from neyman.exceptions import DataError, close_matches
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["EVENT_ID", "FOLD", "LABEL", "RESERVED", "SPLIT", "TARGET", "WEIGHT", "Table"]
+__all__ = ["EVENT_ID", "FOLD", "LABEL", "RESERVED", "SPLIT", "TARGET", "TRUE_LOG_LR", "WEIGHT", "Table"]
 
 LABEL = "label"
 """Integer class index (0 = background for binary tasks)."""
@@ -33,6 +33,8 @@ SPLIT = "split"
 TARGET = "target"
 """Regression target."""
 RESERVED = (LABEL, WEIGHT, EVENT_ID, FOLD, SPLIT, TARGET)
+TRUE_LOG_LR = "true_log_lr"
+"""The known log-likelihood ratio of synthetic events (evaluation checks a classifier against it)."""
 
 
 def _length(values: Any) -> int:

@@ -18,9 +18,9 @@ from neyman import io
 from neyman.exceptions import ModelError
 from neyman.export import OnnxModel, export_onnx, verify_onnx
 from neyman.export.verify import fold_scores
+from neyman.runs import load_run
 from neyman.table import EVENT_ID, LABEL
 from neyman.testing import gaussian_regression_dataset, multiclass_dataset, write_labelled_file
-from neyman.workflows.artifacts import load_run
 
 FEATURES = [f"x{i:02d}" for i in range(6)]
 MLP = {"type": "mlp", "hidden": [16, 16]}

@@ -16,8 +16,9 @@ pytest.importorskip("fastjet")
 from neyman import io
 from neyman.exceptions import ConfigError, DataError
 from neyman.generation import parallel
+from neyman.generation.writer import provenance_path
 from neyman.table import Table
-from neyman.workflows.generate import generate, provenance_path
+from neyman.workflows.generate import generate
 
 # W jets: the cheapest jet process (~0.5 s per chunk and class)
 PROCESS = "w_vs_qcd"

@@ -112,7 +112,7 @@ def test_kfold_out_of_fold_scores_and_predict_uses_the_right_fold(tmp_path):
     scored = io.read(out.output)
     assert np.allclose(np.asarray(scored["score"]), np.asarray(preds["score"]), rtol=1e-9)
     # the three fold models really differ, so the match above is not trivial
-    from neyman.workflows.artifacts import load_run
+    from neyman.runs import load_run
 
     run = load_run(result.run_dir)
     x = run.matrix(scored)
@@ -247,12 +247,12 @@ def test_existing_run_is_refused_and_force_replaces_only_when_complete(tmp_path,
         neyman.train(cfg)
     import importlib
 
-    wf = importlib.import_module("neyman.workflows.train")
+    wf = importlib.import_module("neyman.workflows.steps.artefacts")
 
     def boom(*a, **k):
         raise DataError("simulated failure while writing")
 
-    monkeypatch.setattr(wf, "write_core_plots", boom)
+    monkeypatch.setattr(wf, "write_training_figures", boom)
     with pytest.raises(DataError, match=r"simulated"):
         neyman.train(cfg, force=True)
     assert (first.run_dir / "metrics.json").read_text() == before  # the old run is intact

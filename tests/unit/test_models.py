@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from neyman.exceptions import ConfigError, DataError, ModelError
-from neyman.models import MODEL_FAMILIES, Arrays, Model, model_class
+from neyman.models import MODEL_FAMILIES, Arrays, Model, build_model, model_class
 from neyman.tasks import make_task
 from neyman.testing import TRUE_LOG_LR, likelihood_ratio_dataset
 from neyman.training import Trainer
@@ -27,14 +27,18 @@ def binary_data():
     return _arrays(train), _arrays(test), np.asarray(test[TRUE_LOG_LR])
 
 
-def _params(family):
-    return {
-        "mlp": {"hidden": [32, 32], "trainer": Trainer(epochs=8, batch_size=256, progress=False)},
-        "xgboost": {"n_estimators": 60, "max_depth": 3},
-        "lightgbm": {"n_estimators": 60, "num_leaves": 8},
-        "fisher": {},
-        "logistic": {},
-    }[family]
+PARAMS = {
+    "mlp": {"hidden": [32, 32]},
+    "xgboost": {"n_estimators": 60, "max_depth": 3},
+    "lightgbm": {"n_estimators": 60, "num_leaves": 8},
+    "fisher": {},
+    "logistic": {},
+}
+
+
+def _model(family, task, n_features, **kwargs):
+    trainer = Trainer(epochs=8, batch_size=256, progress=False)
+    return build_model(family, task, n_features, params=PARAMS[family], trainer=trainer, **kwargs)
 
 
 TABULAR_FAMILIES = [f for f in MODEL_FAMILIES if f in ("mlp", "xgboost", "lightgbm", "fisher", "logistic")]
@@ -45,7 +49,7 @@ def test_binary_family_trains_saves_and_loads(family, binary_data, tmp_path):
     from sklearn.metrics import roc_auc_score
 
     train, test, true_lr = binary_data
-    model = model_class(family)(make_task("binary"), 12, seed=1, **_params(family))
+    model = _model(family, make_task("binary"), 12, seed=1)
     model.fit(train, test)
     scores = model.predict(test.x)
     assert scores.shape == (len(test),) and ((scores >= 0) & (scores <= 1)).all()
@@ -63,7 +67,7 @@ def test_fisher_is_optimal_for_gaussians_with_equal_covariance():
     y = gen.integers(0, 2, n)
     cov = np.array([[1.0, 0.6], [0.6, 2.0]])
     x = gen.multivariate_normal([0, 0], cov, n) + np.where(y[:, None] == 1, [0.5, -0.3], 0.0)
-    model = model_class("fisher")(make_task("binary"), 2).fit(Arrays(x, y, np.ones(n)))
+    model = build_model("fisher", make_task("binary"), 2).fit(Arrays(x, y, np.ones(n)))
     # the raw output is the exact log likelihood ratio here
     mu = np.array([0.5, -0.3])
     inv = np.linalg.inv(cov)
@@ -79,7 +83,7 @@ def test_multiclass(family):
     x = t.to_numpy([f"x{i:02d}" for i in range(8)], dtype=np.float64)
     x = (np.log(np.abs(x) + 1) * np.sign(x)).astype(np.float32)
     a = Arrays(x, np.asarray(t["label"]), np.ones(len(t)))
-    model = model_class(family)(make_task("multiclass", n_classes=3), 8, **_params(family)).fit(a)
+    model = _model(family, make_task("multiclass", n_classes=3), 8).fit(a)
     p = model.predict(x)
     assert p.shape == (3000, 3) and np.allclose(p.sum(axis=1), 1)
     assert np.mean(p.argmax(axis=1) == a.y) > 0.5  # chance is 1/3
@@ -91,12 +95,14 @@ def test_regression_families_and_gaussian_only_for_mlp():
     y = 3 * x[:, 0] + x[:, 1] ** 2 + 100.0
     a = Arrays(x, y, np.ones(3000))
     for family in ("xgboost", "lightgbm"):
-        m = model_class(family)(make_task("regression"), 2, n_estimators=100).fit(a)
+        m = build_model(family, make_task("regression"), 2, params={"n_estimators": 100}).fit(a)
         assert np.sqrt(np.mean((m.predict(x) - y) ** 2)) < 0.2
-    with pytest.raises(ConfigError, match=r"gaussian"):
-        model_class("xgboost")(make_task("gaussian"), 2)
-    with pytest.raises(ConfigError, match=r"classifier"):
-        model_class("fisher")(make_task("regression"), 2)
+    for family in ("xgboost", "lightgbm"):
+        with pytest.raises(ConfigError, match=rf"{family} cannot learn the 'gaussian' task"):
+            build_model(family, make_task("gaussian"), 2)
+    for family in ("fisher", "logistic"):
+        with pytest.raises(ConfigError, match=r"classifier"):
+            build_model(family, make_task("regression"), 2)
 
 
 def test_xgboost_negative_weight_policies():
@@ -105,16 +111,17 @@ def test_xgboost_negative_weight_policies():
     y = (x[:, 0] > 0).astype(np.int64)
     w = np.where(gen.random(500) < 0.1, -0.5, 1.0)
     with pytest.raises(DataError, match=r"negative weights.*lightgbm"):
-        model_class("xgboost")(make_task("binary"), 2, n_estimators=5).fit(Arrays(x, y, w))
+        build_model("xgboost", make_task("binary"), 2, params={"n_estimators": 5}).fit(Arrays(x, y, w))
     for policy in ("zero", "abs"):
-        model_class("xgboost")(make_task("binary"), 2, n_estimators=5, negative_weights=policy).fit(Arrays(x, y, w))
+        params = {"n_estimators": 5, "negative_weights": policy}
+        build_model("xgboost", make_task("binary"), 2, params=params).fit(Arrays(x, y, w))
     # LightGBM takes negative weights as they are
-    model_class("lightgbm")(make_task("binary"), 2, n_estimators=5).fit(Arrays(x, y, w))
+    build_model("lightgbm", make_task("binary"), 2, params={"n_estimators": 5}).fit(Arrays(x, y, w))
 
 
 def test_damaged_or_incomplete_model_directories(tmp_path, binary_data):
     train, _, _ = binary_data
-    model = model_class("logistic")(make_task("binary"), 12).fit(train)
+    model = build_model("logistic", make_task("binary"), 12).fit(train)
     model.save(tmp_path / "m")
     (tmp_path / "m" / "coefficients.json").unlink()
     with pytest.raises(ModelError, match=r"incomplete: coefficients.json is missing"):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from neyman.exceptions import DataError
-from neyman.models import Arrays, Model, model_class
+from neyman.models import Arrays, Model, build_model, model_class
 from neyman.representations import ParticleArrays
 from neyman.tasks import make_task
 from neyman.training import OptimizerSpec, Trainer
@@ -18,7 +18,7 @@ SMALL = {
     "efn": {"phi": [16, 16], "f": [16]},
     "particlenet": {"preset": "tiny"},
     "transformer": {"preset": "tiny"},
-    "cnn": {"channels": [4, 8], "dense": [16], "image_size": 12},
+    "cnn": {"channels": [4, 8], "dense": [16]},
 }
 
 
@@ -47,7 +47,9 @@ def test_jet_family_trains_saves_and_loads(family: str, tmp_path: Path) -> None:
     else:
         inputs, n_features = x, 3
     trainer = Trainer(epochs=6, batch_size=32, optimizer=OptimizerSpec(lr=5e-3), progress=False, seed=1)
-    model = model_class(family)(make_task("binary"), n_features, seed=1, trainer=trainer, **SMALL[family])
+    model = build_model(
+        family, make_task("binary"), n_features, params=SMALL[family], seed=1, trainer=trainer, image_size=12
+    )
     arrays = Arrays(inputs, y, np.ones(len(y)))
     model.fit(arrays)
     scores = model.predict(inputs)
@@ -62,23 +64,24 @@ def test_jet_family_trains_saves_and_loads(family: str, tmp_path: Path) -> None:
 
 def test_inputs_of_the_wrong_representation_are_refused() -> None:
     x, _ = _particles(10, seed=3)
-    pfn = model_class("pfn")(make_task("binary"), 3, **SMALL["pfn"])
+    pfn = build_model("pfn", make_task("binary"), 3, params=SMALL["pfn"])
     with pytest.raises(DataError, match="particle sets"):
         pfn.predict(np.zeros((10, 3), dtype=np.float32))
     with pytest.raises(DataError, match="features per particle"):
-        model_class("pfn")(make_task("binary"), 5, **SMALL["pfn"]).predict(x)
-    cnn = model_class("cnn")(make_task("binary"), 1, **SMALL["cnn"])
+        build_model("pfn", make_task("binary"), 5, params=SMALL["pfn"]).predict(x)
+    cnn = build_model("cnn", make_task("binary"), 1, params=SMALL["cnn"], image_size=12)
     with pytest.raises(DataError, match="channels"):
         cnn.predict(np.zeros((2, 3, 12, 12), dtype=np.float32))
 
 
 def test_transformer_scores_and_validates_in_bounded_batches() -> None:
     """The n^2 pair activations of the transformer are never built for thousands of jets at once."""
+    from neyman.models.families import TransformerConfig
     from neyman.models.jets import TransformerModel
 
     x, y = _particles(700, seed=4)
     trainer = Trainer(epochs=1, batch_size=64, progress=False, seed=1)
-    model = TransformerModel(make_task("binary"), 3, seed=1, trainer=trainer, preset="tiny")
+    model = TransformerModel(make_task("binary"), 3, params=TransformerConfig(preset="tiny"), seed=1, trainer=trainer)
     seen: list[tuple[bool, int]] = []
     model.network.register_forward_pre_hook(lambda net, args: seen.append((net.training, len(args[0]))))
     model.fit(Arrays(x[:400], y[:400], np.ones(400)), Arrays(x[400:], y[400:], np.ones(300)))
@@ -112,7 +115,8 @@ def test_particlenet_training_is_bit_for_bit_repeatable_on_a_busy_machine() -> N
             rival.start()
         try:
             trainer = Trainer(epochs=1, batch_size=64, progress=False, seed=1)
-            model = model_class("particlenet")(make_task("binary"), 3, seed=1, trainer=trainer, preset="tiny")
+            params = {"preset": "tiny"}
+            model = build_model("particlenet", make_task("binary"), 3, params=params, seed=1, trainer=trainer)
             model.fit(Arrays(x, y, np.ones(len(y))))
         finally:
             busy.set()

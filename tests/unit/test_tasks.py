@@ -18,7 +18,7 @@ def test_binary_loss_is_weighted_bce():
 
 
 def test_multiclass_scores_are_softmax():
-    task = MulticlassTask(n_classes=3)
+    task = MulticlassTask(k=3)
     a = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
     s = task.scores(a)
     assert np.allclose(s.sum(axis=1), 1)

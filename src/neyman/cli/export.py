@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from neyman.cli.main import run_guarded
+from neyman.cli.guard import run_guarded
 
 __all__ = ["register"]
 

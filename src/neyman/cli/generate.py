@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from neyman.cli.main import run_guarded
+from neyman.cli.guard import run_guarded
 
 __all__ = ["register"]
 
@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Generate a labelled sample with Pythia 8, a simple detector and FastJet."""
         from neyman.exceptions import ConfigError
-        from neyman.workflows.generate import describe_processes
+        from neyman.generation.processes import describe_processes
         from neyman.workflows.generate import generate as generate_workflow
 
         def body() -> None:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
-from rich.console import Console
 
-from neyman.exceptions import NeymanError
+from neyman.cli.guard import set_debug
 
-__all__ = ["app", "main", "run_guarded"]
+__all__ = ["app", "main"]
 
-console = Console(stderr=True)
 app = typer.Typer(
     name="neyman",
     help=(
@@ -26,32 +23,12 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 
-T = TypeVar("T")
-
-
-class _State:
-    debug = False
-
 
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks for errors."),
 ) -> None:
-    _State.debug = debug
-
-
-def run_guarded(fn: Callable[[], T]) -> T:
-    """Run a command body; turn neyman errors into one message and exit code 2."""
-    try:
-        return fn()
-    except NeymanError as exc:
-        if _State.debug:
-            raise
-        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-        raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/]")
-        raise typer.Exit(130) from None
+    set_debug(debug)
 
 
 def _register() -> None:

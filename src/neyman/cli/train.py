@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from neyman.cli.main import run_guarded
+from neyman.cli.guard import run_guarded
+from neyman.models.families import families_reading
 
 __all__ = ["register"]
 
@@ -30,6 +31,11 @@ EXAMPLES = """
 
   neyman train config.yaml --track    [dim]# log to MLflow (runs/mlflow.db unless tracking.uri is set)[/]
 """
+
+MODELS_HELP = (
+    f"{', '.join(families_reading('tabular'))}; on jet constituents: {', '.join(families_reading('particles'))} "
+    f"(particle sets) or {', '.join(families_reading('image'))} (jet images)."
+)
 
 
 def _quick_config(
@@ -106,8 +112,7 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Option(
             "mlp",
             "--model",
-            help="mlp, xgboost, lightgbm, fisher, logistic; on jet constituents: pfn, efn, particlenet, "
-            "transformer (particle sets) or cnn (jet images).",
+            help=MODELS_HELP,
         ),
         task: str | None = typer.Option(None, "--task", help="binary, multiclass, regression or gaussian."),
         weight: str | None = typer.Option(None, "--weight", help="Event-weight column."),

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from neyman.cli.main import run_guarded
+from neyman.cli.guard import run_guarded
 
 __all__ = ["register"]
 

@@ -8,6 +8,7 @@ from neyman.config.load import (
     dump_config,
     load_config,
     parse_config,
+    resolve_config,
     validate_paths,
 )
 from neyman.config.schema import (
@@ -34,5 +35,6 @@ __all__ = [
     "dump_config",
     "load_config",
     "parse_config",
+    "resolve_config",
     "validate_paths",
 ]

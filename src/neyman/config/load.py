@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 from neyman.config.schema import RunConfig
 from neyman.exceptions import ConfigError, close_matches
 
-__all__ = ["apply_overrides", "dump_config", "load_config", "parse_config", "validate_paths"]
+__all__ = ["apply_overrides", "dump_config", "load_config", "parse_config", "resolve_config", "validate_paths"]
 
 
 def _all_field_names(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> set[str]:
@@ -183,3 +183,16 @@ def validate_paths(config: RunConfig) -> None:
 def dump_config(config: RunConfig) -> str:
     """The fully resolved configuration (defaults filled in) as YAML."""
     return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+
+
+def resolve_config(
+    config: RunConfig | Mapping[str, Any] | str | os.PathLike[str], overrides: Iterable[str] = ()
+) -> RunConfig:
+    """A run configuration from a config object, a mapping or a YAML path, with ``overrides`` applied."""
+    if isinstance(config, RunConfig):
+        if overrides:
+            return parse_config(apply_overrides(config.model_dump(mode="json"), overrides))
+        return config
+    if isinstance(config, Mapping):
+        return parse_config(apply_overrides(dict(config), overrides))
+    return load_config(config, overrides)

@@ -1,16 +1,40 @@
 """The configuration schema of a neyman run.
 
 Every section rejects unknown keys.  Only the workflow layer and the command line
-read these objects; library code below takes plain arguments.
+read these objects; library code below takes plain arguments.  The ``model:``
+section is one family's hyper-parameters, declared with the family in
+:mod:`neyman.models.families`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from neyman.config.tuning import TrackingConfig, TuningConfig
+from neyman.exceptions import close_matches
+from neyman.models.families import (
+    CLASSIFIER_MODELS,
+    FAMILIES,
+    NEURAL_MODELS,
+    PARTICLE_MODELS,
+    CNNConfig,
+    EFNConfig,
+    FisherConfig,
+    LightGBMConfig,
+    LogisticConfig,
+    MLPConfig,
+    ModelConfig,
+    ParticleNetConfig,
+    PFNConfig,
+    TransformerConfig,
+    XGBoostConfig,
+    families_reading,
+    one_of,
+)
+from neyman.table import TARGET
+from neyman.tasks import TASKS
 
 __all__ = [
     "NEURAL_MODELS",
@@ -154,157 +178,16 @@ class DiscriminantConfig(_Section):
 class TaskConfig(_Section):
     """What is learned."""
 
-    type: Literal["binary", "multiclass", "regression", "gaussian"] = "binary"
+    type: str = Field("binary", description="The task: one of neyman.tasks.TASKS (binary, multiclass, ...).")
     balance_classes: bool = Field(True, description="Reweight classes to equal total training weight (classification).")
     discriminant: DiscriminantConfig | None = None
 
-
-class MLPConfig(_Section):
-    """Multilayer perceptron."""
-
-    type: Literal["mlp"] = "mlp"
-    hidden: list[int] = Field(default_factory=lambda: [128, 128, 128], description="Hidden layer widths.")
-    activation: Literal["relu", "leaky_relu", "elu", "gelu", "selu", "sigmoid", "tanh", "softplus"] = "relu"
-    dropout: float = Field(0.0, ge=0.0, lt=1.0)
-    batch_norm: bool = False
-    init: Literal["he", "xavier", "lecun", "default"] = "he"
-
-
-class XGBoostConfig(_Section):
-    """Gradient-boosted trees with XGBoost (histogram method)."""
-
-    type: Literal["xgboost"] = "xgboost"
-    n_estimators: int = Field(500, ge=1)
-    max_depth: int = Field(6, ge=1)
-    learning_rate: float = Field(0.1, gt=0)
-    subsample: float = Field(1.0, gt=0, le=1)
-    colsample_bytree: float = Field(1.0, gt=0, le=1)
-    min_child_weight: float = Field(1.0, ge=0)
-    reg_lambda: float = Field(1.0, ge=0)
-    early_stopping_rounds: int | None = Field(20, ge=1)
-    n_jobs: int | None = None
-    negative_weights: Literal["error", "zero", "abs"] = Field(
-        "error", description="XGBoost refuses negative weights: stop, drop them, or use |w|."
-    )
-
-
-class LightGBMConfig(_Section):
-    """Gradient-boosted trees with LightGBM."""
-
-    type: Literal["lightgbm"] = "lightgbm"
-    n_estimators: int = Field(500, ge=1)
-    num_leaves: int = Field(31, ge=2)
-    max_depth: int = -1
-    learning_rate: float = Field(0.1, gt=0)
-    subsample: float = Field(1.0, gt=0, le=1)
-    colsample_bytree: float = Field(1.0, gt=0, le=1)
-    min_child_samples: int = Field(20, ge=1)
-    reg_lambda: float = Field(0.0, ge=0)
-    early_stopping_rounds: int | None = Field(20, ge=1)
-    n_jobs: int | None = None
-
-
-class FisherConfig(_Section):
-    """Fisher's linear discriminant."""
-
-    type: Literal["fisher"] = "fisher"
-    shrinkage: float = Field(
-        0.0,
-        ge=0,
-        le=1,
-        description="Shrink the covariance towards its mean diagonal by this fraction.",
-    )
-
-
-class LogisticConfig(_Section):
-    """Logistic regression (a linear classifier trained with cross-entropy)."""
-
-    type: Literal["logistic"] = "logistic"
-    C: float = Field(1.0, gt=0, description="Inverse L2 strength.")
-    max_iter: int = Field(1000, ge=1)
-
-
-Preset = Literal["lite", "full"]
-GraphPreset = Literal["tiny", "lite", "full"]
-_PRESET = "Named size: 'lite' (sized for CPUs) or 'full' (the paper's); keys below override it."
-
-
-class CNNConfig(_Section):
-    """Convolutional network on jet images."""
-
-    type: Literal["cnn"] = "cnn"
-    preset: Preset = Field("lite", description=_PRESET)
-    channels: list[int] | None = Field(None, description="Filters of each convolution block.")
-    kernel_size: int | None = Field(None, ge=1)
-    dense: list[int] | None = Field(None, description="Widths of the dense head.")
-    dropout: float | None = Field(None, ge=0.0, lt=1.0)
-    batch_norm: bool | None = None
-
-
-class PFNConfig(_Section):
-    """Particle Flow Network (Deep Sets)."""
-
-    type: Literal["pfn"] = "pfn"
-    preset: Preset = Field("lite", description=_PRESET)
-    phi: list[int] | None = Field(None, description="Widths of the per-particle network Φ.")
-    f: list[int] | None = Field(None, description="Widths of the network F on the summed latent space.")
-    dropout: float | None = Field(None, ge=0.0, lt=1.0)
-
-
-class EFNConfig(_Section):
-    """Energy Flow Network (IRC-safe Deep Sets on energy fractions and angles)."""
-
-    type: Literal["efn"] = "efn"
-    preset: Preset = Field("lite", description=_PRESET)
-    phi: list[int] | None = Field(None, description="Widths of the angular network Φ(η, φ).")
-    f: list[int] | None = Field(None, description="Widths of the network F.")
-
-
-class ParticleNetConfig(_Section):
-    """ParticleNet (dynamic-graph EdgeConv)."""
-
-    type: Literal["particlenet"] = "particlenet"
-    preset: GraphPreset = Field("lite", description=_PRESET + " lite = ParticleNet-Lite; tiny: ~4 MFLOP/jet.")
-    k: int | None = Field(None, ge=1, description="Nearest neighbours per particle.")
-    edge_convs: list[list[int]] | None = Field(None, description="Widths of each EdgeConv block's edge MLP.")
-    fc: list[int] | None = Field(None, description="Widths of the fully connected head.")
-    dropout: float | None = Field(None, ge=0.0, lt=1.0)
-
-
-class TransformerConfig(_Section):
-    """Particle transformer (self-attention with pairwise interaction features, class token)."""
-
-    type: Literal["transformer"] = "transformer"
-    preset: GraphPreset = Field("lite", description=_PRESET + " tiny: ~9 MFLOP/jet.")
-    embed_dim: int | None = Field(None, ge=1)
-    num_heads: int | None = Field(None, ge=1)
-    num_layers: int | None = Field(None, ge=0)
-    num_class_layers: int | None = Field(None, ge=1)
-    dropout: float | None = Field(None, ge=0.0, lt=1.0)
-    attention_dropout: float | None = Field(
-        None, ge=0.0, lt=1.0, description="Dropout on attention weights (tiny/lite: 0, full: 0.1)."
-    )
-    pair_features: bool | None = Field(None, description="Add ln ΔR, ln kT, ln z, ln m² as attention biases.")
-
-
-NEURAL_MODELS = ("mlp", "cnn", "pfn", "efn", "particlenet", "transformer")
-"""Model types trained by the neural-network trainer."""
-PARTICLE_MODELS = ("pfn", "efn", "particlenet", "transformer")
-"""Model types that read particle sets."""
-
-ModelConfig = Annotated[
-    MLPConfig
-    | XGBoostConfig
-    | LightGBMConfig
-    | FisherConfig
-    | LogisticConfig
-    | CNNConfig
-    | PFNConfig
-    | EFNConfig
-    | ParticleNetConfig
-    | TransformerConfig,
-    Field(discriminator="type"),
-]
+    @field_validator("type")
+    @classmethod
+    def _known_task(cls, v: str) -> str:
+        if v not in TASKS:
+            raise ValueError(f"unknown task {v!r}{close_matches(v, TASKS)}; choose one of {', '.join(TASKS)}")
+        return v
 
 
 class PreprocessingConfig(_Section):
@@ -408,8 +291,9 @@ class RunConfig(_Section):
         # constituent-based models read their representation unless it is said otherwise
         if isinstance(data, dict) and isinstance(data.get("model"), dict) and isinstance(data.get("data"), dict):
             kind = data["model"].get("type")
-            wanted = "particles" if kind in PARTICLE_MODELS else "image" if kind == "cnn" else None
-            if wanted and "representation" not in data["data"]:
+            family = FAMILIES.get(kind) if isinstance(kind, str) else None
+            wanted = family.representation if family is not None else "tabular"
+            if wanted != "tabular" and "representation" not in data["data"]:
                 data = {**data, "data": {**data["data"], "representation": wanted}}
         return data
 
@@ -417,21 +301,22 @@ class RunConfig(_Section):
     def _consistent(self) -> RunConfig:
         if not self.data.sources:
             raise ValueError("data.sources is empty: give at least one input file")
-        if self.task.type in ("regression", "gaussian") and not self.data.target:
+        task = TASKS[self.task.type]
+        if task.truth_column == TARGET and not self.data.target:
             raise ValueError(f"task {self.task.type!r} needs data.target (the column to regress)")
-        if self.task.type == "gaussian" and self.model.type not in NEURAL_MODELS:
+        if task.neural_only and self.model.type not in NEURAL_MODELS:
             raise ValueError(
-                "task 'gaussian' predicts a mean and a resolution per event and needs a neural model "
+                f"task {self.task.type!r} ({task.summary}) needs a neural model "
                 f"({', '.join(NEURAL_MODELS)}), not {self.model.type!r}"
             )
         rep = self.data.representation
-        wanted = "particles" if self.model.type in PARTICLE_MODELS else "image" if self.model.type == "cnn" else None
-        if wanted is not None and rep != wanted:
+        wanted = FAMILIES[self.model.type].representation
+        if wanted != "tabular" and rep != wanted:
             raise ValueError(
                 f"model {self.model.type!r} reads {wanted}: set data.representation: {wanted} (it is {rep!r})"
             )
-        if wanted is None and rep != "tabular":
-            choices = "cnn" if rep == "image" else ", ".join(PARTICLE_MODELS)
+        if wanted == "tabular" and rep != "tabular":
+            choices = ", ".join(families_reading(rep))
             raise ValueError(
                 f"data.representation {rep!r} needs a model that reads it ({choices}); "
                 f"model {self.model.type!r} reads a feature matrix (representation: tabular)"
@@ -441,11 +326,7 @@ class RunConfig(_Section):
                 f"data.streaming trains neural models ({', '.join(NEURAL_MODELS)}) without k-fold; "
                 "boosted trees and baselines need their data in memory"
             )
-        if self.model.type in ("fisher", "logistic") and self.task.type not in (
-            "binary",
-            "multiclass",
-        ):
-            raise ValueError(
-                f"model {self.model.type!r} is a classifier; task {self.task.type!r} needs mlp, xgboost or lightgbm"
-            )
+        if self.model.type in CLASSIFIER_MODELS and not task.is_classification:
+            others = one_of(f for f in families_reading(wanted) if f not in CLASSIFIER_MODELS)
+            raise ValueError(f"model {self.model.type!r} is a classifier; task {self.task.type!r} needs {others}")
         return self

@@ -5,7 +5,7 @@ Every exported model is one graph ``features -> scores``:
 ``features``
     the RAW feature matrix ``(batch, n_features)`` float32, columns in training order;
 ``scores``
-    float32, what :meth:`neyman.workflows.artifacts.TrainedRun.score` returns:
+    float32, what :meth:`neyman.runs.TrainedRun.score` returns:
     ``(batch,)`` for binary and regression, ``(batch, n_classes)`` for multiclass,
     ``(batch, 2)`` = (mean, sigma) for gaussian.
 
@@ -26,13 +26,12 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from neyman.exceptions import ModelError
+from neyman.export.metadata import INPUT, OUTPUT
 from neyman.preprocessing import Preprocessor
 from neyman.preprocessing.scaling import Clip, LogTransform, MinMaxScaler, StandardScaler, Transform
 
 __all__ = ["INPUT", "OUTPUT", "PREPROCESSED", "GraphBuilder"]
 
-INPUT = "features"
-OUTPUT = "scores"
 PREPROCESSED = "preprocessed"
 
 
@@ -155,15 +154,16 @@ def preprocessing_ops(g: GraphBuilder, preprocessor: Preprocessor, *, fill_value
     return g.op("Cast", [x], PREPROCESSED, to=TensorProto.FLOAT)
 
 
-def linear_ops(g: GraphBuilder, x: str, coef: np.ndarray, intercept: np.ndarray, task: str) -> str:
-    """Linear model ``x @ coef.T + intercept`` in float64, then sigmoid or softmax (float32 out)."""
+def linear_ops(g: GraphBuilder, x: str, coef: np.ndarray, intercept: np.ndarray, head: str) -> str:
+    """Linear model ``x @ coef.T + intercept`` in float64, then the task's ``sigmoid`` or
+    ``softmax`` head (:attr:`neyman.tasks.Task.output_head`; float32 out)."""
     xd = g.op("Cast", [x], "x64", to=TensorProto.DOUBLE)
     raw = g.op("Add", [g.op("MatMul", [xd, g.const(np.asarray(coef).T, "coef")]), g.const(intercept, "intercept")])
-    if task == "binary":
+    if head == "sigmoid":
         logit = g.op("Gather", [raw, g.const(0, "col", dtype=np.int64)], axis=1)
         scores = g.op("Sigmoid", [logit])
-    elif task == "multiclass":
+    elif head == "softmax":
         scores = g.op("Softmax", [raw], axis=1)
     else:
-        raise ModelError(f"linear models are classifiers; cannot export the {task!r} task")
+        raise ModelError(f"linear models are classifiers; cannot export a task with the {head!r} head")
     return g.op("Cast", [scores], "scores32", to=TensorProto.FLOAT)

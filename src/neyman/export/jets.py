@@ -22,25 +22,18 @@ from __future__ import annotations
 import tempfile
 from typing import TYPE_CHECKING
 
-import numpy as np
 import onnx
 import torch
 
 from neyman.exceptions import ModelError
+from neyman.export.metadata import PARTICLE_INPUTS, input_names
 from neyman.export.neural import scores_head, target_scale, torch_export
 from neyman.representations import ImageSpec, ParticleScaler, ParticleSpec
 
 if TYPE_CHECKING:
-    from neyman.workflows.artifacts import TrainedRun
+    from neyman.runs import TrainedRun
 
-__all__ = ["PARTICLE_INPUTS", "float32_inputs", "jet_input_names", "jet_network_onnx"]
-
-PARTICLE_INPUTS = ["features", "points", "vectors", "mask"]
-
-
-def jet_input_names(run: TrainedRun) -> list[str]:
-    """The ONNX input names of a particle-set or image run."""
-    return PARTICLE_INPUTS if isinstance(run.representation, ParticleSpec) else ["image"]
+__all__ = ["jet_network_onnx"]
 
 
 class _ParticleScores(torch.nn.Module):
@@ -49,13 +42,13 @@ class _ParticleScores(torch.nn.Module):
     shift: torch.Tensor
     scale: torch.Tensor
 
-    def __init__(self, network: torch.nn.Module, scaler: ParticleScaler, task: str, mean: float, std: float) -> None:
+    def __init__(self, network: torch.nn.Module, scaler: ParticleScaler, head: str, mean: float, std: float) -> None:
         super().__init__()
         self.network = network
         self.register_buffer("shift", torch.tensor(scaler.mean_, dtype=torch.float32))
         self.register_buffer("scale", torch.tensor(scaler.scale_, dtype=torch.float32))
         self.clip = scaler.clip
-        self.task, self.mean, self.std = task, mean, std
+        self.head, self.mean, self.std = head, mean, std
 
     def forward(
         self, features: torch.Tensor, points: torch.Tensor, vectors: torch.Tensor, mask: torch.Tensor
@@ -64,17 +57,17 @@ class _ParticleScores(torch.nn.Module):
         if self.clip is not None:
             z = torch.clamp(z, -self.clip, self.clip)
         z = z * mask.unsqueeze(-1)
-        return scores_head(self.network(z, points, vectors, mask), self.task, self.mean, self.std)
+        return scores_head(self.network(z, points, vectors, mask), self.head, self.mean, self.std)
 
 
 class _ImageScores(torch.nn.Module):
-    def __init__(self, network: torch.nn.Module, task: str, mean: float, std: float) -> None:
+    def __init__(self, network: torch.nn.Module, head: str, mean: float, std: float) -> None:
         super().__init__()
         self.network = network
-        self.task, self.mean, self.std = task, mean, std
+        self.head, self.mean, self.std = head, mean, std
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return scores_head(self.network(image), self.task, self.mean, self.std)
+        return scores_head(self.network(image), self.head, self.mean, self.std)
 
 
 def jet_network_onnx(run: TrainedRun, fold: int, opset: int) -> onnx.ModelProto:
@@ -90,7 +83,7 @@ def jet_network_onnx(run: TrainedRun, fold: int, opset: int) -> onnx.ModelProto:
     if isinstance(spec, ParticleSpec):
         if not isinstance(prep, ParticleScaler):
             raise ModelError(f"{run.path}: the particle run's preprocessing is not a particle standardisation")
-        wrapper = _ParticleScores(network, prep, run.task.name, mean, std).eval()
+        wrapper = _ParticleScores(network, prep, run.task.output_head, mean, std).eval()
         n = 24  # more than any k of a graph network, so no neighbour count is capped while tracing
         example: tuple[torch.Tensor, ...] = (
             torch.randn(2, n, model.n_features),
@@ -100,7 +93,7 @@ def jet_network_onnx(run: TrainedRun, fold: int, opset: int) -> onnx.ModelProto:
         )
         axes = {name: {0: "batch", 1: "particles"} for name in PARTICLE_INPUTS}
     elif isinstance(spec, ImageSpec):
-        wrapper = _ImageScores(network, run.task.name, mean, std).eval()
+        wrapper = _ImageScores(network, run.task.output_head, mean, std).eval()
         example = (torch.rand(2, spec.n_channels, spec.size, spec.size),)
         axes = {"image": {0: "batch"}}
     else:
@@ -108,7 +101,7 @@ def jet_network_onnx(run: TrainedRun, fold: int, opset: int) -> onnx.ModelProto:
     axes["output"] = {0: "batch"}
     with tempfile.TemporaryDirectory(prefix="neyman-onnx-") as tmp:
         path = f"{tmp}/model.onnx"
-        names = jet_input_names(run)
+        names = input_names(run)
         torch_export(wrapper, example, path, input_names=names, dynamic_axes=axes, opset=opset, family=model.family)
         exported = onnx.load(path)
     _rename_output(exported)
@@ -122,12 +115,3 @@ def _rename_output(model: onnx.ModelProto, new: str = "scores") -> None:
         node.output[:] = [new if o == old else o for o in node.output]
         node.input[:] = [new if i == old else i for i in node.input]
     model.graph.output[0].name = new
-
-
-def float32_inputs(x: object) -> dict[str, np.ndarray]:
-    """ONNX Runtime feeds of raw particle arrays or images."""
-    from neyman.representations import ParticleArrays
-
-    if isinstance(x, ParticleArrays):
-        return dict(zip(PARTICLE_INPUTS, x.tensors(), strict=True))
-    return {"image": np.ascontiguousarray(x, dtype=np.float32)}

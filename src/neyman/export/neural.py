@@ -26,30 +26,52 @@ _LOG_SIGMA_MIN = -12.0
 _LOG_SIGMA_MAX = 12.0
 
 
-def scores_head(raw: torch.Tensor, task: str, mean: float, std: float) -> torch.Tensor:
-    """The task's output activation on raw network outputs (as :meth:`Model.predict`)."""
-    if task == "binary":
-        return torch.sigmoid(raw[:, 0])
-    if task == "multiclass":
-        return torch.softmax(raw, dim=1)
-    # de-standardise in float64, as NeuralModel.predict_raw does
+def _sigmoid(raw: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+    return torch.sigmoid(raw[:, 0])
+
+
+def _softmax(raw: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+    return torch.softmax(raw, dim=1)
+
+
+def _identity(raw: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+    # de-standardise in float64, as Task.rescale_raw does
+    return (raw[:, 0].double() * std + mean).float()
+
+
+def _gaussian(raw: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     mu = raw[:, 0].double() * std + mean
-    if task == "regression":
-        return mu.float()
     log_sigma = torch.clamp(raw[:, 1].double() + math.log(std), _LOG_SIGMA_MIN, _LOG_SIGMA_MAX)
     return torch.stack([mu, torch.exp(log_sigma)], dim=1).float()
 
 
+_HEADS = {"sigmoid": _sigmoid, "softmax": _softmax, "identity": _identity, "gaussian": _gaussian}
+
+
+def scores_head(raw: torch.Tensor, head: str, mean: float, std: float) -> torch.Tensor:
+    """The task's output head (:attr:`neyman.tasks.Task.output_head`) on raw network outputs.
+
+    Notes
+    -----
+    The same scores as :meth:`Model.predict`: ``sigmoid(a_0)``, ``softmax(a)``,
+    ``a_0 s + m`` for regressions trained on standardised targets, and
+    ``(a_0 s + m, exp(clip(a_1 + log s)))`` for the Gaussian task.
+    """
+    if head not in _HEADS:
+        raise ModelError(f"no ONNX output head {head!r}; known: {', '.join(_HEADS)}")
+    return _HEADS[head](raw, mean, std)
+
+
 def target_scale(model: Model) -> tuple[float, float]:
     """The regression target's standardisation ``(mean, std)`` of a neural model."""
-    return float(model.params.get("target_mean", 0.0)), float(model.params.get("target_std", 1.0))
+    return float(getattr(model, "target_mean_", 0.0)), float(getattr(model, "target_std_", 1.0))
 
 
 def _wrapped(model: Model, opset: int) -> onnx.ModelProto:
     network: torch.nn.Module | None = getattr(model, "network", None)
     if network is None:
         raise ModelError(f"the {model.family} model has no torch network to export")
-    task = model.task.name
+    head = model.task.output_head
     mean, std = target_scale(model)
 
     class Scores(torch.nn.Module):
@@ -58,7 +80,7 @@ def _wrapped(model: Model, opset: int) -> onnx.ModelProto:
             self.network = network
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return scores_head(self.network(x), task, mean, std)
+            return scores_head(self.network(x), head, mean, std)
 
     wrapper = Scores(network).eval().to("cpu")
     with tempfile.TemporaryDirectory(prefix="neyman-onnx-") as tmp:

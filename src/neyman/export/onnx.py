@@ -8,43 +8,22 @@ input files hold.  See ``docs/deployment.md``.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import onnx
 
+from neyman.atomic import atomic_path
 from neyman.exceptions import ConfigError, ModelError
-from neyman.export.graph import INPUT, OUTPUT, GraphBuilder, linear_ops, preprocessing_ops
+from neyman.export.graph import GraphBuilder, linear_ops, preprocessing_ops
+from neyman.export.metadata import attach_metadata
+from neyman.export.verify import verify_onnx
 from neyman.preprocessing import Preprocessor
+from neyman.runs import TrainedRun, load_run
 
-if TYPE_CHECKING:
-    from neyman.workflows.artifacts import TrainedRun
-
-__all__ = ["METADATA_KEYS", "build_onnx", "export_onnx", "read_metadata"]
-
-METADATA_KEYS = (
-    "neyman_version",
-    "family",
-    "task",
-    "features",
-    "classes",
-    "score_names",
-    "preprocessing",
-    "fill_value",
-    "kfold",
-    "fold",
-    "input",
-    "inputs",
-    "representation",
-    "inference_batch_size",
-    "output",
-    "config",
-)
-"""Keys of ``model.metadata_props``; lists and mappings are JSON strings."""
+__all__ = ["OnnxExport", "build_onnx", "default_path", "export_onnx", "write_onnx"]
 
 _MIN_OPSET = 13
 
@@ -54,13 +33,38 @@ def _output_shape(run: TrainedRun) -> list[int | str]:
     return ["batch"] if n == 1 else ["batch", n]
 
 
+def _linear_scores(g: GraphBuilder, x: str, run: TrainedRun, fold: int, opset: int) -> str:
+    model = run.models[fold]
+    coef, intercept = getattr(model, "coef_", None), getattr(model, "intercept_", None)
+    if coef is None or intercept is None:
+        raise ModelError(f"the {model.family} model of {run.path} is not trained")
+    return linear_ops(g, x, coef, intercept, run.task.output_head)
+
+
+def _tree_scores(g: GraphBuilder, x: str, run: TrainedRun, fold: int, opset: int) -> str:
+    from neyman.export.trees import tree_ops
+
+    return tree_ops(g, x, run.models[fold], opset=opset)
+
+
+def _network_scores(g: GraphBuilder, x: str, run: TrainedRun, fold: int, opset: int) -> str:
+    from neyman.export.neural import network_ops
+
+    return network_ops(g, x, run.models[fold], opset=opset)
+
+
+TABULAR_EXPORTERS = {"linear": _linear_scores, "trees": _tree_scores, "network": _network_scores}
+"""Builders of the scores of a tabular run's model from its preprocessed features ``x``, by
+the export kind its family declares (:mod:`neyman.models.families`)."""
+
+
 def build_onnx(run: TrainedRun, *, fold: int = 0, opset: int = 17) -> onnx.ModelProto:
     """Build the ONNX graph ``raw features -> scores`` of one fold of ``run``.
 
     Parameters
     ----------
     run
-        A loaded run (:func:`neyman.workflows.artifacts.load_run`).
+        A loaded run (:func:`neyman.runs.load_run`).
     fold
         The fold whose model and preprocessing are exported (0 without k-fold).
     opset
@@ -84,21 +88,10 @@ def build_onnx(run: TrainedRun, *, fold: int = 0, opset: int = 17) -> onnx.Model
         raise ModelError(f"{run.path}: a tabular run needs a feature-matrix preprocessing")
     g = GraphBuilder()
     x = preprocessing_ops(g, preprocessor, fill_value=run.fill_value)
-    if model.family in ("fisher", "logistic"):
-        coef, intercept = getattr(model, "coef_", None), getattr(model, "intercept_", None)
-        if coef is None or intercept is None:
-            raise ModelError(f"the {model.family} model of {run.path} is not trained")
-        scores = linear_ops(g, x, coef, intercept, run.task.name)
-    elif model.family in ("xgboost", "lightgbm"):
-        from neyman.export.trees import tree_ops
-
-        scores = tree_ops(g, x, model, opset=opset)
-    elif hasattr(model, "network"):
-        from neyman.export.neural import network_ops
-
-        scores = network_ops(g, x, model, opset=opset)
-    else:
+    exporter = TABULAR_EXPORTERS.get(model.export_kind)
+    if exporter is None:
         raise ModelError(f"models of family {model.family!r} cannot be exported to ONNX yet")
+    scores = exporter(g, x, run, fold, opset)
     doc = (
         f"neyman {run.task.name} model ({model.family}) from {run.path.name}"
         + (f", fold {fold} of {run.kfold}" if run.kfold >= 2 else "")
@@ -109,7 +102,7 @@ def build_onnx(run: TrainedRun, *, fold: int = 0, opset: int = 17) -> onnx.Model
 
 def _finish(onnx_model: onnx.ModelProto, run: TrainedRun, fold: int) -> onnx.ModelProto:
     """Attach the metadata and check the model."""
-    _set_metadata(onnx_model, run, fold)
+    attach_metadata(onnx_model, run, fold)
     try:
         onnx.checker.check_model(onnx_model, full_check=True)
     except onnx.checker.ValidationError as exc:
@@ -117,83 +110,57 @@ def _finish(onnx_model: onnx.ModelProto, run: TrainedRun, fold: int) -> onnx.Mod
     return onnx_model
 
 
-def _set_metadata(onnx_model: onnx.ModelProto, run: TrainedRun, fold: int) -> None:
-    from neyman import __version__
-
-    config = run.path / "config.yaml"
-    values: dict[str, Any] = {
-        "neyman_version": __version__,
-        "family": run.models[fold].family,
-        "task": run.task.name,
-        "features": run.features,
-        "classes": run.classes,
-        "score_names": run.score_names,
-        "preprocessing": run.preprocessors[fold].to_json(),
-        "fill_value": run.fill_value,
-        "kfold": run.kfold,
-        "fold": fold,
-        "input": input_names(run)[0],
-        "inputs": input_names(run),
-        "representation": {"type": "tabular"} if run.representation is None else run.representation.to_json(),
-        "inference_batch_size": run.models[fold].inference_batch_size,
-        "output": OUTPUT,
-        "config": config.read_text(encoding="utf-8") if config.is_file() else "",
-    }
-    for key in METADATA_KEYS:
-        value = values[key]
-        text = value if isinstance(value, str) else json.dumps(value)
-        onnx_model.metadata_props.append(onnx.StringStringEntryProto(key=key, value=text))
-
-
-def input_names(run: TrainedRun) -> list[str]:
-    """Names of the exported graph's inputs."""
-    if run.representation is None:
-        return [INPUT]
-    from neyman.export.jets import jet_input_names
-
-    return jet_input_names(run)
-
-
-def read_metadata(onnx_model: onnx.ModelProto) -> dict[str, Any]:
-    """The neyman metadata of an exported model, JSON values decoded."""
-    raw = {p.key: p.value for p in onnx_model.metadata_props}
-    return decode_metadata(raw)
-
-
-def decode_metadata(raw: dict[str, str]) -> dict[str, Any]:
-    """Decode the ``metadata_props`` strings written by :func:`export_onnx`."""
-    if "task" not in raw or "features" not in raw:
-        raise ModelError("the ONNX file carries no neyman metadata (task, features); was it exported by neyman?")
-    out: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key in ("config", "input", "output", "task", "family", "neyman_version"):
-            out[key] = value
-        else:
-            try:
-                out[key] = json.loads(value)
-            except ValueError:
-                out[key] = value
-    return out
-
-
 def default_path(run: TrainedRun, fold: int) -> Path:
     """``<run>/model.onnx``, or ``<run>/model_fold<k>.onnx`` for a k-fold run."""
     return run.path / (f"model_fold{fold}.onnx" if run.kfold >= 2 else "model.onnx")
 
 
-@contextlib.contextmanager
-def _temporary(final: Path) -> Iterator[Path]:
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-    try:
-        yield tmp
-        os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
+@dataclass(frozen=True)
+class OnnxExport:
+    """A written, verified ONNX file.
+
+    Attributes
+    ----------
+    path
+        The file.
+    max_relative_difference
+        Largest relative difference between ONNX Runtime's scores and the run's
+        on the check events (:func:`neyman.export.verify.verify_onnx`).
+    """
+
+    path: Path
+    max_relative_difference: float
+
+
+def write_onnx(
+    run: TrainedRun,
+    out: str | os.PathLike[str] | None = None,
+    *,
+    fold: int = 0,
+    opset: int = 17,
+    x_raw: Any = None,
+    n_check: int = 1000,
+    rtol: float = 1e-5,
+    atol: float = 1e-6,
+) -> OnnxExport:
+    """Build, verify and write the ONNX file of one fold of a loaded run.
+
+    The graph is written under a temporary name, run with ONNX Runtime on real
+    events and compared with the run's own scores, and renamed into place only
+    when they agree; parameters as in :func:`export_onnx`.
+    """
+    fold = fold if run.kfold >= 2 else 0
+    onnx_model = build_onnx(run, fold=fold, opset=opset)
+    final = Path(out) if out is not None else default_path(run, fold)
+    x = run.reference_inputs(n_events=n_check) if x_raw is None else x_raw
+    with atomic_path(final) as tmp:
+        onnx.save_model(onnx_model, str(tmp))
+        diff = verify_onnx(tmp, run, x, rtol=rtol, atol=atol)
+    return OnnxExport(path=final, max_relative_difference=diff)
 
 
 def export_onnx(
-    run_dir: str | os.PathLike[str],
+    run_dir: str | os.PathLike[str] | TrainedRun,
     out: str | os.PathLike[str] | None = None,
     *,
     fold: int = 0,
@@ -208,7 +175,7 @@ def export_onnx(
     Parameters
     ----------
     run_dir
-        A finished run directory written by :func:`neyman.train`.
+        A finished run directory written by :func:`neyman.train` (or the loaded run).
     out
         Output file; default ``<run_dir>/model.onnx`` (``model_fold<k>.onnx`` with k-fold).
     fold
@@ -235,15 +202,5 @@ def export_onnx(
         The run cannot be loaded or converted, or the check failed; no file is
         left behind and an earlier file at ``out`` is untouched.
     """
-    from neyman.export.verify import reference_inputs, verify_onnx
-    from neyman.workflows.artifacts import load_run
-
-    run = load_run(Path(run_dir))
-    fold = fold if run.kfold >= 2 else 0
-    onnx_model = build_onnx(run, fold=fold, opset=opset)
-    final = Path(out) if out is not None else default_path(run, fold)
-    x = reference_inputs(run, n_events=n_check) if x_raw is None else x_raw
-    with _temporary(final) as tmp:
-        onnx.save_model(onnx_model, str(tmp))
-        verify_onnx(tmp, run, x, rtol=rtol, atol=atol)
-    return final
+    run = run_dir if isinstance(run_dir, TrainedRun) else load_run(Path(run_dir))
+    return write_onnx(run, out, fold=fold, opset=opset, x_raw=x_raw, n_check=n_check, rtol=rtol, atol=atol).path

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from neyman._optional import require
 from neyman.exceptions import DataError, ModelError
+from neyman.export.metadata import decode_metadata
+from neyman.optional import require
 from neyman.preprocessing import check_finite
 from neyman.table import Table
 
-__all__ = ["OnnxModel"]
+__all__ = ["OnnxModel", "onnx_session"]
+
+
+def onnx_session(path: str | os.PathLike[str]) -> Any:
+    """An ONNX Runtime CPU session of ``path`` (a clear error when it cannot load).
+
+    Raises
+    ------
+    ModelError
+        ONNX Runtime cannot load the file.
+    """
+    ort = require("onnxruntime", purpose="run ONNX models")
+    options = ort.SessionOptions()
+    options.log_severity_level = 3  # warnings about shape annotations of unused tree outputs
+    try:
+        return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own untyped exceptions
+        raise ModelError(f"ONNX Runtime cannot load {path}: {exc}") from exc
 
 
 class OnnxModel:
@@ -36,24 +53,12 @@ class OnnxModel:
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelError(f"{self.path} does not exist")
-        ort = require("onnxruntime", purpose="score with ONNX models")
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        try:
-            self._session = ort.InferenceSession(
-                str(self.path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own untyped exceptions
-            raise ModelError(f"ONNX Runtime cannot load {self.path}: {exc}") from exc
+        self._session = onnx_session(self.path)
         raw = dict(self._session.get_modelmeta().custom_metadata_map)
-        if "task" not in raw or "features" not in raw:
-            raise ModelError(f"{self.path} carries no neyman metadata; was it exported by neyman?")
-        self.metadata: dict[str, Any] = {}
-        for key, value in raw.items():
-            try:
-                self.metadata[key] = json.loads(value) if key not in ("config", "task", "family") else value
-            except ValueError:
-                self.metadata[key] = value
+        try:
+            self.metadata: dict[str, Any] = decode_metadata(raw)
+        except ModelError as exc:
+            raise ModelError(f"{self.path}: {exc}") from exc
         self._input = str(self.metadata.get("input", self._session.get_inputs()[0].name))
         rep = self.metadata.get("representation")
         self.representation = None
@@ -133,7 +138,7 @@ class OnnxModel:
 
     def _score_jets(self, data: Any, *, batch_size: int) -> np.ndarray:
         """Scores of particle-set or image inputs (built from a table's constituents, or given)."""
-        from neyman.export.jets import float32_inputs
+        from neyman.export.metadata import float32_inputs
         from neyman.representations import build_inputs
 
         assert self.representation is not None

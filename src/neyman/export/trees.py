@@ -17,10 +17,10 @@ import numpy as np
 import onnx
 from onnx import TensorProto
 
-from neyman._optional import require
 from neyman.exceptions import ModelError
 from neyman.export.graph import GraphBuilder
 from neyman.models import Model
+from neyman.optional import require
 
 __all__ = ["CONVERTER_OPSET", "tree_ops"]
 
@@ -33,7 +33,7 @@ def _used_booster(model: Model) -> Any:
     booster: Any = getattr(model, "booster", None)
     if booster is None:
         raise ModelError(f"the {model.family} model is not trained")
-    best = model.params.get("best_iteration")
+    best = getattr(model, "best_iteration_", None)
     if best is None:
         return booster
     if model.family == "xgboost":
@@ -71,15 +71,15 @@ def tree_ops(g: GraphBuilder, x: str, model: Model, *, opset: int) -> str:
     """Embed the converted booster applied to ``x``; returns the float32 scores' name."""
     converted = _convert(model, opset)
     outputs = g.embed(converted, "trees_", {"input": x})
-    task = model.task.name
-    if task in ("binary", "multiclass"):
+    head = model.task.output_head
+    if head in ("sigmoid", "softmax"):
         if "probabilities" not in outputs:
             raise ModelError(f"the converted {model.family} classifier has no 'probabilities' output")
         probs = outputs["probabilities"]
-        if task == "binary":
+        if head == "sigmoid":
             return g.op("Gather", [probs, g.const(1, "signal", dtype=np.int64)], axis=1)
         return g.op("Cast", [probs], "probs", to=TensorProto.FLOAT)
-    if task == "regression":
+    if head == "identity":
         (value,) = outputs.values()
         return g.op("Reshape", [value, g.const([-1], "flat", dtype=np.int64)])
-    raise ModelError(f"{model.family} models cannot be exported for the {task!r} task")
+    raise ModelError(f"{model.family} models cannot be exported for the {model.task.name!r} task")

@@ -2,88 +2,26 @@
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from neyman.exceptions import DataError, ModelError
+from neyman.exceptions import ModelError
+from neyman.export.metadata import read_metadata
+from neyman.export.runtime import onnx_session
 from neyman.preprocessing import check_finite
+from neyman.runs import TrainedRun, as_model_input, load_run
 
-if TYPE_CHECKING:
-    from neyman.workflows.artifacts import TrainedRun
-
-__all__ = ["fold_scores", "reference_inputs", "verify_onnx"]
+__all__ = ["fold_scores", "verify_onnx"]
 
 
 def fold_scores(run: TrainedRun, x_raw: Any, fold: int) -> np.ndarray:
     """Scores of the model of ``fold`` on raw inputs, as :meth:`TrainedRun.score` forms them."""
-    from neyman.workflows.inputs import as_model_input
-
     if run.representation is None:
         x_raw = check_finite(np.asarray(x_raw, dtype=np.float64), run.features, fill_value=run.fill_value)
     return run.models[fold].predict(as_model_input(run.preprocessors[fold].transform(x_raw)))
-
-
-def reference_inputs(run: TrainedRun, *, n_events: int = 1000) -> Any:
-    """Up to ``n_events`` raw inputs from the run's input files (spread over the sources).
-
-    A feature matrix for tabular runs (rows with non-finite values are dropped
-    when the run has no ``fill_value``: the run itself refuses them), particle
-    arrays or images for constituent-based runs.
-    """
-    import yaml
-
-    from neyman import io
-
-    try:
-        config = yaml.safe_load((run.path / "config.yaml").read_text(encoding="utf-8")) or {}
-        sources = list(config["data"]["sources"])
-    except (OSError, KeyError, TypeError, ValueError) as exc:
-        raise ModelError(
-            f"cannot find the input files of {run.path} in its config.yaml ({exc}); pass x_raw= to check the export"
-        ) from exc
-    per_source = max(1, math.ceil(n_events / max(len(sources), 1)))
-    columns = run.features if run.representation is None else run.representation.columns
-    parts = []
-    tables = []
-    for source in sources:
-        try:
-            table = io.read(source["path"], tree=source.get("tree"), columns=columns, entry_stop=per_source)
-        except (DataError, OSError, KeyError, TypeError) as exc:
-            raise ModelError(
-                f"cannot read events of {source.get('path')!r} to check the ONNX export ({exc}); "
-                "pass x_raw= with a few raw events"
-            ) from exc
-        if run.representation is not None:
-            tables.append(table)
-            continue
-        parts.append(table.to_numpy(run.features, dtype=np.float64))
-    if run.representation is not None:
-        from neyman.representations import build_inputs
-        from neyman.table import Table
-
-        return build_inputs(Table.concat(tables), run.representation)[:n_events]
-    x = np.concatenate(parts) if parts else np.empty((0, len(run.features)))
-    if run.fill_value is None:
-        x = x[np.isfinite(x).all(axis=1)]
-    if not len(x):
-        raise ModelError(f"the input files of {run.path} gave no events to check the ONNX export on; pass x_raw=")
-    return x[:n_events]
-
-
-def _session(path: str | os.PathLike[str]) -> Any:
-    from neyman._optional import require
-
-    ort = require("onnxruntime", purpose="run ONNX models")
-    options = ort.SessionOptions()
-    options.log_severity_level = 3  # warnings about shape annotations of unused tree outputs
-    try:
-        return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own untyped exceptions
-        raise ModelError(f"ONNX Runtime cannot load {path}: {exc}") from exc
 
 
 def verify_onnx(
@@ -122,9 +60,6 @@ def verify_onnx(
     """
     import onnx
 
-    from neyman.export.onnx import read_metadata
-    from neyman.workflows.artifacts import TrainedRun, load_run
-
     run = run_dir if isinstance(run_dir, TrainedRun) else load_run(Path(run_dir))
     meta = read_metadata(onnx.load(str(path), load_external_data=False))
     if meta["features"] != run.features or meta["task"] != run.task.name:
@@ -134,10 +69,10 @@ def verify_onnx(
     if run.representation is None:
         feeds = {meta["input"]: np.asarray(x_raw, dtype=np.float32)}
     else:
-        from neyman.export.jets import float32_inputs
+        from neyman.export.metadata import float32_inputs
 
         feeds = float32_inputs(x_raw)
-    got = np.asarray(_session(path).run(None, feeds)[0], dtype=np.float64)
+    got = np.asarray(onnx_session(path).run(None, feeds)[0], dtype=np.float64)
     if got.shape != expected.shape:
         raise ModelError(f"{path} returns scores of shape {got.shape}; the run gives {expected.shape}")
     diff = np.abs(got - expected)

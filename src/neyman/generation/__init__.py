@@ -10,8 +10,10 @@ Module map::
     truth       resonance decays, jet truth matching and matched partons
     slha        the SUSY spectrum written for ``susy_vs_ww``
     ragged      index arithmetic for flat ragged arrays
+    options     ``--set`` overrides: Pythia settings, detector parameters, process options
     parallel    running chunks inline or on Dask, until every class has its rows
-    writer      chunk store (resume) and the final Parquet/HDF5/ROOT file
+    progress    a progress bar per class while chunks run
+    writer      chunk store (resume), the final Parquet/HDF5/ROOT file and its provenance path
 
 The command ``neyman generate`` is :func:`neyman.workflows.generate.generate`.
 

@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 
-from neyman._optional import require
 from neyman.generation.detector import simulate
 from neyman.generation.jets import (
     Jets,
@@ -40,6 +39,7 @@ from neyman.generation.jets import (
 from neyman.generation.processes import Process, Sample
 from neyman.generation.ragged import segments
 from neyman.generation.truth import Record, decays, hard_parton, match
+from neyman.optional import require
 from neyman.physics.kinematics import delta_phi, delta_r, eta, mass, phi, pt
 from neyman.physics.substructure import nsubjettiness
 

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from neyman._optional import require
 from neyman.exceptions import ConfigError, close_matches
+from neyman.optional import require
 from neyman.physics.kinematics import eta, phi
 
 __all__ = ["DETECTORS", "INVISIBLE_PDG_IDS", "PARTICLE_FIELDS", "Detector", "get_detector", "simulate"]

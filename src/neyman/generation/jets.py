@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from neyman._optional import require
 from neyman.exceptions import ConfigError
 from neyman.generation.detector import PARTICLE_FIELDS
 from neyman.generation.processes import JetSelection
 from neyman.generation.ragged import segments, starts
+from neyman.optional import require
 from neyman.physics.kinematics import delta_phi, eta, mass, phi, pt, rapidity
 from neyman.physics.substructure import substructure
 

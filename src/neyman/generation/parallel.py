@@ -17,10 +17,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from neyman._optional import require
+from neyman.cluster import local_cluster
 from neyman.exceptions import ConfigError, DataError
 from neyman.generation.pythia import ChunkResult, ChunkTask, run_chunk
 from neyman.generation.writer import ChunkStore
+from neyman.optional import require
 from neyman.table import Table
 
 __all__ = ["ClassPlan", "Executor", "executor", "run_chunks", "store_chunk"]
@@ -130,16 +131,8 @@ def executor(workers: int = 1, scheduler: str | None = None, store: ChunkStore |
         finally:
             client.close()
         return
-    # ":0": a free port for the scheduler's HTTP server, so two runs on one machine do not collide
-    cluster = distributed.LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0", silence_logs=50
-    )
-    client = distributed.Client(cluster)
-    try:
+    with local_cluster(workers, purpose="run generation on a Dask cluster") as client:
         yield _Dask(client, local)
-    finally:
-        client.close()
-        cluster.close()
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Any
 
 from neyman.exceptions import ConfigError, close_matches
 
-__all__ = ["ANALYSES", "PROCESSES", "JetSelection", "Process", "Sample", "get_process"]
+__all__ = ["ANALYSES", "PROCESSES", "JetSelection", "Process", "Sample", "describe_processes", "get_process"]
 
 ANALYSES = ("jets", "dijet", "dilepton", "calibration")
 """Names of the analyses a process can use (see :mod:`neyman.generation.analyses`)."""
@@ -421,3 +421,19 @@ def get_process(name: str | Process) -> Process:
         raise ConfigError(
             f"unknown process {name!r}{close_matches(name, PROCESSES)}; choose one of {', '.join(PROCESSES)}"
         ) from None
+
+
+def describe_processes() -> str:
+    """The catalogue in words: classes, recipe and reference of each process (``neyman generate --list``)."""
+    lines = []
+    for process in PROCESSES.values():
+        classes = ", ".join(f"{s.label} = {s.name}" for s in sorted(process.samples, key=lambda s: -s.label))
+        lines += [
+            f"{process.name}",
+            f"  {process.description}",
+            f"  classes: {classes}; rows: one per {'jet' if process.unit == 'jets' else 'event'}",
+            f"  recipe: {process.recipe}",
+            f"  reference: {process.reference}",
+            "",
+        ]
+    return "\n".join(lines).rstrip() + "\n"

@@ -23,12 +23,12 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from neyman._optional import require
-from neyman._seeding import child_seed, rng
 from neyman.exceptions import ConfigError
 from neyman.generation.analyses import Batch, analyse
 from neyman.generation.detector import Detector, simulate
 from neyman.generation.processes import Process, Sample
+from neyman.optional import require
+from neyman.seeding import child_seed, rng
 from neyman.table import EVENT_ID, LABEL, Table
 
 __all__ = [

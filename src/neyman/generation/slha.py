@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neyman._atomic import write_text
+from neyman.atomic import write_text
 from neyman.exceptions import ConfigError
 
 __all__ = [

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from neyman._optional import require
 from neyman.exceptions import ConfigError
 from neyman.generation.jets import nearest
 from neyman.generation.ragged import segments, starts
+from neyman.optional import require
 from neyman.physics.kinematics import delta_r, eta, phi
 
 __all__ = ["Decays", "Record", "decays", "hard_parton", "match"]

@@ -6,7 +6,7 @@ when complete.  The directory's ``manifest.json`` pins the run (process, setting
 seed, detector, chunk size): a later run with the same request resumes from it and
 skips finished chunks; a different request is refused rather than mixed in.  The
 final file is assembled from the chunks, written atomically, and the chunk
-directory removed.
+directory removed; its provenance goes next to it (:func:`provenance_path`).
 
 Output formats, by extension: Parquet (flat columns and jagged constituents),
 HDF5 in the layout of the public top-tagging data set (a ``(n, 200, 4)`` array of
@@ -17,6 +17,7 @@ constituent ``E, px, py, pz`` padded with zeros, plus the flat columns and
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -24,12 +25,12 @@ from typing import Any
 import numpy as np
 
 from neyman import io
-from neyman._atomic import write_json
-from neyman._optional import require
+from neyman.atomic import write_json
 from neyman.exceptions import DataError
+from neyman.optional import require
 from neyman.table import LABEL, Table
 
-__all__ = ["OUTPUT_FORMATS", "ChunkStore", "output_format", "padded_constituents", "write_sample"]
+__all__ = ["OUTPUT_FORMATS", "ChunkStore", "output_format", "padded_constituents", "provenance_path", "write_sample"]
 
 OUTPUT_FORMATS = ("parquet", "hdf5", "root")
 """Formats ``neyman generate`` writes (chosen by the output file's extension)."""
@@ -45,6 +46,12 @@ def output_format(path: Path) -> str:
             f"cannot write generated events to {path}: format {fmt!r}; use a .parquet, .h5 or .root file name"
         )
     return fmt
+
+
+def provenance_path(out: str | os.PathLike[str]) -> Path:
+    """Where the provenance of a generated file is written: ``<file>.provenance.json``."""
+    path = Path(out)
+    return path.with_name(path.name + ".provenance.json")
 
 
 class ChunkStore:

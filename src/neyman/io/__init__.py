@@ -9,7 +9,7 @@ format is read or written, so ``import neyman.io`` stays cheap)::
     csv         .csv / .tsv / .txt text, optionally gzip-compressed
     numpy       .npy structured arrays and .npz archives
     datasets    public benchmark layouts: UCI SUSY and HIGGS
-    core        helpers shared by the formats (column checks, ranges, chunks, writers)
+    core        what the formats share (the Backend base, column checks, ranges, chunks, writers)
 
 Every reader supports column projection (``columns=``), an entry range
 (``entry_start``/``entry_stop``, Python slice semantics) and chunked iteration
@@ -28,7 +28,9 @@ Examples
 from __future__ import annotations
 
 from neyman.io import datasets
-from neyman.io._dispatch import (
+from neyman.io.core import TableWriter
+from neyman.io.datasets import FEATURE_SETS, feature_set
+from neyman.io.dispatch import (
     EXTENSIONS,
     FORMATS,
     available_columns,
@@ -40,8 +42,6 @@ from neyman.io._dispatch import (
     read,
     write,
 )
-from neyman.io.core import TableWriter
-from neyman.io.datasets import FEATURE_SETS, feature_set
 
 __all__ = [
     "EXTENSIONS",

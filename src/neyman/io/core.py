@@ -3,8 +3,12 @@
 Each format module turns bytes into a :class:`~neyman.table.Table` and back; what
 all of them need — checking that a file can be read, checking requested columns,
 resolving an entry range, cutting a stream of blocks into chunks, translating a
-library's exception into a :class:`~neyman.exceptions.DataError` and the common
-writer protocol — lives here once.
+library's exception into a :class:`~neyman.exceptions.DataError`, reading and
+streaming a table (:class:`Backend`, :class:`StoredTable`) and the common writer
+protocol — lives here once.  A format subclasses :class:`Backend`: it opens the
+table of a file and says how to read its rows; its module's ``read``,
+``iterate``, ``num_entries``, ``available_columns`` and ``open_writer`` are the
+methods of its backend object.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import operator
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +28,7 @@ from neyman.table import Table
 
 __all__ = [
     "Backend",
+    "StoredTable",
     "TableWriter",
     "check_columns",
     "check_file",
@@ -45,12 +50,90 @@ __all__ = [
 PathLike = str | os.PathLike[str]
 
 
-class Backend(Protocol):
-    """What a format module (or format object) provides to the dispatcher.
+class StoredTable(abc.ABC):
+    """One table of a file opened by a :class:`Backend`: its columns, its length, its rows.
 
-    ``path`` is an existing, non-empty file; ``entry_start``/``entry_stop`` are
-    the raw slice bounds given by the user (clip them with :func:`entry_range`).
+    Resolving a request is the same for every format: the requested columns are
+    checked against :attr:`columns` and the entry range is clipped to
+    :meth:`num_entries` (:meth:`select`).  A format says how to read the rows
+    ``[start, stop)`` at once (:meth:`rows`) and in chunks (:meth:`stream`).
+
+    Parameters
+    ----------
+    path
+        The file.
+    source
+        The name of the table in messages and in :attr:`Table.source`; the path
+        when None.
     """
+
+    def __init__(self, path: Path, *, source: str | None = None) -> None:
+        self.path = path
+        self.source = str(path) if source is None else source
+
+    @property
+    @abc.abstractmethod
+    def columns(self) -> list[str]:
+        """The names of the columns, in file order."""
+
+    @abc.abstractmethod
+    def num_entries(self) -> int:
+        """The number of entries (rows)."""
+
+    def select(
+        self, columns: Sequence[str] | None, entry_start: int | None, entry_stop: int | None
+    ) -> tuple[list[str], int, int]:
+        """The columns to read (:func:`check_columns`) and the entry range (:func:`entry_range`)."""
+        names = check_columns(columns, self.columns, source=self.source)
+        start, stop = entry_range(entry_start, entry_stop, self.num_entries())
+        return names, start, stop
+
+    def read(self, columns: Sequence[str] | None, entry_start: int | None, entry_stop: int | None) -> Table:
+        """The selected columns and rows, as one table."""
+        names, start, stop = self.select(columns, entry_start, entry_stop)
+        return self.rows(names, start, stop)
+
+    def chunks(
+        self, columns: Sequence[str] | None, step_size: int, entry_start: int | None, entry_stop: int | None
+    ) -> Iterator[Table]:
+        """The selected columns and rows in chunks of ``step_size`` rows.
+
+        The columns and the range are checked now; the chunks are read lazily.
+        """
+        names, start, stop = self.select(columns, entry_start, entry_stop)
+        return self.stream(names, start, stop, step_size)
+
+    @abc.abstractmethod
+    def rows(self, names: list[str], start: int, stop: int) -> Table:
+        """Rows ``start:stop`` of the columns ``names``."""
+
+    @abc.abstractmethod
+    def stream(self, names: list[str], start: int, stop: int, step_size: int) -> Iterator[Table]:
+        """Rows ``start:stop`` of the columns ``names`` in chunks of ``step_size``.
+
+        Called when the file that :meth:`Backend.open` opened may be closed
+        already: a format that needs it open again reopens it when the first chunk
+        is requested.
+        """
+
+
+class Backend(abc.ABC):
+    """A file format as the dispatcher uses it: read, stream, inspect and write.
+
+    A format says how to open the table of a file (:meth:`open`) and how to write
+    one (:meth:`open_writer`); reading, streaming and inspecting are the same for
+    every format.  ``path`` is an existing, non-empty file; ``entry_start`` and
+    ``entry_stop`` are the raw slice bounds given by the user (clipped by
+    :meth:`StoredTable.select`).
+    """
+
+    @abc.abstractmethod
+    def open(self, path: Path, tree: str | None) -> contextlib.AbstractContextManager[StoredTable]:
+        """The table ``tree`` of ``path`` (the only one when None), usable inside the ``with`` block."""
+
+    @abc.abstractmethod
+    def open_writer(self, tmp: Path, *, final: Path, tree: str) -> TableWriter:
+        """A writer on the temporary file ``tmp`` that becomes ``final``."""
 
     def read(
         self,
@@ -60,7 +143,10 @@ class Backend(Protocol):
         columns: Sequence[str] | None,
         entry_start: int | None,
         entry_stop: int | None,
-    ) -> Table: ...
+    ) -> Table:
+        """Read the selected columns and rows."""
+        with self.open(path, tree) as table:
+            return table.read(columns, entry_start, entry_stop)
 
     def iterate(
         self,
@@ -71,13 +157,23 @@ class Backend(Protocol):
         step_size: int,
         entry_start: int | None,
         entry_stop: int | None,
-    ) -> Iterator[Table]: ...
+    ) -> Iterator[Table]:
+        """Stream the selected columns and rows in chunks of ``step_size`` rows.
 
-    def num_entries(self, path: Path, *, tree: str | None) -> int: ...
+        The file, the table and the columns are checked before this returns.
+        """
+        with self.open(path, tree) as table:
+            return table.chunks(columns, step_size, entry_start, entry_stop)
 
-    def available_columns(self, path: Path, *, tree: str | None) -> list[str]: ...
+    def num_entries(self, path: Path, *, tree: str | None) -> int:
+        """The number of entries of the table."""
+        with self.open(path, tree) as table:
+            return table.num_entries()
 
-    def open_writer(self, tmp: Path, *, final: Path, tree: str) -> TableWriter: ...
+    def available_columns(self, path: Path, *, tree: str | None) -> list[str]:
+        """The column names of the table."""
+        with self.open(path, tree) as table:
+            return list(table.columns)
 
 
 # -- files --------------------------------------------------------------------------

@@ -19,8 +19,10 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from neyman.exceptions import DataError
-from neyman.io._arrow import ArrowWriter, from_arrow
+from neyman.io.arrow import ArrowWriter, from_arrow
 from neyman.io.core import (
+    Backend,
+    StoredTable,
     check_columns,
     concat,
     entry_range,
@@ -33,7 +35,10 @@ from neyman.io.core import (
 from neyman.table import Table
 
 __all__ = [
+    "CSV",
+    "CsvFormat",
     "CsvLayout",
+    "CsvTable",
     "CsvWriter",
     "available_columns",
     "iterate",
@@ -169,41 +174,6 @@ def _range(path: Path, layout: CsvLayout, entry_start: int | None, entry_stop: i
     return start, (None if stop is None else max(start, stop))
 
 
-# -- layout-aware operations (used by neyman.io.datasets too) -------------------------
-
-
-def read_layout(
-    path: Path,
-    layout: CsvLayout,
-    *,
-    columns: Sequence[str] | None,
-    entry_start: int | None,
-    entry_stop: int | None,
-) -> Table:
-    """Read the selected columns and rows of a file with the given layout."""
-    names = check_columns(columns, header(path, layout), source=str(path))
-    if entry_start is None and entry_stop is None:
-        return _whole(path, layout, names)
-    start, stop = _range(path, layout, entry_start, entry_stop)
-    return _collect(window(blocks(path, layout, names), start=start, stop=stop), names, path)
-
-
-def iterate_layout(
-    path: Path,
-    layout: CsvLayout,
-    *,
-    columns: Sequence[str] | None,
-    step_size: int,
-    entry_start: int | None,
-    entry_stop: int | None,
-) -> Iterator[Table]:
-    """Stream a file with the given layout in chunks of ``step_size`` rows."""
-    names = check_columns(columns, header(path, layout), source=str(path))
-    start, stop = _range(path, layout, entry_start, entry_stop)
-    pieces = window(blocks(path, layout, names), start=start, stop=stop)
-    return rechunk(pieces, step_size=step_size)
-
-
 def count(path: Path, layout: CsvLayout) -> int:
     """The number of data rows (a scan of the first column)."""
     first = header(path, layout)[:1]
@@ -212,49 +182,74 @@ def count(path: Path, layout: CsvLayout) -> int:
     return sum(len(b) for b in blocks(path, layout, first))
 
 
-# -- the generic backend ------------------------------------------------------------
+class CsvTable(StoredTable):
+    """A delimited text file with a given layout (used by :mod:`neyman.io.datasets` too).
+
+    Text has no index: the rows are counted by a scan of the file, which reading a
+    range does only for a negative bound.
+
+    Parameters
+    ----------
+    path
+        The file.
+    layout
+        How it is laid out.
+    finish
+        Applied to every table read, e.g. to check and convert a label column.
+    """
+
+    def __init__(self, path: Path, layout: CsvLayout, *, finish: Callable[[Table], Table] | None = None) -> None:
+        super().__init__(path)
+        self.layout = layout
+        self.finish = finish
+
+    @property
+    def columns(self) -> list[str]:
+        """The column names: from the layout, else the header row."""
+        return header(self.path, self.layout)
+
+    def num_entries(self) -> int:
+        """The number of data rows (the file is scanned)."""
+        return count(self.path, self.layout)
+
+    def read(self, columns: Sequence[str] | None, entry_start: int | None, entry_stop: int | None) -> Table:
+        """The selected columns and rows; the whole file at once when no range is given."""
+        names = check_columns(columns, self.columns, source=self.source)
+        if entry_start is None and entry_stop is None:
+            table = _whole(self.path, self.layout, names)
+        else:
+            table = self.rows(names, *_range(self.path, self.layout, entry_start, entry_stop))
+        return table if self.finish is None else self.finish(table)
+
+    def chunks(
+        self, columns: Sequence[str] | None, step_size: int, entry_start: int | None, entry_stop: int | None
+    ) -> Iterator[Table]:
+        """The selected columns and rows in chunks of ``step_size`` rows."""
+        names = check_columns(columns, self.columns, source=self.source)
+        start, stop = _range(self.path, self.layout, entry_start, entry_stop)
+        pieces = self.stream(names, start, stop, step_size)
+        return pieces if self.finish is None else (self.finish(t) for t in pieces)
+
+    def rows(self, names: list[str], start: int, stop: int | None) -> Table:
+        """Rows ``start:stop`` (to the end when ``stop`` is None), streamed from the file."""
+        return _collect(window(blocks(self.path, self.layout, names), start=start, stop=stop), names, self.path)
+
+    def stream(self, names: list[str], start: int, stop: int | None, step_size: int) -> Iterator[Table]:
+        """Rows ``start:stop`` (to the end when ``stop`` is None) in chunks of ``step_size``."""
+        pieces = window(blocks(self.path, self.layout, names), start=start, stop=stop)
+        return rechunk(pieces, step_size=step_size)
 
 
-def read(
-    path: Path,
-    *,
-    tree: str | None,
-    columns: Sequence[str] | None,
-    entry_start: int | None,
-    entry_stop: int | None,
-) -> Table:
-    """Read a delimited text file with a header row."""
-    return read_layout(path, layout_for(path), columns=columns, entry_start=entry_start, entry_stop=entry_stop)
+class CsvFormat(Backend):
+    """Reads and writes delimited text files with a header row."""
 
+    def open(self, path: Path, tree: str | None) -> contextlib.AbstractContextManager[StoredTable]:
+        """The file ``path`` in the layout its extension implies (``tree`` is ignored)."""
+        return contextlib.nullcontext(CsvTable(path, layout_for(path)))
 
-def iterate(
-    path: Path,
-    *,
-    tree: str | None,
-    columns: Sequence[str] | None,
-    step_size: int,
-    entry_start: int | None,
-    entry_stop: int | None,
-) -> Iterator[Table]:
-    """Stream a delimited text file with a header row."""
-    return iterate_layout(
-        path,
-        layout_for(path),
-        columns=columns,
-        step_size=step_size,
-        entry_start=entry_start,
-        entry_stop=entry_stop,
-    )
-
-
-def num_entries(path: Path, *, tree: str | None) -> int:
-    """The number of data rows (text has no index: the file is scanned)."""
-    return count(path, layout_for(path))
-
-
-def available_columns(path: Path, *, tree: str | None) -> list[str]:
-    """The column names from the header row."""
-    return header(path, layout_for(path))
+    def open_writer(self, tmp: Path, *, final: Path, tree: str) -> CsvWriter:
+        """A :class:`CsvWriter` on ``tmp`` (see :func:`neyman.io.open_writer`)."""
+        return CsvWriter(tmp, final=final, tree=tree)
 
 
 class CsvWriter(ArrowWriter):
@@ -327,6 +322,11 @@ class CsvWriter(ArrowWriter):
         self._writer = None
 
 
-def open_writer(tmp: Path, *, final: Path, tree: str) -> CsvWriter:
-    """A :class:`CsvWriter` on ``tmp`` (see :func:`neyman.io.open_writer`)."""
-    return CsvWriter(tmp, final=final, tree=tree)
+CSV = CsvFormat()
+"""The delimited-text backend; the functions of this module are its methods."""
+
+read = CSV.read
+iterate = CSV.iterate
+num_entries = CSV.num_entries
+available_columns = CSV.available_columns
+open_writer = CSV.open_writer

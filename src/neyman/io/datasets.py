@@ -18,8 +18,8 @@ generated events.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from neyman.exceptions import DataError, close_matches
-from neyman.io.core import TableWriter, reading
+from neyman.io.core import Backend, StoredTable, TableWriter, reading
 from neyman.table import LABEL, Table
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ _HEADER_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
-class Benchmark:
+class Benchmark(Backend):
     """A headerless CSV layout: the label, then named low- and high-level features.
 
     Parameters
@@ -125,60 +125,12 @@ class Benchmark:
             raise DataError(f"{table.source}: the label column holds non-integer values {bad}")
         return table.with_column(LABEL, labels)
 
-    def read(
-        self,
-        path: Path,
-        *,
-        tree: str | None,
-        columns: Sequence[str] | None,
-        entry_start: int | None,
-        entry_stop: int | None,
-    ) -> Table:
-        """Read the selected columns and rows of a file in this layout."""
-        from neyman.io.csv import read_layout
+    def open(self, path: Path, tree: str | None) -> contextlib.AbstractContextManager[StoredTable]:
+        """The file ``path`` in this layout, after :meth:`check` (``tree`` is ignored)."""
+        from neyman.io.csv import CsvTable
 
         self.check(path)
-        layout = self._layout()
-        table = read_layout(path, layout, columns=columns, entry_start=entry_start, entry_stop=entry_stop)
-        return self._finish(table)
-
-    def iterate(
-        self,
-        path: Path,
-        *,
-        tree: str | None,
-        columns: Sequence[str] | None,
-        step_size: int,
-        entry_start: int | None,
-        entry_stop: int | None,
-    ) -> Iterator[Table]:
-        """Stream a file in this layout in chunks of ``step_size`` rows."""
-        from neyman.io.csv import iterate_layout
-
-        self.check(path)
-        layout = self._layout()
-        chunks = iterate_layout(
-            path,
-            layout,
-            columns=columns,
-            step_size=step_size,
-            entry_start=entry_start,
-            entry_stop=entry_stop,
-        )
-        return (self._finish(t) for t in chunks)
-
-    def num_entries(self, path: Path, *, tree: str | None) -> int:
-        """The number of rows (the file is scanned)."""
-        from neyman.io.csv import count
-
-        self.check(path)
-        layout = self._layout()
-        return count(path, layout)
-
-    def available_columns(self, path: Path, *, tree: str | None) -> list[str]:
-        """``label`` and the feature names (after checking the column count)."""
-        self.check(path)
-        return self.columns
+        return contextlib.nullcontext(CsvTable(path, self._layout(), finish=self._finish))
 
     # -- writing --------------------------------------------------------------------
     def open_writer(self, tmp: Path, *, final: Path, tree: str) -> TableWriter:

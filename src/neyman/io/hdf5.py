@@ -15,7 +15,7 @@ a single record dataset.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -23,20 +23,20 @@ from typing import Any
 
 import numpy as np
 
-from neyman._optional import require
 from neyman.exceptions import DataError, close_matches
 from neyman.io.core import (
+    Backend,
+    StoredTable,
     TableWriter,
-    check_columns,
-    entry_range,
     list_names,
     ranges,
     reading,
     require_flat,
 )
+from neyman.optional import require
 from neyman.table import Table
 
-__all__ = ["Hdf5Writer", "available_columns", "iterate", "num_entries", "open_writer", "read"]
+__all__ = ["HDF5", "Hdf5Format", "Hdf5Writer", "available_columns", "iterate", "num_entries", "open_writer", "read"]
 
 _ERRORS = (OSError, ValueError, KeyError, RuntimeError)
 
@@ -153,38 +153,29 @@ def _open(path: Path) -> Any:
         return h5py.File(path, "r")
 
 
-def read(
-    path: Path,
-    *,
-    tree: str | None,
-    columns: Sequence[str] | None,
-    entry_start: int | None,
-    entry_stop: int | None,
-) -> Table:
-    """Read the selected columns and entries (only those rows are read from disk)."""
-    with _open(path) as f, reading(path, "HDF5", _ERRORS):
-        layout = _layout(f, tree, path)
-        source = _source(path, layout)
-        names = check_columns(columns, layout.columns, source=source)
-        start, stop = entry_range(entry_start, entry_stop, layout.n)
-        return Table({c: layout.read(c, start, stop) for c in names}, source=source)
+class _Hdf5Table(StoredTable):
+    """A table of an open HDF5 file: a group of column datasets or a record dataset."""
 
+    def __init__(self, path: Path, layout: _Layout) -> None:
+        super().__init__(path, source=_source(path, layout))
+        self.layout = layout
 
-def iterate(
-    path: Path,
-    *,
-    tree: str | None,
-    columns: Sequence[str] | None,
-    step_size: int,
-    entry_start: int | None,
-    entry_stop: int | None,
-) -> Iterator[Table]:
-    """Read consecutive slices of ``step_size`` entries."""
-    with _open(path) as f, reading(path, "HDF5", _ERRORS):
-        layout = _layout(f, tree, path)
-        names = check_columns(columns, layout.columns, source=_source(path, layout))
-        start, stop = entry_range(entry_start, entry_stop, layout.n)
-    return _chunks(path, layout.name, names, start, stop, step_size)
+    @property
+    def columns(self) -> list[str]:
+        """The datasets of the group or the fields of the compound dataset."""
+        return self.layout.columns
+
+    def num_entries(self) -> int:
+        """The number of entries, from the dataset shapes."""
+        return self.layout.n
+
+    def rows(self, names: list[str], start: int, stop: int) -> Table:
+        """Only these rows are read from disk."""
+        return Table({c: self.layout.read(c, start, stop) for c in names}, source=self.source)
+
+    def stream(self, names: list[str], start: int, stop: int, step_size: int) -> Iterator[Table]:
+        """Consecutive slices of ``step_size`` entries, from the file opened again."""
+        return _chunks(self.path, self.layout.name, names, start, stop, step_size)
 
 
 def _chunks(path: Path, tree: str, names: list[str], start: int, stop: int, step: int) -> Iterator[Table]:
@@ -195,16 +186,18 @@ def _chunks(path: Path, tree: str, names: list[str], start: int, stop: int, step
             yield Table({c: layout.read(c, a, b) for c in names}, source=source)
 
 
-def num_entries(path: Path, *, tree: str | None) -> int:
-    """The number of entries, from the dataset shapes."""
-    with _open(path) as f, reading(path, "HDF5", _ERRORS):
-        return _layout(f, tree, path).n
+class Hdf5Format(Backend):
+    """Reads and writes HDF5 files."""
 
+    @contextlib.contextmanager
+    def open(self, path: Path, tree: str | None) -> Iterator[StoredTable]:
+        """The table ``tree`` (a group or a dataset) of ``path``; with None the only one."""
+        with _open(path) as f, reading(path, "HDF5", _ERRORS):
+            yield _Hdf5Table(path, _layout(f, tree, path))
 
-def available_columns(path: Path, *, tree: str | None) -> list[str]:
-    """The column names: datasets of the group or fields of the compound dataset."""
-    with _open(path) as f, reading(path, "HDF5", _ERRORS):
-        return list(_layout(f, tree, path).columns)
+    def open_writer(self, tmp: Path, *, final: Path, tree: str) -> Hdf5Writer:
+        """An :class:`Hdf5Writer` on ``tmp`` (see :func:`neyman.io.open_writer`)."""
+        return Hdf5Writer(tmp, final=final, tree=tree)
 
 
 class Hdf5Writer(TableWriter):
@@ -269,6 +262,11 @@ class Hdf5Writer(TableWriter):
             self._file.close()
 
 
-def open_writer(tmp: Path, *, final: Path, tree: str) -> Hdf5Writer:
-    """An :class:`Hdf5Writer` on ``tmp`` (see :func:`neyman.io.open_writer`)."""
-    return Hdf5Writer(tmp, final=final, tree=tree)
+HDF5 = Hdf5Format()
+"""The HDF5 backend; the functions of this module are its methods."""
+
+read = HDF5.read
+iterate = HDF5.iterate
+num_entries = HDF5.num_entries
+available_columns = HDF5.available_columns
+open_writer = HDF5.open_writer

@@ -11,6 +11,7 @@ arrays are never loaded.
 from __future__ import annotations
 
 import abc
+import contextlib
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -20,10 +21,10 @@ import numpy as np
 
 from neyman.exceptions import DataError
 from neyman.io.core import (
+    Backend,
+    StoredTable,
     TableWriter,
-    check_columns,
     concat,
-    entry_range,
     list_names,
     ranges,
     reading,
@@ -68,47 +69,39 @@ def _npy_slice(array: np.ndarray, names: Sequence[str], start: int, stop: int) -
     return {n: np.array(array[start:stop, int(n[1:])]) for n in names}
 
 
-class NpyFormat:
+class _NpyTable(StoredTable):
+    """A memory-mapped ``.npy`` array: slices and chunks read only their rows."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.array = _memmap(path)
+
+    @property
+    def columns(self) -> list[str]:
+        """Field names, or ``f0, f1, ...`` for a plain array."""
+        return _npy_columns(self.array)
+
+    def num_entries(self) -> int:
+        """The length of the array, from the header."""
+        return len(self.array)
+
+    def rows(self, names: list[str], start: int, stop: int) -> Table:
+        """A copy of the rows of the memory map."""
+        return Table(_npy_slice(self.array, names, start, stop), source=self.source)
+
+    def stream(self, names: list[str], start: int, stop: int, step_size: int) -> Iterator[Table]:
+        """Copies of consecutive slices of the memory map."""
+        return (
+            Table(_npy_slice(self.array, names, a, b), source=self.source) for a, b in ranges(start, stop, step_size)
+        )
+
+
+class NpyFormat(Backend):
     """Reads ``.npy`` files by memory-mapping them."""
 
-    def read(
-        self,
-        path: Path,
-        *,
-        tree: str | None,
-        columns: Sequence[str] | None,
-        entry_start: int | None,
-        entry_stop: int | None,
-    ) -> Table:
-        """Read the selected columns and rows."""
-        array = _memmap(path)
-        names = check_columns(columns, _npy_columns(array), source=str(path))
-        start, stop = entry_range(entry_start, entry_stop, len(array))
-        return Table(_npy_slice(array, names, start, stop), source=str(path))
-
-    def iterate(
-        self,
-        path: Path,
-        *,
-        tree: str | None,
-        columns: Sequence[str] | None,
-        step_size: int,
-        entry_start: int | None,
-        entry_stop: int | None,
-    ) -> Iterator[Table]:
-        """Copy consecutive slices of the memory map."""
-        array = _memmap(path)
-        names = check_columns(columns, _npy_columns(array), source=str(path))
-        start, stop = entry_range(entry_start, entry_stop, len(array))
-        return (Table(_npy_slice(array, names, a, b), source=str(path)) for a, b in ranges(start, stop, step_size))
-
-    def num_entries(self, path: Path, *, tree: str | None) -> int:
-        """The length of the array, from the header."""
-        return len(_memmap(path))
-
-    def available_columns(self, path: Path, *, tree: str | None) -> list[str]:
-        """Field names, or ``f0, f1, ...`` for a plain array."""
-        return _npy_columns(_memmap(path))
+    def open(self, path: Path, tree: str | None) -> contextlib.AbstractContextManager[StoredTable]:
+        """The memory-mapped array of ``path`` (``tree`` is ignored)."""
+        return contextlib.nullcontext(_NpyTable(path))
 
     def open_writer(self, tmp: Path, *, final: Path, tree: str) -> NpyWriter:
         """An :class:`NpyWriter` on ``tmp``."""
@@ -186,66 +179,54 @@ class _MemberReader:
         return np.frombuffer(data, dtype=self.dtype).reshape(-1, *self.inner).copy()
 
 
-class NpzFormat:
-    """Reads ``.npz`` archives, one column per array."""
+class _NpzTable(StoredTable):
+    """An ``.npz`` archive, one column per array; rows are read from the members in order."""
 
-    def read(
-        self,
-        path: Path,
-        *,
-        tree: str | None,
-        columns: Sequence[str] | None,
-        entry_start: int | None,
-        entry_stop: int | None,
-    ) -> Table:
-        """Read the selected arrays and rows."""
-        index = _npz_index(path)
-        names = check_columns(columns, list(index), source=str(path))
-        n = index[next(iter(index))][0][0]
-        start, stop = entry_range(entry_start, entry_stop, n)
-        chunks = list(self._chunks(path, names, start, stop, max(stop - start, 1)))
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.index = _npz_index(path)
+
+    @property
+    def columns(self) -> list[str]:
+        """The array names."""
+        return list(self.index)
+
+    def num_entries(self) -> int:
+        """The common length of the arrays, from the member headers."""
+        return self.index[next(iter(self.index))][0][0]
+
+    def rows(self, names: list[str], start: int, stop: int) -> Table:
+        """The selected arrays and rows."""
+        chunks = list(_npz_chunks(self.path, names, start, stop, max(stop - start, 1)))
         if not chunks:
-            empty = {c: np.empty((0, *index[c][0][1:]), index[c][1]) for c in names}
-            return Table(empty, source=str(path))
+            empty = {c: np.empty((0, *self.index[c][0][1:]), self.index[c][1]) for c in names}
+            return Table(empty, source=self.source)
         return concat(chunks)
 
-    def iterate(
-        self,
-        path: Path,
-        *,
-        tree: str | None,
-        columns: Sequence[str] | None,
-        step_size: int,
-        entry_start: int | None,
-        entry_stop: int | None,
-    ) -> Iterator[Table]:
-        """Stream consecutive rows of the selected arrays."""
-        index = _npz_index(path)
-        names = check_columns(columns, list(index), source=str(path))
-        start, stop = entry_range(entry_start, entry_stop, index[next(iter(index))][0][0])
-        return self._chunks(path, names, start, stop, step_size)
+    def stream(self, names: list[str], start: int, stop: int, step_size: int) -> Iterator[Table]:
+        """Consecutive rows of the selected arrays."""
+        return _npz_chunks(self.path, names, start, stop, step_size)
 
-    @staticmethod
-    def _chunks(path: Path, names: list[str], start: int, stop: int, step: int) -> Iterator[Table]:
-        if start >= stop:
-            return
-        with reading(path, "NumPy .npz", _ERRORS), zipfile.ZipFile(path) as zf:
-            readers = {n: _MemberReader(zf, n) for n in names}
-            try:
-                for a, b in ranges(start, stop, step):
-                    yield Table({n: r.read(a, b) for n, r in readers.items()}, source=str(path))
-            finally:
-                for r in readers.values():
-                    r.fh.close()
 
-    def num_entries(self, path: Path, *, tree: str | None) -> int:
-        """The common length of the arrays, from the member headers."""
-        index = _npz_index(path)
-        return index[next(iter(index))][0][0]
+def _npz_chunks(path: Path, names: list[str], start: int, stop: int, step: int) -> Iterator[Table]:
+    if start >= stop:
+        return
+    with reading(path, "NumPy .npz", _ERRORS), zipfile.ZipFile(path) as zf:
+        readers = {n: _MemberReader(zf, n) for n in names}
+        try:
+            for a, b in ranges(start, stop, step):
+                yield Table({n: r.read(a, b) for n, r in readers.items()}, source=str(path))
+        finally:
+            for r in readers.values():
+                r.fh.close()
 
-    def available_columns(self, path: Path, *, tree: str | None) -> list[str]:
-        """The array names."""
-        return list(_npz_index(path))
+
+class NpzFormat(Backend):
+    """Reads ``.npz`` archives, one column per array."""
+
+    def open(self, path: Path, tree: str | None) -> contextlib.AbstractContextManager[StoredTable]:
+        """The archive ``path``, from its member headers (``tree`` is ignored)."""
+        return contextlib.nullcontext(_NpzTable(path))
 
     def open_writer(self, tmp: Path, *, final: Path, tree: str) -> NpzWriter:
         """An :class:`NpzWriter` on ``tmp``."""

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from itertools import accumulate
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from neyman.io._arrow import ArrowWriter, from_arrow
-from neyman.io.core import check_columns, entry_range, reading, rechunk, window
+from neyman.io.arrow import ArrowWriter, from_arrow
+from neyman.io.core import Backend, StoredTable, reading, rechunk, window
 from neyman.table import Table
 
 __all__ = [
+    "PARQUET",
     "ROW_GROUP_SIZE",
+    "ParquetFormat",
     "ParquetWriter",
     "available_columns",
     "iterate",
@@ -50,42 +52,35 @@ def _plan(pf: pq.ParquetFile, start: int, stop: int) -> tuple[list[int], int]:
     return groups, (ends[first - 1] if first else 0)
 
 
-def read(
-    path: Path,
-    *,
-    tree: str | None,
-    columns: Sequence[str] | None,
-    entry_start: int | None,
-    entry_stop: int | None,
-) -> Table:
-    """Read the selected columns and entries (only the row groups that hold them)."""
-    source = str(path)
-    with _open(path) as pf, reading(path, "Parquet", _ERRORS):
-        names = check_columns(columns, pf.schema_arrow.names, source=source)
-        start, stop = entry_range(entry_start, entry_stop, pf.metadata.num_rows)
-        groups, offset = _plan(pf, start, stop)
+class _ParquetTable(StoredTable):
+    """The table of an open Parquet file."""
+
+    def __init__(self, path: Path, pf: pq.ParquetFile) -> None:
+        super().__init__(path)
+        self.pf = pf
+
+    @property
+    def columns(self) -> list[str]:
+        """The top-level column names, from the file footer."""
+        return list(self.pf.schema_arrow.names)
+
+    def num_entries(self) -> int:
+        """The number of rows, from the file footer."""
+        return int(self.pf.metadata.num_rows)
+
+    def rows(self, names: list[str], start: int, stop: int) -> Table:
+        """Only the row groups that hold the rows are read."""
+        groups, offset = _plan(self.pf, start, stop)
         if groups:
-            data = pf.read_row_groups(groups, columns=names, use_threads=True)
+            data = self.pf.read_row_groups(groups, columns=names, use_threads=True)
         else:
-            data = pf.schema_arrow.empty_table().select(names)
+            data = self.pf.schema_arrow.empty_table().select(names)
         data = data.slice(start - offset, stop - start)
-        return from_arrow(data, source=source)
+        return from_arrow(data, source=self.source)
 
-
-def iterate(
-    path: Path,
-    *,
-    tree: str | None,
-    columns: Sequence[str] | None,
-    step_size: int,
-    entry_start: int | None,
-    entry_stop: int | None,
-) -> Iterator[Table]:
-    """Stream record batches of the row groups in range, regrouped to ``step_size``."""
-    with _open(path) as pf, reading(path, "Parquet", _ERRORS):
-        names = check_columns(columns, pf.schema_arrow.names, source=str(path))
-        start, stop = entry_range(entry_start, entry_stop, pf.metadata.num_rows)
-    return _chunks(path, names, start, stop, step_size)
+    def stream(self, names: list[str], start: int, stop: int, step_size: int) -> Iterator[Table]:
+        """Record batches of the row groups in range, regrouped to ``step_size``."""
+        return _chunks(self.path, names, start, stop, step_size)
 
 
 def _chunks(path: Path, names: list[str], start: int, stop: int, step: int) -> Iterator[Table]:
@@ -99,16 +94,18 @@ def _chunks(path: Path, names: list[str], start: int, stop: int, step: int) -> I
         yield from rechunk(window(blocks, start=start, stop=stop, offset=offset), step_size=step)
 
 
-def num_entries(path: Path, *, tree: str | None) -> int:
-    """The number of rows, from the file footer."""
-    with _open(path) as pf:
-        return int(pf.metadata.num_rows)
+class ParquetFormat(Backend):
+    """Reads and writes Parquet files."""
 
+    @contextlib.contextmanager
+    def open(self, path: Path, tree: str | None) -> Iterator[StoredTable]:
+        """The table of ``path`` (``tree`` is ignored)."""
+        with _open(path) as pf, reading(path, "Parquet", _ERRORS):
+            yield _ParquetTable(path, pf)
 
-def available_columns(path: Path, *, tree: str | None) -> list[str]:
-    """The top-level column names, from the file footer."""
-    with _open(path) as pf:
-        return list(pf.schema_arrow.names)
+    def open_writer(self, tmp: Path, *, final: Path, tree: str) -> ParquetWriter:
+        """A :class:`ParquetWriter` on ``tmp`` (see :func:`neyman.io.open_writer`)."""
+        return ParquetWriter(tmp, final=final, tree=tree)
 
 
 class ParquetWriter(ArrowWriter):
@@ -143,6 +140,11 @@ class ParquetWriter(ArrowWriter):
             self._writer = None
 
 
-def open_writer(tmp: Path, *, final: Path, tree: str) -> ParquetWriter:
-    """A :class:`ParquetWriter` on ``tmp`` (see :func:`neyman.io.open_writer`)."""
-    return ParquetWriter(tmp, final=final, tree=tree)
+PARQUET = ParquetFormat()
+"""The Parquet backend; the functions of this module are its methods."""
+
+read = PARQUET.read
+iterate = PARQUET.iterate
+num_entries = PARQUET.num_entries
+available_columns = PARQUET.available_columns
+open_writer = PARQUET.open_writer

@@ -18,22 +18,24 @@ from typing import Any
 
 import numpy as np
 
-from neyman._optional import require
 from neyman.exceptions import DataError, close_matches
 from neyman.io.core import (
+    Backend,
+    StoredTable,
     TableWriter,
-    check_columns,
-    entry_range,
     is_jagged,
     list_names,
     numpy_or_awkward,
     ranges,
     reading,
 )
+from neyman.optional import require
 from neyman.table import Table
 
 __all__ = [
     "BASKET_SIZE",
+    "ROOT",
+    "RootFormat",
     "RootWriter",
     "available_columns",
     "iterate",
@@ -107,39 +109,31 @@ def _to_table(arrays: Any, names: Sequence[str], source: str) -> Table:
     return Table({n: numpy_or_awkward(arrays[n]) for n in names}, source=source)
 
 
-def read(
-    path: Path,
-    *,
-    tree: str | None,
-    columns: Sequence[str] | None,
-    entry_start: int | None,
-    entry_stop: int | None,
-) -> Table:
-    """Read the selected branches and entries of one tree."""
-    with _open(path) as f, reading(path, "ROOT", _errors()):
-        t, name = _tree(f, tree, path)
-        source = f"{path}:{name}"
-        names = check_columns(columns, t.keys(), source=source)
-        start, stop = entry_range(entry_start, entry_stop, int(t.num_entries))
-        arrays = t.arrays(names, entry_start=start, entry_stop=stop, library="ak")
-        return _to_table(arrays, names, source)
+class _RootTable(StoredTable):
+    """A tree of an open ROOT file."""
 
+    def __init__(self, path: Path, tree: Any, name: str) -> None:
+        super().__init__(path, source=f"{path}:{name}")
+        self.tree = tree
+        self.name = name
 
-def iterate(
-    path: Path,
-    *,
-    tree: str | None,
-    columns: Sequence[str] | None,
-    step_size: int,
-    entry_start: int | None,
-    entry_stop: int | None,
-) -> Iterator[Table]:
-    """Read ``step_size`` entries at a time with ``tree.iterate``."""
-    with _open(path) as f, reading(path, "ROOT", _errors()):
-        t, name = _tree(f, tree, path)
-        names = check_columns(columns, t.keys(), source=f"{path}:{name}")
-        start, stop = entry_range(entry_start, entry_stop, int(t.num_entries))
-    return _chunks(path, name, names, start, stop, step_size)
+    @property
+    def columns(self) -> list[str]:
+        """The branch names (sub-branches as ``parent/child``)."""
+        return list(self.tree.keys())
+
+    def num_entries(self) -> int:
+        """The number of entries of the tree, from its metadata."""
+        return int(self.tree.num_entries)
+
+    def rows(self, names: list[str], start: int, stop: int) -> Table:
+        """The selected branches and entries."""
+        arrays = self.tree.arrays(names, entry_start=start, entry_stop=stop, library="ak")
+        return _to_table(arrays, names, self.source)
+
+    def stream(self, names: list[str], start: int, stop: int, step_size: int) -> Iterator[Table]:
+        """``step_size`` entries at a time with ``tree.iterate``, from the file opened again."""
+        return _chunks(self.path, self.name, names, start, stop, step_size)
 
 
 def _chunks(path: Path, tree: str, names: list[str], start: int, stop: int, step: int) -> Iterator[Table]:
@@ -153,16 +147,18 @@ def _chunks(path: Path, tree: str, names: list[str], start: int, stop: int, step
                 yield _to_table(arrays, names, source)
 
 
-def num_entries(path: Path, *, tree: str | None) -> int:
-    """The number of entries of the tree, from its metadata."""
-    with _open(path) as f, reading(path, "ROOT", _errors()):
-        return int(_tree(f, tree, path)[0].num_entries)
+class RootFormat(Backend):
+    """Reads and writes ROOT files."""
 
+    @contextlib.contextmanager
+    def open(self, path: Path, tree: str | None) -> Iterator[StoredTable]:
+        """The tree ``tree`` of ``path``; with None the only one."""
+        with _open(path) as f, reading(path, "ROOT", _errors()):
+            yield _RootTable(path, *_tree(f, tree, path))
 
-def available_columns(path: Path, *, tree: str | None) -> list[str]:
-    """The branch names of the tree (sub-branches as ``parent/child``)."""
-    with _open(path) as f, reading(path, "ROOT", _errors()):
-        return list(_tree(f, tree, path)[0].keys())
+    def open_writer(self, tmp: Path, *, final: Path, tree: str) -> RootWriter:
+        """A :class:`RootWriter` on ``tmp`` (see :func:`neyman.io.open_writer`)."""
+        return RootWriter(tmp, final=final, tree=tree)
 
 
 def _counter(name: str) -> str:
@@ -232,6 +228,11 @@ class RootWriter(TableWriter):
             self._file.close()
 
 
-def open_writer(tmp: Path, *, final: Path, tree: str) -> RootWriter:
-    """A :class:`RootWriter` on ``tmp`` (see :func:`neyman.io.open_writer`)."""
-    return RootWriter(tmp, final=final, tree=tree)
+ROOT = RootFormat()
+"""The ROOT backend; the functions of this module are its methods."""
+
+read = ROOT.read
+iterate = ROOT.iterate
+num_entries = ROOT.num_entries
+available_columns = ROOT.available_columns
+open_writer = ROOT.open_writer

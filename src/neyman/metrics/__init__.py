@@ -65,7 +65,7 @@ from neyman.metrics.significance import (
     significance_scan,
     simple_significance,
 )
-from neyman.metrics.uncertainty import auc_with_uncertainty, efficiency_table, separation
+from neyman.metrics.uncertainty import auc_with_uncertainty, efficiency_table, fold_summary, separation
 
 __all__ = [
     "ConfusionMatrix",
@@ -85,6 +85,7 @@ __all__ = [
     "confusion_matrix",
     "correlation_matrix",
     "efficiency_table",
+    "fold_summary",
     "kolmogorov_sf",
     "ks_test",
     "likelihood_ratio_check",

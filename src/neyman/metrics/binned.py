@@ -13,8 +13,8 @@ import numpy as np
 import numpy.typing as npt
 
 from neyman.exceptions import DataError
-from neyman.metrics._inputs import float_array, weights
-from neyman.metrics.regression import ONE_SIGMA, _positive, weighted_quantile
+from neyman.metrics.inputs import check_length, float_array, positive_values, weights
+from neyman.metrics.regression import ONE_SIGMA, weighted_quantile
 
 __all__ = ["binned_response"]
 
@@ -104,10 +104,9 @@ def binned_response(
     true = float_array(targets, "targets")
     variable = float_array(by, "by")
     for name, array in (("targets", true), ("by", variable)):
-        if len(array) != n:
-            raise DataError(f"{name} has {len(array)} entries but predictions has {n}; they must match")
+        check_length(array, name, n, "predictions")
     w = weights(sample_weight, n, reference="predictions")
-    s = None if sigma is None else _positive(sigma, "sigma", n)
+    s = None if sigma is None else positive_values(sigma, "sigma", n)
     edges = _edges(variable, bins)
     n_bins = len(edges) - 1
 

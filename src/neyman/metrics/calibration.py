@@ -14,8 +14,16 @@ import numpy as np
 import numpy.typing as npt
 
 from neyman.exceptions import DataError
-from neyman.metrics._inputs import binary_labels, float_array, total_weight, weights
 from neyman.metrics.importance import correlation_matrix
+from neyman.metrics.inputs import (
+    binary_labels,
+    check_length,
+    float_array,
+    integer_at_least,
+    probability_array,
+    total_weight,
+    weights,
+)
 
 __all__ = ["LikelihoodRatioCheck", "ReliabilityCurve", "brier_score", "likelihood_ratio_check", "reliability_curve"]
 
@@ -60,22 +68,6 @@ class LikelihoodRatioCheck(NamedTuple):
     mean_estimate: np.ndarray
     bin_weight: np.ndarray
     correlation: float
-
-
-def _probabilities(values: npt.ArrayLike) -> np.ndarray:
-    p = float_array(values, "probabilities")
-    if p.size and (p.min() < 0.0 or p.max() > 1.0):
-        raise DataError(
-            f"probabilities must lie in [0, 1], found values in [{p.min():g}, {p.max():g}]; "
-            "pass probabilities, not logits (apply the sigmoid first)"
-        )
-    return p
-
-
-def _positive_int(value: int, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise DataError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _binned_means(
@@ -125,10 +117,10 @@ def reliability_curve(
     equal ``sklearn.calibration.calibration_curve(labels, probabilities,
     n_bins=n_bins)``.
     """
-    p = _probabilities(probabilities)
+    p = probability_array(probabilities)
     y = binary_labels(labels, len(p), reference="probabilities")
     w = weights(sample_weight, len(p), reference="probabilities")
-    k = _positive_int(n_bins, "n_bins")
+    k = integer_at_least(n_bins, "n_bins", 1)
     edges = np.linspace(0.0, 1.0, k + 1)
     # Right-closed bins, as scikit-learn: p on an inner edge goes to the lower bin.
     bin_index = np.searchsorted(edges[1:-1], p, side="left")
@@ -164,7 +156,7 @@ def brier_score(
     ``BS = Σ_i w_i (p_i − y_i)² / Σ_i w_i``; equal to
     ``sklearn.metrics.brier_score_loss`` with the same ``sample_weight``.
     """
-    p = _probabilities(probabilities)
+    p = probability_array(probabilities)
     y = binary_labels(labels, len(p), reference="probabilities")
     w = weights(sample_weight, len(p), reference="probabilities")
     total = total_weight(w)
@@ -223,14 +215,13 @@ def likelihood_ratio_check(
             "for a logit output use the sigmoid of it"
         )
     truth = float_array(true_log_ratio, "true_log_ratio")
-    if len(truth) != n:
-        raise DataError(f"true_log_ratio has {len(truth)} entries but scores has {n}; they must match")
+    check_length(truth, "true_log_ratio", n, "scores")
     w = weights(sample_weight, n)
     total_weight(w)
     prior = float(prior_ratio)
     if not (np.isfinite(prior) and prior > 0):
         raise DataError(f"prior_ratio must be positive and finite, got {prior_ratio!r}")
-    k = _positive_int(n_bins, "n_bins")
+    k = integer_at_least(n_bins, "n_bins", 1)
     f = np.clip(f, _EPS, 1.0 - _EPS)
     estimate = np.log(f) - np.log1p(-f) - np.log(prior)
     if value_range is None:

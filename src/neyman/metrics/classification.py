@@ -17,10 +17,12 @@ import numpy as np
 import numpy.typing as npt
 
 from neyman.exceptions import DataError
-from neyman.metrics._inputs import (
+from neyman.metrics.inputs import (
     binary_labels,
+    binary_sample,
     class_labels,
-    float_array,
+    probability_array,
+    read_only_array,
     total_weight,
     weights,
 )
@@ -75,10 +77,9 @@ class RocCurve:
     def __post_init__(self) -> None:
         arrays = {}
         for name in ("signal_efficiency", "background_efficiency", "thresholds"):
-            array = np.array(getattr(self, name), dtype=np.float64)
+            array = read_only_array(getattr(self, name))
             if array.ndim != 1:
                 raise DataError(f"RocCurve.{name} must be 1-dimensional, got shape {array.shape}")
-            array.setflags(write=False)
             arrays[name] = array
         lengths = {len(a) for a in arrays.values()}
         if len(lengths) != 1 or 0 in lengths:
@@ -160,10 +161,8 @@ def roc_curve(
     threshold to the next.  For positive weights this equals
     ``sklearn.metrics.roc_curve(..., drop_intermediate=False)``.
     """
-    s = float_array(scores, "scores", allow_inf=True)
+    s, y, w = binary_sample(scores, labels, sample_weight, allow_inf=True)
     n = len(s)
-    y = binary_labels(labels, n)
-    w = weights(sample_weight, n)
     if n == 0:
         raise DataError("a ROC curve needs events, got empty scores")
     n_signal = int(np.count_nonzero(y))
@@ -339,22 +338,14 @@ def accuracy(
     -----
     ``accuracy = Σ_i w_i 1[(s_i ≥ t) = y_i] / Σ_i w_i``.
     """
-    s = float_array(scores, "scores", allow_inf=True)
-    y = binary_labels(labels, len(s))
-    w = weights(sample_weight, len(s))
+    s, y, w = binary_sample(scores, labels, sample_weight, allow_inf=True)
     total = total_weight(w)
     correct = (s >= threshold) == y
     return float(np.sum(w[correct]) / total)
 
 
 def _probabilities(values: npt.ArrayLike, ndim: int) -> np.ndarray:
-    p = float_array(values, "probabilities", ndim=ndim)
-    if p.size and (p.min() < 0.0 or p.max() > 1.0):
-        raise DataError(
-            f"probabilities must lie in [0, 1], found values in [{p.min():g}, {p.max():g}]; "
-            "pass probabilities, not logits (apply the sigmoid or softmax first)"
-        )
-    return p
+    return probability_array(values, ndim=ndim, activation="sigmoid or softmax")
 
 
 def binary_cross_entropy(

@@ -14,7 +14,15 @@ import numpy as np
 import numpy.typing as npt
 
 from neyman.exceptions import DataError
-from neyman.metrics._inputs import binary_labels, class_labels, float_array, total_weight, weights
+from neyman.metrics.inputs import (
+    binary_sample,
+    class_labels,
+    float_array,
+    integer_at_least,
+    read_only_array,
+    total_weight,
+    weights,
+)
 
 __all__ = ["ConfusionMatrix", "confusion_matrix", "multiclass_confusion", "threshold_at_efficiency"]
 
@@ -61,15 +69,14 @@ class ConfusionMatrix:
     threshold: float | None = None
 
     def __post_init__(self) -> None:
-        matrix = np.array(self.matrix, dtype=np.float64)
-        counts = np.array(self.counts, dtype=np.int64)
+        matrix = read_only_array(self.matrix)
+        counts = read_only_array(self.counts, np.int64)
         k = len(self.class_names)
         for name, array in (("matrix", matrix), ("counts", counts)):
             if array.shape != (k, k):
                 raise DataError(
                     f"ConfusionMatrix.{name} must have shape ({k}, {k}) for {k} class names, got {array.shape}"
                 )
-            array.setflags(write=False)
         object.__setattr__(self, "matrix", matrix)
         object.__setattr__(self, "counts", counts)
         object.__setattr__(self, "class_names", tuple(str(c) for c in self.class_names))
@@ -147,10 +154,7 @@ def confusion_matrix(
     positive weights this equals ``sklearn.metrics.confusion_matrix(labels,
     scores >= threshold, sample_weight=...)``.
     """
-    s = float_array(scores, "scores", allow_inf=True)
-    n = len(s)
-    y = binary_labels(labels, n)
-    w = weights(sample_weight, n)
+    s, y, w = binary_sample(scores, labels, sample_weight, allow_inf=True)
     t = float(threshold)
     if math.isnan(t):
         raise DataError("threshold must be a number, got NaN")
@@ -205,8 +209,7 @@ def multiclass_confusion(
     """
     p = float_array(probabilities, "probabilities", ndim=2, allow_inf=True)
     n, k = p.shape
-    if isinstance(n_classes, bool) or not isinstance(n_classes, (int, np.integer)) or n_classes < 2:
-        raise DataError(f"n_classes must be an integer of at least 2, got {n_classes!r}")
+    integer_at_least(n_classes, "n_classes", 2)
     if k != n_classes:
         raise DataError(f"probabilities has {k} columns but n_classes is {n_classes}; there must be one per class")
     y = class_labels(labels, n, k)
@@ -259,9 +262,7 @@ def threshold_at_efficiency(
     reaches ``ε`` is taken.  This is the cut of the working point "ε signal
     efficiency" of a tagger.
     """
-    s = float_array(scores, "scores", allow_inf=True)
-    y = binary_labels(labels, len(s))
-    w = weights(sample_weight, len(s))
+    s, y, w = binary_sample(scores, labels, sample_weight, allow_inf=True)
     target = float(efficiency)
     if not 0.0 < target <= 1.0:
         raise DataError(f"efficiency must be in (0, 1], got {efficiency!r}")

@@ -14,8 +14,8 @@ import numpy as np
 import numpy.typing as npt
 
 from neyman.exceptions import DataError
-from neyman.metrics._inputs import float_array, total_weight, weights
 from neyman.metrics.classification import roc_auc
+from neyman.metrics.inputs import float_array, total_weight, weights
 
 __all__ = ["Metric", "correlation_matrix", "permutation_importance"]
 

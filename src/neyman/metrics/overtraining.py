@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neyman.exceptions import DataError
-from neyman.metrics._inputs import binary_labels, float_array, total_weight, weights
+from neyman.metrics.inputs import binary_sample, float_array, total_weight, weights
 
 __all__ = ["kolmogorov_sf", "ks_test", "overtraining_check"]
 
@@ -169,12 +169,10 @@ def overtraining_check(
     means the classifier scores the events it was trained on differently from
     unseen events: it has learned fluctuations of the training sample.
     """
-    s_train = float_array(train_scores, "train_scores", allow_inf=True)
-    y_train = binary_labels(train_labels, len(s_train), reference="train_scores")
-    w_train = weights(train_weight, len(s_train), reference="train_scores")
-    s_test = float_array(test_scores, "test_scores", allow_inf=True)
-    y_test = binary_labels(test_labels, len(s_test), reference="test_scores")
-    w_test = weights(test_weight, len(s_test), reference="test_scores")
+    s_train, y_train, w_train = binary_sample(
+        train_scores, train_labels, train_weight, name="train_scores", allow_inf=True
+    )
+    s_test, y_test, w_test = binary_sample(test_scores, test_labels, test_weight, name="test_scores", allow_inf=True)
     result: dict[str, float] = {}
     for name, label in (("signal", 1), ("background", 0)):
         train_mask, test_mask = y_train == label, y_test == label

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neyman.exceptions import DataError
-from neyman.metrics._inputs import float_array, total_weight, weights
+from neyman.metrics.inputs import check_length, float_array, positive_values, total_weight, weights
 
 __all__ = ["ONE_SIGMA", "RegressionSummary", "regression_summary", "weighted_quantile"]
 
@@ -194,8 +194,7 @@ def regression_summary(
     pred = float_array(predictions, "predictions")
     n = len(pred)
     true = float_array(targets, "targets")
-    if len(true) != n:
-        raise DataError(f"targets has {len(true)} entries but predictions has {n}; they must match")
+    check_length(true, "targets", n, "predictions")
     w = weights(sample_weight, n, reference="predictions")
     total = total_weight(w)
     residual = pred - true
@@ -204,7 +203,7 @@ def regression_summary(
         raise DataError("true_sigma is only used to judge a predicted sigma; pass sigma as well")
     pull_fields: dict[str, float] = {}
     if sigma is not None:
-        s = _positive(sigma, "sigma", n)
+        s = positive_values(sigma, "sigma", n)
         pulls = residual / s
         pull_mean = float(np.sum(w * pulls) / total)
         variance = float(np.sum(w * (pulls - pull_mean) ** 2) / total)
@@ -217,7 +216,7 @@ def regression_summary(
             "coverage_95": float(np.sum(w[np.abs(pulls) < 1.96]) / total),
         }
         if true_sigma is not None:
-            ratio = s / _positive(true_sigma, "true_sigma", n)
+            ratio = s / positive_values(true_sigma, "true_sigma", n)
             pull_fields["sigma_ratio_median"] = weighted_quantile(ratio, 0.5, sample_weight=w)
     return RegressionSummary(
         mse=mse,
@@ -227,15 +226,3 @@ def regression_summary(
         resolution=_central_half_width(residual, w),
         **pull_fields,
     )
-
-
-def _positive(values: npt.ArrayLike, name: str, n: int) -> np.ndarray:
-    array = float_array(values, name)
-    if len(array) != n:
-        raise DataError(f"{name} has {len(array)} entries but predictions has {n}; they must match")
-    if (array <= 0).any():
-        raise DataError(
-            f"{name} must be positive, found {int(np.count_nonzero(array <= 0))} value(s) ≤ 0 "
-            f"(smallest {float(array.min()):g})"
-        )
-    return array

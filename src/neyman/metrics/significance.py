@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neyman.exceptions import DataError
-from neyman.metrics._inputs import binary_labels, float_array, weights
+from neyman.metrics.inputs import binary_sample, integer_at_least, read_only_array
 
 __all__ = [
     "SignificanceScan",
@@ -268,9 +268,7 @@ class SignificanceScan:
             "background",
             *_MEASURES,
         ):
-            array = np.array(getattr(self, name), dtype=np.float64)
-            array.setflags(write=False)
-            object.__setattr__(self, name, array)
+            object.__setattr__(self, name, read_only_array(getattr(self, name)))
 
 
 def _efficiency_above(scores: np.ndarray, w: np.ndarray, cuts: np.ndarray, what: str) -> np.ndarray:
@@ -345,17 +343,14 @@ def significance_scan(
     simulated background events ``s/√b`` is maximal where ``b`` is an
     under-fluctuation; look at the background efficiency of the best cut.
     """
-    s = float_array(scores, "scores")
+    s, y, w = binary_sample(scores, labels, sample_weight)
     n = len(s)
-    y = binary_labels(labels, n)
-    w = weights(sample_weight, n)
     total_s = _positive_yield(signal_yield, "signal_yield")
     total_b = _positive_yield(background_yield, "background_yield")
     rel = float(sigma_b)
     if not (np.isfinite(rel) and rel >= 0):
         raise DataError(f"sigma_b (the relative background uncertainty) must be finite and ≥ 0, got {sigma_b!r}")
-    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 2:
-        raise DataError(f"n_points must be an integer of at least 2, got {n_points!r}")
+    integer_at_least(n_points, "n_points", 2)
     if n == 0:
         raise DataError("a significance scan needs events, got empty scores")
     cuts = np.linspace(float(s.min()), float(s.max()), int(n_points))

@@ -11,16 +11,16 @@ of counts instead of a Python loop over replicas.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
 from neyman.exceptions import DataError
-from neyman.metrics._inputs import binary_labels, float_array, weights
 from neyman.metrics.classification import RocCurve, background_rejection, roc_auc, signal_efficiency_at
+from neyman.metrics.inputs import binary_sample, integer_at_least
 
-__all__ = ["auc_with_uncertainty", "efficiency_table", "separation"]
+__all__ = ["auc_with_uncertainty", "efficiency_table", "fold_summary", "separation"]
 
 # Elements of one block of the (replicas, events) count matrix.  A few such
 # float64 blocks (~8 MiB each) are alive at once; this bounds the memory
@@ -111,12 +111,9 @@ def auc_with_uncertainty(
     counts are drawn by inverse-CDF lookup on 16-bit random integers, i.e. with
     Poisson(1) probabilities rounded to multiples of 2⁻¹⁶ (variance 0.99997).
     """
-    s = float_array(scores, "scores", allow_inf=True)
+    s, y, w = binary_sample(scores, labels, sample_weight, allow_inf=True)
     n = len(s)
-    y = binary_labels(labels, n)
-    w = weights(sample_weight, n)
-    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, (int, np.integer)) or n_bootstrap < 2:
-        raise DataError(f"n_bootstrap must be an integer of at least 2, got {n_bootstrap!r}")
+    integer_at_least(n_bootstrap, "n_bootstrap", 2)
     auc = roc_auc(s, y, sample_weight=w)  # also checks both classes and their totals
 
     signal_scores, signal_w = s[y], w[y]
@@ -242,12 +239,9 @@ def separation(
     ``Tools::GetSeparation``).  It depends on the binning; it is the triangular
     discrimination of the two binned distributions, halved.
     """
-    s = float_array(scores, "scores")
+    s, y, w = binary_sample(scores, labels, sample_weight)
     n = len(s)
-    y = binary_labels(labels, n)
-    w = weights(sample_weight, n)
-    if isinstance(bins, bool) or not isinstance(bins, (int, np.integer)) or bins < 1:
-        raise DataError(f"bins must be a positive integer, got {bins!r}")
+    integer_at_least(bins, "bins", 1)
     if n == 0:
         raise DataError("separation needs events, got empty scores")
     score_range = (float(s.min()), float(s.max()))
@@ -265,3 +259,32 @@ def separation(
     both = signal_hist + background_hist
     used = both > 0
     return float(0.5 * np.sum((signal_hist[used] - background_hist[used]) ** 2 / both[used]))
+
+
+def fold_summary(per_fold: Sequence[Mapping[str, float]]) -> dict[str, dict[str, float]]:
+    """Mean and standard deviation across folds of every metric that all folds have.
+
+    Parameters
+    ----------
+    per_fold
+        One mapping of metric name to value per fold (at least one).
+
+    Returns
+    -------
+    dict[str, dict[str, float]]
+        ``{name: {"mean": m, "std": s}}``.
+
+    Notes
+    -----
+    ``m = (1/k) Σ_f v_f`` and ``s² = 1/(k-1) Σ_f (v_f - m)²`` (the sample standard
+    deviation; NaN for a single fold).
+    """
+    if not per_fold:
+        return {}
+    keys = [k for k in per_fold[0] if all(k in f for f in per_fold)]
+    out = {}
+    for k in keys:
+        values = np.array([f[k] for f in per_fold], dtype=np.float64)
+        std = float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
+        out[k] = {"mean": float(np.mean(values)), "std": std}
+    return out

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from pydantic import BaseModel, ValidationError
 
-from neyman._atomic import write_json
-from neyman.exceptions import DataError, ModelError
+from neyman.atomic import write_json
+from neyman.exceptions import ConfigError, DataError, ModelError, close_matches
+from neyman.models.families import Family, FamilyParams, get_family
 from neyman.representations.particles import ParticleArrays
 from neyman.tasks import Task, make_task
 
-__all__ = ["Arrays", "Model"]
+__all__ = ["MODEL_FILE", "Arrays", "Model", "model_class"]
 
 MODEL_FILE = "model.json"
 
@@ -53,22 +56,110 @@ class Arrays:
 class Model(ABC):
     """A trainable, savable model of one family.
 
-    Subclasses set :attr:`family`, take their hyper-parameters as keyword
-    arguments (stored in :attr:`params`, JSON-serialisable) and implement
-    :meth:`fit`, :meth:`predict_raw`, :meth:`_save_weights` and :meth:`_load_weights`.
+    A concrete subclass names its :attr:`family`; the family's declaration in
+    :mod:`neyman.models.families` gives the class its :attr:`params_class`,
+    :attr:`representation`, :attr:`is_neural` and :attr:`export_kind`.  Subclasses
+    implement :meth:`fit`, :meth:`predict_raw`, :meth:`_save_weights` and
+    :meth:`_load_weights`.
+
+    Parameters
+    ----------
+    task
+        What is learned.
+    n_features
+        Input features per event.
+    params
+        Hyper-parameters: an instance of the family's :attr:`params_class`, or a
+        mapping validated into it (default: the declared defaults).
+    seed
+        Random seed.
+    **overrides
+        Hyper-parameters given one by one; they override ``params``.
+
+    Attributes
+    ----------
+    params
+        The validated hyper-parameters (never changed by training).
+    history
+        What training recorded (losses per epoch or boosting round), or None.
+
+    Notes
+    -----
+    What training learns lives in attributes with a trailing underscore, as in
+    scikit-learn (``best_iteration_``, ``target_mean_``, ``coef_``, boosters).
+    The JSON-serialisable ones are listed in :attr:`state_attributes` and saved
+    under ``state`` in ``model.json``; the rest go to the files that
+    :meth:`_save_weights` writes.
     """
 
     family: ClassVar[str] = ""
+    declaration: ClassVar[Family]
+    """The family's declaration (set from :attr:`family` when the subclass is defined)."""
+    params_class: ClassVar[type[FamilyParams]] = FamilyParams
+    representation: ClassVar[str] = "tabular"
+    is_neural: ClassVar[bool] = False
+    export_kind: ClassVar[str] = ""
+    state_attributes: ClassVar[tuple[str, ...]] = ()
+    """Learned JSON-serialisable attributes saved under ``state`` in ``model.json``."""
+    input_arguments: ClassVar[tuple[str, ...]] = ()
+    """Constructor keywords that describe the inputs beyond ``n_features`` (saved under ``state``)."""
     inference_batch_size: ClassVar[int] = 65536
     """Events per forward pass when scoring (and when a network evaluates its validation
     loss); families with large per-event activations lower it to bound memory."""
 
-    def __init__(self, task: Task, n_features: int, *, seed: int = 0, **params: Any) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "family" in vars(cls):
+            declared = get_family(cls.family)
+            cls.declaration = declared
+            cls.params_class = declared.params
+            cls.representation = declared.representation
+            cls.is_neural = declared.neural
+            cls.export_kind = declared.export
+
+    def __init__(
+        self,
+        task: Task,
+        n_features: int,
+        *,
+        params: BaseModel | Mapping[str, Any] | None = None,
+        seed: int = 0,
+        **overrides: Any,
+    ) -> None:
+        self.check_task(task)
         self.task = task
         self.n_features = n_features
         self.seed = seed
-        self.params = params
+        self.params = self._validated(params, overrides)
         self.history: Any = None
+
+    @classmethod
+    def check_task(cls, task: Task) -> None:
+        """Refuse a task the family cannot learn.
+
+        Raises
+        ------
+        ConfigError
+            A classifier (see :mod:`neyman.models.families`) was given a regression.
+        """
+        if cls.declaration.classifier and task.n_classes == 0:
+            raise ConfigError(f"{cls.family} is a classifier and cannot learn the {task.name!r} task")
+
+    @classmethod
+    def _validated(cls, params: BaseModel | Mapping[str, Any] | None, overrides: Mapping[str, Any]) -> FamilyParams:
+        data = params.model_dump() if isinstance(params, BaseModel) else dict(params or {})
+        try:
+            return cls.params_class.model_validate({**data, **overrides})
+        except ValidationError as exc:
+            fields = cls.params_class.model_fields
+            problems = []
+            for err in exc.errors():
+                loc = ".".join(str(p) for p in err["loc"])
+                if err["type"] == "extra_forbidden":
+                    problems.append(f"{loc}: unknown hyper-parameter{close_matches(loc, fields)}")
+                else:
+                    problems.append(f"{loc}: {err['msg']}")
+            raise ConfigError(f"invalid {cls.family} hyper-parameters: {'; '.join(problems)}") from None
 
     @abstractmethod
     def fit(self, train: Arrays, val: Arrays | None = None) -> Model:
@@ -95,20 +186,25 @@ class Model(ABC):
         """Read the learned state from ``directory``."""
 
     def save(self, directory: str | Path) -> Path:
-        """Save into ``directory``: weights plus ``model.json`` (family, task, params)."""
+        """Save into ``directory``: weights plus ``model.json``.
+
+        ``model.json`` holds the ``family``, ``task``, ``n_classes``,
+        ``n_features``, ``seed``, the hyper-parameters (``params``), the learned
+        scalars and input arguments (``state``) and the weight ``files``.
+        """
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         files = self._save_weights(directory)
-        n_classes = getattr(self.task, "n_classes", 2)
         write_json(
             directory / MODEL_FILE,
             {
                 "family": self.family,
                 "task": self.task.name,
-                "n_classes": n_classes,
+                "n_classes": self.task.n_classes,
                 "n_features": self.n_features,
                 "seed": self.seed,
-                "params": self.params,
+                "params": self.params.model_dump(mode="json", exclude={"type"}),
+                "state": {name: getattr(self, name) for name in (*self.input_arguments, *self.state_attributes)},
                 "files": files,
             },
         )
@@ -116,9 +212,7 @@ class Model(ABC):
 
     @classmethod
     def load(cls, directory: str | Path) -> Model:
-        """Load a model saved by :meth:`save` (any family, via the registry)."""
-        from neyman.models.registry import model_class
-
+        """Load a model saved by :meth:`save` (any family: ``model.json`` names it)."""
         directory = Path(directory)
         meta_path = directory / MODEL_FILE
         if not meta_path.is_file():
@@ -126,12 +220,48 @@ class Model(ABC):
         try:
             meta = json.loads(meta_path.read_text())
             klass = model_class(meta["family"])
+            params, state = klass._saved_state(dict(meta["params"]), meta.get("state"))
+            inputs = {name: state.pop(name) for name in klass.input_arguments if name in state}
             task = make_task(meta["task"], n_classes=meta.get("n_classes", 2))
-            model = klass(task, int(meta["n_features"]), seed=int(meta.get("seed", 0)), **meta["params"])
-        except (KeyError, ValueError, TypeError) as exc:
+            model = klass(task, int(meta["n_features"]), params=params, seed=int(meta.get("seed", 0)), **inputs)
+            unknown = set(state) - set(klass.state_attributes)
+            if unknown:
+                raise ValueError(f"unknown state {', '.join(sorted(unknown))}")
+        except (KeyError, ValueError, TypeError, ConfigError) as exc:
             raise ModelError(f"{meta_path} is damaged: {exc}") from exc
         for name in meta.get("files", []):
             if not (directory / name).is_file():
                 raise ModelError(f"{directory} is incomplete: {name} is missing")
+        for name, value in state.items():
+            setattr(model, name, value)
         model._load_weights(directory)
         return model
+
+    @classmethod
+    def _saved_state(
+        cls, params: dict[str, Any], state: Mapping[str, Any] | None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Hyper-parameters and state of a ``model.json``.
+
+        Files written before ``state`` existed kept the learned scalars (without
+        their trailing underscore) and the input arguments among the ``params``.
+        """
+        if state is not None:
+            return params, dict(state)
+        legacy = [key for key in params if key not in cls.params_class.model_fields]
+        moved = {key if key in cls.input_arguments else f"{key}_": params.pop(key) for key in legacy}
+        return params, moved
+
+
+def model_class(family: str) -> type[Model]:
+    """The :class:`Model` subclass of ``family`` (imported on demand).
+
+    Raises
+    ------
+    ConfigError
+        ``family`` is not a declared model family.
+    """
+    klass = get_family(family).model_class()
+    if not issubclass(klass, Model):
+        raise ModelError(f"{get_family(family).model} is not a neyman Model")
+    return klass

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
-from neyman._atomic import write_json
-from neyman.exceptions import ConfigError, DataError, ModelError
+from neyman.atomic import write_json
+from neyman.exceptions import DataError, ModelError
 from neyman.models.base import Arrays, Model
-from neyman.tasks import Task
+from neyman.models.families import FisherConfig, LogisticConfig
 
 __all__ = ["FisherModel", "LogisticModel"]
 
@@ -22,14 +22,14 @@ COEF_FILE = "coefficients.json"
 
 
 class _LinearModel(Model):
-    """Raw outputs ``x @ coef.T + intercept`` (one row per output)."""
+    """Raw outputs ``x @ coef_.T + intercept_`` (one row per output).
 
-    def __init__(self, task: Task, n_features: int, *, seed: int = 0, **params: Any) -> None:
-        super().__init__(task, n_features, seed=seed, **params)
-        if not task.is_classification:
-            raise ConfigError(f"{self.family} is a classifier and cannot learn the {task.name!r} task")
-        self.coef_: np.ndarray | None = None
-        self.intercept_: np.ndarray | None = None
+    Both families are declared classifiers: :class:`~neyman.models.Model` refuses
+    regression tasks.
+    """
+
+    coef_: np.ndarray | None = None
+    intercept_: np.ndarray | None = None
 
     def predict_raw(self, x: np.ndarray) -> np.ndarray:
         if self.coef_ is None or self.intercept_ is None:
@@ -58,8 +58,10 @@ class FisherModel(_LinearModel):
 
     Parameters
     ----------
-    shrinkage
-        Fraction ``a`` in ``Sigma -> (1 - a) Sigma + a tr(Sigma)/d 1`` (regularises
+    task, n_features, params, seed, **overrides
+        See :class:`~neyman.models.Model`.  The hyper-parameters
+        (:class:`~neyman.models.families.FisherConfig`) hold ``shrinkage``, the
+        fraction ``a`` in ``Sigma -> (1 - a) Sigma + a tr(Sigma)/d 1`` (regularises
         nearly singular covariances).
 
     Notes
@@ -74,11 +76,12 @@ class FisherModel(_LinearModel):
     """
 
     family: ClassVar[str] = "fisher"
+    params: FisherConfig
 
     def fit(self, train: Arrays, val: Arrays | None = None) -> FisherModel:
         x = np.asarray(train.x, dtype=np.float64)
         w = np.asarray(train.w, dtype=np.float64)
-        k = self.task.n_outputs if self.task.name == "multiclass" else 2
+        k = self.task.n_classes
         means = np.empty((k, x.shape[1]))
         cov = np.zeros((x.shape[1], x.shape[1]))
         total = 0.0
@@ -93,7 +96,7 @@ class FisherModel(_LinearModel):
             cov += (d * wc[:, None]).T @ d
             total += sw
         cov /= total
-        a = float(self.params.get("shrinkage", 0.0) or 0.0)
+        a = self.params.shrinkage
         cov = (1 - a) * cov + a * np.trace(cov) / len(cov) * np.eye(len(cov))
         try:
             inv_means = np.linalg.solve(cov, means.T).T  # Sigma^-1 mu_k
@@ -103,7 +106,7 @@ class FisherModel(_LinearModel):
                 "remove it or set model.shrinkage > 0"
             ) from exc
         intercepts = -0.5 * np.sum(inv_means * means, axis=1)
-        if self.task.name == "binary":
+        if self.task.n_outputs == 1:  # binary: one logit, the difference of the two discriminants
             self.coef_ = (inv_means[1] - inv_means[0])[None, :]
             self.intercept_ = np.array([intercepts[1] - intercepts[0]])
         else:
@@ -116,10 +119,10 @@ class LogisticModel(_LinearModel):
 
     Parameters
     ----------
-    C
-        Inverse regularisation strength.
-    max_iter
-        Solver iterations.
+    task, n_features, params, seed, **overrides
+        See :class:`~neyman.models.Model`.  The hyper-parameters
+        (:class:`~neyman.models.families.LogisticConfig`) hold ``C``, the inverse
+        regularisation strength, and ``max_iter``, the solver iterations.
 
     Notes
     -----
@@ -128,6 +131,7 @@ class LogisticModel(_LinearModel):
     """
 
     family: ClassVar[str] = "logistic"
+    params: LogisticConfig
 
     def fit(self, train: Arrays, val: Arrays | None = None) -> LogisticModel:
         import warnings
@@ -135,7 +139,7 @@ class LogisticModel(_LinearModel):
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression
 
-        clf = LogisticRegression(C=self.params.get("C", 1.0), max_iter=self.params.get("max_iter", 1000))
+        clf = LogisticRegression(C=self.params.C, max_iter=self.params.max_iter)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             clf.fit(train.x, train.y, sample_weight=train.w)

@@ -2,8 +2,9 @@
 
 :class:`NeuralModel` holds everything the families share (target scaling, weight
 normalisation, batching, inference in chunks, safetensors persistence); a family
-only says how its network is built and which representation it reads
-(``tabular`` matrix, ``particles`` set or ``image``).
+only says how its network is built.  The representation it reads (``tabular``
+matrix, ``particles`` set or ``image``) is declared with the family in
+:mod:`neyman.models.families`.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from neyman._optional import require
 from neyman.exceptions import DataError, ModelError
 from neyman.models.base import Arrays, Model
+from neyman.models.families import MLPConfig
 from neyman.nn.mlp import MLP
+from neyman.optional import require
 from neyman.representations.particles import ParticleArrays
 from neyman.tasks import Task
 from neyman.training.devices import select_device
@@ -36,38 +38,41 @@ class NeuralModel(Model):
 
     Parameters
     ----------
-    task, n_features, seed
-        See :class:`~neyman.models.base.Model`; ``n_features`` counts the features
-        per event (tabular), per particle (particles) or the channels (image).
+    task, n_features, **kwargs
+        See :class:`~neyman.models.base.Model` (``params``, ``seed`` and
+        hyper-parameter overrides); ``n_features`` counts the features per event
+        (tabular), per particle (particles) or the channels (image), and the
+        hyper-parameters describe the family's network.
     trainer
         The training loop to use (default: :class:`~neyman.training.Trainer` defaults).
-    **params
-        Architecture hyper-parameters of the family (JSON-serialisable).
+
+    Attributes
+    ----------
+    network
+        The torch network.
+    target_mean_, target_std_
+        The standardisation ``(y - mean) / std`` of the targets the network learned
+        (``0`` and ``1`` for tasks whose targets are not standardised).
 
     Notes
     -----
-    Regression targets are standardised with the weighted mean and standard
-    deviation of the training split; predictions (and, for ``gaussian``, the
-    resolution) are returned in the original units.  Training weights are
-    normalised to unit mean (see :mod:`neyman.tasks`).
+    Tasks that declare ``standardise_target`` (regressions) are learned on targets
+    standardised with the weighted mean and standard deviation of the training
+    split; predictions (and, for ``gaussian``, the resolution) are returned in the
+    original units.  Training weights are normalised to unit mean (see
+    :mod:`neyman.tasks`).
     """
 
-    representation: ClassVar[str] = "tabular"
     inference_batch_size: ClassVar[int] = 1024
+    state_attributes: ClassVar[tuple[str, ...]] = ("target_mean_", "target_std_")
 
-    def __init__(
-        self,
-        task: Task,
-        n_features: int,
-        *,
-        seed: int = 0,
-        trainer: Trainer | None = None,
-        **params: Any,
-    ) -> None:
-        super().__init__(task, n_features, seed=seed, **params)
-        self.trainer = trainer or Trainer(seed=seed, progress=False)
+    def __init__(self, task: Task, n_features: int, *, trainer: Trainer | None = None, **kwargs: Any) -> None:
+        super().__init__(task, n_features, **kwargs)
+        self.target_mean_ = 0.0
+        self.target_std_ = 1.0
+        self.trainer = trainer or Trainer(seed=self.seed, progress=False)
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+            torch.manual_seed(self.seed)
             self.network = self.build_network()
 
     @abstractmethod
@@ -103,7 +108,7 @@ class NeuralModel(Model):
 
     # -- training --------------------------------------------------------------------
     def _target_scale(self, train: Arrays) -> tuple[float, float]:
-        if self.task.is_classification:
+        if not self.task.standardise_target:
             return 0.0, 1.0
         w = train.w
         mean = float(np.sum(w * train.y) / np.sum(w))
@@ -111,18 +116,15 @@ class NeuralModel(Model):
         return mean, std if std > 0 else 1.0
 
     def _batches(self, data: Arrays, weight_norm: float, device: torch.device) -> TensorBatches:
-        mean, std = self.params["target_mean"], self.params["target_std"]
-        if self.task.is_classification:
-            y = torch.as_tensor(np.asarray(data.y, dtype=np.int64))
-        else:
-            y = torch.as_tensor(((np.asarray(data.y, dtype=np.float64) - mean) / std).astype(np.float32))
+        y = np.asarray(data.y, dtype=self.task.target_dtype)
+        if self.task.standardise_target:
+            y = ((y - self.target_mean_) / self.target_std_).astype(np.float32)
         w = torch.as_tensor((np.asarray(data.w, dtype=np.float64) / weight_norm).astype(np.float32))
-        return TensorBatches(self._tensors(data.x), y, w, device=device)
+        return TensorBatches(self._tensors(data.x), torch.as_tensor(y), w, device=device)
 
     def fit(self, train: Arrays, val: Arrays | None = None, *, resume: bool = False) -> NeuralModel:
         """Train the network (``resume`` continues from the trainer's last checkpoint)."""
-        mean, std = self._target_scale(train)
-        self.params["target_mean"], self.params["target_std"] = mean, std
+        self.target_mean_, self.target_std_ = self._target_scale(train)
         weight_norm = float(np.mean(train.w))
         device = self.trainer.device
         self._check_weight_norm(weight_norm)
@@ -143,14 +145,13 @@ class NeuralModel(Model):
 
         The batches must already hold preprocessed inputs, standardised targets
         (``(y - target_mean) / target_std`` for regression) and weights normalised
-        to unit mean.
+        to unit mean.  ``target_mean`` and ``target_std`` become
+        :attr:`target_mean_` and :attr:`target_std_` (kept when not given).
         """
         if target_mean is not None:
-            self.params["target_mean"] = target_mean
+            self.target_mean_ = float(target_mean)
         if target_std is not None:
-            self.params["target_std"] = target_std
-        self.params.setdefault("target_mean", 0.0)
-        self.params.setdefault("target_std", 1.0)
+            self.target_std_ = float(target_std)
         self.history = self.trainer.fit(
             self.network, self.task.loss, train, val, resume=resume, eval_batch_size=self.inference_batch_size
         )
@@ -179,16 +180,11 @@ class NeuralModel(Model):
                 batch = inputs[start : start + batch_size].to(dev)
             outs.append(forward(net, batch).double().cpu().numpy())
         raw = np.concatenate(outs) if outs else np.zeros((0, self.task.n_outputs))
-        mean, std = self.params.get("target_mean", 0.0), self.params.get("target_std", 1.0)
-        if self.task.name in ("regression", "gaussian"):
-            raw[:, 0] = raw[:, 0] * std + mean
-        if self.task.name == "gaussian":
-            raw[:, 1] = raw[:, 1] + math.log(std)
-        return raw
+        return self.task.rescale_raw(raw, self.target_mean_, self.target_std_)
 
     # -- persistence -----------------------------------------------------------------
     def _save_weights(self, directory: Path) -> list[str]:
-        from neyman._atomic import atomic_path
+        from neyman.atomic import atomic_path
 
         st = require("safetensors.torch", purpose="save neural models")
         state = {k: v.detach().cpu().contiguous() for k, v in self.network.state_dict().items()}
@@ -208,13 +204,23 @@ class NeuralModel(Model):
 class MLPModel(NeuralModel):
     """A multilayer perceptron on tabular features.
 
-    ``params``: ``hidden``, ``activation``, ``dropout``, ``batch_norm``, ``init``
-    (see :class:`~neyman.nn.MLP`).
+    The hyper-parameters (:class:`~neyman.models.families.MLPConfig`) are
+    ``hidden``, ``activation``, ``dropout``, ``batch_norm`` and ``init`` (see
+    :class:`~neyman.nn.MLP`).
     """
 
     family: ClassVar[str] = "mlp"
     inference_batch_size: ClassVar[int] = 65536
+    params: MLPConfig
 
     def build_network(self) -> nn.Module:
-        arch = {k: v for k, v in self.params.items() if k in ("hidden", "activation", "dropout", "batch_norm", "init")}
-        return MLP(self.n_features, self.task.n_outputs, **arch)
+        p = self.params
+        return MLP(
+            self.n_features,
+            self.task.n_outputs,
+            hidden=tuple(p.hidden),
+            activation=p.activation,
+            dropout=p.dropout,
+            batch_norm=p.batch_norm,
+            init=p.init,
+        )

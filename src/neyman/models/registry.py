@@ -1,50 +1,66 @@
-"""Model families by name."""
+"""Model families by name: look a family's class up and build a model of it.
+
+The families themselves are declared in :mod:`neyman.models.families`.
+"""
 
 from __future__ import annotations
 
-from neyman.exceptions import ConfigError, close_matches
-from neyman.models.base import Model
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["MODEL_FAMILIES", "model_class"]
+from pydantic import BaseModel
 
-MODEL_FAMILIES = ("mlp", "xgboost", "lightgbm", "fisher", "logistic", "cnn", "pfn", "efn", "particlenet", "transformer")
+from neyman.models.base import Model, model_class
+from neyman.models.families import MODEL_FAMILIES
+from neyman.tasks import Task
 
-_JET_MODELS = {
-    "cnn": "CNNModel",
-    "pfn": "PFNModel",
-    "efn": "EFNModel",
-    "particlenet": "ParticleNetModel",
-    "transformer": "TransformerModel",
-}
+if TYPE_CHECKING:
+    from neyman.training import Trainer
+
+__all__ = ["MODEL_FAMILIES", "build_model", "model_class"]
 
 
-def model_class(family: str) -> type[Model]:
-    """Return the :class:`Model` subclass of ``family`` (imported on demand)."""
-    if family == "mlp":
-        from neyman.models.neural import MLPModel
+def build_model(
+    family: str,
+    task: Task,
+    n_features: int,
+    *,
+    params: Mapping[str, Any] | BaseModel | None = None,
+    seed: int = 0,
+    trainer: Trainer | None = None,
+    image_size: int | None = None,
+) -> Model:
+    """An untrained model of ``family``.
 
-        return MLPModel
-    if family == "xgboost":
-        from neyman.models.trees import XGBoostModel
+    Parameters
+    ----------
+    family
+        A declared family name (:data:`MODEL_FAMILIES`).
+    task
+        What the model learns.
+    n_features
+        Features per event (tabular), per particle (particles) or image channels.
+    params
+        Hyper-parameters: the family's params class (such as the ``model``
+        section of a run configuration) or a mapping validated into it; None
+        takes the declared defaults.
+    seed
+        Random seed.
+    trainer
+        The training loop of a neural family (default: a
+        :class:`~neyman.training.Trainer` with its defaults); ignored by the others.
+    image_size
+        Pixels per side, for families that read images; ignored by the others.
 
-        return XGBoostModel
-    if family == "lightgbm":
-        from neyman.models.trees import LightGBMModel
-
-        return LightGBMModel
-    if family == "fisher":
-        from neyman.models.baselines import FisherModel
-
-        return FisherModel
-    if family == "logistic":
-        from neyman.models.baselines import LogisticModel
-
-        return LogisticModel
-    if family in _JET_MODELS:
-        from neyman.models import jets
-
-        klass: type[Model] = getattr(jets, _JET_MODELS[family])
-        return klass
-    raise ConfigError(
-        f"unknown model {family!r}{close_matches(family, MODEL_FAMILIES)}; choose one of {', '.join(MODEL_FAMILIES)}"
-    )
+    Raises
+    ------
+    ConfigError
+        Unknown family, invalid hyper-parameters, or a task the family cannot learn.
+    """
+    klass = model_class(family)
+    inputs: dict[str, Any] = {}
+    if klass.is_neural:
+        inputs["trainer"] = trainer
+    if klass.representation == "image":
+        inputs["image_size"] = image_size
+    return klass(task, n_features, params=params, seed=seed, **inputs)

@@ -16,11 +16,17 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from neyman.models.base import Arrays, Model
-from neyman.models.registry import model_class
+from neyman.models.registry import build_model, model_class
 from neyman.preprocessing import StandardScaler
 from neyman.tasks import make_task
 
 __all__ = ["NeymanClassifier", "NeymanRegressor"]
+
+
+_TRAINER_KEYS = ("epochs", "batch_size", "patience")
+"""Keys of ``params`` that configure the training loop of a neural family."""
+_OPTIMIZER_KEYS = {"optimizer": "name", "lr": "lr"}
+"""Keys of ``params`` that configure the optimiser of a neural family, and their spec names."""
 
 
 def _build(
@@ -32,16 +38,15 @@ def _build(
     seed: int,
 ) -> Model:
     kwargs = dict(params or {})
-    if family == "mlp":
-        from neyman.training import Trainer
+    trainer = None
+    if model_class(family).is_neural:
+        from neyman.training import OptimizerSpec, Trainer
 
-        trainer_keys = {"epochs", "batch_size", "patience"}
-        from neyman.training import OptimizerSpec
-
-        trainer_kw = {k: kwargs.pop(k) for k in list(kwargs) if k in trainer_keys}
-        optimizer = OptimizerSpec(name=kwargs.pop("optimizer", "adam"), lr=kwargs.pop("lr", 1e-3))
-        kwargs["trainer"] = Trainer(seed=seed, progress=False, device="cpu", optimizer=optimizer, **trainer_kw)
-    return model_class(family)(make_task(task_name, n_classes=n_classes), n_features, seed=seed, **kwargs)
+        trainer_kw = {k: kwargs.pop(k) for k in _TRAINER_KEYS if k in kwargs}
+        optimizer = OptimizerSpec(**{spec: kwargs.pop(k) for k, spec in _OPTIMIZER_KEYS.items() if k in kwargs})
+        trainer = Trainer(seed=seed, progress=False, device="cpu", optimizer=optimizer, **trainer_kw)
+    task = make_task(task_name, n_classes=n_classes)
+    return build_model(family, task, n_features, params=kwargs, seed=seed, trainer=trainer)
 
 
 class _NeymanEstimator(BaseEstimator):  # type: ignore[misc]
@@ -72,8 +77,8 @@ class NeymanClassifier(ClassifierMixin, _NeymanEstimator):  # type: ignore[misc]
     model
         ``mlp``, ``xgboost``, ``lightgbm``, ``fisher`` or ``logistic``.
     params
-        Hyper-parameters of the model family (for ``mlp`` also ``epochs``,
-        ``batch_size``, ``patience``, ``optimizer``, ``lr``).
+        Hyper-parameters of the model family (see :mod:`neyman.models.families`;
+        for ``mlp`` also ``epochs``, ``batch_size``, ``patience``, ``optimizer``, ``lr``).
     scale
         Standardise the inputs (fitted in :meth:`fit`).
     seed

@@ -8,33 +8,81 @@ LightGBM text), never through pickle.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
-from neyman._atomic import atomic_path
-from neyman._optional import require
+from neyman.atomic import atomic_path
 from neyman.exceptions import ConfigError, DataError, ModelError
 from neyman.models.base import Arrays, Model
+from neyman.models.families import LightGBMConfig, XGBoostConfig
+from neyman.optional import require
 from neyman.tasks import Task
 
-__all__ = ["LightGBMModel", "XGBoostModel"]
+__all__ = ["LIGHTGBM_OBJECTIVES", "XGBOOST_OBJECTIVES", "LightGBMModel", "XGBoostModel"]
+
+XGBOOST_OBJECTIVES: dict[str, dict[str, str]] = {
+    "sigmoid": {"objective": "binary:logistic", "eval_metric": "logloss"},
+    "softmax": {"objective": "multi:softprob", "eval_metric": "mlogloss"},
+    "identity": {"objective": "reg:squarederror", "eval_metric": "rmse"},
+}
+"""XGBoost objective and evaluation metric by the task's output head."""
+
+LIGHTGBM_OBJECTIVES: dict[str, dict[str, str]] = {
+    "sigmoid": {"objective": "binary"},
+    "softmax": {"objective": "multiclass"},
+    "identity": {"objective": "regression"},
+}
+"""LightGBM objective by the task's output head."""
 
 
 def _threads(n_jobs: int | None) -> int:
     return int(n_jobs) if n_jobs else (os.cpu_count() or 1)
 
 
-class XGBoostModel(Model):
+class _BoostedTrees(Model):
+    """What both boosting libraries share: the objective of the task and the best iteration.
+
+    Attributes
+    ----------
+    booster
+        The trained booster (None before training).
+    best_iteration_
+        The iteration early stopping chose (None: use every tree).
+    """
+
+    objectives: ClassVar[Mapping[str, Mapping[str, str]]] = {}
+    """Library parameters by the task's output head; a missing head is a task the library cannot learn."""
+    state_attributes: ClassVar[tuple[str, ...]] = ("best_iteration_",)
+
+    booster: Any = None
+    best_iteration_: int | None = None
+
+    @classmethod
+    def check_task(cls, task: Task) -> None:
+        """Refuse a task whose output head the library has no objective for."""
+        super().check_task(task)
+        if task.output_head not in cls.objectives:
+            raise ConfigError(f"{cls.family} cannot learn the {task.name!r} task; use model type mlp")
+
+    def _objective(self) -> dict[str, Any]:
+        """The library's objective parameters (``num_class`` for more than one output)."""
+        objective: dict[str, Any] = dict(self.objectives[self.task.output_head])
+        if self.task.n_outputs > 1:
+            objective["num_class"] = self.task.n_outputs
+        return objective
+
+
+class XGBoostModel(_BoostedTrees):
     """Gradient-boosted trees with XGBoost (``hist`` method).
 
     Parameters
     ----------
-    **params
-        ``n_estimators``, ``max_depth``, ``learning_rate``, ``subsample``,
-        ``colsample_bytree``, ``min_child_weight``, ``reg_lambda``,
-        ``early_stopping_rounds``, ``n_jobs``, ``negative_weights``.
+    task, n_features, params, seed, **overrides
+        See :class:`~neyman.models.Model`; the hyper-parameters are
+        :class:`~neyman.models.families.XGBoostConfig`.
 
     Notes
     -----
@@ -44,30 +92,15 @@ class XGBoostModel(Model):
     """
 
     family: ClassVar[str] = "xgboost"
+    objectives: ClassVar[Mapping[str, Mapping[str, str]]] = XGBOOST_OBJECTIVES
     booster_file: ClassVar[str] = "booster.ubj"
-
-    def __init__(self, task: Task, n_features: int, *, seed: int = 0, **params: Any) -> None:
-        super().__init__(task, n_features, seed=seed, **params)
-        if task.name == "gaussian":
-            raise ConfigError("xgboost cannot learn the 'gaussian' task; use model type mlp")
-        self.booster: Any = None
-
-    def _objective(self) -> dict[str, Any]:
-        if self.task.name == "binary":
-            return {"objective": "binary:logistic", "eval_metric": "logloss"}
-        if self.task.name == "multiclass":
-            return {
-                "objective": "multi:softprob",
-                "num_class": self.task.n_outputs,
-                "eval_metric": "mlogloss",
-            }
-        return {"objective": "reg:squarederror", "eval_metric": "rmse"}
+    params: XGBoostConfig
 
     def _weights(self, w: np.ndarray) -> np.ndarray:
         neg = w < 0
         if not neg.any():
             return w
-        policy = self.params.get("negative_weights", "error")
+        policy = self.params.negative_weights
         if policy == "zero":
             return np.asarray(np.where(neg, 0.0, w))
         if policy == "abs":
@@ -84,19 +117,19 @@ class XGBoostModel(Model):
         params = {
             **self._objective(),
             "tree_method": "hist",
-            "max_depth": p.get("max_depth", 6),
-            "eta": p.get("learning_rate", 0.1),
-            "subsample": p.get("subsample", 1.0),
-            "colsample_bytree": p.get("colsample_bytree", 1.0),
-            "min_child_weight": p.get("min_child_weight", 1.0),
-            "lambda": p.get("reg_lambda", 1.0),
-            "nthread": _threads(p.get("n_jobs")),
+            "max_depth": p.max_depth,
+            "eta": p.learning_rate,
+            "subsample": p.subsample,
+            "colsample_bytree": p.colsample_bytree,
+            "min_child_weight": p.min_child_weight,
+            "lambda": p.reg_lambda,
+            "nthread": _threads(p.n_jobs),
             "seed": self.seed,
         }
         dtrain = xgb.QuantileDMatrix(train.x, label=train.y, weight=self._weights(train.w))
         # evaluating the training set every round costs ~20% of the training time: monitor
         # the validation set only (the training set when there is none)
-        rounds = p.get("early_stopping_rounds")
+        rounds = p.early_stopping_rounds
         if val is not None and len(val):
             evals = [
                 (
@@ -111,7 +144,7 @@ class XGBoostModel(Model):
             self.booster = xgb.train(
                 params,
                 dtrain,
-                num_boost_round=p.get("n_estimators", 500),
+                num_boost_round=p.n_estimators,
                 evals=evals,
                 early_stopping_rounds=rounds,
                 evals_result=record,
@@ -121,15 +154,14 @@ class XGBoostModel(Model):
             raise ModelError(f"XGBoost training failed: {str(exc).splitlines()[0]}") from exc
         metric = params["eval_metric"]
         self.history = {f"{k}_{metric}": [float(v) for v in record[k][metric]] for k in record}
-        if rounds:
-            self.params["best_iteration"] = int(self.booster.best_iteration)
+        self.best_iteration_ = int(self.booster.best_iteration) if rounds else None
         return self
 
     def predict_raw(self, x: np.ndarray) -> np.ndarray:
         require("xgboost", purpose="apply XGBoost models")
         if self.booster is None:
             raise ModelError("the XGBoost model is not trained")
-        best = self.params.get("best_iteration")
+        best = self.best_iteration_
         it = (0, best + 1) if best is not None else (0, 0)
         raw = self.booster.inplace_predict(x, iteration_range=it, predict_type="margin")
         return np.asarray(raw, dtype=np.float64).reshape(len(x), -1)
@@ -154,15 +186,14 @@ class XGBoostModel(Model):
             raise ModelError(f"cannot load {directory / self.booster_file}: {str(exc).splitlines()[0]}") from exc
 
 
-class LightGBMModel(Model):
+class LightGBMModel(_BoostedTrees):
     """Gradient-boosted trees with LightGBM (leaf-wise growth).
 
     Parameters
     ----------
-    **params
-        ``n_estimators``, ``num_leaves``, ``max_depth``, ``learning_rate``,
-        ``subsample``, ``colsample_bytree``, ``min_child_samples``, ``reg_lambda``,
-        ``early_stopping_rounds``, ``n_jobs``.
+    task, n_features, params, seed, **overrides
+        See :class:`~neyman.models.Model`; the hyper-parameters are
+        :class:`~neyman.models.families.LightGBMConfig`.
 
     Notes
     -----
@@ -170,35 +201,24 @@ class LightGBMModel(Model):
     """
 
     family: ClassVar[str] = "lightgbm"
+    objectives: ClassVar[Mapping[str, Mapping[str, str]]] = LIGHTGBM_OBJECTIVES
     booster_file: ClassVar[str] = "booster.txt"
-
-    def __init__(self, task: Task, n_features: int, *, seed: int = 0, **params: Any) -> None:
-        super().__init__(task, n_features, seed=seed, **params)
-        if task.name == "gaussian":
-            raise ConfigError("lightgbm cannot learn the 'gaussian' task; use model type mlp")
-        self.booster: Any = None
+    params: LightGBMConfig
 
     def fit(self, train: Arrays, val: Arrays | None = None) -> LightGBMModel:
         lgb = require("lightgbm", purpose="train LightGBM models")
         p = self.params
-        objective: dict[str, Any]
-        if self.task.name == "binary":
-            objective = {"objective": "binary"}
-        elif self.task.name == "multiclass":
-            objective = {"objective": "multiclass", "num_class": self.task.n_outputs}
-        else:
-            objective = {"objective": "regression"}
         params = {
-            **objective,
-            "num_leaves": p.get("num_leaves", 31),
-            "max_depth": p.get("max_depth", -1),
-            "learning_rate": p.get("learning_rate", 0.1),
-            "bagging_fraction": p.get("subsample", 1.0),
-            "bagging_freq": 1 if p.get("subsample", 1.0) < 1 else 0,
-            "feature_fraction": p.get("colsample_bytree", 1.0),
-            "min_child_samples": p.get("min_child_samples", 20),
-            "lambda_l2": p.get("reg_lambda", 0.0),
-            "num_threads": _threads(p.get("n_jobs")),
+            **self._objective(),
+            "num_leaves": p.num_leaves,
+            "max_depth": p.max_depth,
+            "learning_rate": p.learning_rate,
+            "bagging_fraction": p.subsample,
+            "bagging_freq": 1 if p.subsample < 1 else 0,
+            "feature_fraction": p.colsample_bytree,
+            "min_child_samples": p.min_child_samples,
+            "lambda_l2": p.reg_lambda,
+            "num_threads": _threads(p.n_jobs),
             "seed": self.seed,
             "deterministic": True,
             "verbose": -1,
@@ -212,14 +232,14 @@ class LightGBMModel(Model):
                 [lgb.Dataset(val.x, label=val.y, weight=val.w, reference=dtrain)],
                 ["val"],
             )
-            if p.get("early_stopping_rounds"):
-                callbacks.append(lgb.early_stopping(p["early_stopping_rounds"], verbose=False))
+            if p.early_stopping_rounds:
+                callbacks.append(lgb.early_stopping(p.early_stopping_rounds, verbose=False))
         callbacks.append(lgb.record_evaluation(record))
         try:
             self.booster = lgb.train(
                 params,
                 dtrain,
-                num_boost_round=p.get("n_estimators", 500),
+                num_boost_round=p.n_estimators,
                 valid_sets=valid_sets,
                 valid_names=names,
                 callbacks=callbacks,
@@ -227,14 +247,14 @@ class LightGBMModel(Model):
         except lgb.basic.LightGBMError as exc:
             raise ModelError(f"LightGBM training failed: {exc}") from exc
         self.history = {f"{k}_{m}": [float(v) for v in vals] for k, d in record.items() for m, vals in d.items()}
-        if self.booster.best_iteration > 0:
-            self.params["best_iteration"] = int(self.booster.best_iteration)
+        best = int(self.booster.best_iteration)
+        self.best_iteration_ = best if best > 0 else None
         return self
 
     def predict_raw(self, x: np.ndarray) -> np.ndarray:
         if self.booster is None:
             raise ModelError("the LightGBM model is not trained")
-        raw = self.booster.predict(x, raw_score=True, num_iteration=self.params.get("best_iteration"))
+        raw = self.booster.predict(x, raw_score=True, num_iteration=self.best_iteration_)
         return np.asarray(raw, dtype=np.float64).reshape(len(x), -1)
 
     def feature_importance(self) -> np.ndarray:

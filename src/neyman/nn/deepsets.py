@@ -44,7 +44,35 @@ def _per_particle(n_inputs: int, widths: tuple[int, ...], activation: str) -> nn
     return nn.Sequential(*layers)
 
 
-class PFN(ParticleModule):
+class _DeepSet(ParticleModule):
+    """The two networks of a Deep Set: Φ per particle, then F on the sum of the latents.
+
+    The subclasses check ``n_features`` (if they read features) before calling this,
+    and decide what Φ sees and how the latents are weighted in ``forward``.
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_inputs: int,
+        n_outputs: int,
+        *,
+        phi: Sequence[int],
+        f: Sequence[int],
+        activation: str,
+        dropout: float,
+    ) -> None:
+        super().__init__()
+        self.n_features = n_features
+        check_positive("n_outputs", n_outputs)
+        phi_widths = check_widths("phi", phi)
+        check_dropout(dropout)
+        self.phi = _per_particle(n_inputs, phi_widths, activation)
+        widths = check_widths("f", f, allow_empty=True)
+        self.f = nn.Sequential(*dense_layers(phi_widths[-1], widths, n_outputs, activation=activation, dropout=dropout))
+
+
+class PFN(_DeepSet):
     """Particle Flow Network: a sum of per-particle embeddings, then a dense network.
 
     Parameters
@@ -81,14 +109,8 @@ class PFN(ParticleModule):
         activation: str = "relu",
         dropout: float = 0.0,
     ) -> None:
-        super().__init__()
-        self.n_features = check_positive("n_features", n_features)
-        check_positive("n_outputs", n_outputs)
-        phi_widths = check_widths("phi", phi)
-        check_dropout(dropout)
-        self.phi = _per_particle(n_features, phi_widths, activation)
-        widths = check_widths("f", f, allow_empty=True)
-        self.f = nn.Sequential(*dense_layers(phi_widths[-1], widths, n_outputs, activation=activation, dropout=dropout))
+        check_positive("n_features", n_features)
+        super().__init__(n_features, n_features, n_outputs, phi=phi, f=f, activation=activation, dropout=dropout)
 
     def forward(self, features: Tensor, points: Tensor, vectors: Tensor, mask: Tensor) -> Tensor:
         """Map the padded constituents of ``n_jets`` jets to ``(n_jets, n_outputs)``."""
@@ -98,7 +120,7 @@ class PFN(ParticleModule):
         return keep_inputs(out, points, vectors)
 
 
-class EFN(ParticleModule):
+class EFN(_DeepSet):
     """Energy Flow Network: the IRC-safe Deep Set of energy fractions and angles.
 
     Parameters
@@ -136,15 +158,8 @@ class EFN(ParticleModule):
         activation: str = "relu",
         dropout: float = 0.0,
     ) -> None:
-        super().__init__()
-        # features are not read; one column is what example inputs carry
-        self.n_features = 1
-        check_positive("n_outputs", n_outputs)
-        phi_widths = check_widths("phi", phi)
-        check_dropout(dropout)
-        self.phi = _per_particle(2, phi_widths, activation)
-        widths = check_widths("f", f, allow_empty=True)
-        self.f = nn.Sequential(*dense_layers(phi_widths[-1], widths, n_outputs, activation=activation, dropout=dropout))
+        # features are not read (one column is what example inputs carry); Φ sees (Δη, Δφ)
+        super().__init__(1, 2, n_outputs, phi=phi, f=f, activation=activation, dropout=dropout)
 
     def forward(self, features: Tensor, points: Tensor, vectors: Tensor, mask: Tensor) -> Tensor:
         """Map the padded constituents of ``n_jets`` jets to ``(n_jets, n_outputs)``."""

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from neyman._optional import require
+from neyman.optional import require
 from neyman.physics.kinematics import eta, phi, pt
 
 __all__ = [

@@ -30,6 +30,8 @@ inputs
     Per-class feature distributions and correlation matrices.
 compare
     ROC curves of several classifiers with a ratio panel.
+evaluation
+    The figures of a task's evaluation result (the one dispatch over tasks).
 hepstyle
     ``hep_style``: mplhep's experiment styles within a ``with`` block.
 """
@@ -39,6 +41,7 @@ from __future__ import annotations
 from neyman.plotting.calibration import plot_likelihood_ratio, plot_reliability
 from neyman.plotting.compare import plot_roc_comparison
 from neyman.plotting.confusion import plot_confusion
+from neyman.plotting.evaluation import evaluation_figures, training_figures
 from neyman.plotting.hepstyle import hep_style
 from neyman.plotting.importance import plot_importance
 from neyman.plotting.inputs import plot_correlation, plot_feature_distributions
@@ -52,6 +55,7 @@ from neyman.plotting.training import plot_history
 
 __all__ = [
     "ensure_axes",
+    "evaluation_figures",
     "figure",
     "hep_style",
     "plot_binned_response",
@@ -69,4 +73,5 @@ __all__ = [
     "plot_scores",
     "plot_significance",
     "save",
+    "training_figures",
 ]

@@ -6,8 +6,7 @@ import numpy as np
 import numpy.typing as npt
 from matplotlib.axes import Axes
 
-from neyman.exceptions import DataError
-from neyman.plotting.style import ensure_axes
+from neyman.plotting.style import ensure_axes, equal_length_arrays, plot_finite, unit_square
 
 __all__ = ["plot_reliability"]
 
@@ -45,19 +44,10 @@ def plot_reliability(
     diagonal; points below it are over-confident in signal.  Empty bins (NaN) are
     left out.
     """
-    x = np.asarray(mean_predicted, dtype=np.float64)
-    y = np.asarray(observed, dtype=np.float64)
-    if x.ndim != 1 or x.shape != y.shape:
-        raise DataError(
-            f"mean_predicted and observed must be 1-dimensional of equal length, got shapes {x.shape} and {y.shape}"
-        )
-    shown = np.isfinite(x) & np.isfinite(y)
+    x, y = equal_length_arrays("mean_predicted and observed", mean_predicted, observed)
     ax = ensure_axes(ax)
-    ax.plot([0.0, 1.0], [0.0, 1.0], color="0.5", ls="--", label="perfectly calibrated")
-    ax.plot(x[shown], y[shown], marker="o", ms=5, color="C0", label=label)
-    ax.set_xlim(0.0, 1.0)
-    ax.set_ylim(0.0, 1.0)
-    ax.set_aspect("equal")
+    unit_square(ax, "perfectly calibrated")
+    plot_finite(ax, x, y, marker="o", ms=5, color="C0", label=label)
     ax.set_xlabel("mean predicted probability of signal")
     ax.set_ylabel("observed fraction of signal")
     ax.legend(frameon=False, loc="upper left")
@@ -94,15 +84,12 @@ def plot_likelihood_ratio(
     ``f/(1-f) = p_S/p_B`` (:mod:`neyman.tasks`), so its points lie on the diagonal
     where it has learned the likelihood ratio (:func:`neyman.metrics.likelihood_ratio_check`).
     """
-    x = np.asarray(true_log_ratio, dtype=np.float64)
-    y = np.asarray(estimated_log_ratio, dtype=np.float64)
-    if x.ndim != 1 or x.shape != y.shape:
-        raise DataError(f"the two ratios must be 1-dimensional of equal length, got shapes {x.shape} and {y.shape}")
+    x, y = equal_length_arrays("the two ratios", true_log_ratio, estimated_log_ratio)
     shown = np.isfinite(x) & np.isfinite(y)
     ax = ensure_axes(ax)
     lo, hi = float(np.min(x[shown])), float(np.max(x[shown]))
     ax.plot([lo, hi], [lo, hi], color="0.5", ls="--", label="true likelihood ratio")
-    ax.plot(x[shown], y[shown], marker="o", ms=5, color="C0", label=label)
+    plot_finite(ax, x, y, marker="o", ms=5, color="C0", label=label)
     ax.set_xlabel(r"true $\log\, p_S(x)/p_B(x)$")
     ax.set_ylabel(r"classifier $\log\, f/(1-f)$")
     ax.legend(loc="upper left")

@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 
 from neyman.exceptions import DataError, close_matches
 from neyman.metrics import RocCurve
+from neyman.plotting.roc import plot_rejection, rejection_axes
 
 __all__ = ["plot_roc_comparison", "rejection_on_grid"]
 
@@ -92,18 +93,12 @@ def plot_roc_comparison(rocs: Mapping[str, RocCurve], *, reference: str | None =
     main, ratio = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1))
     ref_rejection = rejection_on_grid(curves[ref_name], _GRID)
     for i, (name, roc) in enumerate(curves.items()):
-        tpr, fpr = roc.signal_efficiency, roc.background_efficiency
-        shown = (fpr > 0) & (tpr > 0)
         suffix = " (reference)" if name == ref_name and len(curves) > 1 else ""
-        main.plot(tpr[shown], 1.0 / fpr[shown], color=f"C{i}", label=f"{name}{suffix}, AUC = {roc.auc():.4f}")
+        plot_rejection(main, roc, color=f"C{i}", label=f"{name}{suffix}, AUC = {roc.auc():.4f}")
         rejection = rejection_on_grid(roc, _GRID)
         usable = np.isfinite(rejection) & np.isfinite(ref_rejection) & (ref_rejection > 0)
         ratio.plot(_GRID[usable], rejection[usable] / ref_rejection[usable], color=f"C{i}")
-    eff = np.linspace(0.01, 1.0, 100)
-    main.plot(eff, 1.0 / eff, color="0.5", ls="--", label="random")
-    main.set_yscale("log")
-    main.set_xlim(0.0, 1.0)
-    main.set_ylabel(r"background rejection $1/\varepsilon_B$")
+    rejection_axes(main)
     main.legend(frameon=False, loc="upper right")
     main.tick_params(labelbottom=False)
     ratio.axhline(1.0, color="0.5", ls="--", lw=1.0)

@@ -9,7 +9,7 @@ import numpy.typing as npt
 from matplotlib.axes import Axes
 
 from neyman.exceptions import DataError
-from neyman.plotting.style import ensure_axes
+from neyman.plotting.style import colorbar, ensure_axes, label_cells, matrix_ticks, square_matrix
 
 __all__ = ["NORMALISATIONS", "plot_confusion"]
 
@@ -74,10 +74,8 @@ def plot_confusion(
     """
     if normalise not in NORMALISATIONS:
         raise DataError(f"normalise must be one of {NORMALISATIONS}, got {normalise!r}")
-    m = np.asarray(matrix, dtype=np.float64)
     names = [str(name) for name in class_names]
-    if m.ndim != 2 or m.shape[0] != m.shape[1]:
-        raise DataError(f"a confusion matrix must be square, got shape {m.shape}")
+    m = square_matrix(matrix, "confusion")
     if len(names) != m.shape[0]:
         raise DataError(f"the matrix has {m.shape[0]} classes but {len(names)} class names were given: {names}")
     values, colour_label = _normalised(m, normalise)
@@ -88,31 +86,16 @@ def plot_confusion(
     vmax = 1.0 if normalised else (float(finite.max()) if finite.size and finite.max() > 0 else 1.0)
     vmin = 0.0 if normalised or not finite.size else min(0.0, float(finite.min()))
     image = ax.imshow(np.ma.masked_invalid(values), cmap="Blues", vmin=vmin, vmax=vmax, aspect="equal")
-    figure = ax.get_figure()
-    if figure is not None:
-        figure.colorbar(image, ax=ax, label=colour_label)
+    colorbar(ax, image, label=colour_label)
 
     n = len(names)
     fontsize = 14.0 if n <= 3 else 11.0 if n <= 6 else max(5.0, 11.0 - 0.4 * (n - 6))
     threshold = vmin + 0.6 * (vmax - vmin)
-    for i in range(n):
-        for j in range(n):
-            value = float(values[i, j])
-            dark = np.isfinite(value) and value > threshold
-            ax.text(
-                j,
-                i,
-                _cell_text(value, normalised),
-                ha="center",
-                va="center",
-                fontsize=fontsize,
-                color="white" if dark else "black",
-            )
+    cells = ((i, j, float(values[i, j])) for i in range(n) for j in range(n))
+    texts = ((i, j, _cell_text(v, normalised), bool(np.isfinite(v) and v > threshold)) for i, j, v in cells)
+    label_cells(ax, texts, fontsize=fontsize)
     rotate = max(map(len, names)) > 6
-    ax.set_xticks(range(n), names, rotation=45 if rotate else 0, ha="right" if rotate else "center")
-    ax.set_yticks(range(n), names)
-    ax.tick_params(which="both", length=0)
-    ax.minorticks_off()
+    matrix_ticks(ax, names, rotation=45 if rotate else 0, ha="right" if rotate else "center")
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     return ax

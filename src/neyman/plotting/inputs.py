@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from neyman.exceptions import DataError
-from neyman.plotting.style import ensure_axes
+from neyman.plotting.style import class_name, colorbar, ensure_axes, label_cells, matrix_ticks, square_matrix
 
 __all__ = ["plot_correlation", "plot_feature_distributions"]
 
@@ -21,15 +21,6 @@ _BINS = 40
 # far outliers do not squeeze the bulk of a distribution into one bin.
 _RANGE_QUANTILES = (0.005, 0.995)
 _MAX_DISCRETE_VALUES = 20
-
-
-def _class_name(label: object, class_names: Sequence[str] | None, binary: bool) -> str:
-    index = int(label) if isinstance(label, (int, np.integer, bool, np.bool_)) else None
-    if class_names is not None and index is not None and 0 <= index < len(class_names):
-        return str(class_names[index])
-    if binary and index is not None:
-        return ("background", "signal")[index]
-    return f"class {label}"
 
 
 def _edges(values: np.ndarray) -> np.ndarray:
@@ -129,7 +120,7 @@ def plot_feature_distributions(
             clipped = np.clip(column[mask], edges[0], edges[-1])
             counts, _ = np.histogram(clipped, bins=edges, weights=w[mask])
             density = counts / (total * widths)
-            name = _class_name(label, class_names, binary)
+            name = class_name(label, class_names, binary)
             ax.stairs(density, edges, fill=True, alpha=0.25, color=f"C{k}")
             ax.stairs(density, edges, color=f"C{k}", lw=1.2, label=name)
         ax.set_xlabel(names[j])
@@ -176,39 +167,26 @@ def plot_correlation(
     there are at most 25 features.  NaN cells (a feature of zero variance) are left
     blank.
     """
-    m = np.asarray(matrix, dtype=np.float64)
     names = [str(name) for name in feature_names]
-    if m.ndim != 2 or m.shape[0] != m.shape[1]:
-        raise DataError(f"a correlation matrix must be square, got shape {m.shape}")
+    m = square_matrix(matrix, "correlation")
     if len(names) != m.shape[0]:
         raise DataError(f"the matrix has {m.shape[0]} features but {len(names)} feature names were given")
     ax = ensure_axes(ax)
     image = ax.imshow(np.ma.masked_invalid(m), cmap="RdBu_r", vmin=-1.0, vmax=1.0, aspect="equal")
-    figure = ax.get_figure()
-    if figure is not None:
-        bar = figure.colorbar(image, ax=ax, shrink=0.9)
+    bar = colorbar(ax, image, shrink=0.9)
+    if bar is not None:
         bar.set_label("linear correlation coefficient", fontsize="small")
         bar.ax.tick_params(labelsize="small")
     n = len(names)
     if n <= 25:
         fontsize = 9 if n <= 8 else max(4.5, 9 - 0.3 * (n - 8))
-        for i in range(n):
-            for j in range(n):
-                value = float(m[i, j])
-                if np.isfinite(value):
-                    ax.text(
-                        j,
-                        i,
-                        f"{100 * value:.0f}",
-                        ha="center",
-                        va="center",
-                        fontsize=fontsize,
-                        color="white" if abs(value) > 0.6 else "black",
-                    )
-    ax.set_xticks(range(n), names, rotation=90)
-    ax.set_yticks(range(n), names)
-    ax.tick_params(which="both", length=0, top=False, right=False, labelsize="small")
-    ax.minorticks_off()
+        cells = ((i, j, float(m[i, j])) for i in range(n) for j in range(n))
+        label_cells(
+            ax,
+            ((i, j, f"{100 * value:.0f}", abs(value) > 0.6) for i, j, value in cells if np.isfinite(value)),
+            fontsize=fontsize,
+        )
+    matrix_ticks(ax, names, rotation=90, top=False, right=False, labelsize="small")
     if title:
         ax.set_title(title, fontsize="medium")
     return ax

@@ -9,7 +9,7 @@ import numpy.typing as npt
 from matplotlib.axes import Axes
 
 from neyman.exceptions import DataError
-from neyman.plotting.style import ensure_axes
+from neyman.plotting.style import colorbar, ensure_axes
 
 __all__ = ["plot_pulls", "plot_response"]
 
@@ -150,9 +150,7 @@ def plot_response(
     counts, _, _ = np.histogram2d(true, pred, bins=[edges, edges], weights=w)
     ax = ensure_axes(ax)
     mesh = ax.pcolormesh(edges, edges, np.ma.masked_equal(counts.T, 0.0), cmap="viridis")
-    figure = ax.get_figure()
-    if figure is not None:
-        figure.colorbar(mesh, ax=ax, label="events")
+    colorbar(ax, mesh, label="events")
 
     column = np.clip(np.searchsorted(edges, true, side="right") - 1, 0, bins - 1)
     sum_w = np.bincount(column, weights=w, minlength=bins)

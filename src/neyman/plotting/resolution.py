@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import numpy.typing as npt
 from matplotlib.axes import Axes
 
-from neyman.exceptions import DataError
-from neyman.plotting.style import ensure_axes
+from neyman.plotting.style import ensure_axes, equal_length_arrays, headroom, plot_finite
 
 __all__ = ["plot_binned_response"]
 
@@ -52,24 +50,14 @@ def plot_binned_response(
     unbiased regression has its bias points on the dashed zero line.  Bins with a
     non-finite value are left out.
     """
-    x = np.asarray(centres, dtype=np.float64)
-    b = np.asarray(bias, dtype=np.float64)
-    r = np.asarray(resolution, dtype=np.float64)
-    if x.ndim != 1 or b.shape != x.shape or r.shape != x.shape:
-        raise DataError(
-            "centres, bias and resolution must be 1-dimensional of equal length, "
-            f"got shapes {x.shape}, {b.shape} and {r.shape}"
-        )
+    x, b, r = equal_length_arrays("centres, bias and resolution", centres, bias, resolution)
     ax = ensure_axes(ax)
     ax.axhline(0.0, color="0.5", ls="--", lw=1.0)
-    shown_b = np.isfinite(x) & np.isfinite(b)
-    shown_r = np.isfinite(x) & np.isfinite(r)
-    ax.plot(x[shown_b], b[shown_b], marker="o", ms=5, color="C0", label="bias")
-    ax.plot(x[shown_r], r[shown_r], marker="s", ms=5, color="C1", label="resolution")
+    plot_finite(ax, x, b, marker="o", ms=5, color="C0", label="bias")
+    plot_finite(ax, x, r, marker="s", ms=5, color="C1", label="resolution")
     ax.set_xlabel(xlabel)
     suffix = f" [{unit}]" if unit else ""
     ax.set_ylabel(rf"bias, resolution of $\hat{{y}} - y${suffix}")
-    low, high = ax.get_ylim()
-    ax.set_ylim(low, high + 0.3 * (high - low))
+    headroom(ax, 0.3)
     ax.legend(frameon=False, loc="upper left", ncols=2)
     return ax

@@ -3,17 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
 
 from neyman.exceptions import DataError, close_matches
 from neyman.metrics import RocCurve
-from neyman.plotting.style import ensure_axes
+from neyman.plotting.style import ensure_axes, unit_square
 
-__all__ = ["ROC_KINDS", "plot_roc"]
+__all__ = ["ROC_KINDS", "plot_rejection", "plot_roc", "rejection_axes"]
 
 ROC_KINDS = ("rejection", "classic")
+
+
+def plot_rejection(ax: Axes, roc: RocCurve, **style: Any) -> None:
+    """Draw the background rejection ``1/ε_B`` of ``roc`` against ``ε_S``.
+
+    Points with ``ε_B ≤ 0`` (infinite rejection) or ``ε_S ≤ 0`` are left out; the
+    keyword arguments go to ``ax.plot``.
+    """
+    tpr, fpr = roc.signal_efficiency, roc.background_efficiency
+    shown = (fpr > 0) & (tpr > 0)
+    ax.plot(tpr[shown], 1.0 / fpr[shown], **style)
+
+
+def rejection_axes(ax: Axes) -> None:
+    """Set up ``ax`` for rejection curves: the random classifier ``1/ε_S``, a log scale, ``0 ≤ ε_S ≤ 1``."""
+    eff = np.linspace(0.01, 1.0, 100)
+    ax.plot(eff, 1.0 / eff, color="0.5", ls="--", label="random")
+    ax.set_yscale("log")
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylabel(r"background rejection $1/\varepsilon_B$")
 
 
 def plot_roc(
@@ -54,24 +75,15 @@ def plot_roc(
     ax = ensure_axes(ax)
     for i, (name, roc) in enumerate(curves.items()):
         label = f"{name} (AUC = {roc.auc():.4f})" if name else f"AUC = {roc.auc():.4f}"
-        tpr, fpr = roc.signal_efficiency, roc.background_efficiency
         if kind == "rejection":
-            shown = (fpr > 0) & (tpr > 0)
-            ax.plot(tpr[shown], 1.0 / fpr[shown], color=f"C{i}", label=label)
+            plot_rejection(ax, roc, color=f"C{i}", label=label)
         else:
-            ax.plot(fpr, tpr, color=f"C{i}", label=label)
+            ax.plot(roc.background_efficiency, roc.signal_efficiency, color=f"C{i}", label=label)
     if kind == "rejection":
-        eff = np.linspace(0.01, 1.0, 100)
-        ax.plot(eff, 1.0 / eff, color="0.5", ls="--", label="random")
-        ax.set_yscale("log")
-        ax.set_xlim(0.0, 1.0)
+        rejection_axes(ax)
         ax.set_xlabel(r"signal efficiency $\varepsilon_S$")
-        ax.set_ylabel(r"background rejection $1/\varepsilon_B$")
     else:
-        ax.plot([0.0, 1.0], [0.0, 1.0], color="0.5", ls="--", label="random")
-        ax.set_xlim(0.0, 1.0)
-        ax.set_ylim(0.0, 1.0)
-        ax.set_aspect("equal")
+        unit_square(ax, "random")
         ax.set_xlabel(r"background efficiency $\varepsilon_B$")
         ax.set_ylabel(r"signal efficiency $\varepsilon_S$")
     ax.legend(frameon=False)

@@ -9,7 +9,7 @@ import numpy.typing as npt
 from matplotlib.axes import Axes
 
 from neyman.exceptions import DataError
-from neyman.plotting.style import ensure_axes
+from neyman.plotting.style import class_name, ensure_axes
 
 __all__ = ["plot_scores"]
 
@@ -28,15 +28,6 @@ def _sample(
         )
     finite = np.isfinite(s) & np.isfinite(w)
     return s[finite], y[finite], w[finite]
-
-
-def _class_name(label: object, class_names: Sequence[str] | None, binary: bool) -> str:
-    index = int(label) if isinstance(label, (int, np.integer, bool, np.bool_)) else None
-    if class_names is not None and index is not None and 0 <= index < len(class_names):
-        return class_names[index]
-    if binary and index is not None:
-        return ("background", "signal")[index]
-    return f"class {label}"
 
 
 def plot_scores(
@@ -110,7 +101,7 @@ def plot_scores(
     binary = set(classes.tolist()) <= {0, 1}
     ax = ensure_axes(ax)
     for i, label in enumerate(classes):
-        name = _class_name(label, class_names, binary)
+        name = class_name(label, class_names, binary)
         color = f"C{i}"
         s, y, w = test
         mask = y == label

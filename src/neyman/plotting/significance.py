@@ -9,7 +9,7 @@ import numpy.typing as npt
 from matplotlib.axes import Axes
 
 from neyman.exceptions import DataError
-from neyman.plotting.style import ensure_axes
+from neyman.plotting.style import ensure_axes, headroom
 
 __all__ = ["plot_significance"]
 
@@ -85,8 +85,7 @@ def plot_significance(
     ax.set_xlabel(xlabel)
     ax.set_ylabel("expected significance $Z$")
     ax.set_ylim(bottom=lowest)
-    low, high = ax.get_ylim()
     # Headroom above the curves keeps the legend clear of them.
-    ax.set_ylim(low, high + 0.35 * (high - low))
+    headroom(ax, 0.35)
     ax.legend(frameon=False, loc="upper left")
     return ax

@@ -1,25 +1,48 @@
-"""Figure creation and saving shared by every plot.
+"""Figure creation, saving and the axis setup shared by the plots.
 
 Figures are built with :class:`matplotlib.figure.Figure` directly, not through
 ``pyplot``: no global figure registry, no interactive backend, nothing to close
 by hand, and the code is safe in a headless batch job.  In a notebook, show the
 figure of an Axes with ``ax.figure`` as the cell's last expression.
+
+Besides :func:`figure` and :func:`save`, the steps several plots take alike live
+here: checking the arrays of curves and matrices, drawing only finite points,
+the identity diagonal of the unit square, colour bars, headroom for a legend,
+annotated matrix cells and class names.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from matplotlib.axes import Axes
+from matplotlib.cm import ScalarMappable
+from matplotlib.colorbar import Colorbar
 from matplotlib.figure import Figure
 
-from neyman._atomic import atomic_path
+from neyman.atomic import atomic_path
 from neyman.exceptions import DataError, close_matches
 
-__all__ = ["ensure_axes", "figure", "save"]
+__all__ = [
+    "class_name",
+    "colorbar",
+    "ensure_axes",
+    "equal_length_arrays",
+    "figure",
+    "headroom",
+    "label_cells",
+    "matrix_ticks",
+    "plot_finite",
+    "save",
+    "square_matrix",
+    "unit_square",
+]
 
 
 def figure(
@@ -110,3 +133,135 @@ def save(
 
             plt.close(fig)
     return written
+
+
+# -- the steps several plots share ----------------------------------------------------
+
+
+def equal_length_arrays(what: str, *values: npt.ArrayLike) -> list[np.ndarray]:
+    """``values`` as float64 arrays, raising DataError unless they are 1-dimensional of one length.
+
+    Parameters
+    ----------
+    what
+        How the arrays are called in the message, e.g. ``"centres, bias and resolution"``.
+    *values
+        Two or more array-likes.
+    """
+    arrays = [np.asarray(v, dtype=np.float64) for v in values]
+    first = arrays[0]
+    if first.ndim != 1 or any(a.shape != first.shape for a in arrays[1:]):
+        shapes = ", ".join(str(a.shape) for a in arrays[:-1])
+        raise DataError(f"{what} must be 1-dimensional of equal length, got shapes {shapes} and {arrays[-1].shape}")
+    return arrays
+
+
+def square_matrix(matrix: npt.ArrayLike, kind: str) -> np.ndarray:
+    """``matrix`` as a float64 array, raising DataError unless it is square.
+
+    Parameters
+    ----------
+    matrix
+        The array-like to convert.
+    kind
+        What the matrix is, for the message (``"confusion"``, ``"correlation"``).
+    """
+    m = np.asarray(matrix, dtype=np.float64)
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        raise DataError(f"a {kind} matrix must be square, got shape {m.shape}")
+    return m
+
+
+def plot_finite(ax: Axes, x: np.ndarray, y: np.ndarray, **style: Any) -> None:
+    """Draw the points ``(x, y)`` where both are finite (with the keyword arguments of ``ax.plot``)."""
+    shown = np.isfinite(x) & np.isfinite(y)
+    ax.plot(x[shown], y[shown], **style)
+
+
+def unit_square(ax: Axes, label: str) -> None:
+    """Draw the dashed diagonal of ``[0, 1]²`` with legend ``label`` and limit the Axes to that square."""
+    ax.plot([0.0, 1.0], [0.0, 1.0], color="0.5", ls="--", label=label)
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.0)
+    ax.set_aspect("equal")
+
+
+def colorbar(ax: Axes, mappable: ScalarMappable, **options: Any) -> Colorbar | None:
+    """Add a colour bar for ``mappable`` next to ``ax``; None when ``ax`` has no figure.
+
+    Parameters
+    ----------
+    ax
+        The Axes the colour bar belongs to.
+    mappable
+        What was drawn (an image or a mesh).
+    **options
+        Keyword arguments of :meth:`matplotlib.figure.Figure.colorbar`.
+    """
+    figure = ax.get_figure()
+    if figure is None:
+        return None
+    return figure.colorbar(mappable, ax=ax, **options)
+
+
+def headroom(ax: Axes, fraction: float) -> None:
+    """Raise the top of the y-axis by ``fraction`` of its range, so a legend stays clear of the data."""
+    low, high = ax.get_ylim()
+    ax.set_ylim(low, high + fraction * (high - low))
+
+
+def label_cells(ax: Axes, cells: Iterable[tuple[int, int, str, bool]], *, fontsize: float) -> None:
+    """Write a text in cells of a matrix drawn with ``imshow``.
+
+    Parameters
+    ----------
+    ax
+        The Axes of the matrix.
+    cells
+        ``(row, column, text, dark)``; the text is white on a dark cell, else black.
+    fontsize
+        The size of the texts.
+    """
+    for i, j, text, dark in cells:
+        ax.text(j, i, text, ha="center", va="center", fontsize=fontsize, color="white" if dark else "black")
+
+
+def matrix_ticks(ax: Axes, names: Sequence[str], *, rotation: float = 0, ha: str = "center", **options: Any) -> None:
+    """Name the rows and columns of a square matrix drawn with ``imshow``, without tick marks.
+
+    Parameters
+    ----------
+    ax
+        The Axes of the matrix.
+    names
+        One name per row (and column).
+    rotation, ha
+        Rotation and horizontal alignment of the column names.
+    **options
+        More keyword arguments of :meth:`matplotlib.axes.Axes.tick_params`.
+    """
+    ax.set_xticks(range(len(names)), names, rotation=rotation, ha=ha)
+    ax.set_yticks(range(len(names)), names)
+    ax.tick_params(which="both", length=0, **options)
+    ax.minorticks_off()
+
+
+def class_name(label: object, class_names: Sequence[str] | None, binary: bool) -> str:
+    """The legend name of class ``label``.
+
+    Parameters
+    ----------
+    label
+        The class label (an integer index, or anything else).
+    class_names
+        Names indexed by label, or None.
+    binary
+        Whether the labels are 0/1: then ``"background"`` and ``"signal"`` name them
+        when ``class_names`` does not.
+    """
+    index = int(label) if isinstance(label, (int, np.integer, bool, np.bool_)) else None
+    if class_names is not None and index is not None and 0 <= index < len(class_names):
+        return str(class_names[index])
+    if binary and index is not None:
+        return ("background", "signal")[index]
+    return f"class {label}"

@@ -48,11 +48,31 @@ __all__ = [
     "Selection",
     "apply_selection",
     "cut_flow",
+    "missing_column",
     "parse_selection",
     "selection_mask",
 ]
 
 _Columns = Mapping[str, np.ndarray]
+
+
+def missing_column(table: Table, name: str, what: str) -> DataError:
+    """The error for a column ``name`` that ``table`` lacks: close matches and the columns it has.
+
+    Parameters
+    ----------
+    table
+        The table searched; its source is named in the message.
+    name
+        The missing column.
+    what
+        The start of the message, e.g. ``"no weight column"``.
+    """
+    names = table.column_names
+    where = f" in {table.source}" if table.source else ""
+    return DataError(f"{what} {name!r}{where}{close_matches(name, names)}; available: {', '.join(names) or '(none)'}")
+
+
 _Node = Callable[[_Columns], Any]
 
 SELECTION_FUNCTIONS: Mapping[str, int] = {
@@ -224,11 +244,7 @@ class Selection:
     def _column(self, table: Table, name: str) -> np.ndarray:
         where = f" in {table.source}" if table.source else ""
         if name not in table:
-            names = table.column_names
-            raise DataError(
-                f"selection {self.expression!r}: no column {name!r}{where}"
-                f"{close_matches(name, names)}; available: {', '.join(names) or '(none)'}"
-            )
+            raise missing_column(table, name, f"selection {self.expression!r}: no column")
         values = table[name]
         if (
             not isinstance(values, np.ndarray)

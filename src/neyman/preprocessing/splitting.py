@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from neyman._seeding import child_seed, rng
 from neyman.exceptions import ConfigError, DataError
+from neyman.seeding import child_seed, rng
 
 __all__ = [
     "TEST",

@@ -13,7 +13,8 @@ import math
 import numpy as np
 import numpy.typing as npt
 
-from neyman.exceptions import ConfigError, DataError, close_matches
+from neyman.exceptions import ConfigError, DataError
+from neyman.preprocessing.selection import missing_column
 from neyman.table import Table
 
 __all__ = ["balance_classes", "check_weights", "event_weights"]
@@ -51,11 +52,7 @@ def event_weights(table: Table, *, weight_column: str | None = None, scale: floa
     if weight_column is None:
         return np.full(len(table), float(scale))
     if weight_column not in table:
-        names = table.column_names
-        raise DataError(
-            f"no weight column {weight_column!r}{where}{close_matches(weight_column, names)}; "
-            f"available: {', '.join(names) or '(none)'}"
-        )
+        raise missing_column(table, weight_column, "no weight column")
     values = table[weight_column]
     if not isinstance(values, np.ndarray) or values.ndim != 1:
         raise DataError(f"weight column {weight_column!r}{where} is not a flat numeric column")

@@ -25,9 +25,9 @@ from typing import NamedTuple, TypeAlias
 import numpy as np
 from matplotlib.figure import Figure
 
-from neyman._atomic import write_text
+from neyman.atomic import write_text
 from neyman.exceptions import DataError
-from neyman.report._stylesheet import STYLESHEET
+from neyman.report.stylesheet import STYLESHEET
 
 __all__ = [
     "Section",
@@ -350,11 +350,9 @@ def _counts(n_figures: int, n_tables: int) -> str:
 
 
 def _version() -> str:
-    try:
-        from neyman import __version__
-    except ImportError:  # pragma: no cover - a broken installation
-        return "unknown"
-    return str(__version__)
+    from neyman.versions import __version__
+
+    return __version__
 
 
 def render_report(

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import platform
-import sys
 from collections.abc import Iterable, Mapping
-from importlib import metadata
 
 from neyman.report.html import Table, format_value
+from neyman.versions import environment
 
 __all__ = ["environment", "provenance_table"]
-
-_PACKAGES = ("neyman", "numpy", "matplotlib")
 
 
 def _flatten(mapping: Mapping[str, object], prefix: str = "") -> Iterable[tuple[str, object]]:
@@ -53,28 +49,3 @@ def provenance_table(mapping: Mapping[str, object], *, caption: str = "Provenanc
     """
     rows: list[list[object]] = [[name, _cell(value)] for name, value in _flatten(mapping)]
     return Table(caption, ["item", "value"], rows)
-
-
-def environment(packages: Iterable[str] = _PACKAGES) -> dict[str, str]:
-    """Versions of Python, the platform and the given installed packages.
-
-    Parameters
-    ----------
-    packages
-        Distribution names; one missing is reported as ``"not installed"``.
-
-    Returns
-    -------
-    dict[str, str]
-        ``python``, ``platform`` and one entry per package, for :func:`provenance_table`.
-    """
-    info = {
-        "python": f"{platform.python_implementation()} {sys.version.split()[0]}",
-        "platform": platform.platform(terse=True),
-    }
-    for name in packages:
-        try:
-            info[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            info[name] = "not installed"
-    return info

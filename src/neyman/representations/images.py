@@ -26,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 
 from neyman.exceptions import ConfigError
-from neyman.representations.particles import CONSTITUENT_PREFIX, _kinematics, padded_constituents
+from neyman.representations.particles import CONSTITUENT_PREFIX, padded_constituents, pt_eta_phi
 from neyman.table import Table
 
 __all__ = ["ImageSpec", "jet_images", "pixelise"]
@@ -175,8 +175,8 @@ def jet_images(table: Table, spec: ImageSpec | None = None) -> np.ndarray:
     spec = spec or ImageSpec()
     fields = ("charge",) if spec.channels == "charged_neutral" else ()
     padded, mask, jet = padded_constituents(table, fields, spec.max_constituents, prefix=spec.prefix)
-    pt, eta, phi = _kinematics(padded["px"], padded["py"], padded["pz"])
-    _, jet_eta, jet_phi = _kinematics(jet["px"], jet["py"], jet["pz"])
+    pt, eta, phi = pt_eta_phi(padded["px"], padded["py"], padded["pz"])
+    _, jet_eta, jet_phi = pt_eta_phi(jet["px"], jet["py"], jet["pz"])
     y = np.where(mask, eta - jet_eta[:, None], 0.0)
     x = np.where(mask, np.mod(phi - jet_phi[:, None] + np.pi, 2 * np.pi) - np.pi, 0.0)
     w = np.where(mask, pt if spec.intensity == "pt" else padded["E"], 0.0)

@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from neyman._optional import require
 from neyman.exceptions import ConfigError, DataError, close_matches
+from neyman.optional import require
 from neyman.table import Table
 
 __all__ = [
@@ -232,7 +232,7 @@ def padded_constituents(
     return padded, mask, jet
 
 
-def _kinematics(px: np.ndarray, py: np.ndarray, pz: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pt_eta_phi(px: np.ndarray, py: np.ndarray, pz: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """pT, pseudorapidity and azimuth (massless-safe; η of a zero vector is 0)."""
     pt = np.hypot(px, py)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -270,8 +270,8 @@ def particle_arrays(table: Table, spec: ParticleSpec | None = None) -> ParticleA
     padded, mask, jet = padded_constituents(
         table, ("charge", "pdg_id") if ids else (), spec.n_constituents, prefix=spec.prefix
     )
-    pt, eta, phi = _kinematics(padded["px"], padded["py"], padded["pz"])
-    jet_pt, jet_eta, jet_phi = _kinematics(jet["px"], jet["py"], jet["pz"])
+    pt, eta, phi = pt_eta_phi(padded["px"], padded["py"], padded["pz"])
+    jet_pt, jet_eta, jet_phi = pt_eta_phi(jet["px"], jet["py"], jet["pz"])
     deta = np.where(mask, eta - jet_eta[:, None], 0.0)
     dphi = np.where(mask, np.mod(phi - jet_phi[:, None] + np.pi, 2 * np.pi) - np.pi, 0.0)
     energy = padded["E"]

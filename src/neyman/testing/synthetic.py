@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from neyman._seeding import rng
-from neyman.table import EVENT_ID, LABEL, TARGET, WEIGHT, Table
+from neyman.seeding import rng
+from neyman.table import EVENT_ID, LABEL, TARGET, TRUE_LOG_LR, WEIGHT, Table
 
 __all__ = [
     "TRUE_LOG_LR",
@@ -26,7 +26,6 @@ __all__ = [
     "multiclass_dataset",
 ]
 
-TRUE_LOG_LR = "true_log_lr"
 _PROBLEM_SEED = 2014  # fixes the problem (means, covariances); sampling uses the user's seed
 
 

@@ -17,8 +17,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from neyman._optional import require
 from neyman.exceptions import StorageError
+from neyman.optional import require
 
 __all__ = ["MAX_PARAM_LENGTH", "MlflowTracker", "flatten", "git_commit", "numeric_items"]
 

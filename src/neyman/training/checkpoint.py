@@ -16,9 +16,9 @@ from typing import Any
 
 import torch
 
-from neyman._atomic import atomic_path
-from neyman._optional import require
+from neyman.atomic import atomic_path
 from neyman.exceptions import ModelError
+from neyman.optional import require
 
 __all__ = ["load_state", "save_state"]
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from neyman._optional import require
+from neyman.optional import require
 
 if TYPE_CHECKING:
     import optuna

@@ -10,9 +10,10 @@ table look-up — never parsed or evaluated.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeAlias
 
@@ -26,6 +27,9 @@ __all__ = [
     "Param",
     "SearchSpace",
     "TrialLike",
+    "apply_values",
+    "check_values",
+    "space_from_dict",
 ]
 
 
@@ -273,6 +277,13 @@ class SearchSpace:
         """The ``{key: value}`` of a finished trial from its Optuna ``params``."""
         return {p.name: p.from_trial(trial_params) for p in self.params}
 
+    def sampled(self, trial_params: Mapping[str, Any]) -> dict[str, Any]:
+        """Like :meth:`values`, but ``{}`` for a trial that failed before every parameter was sampled."""
+        try:
+            return self.values(trial_params)
+        except (KeyError, ConfigError):
+            return {}
+
     def to_trial(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Optuna ``params`` for ``{key: value}`` (e.g. to enqueue a trial); checks each value."""
         out: dict[str, Any] = {}
@@ -307,3 +318,103 @@ class SearchSpace:
                 d[k] = vars(v) | {"kind": type(v).__name__} if isinstance(v, (IntParam, CategoricalParam)) else v
             out.append(json.loads(json.dumps(d)))
         return out
+
+
+def _param(name: str, entry: Mapping[str, Any]) -> Param:
+    kind = entry.get("type")
+    if kind == "float":
+        return FloatParam(name, entry["low"], entry["high"], log=entry.get("log", False), step=entry.get("step"))
+    if kind == "int":
+        return IntParam(name, entry["low"], entry["high"], log=entry.get("log", False), step=entry.get("step", 1))
+    if kind == "categorical":
+        return CategoricalParam(name, tuple(entry["choices"]))
+    if kind == "layers":
+        n_low, n_high = entry["n"]
+        width = _param("width", entry["width"])
+        if not isinstance(width, (IntParam, CategoricalParam)):
+            raise ConfigError(f"tuning.space.{name}: a layer width is an int range or categorical, got {entry!r}")
+        return LayersParam(name, n_low, n_high, width)
+    raise ConfigError(f"tuning.space.{name}: unsupported entry {entry!r}")
+
+
+def space_from_dict(space: Mapping[str, Mapping[str, Any]]) -> SearchSpace:
+    """A search space from its explicit plain-data form.
+
+    Parameters
+    ----------
+    space
+        ``{key: entry}`` where an entry is ``{type: float, low, high, log, step}``,
+        ``{type: int, low, high, log, step}``, ``{type: categorical, choices}`` or
+        ``{type: layers, n: [min, max], width: <int or categorical entry>}`` (how a
+        resolved configuration writes its ``tuning.space``).
+
+    Raises
+    ------
+    ConfigError
+        If an entry is of none of these types.
+
+    Examples
+    --------
+    >>> space_from_dict({"model.dropout": {"type": "float", "low": 0.0, "high": 0.5}}).names
+    ['model.dropout']
+    """
+    return SearchSpace(_param(key, entry) for key, entry in space.items())
+
+
+def apply_values(base: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep copy of the nested mapping ``base`` with each ``{dotted key: value}`` of ``values`` set.
+
+    Examples
+    --------
+    >>> apply_values({"model": {"hidden": [8]}}, {"model.hidden": [16, 16]})
+    {'model': {'hidden': [16, 16]}}
+    """
+    out = copy.deepcopy(dict(base))
+    for key, value in values.items():
+        node = out
+        *parents, last = key.split(".")
+        for part in parents:
+            node = node[part]
+        node[last] = copy.deepcopy(value)
+    return out
+
+
+def check_values(
+    base: Mapping[str, Any],
+    space: SearchSpace,
+    enqueue: Sequence[Mapping[str, Any]],
+    validate: Callable[[dict[str, Any]], object],
+) -> None:
+    """Check that every edge of every range, and every enqueued trial, makes a valid configuration.
+
+    Parameters
+    ----------
+    base
+        The configuration the values are applied to (:func:`apply_values`).
+    space
+        The search space (its :meth:`~SearchSpace.extremes` are tried one key at a time).
+    enqueue
+        Trials to run first, ``{key: value}`` each (checked against the space too).
+    validate
+        Raises :class:`~neyman.exceptions.ConfigError` for an invalid configuration.
+
+    Raises
+    ------
+    ConfigError
+        Naming the key and the edge value, or the enqueued trial, that is not valid.
+    """
+    for key, candidates in space.extremes().items():
+        for value in candidates:
+            try:
+                validate(apply_values(base, {key: value}))
+            except ConfigError as exc:
+                raise ConfigError(
+                    f"tuning.space.{key}: the value {value!r} (an edge of its range) is not valid here; "
+                    f"narrow the range.\n{exc}"
+                ) from None
+    for i, entry in enumerate(enqueue):
+        try:
+            space.to_trial(entry)
+            validate(apply_values(base, entry))
+        except ConfigError as exc:
+            raise ConfigError(f"tuning.enqueue.{i}: {exc}") from None

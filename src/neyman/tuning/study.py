@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from neyman._optional import require
 from neyman.exceptions import ConfigError, MissingDependencyError, StorageError
+from neyman.optional import require
 from neyman.tuning.space import SearchSpace
 
 if TYPE_CHECKING:
@@ -33,18 +33,23 @@ __all__ = [
     "FINGERPRINT_ATTR",
     "PRUNERS",
     "SAMPLERS",
+    "STUDY_DB",
     "displayed_url",
     "make_pruner",
     "make_sampler",
     "objective_value",
     "open_storage",
     "open_study",
+    "open_study_storage",
     "sqlite_url",
     "study_exists",
+    "trial_count",
 ]
 
 SAMPLERS = ("tpe", "random", "grid", "cmaes", "nsga2")
 PRUNERS = ("none", "median", "hyperband")
+STUDY_DB = "study.db"
+"""The default storage of a study: this SQLite file in its directory."""
 FINGERPRINT_ATTR = "neyman.fingerprint"
 """Study user attribute holding what the study was started with."""
 
@@ -253,6 +258,45 @@ def make_pruner(
 def study_exists(storage: optuna.storages.BaseStorage, name: str) -> bool:
     """Whether ``storage`` holds a study called ``name``."""
     return any(s.study_name == name for s in storage.get_all_studies())
+
+
+def trial_count(storage: optuna.storages.BaseStorage, name: str) -> int:
+    """Trials (in any state) of the study ``name``; 0 when ``storage`` does not hold it."""
+    if not study_exists(storage, name):
+        return 0
+    return len(storage.get_all_trials(storage.get_study_id_from_name(name), deepcopy=False))
+
+
+def open_study_storage(study_dir: Path, url: str, name: str) -> optuna.storages.RDBStorage:
+    """Open the storage of the study ``name`` whose trial runs are in ``study_dir``.
+
+    Parameters
+    ----------
+    study_dir
+        The study's directory (``trial-NNNN`` run directories).
+    url
+        The storage URL (see :func:`open_storage`).
+    name
+        The study.
+
+    Raises
+    ------
+    ConfigError
+        If ``study_dir`` is a training run, or holds trial runs of a study that the
+        storage does not hold (a new study's trials would overwrite them).  The
+        directory is listed before the storage is asked, which keeps this race-free.
+    """
+    if (study_dir / "config.yaml").is_file():
+        raise ConfigError(f"{study_dir} is a training run, not a study; choose another study name (--study NAME)")
+    old_trials = sorted(p.name for p in study_dir.glob("trial-*")) if study_dir.is_dir() else []
+    opened = open_storage(url)
+    if old_trials and not study_exists(opened, name):
+        raise ConfigError(
+            f"{study_dir} holds trial runs ({', '.join(old_trials[:3])}{' ...' if len(old_trials) > 3 else ''}) "
+            f"of a study that the storage {displayed_url(url)} does not hold. Resume with the storage it was run "
+            "with (--storage URL), or choose another study name (--study NAME)"
+        )
+    return opened
 
 
 def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:

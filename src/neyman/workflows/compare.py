@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from neyman import metrics
-from neyman._atomic import write_json, write_text
+from neyman.atomic import write_json, write_text
 from neyman.exceptions import ConfigError
-from neyman.workflows.artifacts import load_run
-from neyman.workflows.evaluate import _from_predictions
-from neyman.workflows.rundir import RunDirectory
+from neyman.preprocessing import TEST
+from neyman.runs import RunDirectory, load_run
+from neyman.tasks import BinaryTask
 
 __all__ = ["CompareResult", "compare"]
 
@@ -57,11 +57,11 @@ def compare(
         run = RunDirectory(Path(path))
         run.require_complete()
         trained = load_run(run.path)
-        if trained.task.name != "binary":
+        if not isinstance(trained.task, BinaryTask):
             raise ConfigError(f"{run.path} is a {trained.task.name} run; compare handles binary classifiers")
-        s = _from_predictions(run, trained)
-        test = s.split == 2
-        sc, y, w = s.scores[test], s.truth[test], s.weight[test]
+        s = trained.saved_predictions()
+        test = s.split == TEST
+        sc, y, w = s.part(TEST)
         auc, err = metrics.auc_with_uncertainty(sc, y, sample_weight=w, n_bootstrap=n_bootstrap, seed=seed)
         roc = metrics.roc_curve(sc, y, sample_weight=w)
         name = run.path.name if run.path.name not in rocs else str(run.path)

@@ -35,11 +35,8 @@ def export(
     """
     if format != "onnx":
         raise ConfigError(f"unknown export format {format!r}; neyman exports 'onnx'")
-    from neyman.export import export_onnx, verify_onnx
-    from neyman.export.verify import reference_inputs
-    from neyman.workflows.artifacts import load_run
+    from neyman.export.onnx import write_onnx
+    from neyman.runs import load_run
 
-    path = export_onnx(Path(run), None if out is None else Path(out), fold=fold, opset=opset)
-    trained = load_run(Path(run))
-    diff = verify_onnx(path, trained, reference_inputs(trained))
-    return ExportResult(path=path, max_relative_difference=diff)
+    written = write_onnx(load_run(Path(run)), None if out is None else Path(out), fold=fold, opset=opset)
+    return ExportResult(path=written.path, max_relative_difference=written.max_relative_difference)

@@ -14,135 +14,24 @@ import dataclasses
 import os
 import platform
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from neyman._atomic import write_json
-from neyman.exceptions import ConfigError, DataError, close_matches
-from neyman.generation.detector import Detector, get_detector
-from neyman.generation.processes import PROCESSES, Process, get_process
+from neyman.atomic import write_json
+from neyman.exceptions import ConfigError, DataError
+from neyman.generation.detector import Detector
+from neyman.generation.options import detector_with_overrides, parse_overrides, with_process_options
+from neyman.generation.processes import Process, get_process
+from neyman.generation.writer import ChunkStore, output_format, provenance_path, write_sample
 from neyman.table import Table
 
-__all__ = [
-    "GenerateResult",
-    "Overrides",
-    "describe_processes",
-    "generate",
-    "parse_overrides",
-    "provenance_path",
-]
+if TYPE_CHECKING:
+    from neyman.generation.parallel import ClassPlan
+    from neyman.generation.pythia import ChunkTask
 
-
-@dataclass(frozen=True)
-class Overrides:
-    """Parsed ``--set`` options.
-
-    Attributes
-    ----------
-    pythia
-        Pythia settings ``"Key = value"`` (from ``pythia.Key=value``).
-    detector
-        Detector parameters (from ``detector.name=value``).
-    process
-        Process options (from ``process.name=value``): ``signal_fraction``, the
-        share of label 1 in a two-class process; ``chunk_events``, events per chunk.
-    """
-
-    pythia: tuple[str, ...] = ()
-    detector: dict[str, float] = dataclasses.field(default_factory=dict)
-    process: dict[str, float] = dataclasses.field(default_factory=dict)
-
-
-_PROCESS_OPTIONS = ("signal_fraction", "chunk_events")
-
-
-def parse_overrides(items: Sequence[str]) -> Overrides:
-    """Parse ``pythia.Key=value``, ``detector.name=value`` and ``process.name=value`` items.
-
-    Raises
-    ------
-    ConfigError
-        For an item without ``=``, an unknown prefix or detector field, or a
-        non-numeric detector/process value.
-    """
-    pythia: list[str] = []
-    detector: dict[str, float] = {}
-    process: dict[str, float] = {}
-    fields = [f.name for f in dataclasses.fields(Detector) if f.name != "name"]
-    for item in items:
-        key, sep, value = item.partition("=")
-        prefix, dot, name = key.strip().partition(".")
-        if not sep or not dot or not name or not value.strip():
-            raise ConfigError(
-                f"cannot read --set {item!r}: write pythia.Key=value (e.g. pythia.PhaseSpace:pTHatMin=450), "
-                "detector.name=value or process.name=value"
-            )
-        if prefix == "pythia":
-            pythia.append(f"{name} = {value.strip()}")
-            continue
-        if prefix not in ("detector", "process"):
-            raise ConfigError(f"--set {item!r}: unknown prefix {prefix!r}; use pythia., detector. or process.")
-        known = fields if prefix == "detector" else list(_PROCESS_OPTIONS)
-        if name not in known:
-            raise ConfigError(f"--set {item!r}: unknown {prefix} option {name!r}{close_matches(name, known)}")
-        try:
-            number = float(value)
-        except ValueError:
-            raise ConfigError(f"--set {item!r}: {value!r} is not a number") from None
-        (detector if prefix == "detector" else process)[name] = number
-    return Overrides(tuple(pythia), detector, process)
-
-
-def _with_options(process: Process, options: dict[str, float]) -> Process:
-    chunk = options.get("chunk_events")
-    if chunk is not None:
-        if chunk < 1 or chunk != int(chunk):
-            raise ConfigError(f"process.chunk_events must be a positive integer, got {chunk}")
-        process = dataclasses.replace(process, chunk_events=int(chunk))
-    fraction = options.get("signal_fraction")
-    if fraction is None:
-        return process
-    labels = sorted(s.label for s in process.samples)
-    if labels != [0, 1]:
-        raise ConfigError(f"process.signal_fraction needs a two-class process; {process.name!r} has {len(labels)}")
-    if not 0.0 <= fraction <= 1.0:
-        raise ConfigError(f"process.signal_fraction must be in [0, 1], got {fraction}")
-    samples = tuple(dataclasses.replace(s, share=fraction if s.label == 1 else 1.0 - fraction) for s in process.samples)
-    return dataclasses.replace(process, samples=samples)
-
-
-def _detector(name: str, overrides: dict[str, float]) -> Detector | None:
-    detector = get_detector(name)
-    if overrides:
-        if detector is None:
-            raise ConfigError("--set detector.* has no effect with --detector none; drop one of them")
-        detector = dataclasses.replace(detector, name=f"{detector.name}+overrides", **overrides)
-    return detector
-
-
-def provenance_path(out: str | os.PathLike[str]) -> Path:
-    """Where the provenance of a generated file is written: ``<file>.provenance.json``."""
-    path = Path(out)
-    return path.with_name(path.name + ".provenance.json")
-
-
-def describe_processes() -> str:
-    """The catalogue in words: classes, recipe and reference of each process."""
-    lines = []
-    for process in PROCESSES.values():
-        classes = ", ".join(f"{s.label} = {s.name}" for s in sorted(process.samples, key=lambda s: -s.label))
-        lines += [
-            f"{process.name}",
-            f"  {process.description}",
-            f"  classes: {classes}; rows: one per {'jet' if process.unit == 'jets' else 'event'}",
-            f"  recipe: {process.recipe}",
-            f"  reference: {process.reference}",
-            "",
-        ]
-    return "\n".join(lines).rstrip() + "\n"
+__all__ = ["GenerateResult", "generate"]
 
 
 @dataclass(frozen=True)
@@ -157,43 +46,24 @@ class GenerateResult:
     chunks_reused: int
 
 
-class _Bar:
-    """A rich progress bar per class: rows, events and rate."""
+@dataclass(frozen=True)
+class _Request:
+    """A validated request: what every chunk of the run shares."""
 
-    def __init__(self, enabled: bool, plans: Sequence[Any]) -> None:
-        self._bar: Any = None
-        self._tasks: dict[int, Any] = {}
-        self._start = time.perf_counter()
-        if not enabled:
-            return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    process: Process
+    events: int
+    path: Path
+    seed: int
+    pythia: tuple[str, ...]
+    mpi: bool
+    detector: Detector | None
 
-        self._bar = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[info]}"),
-            TimeElapsedColumn(),
-        )
-        for plan in plans:
-            self._tasks[plan.label] = self._bar.add_task(plan.name, total=plan.rows_wanted, info="")
+    def task(self, label: int, index: int) -> ChunkTask:
+        """Chunk ``index`` of the class ``label``."""
+        from neyman.generation.pythia import ChunkTask
 
-    @contextmanager
-    def shown(self) -> Iterator[None]:
-        if self._bar is None:
-            yield
-            return
-        with self._bar:
-            yield
-
-    def update(self, plan: Any) -> None:
-        if self._bar is None:
-            return
-        seconds = max(time.perf_counter() - self._start, 1e-9)
-        self._bar.update(
-            self._tasks[plan.label],
-            completed=min(plan.rows, plan.rows_wanted),
-            info=f"{plan.events} events, {plan.rows / seconds:.0f} rows/s",
+        return ChunkTask(
+            self.process, label, index, self.process.chunk_events, self.seed, self.pythia, self.mpi, self.detector
         )
 
 
@@ -219,22 +89,56 @@ def generate(
     gives the same file, whatever the number of workers.  ``empty_events_limit``
     overrides :data:`neyman.generation.parallel.EMPTY_EVENTS_LIMIT`.
     """
-    from neyman import __version__
-    from neyman.generation.parallel import EMPTY_EVENTS_LIMIT, ClassPlan, executor, run_chunks
-    from neyman.generation.pythia import (
-        EVENT_ID_STRIDE,
-        ChunkResult,
-        ChunkTask,
-        check_settings,
-        combine_cross_sections,
-        pythia_version,
-    )
-    from neyman.generation.writer import ChunkStore, output_format, write_sample
-
     started = time.perf_counter()
+    request = _request(
+        process, events, out, seed=seed, workers=workers, detector=detector, mpi=mpi, overrides=overrides, force=force
+    )
+    store = ChunkStore(request.path, _manifest(request))
+    plans = _plans(request, store.open())
+    reused = sum(len(plan.done) for plan in plans)
+    run = _run(
+        request,
+        plans,
+        store,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        empty_events_limit=empty_events_limit,
+    )
+    table, classes = _assemble(request, plans, store)
+    seconds = time.perf_counter() - started
+    written = write_sample(table, request.path, max_constituents=request.process.jets.max_constituents)
+    engine = workers if scheduler is None else scheduler
+    side = write_json(provenance_path(written), _provenance(request, classes, engine, seconds))
+    store.remove()
+    return GenerateResult(
+        path=written,
+        provenance=side,
+        rows={c["name"]: c["rows"] for c in classes},
+        seconds=seconds,
+        chunks_run=run,
+        chunks_reused=reused,
+    )
+
+
+def _request(
+    process: str,
+    events: int,
+    out: str | os.PathLike[str],
+    *,
+    seed: int,
+    workers: int,
+    detector: str,
+    mpi: bool,
+    overrides: Sequence[str],
+    force: bool,
+) -> _Request:
+    """Parse and check the request before any work: process, detector, counts, output and Pythia settings."""
+    from neyman.generation.pythia import check_settings
+
     parsed = parse_overrides(overrides)
-    proc = _with_options(get_process(process), parsed.process)
-    det = _detector(detector, parsed.detector)
+    proc = with_process_options(get_process(process), parsed.process)
+    det = detector_with_overrides(detector, parsed.detector)
     if events <= 0:
         raise ConfigError(f"--events must be positive, got {events}")
     if workers < 1:
@@ -247,20 +151,33 @@ def generate(
         raise DataError(f"output {path} is a directory; give a file name such as {path / 'events.parquet'}")
     for sample in proc.samples:
         check_settings((*proc.settings(sample.label), *parsed.pythia))
+    return _Request(proc, events, path, seed, parsed.pythia, mpi, det)
 
-    manifest = {
-        "process": proc.as_dict(),
-        "seed": seed,
-        "pythia_settings": list(parsed.pythia),
-        "mpi": mpi,
+
+def _manifest(request: _Request) -> dict[str, Any]:
+    """What pins the chunks of a run: a later run resumes them only if this is identical."""
+    from neyman.generation.pythia import EVENT_ID_STRIDE
+    from neyman.versions import __version__
+
+    det = request.detector
+    return {
+        "process": request.process.as_dict(),
+        "seed": request.seed,
+        "pythia_settings": list(request.pythia),
+        "mpi": request.mpi,
         "detector": None if det is None else det.as_dict(),
         "neyman_version": __version__,
         # chunks numbered otherwise (label + 8 x event, before) are not mixed in on resume
         "event_id": f"label * {EVENT_ID_STRIDE} + event",
     }
-    store = ChunkStore(path, manifest)
-    finished = store.open()
-    rows = proc.rows_per_class(events)
+
+
+def _plans(request: _Request, finished: dict[tuple[int, int], dict[str, Any]]) -> list[ClassPlan]:
+    """One plan per class with rows to generate, signal first, holding its ``finished`` chunks."""
+    from neyman.generation.parallel import ClassPlan
+
+    proc = request.process
+    rows = proc.rows_per_class(request.events)
     plans = [
         ClassPlan(s.label, s.name, rows[s.label], proc.chunk_events)
         for s in sorted(proc.samples, key=lambda s: -s.label)
@@ -268,13 +185,26 @@ def generate(
     ]
     for plan in plans:
         plan.done = {index: record for (label, index), record in finished.items() if label == plan.label}
-    reused = sum(len(plan.done) for plan in plans)
+    return plans
+
+
+def _run(
+    request: _Request,
+    plans: list[ClassPlan],
+    store: ChunkStore,
+    *,
+    workers: int,
+    scheduler: str | None,
+    progress: bool,
+    empty_events_limit: int | None,
+) -> int:
+    """Run the missing chunks, storing each as it finishes; return how many ran."""
+    from neyman.generation.parallel import EMPTY_EVENTS_LIMIT, executor, run_chunks
+    from neyman.generation.progress import ProgressBar
+    from neyman.generation.pythia import ChunkResult
+
     by_label = {plan.label: plan for plan in plans}
-    bar = _Bar(progress, plans)
-
-    def make_task(label: int, index: int) -> ChunkTask:
-        return ChunkTask(proc, label, index, proc.chunk_events, seed, parsed.pythia, mpi, det)
-
+    bar = ProgressBar(progress, plans)
     run = 0
 
     def on_result(result: ChunkResult) -> None:
@@ -289,7 +219,13 @@ def generate(
             bar.update(plan)
         with executor(workers, scheduler, store) as engine:
             limit = EMPTY_EVENTS_LIMIT if empty_events_limit is None else empty_events_limit
-            run_chunks(plans, make_task, engine, on_result, empty_events_limit=limit)
+            run_chunks(plans, request.task, engine, on_result, empty_events_limit=limit)
+    return run
+
+
+def _assemble(request: _Request, plans: list[ClassPlan], store: ChunkStore) -> tuple[Table, list[dict[str, Any]]]:
+    """The sample (the first chunks of each class, cut to its rows) and the provenance of each class."""
+    from neyman.generation.pythia import combine_cross_sections
 
     tables = []
     classes = []
@@ -303,7 +239,7 @@ def generate(
                 "label": plan.label,
                 "name": plan.name,
                 "rows": len(table),
-                "pythia_settings": list(make_task(plan.label, 0).pythia_settings()),
+                "pythia_settings": list(request.task(plan.label, 0).pythia_settings()),
                 "chunks_used": [plan.done[i] for i in needed],
                 "events_used": sum(plan.done[i]["events"] for i in needed),
                 "events_generated": sum(r["events"] for r in records),
@@ -311,17 +247,23 @@ def generate(
                 "cross_section": combine_cross_sections(records),
             }
         )
-    table = Table.concat(tables)
-    seconds = time.perf_counter() - started
-    written = write_sample(table, path, max_constituents=proc.jets.max_constituents)
-    provenance = {
+    return Table.concat(tables), classes
+
+
+def _provenance(request: _Request, classes: list[dict[str, Any]], engine: int | str, seconds: float) -> dict[str, Any]:
+    """The provenance written next to the sample."""
+    from neyman.generation.pythia import pythia_version
+    from neyman.versions import __version__
+
+    proc, det = request.process, request.detector
+    return {
         "process": proc.name,
         "description": proc.description,
         "recipe": proc.recipe,
         "reference": proc.reference,
-        "rows_requested": events,
-        "seed": seed,
-        "mpi": mpi,
+        "rows_requested": request.events,
+        "seed": request.seed,
+        "mpi": request.mpi,
         "detector": None if det is None else det.as_dict(),
         "jets": dataclasses.asdict(proc.jets),
         "chunk_events": proc.chunk_events,
@@ -329,16 +271,6 @@ def generate(
         "pythia_version": pythia_version(),
         "neyman_version": __version__,
         "python": platform.python_version(),
-        "workers": workers if scheduler is None else scheduler,
+        "workers": engine,
         "seconds": seconds,
     }
-    side = write_json(provenance_path(written), provenance)
-    store.remove()
-    return GenerateResult(
-        path=written,
-        provenance=side,
-        rows={c["name"]: c["rows"] for c in classes},
-        seconds=seconds,
-        chunks_run=run,
-        chunks_reused=reused,
-    )

@@ -5,27 +5,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 
 from neyman import io
 from neyman.exceptions import DataError
-from neyman.table import Table
-from neyman.workflows.artifacts import load_run
+from neyman.runs import Scorer, load_run, score_table
 
-if TYPE_CHECKING:
-    import numpy as np
-
-
-class Scorer(Protocol):
-    """Anything that scores a table: a loaded run or an ONNX model."""
-
-    @property
-    def score_names(self) -> list[str]: ...
-
-    def score(self, table: Table) -> np.ndarray: ...
-
-
-__all__ = ["PredictResult", "Scorer", "predict", "score_table"]
+__all__ = ["PredictResult", "predict"]
 
 
 @dataclass(frozen=True)
@@ -35,19 +20,6 @@ class PredictResult:
     output: Path
     n_events: int
     score_columns: list[str]
-
-
-def score_table(run: Scorer, table: Table, *, prefix: str = "") -> Table:
-    """Return ``table`` with the run's score columns appended."""
-    scores = run.score(table).reshape(len(table), -1)
-    names = [prefix + n for n in run.score_names]
-    clash = [n for n in names if n in table]
-    if clash:
-        raise DataError(
-            f"{table.source or 'the input'} already has column(s) {clash}; pass a prefix "
-            "(--prefix) so the scores get other names"
-        )
-    return table.with_columns(**{n: scores[:, j] for j, n in enumerate(names)})
 
 
 def predict(

@@ -67,18 +67,18 @@ def test_unfitted_preprocessing_is_refused():
         _prep_model(Preprocessor(NAMES, [(None, StandardScaler())]))
 
 
-@pytest.mark.parametrize("task,k", [("binary", 1), ("multiclass", 3)])
-def test_linear_graph(task, k):
+@pytest.mark.parametrize("head,k", [("sigmoid", 1), ("softmax", 3)])
+def test_linear_graph(head, k):
     gen = np.random.default_rng(1)
     coef, intercept = gen.normal(size=(k, 4)), gen.normal(size=k)
     x = _data()
     prep = Preprocessor(NAMES, [(None, StandardScaler())]).fit(x)
     g = GraphBuilder()
-    scores = linear_ops(g, preprocessing_ops(g, prep, fill_value=None), coef, intercept, task)
+    scores = linear_ops(g, preprocessing_ops(g, prep, fill_value=None), coef, intercept, head)
     model = g.model(scores, ["batch"] if k == 1 else ["batch", k], opset=17, doc="")
     raw = prep.transform(x.astype(np.float32).astype(np.float64)).astype(np.float32).astype(np.float64) @ coef.T
     raw += intercept
-    if task == "binary":
+    if head == "sigmoid":
         expected = 1 / (1 + np.exp(-raw[:, 0]))
     else:
         e = np.exp(raw - raw.max(axis=1, keepdims=True))
@@ -88,7 +88,7 @@ def test_linear_graph(task, k):
 
 def test_linear_graph_refuses_regression():
     with pytest.raises(ModelError, match="classifiers"):
-        linear_ops(GraphBuilder(), "x", np.ones((1, 4)), np.zeros(1), "regression")
+        linear_ops(GraphBuilder(), "x", np.ones((1, 4)), np.zeros(1), "identity")
 
 
 def test_import_is_light():

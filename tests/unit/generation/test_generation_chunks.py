@@ -12,13 +12,13 @@ import pytest
 
 from neyman.exceptions import ConfigError, DataError
 from neyman.generation.jets import leading_jets, nearest
+from neyman.generation.options import parse_overrides
 from neyman.generation.parallel import ClassPlan, run_chunks
 from neyman.generation.processes import get_process
 from neyman.generation.pythia import ChunkResult, ChunkTask, combine_cross_sections
 from neyman.generation.ragged import segments, starts
 from neyman.generation.writer import ChunkStore, padded_constituents
 from neyman.table import Table
-from neyman.workflows.generate import parse_overrides
 
 
 class FakeEngine:

@@ -191,3 +191,16 @@ def test_read_accepts_string_paths(tmp_path, events):
     path = io.write(events.head(3), str(tmp_path / "e.npz"))
     assert isinstance(path, Path)
     assert len(io.read(str(path))) == 3
+
+
+def test_every_format_is_a_backend_and_its_module_functions_are_its_methods():
+    from neyman.io import csv, datasets, hdf5, parquet, root
+    from neyman.io import numpy as npio
+    from neyman.io.core import Backend
+
+    for backend in (csv.CSV, hdf5.HDF5, parquet.PARQUET, root.ROOT, npio.NPY, npio.NPZ, datasets.SUSY, datasets.HIGGS):
+        assert isinstance(backend, Backend)
+    for module, backend in ((csv, csv.CSV), (hdf5, hdf5.HDF5), (parquet, parquet.PARQUET), (root, root.ROOT)):
+        assert module.read == backend.read and module.iterate == backend.iterate
+        assert module.num_entries == backend.num_entries and module.available_columns == backend.available_columns
+        assert module.open_writer == backend.open_writer

@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import neyman.io._arrow
+import neyman.io.arrow
 import neyman.io.parquet
 from neyman import io
 from neyman.exceptions import DataError, MissingDependencyError
@@ -93,7 +93,7 @@ def test_list_columns_without_awkward_are_a_data_error(tmp_path, monkeypatch):
     def missing(module, *, purpose=""):
         raise MissingDependencyError(f'install it with: pip install "neyman[root]" ({module})')
 
-    monkeypatch.setattr(neyman.io._arrow, "require", missing)
+    monkeypatch.setattr(neyman.io.arrow, "require", missing)
     with pytest.raises(DataError, match=r"column 'x' of .*lists\.parquet is a list column.*pip install"):
         io.read(path)
     assert io.read(path, columns=["y"])["y"].tolist() == [1, 2]

@@ -67,3 +67,13 @@ def test_check_weights() -> None:
         check_weights(np.array([2.0, -0.5, 1.0]), labels=np.array([0, 3, 0]))
     with pytest.raises(DataError, match="non-finite"):
         check_weights(np.array([1.0, np.nan]))
+
+
+def test_missing_column_names_close_matches_and_the_columns():
+    from neyman.preprocessing.selection import missing_column
+
+    table = Table({"weight": np.ones(2)}, source="f.root")
+    error = missing_column(table, "wieght", "no weight column")
+    assert str(error).startswith("no weight column 'wieght' in f.root")
+    assert str(error).endswith("available: weight")
+    assert str(missing_column(Table({}), "w", "no column")) == "no column 'w'; available: (none)"

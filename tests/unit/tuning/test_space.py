@@ -9,8 +9,7 @@ import yaml
 from neyman.config import dump_config, parse_config
 from neyman.config.tuning import check_search_space
 from neyman.exceptions import ConfigError
-from neyman.tuning import CategoricalParam, FloatParam, IntParam, LayersParam, SearchSpace
-from neyman.workflows.tune import search_space
+from neyman.tuning import CategoricalParam, FloatParam, IntParam, LayersParam, SearchSpace, space_from_dict
 
 BASE = {"data": {"sources": [{"path": "jets.parquet"}]}}
 SPACE = {
@@ -26,12 +25,8 @@ def _cfg(space=None, **tuning):
     return parse_config({**BASE, "tuning": {"space": space or SPACE, **tuning}})
 
 
-@pytest.fixture(autouse=True)
-def _quiet_optuna():
-    level = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    yield
-    optuna.logging.set_verbosity(level)
+def _space(cfg):
+    return space_from_dict(cfg.tuning.model_dump(mode="json")["space"])
 
 
 def test_compact_entries_are_read_into_explicit_ones_that_round_trip():
@@ -107,7 +102,7 @@ def test_layers_form_only_for_list_valued_keys():
 
 
 def test_sampling_through_optuna_gives_configuration_values_in_range():
-    space = search_space(_cfg().tuning)
+    space = _space(_cfg())
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
     seen_depths = set()
     for _ in range(20):
@@ -207,6 +202,42 @@ def test_shipped_tuning_configs_name_real_keys():
     assert tuned
     for cfg in tuned:
         check_search_space(cfg.model_dump(mode="json"), dict(cfg.tuning.space))
-        space = search_space(cfg.tuning)
+        space = _space(cfg)
         for entry in cfg.tuning.enqueue:
             space.to_trial(entry)
+
+
+def test_a_space_from_its_plain_data_form():
+    space = _space(_cfg())
+    assert space.params == [
+        FloatParam("training.optimizer.lr", 1e-4, 1e-2, log=True),
+        FloatParam("model.dropout", 0.0, 0.5, step=0.1),
+        CategoricalParam("training.batch_size", (256, 512, 1024)),
+        CategoricalParam("model.activation", ("relu", "gelu")),
+        LayersParam("model.hidden", 1, 3, IntParam("width", 16, 128, log=True)),
+    ]
+    layers = space_from_dict({"h": {"type": "layers", "n": [1, 2], "width": {"type": "categorical", "choices": [8]}}})
+    assert layers.params == [LayersParam("h", 1, 2, CategoricalParam("width", (8,)))]
+    with pytest.raises(ConfigError, match="unsupported entry"):
+        space_from_dict({"x": {"type": "normal"}})
+
+
+def test_values_are_applied_to_a_deep_copy_and_checked_at_the_edges():
+    from neyman.tuning import apply_values, check_values
+
+    base = {"model": {"hidden": [8], "dropout": 0.0}, "seed": 1}
+    out = apply_values(base, {"model.hidden": [16, 16], "seed": 2})
+    assert out == {"model": {"hidden": [16, 16], "dropout": 0.0}, "seed": 2} and base["model"]["hidden"] == [8]
+
+    def validate(cfg):
+        if cfg["model"]["dropout"] >= 1.0:
+            raise ConfigError("dropout: Input should be less than 1")
+
+    space = SearchSpace([FloatParam("model.dropout", 0.0, 0.5)])
+    check_values(base, space, [{"model.dropout": 0.2}], validate)
+    wide = SearchSpace([FloatParam("model.dropout", 0.0, 1.0)])
+    with pytest.raises(ConfigError, match=r"(?s)model.dropout: the value 1.0 \(an edge of its range\).*less than 1"):
+        check_values(base, wide, [], validate)
+    with pytest.raises(ConfigError, match=r"tuning.enqueue.0: model.dropout: 0.9 is not a number in \[0.0, 0.5\]"):
+        check_values(base, space, [{"model.dropout": 0.9}], validate)
+    assert space.sampled({}) == {} and space.sampled({"model.dropout": 0.1}) == {"model.dropout": 0.1}

@@ -23,14 +23,6 @@ from neyman.tuning import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _quiet_optuna():
-    level = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    yield
-    optuna.logging.set_verbosity(level)
-
-
 def _closed_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -146,3 +138,31 @@ def test_a_study_not_made_by_neyman_is_not_joined(tmp_path):
             sampler=optuna.samplers.RandomSampler(),
             pruner=optuna.pruners.NopPruner(),
         )
+
+
+def test_a_study_directory_with_trial_runs_of_another_study_is_refused(tmp_path):
+    from neyman.tuning import open_study_storage, trial_count
+
+    study_dir = tmp_path / "s"
+    url = sqlite_url(study_dir / "study.db")
+    storage = open_study_storage(study_dir, url, "s")
+    assert trial_count(storage, "s") == 0
+    study, _ = open_study(
+        storage,
+        "s",
+        direction="maximize",
+        sampler=make_sampler("random", space=SPACE, seed=0),
+        pruner=make_pruner("none"),
+        fingerprint={},
+    )
+    study.optimize(lambda t: SPACE.suggest(t)["lr"], n_trials=2)
+    assert trial_count(storage, "s") == 2
+    for i in range(4):
+        (study_dir / f"trial-{i:04d}").mkdir()
+    assert study_exists(open_study_storage(study_dir, url, "s"), "s")
+    with pytest.raises(ConfigError, match=r"holds trial runs \(trial-0000, trial-0001, trial-0002 \.\.\.\) of a study"):
+        open_study_storage(study_dir, sqlite_url(tmp_path / "other.db"), "s")
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.yaml").write_text("seed: 1\n")
+    with pytest.raises(ConfigError, match="is a training run, not a study"):
+        open_study_storage(tmp_path / "run", url, "run")

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from neyman.workflows.evaluate import _Evaluation
+from neyman.config import RunConfig
+from neyman.runs import RunDirectory
 
-__all__ = ["build_report"]
+__all__ = ["build_report", "file_checksum"]
+
+
+def file_checksum(path: str | Path) -> str:
+    """The first 16 hex digits of a file's SHA-256 (read in 4 MiB blocks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
 
 
 def _fmt(value: Any) -> str:
@@ -22,14 +33,11 @@ def _rows(mapping: dict[str, Any]) -> list[list[str]]:
     return [[k, _fmt(v)] for k, v in mapping.items() if not isinstance(v, (dict, list))]
 
 
-def build_report(ev: _Evaluation, result: dict[str, Any]) -> Path:
-    """Write ``report.html`` (self-contained) next to the evaluation's figures."""
-    from neyman.report import Section, provenance_table, write_report
-    from neyman.workflows.evaluate import _checksum
+def _input_sections(
+    figs: Mapping[str, Sequence[Path]], meta: Mapping[str, Any], train_metrics: Mapping[str, Any]
+) -> list[Any]:
+    from neyman.report import Section
 
-    figs = ev._figs
-    meta = json.loads(ev.run.metadata.read_text())
-    train_metrics = json.loads(ev.run.metrics.read_text()) if ev.run.metrics.is_file() else {}
     sections = []
     if figs.get("inputs") or figs.get("correlations"):
         sections.append(
@@ -44,11 +52,18 @@ def build_report(ev: _Evaluation, result: dict[str, Any]) -> Path:
         sections.append(
             Section(
                 title="Training history",
-                figures=figs["history"],
+                figures=list(figs["history"]),
                 tables=[],
                 text=f"Training took {train_metrics.get('training_seconds', float('nan')):.1f} s.",
             )
         )
+    return sections
+
+
+def _output_sections(figs: Mapping[str, Sequence[Path]], result: Mapping[str, Any]) -> list[Any]:
+    from neyman.report import Section
+
+    sections = []
     output_figs = [*figs.get("scores", []), *figs.get("confusion", []), *figs.get("calibration", [])]
     ot = result.get("overtraining")
     ot_table = []
@@ -76,6 +91,13 @@ def build_report(ev: _Evaluation, result: dict[str, Any]) -> Path:
             text="",
         )
     )
+    return sections
+
+
+def _analysis_sections(figs: Mapping[str, Sequence[Path]], result: Mapping[str, Any]) -> list[Any]:
+    from neyman.report import Section
+
+    sections = []
     if figs.get("significance"):
         header = ["definition", "cut", "Z", "S", "B", "ε_S", "ε_B"]
         keys = ("cut", "significance", "signal", "background", "signal_efficiency", "background_efficiency")
@@ -83,7 +105,7 @@ def build_report(ev: _Evaluation, result: dict[str, Any]) -> Path:
         sections.append(
             Section(
                 title="Efficiencies and significance",
-                figures=figs["significance"],
+                figures=list(figs["significance"]),
                 tables=[("Optimal cut for each significance definition", header, rows)],
                 text="",
             )
@@ -92,36 +114,72 @@ def build_report(ev: _Evaluation, result: dict[str, Any]) -> Path:
         sections.append(
             Section(
                 title="Feature importance",
-                figures=figs["importance"],
+                figures=list(figs["importance"]),
                 tables=[],
                 text="Permutation importance: the drop of the headline metric when a feature is shuffled.",
             )
         )
+    return sections
+
+
+def _provenance_section(run: RunDirectory, cfg: RunConfig, meta: Mapping[str, Any]) -> Any:
+    from neyman.report import Section, provenance_table
+
     files = {}
-    for src in ev.cfg.data.sources:
+    for src in cfg.data.sources:
         path = src.path.rsplit(":", 1)[0] if not Path(src.path).exists() else src.path
         if Path(path).is_file():
-            files[path] = f"sha256 {_checksum(path)}"
+            files[path] = f"sha256 {file_checksum(path)}"
     provenance = {
-        "run": str(ev.run.path),
+        "run": str(run.path),
         "model": meta.get("family"),
         "task": meta.get("task"),
-        "seed": ev.cfg.seed,
+        "seed": cfg.seed,
         "created": meta.get("created"),
         **meta.get("versions", {}),
         **files,
     }
-    sections.append(
-        Section(
-            title="Configuration and provenance",
-            figures=[],
-            tables=[provenance_table(provenance)],
-            code=ev.run.config.read_text(),
-        )
+    return Section(
+        title="Configuration and provenance",
+        figures=[],
+        tables=[provenance_table(provenance)],
+        code=run.config.read_text(),
     )
+
+
+def build_report(
+    run: RunDirectory,
+    cfg: RunConfig,
+    result: Mapping[str, Any],
+    figs: Mapping[str, Sequence[Path]],
+    out_dir: Path,
+) -> Path:
+    """Write ``out_dir/report.html`` (self-contained) from an evaluation's numbers and figures.
+
+    Parameters
+    ----------
+    run, cfg
+        The evaluated run and its configuration.
+    result
+        The evaluation's numbers (what ``metrics.json`` stores under ``evaluation``).
+    figs
+        Report section (``inputs``, ``history``, ``roc``, ``scores``, ...) → PNG files.
+    out_dir
+        Where the report goes.
+    """
+    from neyman.report import write_report
+
+    meta = json.loads(run.metadata.read_text())
+    train_metrics = json.loads(run.metrics.read_text()) if run.metrics.is_file() else {}
+    sections = [
+        *_input_sections(figs, meta, train_metrics),
+        *_output_sections(figs, result),
+        *_analysis_sections(figs, result),
+        _provenance_section(run, cfg, meta),
+    ]
     return write_report(
-        ev.out_dir / "report.html",
+        out_dir / "report.html",
         sections,
-        title=f"neyman run {ev.run.path.name}",
+        title=f"neyman run {run.path.name}",
         subtitle=f"{meta.get('family')} · {meta.get('task')}",
     )

@@ -12,7 +12,8 @@ from neyman import io
 from neyman.config.schema import DataConfig, SourceConfig
 from neyman.exceptions import ConfigError, DataError, close_matches
 from neyman.preprocessing import Selection, check_weights, event_weights, parse_selection
-from neyman.table import EVENT_ID, LABEL, TARGET, WEIGHT, Table
+from neyman.table import EVENT_ID, LABEL, TARGET, TRUE_LOG_LR, WEIGHT, Table
+from neyman.tasks import make_task
 
 __all__ = [
     "Events",
@@ -22,6 +23,7 @@ __all__ = [
     "plan_sources",
     "resolve_classes",
     "resolve_features",
+    "true_log_ratio",
 ]
 
 SOURCE = "source"
@@ -49,12 +51,14 @@ class Events:
 
 def resolve_classes(data: DataConfig, task: str) -> list[str]:
     """Class names in index order for a classification task (empty otherwise)."""
-    if task not in ("binary", "multiclass"):
+    learned = make_task(task)
+    if not learned.is_classification:
         return []
+    fixed = list(learned.fixed_classes)
     if data.classes:
         classes = list(data.classes)
-    elif task == "binary":
-        classes = ["background", "signal"]
+    elif fixed:
+        classes = fixed
     else:
         named = [s.label for s in data.sources if isinstance(s.label, str)]
         if named and len(named) == len(data.sources):
@@ -63,8 +67,10 @@ def resolve_classes(data: DataConfig, task: str) -> list[str]:
             return []  # taken from the label column's values
         else:
             raise ConfigError("a multiclass task needs data.classes, a label per source, or data.label_column")
-    if task == "binary" and len(classes) != 2:
-        raise ConfigError(f"a binary task needs exactly 2 classes, data.classes has {len(classes)}: {classes}")
+    if fixed and len(classes) != len(fixed):
+        raise ConfigError(
+            f"a {task} task needs exactly {len(fixed)} classes, data.classes has {len(classes)}: {classes}"
+        )
     if len(set(classes)) != len(classes):
         raise ConfigError(f"data.classes has duplicates: {classes}")
     return classes
@@ -250,7 +256,8 @@ def load_events(
     classes = resolve_classes(data, task)
     if features is None:
         features = resolve_features(data, data.sources[0])
-    classification = task in ("binary", "multiclass")
+    learned = make_task(task)
+    classification = learned.is_classification
     parts = []
     for plan in plan_sources(data, features, classification=classification, carry=carry):
         table = io.read(
@@ -265,9 +272,7 @@ def load_events(
     if classification and not classes:
         values = np.unique(np.asarray(events[LABEL]))
         n_cls = int(values.max()) + 1 if np.issubdtype(values.dtype, np.number) else len(values)
-        if task == "binary":
-            n_cls = 2
-        classes = [f"class_{k}" for k in range(n_cls)] if task == "multiclass" else ["background", "signal"]
+        classes = learned.class_names(n_cls)
         events = events.with_column(LABEL, _labels_from_column(events[LABEL], classes, str(data.label_column), "input"))
     if EVENT_ID not in events:
         events = events.with_column(EVENT_ID, np.arange(len(events), dtype=np.int64))
@@ -284,3 +289,24 @@ def load_events(
     else:
         check_weights(events[WEIGHT])
     return Events(table=events, features=features, classes=classes)
+
+
+def true_log_ratio(data: DataConfig) -> np.ndarray | None:
+    """The ``true_log_lr`` column of synthetic inputs, aligned with :func:`load_events`; None elsewhere."""
+    parts = []
+    for plan in plan_sources(data, [], classification=True) if data.label_column else []:
+        if TRUE_LOG_LR not in io.available_columns(plan.path, tree=plan.tree, format=data.format):
+            return None
+        cols = [TRUE_LOG_LR, *(c for sel in plan.selections for c in sorted(sel.columns))]
+        table = io.read(
+            plan.path,
+            tree=plan.tree,
+            columns=list(dict.fromkeys(cols)),
+            entry_stop=plan.config.max_events,
+            format=data.format,
+        )
+        mask = np.ones(len(table), dtype=bool)
+        for sel in plan.selections:
+            mask &= sel.mask(table)
+        parts.append(np.asarray(table[TRUE_LOG_LR])[mask])
+    return np.concatenate(parts) if parts else None

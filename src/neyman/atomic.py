@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_path", "write_json", "write_text"]
+__all__ = ["atomic_path", "finite_json", "write_json", "write_text"]
 
 
 @contextlib.contextmanager
@@ -47,6 +47,27 @@ def write_text(path: str | os.PathLike[str], text: str) -> Path:
 def write_json(path: str | os.PathLike[str], data: Any) -> Path:
     """Atomically write ``data`` as indented JSON to ``path``."""
     return write_text(path, json.dumps(data, indent=2, sort_keys=False, default=_jsonable) + "\n")
+
+
+def finite_json(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` with every non-finite float replaced by its text (``"inf"``, ``"nan"``).
+
+    JSON has no infinity or NaN; metrics such as a rejection with no background
+    passing are infinite, and this keeps ``metrics.json`` valid JSON.
+    """
+    import math
+
+    out: dict[str, Any] = {}
+    for k, v in data.items():
+        if isinstance(v, dict):
+            out[k] = finite_json(v)
+        elif isinstance(v, list):
+            out[k] = [finite_json(x) if isinstance(x, dict) else x for x in v]
+        elif isinstance(v, float) and not math.isfinite(v):
+            out[k] = str(v)
+        else:
+            out[k] = v
+    return out
 
 
 def _jsonable(value: Any) -> Any:

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import cast
 
-from neyman._atomic import atomic_path
+from neyman.atomic import atomic_path
 from neyman.exceptions import DataError, close_matches
 from neyman.io.core import Backend, TableWriter, check_file
 from neyman.table import Table
@@ -46,12 +46,12 @@ EXTENSIONS: dict[str, str] = {
 }
 """File name endings (lower case) and the format they imply."""
 
-# format -> (module, attribute holding the backend object; None: the module itself)
-_BACKENDS: dict[str, tuple[str, str | None]] = {
-    "root": ("neyman.io.root", None),
-    "parquet": ("neyman.io.parquet", None),
-    "hdf5": ("neyman.io.hdf5", None),
-    "csv": ("neyman.io.csv", None),
+# format -> (module, attribute holding the backend object)
+_BACKENDS: dict[str, tuple[str, str]] = {
+    "root": ("neyman.io.root", "ROOT"),
+    "parquet": ("neyman.io.parquet", "PARQUET"),
+    "hdf5": ("neyman.io.hdf5", "HDF5"),
+    "csv": ("neyman.io.csv", "CSV"),
     "npy": ("neyman.io.numpy", "NPY"),
     "npz": ("neyman.io.numpy", "NPZ"),
     "uci-susy": ("neyman.io.datasets", "SUSY"),
@@ -138,8 +138,8 @@ def detect_format(path: str | os.PathLike[str], format: str | None = None) -> st
 
 def _backend(fmt: str) -> Backend:
     module_name, attribute = _BACKENDS[fmt]
-    module = importlib.import_module(module_name)
-    return cast(Backend, module if attribute is None else getattr(module, attribute))
+    backend = getattr(importlib.import_module(module_name), attribute)
+    return cast(Backend, backend)
 
 
 def _locate(path: str | os.PathLike[str], tree: str | None, format: str | None) -> tuple[Path, str | None, Backend]:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import shutil
 import time
 from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from neyman._atomic import write_json
+from neyman.atomic import write_json, write_text
 from neyman.exceptions import RunDirectoryError
 
 __all__ = ["RunDirectory"]
@@ -117,6 +121,51 @@ class RunDirectory:
         os.replace(self.path, final.path)
         shutil.rmtree(old, ignore_errors=True)
         return final
+
+    def write_history(self, histories: Sequence[Mapping[str, Sequence[float]] | None]) -> None:
+        """Write ``history.csv``: one row per epoch (networks) or iteration (boosted trees).
+
+        With several folds every row carries its ``fold``; models without a history
+        (linear baselines) write nothing.
+        """
+        rows: list[dict[str, Any]] = []
+        for fold, h in enumerate(histories):
+            if not h:
+                continue
+            n = max(len(v) for v in h.values())
+            for i in range(n):
+                row: dict[str, Any] = {"fold": fold} if len(histories) > 1 else {}
+                row.update({k: v[i] for k, v in h.items() if i < len(v)})
+                if "epoch" not in row:
+                    row = {"iteration": i + 1, **row}
+                rows.append(row)
+        if not rows:
+            return
+        fields = list(dict.fromkeys(k for r in rows for k in r))
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+        write_text(self.history, buf.getvalue())
+
+    def read_history(self) -> dict[str, list[float]]:
+        """The learning curves of ``history.csv`` (fold 0 of a k-fold run); empty without one.
+
+        Boosted trees record iterations where networks record epochs: both come
+        back under ``epoch``, the same x axis.
+        """
+        if not self.history.is_file():
+            return {}
+        with open(self.history, newline="") as f:
+            rows = list(csv.DictReader(f))
+        if not rows or "fold" in rows[0]:
+            rows = [r for r in rows if r.get("fold", "0") == "0"]
+        cols: dict[str, list[float]] = {}
+        for r in rows:
+            for k, v in r.items():
+                if v not in ("", None) and k != "fold":
+                    cols.setdefault("epoch" if k == "iteration" else k, []).append(float(v))
+        return cols
 
     def require_complete(self) -> None:
         """Raise unless this is a finished run."""

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from neyman._optional import require
 from neyman.exceptions import DataError, MissingDependencyError
 from neyman.io.core import TableWriter, is_jagged, missing_dependency, numpy_or_awkward
+from neyman.optional import require
 from neyman.table import Table
 
 __all__ = ["ArrowWriter", "from_arrow", "to_arrow"]

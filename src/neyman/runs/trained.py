@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from neyman.exceptions import DataError, RunDirectoryError
+from neyman import io
+from neyman.exceptions import DataError, ModelError, RunDirectoryError
 from neyman.models import Model
 from neyman.preprocessing import assign_folds, check_finite
 from neyman.representations import RepresentationSpec
-from neyman.table import Table
-from neyman.tasks import Task, make_task
-from neyman.workflows.inputs import (
+from neyman.table import EVENT_ID, FOLD, SPLIT, WEIGHT, Table
+from neyman.tasks import ScoredEvents, Task, make_task
+from neyman.runs.inputs import (
     InputPreprocessor,
     ModelInput,
     as_model_input,
@@ -22,7 +24,7 @@ from neyman.workflows.inputs import (
     preprocessor_from_json,
     representation_from_json,
 )
-from neyman.workflows.rundir import RunDirectory
+from neyman.runs.directory import RunDirectory
 
 __all__ = ["TrainedRun", "load_run", "model_dirs"]
 
@@ -50,6 +52,9 @@ class TrainedRun:
         Replacement for non-finite inputs, ``None`` = error.
     representation
         Particle or image spec of the inputs (``None``: the ``features`` matrix).
+    sources
+        The training's input files (``path`` and ``tree`` of each), for checks on
+        real events such as an export's verification.
     """
 
     path: Path
@@ -62,13 +67,60 @@ class TrainedRun:
     event_id_column: str | None
     fill_value: float | None
     representation: RepresentationSpec | None = None
+    sources: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def score_names(self) -> list[str]:
         """Names of the score columns :meth:`score` returns."""
-        if self.task.name == "multiclass":
-            return [f"score_{c}" for c in self.classes]
-        return self.task.score_names()
+        return self.task.score_names(self.classes)
+
+    def saved_predictions(self) -> ScoredEvents:
+        """The scores the training wrote to ``predictions.parquet``, with truth, weight, split and fold."""
+        preds = io.read(RunDirectory(self.path).predictions)
+        matrix = np.stack([np.asarray(preds[n]) for n in self.score_names], axis=1)
+        return ScoredEvents(
+            scores=self.task.event_scores(matrix),
+            truth=np.asarray(preds[self.task.truth_column]),
+            weight=np.asarray(preds[WEIGHT], dtype=np.float64),
+            split=np.asarray(preds[SPLIT]),
+            fold=np.asarray(preds[FOLD]),
+            event_id=np.asarray(preds[EVENT_ID]),
+        )
+
+    def reference_inputs(self, *, n_events: int = 1000) -> ModelInput:
+        """Up to ``n_events`` raw inputs read from the run's input files (spread over them).
+
+        A feature matrix for tabular runs (rows with non-finite values are dropped
+        when the run has no ``fill_value``: the run itself refuses them), particle
+        arrays or images for constituent-based runs.
+
+        Raises
+        ------
+        ModelError
+            The run records no input files, or they cannot be read or hold no usable event.
+        """
+        if not self.sources:
+            raise ModelError(f"{self.path} records no input files; pass raw events (x_raw=) to check against")
+        per_source = max(1, math.ceil(n_events / len(self.sources)))
+        columns = self.features if self.representation is None else self.representation.columns
+        tables = []
+        for path, tree in self.sources:
+            try:
+                tables.append(io.read(path, tree=tree, columns=columns, entry_stop=per_source))
+            except (DataError, OSError) as exc:
+                raise ModelError(
+                    f"cannot read events of {path!r} to check against the run {self.path} ({exc}); "
+                    "pass x_raw= with a few raw events"
+                ) from exc
+        table = Table.concat(tables)
+        if self.representation is not None:
+            return model_inputs(table, self.representation, self.features)[:n_events]
+        x = table.to_numpy(self.features, dtype=np.float64)
+        if self.fill_value is None:
+            x = x[np.isfinite(x).all(axis=1)]
+        if not len(x):
+            raise ModelError(f"the input files of {self.path} gave no events to check against; pass x_raw=")
+        return x[:n_events]
 
     def matrix(self, table: Table) -> np.ndarray:
         """Feature matrix ``(n_events, n_features)`` of ``table`` with the NaN policy applied."""
@@ -145,4 +197,5 @@ def load_run(path: str | Path) -> TrainedRun:
         event_id_column=meta.get("event_id_column"),
         fill_value=meta.get("fill_value"),
         representation=representation_from_json(meta.get("representation")),
+        sources=tuple((str(src["path"]), src.get("tree")) for src in meta.get("sources", [])),
     )

@@ -1,0 +1,39 @@
+"""How every command reports errors: one ``error:`` line and exit code 2 (tracebacks with ``--debug``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import typer
+from rich.console import Console
+
+from neyman.exceptions import NeymanError
+
+__all__ = ["console", "run_guarded", "set_debug"]
+
+console = Console(stderr=True)
+T = TypeVar("T")
+
+
+class _State:
+    debug = False
+
+
+def set_debug(debug: bool) -> None:
+    """Show full tracebacks instead of one-line errors (``neyman --debug``)."""
+    _State.debug = debug
+
+
+def run_guarded(fn: Callable[[], T]) -> T:
+    """Run a command body; turn neyman errors into one message and exit code 2."""
+    try:
+        return fn()
+    except NeymanError as exc:
+        if _State.debug:
+            raise
+        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]")
+        raise typer.Exit(130) from None

@@ -1,0 +1,157 @@
+"""Options of a generation request: ``--set`` overrides, process options and the detector.
+
+``neyman generate --set`` takes ``pythia.Key=value`` (a Pythia setting),
+``detector.name=value`` (a parameter of the detector) and ``process.name=value``
+(``signal_fraction`` or ``chunk_events``).  :func:`parse_overrides` reads them;
+:func:`with_process_options` and :func:`detector_with_overrides` apply them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from neyman.exceptions import ConfigError, close_matches
+from neyman.generation.detector import Detector, get_detector
+from neyman.generation.processes import Process
+
+__all__ = ["PROCESS_OPTIONS", "Overrides", "detector_with_overrides", "parse_overrides", "with_process_options"]
+
+PROCESS_OPTIONS = ("signal_fraction", "chunk_events")
+"""Names ``--set process.name=value`` accepts."""
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Parsed ``--set`` options.
+
+    Attributes
+    ----------
+    pythia
+        Pythia settings ``"Key = value"`` (from ``pythia.Key=value``).
+    detector
+        Detector parameters (from ``detector.name=value``).
+    process
+        Process options (from ``process.name=value``): ``signal_fraction``, the
+        share of label 1 in a two-class process; ``chunk_events``, events per chunk.
+    """
+
+    pythia: tuple[str, ...] = ()
+    detector: dict[str, float] = dataclasses.field(default_factory=dict)
+    process: dict[str, float] = dataclasses.field(default_factory=dict)
+
+
+def parse_overrides(items: Sequence[str]) -> Overrides:
+    """Parse ``pythia.Key=value``, ``detector.name=value`` and ``process.name=value`` items.
+
+    Parameters
+    ----------
+    items
+        The values of the repeated ``--set`` option.
+
+    Returns
+    -------
+    Overrides
+        The Pythia settings, detector parameters and process options, in order.
+
+    Raises
+    ------
+    ConfigError
+        For an item without ``=``, an unknown prefix or detector field, or a
+        non-numeric detector/process value.
+    """
+    pythia: list[str] = []
+    detector: dict[str, float] = {}
+    process: dict[str, float] = {}
+    fields = [f.name for f in dataclasses.fields(Detector) if f.name != "name"]
+    for item in items:
+        key, sep, value = item.partition("=")
+        prefix, dot, name = key.strip().partition(".")
+        if not sep or not dot or not name or not value.strip():
+            raise ConfigError(
+                f"cannot read --set {item!r}: write pythia.Key=value (e.g. pythia.PhaseSpace:pTHatMin=450), "
+                "detector.name=value or process.name=value"
+            )
+        if prefix == "pythia":
+            pythia.append(f"{name} = {value.strip()}")
+            continue
+        if prefix not in ("detector", "process"):
+            raise ConfigError(f"--set {item!r}: unknown prefix {prefix!r}; use pythia., detector. or process.")
+        known = fields if prefix == "detector" else list(PROCESS_OPTIONS)
+        if name not in known:
+            raise ConfigError(f"--set {item!r}: unknown {prefix} option {name!r}{close_matches(name, known)}")
+        try:
+            number = float(value)
+        except ValueError:
+            raise ConfigError(f"--set {item!r}: {value!r} is not a number") from None
+        (detector if prefix == "detector" else process)[name] = number
+    return Overrides(tuple(pythia), detector, process)
+
+
+def with_process_options(process: Process, options: dict[str, float]) -> Process:
+    """``process`` with the options of ``--set process.name=value`` applied.
+
+    Parameters
+    ----------
+    process
+        A process of the catalogue.
+    options
+        ``chunk_events`` (events per chunk) and/or ``signal_fraction`` (the share
+        of label 1 in a two-class process), as parsed by :func:`parse_overrides`.
+
+    Returns
+    -------
+    Process
+        A copy with the chunk size and class shares replaced.
+
+    Raises
+    ------
+    ConfigError
+        For a chunk size that is not a positive integer, a signal fraction outside
+        [0, 1], or a signal fraction for a process that does not have two classes.
+    """
+    chunk = options.get("chunk_events")
+    if chunk is not None:
+        if chunk < 1 or chunk != int(chunk):
+            raise ConfigError(f"process.chunk_events must be a positive integer, got {chunk}")
+        process = dataclasses.replace(process, chunk_events=int(chunk))
+    fraction = options.get("signal_fraction")
+    if fraction is None:
+        return process
+    labels = sorted(s.label for s in process.samples)
+    if labels != [0, 1]:
+        raise ConfigError(f"process.signal_fraction needs a two-class process; {process.name!r} has {len(labels)}")
+    if not 0.0 <= fraction <= 1.0:
+        raise ConfigError(f"process.signal_fraction must be in [0, 1], got {fraction}")
+    samples = tuple(dataclasses.replace(s, share=fraction if s.label == 1 else 1.0 - fraction) for s in process.samples)
+    return dataclasses.replace(process, samples=samples)
+
+
+def detector_with_overrides(name: str, overrides: dict[str, float]) -> Detector | None:
+    """The detector ``name`` with the parameters of ``--set detector.name=value`` replaced.
+
+    Parameters
+    ----------
+    name
+        A detector of :data:`~neyman.generation.detector.DETECTORS`, or ``"none"``.
+    overrides
+        Detector parameters, as parsed by :func:`parse_overrides`.
+
+    Returns
+    -------
+    Detector or None
+        ``None`` for ``"none"`` (particle level); a changed detector is renamed
+        ``"<name>+overrides"``.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown detector, or overrides given with ``"none"``.
+    """
+    detector = get_detector(name)
+    if overrides:
+        if detector is None:
+            raise ConfigError("--set detector.* has no effect with --detector none; drop one of them")
+        detector = dataclasses.replace(detector, name=f"{detector.name}+overrides", **overrides)
+    return detector

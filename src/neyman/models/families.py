@@ -1,0 +1,319 @@
+"""Every model family, declared once.
+
+A family is one :class:`Family` entry of :data:`FAMILIES`: its typed
+hyper-parameters (a pydantic class, which is also the ``model:`` section of a run
+configuration), where its :class:`~neyman.models.Model` subclass lives, the
+representation it reads, whether the neural-network trainer trains it, whether it
+only classifies, and how it is exported to ONNX.  The configuration schema, the
+model registry, the command line and the ONNX export derive what they need from
+here.
+
+Adding a family touches three files: its network in :mod:`neyman.nn` (neural
+families), its :class:`~neyman.models.Model` subclass in :mod:`neyman.models`
+and its entry here.
+
+This module imports neither torch nor any model library: the configuration layer
+reads it.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import operator
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from neyman.exceptions import ConfigError, close_matches
+
+__all__ = [
+    "CLASSIFIER_MODELS",
+    "FAMILIES",
+    "MODEL_FAMILIES",
+    "NEURAL_MODELS",
+    "PARTICLE_MODELS",
+    "CNNConfig",
+    "EFNConfig",
+    "Family",
+    "FamilyParams",
+    "FisherConfig",
+    "LightGBMConfig",
+    "LogisticConfig",
+    "MLPConfig",
+    "ModelConfig",
+    "PFNConfig",
+    "ParticleNetConfig",
+    "PresetParams",
+    "TransformerConfig",
+    "XGBoostConfig",
+    "families_reading",
+    "get_family",
+    "one_of",
+]
+
+Representation = Literal["tabular", "particles", "image"]
+ExportKind = Literal["linear", "trees", "network", "jet_network"]
+
+
+class FamilyParams(BaseModel):
+    """Hyper-parameters of a model family (base of every family's class).
+
+    Rejects unknown keys and validates assignments, as every configuration
+    section does.  ``type`` names the family; it is the discriminator of the
+    ``model:`` section of a run configuration.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    type: str
+
+
+class PresetParams(FamilyParams):
+    """Hyper-parameters of a jet tagger: a named ``preset`` that the other keys override."""
+
+    preset: str = "lite"
+
+
+class MLPConfig(FamilyParams):
+    """Multilayer perceptron."""
+
+    type: Literal["mlp"] = "mlp"
+    hidden: list[int] = Field(default_factory=lambda: [128, 128, 128], description="Hidden layer widths.")
+    activation: Literal["relu", "leaky_relu", "elu", "gelu", "selu", "sigmoid", "tanh", "softplus"] = "relu"
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    batch_norm: bool = False
+    init: Literal["he", "xavier", "lecun", "default"] = "he"
+
+
+class XGBoostConfig(FamilyParams):
+    """Gradient-boosted trees with XGBoost (histogram method)."""
+
+    type: Literal["xgboost"] = "xgboost"
+    n_estimators: int = Field(500, ge=1)
+    max_depth: int = Field(6, ge=1)
+    learning_rate: float = Field(0.1, gt=0)
+    subsample: float = Field(1.0, gt=0, le=1)
+    colsample_bytree: float = Field(1.0, gt=0, le=1)
+    min_child_weight: float = Field(1.0, ge=0)
+    reg_lambda: float = Field(1.0, ge=0)
+    early_stopping_rounds: int | None = Field(20, ge=1)
+    n_jobs: int | None = None
+    negative_weights: Literal["error", "zero", "abs"] = Field(
+        "error", description="XGBoost refuses negative weights: stop, drop them, or use |w|."
+    )
+
+
+class LightGBMConfig(FamilyParams):
+    """Gradient-boosted trees with LightGBM."""
+
+    type: Literal["lightgbm"] = "lightgbm"
+    n_estimators: int = Field(500, ge=1)
+    num_leaves: int = Field(31, ge=2)
+    max_depth: int = -1
+    learning_rate: float = Field(0.1, gt=0)
+    subsample: float = Field(1.0, gt=0, le=1)
+    colsample_bytree: float = Field(1.0, gt=0, le=1)
+    min_child_samples: int = Field(20, ge=1)
+    reg_lambda: float = Field(0.0, ge=0)
+    early_stopping_rounds: int | None = Field(20, ge=1)
+    n_jobs: int | None = None
+
+
+class FisherConfig(FamilyParams):
+    """Fisher's linear discriminant."""
+
+    type: Literal["fisher"] = "fisher"
+    shrinkage: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Shrink the covariance towards its mean diagonal by this fraction.",
+    )
+
+
+class LogisticConfig(FamilyParams):
+    """Logistic regression (a linear classifier trained with cross-entropy)."""
+
+    type: Literal["logistic"] = "logistic"
+    C: float = Field(1.0, gt=0, description="Inverse L2 strength.")
+    max_iter: int = Field(1000, ge=1)
+
+
+Preset = Literal["lite", "full"]
+GraphPreset = Literal["tiny", "lite", "full"]
+PRESET_HELP = "Named size: 'lite' (sized for CPUs) or 'full' (the paper's); keys below override it."
+
+
+class CNNConfig(PresetParams):
+    """Convolutional network on jet images."""
+
+    type: Literal["cnn"] = "cnn"
+    preset: Preset = Field("lite", description=PRESET_HELP)
+    channels: list[int] | None = Field(None, description="Filters of each convolution block.")
+    kernel_size: int | None = Field(None, ge=1)
+    dense: list[int] | None = Field(None, description="Widths of the dense head.")
+    dropout: float | None = Field(None, ge=0.0, lt=1.0)
+    batch_norm: bool | None = None
+
+
+class PFNConfig(PresetParams):
+    """Particle Flow Network (Deep Sets)."""
+
+    type: Literal["pfn"] = "pfn"
+    preset: Preset = Field("lite", description=PRESET_HELP)
+    phi: list[int] | None = Field(None, description="Widths of the per-particle network Φ.")
+    f: list[int] | None = Field(None, description="Widths of the network F on the summed latent space.")
+    dropout: float | None = Field(None, ge=0.0, lt=1.0)
+
+
+class EFNConfig(PresetParams):
+    """Energy Flow Network (IRC-safe Deep Sets on energy fractions and angles)."""
+
+    type: Literal["efn"] = "efn"
+    preset: Preset = Field("lite", description=PRESET_HELP)
+    phi: list[int] | None = Field(None, description="Widths of the angular network Φ(η, φ).")
+    f: list[int] | None = Field(None, description="Widths of the network F.")
+
+
+class ParticleNetConfig(PresetParams):
+    """ParticleNet (dynamic-graph EdgeConv)."""
+
+    type: Literal["particlenet"] = "particlenet"
+    preset: GraphPreset = Field("lite", description=PRESET_HELP + " lite = ParticleNet-Lite; tiny: ~4 MFLOP/jet.")
+    k: int | None = Field(None, ge=1, description="Nearest neighbours per particle.")
+    edge_convs: list[list[int]] | None = Field(None, description="Widths of each EdgeConv block's edge MLP.")
+    fc: list[int] | None = Field(None, description="Widths of the fully connected head.")
+    dropout: float | None = Field(None, ge=0.0, lt=1.0)
+
+
+class TransformerConfig(PresetParams):
+    """Particle transformer (self-attention with pairwise interaction features, class token)."""
+
+    type: Literal["transformer"] = "transformer"
+    preset: GraphPreset = Field("lite", description=PRESET_HELP + " tiny: ~9 MFLOP/jet.")
+    embed_dim: int | None = Field(None, ge=1)
+    num_heads: int | None = Field(None, ge=1)
+    num_layers: int | None = Field(None, ge=0)
+    num_class_layers: int | None = Field(None, ge=1)
+    dropout: float | None = Field(None, ge=0.0, lt=1.0)
+    attention_dropout: float | None = Field(
+        None, ge=0.0, lt=1.0, description="Dropout on attention weights (tiny/lite: 0, full: 0.1)."
+    )
+    pair_features: bool | None = Field(None, description="Add ln ΔR, ln kT, ln z, ln m² as attention biases.")
+
+
+@dataclass(frozen=True)
+class Family:
+    """The declaration of one model family.
+
+    Attributes
+    ----------
+    name
+        Registry name, the ``model.type`` of a run configuration.
+    model
+        Where the :class:`~neyman.models.Model` subclass lives, as
+        ``"package.module:Class"`` (imported only when the family is used).
+    params
+        The hyper-parameter class; its ``type`` field defaults to :attr:`name`.
+    export
+        How the ONNX export converts a trained model: ``linear`` (coefficients),
+        ``trees`` (a booster), ``network`` (a torch network on a feature matrix)
+        or ``jet_network`` (a torch network on particle sets or images).
+    representation
+        The inputs the family reads: ``tabular`` (a feature matrix),
+        ``particles`` (padded particle sets) or ``image`` (jet images).
+    neural
+        Whether the neural-network trainer trains the family.
+    classifier
+        Whether the family learns classification tasks only.
+    """
+
+    name: str
+    model: str
+    params: type[FamilyParams]
+    export: ExportKind
+    representation: Representation = "tabular"
+    neural: bool = False
+    classifier: bool = False
+
+    def model_class(self) -> type:
+        """Import and return the class that :attr:`model` names."""
+        module, _, attribute = self.model.partition(":")
+        klass: type = getattr(importlib.import_module(module), attribute)
+        return klass
+
+
+_NEURAL = "neyman.models.neural"
+_JETS = "neyman.models.jets"
+_TREES = "neyman.models.trees"
+_BASELINES = "neyman.models.baselines"
+
+FAMILIES: dict[str, Family] = {
+    f.name: f
+    for f in (
+        Family("mlp", f"{_NEURAL}:MLPModel", MLPConfig, "network", neural=True),
+        Family("xgboost", f"{_TREES}:XGBoostModel", XGBoostConfig, "trees"),
+        Family("lightgbm", f"{_TREES}:LightGBMModel", LightGBMConfig, "trees"),
+        Family("fisher", f"{_BASELINES}:FisherModel", FisherConfig, "linear", classifier=True),
+        Family("logistic", f"{_BASELINES}:LogisticModel", LogisticConfig, "linear", classifier=True),
+        Family("cnn", f"{_JETS}:CNNModel", CNNConfig, "jet_network", "image", neural=True),
+        Family("pfn", f"{_JETS}:PFNModel", PFNConfig, "jet_network", "particles", neural=True),
+        Family("efn", f"{_JETS}:EFNModel", EFNConfig, "jet_network", "particles", neural=True),
+        Family("particlenet", f"{_JETS}:ParticleNetModel", ParticleNetConfig, "jet_network", "particles", neural=True),
+        Family("transformer", f"{_JETS}:TransformerModel", TransformerConfig, "jet_network", "particles", neural=True),
+    )
+}
+"""The model families by name, in the order the documentation lists them."""
+
+MODEL_FAMILIES = tuple(FAMILIES)
+"""Names of every model family."""
+NEURAL_MODELS = tuple(f.name for f in FAMILIES.values() if f.neural)
+"""Model types trained by the neural-network trainer."""
+CLASSIFIER_MODELS = tuple(f.name for f in FAMILIES.values() if f.classifier)
+"""Model types that learn classification tasks only."""
+
+
+def families_reading(representation: str) -> tuple[str, ...]:
+    """Names of the families that read ``representation`` (``tabular``, ``particles``, ``image``)."""
+    return tuple(f.name for f in FAMILIES.values() if f.representation == representation)
+
+
+PARTICLE_MODELS = families_reading("particles")
+"""Model types that read particle sets."""
+
+
+def get_family(name: str) -> Family:
+    """The declaration of family ``name``.
+
+    Raises
+    ------
+    ConfigError
+        No family has that name (the message suggests close matches).
+    """
+    try:
+        return FAMILIES[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown model {name!r}{close_matches(name, MODEL_FAMILIES)}; choose one of {', '.join(MODEL_FAMILIES)}"
+        ) from None
+
+
+def one_of(names: Iterable[str]) -> str:
+    """``"a, b or c"``: names joined for a message."""
+    items = list(names)
+    return " or ".join([", ".join(items[:-1]), items[-1]]) if len(items) > 1 else "".join(items)
+
+
+if TYPE_CHECKING:
+    ModelConfig = FamilyParams
+else:
+    ModelConfig = Annotated[
+        functools.reduce(operator.or_, (f.params for f in FAMILIES.values())), Field(discriminator="type")
+    ]
+"""The ``model:`` section of a run configuration: one family's hyper-parameters, by ``type``.
+
+(Type checkers see the common base class; at run time it is the discriminated
+union of every family's class, built from :data:`FAMILIES`.)"""

@@ -1,0 +1,259 @@
+"""The task interface: what is learned, and what a task says about its own results.
+
+A task is independent of the model family.  Neural models minimise
+:meth:`Task.loss` on raw network outputs; every model turns raw outputs into
+scores with :meth:`Task.scores`.  A task also owns how its scores are judged: the
+headline numbers of a training (:meth:`Task.headline_metrics`) and the complete
+evaluation (:meth:`Task.evaluate`), each a pure function of scored events that
+returns plain numbers or a frozen result; figures are drawn from those results
+by :mod:`neyman.plotting`.
+
+All losses are weighted per event.  The trainer normalises the training weights
+to unit mean once, so a batch loss ``mean(w_i * l_i)`` is an unbiased estimate of
+the weighted expected loss, also when some weights are negative (a per-batch
+``sum(w l) / sum(w)`` would divide by a total that can be near zero or negative).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from neyman.table import TARGET
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["EvaluationOptions", "ScoredEvents", "Task", "TaskEvaluation"]
+
+TEST_CODE = 2
+"""Split code of test events (as :data:`neyman.preprocessing.TEST`)."""
+TRAIN_CODE = 0
+"""Split code of training events (as :data:`neyman.preprocessing.TRAIN`)."""
+
+ImportanceMetric = Callable[[np.ndarray, np.ndarray, np.ndarray | None], float]
+"""``m(scores, truth, weights)``: larger is better."""
+
+
+@dataclass(frozen=True)
+class ScoredEvents:
+    """Scores, truth and weights of a set of events, with their split and fold.
+
+    Attributes
+    ----------
+    scores
+        ``(n_events,)`` for one score per event, ``(n_events, k)`` otherwise.
+    truth
+        Class indices or regression targets.
+    weight
+        Event weights (may be negative).
+    split
+        Split code of each event (0 train, 1 validation, 2 test).
+    fold
+        Fold whose model scored the event (-1 without k-fold).
+    event_id
+        Event numbers.
+    """
+
+    scores: np.ndarray
+    truth: np.ndarray
+    weight: np.ndarray
+    split: np.ndarray
+    fold: np.ndarray
+    event_id: np.ndarray
+
+    def part(self, code: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Scores, truth and weights of the events of split ``code``."""
+        sel = self.split == code
+        return self.scores[sel], self.truth[sel], self.weight[sel]
+
+
+@dataclass(frozen=True)
+class EvaluationOptions:
+    """What an evaluation is asked for, beyond the events themselves.
+
+    Attributes
+    ----------
+    classes
+        Class names (classification).
+    working_point
+        Score threshold of the confusion matrix and accuracy (binary).
+    yields
+        Expected signal and background yields ``(S, B)`` for a significance scan.
+    sigma_b
+        Relative background uncertainty of the Asimov significance.
+    n_bootstrap
+        Bootstrap replicas of the AUC uncertainty.
+    seed
+        Seed of the bootstrap.
+    balanced
+        Whether the training balanced the classes (the prior of f/(1-f)).
+    true_log_ratio
+        Known log-likelihood ratio of every event (synthetic data), or ``None``.
+    by_values, by_name
+        Regression: the values to bin the response in and their name (default: the target).
+    """
+
+    classes: tuple[str, ...] = ()
+    working_point: float = 0.5
+    yields: tuple[float, float] | None = None
+    sigma_b: float = 0.0
+    n_bootstrap: int = 200
+    seed: int = 0
+    balanced: bool = False
+    true_log_ratio: np.ndarray | None = None
+    by_values: np.ndarray | None = None
+    by_name: str = "target"
+
+
+@dataclass(frozen=True)
+class TaskEvaluation:
+    """The evaluation of one task's scores: its numbers and what its figures show.
+
+    Attributes
+    ----------
+    numbers
+        Everything that goes into ``metrics.json`` (JSON-ready values).
+    """
+
+    numbers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Task:
+    """Base class of tasks.
+
+    Attributes
+    ----------
+    name
+        Registry name (``binary``, ``multiclass``, ``regression``, ``gaussian``).
+    is_classification
+        Whether the target is a class index.
+    truth_column
+        The reserved table column holding what is learned (``label`` or ``target``).
+    target_dtype
+        NumPy dtype of the targets a model is trained on.
+    output_head
+        How raw outputs become scores, by name: ``sigmoid``, ``softmax``,
+        ``identity`` or ``gaussian`` (identity mean, ``exp`` of the clipped
+        log-width); the ONNX export builds the same head from it.
+    standardise_target
+        Whether neural models learn ``(y - mean) / std`` (regressions) and
+        :meth:`rescale_raw` undoes it.
+    fixed_classes
+        Class names of a task with a fixed set of classes (binary: background,
+        signal); empty when the data name them.
+    neural_only
+        Whether only neural models can learn the task (its loss is not one a
+        boosted-tree library offers).
+    summary
+        What the task learns, in a few words (for messages and help texts).
+    """
+
+    name: ClassVar[str] = ""
+    is_classification: ClassVar[bool] = False
+    truth_column: ClassVar[str] = TARGET
+    target_dtype: ClassVar[type[np.generic]] = np.float64
+    output_head: ClassVar[str] = "identity"
+    standardise_target: ClassVar[bool] = False
+    fixed_classes: ClassVar[tuple[str, ...]] = ()
+    neural_only: ClassVar[bool] = False
+    summary: ClassVar[str] = ""
+
+    @property
+    def n_outputs(self) -> int:
+        """Size of the network's output layer."""
+        raise NotImplementedError
+
+    @property
+    def n_classes(self) -> int:
+        """Number of classes (0 for regressions)."""
+        return 0
+
+    def class_names(self, n_labels: int) -> list[str]:
+        """Class names when the labels are integers ``0..n_labels-1`` of a label column."""
+        return list(self.fixed_classes) or [f"class_{k}" for k in range(n_labels)]
+
+    def score_names(self, classes: Sequence[str] = ()) -> list[str]:
+        """Names of the score columns that :meth:`scores` returns.
+
+        Parameters
+        ----------
+        classes
+            Class names of the run (multi-class scores are named after them).
+        """
+        raise NotImplementedError
+
+    def rescale_raw(self, raw: np.ndarray, mean: float, std: float) -> np.ndarray:
+        """Raw outputs of a network trained on standardised targets, in the target's units.
+
+        Notes
+        -----
+        A regression network trained on ``(y - m) / s`` predicts ``f``; the mean in
+        the target's units is ``f s + m`` and a log-width ``log σ`` becomes
+        ``log σ + log s``.  Classification outputs are returned unchanged.
+        """
+        return raw
+
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        """Weighted mean loss of a batch of raw outputs."""
+        raise NotImplementedError
+
+    def scores(self, outputs: np.ndarray) -> np.ndarray:
+        """Turn raw outputs of shape ``(n_events, n_outputs)`` into scores."""
+        raise NotImplementedError
+
+    def event_scores(self, score_matrix: np.ndarray) -> np.ndarray:
+        """Scores in the shape :meth:`evaluate` takes, from one column per score name.
+
+        One-score tasks give ``(n_events,)``; the others keep their columns.
+        """
+        m = np.asarray(score_matrix, dtype=np.float64)
+        return m[:, 0] if m.ndim == 2 and len(self.score_names()) == 1 else m
+
+    # -- judging the scores ---------------------------------------------------------
+    def headline_metrics(
+        self, scores: np.ndarray, truth: np.ndarray, weights: np.ndarray, *, classes: Sequence[str] = ()
+    ) -> dict[str, float]:
+        """The numbers a training reports for one set of events (``metrics.json``).
+
+        Every task gives ``n_events`` and ``sum_weights``; the rest is the task's own
+        (see the subclasses).
+        """
+        out = {"n_events": float(len(truth)), "sum_weights": float(np.sum(weights))}
+        if len(truth):
+            out.update(self._headline(np.asarray(scores), np.asarray(truth), np.asarray(weights), classes))
+        return out
+
+    def _headline(
+        self, scores: np.ndarray, truth: np.ndarray, weights: np.ndarray, classes: Sequence[str]
+    ) -> dict[str, float]:
+        raise NotImplementedError
+
+    def overtraining(self, events: ScoredEvents) -> dict[str, float]:
+        """A quick overtraining indicator from the training and test events (empty when the task has none)."""
+        return {}
+
+    def evaluate(self, events: ScoredEvents, options: EvaluationOptions) -> TaskEvaluation:
+        """The complete evaluation of the test events of ``events``."""
+        raise NotImplementedError
+
+    def core_evaluation(self, events: ScoredEvents, options: EvaluationOptions) -> TaskEvaluation:
+        """The quick look a training leaves behind (the data of its core figures only)."""
+        return TaskEvaluation()
+
+    def importance_metric(self) -> ImportanceMetric:
+        """The metric ``m(s, y, w)`` whose drop measures a feature's importance.
+
+        It takes one value per event, as :meth:`importance_scores` forms them; a
+        larger value is better.
+        """
+        raise NotImplementedError
+
+    def importance_scores(self, scores: np.ndarray) -> np.ndarray:
+        """One value per event for :meth:`importance_metric` (default: the first score)."""
+        s = np.asarray(scores, dtype=np.float64)
+        return s[:, 0] if s.ndim == 2 else s

@@ -1,0 +1,395 @@
+"""Classification tasks: signal vs background, and one of k classes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from neyman.exceptions import ConfigError
+from neyman.table import LABEL
+from neyman.tasks.base import (
+    TEST_CODE,
+    TRAIN_CODE,
+    EvaluationOptions,
+    ImportanceMetric,
+    ScoredEvents,
+    Task,
+    TaskEvaluation,
+)
+
+if TYPE_CHECKING:
+    import torch
+
+    from neyman.metrics import RocCurve
+
+__all__ = ["BinaryEvaluation", "BinaryTask", "MulticlassEvaluation", "MulticlassTask"]
+
+SIGNAL_EFFICIENCIES = (0.3, 0.5)
+"""ε_S at which the background rejection 1/ε_B is reported."""
+BACKGROUND_EFFICIENCIES = (0.01, 0.1, 0.3)
+"""ε_B at which the signal efficiency is reported."""
+
+
+@dataclass(frozen=True)
+class ClassifierOutput:
+    """Scores, labels and weights of one split of a binary classifier."""
+
+    scores: np.ndarray
+    labels: np.ndarray
+    weights: np.ndarray
+
+
+@dataclass(frozen=True)
+class BinaryEvaluation(TaskEvaluation):
+    """A binary classifier's evaluation and the data of its figures.
+
+    Attributes
+    ----------
+    roc
+        ROC curve of the test events.
+    test, train
+        The classifier output on test and (when there are any) training events.
+    classes
+        Class names (background, signal).
+    confusion
+        Weighted confusion matrix at the working point.
+    reliability
+        ``(mean predicted, observed)`` signal fraction per score bin.
+    likelihood_ratio
+        ``(bin centres, mean estimate)`` of the likelihood-ratio check, when the
+        true ratio is known.
+    significance
+        ``(cuts, {definition: curve})`` of the significance scan, when yields were given.
+    """
+
+    roc: RocCurve | None = None
+    test: ClassifierOutput | None = None
+    train: ClassifierOutput | None = None
+    classes: tuple[str, ...] = ()
+    confusion: np.ndarray | None = None
+    reliability: tuple[np.ndarray, np.ndarray] | None = None
+    likelihood_ratio: tuple[np.ndarray, np.ndarray] | None = None
+    significance: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
+
+
+@dataclass(frozen=True)
+class MulticlassEvaluation(TaskEvaluation):
+    """A multi-class classifier's evaluation: one-vs-rest ROC curves and the confusion matrix."""
+
+    rocs: dict[str, RocCurve] | None = None
+    confusion: np.ndarray | None = None
+    classes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BinaryTask(Task):
+    """Signal vs background with the weighted binary cross-entropy.
+
+    Notes
+    -----
+    The network outputs a logit ``a(x)``; the score is ``s = 1 / (1 + e^{-a})`` and
+    the loss per event is
+
+    .. math:: \\ell = -[y \\log s + (1 - y) \\log(1 - s)].
+
+    Minimising it makes ``s(x) / (1 - s(x))`` an estimate of the likelihood ratio
+    ``p_S(x) / p_B(x)`` times the ratio of class priors, so ``a(x)`` is the log
+    likelihood ratio up to a constant.
+    """
+
+    name: ClassVar[str] = "binary"
+    is_classification: ClassVar[bool] = True
+    truth_column: ClassVar[str] = LABEL
+    target_dtype: ClassVar[type[np.generic]] = np.int64
+    output_head: ClassVar[str] = "sigmoid"
+    fixed_classes: ClassVar[tuple[str, ...]] = ("background", "signal")
+    summary: ClassVar[str] = "separates signal from background"
+
+    @property
+    def n_outputs(self) -> int:
+        return 1
+
+    @property
+    def n_classes(self) -> int:
+        return 2
+
+    def score_names(self, classes: Sequence[str] = ()) -> list[str]:
+        return ["score"]
+
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        import torch.nn.functional as F
+
+        per_event = F.binary_cross_entropy_with_logits(outputs[:, 0], targets.to(outputs.dtype), reduction="none")
+        return (weights * per_event).mean()
+
+    def scores(self, outputs: np.ndarray) -> np.ndarray:
+        logits = np.asarray(outputs, dtype=np.float64).reshape(len(outputs), -1)[:, 0]
+        return np.asarray(1.0 / (1.0 + np.exp(-logits)))
+
+    def _headline(
+        self, scores: np.ndarray, truth: np.ndarray, weights: np.ndarray, classes: Sequence[str]
+    ) -> dict[str, float]:
+        """Weighted cross-entropy ``loss``, ``accuracy``, ``auc`` and 1/ε_B at ε_S = 0.3, 0.5."""
+        from neyman import metrics
+
+        out = {
+            "loss": metrics.binary_cross_entropy(scores, truth, sample_weight=weights),
+            "accuracy": metrics.accuracy(scores, truth, sample_weight=weights),
+        }
+        if len(np.unique(truth)) == 2:
+            roc = metrics.roc_curve(scores, truth, sample_weight=weights)
+            out["auc"] = metrics.roc_auc(scores, truth, sample_weight=weights)
+            for eff in SIGNAL_EFFICIENCIES:
+                out[f"rejection_at_eff_{eff}"] = metrics.background_rejection(roc, eff)
+        return {k: float(v) for k, v in out.items()}
+
+    def overtraining(self, events: ScoredEvents) -> dict[str, float]:
+        """Training and test AUC and their difference (with both classes in both splits).
+
+        Notes
+        -----
+        ``Δ = AUC_train − AUC_test``; a large positive Δ flags a model that learned
+        fluctuations of its training sample.  The full check is the
+        Kolmogorov–Smirnov test of :meth:`evaluate`.
+        """
+        from neyman import metrics
+
+        if not (events.split == TEST_CODE).any():
+            return {}
+        out: dict[str, float] = {}
+        for name, code in (("train", TRAIN_CODE), ("test", TEST_CODE)):
+            sc, y, w = events.part(code)
+            if len(sc) and len(np.unique(y)) == 2:
+                out[f"auc_{name}"] = metrics.roc_auc(sc, y, sample_weight=w)
+        if len(out) == 2:
+            out["auc_train_minus_test"] = out["auc_train"] - out["auc_test"]
+        return out
+
+    def fold_numbers(
+        self, scores: np.ndarray, truth: np.ndarray, weights: np.ndarray, working_point: float
+    ) -> dict[str, float]:
+        """The numbers of one fold: AUC, the efficiency table, separation, accuracy and Brier score."""
+        from neyman import metrics
+
+        roc = metrics.roc_curve(scores, truth, sample_weight=weights)
+        out = {"auc": metrics.roc_auc(scores, truth, sample_weight=weights)}
+        out.update(
+            metrics.efficiency_table(
+                roc, signal_efficiencies=SIGNAL_EFFICIENCIES, background_efficiencies=BACKGROUND_EFFICIENCIES
+            )
+        )
+        out["separation"] = metrics.separation(scores, truth, sample_weight=weights)
+        out["accuracy"] = metrics.accuracy(scores, truth, threshold=working_point, sample_weight=weights)
+        out["brier"] = metrics.brier_score(scores, truth, sample_weight=weights)
+        return out
+
+    def evaluate(self, events: ScoredEvents, options: EvaluationOptions) -> BinaryEvaluation:
+        """TMVA's numbers on the test events, with k-fold spreads and optional checks.
+
+        Notes
+        -----
+        The AUC carries a bootstrap uncertainty; the efficiency table gives 1/ε_B at
+        ε_S = 0.3, 0.5 and ε_S at ε_B = 1%, 10%, 30%; the separation is
+        ``<S²> = ½ ∫ (ŷ_S - ŷ_B)² / (ŷ_S + ŷ_B)``; the overtraining check is a
+        weighted Kolmogorov–Smirnov test of training against test scores per class.
+        With a known likelihood ratio the classifier's ``f/(1-f)`` is compared with
+        it (the prior ratio is 1 for balanced training, ``Σw_S / Σw_B`` otherwise).
+        """
+        from neyman import metrics
+
+        sc, y, w = events.part(TEST_CODE)
+        train = ClassifierOutput(*events.part(TRAIN_CODE))
+        auc, auc_err = metrics.auc_with_uncertainty(
+            sc, y, sample_weight=w, n_bootstrap=options.n_bootstrap, seed=options.seed
+        )
+        roc = metrics.roc_curve(sc, y, sample_weight=w)
+        numbers = self.fold_numbers(sc, y, w, options.working_point)
+        out: dict[str, Any] = {"auc": auc, "auc_uncertainty": auc_err}
+        out.update({k: v for k, v in numbers.items() if k != "auc"})
+        cm = metrics.confusion_matrix(sc, y, threshold=options.working_point, sample_weight=w)
+        out["confusion"] = confusion_numbers(cm)
+        folds = [f for f in np.unique(events.fold) if f >= 0]
+        if folds:
+            # k-fold: every number per fold, then mean ± std across folds (the values above use all
+            # out-of-fold scores together)
+            per = [
+                self.fold_numbers(
+                    events.scores[events.fold == f],
+                    events.truth[events.fold == f],
+                    events.weight[events.fold == f],
+                    options.working_point,
+                )
+                for f in folds
+            ]
+            out["folds"] = metrics.fold_summary(per)
+        if len(train.scores):
+            out["overtraining"] = metrics.overtraining_check(
+                train.scores, train.labels, sc, y, train_weight=train.weights, test_weight=w
+            )
+        mean_pred, observed, _ = metrics.reliability_curve(sc, y, sample_weight=w)
+        lr = None
+        if options.true_log_ratio is not None and len(options.true_log_ratio) == len(events.truth):
+            prior = 1.0 if options.balanced else float(np.sum(w[y == 1]) / np.sum(w[y == 0]))
+            check = metrics.likelihood_ratio_check(
+                sc, options.true_log_ratio[events.split == TEST_CODE], prior_ratio=prior, sample_weight=w
+            )
+            out["likelihood_ratio_correlation"] = float(check.correlation)
+            lr = (check.bin_centres, check.mean_estimate)
+        significance = None
+        if options.yields is not None:
+            scan = metrics.significance_scan(
+                sc,
+                y,
+                signal_yield=options.yields[0],
+                background_yield=options.yields[1],
+                sample_weight=w,
+                sigma_b=options.sigma_b,
+            )
+            out["significance"] = {n: {k: float(v) for k, v in vars(wp).items()} for n, wp in scan.best.items()}
+            curves = {"S/√B": scan.simple, "S/√(S+B)": scan.s_over_sqrt_s_plus_b, "Asimov Z_A": scan.asimov}
+            significance = (scan.cuts, curves)
+        return BinaryEvaluation(
+            numbers=out,
+            roc=roc,
+            test=ClassifierOutput(sc, y, w),
+            train=train if len(train.scores) else None,
+            classes=tuple(options.classes),
+            confusion=np.asarray(cm.matrix),
+            reliability=(mean_pred, observed),
+            likelihood_ratio=lr,
+            significance=significance,
+        )
+
+    def core_evaluation(self, events: ScoredEvents, options: EvaluationOptions) -> BinaryEvaluation:
+        """The test ROC curve (when both classes are present) and the test and training outputs."""
+        from neyman import metrics
+
+        sc, y, w = events.part(TEST_CODE)
+        train = ClassifierOutput(*events.part(TRAIN_CODE))
+        roc = metrics.roc_curve(sc, y, sample_weight=w) if len(np.unique(y)) == 2 else None
+        return BinaryEvaluation(
+            roc=roc,
+            test=ClassifierOutput(sc, y, w) if len(sc) else None,
+            train=train if len(train.scores) else None,
+            classes=tuple(options.classes),
+        )
+
+    def importance_metric(self) -> ImportanceMetric:
+        """The weighted AUC."""
+        from neyman import metrics
+
+        return lambda s, y, w: metrics.roc_auc(s, y, sample_weight=w)
+
+
+def confusion_numbers(cm: Any) -> dict[str, Any]:
+    """A binary confusion matrix as ``metrics.json`` stores it."""
+    return {
+        "threshold": float(cm.threshold),
+        "matrix": np.asarray(cm.matrix).tolist(),
+        "counts": np.asarray(cm.counts).tolist(),
+        "sensitivity": float(cm.sensitivity),
+        "specificity": float(cm.specificity),
+        "purity": float(cm.purity),
+    }
+
+
+@dataclass(frozen=True)
+class MulticlassTask(Task):
+    """One of ``k`` classes with the weighted softmax cross-entropy.
+
+    Notes
+    -----
+    ``p_k(x) = softmax(a(x))_k`` and ``l = -log p_y(x)``.  Scores are the class
+    probabilities; a two-class discriminant such as the X→bb̄ tagger's
+    ``log(p_A / (f p_B + (1-f) p_C))`` is built from them
+    (:func:`neyman.metrics.multiclass_discriminant`).
+    """
+
+    k: int = 3
+    name: ClassVar[str] = "multiclass"
+    is_classification: ClassVar[bool] = True
+    truth_column: ClassVar[str] = LABEL
+    target_dtype: ClassVar[type[np.generic]] = np.int64
+    output_head: ClassVar[str] = "softmax"
+    summary: ClassVar[str] = "assigns one of k classes"
+
+    def __post_init__(self) -> None:
+        if self.k < 2:
+            raise ConfigError(f"a multiclass task needs at least 2 classes, got {self.k}")
+
+    @property
+    def n_outputs(self) -> int:
+        return self.k
+
+    @property
+    def n_classes(self) -> int:
+        return self.k
+
+    def score_names(self, classes: Sequence[str] = ()) -> list[str]:
+        if classes:
+            return [f"score_{c}" for c in classes]
+        return [f"score_{k}" for k in range(self.k)]
+
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        import torch.nn.functional as F
+
+        per_event = F.cross_entropy(outputs, targets.long(), reduction="none")
+        return (weights * per_event).mean()
+
+    def scores(self, outputs: np.ndarray) -> np.ndarray:
+        a = np.asarray(outputs, dtype=np.float64)
+        a = a - a.max(axis=1, keepdims=True)
+        e = np.exp(a)
+        return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+    def _headline(
+        self, scores: np.ndarray, truth: np.ndarray, weights: np.ndarray, classes: Sequence[str]
+    ) -> dict[str, float]:
+        """Cross-entropy ``loss``, ``accuracy``, one-vs-rest AUC per class and their mean ``auc``."""
+        from neyman import metrics
+
+        out = {
+            "loss": metrics.multiclass_cross_entropy(scores, truth, sample_weight=weights),
+            "accuracy": metrics.multiclass_accuracy(scores, truth, sample_weight=weights),
+        }
+        aucs = []
+        for k, name in enumerate(classes):
+            is_k = (truth == k).astype(np.int64)
+            if 0 < is_k.sum() < len(is_k):
+                auc = metrics.roc_auc(scores[:, k], is_k, sample_weight=weights)
+                out[f"auc_{name}_vs_rest"] = auc
+                aucs.append(auc)
+        if aucs:
+            out["auc"] = float(np.mean(aucs))
+        return {k: float(v) for k, v in out.items()}
+
+    def evaluate(self, events: ScoredEvents, options: EvaluationOptions) -> MulticlassEvaluation:
+        """Accuracy, the confusion matrix and each class's one-vs-rest AUC with its uncertainty."""
+        from neyman import metrics
+
+        p, y, w = events.part(TEST_CODE)
+        classes = options.classes
+        out: dict[str, Any] = {"accuracy": metrics.multiclass_accuracy(p, y, sample_weight=w)}
+        cm = metrics.multiclass_confusion(p, y, n_classes=len(classes), sample_weight=w)
+        out["confusion"] = np.asarray(cm.matrix).tolist()
+        rocs = {}
+        for k, name in enumerate(classes):
+            is_k = (y == k).astype(np.int64)
+            auc, err = metrics.auc_with_uncertainty(
+                p[:, k], is_k, sample_weight=w, n_bootstrap=options.n_bootstrap, seed=options.seed
+            )
+            out[f"auc_{name}_vs_rest"] = auc
+            out[f"auc_{name}_vs_rest_uncertainty"] = err
+            rocs[f"{name} vs rest"] = metrics.roc_curve(p[:, k], is_k, sample_weight=w)
+        return MulticlassEvaluation(numbers=out, rocs=rocs, confusion=np.asarray(cm.matrix), classes=tuple(classes))
+
+    def importance_metric(self) -> ImportanceMetric:
+        """The weighted accuracy of the predicted class."""
+        return lambda s, y, w: float(np.average(s == y, weights=w))
+
+    def importance_scores(self, scores: np.ndarray) -> np.ndarray:
+        """The predicted class (the most probable one)."""
+        return np.asarray(np.argmax(scores, axis=1), dtype=np.float64)

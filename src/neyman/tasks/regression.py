@@ -1,0 +1,181 @@
+"""Regression tasks: the conditional mean, and the mean with an event-by-event resolution."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from neyman.tasks.base import TEST_CODE, EvaluationOptions, ImportanceMetric, ScoredEvents, Task, TaskEvaluation
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["GaussianTask", "RegressionEvaluation", "RegressionTask"]
+
+_LOG_SIGMA_MIN = -12.0
+_LOG_SIGMA_MAX = 12.0
+N_RESPONSE_BINS = 10
+"""Quantile bins of the binned bias and resolution."""
+
+
+@dataclass(frozen=True)
+class RegressionEvaluation(TaskEvaluation):
+    """A regression's evaluation and the data of its figures.
+
+    Attributes
+    ----------
+    prediction, truth, weight
+        Predicted and true values of the test events, and their weights.
+    sigma
+        Predicted resolution (Gaussian task), else ``None``.
+    binned
+        Bias and resolution in quantile bins (``bin_centre``, ``bias``, ``resolution``, ...).
+    by_name
+        What the bins are of.
+    """
+
+    prediction: np.ndarray | None = None
+    truth: np.ndarray | None = None
+    weight: np.ndarray | None = None
+    sigma: np.ndarray | None = None
+    binned: dict[str, np.ndarray] | None = None
+    by_name: str = "target"
+
+
+@dataclass(frozen=True)
+class RegressionTask(Task):
+    """Regression with the weighted mean squared error.
+
+    Notes
+    -----
+    ``l = (f(x) - y)^2``: the negative log-likelihood of a Gaussian of fixed width,
+    so ``f(x)`` estimates the conditional mean ``E[y | x]``.
+    """
+
+    name: ClassVar[str] = "regression"
+    standardise_target: ClassVar[bool] = True
+    summary: ClassVar[str] = "predicts the conditional mean of a target"
+
+    @property
+    def n_outputs(self) -> int:
+        return 1
+
+    def score_names(self, classes: Sequence[str] = ()) -> list[str]:
+        return ["prediction"]
+
+    def rescale_raw(self, raw: np.ndarray, mean: float, std: float) -> np.ndarray:
+        out = np.array(raw, dtype=np.float64)
+        out[:, 0] = out[:, 0] * std + mean
+        return out
+
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        return (weights * (outputs[:, 0] - targets) ** 2).mean()
+
+    def scores(self, outputs: np.ndarray) -> np.ndarray:
+        return np.asarray(outputs, dtype=np.float64).reshape(len(outputs), -1)[:, 0]
+
+    def sigma(self, scores: np.ndarray) -> np.ndarray | None:
+        """The predicted per-event resolution, when the task predicts one."""
+        return None
+
+    def _headline(
+        self, scores: np.ndarray, truth: np.ndarray, weights: np.ndarray, classes: Sequence[str]
+    ) -> dict[str, float]:
+        """MSE, bias and resolution (and pull mean, width and coverage with a predicted σ)."""
+        from neyman import metrics
+
+        pred = self.importance_scores(scores)
+        summary = metrics.regression_summary(pred, truth, sigma=self.sigma(scores), sample_weight=weights)
+        return {k: float(v) for k, v in summary.as_dict().items()}
+
+    def evaluate(self, events: ScoredEvents, options: EvaluationOptions) -> RegressionEvaluation:
+        """The summary of the test events, and bias and resolution in quantile bins.
+
+        Notes
+        -----
+        Bins are deciles of ``options.by_values`` (default: the true target); in
+        each, the bias is the weighted median of ``f - y`` and the resolution half
+        the central 68% interval (:func:`neyman.metrics.binned_response`).
+        """
+        from neyman import metrics
+
+        scores, truth, w = events.part(TEST_CODE)
+        pred, sigma = self.importance_scores(scores), self.sigma(scores)
+        out: dict[str, Any] = metrics.regression_summary(pred, truth, sigma=sigma, sample_weight=w).as_dict()
+        by_values = truth if options.by_values is None else options.by_values[events.split == TEST_CODE]
+        edges = np.quantile(by_values, np.linspace(0, 1, N_RESPONSE_BINS + 1))
+        binned = metrics.binned_response(pred, truth, by_values, bins=edges, sample_weight=w, sigma=sigma)
+        out["binned"] = {"by": options.by_name, **{k: np.asarray(v).tolist() for k, v in binned.items()}}
+        return RegressionEvaluation(
+            numbers=out,
+            prediction=pred,
+            truth=truth,
+            weight=w,
+            sigma=sigma,
+            binned={k: np.asarray(v) for k, v in binned.items()},
+            by_name=options.by_name,
+        )
+
+    def core_evaluation(self, events: ScoredEvents, options: EvaluationOptions) -> RegressionEvaluation:
+        """Predictions, truth and (Gaussian task) resolutions of the test events."""
+        scores, truth, w = events.part(TEST_CODE)
+        if not len(truth):
+            return RegressionEvaluation()
+        return RegressionEvaluation(
+            prediction=self.importance_scores(scores), truth=truth, weight=w, sigma=self.sigma(scores)
+        )
+
+    def importance_metric(self) -> ImportanceMetric:
+        """The negative weighted mean squared error (a larger drop = a more important feature)."""
+        return lambda s, y, w: -float(np.average((s - y) ** 2, weights=w))
+
+
+@dataclass(frozen=True)
+class GaussianTask(RegressionTask):
+    """Heteroscedastic regression: the network predicts a mean and a resolution.
+
+    Notes
+    -----
+    The network outputs ``(mu(x), log sigma(x))`` and minimises the Gaussian
+    negative log-likelihood
+
+    .. math:: \\ell = \\frac{(y - \\mu(x))^2}{2 \\sigma(x)^2} + \\log \\sigma(x),
+
+    so ``sigma(x)`` learns the event-by-event resolution and the pulls
+    ``(y - mu) / sigma`` of a well-trained model follow a unit Gaussian.
+    """
+
+    name: ClassVar[str] = "gaussian"
+    output_head: ClassVar[str] = "gaussian"
+    neural_only: ClassVar[bool] = True
+    summary: ClassVar[str] = "predicts a mean and a resolution per event"
+
+    @property
+    def n_outputs(self) -> int:
+        return 2
+
+    def score_names(self, classes: Sequence[str] = ()) -> list[str]:
+        return ["prediction", "sigma"]
+
+    def rescale_raw(self, raw: np.ndarray, mean: float, std: float) -> np.ndarray:
+        out = super().rescale_raw(raw, mean, std)
+        out[:, 1] = out[:, 1] + math.log(std)
+        return out
+
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        mu = outputs[:, 0]
+        log_sigma = outputs[:, 1].clamp(_LOG_SIGMA_MIN, _LOG_SIGMA_MAX)
+        per_event = 0.5 * ((targets - mu) * (-log_sigma).exp()) ** 2 + log_sigma
+        return (weights * per_event).mean()
+
+    def scores(self, outputs: np.ndarray) -> np.ndarray:
+        out = np.asarray(outputs, dtype=np.float64)
+        sigma = np.exp(np.clip(out[:, 1], _LOG_SIGMA_MIN, _LOG_SIGMA_MAX))
+        return np.stack([out[:, 0], sigma], axis=1)
+
+    def sigma(self, scores: np.ndarray) -> np.ndarray | None:
+        return np.asarray(scores, dtype=np.float64)[:, 1]

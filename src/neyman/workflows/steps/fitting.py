@@ -1,0 +1,170 @@
+"""Training on events held in memory: per fold, fit the preprocessing and the model, score every event."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neyman import io
+from neyman.config import RunConfig
+from neyman.models import Arrays, Model
+from neyman.preprocessing import TRAIN, VAL, balance_classes
+from neyman.runs import (
+    InputPreprocessor,
+    ModelInput,
+    RunDirectory,
+    as_model_input,
+    input_size,
+    model_dirs,
+    preprocessor_from_json,
+)
+from neyman.table import EVENT_ID, FOLD, SPLIT, WEIGHT, Table
+from neyman.tasks import Task, make_task
+from neyman.training import cross_val_predict
+from neyman.workflows.steps.artefacts import Fitted, score_columns
+from neyman.workflows.steps.data import SOURCE, Events
+from neyman.workflows.steps.inputs import input_preprocessor
+from neyman.workflows.steps.models import EpochCallback, make_model
+
+__all__ = ["fit_in_memory"]
+
+
+@dataclass
+class _Folds:
+    """What each fold's fit produced (filled as the folds are fitted)."""
+
+    models: list[Model] = field(default_factory=list)
+    preprocessors: list[InputPreprocessor] = field(default_factory=list)
+    histories: list[Mapping[str, Sequence[float]] | None] = field(default_factory=list)
+
+
+def _history(model: Model) -> dict[str, list[float]] | None:
+    history = model.history
+    if history is None:
+        return None
+    cols = history.columns if hasattr(history, "columns") else history
+    return {k: list(v) for k, v in cols.items()} if cols else None
+
+
+def _arrays(task: Task, x: ModelInput, table: Table, sel: np.ndarray, n_classes: int, balance: bool) -> Arrays:
+    y = np.asarray(table[task.truth_column])[sel]
+    w = np.asarray(table[WEIGHT], dtype=np.float64)[sel]
+    if balance and n_classes and len(y):
+        w = balance_classes(y, w, n_classes=n_classes)
+    return Arrays(x=x[sel], y=y, w=w)
+
+
+@dataclass(frozen=True)
+class _FoldFitter:
+    """Fits one fold: preprocessing on its training events, then the model (or loads a finished fold)."""
+
+    cfg: RunConfig
+    run: RunDirectory
+    events: Events
+    x: ModelInput
+    task: Task
+    resume: bool
+    on_epoch: EpochCallback | None
+    saved_preprocessing: list[dict[str, Any]]
+    out: _Folds
+
+    def __call__(self, fold: int, codes: np.ndarray) -> np.ndarray:
+        cfg, table = self.cfg, self.events.table
+        model_dir = model_dirs(self.run, cfg.split.kfold)[fold]
+        if self.resume and (model_dir / "model.json").is_file():
+            model = Model.load(model_dir)
+            prep = preprocessor_from_json(self.saved_preprocessing[fold])
+            xs = as_model_input(prep.transform(self.x))
+        else:
+            prep = input_preprocessor(cfg, self.events.features)
+            w_train = np.asarray(table[WEIGHT], dtype=np.float64)[codes == TRAIN]
+            prep.fit(self.x[codes == TRAIN], sample_weight=w_train)
+            xs = as_model_input(prep.transform(self.x))
+            n_cls, balance = len(self.events.classes), cfg.task.balance_classes
+            train = _arrays(self.task, xs, table, codes == TRAIN, n_cls, balance)
+            val = _arrays(self.task, xs, table, codes == VAL, n_cls, balance)
+            model = self._fit(model_dir, fold, xs, train, val)
+        self.out.models.append(model)
+        self.out.preprocessors.append(prep)
+        self.out.histories.append(_history(model))
+        return model.predict(xs)
+
+    def _fit(self, model_dir: Path, fold: int, xs: ModelInput, train: Arrays, val: Arrays) -> Model:
+        cfg = self.cfg
+        ckdir = self.run.checkpoints / (f"fold_{fold}" if cfg.split.kfold >= 2 else "")
+        model = make_model(cfg, self.task, input_size(xs), ckdir, on_epoch=self.on_epoch)
+        if model.is_neural:
+            resume = self.resume and (ckdir / "last.safetensors").is_file()
+            model.fit(train, val, resume=resume)  # type: ignore[call-arg]
+        else:
+            model.fit(train, val)
+        model.save(model_dir)
+        return model
+
+
+def fit_in_memory(
+    cfg: RunConfig,
+    run: RunDirectory,
+    events: Events,
+    x: ModelInput,
+    *,
+    resume: bool,
+    on_epoch: EpochCallback | None = None,
+) -> Fitted:
+    """Fit every fold (or the one split), write ``predictions.parquet`` and return the fit.
+
+    Every event is scored by a model that did not train on it when k-fold is
+    configured (:func:`neyman.training.cross_val_predict`); without k-fold the
+    one model scores the training, validation and test splits.  With ``resume``,
+    folds whose model is saved are loaded, and a network continues from its last
+    checkpoint.
+    """
+    t0 = time.perf_counter()
+    table = events.table
+    task = make_task(cfg.task.type, n_classes=max(len(events.classes), 2))
+    saved: list[dict[str, Any]] = []
+    if resume and run.preprocessing.is_file():
+        saved = json.loads(run.preprocessing.read_text())["folds"]
+    folds = _Folds()
+    fitter = _FoldFitter(cfg, run, events, x, task, resume, on_epoch, saved, folds)
+    eid = np.asarray(table[EVENT_ID])
+    s = cfg.split
+    oof = cross_val_predict(
+        fitter, eid, kfold=s.kfold, method=s.method, train=s.train, val=s.val, test=s.test, seed=cfg.seed
+    )
+    train_seconds = time.perf_counter() - t0
+    truth = np.asarray(table[task.truth_column])
+    weights = np.asarray(table[WEIGHT], dtype=np.float64)
+    fold_metrics = [
+        task.headline_metrics(oof.scores[sel], truth[sel], weights[sel], classes=events.classes)
+        for sel in oof.fold_events()
+    ]
+    columns: dict[str, Any] = {
+        EVENT_ID: eid,
+        SPLIT: oof.split,
+        FOLD: oof.fold,
+        SOURCE: np.asarray(table[SOURCE]),
+        task.truth_column: truth,
+        WEIGHT: weights,
+    }
+    columns.update(score_columns(cfg, task, events.classes, oof.scores))
+    io.write(Table(columns), run.predictions)
+    return Fitted(
+        task=task,
+        features=events.features,
+        classes=events.classes,
+        preprocessors=folds.preprocessors,
+        histories=folds.histories,
+        scores=oof.scores,
+        truth=truth,
+        weights=weights,
+        split=oof.split,
+        fold_metrics=fold_metrics,
+        train_seconds=train_seconds,
+    )

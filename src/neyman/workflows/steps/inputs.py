@@ -1,0 +1,81 @@
+"""The inputs a configuration asks for: its events, their representation and their preprocessing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from neyman.config import RunConfig
+from neyman.models.families import get_family
+from neyman.preprocessing import build_preprocessor, check_finite, check_split_classes
+from neyman.representations import (
+    DEFAULT_PARTICLE_FEATURES,
+    ImageScaling,
+    ImageSpec,
+    ParticleScaler,
+    ParticleSpec,
+    RepresentationSpec,
+    build_inputs,
+)
+from neyman.runs import InputPreprocessor, ModelInput
+from neyman.table import EVENT_ID, LABEL
+from neyman.workflows.steps.data import Events, load_events
+
+__all__ = ["input_preprocessor", "read_inputs", "representation_spec"]
+
+
+def representation_spec(cfg: RunConfig) -> RepresentationSpec | None:
+    """The particle or image spec of ``cfg`` (``None`` for tabular inputs)."""
+    data = cfg.data
+    if data.representation == "particles":
+        p = data.particles
+        return ParticleSpec(p.n_constituents, tuple(p.features or DEFAULT_PARTICLE_FEATURES), p.prefix)
+    if data.representation == "image":
+        return ImageSpec(**data.image.model_dump())
+    return None
+
+
+def input_preprocessor(cfg: RunConfig, features: list[str]) -> InputPreprocessor:
+    """The unfitted preprocessing of ``cfg``'s inputs."""
+    rep = cfg.data.representation
+    if rep == "particles":
+        return ParticleScaler(clip=cfg.data.particles.clip)
+    if rep == "image":
+        return ImageScaling()
+    p = cfg.preprocessing
+    scaler = p.scaler or ("standard" if get_family(cfg.model.type).neural else "none")
+    return build_preprocessor(
+        features,
+        scaler=scaler,
+        log=list(p.log),
+        clip={k: list(v) for k, v in p.clip.items()},
+        standard_clip=p.standard_clip,
+    )
+
+
+def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
+    """Read the events of ``cfg`` and their unpreprocessed model inputs, and check the split.
+
+    Tabular runs get the feature matrix with the configured NaN/inf policy;
+    constituent-based runs get particle sets or images (the table then keeps the
+    per-event columns only).  A split by event number (parity, k-fold) that leaves a
+    class out of a part is refused here, before a run directory exists.
+    """
+    spec = representation_spec(cfg)
+    if spec is None:
+        events = load_events(cfg.data, task=cfg.task.type)
+        x: Any = check_finite(
+            events.table.to_numpy(events.features, dtype=np.float64),
+            events.features,
+            fill_value=cfg.data.fill_value,
+            source=", ".join(s.path for s in cfg.data.sources),
+        )
+    else:
+        events = load_events(cfg.data, task=cfg.task.type, features=[], carry=spec.columns)
+        x = build_inputs(events.table, spec)
+        events = Events(events.table.drop(spec.columns), [], events.classes)
+    if events.classes:  # classification
+        eid, labels = np.asarray(events.table[EVENT_ID]), np.asarray(events.table[LABEL])
+        check_split_classes(eid, labels, events.classes, method=cfg.split.method, kfold=cfg.split.kfold)
+    return events, x

@@ -1,0 +1,58 @@
+"""The model (and, for networks, its trainer) that a configuration asks for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from neyman.config import RunConfig
+from neyman.models import Model, build_model
+from neyman.models.families import get_family
+from neyman.tasks import Task
+
+__all__ = ["EpochCallback", "make_model"]
+
+EpochCallback = Callable[[int, dict[str, float]], None]
+"""Called after every epoch of a network with the epoch number and its losses."""
+
+
+def make_model(
+    config: RunConfig, task: Task, n_features: int, checkpoint_dir: Path, *, on_epoch: EpochCallback | None = None
+) -> Model:
+    """An untrained model of ``config.model`` for ``task`` on ``n_features`` inputs.
+
+    Networks get a :class:`~neyman.training.Trainer` built from ``config.training``,
+    checkpointing into ``checkpoint_dir``.
+    """
+    family = get_family(config.model.type)
+    trainer = None
+    if family.neural:
+        from neyman.training import OptimizerSpec, ScheduleSpec, Trainer, configure_threads
+
+        t = config.training
+        configure_threads(t.threads)
+        trainer = Trainer(
+            epochs=t.epochs,
+            batch_size=t.batch_size,
+            optimizer=OptimizerSpec(**t.optimizer.model_dump()),
+            schedule=ScheduleSpec(**t.schedule.model_dump()),
+            l1=t.l1,
+            l2=t.l2,
+            grad_clip=t.grad_clip,
+            patience=t.early_stopping.patience,
+            min_delta=t.early_stopping.min_delta,
+            device=t.device,
+            seed=config.seed,
+            checkpoint_dir=checkpoint_dir,
+            progress=t.progress,
+            on_epoch=on_epoch,
+        )
+    return build_model(
+        family.name,
+        task,
+        n_features,
+        params=config.model,
+        seed=config.seed,
+        trainer=trainer,
+        image_size=config.data.image.size,
+    )

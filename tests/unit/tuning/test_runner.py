@@ -1,0 +1,155 @@
+"""Running trials without training: the objective's failure handling, pruning, sessions and the grid cap."""
+
+import optuna
+import pytest
+
+from neyman.exceptions import ConfigError, DataError, MissingDependencyError
+from neyman.tuning import (
+    CategoricalParam,
+    FloatParam,
+    SamplingPlan,
+    SearchSpace,
+    StopStudy,
+    StudyObjective,
+    TrialOutcome,
+    open_session,
+    run_trials,
+    sqlite_url,
+)
+from neyman.tuning import session as session_module
+from neyman.tuning.runner import run_inline, trial_by_number
+
+SPACE = SearchSpace([FloatParam("lr", 1e-4, 1e-1, log=True)])
+
+
+def _sampling(name="random", pruner="none", **kw):
+    settings = {
+        "sampler_name": name,
+        "seed": 7,
+        "startup_trials": 2,
+        "population": 4,
+        "pruner_name": pruner,
+        "pruner_startup": 1,
+        "warmup_epochs": 0,
+        "min_epochs": 1,
+        "max_epochs": 3,
+    }
+    return SamplingPlan(**{**settings, **kw})
+
+
+def _metrics_of(values, trial):
+    return TrialOutcome({"val": {"auc": values["lr"]}}, seconds=1.23456)
+
+
+def _failing_for(bad_lr):
+    def run(values, trial):
+        if values["lr"] == bad_lr:
+            raise DataError("the loss became NaN")
+        return _metrics_of(values, trial)
+
+    return run
+
+
+def test_the_objective_returns_the_metric_and_records_seconds_and_worker():
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0))
+    objective = StudyObjective(SPACE, "val.auc", "maximize", _metrics_of)
+    seen = []
+    numbers = run_inline(study, objective, 3, seen.append)
+    assert numbers == [0, 1, 2] and [t.number for t in seen] == [0, 1, 2]
+    for t in study.trials:
+        assert t.value == t.params["lr"] and t.user_attrs["seconds"] == 1.235 and ":" in t.user_attrs["worker"]
+
+
+def test_a_failing_trial_is_recorded_and_the_study_goes_on():
+    study = optuna.create_study(direction="maximize")
+    study.enqueue_trial({"lr": 1e-2})
+    study.enqueue_trial({"lr": 1e-3})
+    objective = StudyObjective(SPACE, "val.auc", "maximize", _failing_for(1e-2))
+    assert run_inline(study, objective, 2, lambda t: None) == [0, 1]
+    assert [t.state.name for t in study.trials] == ["FAIL", "COMPLETE"]
+    assert study.trials[0].user_attrs["error"] == "DataError: the loss became NaN"
+
+
+@pytest.mark.parametrize(
+    ("run", "error"),
+    [
+        (lambda values, trial: (_ for _ in ()).throw(MissingDependencyError("no torch")), MissingDependencyError),
+        (lambda values, trial: TrialOutcome({"val": {"loss": 0.1}}, 1.0), ConfigError),
+    ],
+)
+def test_errors_every_trial_would_repeat_stop_the_study(run, error):
+    study = optuna.create_study()
+    objective = StudyObjective(SPACE, "val.auc", "minimize", run)
+    with pytest.raises(StopStudy) as stop:
+        run_inline(study, objective, 3, lambda t: None)
+    assert isinstance(stop.value.error, error)
+    assert [t.state.name for t in study.trials] == ["FAIL"]
+
+
+@pytest.mark.parametrize("direction", ["minimize", "maximize"])
+def test_a_trial_with_a_hopeless_loss_is_pruned(direction):
+    study = optuna.create_study(direction=direction, pruner=optuna.pruners.MedianPruner(n_startup_trials=1))
+    for lr in (1e-2, 1e-3):
+        study.enqueue_trial({"lr": lr})
+
+    def run(values, trial):
+        loss = 0.1 if values["lr"] == 1e-2 else 5.0
+        for epoch in (1, 2):
+            trial.report(epoch, loss)
+        return TrialOutcome({"val": {"auc": 0.5}}, 1.0)
+
+    pruned = []
+    objective = StudyObjective(SPACE, "val.auc", direction, run, on_pruned=pruned.append)
+    run_inline(study, objective, 2, lambda t: None)
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "PRUNED"] and pruned == [1]
+    # intermediate values are losses, negated when the study maximises
+    sign = 1.0 if direction == "minimize" else -1.0
+    assert study.trials[0].intermediate_values == {1: sign * 0.1, 2: sign * 0.1}
+    assert study.trials[1].intermediate_values == {1: sign * 5.0}
+
+
+def test_stop_study_travels_through_pickle():
+    import pickle
+
+    again = pickle.loads(pickle.dumps(StopStudy(ConfigError("no number"))))
+    assert isinstance(again, StopStudy) and isinstance(again.error, ConfigError)
+
+
+def test_a_session_seeds_its_sampler_after_the_trials_already_in_the_study(tmp_path, monkeypatch):
+    seeds = []
+    make_sampler = session_module.make_sampler
+
+    def spy(name, **kw):
+        seeds.append(kw["seed"])
+        return make_sampler(name, **kw)
+
+    monkeypatch.setattr(session_module, "make_sampler", spy)
+    url = sqlite_url(tmp_path / "s" / "study.db")
+    space = SearchSpace([CategoricalParam("act", ("relu", "gelu", "tanh"))])
+    objective = StudyObjective(space, "val.auc", "maximize", lambda v, t: TrialOutcome({"val": {"auc": 0.5}}, 0.0))
+    kw = {"direction": "maximize", "space": space, "sampling": _sampling(), "fingerprint": {"a": 1}}
+    first = open_session(tmp_path / "s", url, "s", enqueue=[{"act": "tanh"}], **kw)
+    assert first.existing == 0 and first.shown == url
+    assert run_trials(first, objective, _sampling(), trials=2, workers=1, on_trial=lambda t: None) == [0, 1]
+    assert first.study.trials[0].params == {"act": "tanh"}  # enqueued trials come first
+    second = open_session(tmp_path / "s", url, "s", enqueue=[{"act": "relu"}], **kw)
+    assert second.existing == 2 and len(second.study.trials) == 2  # enqueued only when created
+    assert seeds == [7, 7 + 1009 * 2]
+    assert trial_by_number(second.storage, "s", 1).number == 1
+
+
+def test_a_grid_study_runs_only_the_points_left(tmp_path):
+    space = SearchSpace([CategoricalParam("act", ("relu", "gelu"))])
+    sampling = _sampling("grid")
+    opened = open_session(
+        tmp_path,
+        sqlite_url(tmp_path / "study.db"),
+        "g",
+        direction="maximize",
+        space=space,
+        sampling=sampling,
+        fingerprint={},
+    )
+    objective = StudyObjective(space, "val.auc", "maximize", lambda v, t: TrialOutcome({"val": {"auc": 0.5}}, 0.0))
+    assert run_trials(opened, objective, sampling, trials=5, workers=1, on_trial=lambda t: None) == [0, 1]
+    assert run_trials(opened, objective, sampling, trials=5, workers=1, on_trial=lambda t: None) == []
