@@ -1,0 +1,38 @@
+"""A trained run as a library object: its directory, its models and the inputs they take.
+
+Below export and the workflows: nothing here reads a configuration.  A run
+directory (:class:`RunDirectory`) is written by :func:`neyman.train`;
+:func:`load_run` turns a finished one into a :class:`TrainedRun` that scores new
+events the way the training did.
+"""
+
+from neyman.runs.directory import RunDirectory
+from neyman.runs.inputs import (
+    InputPreprocessor,
+    ModelInput,
+    as_model_input,
+    input_size,
+    model_inputs,
+    preprocessor_from_json,
+    representation_from_json,
+    representation_json,
+)
+from neyman.runs.scoring import Scorer, score_table
+from neyman.runs.trained import TrainedRun, load_run, model_dirs
+
+__all__ = [
+    "InputPreprocessor",
+    "ModelInput",
+    "RunDirectory",
+    "Scorer",
+    "TrainedRun",
+    "as_model_input",
+    "input_size",
+    "load_run",
+    "model_dirs",
+    "model_inputs",
+    "preprocessor_from_json",
+    "representation_from_json",
+    "representation_json",
+    "score_table",
+]
