@@ -47,11 +47,15 @@ def register(app: typer.Typer) -> None:
     def evaluate(
         run: Path = typer.Argument(..., help="Run directory."),
         test_data: list[str] = typer.Option([], "--test-data", help="Evaluate on this file (one per training source)."),
-        working_point: float = typer.Option(0.5, "--working-point", help="Score threshold of the confusion matrix."),
-        yields: str | None = typer.Option(
-            None, "--yields", help="Expected signal,background yields: significance scan."
+        working_point: float | None = typer.Option(
+            None, "--working-point", help="Binary: score threshold of the confusion matrix (default 0.5)."
         ),
-        sigma_b: float = typer.Option(0.0, "--sigma-b", help="Relative background uncertainty (Asimov significance)."),
+        yields: str | None = typer.Option(
+            None, "--yields", help="Binary: expected signal,background yields for the significance scan."
+        ),
+        sigma_b: float | None = typer.Option(
+            None, "--sigma-b", help="With --yields: relative background uncertainty (Asimov significance)."
+        ),
         by: str | None = typer.Option(None, "--by", help="Regression: bin bias and resolution in this feature."),
         bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap replicas for the AUC uncertainty."),
     ) -> None:
@@ -78,11 +82,14 @@ def register(app: typer.Typer) -> None:
 
     @app.command(epilog="[bold]Example[/]\n\n  neyman report runs/mlp-binary\n")
     def report(run: Path = typer.Argument(..., help="Run directory.")) -> None:
-        """Write the self-contained report.html of a run (inputs, training, output, ROC, importance, provenance)."""
+        """Write the self-contained report.html of a run (inputs, training, output, ROC, importance, provenance).
+
+        The evaluation is repeated with the options of the run's previous one (e.g. its --yields).
+        """
         from neyman.workflows.evaluate import evaluate as evaluate_workflow
 
         def body() -> None:
-            r = evaluate_workflow(run)
+            r = evaluate_workflow(run, same_options=True)
             Console().print(f"report: [bold]{r.report}[/]")
 
         run_guarded(body)

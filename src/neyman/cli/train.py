@@ -25,7 +25,7 @@ EXAMPLES = """
 
   neyman train --data top.parquet --label-column label --model particlenet --set training.epochs=20
 
-  neyman train --data calib.parquet --target true_pt --task gaussian --features pt,eta,n_constituents
+  neyman train --data calib.parquet --target truth_pt --task gaussian --features pt,eta,n_constituents
 
   neyman train --resume runs/mlp-binary
 
@@ -98,6 +98,15 @@ def print_metrics(console: Console, result: Any) -> None:
         console.print(f"k-fold AUC: {s['mean']:.4f} ± {s['std']:.4f} (mean ± std over folds)")
 
 
+def _refuse(given: dict[str, bool], reason: str) -> None:
+    """Refuse options that would be silently ignored: name them and say why."""
+    from neyman.exceptions import ConfigError
+
+    ignored = [option for option, present in given.items() if present]
+    if ignored:
+        raise ConfigError(f"{', '.join(ignored)} cannot be used here: {reason}")
+
+
 def register(app: typer.Typer) -> None:
     @app.command(epilog=EXAMPLES)
     def train(
@@ -109,11 +118,7 @@ def register(app: typer.Typer) -> None:
         label_column: str | None = typer.Option(None, "--label-column", help="Column with the class index."),
         target: str | None = typer.Option(None, "--target", help="Regression target column."),
         features: str | None = typer.Option(None, "--features", help="Comma-separated feature columns (default: all)."),
-        model: str = typer.Option(
-            "mlp",
-            "--model",
-            help=MODELS_HELP,
-        ),
+        model: str | None = typer.Option(None, "--model", help=f"{MODELS_HELP} Default: mlp."),
         task: str | None = typer.Option(None, "--task", help="binary, multiclass, regression or gaussian."),
         weight: str | None = typer.Option(None, "--weight", help="Event-weight column."),
         selection: list[str] = typer.Option([], "--selection", help="A cut such as 'pt > 20'; repeatable."),
@@ -134,16 +139,43 @@ def register(app: typer.Typer) -> None:
         def body() -> None:
             from neyman.exceptions import ConfigError
 
+            quick = {
+                "--model": model is not None,
+                "--features": features is not None,
+                "--label-column": label_column is not None,
+                "--target": target is not None,
+                "--task": task is not None,
+                "--weight": weight is not None,
+                "--selection": bool(selection),
+                "--format": fmt is not None,
+            }
+            if resume is not None:
+                _refuse(
+                    {
+                        "a config file": config is not None,
+                        "--signal/--background/--data": bool(signal or background or data),
+                        "--name": name is not None,
+                        "--output-dir": output_dir is not None,
+                        "--force": force,
+                        **quick,
+                    },
+                    "--resume continues the run in its own directory with its own configuration",
+                )
+                result = train_workflow(resume=resume, overrides=list(set_), track=track)
+                print_metrics(console, result)
+                console.print(f"run directory: [bold]{result.run_dir}[/]  ({result.seconds:.1f} s)")
+                return
             overrides = list(set_)
             if name:
                 overrides.append(f"name={name}")
             if output_dir:
                 overrides.append(f"output_dir={output_dir}")
-            if resume is not None:
-                result = train_workflow(resume=resume, overrides=overrides, track=track)
-            elif config is not None:
+            if config is not None:
                 if signal or background or data:
                     raise ConfigError("give either a config file or --signal/--background/--data, not both")
+                _refuse(
+                    quick, f"the configuration {config} says these; change them there or with --set section.key=value"
+                )
                 result = train_workflow(config, overrides=overrides, force=force, track=track)
             elif signal or background or data:
                 if (signal or background) and data:
@@ -159,7 +191,7 @@ def register(app: typer.Typer) -> None:
                     label_column=label_column,
                     target=target,
                     features=features,
-                    model=model,
+                    model=model or "mlp",
                     task=task,
                     weight=weight,
                     selection=selection,

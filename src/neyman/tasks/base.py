@@ -151,6 +151,9 @@ class Task:
         boosted-tree library offers).
     summary
         What the task learns, in a few words (for messages and help texts).
+    evaluation_options
+        The :class:`EvaluationOptions` a user may set for this task's evaluation
+        (``working_point``, ``yields``, ``sigma_b``, ``by``); others are refused.
     """
 
     name: ClassVar[str] = ""
@@ -162,6 +165,7 @@ class Task:
     fixed_classes: ClassVar[tuple[str, ...]] = ()
     neural_only: ClassVar[bool] = False
     summary: ClassVar[str] = ""
+    evaluation_options: ClassVar[frozenset[str]] = frozenset()
 
     @property
     def n_outputs(self) -> int:

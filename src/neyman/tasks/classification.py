@@ -107,6 +107,7 @@ class BinaryTask(Task):
     output_head: ClassVar[str] = "sigmoid"
     fixed_classes: ClassVar[tuple[str, ...]] = ("background", "signal")
     summary: ClassVar[str] = "separates signal from background"
+    evaluation_options: ClassVar[frozenset[str]] = frozenset({"working_point", "yields", "sigma_b"})
 
     @property
     def n_outputs(self) -> int:

@@ -59,6 +59,7 @@ class RegressionTask(Task):
     name: ClassVar[str] = "regression"
     standardise_target: ClassVar[bool] = True
     summary: ClassVar[str] = "predicts the conditional mean of a target"
+    evaluation_options: ClassVar[frozenset[str]] = frozenset({"by"})
 
     @property
     def n_outputs(self) -> int:

@@ -137,14 +137,54 @@ def _history_figure(run: RunDirectory, figures: _Figures) -> None:
 
 @dataclass(frozen=True)
 class _Request:
-    """What the user asked of the evaluation (see :func:`evaluate`)."""
+    """What the user asked of the evaluation (see :func:`evaluate`); ``None`` = not given."""
 
-    working_point: float
+    working_point: float | None
     yields: tuple[float, float] | None
-    sigma_b: float
+    sigma_b: float | None
     n_bootstrap: int
     by: str | None
     seed: int
+
+    def given(self) -> dict[str, Any]:
+        """The options as ``metrics.json`` records them (what ``neyman report`` repeats)."""
+        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(self).items()}
+
+
+_TASK_OPTIONS = ("working_point", "yields", "sigma_b", "by")
+
+
+def _check_request(request: _Request, trained: TrainedRun) -> None:
+    """Refuse options the run's task does not take, and ``sigma_b`` without ``yields``."""
+    cli = {name: "--" + name.replace("_", "-") for name in _TASK_OPTIONS}
+    unused = [
+        cli[n] for n in _TASK_OPTIONS if getattr(request, n) is not None and n not in trained.task.evaluation_options
+    ]
+    if unused:
+        takes = ", ".join(cli[n] for n in _TASK_OPTIONS if n in trained.task.evaluation_options) or "none of them"
+        raise ConfigError(
+            f"{', '.join(unused)} do(es) not apply to {trained.path}, a {trained.task.name} run "
+            f"(a {trained.task.name} evaluation takes {takes})"
+        )
+    if request.sigma_b is not None and request.yields is None:
+        raise ConfigError("--sigma-b is the background uncertainty of the significance scan: give --yields S,B too")
+
+
+def _previous_request(rundir: RunDirectory) -> _Request:
+    """The options of the run's previous evaluation of its test split (defaults if there was none)."""
+    try:
+        previous = json.loads(rundir.metrics.read_text())["evaluation"]["options"]
+    except (OSError, ValueError, KeyError, TypeError):
+        previous = {}
+    yields = previous.get("yields")
+    return _Request(
+        working_point=previous.get("working_point"),
+        yields=None if yields is None else (float(yields[0]), float(yields[1])),
+        sigma_b=previous.get("sigma_b"),
+        n_bootstrap=int(previous.get("n_bootstrap", 200)),
+        by=previous.get("by"),
+        seed=int(previous.get("seed", 0)),
+    )
 
 
 def _evaluate_run(
@@ -168,9 +208,9 @@ def _evaluate_run(
             lr = true_log_ratio(_test_data(cfg, test_data) if test_data else cfg.data)
         options = EvaluationOptions(
             classes=tuple(trained.classes),
-            working_point=request.working_point,
+            working_point=0.5 if request.working_point is None else request.working_point,
             yields=request.yields,
-            sigma_b=request.sigma_b,
+            sigma_b=request.sigma_b or 0.0,
             n_bootstrap=request.n_bootstrap,
             seed=request.seed,
             balanced=cfg.task.balance_classes,
@@ -210,14 +250,15 @@ def evaluate(
     run: str | os.PathLike[str],
     *,
     test_data: Sequence[str] = (),
-    working_point: float = 0.5,
+    working_point: float | None = None,
     yields: tuple[float, float] | None = None,
-    sigma_b: float = 0.0,
+    sigma_b: float | None = None,
     n_bootstrap: int = 200,
     by: str | None = None,
     formats: Sequence[str] = ("png", "pdf"),
     report: bool = True,
     seed: int = 0,
+    same_options: bool = False,
 ) -> EvaluationResult:
     """Compute every metric and figure of a run and write its report.
 
@@ -231,11 +272,12 @@ def evaluate(
         ``metrics.json``, figures and report).  Without, the evaluation is stored
         under the key ``evaluation`` of the run's ``metrics.json``.
     working_point
-        Score threshold of the confusion matrix and accuracy.
+        Score threshold of the confusion matrix and accuracy (default 0.5).
     yields
         Expected signal and background yields ``(S, B)`` for the significance scan.
     sigma_b
-        Relative background uncertainty in the Asimov significance.
+        Relative background uncertainty in the Asimov significance (with ``yields``;
+        default 0).
     n_bootstrap
         Bootstrap replicas for the AUC uncertainty.
     by
@@ -246,6 +288,15 @@ def evaluate(
         Also write ``report.html``.
     seed
         Seed of the bootstrap and the permutations.
+    same_options
+        Repeat the run's previous evaluation of its test split with the options it
+        had (``neyman report``), instead of the options given here.
+
+    Raises
+    ------
+    ConfigError
+        An option that the run's task does not take (e.g. ``yields`` for a
+        regression, ``by`` for a classifier), or ``sigma_b`` without ``yields``.
     """
     t0 = time.perf_counter()
     rundir = RunDirectory(Path(run))
@@ -256,7 +307,10 @@ def evaluate(
     out_dir = rundir.path / ("evaluation" if test_data else "")
     figures = _Figures(out_dir / "plots", tuple(formats))
     request = _Request(working_point, yields, sigma_b, n_bootstrap, by, seed)
+    request = _previous_request(rundir) if same_options else request
+    _check_request(request, trained)
     result = _evaluate_run(rundir, trained, cfg, test_data, request, figures)
+    result["options"] = request.given()
     _store(rundir, out_dir, test_data, result)
     report_path = build_report(rundir, cfg, result, figures.sections, out_dir) if report else None
     seconds = time.perf_counter() - t0

@@ -1,0 +1,102 @@
+"""Every option a verb accepts is applied or refused with a message naming it (never silently ignored)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import neyman
+from neyman import io
+from neyman.cli.main import main
+from neyman.exceptions import ConfigError
+from neyman.table import LABEL
+from neyman.testing import gaussian_regression_dataset, write_labelled_file
+from neyman.workflows.evaluate import evaluate
+
+FEATURES = [f"x{i:02d}" for i in range(6)]
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    return int(exit_info.value.code or 0), capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("options")
+    data = write_labelled_file(tmp, "parquet", n_events=2000)
+    cfg = {
+        "name": "bdt",
+        "output_dir": str(tmp / "runs"),
+        "data": {"sources": [{"path": str(data)}], "label_column": LABEL, "features": FEATURES},
+        "model": {"type": "xgboost", "n_estimators": 20},
+    }
+    (tmp / "bdt.yaml").write_text(json.dumps(cfg))  # JSON is YAML
+    bdt = neyman.train(cfg).run_dir
+    return tmp, bdt
+
+
+@pytest.mark.parametrize(
+    "extra,named",
+    [
+        (["--model", "lightgbm"], "--model"),
+        (["--features", "x00,x01"], "--features"),
+        (["--label-column", "is_signal"], "--label-column"),
+        (["--target", "x00"], "--target"),
+        (["--task", "multiclass"], "--task"),
+        (["--weight", "w"], "--weight"),
+        (["--selection", "x00 > 0"], "--selection"),
+        (["--format", "csv"], "--format"),
+    ],
+)
+def test_train_config_refuses_quick_options(workdir, capsys, extra, named):
+    tmp, _ = workdir
+    code, err = _cli(capsys, "train", str(tmp / "bdt.yaml"), *extra, "--name", "other")
+    assert code == 2 and named in err and "--set" in err
+    assert not (tmp / "runs" / "other").exists()
+
+
+@pytest.mark.parametrize(
+    "extra,named",
+    [(["--name", "x"], "--name"), (["--output-dir", "elsewhere"], "--output-dir"), (["--force"], "--force")],
+)
+def test_resume_refuses_options_it_would_ignore(workdir, capsys, extra, named):
+    _, bdt = workdir
+    code, err = _cli(capsys, "train", "--resume", str(bdt), *extra)
+    assert code == 2 and named in err and "--resume" in err
+
+
+def test_evaluate_refuses_options_of_another_task(workdir, tmp_path):
+    _, bdt = workdir
+    with pytest.raises(ConfigError, match=r"--by .*binary run"):
+        evaluate(bdt, by="x00", report=False, n_bootstrap=2)
+    with pytest.raises(ConfigError, match=r"--sigma-b .*--yields"):
+        evaluate(bdt, sigma_b=0.1, report=False, n_bootstrap=2)
+    reg = gaussian_regression_dataset(1500, seed=3)
+    path = tmp_path / "reg.parquet"
+    io.write(reg, path)
+    run = neyman.train(
+        {
+            "name": "reg",
+            "output_dir": str(tmp_path / "runs"),
+            "data": {"sources": [{"path": str(path)}], "target": "target", "features": ["x00", "x01", "x02", "x03"]},
+            "task": {"type": "regression"},
+            "model": {"type": "xgboost", "n_estimators": 20},
+        }
+    ).run_dir
+    for option, value in (("yields", (10.0, 100.0)), ("working_point", 0.7)):
+        with pytest.raises(ConfigError, match=r"do\(es\) not apply to .*regression run"):
+            evaluate(run, **{option: value}, report=False)
+
+
+def test_report_keeps_the_previous_evaluations_options(workdir):
+    _, bdt = workdir
+    evaluate(bdt, yields=(50.0, 5000.0), sigma_b=0.1, working_point=0.6, n_bootstrap=5)
+    again = evaluate(bdt, same_options=True)
+    assert set(again.metrics["significance"]) == {"asimov", "simple", "s_over_sqrt_s_plus_b"}
+    assert again.metrics["confusion"]["threshold"] == pytest.approx(0.6)
+    assert again.metrics["options"]["yields"] == [50.0, 5000.0]
+    stored = json.loads((bdt / "metrics.json").read_text())["evaluation"]
+    assert "significance" in stored
