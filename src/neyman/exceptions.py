@@ -16,6 +16,7 @@ __all__ = [
     "MissingDependencyError",
     "ModelError",
     "NeymanError",
+    "NeymanWarning",
     "RunDirectoryError",
     "StorageError",
     "close_matches",
@@ -24,6 +25,10 @@ __all__ = [
 
 class NeymanError(Exception):
     """Base class of every error caused by input rather than by a bug."""
+
+
+class NeymanWarning(UserWarning):
+    """A likely mistake that does not stop the work (the command line shows one ``warning:`` line)."""
 
 
 class ConfigError(NeymanError):

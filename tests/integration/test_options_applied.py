@@ -100,3 +100,33 @@ def test_report_keeps_the_previous_evaluations_options(workdir):
     assert again.metrics["options"]["yields"] == [50.0, 5000.0]
     stored = json.loads((bdt / "metrics.json").read_text())["evaluation"]
     assert "significance" in stored
+
+
+def test_generate_refuses_workers_with_a_scheduler(tmp_path):
+    from neyman.workflows.generate import generate
+
+    out = tmp_path / "jets.parquet"
+    with pytest.raises(ConfigError, match=r"--workers .*--scheduler tcp://127.0.0.1:1"):
+        generate("top_vs_qcd", 10, out, workers=2, scheduler="tcp://127.0.0.1:1", progress=False)
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_zero_one_target_warns_that_a_classification_was_meant(workdir, tmp_path, capsys):
+    from neyman.exceptions import NeymanWarning
+
+    tmp, _ = workdir
+    data = tmp / "labelled.parquet"
+    cfg = {
+        "name": "reg01",
+        "output_dir": str(tmp_path / "runs"),
+        "data": {"sources": [{"path": str(data)}], "target": LABEL, "features": FEATURES},
+        "task": {"type": "regression"},
+        "model": {"type": "xgboost", "n_estimators": 5},
+    }
+    with pytest.warns(NeymanWarning, match=r"only the values 0 and 1.*--label-column label"):
+        neyman.train(cfg)
+    code, err = _cli(
+        capsys, "train", "--data", str(data), "--target", LABEL, "--features", "x00,x01",
+        "--model", "xgboost", "--set", "model.n_estimators=5", "--output-dir", str(tmp_path / "cli"),
+    )  # fmt: skip
+    assert code == 0 and "warning:" in err and "--label-column label" in err

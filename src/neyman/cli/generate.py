@@ -37,7 +37,9 @@ def register(app: typer.Typer) -> None:
         events: int = typer.Option(10000, "--events", "-n", help="Rows to generate (jets or events), all classes."),
         out: Path | None = typer.Option(None, "--out", "-o", help="Output file: .parquet, .h5 or .root."),
         seed: int = typer.Option(0, "--seed", help="Run seed; the same seed gives the same file."),
-        workers: int = typer.Option(1, "--workers", "-w", help="Worker processes of a local Dask cluster."),
+        workers: int | None = typer.Option(
+            None, "--workers", "-w", help="Worker processes of a local Dask cluster (default 1; not with --scheduler)."
+        ),
         scheduler: str | None = typer.Option(None, "--scheduler", help="Address of an existing Dask scheduler."),
         detector: str = typer.Option("default", "--detector", help="Detector: default or none (particle level)."),
         mpi: str = typer.Option("off", "--mpi", help="Multi-parton interactions: on or off (3-12x slower)."),

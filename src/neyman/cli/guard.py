@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
 
-from neyman.exceptions import NeymanError
+from neyman.exceptions import NeymanError, NeymanWarning
 
 __all__ = ["console", "run_guarded", "set_debug"]
 
@@ -26,9 +27,24 @@ def set_debug(debug: bool) -> None:
 
 
 def run_guarded(fn: Callable[[], T]) -> T:
-    """Run a command body; turn neyman errors into one message and exit code 2."""
+    """Run a command body; turn neyman errors into one message and exit code 2.
+
+    Neyman's warnings (:class:`~neyman.exceptions.NeymanWarning`) are shown as one
+    ``warning:`` line each, as they happen.
+    """
     try:
-        return fn()
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", NeymanWarning)
+            shown = warnings.showwarning
+
+            def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+                if issubclass(category, NeymanWarning):
+                    console.print(f"[bold yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+                else:
+                    shown(message, category, *args, **kwargs)
+
+            warnings.showwarning = show
+            return fn()
     except NeymanError as exc:
         if _State.debug:
             raise

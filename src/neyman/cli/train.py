@@ -30,6 +30,8 @@ EXAMPLES = """
   neyman train --resume runs/mlp-binary
 
   neyman train config.yaml --track    [dim]# log to MLflow (runs/mlflow.db unless tracking.uri is set)[/]
+
+  neyman train --example top-tagging-particlenet    [dim]# write a shipped config to start from[/]
 """
 
 MODELS_HELP = (
@@ -98,6 +100,16 @@ def print_metrics(console: Console, result: Any) -> None:
         console.print(f"k-fold AUC: {s['mean']:.4f} ± {s['std']:.4f} (mean ± std over folds)")
 
 
+def _write_example(console: Console, name: str) -> None:
+    from neyman.config.examples import example_names, write_example
+
+    if name == "list":
+        console.print("\n".join(example_names()), highlight=False)
+        return
+    path = write_example(name)
+    console.print(f"wrote {path}; point data.sources at your files, then: neyman train {path}", highlight=False)
+
+
 def _refuse(given: dict[str, bool], reason: str) -> None:
     """Refuse options that would be silently ignored: name them and say why."""
     from neyman.exceptions import ConfigError
@@ -130,6 +142,11 @@ def register(app: typer.Typer) -> None:
             None, "--resume", help="Continue an interrupted run from its last checkpoint."
         ),
         track: bool = typer.Option(False, "--track", help="Log the run to MLflow (see the tracking: section)."),
+        example: str | None = typer.Option(
+            None,
+            "--example",
+            help="Write the shipped configuration NAME to ./NAME.yaml (train nothing); 'list' lists them.",
+        ),
     ) -> None:
         """Train a model and write a run directory (config, model, predictions, metrics, plots)."""
         from neyman.workflows.train import train as train_workflow
@@ -138,6 +155,10 @@ def register(app: typer.Typer) -> None:
 
         def body() -> None:
             from neyman.exceptions import ConfigError
+
+            if example is not None:
+                _write_example(console, example)
+                return
 
             quick = {
                 "--model": model is not None,

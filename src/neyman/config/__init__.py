@@ -3,6 +3,7 @@
 Imported only by :mod:`neyman.workflows` and :mod:`neyman.cli`.
 """
 
+from neyman.config.examples import example_names, write_example
 from neyman.config.load import (
     apply_overrides,
     dump_config,
@@ -33,8 +34,10 @@ __all__ = [
     "TrainingConfig",
     "apply_overrides",
     "dump_config",
+    "example_names",
     "load_config",
     "parse_config",
     "resolve_config",
     "validate_paths",
+    "write_example",
 ]

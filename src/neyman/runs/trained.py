@@ -14,8 +14,7 @@ from neyman.exceptions import DataError, ModelError, RunDirectoryError
 from neyman.models import Model
 from neyman.preprocessing import assign_folds, check_finite
 from neyman.representations import RepresentationSpec
-from neyman.table import EVENT_ID, FOLD, SPLIT, WEIGHT, Table
-from neyman.tasks import ScoredEvents, Task, make_task
+from neyman.runs.directory import RunDirectory
 from neyman.runs.inputs import (
     InputPreprocessor,
     ModelInput,
@@ -24,7 +23,8 @@ from neyman.runs.inputs import (
     preprocessor_from_json,
     representation_from_json,
 )
-from neyman.runs.directory import RunDirectory
+from neyman.table import EVENT_ID, FOLD, SPLIT, WEIGHT, Table
+from neyman.tasks import ScoredEvents, Task, make_task
 
 __all__ = ["TrainedRun", "load_run", "model_dirs"]
 

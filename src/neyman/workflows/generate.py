@@ -73,7 +73,7 @@ def generate(
     out: str | os.PathLike[str],
     *,
     seed: int = 0,
-    workers: int = 1,
+    workers: int | None = None,
     scheduler: str | None = None,
     detector: str = "default",
     mpi: bool = False,
@@ -87,9 +87,17 @@ def generate(
     ``events`` counts rows: jets for jet processes, events for event processes,
     split between the classes by their shares.  The same ``seed`` (and settings)
     gives the same file, whatever the number of workers.  ``empty_events_limit``
-    overrides :data:`neyman.generation.parallel.EMPTY_EVENTS_LIMIT`.
+    overrides :data:`neyman.generation.parallel.EMPTY_EVENTS_LIMIT`.  ``workers``
+    (default 1) are local processes; with ``scheduler`` the cluster's own workers
+    run the chunks and ``workers`` is refused.
     """
     started = time.perf_counter()
+    if scheduler is not None and workers is not None:
+        raise ConfigError(
+            f"--workers starts a local Dask cluster; with --scheduler {scheduler} the chunks run on that "
+            "cluster's workers: drop --workers (or --scheduler)"
+        )
+    workers = 1 if workers is None else workers
     request = _request(
         process, events, out, seed=seed, workers=workers, detector=detector, mpi=mpi, overrides=overrides, force=force
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import numpy as np
 
 from neyman import io
 from neyman.config.schema import DataConfig, SourceConfig
-from neyman.exceptions import ConfigError, DataError, close_matches
+from neyman.exceptions import ConfigError, DataError, NeymanWarning, close_matches
 from neyman.preprocessing import Selection, check_weights, event_weights, parse_selection
 from neyman.table import EVENT_ID, LABEL, TARGET, TRUE_LOG_LR, WEIGHT, Table
 from neyman.tasks import make_task
@@ -288,7 +289,21 @@ def load_events(
         check_weights(events[WEIGHT], events[LABEL])
     else:
         check_weights(events[WEIGHT])
+        _warn_binary_target(np.asarray(events[TARGET]), str(data.target))
     return Events(table=events, features=features, classes=classes)
+
+
+def _warn_binary_target(target: np.ndarray, column: str) -> None:
+    """A regression target holding only 0 and 1 is almost always a class label."""
+    values = np.unique(target)
+    if len(values) == 2 and np.array_equal(values, [0.0, 1.0]):
+        warnings.warn(
+            NeymanWarning(
+                f"the target column {column!r} holds only the values 0 and 1: a classification was probably "
+                f"meant; use --label-column {column} (data.label_column) instead of --target (data.target)"
+            ),
+            stacklevel=3,
+        )
 
 
 def true_log_ratio(data: DataConfig) -> np.ndarray | None:
