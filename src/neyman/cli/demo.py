@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from neyman.cli.guard import run_guarded
+from neyman.metrics import rejection_text
 
 __all__ = ["register"]
 
@@ -48,8 +49,8 @@ def register(app: typer.Typer) -> None:
                 table.add_row(
                     r["model"],
                     f"{r['auc']:.4f}±{r['auc_uncertainty']:.4f}",
-                    f"{r['rejection_at_eff_0.5']:.1f}",
-                    f"{r['rejection_at_eff_0.3']:.1f}",
+                    rejection_text(r["rejection_at_eff_0.5"], r["rejection_at_eff_0.5_is_bound"]),
+                    rejection_text(r["rejection_at_eff_0.3"], r["rejection_at_eff_0.3_is_bound"]),
                 )
             for name, auc in result.baselines.items():
                 table.add_row(name, f"{auc:.4f}", "", "")

@@ -10,6 +10,7 @@ from rich.table import Table as RichTable
 
 from neyman.cli.guard import run_guarded
 from neyman.exceptions import ConfigError
+from neyman.metrics import rejection_text
 
 __all__ = ["register"]
 
@@ -112,8 +113,8 @@ def register(app: typer.Typer) -> None:
                     row["run"],
                     row["model"],
                     f"{row['auc']:.4f} ± {row['auc_uncertainty']:.4f}",
-                    f"{row['rejection_at_eff_0.3']:.1f}",
-                    f"{row['rejection_at_eff_0.5']:.1f}",
+                    rejection_text(row["rejection_at_eff_0.3"], bool(row["rejection_at_eff_0.3_is_bound"])),
+                    rejection_text(row["rejection_at_eff_0.5"], bool(row["rejection_at_eff_0.5_is_bound"])),
                     f"{row['training_seconds']:.1f}",
                     f"{row['model_bytes'] / 1024:.0f}",
                 )

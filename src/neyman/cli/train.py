@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from neyman.cli.guard import run_guarded
+from neyman.metrics import rejection_text
 from neyman.models.families import families_reading
 
 __all__ = ["register"]
@@ -80,20 +81,29 @@ def _quick_config(
     return cfg
 
 
+BOUND_SUFFIX = "_is_bound"
+
+
+def _cell(row: dict[str, Any], key: str) -> str:
+    """A metric for the table; a rejection that is only a lower bound shows as ``> N``."""
+    value = row.get(key, "")
+    if row.get(key + BOUND_SUFFIX):
+        return rejection_text(float(value), True)
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 def print_metrics(console: Console, result: Any) -> None:
     """Print the headline metrics of a run as a table."""
     table = RichTable(title=f"run {result.run_dir}")
     table.add_column("split")
-    keys = [k for k in result.metrics.get("test", {}) if k not in ("n_events", "sum_weights")]
+    test = result.metrics.get("test", {})
+    keys = [k for k in test if k not in ("n_events", "sum_weights") and not k.endswith(BOUND_SUFFIX)]
     for k in keys:
         table.add_column(k, justify="right")
     for split in ("train", "val", "test"):
         if split in result.metrics:
             row = result.metrics[split]
-            table.add_row(
-                split,
-                *(f"{row[k]:.4g}" if isinstance(row.get(k), float) else str(row.get(k, "")) for k in keys),
-            )
+            table.add_row(split, *(_cell(row, k) for k in keys))
     console.print(table)
     if "folds_summary" in result.metrics and "auc" in result.metrics["folds_summary"]:
         s = result.metrics["folds_summary"]["auc"]

@@ -32,9 +32,12 @@ __all__ = [
     "accuracy",
     "background_rejection",
     "binary_cross_entropy",
+    "bounded_rejection",
     "multiclass_accuracy",
     "multiclass_cross_entropy",
     "multiclass_discriminant",
+    "rejection_limit",
+    "rejection_text",
     "roc_auc",
     "roc_curve",
     "signal_efficiency_at",
@@ -278,6 +281,45 @@ def background_rejection(roc: RocCurve, signal_efficiency: float) -> float:
         t = (target - tpr[i - 1]) / (tpr[i] - tpr[i - 1])
         eps_b = float(fpr[i - 1] + t * (fpr[i] - fpr[i - 1]))
     return math.inf if eps_b <= 0 else 1.0 / eps_b
+
+
+def rejection_limit(roc: RocCurve) -> float:
+    """The largest background rejection that the curve's background events can show.
+
+    Returns
+    -------
+    float
+        ``1/ε_B`` of the tightest cut that keeps any background: with ``N_B``
+        unit-weight background events, ``N_B``; ``inf`` when no cut keeps background
+        below the full sample (a degenerate curve).
+
+    Notes
+    -----
+    Where no background event passes a cut, ``ε_B = 0`` and ``1/ε_B`` is only known
+    to exceed this limit: ``1/ε_B > 1/min(ε_B > 0)``.
+    """
+    positive = roc.background_efficiency[roc.background_efficiency > 0]
+    return 1.0 / float(positive.min()) if len(positive) else math.inf
+
+
+def bounded_rejection(roc: RocCurve, signal_efficiency: float) -> tuple[float, bool]:
+    """``1/ε_B`` at ``ε_S``, or its lower bound when no background event passes.
+
+    Returns
+    -------
+    tuple[float, bool]
+        ``(1/ε_B, False)``, or ``(rejection_limit(roc), True)`` where ``ε_B = 0``:
+        the rejection is then larger than the value (never ``inf``).
+    """
+    rejection = background_rejection(roc, signal_efficiency)
+    if math.isinf(rejection):
+        return rejection_limit(roc), True
+    return rejection, False
+
+
+def rejection_text(value: float, is_bound: bool = False) -> str:
+    """A rejection for tables: ``"973.5"``, or ``"> 1952"`` for a lower bound."""
+    return f"> {value:.0f}" if is_bound else f"{value:.1f}"
 
 
 def signal_efficiency_at(roc: RocCurve, background_efficiency: float) -> float:

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neyman.exceptions import DataError
-from neyman.metrics.classification import RocCurve, background_rejection, roc_auc, signal_efficiency_at
+from neyman.metrics.classification import RocCurve, bounded_rejection, roc_auc, signal_efficiency_at
 from neyman.metrics.inputs import binary_sample, integer_at_least
 
 __all__ = ["auc_with_uncertainty", "efficiency_table", "fold_summary", "separation"]
@@ -181,7 +181,10 @@ def efficiency_table(
     dict
         ``"rejection@eS=<ε_S>" → 1/ε_B`` for each signal efficiency, then
         ``"eS@eB=<ε_B>" → ε_S`` for each background efficiency; the numbers are
-        formatted with ``:g`` (``"eS@eB=0.01"``).
+        formatted with ``:g`` (``"eS@eB=0.01"``).  Where no background event
+        passes, the rejection is its lower bound
+        (:func:`~neyman.metrics.bounded_rejection`) and
+        ``"rejection@eS=<ε_S>_is_bound" → 1.0`` says so.
 
     Notes
     -----
@@ -191,7 +194,10 @@ def efficiency_table(
     """
     table: dict[str, float] = {}
     for eff_s in signal_efficiencies:
-        table[f"rejection@eS={float(eff_s):g}"] = background_rejection(roc, eff_s)
+        key = f"rejection@eS={float(eff_s):g}"
+        table[key], is_bound = bounded_rejection(roc, eff_s)
+        if is_bound:
+            table[f"{key}_is_bound"] = 1.0
     for eff_b in background_efficiencies:
         table[f"eS@eB={float(eff_b):g}"] = signal_efficiency_at(roc, eff_b)
     return table

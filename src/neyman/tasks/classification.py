@@ -133,7 +133,11 @@ class BinaryTask(Task):
     def _headline(
         self, scores: np.ndarray, truth: np.ndarray, weights: np.ndarray, classes: Sequence[str]
     ) -> dict[str, float]:
-        """Weighted cross-entropy ``loss``, ``accuracy``, ``auc`` and 1/ε_B at ε_S = 0.3, 0.5."""
+        """Weighted cross-entropy ``loss``, ``accuracy``, ``auc`` and 1/ε_B at ε_S = 0.3, 0.5.
+
+        Where no background event passes, 1/ε_B is its lower bound and
+        ``rejection_at_eff_<ε_S>_is_bound`` is 1 (:func:`neyman.metrics.bounded_rejection`).
+        """
         from neyman import metrics
 
         out = {
@@ -144,7 +148,10 @@ class BinaryTask(Task):
             roc = metrics.roc_curve(scores, truth, sample_weight=weights)
             out["auc"] = metrics.roc_auc(scores, truth, sample_weight=weights)
             for eff in SIGNAL_EFFICIENCIES:
-                out[f"rejection_at_eff_{eff}"] = metrics.background_rejection(roc, eff)
+                key = f"rejection_at_eff_{eff}"
+                out[key], is_bound = metrics.bounded_rejection(roc, eff)
+                if is_bound:  # no background event passes: the value is a lower bound
+                    out[f"{key}_is_bound"] = 1.0
         return {k: float(v) for k, v in out.items()}
 
     def overtraining(self, events: ScoredEvents) -> dict[str, float]:

@@ -34,6 +34,14 @@ def _size_bytes(directory: Path) -> int:
     return sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
 
 
+def _rejections(roc: metrics.RocCurve) -> dict[str, float | bool]:
+    """1/ε_B at ε_S = 0.3 and 0.5, each with whether it is a lower bound (no background passes)."""
+    out: dict[str, float | bool] = {}
+    for eff in (0.3, 0.5):
+        out[f"rejection_at_eff_{eff}"], out[f"rejection_at_eff_{eff}_is_bound"] = metrics.bounded_rejection(roc, eff)
+    return out
+
+
 def compare(
     runs: Sequence[str | os.PathLike[str]],
     *,
@@ -73,8 +81,7 @@ def compare(
                 "model": json.loads(run.metadata.read_text())["family"],
                 "auc": auc,
                 "auc_uncertainty": err,
-                "rejection_at_eff_0.3": metrics.background_rejection(roc, 0.3),
-                "rejection_at_eff_0.5": metrics.background_rejection(roc, 0.5),
+                **_rejections(roc),
                 "training_seconds": float(train_metrics.get("training_seconds", float("nan"))),
                 "model_bytes": _size_bytes(run.model),
                 "n_test_events": int(test.sum()),

@@ -181,7 +181,9 @@ def _row(name: str, run: RunResult) -> dict[str, Any]:
         "model": f"{name} ({run.config.model.type})" if name != run.config.model.type else name,
         "auc": m["auc"],
         "rejection_at_eff_0.5": m["rejection_at_eff_0.5"],
+        "rejection_at_eff_0.5_is_bound": bool(m.get("rejection_at_eff_0.5_is_bound")),
         "rejection_at_eff_0.3": m["rejection_at_eff_0.3"],
+        "rejection_at_eff_0.3_is_bound": bool(m.get("rejection_at_eff_0.3_is_bound")),
         "seconds": run.metrics["training_seconds"],
         "run_dir": str(run.run_dir),
     }

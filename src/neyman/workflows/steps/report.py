@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from neyman.config import RunConfig
+from neyman.metrics import rejection_text
 from neyman.runs import RunDirectory
 
 __all__ = ["build_report", "file_checksum"]
@@ -29,8 +30,14 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def _rows(mapping: dict[str, Any]) -> list[list[str]]:
-    return [[k, _fmt(v)] for k, v in mapping.items() if not isinstance(v, (dict, list))]
+def _rows(mapping: Mapping[str, Any]) -> list[list[str]]:
+    """Name and value of every number; a rejection that is only a lower bound reads ``> N``."""
+    rows = []
+    for k, v in mapping.items():
+        if isinstance(v, (dict, list)) or k.endswith("_is_bound"):
+            continue
+        rows.append([k, rejection_text(float(v), True) if mapping.get(f"{k}_is_bound") else _fmt(v)])
+    return rows
 
 
 def _input_sections(
