@@ -130,3 +130,38 @@ def test_a_zero_one_target_warns_that_a_classification_was_meant(workdir, tmp_pa
         "--model", "xgboost", "--set", "model.n_estimators=5", "--output-dir", str(tmp_path / "cli"),
     )  # fmt: skip
     assert code == 0 and "warning:" in err and "--label-column label" in err
+
+
+def test_more_than_two_labels_name_the_multiclass_task(tmp_path):
+    from neyman.exceptions import DataError
+    from neyman.testing import multiclass_dataset
+
+    path = tmp_path / "three.parquet"
+    io.write(multiclass_dataset(900, seed=1), path)
+    cfg = {
+        "output_dir": str(tmp_path / "runs"),
+        "data": {"sources": [{"path": str(path)}], "label_column": LABEL},
+        "model": {"type": "logistic"},
+    }
+    with pytest.raises(DataError, match=r"holds label values \[2\].*--task multiclass"):
+        neyman.train(cfg)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_class_names_come_from_a_generated_files_provenance(tmp_path):
+    from neyman.testing import multiclass_dataset
+
+    path = tmp_path / "generated.parquet"
+    io.write(multiclass_dataset(900, seed=1), path)
+    recorded = [{"label": 0, "name": "qcd"}, {"label": 1, "name": "top"}, {"label": 2, "name": "higgs"}]
+    (tmp_path / "generated.parquet.provenance.json").write_text(json.dumps({"classes": recorded}))
+    run = neyman.train(
+        {
+            "output_dir": str(tmp_path / "runs"),
+            "data": {"sources": [{"path": str(path)}], "label_column": LABEL},
+            "task": {"type": "multiclass"},
+            "model": {"type": "logistic"},
+        }
+    )
+    assert run.metrics["classes"] == ["qcd", "top", "higgs"]
+    assert "auc_higgs_vs_rest" in run.metrics["test"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,9 +133,15 @@ def _labels_from_column(values: np.ndarray, classes: list[str], column: str, sou
         raise DataError(f"{source}: column {column!r} holds non-integer labels (e.g. {arr[as_int != arr][:3]})")
     bad = (as_int < 0) | (as_int >= len(classes))
     if bad.any():
+        more = len(classes) == 2 and (as_int[bad] >= 2).any()
+        hint = (
+            "; more than two classes need the multi-class task: --task multiclass (task.type: multiclass)"
+            if more
+            else "; fix data.classes or the labels"
+        )
         raise DataError(
             f"{source}: column {column!r} holds label values {sorted(set(as_int[bad].tolist()))[:10]} outside the "
-            f"declared classes 0..{len(classes) - 1} ({classes}); fix data.classes or the labels"
+            f"declared classes 0..{len(classes) - 1} ({classes}){hint}"
         )
     return as_int
 
@@ -273,7 +280,7 @@ def load_events(
     if classification and not classes:
         values = np.unique(np.asarray(events[LABEL]))
         n_cls = int(values.max()) + 1 if np.issubdtype(values.dtype, np.number) else len(values)
-        classes = learned.class_names(n_cls)
+        classes = (list(learned.fixed_classes) or _generated_class_names(data, n_cls)) or learned.class_names(n_cls)
         events = events.with_column(LABEL, _labels_from_column(events[LABEL], classes, str(data.label_column), "input"))
     if EVENT_ID not in events:
         events = events.with_column(EVENT_ID, np.arange(len(events), dtype=np.int64))
@@ -291,6 +298,28 @@ def load_events(
         check_weights(events[WEIGHT])
         _warn_binary_target(np.asarray(events[TARGET]), str(data.target))
     return Events(table=events, features=features, classes=classes)
+
+
+def _generated_class_names(data: DataConfig, n_classes: int) -> list[str]:
+    """Class names recorded by ``neyman generate`` in the inputs' provenance (empty when not all agree).
+
+    A generated file's ``<file>.provenance.json`` lists its classes with their label
+    values (e.g. ``qcd`` = 0, ``top`` = 1, ``higgs`` = 2).
+    """
+    from neyman.generation.writer import provenance_path
+
+    found: set[tuple[str, ...]] = set()
+    for source in data.sources:
+        path, _ = io.parse_source(source.path)
+        try:
+            recorded = json.loads(provenance_path(path).read_text(encoding="utf-8"))["classes"]
+            names = {int(c["label"]): str(c["name"]) for c in recorded}
+        except (OSError, ValueError, KeyError, TypeError):
+            return []
+        if sorted(names) != list(range(n_classes)):
+            return []
+        found.add(tuple(names[k] for k in range(n_classes)))
+    return list(found.pop()) if len(found) == 1 else []
 
 
 def _warn_binary_target(target: np.ndarray, column: str) -> None:
