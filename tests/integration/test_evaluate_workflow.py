@@ -121,6 +121,17 @@ def test_multiclass_and_gaussian_evaluations(tmp_path):
     ).run_dir
     m = evaluate(mc, n_bootstrap=20).metrics
     assert np.asarray(m["confusion"]).shape == (3, 3) and "auc_higgs_vs_rest" in m
+    r = evaluate(mc, n_bootstrap=5, discriminant="higgs")
+    d = r.metrics["discriminant"]
+    assert d["signal"] == "higgs" and set(d) >= {"all backgrounds", "vs qcd", "vs top", "fraction_scan"}
+    scan = d["fraction_scan"]
+    assert scan["fraction"][0] == 0.0 and scan["fraction"][-1] == 1.0 and len(scan["auc"]) == 11
+    # the test events hold the classes in equal parts: D with f = 1/2 is (for true posteriors) the likelihood
+    # ratio of higgs to that mixture, so it separates as well as one-vs-rest and no other f does clearly better
+    assert d["all backgrounds"]["auc"] >= m["auc_higgs_vs_rest"] - 0.005
+    assert scan["auc"][5] >= max(scan["auc"]) - 0.01
+    assert {"roc_discriminant.png", "discriminant_fraction_scan.png"} <= {f.name for f in r.figures}
+    assert evaluate(mc, same_options=True, report=False).metrics["discriminant"]["signal"] == "higgs"
     io.write(gaussian_regression_dataset(3000, seed=2), tmp_path / "reg.parquet")
     g = neyman.train(
         {

@@ -206,6 +206,7 @@ PINNED = {
     "neyman.tasks": [
         "BinaryEvaluation",
         "BinaryTask",
+        "DiscriminantEvaluation",
         "EvaluationOptions",
         "GaussianTask",
         "MulticlassEvaluation",

@@ -58,6 +58,9 @@ def register(app: typer.Typer) -> None:
             None, "--sigma-b", help="With --yields: relative background uncertainty (Asimov significance)."
         ),
         by: str | None = typer.Option(None, "--by", help="Regression: bin bias and resolution in this feature."),
+        discriminant: str | None = typer.Option(
+            None, "--discriminant", help="Multi-class: ln p_S / Σ f_j p_j of this signal class, with a scan of f."
+        ),
         bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap replicas for the AUC uncertainty."),
     ) -> None:
         """Compute every metric and figure of a run and write its report.html."""
@@ -72,6 +75,7 @@ def register(app: typer.Typer) -> None:
                 sigma_b=sigma_b,
                 by=by,
                 n_bootstrap=bootstrap,
+                discriminant=discriminant,
             )
             console = Console()
             m = r.metrics

@@ -25,7 +25,13 @@ from neyman.plotting.style import figure
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from neyman.tasks import BinaryEvaluation, MulticlassEvaluation, RegressionEvaluation, TaskEvaluation
+    from neyman.tasks import (
+        BinaryEvaluation,
+        DiscriminantEvaluation,
+        MulticlassEvaluation,
+        RegressionEvaluation,
+        TaskEvaluation,
+    )
 
 __all__ = ["NamedFigures", "evaluation_figures", "training_figures"]
 
@@ -93,7 +99,25 @@ def _multiclass(ev: MulticlassEvaluation) -> NamedFigures:
         fig, ax = figure()
         plot_confusion(ev.confusion, list(ev.classes), normalise="true", ax=ax)
         out["confusion"] = [("confusion", fig)]
+    if ev.discriminant is not None:
+        out.setdefault("roc", []).extend(_discriminant(ev.discriminant))
     return out
+
+
+def _discriminant(disc: DiscriminantEvaluation) -> list[tuple[str, Figure]]:
+    """ROC curves of the discriminant and its AUC against the first background's fraction."""
+    fig, ax = figure()
+    plot_roc(disc.rocs, ax=ax, kind="rejection")
+    ax.set_title(f"D = ln p({disc.signal}) / Σ f_j p_j")
+    named = [("roc_discriminant", fig)]
+    if disc.scan is not None:
+        fig, ax = figure()
+        ax.plot(disc.scan[0], disc.scan[1], marker="o")
+        background = next(iter(k for k in disc.rocs if k.startswith("vs "))).removeprefix("vs ")
+        ax.set_xlabel(f"fraction f of {background} in the discriminant")
+        ax.set_ylabel(f"AUC, {disc.signal} vs all backgrounds")
+        named.append(("discriminant_fraction_scan", fig))
+    return named
 
 
 def _pulls(ev: RegressionEvaluation) -> list[tuple[str, Figure]]:

@@ -17,13 +17,20 @@ from __future__ import annotations
 
 from neyman.exceptions import ConfigError, close_matches
 from neyman.tasks.base import EvaluationOptions, ScoredEvents, Task, TaskEvaluation
-from neyman.tasks.classification import BinaryEvaluation, BinaryTask, MulticlassEvaluation, MulticlassTask
+from neyman.tasks.classification import (
+    BinaryEvaluation,
+    BinaryTask,
+    DiscriminantEvaluation,
+    MulticlassEvaluation,
+    MulticlassTask,
+)
 from neyman.tasks.regression import GaussianTask, RegressionEvaluation, RegressionTask
 
 __all__ = [
     "TASKS",
     "BinaryEvaluation",
     "BinaryTask",
+    "DiscriminantEvaluation",
     "EvaluationOptions",
     "GaussianTask",
     "MulticlassEvaluation",

@@ -95,6 +95,9 @@ class EvaluationOptions:
         Known log-likelihood ratio of every event (synthetic data), or ``None``.
     by_values, by_name
         Regression: the values to bin the response in and their name (default: the target).
+    discriminant
+        Multi-class: the signal class and the background classes with their
+        fractions of the mixture, for ``D = ln p_S / Σ f_j p_j``; ``None`` for none.
     """
 
     classes: tuple[str, ...] = ()
@@ -107,6 +110,7 @@ class EvaluationOptions:
     true_log_ratio: np.ndarray | None = None
     by_values: np.ndarray | None = None
     by_name: str = "target"
+    discriminant: tuple[str, dict[str, float]] | None = None
 
 
 @dataclass(frozen=True)

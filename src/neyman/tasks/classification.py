@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -25,7 +25,10 @@ if TYPE_CHECKING:
 
     from neyman.metrics import RocCurve
 
-__all__ = ["BinaryEvaluation", "BinaryTask", "MulticlassEvaluation", "MulticlassTask"]
+__all__ = ["BinaryEvaluation", "BinaryTask", "DiscriminantEvaluation", "MulticlassEvaluation", "MulticlassTask"]
+
+FRACTION_SCAN = np.linspace(0.0, 1.0, 11)
+"""Fractions of the first background class scanned in the discriminant."""
 
 SIGNAL_EFFICIENCIES = (0.3, 0.5)
 """ε_S at which the background rejection 1/ε_B is reported."""
@@ -76,12 +79,36 @@ class BinaryEvaluation(TaskEvaluation):
 
 
 @dataclass(frozen=True)
+class DiscriminantEvaluation:
+    """The multi-class discriminant ``D = ln p_S / Σ_j f_j p_j`` of one signal class.
+
+    Attributes
+    ----------
+    signal
+        The signal class.
+    rocs
+        ROC curve of ``D``: signal against the whole background mixture of the test
+        events, and against each background class alone.
+    scan
+        ``(f, AUC)``: the fraction ``f`` of the first background class in ``D`` (the
+        others share ``1 - f`` in their configured proportions) against the AUC of
+        signal versus all background events.
+    """
+
+    signal: str
+    rocs: dict[str, RocCurve]
+    scan: tuple[np.ndarray, np.ndarray] | None
+
+
+@dataclass(frozen=True)
 class MulticlassEvaluation(TaskEvaluation):
-    """A multi-class classifier's evaluation: one-vs-rest ROC curves and the confusion matrix."""
+    """A multi-class classifier's evaluation: one-vs-rest ROC curves, the confusion matrix and,
+    when asked for, the discriminant of one class against a mixture of the others."""
 
     rocs: dict[str, RocCurve] | None = None
     confusion: np.ndarray | None = None
     classes: tuple[str, ...] = ()
+    discriminant: DiscriminantEvaluation | None = None
 
 
 @dataclass(frozen=True)
@@ -323,6 +350,7 @@ class MulticlassTask(Task):
     target_dtype: ClassVar[type[np.generic]] = np.int64
     output_head: ClassVar[str] = "softmax"
     summary: ClassVar[str] = "assigns one of k classes"
+    evaluation_options: ClassVar[frozenset[str]] = frozenset({"discriminant"})
 
     def __post_init__(self) -> None:
         if self.k < 2:
@@ -392,7 +420,13 @@ class MulticlassTask(Task):
             out[f"auc_{name}_vs_rest"] = auc
             out[f"auc_{name}_vs_rest_uncertainty"] = err
             rocs[f"{name} vs rest"] = metrics.roc_curve(p[:, k], is_k, sample_weight=w)
-        return MulticlassEvaluation(numbers=out, rocs=rocs, confusion=np.asarray(cm.matrix), classes=tuple(classes))
+        disc = None
+        if options.discriminant is not None:
+            disc = discriminant_evaluation(p, y, w, classes, *options.discriminant)
+            out["discriminant"] = discriminant_numbers(disc)
+        return MulticlassEvaluation(
+            numbers=out, rocs=rocs, confusion=np.asarray(cm.matrix), classes=tuple(classes), discriminant=disc
+        )
 
     def importance_metric(self) -> ImportanceMetric:
         """The weighted accuracy of the predicted class."""
@@ -401,3 +435,75 @@ class MulticlassTask(Task):
     def importance_scores(self, scores: np.ndarray) -> np.ndarray:
         """The predicted class (the most probable one)."""
         return np.asarray(np.argmax(scores, axis=1), dtype=np.float64)
+
+
+def _mixture(
+    classes: Sequence[str], signal: str, backgrounds: Mapping[str, float], first_fraction: float | None = None
+) -> dict[int, float]:
+    """Class index → fraction, normalised; with ``first_fraction`` the first background gets it."""
+    if signal not in classes or not set(backgrounds) <= set(classes) or signal in backgrounds:
+        raise ConfigError(
+            f"the discriminant's classes ({signal!r} against {sorted(backgrounds)}) must be distinct classes "
+            f"of the run: {list(classes)}"
+        )
+    names = list(backgrounds)
+    total = float(sum(backgrounds.values()))
+    if total <= 0 or min(backgrounds.values()) < 0:
+        raise ConfigError(f"discriminant fractions must be non-negative with a positive sum, got {dict(backgrounds)}")
+    fractions = {name: f / total for name, f in backgrounds.items()}
+    if first_fraction is not None and len(names) > 1:
+        rest = sum(fractions[n] for n in names[1:])
+        share = [(fractions[n] / rest) if rest > 0 else 1 / (len(names) - 1) for n in names[1:]]
+        fractions = {
+            names[0]: first_fraction,
+            **{n: (1 - first_fraction) * s for n, s in zip(names[1:], share, strict=True)},
+        }
+    return {classes.index(n): f for n, f in fractions.items()}
+
+
+def discriminant_evaluation(
+    p: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    classes: Sequence[str],
+    signal: str,
+    backgrounds: Mapping[str, float],
+) -> DiscriminantEvaluation:
+    """ROC curves of ``D = ln p_S / Σ f_j p_j`` and the scan of the first background's fraction.
+
+    Notes
+    -----
+    With true class posteriors ``D`` is monotonic in the likelihood ratio of the
+    signal to the background mixture ``Σ f_j p(x | j)``, so it is optimal for that
+    mixture; the scan shows how much the choice of ``f`` matters for the actual
+    background composition of the test events.
+    """
+    from neyman import metrics
+
+    s = classes.index(signal)
+    d = metrics.multiclass_discriminant(p, signal=s, backgrounds=_mixture(classes, signal, backgrounds))
+    in_mix = np.isin(y, [s, *(classes.index(b) for b in backgrounds)])
+    rocs = {"all backgrounds": metrics.roc_curve(d[in_mix], (y[in_mix] == s).astype(np.int64), sample_weight=w[in_mix])}
+    for name in backgrounds:
+        sel = (y == s) | (y == classes.index(name))
+        rocs[f"vs {name}"] = metrics.roc_curve(d[sel], (y[sel] == s).astype(np.int64), sample_weight=w[sel])
+    scan = None
+    if len(backgrounds) > 1:
+        aucs = []
+        for f in FRACTION_SCAN:
+            df = metrics.multiclass_discriminant(p, signal=s, backgrounds=_mixture(classes, signal, backgrounds, f))
+            aucs.append(metrics.roc_auc(df[in_mix], (y[in_mix] == s).astype(np.int64), sample_weight=w[in_mix]))
+        scan = (FRACTION_SCAN.copy(), np.asarray(aucs))
+    return DiscriminantEvaluation(signal=signal, rocs=rocs, scan=scan)
+
+
+def discriminant_numbers(disc: DiscriminantEvaluation) -> dict[str, Any]:
+    """AUC and the efficiency table of each discriminant ROC, and the fraction scan, for ``metrics.json``."""
+    from neyman import metrics
+
+    out: dict[str, Any] = {"signal": disc.signal}
+    for label, roc in disc.rocs.items():
+        out[label] = {"auc": roc.auc(), **metrics.efficiency_table(roc)}
+    if disc.scan is not None:
+        out["fraction_scan"] = {"fraction": disc.scan[0].tolist(), "auc": disc.scan[1].tolist()}
+    return out

@@ -145,13 +145,28 @@ class _Request:
     n_bootstrap: int
     by: str | None
     seed: int
+    discriminant: str | None = None
 
     def given(self) -> dict[str, Any]:
         """The options as ``metrics.json`` records them (what ``neyman report`` repeats)."""
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in vars(self).items()}
 
 
-_TASK_OPTIONS = ("working_point", "yields", "sigma_b", "by")
+_TASK_OPTIONS = ("working_point", "yields", "sigma_b", "by", "discriminant")
+
+
+def _discriminant(cfg: RunConfig, trained: TrainedRun, signal: str | None) -> tuple[str, dict[str, float]] | None:
+    """The multi-class discriminant to evaluate: ``signal`` against the other classes in equal
+    parts, or the run's configured ``task.discriminant``."""
+    if signal is not None:
+        if signal not in trained.classes:
+            raise ConfigError(f"--discriminant {signal!r} is not a class of {trained.path}: {trained.classes}")
+        others = [c for c in trained.classes if c != signal]
+        return signal, {c: 1.0 / len(others) for c in others}
+    spec = cfg.task.discriminant
+    if spec is None or "discriminant" not in trained.task.evaluation_options:
+        return None
+    return spec.signal, dict(spec.backgrounds)
 
 
 def _check_request(request: _Request, trained: TrainedRun) -> None:
@@ -184,6 +199,7 @@ def _previous_request(rundir: RunDirectory) -> _Request:
         n_bootstrap=int(previous.get("n_bootstrap", 200)),
         by=previous.get("by"),
         seed=int(previous.get("seed", 0)),
+        discriminant=previous.get("discriminant"),
     )
 
 
@@ -217,6 +233,7 @@ def _evaluate_run(
             true_log_ratio=lr,
             by_values=by_values,
             by_name=by_name,
+            discriminant=_discriminant(cfg, trained, request.discriminant),
         )
         evaluation = trained.task.evaluate(scored, options)
         result: dict[str, Any] = dict(evaluation.numbers)
@@ -259,6 +276,7 @@ def evaluate(
     report: bool = True,
     seed: int = 0,
     same_options: bool = False,
+    discriminant: str | None = None,
 ) -> EvaluationResult:
     """Compute every metric and figure of a run and write its report.
 
@@ -288,6 +306,10 @@ def evaluate(
         Also write ``report.html``.
     seed
         Seed of the bootstrap and the permutations.
+    discriminant
+        Multi-class: evaluate ``D = ln p_S / Σ f_j p_j`` of this signal class against
+        the others in equal parts, with a scan of the first background's fraction
+        (default: the run's ``task.discriminant``, if any).
     same_options
         Repeat the run's previous evaluation of its test split with the options it
         had (``neyman report``), instead of the options given here.
@@ -306,7 +328,7 @@ def evaluate(
     test_data = list(test_data)
     out_dir = rundir.path / ("evaluation" if test_data else "")
     figures = _Figures(out_dir / "plots", tuple(formats))
-    request = _Request(working_point, yields, sigma_b, n_bootstrap, by, seed)
+    request = _Request(working_point, yields, sigma_b, n_bootstrap, by, seed, discriminant)
     request = _previous_request(rundir) if same_options else request
     _check_request(request, trained)
     result = _evaluate_run(rundir, trained, cfg, test_data, request, figures)
