@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 import neyman
@@ -20,7 +21,8 @@ FEATURES = [f"x{i:02d}" for i in range(6)]
 def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     with pytest.raises(SystemExit) as exit_info:
         main(list(args))
-    return int(exit_info.value.code or 0), capsys.readouterr().err
+    captured = capsys.readouterr()
+    return int(exit_info.value.code or 0), captured.out + captured.err
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +167,30 @@ def test_class_names_come_from_a_generated_files_provenance(tmp_path):
     )
     assert run.metrics["classes"] == ["qcd", "top", "higgs"]
     assert "auc_higgs_vs_rest" in run.metrics["test"]
+
+
+def test_booked_methods_train_on_one_split_and_are_ranked(workdir, tmp_path, capsys):
+    from neyman.workflows.book import book
+
+    tmp, _ = workdir
+    data = tmp / "labelled.parquet"
+    cfg = {
+        "name": "top",
+        "output_dir": str(tmp_path / "runs"),
+        "data": {"sources": [{"path": str(data)}], "label_column": LABEL, "features": FEATURES},
+    }
+    result = book(cfg, ["fisher", "logistic", "xgboost"], overrides=["seed=3"])
+    assert set(result.runs) == {"fisher", "logistic", "xgboost"}
+    aucs = [auc for _, auc in result.ranking]
+    assert aucs == sorted(aucs, reverse=True) and result.metric == "auc"
+    splits = {m: io.read(r.run_dir / "predictions.parquet", columns=["split"])["split"] for m, r in result.runs.items()}
+    first = next(iter(splits.values()))
+    assert all(np.array_equal(first, s) for s in splits.values())  # one split for all
+    assert {r.run_dir.name for r in result.runs.values()} == {"top-fisher", "top-logistic", "top-xgboost"}
+    assert result.comparison is not None and result.comparison.figures[0].is_file()
+    code, printed = _cli(
+        capsys, "train", "--data", str(data), "--label-column", LABEL, "--features", "x00,x01,x02",
+        "--model", "fisher,logistic", "--name", "cli", "--output-dir", str(tmp_path / "cli"),
+    )  # fmt: skip
+    assert code == 0 and "ranked by test auc" in printed
+    assert (tmp_path / "cli" / "cli-fisher").is_dir() and (tmp_path / "cli" / "cli-logistic").is_dir()

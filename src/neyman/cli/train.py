@@ -24,6 +24,8 @@ EXAMPLES = """
 
   neyman train --data jets.parquet --label-column is_top --model mlp --name top-mlp
 
+  neyman train --data jets.parquet --label-column is_top --model mlp,xgboost,lightgbm,fisher --name top
+
   neyman train --data top.parquet --label-column label --model particlenet --set training.epochs=20
 
   neyman train --data calib.parquet --target truth_pt --task gaussian --features pt,eta,n_constituents
@@ -110,6 +112,25 @@ def print_metrics(console: Console, result: Any) -> None:
         console.print(f"k-fold AUC: {s['mean']:.4f} ± {s['std']:.4f} (mean ± std over folds)")
 
 
+def _book(console: Console, config: Any, models: str, *, overrides: list[str], force: bool, track: bool) -> None:
+    """Train each of the comma-separated models on the same events and split; print the ranking."""
+    from neyman.exceptions import ConfigError
+    from neyman.workflows.book import book
+
+    if track:
+        raise ConfigError("--track logs one run; book the models without it, or track each with its config")
+    result = book(config, [m.strip() for m in models.split(",") if m.strip()], overrides=overrides, force=force)
+    direction = "higher" if result.larger_is_better else "lower"
+    table = RichTable(title=f"booked models, ranked by test {result.metric} ({direction} is better)")
+    for col in ("rank", "model", result.metric, "run directory"):
+        table.add_column(col, justify="right" if col in ("rank", result.metric) else "left")
+    for rank, (model, value) in enumerate(result.ranking, 1):
+        table.add_row(str(rank), model, f"{value:.4g}", str(result.runs[model].run_dir))
+    console.print(table)
+    if result.comparison is not None:
+        console.print(f"ROC comparison: {result.comparison.figures[0]}  table: {result.comparison.table}")
+
+
 def _write_example(console: Console, name: str) -> None:
     from neyman.config.examples import example_names, write_example
 
@@ -140,7 +161,12 @@ def register(app: typer.Typer) -> None:
         label_column: str | None = typer.Option(None, "--label-column", help="Column with the class index."),
         target: str | None = typer.Option(None, "--target", help="Regression target column."),
         features: str | None = typer.Option(None, "--features", help="Comma-separated feature columns (default: all)."),
-        model: str | None = typer.Option(None, "--model", help=f"{MODELS_HELP} Default: mlp."),
+        model: str | None = typer.Option(
+            None,
+            "--model",
+            help=f"{MODELS_HELP} Default: mlp. Several, comma-separated (mlp,xgboost,fisher), are booked: each "
+            "trains on the same split into <name>-<model> and the ranking is printed.",
+        ),
         task: str | None = typer.Option(None, "--task", help="binary, multiclass, regression or gaussian."),
         weight: str | None = typer.Option(None, "--weight", help="Event-weight column."),
         selection: list[str] = typer.Option([], "--selection", help="A cut such as 'pt > 20'; repeatable."),
@@ -204,9 +230,14 @@ def register(app: typer.Typer) -> None:
             if config is not None:
                 if signal or background or data:
                     raise ConfigError("give either a config file or --signal/--background/--data, not both")
+                booking = model is not None and "," in model
                 _refuse(
-                    quick, f"the configuration {config} says these; change them there or with --set section.key=value"
+                    {**quick, "--model": model is not None and not booking},
+                    f"the configuration {config} says these; change them there or with --set section.key=value",
                 )
+                if booking:
+                    _book(console, config, str(model), overrides=overrides, force=force, track=track)
+                    return
                 result = train_workflow(config, overrides=overrides, force=force, track=track)
             elif signal or background or data:
                 if (signal or background) and data:
@@ -222,12 +253,15 @@ def register(app: typer.Typer) -> None:
                     label_column=label_column,
                     target=target,
                     features=features,
-                    model=model or "mlp",
+                    model=(model or "mlp").split(",")[0].strip(),
                     task=task,
                     weight=weight,
                     selection=selection,
                     fmt=fmt,
                 )
+                if model is not None and "," in model:
+                    _book(console, cfg, model, overrides=overrides, force=force, track=track)
+                    return
                 result = train_workflow(cfg, overrides=overrides, force=force, track=track)
             else:
                 raise ConfigError(

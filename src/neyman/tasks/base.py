@@ -155,6 +155,9 @@ class Task:
         boosted-tree library offers).
     summary
         What the task learns, in a few words (for messages and help texts).
+    ranking_metric
+        The test-split headline number that ranks models booked together, and
+        whether larger is better (``("auc", True)``, ``("mse", False)``).
     evaluation_options
         The :class:`EvaluationOptions` a user may set for this task's evaluation
         (``working_point``, ``yields``, ``sigma_b``, ``by``); others are refused.
@@ -170,6 +173,7 @@ class Task:
     neural_only: ClassVar[bool] = False
     summary: ClassVar[str] = ""
     evaluation_options: ClassVar[frozenset[str]] = frozenset()
+    ranking_metric: ClassVar[tuple[str, bool]] = ("loss", False)
 
     @property
     def n_outputs(self) -> int:

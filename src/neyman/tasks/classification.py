@@ -134,6 +134,7 @@ class BinaryTask(Task):
     output_head: ClassVar[str] = "sigmoid"
     fixed_classes: ClassVar[tuple[str, ...]] = ("background", "signal")
     summary: ClassVar[str] = "separates signal from background"
+    ranking_metric: ClassVar[tuple[str, bool]] = ("auc", True)
     evaluation_options: ClassVar[frozenset[str]] = frozenset({"working_point", "yields", "sigma_b"})
 
     @property
@@ -350,6 +351,7 @@ class MulticlassTask(Task):
     target_dtype: ClassVar[type[np.generic]] = np.int64
     output_head: ClassVar[str] = "softmax"
     summary: ClassVar[str] = "assigns one of k classes"
+    ranking_metric: ClassVar[tuple[str, bool]] = ("auc", True)
     evaluation_options: ClassVar[frozenset[str]] = frozenset({"discriminant"})
 
     def __post_init__(self) -> None:

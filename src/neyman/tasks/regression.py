@@ -59,6 +59,7 @@ class RegressionTask(Task):
     name: ClassVar[str] = "regression"
     standardise_target: ClassVar[bool] = True
     summary: ClassVar[str] = "predicts the conditional mean of a target"
+    ranking_metric: ClassVar[tuple[str, bool]] = ("mse", False)
     evaluation_options: ClassVar[frozenset[str]] = frozenset({"by"})
 
     @property

@@ -1,0 +1,106 @@
+"""``neyman train --model a,b,c``: book several methods on one split and rank them, as TMVA's Factory does.
+
+Every model is trained from the same configuration (same events, same split and
+seed) into a sibling run directory ``<name>-<model>``; binary classifiers are then
+put on one ROC with :func:`~neyman.workflows.compare.compare`, and every booked
+model is ranked by its task's ranking metric on the test split.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from neyman.config import RunConfig, resolve_config
+from neyman.exceptions import ConfigError
+from neyman.models.families import get_family
+from neyman.tasks import TASKS, BinaryTask
+from neyman.workflows.compare import CompareResult, compare
+from neyman.workflows.train import RunResult, train
+
+__all__ = ["BookResult", "book"]
+
+
+@dataclass(frozen=True)
+class BookResult:
+    """The booked runs, best first, and their comparison.
+
+    Attributes
+    ----------
+    runs
+        Model type → its run, in ranking order (best first).
+    metric, larger_is_better
+        What ranked them (the task's ``ranking_metric`` on the test split).
+    comparison
+        The ROC comparison of binary classifiers (``None`` for other tasks).
+    """
+
+    runs: dict[str, RunResult]
+    metric: str
+    larger_is_better: bool
+    comparison: CompareResult | None
+
+    @property
+    def ranking(self) -> list[tuple[str, float]]:
+        """``(model, metric)`` pairs, best first."""
+        return [(model, float(run.headline[self.metric])) for model, run in self.runs.items()]
+
+
+def _configs(base: RunConfig, models: Sequence[str]) -> dict[str, RunConfig]:
+    """One configuration per model: the base with ``model.type`` replaced and a sibling name."""
+    if len(set(models)) != len(models) or len(models) < 2:
+        raise ConfigError(f"book at least two different models, got {list(models)}")
+    for model in models:
+        get_family(model)  # an unknown name fails before anything trains
+    name = base.name or base.task.type
+    data = base.model_dump(mode="json")
+    out = {}
+    for model in models:
+        one = {**data, "name": f"{name}-{model}", "model": {"type": model}}
+        out[model] = resolve_config(one)
+    return out
+
+
+def book(
+    config: RunConfig | Mapping[str, Any] | str | os.PathLike[str],
+    models: Sequence[str],
+    *,
+    overrides: Iterable[str] = (),
+    force: bool = False,
+    out: str | os.PathLike[str] | None = None,
+) -> BookResult:
+    """Train every model of ``models`` on the configuration's events and split, and rank them.
+
+    Parameters
+    ----------
+    config
+        The run configuration (its ``model`` section is replaced by each booked
+        model with that family's defaults).
+    models
+        Model types, at least two.
+    overrides
+        ``section.key=value`` strings applied to the configuration first.
+    force
+        Replace earlier runs of the same names.
+    out
+        Directory of the ROC comparison (default ``<output_dir>/<name>-comparison``).
+
+    Returns
+    -------
+    BookResult
+        The runs ranked by the task's ranking metric (test split), and the comparison.
+    """
+    base = resolve_config(config, overrides)
+    configs = _configs(base, models)
+    runs = {model: train(cfg, force=force) for model, cfg in configs.items()}
+    task = TASKS[base.task.type]
+    metric, larger = task.ranking_metric
+    order = sorted(runs, key=lambda m: float(runs[m].headline[metric]), reverse=larger)
+    comparison = None
+    if task is BinaryTask:
+        folder = Path(out) if out is not None else Path(base.output_dir) / f"{base.name or base.task.type}-comparison"
+        comparison = compare([runs[m].run_dir for m in order], out=folder, formats=("png",))
+    return BookResult({m: runs[m] for m in order}, metric, larger, comparison)
