@@ -103,12 +103,13 @@ def register(app: typer.Typer) -> None:
     def compare(
         runs: list[Path] = typer.Argument(..., help="Run directories; the first is the reference."),
         out: Path = typer.Option(Path("comparison"), "--out", help="Directory for the figure and the table."),
+        force: bool = typer.Option(False, "--force", help="Replace an earlier comparison in --out."),
     ) -> None:
         """Put several runs on one ROC (with a ratio panel) and tabulate AUC, rejections, time, size."""
         from neyman.workflows.compare import compare as compare_workflow
 
         def body() -> None:
-            r = compare_workflow(runs, out=out)
+            r = compare_workflow(runs, out=out, force=force)
             table = RichTable(title="test-split comparison")
             for col in ("run", "model", "AUC", "1/ε_B(0.3)", "1/ε_B(0.5)", "train s", "size kB"):
                 table.add_column(col, justify="left" if col in ("run", "model") else "right")

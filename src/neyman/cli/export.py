@@ -28,12 +28,13 @@ def register(app: typer.Typer) -> None:
         out: Path | None = typer.Option(None, "--out", "-o", help="Output file (default RUN/model.onnx)."),
         fold: int = typer.Option(0, "--fold", help="k-fold runs: the fold whose model is exported."),
         opset: int = typer.Option(17, "--opset", help="ONNX opset."),
+        force: bool = typer.Option(False, "--force", help="Replace an existing .onnx file at --out."),
     ) -> None:
         """Export a model (preprocessing folded in) and verify it against the run before writing."""
         from neyman.workflows.export import export as export_workflow
 
         def body() -> None:
-            r = export_workflow(run, format=fmt, out=out, fold=fold, opset=opset)
+            r = export_workflow(run, format=fmt, out=out, fold=fold, opset=opset, force=force)
             Console().print(
                 f"wrote [bold]{r.path}[/] (ONNX Runtime matches the run to {r.max_relative_difference:.1e} relative)"
             )

@@ -33,6 +33,7 @@ from neyman.models.families import (
     families_reading,
     one_of,
 )
+from neyman.runs.guard import check_run_name
 from neyman.table import TARGET
 from neyman.tasks import TASKS
 
@@ -271,7 +272,7 @@ class SplitConfig(_Section):
 class RunConfig(_Section):
     """A complete training run."""
 
-    name: str | None = Field(None, description="Run name; the run directory is output_dir/name.")
+    name: str | None = Field(None, description="Run name (one folder name); the run directory is output_dir/name.")
     output_dir: str = "runs"
     seed: int = 42
     data: DataConfig = Field(default_factory=DataConfig)
@@ -296,6 +297,11 @@ class RunConfig(_Section):
             if wanted != "tabular" and "representation" not in data["data"]:
                 data = {**data, "data": {**data["data"], "representation": wanted}}
         return data
+
+    @field_validator("name")
+    @classmethod
+    def _one_folder(cls, v: str | None) -> str | None:
+        return None if v is None else check_run_name(v)
 
     @model_validator(mode="after")
     def _consistent(self) -> RunConfig:

@@ -22,6 +22,7 @@ from neyman.export.metadata import attach_metadata
 from neyman.export.verify import verify_onnx
 from neyman.preprocessing import Preprocessor
 from neyman.runs import TrainedRun, load_run
+from neyman.runs.guard import check_output_file
 
 __all__ = ["OnnxExport", "build_onnx", "default_path", "export_onnx", "write_onnx"]
 
@@ -142,6 +143,7 @@ def write_onnx(
     n_check: int = 1000,
     rtol: float = 1e-5,
     atol: float = 1e-6,
+    force: bool = False,
 ) -> OnnxExport:
     """Build, verify and write the ONNX file of one fold of a loaded run.
 
@@ -150,8 +152,9 @@ def write_onnx(
     when they agree; parameters as in :func:`export_onnx`.
     """
     fold = fold if run.kfold >= 2 else 0
-    onnx_model = build_onnx(run, fold=fold, opset=opset)
     final = Path(out) if out is not None else default_path(run, fold)
+    check_output_file(final, force=force, suffix=".onnx", what="the ONNX export")
+    onnx_model = build_onnx(run, fold=fold, opset=opset)
     x = run.reference_inputs(n_events=n_check) if x_raw is None else x_raw
     with atomic_path(final) as tmp:
         onnx.save_model(onnx_model, str(tmp))
@@ -169,6 +172,7 @@ def export_onnx(
     n_check: int = 1000,
     rtol: float = 1e-5,
     atol: float = 1e-6,
+    force: bool = False,
 ) -> Path:
     """Export a trained run to ONNX, check it against the run, and return the file.
 
@@ -190,6 +194,9 @@ def export_onnx(
         Events read for the check when ``x_raw`` is not given.
     rtol, atol
         Tolerances of the check (see :func:`neyman.export.verify.verify_onnx`).
+    force
+        Replace an existing ``.onnx`` file at ``out`` (any other file is never replaced,
+        and nothing is written among a run's own files).
 
     Returns
     -------
@@ -203,4 +210,6 @@ def export_onnx(
         left behind and an earlier file at ``out`` is untouched.
     """
     run = run_dir if isinstance(run_dir, TrainedRun) else load_run(Path(run_dir))
-    return write_onnx(run, out, fold=fold, opset=opset, x_raw=x_raw, n_check=n_check, rtol=rtol, atol=atol).path
+    return write_onnx(
+        run, out, fold=fold, opset=opset, x_raw=x_raw, n_check=n_check, rtol=rtol, atol=atol, force=force
+    ).path

@@ -15,10 +15,31 @@ from typing import Any
 
 from neyman.atomic import write_json, write_text
 from neyman.exceptions import RunDirectoryError
+from neyman.runs.guard import RUN_MARKER, is_run
 
 __all__ = ["RunDirectory"]
 
-STATUS_FILE = "status.json"
+STATUS_FILE = RUN_MARKER
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_siblings(path: Path) -> None:
+    """Remove the staging folders ``.NAME.new-PID`` / ``.NAME.old-PID`` of killed runs of ``path``."""
+    if not path.parent.is_dir():
+        return
+    for sibling in path.parent.glob(f".{path.name}.*-*"):
+        kind, _, pid = sibling.name.removeprefix(f".{path.name}.").partition("-")
+        if kind in ("new", "old") and pid.isdigit() and not _pid_alive(int(pid)) and sibling.is_dir():
+            shutil.rmtree(sibling, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -95,7 +116,15 @@ class RunDirectory:
         training never leaves a half-overwritten run.
         """
         final = cls(Path(path))
+        if final.path.exists() and not final.path.is_dir():
+            raise RunDirectoryError(f"{final.path} is a file, not a run directory; choose another run name")
+        _remove_stale_siblings(final.path)
         if final.path.exists() and any(final.path.iterdir()):
+            if force and not is_run(final.path):
+                raise RunDirectoryError(
+                    f"{final.path} holds files but is not a neyman run (no {RUN_MARKER}); --force only replaces "
+                    "neyman runs: choose another name (--name) or output directory (--output-dir)"
+                )
             if not force:
                 state = final.status()
                 hint = (

@@ -102,5 +102,5 @@ def book(
     comparison = None
     if task is BinaryTask:
         folder = Path(out) if out is not None else Path(base.output_dir) / f"{base.name or base.task.type}-comparison"
-        comparison = compare([runs[m].run_dir for m in order], out=folder, formats=("png",))
+        comparison = compare([runs[m].run_dir for m in order], out=folder, formats=("png",), force=force)
     return BookResult({m: runs[m] for m in order}, metric, larger, comparison)

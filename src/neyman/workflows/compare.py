@@ -16,6 +16,7 @@ from neyman.atomic import write_json, write_text
 from neyman.exceptions import ConfigError
 from neyman.preprocessing import TEST
 from neyman.runs import RunDirectory, load_run
+from neyman.runs.guard import check_output_dir
 from neyman.tasks import BinaryTask
 
 __all__ = ["CompareResult", "compare"]
@@ -49,17 +50,20 @@ def compare(
     n_bootstrap: int = 200,
     seed: int = 0,
     formats: Sequence[str] = ("png", "pdf"),
+    force: bool = False,
 ) -> CompareResult:
     """Compare binary classifiers of several runs on their test splits.
 
     The first run is the reference of the ratio panel.  The table holds the AUC
     with its bootstrap uncertainty, the background rejection at ε_S = 0.3 and 0.5,
-    the training time and the size of the saved model.
+    the training time and the size of the saved model.  ``out`` is a new or empty
+    folder, or (with ``force``) one that holds an earlier comparison.
     """
     from neyman import plotting
 
     if len(runs) < 2:
         raise ConfigError("compare needs at least two run directories")
+    out = check_output_dir(out, force=force, marker="comparison.json", what="the comparison")
     rows, rocs = [], {}
     for path in runs:
         run = RunDirectory(Path(path))

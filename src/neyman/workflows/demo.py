@@ -205,7 +205,7 @@ def _compare(runs: dict[str, RunResult], rows: list[dict[str, Any]], out: Path) 
     """Overlay the runs' ROC curves in ``out``; add each AUC's uncertainty to its row; return the figure."""
     from neyman.workflows.compare import compare
 
-    cmp = compare([r.run_dir for r in runs.values()], out=out, n_bootstrap=100, formats=("png",))
+    cmp = compare([r.run_dir for r in runs.values()], out=out, n_bootstrap=100, formats=("png",), force=True)
     for row, cmp_row in zip(rows, cmp.rows, strict=True):
         row["auc_uncertainty"] = cmp_row["auc_uncertainty"]
     return cmp.figures[0]

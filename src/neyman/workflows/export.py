@@ -26,17 +26,21 @@ def export(
     out: str | os.PathLike[str] | None = None,
     fold: int = 0,
     opset: int = 17,
+    force: bool = False,
 ) -> ExportResult:
     """Export a run's model with its preprocessing folded in, verified before it is written.
 
     The file is reported written only after ONNX Runtime reproduced the run's
     scores on real input events to 1e-5 (relative); a mismatch is an error and
-    leaves no file behind (an earlier file of the same name stays intact).
+    leaves no file behind (an earlier file of the same name stays intact).  An
+    existing file is replaced only with ``force`` and only if it is an ``.onnx``
+    file; nothing is written among the run's own files.
     """
     if format != "onnx":
         raise ConfigError(f"unknown export format {format!r}; neyman exports 'onnx'")
     from neyman.export.onnx import write_onnx
     from neyman.runs import load_run
 
-    written = write_onnx(load_run(Path(run)), None if out is None else Path(out), fold=fold, opset=opset)
+    target = None if out is None else Path(out)
+    written = write_onnx(load_run(Path(run)), target, fold=fold, opset=opset, force=force)
     return ExportResult(path=written.path, max_relative_difference=written.max_relative_difference)

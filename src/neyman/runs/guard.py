@@ -1,0 +1,119 @@
+"""The one guard of every path neyman writes: run names, output files and output folders.
+
+- a run name is one path component, so a run stays inside its ``output_dir``;
+- ``--force`` only ever replaces what neyman wrote: a run directory (it holds
+  ``status.json``), a comparison folder (it holds ``comparison.json``), an ONNX file;
+- an output file is never written inside a run's own artefacts, and never over an
+  existing file without ``force``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from neyman.exceptions import ConfigError, DataError
+
+__all__ = ["RUN_MARKER", "check_output_dir", "check_output_file", "check_run_name", "enclosing_run", "is_run"]
+
+RUN_MARKER = "status.json"
+"""The file every run directory holds from its first moment (its status)."""
+
+
+def check_run_name(name: str) -> str:
+    """``name`` if it is one plain path component (no separator, not ``.``/``..``, not empty).
+
+    Raises
+    ------
+    ConfigError
+        The name would put the run outside its output directory.
+    """
+    if not name or name in (".", "..") or "/" in name or "\\" in name or name != name.strip() or "\0" in name:
+        raise ConfigError(
+            f"run name {name!r} must be one plain folder name (no '/', not '.' or '..'): the run goes to "
+            "output_dir/name; choose the folder with --output-dir and the name with --name"
+        )
+    return name
+
+
+def is_run(path: Path) -> bool:
+    """Whether ``path`` is a neyman run directory (it holds :data:`RUN_MARKER`)."""
+    return (path / RUN_MARKER).is_file()
+
+
+def enclosing_run(path: Path) -> Path | None:
+    """The run directory that ``path`` lies in (or is), if any."""
+    for candidate in [path, *path.parents]:
+        if candidate.is_dir() and is_run(candidate):
+            return candidate
+    return None
+
+
+def check_output_file(path: str | os.PathLike[str], *, force: bool, suffix: str, what: str) -> Path:
+    """An output file path that may be written: not a folder, not in a run's artefacts, not over a file.
+
+    Parameters
+    ----------
+    path
+        Where the output goes.
+    force
+        Replace an existing file of this kind (``suffix``).
+    suffix
+        The file kind neyman writes there (``.onnx``): ``force`` replaces only such a file.
+    what
+        The output's name for messages (``the ONNX export``).
+
+    Raises
+    ------
+    DataError
+        ``path`` is a folder, lies in a run directory other than as one of its
+        exports, or exists (without ``force``, or of another kind).
+    """
+    out = Path(path)
+    if out.is_dir():
+        raise DataError(f"{out} is a folder; give {what} a file name (e.g. {out / ('model' + suffix)})")
+    run = enclosing_run(out.parent)
+    if run is not None and (out.parent != run or out.suffix != suffix):
+        raise DataError(
+            f"{out} is inside the run directory {run}: {what} may only go to {run}/<name>{suffix}, "
+            "never over or among the run's own files"
+        )
+    if out.exists():
+        if out.suffix != suffix:
+            raise DataError(f"{out} exists and is not a {suffix} file neyman wrote; {what} never replaces it")
+        if not force:
+            raise DataError(f"{out} exists; pass --force to replace it (or choose another --out)")
+    return out
+
+
+def check_output_dir(path: str | os.PathLike[str], *, force: bool, marker: str, what: str) -> Path:
+    """An output folder that may be written: new, empty, or (with ``force``) an earlier one of its kind.
+
+    Parameters
+    ----------
+    path
+        The folder.
+    force
+        Replace the contents of an earlier output of this kind.
+    marker
+        The file every such output holds (``comparison.json``).
+    what
+        The output's name for messages.
+
+    Raises
+    ------
+    DataError
+        ``path`` is a file, a run directory, a folder of something else, or an
+        earlier output without ``force``.
+    """
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise DataError(f"{out} is a file; give {what} a folder")
+    if out.is_dir() and any(out.iterdir()):
+        if is_run(out):
+            raise DataError(f"{out} is a run directory; give {what} a folder of its own")
+        if not (out / marker).is_file():
+            raise DataError(f"{out} holds other files (no {marker}); {what} only goes to a new or empty folder")
+        if not force:
+            raise DataError(f"{out} holds {what} already; pass --force to replace it (or choose another --out)")
+    return out

@@ -1,0 +1,102 @@
+"""Every output path goes through one guard: runs stay in their folder, --force replaces only neyman's own outputs."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+import neyman
+from neyman.exceptions import ConfigError, DataError, RunDirectoryError
+from neyman.table import LABEL
+from neyman.testing import write_labelled_file
+from neyman.workflows.compare import compare
+from neyman.workflows.export import export
+
+FEATURES = [f"x{i:02d}" for i in range(6)]
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("guard")
+    data = write_labelled_file(tmp, "parquet", n_events=1500)
+
+    def train(name, model, **extra):
+        cfg = {
+            "name": name,
+            "output_dir": str(tmp / "runs"),
+            "data": {"sources": [{"path": str(data)}], "label_column": LABEL, "features": FEATURES},
+            "model": {"type": model},
+        }
+        return neyman.train(cfg, **extra)
+
+    return tmp, train, train("a", "logistic").run_dir, train("b", "fisher").run_dir
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "/tmp/abs-run", "..", ".", "a/b"])
+def test_a_run_name_is_one_folder_inside_output_dir(runs, name):
+    tmp, train, _, _ = runs
+    before = sorted(p.name for p in tmp.parent.iterdir())
+    with pytest.raises(ConfigError, match=r"one plain folder name"):
+        train(name, "logistic", force=True)
+    assert sorted(p.name for p in tmp.parent.iterdir()) == before
+
+
+def test_force_never_deletes_a_folder_that_is_not_a_run(runs):
+    tmp, train, _, _ = runs
+    notes = tmp / "runs" / "mine" / "notes.txt"
+    notes.parent.mkdir(parents=True)
+    notes.write_text("keep me")
+    with pytest.raises(RunDirectoryError, match=r"not a neyman run .*--force only replaces neyman runs"):
+        train("mine", "logistic", force=True)
+    assert notes.read_text() == "keep me"
+
+
+def test_staging_folders_of_killed_runs_are_cleaned(runs):
+    tmp, train, _, _ = runs
+    stale = tmp / "runs" / ".c.new-999999999"
+    stale.mkdir(parents=True)
+    (stale / "status.json").write_text("{}")
+    train("c", "logistic")
+    assert not stale.exists()
+
+
+def test_export_never_replaces_a_file_that_is_not_an_export(runs):
+    tmp, _, a, _ = runs
+    table = tmp / "table.csv"
+    table.write_text("x,y\n1,2\n")
+    with pytest.raises(DataError, match=r"not a \.onnx file"):
+        export(a, out=table)
+    assert table.read_text() == "x,y\n1,2\n"
+    weights = a / "model" / "coefficients.json"
+    digest = _digest(weights)
+    for inside in (weights, a / "model" / "model.onnx", a / "metrics.json"):
+        with pytest.raises(DataError, match=r"inside the run directory"):
+            export(a, out=inside)
+    assert _digest(weights) == digest
+    first = export(a, out=tmp / "a.onnx").path
+    with pytest.raises(DataError, match=r"exists; pass --force"):
+        export(a, out=first)
+    assert export(a, out=first, force=True).path == first
+
+
+def test_compare_never_overwrites_without_force(runs):
+    tmp, _, a, b = runs
+    out = tmp / "cmp"
+    compare([a, b], out=out, n_bootstrap=5, formats=("png",))
+    with pytest.raises(DataError, match=r"holds the comparison already; pass --force"):
+        compare([a, b], out=out, n_bootstrap=5, formats=("png",))
+    compare([a, b], out=out, n_bootstrap=5, formats=("png",), force=True)
+    other = tmp / "other"
+    other.mkdir()
+    (other / "thesis.tex").write_text("x")
+    with pytest.raises(DataError, match=r"holds other files"):
+        compare([a, b], out=other, n_bootstrap=5, formats=("png",), force=True)
+    with pytest.raises(DataError, match=r"is a file"):
+        compare([a, b], out=other / "thesis.tex", n_bootstrap=5)
+    with pytest.raises(DataError, match=r"is a run directory"):
+        compare([a, b], out=a, n_bootstrap=5, force=True)
