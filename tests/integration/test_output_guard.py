@@ -100,3 +100,40 @@ def test_compare_never_overwrites_without_force(runs):
         compare([a, b], out=other / "thesis.tex", n_bootstrap=5)
     with pytest.raises(DataError, match=r"is a run directory"):
         compare([a, b], out=a, n_bootstrap=5, force=True)
+
+
+@pytest.mark.parametrize(
+    "damage,named",
+    [
+        (lambda m: {k: v for k, v in m.items() if k != "task"}, r"lacks 'task'"),
+        (lambda m: [], r"holds a list, not a mapping"),
+        (lambda m: {**m, "features": "x00"}, r"'features' is not a list"),
+    ],
+)
+def test_damaged_run_metadata_is_an_error_naming_the_file(runs, tmp_path, damage, named):
+    import json
+    import shutil
+
+    from neyman.runs import load_run
+
+    _, _, a, _ = runs
+    copy = tmp_path / "copy"
+    shutil.copytree(a, copy)
+    meta = copy / "model" / "metadata.json"
+    meta.write_text(json.dumps(damage(json.loads(meta.read_text()))))
+    with pytest.raises(RunDirectoryError, match=named + r".*train the run again"):
+        load_run(copy)
+
+
+def test_report_on_a_damaged_metrics_file_fails_before_evaluating(runs, tmp_path):
+    import shutil
+
+    from neyman.workflows.evaluate import evaluate
+
+    _, _, a, _ = runs
+    copy = tmp_path / "copy"
+    shutil.copytree(a, copy)
+    (copy / "metrics.json").write_text("{not json")
+    with pytest.raises(RunDirectoryError, match=r"metrics\.json is damaged"):
+        evaluate(copy, same_options=True)
+    assert not (copy / "plots" / "roc_rejection.png").exists() and not (copy / "report.html").exists()

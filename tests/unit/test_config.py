@@ -81,3 +81,37 @@ def test_yaml_is_loaded_safely_and_paths_resolve_relative_to_the_file(tmp_path):
 def test_unknown_names_are_reported_with_their_key(section, needle):
     with pytest.raises(ConfigError, match=needle):
         parse_config({**BASE, **section})
+
+
+def test_a_deeply_nested_or_binary_yaml_file_is_a_config_error(tmp_path):
+    from neyman.config import load_config
+    from neyman.exceptions import ConfigError
+
+    deep = tmp_path / "deep.yaml"
+    deep.write_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ConfigError, match=r"nested too deeply"):
+        load_config(deep)
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(ConfigError, match=r"binary\.yaml"):
+        load_config(binary)
+
+
+@pytest.mark.parametrize(
+    "section,message",
+    [
+        ({"model": {"type": "mlp", "hidden": [0]}}, r"model\.hidden\.0: Input should be greater than 0"),
+        ({"model": {"type": "pfn", "phi": [64, 0]}}, r"model\.phi\.1: Input should be greater than 0"),
+        ({"training": {"optimizer": {"lr": float("inf")}}}, r"training\.optimizer\.lr: Input should be a finite number"),
+        ({"training": {"optimizer": {"lr": float("nan")}}}, r"training\.optimizer\.lr: Input should be a finite number"),
+    ],
+)
+def test_sizes_are_positive_and_rates_finite(section, message):
+    from neyman.config import parse_config
+    from neyman.exceptions import ConfigError
+
+    data = {"data": {"sources": [{"path": "a.root"}]}, **section}
+    if section.get("model", {}).get("type") == "pfn":
+        data["data"]["representation"] = "particles"
+    with pytest.raises(ConfigError, match=message):
+        parse_config(data)

@@ -153,6 +153,10 @@ def load_config(path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> 
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path} is nested too deeply to be a run configuration") from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise ConfigError(f"cannot read {path} as UTF-8 text: {exc}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a mapping of sections (data:, model:, ...), not a {type(data).__name__}")
     data = apply_overrides(data, overrides)

@@ -45,7 +45,7 @@ Scalar = bool | int | float | str | None
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class FloatRange(_Section):

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt
 
 from neyman.exceptions import ConfigError, close_matches
 
@@ -66,7 +66,7 @@ class FamilyParams(BaseModel):
     ``model:`` section of a run configuration.
     """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     type: str
 
@@ -81,7 +81,7 @@ class MLPConfig(FamilyParams):
     """Multilayer perceptron."""
 
     type: Literal["mlp"] = "mlp"
-    hidden: list[int] = Field(default_factory=lambda: [128, 128, 128], description="Hidden layer widths.")
+    hidden: list[PositiveInt] = Field(default_factory=lambda: [128, 128, 128], description="Hidden layer widths.")
     activation: Literal["relu", "leaky_relu", "elu", "gelu", "selu", "sigmoid", "tanh", "softplus"] = "relu"
     dropout: float = Field(0.0, ge=0.0, lt=1.0)
     batch_norm: bool = False
@@ -152,9 +152,9 @@ class CNNConfig(PresetParams):
 
     type: Literal["cnn"] = "cnn"
     preset: Preset = Field("lite", description=PRESET_HELP)
-    channels: list[int] | None = Field(None, description="Filters of each convolution block.")
+    channels: list[PositiveInt] | None = Field(None, description="Filters of each convolution block.")
     kernel_size: int | None = Field(None, ge=1)
-    dense: list[int] | None = Field(None, description="Widths of the dense head.")
+    dense: list[PositiveInt] | None = Field(None, description="Widths of the dense head.")
     dropout: float | None = Field(None, ge=0.0, lt=1.0)
     batch_norm: bool | None = None
 
@@ -164,8 +164,8 @@ class PFNConfig(PresetParams):
 
     type: Literal["pfn"] = "pfn"
     preset: Preset = Field("lite", description=PRESET_HELP)
-    phi: list[int] | None = Field(None, description="Widths of the per-particle network Φ.")
-    f: list[int] | None = Field(None, description="Widths of the network F on the summed latent space.")
+    phi: list[PositiveInt] | None = Field(None, description="Widths of the per-particle network Φ.")
+    f: list[PositiveInt] | None = Field(None, description="Widths of the network F on the summed latent space.")
     dropout: float | None = Field(None, ge=0.0, lt=1.0)
 
 
@@ -174,8 +174,8 @@ class EFNConfig(PresetParams):
 
     type: Literal["efn"] = "efn"
     preset: Preset = Field("lite", description=PRESET_HELP)
-    phi: list[int] | None = Field(None, description="Widths of the angular network Φ(η, φ).")
-    f: list[int] | None = Field(None, description="Widths of the network F.")
+    phi: list[PositiveInt] | None = Field(None, description="Widths of the angular network Φ(η, φ).")
+    f: list[PositiveInt] | None = Field(None, description="Widths of the network F.")
 
 
 class ParticleNetConfig(PresetParams):
@@ -184,8 +184,8 @@ class ParticleNetConfig(PresetParams):
     type: Literal["particlenet"] = "particlenet"
     preset: GraphPreset = Field("lite", description=PRESET_HELP + " lite = ParticleNet-Lite; tiny: ~4 MFLOP/jet.")
     k: int | None = Field(None, ge=1, description="Nearest neighbours per particle.")
-    edge_convs: list[list[int]] | None = Field(None, description="Widths of each EdgeConv block's edge MLP.")
-    fc: list[int] | None = Field(None, description="Widths of the fully connected head.")
+    edge_convs: list[list[PositiveInt]] | None = Field(None, description="Widths of each EdgeConv block's edge MLP.")
+    fc: list[PositiveInt] | None = Field(None, description="Widths of the fully connected head.")
     dropout: float | None = Field(None, ge=0.0, lt=1.0)
 
 

@@ -302,6 +302,12 @@ def parse_selection(expression: str | Selection) -> Selection:
     return Selection(expression.strip(), evaluate, frozenset(compiler.columns))
 
 
+def _real(value: Any) -> Any:
+    """Integers and booleans as float64, so that arithmetic on them cannot wrap around."""
+    array = np.asarray(value)
+    return array.astype(np.float64) if array.dtype.kind in "iub" else value
+
+
 class _Compiler:
     """Translate a whitelisted AST into nested closures over NumPy functions."""
 
@@ -341,7 +347,17 @@ class _Compiler:
         if isinstance(value, bool):
             const: Any = np.bool_(value)
         elif isinstance(value, int):
-            const = np.int64(value) if abs(value) < 2**63 else np.float64(value)
+            if abs(value) < 2**63:
+                const = np.int64(value)
+            else:
+                try:
+                    const = np.float64(float(value))
+                except OverflowError:
+                    digits = str(abs(value))
+                    raise ConfigError(
+                        f"selection {self.expression[:60]!r}...: the number {digits[:12]}... has {len(digits)} "
+                        "digits, beyond the range of a float64 (about 1.8e308)"
+                    ) from None
         elif isinstance(value, float):
             const = np.float64(value)
         elif isinstance(value, (str, bytes)):
@@ -406,7 +422,14 @@ class _Compiler:
         ufunc = _ARITHMETIC[op_type]
         left = self.compile(node.left)
         right = self.compile(node.right)
-        return lambda columns: ufunc(left(columns), right(columns))
+
+        def evaluate(columns: _Columns) -> Any:
+            # arithmetic in float64: integers never wrap (2**64 is 1.8e19, not 0), and a result
+            # beyond the float range is inf, which compares as it should
+            with np.errstate(over="ignore", divide="ignore"):
+                return ufunc(_real(left(columns)), _real(right(columns)))
+
+        return evaluate
 
     def _boolean(self, node: ast.BoolOp) -> _Node:
         word = "and" if isinstance(node.op, ast.And) else "or"

@@ -6,6 +6,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -173,8 +174,31 @@ class TrainedRun:
         return out
 
 
+def _checked_metadata(run: RunDirectory, meta: Any, prep: Any) -> None:
+    """Refuse a damaged ``model/metadata.json`` or ``preprocessing.json`` with the file and key named."""
+    problems = []
+    if not isinstance(meta, dict):
+        problems.append(f"{run.metadata} holds a {type(meta).__name__}, not a mapping")
+    else:
+        for key, kind in (("task", str), ("features", list), ("classes", list), ("kfold", int)):
+            if key in meta and not isinstance(meta[key], kind):
+                problems.append(f"{run.metadata}: {key!r} is not a {kind.__name__}")
+        problems += [f"{run.metadata} lacks {key!r}" for key in ("task", "features") if key not in meta]
+    if not isinstance(prep, dict) or not isinstance(prep.get("folds"), list):
+        problems.append(f"{run.preprocessing} lacks its list of 'folds'")
+    if problems:
+        raise RunDirectoryError(f"{run.path} is damaged: {'; '.join(problems)} (train the run again)")
+
+
 def load_run(path: str | Path) -> TrainedRun:
-    """Load a finished run directory written by :func:`neyman.train`."""
+    """Load a finished run directory written by :func:`neyman.train`.
+
+    Raises
+    ------
+    RunDirectoryError
+        Not a finished run, or its metadata or preprocessing are damaged (the file
+        and key are named).
+    """
     run = RunDirectory(Path(path))
     run.require_complete()
     try:
@@ -182,9 +206,14 @@ def load_run(path: str | Path) -> TrainedRun:
         prep = json.loads(run.preprocessing.read_text())
     except (OSError, ValueError) as exc:
         raise RunDirectoryError(f"{run.path}: cannot read the model metadata or preprocessing: {exc}") from exc
+    _checked_metadata(run, meta, prep)
     kfold = int(meta.get("kfold", 0))
     task = make_task(meta["task"], n_classes=max(len(meta.get("classes", [])), 2))
     models = [Model.load(d) for d in model_dirs(run, kfold)]
+    if len(prep["folds"]) != len(models):
+        raise RunDirectoryError(
+            f"{run.path} is damaged: {run.preprocessing} holds {len(prep['folds'])} fold(s) for {len(models)} model(s)"
+        )
     preprocessors = [preprocessor_from_json(p) for p in prep["folds"]]
     return TrainedRun(
         path=run.path,

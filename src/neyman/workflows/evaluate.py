@@ -19,7 +19,7 @@ import numpy as np
 
 from neyman.atomic import finite_json, write_json
 from neyman.config import RunConfig, load_config
-from neyman.exceptions import ConfigError, DataError
+from neyman.exceptions import ConfigError, DataError, RunDirectoryError
 from neyman.preprocessing import TEST, check_finite
 from neyman.runs import RunDirectory, TrainedRun, load_run
 from neyman.table import EVENT_ID, WEIGHT, Table
@@ -252,13 +252,26 @@ def _evaluate_run(
     return result
 
 
+def _training_metrics(run: RunDirectory) -> dict[str, Any]:
+    """The run's ``metrics.json`` (empty when there is none); a damaged one is an error before any work."""
+    if not run.metrics.is_file():
+        return {}
+    try:
+        metrics = json.loads(run.metrics.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RunDirectoryError(f"{run.metrics} is damaged ({exc}); train the run again") from None
+    if not isinstance(metrics, dict):
+        raise RunDirectoryError(f"{run.metrics} holds a {type(metrics).__name__}, not a mapping; train the run again")
+    return metrics
+
+
 def _store(run: RunDirectory, out_dir: Path, test_data: Sequence[str], result: dict[str, Any]) -> None:
     """``RUN/evaluation/metrics.json`` for other test data; else under ``evaluation`` in the run's."""
     if test_data:
         write_json(out_dir / "metrics.json", finite_json(result))
         return
     # the run's metrics.json keeps its training-time numbers and gains the full evaluation
-    merged = json.loads(run.metrics.read_text()) if run.metrics.is_file() else {}
+    merged = _training_metrics(run)
     merged["evaluation"] = result
     write_json(run.metrics, finite_json(merged))
 
@@ -324,6 +337,7 @@ def evaluate(
     rundir = RunDirectory(Path(run))
     rundir.require_complete()
     trained = load_run(rundir.path)
+    _training_metrics(rundir)  # a damaged metrics.json fails now, not after the whole evaluation
     cfg = load_config(rundir.config)
     test_data = list(test_data)
     out_dir = rundir.path / ("evaluation" if test_data else "")

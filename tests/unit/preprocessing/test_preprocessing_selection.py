@@ -207,3 +207,19 @@ def test_cut_flow_numbers() -> None:
 def test_pathological_nesting_is_a_config_error(expression: str) -> None:
     with pytest.raises(ConfigError, match="nested too deeply"):
         parse_selection(expression)
+
+
+def test_arithmetic_never_wraps_and_huge_numbers_are_refused():
+    import numpy as np
+
+    from neyman.exceptions import ConfigError
+    from neyman.preprocessing import parse_selection
+    from neyman.table import Table
+
+    table = Table({"f0": np.arange(1000, dtype=np.float64) * 1e16, "n": np.arange(1000)})
+    # 2**64 in 64-bit integers wraps to 0; in float64 every f0 (< 1e19) passes
+    assert parse_selection("f0 < 2**64").mask(table).sum() == 1000
+    assert parse_selection("n * 2**62 > 0").mask(table).sum() == 999  # no overflow to negative values
+    assert parse_selection("n ** -1 < 0.01").mask(table).sum() == 899  # integers to negative powers
+    with pytest.raises(ConfigError, match=r"401 digits, beyond the range of a float64"):
+        parse_selection("f0 < " + "9" * 401)
