@@ -102,8 +102,14 @@ def test_a_deeply_nested_or_binary_yaml_file_is_a_config_error(tmp_path):
     [
         ({"model": {"type": "mlp", "hidden": [0]}}, r"model\.hidden\.0: Input should be greater than 0"),
         ({"model": {"type": "pfn", "phi": [64, 0]}}, r"model\.phi\.1: Input should be greater than 0"),
-        ({"training": {"optimizer": {"lr": float("inf")}}}, r"training\.optimizer\.lr: Input should be a finite number"),
-        ({"training": {"optimizer": {"lr": float("nan")}}}, r"training\.optimizer\.lr: Input should be a finite number"),
+        (
+            {"training": {"optimizer": {"lr": float("inf")}}},
+            r"training\.optimizer\.lr: Input should be a finite number",
+        ),
+        (
+            {"training": {"optimizer": {"lr": float("nan")}}},
+            r"training\.optimizer\.lr: Input should be a finite number",
+        ),
     ],
 )
 def test_sizes_are_positive_and_rates_finite(section, message):
