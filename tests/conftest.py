@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +56,14 @@ def interrupt_training(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], Calla
         return lambda: monkeypatch.setattr(trainer_module, "save_state", real)
 
     return arm
+
+
+@pytest.fixture
+def quiet_optuna() -> Iterator[None]:
+    """Optuna logs warnings only (not every trial) while a test runs."""
+    import optuna
+
+    level = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    yield
+    optuna.logging.set_verbosity(level)

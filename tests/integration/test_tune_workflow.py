@@ -18,12 +18,7 @@ from neyman.workflows.tune import tune
 FEATURES = [f"x{i:02d}" for i in range(6)]
 
 
-@pytest.fixture(autouse=True)
-def _quiet_optuna():
-    level = optuna.logging.get_verbosity()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    yield
-    optuna.logging.set_verbosity(level)
+pytestmark = pytest.mark.usefixtures("quiet_optuna")
 
 
 @pytest.fixture(scope="module")
