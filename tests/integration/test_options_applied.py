@@ -194,3 +194,22 @@ def test_booked_methods_train_on_one_split_and_are_ranked(workdir, tmp_path, cap
     )  # fmt: skip
     assert code == 0 and "ranked by test auc" in printed
     assert (tmp_path / "cli" / "cli-fisher").is_dir() and (tmp_path / "cli" / "cli-logistic").is_dir()
+
+
+def test_booking_checks_the_comparison_folder_before_training(workdir, tmp_path):
+    from neyman.exceptions import DataError
+    from neyman.workflows.book import book
+
+    tmp, _ = workdir
+    taken = tmp_path / "runs" / "top-comparison"
+    taken.mkdir(parents=True)
+    (taken / "thesis.tex").write_text("mine")
+    cfg = {
+        "name": "top",
+        "output_dir": str(tmp_path / "runs"),
+        "data": {"sources": [{"path": str(tmp / "labelled.parquet")}], "label_column": LABEL, "features": FEATURES},
+    }
+    with pytest.raises(DataError, match=r"holds other files"):
+        book(cfg, ["fisher", "logistic"])
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["top-comparison"]  # nothing trained
+    assert (taken / "thesis.tex").read_text() == "mine"

@@ -29,11 +29,6 @@ if TYPE_CHECKING:
 
 __all__ = ["EvaluationOptions", "ScoredEvents", "Task", "TaskEvaluation"]
 
-TEST_CODE = 2
-"""Split code of test events (as :data:`neyman.preprocessing.TEST`)."""
-TRAIN_CODE = 0
-"""Split code of training events (as :data:`neyman.preprocessing.TRAIN`)."""
-
 ImportanceMetric = Callable[[np.ndarray, np.ndarray, np.ndarray | None], float]
 """``m(scores, truth, weights)``: larger is better."""
 

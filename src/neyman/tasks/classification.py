@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from neyman.exceptions import ConfigError
+from neyman.preprocessing import TEST, TRAIN
 from neyman.table import LABEL
 from neyman.tasks.base import (
-    TEST_CODE,
-    TRAIN_CODE,
     EvaluationOptions,
     ImportanceMetric,
     ScoredEvents,
@@ -25,7 +24,14 @@ if TYPE_CHECKING:
 
     from neyman.metrics import RocCurve
 
-__all__ = ["BinaryEvaluation", "BinaryTask", "DiscriminantEvaluation", "MulticlassEvaluation", "MulticlassTask"]
+__all__ = [
+    "BinaryEvaluation",
+    "BinaryTask",
+    "DiscriminantEvaluation",
+    "MulticlassEvaluation",
+    "MulticlassTask",
+    "discriminant_scores",
+]
 
 FRACTION_SCAN = np.linspace(0.0, 1.0, 11)
 """Fractions of the first background class scanned in the discriminant."""
@@ -193,10 +199,10 @@ class BinaryTask(Task):
         """
         from neyman import metrics
 
-        if not (events.split == TEST_CODE).any():
+        if not (events.split == TEST).any():
             return {}
         out: dict[str, float] = {}
-        for name, code in (("train", TRAIN_CODE), ("test", TEST_CODE)):
+        for name, code in (("train", TRAIN), ("test", TEST)):
             sc, y, w = events.part(code)
             if len(sc) and len(np.unique(y)) == 2:
                 out[f"auc_{name}"] = metrics.roc_auc(sc, y, sample_weight=w)
@@ -236,8 +242,8 @@ class BinaryTask(Task):
         """
         from neyman import metrics
 
-        sc, y, w = events.part(TEST_CODE)
-        train = ClassifierOutput(*events.part(TRAIN_CODE))
+        sc, y, w = events.part(TEST)
+        train = ClassifierOutput(*events.part(TRAIN))
         auc, auc_err = metrics.auc_with_uncertainty(
             sc, y, sample_weight=w, n_bootstrap=options.n_bootstrap, seed=options.seed
         )
@@ -270,7 +276,7 @@ class BinaryTask(Task):
         if options.true_log_ratio is not None and len(options.true_log_ratio) == len(events.truth):
             prior = 1.0 if options.balanced else float(np.sum(w[y == 1]) / np.sum(w[y == 0]))
             check = metrics.likelihood_ratio_check(
-                sc, options.true_log_ratio[events.split == TEST_CODE], prior_ratio=prior, sample_weight=w
+                sc, options.true_log_ratio[events.split == TEST], prior_ratio=prior, sample_weight=w
             )
             out["likelihood_ratio_correlation"] = float(check.correlation)
             lr = (check.bin_centres, check.mean_estimate)
@@ -303,8 +309,8 @@ class BinaryTask(Task):
         """The test ROC curve (when both classes are present) and the test and training outputs."""
         from neyman import metrics
 
-        sc, y, w = events.part(TEST_CODE)
-        train = ClassifierOutput(*events.part(TRAIN_CODE))
+        sc, y, w = events.part(TEST)
+        train = ClassifierOutput(*events.part(TRAIN))
         roc = metrics.roc_curve(sc, y, sample_weight=w) if len(np.unique(y)) == 2 else None
         return BinaryEvaluation(
             roc=roc,
@@ -408,7 +414,7 @@ class MulticlassTask(Task):
         """Accuracy, the confusion matrix and each class's one-vs-rest AUC with its uncertainty."""
         from neyman import metrics
 
-        p, y, w = events.part(TEST_CODE)
+        p, y, w = events.part(TEST)
         classes = options.classes
         out: dict[str, Any] = {"accuracy": metrics.multiclass_accuracy(p, y, sample_weight=w)}
         cm = metrics.multiclass_confusion(p, y, n_classes=len(classes), sample_weight=w)
@@ -442,17 +448,15 @@ class MulticlassTask(Task):
 def _mixture(
     classes: Sequence[str], signal: str, backgrounds: Mapping[str, float], first_fraction: float | None = None
 ) -> dict[int, float]:
-    """Class index → fraction, normalised; with ``first_fraction`` the first background gets it."""
+    """Class index → fraction; with ``first_fraction`` the first background gets it and the
+    others share the rest in their given proportions."""
     if signal not in classes or not set(backgrounds) <= set(classes) or signal in backgrounds:
         raise ConfigError(
             f"the discriminant's classes ({signal!r} against {sorted(backgrounds)}) must be distinct classes "
             f"of the run: {list(classes)}"
         )
     names = list(backgrounds)
-    total = float(sum(backgrounds.values()))
-    if total <= 0 or min(backgrounds.values()) < 0:
-        raise ConfigError(f"discriminant fractions must be non-negative with a positive sum, got {dict(backgrounds)}")
-    fractions = {name: f / total for name, f in backgrounds.items()}
+    fractions = dict(backgrounds)
     if first_fraction is not None and len(names) > 1:
         rest = sum(fractions[n] for n in names[1:])
         share = [(fractions[n] / rest) if rest > 0 else 1 / (len(names) - 1) for n in names[1:]]
@@ -461,6 +465,29 @@ def _mixture(
             **{n: (1 - first_fraction) * s for n, s in zip(names[1:], share, strict=True)},
         }
     return {classes.index(n): f for n, f in fractions.items()}
+
+
+def discriminant_scores(
+    p: np.ndarray,
+    classes: Sequence[str],
+    signal: str,
+    backgrounds: Mapping[str, float],
+    first_fraction: float | None = None,
+) -> np.ndarray:
+    """``D = ln p_S / Σ_j f_j p_j`` of class probabilities ``p``, with the classes named.
+
+    Raises
+    ------
+    ConfigError
+        A class that the run does not have, or the signal among the backgrounds.
+    DataError
+        Fractions that are negative or do not sum to one
+        (:func:`neyman.metrics.multiclass_discriminant`).
+    """
+    from neyman import metrics
+
+    mixture = _mixture(classes, signal, backgrounds, first_fraction)
+    return metrics.multiclass_discriminant(p, signal=list(classes).index(signal), backgrounds=mixture)
 
 
 def discriminant_evaluation(
@@ -483,7 +510,7 @@ def discriminant_evaluation(
     from neyman import metrics
 
     s = classes.index(signal)
-    d = metrics.multiclass_discriminant(p, signal=s, backgrounds=_mixture(classes, signal, backgrounds))
+    d = discriminant_scores(p, classes, signal, backgrounds)
     in_mix = np.isin(y, [s, *(classes.index(b) for b in backgrounds)])
     rocs = {"all backgrounds": metrics.roc_curve(d[in_mix], (y[in_mix] == s).astype(np.int64), sample_weight=w[in_mix])}
     for name in backgrounds:
@@ -493,7 +520,7 @@ def discriminant_evaluation(
     if len(backgrounds) > 1:
         aucs = []
         for f in FRACTION_SCAN:
-            df = metrics.multiclass_discriminant(p, signal=s, backgrounds=_mixture(classes, signal, backgrounds, f))
+            df = discriminant_scores(p, classes, signal, backgrounds, f)
             aucs.append(metrics.roc_auc(df[in_mix], (y[in_mix] == s).astype(np.int64), sample_weight=w[in_mix]))
         scan = (FRACTION_SCAN.copy(), np.asarray(aucs))
     return DiscriminantEvaluation(signal=signal, rocs=rocs, scan=scan)

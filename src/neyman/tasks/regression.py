@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from neyman.tasks.base import TEST_CODE, EvaluationOptions, ImportanceMetric, ScoredEvents, Task, TaskEvaluation
+from neyman.preprocessing import TEST
+from neyman.tasks.base import EvaluationOptions, ImportanceMetric, ScoredEvents, Task, TaskEvaluation
 
 if TYPE_CHECKING:
     import torch
@@ -105,10 +106,10 @@ class RegressionTask(Task):
         """
         from neyman import metrics
 
-        scores, truth, w = events.part(TEST_CODE)
+        scores, truth, w = events.part(TEST)
         pred, sigma = self.importance_scores(scores), self.sigma(scores)
         out: dict[str, Any] = metrics.regression_summary(pred, truth, sigma=sigma, sample_weight=w).as_dict()
-        by_values = truth if options.by_values is None else options.by_values[events.split == TEST_CODE]
+        by_values = truth if options.by_values is None else options.by_values[events.split == TEST]
         edges = np.quantile(by_values, np.linspace(0, 1, N_RESPONSE_BINS + 1))
         binned = metrics.binned_response(pred, truth, by_values, bins=edges, sample_weight=w, sigma=sigma)
         out["binned"] = {"by": options.by_name, **{k: np.asarray(v).tolist() for k, v in binned.items()}}
@@ -124,7 +125,7 @@ class RegressionTask(Task):
 
     def core_evaluation(self, events: ScoredEvents, options: EvaluationOptions) -> RegressionEvaluation:
         """Predictions, truth and (Gaussian task) resolutions of the test events."""
-        scores, truth, w = events.part(TEST_CODE)
+        scores, truth, w = events.part(TEST)
         if not len(truth):
             return RegressionEvaluation()
         return RegressionEvaluation(

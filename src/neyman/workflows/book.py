@@ -17,6 +17,7 @@ from typing import Any
 from neyman.config import RunConfig, resolve_config
 from neyman.exceptions import ConfigError
 from neyman.models.families import get_family
+from neyman.runs.guard import check_output_dir
 from neyman.tasks import TASKS, BinaryTask
 from neyman.workflows.compare import CompareResult, compare
 from neyman.workflows.train import RunResult, train
@@ -95,12 +96,15 @@ def book(
     """
     base = resolve_config(config, overrides)
     configs = _configs(base, models)
-    runs = {model: train(cfg, force=force) for model, cfg in configs.items()}
     task = TASKS[base.task.type]
+    folder = None
+    if task is BinaryTask:
+        folder = Path(out) if out is not None else Path(base.output_dir) / f"{base.name or base.task.type}-comparison"
+        check_output_dir(folder, force=force, marker="comparison.json", what="the comparison")  # before any training
+    runs = {model: train(cfg, force=force) for model, cfg in configs.items()}
     metric, larger = task.ranking_metric
     order = sorted(runs, key=lambda m: float(runs[m].headline[metric]), reverse=larger)
     comparison = None
-    if task is BinaryTask:
-        folder = Path(out) if out is not None else Path(base.output_dir) / f"{base.name or base.task.type}-comparison"
+    if folder is not None:
         comparison = compare([runs[m].run_dir for m in order], out=folder, formats=("png",), force=force)
     return BookResult({m: runs[m] for m in order}, metric, larger, comparison)

@@ -185,12 +185,11 @@ def _check_request(request: _Request, trained: TrainedRun) -> None:
         raise ConfigError("--sigma-b is the background uncertainty of the significance scan: give --yields S,B too")
 
 
-def _previous_request(rundir: RunDirectory) -> _Request:
+def _previous_request(training: dict[str, Any]) -> _Request:
     """The options of the run's previous evaluation of its test split (defaults if there was none)."""
-    try:
-        previous = json.loads(rundir.metrics.read_text())["evaluation"]["options"]
-    except (OSError, ValueError, KeyError, TypeError):
-        previous = {}
+    evaluation = training.get("evaluation")
+    previous = evaluation.get("options") if isinstance(evaluation, dict) else None
+    previous = previous if isinstance(previous, dict) else {}
     yields = previous.get("yields")
     return _Request(
         working_point=previous.get("working_point"),
@@ -265,14 +264,15 @@ def _training_metrics(run: RunDirectory) -> dict[str, Any]:
     return metrics
 
 
-def _store(run: RunDirectory, out_dir: Path, test_data: Sequence[str], result: dict[str, Any]) -> None:
+def _store(
+    run: RunDirectory, out_dir: Path, test_data: Sequence[str], result: dict[str, Any], training: dict[str, Any]
+) -> None:
     """``RUN/evaluation/metrics.json`` for other test data; else under ``evaluation`` in the run's."""
     if test_data:
         write_json(out_dir / "metrics.json", finite_json(result))
         return
     # the run's metrics.json keeps its training-time numbers and gains the full evaluation
-    merged = _training_metrics(run)
-    merged["evaluation"] = result
+    merged = {**training, "evaluation": result}
     write_json(run.metrics, finite_json(merged))
 
 
@@ -337,17 +337,17 @@ def evaluate(
     rundir = RunDirectory(Path(run))
     rundir.require_complete()
     trained = load_run(rundir.path)
-    _training_metrics(rundir)  # a damaged metrics.json fails now, not after the whole evaluation
+    training = _training_metrics(rundir)  # a damaged metrics.json fails now, not after the whole evaluation
     cfg = load_config(rundir.config)
     test_data = list(test_data)
     out_dir = rundir.path / ("evaluation" if test_data else "")
     figures = _Figures(out_dir / "plots", tuple(formats))
     request = _Request(working_point, yields, sigma_b, n_bootstrap, by, seed, discriminant)
-    request = _previous_request(rundir) if same_options else request
+    request = _previous_request(training) if same_options else request
     _check_request(request, trained)
     result = _evaluate_run(rundir, trained, cfg, test_data, request, figures)
     result["options"] = request.given()
-    _store(rundir, out_dir, test_data, result)
+    _store(rundir, out_dir, test_data, result, training)
     report_path = build_report(rundir, cfg, result, figures.sections, out_dir) if report else None
     seconds = time.perf_counter() - t0
     return EvaluationResult(rundir.path, result, figures.written, report_path, seconds)

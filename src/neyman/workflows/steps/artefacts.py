@@ -19,10 +19,10 @@ import numpy as np
 from neyman import metrics
 from neyman.atomic import finite_json, write_json
 from neyman.config import RunConfig
-from neyman.exceptions import ConfigError
 from neyman.preprocessing import TEST
 from neyman.runs import InputPreprocessor, RunDirectory, representation_json
 from neyman.tasks import EvaluationOptions, ScoredEvents, Task
+from neyman.tasks.classification import discriminant_scores
 from neyman.versions import __version__, package_versions
 from neyman.workflows.steps.inputs import representation_spec
 
@@ -80,13 +80,7 @@ def discriminant(cfg: RunConfig, task: Task, scores: np.ndarray, classes: Sequen
     spec = cfg.task.discriminant
     if spec is None or task.n_classes < 2 or scores.ndim != 2:
         return None  # class probabilities only
-    index = {c: i for i, c in enumerate(classes)}
-    unknown = [c for c in [spec.signal, *spec.backgrounds] if c not in index]
-    if unknown:
-        raise ConfigError(f"task.discriminant names unknown class(es) {unknown}; classes are {list(classes)}")
-    return metrics.multiclass_discriminant(
-        scores, signal=index[spec.signal], backgrounds={index[c]: f for c, f in spec.backgrounds.items()}
-    )
+    return discriminant_scores(scores, classes, spec.signal, spec.backgrounds)
 
 
 def score_columns(cfg: RunConfig, task: Task, classes: Sequence[str], scores: np.ndarray) -> dict[str, np.ndarray]:
