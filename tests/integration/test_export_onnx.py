@@ -15,7 +15,7 @@ import onnx
 
 import neyman
 from neyman import io
-from neyman.exceptions import ModelError
+from neyman.exceptions import ConfigError, ModelError
 from neyman.export import OnnxModel, export_onnx, verify_onnx
 from neyman.export.verify import fold_scores
 from neyman.runs import load_run
@@ -156,6 +156,12 @@ def test_kfold_exports_the_chosen_fold(tmp_path, files):
     x = run.matrix(io.read(files["binary"]))
     np.testing.assert_allclose(model.score(x), fold_scores(run, x, 2), rtol=1e-5)
     assert not np.allclose(model.score(x), fold_scores(run, x, 0))
+    with pytest.raises(ConfigError, match=r"fold 3 does not exist"):
+        export_onnx(run_dir, fold=3)
+    single = _train(tmp_path, "one", files["binary"], {"type": "fisher"})
+    with pytest.raises(ConfigError, match=r"not trained with k-fold, so it has no fold 2; drop --fold"):
+        export_onnx(single, fold=2)
+    assert not list(single.glob("*.onnx"))
 
 
 def test_missing_or_damaged_model_file_is_a_model_error(tmp_path, files):

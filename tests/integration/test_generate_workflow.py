@@ -75,18 +75,28 @@ def test_an_interrupted_run_resumes_and_gives_the_same_file(
     _same(reference, io.read(out))
 
 
-def test_chunks_of_another_request_are_not_mixed_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chunks_of_another_request_are_not_mixed_in(
+    reference: Table, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "w.parquet"
+    real = parallel.run_chunk
+    calls = {"n": 0}
 
-    def stop(task: Any) -> Any:
-        raise KeyboardInterrupt
+    def second_stops(task: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(task)
 
-    monkeypatch.setattr(parallel, "run_chunk", stop)
+    monkeypatch.setattr(parallel, "run_chunk", second_stops)
     with pytest.raises(KeyboardInterrupt):
-        _run(out)
-    monkeypatch.undo()
-    with pytest.raises(DataError, match=r"different request.*seed"):
         _run(out, seed=99)
+    monkeypatch.undo()
+    with pytest.raises(DataError, match=r"different request.*seed.*--force to discard them"):
+        _run(out)
+    # --force discards the other request's chunks: the file is the one this request makes alone
+    _same(reference, _run(out, force=True))
+    assert not list(tmp_path.glob(".*chunks"))
 
 
 def test_two_dask_workers_give_the_same_file_as_one(reference: Table, tmp_path: Path) -> None:

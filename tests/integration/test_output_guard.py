@@ -84,6 +84,27 @@ def test_export_never_replaces_a_file_that_is_not_an_export(runs):
     assert export(a, out=first, force=True).path == first
 
 
+def test_predict_never_writes_over_a_folder_the_input_or_a_run(runs):
+    from neyman.workflows.predict import predict
+
+    tmp, _, a, _ = runs
+    data = next(tmp.glob("*.parquet"))
+    folder = tmp / "outdir"
+    folder.mkdir(exist_ok=True)
+    with pytest.raises(DataError, match=r"is a folder; give the predictions a file name"):
+        predict(a, data, folder)
+    with pytest.raises(DataError, match=r"is the input file"):
+        predict(a, data, data, force=True)
+    saved = a / "predictions.parquet"
+    digest = _digest(saved)
+    for inside in (saved, a / "model" / "scores.parquet"):
+        with pytest.raises(DataError, match=r"among the files of the run directory"):
+            predict(a, data, inside, force=True)
+    assert _digest(saved) == digest
+    beside = predict(a, data, a / "scores.parquet")
+    assert beside.output == a / "scores.parquet" and beside.output.is_file()
+
+
 def test_compare_never_overwrites_without_force(runs):
     tmp, _, a, b = runs
     out = tmp / "cmp"

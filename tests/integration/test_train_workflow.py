@@ -4,9 +4,11 @@ import json
 
 import numpy as np
 import pytest
+import yaml
 
 import neyman
 from neyman import io
+from neyman.config import load_config
 from neyman.exceptions import ConfigError, DataError, RunDirectoryError
 from neyman.table import EVENT_ID, LABEL, SPLIT, WEIGHT, Table
 from neyman.testing import (
@@ -230,6 +232,34 @@ def test_resume_after_interruption_matches_uninterrupted_run(tmp_path, interrupt
     a = io.read(full.run_dir / "predictions.parquet")
     b = io.read(resumed.run_dir / "predictions.parquet")
     assert np.array_equal(np.asarray(a["score"]), np.asarray(b["score"]))
+
+
+def test_resume_with_overrides_rewrites_config_or_refuses_shape_changes(tmp_path, interrupt_training):
+    path = write_labelled_file(tmp_path, "parquet", n_events=1500)
+    base = _config(
+        tmp_path,
+        [{"path": str(path)}],
+        model=FAST_MLP,
+        training={**FAST_TRAINING, "epochs": 6},
+        data={"label_column": LABEL},
+        name="cut",
+    )
+    disarm = interrupt_training(3)
+    with pytest.raises(KeyboardInterrupt):
+        neyman.train(base)
+    disarm()
+    cut = tmp_path / "runs" / "cut"
+    before = (cut / "config.yaml").read_bytes()
+    for shape in ("model.hidden=[7]", "data.features=[f0]", "seed=3"):
+        with pytest.raises(ConfigError, match=r"cannot change .*only training\.\* and tracking\.\*"):
+            neyman.train(resume=cut, overrides=[shape])
+    assert (cut / "config.yaml").read_bytes() == before
+    # fewer epochs than already trained: the run stops at once with its best weights
+    resumed = neyman.train(resume=cut, overrides=["training.epochs=2"])
+    assert load_config(cut / "config.yaml").training.epochs == 2
+    assert yaml.safe_load((cut / "resumes.yaml").read_text())[0]["overrides"] == ["training.epochs=2"]
+    assert json.loads((cut / "status.json").read_text())["state"] == "complete"
+    assert resumed.metrics["test"]["auc"] > 0.5
 
 
 def test_existing_run_is_refused_and_force_replaces_only_when_complete(tmp_path, monkeypatch):

@@ -154,9 +154,16 @@ def test_a_search_space_key_that_does_not_exist_is_an_error_before_anything_is_w
     assert not (tmp_path / "runs").exists()
 
 
-def test_an_objective_missing_from_metrics_json_stops_the_study(tmp_path, data_file):
+def test_an_objective_missing_from_metrics_json_is_refused_before_any_trial(tmp_path, data_file):
     cfg = _config(tmp_path, data_file, objective="val.acu")
-    with pytest.raises(ConfigError, match=r"no number at 'val.acu'.*did you mean 'val.auc'"):
+    with pytest.raises(ConfigError, match=r"'val.acu'.*no 'acu' under 'val'.*did you mean 'auc'"):
+        tune(cfg, trials=3, study="o")
+    assert not (tmp_path / "runs").exists()
+
+
+def test_an_objective_outside_the_splits_is_checked_against_the_first_trial(tmp_path, data_file):
+    cfg = _config(tmp_path, data_file, objective="overtraining.nothing")
+    with pytest.raises(ConfigError, match=r"no number at 'overtraining.nothing'"):
         tune(cfg, trials=3, study="o")
     trials = optuna.load_study(study_name="o", storage=f"sqlite:///{tmp_path / 'runs' / 'o' / 'study.db'}").trials
     assert [t.state.name for t in trials] == ["FAIL"]

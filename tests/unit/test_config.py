@@ -55,6 +55,9 @@ def test_overrides_parse_yaml_values_and_index_lists():
         apply_overrides(data, ["data.sources.3.path=x"])
     with pytest.raises(ConfigError, match=r"section.key=value"):
         apply_overrides(data, ["epochs"])
+    for nameless in ("=3", " =3", "training.=3", "training..epochs=3", ".epochs=3"):
+        with pytest.raises(ConfigError, match=r"names no key: write section.key=value"):
+            apply_overrides(data, [nameless])
 
 
 def test_yaml_is_loaded_safely_and_paths_resolve_relative_to_the_file(tmp_path):

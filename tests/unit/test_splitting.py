@@ -28,3 +28,17 @@ def test_a_numbering_that_follows_the_class_is_refused_with_the_fix_named():
     consecutive = np.concatenate([np.arange(50), 10**12 + np.arange(50)])
     for kfold in (0, 2, 3, 4):
         check_split_classes(consecutive, labels, classes, method="parity", kfold=kfold)
+
+
+def test_a_random_split_too_small_for_a_class_names_the_part_and_the_fix():
+    labels = np.array([1, 1, 1] + [0] * 30)
+    ids = np.arange(len(labels))
+    fractions = (0.6, 0.2, 0.2)
+    with pytest.raises(DataError, match=r"too few events to split: the \w+ part .* no 'signal' events.*signal 3"):
+        check_split_classes(ids, labels, ["background", "signal"], fractions=fractions, seed=0)
+    # the same classes with enough events pass, and a part with a zero fraction is not checked
+    many = np.repeat([0, 1], 200)
+    check_split_classes(np.arange(400), many, ["background", "signal"], fractions=fractions, seed=0)
+    codes = assign_splits(np.arange(400), train=0.5, val=0.5, test=0.0, seed=0)
+    assert not np.any(codes == TEST)
+    check_split_classes(np.arange(400), many, ["background", "signal"], fractions=(0.5, 0.5, 0.0), seed=0)

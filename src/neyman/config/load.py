@@ -112,6 +112,8 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
         if "=" not in item:
             raise ConfigError(f"override {item!r} is not of the form section.key=value")
         key, raw = item.split("=", 1)
+        if not key.strip() or any(not part.strip() for part in key.strip().split(".")):
+            raise ConfigError(f"override {item!r} names no key: write section.key=value, e.g. training.epochs=20")
         try:
             value = yaml.safe_load(raw) if raw.strip() else ""
         except yaml.YAMLError as exc:

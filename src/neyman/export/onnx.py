@@ -151,7 +151,8 @@ def write_onnx(
     events and compared with the run's own scores, and renamed into place only
     when they agree; parameters as in :func:`export_onnx`.
     """
-    fold = fold if run.kfold >= 2 else 0
+    if run.kfold < 2 and fold != 0:
+        raise ConfigError(f"{run.path} was not trained with k-fold, so it has no fold {fold}; drop --fold")
     final = Path(out) if out is not None else default_path(run, fold)
     check_output_file(final, force=force, suffix=".onnx", what="the ONNX export")
     onnx_model = build_onnx(run, fold=fold, opset=opset)

@@ -71,25 +71,34 @@ class ChunkStore:
         self.directory = out.parent / f".{out.name}.chunks"
         self.manifest = json.loads(json.dumps(manifest))
 
-    def open(self) -> dict[tuple[int, int], dict[str, Any]]:
+    def open(self, *, replace: bool = False) -> dict[tuple[int, int], dict[str, Any]]:
         """Create the directory, or reopen it; return the records of finished chunks.
+
+        Chunks of a different request are kept for that request (repeat its command to
+        resume it) unless ``replace`` is given or none of them finished, in which case
+        they are deleted and this request starts afresh.
 
         Raises
         ------
         DataError
-            When the directory belongs to a different request, or is unwritable.
+            When the directory belongs to a different request (and ``replace`` is not
+            given), or is unwritable.
         """
         path = self.directory / _MANIFEST
         if path.exists():
             try:
                 found = json.loads(path.read_text())
-            except (OSError, ValueError) as exc:
-                raise DataError(f"cannot read {path}: {exc}; delete {self.directory} to start afresh") from exc
+            except (OSError, ValueError):
+                found = None
+            if found != self.manifest and (replace or found is None or not any(self.directory.glob("chunk-*.json"))):
+                self.remove()
+                return self.open()
             if found != self.manifest:
+                assert isinstance(found, dict)
                 differ = sorted(k for k in set(found) | set(self.manifest) if found.get(k) != self.manifest.get(k))
                 raise DataError(
                     f"{self.directory} holds chunks of a different request (differs in: {', '.join(differ)}); "
-                    f"delete it to start afresh, or repeat the original command to resume it"
+                    f"pass --force to discard them, or repeat the original command to resume it"
                 )
         else:
             try:

@@ -80,10 +80,16 @@ def assign_folds(event_id: np.ndarray, k: int) -> np.ndarray:
 
 
 def check_split_classes(
-    event_id: np.ndarray, labels: np.ndarray, classes: list[str], *, method: str = "fraction", kfold: int = 0
+    event_id: np.ndarray,
+    labels: np.ndarray,
+    classes: list[str],
+    *,
+    method: str = "fraction",
+    kfold: int = 0,
+    fractions: tuple[float, float, float] = (0.6, 0.2, 0.2),
+    seed: int = 0,
 ) -> None:
-    """Raise :class:`~neyman.exceptions.DataError` when a split by event number leaves a
-    class out of a training or test part.
+    """Raise :class:`~neyman.exceptions.DataError` when the split leaves a class out of a part.
 
     Parameters
     ----------
@@ -91,38 +97,52 @@ def check_split_classes(
         Event number and class index of every event.
     classes
         Class names, indexed by label.
-    method, kfold
-        The split as configured: ``kfold >= 2`` checks the training part and the test
-        fold of every fold (:func:`assign_folds`), ``method="parity"`` the even
-        (training) and odd (test) events; a ``fraction`` split is random and not checked.
+    method, kfold, fractions, seed
+        The split as configured (``fractions`` is ``(train, val, test)``): ``kfold >= 2``
+        checks the training part and the test fold of every fold (:func:`assign_folds`);
+        otherwise the parts :func:`assign_splits` makes with ``seed`` are checked, every
+        part with a non-zero fraction.
 
     Notes
     -----
     Splits by event number go wrong silently when the numbering follows the class
     (e.g. the signal file numbered odd, the background even): every fold would then
-    learn one class only.
+    learn one class only.  A random split goes wrong on samples too small to split: a
+    validation or test part without one of the classes gives no loss to stop on or no
+    ROC to judge by.
     """
+    train, val, test = fractions
     if kfold >= 2:
         folds = assign_folds(event_id, kfold)
         parts = {f"training part of fold {f}": folds != f for f in range(kfold)}
         parts.update({f"test fold {f}": folds == f for f in range(kfold)})
         how = f"kfold = {kfold} (event_id mod {kfold})"
-    elif method == "parity":
-        test = _parity_test(event_id)
-        parts = {"training part": ~test, "test part": test}
-        how = "parity (odd event ids test)"
     else:
-        return
+        codes = assign_splits(event_id, method=method, train=train, val=val, test=test, seed=seed)
+        parts = {"training part": codes == TRAIN}
+        if val > 0:
+            parts["validation part"] = codes == VAL
+        if test > 0 or method == "parity":
+            parts["test part"] = codes == TEST
+        how = "parity (odd event ids test)" if method == "parity" else f"fraction ({train:g}/{val:g}/{test:g})"
+    counts = ", ".join(f"{c} {int(np.count_nonzero(np.asarray(labels) == i))}" for i, c in enumerate(classes))
     for part, sel in parts.items():
         present = np.unique(np.asarray(labels)[sel])
         missing = [c for i, c in enumerate(classes) if i not in present]
-        if missing:
+        if not missing:
+            continue
+        held = f"({int(np.count_nonzero(sel))} events in it; events per class: {counts})"
+        if method == "fraction" and kfold < 2:
             raise DataError(
-                f"the {part} of the split by {how} holds no {', '.join(repr(c) for c in missing)} events "
-                f"({int(np.count_nonzero(sel))} events in it): the event ids follow the class (or the sample "
-                "is too small to split); renumber the events (data.event_id names the column) or use "
-                "split.method: fraction without kfold"
+                f"too few events to split: the {part} of the split by {how} holds no "
+                f"{', '.join(repr(c) for c in missing)} events {held}; give more events of every class, "
+                "or change split.train/split.val/split.test"
             )
+        raise DataError(
+            f"the {part} of the split by {how} holds no {', '.join(repr(c) for c in missing)} events "
+            f"{held}: the event ids follow the class (or the sample is too small to split); renumber the "
+            "events (data.event_id names the column) or use split.method: fraction without kfold"
+        )
 
 
 def _parity_test(event_id: np.ndarray) -> np.ndarray:

@@ -240,6 +240,18 @@ class Task:
     ) -> dict[str, float]:
         raise NotImplementedError
 
+    def metric_names(self, classes: Sequence[str] = ()) -> list[str]:
+        """Names of the numbers :meth:`headline_metrics` gives for one set of events.
+
+        Found by judging a tiny example (every score column equal, truths cycling
+        through the classes), so the list never drifts from what a run writes.
+        """
+        n, k = 8, max(2, len(classes))
+        cols = len(self.score_names(classes))
+        truth = (np.arange(n) % k).astype(self.target_dtype)
+        example = self.event_scores(np.full((n, cols), 1.0 / cols))
+        return sorted(self.headline_metrics(example, truth, np.ones(n), classes=classes))
+
     def overtraining(self, events: ScoredEvents) -> dict[str, float]:
         """A quick overtraining indicator from the training and test events (empty when the task has none)."""
         return {}

@@ -364,8 +364,14 @@ class Trainer:
         start_epoch = 1
         if resume:
             state = self._load_last()
-            module.load_state_dict(state["model"])
-            opt.load_state_dict(state["optimizer"])
+            try:
+                module.load_state_dict(state["model"])
+                opt.load_state_dict(state["optimizer"])
+            except (RuntimeError, ValueError, KeyError) as exc:
+                raise ModelError(
+                    f"the checkpoint in {self.checkpoint_dir} was written by a different model than the one "
+                    f"configured ({str(exc).splitlines()[0]}); start a new run instead of resuming"
+                ) from exc
             if sched is not None and state.get("scheduler") is not None:
                 sched.load_state_dict(state["scheduler"])
             gen.set_state(state["generator"])
@@ -379,7 +385,7 @@ class Trainer:
             best_state = state["best_model"]
             start_epoch = state["epoch"] + 1
         stopped = False
-        progress = _Progress(self.progress, total=(self.epochs - start_epoch + 1) * steps)
+        progress = _Progress(self.progress, total=max(0, self.epochs - start_epoch + 1) * steps)
         with progress:
             for epoch in range(start_epoch, self.epochs + 1):
                 if bad_epochs >= self.patience > 0:

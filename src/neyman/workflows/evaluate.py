@@ -19,7 +19,7 @@ import numpy as np
 
 from neyman.atomic import finite_json, write_json
 from neyman.config import RunConfig, load_config
-from neyman.exceptions import ConfigError, DataError, RunDirectoryError
+from neyman.exceptions import ConfigError, DataError, RunDirectoryError, close_matches
 from neyman.preprocessing import TEST, check_finite
 from neyman.runs import RunDirectory, TrainedRun, load_run
 from neyman.table import EVENT_ID, WEIGHT, Table
@@ -120,8 +120,14 @@ def _scored(trained: TrainedRun, table: Table | None, test_data: Sequence[str]) 
 def _by_values(by: str | None, table: Table | None) -> tuple[np.ndarray | None, str]:
     if not by:
         return None, "target"
-    if table is None or by not in table:
-        raise DataError(f"--by {by!r}: no such feature among the evaluated events")
+    if table is None:
+        raise DataError(f"--by {by!r}: the saved predictions hold no features; give the events with --test-data FILE")
+    if by not in table:
+        names = table.column_names
+        raise DataError(
+            f"--by {by!r}: no such column among the evaluated events{close_matches(by, names)}; "
+            f"columns: {', '.join(names[:20])}"
+        )
     return np.asarray(table[by]), by
 
 

@@ -102,7 +102,7 @@ def generate(
         process, events, out, seed=seed, workers=workers, detector=detector, mpi=mpi, overrides=overrides, force=force
     )
     store = ChunkStore(request.path, _manifest(request))
-    plans = _plans(request, store.open())
+    plans = _plans(request, store.open(replace=force))
     reused = sum(len(plan.done) for plan in plans)
     run = _run(
         request,

@@ -9,6 +9,7 @@ from pathlib import Path
 from neyman import io
 from neyman.exceptions import DataError
 from neyman.runs import Scorer, load_run, score_table
+from neyman.runs.guard import enclosing_run
 
 __all__ = ["PredictResult", "predict"]
 
@@ -20,6 +21,21 @@ class PredictResult:
     output: Path
     n_events: int
     score_columns: list[str]
+
+
+def _output_file(out: Path, *, force: bool) -> Path:
+    """The predictions' file: never a folder, never over a run's own files, replaced only with ``force``."""
+    if out.is_dir():
+        raise DataError(f"output {out} is a folder; give the predictions a file name (e.g. {out / 'scores.parquet'})")
+    run = enclosing_run(out.parent)
+    if run is not None and (out.parent != run or out.exists()):
+        raise DataError(
+            f"{out} is among the files of the run directory {run}; write the predictions to a new file "
+            f"(e.g. {run / 'scores.parquet'}) or outside the run"
+        )
+    if out.exists() and not force:
+        raise DataError(f"output file {out} exists; pass --force to replace it")
+    return out
 
 
 def predict(
@@ -70,9 +86,7 @@ def predict(
         trained = run
     in_path, in_tree = io.parse_source(str(input))
     tree = tree or in_tree
-    out = Path(output)
-    if out.exists() and not force:
-        raise DataError(f"output file {out} exists; pass --force to replace it")
+    out = _output_file(Path(output), force=force)
     if out.resolve() == Path(in_path).resolve():
         raise DataError(f"output {out} is the input file; write to another file")
     total = io.num_entries(in_path, tree=tree)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from neyman.atomic import write_text
 from neyman.config import RunConfig, dump_config, load_config, resolve_config, validate_paths
 from neyman.config.tuning import TrackingConfig
@@ -66,6 +68,53 @@ def _fit(cfg: RunConfig, run: RunDirectory, prepared: Any, *, resume: bool, on_e
         return fit_streaming(cfg, run, prepared, resume=resume, on_epoch=on_epoch)
     events, x = prepared
     return fit_in_memory(cfg, run, events, x, resume=resume, on_epoch=on_epoch)
+
+
+RESUMABLE = ("training.", "tracking.")
+"""Settings an interrupted run may change when it resumes: they do not change what its checkpoints hold."""
+
+
+def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(tree, Mapping):
+        out: dict[str, Any] = {}
+        for key, value in tree.items():
+            out.update(_flat(value, f"{prefix}{key}."))
+        return out
+    return {prefix[:-1]: tree}
+
+
+def _resumed_config(run: RunDirectory, overrides: list[str]) -> RunConfig:
+    """The run's configuration with ``overrides``, refusing those that change what was trained.
+
+    Training and tracking settings (epochs, patience, learning rate, the MLflow store) may
+    change on resume; everything else (model shape, features, data, split, seed) would make
+    the checkpoint and the already-written preprocessing meaningless, so it is refused.
+    """
+    cfg = load_config(run.config, overrides)
+    if not overrides:
+        return cfg
+    before = _flat(load_config(run.config).model_dump(mode="json"))
+    after = _flat(cfg.model_dump(mode="json"))
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    fixed = [k for k in changed if not k.startswith(RESUMABLE)]
+    if fixed:
+        shown = ", ".join(f"{k} ({before.get(k)!r} -> {after.get(k)!r})" for k in fixed[:5])
+        raise ConfigError(
+            f"--resume {run.path} cannot change {shown}: the run's checkpoints and preprocessing were made "
+            "without it; only training.* and tracking.* settings may change on resume. Start a new run "
+            "instead (neyman train CONFIG --set ... --force, or another --name)"
+        )
+    return cfg
+
+
+def _record_resume(run: RunDirectory, cfg: RunConfig, overrides: list[str]) -> None:
+    """Rewrite ``config.yaml`` to what the resumed run really uses, and log the change."""
+    log = run.path / "resumes.yaml"
+    entries = yaml.safe_load(log.read_text(encoding="utf-8")) if log.is_file() else None
+    entries = entries if isinstance(entries, list) else []
+    entries.append({"time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "overrides": overrides})
+    write_text(log, yaml.safe_dump(entries, sort_keys=False))
+    write_text(run.config, dump_config(cfg))
 
 
 def _tracked(cfg: RunConfig, track: bool) -> tuple[RunConfig, Any]:
@@ -128,9 +177,12 @@ def train(
             raise RunDirectoryError(f"cannot resume {run.path}: it holds no config.yaml (not a neyman run)")
         if run.status() == "complete":
             raise RunDirectoryError(f"{run.path} is already complete; nothing to resume")
-        cfg, tracker = _tracked(load_config(run.config, overrides), track)
+        cfg = _resumed_config(run, list(overrides))
+        cfg, tracker = _tracked(cfg, track)
         final = None
         prepared = _prepare(cfg)
+        if cfg != load_config(run.config):
+            _record_resume(run, cfg, list(overrides))
     else:
         if config is None:
             raise ConfigError("train needs a configuration (or resume=RUN_DIR)")

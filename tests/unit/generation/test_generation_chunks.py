@@ -143,5 +143,9 @@ def test_chunk_store_resumes_only_the_same_request(tmp_path: Path) -> None:
     np.testing.assert_array_equal(again.load(1, 0)["x"], [0.0, 1.0, 2.0])
     with pytest.raises(DataError, match=r"different request.*seed"):
         ChunkStore(out, {"seed": 2}).open()
+    assert ChunkStore(out, {"seed": 2}).open(replace=True) == {}
+    assert ChunkStore(out, {"seed": 3}).open() == {}, "no finished chunk: another request starts afresh"
+    (again.directory / "manifest.json").write_text("{damaged")
+    assert ChunkStore(out, {"seed": 1}).open() == {}
     again.remove()
     assert not again.directory.exists()

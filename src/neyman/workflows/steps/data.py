@@ -288,8 +288,10 @@ def load_events(
         present = np.bincount(events[LABEL], minlength=len(classes))
         missing = [classes[k] for k in range(len(classes)) if present[k] == 0]
         if missing:
+            selected = data.selection or any(s.selection for s in data.sources)
             raise DataError(
-                f"no events of class {', '.join(map(repr, missing))} after the selection "
+                f"no events of class {', '.join(map(repr, missing))} "
+                f"{'after the selections' if selected else 'in the inputs'} "
                 f"(events per class: {dict(zip(classes, present.tolist(), strict=True))}); "
                 "a classifier needs every class"
             )

@@ -77,5 +77,14 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
         events = Events(events.table.drop(spec.columns), [], events.classes)
     if events.classes:  # classification
         eid, labels = np.asarray(events.table[EVENT_ID]), np.asarray(events.table[LABEL])
-        check_split_classes(eid, labels, events.classes, method=cfg.split.method, kfold=cfg.split.kfold)
+        split = cfg.split
+        check_split_classes(
+            eid,
+            labels,
+            events.classes,
+            method=split.method,
+            kfold=split.kfold,
+            fractions=(split.train, split.val, split.test),
+            seed=cfg.seed,
+        )
     return events, x
