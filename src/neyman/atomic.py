@@ -2,19 +2,31 @@
 
 Everything neyman writes goes to a temporary name in the destination directory and
 is renamed into place only when complete; a failure removes the temporary file and
-leaves any earlier file untouched.
+leaves any earlier file untouched.  :func:`file_sha256` is the one checksum of a
+file, recorded when an artefact is written and compared when it is read back.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
-from collections.abc import Iterator
-from pathlib import Path
+import shutil
+from collections.abc import Iterator, Mapping
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-__all__ = ["atomic_path", "finite_json", "write_json", "write_text"]
+__all__ = [
+    "atomic_path",
+    "changed_files",
+    "file_sha256",
+    "finite_json",
+    "pid_alive",
+    "remove_stale",
+    "write_json",
+    "write_text",
+]
 
 
 @contextlib.contextmanager
@@ -28,6 +40,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(final)
     tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
     try:
         yield tmp
@@ -35,6 +48,49 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this machine (one we may not signal counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def remove_stale(path: str | os.PathLike[str]) -> list[Path]:
+    """Remove what killed processes left while writing ``path``; return what was removed.
+
+    Those are the siblings ``.NAME.tmp-PID`` (a file being written), ``.NAME.new-PID``
+    and ``.NAME.old-PID`` (a run directory being replaced) whose process ``PID`` no
+    longer exists.  Those of live processes (another neyman writing the same output
+    now) are left alone.
+
+    Parameters
+    ----------
+    path
+        The final name of a file or folder neyman writes.
+    """
+    final = Path(path)
+    removed: list[Path] = []
+    if not final.parent.is_dir():
+        return removed
+    prefix = f".{final.name}."
+    for sibling in final.parent.iterdir():
+        kind, _, pid = sibling.name.removeprefix(prefix).partition("-")
+        if not sibling.name.startswith(prefix) or kind not in ("tmp", "new", "old") or not pid.isdigit():
+            continue
+        if int(pid) == os.getpid() or pid_alive(int(pid)):
+            continue
+        if sibling.is_dir() and not sibling.is_symlink():
+            shutil.rmtree(sibling, ignore_errors=True)
+        else:
+            sibling.unlink(missing_ok=True)
+        removed.append(sibling)
+    return removed
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:
@@ -47,6 +103,65 @@ def write_text(path: str | os.PathLike[str], text: str) -> Path:
 def write_json(path: str | os.PathLike[str], data: Any) -> Path:
     """Atomically write ``data`` as indented JSON to ``path``."""
     return write_text(path, json.dumps(data, indent=2, sort_keys=False, default=_jsonable) + "\n")
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """The SHA-256 of a file's bytes, as 64 lower-case hex digits (read in 4 MiB blocks).
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Raises
+    ------
+    OSError
+        The file cannot be read.
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def changed_files(root: str | os.PathLike[str], checksums: Mapping[str, str]) -> list[str]:
+    """The files of ``checksums`` that are missing or whose bytes no longer match.
+
+    Parameters
+    ----------
+    root
+        The folder the names are relative to.
+    checksums
+        POSIX paths relative to ``root`` and the SHA-256 (:func:`file_sha256`)
+        recorded when each file was written.
+
+    Returns
+    -------
+    list of str
+        The names, in the order of ``checksums``, whose file is missing, unreadable
+        or of another SHA-256; empty when every file matches.
+
+    Raises
+    ------
+    ValueError
+        A name is absolute or leaves ``root`` (``..``), or a digest is not a string:
+        the record itself is damaged.
+    """
+    changed = []
+    for name, expected in checksums.items():
+        parts = PurePosixPath(name).parts if isinstance(name, str) else ()
+        if not parts or PurePosixPath(name).is_absolute() or ".." in parts or "\\" in name:
+            raise ValueError(f"{name!r} is not a path inside the folder")
+        if not isinstance(expected, str):
+            raise ValueError(f"the checksum of {name!r} is not a string")
+        try:
+            matches = file_sha256(Path(root, *parts)) == expected.lower()
+        except OSError:
+            matches = False
+        if not matches:
+            changed.append(name)
+    return changed
 
 
 def finite_json(data: dict[str, Any]) -> dict[str, Any]:

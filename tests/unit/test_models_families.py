@@ -127,7 +127,7 @@ def test_learned_state_lives_in_attributes_and_under_state(family: str, tmp_path
     assert "best_iteration" not in model.params.model_dump()
     model.save(tmp_path)
     meta = json.loads((tmp_path / "model.json").read_text())
-    assert set(meta) == {"family", "task", "n_classes", "n_features", "seed", "params", "state", "files"}
+    assert set(meta) == {"family", "task", "n_classes", "n_features", "seed", "params", "state", "files", "checksums"}
     assert meta["params"] == {k: v for k, v in model.params.model_dump().items() if k != "type"}
     assert meta["state"] == {"best_iteration_": model.best_iteration_}
     loaded = Model.load(tmp_path)

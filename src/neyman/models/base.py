@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import BaseModel, ValidationError
 
-from neyman.atomic import write_json
+from neyman.atomic import changed_files, file_sha256, write_json
 from neyman.exceptions import ConfigError, DataError, ModelError, close_matches
 from neyman.models.families import Family, FamilyParams, get_family
 from neyman.representations.particles import ParticleArrays
@@ -190,11 +190,13 @@ class Model(ABC):
 
         ``model.json`` holds the ``family``, ``task``, ``n_classes``,
         ``n_features``, ``seed``, the hyper-parameters (``params``), the learned
-        scalars and input arguments (``state``) and the weight ``files``.
+        scalars and input arguments (``state``), the weight ``files`` and their
+        SHA-256 (``checksums``, verified by :meth:`load`).
         """
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         files = self._save_weights(directory)
+        checksums = {name: file_sha256(directory / name) for name in files}
         write_json(
             directory / MODEL_FILE,
             {
@@ -206,13 +208,23 @@ class Model(ABC):
                 "params": self.params.model_dump(mode="json", exclude={"type"}),
                 "state": {name: getattr(self, name) for name in (*self.input_arguments, *self.state_attributes)},
                 "files": files,
+                "checksums": checksums,
             },
         )
         return directory
 
     @classmethod
     def load(cls, directory: str | Path) -> Model:
-        """Load a model saved by :meth:`save` (any family: ``model.json`` names it)."""
+        """Load a model saved by :meth:`save` (any family: ``model.json`` names it).
+
+        Raises
+        ------
+        ModelError
+            ``model.json`` is missing or damaged, a weight file is missing, or a
+            weight file's SHA-256 differs from the one :meth:`save` recorded (it was
+            modified or damaged since).  Models saved before checksums were
+            recorded load without that check.
+        """
         directory = Path(directory)
         meta_path = directory / MODEL_FILE
         if not meta_path.is_file():
@@ -232,6 +244,7 @@ class Model(ABC):
         for name in meta.get("files", []):
             if not (directory / name).is_file():
                 raise ModelError(f"{directory} is incomplete: {name} is missing")
+        _verify_checksums(directory, meta.get("checksums", {}))
         for name, value in state.items():
             setattr(model, name, value)
         model._load_weights(directory)
@@ -251,6 +264,35 @@ class Model(ABC):
         legacy = [key for key in params if key not in cls.params_class.model_fields]
         moved = {key if key in cls.input_arguments else f"{key}_": params.pop(key) for key in legacy}
         return params, moved
+
+
+def _verify_checksums(directory: Path, checksums: Any) -> None:
+    """Compare the weight files of ``directory`` with the SHA-256 that :meth:`Model.save` recorded.
+
+    Raises
+    ------
+    ModelError
+        ``checksums`` is not a mapping of file names to digests, or a file is
+        missing or differs from its digest.
+    """
+    meta_path = directory / MODEL_FILE
+    try:
+        if not isinstance(checksums, dict):
+            raise ValueError(f"it holds a {type(checksums).__name__}")
+        changed = changed_files(directory, checksums)
+    except ValueError as exc:
+        raise ModelError(
+            f"{meta_path} is damaged: 'checksums' is not a mapping of file names to SHA-256 ({exc})"
+        ) from exc
+    if changed:
+        what = [
+            f"{directory / n} was modified or damaged since the model was saved (the SHA-256 recorded in "
+            f"{meta_path} no longer matches)"
+            if (directory / n).is_file()
+            else f"{directory / n} is missing (deleted or moved since the model was saved)"
+            for n in changed
+        ]
+        raise ModelError(f"{'; '.join(what)}: restore the file from a copy, or train the model again")
 
 
 def model_class(family: str) -> type[Model]:

@@ -8,38 +8,18 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from neyman.atomic import write_json, write_text
-from neyman.exceptions import RunDirectoryError
+from neyman.atomic import changed_files, file_sha256, remove_stale, write_json, write_text
+from neyman.exceptions import ModelError, RunDirectoryError
 from neyman.runs.guard import RUN_MARKER, is_run
 
 __all__ = ["RunDirectory"]
 
 STATUS_FILE = RUN_MARKER
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _remove_stale_siblings(path: Path) -> None:
-    """Remove the staging folders ``.NAME.new-PID`` / ``.NAME.old-PID`` of killed runs of ``path``."""
-    if not path.parent.is_dir():
-        return
-    for sibling in path.parent.glob(f".{path.name}.*-*"):
-        kind, _, pid = sibling.name.removeprefix(f".{path.name}.").partition("-")
-        if kind in ("new", "old") and pid.isdigit() and not _pid_alive(int(pid)) and sibling.is_dir():
-            shutil.rmtree(sibling, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -118,7 +98,7 @@ class RunDirectory:
         final = cls(Path(path))
         if final.path.exists() and not final.path.is_dir():
             raise RunDirectoryError(f"{final.path} is a file, not a run directory; choose another run name")
-        _remove_stale_siblings(final.path)
+        remove_stale(final.path)
         if final.path.exists() and any(final.path.iterdir()):
             if force and not is_run(final.path):
                 raise RunDirectoryError(
@@ -127,11 +107,13 @@ class RunDirectory:
                 )
             if not force:
                 state = final.status()
-                hint = (
-                    f"resume it with: neyman train --resume {final.path}"
-                    if state in ("running", "failed")
-                    else "choose another name (--set name=...) or pass --force to replace it"
-                )
+                hint = {
+                    "running": f"if it was interrupted, resume it with: neyman train --resume {final.path}",
+                    "failed": (
+                        f"if it was interrupted, resume it with: neyman train --resume {final.path}; if its "
+                        "configuration or data were wrong, fix them and pass --force to start afresh"
+                    ),
+                }.get(state, "choose another name (--name) or pass --force to replace it")
                 raise RunDirectoryError(f"{final.path} already holds a run (status: {state}); {hint}")
             staging = cls(final.path.with_name(f".{final.path.name}.new-{os.getpid()}"))
             if staging.path.exists():
@@ -195,6 +177,78 @@ class RunDirectory:
                 if v not in ("", None) and k != "fold":
                     cols.setdefault("epoch" if k == "iteration" else k, []).append(float(v))
         return cols
+
+    def artefacts(self) -> list[str]:
+        """The files a loaded run reads, as POSIX paths relative to the run directory.
+
+        ``preprocessing.json``, ``predictions.parquet`` and every file under
+        ``model/`` (weights, boosters, coefficients, ``model.json``, those of each
+        fold) except ``model/metadata.json``, which records their checksums.
+        Hidden files (temporary names of unfinished writes) are not artefacts.
+        """
+        files = [p for p in (self.preprocessing, self.predictions) if p.is_file()]
+        if self.model.is_dir():
+            files += sorted(
+                p
+                for p in self.model.rglob("*")
+                if p.is_file()
+                and p != self.metadata
+                and not any(part.startswith(".") for part in p.relative_to(self.model).parts)
+            )
+        return [p.relative_to(self.path).as_posix() for p in files]
+
+    def artefact_checksums(self) -> dict[str, str]:
+        """The SHA-256 of every file of :meth:`artefacts`, recorded in ``model/metadata.json``
+        when a training finishes and compared by :meth:`verify_artefacts` when the run is loaded."""
+        return {name: file_sha256(self.path / name) for name in self.artefacts()}
+
+    def verify_artefacts(self, checksums: Mapping[str, str], *, names: Iterable[str] | None = None) -> None:
+        """Check the run's files against the SHA-256 recorded when it was written.
+
+        Parameters
+        ----------
+        checksums
+            The ``checksums`` of ``model/metadata.json``: path relative to the run
+            directory → SHA-256.
+        names
+            Check only these of the recorded files (default: all of them); names
+            without a recorded checksum are not checked.
+
+        Raises
+        ------
+        ModelError
+            A file is missing or its bytes changed since the run was written (the
+            file is named): the run's model cannot be loaded as it was trained.
+        RunDirectoryError
+            The record itself is damaged (a name outside the run, a digest that is
+            not a string).
+        """
+        wanted = checksums if names is None else {n: checksums[n] for n in names if n in checksums}
+        try:
+            changed = changed_files(self.path, wanted)
+        except ValueError as exc:
+            raise RunDirectoryError(
+                f"{self.path} is damaged: 'checksums' of {self.metadata} is invalid: {exc} (train the run again)"
+            ) from exc
+        if not changed:
+            return
+        modified = [str(self.path / n) for n in changed if (self.path / n).is_file()]
+        missing = [str(self.path / n) for n in changed if not (self.path / n).is_file()]
+        what = []
+        if modified:
+            what.append(
+                f"{', '.join(modified)} {'was' if len(modified) == 1 else 'were'} modified or damaged since the run "
+                f"was written (the SHA-256 recorded in {self.metadata} no longer matches)"
+            )
+        if missing:
+            what.append(
+                f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing (deleted or moved since the run "
+                "was written)"
+            )
+        files = "the file" if len(changed) == 1 else "the files"
+        raise ModelError(
+            f"{'; '.join(what)}: restore {files} from a copy, or train the run again (neyman train CONFIG --force)"
+        )
 
     def require_complete(self) -> None:
         """Raise unless this is a finished run."""

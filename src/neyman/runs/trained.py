@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,9 @@ class TrainedRun:
     sources
         The training's input files (``path`` and ``tree`` of each), for checks on
         real events such as an export's verification.
+    checksums
+        SHA-256 of the run's files recorded when it was written (path relative to
+        the run → digest; empty for runs written before they were recorded).
     """
 
     path: Path
@@ -69,6 +73,7 @@ class TrainedRun:
     fill_value: float | None
     representation: RepresentationSpec | None = None
     sources: tuple[tuple[str, str | None], ...] = ()
+    checksums: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def score_names(self) -> list[str]:
@@ -76,8 +81,17 @@ class TrainedRun:
         return self.task.score_names(self.classes)
 
     def saved_predictions(self) -> ScoredEvents:
-        """The scores the training wrote to ``predictions.parquet``, with truth, weight, split and fold."""
-        preds = io.read(RunDirectory(self.path).predictions)
+        """The scores the training wrote to ``predictions.parquet``, with truth, weight, split and fold.
+
+        Raises
+        ------
+        ModelError
+            ``predictions.parquet`` is missing, or was modified or damaged since the
+            run was written.
+        """
+        run = RunDirectory(self.path)
+        run.verify_artefacts(self.checksums, names=[run.predictions.name])
+        preds = io.read(run.predictions)
         matrix = np.stack([np.asarray(preds[n]) for n in self.score_names], axis=1)
         return ScoredEvents(
             scores=self.task.event_scores(matrix),
@@ -190,22 +204,47 @@ def _checked_metadata(run: RunDirectory, meta: Any, prep: Any) -> None:
         raise RunDirectoryError(f"{run.path} is damaged: {'; '.join(problems)} (train the run again)")
 
 
+def _read_json(run: RunDirectory, path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise RunDirectoryError(f"{run.path}: cannot read {path}: {exc} (train the run again)") from exc
+
+
+def _recorded_checksums(run: RunDirectory, meta: Any) -> dict[str, str]:
+    """The ``checksums`` of ``model/metadata.json``; empty for runs written before they were recorded."""
+    checksums = meta.get("checksums", {}) if isinstance(meta, dict) else {}
+    if not isinstance(checksums, dict):
+        raise RunDirectoryError(
+            f"{run.path} is damaged: {run.metadata}: 'checksums' is not a dict (train the run again)"
+        )
+    return checksums
+
+
 def load_run(path: str | Path) -> TrainedRun:
     """Load a finished run directory written by :func:`neyman.train`.
 
+    Before anything is read from them, the model files and ``preprocessing.json``
+    are compared with the SHA-256 recorded in ``model/metadata.json`` when the run
+    was written (runs written before checksums were recorded load without this
+    check); ``predictions.parquet`` is checked when :meth:`TrainedRun.saved_predictions`
+    reads it.
+
     Raises
     ------
+    ModelError
+        A model file or ``preprocessing.json`` is missing, or was modified or
+        damaged since the run was written (the file is named).
     RunDirectoryError
         Not a finished run, or its metadata or preprocessing are damaged (the file
         and key are named).
     """
     run = RunDirectory(Path(path))
     run.require_complete()
-    try:
-        meta = json.loads(run.metadata.read_text())
-        prep = json.loads(run.preprocessing.read_text())
-    except (OSError, ValueError) as exc:
-        raise RunDirectoryError(f"{run.path}: cannot read the model metadata or preprocessing: {exc}") from exc
+    meta = _read_json(run, run.metadata)
+    checksums = _recorded_checksums(run, meta)
+    run.verify_artefacts(checksums, names=[n for n in checksums if n != run.predictions.name])
+    prep = _read_json(run, run.preprocessing)
     _checked_metadata(run, meta, prep)
     kfold = int(meta.get("kfold", 0))
     task = make_task(meta["task"], n_classes=max(len(meta.get("classes", [])), 2))
@@ -227,4 +266,5 @@ def load_run(path: str | Path) -> TrainedRun:
         fill_value=meta.get("fill_value"),
         representation=representation_from_json(meta.get("representation")),
         sources=tuple((str(src["path"]), src.get("tree")) for src in meta.get("sources", [])),
+        checksums=checksums,
     )

@@ -4,11 +4,14 @@ A training state (model weights, optimiser and scheduler state, random-number
 generator states, counters) is a nested structure of dicts, lists, numbers and
 tensors.  :func:`save_state` stores every tensor in a safetensors file and the
 structure, with references to the tensors, as JSON in the file's metadata, so
-loading never executes code from the file.
+loading never executes code from the file.  The metadata also holds a SHA-256 of
+the structure and of every tensor (name, dtype, shape, bytes), so a checkpoint
+modified or damaged since it was written is refused instead of resumed from.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -22,6 +25,8 @@ from neyman.optional import require
 
 __all__ = ["load_state", "save_state"]
 
+_STATE = "neyman_state"
+_DIGEST = "neyman_sha256"
 _TENSOR = "__tensor__"
 _DICT = "__dict__"
 _TUPLE = "__tuple__"
@@ -57,6 +62,17 @@ def _decode(value: Any, tensors: dict[str, torch.Tensor]) -> Any:
     return value
 
 
+def _digest(skeleton: str, tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 of a checkpoint's structure and of each tensor's name, dtype, shape and bytes."""
+    digest = hashlib.sha256(skeleton.encode())
+    for key in sorted(tensors):
+        t = tensors[key].detach().to("cpu").contiguous()
+        digest.update(f"\0{key}\0{t.dtype}\0{tuple(t.shape)}\0".encode())
+        # bytes through uint8: NumPy has no bfloat16, and a view keeps the exact bits of every dtype
+        digest.update(t.reshape(-1).view(torch.uint8).numpy().data)
+    return digest.hexdigest()
+
+
 def save_state(path: str | os.PathLike[str], state: dict[str, Any]) -> Path:
     """Atomically write a nested training state to a safetensors file.
 
@@ -69,9 +85,9 @@ def save_state(path: str | os.PathLike[str], state: dict[str, Any]) -> Path:
     """
     st = require("safetensors.torch", purpose="write checkpoints")
     tensors: dict[str, torch.Tensor] = {}
-    skeleton = _encode(state, tensors)
+    skeleton = json.dumps(_encode(state, tensors))
     with atomic_path(path) as tmp:
-        st.save_file(tensors, str(tmp), metadata={"neyman_state": json.dumps(skeleton)})
+        st.save_file(tensors, str(tmp), metadata={_STATE: skeleton, _DIGEST: _digest(skeleton, tensors)})
     return Path(path)
 
 
@@ -81,7 +97,9 @@ def load_state(path: str | os.PathLike[str]) -> dict[str, Any]:
     Raises
     ------
     ModelError
-        If the file is missing, truncated or not a neyman checkpoint.
+        If the file is missing, truncated, not a neyman checkpoint, or modified or
+        damaged since it was written (its recorded SHA-256 no longer matches;
+        checkpoints written before the SHA-256 was recorded are not checked).
     """
     st = require("safetensors.torch", purpose="read checkpoints")
     safe_open = require("safetensors").safe_open
@@ -92,9 +110,14 @@ def load_state(path: str | os.PathLike[str]) -> dict[str, Any]:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
         tensors = st.load_file(str(path))
-        skeleton = json.loads(meta["neyman_state"])
+        skeleton = json.loads(meta[_STATE])
     except Exception as exc:  # safetensors raises its own SafetensorError besides OSError/KeyError
         raise ModelError(f"checkpoint {path} is damaged or not a neyman checkpoint: {exc}") from exc
+    if _DIGEST in meta and meta[_DIGEST] != _digest(meta[_STATE], tensors):
+        raise ModelError(
+            f"checkpoint {path} was modified or damaged since it was written (its SHA-256 no longer matches); "
+            "restore the file, or start the run again instead of resuming it (neyman train CONFIG --force)"
+        )
     state = _decode(skeleton, tensors)
     if not isinstance(state, dict):
         raise ModelError(f"checkpoint {path} does not hold a training state")

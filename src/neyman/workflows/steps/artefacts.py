@@ -4,7 +4,7 @@ Both ways of training (in memory, :mod:`~neyman.workflows.steps.fitting`, and
 streamed from files, :mod:`~neyman.workflows.steps.streaming`) end with a
 :class:`Fitted` result; :func:`finish_run` writes ``preprocessing.json``,
 ``model/metadata.json``, ``history.csv``, ``metrics.json`` and the core figures
-from it.
+from it, with the SHA-256 of every model file that a loaded run verifies.
 """
 
 from __future__ import annotations
@@ -176,9 +176,15 @@ def write_training_figures(run: RunDirectory, fit: Fitted) -> None:
 
 def finish_run(cfg: RunConfig, run: RunDirectory, fit: Fitted) -> dict[str, Any]:
     """Write ``preprocessing.json``, ``model/metadata.json``, ``history.csv``, ``metrics.json``
-    and the core figures; return the metrics."""
+    and the core figures; return the metrics.
+
+    ``model/metadata.json`` records under ``checksums`` the SHA-256 of every file
+    a loaded run reads (:meth:`~neyman.runs.RunDirectory.artefacts`: the model files
+    of every fold, ``preprocessing.json``, ``predictions.parquet``), so that
+    :func:`~neyman.runs.load_run` refuses a file modified or damaged since.
+    """
     write_json(run.preprocessing, {"folds": [p.to_json() for p in fit.preprocessors]})
-    write_json(run.metadata, _metadata(cfg, fit))
+    write_json(run.metadata, {**_metadata(cfg, fit), "checksums": run.artefact_checksums()})
     run.write_history(fit.histories)
     result = training_metrics(cfg, fit)
     write_json(run.metrics, finite_json(result))

@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from neyman.atomic import file_sha256
 from neyman.config import RunConfig
 from neyman.metrics import rejection_text
 from neyman.runs import RunDirectory
 
-__all__ = ["build_report", "file_checksum"]
-
-
-def file_checksum(path: str | Path) -> str:
-    """The first 16 hex digits of a file's SHA-256 (read in 4 MiB blocks)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
+__all__ = ["build_report"]
 
 
 def _fmt(value: Any) -> str:
@@ -136,7 +127,7 @@ def _provenance_section(run: RunDirectory, cfg: RunConfig, meta: Mapping[str, An
     for src in cfg.data.sources:
         path = src.path.rsplit(":", 1)[0] if not Path(src.path).exists() else src.path
         if Path(path).is_file():
-            files[path] = f"sha256 {file_checksum(path)}"
+            files[path] = f"sha256 {file_sha256(path)[:16]}"
     provenance = {
         "run": str(run.path),
         "model": meta.get("family"),
