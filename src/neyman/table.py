@@ -184,7 +184,30 @@ class Table:
 
     # -- conversion -----------------------------------------------------------------
     def to_numpy(self, names: Sequence[str], *, dtype: npt.DTypeLike = np.float32) -> np.ndarray:
-        """Stack flat columns into an array of shape ``(n_events, n_features)``."""
+        """Stack flat columns into an array of shape ``(n_events, n_features)``.
+
+        Parameters
+        ----------
+        names
+            The columns, in the order of the features.
+        dtype
+            The type of the array.
+
+        Raises
+        ------
+        DataError
+            When a column is jagged or multi-dimensional, or holds values that are
+            not numbers: the message names the column, the first such value and
+            its row (counted from 1 in this table).
+
+        Notes
+        -----
+        Boolean, integer and floating columns are used as they are.  A column of
+        text or Python objects is used only when every cell converts to a number
+        (``"1.5"``, ``"inf"``; ``None`` is NaN); the readers of
+        :mod:`neyman.io` already turn text columns of numbers into ``float64``, so
+        what reaches here as text is text.
+        """
         out = np.empty((self._length, len(names)), dtype=dtype)
         for j, name in enumerate(names):
             col = self[name]
@@ -193,8 +216,34 @@ class Table:
                     f"column {name!r}{self._where()} is not a flat numeric column and cannot be "
                     "used as a tabular feature"
                 )
-            out[:, j] = col
+            out[:, j] = self._numbers(name, col)
         return out
+
+    def _numbers(self, name: str, col: np.ndarray) -> np.ndarray:
+        """``col`` as numbers, or a :class:`DataError` naming its first value that is not one."""
+        if col.dtype.kind in "biuf":
+            return col
+        fix = (
+            "a feature must be a numeric column: clean the column (an empty cell or nan marks a "
+            "missing value) or leave it out of the features (--features, data.features)"
+        )
+        if col.dtype.kind not in "USO":
+            raise DataError(f"column {name!r}{self._where()} has type {col.dtype}, not numbers; {fix}")
+        try:
+            return np.asarray(col, dtype=np.float64)
+        except (TypeError, ValueError):
+            pass
+        i, value = 0, None
+        for i, value in enumerate(col.tolist()):  # noqa: B007 - the loop finds the first bad cell
+            try:
+                float(value)
+            except (TypeError, ValueError):
+                break
+        shown = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+        raise DataError(
+            f"column {name!r}{self._where()} holds text, not numbers: {shown!r} in row {i + 1} "
+            f"(of the {self._length} rows read) is not a number; {fix}"
+        )
 
     def flat_columns(self) -> list[str]:
         """Names of the one-dimensional NumPy columns."""

@@ -415,3 +415,22 @@ def test_event_numbers_that_follow_the_class_are_refused_before_a_run_exists(tmp
     with pytest.raises(DataError, match=r"holds no '(signal|background)' events.*event ids follow the class"):
         neyman.train({**cfg, "split": split})
     assert not (tmp_path / "runs" / "r").exists()
+
+
+def test_a_header_only_input_is_named_and_leaves_no_run(tmp_path):
+    from neyman.workflows.predict import predict
+
+    head = tmp_path / "head.csv"
+    head.write_text(",".join([f"x{i:02d}" for i in range(6)] + ["label"]) + "\n")
+    cfg = _config(tmp_path, [{"path": str(head)}], data={"label_column": "label"}, name="h")
+    for streaming in (False, True):
+        with pytest.raises(DataError, match=r"head\.csv holds no events \(its columns but no rows\)"):
+            neyman.train({**cfg, "data": {**cfg["data"], "streaming": streaming}})
+    assert not (tmp_path / "runs").exists()
+    good = write_labelled_file(tmp_path, "csv", n_events=600)
+    run = neyman.train(_config(tmp_path, [{"path": str(good)}], data={"label_column": LABEL}, name="g"))
+    empty = tmp_path / "empty.csv"
+    empty.write_text(",".join(io.read(good).column_names) + "\n")
+    with pytest.raises(DataError, match=r"empty\.csv holds no events.*nothing to score"):
+        predict(run.run_dir, empty, tmp_path / "scores.parquet")
+    assert not (tmp_path / "scores.parquet").exists()

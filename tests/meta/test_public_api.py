@@ -279,6 +279,7 @@ PINNED = {
         "TrialContext",
         "TrialOutcome",
         "apply_values",
+        "check_objective",
         "check_values",
         "displayed_url",
         "make_pruner",

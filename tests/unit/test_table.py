@@ -41,3 +41,21 @@ def test_concat_and_jagged_columns():
 def test_concat_rejects_different_columns():
     with pytest.raises(DataError, match=r"columns differ"):
         Table.concat([Table({"a": [1]}), Table({"b": [1]})])
+
+
+def test_to_numpy_names_a_text_cell():
+    t = Table({"pt": np.array([1.0, 2.0, 3.0]), "tag": np.array(["1.5", "x7", "2"], dtype=object)}, source="in.csv")
+    with pytest.raises(DataError, match=r"column 'tag' in in.csv holds text, not numbers: 'x7' in row 2.*features"):
+        t.to_numpy(["pt", "tag"])
+
+
+def test_to_numpy_reads_numbers_stored_as_text():
+    t = Table({"pt": np.array(["1.5", "inf", "-2"])})
+    np.testing.assert_array_equal(t.to_numpy(["pt"], dtype=np.float64)[:, 0], [1.5, np.inf, -2.0])
+
+
+def test_to_numpy_reads_none_as_missing_and_refuses_dates():
+    x = Table({"x": np.array([None, 1.0], dtype=object)}).to_numpy(["x"], dtype=np.float64)
+    np.testing.assert_array_equal(x[:, 0], [np.nan, 1.0])
+    with pytest.raises(DataError, match=r"'when' has type datetime64\[D\], not numbers"):
+        Table({"when": np.array(["2024-01-01"], dtype="datetime64[D]")}).to_numpy(["when"])

@@ -16,6 +16,13 @@ Every reader supports column projection (``columns=``), an entry range
 (:func:`iterate`), so files larger than memory can be streamed.  Every writer is
 atomic: the file appears under its name only once complete.
 
+Numbers stored as text (CSV cells, string columns of the other formats) are read
+strictly (:class:`neyman.io.core.TextColumns`): a column of numbers becomes
+``float64`` (empty, ``nan``, ``NA`` cells are NaN; ``inf`` is infinite), a column
+of text stays text, and a column mixing the two is a
+:class:`~neyman.exceptions.DataError` naming the file, the row, the column and the
+cell.  A damaged file of any format is a ``DataError`` naming the file too.
+
 Examples
 --------
 >>> from neyman import io

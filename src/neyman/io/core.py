@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import math
 import operator
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,9 +29,11 @@ from neyman.exceptions import DataError, MissingDependencyError, NeymanError, cl
 from neyman.table import Table
 
 __all__ = [
+    "MISSING_TEXT",
     "Backend",
     "StoredTable",
     "TableWriter",
+    "TextColumns",
     "check_columns",
     "check_file",
     "concat",
@@ -89,9 +93,12 @@ class StoredTable(abc.ABC):
         return names, start, stop
 
     def read(self, columns: Sequence[str] | None, entry_start: int | None, entry_stop: int | None) -> Table:
-        """The selected columns and rows, as one table."""
+        """The selected columns and rows, as one table; numbers stored as text are read strictly.
+
+        See :class:`TextColumns` for how a text column becomes numbers or an error.
+        """
         names, start, stop = self.select(columns, entry_start, entry_stop)
-        return self.rows(names, start, stop)
+        return TextColumns(self.source).check(self.rows(names, start, stop), start)
 
     def chunks(
         self, columns: Sequence[str] | None, step_size: int, entry_start: int | None, entry_stop: int | None
@@ -99,9 +106,10 @@ class StoredTable(abc.ABC):
         """The selected columns and rows in chunks of ``step_size`` rows.
 
         The columns and the range are checked now; the chunks are read lazily.
+        Text columns are checked over all chunks together (:class:`TextColumns`).
         """
         names, start, stop = self.select(columns, entry_start, entry_stop)
-        return self.stream(names, start, stop, step_size)
+        return TextColumns(self.source).checked(self.stream(names, start, stop, step_size), start)
 
     @abc.abstractmethod
     def rows(self, names: list[str], start: int, stop: int) -> Table:
@@ -213,7 +221,10 @@ def reading(path: Path, kind: str, errors: tuple[type[BaseException], ...]) -> I
     except NeymanError:
         raise
     except errors as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        if not detail or not isinstance(exc, (OSError, ValueError, EOFError)):
+            # an assertion or a KeyError says little without its type ("env_type_id=254")
+            detail = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
         raise DataError(
             f"cannot read {path} as a {kind} file: {detail}. The file may be truncated, "
             f"corrupt or not a {kind} file; check it or write it again"
@@ -303,6 +314,215 @@ def numpy_or_awkward(values: Any) -> Any:
     if isinstance(layout, ak.contents.NumpyArray) and not layout.parameters:
         return ak.to_numpy(values)
     return values
+
+
+# -- numbers stored as text ---------------------------------------------------------
+
+MISSING_TEXT = frozenset(
+    {
+        "",
+        "#N/A",
+        "#N/A N/A",
+        "#NA",
+        "-1.#IND",
+        "-1.#QNAN",
+        "-NaN",
+        "-nan",
+        "1.#IND",
+        "1.#QNAN",
+        "<NA>",
+        "N/A",
+        "NA",
+        "NULL",
+        "NaN",
+        "None",
+        "n/a",
+        "nan",
+        "null",
+    }
+)
+"""Text cells that mean a missing value (read as NaN): the null markers of pyarrow and pandas."""
+
+_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)", re.IGNORECASE)
+_MISSING, _NUMERIC, _TEXT = 0, 1, 2
+_PROBE = 1024  # leading values looked at before a whole float column is scanned for a number
+
+
+def _cell_kind(value: Any) -> int | None:
+    """Whether one cell is missing, a number or text; None for an object that is none of these."""
+    if value is None:
+        return _MISSING
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        cell = value.strip()
+        if cell in MISSING_TEXT:
+            return _MISSING
+        return _NUMERIC if _NUMBER.fullmatch(cell) else _TEXT
+    if isinstance(value, (bool, int, float, np.number)):
+        return _MISSING if isinstance(value, (float, np.floating)) and math.isnan(value) else _NUMERIC
+    return None
+
+
+def _cell_number(value: Any, kind: int) -> float:
+    if kind == _MISSING:
+        return math.nan
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return float(value.strip() if isinstance(value, str) else value)
+
+
+def _first_number(values: np.ndarray) -> int | None:
+    """The index of the first value of a numeric column that is not NaN (None if all are)."""
+    if values.dtype.kind != "f":
+        return 0 if len(values) else None
+    for part in (values[:_PROBE], values):
+        found = np.flatnonzero(~np.isnan(part))
+        if len(found):
+            return int(found[0])
+    return None
+
+
+class TextColumns:
+    """Strict reading of numbers stored as text, over the consecutive tables of one file.
+
+    Text formats (CSV) and string columns of the other formats may hold numbers as
+    text.  Every cell of a column of strings, bytes or Python objects is one of
+
+    * *missing*: empty, or one of :data:`MISSING_TEXT` (``nan``, ``NaN``, ``NA``,
+      ``null``, ...), read as NaN;
+    * a *number*: an integer or decimal with an optional exponent, ``inf``,
+      ``-inf`` or ``infinity`` (surrounding spaces are ignored);
+    * *text*: anything else, such as ``abc`` or ``1,5``.
+
+    The rule for a column, over every table passed to one instance:
+
+    * numbers (and missing cells) only: the column is converted to ``float64``;
+    * text (and missing cells) only: the column stays text, e.g. an identifier or
+      a class name, which automatic feature selection leaves out;
+    * numbers *and* text: :class:`~neyman.exceptions.DataError` naming the file,
+      the row, the column and the first text cell.  A column of numbers with a few
+      bad cells is an error, never silently turned into text or dropped.
+
+    A numeric column of one table followed by a text column of the same name in
+    a later table (a parser that guesses types per block) counts as mixed too.
+
+    Parameters
+    ----------
+    source
+        The file (and table) named in messages.
+    header_lines
+        For a text file, the lines before the first data row (1 for a header
+        row, 0 without), so messages also give the line; None for other formats.
+
+    Examples
+    --------
+    >>> check = TextColumns("events.csv", header_lines=1)
+    >>> check.check(Table({"pt": np.array(["1.5", "", "inf"], dtype=object)}), 0)["pt"]
+    array([1.5, nan, inf])
+    """
+
+    def __init__(self, source: str, *, header_lines: int | None = None) -> None:
+        self.source = source
+        self.header_lines = header_lines
+        # the first number and the first text cell seen in each column, with their rows
+        self._numbers: dict[str, tuple[int, Any]] = {}
+        self._text: dict[str, tuple[int, Any]] = {}
+
+    def check(self, table: Table, first_row: int) -> Table:
+        """Check the text columns of ``table`` and convert those of numbers to ``float64``.
+
+        Parameters
+        ----------
+        table
+            The next table read from the file.
+        first_row
+            The row number (from 0) in the file of the first row of ``table``.
+
+        Returns
+        -------
+        Table
+            ``table`` with its columns of numbers stored as text converted.
+
+        Raises
+        ------
+        DataError
+            When a column holds numbers and text (see the class notes).
+        """
+        converted: dict[str, np.ndarray] = {}
+        for name, values in table.columns.items():
+            if not isinstance(values, np.ndarray) or values.ndim != 1 or not len(values):
+                continue
+            if values.dtype.kind in "biuf":
+                i = None if name in self._numbers else _first_number(values)
+                if i is not None:
+                    self._numbers[name] = (first_row + i, values[i].item())
+                    self._raise_if_mixed(name)
+                continue
+            if values.dtype.kind not in "USO":
+                continue
+            numbers = self._column(name, values, first_row)
+            if numbers is not None:
+                converted[name] = numbers
+        return table.with_columns(**converted) if converted else table
+
+    def checked(self, tables: Iterable[Table], first_row: int) -> Iterator[Table]:
+        """Apply :meth:`check` to consecutive tables whose first row is ``first_row``."""
+        row = first_row
+        for table in tables:
+            yield self.check(table, row)
+            row += len(table)
+
+    def _column(self, name: str, values: np.ndarray, first_row: int) -> np.ndarray | None:
+        """The column as ``float64`` when it holds numbers only; None when it stays as it is."""
+        cells = values.tolist()
+        kinds: dict[Any, int] = {}
+        for cell in cells:
+            if cell in kinds:
+                continue
+            try:
+                kind = _cell_kind(cell)
+            except TypeError:  # unhashable or odd objects: not a column of cells
+                return None
+            if kind is None:
+                return None
+            kinds[cell] = kind
+        found = set(kinds.values())
+        for kind, seen in ((_NUMERIC, self._numbers), (_TEXT, self._text)):
+            if kind in found and name not in seen:
+                i = next(i for i, c in enumerate(cells) if kinds[c] == kind)
+                cell = cells[i]
+                seen[name] = (first_row + i, cell.decode("utf-8", "replace") if isinstance(cell, bytes) else cell)
+        self._raise_if_mixed(name)
+        if name in self._text or name not in self._numbers:
+            return None
+        lookup = {cell: _cell_number(cell, kind) for cell, kind in kinds.items()}
+        return np.fromiter((lookup[c] for c in cells), dtype=np.float64, count=len(cells))
+
+    @staticmethod
+    def is_number(cell: str) -> bool:
+        """Whether the text ``cell`` reads as a number (``1``, ``-2.5e3``, ``inf``), spaces aside."""
+        return _cell_kind(cell) == _NUMERIC
+
+    def where(self, row: int) -> str:
+        """``data row 3 (line 4)``: the row numbered from 0 as a message names it (from 1)."""
+        where = f"data row {row + 1}"
+        if self.header_lines is not None:
+            where += f" (line {row + 1 + self.header_lines})"
+        return where
+
+    def _raise_if_mixed(self, name: str) -> None:
+        if name not in self._text or name not in self._numbers:
+            return
+        row, value = self._text[name]
+        number_row, number = self._numbers[name]
+        raise DataError(
+            f"{self.source}: column {name!r} holds {value!r} in {self.where(row)}, which is not a "
+            f"number, while other cells of the column are numbers (e.g. {number!r} in data row "
+            f"{number_row + 1}). Clean the cell "
+            "(leave it empty or write nan for a missing value) or leave the column out of the "
+            "features (--features, data.features)"
+        )
 
 
 # -- entry ranges and chunks --------------------------------------------------------

@@ -9,6 +9,7 @@ unless a :class:`CsvLayout` says otherwise (the headerless UCI benchmark files).
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from neyman.io.arrow import ArrowWriter, from_arrow
 from neyman.io.core import (
     Backend,
     StoredTable,
+    TextColumns,
     check_columns,
     concat,
     entry_range,
@@ -51,6 +53,10 @@ __all__ = [
 _BLOCK_BYTES = 4 << 20  # bytes pyarrow parses at a time when streaming
 _BLOCK_ROWS = 65_536  # rows pandas parses at a time
 _ERRORS = (pa.ArrowException, OSError, ValueError, EOFError)
+# pyarrow's message for a cell that does not fit the type it chose for the column
+_CONVERSION = re.compile(
+    r"In CSV column #(\d+): (?:Row #\d+: )?CSV conversion error to (\w+): invalid value '(.*)'\Z", re.S
+)
 
 
 @dataclass(frozen=True)
@@ -90,13 +96,75 @@ def layout_for(path: Path) -> CsvLayout:
 
 
 def _arrow_options(
-    layout: CsvLayout, names: Sequence[str] | None
+    layout: CsvLayout, names: Sequence[str] | None, *, text: Sequence[str] = ()
 ) -> tuple[pcsv.ReadOptions, pcsv.ParseOptions, pcsv.ConvertOptions]:
+    """pyarrow's options for ``layout``, reading the columns ``names`` (all when None).
+
+    The columns ``text`` are read as strings, whatever they hold.
+    """
     read_opts = pcsv.ReadOptions(column_names=list(layout.names) if layout.names else None, block_size=_BLOCK_BYTES)
     parse_opts = pcsv.ParseOptions(delimiter=layout.delimiter or ",")
-    types = {n: pa.float64() for n in layout.names or ()} if layout.floats else None
+    types: dict[str, pa.DataType] = {n: pa.float64() for n in layout.names or ()} if layout.floats else {}
+    types.update({n: pa.string() for n in text})
     convert_opts = pcsv.ConvertOptions(include_columns=list(names) if names is not None else None, column_types=types)
     return read_opts, parse_opts, convert_opts
+
+
+def _text_columns(path: Path, layout: CsvLayout) -> TextColumns:
+    """The checker of numbers stored as text for ``path`` (rows named by line too)."""
+    return TextColumns(str(path), header_lines=0 if layout.names is not None else 1)
+
+
+def _first_row_holding(path: Path, layout: CsvLayout, name: str, value: str) -> int | None:
+    """The first data row (from 0) whose cell of column ``name`` is ``value``, if any."""
+    row = 0
+    reader = pcsv.open_csv(path, *_arrow_options(layout, [name], text=[name]))
+    try:
+        for batch in reader:
+            cells: list[str | None] = batch.column(0).to_pylist()
+            if value in cells:
+                return row + cells.index(value)
+            row += len(cells)
+    finally:
+        reader.close()
+    return None
+
+
+@contextlib.contextmanager
+def _cells(path: Path, layout: CsvLayout) -> Iterator[None]:
+    """Turn pyarrow's "CSV conversion error" into a :class:`DataError` naming the cell.
+
+    pyarrow types a column from the first block it parses (and a benchmark layout
+    types every column as ``float64``); a later cell that does not fit fails the
+    read.  The message names the column, the value and, after a scan of that
+    column, its row.
+    """
+    try:
+        yield
+    except pa.ArrowInvalid as exc:
+        match = _CONVERSION.match(str(exc).strip())
+        if match is None:
+            raise
+        index, kind, value = int(match.group(1)), match.group(2), match.group(3)
+        columns = header(path, layout)
+        name = columns[index] if index < len(columns) else f"#{index}"
+        row = _first_row_holding(path, layout, name, value) if index < len(columns) else None
+        where = "" if row is None else f" in {_text_columns(path, layout).where(row)}"
+        numeric = TextColumns.is_number(value)
+        if numeric:
+            why = (
+                f"which is not an integer, while the rows before it hold integers; {path.name} is read "
+                f"in blocks and the type of a column comes from its first block. Write the integers "
+                f"of that column with a decimal point (1.0), or convert the file to Parquet"
+            )
+        else:
+            others = "integers" if "int" in kind else "numbers"
+            why = (
+                f"which is not a number, while other cells of the column are {others}. "
+                "Clean the cell (leave it empty or write nan for a missing value) or leave the column out "
+                "of the features (--features, data.features)"
+            )
+        raise DataError(f"{path}: column {name!r} holds {value!r}{where}, {why}") from exc
 
 
 def _pandas_chunks(path: Path, layout: CsvLayout, names: Sequence[str]) -> Any:
@@ -131,19 +199,34 @@ def header(path: Path, layout: CsvLayout) -> list[str]:
             reader.close()
 
 
-def blocks(path: Path, layout: CsvLayout, names: Sequence[str]) -> Iterator[Table]:
-    """Stream the file as consecutive tables of the columns ``names`` (in that order)."""
+def blocks(path: Path, layout: CsvLayout, names: Sequence[str], *, check: bool = True) -> Iterator[Table]:
+    """Stream the file as consecutive tables of the columns ``names`` (in that order).
+
+    Parameters
+    ----------
+    path, layout
+        The file and how it is laid out.
+    names
+        The columns to read.
+    check
+        Read numbers stored as text strictly (:class:`~neyman.io.core.TextColumns`):
+        a column of numbers becomes ``float64`` and a column mixing numbers and text
+        is an error.  Without it the cells are read as parsed (counting rows).
+    """
     source = str(path)
-    with reading(path, layout.kind, _ERRORS):
+    checker = _text_columns(path, layout) if check else None
+    with reading(path, layout.kind, _ERRORS), _cells(path, layout):
         if layout.delimiter is None:
+            pieces: Iterator[Table]
             with _pandas_chunks(path, layout, names) as chunks:
-                for frame in chunks:
-                    yield Table.from_pandas(frame[list(names)], source=source)
+                pieces = (Table.from_pandas(frame[list(names)], source=source) for frame in chunks)
+                yield from pieces if checker is None else checker.checked(pieces, 0)
             return
-        reader = pcsv.open_csv(path, *_arrow_options(layout, names))
+        text = () if check else names
+        reader = pcsv.open_csv(path, *_arrow_options(layout, names, text=text))
         try:
-            for batch in reader:
-                yield from_arrow(batch, source=source).select(names)
+            pieces = (from_arrow(batch, source=source).select(names) for batch in reader)
+            yield from pieces if checker is None else checker.checked(pieces, 0)
         finally:
             reader.close()
 
@@ -158,11 +241,11 @@ def _collect(pieces: Iterator[Table], names: Sequence[str], path: Path) -> Table
 
 def _whole(path: Path, layout: CsvLayout, names: Sequence[str]) -> Table:
     """Read every row at once (multi-threaded where pyarrow parses)."""
-    with reading(path, layout.kind, _ERRORS):
+    with reading(path, layout.kind, _ERRORS), _cells(path, layout):
         if layout.delimiter is None:
             return _collect(blocks(path, layout, names), names, path)
         data = pcsv.read_csv(path, *_arrow_options(layout, names))
-        return from_arrow(data, source=str(path)).select(names)
+        return _text_columns(path, layout).check(from_arrow(data, source=str(path)).select(names), 0)
 
 
 def _range(path: Path, layout: CsvLayout, entry_start: int | None, entry_stop: int | None) -> tuple[int, int | None]:
@@ -179,7 +262,7 @@ def count(path: Path, layout: CsvLayout) -> int:
     first = header(path, layout)[:1]
     if not first:
         return 0
-    return sum(len(b) for b in blocks(path, layout, first))
+    return sum(len(b) for b in blocks(path, layout, first, check=False))
 
 
 class CsvTable(StoredTable):

@@ -9,8 +9,6 @@ jet) Awkward arrays.  Writing a jagged column ``x`` also writes its counter bran
 from __future__ import annotations
 
 import contextlib
-import struct
-import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -56,17 +54,16 @@ def _uproot() -> ModuleType:
 
 
 def _errors() -> tuple[type[BaseException], ...]:
-    uproot = _uproot()
-    return (
-        OSError,
-        ValueError,
-        KeyError,
-        IndexError,
-        EOFError,
-        struct.error,
-        zlib.error,
-        uproot.deserialization.DeserializationError,
-    )
+    """What uproot may raise on a damaged file: anything.
+
+    A damaged TTree mostly fails with a ``DeserializationError`` or a ``zlib.error``,
+    but a damaged RNTuple trips assertions (``env_type_id=...``, ``num_bytes=...``),
+    ``NotImplementedError``, ``StopIteration`` or ``TypeError`` deep inside uproot, so
+    every ``Exception`` raised while opening or reading the file names the file
+    as damaged (the original stays attached as the cause).
+    """
+    _uproot()
+    return (Exception,)
 
 
 def _trees(f: Any) -> list[str]:

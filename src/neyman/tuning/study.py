@@ -18,7 +18,7 @@ import math
 import random
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,7 @@ __all__ = [
     "PRUNERS",
     "SAMPLERS",
     "STUDY_DB",
+    "check_objective",
     "displayed_url",
     "make_pruner",
     "make_sampler",
@@ -400,6 +401,43 @@ def _check_compatible(study: optuna.Study, name: str, direction: str, fp: dict[s
             f"study {name!r} was started with a different configuration ({shown} differ); its trials "
             "would not be comparable. Resume it with the original configuration, or start a new study "
             "with --study NAME"
+        )
+
+
+def check_objective(objective: str, task: str, classes: Sequence[str] = ()) -> None:
+    """Refuse an objective that no trial's ``metrics.json`` will hold, before any trial runs.
+
+    Parameters
+    ----------
+    objective
+        The dotted path, e.g. ``val.auc``.
+    task
+        The run's task name.
+    classes
+        The run's class names when the configuration declares them.
+
+    Raises
+    ------
+    ConfigError
+        ``train.X``, ``val.X`` or ``test.X`` with an ``X`` that is not one of the task's
+        headline metrics (:meth:`~neyman.tasks.Task.metric_names`).
+
+    Notes
+    -----
+    Other paths, and one-vs-rest AUCs (named after classes known only once the data
+    are read), are checked against the first trial's metrics by :func:`objective_value`.
+    """
+    from neyman.exceptions import close_matches
+    from neyman.tasks import make_task
+
+    head, _, metric = objective.removesuffix(".mean").partition(".")
+    if head not in ("train", "val", "test") or "_vs_rest" in metric:
+        return
+    names = make_task(task, n_classes=max(2, len(classes))).metric_names(classes)
+    if metric not in names:
+        raise ConfigError(
+            f"tuning.objective {objective!r}: a {task} run's metrics.json has no {metric!r} under "
+            f"{head!r}{close_matches(metric, names)}; {head}.X takes X in {', '.join(names)}"
         )
 
 

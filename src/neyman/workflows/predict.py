@@ -90,6 +90,8 @@ def predict(
     if out.resolve() == Path(in_path).resolve():
         raise DataError(f"output {out} is the input file; write to another file")
     total = io.num_entries(in_path, tree=tree)
+    if total == 0:
+        raise DataError(f"{in_path} holds no events (its columns but no rows); there is nothing to score")
     n = 0
     bar = None
     if progress:

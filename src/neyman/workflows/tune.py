@@ -30,14 +30,13 @@ from typing import TYPE_CHECKING, Any
 
 from neyman.config import RunConfig, parse_config, resolve_config, validate_paths
 from neyman.config.tuning import TrackingConfig, TuningConfig, check_search_space
-from neyman.exceptions import ConfigError, close_matches
+from neyman.exceptions import ConfigError
 from neyman.runs import RunDirectory
-from neyman.tasks import make_task
 from neyman.tracking import StudyTracking
 from neyman.tuning.runner import StopStudy, StudyObjective, TrialContext, TrialOutcome, run_trials
 from neyman.tuning.session import OpenedStudy, SamplingPlan, open_session, write_session_outputs
 from neyman.tuning.space import SearchSpace, apply_values, check_values, space_from_dict
-from neyman.tuning.study import STUDY_DB, sqlite_url
+from neyman.tuning.study import STUDY_DB, check_objective, sqlite_url
 from neyman.workflows.steps.tracking import config_params, open_tracker
 
 if TYPE_CHECKING:
@@ -216,26 +215,6 @@ def _mark_pruned(study_dir: str, number: int) -> None:
         RunDirectory(run_dir).set_status("pruned")
 
 
-def _check_objective(cfg: RunConfig, objective: str) -> None:
-    """Refuse an objective that no trial's metrics.json will hold, before any trial runs.
-
-    Only ``train.X``, ``val.X`` and ``test.X`` are checked here (``X`` from the task's
-    headline metrics; one-vs-rest AUCs name classes known only once the data are read);
-    other paths are checked against the first trial's metrics.
-    """
-    head, _, metric = objective.removesuffix(".mean").partition(".")
-    if head not in ("train", "val", "test") or "_vs_rest" in metric:
-        return
-    classes = list(cfg.data.classes or ())
-    task = make_task(cfg.task.type, n_classes=max(2, len(classes)))
-    names = task.metric_names(classes)
-    if metric not in names:
-        raise ConfigError(
-            f"tuning.objective {objective!r}: a {cfg.task.type} run's metrics.json has no {metric!r} under "
-            f"{head!r}{close_matches(metric, names)}; {head}.X takes X in {', '.join(names)}"
-        )
-
-
 def _objective(session: _Session, workers: int) -> StudyObjective:
     threads = session.cfg.training.threads
     if threads is None and workers > 1:
@@ -398,7 +377,7 @@ def tune(
     tuning = cfg.tuning
     assert tuning is not None
     base, space = _search(cfg, tuning)
-    _check_objective(cfg, tuning.objective)
+    check_objective(tuning.objective, cfg.task.type, list(cfg.data.classes or ()))
     url = storage or tuning.storage or sqlite_url((Path(cfg.output_dir) / name).resolve() / STUDY_DB)
     tracker = None
     if cfg.tracking is not None or track:

@@ -101,7 +101,8 @@ def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
         *(s.weight for s in data.sources),
     }
     skip |= {LABEL, WEIGHT, EVENT_ID, TARGET}
-    sample = io.read(path, tree=first_source.tree or tree, entry_stop=1, format=fmt)
+    # enough rows that a text cell in the first one does not pass a column of numbers off as text
+    sample = io.read(path, tree=first_source.tree or tree, entry_stop=1000, format=fmt)
     return [c for c in sample.flat_columns() if c not in skip and np.issubdtype(sample[c].dtype, np.number)]
 
 
@@ -271,12 +272,19 @@ def load_events(
         table = io.read(
             plan.path, tree=plan.tree, columns=plan.columns, entry_stop=plan.config.max_events, format=data.format
         )
+        if len(table) == 0:
+            raise DataError(
+                f"{plan.path} holds no events (its columns but no rows); fill it or remove it from data.sources"
+            )
         parts.append(
             events_from_chunk(table, plan, data, features, classes, classification=classification, carry=carry)
         )
     events = Table.concat(parts)
     if len(events) == 0:
-        raise DataError("no events left after the selection in any input; loosen data.selection or check the files")
+        raise DataError(
+            "no events left after the selections in any input; loosen data.selection (or the sources' "
+            "selection) or check the files"
+        )
     if classification and not classes:
         values = np.unique(np.asarray(events[LABEL]))
         n_cls = int(values.max()) + 1 if np.issubdtype(values.dtype, np.number) else len(values)

@@ -111,6 +111,10 @@ def check_streaming_inputs(cfg: RunConfig) -> StreamingInputs:
     chunks = []
     for plan in plans:
         n = io.num_entries(plan.path, tree=plan.tree, format=data.format)
+        if n == 0:
+            raise DataError(
+                f"{plan.path} holds no events (its columns but no rows); fill it or remove it from data.sources"
+            )
         if plan.config.max_events is not None:
             n = min(n, plan.config.max_events)
         missing = set(plan.columns) - set(io.available_columns(plan.path, tree=plan.tree, format=data.format))
