@@ -130,8 +130,8 @@ def detect_format(path: str | os.PathLike[str], format: str | None = None) -> st
         suffix = "".join(Path(name).suffixes) or "(none)"
         raise DataError(
             f"cannot tell the format of {os.fspath(path)} from its extension {suffix!r}; "
-            f"known extensions: {', '.join(EXTENSIONS)}. Rename the file or pass format= "
-            f"one of {', '.join(FORMATS)}"
+            f"known extensions: {', '.join(EXTENSIONS)}. Rename the file to one of them, or name its format "
+            f"(one of {', '.join(FORMATS)}) with train's --format, data.format, or format= in Python"
         )
     return EXTENSIONS[ext]
 
