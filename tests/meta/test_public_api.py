@@ -131,6 +131,7 @@ PINNED = {
     ],
     "neyman.preprocessing": [
         "Clip",
+        "GaussianTransform",
         "LogTransform",
         "MinMaxScaler",
         "NotFittedError",

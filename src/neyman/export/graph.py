@@ -28,7 +28,14 @@ from onnx import TensorProto, helper, numpy_helper
 from neyman.exceptions import ModelError
 from neyman.export.metadata import INPUT, OUTPUT
 from neyman.preprocessing import Preprocessor
-from neyman.preprocessing.scaling import Clip, LogTransform, MinMaxScaler, StandardScaler, Transform
+from neyman.preprocessing.scaling import (
+    Clip,
+    GaussianTransform,
+    LogTransform,
+    MinMaxScaler,
+    StandardScaler,
+    Transform,
+)
 
 __all__ = ["INPUT", "OUTPUT", "PREPROCESSED", "GraphBuilder"]
 
@@ -122,7 +129,46 @@ def _transform_ops(g: GraphBuilder, x: str, t: Transform, cols: np.ndarray, n: i
         # np.clip(x, lo, hi) == min(max(x, lo), hi)
         y = g.op("Max", [x, g.const(full(t.lower_, -np.inf), "lower")])
         return g.op("Min", [y, g.const(full(t.upper_, np.inf), "upper")])
+    if isinstance(t, GaussianTransform):
+        return _gaussian_ops(g, x, t, cols, n)
     raise ModelError(f"the {t.name!r} transform cannot be exported to ONNX yet")
+
+
+def _gaussian_ops(g: GraphBuilder, x: str, t: GaussianTransform, cols: np.ndarray, n: int) -> str:
+    """:class:`GaussianTransform` in ONNX: the segment of each value by counting knots ``<= x``.
+
+    Columns outside ``cols`` get the knots ``0, 1, ...`` (restored by the caller's mask).
+    """
+    k = t.knots_.shape[1]
+    knots = np.tile(np.arange(k, dtype=np.float64), (n, 1))
+    values = np.tile(np.arange(k, dtype=np.float64), (n, 1))
+    knots[cols], values[cols] = t.knots_, t.values_
+    width = np.diff(knots, axis=1)
+    slopes = np.zeros_like(knots)
+    np.divide(np.diff(values, axis=1), width, out=slopes[:, :-1], where=width > 0)
+    low, high = np.ones(n), np.ones(n)
+    low[cols], high[cols] = t.tail_low_, t.tail_high_
+    xc = g.op("Min", [g.op("Max", [x, g.const(knots[:, 0], "first")]), g.const(knots[:, -1], "last")])
+    above = g.op(
+        "Not", [g.op("Greater", [g.const(knots[None], "knots"), g.op("Unsqueeze", [xc, g.const([2], "ax", np.int64)])])]
+    )
+    count = g.op("MatMul", [g.op("Cast", [above], to=TensorProto.DOUBLE), g.const(np.ones((k, 1)), "ones")])
+    count = g.op("Reshape", [count, g.const([-1, n], "shape", np.int64)])
+    segment = g.op("Min", [g.op("Max", [count, g.const(1.0, "one")]), g.const(float(k - 1), "kmax")])
+    flat = g.op(
+        "Add", [g.op("Cast", [segment], to=TensorProto.INT64), g.const(np.arange(n) * k - 1, "offset", np.int64)]
+    )
+
+    def at(table: np.ndarray, stem: str) -> str:
+        return g.op("Gather", [g.const(table.ravel(), stem), flat])
+
+    z = g.op("Add", [at(values, "values"), g.op("Mul", [at(slopes, "slopes"), g.op("Sub", [xc, at(knots, "kt")])])])
+    one = g.const(1.0, "one")
+    zero = g.const(0.0, "zero")
+    up = g.op("Div", [g.op("Max", [g.op("Sub", [x, g.const(knots[:, -1], "last")]), zero]), g.const(high, "high")])
+    down = g.op("Div", [g.op("Max", [g.op("Sub", [g.const(knots[:, 0], "first"), x]), zero]), g.const(low, "low")])
+    z = g.op("Add", [z, g.op("Log", [g.op("Add", [up, one])])])
+    return g.op("Sub", [z, g.op("Log", [g.op("Add", [down, one])])])
 
 
 def preprocessing_ops(g: GraphBuilder, preprocessor: Preprocessor, *, fill_value: float | None) -> str:

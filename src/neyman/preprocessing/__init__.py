@@ -17,6 +17,7 @@ from neyman.preprocessing.pipeline import Preprocessor, build_preprocessor
 from neyman.preprocessing.scaling import (
     TRANSFORMS,
     Clip,
+    GaussianTransform,
     LogTransform,
     MinMaxScaler,
     NotFittedError,
@@ -52,6 +53,7 @@ __all__ = [
     "TRANSFORMS",
     "VAL",
     "Clip",
+    "GaussianTransform",
     "LogTransform",
     "MinMaxScaler",
     "NotFittedError",

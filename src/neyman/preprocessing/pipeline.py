@@ -25,6 +25,7 @@ import numpy.typing as npt
 from neyman.exceptions import ConfigError, DataError, close_matches
 from neyman.preprocessing.scaling import (
     Clip,
+    GaussianTransform,
     LogTransform,
     MinMaxScaler,
     NotFittedError,
@@ -258,7 +259,7 @@ class Preprocessor:
         return preprocessor
 
 
-_SCALERS = ("standard", "minmax", "none")
+_SCALERS = ("gaussian", "standard", "minmax", "none")
 
 
 def build_preprocessor(
@@ -277,6 +278,7 @@ def build_preprocessor(
     feature_names
         The input features, in order.
     scaler
+        ``"gaussian"`` (:class:`GaussianTransform`: quantiles to a normal, soft tails),
         ``"standard"`` (:class:`StandardScaler`), ``"minmax"`` (:class:`MinMaxScaler`
         to ``[0, 1]``) or ``"none"``; applied to all features.
     log
@@ -325,4 +327,6 @@ def build_preprocessor(
         steps.append((None, StandardScaler(clip=standard_clip)))
     elif scaler == "minmax":
         steps.append((None, MinMaxScaler()))
+    elif scaler == "gaussian":
+        steps.append((None, GaussianTransform()))
     return Preprocessor(names, steps)

@@ -44,7 +44,7 @@ def input_preprocessor(cfg: RunConfig, features: list[str]) -> InputPreprocessor
     if rep == "image":
         return ImageScaling()
     p = cfg.preprocessing
-    scaler = p.scaler or ("standard" if get_family(cfg.model.type).neural else "none")
+    scaler = p.scaler or ("gaussian" if get_family(cfg.model.type).neural else "none")
     return build_preprocessor(
         features,
         scaler=scaler,
