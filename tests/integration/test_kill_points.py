@@ -1,7 +1,8 @@
 """kill -9 at many points of train, predict, generate, tune and evaluate.
 
 Each verb runs once undisturbed (its reference and its duration T), then again in a
-fresh folder, killed with SIGKILL after a fraction of T.  After every kill the folder
+fresh folder, killed with SIGKILL after a random fraction of T (four per verb, one in each
+quarter of the run, from a seeded generator).  After every kill the folder
 must hold either nothing or a complete result (every file parses, a run that says
 ``complete`` loads), and the same command again (``--resume`` for a training, ``--force``
 where a complete output exists) must finish with the reference result and leave no
@@ -10,6 +11,7 @@ temporary file behind.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -29,8 +31,16 @@ from neyman.testing import write_labelled_file
 
 pytestmark = pytest.mark.slow
 
-FRACTIONS = (0.3, 0.5, 0.7, 0.9)
-"""Where the kills fall, as fractions of the undisturbed run's wall time (4 per verb, 20 in all)."""
+KILLS_PER_VERB = 4
+"""Kill points per verb (20 in all): random fractions of the undisturbed run's wall time."""
+
+
+def _fractions(verb: str) -> list[float]:
+    """Random but reproducible kill points in (0.1, 0.95) of the run time, one per quarter of it."""
+    gen = np.random.default_rng(sum(map(ord, verb)))
+    edges = np.linspace(0.1, 0.95, KILLS_PER_VERB + 1)
+    return [float(gen.uniform(lo, hi)) for lo, hi in itertools.pairwise(edges)]
+
 
 FEATURES = [f"x{i:02d}" for i in range(6)]
 ENV = {**os.environ, "PYTHONHASHSEED": "0"}
@@ -115,8 +125,8 @@ def _kill_points(
     reference = tmp_path / "reference"
     reference.mkdir()
     seconds = _finish(args(reference), reference)
-    for fraction in FRACTIONS:
-        folder = tmp_path / f"kill-{fraction}"
+    for fraction in _fractions(args(reference)[0]):
+        folder = tmp_path / f"kill-{fraction:.3f}"
         folder.mkdir()
         _kill_after(args(folder), folder, fraction * seconds)
         check_killed(folder)

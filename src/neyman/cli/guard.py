@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from neyman.exceptions import NeymanError, NeymanWarning
 
@@ -39,7 +40,7 @@ def run_guarded(fn: Callable[[], T]) -> T:
 
             def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
                 if issubclass(category, NeymanWarning):
-                    console.print(f"[bold yellow]warning:[/] {message}", highlight=False, soft_wrap=True)
+                    console.print(f"[bold yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
                 else:
                     shown(message, category, *args, **kwargs)
 
@@ -48,7 +49,14 @@ def run_guarded(fn: Callable[[], T]) -> T:
     except NeymanError as exc:
         if _State.debug:
             raise
-        console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    except OSError as exc:
+        # the system refused a path or a write (a name too long, no permission, a full disk)
+        if _State.debug:
+            raise
+        where = f": {exc.filename}" if exc.filename else ""
+        console.print(f"[bold red]error:[/] {escape(exc.strerror or str(exc))}{escape(where)}", highlight=False)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -224,9 +225,9 @@ def register(app: typer.Typer) -> None:
                 return
             overrides = list(set_)
             if name:
-                overrides.append(f"name={name}")
+                overrides.append(f"name={json.dumps(name)}")  # a YAML string as given, spaces and all
             if output_dir:
-                overrides.append(f"output_dir={output_dir}")
+                overrides.append(f"output_dir={json.dumps(str(output_dir))}")
             if config is not None:
                 if signal or background or data:
                     raise ConfigError("give either a config file or --signal/--background/--data, not both")

@@ -118,6 +118,8 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
             value = yaml.safe_load(raw) if raw.strip() else ""
         except yaml.YAMLError as exc:
             raise ConfigError(f"override {item!r}: cannot parse value {raw!r}: {exc}") from None
+        except RecursionError:
+            raise ConfigError(f"override {item[:60]!r}...: the value is nested too deeply") from None
         node: Any = data
         parts = key.strip().split(".")
         for i, part in enumerate(parts):
@@ -142,17 +144,48 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
     return data
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.safe_load``'s loader, refusing a key given twice in one mapping.
+
+    YAML would keep the last one silently: a second ``training:`` section would
+    replace the first without a word.
+    """
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            first = seen.setdefault(key, key_node.start_mark.line + 1)
+        except TypeError:
+            continue  # an unhashable key is refused by the mapping constructor itself
+        if first != key_node.start_mark.line + 1:
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"the key {key!r} is given twice (lines {first} and {key_node.start_mark.line + 1})",
+                key_node.start_mark,
+            )
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
 def load_config(path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> RunConfig:
-    """Read a YAML run configuration (``yaml.safe_load``) and apply overrides.
+    """Read a YAML run configuration (safe loading; a key given twice is refused) and apply overrides.
 
     Relative input paths in ``data.sources`` are taken relative to the
     configuration file's directory.
     """
     path = Path(path)
-    if not path.is_file():
+    if os.path.isdir(path):
+        raise ConfigError(f"{path} is a folder; give a configuration file (e.g. {path / 'run.yaml'})")
+    if not os.path.isfile(path):
         raise ConfigError(f"configuration file {path} does not exist")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     except RecursionError:
@@ -162,23 +195,35 @@ def load_config(path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> 
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a mapping of sections (data:, model:, ...), not a {type(data).__name__}")
     data = apply_overrides(data, overrides)
-    for src in (data.get("data") or {}).get("sources") or []:
+    section = data.get("data")
+    sources = section.get("sources") if isinstance(section, dict) else None
+    for src in sources if isinstance(sources, list) else []:  # anything else is refused by validation
         if isinstance(src, dict) and isinstance(src.get("path"), str):
             file_part = src["path"]
-            if not Path(file_part).is_absolute() and not Path(file_part).exists():
+            if not Path(file_part).is_absolute() and not os.path.exists(file_part):
                 candidate = path.parent / file_part
-                if candidate.exists() or (path.parent / file_part.rsplit(":", 1)[0]).exists():
+                if os.path.exists(candidate) or os.path.exists(path.parent / file_part.rsplit(":", 1)[0]):
                     src["path"] = str(candidate)
     return parse_config(data, origin=str(path))
 
 
 def validate_paths(config: RunConfig) -> None:
-    """Check that every input file exists; name the key and the path otherwise."""
+    """Check that every input file exists and that ``output_dir`` can hold runs; name the key otherwise."""
     from neyman.io import parse_source
+
+    out = Path(config.output_dir)
+    for folder in (out, *out.parents):
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise ConfigError(
+                f"output_dir: {config.output_dir} cannot hold runs: {folder} is a file, not a folder; "
+                "choose another --output-dir"
+            )
 
     for i, src in enumerate(config.data.sources):
         file_path, _ = parse_source(src.path)
-        if not Path(file_path).exists():
+        if os.path.isdir(file_path):
+            raise ConfigError(f"data.sources.{i}.path: {file_path} is a folder; give a data file inside it")
+        if not os.path.exists(file_path):
             parent = Path(file_path).parent
             nearby = [p.name for p in parent.iterdir()] if parent.is_dir() else []
             raise ConfigError(

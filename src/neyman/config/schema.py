@@ -168,6 +168,35 @@ class DataConfig(_Section):
             return [s.strip() for s in v.split(",") if s.strip()]
         return v
 
+    @model_validator(mode="after")
+    def _roles_apart(self) -> DataConfig:
+        if isinstance(self.features, list):
+            twice = sorted({f for f in self.features if self.features.count(f) > 1})
+            if twice:
+                raise ValueError(f"data.features lists {', '.join(map(repr, twice))} more than once")
+            roles = {
+                "label_column": self.label_column,
+                "target": self.target,
+                "weight": self.weight,
+                "event_id": self.event_id,
+            }
+            for role, column in roles.items():
+                if column is not None and column in self.features:
+                    raise ValueError(
+                        f"data.features includes {column!r}, which is data.{role}: a model that reads its own "
+                        "answer (or weight) learns nothing; drop it from the features"
+                    )
+        seen: dict[tuple[str, str | None, tuple[str, ...]], tuple[int, str | int | None]] = {}
+        for i, src in enumerate(self.sources):
+            key = (src.path, src.tree, tuple(src.selection or ()))
+            if key in seen and src.label is not None and seen[key][1] != src.label:
+                raise ValueError(
+                    f"data.sources.{seen[key][0]} and data.sources.{i} read the same events ({src.path}) as "
+                    f"classes {seen[key][1]!r} and {src.label!r}; give each class its own file or selection"
+                )
+            seen.setdefault(key, (i, src.label))
+        return self
+
 
 class DiscriminantConfig(_Section):
     """Multi-class discriminant ``log(p_signal / sum_j f_j p_j)``."""
@@ -194,8 +223,12 @@ class TaskConfig(_Section):
 class PreprocessingConfig(_Section):
     """Transforms fitted on the training split and stored with the model."""
 
-    scaler: Literal["standard", "minmax", "none"] | None = Field(
-        None, description="Default: standard for neural models, none for trees and baselines."
+    scaler: Literal["gaussian", "standard", "minmax", "none"] | None = Field(
+        None,
+        description=(
+            "gaussian: quantiles to a normal with soft tails (robust to heavy tails, integers, "
+            "near-constant columns). Default: gaussian for neural models, none for trees and baselines."
+        ),
     )
     log: list[str] = Field(default_factory=list, description="Features to take the logarithm of first.")
     clip: dict[str, tuple[float, float]] = Field(default_factory=dict, description="Per-feature [lo, hi].")
@@ -274,7 +307,7 @@ class RunConfig(_Section):
 
     name: str | None = Field(None, description="Run name (one folder name); the run directory is output_dir/name.")
     output_dir: str = "runs"
-    seed: int = 42
+    seed: int = Field(42, ge=0, lt=2**63, description="Seed of every random choice of the run.")
     data: DataConfig = Field(default_factory=DataConfig)
     task: TaskConfig = Field(default_factory=TaskConfig)
     model: ModelConfig = Field(default_factory=MLPConfig)

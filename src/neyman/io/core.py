@@ -189,7 +189,7 @@ class Backend(abc.ABC):
 
 def check_file(path: Path) -> None:
     """Raise :class:`DataError` unless ``path`` is an existing, non-empty file."""
-    if not path.exists():
+    if not os.path.exists(path):  # os.path, unlike Path, says False for a name the system refuses
         parent = path.parent
         nearby = sorted(p.name for p in parent.iterdir()) if parent.is_dir() else []
         hint = close_matches(path.name, nearby)
@@ -205,7 +205,12 @@ def check_file(path: Path) -> None:
 
 @contextlib.contextmanager
 def reading(path: Path, kind: str, errors: tuple[type[BaseException], ...]) -> Iterator[None]:
-    """Turn a library's ``errors`` raised while reading ``path`` into a :class:`DataError`.
+    """Turn any failure while reading ``path`` into a :class:`DataError` naming the file.
+
+    Every exception but neyman's own and ``MemoryError`` is taken: a damaged file can
+    make a reading library fail in ways it does not document (a tokenizer error in a
+    ``.npy`` header, ``zlib.error`` in a gzip stream, an assertion in an RNTuple), and
+    a traceback is never the answer.  The original exception stays attached.
 
     Parameters
     ----------
@@ -214,15 +219,18 @@ def reading(path: Path, kind: str, errors: tuple[type[BaseException], ...]) -> I
     kind
         The format, e.g. ``"ROOT"``.
     errors
-        Exception types the reading library raises for unreadable input.
+        The exception types the reading library documents for unreadable input; the
+        others are named by type in the message.
     """
     try:
         yield
     except NeymanError:
         raise
-    except errors as exc:
+    except MemoryError:
+        raise
+    except Exception as exc:  # any failure inside a reading library means an unreadable file
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        if not detail or not isinstance(exc, (OSError, ValueError, EOFError)):
+        if not detail or not isinstance(exc, errors) or not isinstance(exc, (OSError, ValueError, EOFError)):
             # an assertion or a KeyError says little without its type ("env_type_id=254")
             detail = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
         raise DataError(

@@ -145,7 +145,7 @@ def _backend(fmt: str) -> Backend:
 def _locate(path: str | os.PathLike[str], tree: str | None, format: str | None) -> tuple[Path, str | None, Backend]:
     """Resolve ``file:tree`` specifications, check the file and pick its reader."""
     file = Path(path)
-    if isinstance(path, str) and not file.exists():
+    if isinstance(path, str) and not os.path.exists(file):  # never raises (a name too long is 'missing')
         name, spec_tree = parse_source(path)
         if spec_tree is not None:
             if tree is not None and tree != spec_tree:

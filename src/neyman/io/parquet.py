@@ -11,6 +11,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from neyman.exceptions import DataError
 from neyman.io.arrow import ArrowWriter, from_arrow
 from neyman.io.core import Backend, StoredTable, reading, rechunk, window
 from neyman.table import Table
@@ -35,7 +36,15 @@ _ERRORS = (pa.ArrowException, OSError, ValueError)
 
 def _open(path: Path) -> pq.ParquetFile:
     with reading(path, "Parquet", _ERRORS):
-        return pq.ParquetFile(str(path))
+        pf = pq.ParquetFile(str(path))
+        md = pf.metadata
+        in_groups = sum(md.row_group(i).num_rows for i in range(md.num_row_groups))
+    if in_groups != md.num_rows:
+        raise DataError(
+            f"{path} is damaged: its footer says {md.num_rows} rows but its row groups hold {in_groups}; "
+            "write the file again"
+        )
+    return pf
 
 
 def _plan(pf: pq.ParquetFile, start: int, stop: int) -> tuple[list[int], int]:
@@ -73,6 +82,12 @@ class _ParquetTable(StoredTable):
         groups, offset = _plan(self.pf, start, stop)
         if groups:
             data = self.pf.read_row_groups(groups, columns=names, use_threads=True)
+            declared = sum(self.pf.metadata.row_group(i).num_rows for i in groups)
+            if data.num_rows != declared:
+                raise DataError(
+                    f"{self.path} is damaged: its row groups declare {declared} rows but hold {data.num_rows}; "
+                    "write the file again"
+                )
         else:
             data = self.pf.schema_arrow.empty_table().select(names)
         data = data.slice(start - offset, stop - start)

@@ -250,11 +250,38 @@ class RunDirectory:
             f"{'; '.join(what)}: restore {files} from a copy, or train the run again (neyman train CONFIG --force)"
         )
 
+    def read_metrics(self) -> dict[str, Any]:
+        """The run's ``metrics.json`` (empty when there is none).
+
+        Raises
+        ------
+        RunDirectoryError
+            The file is not JSON, or not a mapping (checked before any work uses it).
+        """
+        if not self.metrics.is_file():
+            return {}
+        try:
+            metrics = json.loads(self.metrics.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise RunDirectoryError(f"{self.metrics} is damaged ({exc}); train the run again") from None
+        if not isinstance(metrics, dict):
+            kind = type(metrics).__name__
+            raise RunDirectoryError(f"{self.metrics} holds a {kind}, not a mapping; train the run again")
+        return metrics
+
     def require_complete(self) -> None:
-        """Raise unless this is a finished run."""
+        """Raise unless this is a finished run (its ``status.json``, when there is one, says ``complete``)."""
+        if self.path.exists() and not self.path.is_dir():
+            raise RunDirectoryError(f"{self.path} is a file, not a run directory; give the folder neyman train wrote")
         if not self.path.is_dir():
             raise RunDirectoryError(f"run directory {self.path} does not exist")
         if not (self.model / "metadata.json").is_file():
             raise RunDirectoryError(
                 f"{self.path} is not a finished neyman run (model/metadata.json is missing; status: {self.status()})"
+            )
+        state = self.status()
+        if state in ("running", "failed", "unknown"):
+            raise RunDirectoryError(
+                f"{self.path} is not a finished run (status.json says {state!r}): its model may be incomplete; "
+                f"finish it with neyman train --resume {self.path}, or train it again with --force"
             )

@@ -30,8 +30,13 @@ def check_run_name(name: str) -> str:
     """
     if not name or name in (".", "..") or "/" in name or "\\" in name or name != name.strip() or "\0" in name:
         raise ConfigError(
-            f"run name {name!r} must be one plain folder name (no '/', not '.' or '..'): the run goes to "
+            f"run name {name!r} must be one plain folder name (no '/', no spaces at its ends, not '.' or '..'): "
+            "the run goes to "
             "output_dir/name; choose the folder with --output-dir and the name with --name"
+        )
+    if len(name.encode("utf-8", "surrogatepass")) > 255:
+        raise ConfigError(
+            f"run name {name[:60]!r}... ({len(name)} characters) is too long for a folder name (at most 255 bytes)"
         )
     return name
 
@@ -41,8 +46,15 @@ def is_run(path: Path) -> bool:
     return (path / RUN_MARKER).is_file()
 
 
+def _no_nul(path: str | os.PathLike[str]) -> Path:
+    if "\0" in os.fspath(path):
+        raise DataError(f"the path {os.fspath(path)!r} holds a NUL character, which no file name may hold")
+    return Path(path)
+
+
 def enclosing_run(path: Path) -> Path | None:
-    """The run directory that ``path`` lies in (or is), if any."""
+    """The run directory that ``path`` lies in (or is), if any, with symbolic links resolved."""
+    path = Path(os.path.realpath(_no_nul(path)))
     for candidate in [path, *path.parents]:
         if candidate.is_dir() and is_run(candidate):
             return candidate
@@ -69,11 +81,11 @@ def check_output_file(path: str | os.PathLike[str], *, force: bool, suffix: str,
         ``path`` is a folder, lies in a run directory other than as one of its
         exports, or exists (without ``force``, or of another kind).
     """
-    out = Path(path)
+    out = _no_nul(path)
     if out.is_dir():
         raise DataError(f"{out} is a folder; give {what} a file name (e.g. {out / ('model' + suffix)})")
     run = enclosing_run(out.parent)
-    if run is not None and (out.parent != run or out.suffix != suffix):
+    if run is not None and (Path(os.path.realpath(out.parent)) != run or out.suffix != suffix):
         raise DataError(
             f"{out} is inside the run directory {run}: {what} may only go to {run}/<name>{suffix}, "
             "never over or among the run's own files"
@@ -106,7 +118,7 @@ def check_output_dir(path: str | os.PathLike[str], *, force: bool, marker: str, 
         ``path`` is a file, a run directory, a folder of something else, or an
         earlier output without ``force``.
     """
-    out = Path(path)
+    out = _no_nul(path)
     if out.exists() and not out.is_dir():
         raise DataError(f"{out} is a file; give {what} a folder")
     if out.is_dir() and any(out.iterdir()):

@@ -78,7 +78,7 @@ def compare(
         roc = metrics.roc_curve(sc, y, sample_weight=w)
         name = run.path.name if run.path.name not in rocs else str(run.path)
         rocs[name] = roc
-        train_metrics = json.loads(run.metrics.read_text())
+        train_metrics = run.read_metrics()
         rows.append(
             {
                 "run": name,

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 
 from neyman import io, metrics
+from neyman.exceptions import DataError
+from neyman.runs.guard import enclosing_run
 from neyman.table import EVENT_ID, LABEL, SPLIT
 from neyman.workflows.train import RunResult, train
 
@@ -76,7 +78,7 @@ def demo(
     progress
         Show progress bars.
     """
-    directory = Path(directory)
+    directory = _demo_folder(Path(directory))
     n_workers = workers if workers is not None else max(1, min(2, os.cpu_count() or 1))
     data = _dataset(directory, n_jets, seed, n_workers, progress)
     configs = _configs(_base_config(directory, data, seed), epochs, progress)
@@ -94,6 +96,26 @@ def demo(
         reports=reports,
         comparison=comparison,
     )
+
+
+DEMO_CONTENT = frozenset({"data", "runs", "comparison"})
+"""What a demo folder holds: a later demo in the same folder replaces only these."""
+
+
+def _demo_folder(directory: Path) -> Path:
+    """``directory`` if a demo may write there: new, empty, or an earlier demo's folder."""
+    run = enclosing_run(directory)
+    if run is not None:
+        raise DataError(f"{directory} is inside the run directory {run}; give the demo a folder of its own")
+    if directory.exists() and not directory.is_dir():
+        raise DataError(f"{directory} is a file; give the demo a folder")
+    others = sorted(p.name for p in directory.iterdir() if p.name not in DEMO_CONTENT) if directory.is_dir() else []
+    if others:
+        raise DataError(
+            f"{directory} holds other files ({', '.join(others[:5])}); the demo writes only to a new or empty "
+            "folder, or to an earlier demo's: choose another --out"
+        )
+    return directory
 
 
 def _dataset(directory: Path, n_jets: int, seed: int, workers: int, progress: bool) -> Path:

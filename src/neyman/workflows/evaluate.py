@@ -7,7 +7,6 @@ and importance, the learning curves and the report are added here.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ import numpy as np
 
 from neyman.atomic import finite_json, write_json
 from neyman.config import RunConfig, load_config
-from neyman.exceptions import ConfigError, DataError, RunDirectoryError, close_matches
+from neyman.exceptions import ConfigError, DataError, close_matches
 from neyman.preprocessing import TEST, check_finite
 from neyman.runs import RunDirectory, TrainedRun, load_run
 from neyman.table import EVENT_ID, WEIGHT, Table
@@ -189,6 +188,12 @@ def _check_request(request: _Request, trained: TrainedRun) -> None:
         )
     if request.sigma_b is not None and request.yields is None:
         raise ConfigError("--sigma-b is the background uncertainty of the significance scan: give --yields S,B too")
+    wp = request.working_point
+    if wp is not None and not 0.0 < wp < 1.0:
+        raise ConfigError(
+            f"--working-point {wp:g}: a working point is a threshold on the signal probability, between 0 and 1 "
+            "(e.g. 0.5)"
+        )
 
 
 def _previous_request(training: dict[str, Any]) -> _Request:
@@ -255,19 +260,6 @@ def _evaluate_run(
     result["n_test_events"] = int(np.sum(scored.split == TEST))
     result["test_data"] = list(test_data)
     return result
-
-
-def _training_metrics(run: RunDirectory) -> dict[str, Any]:
-    """The run's ``metrics.json`` (empty when there is none); a damaged one is an error before any work."""
-    if not run.metrics.is_file():
-        return {}
-    try:
-        metrics = json.loads(run.metrics.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise RunDirectoryError(f"{run.metrics} is damaged ({exc}); train the run again") from None
-    if not isinstance(metrics, dict):
-        raise RunDirectoryError(f"{run.metrics} holds a {type(metrics).__name__}, not a mapping; train the run again")
-    return metrics
 
 
 def _store(
@@ -343,7 +335,7 @@ def evaluate(
     rundir = RunDirectory(Path(run))
     rundir.require_complete()
     trained = load_run(rundir.path)
-    training = _training_metrics(rundir)  # a damaged metrics.json fails now, not after the whole evaluation
+    training = rundir.read_metrics()  # a damaged metrics.json fails now, not after the whole evaluation
     cfg = load_config(rundir.config)
     test_data = list(test_data)
     out_dir = rundir.path / ("evaluation" if test_data else "")

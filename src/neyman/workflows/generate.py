@@ -25,6 +25,7 @@ from neyman.generation.detector import Detector
 from neyman.generation.options import detector_with_overrides, parse_overrides, with_process_options
 from neyman.generation.processes import Process, get_process
 from neyman.generation.writer import ChunkStore, output_format, provenance_path, write_sample
+from neyman.runs.guard import enclosing_run
 from neyman.table import Table
 
 if TYPE_CHECKING:
@@ -152,11 +153,14 @@ def _request(
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
     path = Path(out)
-    output_format(path)
-    if path.exists() and not force:
-        raise DataError(f"output file {path} exists; pass --force to replace it")
     if path.is_dir():
         raise DataError(f"output {path} is a directory; give a file name such as {path / 'events.parquet'}")
+    output_format(path)
+    run = enclosing_run(path.parent)
+    if run is not None:
+        raise DataError(f"{path} is inside the run directory {run}; write generated samples outside runs")
+    if path.exists() and not force:
+        raise DataError(f"output file {path} exists; pass --force to replace it")
     for sample in proc.samples:
         check_settings((*proc.settings(sample.label), *parsed.pythia))
     return _Request(proc, events, path, seed, parsed.pythia, mpi, det)

@@ -28,7 +28,7 @@ def _output_file(out: Path, *, force: bool) -> Path:
     if out.is_dir():
         raise DataError(f"output {out} is a folder; give the predictions a file name (e.g. {out / 'scores.parquet'})")
     run = enclosing_run(out.parent)
-    if run is not None and (out.parent != run or out.exists()):
+    if run is not None and (Path(os.path.realpath(out.parent)) != run or out.exists()):
         raise DataError(
             f"{out} is among the files of the run directory {run}; write the predictions to a new file "
             f"(e.g. {run / 'scores.parquet'}) or outside the run"
@@ -86,9 +86,9 @@ def predict(
         trained = run
     in_path, in_tree = io.parse_source(str(input))
     tree = tree or in_tree
+    if Path(output).resolve() == Path(in_path).resolve():
+        raise DataError(f"output {output} is the input file; write to another file")
     out = _output_file(Path(output), force=force)
-    if out.resolve() == Path(in_path).resolve():
-        raise DataError(f"output {out} is the input file; write to another file")
     total = io.num_entries(in_path, tree=tree)
     if total == 0:
         raise DataError(f"{in_path} holds no events (its columns but no rows); there is nothing to score")

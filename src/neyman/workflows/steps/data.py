@@ -125,13 +125,22 @@ def _labels_from_column(values: np.ndarray, classes: list[str], column: str, sou
         unknown = sorted(set(np.unique(names)) - set(classes))
         if unknown:
             raise DataError(
-                f"{source}: column {column!r} holds labels {unknown} that are not in data.classes {classes}"
+                f"{source}: column {column!r} holds labels {', '.join(map(repr, unknown[:10]))} that are not in "
+                f"data.classes ({', '.join(map(repr, classes))}); list every class in data.classes"
             )
         lookup = {c: i for i, c in enumerate(classes)}
         return np.array([lookup[n] for n in names], dtype=np.int64)
+    finite = np.isfinite(arr) if np.issubdtype(arr.dtype, np.floating) else np.ones(arr.shape, bool)
+    if not finite.all():
+        first = int(np.flatnonzero(~finite)[0])
+        raise DataError(
+            f"{source}: column {column!r} holds {int((~finite).sum())} missing or infinite labels "
+            f"(the first in row {first + 1}: {arr[first]}); every event needs its class"
+        )
     as_int = arr.astype(np.int64)
     if not np.array_equal(as_int, arr):
-        raise DataError(f"{source}: column {column!r} holds non-integer labels (e.g. {arr[as_int != arr][:3]})")
+        shown = ", ".join(f"{v:g}" for v in arr[as_int != arr][:3])
+        raise DataError(f"{source}: column {column!r} holds non-integer labels (e.g. {shown})")
     bad = (as_int < 0) | (as_int >= len(classes))
     if bad.any():
         more = len(classes) == 2 and (as_int[bad] >= 2).any()
@@ -236,6 +245,14 @@ def events_from_chunk(
     else:
         assert data.target is not None
         cols[TARGET] = np.asarray(table[data.target], dtype=np.float64)
+        bad = ~np.isfinite(cols[TARGET])
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"{table.source}: the target column {data.target!r} holds {int(bad.sum())} missing or infinite "
+                f"values (the first in row {first + 1}: {cols[TARGET][first]}); select the events that have a "
+                "target (data.selection) or fix the file"
+            )
     cols[SOURCE] = np.full(n, plan.index, dtype=np.int64)
     return Table(cols, source=table.source)
 
