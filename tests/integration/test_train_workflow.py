@@ -434,3 +434,55 @@ def test_a_header_only_input_is_named_and_leaves_no_run(tmp_path):
     with pytest.raises(DataError, match=r"empty\.csv holds no events.*nothing to score"):
         predict(run.run_dir, empty, tmp_path / "scores.parquet")
     assert not (tmp_path / "scores.parquet").exists()
+
+
+def test_an_external_test_file_is_the_test_split_and_everything_else_trains(tmp_path):
+    from typer.testing import CliRunner
+
+    from neyman.cli.main import _register, app
+
+    train_file = write_labelled_file(tmp_path, "parquet", n_events=2000, seed=1)
+    (tmp_path / "test").mkdir()
+    test_file = write_labelled_file(tmp_path / "test", "parquet", n_events=800, seed=2)
+    cfg = _config(
+        tmp_path,
+        [{"path": str(train_file)}, {"path": str(test_file), "test": True}],
+        model={"type": "logistic"},
+        data={"label_column": LABEL},
+        name="ext",
+    )
+    run = neyman.train(cfg)
+    preds = io.read(run.run_dir / "predictions.parquet")
+    split, source = np.asarray(preds[SPLIT]), np.asarray(preds["source"])
+    assert np.array_equal(split == 2, source == 1), "the test split is exactly the external file"
+    trained = np.mean(split[source == 0] == 0)
+    assert 0.77 < trained < 0.83, "every event but a validation fifth trains"
+    assert run.headline["n_events"] == 800
+    for bad, why in (
+        ({"split": {"kfold": 3}}, r"one train/validation split"),
+        ({"data": {**cfg["data"], "sources": [{"path": str(test_file), "test": True}]}}, r"every data.sources"),
+    ):
+        with pytest.raises(ConfigError, match=why):
+            neyman.train({**cfg, **bad, "name": "bad"})
+    _register()
+    result = CliRunner().invoke(
+        app,
+        [
+            "train",
+            "--data",
+            str(train_file),
+            "--test-data",
+            str(test_file),
+            "--label-column",
+            LABEL,
+            "--model",
+            "logistic",
+            "--output-dir",
+            str(tmp_path / "cli"),
+            "--name",
+            "c",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    cli_preds = io.read(tmp_path / "cli" / "c" / "predictions.parquet")
+    assert int(np.sum(np.asarray(cli_preds[SPLIT]) == 2)) == 800

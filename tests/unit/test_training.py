@@ -98,3 +98,17 @@ def test_bad_specs_are_config_errors():
         Trainer(checkpoint_dir="/nonexistent-dir", progress=False).fit(
             MLP(4, 1), BinaryTask().loss, _data(100), resume=True
         )
+
+
+def test_the_default_plan_fixes_steps_not_passes():
+    from neyman.training.trainer import DEFAULT_STEPS, plan_training
+
+    small = plan_training(5_000, epochs=None, batch_size=None, steps=DEFAULT_STEPS)
+    large = plan_training(1_000_000, epochs=None, batch_size=None, steps=DEFAULT_STEPS)
+    huge = plan_training(20_000_000, epochs=None, batch_size=None, steps=DEFAULT_STEPS)
+    assert small[1] == 32 and large[1] == huge[1] == 1024
+    # small samples get many passes of small batches, large ones few passes of full batches
+    assert small[0] * np.ceil(5_000 / small[1]) >= DEFAULT_STEPS * 0.9
+    assert large[0] == max(10, np.ceil(DEFAULT_STEPS / np.ceil(1_000_000 / 1024))) and huge[0] == 10
+    assert plan_training(10, epochs=None, batch_size=None, steps=DEFAULT_STEPS) == (200, 32)
+    assert plan_training(5_000, epochs=7, batch_size=100, steps=1) == (7, 100), "given values are kept"

@@ -25,6 +25,8 @@ EXAMPLES = """
 
   neyman train --data jets.parquet --label-column is_top --model mlp --name top-mlp
 
+  neyman train --data train.parquet --test-data test.parquet --label-column label    [dim]# external test file[/]
+
   neyman train --data jets.parquet --label-column is_top --model mlp,xgboost,lightgbm,fisher --name top
 
   neyman train --data top.parquet --label-column label --model particlenet --set training.epochs=20
@@ -57,10 +59,12 @@ def _quick_config(
     weight: str | None,
     selection: list[str],
     fmt: str | None,
+    test_data: list[str],
 ) -> dict[str, Any]:
     sources: list[dict[str, Any]] = [{"path": s, "label": "signal"} for s in signal]
     sources += [{"path": b, "label": "background"} for b in background]
     sources += [{"path": d} for d in data]
+    sources += [{"path": t, "test": True} for t in test_data]
     if task is None:
         task = "regression" if target else "binary"
     cfg: dict[str, Any] = {
@@ -159,6 +163,11 @@ def register(app: typer.Typer) -> None:
         signal: list[str] = typer.Option([], "--signal", help="Signal file (file.root:tree); repeatable."),
         background: list[str] = typer.Option([], "--background", help="Background file; repeatable."),
         data: list[str] = typer.Option([], "--data", help="File(s) holding all classes or a regression target."),
+        test_data: list[str] = typer.Option(
+            [],
+            "--test-data",
+            help="External test file(s) like --data: only tested; every --data event trains but a validation part.",
+        ),
         label_column: str | None = typer.Option(None, "--label-column", help="Column with the class index."),
         target: str | None = typer.Option(None, "--target", help="Regression target column."),
         features: str | None = typer.Option(None, "--features", help="Comma-separated feature columns (default: all)."),
@@ -205,6 +214,7 @@ def register(app: typer.Typer) -> None:
                 "--task": task is not None,
                 "--weight": weight is not None,
                 "--selection": bool(selection),
+                "--test-data": bool(test_data),
                 "--format": fmt is not None,
             }
             if resume is not None:
@@ -247,6 +257,11 @@ def register(app: typer.Typer) -> None:
                     raise ConfigError("--signal needs --background (and the other way round)")
                 if data and not (label_column or target):
                     raise ConfigError("--data needs --label-column (classification) or --target (regression)")
+                if test_data and not data:
+                    raise ConfigError(
+                        "--test-data goes with --data (a test file holds its own labels or targets); with "
+                        "--signal/--background, write a configuration whose test sources say test: true"
+                    )
                 cfg = _quick_config(
                     signal=signal,
                     background=background,
@@ -259,6 +274,7 @@ def register(app: typer.Typer) -> None:
                     weight=weight,
                     selection=selection,
                     fmt=fmt,
+                    test_data=test_data,
                 )
                 if model is not None and "," in model:
                     _book(console, cfg, model, overrides=overrides, force=force, track=track)

@@ -84,6 +84,13 @@ class SourceConfig(_Section):
     weight: str | None = Field(None, description="Weight column of this source (default: data.weight).")
     selection: Selection = Field(None, description="Extra cuts for this source only.")
     max_events: int | None = Field(None, ge=1, description="Read at most this many events.")
+    test: bool = Field(
+        False,
+        description=(
+            "An external test file: its events are only tested, and all other events train but "
+            "a split.val fraction (split.test is then unused)."
+        ),
+    )
 
     @field_validator("selection", mode="before")
     @classmethod
@@ -248,7 +255,9 @@ class OptimizerConfig(_Section):
 class ScheduleConfig(_Section):
     """Learning-rate schedule."""
 
-    name: Literal["none", "step", "cosine", "onecycle", "plateau"] = "none"
+    name: Literal["none", "step", "cosine", "onecycle", "plateau"] = Field(
+        "cosine", description="Learning-rate schedule over the planned epochs (cosine: decays to min_lr)."
+    )
     step_size: int = Field(10, ge=1)
     gamma: float = Field(0.5, gt=0)
     factor: float = Field(0.5, gt=0, lt=1)
@@ -267,8 +276,13 @@ class EarlyStoppingConfig(_Section):
 class TrainingConfig(_Section):
     """How neural models are optimised."""
 
-    epochs: int = Field(50, ge=1)
-    batch_size: int = Field(1024, ge=1)
+    epochs: int | None = Field(
+        None, ge=1, description="Maximum epochs. Default: planned from training.steps and the sample size."
+    )
+    batch_size: int | None = Field(
+        None, ge=1, description="Events per step. Default: the power of two nearest n_train/200, in [32, 1024]."
+    )
+    steps: int = Field(8_000, ge=1, description="Optimisation steps the default epochs are planned for.")
     optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     l1: float = Field(0.0, ge=0)
@@ -360,6 +374,14 @@ class RunConfig(_Section):
                 f"data.representation {rep!r} needs a model that reads it ({choices}); "
                 f"model {self.model.type!r} reads a feature matrix (representation: tabular)"
             )
+        if any(src.test for src in self.data.sources):
+            if all(src.test for src in self.data.sources):
+                raise ValueError("every data.sources entry is a test file (test: true); give events to train on")
+            if self.split.kfold >= 2 or self.data.streaming:
+                raise ValueError(
+                    "external test files (data.sources[*].test) need one train/validation split: "
+                    "not with split.kfold or data.streaming"
+                )
         if self.data.streaming and (self.model.type not in NEURAL_MODELS or self.split.kfold >= 2):
             raise ValueError(
                 f"data.streaming trains neural models ({', '.join(NEURAL_MODELS)}) without k-fold; "

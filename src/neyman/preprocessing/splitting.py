@@ -36,6 +36,7 @@ def assign_splits(
     val: float = 0.2,
     test: float = 0.2,
     seed: int = 0,
+    held_out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Assign each event to train (0), validation (1) or test (2).
 
@@ -52,7 +53,15 @@ def assign_splits(
         Fractions (``fraction``) or the train:val ratio (``parity``).
     seed
         The run's seed.
+    held_out
+        Events of external test files (a boolean mask): they are the test set, and
+        every other event trains except a ``val`` fraction for validation (``method``
+        and ``test`` are then unused).
     """
+    if held_out is not None and np.any(held_out):
+        codes = split_train_val(len(event_id), val, seed=seed, stream="held-out")
+        codes[np.asarray(held_out, dtype=bool)] = TEST
+        return codes
     return _codes(rng(seed, "split", method).random(len(event_id)), event_id, method, train, val, test)
 
 
@@ -88,6 +97,7 @@ def check_split_classes(
     kfold: int = 0,
     fractions: tuple[float, float, float] = (0.6, 0.2, 0.2),
     seed: int = 0,
+    held_out: np.ndarray | None = None,
 ) -> None:
     """Raise :class:`~neyman.exceptions.DataError` when the split leaves a class out of a part.
 
@@ -100,8 +110,9 @@ def check_split_classes(
     method, kfold, fractions, seed
         The split as configured (``fractions`` is ``(train, val, test)``): ``kfold >= 2``
         checks the training part and the test fold of every fold (:func:`assign_folds`);
-        otherwise the parts :func:`assign_splits` makes with ``seed`` are checked, every
-        part with a non-zero fraction.
+        otherwise the parts :func:`assign_splits` makes with ``seed`` (and ``held_out``,
+        the events of external test files) are checked, every part with a non-zero
+        fraction.
 
     Notes
     -----
@@ -118,11 +129,12 @@ def check_split_classes(
         parts.update({f"test fold {f}": folds == f for f in range(kfold)})
         how = f"kfold = {kfold} (event_id mod {kfold})"
     else:
-        codes = assign_splits(event_id, method=method, train=train, val=val, test=test, seed=seed)
+        external = held_out is not None and bool(np.any(held_out))
+        codes = assign_splits(event_id, method=method, train=train, val=val, test=test, seed=seed, held_out=held_out)
         parts = {"training part": codes == TRAIN}
         if val > 0:
             parts["validation part"] = codes == VAL
-        if test > 0 or method == "parity":
+        if test > 0 or method == "parity" or external:
             parts["test part"] = codes == TEST
         how = "parity (odd event ids test)" if method == "parity" else f"fraction ({train:g}/{val:g}/{test:g})"
     counts = ", ".join(f"{c} {int(np.count_nonzero(np.asarray(labels) == i))}" for i, c in enumerate(classes))

@@ -59,6 +59,7 @@ def cross_val_predict(
     val: float = 0.2,
     test: float = 0.2,
     seed: int = 0,
+    held_out: np.ndarray | None = None,
 ) -> OutOfFold:
     """Split the events, fit once per fold and return every event's out-of-fold score.
 
@@ -77,6 +78,9 @@ def cross_val_predict(
         k-fold, the validation fraction of the training folds is ``val / (train + val)``.
     seed
         Seed of the random splits.
+    held_out
+        Events of external test files (a boolean mask; without k-fold): they are
+        the test split and all other events train but a ``val`` fraction.
 
     Notes
     -----
@@ -87,7 +91,7 @@ def cross_val_predict(
     eid = np.asarray(event_id)
     n = len(eid)
     if kfold < 2:
-        codes = assign_splits(eid, method=method, train=train, val=val, test=test, seed=seed)
+        codes = assign_splits(eid, method=method, train=train, val=val, test=test, seed=seed, held_out=held_out)
         return OutOfFold(fit(0, codes), codes, np.full(n, -1, dtype=np.int64), 0)
     folds = assign_folds(eid, kfold)
     val_fraction = val / (train + val)

@@ -212,15 +212,58 @@ class TensorBatches:
             yield xb, y[start:stop], w[start:stop]
 
 
+DEFAULT_STEPS = 8_000
+"""The optimisation steps a training plans for when its epochs are not given."""
+
+
+def plan_training(n_train: int, *, epochs: int | None, batch_size: int | None, steps: int) -> tuple[int, int]:
+    """The epochs and batch size of a training on ``n_train`` events.
+
+    Parameters
+    ----------
+    n_train
+        Training events.
+    epochs, batch_size
+        Given values are kept; ``None`` is planned (see Notes).
+    steps
+        The budget of optimisation steps.
+
+    Returns
+    -------
+    tuple of int
+        ``(epochs, batch_size)``.
+
+    Notes
+    -----
+    .. math::
+
+        B = \\operatorname{clip}\\big(2^{\\operatorname{round}(\\log_2(n/200))}, 32, 1024\\big),
+        \\qquad
+        E = \\operatorname{clip}\\big(\\lceil S / \\lceil n/B \\rceil \\rceil, 10, 200\\big)
+
+    e.g. with the default :math:`S` = 8000: 5k events: B = 32, 157 steps per epoch,
+    E = 51; 160k events: B = 1024, 157 steps per epoch, E = 51; 1M events and more:
+    B = 1024, E = 10.
+    """
+    if batch_size is None:
+        batch_size = int(min(1024, max(32, 2 ** round(math.log2(max(n_train, 1) / 200)))))
+    if epochs is None:
+        per_epoch = max(1, math.ceil(n_train / batch_size))
+        epochs = int(min(200, max(10, math.ceil(steps / per_epoch))))
+    return epochs, batch_size
+
+
 class Trainer:
     """Optimise a module on a weighted loss with early stopping and checkpoints.
 
     Parameters
     ----------
     epochs
-        Maximum number of epochs.
+        Maximum number of epochs; ``None`` plans them from ``steps`` (see Notes).
     batch_size
-        Events per gradient step.
+        Events per gradient step; ``None`` adapts it to the sample (see Notes).
+    steps
+        The budget of optimisation steps that ``epochs=None`` plans for.
     optimizer, schedule
         Optimiser and learning-rate schedule.
     l1, l2
@@ -247,13 +290,26 @@ class Trainer:
         number and that epoch's ``train_loss``, ``val_loss`` (when validated) and
         ``lr``.  An exception raised by the hook stops the training and
         propagates (a hyper-parameter search raises ``optuna.TrialPruned`` here).
+
+    Notes
+    -----
+    The default policy scales from a thousand events to tens of millions.  With
+    :math:`n` training events, the batch size is the power of two nearest
+    :math:`n / 200`, within :math:`[32, 1024]`, so small samples still take a few
+    hundred steps per epoch and large ones fill the hardware; the epochs are
+    :math:`\\lceil S / \\lceil n / B \\rceil \\rceil` for a budget of :math:`S` steps,
+    within :math:`[10, 200]`, so the number of optimisation steps (what a network's
+    fit depends on) rather than the number of passes is what stays fixed.  The schedule
+    spans the planned epochs; early stopping may end them sooner and the best weights
+    are restored (:func:`plan_training`).
     """
 
     def __init__(
         self,
         *,
-        epochs: int = 50,
-        batch_size: int = 1024,
+        epochs: int | None = 50,
+        batch_size: int | None = 1024,
+        steps: int = DEFAULT_STEPS,
         optimizer: OptimizerSpec | None = None,
         schedule: ScheduleSpec | None = None,
         l1: float = 0.0,
@@ -267,10 +323,11 @@ class Trainer:
         progress: bool = True,
         on_epoch: Callable[[int, dict[str, float]], None] | None = None,
     ) -> None:
-        if epochs < 1 or batch_size < 1:
-            raise ConfigError(f"epochs and batch_size must be positive (got {epochs}, {batch_size})")
+        if (epochs is not None and epochs < 1) or (batch_size is not None and batch_size < 1) or steps < 1:
+            raise ConfigError(f"epochs, batch_size and steps must be positive (got {epochs}, {batch_size}, {steps})")
         self.epochs = epochs
         self.batch_size = batch_size
+        self.steps = steps
         self.optimizer = optimizer or OptimizerSpec()
         self.schedule = schedule or ScheduleSpec()
         self.l1 = l1
@@ -305,7 +362,7 @@ class Trainer:
         module.eval()
         total = torch.zeros((), dtype=torch.float64, device=self.device)
         n = 0
-        for x, y, w in data.batches(batch_size or max(self.batch_size, 8192), shuffle=False, generator=None):
+        for x, y, w in data.batches(batch_size or max(self.batch_size or 0, 8192), shuffle=False, generator=None):
             total += loss_fn(forward(module, x), y, w).double() * len(y)
             n += len(y)
         return float(total) / max(n, 1)
@@ -352,9 +409,10 @@ class Trainer:
         eval_batch_size: int | None,
     ) -> History:
         module.to(self.device)
-        steps = math.ceil(len(train) / self.batch_size)
+        epochs, batch_size = plan_training(len(train), epochs=self.epochs, batch_size=self.batch_size, steps=self.steps)
+        steps = math.ceil(len(train) / batch_size)
         opt = self.optimizer.build(module.parameters())
-        sched = self.schedule.build(opt, epochs=self.epochs, steps_per_epoch=steps)
+        sched = self.schedule.build(opt, epochs=epochs, steps_per_epoch=steps)
         gen = torch.Generator().manual_seed(self.seed)
         cols: dict[str, list[float]] = {"epoch": [], "train_loss": [], "lr": [], "seconds": []}
         if val is not None:
@@ -385,16 +443,16 @@ class Trainer:
             best_state = state["best_model"]
             start_epoch = state["epoch"] + 1
         stopped = False
-        progress = _Progress(self.progress, total=max(0, self.epochs - start_epoch + 1) * steps)
+        progress = _Progress(self.progress, total=max(0, epochs - start_epoch + 1) * steps)
         with progress:
-            for epoch in range(start_epoch, self.epochs + 1):
+            for epoch in range(start_epoch, epochs + 1):
                 if bad_epochs >= self.patience > 0:
                     stopped = True
                     break
                 t0 = time.perf_counter()
                 module.train()
                 total = torch.zeros((), dtype=torch.float64, device=self.device)
-                for i, (x, y, w) in enumerate(train.batches(self.batch_size, shuffle=True, generator=gen)):
+                for i, (x, y, w) in enumerate(train.batches(batch_size, shuffle=True, generator=gen)):
                     opt.zero_grad(set_to_none=True)
                     loss = loss_fn(forward(module, x), y, w)
                     total += loss.detach().double() * len(y)

@@ -51,7 +51,7 @@ class SamplingPlan:
     pruner_startup: int
     warmup_epochs: int
     min_epochs: int
-    max_epochs: int
+    max_epochs: int | None
 
     def sampler(self, space: SearchSpace, offset: int) -> optuna.samplers.BaseSampler:
         """A fresh sampler for the search space, seeded for ``offset``.

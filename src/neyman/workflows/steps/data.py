@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from neyman import io
+from neyman.config import RunConfig
 from neyman.config.schema import DataConfig, SourceConfig
 from neyman.exceptions import ConfigError, DataError, NeymanWarning, close_matches
 from neyman.preprocessing import Selection, check_weights, event_weights, parse_selection
@@ -21,6 +22,7 @@ __all__ = [
     "Events",
     "SourcePlan",
     "events_from_chunk",
+    "held_out",
     "load_events",
     "plan_sources",
     "resolve_classes",
@@ -325,6 +327,12 @@ def load_events(
         check_weights(events[WEIGHT])
         _warn_binary_target(np.asarray(events[TARGET]), str(data.target))
     return Events(table=events, features=features, classes=classes)
+
+
+def held_out(cfg: RunConfig, table: Table) -> np.ndarray | None:
+    """The events of external test files (``data.sources[*].test``), or None when there are none."""
+    tests = [i for i, src in enumerate(cfg.data.sources) if src.test]
+    return np.isin(np.asarray(table[SOURCE]), tests) if tests else None
 
 
 def _generated_class_names(data: DataConfig, n_classes: int) -> list[str]:

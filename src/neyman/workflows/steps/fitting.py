@@ -28,7 +28,7 @@ from neyman.table import EVENT_ID, FOLD, SPLIT, WEIGHT, Table
 from neyman.tasks import Task, make_task
 from neyman.training import cross_val_predict
 from neyman.workflows.steps.artefacts import Fitted, score_columns
-from neyman.workflows.steps.data import SOURCE, Events
+from neyman.workflows.steps.data import SOURCE, Events, held_out
 from neyman.workflows.steps.inputs import input_preprocessor
 from neyman.workflows.steps.models import EpochCallback, make_model
 
@@ -136,7 +136,15 @@ def fit_in_memory(
     eid = np.asarray(table[EVENT_ID])
     s = cfg.split
     oof = cross_val_predict(
-        fitter, eid, kfold=s.kfold, method=s.method, train=s.train, val=s.val, test=s.test, seed=cfg.seed
+        fitter,
+        eid,
+        kfold=s.kfold,
+        method=s.method,
+        train=s.train,
+        val=s.val,
+        test=s.test,
+        seed=cfg.seed,
+        held_out=held_out(cfg, table),
     )
     train_seconds = time.perf_counter() - t0
     truth = np.asarray(table[task.truth_column])

@@ -20,7 +20,7 @@ from neyman.representations import (
 )
 from neyman.runs import InputPreprocessor, ModelInput
 from neyman.table import EVENT_ID, LABEL
-from neyman.workflows.steps.data import Events, load_events
+from neyman.workflows.steps.data import Events, held_out, load_events
 
 __all__ = ["input_preprocessor", "read_inputs", "representation_spec"]
 
@@ -86,5 +86,6 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
             kfold=split.kfold,
             fractions=(split.train, split.val, split.test),
             seed=cfg.seed,
+            held_out=held_out(cfg, events.table),
         )
     return events, x

@@ -34,6 +34,7 @@ def make_model(
         trainer = Trainer(
             epochs=t.epochs,
             batch_size=t.batch_size,
+            steps=t.steps,
             optimizer=OptimizerSpec(**t.optimizer.model_dump()),
             schedule=ScheduleSpec(**t.schedule.model_dump()),
             l1=t.l1,

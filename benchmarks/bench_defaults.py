@@ -1,0 +1,368 @@
+"""Defaults only: how close the first ``neyman train`` comes to the limit, against peers' defaults.
+
+Run by hand (not part of the test suite)::
+
+    LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 python benchmarks/bench_defaults.py
+
+Three sections, every peer in the same run on the same events:
+
+1. **Known likelihood ratio.** Gaussian classes (their log-likelihood ratio is exact) seen
+   through three families of invertible maps that this repository's tests never use: heavy
+   tails, non-monotone mixing, and discrete features (each value split into an integer and a
+   remainder).  An invertible map leaves the likelihood ratio unchanged, so the optimal
+   (Neyman–Pearson) AUC is known.  200k events are given to ``neyman train`` with an external
+   100k test file; the default MLP must reach 0.995 of the optimal AUC.
+2. **Small data**, 5k and 10k training events of a 24-feature synthetic sample and of generated
+   ``susy_vs_ww`` events (low + high level): the default MLP against scikit-learn's
+   ``MLPClassifier()``, the default BDT against ``HistGradientBoostingClassifier()``, and the
+   winner of the booked methods (chosen on validation) against every peer.
+3. **Large data**, 1M events: the default MLP's training throughput against a bare PyTorch loop
+   (the one of ``bench_core.py``) and its AUC against the bare loop's.
+
+Pass ``--quick`` for a smaller pass (not the bars' sizes) and ``--only`` to run some sections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+import neyman
+from neyman import io, metrics
+from neyman.table import Table
+from neyman.workflows.predict import predict
+
+ROWS: list[tuple[str, str, str, bool | None]] = []
+
+
+def _row(name: str, value: str, bar: str, ok: bool | None) -> None:
+    ROWS.append((name, value, bar, ok))
+    mark = "" if ok is None else ("yes" if ok else "NO")
+    print(f"| {name:<58} | {value:>24} | {bar:>18} | {mark:>4} |", flush=True)
+
+
+# -- the known-likelihood-ratio samples -------------------------------------------------------------
+
+
+def _gaussian_classes(n_features: int, seed: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    gen = np.random.default_rng(seed)
+    out = []
+    for k in range(2):
+        mean = 0.3 * gen.normal(size=n_features) if k else np.zeros(n_features)
+        a = gen.normal(size=(n_features, n_features)) / np.sqrt(n_features)
+        cov = 0.6 * (a @ a.T) + np.diag(np.exp(0.3 * gen.normal(size=n_features)) ** 2)
+        d = np.sqrt(np.diag(cov))
+        out.append((mean, cov / np.outer(d, d) * (1.0 + 0.25 * k) ** 2))
+    return tuple(out)
+
+
+def _log_gauss(z: np.ndarray, mean: np.ndarray, cov: np.ndarray) -> np.ndarray:
+    chol = np.linalg.cholesky(cov)
+    sol = np.linalg.solve(chol, (z - mean).T)
+    return np.asarray(-0.5 * np.sum(sol**2, axis=0) - np.sum(np.log(np.diag(chol))))
+
+
+def heavy_tails(z: np.ndarray) -> dict[str, np.ndarray]:
+    """Log-normal spectra, two-sided exponential tails and a cubic: every feature heavy-tailed."""
+    cols = {}
+    for i in range(z.shape[1]):
+        kind = i % 3
+        cols[f"f{i:02d}"] = (
+            25.0 * np.exp(1.3 * z[:, i])
+            if kind == 0
+            else np.sinh(2.0 * z[:, i])
+            if kind == 1
+            else z[:, i] ** 3 + z[:, i]
+        )
+    return cols
+
+
+def non_monotone(z: np.ndarray) -> dict[str, np.ndarray]:
+    """Each feature monotone in its own variable, non-monotone in the one before (a triangular bijection)."""
+    cols = {"f00": z[:, 0]}
+    for i in range(1, z.shape[1]):
+        prev = z[:, i - 1]
+        cols[f"f{i:02d}"] = z[:, i] * (1.0 + 0.5 * np.cos(2.0 * prev)) + 2.0 * np.sin(3.0 * prev)
+    return cols
+
+
+def discrete(z: np.ndarray) -> dict[str, np.ndarray]:
+    """Half the features split into an integer count and a remainder; the rest exponentiated."""
+    cols = {}
+    for i in range(z.shape[1]):
+        if i % 2 == 0:
+            scaled = 2.0 * z[:, i] + 6.0
+            cols[f"n{i:02d}"] = np.floor(scaled)
+            cols[f"r{i:02d}"] = scaled - np.floor(scaled)
+        else:
+            cols[f"f{i:02d}"] = np.exp(0.8 * z[:, i])
+    return cols
+
+
+MAPS: dict[str, Callable[[np.ndarray], dict[str, np.ndarray]]] = {
+    "heavy tails": heavy_tails,
+    "non-monotone": non_monotone,
+    "discrete": discrete,
+}
+
+
+def known_lr_sample(
+    n: int, n_features: int, mapping: Callable[[np.ndarray], dict[str, np.ndarray]], seed: int
+) -> Table:
+    (mu_b, cov_b), (mu_s, cov_s) = _gaussian_classes(n_features, 31 * n_features)
+    gen = np.random.default_rng(seed)
+    label = (gen.random(n) < 0.5).astype(np.int64)
+    z = np.empty((n, n_features))
+    z[label == 1] = gen.multivariate_normal(mu_s, cov_s, size=int(label.sum()))
+    z[label == 0] = gen.multivariate_normal(mu_b, cov_b, size=int(n - label.sum()))
+    cols = mapping(z)
+    cols["label"] = label
+    cols["true_log_lr"] = _log_gauss(z, mu_s, cov_s) - _log_gauss(z, mu_b, cov_b)
+    return Table(cols)
+
+
+def _write(table: Table, path: Path) -> Path:
+    io.write(table, path)
+    return path
+
+
+def _features(table: Table) -> list[str]:
+    return [c for c in table.column_names if c not in ("label", "true_log_lr")]
+
+
+def _config(train: Path, test: Path, model: str, work: Path, name: str, features: list[str]) -> dict[str, object]:
+    """Every default, with the test file external (``--test-data``): all else trains but validation."""
+    sources = [{"path": str(train)}, {"path": str(test), "test": True}]
+    return {
+        "name": name,
+        "output_dir": str(work / "runs"),
+        "data": {"sources": sources, "label_column": "label", "features": features},
+        "model": {"type": model},
+        "training": {"progress": False},
+    }
+
+
+def neyman_test_auc(
+    train: Path, test: Path, model: str, work: Path, name: str, features: list[str]
+) -> tuple[float, float]:
+    """Train with every default (the test file external), score the test file: (AUC, seconds)."""
+    t0 = time.perf_counter()
+    run = neyman.train(_config(train, test, model, work, name, features), force=True)
+    seconds = time.perf_counter() - t0
+    out = predict(run.run_dir, test, work / f"{name}-scores.parquet", force=True)
+    scored = io.read(out.output)
+    return metrics.roc_auc(np.asarray(scored["score"]), np.asarray(scored["label"])), seconds
+
+
+def section_known_lr(work: Path, n_train: int, n_test: int) -> None:
+    print("\n## 1. Known likelihood ratio (defaults; 12 Gaussian features through three maps)\n")
+    _row("sample", "AUC / optimal", "bar", None)
+    for i, (family, mapping) in enumerate(MAPS.items()):
+        train = _write(known_lr_sample(n_train, 12, mapping, seed=100 + i), work / f"lr{i}-train.parquet")
+        test_table = known_lr_sample(n_test, 12, mapping, seed=200 + i)
+        test = _write(test_table, work / f"lr{i}-test.parquet")
+        optimal = metrics.roc_auc(np.asarray(test_table["true_log_lr"]), np.asarray(test_table["label"]))
+        feats = _features(test_table)
+        mlp, secs = neyman_test_auc(train, test, "mlp", work, f"lr{i}-mlp", feats)
+        _row(
+            f"{family}: default MLP ({secs:.0f} s)",
+            f"{mlp:.4f}/{optimal:.4f}={mlp / optimal:.4f}",
+            ">= 0.995",
+            mlp / optimal >= 0.995,
+        )
+        bdt, secs = neyman_test_auc(train, test, "xgboost", work, f"lr{i}-bdt", feats)
+        _row(
+            f"{family}: default BDT ({secs:.0f} s)", f"{bdt:.4f}/{optimal:.4f}={bdt / optimal:.4f}", "(reported)", None
+        )
+
+
+# -- small data ------------------------------------------------------------------------------------
+
+
+def _sklearn_peers(train: Table, test: Table, features: list[str]) -> dict[str, float]:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.neural_network import MLPClassifier
+
+    x, y = train.to_numpy(features, dtype=np.float64), np.asarray(train["label"])
+    xt, yt = test.to_numpy(features, dtype=np.float64), np.asarray(test["label"])
+    out = {}
+    for name, est in (
+        ("sklearn MLPClassifier()", MLPClassifier()),
+        ("HistGradientBoostingClassifier()", HistGradientBoostingClassifier()),
+    ):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(x, y)
+        out[name] = metrics.roc_auc(est.predict_proba(xt)[:, 1], yt)
+    return out
+
+
+def _booked_winner(train: Path, test: Path, work: Path, name: str, features: list[str]) -> tuple[str, float]:
+    """Book mlp, xgboost, lightgbm and fisher on one split; the best on validation, scored on the test file."""
+    best: tuple[float, str, float] | None = None
+    for model in ("mlp", "xgboost", "lightgbm", "fisher"):
+        run = neyman.train(_config(train, test, model, work, f"{name}-{model}", features), force=True)
+        val = float(run.metrics["val"]["auc"])  # the choice is made on validation, never on the test file
+        scored = io.read(predict(run.run_dir, test, work / f"{name}-{model}.parquet", force=True).output)
+        auc = metrics.roc_auc(np.asarray(scored["score"]), np.asarray(scored["label"]))
+        if best is None or val > best[0]:
+            best = (val, model, auc)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _small_case(label: str, train_t: Table, test_t: Table, work: Path) -> None:
+    feats = _features(test_t)
+    train, test = _write(train_t, work / f"{label}-train.parquet"), _write(test_t, work / f"{label}-test.parquet")
+    mlp, _ = neyman_test_auc(train, test, "mlp", work, f"{label}-mlp", feats)
+    bdt, _ = neyman_test_auc(train, test, "xgboost", work, f"{label}-bdt", feats)
+    peers = _sklearn_peers(train_t, test_t, feats)
+    winner, win_auc = _booked_winner(train, test, work, label, feats)
+    sk_mlp, hgb = peers["sklearn MLPClassifier()"], peers["HistGradientBoostingClassifier()"]
+    _row(f"{label}: default MLP vs MLPClassifier()", f"{mlp:.4f} vs {sk_mlp:.4f}", ">=", mlp >= sk_mlp)
+    _row(f"{label}: default BDT vs HistGradientBoosting()", f"{bdt:.4f} vs {hgb:.4f}", ">=", bdt >= hgb)
+    _row(
+        f"{label}: booked winner ({winner}) vs best peer",
+        f"{win_auc:.4f} vs {max(peers.values()):.4f}",
+        ">= every peer",
+        win_auc >= max(peers.values()),
+    )
+
+
+def _susy(work: Path, n: int) -> Table | None:
+    out = work / f"susy_vs_ww_{n}.parquet"
+    if not out.exists():
+        cmd = [
+            sys.executable,
+            "-m",
+            "neyman",
+            "generate",
+            "susy_vs_ww",
+            "-n",
+            str(n),
+            "-o",
+            str(out),
+            "-q",
+            "--workers",
+            "2",
+        ]
+        if subprocess.run(cmd, check=False).returncode != 0:
+            return None
+    return io.read(out)
+
+
+def section_small(work: Path, sizes: tuple[int, ...], n_test: int) -> None:
+    print("\n## 2. Small data (defaults; external test files)\n")
+    _row("sample", "AUC", "bar", None)
+    for n in sizes:
+        synthetic_train = known_lr_sample(n, 24, non_monotone, seed=300 + n)
+        synthetic_test = known_lr_sample(n_test, 24, non_monotone, seed=400 + n)
+        _small_case(
+            f"synthetic 24 features, {n // 1000}k",
+            synthetic_train.drop(["true_log_lr"]),
+            synthetic_test.drop(["true_log_lr"]),
+            work,
+        )
+    susy = _susy(work, max(sizes) + n_test)
+    if susy is None:
+        _row("susy_vs_ww: generation failed", "-", "", False)
+        return
+    keep = [c for c in susy.column_names if c not in ("weight", "event_id", "source", "process")]
+    numeric = [c for c in keep if c == "label" or np.issubdtype(np.asarray(susy[c]).dtype, np.number)]
+    susy = susy.select(numeric)
+    test_t = susy.take(np.arange(len(susy) - n_test, len(susy)))
+    for n in sizes:
+        _small_case(f"susy_vs_ww low+high level, {n // 1000}k", susy.take(np.arange(n)), test_t, work)
+
+
+# -- large data ------------------------------------------------------------------------------------
+
+
+def section_large(work: Path, n_events: int) -> None:
+    import torch
+
+    from neyman.nn import MLP
+
+    print("\n## 3. Large data (defaults; throughput against a bare PyTorch loop)\n")
+    _row("measure", "value", "bar", None)
+    table = known_lr_sample(n_events + 200_000, 12, heavy_tails, seed=500)
+    feats = _features(table)
+    everything = {k: np.asarray(table[k]) for k in table.column_names}
+    train_t = Table({k: v[:n_events] for k, v in everything.items()})
+    test_t = Table({k: v[n_events:] for k, v in everything.items()})
+    train, test = (
+        _write(train_t.drop(["true_log_lr"]), work / "large-train.parquet"),
+        _write(test_t, work / "large-test.parquet"),
+    )
+    auc, _ = neyman_test_auc(train, test, "mlp", work, "large-mlp", feats)
+    history = io.read(work / "runs" / "large-mlp" / "history.csv")
+    seconds = np.asarray(history["seconds"])
+    n_fit = int(0.8 * n_events)
+    ours = n_fit * len(seconds) / float(seconds.sum())
+
+    # the bare loop: standard-scaled inputs, the same network, Adam, cosine, batch 1024, all in memory
+    x = train_t.to_numpy(feats, dtype=np.float64)
+    mean, std = x.mean(0), x.std(0) + 1e-12
+    xs = torch.tensor((x - mean) / std, dtype=torch.float32)
+    ys = torch.tensor(np.asarray(train_t["label"]), dtype=torch.float32)
+    torch.manual_seed(0)
+    net = MLP(len(feats), 1, hidden=(128, 128, 128))
+    epochs = 10
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    t0 = time.perf_counter()
+    for _ in range(epochs):
+        perm = torch.randperm(len(ys))
+        for start in range(0, len(ys), 1024):
+            idx = perm[start : start + 1024]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(net(xs[idx]).squeeze(-1), ys[idx])
+            loss.backward()
+            opt.step()
+        sched.step()
+    bare = len(ys) * epochs / (time.perf_counter() - t0)
+    with torch.no_grad():
+        xt = torch.tensor((test_t.to_numpy(feats, dtype=np.float64) - mean) / std, dtype=torch.float32)
+        bare_auc = metrics.roc_auc(net(xt).squeeze(-1).numpy(), np.asarray(test_t["label"]))
+    _row(
+        "default MLP training events/s vs bare loop",
+        f"{ours:,.0f} / {bare:,.0f} = {ours / bare:.2f}",
+        ">= 0.9",
+        ours / bare >= 0.9,
+    )
+    _row("default MLP test AUC vs bare loop (10 epochs)", f"{auc:.4f} vs {bare_auc:.4f}", ">=", auc >= bare_auc)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller samples (not the bars' sizes)")
+    parser.add_argument("--only", nargs="+", choices=("lr", "small", "large"), default=("lr", "small", "large"))
+    parser.add_argument("--work", type=Path, default=None, help="keep the samples and runs here")
+    args = parser.parse_args()
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-defaults-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"work folder: {work}")
+    print(f"| {'measure':<58} | {'value':>24} | {'bar':>18} | {'met':>4} |")
+    print(f"|{'-' * 60}|{'-' * 26}|{'-' * 20}|{'-' * 6}|")
+    if "lr" in args.only:
+        section_known_lr(work, 40_000 if args.quick else 200_000, 20_000 if args.quick else 100_000)
+    if "small" in args.only:
+        section_small(work, (5_000,) if args.quick else (5_000, 10_000), 5_000 if args.quick else 20_000)
+    if "large" in args.only:
+        section_large(work, 100_000 if args.quick else 1_000_000)
+    missed = [name for name, _, _, ok in ROWS if ok is False]
+    print(f"\n{len(missed)} bar(s) missed" + (": " + "; ".join(missed) if missed else ""))
+
+
+if __name__ == "__main__":
+    main()
