@@ -85,11 +85,14 @@ def heavy_tails(z: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def non_monotone(z: np.ndarray) -> dict[str, np.ndarray]:
-    """Each feature monotone in its own variable, non-monotone in the one before (a triangular bijection)."""
-    cols = {"f00": z[:, 0]}
-    for i in range(1, z.shape[1]):
-        prev = z[:, i - 1]
-        cols[f"f{i:02d}"] = z[:, i] * (1.0 + 0.5 * np.cos(2.0 * prev)) + 2.0 * np.sin(3.0 * prev)
+    """Pairs of features swirled by an angle growing with their radius: invertible, non-monotone in each."""
+    cols = {}
+    for i in range(0, z.shape[1] - 1, 2):
+        a, b = z[:, i], z[:, i + 1]
+        r, phi = np.hypot(a, b), np.arctan2(b, a) + 1.5 * np.hypot(a, b)
+        cols[f"f{i:02d}"], cols[f"f{i + 1:02d}"] = r * np.cos(phi), r * np.sin(phi)
+    if z.shape[1] % 2:
+        cols[f"f{z.shape[1] - 1:02d}"] = z[:, -1]
     return cols
 
 

@@ -121,6 +121,13 @@ def test_kfold_out_of_fold_scores_and_predict_uses_the_right_fold(tmp_path):
     a = run.models[0].predict(run.preprocessors[0].transform(x))
     b = run.models[1].predict(run.preprocessors[1].transform(x))
     assert not np.allclose(a, b)
+    # a new file (a copy of the events under another name) gets the k-fold ensemble
+    copy = tmp_path / "new.parquet"
+    copy.write_bytes(path.read_bytes())
+    ensemble = io.read(neyman.predict(result.run_dir, copy, tmp_path / "new-scored.parquet").output)
+    raw = np.mean([m.predict_raw(p.transform(x)) for m, p in zip(run.models, run.preprocessors, strict=True)], axis=0)
+    np.testing.assert_allclose(np.asarray(ensemble["score"]), run.task.scores(raw), rtol=1e-5)
+    assert not np.allclose(np.asarray(ensemble["score"]), np.asarray(scored["score"]))
 
 
 def test_weights_scale_selection_and_negative_weights(tmp_path):

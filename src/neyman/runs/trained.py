@@ -60,6 +60,10 @@ class TrainedRun:
     checksums
         SHA-256 of the run's files recorded when it was written (path relative to
         the run → digest; empty for runs written before they were recorded).
+    folds_by_event_id
+        k-fold runs: score each event with the model of its fold (``event_id mod k``),
+        so the training's own events are scored by a model that never saw them; when
+        False (for new files) every event gets the average of all fold models.
     """
 
     path: Path
@@ -74,6 +78,14 @@ class TrainedRun:
     representation: RepresentationSpec | None = None
     sources: tuple[tuple[str, str | None], ...] = ()
     checksums: Mapping[str, str] = field(default_factory=dict)
+    folds_by_event_id: bool = True
+
+    def trained_on(self, path: str | Path) -> bool:
+        """Whether ``path`` (a file, with or without ``:tree``) is one of the training's input files."""
+        from neyman.io import parse_source
+
+        wanted = Path(parse_source(str(path))[0]).resolve()
+        return any(Path(parse_source(src)[0]).resolve() == wanted for src, _ in self.sources)
 
     @property
     def score_names(self) -> list[str]:
@@ -157,14 +169,16 @@ class TrainedRun:
     def score(self, table: Table, *, folds: np.ndarray | None = None) -> np.ndarray:
         """Scores of every event; with k-fold the model that did not see the event's fold.
 
-        Without fold information (no event-id column in ``table``) a k-fold run
-        averages the raw outputs of all fold models.
+        Without fold information (no event-id column in ``table``, or
+        ``folds_by_event_id`` False) a k-fold run averages the raw outputs of all
+        fold models: the k-fold ensemble.
         """
         x = self.inputs(table)
         if self.kfold < 2:
             return self.models[0].predict(as_model_input(self.preprocessors[0].transform(x)))
-        if folds is None and self.event_id_column and self.event_id_column in table:
-            folds = assign_folds(np.asarray(table[self.event_id_column]), self.kfold)
+        column = self.event_id_column if self.folds_by_event_id else None
+        if folds is None and column is not None and column in table:
+            folds = assign_folds(np.asarray(table[column]), self.kfold)
         if folds is None:
             raw = np.mean(
                 [

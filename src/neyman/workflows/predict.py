@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from neyman import io
 from neyman.exceptions import DataError
-from neyman.runs import Scorer, load_run, score_table
+from neyman.runs import Scorer, TrainedRun, load_run, score_table
 from neyman.runs.guard import enclosing_run
 
 __all__ = ["PredictResult", "predict"]
@@ -73,6 +73,13 @@ def predict(
         Replace an existing output file.
     progress
         Show a progress bar.
+
+    Notes
+    -----
+    A k-fold run scores one of its own training files event by event with the model
+    of the event's fold (``event_id mod k``: a model that never saw the event), and
+    any other file with the average of its fold models' raw outputs, the k-fold
+    ensemble :math:`s(x) = \\sigma\\big(\\tfrac1k \\sum_f z_f(x)\\big)`.
     """
     trained: Scorer
     if isinstance(run, (str, os.PathLike)):
@@ -86,6 +93,9 @@ def predict(
         trained = run
     in_path, in_tree = io.parse_source(str(input))
     tree = tree or in_tree
+    if isinstance(trained, TrainedRun) and trained.kfold >= 2 and not trained.trained_on(in_path):
+        # a new file: the k-fold ensemble (the training's own files keep the model of each event's fold)
+        trained = replace(trained, folds_by_event_id=False)
     if Path(output).resolve() == Path(in_path).resolve():
         raise DataError(f"output {output} is the input file; write to another file")
     out = _output_file(Path(output), force=force)
