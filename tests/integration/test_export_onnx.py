@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 
 pytest.importorskip("onnx")
 pytest.importorskip("onnxruntime")
@@ -219,3 +220,19 @@ def test_gaussian_inputs_fold_into_onnx_far_outside_the_training_range(tmp_path,
     x = run.matrix(io.read(files["binary"]))[:200].astype(np.float32).astype(np.float64)
     x[:50] *= 1e4  # far tails on both sides
     np.testing.assert_allclose(OnnxModel(out).score(x), fold_scores(run, x, 0), rtol=1e-5, atol=1e-6)
+
+
+def test_a_seed_ensemble_averages_its_members_logits_and_exports_as_one_graph(tmp_path, files):
+    run_dir = _train(tmp_path, "ens", files["binary"], {**MLP, "ensemble": 3})
+    run = load_run(run_dir)
+    net = run.models[0].network
+    members = list(net.members)
+    assert len(members) == 3
+    assert not torch.equal(members[0].state_dict()["layers.0.weight"], members[1].state_dict()["layers.0.weight"])
+    x = run.matrix(io.read(files["binary"]))
+    z = torch.as_tensor(run.preprocessors[0].transform(x).astype(np.float32))
+    with torch.no_grad():
+        logits = torch.stack([m(z)[:, 0] for m in members]).mean(0).double().numpy()
+    np.testing.assert_allclose(run.score(io.read(files["binary"])), 1 / (1 + np.exp(-logits)), rtol=1e-5)
+    assert sorted(p.name for p in (run_dir / "checkpoints").iterdir()) == ["member_0", "member_1", "member_2"]
+    _check_round_trip(run_dir, files["binary"], tmp_path)

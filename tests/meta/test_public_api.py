@@ -93,6 +93,7 @@ PINNED = {
         "ACTIVATIONS",
         "EFN",
         "EFN_PRESETS",
+        "Ensemble",
         "INITIALISATIONS",
         "JetCNN",
         "MLP",

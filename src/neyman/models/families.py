@@ -71,13 +71,21 @@ class FamilyParams(BaseModel):
     type: str
 
 
-class PresetParams(FamilyParams):
+class NeuralParams(FamilyParams):
+    """Hyper-parameters every network family shares."""
+
+    ensemble: PositiveInt = Field(
+        1, description="Members trained with different seeds; their raw outputs (logits) are averaged."
+    )
+
+
+class PresetParams(NeuralParams):
     """Hyper-parameters of a jet tagger: a named ``preset`` that the other keys override."""
 
     preset: str = "lite"
 
 
-class MLPConfig(FamilyParams):
+class MLPConfig(NeuralParams):
     """Multilayer perceptron."""
 
     type: Literal["mlp"] = "mlp"

@@ -21,6 +21,7 @@ from torch import nn
 from neyman.exceptions import DataError, ModelError
 from neyman.models.base import Arrays, Model
 from neyman.models.families import MLPConfig
+from neyman.nn.ensemble import Ensemble
 from neyman.nn.mlp import MLP
 from neyman.optional import require
 from neyman.representations.particles import ParticleArrays
@@ -71,9 +72,16 @@ class NeuralModel(Model):
         self.target_mean_ = 0.0
         self.target_std_ = 1.0
         self.trainer = trainer or Trainer(seed=self.seed, progress=False)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(self.seed)
-            self.network = self.build_network()
+        self.network = self._networks()
+
+    def _networks(self) -> nn.Module:
+        """The family's network, or an :class:`~neyman.nn.Ensemble` of ``params.ensemble`` of them."""
+        members = []
+        for m in range(int(getattr(self.params, "ensemble", 1))):
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(self.seed + m)
+                members.append(self.build_network())
+        return members[0] if len(members) == 1 else Ensemble(members)
 
     @abstractmethod
     def build_network(self) -> nn.Module:
@@ -152,11 +160,39 @@ class NeuralModel(Model):
             self.target_mean_ = float(target_mean)
         if target_std is not None:
             self.target_std_ = float(target_std)
-        self.history = self.trainer.fit(
-            self.network, self.task.loss, train, val, resume=resume, eval_batch_size=self.inference_batch_size
-        )
+        if not isinstance(self.network, Ensemble):
+            self.history = self.trainer.fit(
+                self.network, self.task.loss, train, val, resume=resume, eval_batch_size=self.inference_batch_size
+            )
+        else:
+            self.history = self._fit_members(self.network, train, val, resume=resume)
         self.network.to("cpu")
         return self
+
+    def _fit_members(self, ensemble: Ensemble, train: BatchSource, val: BatchSource | None, *, resume: bool) -> Any:
+        """Train every member on its own (seed + m, its own checkpoints); the first member's history is kept."""
+        base_seed, base_dir = self.trainer.seed, self.trainer.checkpoint_dir
+        histories = []
+        try:
+            for m, member in enumerate(ensemble.members):
+                self.trainer.seed = base_seed + m
+                self.trainer.checkpoint_dir = None if base_dir is None else base_dir / f"member_{m}"
+                member_resume = (
+                    resume and base_dir is not None and (base_dir / f"member_{m}" / "last.safetensors").is_file()
+                )
+                histories.append(
+                    self.trainer.fit(
+                        member,
+                        self.task.loss,
+                        train,
+                        val,
+                        resume=member_resume,
+                        eval_batch_size=self.inference_batch_size,
+                    )
+                )
+        finally:
+            self.trainer.seed, self.trainer.checkpoint_dir = base_seed, base_dir
+        return histories[0]
 
     @staticmethod
     def _check_weight_norm(weight_norm: float) -> None:

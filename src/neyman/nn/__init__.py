@@ -7,6 +7,7 @@
 ``transformer``   particle transformer with pairwise interaction features
 ``layers``        the common particle input signature, masking, masked batch norm
 ``flops``         FLOPs per jet of one forward pass
+``ensemble``      members trained apart, raw outputs averaged
 
 Every particle network takes ``(features, points, vectors, mask)``
 (:data:`PARTICLE_INPUT_NAMES`) and returns ``(n_jets, n_outputs)`` raw values.
@@ -14,6 +15,7 @@ Every particle network takes ``(features, points, vectors, mask)``
 
 from neyman.nn.cnn import JetCNN
 from neyman.nn.deepsets import EFN, EFN_PRESETS, PFN, PFN_PRESETS
+from neyman.nn.ensemble import Ensemble
 from neyman.nn.flops import flops_per_jet
 from neyman.nn.layers import PARTICLE_DYNAMIC_AXES, PARTICLE_INPUT_NAMES, MaskedBatchNorm, ParticleModule
 from neyman.nn.mlp import ACTIVATIONS, INITIALISATIONS, MLP
@@ -30,6 +32,7 @@ __all__ = [
     "PARTICLE_INPUT_NAMES",
     "PFN",
     "PFN_PRESETS",
+    "Ensemble",
     "JetCNN",
     "MaskedBatchNorm",
     "ParticleModule",

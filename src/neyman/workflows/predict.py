@@ -38,6 +38,24 @@ def _output_file(out: Path, *, force: bool) -> Path:
     return out
 
 
+def _scorer(run: str | os.PathLike[str] | Scorer, in_path: str) -> Scorer:
+    """The run (or ONNX file) that scores ``in_path``; a k-fold run scores a new file with its ensemble."""
+    trained: Scorer
+    if isinstance(run, (str, os.PathLike)):
+        if str(run).endswith(".onnx"):
+            from neyman.export import OnnxModel
+
+            trained = OnnxModel(Path(run))
+        else:
+            trained = load_run(Path(run))
+    else:
+        trained = run
+    if isinstance(trained, TrainedRun) and trained.kfold >= 2 and not trained.trained_on(in_path):
+        # a new file: the k-fold ensemble (the training's own files keep the model of each event's fold)
+        trained = replace(trained, folds_by_event_id=False)
+    return trained
+
+
 def predict(
     run: str | os.PathLike[str] | Scorer,
     input: str | os.PathLike[str],
@@ -81,21 +99,9 @@ def predict(
     any other file with the average of its fold models' raw outputs, the k-fold
     ensemble :math:`s(x) = \\sigma\\big(\\tfrac1k \\sum_f z_f(x)\\big)`.
     """
-    trained: Scorer
-    if isinstance(run, (str, os.PathLike)):
-        if str(run).endswith(".onnx"):
-            from neyman.export import OnnxModel
-
-            trained = OnnxModel(Path(run))
-        else:
-            trained = load_run(Path(run))
-    else:
-        trained = run
     in_path, in_tree = io.parse_source(str(input))
     tree = tree or in_tree
-    if isinstance(trained, TrainedRun) and trained.kfold >= 2 and not trained.trained_on(in_path):
-        # a new file: the k-fold ensemble (the training's own files keep the model of each event's fold)
-        trained = replace(trained, folds_by_event_id=False)
+    trained = _scorer(run, in_path)
     if Path(output).resolve() == Path(in_path).resolve():
         raise DataError(f"output {output} is the input file; write to another file")
     out = _output_file(Path(output), force=force)

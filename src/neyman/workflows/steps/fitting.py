@@ -100,7 +100,7 @@ class _FoldFitter:
         ckdir = self.run.checkpoints / (f"fold_{fold}" if cfg.split.kfold >= 2 else "")
         model = make_model(cfg, self.task, input_size(xs), ckdir, on_epoch=self.on_epoch)
         if model.is_neural:
-            resume = self.resume and (ckdir / "last.safetensors").is_file()
+            resume = self.resume and any(ckdir.glob("**/last.safetensors"))  # a network, or ensemble members
             model.fit(train, val, resume=resume)  # type: ignore[call-arg]
         else:
             model.fit(train, val)

@@ -293,7 +293,7 @@ def _train(
         tensors = tuple(torch.from_numpy(a) for a in ax) if isinstance(ax, tuple) else torch.from_numpy(ax)
         val = TensorBatches(tensors, torch.from_numpy(ay), torch.from_numpy(aw), device=device)
     train_batches = ChunkedBatches(inp.chunks, load, n_events=st.n_train, device=device)
-    has_checkpoint = (run.checkpoints / "last.safetensors").is_file()
+    has_checkpoint = any(run.checkpoints.glob("**/last.safetensors"))  # a network, or ensemble members
     model.fit_batches(
         train_batches, val, target_mean=batching.mean, target_std=batching.std, resume=resume and has_checkpoint
     )
