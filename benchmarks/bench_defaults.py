@@ -281,7 +281,8 @@ def section_small(work: Path, sizes: tuple[int, ...], n_test: int) -> None:
         return
     keep = [c for c in susy.column_names if c not in ("weight", "event_id", "source", "process")]
     numeric = [c for c in keep if c == "label" or np.issubdtype(np.asarray(susy[c]).dtype, np.number)]
-    susy = susy.select(numeric)
+    # the generated file holds the signal first: shuffle once (fixed seed) before taking samples
+    susy = susy.select(numeric).take(np.random.default_rng(17).permutation(len(susy)))
     test_t = susy.take(np.arange(len(susy) - n_test, len(susy)))
     for n in sizes:
         _small_case(f"susy_vs_ww low+high level, {n // 1000}k", susy.take(np.arange(n)), test_t, work)

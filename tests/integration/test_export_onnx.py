@@ -226,7 +226,7 @@ def test_a_seed_ensemble_averages_its_members_logits_and_exports_as_one_graph(tm
     run_dir = _train(tmp_path, "ens", files["binary"], {**MLP, "ensemble": 3})
     run = load_run(run_dir)
     net = run.models[0].network
-    members = list(net.members)
+    members = [m.eval() for m in net.members]
     assert len(members) == 3
     assert not torch.equal(members[0].state_dict()["layers.0.weight"], members[1].state_dict()["layers.0.weight"])
     x = run.matrix(io.read(files["binary"]))

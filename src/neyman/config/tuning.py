@@ -299,7 +299,7 @@ def check_search_space(resolved: dict[str, Any], space: dict[str, Any]) -> None:
             inside = ", ".join(sorted(node))
             raise ConfigError(f"tuning.space.{key} names a section; name one of its keys ({inside})")
         kind = getattr(entry, "type", None)
-        if kind == "layers" and not isinstance(node, list):
+        if kind == "layers" and not isinstance(node, list | None):  # None: widths planned from the sample
             raise ConfigError(
                 f"tuning.space.{key}: 'layers' is for list-valued keys such as model.hidden, but {key} holds {node!r}"
             )

@@ -70,6 +70,10 @@ class FamilyParams(BaseModel):
 
     type: str
 
+    def planned(self, n_train: int) -> FamilyParams:
+        """These hyper-parameters with any left to the sample size filled in for ``n_train`` events."""
+        return self
+
 
 class NeuralParams(FamilyParams):
     """Hyper-parameters every network family shares."""
@@ -85,15 +89,49 @@ class PresetParams(NeuralParams):
     preset: str = "lite"
 
 
+SMALL_SAMPLE = 20_000
+"""Below this many training events the MLP's default is small and regularised."""
+SMALL_HIDDEN, LARGE_HIDDEN, SMALL_DROPOUT = (64, 64), (128, 128, 128), 0.2
+
+
 class MLPConfig(NeuralParams):
     """Multilayer perceptron."""
 
     type: Literal["mlp"] = "mlp"
-    hidden: list[PositiveInt] = Field(default_factory=lambda: [128, 128, 128], description="Hidden layer widths.")
+    hidden: list[PositiveInt] | None = Field(
+        None,
+        description=(
+            f"Hidden layer widths. Default: {SMALL_HIDDEN} below {SMALL_SAMPLE:,} training events, else {LARGE_HIDDEN}."
+        ),
+    )
     activation: Literal["relu", "leaky_relu", "elu", "gelu", "selu", "sigmoid", "tanh", "softplus"] = "relu"
-    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    dropout: float | None = Field(
+        None,
+        ge=0.0,
+        lt=1.0,
+        description=f"Default: {SMALL_DROPOUT} for the default widths below {SMALL_SAMPLE:,} training events, else 0.",
+    )
     batch_norm: bool = False
     init: Literal["he", "xavier", "lecun", "default"] = "he"
+
+    def planned(self, n_train: int) -> MLPConfig:
+        """Widths and dropout matched to the sample when not given (see the module's Notes).
+
+        Notes
+        -----
+        A network far larger than its sample memorises it within a few epochs: on 4k
+        training events a 3×128 network peaked at epoch 7 and reached a test AUC of
+        0.75 where 2×64 with dropout 0.2 reached 0.84.  Below ``SMALL_SAMPLE``
+        training events the default is therefore ``SMALL_HIDDEN`` with dropout
+        ``SMALL_DROPOUT``; from there on ``LARGE_HIDDEN`` without dropout.
+        """
+        small = n_train < SMALL_SAMPLE and self.hidden is None  # given widths get no dropout unless asked
+        update: dict[str, object] = {}
+        if self.hidden is None:
+            update["hidden"] = list(SMALL_HIDDEN if small else LARGE_HIDDEN)
+        if self.dropout is None:
+            update["dropout"] = SMALL_DROPOUT if small else 0.0
+        return self.model_copy(update=update) if update else self
 
 
 class XGBoostConfig(FamilyParams):

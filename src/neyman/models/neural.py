@@ -20,7 +20,7 @@ from torch import nn
 
 from neyman.exceptions import DataError, ModelError
 from neyman.models.base import Arrays, Model
-from neyman.models.families import MLPConfig
+from neyman.models.families import LARGE_HIDDEN, MLPConfig
 from neyman.nn.ensemble import Ensemble
 from neyman.nn.mlp import MLP
 from neyman.optional import require
@@ -242,7 +242,9 @@ class MLPModel(NeuralModel):
 
     The hyper-parameters (:class:`~neyman.models.families.MLPConfig`) are
     ``hidden``, ``activation``, ``dropout``, ``batch_norm`` and ``init`` (see
-    :class:`~neyman.nn.MLP`).
+    :class:`~neyman.nn.MLP`).  Widths and dropout left unset are planned from the
+    sample by a training (:meth:`MLPConfig.planned`); a model built directly takes
+    ``LARGE_HIDDEN`` without dropout.
     """
 
     family: ClassVar[str] = "mlp"
@@ -254,9 +256,9 @@ class MLPModel(NeuralModel):
         return MLP(
             self.n_features,
             self.task.n_outputs,
-            hidden=tuple(p.hidden),
+            hidden=tuple(p.hidden if p.hidden is not None else LARGE_HIDDEN),
             activation=p.activation,
-            dropout=p.dropout,
+            dropout=p.dropout or 0.0,
             batch_norm=p.batch_norm,
             init=p.init,
         )

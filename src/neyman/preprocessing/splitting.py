@@ -137,6 +137,8 @@ def check_split_classes(
         if test > 0 or method == "parity" or external:
             parts["test part"] = codes == TEST
         how = "parity (odd event ids test)" if method == "parity" else f"fraction ({train:g}/{val:g}/{test:g})"
+        if external:
+            how = f"fraction (validation {val:g}, the rest training; the test part is the external test files)"
     counts = ", ".join(f"{c} {int(np.count_nonzero(np.asarray(labels) == i))}" for i, c in enumerate(classes))
     for part, sel in parts.items():
         present = np.unique(np.asarray(labels)[sel])

@@ -96,9 +96,14 @@ def test_search_space_keys_must_exist_in_the_schema():
 
 
 def test_layers_form_only_for_list_valued_keys():
-    cfg = _cfg({"model.dropout": {"layers": {"n": [1, 2], "width": {"int": [8, 16]}}}})
+    cfg = _cfg({"model.activation": {"layers": {"n": [1, 2], "width": {"int": [8, 16]}}}})
     with pytest.raises(ConfigError, match="'layers' is for list-valued keys"):
         check_search_space(cfg.model_dump(mode="json"), dict(cfg.tuning.space))
+    # the default widths are planned from the sample (None): a layers search replaces them
+    cfg = _cfg({"model.hidden": {"layers": {"n": [1, 2], "width": {"int": [8, 16]}}}})
+    data = cfg.model_dump(mode="json")
+    data["model"]["hidden"] = None
+    check_search_space(data, dict(cfg.tuning.space))
 
 
 def test_sampling_through_optuna_gives_configuration_values_in_range():

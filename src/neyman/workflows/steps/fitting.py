@@ -98,7 +98,7 @@ class _FoldFitter:
     def _fit(self, model_dir: Path, fold: int, xs: ModelInput, train: Arrays, val: Arrays) -> Model:
         cfg = self.cfg
         ckdir = self.run.checkpoints / (f"fold_{fold}" if cfg.split.kfold >= 2 else "")
-        model = make_model(cfg, self.task, input_size(xs), ckdir, on_epoch=self.on_epoch)
+        model = make_model(cfg, self.task, input_size(xs), ckdir, n_train=len(train), on_epoch=self.on_epoch)
         if model.is_neural:
             resume = self.resume and any(ckdir.glob("**/last.safetensors"))  # a network, or ensemble members
             model.fit(train, val, resume=resume)  # type: ignore[call-arg]

@@ -17,12 +17,20 @@ EpochCallback = Callable[[int, dict[str, float]], None]
 
 
 def make_model(
-    config: RunConfig, task: Task, n_features: int, checkpoint_dir: Path, *, on_epoch: EpochCallback | None = None
+    config: RunConfig,
+    task: Task,
+    n_features: int,
+    checkpoint_dir: Path,
+    *,
+    n_train: int,
+    on_epoch: EpochCallback | None = None,
 ) -> Model:
     """An untrained model of ``config.model`` for ``task`` on ``n_features`` inputs.
 
-    Networks get a :class:`~neyman.training.Trainer` built from ``config.training``,
-    checkpointing into ``checkpoint_dir``.
+    Hyper-parameters left to the sample size are planned for ``n_train`` training
+    events (:meth:`~neyman.models.families.FamilyParams.planned`).  Networks get a
+    :class:`~neyman.training.Trainer` built from ``config.training``, checkpointing
+    into ``checkpoint_dir``.
     """
     family = get_family(config.model.type)
     trainer = None
@@ -52,7 +60,7 @@ def make_model(
         family.name,
         task,
         n_features,
-        params=config.model,
+        params=config.model.planned(n_train),
         seed=config.seed,
         trainer=trainer,
         image_size=config.data.image.size,

@@ -275,7 +275,7 @@ def _train(
     assert st.fit is not None and st.val is not None
     inp = reader.inputs
     n_inputs = len(inp.features) if inp.representation is None else input_size(st.fit[0])
-    model = make_model(cfg, reader.task, n_inputs, run.checkpoints, on_epoch=on_epoch)
+    model = make_model(cfg, reader.task, n_inputs, run.checkpoints, n_train=st.n_train, on_epoch=on_epoch)
     assert isinstance(model, NeuralModel)
     device = model.trainer.device
 
