@@ -128,6 +128,9 @@ def test_kfold_out_of_fold_scores_and_predict_uses_the_right_fold(tmp_path):
     raw = np.mean([m.predict_raw(p.transform(x)) for m, p in zip(run.models, run.preprocessors, strict=True)], axis=0)
     np.testing.assert_allclose(np.asarray(ensemble["score"]), run.task.scores(raw), rtol=1e-5)
     assert not np.allclose(np.asarray(ensemble["score"]), np.asarray(scored["score"]))
+    assert run.trained_on(path) and not run.trained_on(copy)
+    meta = json.loads((result.run_dir / "model" / "metadata.json").read_text())
+    assert meta["sources"][0]["absolute"] == str(path.resolve()) and meta["sources"][0]["bytes"] == path.stat().st_size
 
 
 def test_weights_scale_selection_and_negative_weights(tmp_path):

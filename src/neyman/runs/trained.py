@@ -60,6 +60,9 @@ class TrainedRun:
     checksums
         SHA-256 of the run's files recorded when it was written (path relative to
         the run → digest; empty for runs written before they were recorded).
+    source_files
+        The training's input files as recorded for :meth:`trained_on`: absolute path
+        (the path as given for runs written before it was recorded) and size in bytes.
     folds_by_event_id
         k-fold runs: score each event with the model of its fold (``event_id mod k``),
         so the training's own events are scored by a model that never saw them; when
@@ -79,13 +82,21 @@ class TrainedRun:
     sources: tuple[tuple[str, str | None], ...] = ()
     checksums: Mapping[str, str] = field(default_factory=dict)
     folds_by_event_id: bool = True
+    source_files: tuple[tuple[str, int | None], ...] = ()
 
     def trained_on(self, path: str | Path) -> bool:
         """Whether ``path`` (a file, with or without ``:tree``) is one of the training's input files."""
         from neyman.io import parse_source
 
         wanted = Path(parse_source(str(path))[0]).resolve()
-        return any(Path(parse_source(src)[0]).resolve() == wanted for src, _ in self.sources)
+        size = wanted.stat().st_size if wanted.is_file() else None
+        for recorded, recorded_size in self.source_files:
+            known = Path(parse_source(recorded)[0])
+            # the same path, or (for a relative path recorded from another folder, or a copy) the
+            # same name and size: when in doubt the file counts as a training file (no leakage)
+            if known.resolve() == wanted or (known.name == wanted.name and recorded_size in (None, size)):
+                return True
+        return False
 
     @property
     def score_names(self) -> list[str]:
@@ -280,5 +291,8 @@ def load_run(path: str | Path) -> TrainedRun:
         fill_value=meta.get("fill_value"),
         representation=representation_from_json(meta.get("representation")),
         sources=tuple((str(src["path"]), src.get("tree")) for src in meta.get("sources", [])),
+        source_files=tuple(
+            (str(src.get("absolute") or src["path"]), src.get("bytes")) for src in meta.get("sources", [])
+        ),
         checksums=checksums,
     )

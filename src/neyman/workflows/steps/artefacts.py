@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -122,7 +123,7 @@ def _metadata(cfg: RunConfig, fit: Fitted) -> dict[str, Any]:
         "kfold": cfg.split.kfold,
         "event_id_column": cfg.data.event_id,
         "fill_value": cfg.data.fill_value,
-        "sources": [{"path": src.path, "tree": src.tree} for src in cfg.data.sources],
+        "sources": [_source_record(src.path, src.tree) for src in cfg.data.sources],
         "score_names": fit.task.score_names(fit.classes),
         "versions": package_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -172,6 +173,15 @@ def write_training_figures(run: RunDirectory, fit: Fitted) -> None:
     core = fit.task.core_evaluation(_scored(fit), EvaluationOptions(classes=tuple(fit.classes)))
     for stem, fig in plotting.training_figures(core):
         plotting.save(fig, run.plots / stem)
+
+
+def _source_record(path: str, tree: str | None) -> dict[str, Any]:
+    """An input file as the run remembers it: as given, absolute, and its size (to recognise it later)."""
+    from neyman.io import parse_source
+
+    file = Path(parse_source(path)[0])
+    size = file.stat().st_size if file.is_file() else None
+    return {"path": path, "tree": tree, "absolute": str(file.resolve()), "bytes": size}
 
 
 def finish_run(cfg: RunConfig, run: RunDirectory, fit: Fitted) -> dict[str, Any]:
