@@ -248,12 +248,17 @@ class Transform:
             arrays = {attr: _as_float_array(state[attr], f"{self.name}.{attr}") for attr in self._state}
         except (KeyError, TypeError, ValueError) as exc:
             raise DataError(f"malformed state for transform {self.name!r}: {exc!r}") from None
+        self._check_state(arrays, n_features)
         for attr, values in arrays.items():
-            if values.shape != (n_features,):
-                raise DataError(f"transform {self.name!r}: {attr} has {values.size} values for {n_features} features")
             setattr(self, attr, values)
         self.n_features_in_ = n_features
         self.feature_names_in_ = [str(n) for n in names] if names is not None else None
+
+    def _check_state(self, arrays: Mapping[str, FloatArray], n_features: int) -> None:
+        """Refuse restored state of the wrong shape (one value per feature, by default)."""
+        for attr, values in arrays.items():
+            if values.shape != (n_features,):
+                raise DataError(f"transform {self.name!r}: {attr} has {values.size} values for {n_features} features")
 
 
 def encode_value_map(params: Mapping[str, Any]) -> dict[str, Any]:
@@ -652,27 +657,18 @@ class GaussianTransform(Transform):
             out[:, j] = np.where(z < v[0], t[0] - self.tail_low_[j] * np.expm1(v[0] - z), x)
         return out
 
-    def _restore(self, state: Mapping[str, Any]) -> None:
-        try:
-            n_features = int(state["n_features_in"])
-            names = state.get("feature_names_in")
-            arrays = {attr: _as_float_array(state[attr], f"{self.name}.{attr}") for attr in self._state}
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DataError(f"malformed state for transform {self.name!r}: {exc!r}") from None
+    def _check_state(self, arrays: Mapping[str, FloatArray], n_features: int) -> None:
+        """Knots and values per feature and quantile, non-decreasing knots, positive finite tail scales."""
         k = arrays["knots_"].shape[-1] if arrays["knots_"].ndim == 2 else -1
-        shapes = {"knots_": (n_features, k), "values_": (n_features, k), "tail_low_": (n_features,)}
-        shapes["tail_high_"] = (n_features,)
+        shapes: dict[str, tuple[int, ...]] = {"knots_": (n_features, k), "values_": (n_features, k)}
+        shapes.update(tail_low_=(n_features,), tail_high_=(n_features,))
         for attr, values in arrays.items():
             if k < 3 or values.shape != shapes[attr] or not np.isfinite(values).all():
                 raise DataError(f"transform {self.name!r}: {attr} has shape {values.shape}, not {shapes[attr]}")
-        if np.any(np.diff(arrays["knots_"], axis=1) < 0) or not (arrays["tail_low_"] > 0).all():
-            raise DataError(f"transform {self.name!r}: knots must not decrease and tail scales must be positive")
-        if not (arrays["tail_high_"] > 0).all():
+        if np.any(np.diff(arrays["knots_"], axis=1) < 0):
+            raise DataError(f"transform {self.name!r}: knots must not decrease")
+        if not ((arrays["tail_low_"] > 0).all() and (arrays["tail_high_"] > 0).all()):
             raise DataError(f"transform {self.name!r}: tail scales must be positive")
-        for attr, values in arrays.items():
-            setattr(self, attr, values)
-        self.n_features_in_ = n_features
-        self.feature_names_in_ = [str(n) for n in names] if names is not None else None
 
 
 def _tail_scale(t: FloatArray, v: FloatArray, q: int) -> tuple[float, float]:
