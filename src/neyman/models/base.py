@@ -214,8 +214,11 @@ class Model(ABC):
         return directory
 
     @classmethod
-    def load(cls, directory: str | Path) -> Model:
+    def load(cls, directory: str | Path, *, verify: bool = True) -> Model:
         """Load a model saved by :meth:`save` (any family: ``model.json`` names it).
+
+        ``verify=False`` skips the SHA-256 comparison, for a caller that has just
+        verified the same files (a run checks every model file before loading).
 
         Raises
         ------
@@ -244,7 +247,8 @@ class Model(ABC):
         for name in meta.get("files", []):
             if not (directory / name).is_file():
                 raise ModelError(f"{directory} is incomplete: {name} is missing")
-        _verify_checksums(directory, meta.get("checksums", {}))
+        if verify:
+            _verify_checksums(directory, meta.get("checksums", {}))
         for name, value in state.items():
             setattr(model, name, value)
         model._load_weights(directory)

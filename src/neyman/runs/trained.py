@@ -273,7 +273,8 @@ def load_run(path: str | Path) -> TrainedRun:
     _checked_metadata(run, meta, prep)
     kfold = int(meta.get("kfold", 0))
     task = make_task(meta["task"], n_classes=max(len(meta.get("classes", [])), 2))
-    models = [Model.load(d) for d in model_dirs(run, kfold)]
+    # the run's record covers every model file (hashed once); older runs fall back on model.json's
+    models = [Model.load(d, verify=not checksums) for d in model_dirs(run, kfold)]
     if len(prep["folds"]) != len(models):
         raise RunDirectoryError(
             f"{run.path} is damaged: {run.preprocessing} holds {len(prep['folds'])} fold(s) for {len(models)} model(s)"
