@@ -16,6 +16,7 @@ from neyman.config import RunConfig, dump_config, load_config, resolve_config, v
 from neyman.config.tuning import TrackingConfig
 from neyman.exceptions import ConfigError, RunDirectoryError
 from neyman.runs import RunDirectory
+from neyman.tracking import flatten
 from neyman.workflows.steps.artefacts import Fitted, finish_run
 from neyman.workflows.steps.fitting import fit_in_memory
 from neyman.workflows.steps.inputs import read_inputs
@@ -74,17 +75,8 @@ RESUMABLE = ("training.", "tracking.")
 """Settings an interrupted run may change when it resumes: they do not change what its checkpoints hold."""
 
 
-def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(tree, Mapping):
-        out: dict[str, Any] = {}
-        for key, value in tree.items():
-            out.update(_flat(value, f"{prefix}{key}."))
-        return out
-    return {prefix[:-1]: tree}
-
-
-def _resumed_config(run: RunDirectory, overrides: list[str]) -> RunConfig:
-    """The run's configuration with ``overrides``, refusing those that change what was trained.
+def _resumed_config(run: RunDirectory, overrides: list[str]) -> tuple[RunConfig, bool]:
+    """The run's configuration with ``overrides``, and whether they change it.
 
     Training and tracking settings (epochs, patience, learning rate, the MLflow store) may
     change on resume; everything else (model shape, features, data, split, seed) would make
@@ -92,9 +84,9 @@ def _resumed_config(run: RunDirectory, overrides: list[str]) -> RunConfig:
     """
     cfg = load_config(run.config, overrides)
     if not overrides:
-        return cfg
-    before = _flat(load_config(run.config).model_dump(mode="json"))
-    after = _flat(cfg.model_dump(mode="json"))
+        return cfg, False
+    before = flatten(load_config(run.config).model_dump(mode="json"))
+    after = flatten(cfg.model_dump(mode="json"))
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     fixed = [k for k in changed if not k.startswith(RESUMABLE)]
     if fixed:
@@ -104,7 +96,7 @@ def _resumed_config(run: RunDirectory, overrides: list[str]) -> RunConfig:
             "without it; only training.* and tracking.* settings may change on resume. Start a new run "
             "instead (neyman train CONFIG --set ... --force, or another --name)"
         )
-    return cfg
+    return cfg, bool(changed)
 
 
 def _record_resume(run: RunDirectory, cfg: RunConfig, overrides: list[str]) -> None:
@@ -177,11 +169,11 @@ def train(
             raise RunDirectoryError(f"cannot resume {run.path}: it holds no config.yaml (not a neyman run)")
         if run.status() == "complete":
             raise RunDirectoryError(f"{run.path} is already complete; nothing to resume")
-        cfg = _resumed_config(run, list(overrides))
+        cfg, changed = _resumed_config(run, list(overrides))
         cfg, tracker = _tracked(cfg, track)
         final = None
         prepared = _prepare(cfg)
-        if cfg != load_config(run.config):
+        if changed:
             _record_resume(run, cfg, list(overrides))
     else:
         if config is None:
