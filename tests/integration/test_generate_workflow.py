@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,20 +52,25 @@ def test_same_seed_same_file_and_another_seed_another(reference: Table, tmp_path
     assert not list(tmp_path.glob(".*chunks")), "the chunk directory is removed after a run"
 
 
+def _interrupted_at(n: int, real: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``run_chunk`` that raises KeyboardInterrupt at its ``n``-th call (the earlier chunks finish)."""
+    calls = {"n": 0}
+
+    def run_chunk(task: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == n:
+            raise KeyboardInterrupt
+        return real(task)
+
+    return run_chunk
+
+
 def test_an_interrupted_run_resumes_and_gives_the_same_file(
     reference: Table, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = parallel.run_chunk
-    calls = {"n": 0}
-
-    def interrupted(task: Any) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        return real(task)
-
     out = tmp_path / "w.parquet"
-    monkeypatch.setattr(parallel, "run_chunk", interrupted)
+    monkeypatch.setattr(parallel, "run_chunk", _interrupted_at(3, real))
     with pytest.raises(KeyboardInterrupt):
         _run(out)
     assert not out.exists()
@@ -79,16 +85,7 @@ def test_chunks_of_another_request_are_not_mixed_in(
     reference: Table, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "w.parquet"
-    real = parallel.run_chunk
-    calls = {"n": 0}
-
-    def second_stops(task: Any) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return real(task)
-
-    monkeypatch.setattr(parallel, "run_chunk", second_stops)
+    monkeypatch.setattr(parallel, "run_chunk", _interrupted_at(2, parallel.run_chunk))
     with pytest.raises(KeyboardInterrupt):
         _run(out, seed=99)
     monkeypatch.undo()
