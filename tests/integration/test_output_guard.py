@@ -103,6 +103,15 @@ def test_predict_never_writes_over_a_folder_the_input_or_a_run(runs):
     assert _digest(saved) == digest
     beside = predict(a, data, a / "scores.parquet")
     assert beside.output == a / "scores.parquet" and beside.output.is_file()
+    # --force replaces earlier predictions, never a file that is not one
+    mine = tmp / "mine.parquet"
+    mine.write_bytes(data.read_bytes())
+    digest = _digest(mine)
+    with pytest.raises(DataError, match=r"holds no score column.*--force replaces only those"):
+        predict(a, data, mine, force=True)
+    assert _digest(mine) == digest
+    earlier = predict(a, data, tmp / "pred.parquet", force=True).output
+    assert predict(a, data, earlier, force=True).output == earlier
 
 
 def test_compare_never_overwrites_without_force(runs):

@@ -23,8 +23,11 @@ class PredictResult:
     score_columns: list[str]
 
 
-def _output_file(out: Path, *, force: bool) -> Path:
-    """The predictions' file: never a folder, never over a run's own files, replaced only with ``force``."""
+def _output_file(out: Path, *, force: bool, scores: list[str], tree: str | None) -> Path:
+    """The predictions' file: never a folder, never over a run's own files, replaced only with ``force``.
+
+    ``force`` replaces only earlier predictions: a file holding the ``scores`` columns.
+    """
     if out.is_dir():
         raise DataError(f"output {out} is a folder; give the predictions a file name (e.g. {out / 'scores.parquet'})")
     run = enclosing_run(out.parent)
@@ -35,6 +38,16 @@ def _output_file(out: Path, *, force: bool) -> Path:
         )
     if out.exists() and not force:
         raise DataError(f"output file {out} exists; pass --force to replace it")
+    if out.exists():
+        try:
+            held = set(io.available_columns(out, tree=tree))
+        except DataError:
+            held = set()
+        if not set(scores) <= held:
+            raise DataError(
+                f"{out} exists and holds no {', '.join(scores)} column(s): it is not earlier predictions of this "
+                "run, and --force replaces only those; choose another --output"
+            )
     return out
 
 
@@ -104,7 +117,7 @@ def predict(
     trained = _scorer(run, in_path)
     if Path(output).resolve() == Path(in_path).resolve():
         raise DataError(f"output {output} is the input file; write to another file")
-    out = _output_file(Path(output), force=force)
+    out = _output_file(Path(output), force=force, scores=[prefix + s for s in trained.score_names], tree=output_tree)
     total = io.num_entries(in_path, tree=tree)
     if total == 0:
         raise DataError(f"{in_path} holds no events (its columns but no rows); there is nothing to score")
