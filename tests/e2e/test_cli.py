@@ -162,8 +162,16 @@ def test_existing_output_is_kept_without_force(tmp_path):
     )
     assert proc.returncode == 2 and "--force" in proc.stderr
     assert target.read_bytes() == b"precious"
-    neyman("predict", "runs/lr", "--input", str(path), "--output", str(target), "--force", cwd=tmp_path)
-    assert np.isfinite(np.asarray(io.read(target)["score"])).all()
+    # --force does not replace a file that is not earlier predictions either
+    forced = neyman(
+        "predict", "runs/lr", "--input", str(path), "--output", str(target), "--force", cwd=tmp_path, check=False
+    )
+    assert forced.returncode == 2 and "not earlier predictions" in forced.stderr
+    assert target.read_bytes() == b"precious"
+    earlier = tmp_path / "earlier.parquet"
+    neyman("predict", "runs/lr", "--input", str(path), "--output", str(earlier), cwd=tmp_path)
+    neyman("predict", "runs/lr", "--input", str(path), "--output", str(earlier), "--force", cwd=tmp_path)
+    assert np.isfinite(np.asarray(io.read(earlier)["score"])).all()
 
 
 def test_resume_from_the_command_line(tmp_path):
