@@ -136,7 +136,10 @@ def test_hdf5_output_has_the_top_tagging_layout_and_root_output_reads_back(refer
 
     pytest.importorskip("uproot")
     root = tmp_path / "w.root"
-    _run(root)
+    from neyman.exceptions import NeymanWarning
+
+    with pytest.warns(NeymanWarning, match="same seed 7"):  # the same sample in another format, beside it
+        _run(root)
     back = io.read(root)
     np.testing.assert_allclose(back["tau21"], reference["tau21"])
     assert ak.to_list(back["constituent_pdg_id"][:3]) == ak.to_list(reference["constituent_pdg_id"][:3])
@@ -175,3 +178,42 @@ def test_impossible_cuts_stop_with_an_error_and_leave_no_file(tmp_path: Path) ->
             empty_events_limit=2000,
         )
     assert not out.exists()
+
+
+def test_files_without_a_seed_share_no_events(tmp_path: Path) -> None:
+    """Without --seed each file draws its own seed (recorded): no event is in both."""
+    first = generate(PROCESS, 120, tmp_path / "a.parquet", seed=None, progress=False, overrides=[SMALL_CHUNKS])
+    second = generate(PROCESS, 240, tmp_path / "b.parquet", seed=None, progress=False, overrides=[SMALL_CHUNKS])
+    assert first.seed_drawn and second.seed_drawn and first.seed != second.seed
+    a, b = io.read(first.path), io.read(second.path)
+    assert not np.isin(np.asarray(a["event_id"]), np.asarray(b["event_id"])).any()
+    assert not np.isin(np.asarray(a["pt"]), np.asarray(b["pt"])).any()
+    recorded = json.loads(first.provenance.read_text())
+    assert (recorded["seed"], recorded["seed_drawn"]) == (first.seed, True)
+    # the recorded seed reproduces the file exactly (elsewhere: beside it, that is warned)
+    (tmp_path / "elsewhere").mkdir()
+    again = generate(
+        PROCESS, 120, tmp_path / "elsewhere" / "a.parquet", seed=first.seed, progress=False, overrides=[SMALL_CHUNKS]
+    )
+    _same(a, io.read(again.path))
+
+
+def test_a_sibling_with_the_same_seed_is_warned(reference: Table, tmp_path: Path) -> None:
+    from neyman.exceptions import NeymanWarning
+
+    _run(tmp_path / "train.parquet", rows=120)
+    with pytest.warns(NeymanWarning, match=r"train\.parquet .* same seed 7: the two files share their events"):
+        _run(tmp_path / "test.parquet", rows=120)
+
+
+def test_an_interrupted_run_without_a_seed_resumes_with_its_seed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "w.parquet"
+    real = parallel.run_chunk
+    monkeypatch.setattr(parallel, "run_chunk", _interrupted_at(3, real))
+    with pytest.raises(KeyboardInterrupt):
+        _run(out, seed=None)
+    monkeypatch.setattr(parallel, "run_chunk", real)
+    result = generate(PROCESS, 240, out, seed=None, progress=False, overrides=[SMALL_CHUNKS])
+    assert result.chunks_reused == 2 and result.seed_drawn

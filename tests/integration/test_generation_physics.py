@@ -131,6 +131,26 @@ def test_susy_has_harder_missing_energy_and_mt2_than_ww(samples: dict[str, Sampl
     np.testing.assert_allclose(back["mt2"], table["mt2"], rtol=1e-6)
 
 
+def test_susy_and_ww_cross_sections_count_the_same_final_state(samples: dict[str, Sample]) -> None:
+    """Both classes' σ include BR(W -> e nu, mu nu)^2: Pythia's own σ of the chargino pairs does not."""
+    import pythia8mc
+
+    _, provenance = samples["susy_vs_ww"]
+    sigma = {c["name"]: c["cross_section"] for c in provenance["classes"]}
+    chargino, ww = sigma["chargino"], sigma["ww"]
+    assert chargino["branching_fraction"] == pytest.approx(0.2162**2, rel=0.01)
+    assert chargino["sigma_pb"] == pytest.approx(chargino["pythia_sigma_pb"] * chargino["branching_fraction"])
+    assert ww["branching_fraction"] == 1.0 and ww["sigma_pb"] == ww["pythia_sigma_pb"]
+    # WW with every W decay open: Pythia's σ(WW -> e/mu nu e/mu nu) is that times the same BR^2
+    pythia = pythia8mc.Pythia("", False)
+    for line in ("Beams:eCM = 8000.", "WeakDoubleBoson:ffbar2WW = on", "Print:quiet = on", "Random:setSeed = on"):
+        assert pythia.readString(line)
+    assert pythia.init()
+    pythia.nextBatch(2000)
+    inclusive = pythia.infoPython().sigmaGen() * 1e9
+    assert ww["sigma_pb"] / inclusive == pytest.approx(0.2162**2, rel=0.1)
+
+
 def test_dijet_resonance_signal_peaks_at_the_wprime_mass(samples: dict[str, Sample]) -> None:
     table, _ = samples["dijet_resonance"]
     assert [c for c in table.column_names if c not in ("label", "event_id")] == list(DIJET_FEATURES)

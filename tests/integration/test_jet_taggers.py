@@ -171,7 +171,7 @@ def test_an_interrupted_particlenet_run_resumes_to_the_same_scores(
 
 
 def test_generated_event_ids_put_every_class_in_every_fold(jets: Path) -> None:
-    """Generated ids are ``label * 2**40 + event``: parity and ``event_id mod k`` mix the classes."""
+    """Generated ids are ``tag(seed) * 2**44 + label * 2**40 + event``: parity and mod k mix the classes."""
     table = io.read(jets)
     ids, labels = np.asarray(table["event_id"]), np.asarray(table["label"])
     for k in (2, 3, 4, 5, 8):

@@ -496,3 +496,24 @@ def test_an_external_test_file_is_the_test_split_and_everything_else_trains(tmp_
     assert result.exit_code == 0, result.output
     cli_preds = io.read(tmp_path / "cli" / "c" / "predictions.parquet")
     assert int(np.sum(np.asarray(cli_preds[SPLIT]) == 2)) == 800
+
+
+def test_a_test_file_sharing_training_events_is_refused(tmp_path):
+    """Test events equal to training events are named; equal row numbers with other values are not."""
+    table = likelihood_ratio_dataset(1500, n_features=6, seed=3)
+    train_file = io.write(table, tmp_path / "train.parquet")
+    overlapping = io.write(table.take(np.arange(1200, 1500)), tmp_path / "overlap.parquet")
+    independent = io.write(likelihood_ratio_dataset(300, n_features=6, seed=4), tmp_path / "independent.parquet")
+
+    def cfg(test_file, **data):
+        sources = [{"path": str(train_file)}, {"path": str(test_file), "test": True}]
+        return _config(tmp_path, sources, model={"type": "fisher"}, data={"label_column": LABEL, **data}, name="o")
+
+    with pytest.raises(DataError, match=r"300 of the 300 test events in .*overlap\.parquet are also in the training"):
+        neyman.train(cfg(overlapping))
+    assert not (tmp_path / "runs" / "o").exists()
+    # both files number their events 0, 1, ...: equal ids alone are not shared events
+    assert np.isin(np.asarray(likelihood_ratio_dataset(300, n_features=6, seed=4)["event_id"]), table["event_id"]).all()
+    neyman.train(cfg(independent, event_id="event_id"), force=True)
+    with pytest.raises(DataError, match=r"equal event ids and feature values"):
+        neyman.train(cfg(overlapping, event_id="event_id"), force=True)

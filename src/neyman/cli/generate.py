@@ -36,7 +36,9 @@ def register(app: typer.Typer) -> None:
         process: str | None = typer.Argument(None, help="Process name (see --list)."),
         events: int = typer.Option(10000, "--events", "-n", help="Rows to generate (jets or events), all classes."),
         out: Path | None = typer.Option(None, "--out", "-o", help="Output file: .parquet, .h5 or .root."),
-        seed: int = typer.Option(0, "--seed", help="Run seed; the same seed gives the same file."),
+        seed: int | None = typer.Option(
+            None, "--seed", help="Run seed; the same seed gives the same file (default: a fresh one, printed)."
+        ),
         workers: int | None = typer.Option(
             None, "--workers", "-w", help="Worker processes of a local Dask cluster (default 1; not with --scheduler)."
         ),
@@ -82,8 +84,9 @@ def register(app: typer.Typer) -> None:
             )
             rows = ", ".join(f"{n} {name}" for name, n in result.rows.items())
             reused = f", {result.chunks_reused} chunks reused" if result.chunks_reused else ""
+            drawn = " (drawn; --seed reproduces the file)" if result.seed_drawn else ""
             console.print(
-                f"wrote [bold]{result.path}[/] ({rows}) in {result.seconds:.1f} s{reused}; "
+                f"wrote [bold]{result.path}[/] ({rows}) in {result.seconds:.1f} s{reused}; seed {result.seed}{drawn}; "
                 f"provenance in {result.provenance}"
             )
 

@@ -83,6 +83,11 @@ class Sample:
     spectrum
         Name of an SLHA spectrum neyman writes and passes as ``SLHA:file``
         (``"chargino"``: :func:`neyman.generation.slha.write_chargino_spectrum`).
+    secondary_resonances
+        Resonances produced in decays after the hard process (the W bosons of
+        chargino decays) whose restricted channels (``24:onIfAny``) Pythia's cross
+        section does not include; their open fractions are applied to the cross
+        section in the provenance, so that every class's σ counts the same final state.
     """
 
     label: int
@@ -91,6 +96,7 @@ class Sample:
     truth: str = ""
     share: float = 0.5
     spectrum: str = ""
+    secondary_resonances: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -372,7 +378,11 @@ SUSY_VS_WW = Process(
     beam_settings=(*_LHC8, "24:onMode = off", "24:onIfAny = 11 13"),
     samples=(
         Sample(
-            1, "chargino", ("SUSY:qqbar2chi+chi- = on", "SUSY:idA = 1000024", "SUSY:idB = 1000024"), spectrum="chargino"
+            1,
+            "chargino",
+            ("SUSY:qqbar2chi+chi- = on", "SUSY:idA = 1000024", "SUSY:idB = 1000024"),
+            spectrum="chargino",
+            secondary_resonances=(24, -24),
         ),
         Sample(0, "ww", ("WeakDoubleBoson:ffbar2WW = on",)),
     ),

@@ -38,6 +38,7 @@ __all__ = [
     "PythiaInstance",
     "check_settings",
     "combine_cross_sections",
+    "event_id_base",
     "final_state",
     "instance_for",
     "new_pythia",
@@ -50,9 +51,25 @@ MB_TO_PB = 1e9
 
 _PYTHIA_SEED_MAX = 900_000_000
 _MAX_LABELS = 8
-# event_id = label * stride + event number: ids of one class are consecutive, so parity
-# splits and k-fold (event_id mod k) get every class in every part
+# event_id = tag(seed) * 2**44 + label * stride + event number: ids of one class are
+# consecutive, so parity splits and k-fold (event_id mod k) get every class in every part;
+# the 19-bit tag of the run seed keeps files made with different seeds apart, so that equal
+# ids in two files mean the same generated event (train --test-data checks that)
 EVENT_ID_STRIDE = 2**40
+_SEED_TAG_BITS = 19
+
+
+def event_id_base(seed: int, label: int) -> int:
+    """The first event id of class ``label`` in a run with ``seed``.
+
+    Notes
+    -----
+    ``event_id = t(seed) · 2^44 + label · 2^40 + event``, with ``t`` a 19-bit hash of the
+    seed: 40 bits count events, 4 hold the class, and two runs with different seeds share
+    an id with probability 2^-19 per pair of runs (and then in their first 2^40 events).
+    """
+    tag = child_seed(seed, "event-id") % (1 << _SEED_TAG_BITS)
+    return (tag << 44) + label * EVENT_ID_STRIDE
 
 
 @dataclass(frozen=True)
@@ -223,8 +240,8 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     -------
     ChunkResult
         The rows (``label`` and ``event_id`` added; ``event_id`` =
-        ``label * 2**40 + event number`` is unique within the run and shared by
-        jets of one event) and the record: seeds, events,
+        :func:`event_id_base` + event number is unique within the run, and across
+        runs with different seeds, and shared by jets of one event) and the record: seeds, events,
         rows, timings and the worker's Pythia statistics (cumulative over the
         instance, identified by ``instance``), from which cross sections combine.
     """
@@ -244,9 +261,10 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         columns, event = _analyse(task, prt, particles)
     first_event = task.index * task.process.chunk_events
     columns[LABEL] = np.full(len(event), task.label, dtype=np.int64)
-    columns[EVENT_ID] = task.label * EVENT_ID_STRIDE + first_event + np.asarray(event, dtype=np.int64)
+    columns[EVENT_ID] = event_id_base(task.seed, task.label) + first_event + np.asarray(event, dtype=np.int64)
     table = Table(columns)
     info = pythia.infoPython()
+    secondary = task.process.sample(task.label).secondary_resonances
     record = {
         "label": task.label,
         "index": task.index,
@@ -260,8 +278,18 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
         "sigma_err_pb": info.sigmaErr() * MB_TO_PB,
         "tried": int(info.nTried()),
         "accepted": int(info.nAccepted()),
+        "branching_fraction": _open_fraction(pythia, secondary),
     }
     return ChunkResult(task, table, record)
+
+
+def _open_fraction(pythia: Any, resonances: tuple[int, ...]) -> float:
+    """The product of the open decay fractions of ``resonances`` (1 for none)."""
+    fraction = 1.0
+    for start in range(0, len(resonances), 3):
+        ids = (*resonances[start : start + 3], 0, 0)[:3]
+        fraction *= float(pythia.particleData.resOpenFrac(*ids))
+    return fraction
 
 
 def combine_cross_sections(records: Sequence[dict[str, Any]]) -> dict[str, float]:
@@ -271,6 +299,11 @@ def combine_cross_sections(records: Sequence[dict[str, Any]]) -> dict[str, float
     its last record holds its totals.  Instances are averaged with weights
     :math:`w_i = n_{tried,i} / \\sum_j n_{tried,j}` and the errors combined as
     :math:`\\sqrt{\\sum_i w_i^2 \\sigma_i^2}`.
+
+    ``sigma_pb`` is that average times ``branching_fraction``, the open fraction of
+    the class's secondary resonances (:attr:`Sample.secondary_resonances`; 1 when
+    Pythia's own σ already counts every restricted decay); ``pythia_sigma_pb`` is
+    Pythia's estimate as it stands.
     """
     last: dict[str, dict[str, Any]] = {}
     for record in records:
@@ -279,13 +312,24 @@ def combine_cross_sections(records: Sequence[dict[str, Any]]) -> dict[str, float
             last[record["instance"]] = record
     tried = np.array([r["tried"] for r in last.values()], dtype=np.float64)
     if tried.sum() <= 0:
-        return {"sigma_pb": 0.0, "sigma_err_pb": 0.0, "tried": 0, "accepted": 0, "instances": len(last)}
+        return {
+            "sigma_pb": 0.0,
+            "sigma_err_pb": 0.0,
+            "pythia_sigma_pb": 0.0,
+            "branching_fraction": 1.0,
+            "tried": 0,
+            "accepted": 0,
+            "instances": len(last),
+        }
     weights = tried / tried.sum()
     sigma = np.array([r["sigma_pb"] for r in last.values()])
     error = np.array([r["sigma_err_pb"] for r in last.values()])
+    fraction = float(next(iter(last.values())).get("branching_fraction", 1.0))
     return {
-        "sigma_pb": float(weights @ sigma),
-        "sigma_err_pb": float(np.sqrt((weights**2) @ (error**2))),
+        "sigma_pb": float(weights @ sigma) * fraction,
+        "sigma_err_pb": float(np.sqrt((weights**2) @ (error**2))) * fraction,
+        "pythia_sigma_pb": float(weights @ sigma),
+        "branching_fraction": fraction,
         "tried": int(tried.sum()),
         "accepted": int(sum(r["accepted"] for r in last.values())),
         "instances": len(last),

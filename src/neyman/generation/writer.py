@@ -113,6 +113,17 @@ class ChunkStore:
                 records[(record["label"], record["index"])] = record
         return records
 
+    def stored_manifest(self) -> dict[str, Any] | None:
+        """The manifest of chunks left by an earlier run at this output, if any finished."""
+        path = self.directory / _MANIFEST
+        if not any(self.directory.glob("chunk-*.json")):
+            return None
+        try:
+            found = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        return found if isinstance(found, dict) else None
+
     def _table_path(self, label: int, index: int) -> Path:
         return self.directory / f"chunk-{label}-{index:06d}.parquet"
 

@@ -11,16 +11,19 @@ provenance atomically.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import platform
+import secrets
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from neyman.atomic import write_json
-from neyman.exceptions import ConfigError, DataError
+from neyman.exceptions import ConfigError, DataError, NeymanWarning
 from neyman.generation.detector import Detector
 from neyman.generation.options import detector_with_overrides, parse_overrides, with_process_options
 from neyman.generation.processes import Process, get_process
@@ -45,6 +48,8 @@ class GenerateResult:
     seconds: float
     chunks_run: int
     chunks_reused: int
+    seed: int
+    seed_drawn: bool
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class _Request:
     pythia: tuple[str, ...]
     mpi: bool
     detector: Detector | None
+    seed_drawn: bool = False
 
     def task(self, label: int, index: int) -> ChunkTask:
         """Chunk ``index`` of the class ``label``."""
@@ -73,7 +79,7 @@ def generate(
     events: int,
     out: str | os.PathLike[str],
     *,
-    seed: int = 0,
+    seed: int | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
     detector: str = "default",
@@ -87,7 +93,9 @@ def generate(
 
     ``events`` counts rows: jets for jet processes, events for event processes,
     split between the classes by their shares.  The same ``seed`` (and settings)
-    gives the same file, whatever the number of workers.  ``empty_events_limit``
+    gives the same file, whatever the number of workers.  Without a ``seed`` a fresh
+    one is drawn (and recorded in the provenance), so two files never share events by
+    accident; an interrupted run without ``seed`` resumes with the seed of its chunks.  ``empty_events_limit``
     overrides :data:`neyman.generation.parallel.EMPTY_EVENTS_LIMIT`.  ``workers``
     (default 1) are local processes; with ``scheduler`` the cluster's own workers
     run the chunks and ``workers`` is refused.
@@ -100,8 +108,21 @@ def generate(
         )
     workers = 1 if workers is None else workers
     request = _request(
-        process, events, out, seed=seed, workers=workers, detector=detector, mpi=mpi, overrides=overrides, force=force
+        process,
+        events,
+        out,
+        seed=seed or 0,
+        workers=workers,
+        detector=detector,
+        mpi=mpi,
+        overrides=overrides,
+        force=force,
     )
+    if seed is None:
+        resumed = _resumed_seed(request, force)
+        drawn = secrets.randbelow(2**31) if resumed is None else resumed
+        request = dataclasses.replace(request, seed=drawn, seed_drawn=True)
+    _warn_shared_seed(request)
     store = ChunkStore(request.path, _manifest(request))
     plans = _plans(request, store.open(replace=force))
     reused = sum(len(plan.done) for plan in plans)
@@ -127,7 +148,45 @@ def generate(
         seconds=seconds,
         chunks_run=run,
         chunks_reused=reused,
+        seed=request.seed,
+        seed_drawn=request.seed_drawn,
     )
+
+
+def _resumed_seed(request: _Request, force: bool) -> int | None:
+    """The seed of an interrupted run of the same request (all else equal), if one left chunks."""
+    if force:
+        return None
+    stored = ChunkStore(request.path, {}).stored_manifest()
+    if stored is None or not isinstance(stored.get("seed"), int):
+        return None
+    ours = _manifest(dataclasses.replace(request, seed=stored["seed"]))
+    return int(stored["seed"]) if json.loads(json.dumps(ours)) == stored else None
+
+
+def _warn_shared_seed(request: _Request) -> None:
+    """Warn when a sibling file of the same process was generated with the same seed (same events)."""
+    mine = provenance_path(request.path)
+    for side in sorted(request.path.parent.glob("*.provenance.json")):
+        if side == mine:
+            continue
+        try:
+            other = json.loads(side.read_text())
+        except (OSError, ValueError):
+            continue
+        if (
+            isinstance(other, dict)
+            and other.get("process") == request.process.name
+            and other.get("seed") == request.seed
+        ):
+            sibling = side.name.removesuffix(".provenance.json")
+            warnings.warn(
+                f"{sibling} next to {request.path.name} was generated from {request.process.name} with the same "
+                f"seed {request.seed}: the two files share their events; give another --seed (or none: a fresh "
+                "one is drawn) for an independent sample",
+                NeymanWarning,
+                stacklevel=3,
+            )
 
 
 def _request(
@@ -152,6 +211,8 @@ def _request(
         raise ConfigError(f"--events must be positive, got {events}")
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
+    if not 0 <= seed < 2**63:
+        raise ConfigError(f"--seed must be in [0, 2^63), got {seed}")
     path = Path(out)
     if path.is_dir():
         raise DataError(f"output {path} is a directory; give a file name such as {path / 'events.parquet'}")
@@ -180,7 +241,7 @@ def _manifest(request: _Request) -> dict[str, Any]:
         "detector": None if det is None else det.as_dict(),
         "neyman_version": __version__,
         # chunks numbered otherwise (label + 8 x event, before) are not mixed in on resume
-        "event_id": f"label * {EVENT_ID_STRIDE} + event",
+        "event_id": f"tag(seed) * 2**44 + label * {EVENT_ID_STRIDE} + event",
     }
 
 
@@ -275,6 +336,7 @@ def _provenance(request: _Request, classes: list[dict[str, Any]], engine: int | 
         "reference": proc.reference,
         "rows_requested": request.events,
         "seed": request.seed,
+        "seed_drawn": request.seed_drawn,
         "mpi": request.mpi,
         "detector": None if det is None else det.as_dict(),
         "jets": dataclasses.asdict(proc.jets),

@@ -21,6 +21,7 @@ from neyman.tasks import make_task
 __all__ = [
     "Events",
     "SourcePlan",
+    "check_test_disjoint",
     "events_from_chunk",
     "held_out",
     "load_events",
@@ -333,6 +334,60 @@ def held_out(cfg: RunConfig, table: Table) -> np.ndarray | None:
     """The events of external test files (``data.sources[*].test``), or None when there are none."""
     tests = [i for i, src in enumerate(cfg.data.sources) if src.test]
     return np.isin(np.asarray(table[SOURCE]), tests) if tests else None
+
+
+def check_test_disjoint(cfg: RunConfig, table: Table, x: np.ndarray) -> None:
+    """Refuse external test events that are also training or validation events.
+
+    An event of a test file (``data.sources[*].test``) is taken to be a training event
+    when its feature vector (and its event id, with ``data.event_id``) equals one of
+    the other sources', compared through a 64-bit hash of the values.  Where the
+    training events themselves repeat feature vectors (more than 1% duplicates, as
+    with a few discrete features) equal rows do not identify events and, without
+    ``data.event_id``, nothing is checked.
+
+    Notes
+    -----
+    The row key is FNV-1a over the 64-bit patterns of the row's values,
+    ``h ← (h ⊕ b_j) · 1099511628211 mod 2^64``; two different rows share a key with
+    probability 2^-64 per pair.
+
+    Raises
+    ------
+    DataError
+        Naming the test and training files and how many test events are shared.
+    """
+    test = held_out(cfg, table)
+    if test is None or x.ndim != 2 or (x.shape[1] == 0 and not cfg.data.event_id):
+        return
+    keys = _row_keys(x, np.asarray(table[EVENT_ID]) if cfg.data.event_id else None)
+    train_keys = keys[~test]
+    if not cfg.data.event_id and len(np.unique(train_keys)) < 0.99 * len(train_keys):
+        return
+    shared = np.isin(keys[test], train_keys)
+    if shared.any():
+        sources = np.asarray(table[SOURCE])
+        test_files = sorted({cfg.data.sources[i].path for i in np.unique(sources[test])})
+        train_files = sorted({cfg.data.sources[i].path for i in np.unique(sources[~test])})
+        raise DataError(
+            f"{int(shared.sum())} of the {int(test.sum())} test events in {', '.join(test_files)} are also in the "
+            f"training input {', '.join(train_files)} (equal {'event ids and ' if cfg.data.event_id else ''}feature "
+            "values): a test on training events overstates the performance; use an independent test file "
+            "(neyman generate without --seed, or with another seed) or remove the shared events"
+        )
+
+
+def _row_keys(x: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
+    """A 64-bit FNV-1a hash of each row's values (and id)."""
+    values = np.ascontiguousarray(x, dtype=np.float64)
+    columns = [values.view(np.uint64)[:, j] for j in range(values.shape[1])]
+    if ids is not None:
+        columns.append(np.asarray(ids, dtype=np.int64).view(np.uint64))
+    key = np.full(len(x), 0xCBF29CE484222325, dtype=np.uint64)
+    prime = np.uint64(0x100000001B3)
+    for column in columns:
+        key = (key ^ column) * prime
+    return key
 
 
 def _generated_class_names(data: DataConfig, n_classes: int) -> list[str]:

@@ -20,7 +20,7 @@ from neyman.representations import (
 )
 from neyman.runs import InputPreprocessor, ModelInput
 from neyman.table import EVENT_ID, LABEL
-from neyman.workflows.steps.data import Events, held_out, load_events
+from neyman.workflows.steps.data import Events, check_test_disjoint, held_out, load_events
 
 __all__ = ["input_preprocessor", "read_inputs", "representation_spec"]
 
@@ -75,6 +75,7 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
         events = load_events(cfg.data, task=cfg.task.type, features=[], carry=spec.columns)
         x = build_inputs(events.table, spec)
         events = Events(events.table.drop(spec.columns), [], events.classes)
+    check_test_disjoint(cfg, events.table, x if spec is None else np.empty((len(events.table), 0)))
     if events.classes:  # classification
         eid, labels = np.asarray(events.table[EVENT_ID]), np.asarray(events.table[LABEL])
         split = cfg.split
