@@ -151,8 +151,8 @@ def test_bad_requests_fail_before_any_work_with_a_clear_message(tmp_path: Path) 
         generate("top_vs_qdc", 10, out, progress=False)
     with pytest.raises(ConfigError, match="PhaseSpace:pTHatMni"):
         generate(PROCESS, 10, out, overrides=["pythia.PhaseSpace:pTHatMni=100"], progress=False)
-    with pytest.raises(ConfigError, match="calo_stochastic"):
-        generate(PROCESS, 10, out, overrides=["detector.calo_stohastic=0.6"], progress=False)
+    with pytest.raises(ConfigError, match="had_stochastic"):
+        generate(PROCESS, 10, out, overrides=["detector.had_stohastic=0.6"], progress=False)
     with pytest.raises(DataError, match=r"\.parquet, \.h5 or \.root"):
         generate(PROCESS, 10, tmp_path / "x.csv", progress=False)
     out.write_text("keep me")

@@ -112,7 +112,8 @@ def test_three_classes_of_large_r_jets(samples: dict[str, Sample]) -> None:
     assert sorted(np.unique(table["label"])) == [0, 1, 2]
     assert [c["rows"] for c in provenance["classes"]] == [80, 80, 80]
     assert 105.0 <= _peak(table["mass"][table["label"] == 2], 0.0, 300.0, 12.5) <= 140.0
-    assert 160.0 <= _peak(table["mass"][table["label"] == 1], 0.0, 300.0, 12.5) <= 185.0
+    # detector level, uncalibrated: the particle-flow response (~0.96) pulls the peak a little below 173
+    assert 150.0 <= _peak(table["mass"][table["label"] == 1], 0.0, 300.0, 12.5) <= 185.0
 
 
 def test_susy_has_harder_missing_energy_and_mt2_than_ww(samples: dict[str, Sample], tmp_path: Path) -> None:
@@ -163,12 +164,14 @@ def test_dijet_resonance_signal_peaks_at_the_wprime_mass(samples: dict[str, Samp
     assert np.all(table["ptj1"] > 1200.0) and np.all(table["ptj1"] >= table["ptj2"])
 
 
-def test_jet_response_is_near_one_and_resolution_improves_with_pt(samples: dict[str, Sample]) -> None:
+def test_jet_calibration_is_a_real_regression(samples: dict[str, Sample]) -> None:
+    """The default detector's jets respond below one and resolve better at high pT; no true species."""
     table, _ = samples["jet_calibration"]
     response = table["response"]
-    assert 0.95 < np.median(response) < 1.05
+    assert 0.88 < np.median(response) < 0.99
     np.testing.assert_allclose(response, table["pt"] / table["truth_pt"])
-    low = (table["truth_pt"] > 30) & (table["truth_pt"] < 50)
+    # 45 GeV and above: the detector-level cut at 30 GeV does not sculpt the response
+    low = (table["truth_pt"] > 45) & (table["truth_pt"] < 60)
     high = table["truth_pt"] > 100
     assert low.sum() > 100 and high.sum() > 30
 
@@ -179,3 +182,47 @@ def test_jet_response_is_near_one_and_resolution_improves_with_pt(samples: dict[
     assert spread(high) < spread(low)
     distance = delta_r(table["eta"], table["phi"], table["truth_eta"], table["truth_phi"])
     assert np.all(distance < 0.2)
+
+
+# documented targets of each preset (docs/generation.md), at particle-level jet pT:
+# (response low, high), (resolution max) in 30-50 GeV and in 450-1000 GeV
+PRESET_TARGETS = {
+    "cms-like": {(30, 50): ((0.90, 1.00), 0.12), (450, 1000): ((0.95, 1.00), 0.05)},
+    "atlas-like": {(30, 50): ((0.50, 0.85), 0.20), (450, 1000): ((0.86, 0.95), 0.07)},
+}
+
+
+@pytest.mark.parametrize("preset", sorted(PRESET_TARGETS))
+def test_each_preset_meets_its_jet_response_and_resolution_targets(preset: str, tmp_path: Path) -> None:
+    """A few thousand jets per preset: response and resolution in a low and a high pT bin."""
+    import dataclasses
+
+    from neyman.generation.processes import JET_CALIBRATION
+
+    # jets down to 8 GeV so that the 30-50 GeV bin (in particle-level pT) is not sculpted by the cut
+    proc = dataclasses.replace(JET_CALIBRATION, jets=dataclasses.replace(JET_CALIBRATION.jets, pt_min=8.0))
+    for (lo, hi), ((r_lo, r_hi), res_max) in PRESET_TARGETS[preset].items():
+        out = generate(
+            proc,
+            2500,
+            tmp_path / f"{lo}.parquet",
+            seed=lo,
+            detector=preset,
+            progress=False,
+            overrides=[f"pythia.PhaseSpace:pTHatMin={max(lo - 10, 20)}"],
+        ).path
+        table = io.read(out)
+        truth = np.asarray(table["truth_pt"])
+        response = np.asarray(table["response"])[(truth >= lo) & (truth < hi)]
+        assert response.size > 250, response.size
+        q16, q50, q84 = np.percentile(response, [16, 50, 84])
+        assert r_lo <= q50 <= r_hi, (preset, lo, q50)
+        assert (q84 - q16) / 2 / q50 <= res_max, (preset, lo, (q84 - q16) / 2 / q50)
+
+
+def test_photon_rich_jets_have_photon_candidates(samples: dict[str, Sample]) -> None:
+    """Photons are electromagnetic clusters without a track: is_photon is non-zero in jets."""
+    table, _ = samples["top_vs_qcd"]
+    pdg = np.abs(ak.to_numpy(ak.flatten(table["constituent_pdg_id"])))
+    assert set(np.unique(pdg).tolist()) <= {11, 13, 211, 22, 130}
+    assert np.mean(pdg == 22) > 0.1 and np.mean(pdg == 211) > 0.3

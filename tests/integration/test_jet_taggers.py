@@ -74,11 +74,12 @@ def test_onnx_export_is_verified_and_predicts_like_the_run(
     runs: dict[str, Path], jets: Path, tmp_path: Path, family: str
 ) -> None:
     result = export(runs[family])
-    assert result.max_relative_difference < 1e-5
+    # the default check for constituent models (float32 sums over pairs and neighbours)
+    assert result.max_relative_difference < 1e-4
     by_run = predict(runs[family], jets, tmp_path / "run.parquet")
     by_onnx = predict(result.path, jets, tmp_path / "onnx.parquet")
     a, b = io.read(by_run.output), io.read(by_onnx.output)
-    np.testing.assert_allclose(np.asarray(b["score"]), np.asarray(a["score"]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(b["score"]), np.asarray(a["score"]), rtol=1e-4, atol=1e-6)
     # ONNX Runtime scores in chunks no larger than the family's own bound
     assert OnnxModel(result.path).metadata["inference_batch_size"] == model_class(family).inference_batch_size
 

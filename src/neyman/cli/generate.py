@@ -43,7 +43,12 @@ def register(app: typer.Typer) -> None:
             None, "--workers", "-w", help="Worker processes of a local Dask cluster (default 1; not with --scheduler)."
         ),
         scheduler: str | None = typer.Option(None, "--scheduler", help="Address of an existing Dask scheduler."),
-        detector: str = typer.Option("default", "--detector", help="Detector: default or none (particle level)."),
+        detector: str = typer.Option(
+            "default",
+            "--detector",
+            help="Detector preset: default (= cms-like, particle flow), atlas-like (calorimeter jets), simple "
+            "(nearly transparent) or none (particle level).",
+        ),
         mpi: str = typer.Option("off", "--mpi", help="Multi-parton interactions: on or off (3-12x slower)."),
         overrides: list[str] = typer.Option(
             [],
@@ -55,7 +60,7 @@ def register(app: typer.Typer) -> None:
         list_: bool = typer.Option(False, "--list", help="Describe every process with its recipe and reference."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     ) -> None:
-        """Generate a labelled sample with Pythia 8, a simple detector and FastJet."""
+        """Generate a labelled sample with Pythia 8, a detector model and FastJet."""
         from neyman.exceptions import ConfigError
         from neyman.generation.processes import describe_processes
         from neyman.workflows.generate import generate as generate_workflow

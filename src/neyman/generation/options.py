@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from neyman.exceptions import ConfigError, close_matches
 from neyman.generation.detector import Detector, get_detector
@@ -153,5 +154,7 @@ def detector_with_overrides(name: str, overrides: dict[str, float]) -> Detector 
     if overrides:
         if detector is None:
             raise ConfigError("--set detector.* has no effect with --detector none; drop one of them")
-        detector = dataclasses.replace(detector, name=f"{detector.name}+overrides", **overrides)
+        kinds = {f.name: f.type for f in dataclasses.fields(Detector)}
+        values: dict[str, Any] = {k: bool(v) if kinds[k] in (bool, "bool") else v for k, v in overrides.items()}
+        detector = dataclasses.replace(detector, name=f"{detector.name}+overrides", **values)
     return detector

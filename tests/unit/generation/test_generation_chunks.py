@@ -89,14 +89,14 @@ def test_cross_sections_use_the_last_record_of_each_instance_weighted_by_tries()
 
 def test_overrides_are_parsed_and_bad_ones_named() -> None:
     parsed = parse_overrides(
-        ["pythia.PhaseSpace:pTHatMin=450", "detector.calo_stochastic=0.8", "process.signal_fraction=0.01"]
+        ["pythia.PhaseSpace:pTHatMin=450", "detector.had_stochastic=0.8", "process.signal_fraction=0.01"]
     )
     assert parsed.pythia == ("PhaseSpace:pTHatMin = 450",)
-    assert parsed.detector == {"calo_stochastic": 0.8} and parsed.process == {"signal_fraction": 0.01}
+    assert parsed.detector == {"had_stochastic": 0.8} and parsed.process == {"signal_fraction": 0.01}
     for bad, message in [
         ("PhaseSpace:pTHatMin=450", "pythia.Key=value"),
         ("jets.radius=0.4", "unknown prefix 'jets'"),
-        ("detector.calo_stohastic=1", "calo_stochastic"),
+        ("detector.had_stohastic=1", "had_stochastic"),
         ("detector.cell_size=fine", "not a number"),
     ]:
         with pytest.raises(ConfigError, match=message):

@@ -5,7 +5,15 @@ import numpy as np
 import pytest
 
 from neyman.exceptions import ConfigError
-from neyman.generation.detector import PARTICLE_FIELDS, Detector, get_detector, simulate
+from neyman.generation.detector import (
+    EM_CLUSTER_PDG_ID,
+    HADRONIC_CLUSTER_PDG_ID,
+    PARTICLE_FIELDS,
+    Detector,
+    get_detector,
+    hadron_response,
+    simulate,
+)
 
 
 def _events(
@@ -32,18 +40,19 @@ def _photons(n_events: int, energy: float, rng: np.random.Generator) -> ak.Array
 
 
 def test_calorimeter_conserves_energy_on_average_with_configured_width() -> None:
-    detector = Detector(calo_stochastic=0.5, calo_constant=0.05)
+    detector = Detector(em_stochastic=0.5, em_constant=0.05, em_noise=0.0, dead_material=0.0)
     energy = 100.0
     out = simulate(_photons(4000, energy, np.random.default_rng(0)), detector, rng=np.random.default_rng(1))
     measured = ak.to_numpy(ak.sum(out.E, axis=1))
     expected = np.hypot(0.5 * np.sqrt(energy), 0.05 * energy)
     assert measured.mean() == pytest.approx(energy, abs=4 * expected / np.sqrt(4000))
     assert measured.std() == pytest.approx(expected, rel=0.06)
-    assert set(ak.to_numpy(ak.flatten(out.pdg_id)).tolist()) == {0}
+    # a photon is an electromagnetic cluster without a track: is_photon means what it says
+    assert set(ak.to_numpy(ak.flatten(out.pdg_id)).tolist()) == {EM_CLUSTER_PDG_ID}
 
 
 def test_tracks_are_smeared_with_configured_width_and_keep_charge() -> None:
-    detector = Detector(track_resolution=0.02, track_resolution_pt=0.0)
+    detector = Detector(track_resolution=0.02, track_resolution_pt=0.0, track_efficiency=1.0)
     n = 4000
     events = _events(np.full(n, 50.0), np.zeros(n), np.zeros(n), np.ones(n), np.full(n, 211), np.ones(n, int))
     out = simulate(events, detector, rng=np.random.default_rng(2))
@@ -65,10 +74,62 @@ def test_neutrinos_removed_and_forward_charged_go_to_calorimeter() -> None:
         ids = ak.to_list(out.pdg_id)
         assert len(ids) == 3 and ids[1] == []
         assert not any(abs(i) in (12, 14, 16) for event in ids for i in event)
-    out = simulate(events, Detector(), rng=np.random.default_rng(3))
-    # event 0: one track (211) + one cell; event 2: the forward pion lands in a cell
-    assert ak.to_list(out.pdg_id) == [[211, 0], [], [0]]
+    out = simulate(events, Detector(track_efficiency=1.0), rng=np.random.default_rng(3))
+    # event 0: one track (211) + the photon's cell; event 2: the forward pion lands in a hadronic cell
+    assert ak.to_list(out.pdg_id) == [[211, EM_CLUSTER_PDG_ID], [], [HADRONIC_CLUSTER_PDG_ID]]
     assert set(ak.fields(out)) == set(PARTICLE_FIELDS)
+
+
+def _mixture(n: int, rng: np.random.Generator) -> ak.Array:
+    """Charged pions, kaons, protons, electrons, muons and neutral hadrons of 0.1-20 GeV."""
+    species = np.array([211, -211, 321, -321, 2212, -2212, 11, -13, 130, 2112, 22])
+    charges = np.array([1, -1, 1, -1, 1, -1, -1, 1, 0, 0, 0])
+    pick = rng.integers(0, species.size, n)
+    pt = np.exp(rng.uniform(np.log(0.1), np.log(20.0), n))
+    return _events(pt, rng.uniform(-2.4, 2.4, n), rng.uniform(-np.pi, np.pi, n), charges[pick], species[pick], [n])
+
+
+@pytest.mark.parametrize("name", ["cms-like", "atlas-like", "simple"])
+def test_detector_objects_carry_reconstructed_types_only(name: str) -> None:
+    """No pi/K/p distinction and no true neutral species: tracks are e, mu or charged hadrons."""
+    out = simulate(_mixture(20_000, np.random.default_rng(4)), get_detector(name), rng=np.random.default_rng(5))
+    ids = set(np.abs(ak.to_numpy(ak.flatten(out.pdg_id))).tolist())
+    assert ids <= {11, 13, 211, EM_CLUSTER_PDG_ID, HADRONIC_CLUSTER_PDG_ID}
+    assert {EM_CLUSTER_PDG_ID, HADRONIC_CLUSTER_PDG_ID} <= ids
+    tracks = ak.to_numpy(ak.flatten(out.charge)) != 0
+    pdg = np.abs(ak.to_numpy(ak.flatten(out.pdg_id)))
+    assert not np.isin(pdg[tracks], (321, 2212)).any()
+    assert np.isin(pdg[~tracks], (EM_CLUSTER_PDG_ID, HADRONIC_CLUSTER_PDG_ID)).all()
+
+
+def test_tracking_efficiency_turns_on_above_threshold() -> None:
+    detector = get_detector("cms-like")
+    assert detector is not None
+    n = 20_000
+    for pt, expected in ((0.3, 0.0), (5.0, detector.track_efficiency)):
+        events = _events(np.full(n, pt), np.zeros(n), np.zeros(n), np.ones(n), np.full(n, 211), np.ones(n, int))
+        out = simulate(events, detector, rng=np.random.default_rng(6))
+        found = int(np.sum(ak.to_numpy(ak.flatten(out.charge)) != 0))
+        assert found / n == pytest.approx(expected, abs=0.01), pt
+
+
+def test_hadrons_respond_below_one_rising_with_energy() -> None:
+    """Single neutral hadrons: the mean measured energy follows Groom's R(E) (non-compensation)."""
+    detector = get_detector("atlas-like")
+    assert detector is not None
+    means = []
+    for energy in (5.0, 50.0, 500.0):
+        n = 3000
+        rng = np.random.default_rng(int(energy))
+        eta = rng.uniform(-1.0, 1.0, n)
+        events = _events(
+            energy / np.cosh(eta), eta, rng.uniform(-3, 3, n), np.zeros(n), np.full(n, 130), np.ones(n, int)
+        )
+        measured = ak.to_numpy(ak.sum(simulate(events, detector, rng=rng).E, axis=1))
+        expected = hadron_response(np.array([energy]), detector.h_over_e, detector.groom_m)[0]
+        means.append(measured.mean() / energy)
+        assert measured.mean() / (energy - detector.dead_material) == pytest.approx(expected, rel=0.03), energy
+    assert means[0] < means[1] < means[2] < 1.0
 
 
 def test_particle_level_is_unchanged_apart_from_neutrinos() -> None:
