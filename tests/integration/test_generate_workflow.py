@@ -122,17 +122,28 @@ def test_cross_sections_agree_with_pythia_run_directly(reference: Table, tmp_pat
 
 
 def test_hdf5_output_has_the_top_tagging_layout_and_root_output_reads_back(reference: Table, tmp_path: Path) -> None:
+    """The .h5 file is the top-tagging data set's: read by pandas under key "table", as that data set is."""
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("tables")
     h5 = tmp_path / "w.h5"
     _run(h5)
-    table = io.read(h5)
-    constituents = table["constituents"]
+    frame = pd.read_hdf(h5, key="table")
+    vector_columns = [f"{name}_{i}" for i in range(200) for name in ("E", "PX", "PY", "PZ")]
+    assert list(frame.columns[:800]) == vector_columns
+    constituents = frame[vector_columns].to_numpy().reshape(-1, 200, 4)
     assert constituents.shape == (len(reference), 200, 4) and constituents.dtype == np.float32
     n = np.minimum(reference["n_constituents"], 200)
     first = 0
     assert np.count_nonzero(constituents[first, :, 0]) == n[first]
     np.testing.assert_allclose(constituents[first, : n[first], 0], ak.to_numpy(reference["constituent_E"][first]))
-    np.testing.assert_array_equal(table["is_signal_new"], reference["label"])
+    np.testing.assert_allclose(constituents[first, : n[first], 1], ak.to_numpy(reference["constituent_px"][first]))
+    np.testing.assert_array_equal(frame["is_signal_new"].to_numpy(), reference["label"])
+    np.testing.assert_allclose(frame["mass"].to_numpy(), reference["mass"])
+    # neyman reads the layout back itself (without pandas)
+    table = io.read(h5, columns=["mass", "E_0", "PZ_199", "is_signal_new"])
     np.testing.assert_allclose(table["mass"], reference["mass"])
+    np.testing.assert_allclose(table["E_0"], constituents[:, 0, 0])
+    np.testing.assert_array_equal(table["is_signal_new"], reference["label"])
 
     pytest.importorskip("uproot")
     root = tmp_path / "w.root"

@@ -18,7 +18,7 @@ EXAMPLES = """
 
   neyman generate top_vs_qcd --events 20000 --out top.parquet --workers 2
 
-  neyman generate top_vs_qcd --events 20000 --out top.h5          [dim](top-tagging layout: (n, 200, 4))[/]
+  neyman generate top_vs_qcd --events 20000 --out top.h5          [dim](the top-tagging data set layout)[/]
 
   neyman generate dijet_resonance --events 50000 --out lhco.parquet --set process.signal_fraction=0.01
 
@@ -49,7 +49,9 @@ def register(app: typer.Typer) -> None:
             help="Detector preset: default (= cms-like, particle flow), atlas-like (calorimeter jets), simple "
             "(nearly transparent) or none (particle level).",
         ),
-        mpi: str = typer.Option("off", "--mpi", help="Multi-parton interactions: on or off (3-12x slower)."),
+        mpi: str | None = typer.Option(
+            None, "--mpi", help="Multi-parton interactions: on or off (on is 3-12x slower; default: as the reference)."
+        ),
         overrides: list[str] = typer.Option(
             [],
             "--set",
@@ -72,7 +74,7 @@ def register(app: typer.Typer) -> None:
                 return
             if process is None or out is None:
                 raise ConfigError("give a PROCESS and --out FILE (or --list to see the processes)")
-            if mpi not in ("on", "off"):
+            if mpi not in (None, "on", "off"):
                 raise ConfigError(f"--mpi takes on or off, not {mpi!r}")
             result = generate_workflow(
                 process,
@@ -82,7 +84,7 @@ def register(app: typer.Typer) -> None:
                 workers=workers,
                 scheduler=scheduler,
                 detector=detector,
-                mpi=mpi == "on",
+                mpi=None if mpi is None else mpi == "on",
                 overrides=overrides,
                 force=force,
                 progress=not quiet,

@@ -109,6 +109,9 @@ def _jets(process: Process, sample: Sample, batch: Batch) -> tuple[Columns, np.n
         parton = np.full(len(jets), _RESONANCE_PDG[sample.truth], dtype=np.int64)
     else:
         parton = hard_parton(record, jets.eta, jets.phi, jets.event, radius=selection.radius)
+    if sample.partons:
+        keep = np.isin(np.abs(parton), sample.partons)
+        jets, parton = jets.take(keep), parton[keep]
     columns = jet_features(jets, radius=selection.radius)
     columns["parton_id"] = np.abs(parton)
     if selection.max_constituents > 0:

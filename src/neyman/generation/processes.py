@@ -83,6 +83,9 @@ class Sample:
     spectrum
         Name of an SLHA spectrum neyman writes and passes as ``SLHA:file``
         (``"chargino"``: :func:`neyman.generation.slha.write_chargino_spectrum`).
+    partons
+        If given, only jets whose nearest outgoing hard-process parton has one of
+        these absolute PDG ids are kept (the light quarks of a quark-jet sample).
     secondary_resonances
         Resonances produced in decays after the hard process (the W bosons of
         chargino decays) whose restricted channels (``24:onIfAny``) Pythia's cross
@@ -96,6 +99,7 @@ class Sample:
     truth: str = ""
     share: float = 0.5
     spectrum: str = ""
+    partons: tuple[int, ...] = ()
     secondary_resonances: tuple[int, ...] = ()
 
 
@@ -126,6 +130,9 @@ class Process:
         chosen so that a chunk takes a few seconds.
     unit
         What ``--events N`` counts: ``"jets"`` or ``"events"`` (rows either way).
+    mpi
+        Whether multi-parton interactions are on by default, as in the reference
+        (``--mpi`` overrides it).
     """
 
     name: str
@@ -138,6 +145,7 @@ class Process:
     jets: JetSelection = field(default_factory=JetSelection)
     chunk_events: int = 500
     unit: str = "jets"
+    mpi: bool = False
 
     def __post_init__(self) -> None:
         if self.analysis not in ANALYSES:
@@ -260,8 +268,11 @@ QUARK_VS_GLUON = Process(
     name="quark_vs_gluon",
     description="light-quark vs gluon jets recoiling against Z -> nu nu, 14 TeV, R=0.4, pT 500-550 GeV",
     recipe=(
-        "pp -> Z(-> nu nu) + q (qg -> Zq, label 1) vs Z(-> nu nu) + g (qqbar -> Zg, label 0) at 14 TeV, "
-        "pTHat 480-600 GeV; anti-kT R=0.4 on detector objects; jets with 500 < pT < 550 GeV and |y| < 1.7"
+        "pp -> Z(-> nu nu) + q (qg -> Zq, label 1; jets of u, d, s quarks only) vs Z(-> nu nu) + g (qqbar -> Zg, "
+        "label 0) at 14 TeV, pTHat 480-600 GeV, multi-parton interactions on (as the reference); anti-kT R=0.4 on "
+        "detector objects; jets with 500 < pT < 550 GeV and |y| < 1.7. Differs from the reference: detector "
+        "objects instead of particles (--detector none gives particle level), every selected jet rather than "
+        "the hardest only"
     ),
     reference=(
         "P. T. Komiske, E. M. Metodiev, J. Thaler, 'Energy Flow Networks: Deep Sets for Particle Jets', "
@@ -270,7 +281,10 @@ QUARK_VS_GLUON = Process(
     beam_settings=(*_LHC14, "WeakZ0:gmZmode = 2", "23:onMode = off", "23:onIfAny = 12 14 16"),
     samples=(
         Sample(
-            1, "quark", ("WeakBosonAndParton:qg2gmZq = on", "PhaseSpace:pTHatMin = 480.", "PhaseSpace:pTHatMax = 600.")
+            1,
+            "quark",
+            ("WeakBosonAndParton:qg2gmZq = on", "PhaseSpace:pTHatMin = 480.", "PhaseSpace:pTHatMax = 600."),
+            partons=(1, 2, 3),
         ),
         Sample(
             0,
@@ -280,6 +294,7 @@ QUARK_VS_GLUON = Process(
     ),
     jets=JetSelection(radius=0.4, pt_min=500.0, pt_max=550.0, eta_max=1.7, use_rapidity=True, match_radius=0.4),
     chunk_events=1000,
+    mpi=True,
 )
 
 HIGGS_TOP_QCD = Process(

@@ -9,9 +9,11 @@ final file is assembled from the chunks, written atomically, and the chunk
 directory removed; its provenance goes next to it (:func:`provenance_path`).
 
 Output formats, by extension: Parquet (flat columns and jagged constituents),
-HDF5 in the layout of the public top-tagging data set (a ``(n, 200, 4)`` array of
-constituent ``E, px, py, pz`` padded with zeros, plus the flat columns and
-``is_signal_new``), or ROOT (a TTree with jagged branches).
+HDF5 in the layout of the public top-tagging ("Landscape") data set (a pandas
+``DataFrame`` under key ``table``, columns ``E_0, PX_0, PY_0, PZ_0, E_1, ...`` for
+up to 200 constituents padded with zeros, then the flat columns and
+``is_signal_new``; read with ``pandas.read_hdf(file, key="table")`` as that data
+set is), or ROOT (a TTree with jagged branches).
 """
 
 from __future__ import annotations
@@ -25,12 +27,20 @@ from typing import Any
 import numpy as np
 
 from neyman import io
-from neyman.atomic import write_json
+from neyman.atomic import atomic_path, write_json
 from neyman.exceptions import DataError
 from neyman.optional import require
 from neyman.table import LABEL, Table
 
-__all__ = ["OUTPUT_FORMATS", "ChunkStore", "output_format", "padded_constituents", "provenance_path", "write_sample"]
+__all__ = [
+    "LANDSCAPE_KEY",
+    "OUTPUT_FORMATS",
+    "ChunkStore",
+    "output_format",
+    "padded_constituents",
+    "provenance_path",
+    "write_sample",
+]
 
 OUTPUT_FORMATS = ("parquet", "hdf5", "root")
 """Formats ``neyman generate`` writes (chosen by the output file's extension)."""
@@ -157,10 +167,33 @@ def write_sample(table: Table, out: Path, *, max_constituents: int) -> Path:
     """Write the final sample to ``out`` in the format of its extension (atomically)."""
     fmt = output_format(out)
     if fmt == "hdf5":
-        jagged = [name for name in table.column_names if name.startswith("constituent_")]
-        flat = table.drop(jagged)
-        if jagged:
-            flat = flat.with_column("constituents", padded_constituents(table, max_constituents))
-        flat = flat.with_column("is_signal_new", np.asarray(table[LABEL]))
-        return io.write(flat, out, tree="events")
+        return _write_landscape(table, out, max_constituents=max_constituents)
     return io.write(table, out, tree="events")
+
+
+LANDSCAPE_KEY = "table"
+"""The pandas key of the top-tagging data set's HDF5 files."""
+
+
+def _write_landscape(table: Table, out: Path, *, max_constituents: int) -> Path:
+    """The top-tagging data set's layout: one pandas frame, interleaved ``E_i, PX_i, PY_i, PZ_i``."""
+    pd = require("pandas", purpose="write the top-tagging HDF5 layout")
+    require("tables", purpose="write the top-tagging HDF5 layout (pandas HDFStore)")
+    jagged = [name for name in table.column_names if name.startswith("constituent_")]
+    columns: dict[str, np.ndarray] = {}
+    if jagged:
+        padded = padded_constituents(table, max_constituents)
+        for i in range(padded.shape[1]):
+            for k, name in enumerate(("E", "PX", "PY", "PZ")):
+                columns[f"{name}_{i}"] = padded[:, i, k]
+    flat = table.drop(jagged)
+    for name in flat.column_names:
+        columns[name] = np.asarray(flat[name])
+    columns["is_signal_new"] = np.asarray(table[LABEL])
+    frame = pd.DataFrame(columns)
+    with atomic_path(out) as tmp:
+        try:
+            frame.to_hdf(tmp, key=LANDSCAPE_KEY, mode="w")
+        except (OSError, ValueError) as exc:
+            raise DataError(f"cannot write {out}: {exc}") from exc
+    return out

@@ -5,7 +5,10 @@ Two layouts are read:
 * **columns** — a group holding one dataset per column, all with the same first
   dimension (what :func:`neyman.io.write` produces, in group ``tree``);
 * **records** — one compound (structured) dataset whose fields are the columns, or
-  one plain two-dimensional dataset whose columns become ``f0, f1, ...``.
+  one plain two-dimensional dataset whose columns become ``f0, f1, ...``;
+* **pandas** — a ``DataFrame`` written by ``pandas.to_hdf`` in its fixed format (a
+  group with ``block<k>_items`` and ``block<k>_values``): the layout of the public
+  top-tagging data set (key ``table``), read without pandas.
 
 With ``tree=None`` the table is found automatically when the file holds exactly
 one: the root group's own column datasets, a single group of column datasets, or
@@ -50,13 +53,23 @@ class _Layout:
     """Where the table lives in the file and how to slice its columns."""
 
     name: str  # group or dataset path, "/" for the root group
-    kind: str  # "columns", "records" or "matrix"
+    kind: str  # "columns", "records", "matrix" or "pandas"
     obj: Any
     columns: list[str]
     n: int
+    blocks: dict[str, tuple[str, int]] | None = None  # pandas: column -> (values dataset, index)
+    _cached: tuple[str, int, int, np.ndarray] | None = None
 
     def read(self, column: str, start: int, stop: int) -> np.ndarray:
         h5py = _h5py()
+        if self.kind == "pandas":
+            assert self.blocks is not None
+            dataset, j = self.blocks[column]
+            cached = self._cached
+            if cached is None or cached[:3] != (dataset, start, stop):
+                # one read of the block's rows serves all of its columns
+                self._cached = cached = (dataset, start, stop, np.asarray(self.obj[dataset][start:stop]))
+            return np.ascontiguousarray(cached[3][:, j])
         if self.kind == "columns":
             ds = self.obj[column]
             if h5py.check_string_dtype(ds.dtype) is not None:
@@ -127,8 +140,29 @@ def _layout(f: Any, tree: str | None, path: Path) -> _Layout:
     )
 
 
+def _pandas_layout(group: Any, name: str, path: Path) -> _Layout:
+    """A pandas fixed-format frame: the columns of every ``block<k>_items``, in the frame's order."""
+    blocks: dict[str, tuple[str, int]] = {}
+    for k in range(int(group.attrs.get("nblocks", 0))):
+        items = [v.decode() if isinstance(v, bytes) else str(v) for v in group[f"block{k}_items"][()]]
+        values = group[f"block{k}_values"]
+        if values.ndim != 2 or values.shape[1] != len(items):
+            raise DataError(f"group {name!r} of {path}: block {k} of the pandas frame is not a table of its columns")
+        blocks.update({item: (f"block{k}_values", j) for j, item in enumerate(items)})
+    order = [v.decode() if isinstance(v, bytes) else str(v) for v in group["axis0"][()]]
+    columns = [c for c in order if c in blocks]
+    return _Layout(name, "pandas", group, columns, int(group["axis1"].shape[0]), blocks)
+
+
+def _is_pandas_frame(group: Any) -> bool:
+    kind = group.attrs.get("pandas_type")
+    return (kind.decode() if isinstance(kind, bytes) else kind) == "frame"
+
+
 def _group_layout(group: Any, name: str, path: Path) -> _Layout:
     h5py = _h5py()
+    if _is_pandas_frame(group):
+        return _pandas_layout(group, name, path)
     columns = [n for n, o in group.items() if _is_column(o, h5py)]
     if not columns:
         raise DataError(f"group {name!r} of {path} holds no column datasets")

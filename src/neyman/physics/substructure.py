@@ -138,7 +138,7 @@ def nsubjettiness(constituents: Any, *, n_max: int = 3, beta: float = 1.0, r0: f
 
 
 def energy_correlation_ratios(
-    constituents: Any, *, beta: float = 1.0, max_constituents: int = 100, chunk_size: int = 256
+    constituents: Any, *, beta: float = 1.0, max_constituents: int | None = None, chunk_size: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Energy-correlation ratios :math:`C_2^{(\beta)}` and :math:`D_2^{(\beta)}`.
 
@@ -149,11 +149,13 @@ def energy_correlation_ratios(
     beta
         Angular exponent.
     max_constituents
-        Only the ``max_constituents`` highest-:math:`p_T` constituents enter the
-        pair and triple sums (the cost grows as its cube); the momentum fractions
-        are still normalised to the full jet.
+        If given, only the ``max_constituents`` highest-:math:`p_T` constituents
+        enter the pair and triple sums (the cost grows as its cube; the momentum
+        fractions are still normalised to the full jet).  By default all do, as in
+        the definition.
     chunk_size
-        Jets processed at once (bounds memory to ``chunk_size * max_constituents**2``).
+        Jets processed at once (bounds memory to ``chunk_size * n**2`` for ``n``
+        constituents); by default about 2^22 / n² jets.
 
     Returns
     -------
@@ -179,7 +181,10 @@ def energy_correlation_ratios(
     pts_all, etas_all, phis_all = _angles(vectors)
     total = ak.to_numpy(ak.sum(pts_all, axis=1))
     order = ak.argsort(pts_all, axis=1, ascending=False)
-    size = max(1, min(max_constituents, int(ak.max(ak.num(vectors, axis=1), initial=1))))
+    largest = int(ak.max(ak.num(vectors, axis=1), initial=1))
+    size = max(1, largest if max_constituents is None else min(max_constituents, largest))
+    if chunk_size is None:
+        chunk_size = max(1, 2**22 // size**2)
     z = _padded(pts_all[order], size) / np.where(total > 0, total, 1.0)[:, None]
     etas = _padded(etas_all[order], size)
     phis = _padded(phis_all[order], size)
@@ -240,7 +245,7 @@ def softdrop_mass(constituents: Any, *, z_cut: float = 0.1, beta: float = 0.0, r
     return out
 
 
-def substructure(constituents: Any, *, r0: float = 0.8, max_constituents: int = 100) -> dict[str, np.ndarray]:
+def substructure(constituents: Any, *, r0: float = 0.8, max_constituents: int | None = None) -> dict[str, np.ndarray]:
     """All substructure features of :data:`SUBSTRUCTURE_FEATURES` for many jets.
 
     Parameters
@@ -250,7 +255,7 @@ def substructure(constituents: Any, *, r0: float = 0.8, max_constituents: int = 
     r0
         Jet radius (N-subjettiness normalisation and soft drop).
     max_constituents
-        Cap on constituents entering the energy correlators.
+        Cap on constituents entering the energy correlators (default: all of them).
 
     Returns
     -------

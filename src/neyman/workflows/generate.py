@@ -83,7 +83,7 @@ def generate(
     workers: int | None = None,
     scheduler: str | None = None,
     detector: str = "default",
-    mpi: bool = False,
+    mpi: bool | None = None,
     overrides: Sequence[str] = (),
     force: bool = False,
     progress: bool = True,
@@ -95,7 +95,8 @@ def generate(
     split between the classes by their shares.  The same ``seed`` (and settings)
     gives the same file, whatever the number of workers.  Without a ``seed`` a fresh
     one is drawn (and recorded in the provenance), so two files never share events by
-    accident; an interrupted run without ``seed`` resumes with the seed of its chunks.  ``empty_events_limit``
+    accident; an interrupted run without ``seed`` resumes with the seed of its chunks.
+    ``mpi`` (multi-parton interactions) defaults to the process's reference.  ``empty_events_limit``
     overrides :data:`neyman.generation.parallel.EMPTY_EVENTS_LIMIT`.  ``workers``
     (default 1) are local processes; with ``scheduler`` the cluster's own workers
     run the chunks and ``workers`` is refused.
@@ -197,7 +198,7 @@ def _request(
     seed: int,
     workers: int,
     detector: str,
-    mpi: bool,
+    mpi: bool | None,
     overrides: Sequence[str],
     force: bool,
 ) -> _Request:
@@ -224,7 +225,7 @@ def _request(
         raise DataError(f"output file {path} exists; pass --force to replace it")
     for sample in proc.samples:
         check_settings((*proc.settings(sample.label), *parsed.pythia))
-    return _Request(proc, events, path, seed, parsed.pythia, mpi, det)
+    return _Request(proc, events, path, seed, parsed.pythia, proc.mpi if mpi is None else mpi, det)
 
 
 def _manifest(request: _Request) -> dict[str, Any]:
