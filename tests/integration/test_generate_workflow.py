@@ -164,7 +164,7 @@ def test_bad_requests_fail_before_any_work_with_a_clear_message(tmp_path: Path) 
         generate(PROCESS, 10, out, overrides=["pythia.PhaseSpace:pTHatMni=100"], progress=False)
     with pytest.raises(ConfigError, match="had_stochastic"):
         generate(PROCESS, 10, out, overrides=["detector.had_stohastic=0.6"], progress=False)
-    with pytest.raises(DataError, match=r"\.parquet, \.h5 or \.root"):
+    with pytest.raises(DataError, match=r"\.parquet, \.h5, \.root or \.npz"):
         generate(PROCESS, 10, tmp_path / "x.csv", progress=False)
     out.write_text("keep me")
     with pytest.raises(DataError, match="exists; pass --force"):
@@ -228,3 +228,21 @@ def test_an_interrupted_run_without_a_seed_resumes_with_its_seed(
     monkeypatch.setattr(parallel, "run_chunk", real)
     result = generate(PROCESS, 240, out, seed=None, progress=False, overrides=[SMALL_CHUNKS])
     assert result.chunks_reused == 2 and result.seed_drawn
+
+
+def test_npz_output_has_the_quark_gluon_data_set_layout(reference: Table, tmp_path: Path) -> None:
+    """X = (pt, y, phi, pid) per constituent, zero-padded, and labels y, as the EFN data set's loader reads."""
+    out = tmp_path / "w.npz"
+    _run(out)
+    with np.load(out) as data:
+        x, y = data["X"], data["y"]
+    n = ak.to_numpy(ak.num(reference["constituent_pt"], axis=1))
+    assert x.shape == (len(reference), n.max(), 4)
+    np.testing.assert_array_equal(y, reference["label"])
+    first = int(np.argmax(n))
+    np.testing.assert_allclose(x[first, :, 0], ak.to_numpy(reference["constituent_pt"][first]), rtol=1e-6)
+    np.testing.assert_allclose(x[first, :, 3], ak.to_numpy(reference["constituent_pdg_id"][first]))
+    assert np.all((x[..., 2] >= 0) & (x[..., 2] < 2 * np.pi))
+    assert np.all(x[0, n[0] :] == 0)
+    # the scalar pt sum of the constituents bounds the jet pt from above, within the stored precision
+    assert np.all(x[..., 0].sum(axis=1) >= 0.999 * np.asarray(reference["pt"]))

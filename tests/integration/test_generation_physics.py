@@ -182,6 +182,19 @@ def test_jet_calibration_is_a_real_regression(samples: dict[str, Sample]) -> Non
         return float(q84 - q16) / 2
 
     assert spread(high) < spread(low)
+
+
+def test_jet_calibration_spans_20_gev_to_2_tev_with_compensating_weights(samples: dict[str, Sample]) -> None:
+    """Biased generation fills every pT decade; the weights give back the steeply falling spectrum."""
+    table, _ = samples["jet_calibration"]
+    pt, weight = np.asarray(table["truth_pt"]), np.asarray(table["weight"])
+    counts = [np.sum((pt >= lo) & (pt < hi)) for lo, hi in ((50, 100), (200, 500))]
+    assert counts[1] > counts[0] / 3, counts  # unweighted: well populated at high pT
+    assert np.mean(pt > 500) > 0.03
+    assert np.all(weight > 0)
+    # weighted: the physical spectrum, falling by orders of magnitude
+    assert weight[pt > 200].sum() / weight.sum() < 0.01
+    assert weight[(pt >= 50) & (pt < 100)].sum() > 30 * weight[(pt >= 200) & (pt < 500)].sum()
     distance = delta_r(table["eta"], table["phi"], table["truth_eta"], table["truth_phi"])
     assert np.all(distance < 0.2)
 

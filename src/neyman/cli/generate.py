@@ -35,7 +35,12 @@ def register(app: typer.Typer) -> None:
     def generate(
         process: str | None = typer.Argument(None, help="Process name (see --list)."),
         events: int = typer.Option(10000, "--events", "-n", help="Rows to generate (jets or events), all classes."),
-        out: Path | None = typer.Option(None, "--out", "-o", help="Output file: .parquet, .h5 or .root."),
+        out: Path | None = typer.Option(
+            None,
+            "--out",
+            "-o",
+            help="Output file: .parquet, .root, .h5 (top-tagging data set layout) or .npz (quark/gluon layout).",
+        ),
         seed: int | None = typer.Option(
             None, "--seed", help="Run seed; the same seed gives the same file (default: a fresh one, printed)."
         ),

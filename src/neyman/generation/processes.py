@@ -133,6 +133,10 @@ class Process:
     mpi
         Whether multi-parton interactions are on by default, as in the reference
         (``--mpi`` overrides it).
+    weighted
+        Whether events are generated with a biased phase space (e.g.
+        ``PhaseSpace:bias2Selection``) and carry Pythia's compensating event weight in
+        a ``weight`` column.
     """
 
     name: str
@@ -146,6 +150,7 @@ class Process:
     chunk_events: int = 500
     unit: str = "jets"
     mpi: bool = False
+    weighted: bool = False
 
     def __post_init__(self) -> None:
         if self.analysis not in ANALYSES:
@@ -411,10 +416,12 @@ JET_CALIBRATION = Process(
     name="jet_calibration",
     description="QCD jets with detector- and particle-level kinematics for energy-response regression, 14 TeV",
     recipe=(
-        "QCD 2->2 dijets at 14 TeV with pTHat > 40 GeV; anti-kT R=0.4 on detector objects and, separately, on "
-        "visible final-state particles; detector jets with pT > 30 GeV and |eta| < 2.5 matched to the nearest "
-        "particle-level jet within dR < 0.2; columns truth_* give the particle-level jet and response = "
-        "pt / truth_pt"
+        "QCD 2->2 dijets at 14 TeV with pTHat > 20 GeV, the phase space biased by (pTHat / 40 GeV)^4 "
+        "(PhaseSpace:bias2Selection) so that jets from 20 GeV to 2 TeV are all well populated, each event "
+        "carrying Pythia's compensating weight in the column weight (train with --weight weight for the "
+        "physical spectrum); anti-kT R=0.4 on detector objects and, separately, on visible final-state "
+        "particles; detector jets with pT > 30 GeV and |eta| < 2.5 matched to the nearest particle-level jet "
+        "within dR < 0.2; columns truth_* give the particle-level jet and response = pt / truth_pt"
     ),
     reference=(
         "ATLAS Collaboration, 'Jet energy scale and resolution measured in proton-proton collisions at 13 TeV', "
@@ -423,10 +430,23 @@ JET_CALIBRATION = Process(
         "arXiv:1912.06046"
     ),
     beam_settings=_LHC14,
-    samples=(Sample(0, "jets", _qcd(40), share=1.0),),
+    samples=(
+        Sample(
+            0,
+            "jets",
+            (
+                *_qcd(20),
+                "PhaseSpace:bias2Selection = on",
+                "PhaseSpace:bias2SelectionPow = 4.",
+                "PhaseSpace:bias2SelectionRef = 40.",
+            ),
+            share=1.0,
+        ),
+    ),
     analysis="calibration",
     jets=JetSelection(radius=0.4, pt_min=30.0, pt_max=0.0, eta_max=2.5, match_radius=0.2, max_constituents=0),
     chunk_events=500,
+    weighted=True,
 )
 
 PROCESSES: dict[str, Process] = {

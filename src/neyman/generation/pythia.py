@@ -29,7 +29,7 @@ from neyman.generation.detector import Detector, simulate
 from neyman.generation.processes import Process, Sample
 from neyman.optional import require
 from neyman.seeding import child_seed, rng
-from neyman.table import EVENT_ID, LABEL, Table
+from neyman.table import EVENT_ID, LABEL, WEIGHT, Table
 
 __all__ = [
     "EVENT_ID_STRIDE",
@@ -259,6 +259,10 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     # then come out bit-identical whichever process or worker runs the chunk
     with threadpool_limits(1):
         columns, event = _analyse(task, prt, particles)
+    if task.process.weighted:  # Pythia's weight compensating a biased phase space, per event
+        ak = require("awkward", purpose="generate events")
+        weights = np.asarray(ak.to_numpy(batch.info.weights[:, 0]), dtype=np.float64)
+        columns[WEIGHT] = weights[np.asarray(event, dtype=np.int64)]
     first_event = task.index * task.process.chunk_events
     columns[LABEL] = np.full(len(event), task.label, dtype=np.int64)
     columns[EVENT_ID] = event_id_base(task.seed, task.label) + first_event + np.asarray(event, dtype=np.int64)

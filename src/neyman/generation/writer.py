@@ -13,7 +13,9 @@ HDF5 in the layout of the public top-tagging ("Landscape") data set (a pandas
 ``DataFrame`` under key ``table``, columns ``E_0, PX_0, PY_0, PZ_0, E_1, ...`` for
 up to 200 constituents padded with zeros, then the flat columns and
 ``is_signal_new``; read with ``pandas.read_hdf(file, key="table")`` as that data
-set is), or ROOT (a TTree with jagged branches).
+set is), ROOT (a TTree with jagged branches), or NumPy ``.npz`` in the layout of the
+EFN quark/gluon data set (``X`` of shape ``(n, M, 4)`` holding each constituent's
+``pt, y, phi, pid``, zero-padded to the largest multiplicity, and labels ``y``).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ __all__ = [
     "write_sample",
 ]
 
-OUTPUT_FORMATS = ("parquet", "hdf5", "root")
+OUTPUT_FORMATS = ("parquet", "hdf5", "root", "npz")
 """Formats ``neyman generate`` writes (chosen by the output file's extension)."""
 
 _MANIFEST = "manifest.json"
@@ -53,7 +55,7 @@ def output_format(path: Path) -> str:
     fmt = io.detect_format(path)
     if fmt not in OUTPUT_FORMATS:
         raise DataError(
-            f"cannot write generated events to {path}: format {fmt!r}; use a .parquet, .h5 or .root file name"
+            f"cannot write generated events to {path}: format {fmt!r}; use a .parquet, .h5, .root or .npz file name"
         )
     return fmt
 
@@ -168,7 +170,36 @@ def write_sample(table: Table, out: Path, *, max_constituents: int) -> Path:
     fmt = output_format(out)
     if fmt == "hdf5":
         return _write_landscape(table, out, max_constituents=max_constituents)
+    if fmt == "npz":
+        return _write_efn(table, out)
     return io.write(table, out, tree="events")
+
+
+def _write_efn(table: Table, out: Path) -> Path:
+    """The EFN quark/gluon layout: ``X`` = (pt, rapidity, phi in [0, 2π), pid) per constituent, ``y``.
+
+    The jet's flat columns are stored beside them under their own names (the data set's
+    loaders read ``X`` and ``y`` only).
+    """
+    ak = require("awkward", purpose="write the EFN .npz layout")
+    if "constituent_pt" not in table.column_names:
+        raise DataError(
+            f"cannot write {out}: the .npz layout of the quark/gluon data set holds jet constituents, and this "
+            "process stores none; write .parquet, .h5 or .root"
+        )
+    energy, pz = table["constituent_E"], table["constituent_pz"]
+    rapidity = 0.5 * np.log(np.maximum(energy + pz, 1e-12) / np.maximum(energy - pz, 1e-12))
+    fields = (table["constituent_pt"], rapidity, table["constituent_phi"] % (2 * np.pi), table["constituent_pdg_id"])
+    size = max(1, int(ak.max(ak.num(fields[0], axis=1), initial=1)))
+    x = np.stack(
+        [np.asarray(ak.to_numpy(ak.fill_none(ak.pad_none(f, size, axis=1), 0.0)), dtype=np.float64) for f in fields],
+        axis=2,
+    )
+    arrays = {name: np.asarray(table[name]) for name in table.column_names if not name.startswith("constituent_")}
+    arrays.update({"X": x, "y": np.asarray(table[LABEL])})
+    with atomic_path(out) as tmp, tmp.open("wb") as handle:
+        np.savez_compressed(handle, **arrays)  # type: ignore[arg-type]
+    return out
 
 
 LANDSCAPE_KEY = "table"
