@@ -241,3 +241,39 @@ def test_photon_rich_jets_have_photon_candidates(samples: dict[str, Sample]) -> 
     pdg = np.abs(ak.to_numpy(ak.flatten(table["constituent_pdg_id"])))
     assert set(np.unique(pdg).tolist()) <= {11, 13, 211, 22, 130}
     assert np.mean(pdg == 22) > 0.1 and np.mean(pdg == 211) > 0.3
+
+
+def test_pileup_subtraction_restores_the_jet_response(tmp_path: Path) -> None:
+    """⟨μ⟩ = 10 on jet_calibration: a measured ρ, and a response that subtraction brings back."""
+    small = ["process.chunk_events=100"]
+    clean = generate("jet_calibration", 150, tmp_path / "clean.parquet", seed=9, progress=False, overrides=small)
+    (tmp_path / "pu").mkdir()
+    piled = generate(
+        "jet_calibration", 150, tmp_path / "pu" / "mu10.parquet", seed=9, pileup=10, progress=False, overrides=small
+    )
+    a, b = io.read(clean.path), io.read(piled.path)
+    assert 0.5 < np.median(b["rho"]) < 10.0
+    assert np.median(b["response"]) == pytest.approx(np.median(a["response"]), abs=0.03)
+
+
+@pytest.mark.slow
+def test_pileup_is_overlaid_and_subtracted(tmp_path: Path) -> None:
+    """⟨μ⟩ = 10 on W jets: more constituents, a measured ρ, and a W mass that subtraction brings back."""
+    from neyman.generation.processes import get_process
+
+    rows = 160
+    clean = generate("w_vs_qcd", rows, tmp_path / "clean.parquet", seed=8, progress=False)
+    (tmp_path / "pu").mkdir()
+    piled = generate("w_vs_qcd", rows, tmp_path / "pu" / "mu10.parquet", seed=8, pileup=10, progress=False)
+    a, b = io.read(clean.path), io.read(piled.path)
+    assert json.loads(piled.provenance.read_text())["pileup"] == 10.0
+    area = np.pi * get_process("w_vs_qcd").jets.radius ** 2
+    assert "rho" not in a.column_names and np.all(np.asarray(b["area"]) == pytest.approx(area))
+    assert 1.0 < np.median(b["rho"]) < 10.0  # GeV per unit area: neutral pile-up after CHS
+    w_a, w_b = np.asarray(a["label"]) == 1, np.asarray(b["label"]) == 1
+    assert np.mean(b["n_constituents"][w_b]) > np.mean(a["n_constituents"][w_a]) + 3
+    window = (60.0, 100.0)
+    m_a = np.asarray(a["mass"])[w_a]
+    m_b = np.asarray(b["mass"])[w_b]
+    m_a, m_b = m_a[(m_a > window[0]) & (m_a < window[1])], m_b[(m_b > window[0]) & (m_b < window[1])]
+    assert np.median(m_b) == pytest.approx(np.median(m_a), rel=0.04)

@@ -57,6 +57,9 @@ def register(app: typer.Typer) -> None:
         mpi: str | None = typer.Option(
             None, "--mpi", help="Multi-parton interactions: on or off (on is 3-12x slower; default: as the reference)."
         ),
+        pileup: float = typer.Option(
+            0.0, "--pileup", help="Mean number of minimum-bias events overlaid on each event (e.g. 60)."
+        ),
         overrides: list[str] = typer.Option(
             [],
             "--set",
@@ -90,6 +93,7 @@ def register(app: typer.Typer) -> None:
                 scheduler=scheduler,
                 detector=detector,
                 mpi=None if mpi is None else mpi == "on",
+                pileup=pileup,
                 overrides=overrides,
                 force=force,
                 progress=not quiet,

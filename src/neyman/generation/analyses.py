@@ -75,11 +75,15 @@ class Batch:
         Final-state particles (fields ``E, px, py, pz, charge, pdg_id``), neutrinos included.
     objects
         Detector objects (same fields), or the visible particles at particle level.
+    rho
+        Per event, the pile-up density of the objects (GeV per unit area), when
+        pile-up is overlaid; jets of ``objects`` are then area-median subtracted.
     """
 
     prt: Any
     particles: Any
     objects: Any
+    rho: np.ndarray | None = None
 
     @property
     def n_events(self) -> int:
@@ -100,7 +104,7 @@ def analyse(process: Process, sample: Sample, batch: Batch) -> tuple[Columns, np
 
 def _jets(process: Process, sample: Sample, batch: Batch) -> tuple[Columns, np.ndarray]:
     selection = process.jets
-    jets = find_jets(batch.objects, selection, window=selection.trim_radius <= 0)
+    jets = find_jets(batch.objects, selection, window=selection.trim_radius <= 0, rho=batch.rho)
     jets = trim(jets, selection)
     record = Record.from_batch(batch.prt)
     if sample.truth:
@@ -113,6 +117,7 @@ def _jets(process: Process, sample: Sample, batch: Batch) -> tuple[Columns, np.n
         keep = np.isin(np.abs(parton), sample.partons)
         jets, parton = jets.take(keep), parton[keep]
     columns = jet_features(jets, radius=selection.radius)
+    columns.update(_pileup_columns(jets, batch, selection.radius))
     columns["parton_id"] = np.abs(parton)
     if selection.max_constituents > 0:
         columns.update(constituent_columns(jets, selection.max_constituents))
@@ -122,7 +127,7 @@ def _jets(process: Process, sample: Sample, batch: Batch) -> tuple[Columns, np.n
 def _dijet(process: Process, sample: Sample, batch: Batch) -> tuple[Columns, np.ndarray]:
     selection = process.jets
     loose = dataclasses.replace(selection, pt_min=SUBJET_JET_PT_MIN, pt_max=0.0)
-    jets = find_jets(batch.objects, loose, window=True)
+    jets = find_jets(batch.objects, loose, window=True, rho=batch.rho)
     lead = leading_jets(jets, batch.n_events, 2)
     ok = (lead[:, 1] >= 0) & (jets.pt[np.maximum(lead[:, 0], 0)] > selection.pt_min)
     ok &= lead[:, 0] >= 0
@@ -197,7 +202,7 @@ def _dilepton(process: Process, sample: Sample, batch: Batch) -> tuple[Columns, 
     met_y = -np.bincount(event, weights=obj["py"], minlength=n_events)[events]
 
     # jets for MET_rel, away from the leptons
-    jets = find_jets(batch.objects, process.jets, window=True)
+    jets = find_jets(batch.objects, process.jets, window=True, rho=batch.rho)
     jet_lep = np.zeros(len(jets), dtype=bool)
     for lep in (first, second):
         lep_at = np.full(n_events, -1, dtype=np.int64)
@@ -223,7 +228,7 @@ def _dilepton(process: Process, sample: Sample, batch: Batch) -> tuple[Columns, 
 
 def _calibration(process: Process, sample: Sample, batch: Batch) -> tuple[Columns, np.ndarray]:
     selection = process.jets
-    reco = find_jets(batch.objects, selection, window=True)
+    reco = find_jets(batch.objects, selection, window=True, rho=batch.rho)
     visible = simulate(batch.particles, None, rng=np.random.default_rng(0))
     loose = dataclasses.replace(
         selection, pt_min=0.5 * selection.pt_min, pt_max=0.0, eta_max=selection.eta_max + selection.radius
@@ -238,7 +243,15 @@ def _calibration(process: Process, sample: Sample, batch: Batch) -> tuple[Column
     for key, values in jet_features(truth, radius=selection.radius, with_substructure=False).items():
         columns[f"truth_{key}"] = values
     columns["response"] = columns["pt"] / columns["truth_pt"]
+    columns.update(_pileup_columns(reco, batch, selection.radius))
     return columns, reco.event
+
+
+def _pileup_columns(jets: Jets, batch: Batch, radius: float) -> Columns:
+    """With pile-up: each jet's area and its event's density ρ, as subtracted (nothing without)."""
+    if batch.rho is None:
+        return {}
+    return {"area": np.full(len(jets), np.pi * radius**2), "rho": batch.rho[jets.event]}
 
 
 def _composition(jets: Jets) -> Columns:

@@ -109,6 +109,10 @@ class Detector:
         fraction of its shower).
     em_threshold, had_threshold
         Cells whose measured energy is not above these are dropped (GeV).
+    chs
+        Charged-hadron subtraction: with particle flow, tracks from pile-up vertices
+        (particles with ``vertex > 0``, see :mod:`neyman.generation.pileup`) are
+        removed.
 
     Notes
     -----
@@ -157,6 +161,7 @@ class Detector:
     hadron_response_spread: float = 0.15
     em_threshold: float = 0.3
     had_threshold: float = 0.8
+    chs: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         """The parameters as a JSON-serialisable dictionary."""
@@ -236,6 +241,8 @@ def _flat(particles: Any) -> tuple[dict[str, np.ndarray], np.ndarray]:
     counts = np.asarray(ak.to_numpy(ak.num(particles, axis=1)), dtype=np.int64)
     flat = ak.flatten(particles, axis=1)
     columns = {name: np.asarray(ak.to_numpy(flat[name])) for name in PARTICLE_FIELDS}
+    vertex = np.asarray(ak.to_numpy(flat["vertex"])) if "vertex" in ak.fields(flat) else None
+    columns["vertex"] = np.zeros(len(columns["E"]), dtype=np.int8) if vertex is None else vertex
     event = np.repeat(np.arange(len(counts)), counts)
     return columns, event
 
@@ -280,6 +287,12 @@ def simulate(particles: Any, detector: Detector | None, *, rng: np.random.Genera
     charged = columns["charge"] != 0
     lepton = np.isin(pdg, (11, 13))
     tracked = visible & charged & _tracked(detector, pt, eta_, lepton, rng)
+    if detector.chs and detector.particle_flow:
+        # charged-hadron subtraction: tracks of pile-up vertices are dropped (being tracked, they never
+        # reach the calorimeters of a particle-flow reconstruction)
+        from_pileup = tracked & (columns["vertex"] > 0)
+        visible &= ~from_pileup
+        tracked &= ~from_pileup
     track = tracked if detector.particle_flow else tracked & lepton
     if detector.particle_flow:
         to_calo = visible & ~tracked & (pdg != 13)

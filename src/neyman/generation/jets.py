@@ -16,6 +16,7 @@ import numpy as np
 
 from neyman.exceptions import ConfigError
 from neyman.generation.detector import PARTICLE_FIELDS
+from neyman.generation.pileup import subtract
 from neyman.generation.processes import JetSelection
 from neyman.generation.ragged import segments, starts
 from neyman.optional import require
@@ -146,7 +147,7 @@ def _sorted_constituents(columns: dict[str, np.ndarray], counts: np.ndarray) -> 
     return {k: v[order] for k, v in columns.items()}
 
 
-def find_jets(objects: Any, selection: JetSelection, *, window: bool = True) -> Jets:
+def find_jets(objects: Any, selection: JetSelection, *, window: bool = True, rho: np.ndarray | None = None) -> Jets:
     """Cluster detector objects into jets.
 
     Parameters
@@ -158,6 +159,11 @@ def find_jets(objects: Any, selection: JetSelection, *, window: bool = True) -> 
     window
         Apply the :math:`p_T` upper edge and the :math:`|\\eta|` (or :math:`|y|`) cut;
         jets below ``selection.pt_min`` are never kept.
+    rho
+        Per event, the pile-up density: each jet's four-momentum loses
+        :math:`\\rho A^\\mu`, with the area four-vector of an anti-:math:`k_T` jet of
+        area :math:`\\pi R^2` (:func:`neyman.generation.pileup.subtract`), before the
+        selection.
 
     Returns
     -------
@@ -184,6 +190,8 @@ def find_jets(objects: Any, selection: JetSelection, *, window: bool = True) -> 
     )
     flat_objects = ak.flatten(objects, axis=1)
     columns = {k: np.asarray(ak.to_numpy(flat_objects[k]))[flat_index] for k in PARTICLE_FIELDS}
+    if rho is not None:
+        px, py, pz, energy = subtract(px, py, pz, energy, rho[event], selection.radius)
     found = Jets(event, px, py, pz, energy, counts, _sorted_constituents(columns, counts))
     keep = found.pt > selection.pt_min
     if window:

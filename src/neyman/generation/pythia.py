@@ -26,6 +26,7 @@ from threadpoolctl import threadpool_limits
 from neyman.exceptions import ConfigError
 from neyman.generation.analyses import Batch, analyse
 from neyman.generation.detector import Detector, simulate
+from neyman.generation.pileup import MINIMUM_BIAS_SETTINGS, event_density, overlay
 from neyman.generation.processes import Process, Sample
 from neyman.optional import require
 from neyman.seeding import child_seed, rng
@@ -95,6 +96,8 @@ class ChunkTask:
         Multi-parton interactions on.
     detector
         Detector, or ``None`` for particle level.
+    pileup
+        Mean number ⟨μ⟩ of minimum-bias events overlaid on each event (0: none).
     """
 
     process: Process
@@ -105,6 +108,7 @@ class ChunkTask:
     settings: tuple[str, ...] = ()
     mpi: bool = False
     detector: Detector | None = field(default_factory=Detector)
+    pileup: float = 0.0
 
     @property
     def pythia_seed(self) -> int:
@@ -189,10 +193,18 @@ def pythia_version() -> str:
     return f"{pythia.parm('Pythia:versionNumber'):.3f}"
 
 
-def instance_for(task: ChunkTask) -> PythiaInstance:
-    """This process's initialised Pythia for the configuration of ``task`` (created on first use)."""
+def instance_for(task: ChunkTask, *, minimum_bias: bool = False) -> PythiaInstance:
+    """This process's initialised Pythia for the configuration of ``task`` (created on first use).
+
+    With ``minimum_bias``, the instance generating its pile-up: the same beams,
+    :data:`~neyman.generation.pileup.MINIMUM_BIAS_SETTINGS`.
+    """
     sample = task.process.sample(task.label)
-    settings = (*task.pythia_settings(), *_spectrum_settings(sample))
+    if minimum_bias:
+        beams = tuple(line for line in task.process.settings(task.label) if line.startswith("Beams:"))
+        settings = (*beams, *MINIMUM_BIAS_SETTINGS)
+    else:
+        settings = (*task.pythia_settings(), *_spectrum_settings(sample))
     found = _INSTANCES.get(settings)
     if found is None:
         pythia = new_pythia(settings)
@@ -229,8 +241,23 @@ def final_state(instance: PythiaInstance, prt: Any) -> Any:
 
 def _analyse(task: ChunkTask, prt: Any, particles: Any) -> tuple[dict[str, Any], np.ndarray]:
     generator = rng(task.seed, "detector", task.process.name, task.label, task.index)
-    objects = simulate(particles, task.detector, rng=generator)
-    return analyse(task.process, task.process.sample(task.label), Batch(prt, particles, objects))
+    overlaid = _with_pileup(task, particles) if task.pileup > 0 else particles
+    objects = simulate(overlaid, task.detector, rng=generator)
+    rho = event_density(objects) if task.pileup > 0 else None
+    return analyse(task.process, task.process.sample(task.label), Batch(prt, particles, objects, rho))
+
+
+def _with_pileup(task: ChunkTask, particles: Any) -> Any:
+    """``particles`` with Poisson(⟨μ⟩) minimum-bias events overlaid on each event."""
+    counts = rng(task.seed, "pileup-count", task.process.name, task.label, task.index).poisson(
+        task.pileup, len(particles)
+    )
+    instance = instance_for(task, minimum_bias=True)
+    instance.pythia.rndm.init(
+        child_seed(task.seed, "pileup", task.process.name, task.label, task.index) % 900_000_000 + 1
+    )
+    minimum_bias = final_state(instance, instance.pythia.nextBatch(int(counts.sum())).prt)
+    return overlay(particles, minimum_bias, counts)
 
 
 def run_chunk(task: ChunkTask) -> ChunkResult:

@@ -64,13 +64,22 @@ class _Request:
     mpi: bool
     detector: Detector | None
     seed_drawn: bool = False
+    pileup: float = 0.0
 
     def task(self, label: int, index: int) -> ChunkTask:
         """Chunk ``index`` of the class ``label``."""
         from neyman.generation.pythia import ChunkTask
 
         return ChunkTask(
-            self.process, label, index, self.process.chunk_events, self.seed, self.pythia, self.mpi, self.detector
+            self.process,
+            label,
+            index,
+            self.process.chunk_events,
+            self.seed,
+            self.pythia,
+            self.mpi,
+            self.detector,
+            self.pileup,
         )
 
 
@@ -84,6 +93,7 @@ def generate(
     scheduler: str | None = None,
     detector: str = "default",
     mpi: bool | None = None,
+    pileup: float = 0.0,
     overrides: Sequence[str] = (),
     force: bool = False,
     progress: bool = True,
@@ -96,33 +106,31 @@ def generate(
     gives the same file, whatever the number of workers.  Without a ``seed`` a fresh
     one is drawn (and recorded in the provenance), so two files never share events by
     accident; an interrupted run without ``seed`` resumes with the seed of its chunks.
-    ``mpi`` (multi-parton interactions) defaults to the process's reference.  ``empty_events_limit``
+    ``mpi`` (multi-parton interactions) defaults to the process's reference.
+    ``pileup`` overlays Poisson(⟨μ⟩) minimum-bias events on every event
+    (:mod:`neyman.generation.pileup`).  ``empty_events_limit``
     overrides :data:`neyman.generation.parallel.EMPTY_EVENTS_LIMIT`.  ``workers``
     (default 1) are local processes; with ``scheduler`` the cluster's own workers
     run the chunks and ``workers`` is refused.
     """
     started = time.perf_counter()
-    if scheduler is not None and workers is not None:
-        raise ConfigError(
-            f"--workers starts a local Dask cluster; with --scheduler {scheduler} the chunks run on that "
-            "cluster's workers: drop --workers (or --scheduler)"
-        )
-    workers = 1 if workers is None else workers
-    request = _request(
-        process,
-        events,
-        out,
-        seed=seed or 0,
-        workers=workers,
-        detector=detector,
-        mpi=mpi,
-        overrides=overrides,
-        force=force,
+    workers = _local_workers(workers, scheduler)
+    request = _seeded(
+        _request(
+            process,
+            events,
+            out,
+            seed=seed or 0,
+            workers=workers,
+            detector=detector,
+            mpi=mpi,
+            pileup=pileup,
+            overrides=overrides,
+            force=force,
+        ),
+        seed,
+        force,
     )
-    if seed is None:
-        resumed = _resumed_seed(request, force)
-        drawn = secrets.randbelow(2**31) if resumed is None else resumed
-        request = dataclasses.replace(request, seed=drawn, seed_drawn=True)
     _warn_shared_seed(request)
     store = ChunkStore(request.path, _manifest(request))
     plans = _plans(request, store.open(replace=force))
@@ -152,6 +160,25 @@ def generate(
         seed=request.seed,
         seed_drawn=request.seed_drawn,
     )
+
+
+def _local_workers(workers: int | None, scheduler: str | None) -> int:
+    """Local worker processes (1 by default); refused beside an existing cluster's scheduler."""
+    if scheduler is not None and workers is not None:
+        raise ConfigError(
+            f"--workers starts a local Dask cluster; with --scheduler {scheduler} the chunks run on that "
+            "cluster's workers: drop --workers (or --scheduler)"
+        )
+    return 1 if workers is None else workers
+
+
+def _seeded(request: _Request, seed: int | None, force: bool) -> _Request:
+    """The request with its seed: the one given, an interrupted run's, or a fresh one."""
+    if seed is not None:
+        return request
+    resumed = _resumed_seed(request, force)
+    drawn = secrets.randbelow(2**31) if resumed is None else resumed
+    return dataclasses.replace(request, seed=drawn, seed_drawn=True)
 
 
 def _resumed_seed(request: _Request, force: bool) -> int | None:
@@ -199,6 +226,7 @@ def _request(
     workers: int,
     detector: str,
     mpi: bool | None,
+    pileup: float,
     overrides: Sequence[str],
     force: bool,
 ) -> _Request:
@@ -214,6 +242,8 @@ def _request(
         raise ConfigError(f"--workers must be at least 1, got {workers}")
     if not 0 <= seed < 2**63:
         raise ConfigError(f"--seed must be in [0, 2^63), got {seed}")
+    if not 0 <= pileup <= 1000:
+        raise ConfigError(f"--pileup is the mean number of overlaid events, in [0, 1000]; got {pileup}")
     path = Path(out)
     if path.is_dir():
         raise DataError(f"output {path} is a directory; give a file name such as {path / 'events.parquet'}")
@@ -225,7 +255,8 @@ def _request(
         raise DataError(f"output file {path} exists; pass --force to replace it")
     for sample in proc.samples:
         check_settings((*proc.settings(sample.label), *parsed.pythia))
-    return _Request(proc, events, path, seed, parsed.pythia, proc.mpi if mpi is None else mpi, det)
+    mpi = proc.mpi if mpi is None else mpi
+    return _Request(proc, events, path, seed, parsed.pythia, mpi, det, pileup=float(pileup))
 
 
 def _manifest(request: _Request) -> dict[str, Any]:
@@ -239,6 +270,7 @@ def _manifest(request: _Request) -> dict[str, Any]:
         "seed": request.seed,
         "pythia_settings": list(request.pythia),
         "mpi": request.mpi,
+        "pileup": request.pileup,
         "detector": None if det is None else det.as_dict(),
         "neyman_version": __version__,
         # chunks numbered otherwise (label + 8 x event, before) are not mixed in on resume
@@ -339,6 +371,7 @@ def _provenance(request: _Request, classes: list[dict[str, Any]], engine: int | 
         "seed": request.seed,
         "seed_drawn": request.seed_drawn,
         "mpi": request.mpi,
+        "pileup": request.pileup,
         "detector": None if det is None else det.as_dict(),
         "jets": dataclasses.asdict(proc.jets),
         "chunk_events": proc.chunk_events,
