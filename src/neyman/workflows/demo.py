@@ -166,8 +166,8 @@ def _configs(base: dict[str, Any], epochs: int, progress: bool) -> dict[str, dic
         "mlp": {
             **base,
             "name": "mlp",
+            # inputs Gaussianised (the default): no log transform that a one-constituent jet (d2 = 0) would break
             "model": {"type": "mlp", "hidden": [64, 64, 64]},
-            "preprocessing": {"scaler": "standard", "log": ["d2"]},
             "training": {
                 "epochs": epochs,
                 "batch_size": 256,
