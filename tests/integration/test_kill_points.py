@@ -183,7 +183,19 @@ def test_kill_predict_never_leaves_a_partial_file(tmp_path: Path, data: Path, tr
 
 def test_kill_generate_resumes_to_the_same_file(tmp_path: Path) -> None:
     def args(folder: Path) -> tuple[str, ...]:
-        return ("generate", "w_vs_qcd", "-n", "600", "-o", "w.parquet", "--set", "process.chunk_events=100", "-q")
+        seed = ("--seed", "3")  # the file an uninterrupted run of the same command gives
+        return (
+            "generate",
+            "w_vs_qcd",
+            "-n",
+            "600",
+            "-o",
+            "w.parquet",
+            *seed,
+            "--set",
+            "process.chunk_events=100",
+            "-q",
+        )
 
     def killed(folder: Path) -> None:
         if (folder / "w.parquet").exists():
