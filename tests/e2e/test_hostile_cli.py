@@ -1250,6 +1250,10 @@ CASES = [
     ),
     case("generate-mpi-maybe", "generate top_vs_qcd --events 10 --out g.parquet --mpi maybe", r"--mpi.*maybe"),
     case("generate-without-out", "generate top_vs_qcd --events 10", r"--out"),
+    case("generate-pileup-negative", "generate top_vs_qcd --events 10 --out g.parquet --pileup -5", r"--pileup"),
+    case("generate-pileup-nan", "generate top_vs_qcd --events 10 --out g.parquet --pileup nan", r"--pileup"),
+    case("generate-seed-negative", "generate top_vs_qcd --events 10 --out g.parquet --seed -1", r"--seed"),
+    case("generate-npz-of-events", "generate susy_vs_ww --events 10 --out g.npz", r"g\.npz.*constituents"),
     # ---- demo -----------------------------------------------------------------------------------
     case("demo-events-zero", "demo --events 0 --out d --no-progress", r"--events|events"),
     case("demo-events-negative", "demo --events -10 --out d --no-progress", r"--events|events"),

@@ -247,7 +247,11 @@ def _request(
     path = Path(out)
     if path.is_dir():
         raise DataError(f"output {path} is a directory; give a file name such as {path / 'events.parquet'}")
-    output_format(path)
+    if output_format(path) == "npz" and proc.jets.max_constituents <= 0:
+        raise DataError(
+            f"cannot write {path}: the .npz layout (the quark/gluon data set's) holds jet constituents, and "
+            f"{proc.name} stores none; write .parquet, .h5 or .root"
+        )
     run = enclosing_run(path.parent)
     if run is not None:
         raise DataError(f"{path} is inside the run directory {run}; write generated samples outside runs")
