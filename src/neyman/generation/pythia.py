@@ -254,7 +254,7 @@ def _with_pileup(task: ChunkTask, particles: Any) -> Any:
     )
     instance = instance_for(task, minimum_bias=True)
     instance.pythia.rndm.init(
-        child_seed(task.seed, "pileup", task.process.name, task.label, task.index) % 900_000_000 + 1
+        child_seed(task.seed, "pileup", task.process.name, task.label, task.index) % (_PYTHIA_SEED_MAX - 1) + 1
     )
     minimum_bias = final_state(instance, instance.pythia.nextBatch(int(counts.sum())).prt)
     return overlay(particles, minimum_bias, counts)

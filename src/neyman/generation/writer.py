@@ -50,12 +50,21 @@ OUTPUT_FORMATS = ("parquet", "hdf5", "root", "npz")
 _MANIFEST = "manifest.json"
 
 
-def output_format(path: Path) -> str:
-    """The output format of ``path`` from its extension, or a clear error."""
+def output_format(path: Path, *, constituents: bool = True) -> str:
+    """The output format of ``path`` from its extension, or a clear error.
+
+    ``constituents`` says whether the sample stores jet constituents; the ``.npz``
+    layout (the quark/gluon data set's) holds nothing else and is refused without them.
+    """
     fmt = io.detect_format(path)
     if fmt not in OUTPUT_FORMATS:
         raise DataError(
             f"cannot write generated events to {path}: format {fmt!r}; use a .parquet, .h5, .root or .npz file name"
+        )
+    if fmt == "npz" and not constituents:
+        raise DataError(
+            f"cannot write {path}: the .npz layout (the quark/gluon data set's) holds jet constituents, and this "
+            "process stores none; write .parquet, .h5 or .root"
         )
     return fmt
 
@@ -167,7 +176,7 @@ def padded_constituents(table: Table, size: int) -> np.ndarray:
 
 def write_sample(table: Table, out: Path, *, max_constituents: int) -> Path:
     """Write the final sample to ``out`` in the format of its extension (atomically)."""
-    fmt = output_format(out)
+    fmt = output_format(out, constituents="constituent_pt" in table.column_names)
     if fmt == "hdf5":
         return _write_landscape(table, out, max_constituents=max_constituents)
     if fmt == "npz":
@@ -182,11 +191,6 @@ def _write_efn(table: Table, out: Path) -> Path:
     loaders read ``X`` and ``y`` only).
     """
     ak = require("awkward", purpose="write the EFN .npz layout")
-    if "constituent_pt" not in table.column_names:
-        raise DataError(
-            f"cannot write {out}: the .npz layout of the quark/gluon data set holds jet constituents, and this "
-            "process stores none; write .parquet, .h5 or .root"
-        )
     energy, pz = table["constituent_E"], table["constituent_pz"]
     rapidity = 0.5 * np.log(np.maximum(energy + pz, 1e-12) / np.maximum(energy - pz, 1e-12))
     fields = (table["constituent_pt"], rapidity, table["constituent_phi"] % (2 * np.pi), table["constituent_pdg_id"])

@@ -130,12 +130,12 @@ def _dataset(directory: Path, n_jets: int, seed: int, workers: int, progress: bo
 
     path = directory / "data" / f"top_vs_qcd_{n_jets}_seed{seed}.parquet"
     detector = get_detector("default")
-    try:
-        cached = json.loads(provenance_path(path).read_text(encoding="utf-8")).get("detector")
-    except (OSError, ValueError, AttributeError):
-        cached = None
     current = None if detector is None else detector.as_dict()
-    if not path.is_file() or cached != current:
+    try:  # only a file neyman generated (it has a provenance) is ever replaced
+        stale = json.loads(provenance_path(path).read_text(encoding="utf-8")).get("detector") != current
+    except (OSError, ValueError, AttributeError):
+        stale = False
+    if not path.is_file() or stale:
         generate("top_vs_qcd", n_jets, path, seed=seed, workers=workers, progress=progress, force=path.is_file())
     return path
 

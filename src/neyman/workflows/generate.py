@@ -247,11 +247,7 @@ def _request(
     path = Path(out)
     if path.is_dir():
         raise DataError(f"output {path} is a directory; give a file name such as {path / 'events.parquet'}")
-    if output_format(path) == "npz" and proc.jets.max_constituents <= 0:
-        raise DataError(
-            f"cannot write {path}: the .npz layout (the quark/gluon data set's) holds jet constituents, and "
-            f"{proc.name} stores none; write .parquet, .h5 or .root"
-        )
+    output_format(path, constituents=proc.jets.max_constituents > 0)
     run = enclosing_run(path.parent)
     if run is not None:
         raise DataError(f"{path} is inside the run directory {run}; write generated samples outside runs")
