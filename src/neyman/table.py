@@ -18,7 +18,19 @@ from neyman.exceptions import DataError, close_matches
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["EVENT_ID", "FOLD", "LABEL", "RESERVED", "SPLIT", "TARGET", "TRUE_LOG_LR", "WEIGHT", "Table"]
+__all__ = [
+    "EVENT_ID",
+    "FOLD",
+    "LABEL",
+    "RESERVED",
+    "SOURCE_ID_STRIDE",
+    "SPLIT",
+    "TARGET",
+    "TRUE_LOG_LR",
+    "WEIGHT",
+    "Table",
+    "entry_event_ids",
+]
 
 LABEL = "label"
 """Integer class index (0 = background for binary tasks)."""
@@ -35,6 +47,28 @@ TARGET = "target"
 RESERVED = (LABEL, WEIGHT, EVENT_ID, FOLD, SPLIT, TARGET)
 TRUE_LOG_LR = "true_log_lr"
 """The known log-likelihood ratio of synthetic events (evaluation checks a classifier against it)."""
+SOURCE_ID_STRIDE = 10**12
+"""Without an event-id column, events are numbered ``source * stride + entry`` (:func:`entry_event_ids`)."""
+
+
+def entry_event_ids(source_index: int, entries: npt.ArrayLike) -> np.ndarray:
+    """Event numbers of entries of an input that has no event-id column.
+
+    Parameters
+    ----------
+    source_index
+        Position of the input among the run's ``data.sources``.
+    entries
+        Entry numbers in the file (before any selection).
+
+    Notes
+    -----
+    ``id = source_index * 10^12 + entry``: stable under selections and chunking, so
+    a k-fold run finds the fold of each event of one of its training files again
+    when it scores that file (``fold = id mod k``) and no event is scored by a model
+    that trained on it.
+    """
+    return int(source_index) * SOURCE_ID_STRIDE + np.asarray(entries, dtype=np.int64)
 
 
 def _length(values: Any) -> int:

@@ -413,6 +413,25 @@ def test_streaming_training_matches_in_memory_quality(tmp_path):
         neyman.train({**stream_cfg, "name": "x", "model": {"type": "xgboost"}})
 
 
+def test_kfold_without_event_ids_scores_a_training_file_out_of_fold(tmp_path):
+    """Events are numbered source * 10^12 + entry, so predict finds each event's fold again."""
+    sig, bkg = write_signal_background(tmp_path, "parquet", n_events=3000)
+    sources = [
+        {"path": str(sig), "label": "signal"},
+        {"path": str(bkg), "label": "background", "selection": "x00 > 30"},
+    ]
+    cfg = _config(tmp_path, sources, name="kf", model={"type": "fisher"}, split={"kfold": 3})
+    result = neyman.train(cfg)
+    preds = io.read(result.run_dir / "predictions.parquet")
+    ids = np.asarray(preds[EVENT_ID])
+    from_bkg = ids >= 10**12
+    scored = io.read(neyman.predict(result.run_dir, bkg, tmp_path / "b.parquet", step_size=1000).output)
+    x00 = np.asarray(scored["x00"])
+    kept = np.flatnonzero(x00 > 30)
+    np.testing.assert_array_equal(ids[from_bkg] - 10**12, kept)
+    np.testing.assert_allclose(np.asarray(scored["score"])[kept], np.asarray(preds["score"])[from_bkg], rtol=1e-9)
+
+
 @pytest.mark.parametrize("split", [{"kfold": 2}, {"method": "parity", "train": 0.8, "val": 0.2, "test": 0.0}])
 def test_event_numbers_that_follow_the_class_are_refused_before_a_run_exists(tmp_path, split):
     path = write_labelled_file(tmp_path, "parquet", n_events=400)

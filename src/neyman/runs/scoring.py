@@ -21,9 +21,9 @@ class Scorer(Protocol):
     def score(self, table: Table) -> np.ndarray: ...
 
 
-def score_table(run: Scorer, table: Table, *, prefix: str = "") -> Table:
-    """Return ``table`` with the run's score columns appended."""
-    scores = run.score(table).reshape(len(table), -1)
+def score_table(run: Scorer, table: Table, *, prefix: str = "", scores: np.ndarray | None = None) -> Table:
+    """Return ``table`` with the run's score columns appended (``scores``: already computed ones)."""
+    scores = (run.score(table) if scores is None else scores).reshape(len(table), -1)
     names = [prefix + n for n in run.score_names]
     clash = [n for n in names if n in table]
     if clash:

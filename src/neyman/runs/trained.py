@@ -84,19 +84,27 @@ class TrainedRun:
     folds_by_event_id: bool = True
     source_files: tuple[tuple[str, int | None], ...] = ()
 
-    def trained_on(self, path: str | Path) -> bool:
-        """Whether ``path`` (a file, with or without ``:tree``) is one of the training's input files."""
+    def training_sources(self, path: str | Path) -> list[int]:
+        """Positions among the training's ``data.sources`` of the entries that read ``path``.
+
+        A file matches when it is the same path or (for a relative path recorded from
+        another folder, or a copy) has the same name and size: when in doubt the file
+        counts as a training file (no leakage).
+        """
         from neyman.io import parse_source
 
         wanted = Path(parse_source(str(path))[0]).resolve()
         size = wanted.stat().st_size if wanted.is_file() else None
-        for recorded, recorded_size in self.source_files:
+        found = []
+        for index, (recorded, recorded_size) in enumerate(self.source_files):
             known = Path(parse_source(recorded)[0])
-            # the same path, or (for a relative path recorded from another folder, or a copy) the
-            # same name and size: when in doubt the file counts as a training file (no leakage)
             if known.resolve() == wanted or (known.name == wanted.name and recorded_size in (None, size)):
-                return True
-        return False
+                found.append(index)
+        return found
+
+    def trained_on(self, path: str | Path) -> bool:
+        """Whether ``path`` (a file, with or without ``:tree``) is one of the training's input files."""
+        return bool(self.training_sources(path))
 
     @property
     def score_names(self) -> list[str]:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from neyman import io
 from neyman.exceptions import DataError
+from neyman.preprocessing import assign_folds
 from neyman.runs import Scorer, TrainedRun, load_run, score_table
 from neyman.runs.guard import enclosing_run
+from neyman.table import entry_event_ids
 
 __all__ = ["PredictResult", "predict"]
 
@@ -69,6 +74,26 @@ def _scorer(run: str | os.PathLike[str] | Scorer, in_path: str) -> Scorer:
     return trained
 
 
+def _entry_source(trained: Scorer, in_path: str) -> int | None:
+    """The training source whose entry numbers are the event ids of ``in_path`` (k-fold, no id column).
+
+    Without ``data.event_id`` a k-fold training numbered the events of source ``i`` as
+    ``i * 10^12 + entry``; scoring that file entry by entry with the model of each
+    event's fold keeps every event away from the models that trained on it.
+    """
+    if not isinstance(trained, TrainedRun) or trained.kfold < 2 or trained.event_id_column is not None:
+        return None
+    sources = trained.training_sources(in_path)
+    if len(sources) > 1:
+        warnings.warn(
+            f"{in_path} was read by {len(sources)} data.sources entries of {trained.path} (with different "
+            "selections), so the fold of each event is unknown: every event is scored by the k-fold ensemble, "
+            "whose models trained on most of them; give the run a data.event_id column to avoid this",
+            stacklevel=2,
+        )
+    return sources[0] if len(sources) == 1 else None
+
+
 def predict(
     run: str | os.PathLike[str] | Scorer,
     input: str | os.PathLike[str],
@@ -108,8 +133,9 @@ def predict(
     Notes
     -----
     A k-fold run scores one of its own training files event by event with the model
-    of the event's fold (``event_id mod k``: a model that never saw the event), and
-    any other file with the average of its fold models' raw outputs, the k-fold
+    of the event's fold (``event_id mod k``: a model that never saw the event; without
+    an event-id column the id is ``source * 10^12 + entry``, as the training numbered
+    it), and any other file with the average of its fold models' raw outputs, the k-fold
     ensemble :math:`s(x) = \\sigma\\big(\\tfrac1k \\sum_f z_f(x)\\big)`.
     """
     in_path, in_tree = io.parse_source(str(input))
@@ -129,10 +155,16 @@ def predict(
         bar = Progress()
         bar.start()
         task_id = bar.add_task(f"scoring {Path(in_path).name}", total=total)
+    source = _entry_source(trained, in_path)
     try:
         with io.open_writer(out, tree=output_tree or tree or "events") as writer:
             for chunk in io.iterate(in_path, tree=tree, step_size=step_size):
-                scored = score_table(trained, chunk, prefix=prefix)
+                scores = None
+                if source is not None:
+                    assert isinstance(trained, TrainedRun)
+                    ids = entry_event_ids(source, np.arange(n, n + len(chunk)))
+                    scores = trained.score(chunk, folds=assign_folds(ids, trained.kfold))
+                scored = score_table(trained, chunk, prefix=prefix, scores=scores)
                 writer.write(scored)
                 n += len(chunk)
                 if bar is not None:

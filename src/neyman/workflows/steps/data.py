@@ -15,7 +15,7 @@ from neyman.config import RunConfig
 from neyman.config.schema import DataConfig, SourceConfig
 from neyman.exceptions import ConfigError, DataError, NeymanWarning, close_matches
 from neyman.preprocessing import Selection, check_weights, event_weights, parse_selection
-from neyman.table import EVENT_ID, LABEL, TARGET, TRUE_LOG_LR, WEIGHT, Table
+from neyman.table import EVENT_ID, LABEL, TARGET, TRUE_LOG_LR, WEIGHT, Table, entry_event_ids
 from neyman.tasks import make_task
 
 __all__ = [
@@ -199,10 +199,6 @@ def plan_sources(
     return plans
 
 
-SOURCE_ID_STRIDE = 10**12
-"""Without an event-id column, streamed events are numbered ``source * stride + entry``."""
-
-
 def events_from_chunk(
     table: Table,
     plan: SourcePlan,
@@ -234,7 +230,7 @@ def events_from_chunk(
     if data.event_id:
         cols[EVENT_ID] = np.asarray(table[data.event_id]).astype(np.int64)
     elif first_entry is not None:
-        cols[EVENT_ID] = plan.index * SOURCE_ID_STRIDE + entries
+        cols[EVENT_ID] = entry_event_ids(plan.index, entries)
     if classification:
         if src.label is not None:
             if not classes:
@@ -297,7 +293,9 @@ def load_events(
                 f"{plan.path} holds no events (its columns but no rows); fill it or remove it from data.sources"
             )
         parts.append(
-            events_from_chunk(table, plan, data, features, classes, classification=classification, carry=carry)
+            events_from_chunk(
+                table, plan, data, features, classes, classification=classification, first_entry=0, carry=carry
+            )
         )
     events = Table.concat(parts)
     if len(events) == 0:
