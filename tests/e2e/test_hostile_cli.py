@@ -696,6 +696,30 @@ CASES = [
         interrupted("nn"),
     ),
     # ---- runs as inputs -------------------------------------------------------------------------
+    # ---- reweight ----------------------------------------------------------------------------------
+    case(
+        "reweight-different-columns",
+        "reweight --source good.csv --target extra.csv --model logistic",
+        r"good\.csv.*extra\.csv.*different columns.*spare.*--features",
+        frame_file("extra.csv", lambda f: f.assign(spare=1.0)),
+    ),
+    case(
+        "reweight-weight-column-of-zeros",
+        f"reweight --source zero.csv --target good.csv --weight weight --features {FEATURE_LIST} --model logistic",
+        r"zero\.csv.*'weight' is all zero",
+        frame_file("zero.csv", lambda f: f.assign(weight=0.0)),
+    ),
+    case(
+        "reweight-target-fewer-than-folds",
+        f"reweight --source good.csv --target tiny.csv --features {FEATURE_LIST} --model logistic --kfold 5",
+        r"tiny\.csv holds 3 events, fewer than the 5 folds",
+        frame_file("tiny.csv", lambda f: f.head(3)),
+    ),
+    case(
+        "reweight-check-column-missing",
+        f"reweight --source good.csv --target good.parquet --features {FEATURE_LIST} --check m_jj --model logistic",
+        r"no column 'm_jj' \(given in --check\)",
+    ),
     case("predict-missing-run", "predict runs/bni --input good.csv --output s.parquet", r"runs/bni"),
     case(
         "predict-run-is-a-file",

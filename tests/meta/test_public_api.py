@@ -47,6 +47,7 @@ PINNED = {
     ],
     "neyman.metrics": [
         "ConfusionMatrix",
+        "HistogramComparison",
         "LikelihoodRatioCheck",
         "RegressionSummary",
         "ReliabilityCurve",
@@ -61,8 +62,11 @@ PINNED = {
         "binned_response",
         "bounded_rejection",
         "brier_score",
+        "compare_histograms",
+        "comparison_edges",
         "confusion_matrix",
         "correlation_matrix",
+        "effective_sample_size",
         "efficiency_table",
         "fold_summary",
         "kolmogorov_sf",
@@ -88,6 +92,7 @@ PINNED = {
         "threshold_at_efficiency",
         "weighted_quantile",
     ],
+
     "neyman.models": ["Arrays", "MODEL_FAMILIES", "Model", "build_model", "model_class"],
     "neyman.nn": [
         "ACTIVATIONS",
@@ -114,6 +119,7 @@ PINNED = {
         "figure",
         "hep_style",
         "plot_binned_response",
+        "plot_closure",
         "plot_confusion",
         "plot_correlation",
         "plot_feature_distributions",
@@ -127,9 +133,11 @@ PINNED = {
         "plot_roc_comparison",
         "plot_scores",
         "plot_significance",
+        "plot_weights",
         "save",
         "training_figures",
     ],
+
     "neyman.preprocessing": [
         "Clip",
         "GaussianTransform",
@@ -189,9 +197,19 @@ PINNED = {
         "pixelise",
         "spec_from_json",
     ],
+    "neyman.reweighting": [
+        "BoostedReweighter",
+        "ClipReport",
+        "RatioWeights",
+        "ReweightTree",
+        "fit_ratio_weights",
+        "logit",
+        "two_sample_auc",
+    ],
     "neyman.runs": [
         "InputPreprocessor",
         "ModelInput",
+        "RATIO_FILE",
         "RunDirectory",
         "Scorer",
         "TrainedRun",
@@ -201,10 +219,13 @@ PINNED = {
         "model_dirs",
         "model_inputs",
         "preprocessor_from_json",
+        "read_ratio_weights",
         "representation_from_json",
         "representation_json",
         "score_table",
+        "write_ratio_weights",
     ],
+
     "neyman.tasks": [
         "BinaryEvaluation",
         "BinaryTask",

@@ -24,6 +24,8 @@ calibration
     Reliability curve, Brier score and the likelihood-ratio check.
 importance
     Permutation importance and weighted correlation matrices.
+closure
+    Effective sample size and normalised weighted histograms compared bin by bin.
 """
 
 from __future__ import annotations
@@ -51,6 +53,12 @@ from neyman.metrics.classification import (
     roc_curve,
     signal_efficiency_at,
 )
+from neyman.metrics.closure import (
+    HistogramComparison,
+    compare_histograms,
+    comparison_edges,
+    effective_sample_size,
+)
 from neyman.metrics.confusion import (
     ConfusionMatrix,
     confusion_matrix,
@@ -72,6 +80,7 @@ from neyman.metrics.uncertainty import auc_with_uncertainty, efficiency_table, f
 
 __all__ = [
     "ConfusionMatrix",
+    "HistogramComparison",
     "LikelihoodRatioCheck",
     "RegressionSummary",
     "ReliabilityCurve",
@@ -86,8 +95,11 @@ __all__ = [
     "binned_response",
     "bounded_rejection",
     "brier_score",
+    "compare_histograms",
+    "comparison_edges",
     "confusion_matrix",
     "correlation_matrix",
+    "effective_sample_size",
     "efficiency_table",
     "fold_summary",
     "kolmogorov_sf",

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neyman.exceptions import DataError
+from neyman.metrics.closure import effective_sample_size
 from neyman.metrics.inputs import binary_sample, float_array, total_weight, weights
 
 __all__ = ["kolmogorov_sf", "ks_test", "overtraining_check"]
@@ -68,10 +69,6 @@ def _sample(values: npt.ArrayLike, weight: npt.ArrayLike | None, name: str) -> t
     w = weights(weight, len(x), reference=name)
     total_weight(w, f"events of sample {name}")
     return x, w
-
-
-def _effective_size(w: np.ndarray) -> float:
-    return float(np.sum(w) ** 2 / np.sum(w**2))
 
 
 def ks_test(
@@ -129,7 +126,7 @@ def ks_test(
     last_of_group = np.flatnonzero(np.append(sorted_values[1:] != sorted_values[:-1], True))
     difference = cdf_a[last_of_group] / cdf_a[-1] - cdf_b[last_of_group] / cdf_b[-1]
     statistic = float(np.max(np.abs(difference)))
-    n_a, n_b = _effective_size(w_a), _effective_size(w_b)
+    n_a, n_b = effective_sample_size(w_a), effective_sample_size(w_b)
     n_e = n_a * n_b / (n_a + n_b)
     p_value = float(kolmogorov_sf(math.sqrt(n_e) * statistic))
     return statistic, p_value

@@ -34,6 +34,8 @@ evaluation
     The figures of a task's evaluation result (the one dispatch over tasks).
 hepstyle
     ``hep_style``: mplhep's experiment styles within a ``with`` block.
+reweighting
+    A variable before and after reweighting against its target; the weights.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from neyman.plotting.importance import plot_importance
 from neyman.plotting.inputs import plot_correlation, plot_feature_distributions
 from neyman.plotting.regression import plot_pulls, plot_response
 from neyman.plotting.resolution import plot_binned_response
+from neyman.plotting.reweighting import plot_closure, plot_weights
 from neyman.plotting.roc import plot_roc
 from neyman.plotting.scores import plot_scores
 from neyman.plotting.significance import plot_significance
@@ -59,6 +62,7 @@ __all__ = [
     "figure",
     "hep_style",
     "plot_binned_response",
+    "plot_closure",
     "plot_confusion",
     "plot_correlation",
     "plot_feature_distributions",
@@ -72,6 +76,7 @@ __all__ = [
     "plot_roc_comparison",
     "plot_scores",
     "plot_significance",
+    "plot_weights",
     "save",
     "training_figures",
 ]

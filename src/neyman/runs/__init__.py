@@ -17,10 +17,12 @@ from neyman.runs.inputs import (
     representation_from_json,
     representation_json,
 )
+from neyman.runs.ratio import RATIO_FILE, read_ratio_weights, write_ratio_weights
 from neyman.runs.scoring import Scorer, score_table
 from neyman.runs.trained import TrainedRun, load_run, model_dirs
 
 __all__ = [
+    "RATIO_FILE",
     "InputPreprocessor",
     "ModelInput",
     "RunDirectory",
@@ -32,7 +34,9 @@ __all__ = [
     "model_dirs",
     "model_inputs",
     "preprocessor_from_json",
+    "read_ratio_weights",
     "representation_from_json",
     "representation_json",
     "score_table",
+    "write_ratio_weights",
 ]

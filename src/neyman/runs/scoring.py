@@ -21,10 +21,21 @@ class Scorer(Protocol):
     def score(self, table: Table) -> np.ndarray: ...
 
 
-def score_table(run: Scorer, table: Table, *, prefix: str = "", scores: np.ndarray | None = None) -> Table:
-    """Return ``table`` with the run's score columns appended (``scores``: already computed ones)."""
+def score_table(
+    run: Scorer,
+    table: Table,
+    *,
+    prefix: str = "",
+    scores: np.ndarray | None = None,
+    names: list[str] | None = None,
+) -> Table:
+    """Return ``table`` with the run's score columns appended.
+
+    ``scores`` and ``names`` replace the run's own scores and their names (already
+    computed ones, or weights derived from them).
+    """
     scores = (run.score(table) if scores is None else scores).reshape(len(table), -1)
-    names = [prefix + n for n in run.score_names]
+    names = [prefix + n for n in (run.score_names if names is None else names)]
     clash = [n for n in names if n in table]
     if clash:
         raise DataError(

@@ -12,9 +12,9 @@ import numpy as np
 from neyman import io
 from neyman.exceptions import DataError
 from neyman.preprocessing import assign_folds
-from neyman.runs import Scorer, TrainedRun, load_run, score_table
+from neyman.runs import Scorer, TrainedRun, load_run, read_ratio_weights, score_table
 from neyman.runs.guard import enclosing_run
-from neyman.table import entry_event_ids
+from neyman.table import Table, entry_event_ids
 
 __all__ = ["PredictResult", "predict"]
 
@@ -94,6 +94,15 @@ def _entry_source(trained: Scorer, in_path: str) -> int | None:
     return sources[0] if len(sources) == 1 else None
 
 
+def _chunk_scores(trained: Scorer, chunk: Table, source: int | None, first_entry: int) -> np.ndarray:
+    """Scores of a chunk; events of a k-fold training file without ids by the model of their fold."""
+    if source is None:
+        return trained.score(chunk)
+    assert isinstance(trained, TrainedRun)
+    ids = entry_event_ids(source, np.arange(first_entry, first_entry + len(chunk)))
+    return trained.score(chunk, folds=assign_folds(ids, trained.kfold))
+
+
 def predict(
     run: str | os.PathLike[str] | Scorer,
     input: str | os.PathLike[str],
@@ -112,7 +121,9 @@ def predict(
     ----------
     run
         A run directory, an ``.onnx`` file written by ``neyman export`` (scored with
-        ONNX Runtime only), or an already loaded :class:`TrainedRun`.
+        ONNX Runtime only), or an already loaded :class:`TrainedRun`.  A run of
+        ``neyman reweight`` adds a ``weight`` column (``w = p_target / p_source``)
+        instead of its classifier's score.
     input
         Input file; ``file.root:tree`` names the tree.
     output
@@ -141,9 +152,11 @@ def predict(
     in_path, in_tree = io.parse_source(str(input))
     tree = tree or in_tree
     trained = _scorer(run, in_path)
+    ratio = read_ratio_weights(trained.path) if isinstance(trained, TrainedRun) else None
+    names = [prefix + s for s in (["weight"] if ratio is not None else trained.score_names)]
     if Path(output).resolve() == Path(in_path).resolve():
         raise DataError(f"output {output} is the input file; write to another file")
-    out = _output_file(Path(output), force=force, scores=[prefix + s for s in trained.score_names], tree=output_tree)
+    out = _output_file(Path(output), force=force, scores=names, tree=output_tree)
     total = io.num_entries(in_path, tree=tree)
     if total == 0:
         raise DataError(f"{in_path} holds no events (its columns but no rows); there is nothing to score")
@@ -159,18 +172,14 @@ def predict(
     try:
         with io.open_writer(out, tree=output_tree or tree or "events") as writer:
             for chunk in io.iterate(in_path, tree=tree, step_size=step_size):
-                scores = None
-                if source is not None:
-                    assert isinstance(trained, TrainedRun)
-                    ids = entry_event_ids(source, np.arange(n, n + len(chunk)))
-                    scores = trained.score(chunk, folds=assign_folds(ids, trained.kfold))
-                scored = score_table(trained, chunk, prefix=prefix, scores=scores)
-                writer.write(scored)
+                scores = _chunk_scores(trained, chunk, source, n)
+                if ratio is not None:
+                    scores = ratio[0](scores)
+                writer.write(score_table(trained, chunk, scores=scores, names=names))
                 n += len(chunk)
                 if bar is not None:
                     bar.update(task_id, advance=len(chunk))
     finally:
         if bar is not None:
             bar.stop()
-    names = [prefix + s for s in trained.score_names]
     return PredictResult(output=out, n_events=n, score_columns=names)

@@ -1,0 +1,154 @@
+"""neyman reweight: k-fold weights p_T/p_S for a source sample, their closure, predict and export."""
+
+import json
+
+import numpy as np
+import pytest
+
+from neyman import io
+from neyman.exceptions import ConfigError, DataError, RunDirectoryError
+from neyman.runs import load_run, read_ratio_weights
+from neyman.table import Table
+from neyman.workflows.predict import predict
+from neyman.workflows.reweight import reweight
+
+QUICK = ["training.progress=false", "training.epochs=5", "model.hidden=[16]"]
+
+
+def _write(path, x, extra=None):
+    cols = {"x0": x[:, 0], "x1": x[:, 1], "other": x[:, 2]}
+    cols.update(extra or {})
+    io.write(Table(cols), path)
+    return str(path)
+
+
+def _samples(tmp_path, n=6000, shift=0.5, seed=0):
+    """Source N(0, 1)^3; target shifted by ``shift`` in x0 only: ln w = shift x0 - shift^2/2."""
+    gen = np.random.default_rng(seed)
+    xs, xt = gen.normal(size=(n, 3)), gen.normal(size=(n, 3))
+    xt[:, 0] += shift
+    return _write(tmp_path / "source.parquet", xs), _write(tmp_path / "target.parquet", xt), xs
+
+
+def test_weights_reproduce_a_known_gaussian_ratio_with_closure(tmp_path):
+    src, tgt, xs = _samples(tmp_path)
+    result = reweight(
+        src, tgt, features=["x0", "x1"], check=["other"], model="logistic", kfold=3, output_dir=str(tmp_path / "r")
+    )
+    w = np.asarray(io.read(result.run_dir / "weights.parquet")["weight"])
+    true = 0.5 * xs[:, 0] - 0.125
+    assert np.corrcoef(np.log(w), true)[0, 1] > 0.98
+    assert np.sqrt(np.mean((np.log(w) - true) ** 2)) < 0.1
+    s = result.summary
+    assert s["two_sample_auc_before"] > 0.6 and abs(s["two_sample_auc_after"] - 0.5) < 0.03
+    assert s["chi2_per_ndf"]["x0"]["before"] > 5 and s["chi2_per_ndf"]["x0"]["after"] < 2
+    assert s["chi2_per_ndf"]["other"]["after"] < 2  # a variable the weights do not depend on stays closed
+    assert 0.7 < s["effective_sample_fraction"] < 0.85  # 1/E[w^2] = exp(-0.25) for this shift
+    assert result.report.is_file() and "Closure" in result.report.read_text()
+
+
+def test_identical_samples_get_weights_of_one(tmp_path):
+    gen = np.random.default_rng(7)
+    src = _write(tmp_path / "a.parquet", gen.normal(size=(5000, 3)))
+    tgt = _write(tmp_path / "b.parquet", gen.normal(size=(7000, 3)))  # sizes differ: weights are density ratios
+    result = reweight(src, tgt, model="mlp", kfold=2, output_dir=str(tmp_path / "r"), overrides=QUICK)
+    w = np.asarray(io.read(result.run_dir / "weights.parquet")["weight"])
+    assert np.mean(w) == pytest.approx(1.0, abs=1e-6)
+    assert np.std(w) < 0.15 and np.percentile(w, 99) < 1.5
+    assert abs(result.summary["two_sample_auc_after"] - 0.5) < 0.03
+
+
+def test_kfold_weights_come_from_the_model_that_never_saw_the_event(tmp_path):
+    src, tgt, xs = _samples(tmp_path, n=3000)
+    result = reweight(src, tgt, features=["x0", "x1", "other"], model="logistic", kfold=3, output_dir=str(tmp_path))
+    preds = io.read(result.run_dir / "predictions.parquet")
+    from_source = np.asarray(preds["source"]) == 0
+    # event numbers are entries of the source file; the fold of an event is its number mod 3
+    ids = np.asarray(preds["event_id"])[from_source]
+    np.testing.assert_array_equal(ids, np.arange(len(xs)))
+    np.testing.assert_array_equal(np.asarray(preds["fold"])[from_source], ids % 3)
+    # each fold's model is applied only to its own fold, and it did not train on it: refit it by hand
+    run = load_run(result.run_dir)
+    weights = np.asarray(io.read(result.run_dir / "weights.parquet")["weight"])
+    ratio, _ = read_ratio_weights(result.run_dir)
+    x = np.stack([xs[:, 0], xs[:, 1], xs[:, 2]], axis=1)
+    for k in range(3):
+        mine = ids % 3 == k
+        own = run.models[k].predict(run.preprocessors[k].transform(x[mine]))
+        np.testing.assert_allclose(ratio(own), weights[mine], rtol=1e-6)
+        other = run.models[(k + 1) % 3].predict(run.preprocessors[(k + 1) % 3].transform(x[mine]))
+        assert not np.allclose(ratio(other), weights[mine])
+    # predict on the source file gives the same out-of-fold weights, chunk by chunk
+    out = predict(result.run_dir, src, tmp_path / "w.parquet", step_size=1000)
+    assert out.score_columns == ["weight"]
+    np.testing.assert_allclose(np.asarray(io.read(out.output)["weight"]), weights, rtol=1e-9)
+    # a new file of the source kind gets the k-fold ensemble's weights
+    gen = np.random.default_rng(3)
+    new = _write(tmp_path / "new.parquet", gen.normal(size=(500, 3)))
+    w_new = np.asarray(io.read(predict(result.run_dir, new, tmp_path / "new_w.parquet").output)["weight"])
+    assert np.corrcoef(np.log(w_new), io.read(new)["x0"])[0, 1] > 0.99
+
+
+def test_the_exported_classifier_gives_the_weights_through_the_recorded_map(tmp_path):
+    from neyman.export import OnnxModel
+    from neyman.workflows.export import export
+
+    src, tgt, _ = _samples(tmp_path, n=3000)
+    result = reweight(src, tgt, features=["x0", "x1"], model="logistic", kfold=2, output_dir=str(tmp_path))
+    onnx = export(result.run_dir, format="onnx", out=tmp_path / "rw.onnx", fold=0).path
+    ratio, record = read_ratio_weights(result.run_dir)
+    table = io.read(src)
+    via_onnx = ratio(OnnxModel(onnx).score(table))
+    run = load_run(result.run_dir)
+    direct = ratio(run.models[0].predict(run.preprocessors[0].transform(run.matrix(table))))
+    np.testing.assert_allclose(via_onnx, direct, rtol=1e-4)
+    assert record["features"] == ["x0", "x1"]
+
+
+def test_a_retrained_run_never_uses_a_stale_weight_map(tmp_path):
+    src, tgt, _ = _samples(tmp_path, n=2000)
+    result = reweight(src, tgt, model="logistic", kfold=2, output_dir=str(tmp_path))
+    meta = result.run_dir / "model" / "metadata.json"
+    record = json.loads(meta.read_text())
+    record["created"] = "another training"
+    meta.write_text(json.dumps(record))
+    with pytest.raises(RunDirectoryError, match="another training of"):
+        read_ratio_weights(result.run_dir)
+
+
+@pytest.mark.parametrize(
+    ("case", "error", "match"),
+    [
+        ("different-columns", DataError, r"different columns \(extra"),
+        ("zero-weights", DataError, r"weight column 'w' is all zero"),
+        ("few-target-events", DataError, r"target .* holds 2 events, fewer than the 3 folds"),
+        ("missing-check", DataError, r"has no column 'nope' \(given in --check\)"),
+        ("check-is-feature", ConfigError, r"'x0' is both a feature and a --check"),
+        ("one-fold", ConfigError, r"--kfold must be at least 2"),
+        ("missing-file", DataError, r"source file .*absent.parquet does not exist"),
+    ],
+)
+def test_bad_input_is_refused_before_anything_is_written(tmp_path, case, error, match):
+    gen = np.random.default_rng(0)
+    x = gen.normal(size=(300, 3))
+    src = _write(tmp_path / "s.parquet", x, {"w": np.ones(300)})
+    tgt = _write(tmp_path / "t.parquet", x + 0.1, {"w": np.ones(300)})
+    kwargs = {"model": "logistic", "kfold": 3, "output_dir": str(tmp_path / "runs")}
+    if case == "different-columns":
+        tgt = _write(tmp_path / "t.parquet", x, {"w": np.ones(300), "extra": np.ones(300)})
+    elif case == "zero-weights":
+        src = _write(tmp_path / "s.parquet", x, {"w": np.zeros(300)})
+        kwargs["weight"] = "w"
+    elif case == "few-target-events":
+        tgt = _write(tmp_path / "t.parquet", x[:2], {"w": np.ones(2)})
+    elif case == "missing-check":
+        kwargs["check"] = ["nope"]
+    elif case == "check-is-feature":
+        kwargs.update(features=["x0", "x1"], check=["x0"])
+    elif case == "one-fold":
+        kwargs["kfold"] = 1
+    elif case == "missing-file":
+        src = str(tmp_path / "absent.parquet")
+    with pytest.raises(error, match=match):
+        reweight(src, tgt, **kwargs)
+    assert not (tmp_path / "runs").exists()

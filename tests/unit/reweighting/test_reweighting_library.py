@@ -1,0 +1,97 @@
+"""The reweighting library: the ratio map, the boosted reweighter, the two-sample test, closure numbers."""
+
+import json
+
+import numpy as np
+import pytest
+
+from neyman.exceptions import DataError
+from neyman.metrics import compare_histograms, comparison_edges, effective_sample_size
+from neyman.reweighting import BoostedReweighter, RatioWeights, fit_ratio_weights, two_sample_auc
+
+
+def _gaussians(n, shift, seed=0):
+    gen = np.random.default_rng(seed)
+    return gen.normal(size=(n, 2)), gen.normal(size=(n, 2)) + np.array([shift, 0.0])
+
+
+def test_effective_sample_size_is_kish():
+    assert effective_sample_size(np.ones(50)) == pytest.approx(50)
+    assert effective_sample_size([1.0, 3.0]) == pytest.approx(16 / 10)
+    assert effective_sample_size([0.0, 0.0]) == 0.0
+
+
+def test_histogram_chi2_is_one_for_one_distribution_and_large_for_two():
+    gen = np.random.default_rng(1)
+    a, b, c = gen.normal(size=20_000), gen.normal(size=20_000), gen.normal(0.2, 1.0, size=20_000)
+    cmp = compare_histograms([("a", a, None), ("b", b, None), ("c", c, None)], comparison_edges(a, b, c))
+    assert cmp.densities.sum(axis=1) == pytest.approx(np.ones(3))
+    chi2, ndf = cmp.chi2("a", "b")
+    assert 0.5 < chi2 / ndf < 1.8
+    chi2, ndf = cmp.chi2("a", "c")
+    assert chi2 / ndf > 10
+
+
+def test_ratio_weights_of_the_true_classifier_are_the_true_ratio():
+    """With f = p_T/(p_S + p_T) exactly, calibration keeps a = 1, b = 0 and w = p_T/p_S."""
+    xs, xt = _gaussians(40_000, 0.5)
+    x = np.concatenate([xs[:, 0], xt[:, 0]])
+    log_ratio = 0.5 * x - 0.125  # ln N(x; 0.5, 1) / N(x; 0, 1)
+    f = 1.0 / (1.0 + np.exp(-log_ratio))
+    y = np.r_[np.zeros(len(xs)), np.ones(len(xt))]
+    ratio, clip = fit_ratio_weights(f, y, clip_quantile=None)
+    assert ratio.slope == pytest.approx(1.0, abs=0.03)
+    w = ratio(f[: len(xs)])
+    np.testing.assert_allclose(np.log(w), log_ratio[: len(xs)], atol=0.05)
+    assert np.mean(w) == pytest.approx(1.0) and clip.n_clipped == 0
+
+
+def test_clipping_is_reported_and_the_weights_keep_mean_one():
+    f = np.random.default_rng(2).uniform(0.01, 0.99, 10_000)
+    y = np.r_[np.zeros(5_000), np.ones(5_000)]
+    ratio, clip = fit_ratio_weights(f, y, calibrate=False, clip_quantile=0.99)
+    w = ratio(f[:5000])
+    assert clip.n_clipped == 50 and 0 < clip.weight_fraction < 0.2
+    assert w.max() == pytest.approx(ratio.max_weight) and np.mean(w) == pytest.approx(1.0)
+    again = RatioWeights.from_json(json.loads(json.dumps(ratio.to_json())), where="x")
+    np.testing.assert_allclose(again(f), ratio(f))
+    with pytest.raises(DataError, match="damaged"):
+        RatioWeights.from_json({"slope": "nan", "offset": 0, "max_weight": None}, where="x")
+
+
+def test_ratio_weights_refuse_a_sample_without_weight():
+    with pytest.raises(DataError, match="positive total event weight"):
+        fit_ratio_weights([0.4, 0.6], [0, 1], [0.0, 1.0])
+
+
+def test_boosted_reweighter_learns_a_gaussian_ratio_and_round_trips_through_json():
+    xs, xt = _gaussians(30_000, 0.5)
+    model = BoostedReweighter(seed=3).fit(xs, xt)
+    test_s, _ = _gaussians(10_000, 0.5, seed=9)
+    lw = model.log_weights(test_s)
+    true = 0.5 * test_s[:, 0] - 0.125
+    assert np.corrcoef(lw, true)[0, 1] > 0.95
+    # the feature the ratio does not depend on is left alone
+    assert abs(np.corrcoef(lw, test_s[:, 1])[0, 1]) < 0.1
+    loaded = BoostedReweighter.from_json(json.loads(json.dumps(model.to_json())), where="model.json")
+    np.testing.assert_array_equal(loaded.log_weights(test_s), lw)
+    with pytest.raises(DataError, match="not a valid boosted reweighter"):
+        BoostedReweighter.from_json({"kind": "boosted-reweighter", "settings": {}, "trees": [{}]}, where="m")
+    with pytest.raises(DataError, match="fitted on 2 features"):
+        model.log_weights(np.zeros((3, 5)))
+
+
+def test_boosted_reweighter_of_identical_samples_is_one():
+    xs, xt = _gaussians(20_000, 0.0, seed=4)
+    w = BoostedReweighter().fit(xs, xt).predict_weights(xs)
+    assert np.std(w) < 0.1 and np.mean(w) == pytest.approx(1.0, abs=0.05)
+
+
+def test_two_sample_auc_tells_shifted_samples_apart_and_not_identical_ones():
+    xs, xt = _gaussians(20_000, 0.0, seed=5)
+    assert abs(two_sample_auc(xs, xt) - 0.5) < 0.02
+    xs, xt = _gaussians(20_000, 0.5, seed=5)
+    before = two_sample_auc(xs, xt)
+    assert before > 0.6
+    true = np.exp(0.5 * xs[:, 0] - 0.125)
+    assert abs(two_sample_auc(xs, xt, true) - 0.5) < 0.02
