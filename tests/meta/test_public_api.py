@@ -92,7 +92,6 @@ PINNED = {
         "threshold_at_efficiency",
         "weighted_quantile",
     ],
-
     "neyman.models": ["Arrays", "MODEL_FAMILIES", "Model", "build_model", "model_class"],
     "neyman.nn": [
         "ACTIVATIONS",
@@ -137,7 +136,6 @@ PINNED = {
         "save",
         "training_figures",
     ],
-
     "neyman.preprocessing": [
         "Clip",
         "GaussianTransform",
@@ -225,7 +223,6 @@ PINNED = {
         "score_table",
         "write_ratio_weights",
     ],
-
     "neyman.tasks": [
         "BinaryEvaluation",
         "BinaryTask",

@@ -13,6 +13,15 @@ from neyman.seeding import rng
 __all__ = ["two_sample_auc"]
 
 
+def _row_folds(x: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """Fold of each row from a hash of its values: equal rows (in either sample) share a fold."""
+    import pandas as pd
+
+    key = f"neyman{seed:010d}"[-16:]
+    hashed = pd.util.hash_pandas_object(pd.DataFrame(x), index=False, hash_key=key).to_numpy()
+    return np.asarray(hashed % np.uint64(folds), dtype=np.int64)
+
+
 def two_sample_auc(
     a: npt.ArrayLike,
     b: npt.ArrayLike,
@@ -47,7 +56,9 @@ def two_sample_auc(
     Notes
     -----
     Each fold's classifier (scikit-learn's histogram gradient boosting) is trained
-    with the two samples at equal total weight; negative weights enter the AUC but
+    with the two samples at equal total weight.  Folds follow a hash of each event's
+    values, so an event present in both samples is never trained on with one label
+    and scored with the other (which would push the AUC below 0.5); negative weights enter the AUC but
     are set to zero in the training. For identical distributions the AUC scatters
     around 0.5 by about ``√((n_a + n_b) / (12 n_a n_b))``.
     """
@@ -63,7 +74,7 @@ def two_sample_auc(
     x = np.concatenate([xa[keep_a], xb[keep_b]])
     y = np.concatenate([np.zeros(len(keep_a)), np.ones(len(keep_b))])
     w = np.concatenate([wa[keep_a], wb[keep_b]])
-    fold = gen.integers(0, folds, size=len(x))
+    fold = _row_folds(x, folds, seed)
     scores = np.empty(len(x))
     for k in range(folds):
         train = fold != k

@@ -27,6 +27,7 @@ from neyman.workflows.train import train
 
 __all__ = ["ReweightResult", "reweight"]
 
+
 @dataclass(frozen=True)
 class ReweightResult:
     """What a reweighting produced.
@@ -65,6 +66,11 @@ def _columns(path: str, tree: str | None, role: str) -> list[str]:
     return io.available_columns(path, tree=tree)
 
 
+def _flat_number(values: Any) -> bool:
+    """Whether a column is one number per event (not jagged constituents, not text)."""
+    return isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "biuf"
+
+
 def _checked_inputs(
     source: str, target: str, features: Sequence[str], check: Sequence[str], weight: str | None, kfold: int
 ) -> _Inputs:
@@ -79,7 +85,8 @@ def _checked_inputs(
                 "name the columns to reweight in with --features"
             )
         skip = {weight, EVENT_ID, LABEL, WEIGHT, *check}
-        features = [c for c in cols["source"] if c not in skip]
+        head = io.read(src[0], tree=src[1], entry_stop=5)
+        features = [c for c in cols["source"] if c not in skip and _flat_number(head[c])]
     for role, path in (("source", src[0]), ("target", tgt[0])):
         for kind, names in (("--features", features), ("--check", check), ("--weight", [weight] if weight else [])):
             missing = [c for c in names if c not in cols[role]]
@@ -243,7 +250,8 @@ def reweight(
     source, target
         Input files (``file.root:tree`` names the tree) of the same kind of events.
     features
-        Columns the weights depend on (default: every column both files share).
+        Columns the weights depend on (default: every one-number-per-event column
+        both files share, except the event weight, label and event number).
     check
         Further columns of both files, not used by the reweighter: their closure tests it.
     weight
