@@ -3,7 +3,7 @@
 Module map (imports point downwards only)::
 
     cli          the ``neyman`` command (parsing and printing)
-    workflows    train, tune, predict, demo: the only code that reads a configuration
+    workflows    train, tune, predict, reweight, demo: the only code that reads a configuration
     models       one Model interface over networks, boosted trees and baselines
     tuning       Optuna search spaces, studies (SQLite/PostgreSQL), their figures
     tracking     experiment tracking with MLflow (imported only when asked for)
@@ -14,6 +14,7 @@ Module map (imports point downwards only)::
     preprocessing  selections, fitted transforms, weights
     metrics      weighted classification and regression metrics
     tasks        what is learned: binary, multiclass, regression, gaussian
+    reweighting  per-event weights p_target/p_source and their closure tests
     table        the Table exchange type
     config       the configuration schema and loader
     testing      synthetic data with a known answer
