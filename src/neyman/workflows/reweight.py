@@ -87,6 +87,8 @@ def _checked_inputs(
         skip = {weight, EVENT_ID, LABEL, WEIGHT, *check}
         head = io.read(src[0], tree=src[1], entry_stop=5)
         features = [c for c in cols["source"] if c not in skip and _flat_number(head[c])]
+        if not features:
+            raise DataError(f"source {src[0]} has no one-number-per-event column to reweight in; give --features")
     for role, path in (("source", src[0]), ("target", tgt[0])):
         for kind, names in (("--features", features), ("--check", check), ("--weight", [weight] if weight else [])):
             missing = [c for c in names if c not in cols[role]]
