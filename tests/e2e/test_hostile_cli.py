@@ -720,6 +720,22 @@ CASES = [
         f"reweight --source good.csv --target good.parquet --features {FEATURE_LIST} --check m_jj --model logistic",
         r"no column 'm_jj' \(given in --check\)",
     ),
+    case(
+        "reweight-positive-without-weight",
+        "reweight --positive good.csv --model xgboost",
+        r"--positive needs --weight",
+    ),
+    case(
+        "reweight-positive-and-source",
+        "reweight --positive good.csv --source good.csv --weight weight",
+        r"either --source and --target .* or --positive alone",
+    ),
+    case(
+        "reweight-positive-weights-sum-negative",
+        f"reweight --positive neg.csv --weight weight --features {FEATURE_LIST} --model xgboost",
+        r"neg\.csv.*'weight' sums to -",
+        frame_file("neg.csv", lambda f: f.assign(weight=-1.0)),
+    ),
     case("predict-missing-run", "predict runs/bni --input good.csv --output s.parquet", r"runs/bni"),
     case(
         "predict-run-is-a-file",
@@ -818,6 +834,18 @@ CASES = [
         text_file("fake.onnx", "not a model\n"),
     ),
     case("evaluate-missing-run", "evaluate runs/bni", r"runs/bni"),
+    case("evaluate-variation-without-name", "evaluate runs/bin --variation good.csv", r"--variation takes NAME=FILE"),
+    case("evaluate-variation-missing-file", "evaluate runs/bin --variation up=absent.csv", r"absent\.csv"),
+    case(
+        "evaluate-variation-files-per-source",
+        "evaluate runs/bin --variation up=good.csv,good.csv",
+        r"trained on 1 source\(s\); give as many --variation up= files",
+    ),
+    case(
+        "evaluate-variation-efficiency",
+        "evaluate runs/bin --variation up=good.csv --efficiencies 0.5,2",
+        r"efficiency 2\.0 is not between 0 and 1",
+    ),
     case(
         "evaluate-run-is-a-file",
         "evaluate good.csv",

@@ -7,6 +7,7 @@ import pytest
 
 from neyman import io
 from neyman.exceptions import ConfigError, DataError, RunDirectoryError
+from neyman.reweighting import PositiveWeights
 from neyman.runs import load_run, read_ratio_weights
 from neyman.table import Table
 from neyman.workflows.predict import predict
@@ -151,4 +152,64 @@ def test_bad_input_is_refused_before_anything_is_written(tmp_path, case, error, 
         src = str(tmp_path / "absent.parquet")
     with pytest.raises(error, match=match):
         reweight(src, tgt, **kwargs)
+    assert not (tmp_path / "runs").exists()
+
+
+def _signed(tmp_path, n=12_000, seed=0):
+    """x ~ N(0, 1)^3, weights ±1 with E[w|x] = 0.5 + 0.4 tanh(x0): a quarter negative."""
+    gen = np.random.default_rng(seed)
+    x = gen.normal(size=(n, 3))
+    mean = 0.5 + 0.4 * np.tanh(x[:, 0])
+    w = np.where(gen.random(n) < 0.5 * (1 + mean), 1.0, -1.0)
+    return _write(tmp_path / "nlo.parquet", x, {"w": w}), x, w, mean
+
+
+def test_positive_weights_keep_every_histogram_and_predict_reproduces_them(tmp_path):
+    path, _, w, mean = _signed(tmp_path)
+    result = reweight(
+        positive=path,
+        weight="w",
+        features=["x0", "x1"],
+        check=["other"],
+        model="xgboost",
+        kfold=3,
+        output_dir=str(tmp_path / "r"),
+        overrides=["model.n_estimators=200", "model.max_depth=3"],
+    )
+    assert result.run_dir.name == "positive-xgboost"
+    new = np.asarray(io.read(result.run_dir / "weights.parquet")["weight"])
+    assert np.all(new > 0) and np.sum(new) == pytest.approx(np.sum(w))
+    assert np.corrcoef(new, mean)[0, 1] > 0.9
+    s = result.summary
+    assert s["floor"]["n_negative_before"] == int(np.sum(w < 0))
+    assert s["chi2_per_ndf"]["x0"]["before"] > 5  # the signed weights matter in x0 ...
+    assert s["chi2_per_ndf"]["x0"]["after"] < 1.5  # ... and the positive ones reproduce them
+    assert s["chi2_per_ndf"]["other"]["after"] < 1.5
+    assert s["effective_sample_size_positive"] > 2 * s["effective_sample_size_signed"]
+    # predict on the training file: each event's weight from the fold model that never saw it
+    out = predict(result.run_dir, path, tmp_path / "w.parquet", step_size=1000, prefix="positive_")
+    np.testing.assert_allclose(np.asarray(io.read(out.output)["positive_weight"]), new, rtol=1e-9)
+    mapping, record = read_ratio_weights(result.run_dir)
+    assert isinstance(mapping, PositiveWeights) and mapping.floor > 0
+    assert record["weights"]["kind"] == "positive" and record["features"] == ["x0", "x1"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"weight": None}, ConfigError, r"--positive needs --weight"),
+        ({"weight": "nope"}, DataError, r"has no column 'nope' \(given in --weight\)"),
+        ({"weight": "w", "source": "x"}, ConfigError, r"either --source and --target .* or --positive alone"),
+        ({"weight": "w", "features": ["x0", "w"]}, ConfigError, r"weight column 'w' cannot also be a feature"),
+        ({"weight": "neg"}, DataError, r"weight column 'neg' sums to -300"),
+        ({"weight": "nan"}, DataError, r"weight column 'nan' holds nan at entry 7"),
+    ],
+)
+def test_bad_positive_weight_input_is_refused_before_anything_is_written(tmp_path, kwargs, error, match):
+    x = np.random.default_rng(0).normal(size=(300, 3))
+    nan = np.ones(300)
+    nan[7] = np.nan
+    path = _write(tmp_path / "s.parquet", x, {"w": np.ones(300), "neg": -np.ones(300), "nan": nan})
+    with pytest.raises(error, match=match):
+        reweight(positive=path, kfold=3, output_dir=str(tmp_path / "runs"), **kwargs)
     assert not (tmp_path / "runs").exists()

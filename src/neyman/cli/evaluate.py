@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -22,6 +23,8 @@ EVALUATE_EXAMPLES = """
   neyman evaluate runs/bdt --yields 120,45000 --sigma-b 0.1 --working-point 0.7
 
   neyman evaluate runs/bdt --test-data sig_2024.root:events --test-data bkg_2024.root:events
+
+  neyman evaluate runs/tagger --variation alphas=top.parquet,qcd_as13.parquet --variation jes=top_j.parquet,qcd_j.root
 """
 
 COMPARE_EXAMPLES = """
@@ -43,6 +46,44 @@ def _yields(text: str | None) -> tuple[float, float] | None:
     return s, b
 
 
+def _variations(texts: list[str]) -> dict[str, list[str]]:
+    """``NAME=FILE[,FILE...]`` options as a mapping, refused when malformed."""
+    out: dict[str, list[str]] = {}
+    for text in texts:
+        name, sep, files = text.partition("=")
+        name = name.strip()
+        paths = [f.strip() for f in files.split(",") if f.strip()]
+        if not sep or not name or not paths:
+            raise ConfigError(f"--variation takes NAME=FILE[,FILE...] (one file per training source), got {text!r}")
+        if name in out or name == "nominal":
+            raise ConfigError(f"--variation name {name!r} is given twice or is reserved; give each its own name")
+        out[name] = paths
+    return out
+
+
+def _efficiencies(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ConfigError(f"--efficiencies takes numbers such as 0.3,0.5,0.7, got {text!r}") from None
+
+
+def _print_variations(console: Console, summary: dict[str, Any], report: Path) -> None:
+    table = RichTable(title="working points under the variations (cut fixed on nominal signal)")
+    for col in ("variation", "ε_S", "Δε_S/ε_S", "Δ(1/ε_B)/(1/ε_B)", "ΔAUC"):
+        table.add_column(col, justify="left" if col == "variation" else "right")
+
+    def pct(pair: list[float]) -> str:
+        return "n/a" if pair[0] is None else f"{100 * pair[0]:+.1f} ± {100 * pair[1]:.1f} %"
+
+    for name, v in summary["variations"].items():
+        for wp in v["working_points"]:
+            eff = f"{wp['target_efficiency']:.2f}"
+            table.add_row(name, eff, pct(wp["signal_shift"]), pct(wp["rejection_shift"]), f"{v['auc_shift']:+.4f}")
+    console.print(table)
+    console.print(f"variations report: [bold]{report}[/]")
+
+
 def register(app: typer.Typer) -> None:
     @app.command(epilog=EVALUATE_EXAMPLES)
     def evaluate(
@@ -62,11 +103,23 @@ def register(app: typer.Typer) -> None:
             None, "--discriminant", help="Multi-class: ln p_S / Σ f_j p_j of this signal class, with a scan of f."
         ),
         bootstrap: int = typer.Option(200, "--bootstrap", help="Bootstrap replicas for the AUC uncertainty."),
+        variation: list[str] = typer.Option(
+            [], "--variation", help="Binary: NAME=FILE[,FILE] events of another generator/detector setting."
+        ),
+        efficiencies: str = typer.Option(
+            "0.3,0.5,0.7", "--efficiencies", help="With --variation: nominal signal efficiencies of the cuts."
+        ),
     ) -> None:
         """Compute every metric and figure of a run and write its report.html."""
         from neyman.workflows.evaluate import evaluate as evaluate_workflow
 
         def body() -> None:
+            varied = _variations(variation)
+            v = None
+            if varied:
+                from neyman.workflows.variations import variations
+
+                v = variations(run, varied, test_data=test_data, efficiencies=_efficiencies(efficiencies))
             r = evaluate_workflow(
                 run,
                 test_data=test_data,
@@ -82,6 +135,8 @@ def register(app: typer.Typer) -> None:
             if "auc" in m:
                 console.print(f"AUC {m['auc']:.4f} ± {m['auc_uncertainty']:.4f}")
             console.print(f"{len(r.figures)} figures, report: [bold]{r.report}[/] ({r.seconds:.1f} s)")
+            if v is not None:
+                _print_variations(console, v.summary, v.report)
 
         run_guarded(body)
 

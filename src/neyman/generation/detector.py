@@ -113,6 +113,12 @@ class Detector:
         Charged-hadron subtraction: with particle flow, tracks from pile-up vertices
         (particles with ``vertex > 0``, see :mod:`neyman.generation.pileup`) are
         removed.
+    resolution_scale
+        Multiplies every resolution term (track, cell, the hadron response spread):
+        the knob of a resolution systematic variation (1: nominal).
+    energy_scale
+        Multiplies the four-momentum of every reconstructed particle, tracks and
+        cells: a jet energy scale variation (1: nominal; 1.02 is +2%).
 
     Notes
     -----
@@ -162,6 +168,14 @@ class Detector:
     em_threshold: float = 0.3
     had_threshold: float = 0.8
     chs: bool = True
+    resolution_scale: float = 1.0
+    energy_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.resolution_scale >= 0:
+            raise ConfigError(f"detector.resolution_scale must be 0 or more (got {self.resolution_scale})")
+        if not self.energy_scale > 0:
+            raise ConfigError(f"detector.energy_scale must be positive (got {self.energy_scale}); 1 is nominal")
 
     def as_dict(self) -> dict[str, Any]:
         """The parameters as a JSON-serialisable dictionary."""
@@ -304,7 +318,8 @@ def simulate(particles: Any, detector: Detector | None, *, rng: np.random.Genera
     had = to_calo & ~em
     reaching = np.maximum(e - detector.dead_material, 0.0)
     response = np.ones_like(e)
-    spread = 1.0 + detector.hadron_response_spread * rng.standard_normal(int(had.sum()))
+    spread_width = detector.hadron_response_spread * detector.resolution_scale
+    spread = 1.0 + spread_width * rng.standard_normal(int(had.sum()))
     response[had] = np.maximum(hadron_response(e[had], detector.h_over_e, detector.groom_m) * spread, 0.0)
     sections = [
         _cells(detector, event, eta_, phi(px, py), reaching * response, em, "em", rng),
@@ -312,6 +327,9 @@ def simulate(particles: Any, detector: Detector | None, *, rng: np.random.Genera
     ]
     parts = [tracks, *sections]
     out = {k: np.concatenate([part[0][k] for part in parts]) for k in PARTICLE_FIELDS}
+    if detector.energy_scale != 1.0:
+        for k in ("E", "px", "py", "pz"):
+            out[k] = out[k] * detector.energy_scale
     return _jagged(out, np.concatenate([part[1] for part in parts]), n_events)
 
 
@@ -350,7 +368,7 @@ def _tracks(
     rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
     """Smeared tracks with their reconstructed type (e, mu or charged pion) and its mass."""
-    sigma = np.hypot(detector.track_resolution, detector.track_resolution_pt * pt[track])
+    sigma = detector.resolution_scale * np.hypot(detector.track_resolution, detector.track_resolution_pt * pt[track])
     scale = np.maximum(1.0 + sigma * rng.standard_normal(sigma.size), 1e-3)
     t_px, t_py, t_pz = px[track] * scale, py[track] * scale, pz[track] * scale
     pdg = np.abs(columns["pdg_id"][track])
@@ -392,7 +410,7 @@ def _cells(
     key = (event[into] * n_eta + i_eta) * n_phi + i_phi
     cells, inverse = np.unique(key, return_inverse=True)
     true = np.bincount(inverse.ravel(), weights=deposit[into], minlength=cells.size)
-    sigma = np.sqrt(a**2 * np.maximum(true, 0.0) + (b * true) ** 2 + noise**2)
+    sigma = detector.resolution_scale * np.sqrt(a**2 * np.maximum(true, 0.0) + (b * true) ** 2 + noise**2)
     measured = true + sigma * rng.standard_normal(cells.size)
     keep = measured > max(threshold, 0.0)
     cells, measured = cells[keep], measured[keep]

@@ -26,6 +26,8 @@ importance
     Permutation importance and weighted correlation matrices.
 closure
     Effective sample size and normalised weighted histograms compared bin by bin.
+variations
+    Working points followed from nominal events to a generator or detector variation.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ from neyman.metrics.significance import (
     simple_significance,
 )
 from neyman.metrics.uncertainty import auc_with_uncertainty, efficiency_table, fold_summary, separation
+from neyman.metrics.variations import WorkingPointShift, cut_efficiency, working_point_shifts
 
 __all__ = [
     "ConfusionMatrix",
@@ -87,6 +90,7 @@ __all__ = [
     "RocCurve",
     "SignificanceScan",
     "WorkingPoint",
+    "WorkingPointShift",
     "accuracy",
     "asimov_significance",
     "auc_with_uncertainty",
@@ -99,6 +103,7 @@ __all__ = [
     "comparison_edges",
     "confusion_matrix",
     "correlation_matrix",
+    "cut_efficiency",
     "effective_sample_size",
     "efficiency_table",
     "fold_summary",
@@ -124,4 +129,5 @@ __all__ = [
     "simple_significance",
     "threshold_at_efficiency",
     "weighted_quantile",
+    "working_point_shifts",
 ]

@@ -36,6 +36,8 @@ hepstyle
     ``hep_style``: mplhep's experiment styles within a ``with`` block.
 reweighting
     A variable before and after reweighting against its target; the weights.
+variations
+    A tagger on nominal events and on variations: ROC band and score overlays.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from neyman.plotting.scores import plot_scores
 from neyman.plotting.significance import plot_significance
 from neyman.plotting.style import ensure_axes, figure, save
 from neyman.plotting.training import plot_history
+from neyman.plotting.variations import plot_variation_rocs, plot_variation_scores
 
 __all__ = [
     "ensure_axes",
@@ -76,6 +79,8 @@ __all__ = [
     "plot_roc_comparison",
     "plot_scores",
     "plot_significance",
+    "plot_variation_rocs",
+    "plot_variation_scores",
     "plot_weights",
     "save",
     "training_figures",

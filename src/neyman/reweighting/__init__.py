@@ -7,6 +7,8 @@ ratio
     clipped, normalised weight ``w = p_T / p_S``.
 boosting
     A gradient-boosted reweighter (trees that move weight where the samples differ).
+positive
+    Positive weights for a sample with signed ones: the regressed local mean weight.
 twosample
     The classifier two-sample test of a reweighted sample against its target.
 """
@@ -14,14 +16,18 @@ twosample
 from __future__ import annotations
 
 from neyman.reweighting.boosting import BoostedReweighter, ReweightTree
+from neyman.reweighting.positive import FloorReport, PositiveWeights, fit_positive_weights
 from neyman.reweighting.ratio import ClipReport, RatioWeights, fit_ratio_weights, logit
 from neyman.reweighting.twosample import two_sample_auc
 
 __all__ = [
     "BoostedReweighter",
     "ClipReport",
+    "FloorReport",
+    "PositiveWeights",
     "RatioWeights",
     "ReweightTree",
+    "fit_positive_weights",
     "fit_ratio_weights",
     "logit",
     "two_sample_auc",

@@ -58,10 +58,10 @@ class RatioWeights:
         """The weight ``w = p_T/p_S`` of each event from its classifier score."""
         return np.asarray(np.exp(self.log_weights(scores)))
 
-    def to_json(self) -> dict[str, float | None]:
+    def to_json(self) -> dict[str, float | str | None]:
         """A JSON-ready record (``max_weight`` ``None`` for no clipping)."""
         cap = None if math.isinf(self.max_weight) else self.max_weight
-        return {"slope": self.slope, "offset": self.offset, "max_weight": cap}
+        return {"kind": "ratio", "slope": self.slope, "offset": self.offset, "max_weight": cap}
 
     @classmethod
     def from_json(cls, record: Any, *, where: str) -> RatioWeights:

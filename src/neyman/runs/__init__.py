@@ -17,7 +17,7 @@ from neyman.runs.inputs import (
     representation_from_json,
     representation_json,
 )
-from neyman.runs.ratio import RATIO_FILE, read_ratio_weights, write_ratio_weights
+from neyman.runs.ratio import RATIO_FILE, WeightMap, read_ratio_weights, write_ratio_weights
 from neyman.runs.scoring import Scorer, score_table
 from neyman.runs.trained import TrainedRun, load_run, model_dirs
 
@@ -28,6 +28,7 @@ __all__ = [
     "RunDirectory",
     "Scorer",
     "TrainedRun",
+    "WeightMap",
     "as_model_input",
     "input_size",
     "load_run",

@@ -8,17 +8,21 @@ from typing import Any
 
 from neyman.atomic import file_sha256, write_json
 from neyman.exceptions import RunDirectoryError
-from neyman.reweighting import RatioWeights
+from neyman.reweighting import PositiveWeights, RatioWeights
 from neyman.runs.directory import RunDirectory
 
-__all__ = ["RATIO_FILE", "read_ratio_weights", "write_ratio_weights"]
+__all__ = ["RATIO_FILE", "WeightMap", "read_ratio_weights", "write_ratio_weights"]
+
+WeightMap = RatioWeights | PositiveWeights
+"""How a reweighting run's model output becomes a weight: a classifier's score
+(``p_T/p_S``) or a regressed mean weight (positive weights)."""
 
 RATIO_FILE = "reweighting.json"
 """Written by ``neyman reweight`` beside the run's model."""
 
 
-def write_ratio_weights(run: RunDirectory, weights: RatioWeights, record: dict[str, Any]) -> Path:
-    """Write ``reweighting.json``: the score-to-weight map and the reweighting's numbers.
+def write_ratio_weights(run: RunDirectory, weights: WeightMap, record: dict[str, Any]) -> Path:
+    """Write ``reweighting.json``: the output-to-weight map and the reweighting's numbers.
 
     The record carries the SHA-256 of the run's ``model/metadata.json``, so a run
     trained again over the same directory never uses a stale map.
@@ -27,8 +31,8 @@ def write_ratio_weights(run: RunDirectory, weights: RatioWeights, record: dict[s
     return write_json(run.path / RATIO_FILE, out)
 
 
-def read_ratio_weights(path: str | Path) -> tuple[RatioWeights, dict[str, Any]] | None:
-    """The score-to-weight map and record of a reweighting run; ``None`` for other runs.
+def read_ratio_weights(path: str | Path) -> tuple[WeightMap, dict[str, Any]] | None:
+    """The output-to-weight map and record of a reweighting run; ``None`` for other runs.
 
     Raises
     ------
@@ -41,9 +45,10 @@ def read_ratio_weights(path: str | Path) -> tuple[RatioWeights, dict[str, Any]] 
         return None
     try:
         record = json.loads(f.read_text(encoding="utf-8"))
-        weights = RatioWeights.from_json(record["weights"], where=str(f))
+        kind = PositiveWeights if record["weights"].get("kind") == "positive" else RatioWeights
+        weights: WeightMap = kind.from_json(record["weights"], where=str(f))
         stored = record["metadata_sha256"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise RunDirectoryError(f"{f} is damaged ({exc}); run neyman reweight again") from None
     if not run.metadata.is_file() or stored != file_sha256(run.metadata):
         raise RunDirectoryError(

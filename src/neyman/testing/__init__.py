@@ -6,6 +6,7 @@ from neyman.testing.synthetic import (
     gaussian_regression_dataset,
     likelihood_ratio_dataset,
     multiclass_dataset,
+    signed_weight_dataset,
 )
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "gaussian_regression_dataset",
     "likelihood_ratio_dataset",
     "multiclass_dataset",
+    "signed_weight_dataset",
     "write_labelled_file",
     "write_signal_background",
 ]

@@ -24,6 +24,7 @@ __all__ = [
     "gaussian_regression_dataset",
     "likelihood_ratio_dataset",
     "multiclass_dataset",
+    "signed_weight_dataset",
 ]
 
 _PROBLEM_SEED = 2014  # fixes the problem (means, covariances); sampling uses the user's seed
@@ -156,3 +157,35 @@ def gaussian_regression_dataset(n_events: int, *, seed: int = 0) -> Table:
         }
     )
     return Table(cols, source="synthetic gaussian-regression dataset")
+
+
+def signed_weight_dataset(n_events: int, *, n_features: int = 12, seed: int = 0) -> Table:
+    """A sample with signed event weights (about a quarter negative) whose mean weight is known.
+
+    The events follow the background Gaussian of :func:`likelihood_ratio_dataset`
+    (same map to ``x``).  Each weight is ``w = ±c(z)`` with magnitude
+    ``c = 1 + 0.5 tanh(z_1)`` and sign ``+`` with probability ``(1 + m(z)) / 2``,
+    ``m = 0.5 + 0.4 tanh(u)`` and ``u = z_0 + z_2 z_3 - 0.5 z_4^2 + 0.5``, as an NLO
+    generator's subtraction terms make them.  The density the sample stands for is
+    ``q(x) E[w|x]`` with ``E[w|x] = c m > 0``; the column ``true_mean_weight`` holds it.
+
+    Columns ``x00 ...``, ``weight``, ``event_id``, ``true_mean_weight``.
+    """
+    if n_features < 5:
+        raise ValueError(f"n_features must be at least 5 (got {n_features})")
+    gen = rng(seed, "signed-weights")
+    (mu, cov) = _class_parameters(n_features, 2)[0]
+    z = gen.multivariate_normal(mu, cov, size=n_events)
+    c = 1.0 + 0.5 * np.tanh(z[:, 1])
+    m = 0.5 + 0.4 * np.tanh(z[:, 0] + z[:, 2] * z[:, 3] - 0.5 * z[:, 4] ** 2 + 0.5)
+    sign = np.where(gen.random(n_events) < 0.5 * (1.0 + m), 1.0, -1.0)
+    x = _transform(z)
+    cols: dict[str, np.ndarray] = {f"x{i:02d}": x[:, i] for i in range(n_features)}
+    cols.update(
+        {
+            WEIGHT: sign * c,
+            EVENT_ID: np.arange(n_events, dtype=np.int64),
+            "true_mean_weight": c * m,
+        }
+    )
+    return Table(cols, source="synthetic signed-weight dataset")

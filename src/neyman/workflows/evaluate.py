@@ -23,7 +23,7 @@ from neyman.preprocessing import TEST, check_finite
 from neyman.runs import RunDirectory, TrainedRun, load_run
 from neyman.table import EVENT_ID, WEIGHT, Table
 from neyman.tasks import EvaluationOptions, ScoredEvents
-from neyman.workflows.steps.data import load_events, true_log_ratio
+from neyman.workflows.steps.data import data_with_sources, load_events, true_log_ratio
 from neyman.workflows.steps.importance import inputs_and_importance
 from neyman.workflows.steps.report import build_report
 
@@ -64,18 +64,6 @@ class _Figures:
         self.sections[section] = self.sections.get(section, []) + paths
 
 
-def _test_data(cfg: RunConfig, test_data: Sequence[str]) -> Any:
-    """The run's data section with its sources replaced by ``test_data`` (one file per source)."""
-    data = cfg.data
-    if len(test_data) != len(data.sources):
-        raise ConfigError(
-            f"the run was trained on {len(data.sources)} source(s); give as many --test-data files, "
-            "in the same order (each replaces the corresponding training file)"
-        )
-    sources = [s.model_copy(update={"path": p}) for s, p in zip(data.sources, test_data, strict=True)]
-    return data.model_copy(update={"sources": sources, "streaming": False})
-
-
 def _events(cfg: RunConfig, trained: TrainedRun, test_data: Sequence[str]) -> tuple[Table, np.ndarray] | None:
     """The evaluated events (features and reserved columns) and their feature matrix.
 
@@ -86,7 +74,7 @@ def _events(cfg: RunConfig, trained: TrainedRun, test_data: Sequence[str]) -> tu
     spec = trained.representation
     if not test_data and (cfg.data.streaming or spec is not None):
         return None
-    data = _test_data(cfg, test_data) if test_data else cfg.data
+    data = data_with_sources(cfg.data, test_data) if test_data else cfg.data
     if spec is not None:
         # particle sets and images are built from the constituents when the run scores the table
         events = load_events(data, task=cfg.task.type, features=[], carry=spec.columns)
@@ -231,7 +219,7 @@ def _evaluate_run(
         by_values, by_name = _by_values(request.by, table)
         lr = None
         if x is not None and trained.representation is None and trained.classes:
-            lr = true_log_ratio(_test_data(cfg, test_data) if test_data else cfg.data)
+            lr = true_log_ratio(data_with_sources(cfg.data, test_data) if test_data else cfg.data)
         options = EvaluationOptions(
             classes=tuple(trained.classes),
             working_point=0.5 if request.working_point is None else request.working_point,

@@ -5,13 +5,17 @@ class totals) written by :func:`neyman.train`, so its report, export and
 ``neyman predict`` come with it; this workflow adds the map from score to weight
 (``reweighting.json``), the source's out-of-fold weights (``weights.parquet``) and
 the closure report (``reweighting.html``).
+
+With ``positive`` the run is instead a k-fold regression of a sample's signed event
+weight; the regressed mean weight, normalised, replaces the signed weights.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +24,9 @@ import numpy as np
 from neyman import io
 from neyman.atomic import finite_json
 from neyman.exceptions import ConfigError, DataError
-from neyman.runs import RunDirectory, write_ratio_weights
+from neyman.runs import RunDirectory, WeightMap, write_ratio_weights
 from neyman.table import EVENT_ID, LABEL, WEIGHT, Table
+from neyman.workflows.steps.closure import column_matrix, compare_columns, write_closure_report
 from neyman.workflows.steps.data import SOURCE
 from neyman.workflows.train import train
 
@@ -71,6 +76,16 @@ def _flat_number(values: Any) -> bool:
     return isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "biuf"
 
 
+def _default_features(where: tuple[str, str | None], columns: list[str], skip: set[str | None]) -> list[str]:
+    """Every one-number-per-event column of a file but the event weight, label, number and ``skip``."""
+    head = io.read(where[0], tree=where[1], entry_stop=5)
+    skip = skip | {EVENT_ID, LABEL, WEIGHT}
+    features = [c for c in columns if c not in skip and _flat_number(head[c])]
+    if not features:
+        raise DataError(f"{where[0]} has no one-number-per-event column to reweight in; give --features")
+    return features
+
+
 def _checked_inputs(
     source: str, target: str, features: Sequence[str], check: Sequence[str], weight: str | None, kfold: int
 ) -> _Inputs:
@@ -84,11 +99,7 @@ def _checked_inputs(
                 f"source {src[0]} and target {tgt[0]} have different columns ({', '.join(only[:8])} in one only); "
                 "name the columns to reweight in with --features"
             )
-        skip = {weight, EVENT_ID, LABEL, WEIGHT, *check}
-        head = io.read(src[0], tree=src[1], entry_stop=5)
-        features = [c for c in cols["source"] if c not in skip and _flat_number(head[c])]
-        if not features:
-            raise DataError(f"source {src[0]} has no one-number-per-event column to reweight in; give --features")
+        features = _default_features(src, cols["source"], {weight, *check})
     for role, path in (("source", src[0]), ("target", tgt[0])):
         for kind, names in (("--features", features), ("--check", check), ("--weight", [weight] if weight else [])):
             missing = [c for c in names if c not in cols[role]]
@@ -126,12 +137,12 @@ def _event_weights(inputs: _Inputs, role: str, n: int) -> np.ndarray:
     return np.ones(n) if inputs.weight is None else _check_weights(path, tree, inputs.weight, role)
 
 
-def _config(inputs: _Inputs, model: str, kfold: int, seed: int, name: str | None, output_dir: str) -> dict[str, Any]:
+def _config(inputs: _Inputs, model: str, kfold: int, seed: int, name: str, output_dir: str) -> dict[str, Any]:
     def source(where: tuple[str, str | None], label: str) -> dict[str, Any]:
         return {"path": where[0], "tree": where[1], "label": label}
 
     return {
-        "name": name or f"reweight-{model}",
+        "name": name,
         "output_dir": output_dir,
         "seed": seed,
         "data": {
@@ -161,30 +172,18 @@ def _calibrated(run: RunDirectory, calibrate: bool, clip_quantile: float | None)
     return ratio, clip, preds.take(np.asarray(preds[SOURCE]) == 0)
 
 
-def _matrix(where: tuple[str, str | None], columns: list[str]) -> np.ndarray:
-    table = io.read(where[0], tree=where[1], columns=columns)
-    return np.stack([np.asarray(table[c], dtype=np.float64) for c in columns], axis=1)
-
-
 def _closure(inputs: _Inputs, weights: np.ndarray, seed: int) -> tuple[dict[str, Any], dict[str, Any]]:
     """Every variable's histograms and χ²/ndf before and after, and the two-sample AUCs."""
-    from neyman.metrics import compare_histograms, comparison_edges, effective_sample_size
+    from neyman.metrics import effective_sample_size
     from neyman.reweighting import two_sample_auc
 
     columns = inputs.features + inputs.check
-    xs, xt = _matrix(inputs.source, columns), _matrix(inputs.target, columns)
+    xs, xt = column_matrix(inputs.source, columns), column_matrix(inputs.target, columns)
     ws, wt = _event_weights(inputs, "source", len(xs)), _event_weights(inputs, "target", len(xt))
     if len(weights) != len(xs):
         raise DataError(f"source {inputs.source[0]} changed while it was reweighted ({len(xs)} events now)")
-    comparisons, chi2 = {}, {}
-    for j, name in enumerate(columns):
-        cmp = compare_histograms(
-            [("source", xs[:, j], ws), ("reweighted source", xs[:, j], ws * weights), ("target", xt[:, j], wt)],
-            comparison_edges(xs[:, j], xt[:, j]),
-        )
-        comparisons[name] = cmp
-        before, after = cmp.chi2("source", "target"), cmp.chi2("reweighted source", "target")
-        chi2[name] = {"before": before[0] / before[1], "after": after[0] / after[1], "ndf": after[1]}
+    samples = [("source", xs, ws), ("reweighted source", xs, ws * weights), ("target", xt, wt)]
+    comparisons, chi2 = compare_columns(columns, samples, ("source", "target"))
     nf = len(inputs.features)
     numbers = {
         "n_source": len(xs),
@@ -198,97 +197,202 @@ def _closure(inputs: _Inputs, weights: np.ndarray, seed: int) -> tuple[dict[str,
     return numbers, comparisons
 
 
-def _report(run: RunDirectory, numbers: dict[str, Any], comparisons: dict[str, Any], weights: np.ndarray) -> Path:
-    from neyman.plotting import plot_closure, plot_weights
-    from neyman.report import Section, write_report
+def _positive_closure(
+    inputs: _Inputs, signed: np.ndarray, positive: np.ndarray
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every variable's histograms with the signed and the positive weights, and the sample sizes."""
+    from neyman.metrics import effective_sample_size
 
-    cap = numbers["weights"]["max_weight"]
+    columns = inputs.features + inputs.check
+    x = column_matrix(inputs.source, columns)
+    if len(x) != len(signed):
+        raise DataError(f"{inputs.source[0]} changed while its weights were made positive ({len(x)} events now)")
+    samples = [("events, no weights", x, None), ("positive weights", x, positive), ("signed weights", x, signed)]
+    comparisons, chi2 = compare_columns(columns, samples, ("events, no weights", "signed weights"))
+    ess = effective_sample_size(signed), effective_sample_size(positive)
+    numbers = {
+        "n_events": len(x),
+        "effective_sample_size_signed": ess[0],
+        "effective_sample_size_positive": ess[1],
+        "effective_sample_gain": ess[1] / max(ess[0], 1e-300),
+        "chi2_per_ndf": chi2,
+    }
+    return numbers, comparisons
+
+
+def _ratio_report(run: RunDirectory, numbers: dict[str, Any], comparisons: dict[str, Any], w: np.ndarray) -> Path:
     rows = [[k, numbers[k]] for k in ("n_source", "n_target", "effective_sample_size", "effective_sample_fraction")]
     rows += [[k, numbers[k]] for k in ("two_sample_auc_before", "two_sample_auc_after")]
     rows += [[f"clipping: {k}", v] for k, v in numbers["clipping"].items()]
-    chi2 = [
-        [n, c["before"], c["after"], c["ndf"], "check" if n in numbers["check"] else "feature"]
-        for n, c in numbers["chi2_per_ndf"].items()
-    ]
-    sections = [
-        Section(
-            title="Weights",
-            figures=[plot_weights(weights, max_weight=cap)],
-            tables=[("The reweighting in numbers", ["quantity", "value"], rows)],
-            text="w = p_target/p_source of every source event, from the model that did not train on it. "
-            "A two-sample AUC near 0.5 after reweighting means a fresh classifier cannot tell the samples apart.",
-        ),
-        Section(
-            title="Closure",
-            figures=[plot_closure(comparisons[n], n) for n in numbers["chi2_per_ndf"]],
-            tables=[("χ²/ndf against the target", ["variable", "before", "after", "ndf", "role"], chi2)],
-            text="Variables marked 'check' were not used by the reweighter: their closure is the real test.",
-        ),
-    ]
-    return write_report(run.path / "reweighting.html", sections, title=f"neyman reweighting {run.path.name}")
+    text = (
+        "w = p_target/p_source of every source event, from the model that did not train on it. "
+        "A two-sample AUC near 0.5 after reweighting means a fresh classifier cannot tell the samples apart.",
+        "'before' compares the source with the target, 'after' the reweighted source.",
+    )
+    return write_closure_report(run, rows, numbers, comparisons, w, text)
+
+
+def _positive_report(run: RunDirectory, numbers: dict[str, Any], comparisons: dict[str, Any], w: np.ndarray) -> Path:
+    keys = ("n_events", "effective_sample_size_signed", "effective_sample_size_positive", "effective_sample_gain")
+    rows = [[k, numbers[k]] for k in keys] + [[f"floor: {k}", v] for k, v in numbers["floor"].items()]
+    text = (
+        "Each event's weight is the mean weight around it, E[w|x], regressed by the model that did not "
+        "train on the event and normalised to the original total. (Σw)²/Σw² is the effective sample size.",
+        "'before' compares the events without weights with the signed sample, 'after' the positive weights; "
+        "both should agree with the signed sample within its statistical uncertainty.",
+    )
+    return write_closure_report(run, rows, numbers, comparisons, w, text)
+
+
+def _checked_positive(
+    path: str, features: Sequence[str], check: Sequence[str], weight: str | None, kfold: int
+) -> _Inputs:
+    """The file with signed weights, its features and closure variables, checked before anything is written."""
+    if weight is None:
+        raise ConfigError("--positive needs --weight COLUMN: the signed event weights to make positive")
+    where = io.parse_source(str(path))
+    cols = _columns(*where, "--positive")
+    named = {"--weight": [weight], "--features": list(features), "--check": list(check)}
+    for kind, names in named.items():
+        missing = [c for c in names if c not in cols]
+        if missing:
+            raise DataError(f"{where[0]} has no column {missing[0]!r} (given in {kind}); it has {cols}")
+    features = list(features) or _default_features(where, cols, {weight, *check})
+    if weight in features:
+        raise ConfigError(f"the weight column {weight!r} cannot also be a feature")
+    _check_weights(where[0], where[1], weight, "--positive")
+    n = io.num_entries(where[0], tree=where[1])
+    if n < max(kfold, 2):
+        raise DataError(f"{where[0]} holds {n} events, fewer than the {max(kfold, 2)} folds")
+    twice = sorted(set(features) & set(check))
+    if twice:
+        raise ConfigError(f"{twice[0]!r} is both a feature and a --check variable; closure needs unused variables")
+    return _Inputs(where, where, features, list(check), weight)
+
+
+_Written = tuple[RunDirectory, dict[str, Any], Path]
+
+
+def _finish(
+    run: RunDirectory,
+    inputs: _Inputs,
+    weighted: tuple[WeightMap, np.ndarray, np.ndarray],
+    closure: Callable[[], tuple[dict[str, Any], dict[str, Any]]],
+    extra: dict[str, Any],
+    report: Callable[[RunDirectory, dict[str, Any], dict[str, Any], np.ndarray], Path],
+) -> _Written:
+    """Write the weight map, ``weights.parquet``, the closure numbers and the report."""
+    mapping, ids, weights = weighted
+    write_ratio_weights(run, mapping, {"features": inputs.features})
+    io.write(Table({EVENT_ID: ids, "weight": weights}), run.path / "weights.parquet")
+    numbers, comparisons = closure()
+    numbers.update(weights=mapping.to_json(), features=inputs.features, check=inputs.check, **extra)
+    summary = finite_json(numbers)
+    write_ratio_weights(run, mapping, summary)
+    return run, summary, report(run, numbers, comparisons, weights)
+
+
+def _positive(inputs: _Inputs, cfg: dict[str, Any], overrides: Sequence[str], force: bool, floor: float) -> _Written:
+    """Regress the signed weight k-fold, then write the positive weights and their closure."""
+    from neyman.reweighting import fit_positive_weights
+
+    path, tree = inputs.source
+    source = {"path": path, "tree": tree}
+    cfg["data"].update(sources=[source], target=inputs.weight, weight=None, classes=None)
+    cfg["task"] = {"type": "regression"}
+    run = RunDirectory(train(cfg, overrides=overrides, force=force).run_dir)
+    preds = io.read(run.predictions)
+    preds = preds.take(np.argsort(np.asarray(preds[EVENT_ID]), kind="stable"))
+    signed = _event_weights(inputs, "source", len(preds))
+    mapping, floored = fit_positive_weights(np.asarray(preds["prediction"]), signed, floor_fraction=floor)
+    weights = mapping(np.asarray(preds["prediction"]))
+    ids = np.asarray(preds[EVENT_ID])
+    closure = partial(_positive_closure, inputs, signed, weights)
+    return _finish(run, inputs, (mapping, ids, weights), closure, {"floor": floored.__dict__}, _positive_report)
+
+
+def _ratio(
+    inputs: _Inputs, cfg: dict[str, Any], overrides: Sequence[str], force: bool, opts: tuple[bool, float | None, int]
+) -> _Written:
+    """Train the source-vs-target classifier k-fold, then write the weights and their closure."""
+    calibrate, clip_quantile, seed = opts
+    run = RunDirectory(train(cfg, overrides=overrides, force=force).run_dir)
+    ratio, clip, preds = _calibrated(run, calibrate, clip_quantile)
+    weights = ratio(np.asarray(preds["score"]))
+    ids = np.asarray(preds[EVENT_ID])
+    closure = partial(_closure, inputs, weights, seed)
+    return _finish(run, inputs, (ratio, ids, weights), closure, {"clipping": clip.__dict__}, _ratio_report)
 
 
 def reweight(
-    source: str,
-    target: str,
+    source: str | None = None,
+    target: str | None = None,
     *,
+    positive: str | None = None,
     features: Sequence[str] = (),
     check: Sequence[str] = (),
     weight: str | None = None,
-    model: str = "mlp",
+    model: str | None = None,
     kfold: int = 5,
     calibrate: bool = True,
     clip_quantile: float | None = 0.999,
+    floor_fraction: float = 1e-3,
     output_dir: str = "runs",
     name: str | None = None,
     seed: int = 42,
     overrides: Sequence[str] = (),
     force: bool = False,
 ) -> ReweightResult:
-    """Learn weights that make ``source`` look like ``target``, with their closure report.
+    """Learn weights that make ``source`` look like ``target``, or positive weights for ``positive``.
 
     Parameters
     ----------
     source, target
         Input files (``file.root:tree`` names the tree) of the same kind of events.
+    positive
+        Instead of ``source``/``target``: one file whose signed ``weight`` column is
+        replaced by positive weights with the same expectation everywhere.
     features
         Columns the weights depend on (default: every one-number-per-event column
-        both files share, except the event weight, label and event number).
+        the files share, except the event weight, label and event number).
     check
-        Further columns of both files, not used by the reweighter: their closure tests it.
+        Further columns not used by the model: their closure tests it.
     weight
-        Event-weight column of both files (negative weights allowed).
+        Event-weight column (negative weights allowed; required with ``positive``).
     model
-        Classifier family (``mlp``, ``xgboost``, ``lightgbm``, ...).
+        Model family (``mlp``, ``xgboost``, ``lightgbm``, ...); default ``mlp``, and
+        ``xgboost`` for ``positive`` (a regression whose target is mostly noise: boosted
+        trees average it locally and stop on it robustly).
     kfold
-        Folds: every source event is weighted by the model that did not train on it.
+        Folds: every event is weighted by the model that did not train on it.
     calibrate, clip_quantile
         Platt-calibrate the log-odds; clip the weights at this quantile (``None``: no clip).
+    floor_fraction
+        ``positive``: the smallest weight, as a fraction of the mean weight.
     output_dir, name, seed, overrides, force
         As for :func:`neyman.train` (``overrides`` such as ``model.hidden=[64,64]``).
 
     Notes
     -----
-    At the minimum of the cross-entropy with equal class totals the classifier is
-    ``f = p_T/(p_S + p_T)``, so ``w = f/(1 - f) = p_T/p_S``
-    (:class:`neyman.reweighting.RatioWeights`).  The effective sample size of the
-    reweighted source is ``(Σ w)² / Σ w²`` with ``w`` the product of event and
-    reweighting weights.
+    With equal class totals the cross-entropy minimum is ``f = p_T/(p_S + p_T)``, so
+    ``w = f/(1 - f) = p_T/p_S`` (:class:`neyman.reweighting.RatioWeights`).  The
+    positive weights are the regressed mean weight ``E[w|x]``, the minimum of
+    ``Σ (g(x_i) - w_i)²`` (:class:`neyman.reweighting.PositiveWeights`).  The
+    effective sample size is ``(Σ w)² / Σ w²``.
     """
     t0 = time.perf_counter()
     if kfold < 2:
         raise ConfigError(f"--kfold must be at least 2 (got {kfold}): every event needs a model that never saw it")
-    inputs = _checked_inputs(source, target, features, check, weight, kfold)
-    cfg = _config(inputs, model, kfold, seed, name, output_dir)
-    result = train(cfg, overrides=overrides, force=force)
-    run = RunDirectory(result.run_dir)
-    ratio, clip, preds = _calibrated(run, calibrate, clip_quantile)
-    weights = ratio(np.asarray(preds["score"]))
-    write_ratio_weights(run, ratio, {"features": inputs.features})
-    io.write(Table({EVENT_ID: np.asarray(preds[EVENT_ID]), "weight": weights}), run.path / "weights.parquet")
-    numbers, comparisons = _closure(inputs, weights, seed)
-    numbers.update(weights=ratio.to_json(), clipping=clip.__dict__, features=inputs.features, check=inputs.check)
-    summary = finite_json(numbers)
-    write_ratio_weights(run, ratio, summary)
-    report = _report(run, numbers, comparisons, weights)
+    if (positive is None) == (source is None and target is None) or (positive is None and None in (source, target)):
+        raise ConfigError("give either --source and --target (reweighting) or --positive alone (positive weights)")
+    model = model or ("mlp" if positive is None else "xgboost")
+    name = name or f"{'reweight' if positive is None else 'positive'}-{model}"
+    if positive is not None:
+        inputs = _checked_positive(positive, features, check, weight, kfold)
+        cfg = _config(inputs, model, kfold, seed, name, output_dir)
+        run, summary, report = _positive(inputs, cfg, overrides, force, floor_fraction)
+    else:
+        inputs = _checked_inputs(str(source), str(target), features, check, weight, kfold)
+        cfg = _config(inputs, model, kfold, seed, name, output_dir)
+        run, summary, report = _ratio(inputs, cfg, overrides, force, (calibrate, clip_quantile, seed))
     return ReweightResult(run.path, summary, report, time.perf_counter() - t0)

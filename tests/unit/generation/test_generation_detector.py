@@ -150,3 +150,20 @@ def test_same_generator_seed_gives_same_output() -> None:
 def test_unknown_detector_name_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="defualt"):
         get_detector("defualt")
+
+
+def test_systematic_knobs_scale_the_resolution_and_the_energy() -> None:
+    nominal = Detector(em_stochastic=0.5, em_constant=0.05, em_noise=0.0, dead_material=0.0)
+    photons = _photons(4000, 100.0, np.random.default_rng(0))
+
+    def measured(detector: Detector) -> np.ndarray:
+        return ak.to_numpy(ak.sum(simulate(photons, detector, rng=np.random.default_rng(1)).E, axis=1))
+
+    base = measured(nominal)
+    wider = measured(Detector(**{**nominal.as_dict(), "resolution_scale": 1.5}))
+    shifted = measured(Detector(**{**nominal.as_dict(), "energy_scale": 1.02}))
+    assert wider.std() / base.std() == pytest.approx(1.5, rel=0.02)  # the same random numbers, 1.5x wider
+    assert wider.mean() == pytest.approx(base.mean(), rel=0.003)
+    np.testing.assert_allclose(shifted, 1.02 * base, rtol=1e-12)  # a +2% jet energy scale, event by event
+    with pytest.raises(ConfigError, match="energy_scale must be positive"):
+        Detector(energy_scale=0.0)

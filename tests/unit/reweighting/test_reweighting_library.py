@@ -95,3 +95,42 @@ def test_two_sample_auc_tells_shifted_samples_apart_and_not_identical_ones():
     assert before > 0.6
     true = np.exp(0.5 * xs[:, 0] - 0.125)
     assert abs(two_sample_auc(xs, xt, true) - 0.5) < 0.02
+
+
+def test_positive_weights_of_the_true_mean_keep_every_expectation():
+    from neyman.reweighting import PositiveWeights, fit_positive_weights
+    from neyman.testing import signed_weight_dataset
+
+    t = signed_weight_dataset(100_000, seed=3)
+    w, truth = np.asarray(t["weight"]), np.asarray(t["true_mean_weight"])
+    assert 0.2 < np.mean(w < 0) < 0.3  # the sample is as negative as the benchmark needs
+    mapping, report = fit_positive_weights(truth, w)
+    new = mapping(truth)
+    assert np.all(new > 0) and report.n_floored == 0
+    assert np.sum(new) == pytest.approx(np.sum(w), rel=1e-12)
+    assert report.n_negative_before == int(np.sum(w < 0))
+    # E_q[w O(x)] = E_q[E[w|x] O(x)]: every feature's mean with the two sets of weights agrees
+    # within the signed sample's statistical error
+    for name in ("x00", "x01", "x02", "x04"):
+        x = np.asarray(t[name])
+        signed, positive = np.average(x, weights=w), np.average(x, weights=new)
+        err = np.sqrt(np.sum((w * (x - signed)) ** 2)) / np.sum(w)
+        assert abs(positive - signed) < 4 * err
+    # the positive weights carry more information: a larger effective sample
+    assert effective_sample_size(new) > 2.5 * effective_sample_size(w)
+    again = PositiveWeights.from_json(json.loads(json.dumps(mapping.to_json())), where="x")
+    np.testing.assert_array_equal(again(truth), new)
+
+
+def test_positive_weights_floor_a_negative_regression_and_refuse_a_negative_total():
+    from neyman.reweighting import PositiveWeights, fit_positive_weights
+
+    g = np.array([1.0, -0.5, 2.0, 0.0])
+    mapping, report = fit_positive_weights(g, np.array([1.0, -1.0, 3.0, 1.0]), floor_fraction=0.1)
+    new = mapping(g)
+    assert np.all(new > 0) and report.n_floored == 2
+    assert np.sum(new) == pytest.approx(4.0)
+    with pytest.raises(DataError, match="sum to -2"):
+        fit_positive_weights(g, np.array([-1.0, -1.0, 0.0, 0.0]))
+    with pytest.raises(DataError, match="damaged"):
+        PositiveWeights.from_json({"scale": -1.0, "floor": 0.0}, where="x")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ __all__ = [
     "Events",
     "SourcePlan",
     "check_test_disjoint",
+    "data_with_sources",
     "events_from_chunk",
     "held_out",
     "load_events",
@@ -442,3 +444,22 @@ def true_log_ratio(data: DataConfig) -> np.ndarray | None:
             mask &= sel.mask(table)
         parts.append(np.asarray(table[TRUE_LOG_LR])[mask])
     return np.concatenate(parts) if parts else None
+
+
+def data_with_sources(data: DataConfig, files: Sequence[str], *, option: str = "--test-data") -> DataConfig:
+    """A run's data section with its sources' files replaced by ``files`` (one per source, in order).
+
+    ``option`` names where the files were given, for the error.
+
+    Raises
+    ------
+    ConfigError
+        ``files`` does not hold one file per training source.
+    """
+    if len(files) != len(data.sources):
+        raise ConfigError(
+            f"the run was trained on {len(data.sources)} source(s); give as many {option} files, in the same "
+            f"order (each replaces the corresponding training file), not {len(files)}"
+        )
+    sources = [s.model_copy(update={"path": p}) for s, p in zip(data.sources, files, strict=True)]
+    return data.model_copy(update={"sources": sources, "streaming": False})

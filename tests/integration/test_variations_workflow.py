@@ -1,0 +1,103 @@
+"""neyman evaluate --variation: working points fixed on nominal events, followed into variations."""
+
+import json
+
+import numpy as np
+import pytest
+
+import neyman
+from neyman import io
+from neyman.exceptions import ConfigError
+from neyman.metrics import cut_efficiency, working_point_shifts
+from neyman.table import LABEL
+from neyman.testing import likelihood_ratio_dataset
+from neyman.workflows.variations import variations as evaluate_variations
+
+FEATURES = [f"x{i:02d}" for i in range(6)]
+
+
+def _files(directory, stem, seed, scale=1.0, n=20_000):
+    """Signal and background files; ``scale`` multiplies the background's pT-like x00 (a JES shift)."""
+    table = likelihood_ratio_dataset(n, n_features=6, seed=seed)
+    label = np.asarray(table[LABEL])
+    paths = []
+    for cls, name in ((1, "sig"), (0, "bkg")):
+        part = table.take(label == cls).drop([LABEL])
+        if cls == 0 and scale != 1.0:
+            part = part.with_column("x00", np.asarray(part["x00"]) * scale)
+        path = directory / f"{stem}_{name}.parquet"
+        io.write(part, path)
+        paths.append(str(path))
+    return paths
+
+
+@pytest.fixture(scope="module")
+def tagger(tmp_path_factory):
+    d = tmp_path_factory.mktemp("variations")
+    sig, bkg = _files(d, "train", seed=1)
+    cfg = {
+        "name": "tagger",
+        "output_dir": str(d / "runs"),
+        "data": {
+            "sources": [{"path": sig, "label": "signal"}, {"path": bkg, "label": "background"}],
+            "classes": ["background", "signal"],
+            "features": FEATURES,
+        },
+        "model": {"type": "xgboost", "n_estimators": 60},
+    }
+    return d, neyman.train(cfg).run_dir
+
+
+def test_a_resampled_nominal_does_not_shift_and_a_scaled_background_does(tagger):
+    d, run = tagger
+    nominal = _files(d, "nominal", seed=2)
+    variations = {"same": _files(d, "same", seed=3), "jes+10%": _files(d, "jes", seed=4, scale=1.10)}
+    result = evaluate_variations(run, variations, test_data=nominal, efficiencies=(0.3, 0.5, 0.7))
+    same, jes = result.summary["variations"]["same"], result.summary["variations"]["jes+10%"]
+    for wp in same["working_points"]:
+        for shift, error in (wp["signal_shift"], wp["rejection_shift"]):
+            assert abs(shift) < 4 * error  # statistics only: the errors are honest
+    # the scaled background moves the background efficiency of fixed cuts, not the signal's
+    for a, b in zip(same["working_points"], jes["working_points"], strict=True):
+        assert a["signal_efficiency"][0] == pytest.approx(b["signal_efficiency"][0])
+        assert abs(b["signal_shift"][0]) < 4 * b["signal_shift"][1]
+    assert any(abs(wp["rejection_shift"][0]) > 5 * wp["rejection_shift"][1] for wp in jes["working_points"])
+    assert abs(same["auc_shift"]) < 0.01
+    saved = json.loads((result.out_dir / "variations.json").read_text())
+    assert set(saved["variations"]) == {"same", "jes+10%"} and saved["files"]["same"] == variations["same"]
+    html = result.report.read_text()
+    assert "Working points" in html and "jes+10%" in html
+
+
+def test_the_nominal_default_is_the_run_test_split(tagger):
+    d, run = tagger
+    result = evaluate_variations(run, {"same": _files(d, "same2", seed=5)})
+    assert result.summary["files"]["nominal"] == "test split"
+    wps = result.summary["variations"]["same"]["working_points"]
+    assert [wp["target_efficiency"] for wp in wps] == [0.3, 0.5, 0.7]
+    assert wps[1]["signal_efficiency"][0] == pytest.approx(0.5, abs=0.01)
+
+
+def test_cut_efficiency_error_is_binomial_for_unit_weights():
+    passed = np.r_[np.ones(300, bool), np.zeros(700, bool)]
+    eff, err = cut_efficiency(passed)
+    assert eff == pytest.approx(0.3) and err == pytest.approx(np.sqrt(0.3 * 0.7 / 1000))
+    # shifts of a sample against itself are zero
+    gen = np.random.default_rng(0)
+    s, y = gen.random(2000), gen.integers(0, 2, 2000)
+    for wp in working_point_shifts((s, y, None), (s, y, None)):
+        assert wp.signal_shift[0] == 0 and wp.rejection_shift[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("variations", "kwargs", "match"),
+    [
+        ({"one": ["a.parquet"]}, {}, r"trained on 2 source\(s\); give as many --variation one= files"),
+        ({}, {}, r"at least one --variation"),
+        ({"x": ["a", "b"]}, {"efficiencies": (0.5, 1.5)}, r"efficiency 1.5 is not between 0 and 1"),
+    ],
+)
+def test_bad_variation_requests_are_refused(tagger, variations, kwargs, match):
+    _, run = tagger
+    with pytest.raises(ConfigError, match=match):
+        evaluate_variations(run, variations, **kwargs)
