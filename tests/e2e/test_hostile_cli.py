@@ -736,6 +736,27 @@ CASES = [
         r"neg\.csv.*'weight' sums to -",
         frame_file("neg.csv", lambda f: f.assign(weight=-1.0)),
     ),
+    case(
+        "reweight-parameter-without-nominal",
+        "reweight --source good.csv --target good.parquet --parameter alphaS=0.1",
+        r"--parameter needs --source .* and --nominal-value",
+    ),
+    case(
+        "reweight-parameter-malformed",
+        "reweight --source good.csv --target good.parquet --parameter alphaS --nominal-value 0.1",
+        r"--parameter takes NAME=V1,V2",
+    ),
+    case(
+        "reweight-two-targets-without-parameter",
+        "reweight --source good.csv --target good.parquet --target good.csv",
+        r"2 --target files need --parameter",
+    ),
+    case(
+        "reweight-fit-with-a-plain-run",
+        "reweight --run runs/bin --fit good.csv --reference good.csv",
+        r"runs/bin is not a parametrised reweighting run",
+    ),
+    case("reweight-fit-without-reference", "reweight --run runs/bin --fit good.csv", r"--reference NOMINAL"),
     case("predict-missing-run", "predict runs/bni --input good.csv --output s.parquet", r"runs/bni"),
     case(
         "predict-run-is-a-file",

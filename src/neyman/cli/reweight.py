@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
 from rich.console import Console
 
 from neyman.cli.guard import run_guarded
+from neyman.exceptions import ConfigError
 
 __all__ = ["register"]
 
@@ -19,6 +23,10 @@ EXAMPLES = """
   neyman predict runs/reweight-mlp --input mc_more.parquet --output mc_more_weighted.parquet
 
   neyman reweight --positive nlo.parquet --weight w        (positive weights for a signed sample)
+
+  neyman reweight --source nominal.parquet --nominal-value 0.1365 --parameter alphaS=0.12,0.1365,0.15 \\
+      --target as120.parquet --target nominal2.parquet --target as150.parquet \\
+      --fit pseudo.parquet --reference nominal3.parquet
 """
 
 
@@ -26,14 +34,80 @@ def _names(text: str | None) -> list[str]:
     return [s.strip() for s in (text or "").split(",") if s.strip()]
 
 
+def _parameter(text: str) -> tuple[str, list[float]]:
+    """``NAME=V1,V2,...`` of ``--parameter``."""
+    name, sep, values = text.partition("=")
+    try:
+        numbers = [float(v) for v in _names(values)]
+    except ValueError:
+        numbers = []
+    if not sep or not name.strip() or not numbers:
+        raise ConfigError(f"--parameter takes NAME=V1,V2,... (one value per --target), got {text!r}")
+    return name.strip(), numbers
+
+
+def _print_fit(fit: Any) -> None:
+    edge = " (at the edge of the trained range: a bound, not a measurement)" if fit.record["at_edge"] else ""
+    worst = max(fit.record["closure_chi2_per_ndf"].items(), key=lambda kv: kv[1]["after"])
+    Console().print(
+        f"{fit.record['parameter']} = [bold]{fit.estimate:.5g} ± {fit.uncertainty:.2g}[/] (stat.){edge}\n"
+        f"  closure at the fit: worst χ²/ndf {worst[1]['after']:.2f} ({worst[0]})\n  scan: {fit.path}"
+    )
+
+
+def _print_summary(r: Any, positive: bool) -> None:
+    s = r.summary
+    if positive:
+        f = s["floor"]
+        Console().print(
+            f"made the weights of {s['n_events']} events positive → [bold]{r.run_dir}[/]\n"
+            f"  negative before: {f['n_negative_before']} ({f['negative_fraction_before']:.1%}); "
+            f"raised to the floor: {f['n_floored']}\n"
+            f"  effective sample size {s['effective_sample_size_signed']:.0f} → "
+            f"{s['effective_sample_size_positive']:.0f}\n"
+            f"  weights: {r.run_dir / 'weights.parquet'}  report: {r.report}"
+        )
+        return
+    Console().print(
+        f"reweighted {s['n_source']} source events → [bold]{r.run_dir}[/]\n"
+        f"  two-sample AUC {s['two_sample_auc_before']:.4f} → {s['two_sample_auc_after']:.4f} (0.5 = closure)\n"
+        f"  effective sample fraction {s['effective_sample_fraction']:.3f}, "
+        f"{s['clipping']['n_clipped']} weights clipped\n"
+        f"  weights: {r.run_dir / 'weights.parquet'}  report: {r.report}"
+    )
+
+
+def _fit(run: str | Path, fit: str | None, reference: str | None) -> None:
+    from neyman.workflows.fit_parameter import fit_parameter
+
+    if fit is None or reference is None:
+        raise ConfigError("a fit needs --fit DATA and --reference NOMINAL (a nominal sample the reweighter never saw)")
+    _print_fit(fit_parameter(run, fit, reference))
+
+
 def register(app: typer.Typer) -> None:
     @app.command(epilog=EXAMPLES)
     def reweight(
         source: str | None = typer.Option(None, "--source", help="Events to reweight (file.root:tree for ROOT)."),
-        target: str | None = typer.Option(None, "--target", help="Events whose distribution the source should take."),
+        target: list[str] = typer.Option(
+            [], "--target", help="Events whose distribution the source should take (one per value with --parameter)."
+        ),
         positive: str | None = typer.Option(
             None, "--positive", help="Instead: a file whose signed --weight column becomes positive weights."
         ),
+        parameter: str | None = typer.Option(
+            None, "--parameter", help="NAME=V1,V2,...: one reweighter w(x, NAME) for targets made at these values."
+        ),
+        nominal_value: float | None = typer.Option(
+            None, "--nominal-value", help="With --parameter: the value the --source was made at."
+        ),
+        fit: str | None = typer.Option(
+            None, "--fit", help="Fit the parameter of this sample (with --parameter/--run)."
+        ),
+        reference: str | None = typer.Option(
+            None, "--reference", help="With --fit: an independent nominal sample that normalises the fit."
+        ),
+        run: Path | None = typer.Option(None, "--run", help="Fit with this parametrised run instead of training one."),
         features: str | None = typer.Option(
             None, "--features", help="Comma-separated columns the weights depend on (default: all shared columns)."
         ),
@@ -59,13 +133,45 @@ def register(app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Replace an earlier neyman run of that name."),
     ) -> None:
         """Learn weights w = p_target/p_source for the source events (k-fold classifier), with a closure report;
-        or, with --positive, positive weights with the same expectation as a sample's signed ones."""
+        with --positive, positive weights with the expectation of a sample's signed ones; with --parameter,
+        one reweighter for a family of generator settings (DCTR) and, with --fit, the fit of the setting."""
         from neyman.workflows.reweight import reweight as reweight_workflow
 
         def body() -> None:
+            if run is not None:
+                _fit(run, fit, reference)
+                return
+            if parameter is not None:
+                from neyman.workflows.dctr import dctr
+
+                if source is None or nominal_value is None:
+                    raise ConfigError("--parameter needs --source (the nominal sample) and --nominal-value")
+                pname, values = _parameter(parameter)
+                d = dctr(
+                    source,
+                    target,
+                    pname,
+                    values,
+                    nominal=nominal_value,
+                    features=_names(features),
+                    weight=weight,
+                    model=model or "mlp",
+                    kfold=kfold,
+                    output_dir=output_dir,
+                    name=name,
+                    seed=seed,
+                    overrides=overrides,
+                    force=force,
+                )
+                Console().print(f"parametrised reweighter w(x, {pname}) → [bold]{d.run_dir}[/]")
+                if fit is not None:
+                    _fit(d.run_dir, fit, reference)
+                return
+            if len(target) > 1:
+                raise ConfigError(f"{len(target)} --target files need --parameter NAME=V1,V2,... (one value each)")
             r = reweight_workflow(
                 source,
-                target,
+                target[0] if target else None,
                 positive=positive,
                 features=_names(features),
                 check=_names(check),
@@ -81,24 +187,6 @@ def register(app: typer.Typer) -> None:
                 overrides=overrides,
                 force=force,
             )
-            s = r.summary
-            if positive is not None:
-                f = s["floor"]
-                Console().print(
-                    f"made the weights of {s['n_events']} events positive → [bold]{r.run_dir}[/]\n"
-                    f"  negative before: {f['n_negative_before']} ({f['negative_fraction_before']:.1%}); "
-                    f"raised to the floor: {f['n_floored']}\n"
-                    f"  effective sample size {s['effective_sample_size_signed']:.0f} → "
-                    f"{s['effective_sample_size_positive']:.0f}\n"
-                    f"  weights: {r.run_dir / 'weights.parquet'}  report: {r.report}"
-                )
-                return
-            Console().print(
-                f"reweighted {s['n_source']} source events → [bold]{r.run_dir}[/]\n"
-                f"  two-sample AUC {s['two_sample_auc_before']:.4f} → {s['two_sample_auc_after']:.4f} (0.5 = closure)\n"
-                f"  effective sample fraction {s['effective_sample_fraction']:.3f}, "
-                f"{s['clipping']['n_clipped']} weights clipped\n"
-                f"  weights: {r.run_dir / 'weights.parquet'}  report: {r.report}"
-            )
+            _print_summary(r, positive is not None)
 
         run_guarded(body)

@@ -82,6 +82,12 @@ class SourceConfig(_Section):
     label: str | int | None = Field(None, description="Class of all events of this source (a class name or index).")
     scale: float = Field(1.0, description="Multiplies every event weight of this source.")
     weight: str | None = Field(None, description="Weight column of this source (default: data.weight).")
+    columns: dict[str, float | list[float]] = Field(
+        default_factory=dict,
+        description="Columns given to the events of this source, e.g. {alphaS: 0.13}: the parameter of a "
+        "parametrised network (DCTR, mass-parametrised taggers).  A list of values is dealt out in turn "
+        "by entry number (entry i gets value i mod n): a background spread over the signal's parameters.",
+    )
     selection: Selection = Field(None, description="Extra cuts for this source only.")
     max_events: int | None = Field(None, ge=1, description="Read at most this many events.")
     test: bool = Field(

@@ -7,6 +7,8 @@ ratio
     clipped, normalised weight ``w = p_T / p_S``.
 boosting
     A gradient-boosted reweighter (trees that move weight where the samples differ).
+parametrised
+    The fit of a generator parameter with a parametrised reweighter (DCTR).
 positive
     Positive weights for a sample with signed ones: the regressed local mean weight.
 twosample
@@ -16,6 +18,7 @@ twosample
 from __future__ import annotations
 
 from neyman.reweighting.boosting import BoostedReweighter, ReweightTree
+from neyman.reweighting.parametrised import ParameterFit, fit_parameter_loss, fit_parameter_scan
 from neyman.reweighting.positive import FloorReport, PositiveWeights, fit_positive_weights
 from neyman.reweighting.ratio import ClipReport, RatioWeights, fit_ratio_weights, logit
 from neyman.reweighting.twosample import two_sample_auc
@@ -24,9 +27,12 @@ __all__ = [
     "BoostedReweighter",
     "ClipReport",
     "FloorReport",
+    "ParameterFit",
     "PositiveWeights",
     "RatioWeights",
     "ReweightTree",
+    "fit_parameter_loss",
+    "fit_parameter_scan",
     "fit_positive_weights",
     "fit_ratio_weights",
     "logit",

@@ -57,6 +57,8 @@ class TrainedRun:
     sources
         The training's input files (``path`` and ``tree`` of each), for checks on
         real events such as an export's verification.
+    source_columns
+        Constant columns each source gave its events (``data.sources[i].columns``).
     checksums
         SHA-256 of the run's files recorded when it was written (path relative to
         the run → digest; empty for runs written before they were recorded).
@@ -80,6 +82,7 @@ class TrainedRun:
     fill_value: float | None
     representation: RepresentationSpec | None = None
     sources: tuple[tuple[str, str | None], ...] = ()
+    source_columns: tuple[Mapping[str, float | list[float]], ...] = ()
     checksums: Mapping[str, str] = field(default_factory=dict)
     folds_by_event_id: bool = True
     source_files: tuple[tuple[str, int | None], ...] = ()
@@ -150,9 +153,14 @@ class TrainedRun:
         per_source = max(1, math.ceil(n_events / len(self.sources)))
         columns = self.features if self.representation is None else self.representation.columns
         tables = []
-        for path, tree in self.sources:
+        for i, (path, tree) in enumerate(self.sources):
+            constants = self.source_columns[i] if i < len(self.source_columns) else {}
+            read = [c for c in columns if c not in constants]
             try:
-                tables.append(io.read(path, tree=tree, columns=columns, entry_stop=per_source))
+                table = io.read(path, tree=tree, columns=read, entry_stop=per_source)
+                # a list of values is dealt out by entry number, as the training did
+                given = {c: np.resize(np.asarray(v, dtype=np.float64), len(table)) for c, v in constants.items()}
+                tables.append(table.with_columns(**given))
             except (DataError, OSError) as exc:
                 raise ModelError(
                     f"cannot read events of {path!r} to check against the run {self.path} ({exc}); "
@@ -300,6 +308,7 @@ def load_run(path: str | Path) -> TrainedRun:
         fill_value=meta.get("fill_value"),
         representation=representation_from_json(meta.get("representation")),
         sources=tuple((str(src["path"]), src.get("tree")) for src in meta.get("sources", [])),
+        source_columns=tuple(dict(src.get("columns") or {}) for src in meta.get("sources", [])),
         source_files=tuple(
             (str(src.get("absolute") or src["path"]), src.get("bytes")) for src in meta.get("sources", [])
         ),

@@ -26,8 +26,15 @@ from neyman.atomic import finite_json
 from neyman.exceptions import ConfigError, DataError
 from neyman.runs import RunDirectory, WeightMap, write_ratio_weights
 from neyman.table import EVENT_ID, LABEL, WEIGHT, Table
-from neyman.workflows.steps.closure import column_matrix, compare_columns, write_closure_report
 from neyman.workflows.steps.data import SOURCE
+from neyman.workflows.steps.reweighting import (
+    checked_weights,
+    column_matrix,
+    compare_columns,
+    default_features,
+    file_columns,
+    write_closure_report,
+)
 from neyman.workflows.train import train
 
 __all__ = ["ReweightResult", "reweight"]
@@ -65,33 +72,12 @@ class _Inputs:
     weight: str | None
 
 
-def _columns(path: str, tree: str | None, role: str) -> list[str]:
-    if not Path(path).is_file():
-        raise DataError(f"{role} file {path} does not exist")
-    return io.available_columns(path, tree=tree)
-
-
-def _flat_number(values: Any) -> bool:
-    """Whether a column is one number per event (not jagged constituents, not text)."""
-    return isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "biuf"
-
-
-def _default_features(where: tuple[str, str | None], columns: list[str], skip: set[str | None]) -> list[str]:
-    """Every one-number-per-event column of a file but the event weight, label, number and ``skip``."""
-    head = io.read(where[0], tree=where[1], entry_stop=5)
-    skip = skip | {EVENT_ID, LABEL, WEIGHT}
-    features = [c for c in columns if c not in skip and _flat_number(head[c])]
-    if not features:
-        raise DataError(f"{where[0]} has no one-number-per-event column to reweight in; give --features")
-    return features
-
-
 def _checked_inputs(
     source: str, target: str, features: Sequence[str], check: Sequence[str], weight: str | None, kfold: int
 ) -> _Inputs:
     """The two files, the features and the closure variables, checked before anything is written."""
     src, tgt = io.parse_source(str(source)), io.parse_source(str(target))
-    cols = {"source": _columns(*src, "source"), "target": _columns(*tgt, "target")}
+    cols = {"source": file_columns(*src, "source"), "target": file_columns(*tgt, "target")}
     if not features:
         only = sorted(set(cols["source"]) ^ set(cols["target"]))
         if only:
@@ -99,7 +85,7 @@ def _checked_inputs(
                 f"source {src[0]} and target {tgt[0]} have different columns ({', '.join(only[:8])} in one only); "
                 "name the columns to reweight in with --features"
             )
-        features = _default_features(src, cols["source"], {weight, *check})
+        features = default_features(src, cols["source"], {weight, *check})
     for role, path in (("source", src[0]), ("target", tgt[0])):
         for kind, names in (("--features", features), ("--check", check), ("--weight", [weight] if weight else [])):
             missing = [c for c in names if c not in cols[role]]
@@ -107,7 +93,7 @@ def _checked_inputs(
                 raise DataError(f"{role} {path} has no column {missing[0]!r} (given in {kind}); it has {cols[role]}")
         tree = src[1] if role == "source" else tgt[1]
         if weight:
-            _check_weights(path, tree, weight, role)
+            checked_weights(path, tree, weight, role)
         n = io.num_entries(path, tree=tree)
         if n < max(kfold, 2):
             raise DataError(
@@ -120,21 +106,9 @@ def _checked_inputs(
     return _Inputs(src, tgt, list(features), list(check), weight)
 
 
-def _check_weights(path: str, tree: str | None, column: str, role: str) -> np.ndarray:
-    """The event weights of one file, refused when they cannot weigh anything."""
-    w = np.asarray(io.read(path, tree=tree, columns=[column])[column], dtype=np.float64)
-    if not np.all(np.isfinite(w)):
-        bad = int(np.flatnonzero(~np.isfinite(w))[0])
-        raise DataError(f"{role} {path}: weight column {column!r} holds {w[bad]} at entry {bad}; fix the weights")
-    if not np.sum(w) > 0:
-        what = "is all zero" if not np.any(w) else f"sums to {np.sum(w):.4g}"
-        raise DataError(f"{role} {path}: weight column {column!r} {what}; the sample needs a positive total weight")
-    return w
-
-
 def _event_weights(inputs: _Inputs, role: str, n: int) -> np.ndarray:
     path, tree = inputs.source if role == "source" else inputs.target
-    return np.ones(n) if inputs.weight is None else _check_weights(path, tree, inputs.weight, role)
+    return np.ones(n) if inputs.weight is None else checked_weights(path, tree, inputs.weight, role)
 
 
 def _config(inputs: _Inputs, model: str, kfold: int, seed: int, name: str, output_dir: str) -> dict[str, Any]:
@@ -251,16 +225,16 @@ def _checked_positive(
     if weight is None:
         raise ConfigError("--positive needs --weight COLUMN: the signed event weights to make positive")
     where = io.parse_source(str(path))
-    cols = _columns(*where, "--positive")
+    cols = file_columns(*where, "--positive")
     named = {"--weight": [weight], "--features": list(features), "--check": list(check)}
     for kind, names in named.items():
         missing = [c for c in names if c not in cols]
         if missing:
             raise DataError(f"{where[0]} has no column {missing[0]!r} (given in {kind}); it has {cols}")
-    features = list(features) or _default_features(where, cols, {weight, *check})
+    features = list(features) or default_features(where, cols, {weight, *check})
     if weight in features:
         raise ConfigError(f"the weight column {weight!r} cannot also be a feature")
-    _check_weights(where[0], where[1], weight, "--positive")
+    checked_weights(where[0], where[1], weight, "--positive")
     n = io.num_entries(where[0], tree=where[1])
     if n < max(kfold, 2):
         raise DataError(f"{where[0]} holds {n} events, fewer than the {max(kfold, 2)} folds")

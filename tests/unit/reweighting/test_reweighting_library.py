@@ -134,3 +134,38 @@ def test_positive_weights_floor_a_negative_regression_and_refuse_a_negative_tota
         fit_positive_weights(g, np.array([-1.0, -1.0, 0.0, 0.0]))
     with pytest.raises(DataError, match="damaged"):
         PositiveWeights.from_json({"scale": -1.0, "floor": 0.0}, where="x")
+
+
+def test_parameter_fit_with_the_exact_ratio_has_pulls_of_unit_width():
+    """p(x|θ) = N(θ, 1): ln w(x, θ) = θ x - θ²/2 against θ_0 = 0; the fit's pulls are N(0, 1)."""
+    from neyman.reweighting import fit_parameter_scan
+
+    gen = np.random.default_rng(5)
+    grid = np.linspace(-0.3, 0.5, 41)
+    pulls = []
+    for _ in range(200):
+        data, reference = gen.normal(0.1, 1.0, size=2000), gen.normal(size=20_000)
+        fit = fit_parameter_scan(
+            grid,
+            grid[:, None] * data[None, :] - grid[:, None] ** 2 / 2,
+            grid[:, None] * reference[None, :] - grid[:, None] ** 2 / 2,
+        )
+        assert not fit.at_edge
+        assert fit.uncertainty == pytest.approx(1 / np.sqrt(2000), rel=0.1)  # the Cramér-Rao bound
+        pulls.append((fit.estimate - 0.1) / fit.uncertainty)
+    # the reference's own fluctuation adds 2000/20000 of the variance: width sqrt(1.1) = 1.05
+    assert abs(np.mean(pulls)) < 0.25 and 0.9 < np.std(pulls) < 1.2
+
+
+def test_parameter_fit_refuses_a_short_grid_and_flags_an_edge():
+    from neyman.reweighting import fit_parameter_scan
+
+    with pytest.raises(DataError, match="at least 3 increasing"):
+        fit_parameter_scan([0.0, 1.0], np.zeros((2, 3)), np.zeros((2, 3)))
+    grid = np.linspace(0.0, 0.2, 11)
+    data = np.random.default_rng(1).normal(1.0, 1.0, 500)  # θ = 1, far outside the grid
+    ref = np.random.default_rng(2).normal(size=5000)
+    fit = fit_parameter_scan(
+        grid, grid[:, None] * data - grid[:, None] ** 2 / 2, grid[:, None] * ref - grid[:, None] ** 2 / 2
+    )
+    assert fit.at_edge and fit.grid[np.argmin(fit.nll)] == pytest.approx(0.2)

@@ -123,7 +123,7 @@ def _metadata(cfg: RunConfig, fit: Fitted) -> dict[str, Any]:
         "kfold": cfg.split.kfold,
         "event_id_column": cfg.data.event_id,
         "fill_value": cfg.data.fill_value,
-        "sources": [_source_record(src.path, src.tree) for src in cfg.data.sources],
+        "sources": [{**_source_record(src.path, src.tree), "columns": src.columns} for src in cfg.data.sources],
         "score_names": fit.task.score_names(fit.classes),
         "versions": package_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),

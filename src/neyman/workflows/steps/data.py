@@ -30,6 +30,7 @@ __all__ = [
     "plan_sources",
     "resolve_classes",
     "resolve_features",
+    "source_column",
     "true_log_ratio",
 ]
 
@@ -187,7 +188,7 @@ def plan_sources(
         if not Path(path).exists():
             raise DataError(f"input file {path} does not exist (data.sources.{i}.path)")
         weight_col = src.weight or data.weight
-        needed = [*features, *(carry or [])]
+        needed = [c for c in [*features, *(carry or [])] if c not in src.columns]
         for extra in (weight_col, data.event_id, data.target if not classification else None):
             if extra:
                 needed.append(extra)
@@ -226,7 +227,9 @@ def events_from_chunk(
         entries = entries[mask]
     src = plan.config
     n = len(table)
-    cols: dict[str, Any] = {f: np.asarray(table[f]) for f in features}
+    cols: dict[str, Any] = {
+        f: source_column(src.columns[f], entries) if f in src.columns else np.asarray(table[f]) for f in features
+    }
     cols.update({c: table[c] for c in carry or []})
     cols[WEIGHT] = event_weights(table, weight_column=src.weight or data.weight, scale=src.scale)
     if data.event_id:
@@ -463,3 +466,17 @@ def data_with_sources(data: DataConfig, files: Sequence[str], *, option: str = "
         )
     sources = [s.model_copy(update={"path": p}) for s, p in zip(data.sources, files, strict=True)]
     return data.model_copy(update={"sources": sources, "streaming": False})
+
+
+def source_column(value: float | Sequence[float], entries: np.ndarray) -> np.ndarray:
+    """A column a source gives its events (``data.sources[i].columns``) at these entry numbers.
+
+    A number is given to every event; a list is dealt out in turn, entry ``i``
+    getting ``value[i mod n]``, so each value goes to an equal share of the events.
+    """
+    if isinstance(value, (int, float)):
+        return np.full(len(entries), float(value))
+    values = np.asarray(value, dtype=np.float64)
+    if values.size == 0:
+        raise ConfigError("a source column's list of values is empty")
+    return np.asarray(values[np.asarray(entries, dtype=np.int64) % values.size])

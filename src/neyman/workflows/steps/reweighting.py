@@ -1,4 +1,4 @@
-"""Steps of ``neyman reweight``: every variable's closure histograms and the closure report."""
+"""Steps of ``neyman reweight``: the input checks, every variable's closure histograms and the report."""
 
 from __future__ import annotations
 
@@ -8,9 +8,53 @@ from typing import Any
 import numpy as np
 
 from neyman import io
+from neyman.exceptions import DataError
 from neyman.runs import RunDirectory
+from neyman.table import EVENT_ID, LABEL, WEIGHT
 
-__all__ = ["column_matrix", "compare_columns", "write_closure_report"]
+__all__ = [
+    "checked_weights",
+    "column_matrix",
+    "compare_columns",
+    "default_features",
+    "file_columns",
+    "one_number_per_event",
+    "write_closure_report",
+]
+
+
+def file_columns(path: str, tree: str | None, role: str) -> list[str]:
+    """The columns of a file, refused by ``role`` (e.g. "source") when it does not exist."""
+    if not Path(path).is_file():
+        raise DataError(f"{role} file {path} does not exist")
+    return io.available_columns(path, tree=tree)
+
+
+def one_number_per_event(values: Any) -> bool:
+    """Whether a column is one number per event (not jagged constituents, not text)."""
+    return isinstance(values, np.ndarray) and values.ndim == 1 and values.dtype.kind in "biuf"
+
+
+def default_features(where: tuple[str, str | None], columns: list[str], skip: set[str | None]) -> list[str]:
+    """Every one-number-per-event column of a file but the event weight, label, number and ``skip``."""
+    head = io.read(where[0], tree=where[1], entry_stop=5)
+    skip = skip | {EVENT_ID, LABEL, WEIGHT}
+    features = [c for c in columns if c not in skip and one_number_per_event(head[c])]
+    if not features:
+        raise DataError(f"{where[0]} has no one-number-per-event column to reweight in; give --features")
+    return features
+
+
+def checked_weights(path: str, tree: str | None, column: str, role: str) -> np.ndarray:
+    """The event weights of one file, refused when they cannot weigh anything."""
+    w = np.asarray(io.read(path, tree=tree, columns=[column])[column], dtype=np.float64)
+    if not np.all(np.isfinite(w)):
+        bad = int(np.flatnonzero(~np.isfinite(w))[0])
+        raise DataError(f"{role} {path}: weight column {column!r} holds {w[bad]} at entry {bad}; fix the weights")
+    if not np.sum(w) > 0:
+        what = "is all zero" if not np.any(w) else f"sums to {np.sum(w):.4g}"
+        raise DataError(f"{role} {path}: weight column {column!r} {what}; the sample needs a positive total weight")
+    return w
 
 
 def column_matrix(where: tuple[str, str | None], columns: list[str]) -> np.ndarray:
