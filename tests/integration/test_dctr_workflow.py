@@ -102,3 +102,27 @@ def test_a_fit_needs_a_parametrised_run(family, tmp_path):
     )
     with pytest.raises(ConfigError, match="not a parametrised reweighting run"):
         fit_parameter(plain.run_dir, str(d / "t0.parquet"), str(d / "nominal.parquet"))
+
+
+def test_the_parametrised_reweighter_exports_with_its_parameter_as_an_input(family, tmp_path):
+    from neyman.export import OnnxModel
+    from neyman.runs import load_run
+    from neyman.workflows.export import export
+
+    _, result = family
+    # the export checks itself on events of the training files, with the dealt-out parameter values
+    onnx = export(result.run_dir, format="onnx", out=tmp_path / "dctr.onnx").path
+    gen = np.random.default_rng(30)
+    table = Table({"x0": gen.normal(size=500), "x1": gen.normal(size=500), "x2": gen.normal(size=500)})
+    table = table.with_column("theta", np.full(500, 0.3))
+    run = load_run(result.run_dir)
+    np.testing.assert_allclose(OnnxModel(onnx).score(table), run.task.event_scores(run.score(table)), rtol=1e-4)
+
+
+def test_a_source_column_is_given_to_every_event_or_dealt_out_by_entry():
+    from neyman.workflows.steps.data import source_column
+
+    np.testing.assert_array_equal(source_column(0.13, np.arange(4)), np.full(4, 0.13))
+    np.testing.assert_array_equal(source_column([1.0, 2.0, 3.0], np.array([0, 1, 2, 3, 7])), [1, 2, 3, 1, 2])
+    with pytest.raises(ConfigError, match="empty"):
+        source_column([], np.arange(3))
