@@ -84,8 +84,9 @@ def _checked(
         )
     files = [io.parse_source(str(f)) for f in (source, *targets)]
     columns = [file_columns(*f, "source" if i == 0 else "target") for i, f in enumerate(files)]
-    if parameter in columns[0]:
-        raise DataError(f"{files[0][0]} already has a column {parameter!r}; name the parameter otherwise")
+    for f, cols in zip(files, columns, strict=True):
+        if parameter in cols:
+            raise DataError(f"{f[0]} already has a column {parameter!r}; name the parameter otherwise")
     features = list(features) or default_features(files[0], columns[0], {weight})
     for f, cols in zip(files, columns, strict=True):
         missing = [c for c in [*features, *([weight] if weight else [])] if c not in cols]

@@ -1,9 +1,10 @@
 """``neyman reweight --fit DATA``: the generator parameter of a data sample, from a DCTR reweighter.
 
-The parametrised reweighter of :func:`neyman.workflows.dctr.dctr` gives
-``w(x, θ) = p(x|θ)/p(x|θ_0)`` for every event at every ``θ``: the likelihood of the
-data sample is scanned in ``θ`` (normalised on an independent nominal sample) and its
-minimum, with the ``-2Δln L = 1`` interval, is the fit.  The reference sample
+The parametrised reweighter of :func:`neyman.workflows.dctr.dctr` gives ``f(x, θ)`` and
+``w(x, θ) = f/(1 - f) = p(x|θ)/p(x|θ_0)`` for every event at every ``θ``.  Over a grid
+of ``θ`` the fit scans the frozen classifier's loss on the nominal reference against
+the data (the DCTR fit, the default) and the likelihood of the data built from ``w``
+(normalised on the reference); the minimum of each is its estimate.  The reference
 reweighted to the fitted value is then compared with the data in every feature.
 """
 
