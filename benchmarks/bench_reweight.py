@@ -304,7 +304,8 @@ def _generator_variation(samples: Path, work: Path) -> None:
     files = _jets(samples, work)
     print("\n2. Generator variation: QCD jets, shower αS 0.1365 (nominal) against others\n")
     summaries = {}
-    for model in ("mlp", "xgboost"):
+    variants = {"mlp": ("mlp", []), "mlp, dropout 0.3": ("mlp", ["model.dropout=0.3"]), "xgboost": ("xgboost", [])}
+    for label, (model, extra) in variants.items():
         t0 = time.perf_counter()
         r = reweight(
             str(files["nominal_train"]),
@@ -313,22 +314,22 @@ def _generator_variation(samples: Path, work: Path) -> None:
             check=JET_CHECKS,
             model=model,
             output_dir=str(work / "runs"),
-            overrides=["training.progress=false"] if model == "mlp" else [],
+            overrides=["training.progress=false", *extra] if model == "mlp" else extra,
             force=True,
         )
-        summaries[model] = s = r.summary
+        summaries[label] = s = r.summary
         print(
-            f"(a) nominal → αS 0.150, --model {model} ({time.perf_counter() - t0:.0f} s): two-sample AUC "
+            f"(a) nominal → αS 0.150, {label} ({time.perf_counter() - t0:.0f} s): two-sample AUC "
             f"{s['two_sample_auc_before']:.4f} → {s['two_sample_auc_after']:.4f} (bar ≤ 0.52), ESS/N "
             f"{s['effective_sample_fraction']:.3f}"
         )
-    print("\n| variable | role | χ²/ndf before | after (mlp) | after (xgboost) | 1 % critical |")
-    print("|---|---|---|---|---|---|")
+    print("\n| variable | role | χ²/ndf before | " + " | ".join(f"after ({v})" for v in variants) + " | 1 % critical |")
+    print("|---|---|---|" + "---|" * len(variants) + "---|")
     for name, c in summaries["mlp"]["chi2_per_ndf"].items():
         crit = chi2_dist.ppf(0.99, c["ndf"]) / c["ndf"]
         role = "check" if name in JET_CHECKS else "feature"
-        other = summaries["xgboost"]["chi2_per_ndf"][name]["after"]
-        print(f"| {name} | {role} | {c['before']:.2f} | {c['after']:.2f} | {other:.2f} | {crit:.2f} |", flush=True)
+        after = " | ".join(f"{summaries[v]['chi2_per_ndf'][name]['after']:.2f}" for v in variants)
+        print(f"| {name} | {role} | {c['before']:.2f} | {after} | {crit:.2f} |", flush=True)
     nominal = io.read(files["nominal_train"])
     half = len(nominal) * 5 // 8
     io.write(nominal.take(np.arange(half)), work / "dctr_source.parquet")
