@@ -757,6 +757,11 @@ CASES = [
         r"runs/bin is not a parametrised reweighting run",
     ),
     case("reweight-fit-without-reference", "reweight --run runs/bin --fit good.csv", r"--reference NOMINAL"),
+    case(
+        "reweight-fit-without-parameter",
+        "reweight --source good.csv --target good.parquet --fit good.csv --reference good.csv",
+        r"--fit and --reference go with --parameter",
+    ),
     case("predict-missing-run", "predict runs/bni --input good.csv --output s.parquet", r"runs/bni"),
     case(
         "predict-run-is-a-file",

@@ -139,8 +139,14 @@ def register(app: typer.Typer) -> None:
 
         def body() -> None:
             if run is not None:
+                if source or target or positive or parameter:
+                    raise ConfigError("--run fits with a trained run: give it with --fit and --reference only")
                 _fit(run, fit, reference)
                 return
+            if (fit or reference) and parameter is None:
+                raise ConfigError("--fit and --reference go with --parameter (train and fit) or --run (fit)")
+            if parameter is not None and positive is not None:
+                raise ConfigError("--parameter and --positive are two different reweightings; give one")
             if parameter is not None:
                 from neyman.workflows.dctr import dctr
 
