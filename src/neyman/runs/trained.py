@@ -136,6 +136,24 @@ class TrainedRun:
             event_id=np.asarray(preds[EVENT_ID]),
         )
 
+    def scored_events(self, table: Table) -> ScoredEvents:
+        """Scores, truth and weights of the events of ``table`` (read by the training's rules).
+
+        Every event counts as a test event of no fold: these are events the run did not
+        train on (``--test-data``, systematic variations).
+        """
+        from neyman.preprocessing import TEST
+
+        n = len(table)
+        return ScoredEvents(
+            scores=self.task.event_scores(self.score(table)),
+            truth=np.asarray(table[self.task.truth_column]),
+            weight=np.asarray(table[WEIGHT], dtype=np.float64),
+            split=np.full(n, TEST, dtype=np.int8),
+            fold=np.full(n, -1),
+            event_id=np.asarray(table[EVENT_ID]),
+        )
+
     def reference_inputs(self, *, n_events: int = 1000) -> ModelInput:
         """Up to ``n_events`` raw inputs read from the run's input files (spread over them).
 

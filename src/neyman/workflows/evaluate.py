@@ -21,9 +21,9 @@ from neyman.config import RunConfig, load_config
 from neyman.exceptions import ConfigError, DataError, close_matches
 from neyman.preprocessing import TEST, check_finite
 from neyman.runs import RunDirectory, TrainedRun, load_run
-from neyman.table import EVENT_ID, WEIGHT, Table
+from neyman.table import Table
 from neyman.tasks import EvaluationOptions, ScoredEvents
-from neyman.workflows.steps.data import data_with_sources, load_events, true_log_ratio
+from neyman.workflows.steps.data import data_with_sources, run_events, true_log_ratio
 from neyman.workflows.steps.importance import inputs_and_importance
 from neyman.workflows.steps.report import build_report
 
@@ -75,33 +75,24 @@ def _events(cfg: RunConfig, trained: TrainedRun, test_data: Sequence[str]) -> tu
     if not test_data and (cfg.data.streaming or spec is not None):
         return None
     data = data_with_sources(cfg.data, test_data) if test_data else cfg.data
+    table = run_events(data, cfg.task.type, spec)
     if spec is not None:
         # particle sets and images are built from the constituents when the run scores the table
-        events = load_events(data, task=cfg.task.type, features=[], carry=spec.columns)
-        return events.table, np.empty((len(events.table), 0))
-    events = load_events(data, task=cfg.task.type)
+        return table, np.empty((len(table), 0))
     x = check_finite(
-        events.table.to_numpy(trained.features, dtype=np.float64),
+        table.to_numpy(trained.features, dtype=np.float64),
         trained.features,
         fill_value=data.fill_value,
         source="evaluation inputs",
     )
-    return events.table, x
+    return table, x
 
 
 def _scored(trained: TrainedRun, table: Table | None, test_data: Sequence[str]) -> ScoredEvents:
     if not test_data:
         return trained.saved_predictions()
     assert table is not None
-    n = len(table)
-    return ScoredEvents(
-        scores=trained.task.event_scores(trained.score(table)),
-        truth=np.asarray(table[trained.task.truth_column]),
-        weight=np.asarray(table[WEIGHT], dtype=np.float64),
-        split=np.full(n, TEST, dtype=np.int8),
-        fold=np.full(n, -1),
-        event_id=np.asarray(table[EVENT_ID]),
-    )
+    return trained.scored_events(table)
 
 
 def _by_values(by: str | None, table: Table | None) -> tuple[np.ndarray | None, str]:

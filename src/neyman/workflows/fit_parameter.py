@@ -23,7 +23,7 @@ from neyman.atomic import finite_json, write_json
 from neyman.exceptions import ConfigError, DataError
 from neyman.runs import TrainedRun, load_run, read_ratio_weights
 from neyman.table import Table
-from neyman.workflows.steps.reweighting import checked_weights, compare_columns
+from neyman.workflows.steps.reweighting import checked_weights, compare_columns, file_columns
 
 __all__ = ["FitResult", "fit_parameter"]
 
@@ -65,9 +65,7 @@ def _log_ratios(trained: TrainedRun, table: Table, record: dict[str, Any], grid:
 
 def _read(path: str, features: list[str], weight: str | None, role: str) -> tuple[Table, np.ndarray]:
     where = io.parse_source(str(path))
-    if not Path(where[0]).is_file():
-        raise DataError(f"{role} file {where[0]} does not exist")
-    columns = io.available_columns(where[0], tree=where[1])
+    columns = file_columns(*where, role)
     missing = [c for c in [*features, *([weight] if weight else [])] if c not in columns]
     if missing:
         raise DataError(f"{role} {where[0]} has no column {missing[0]!r}; the reweighter needs {features}")
@@ -81,10 +79,7 @@ def _closure(
 ) -> dict[str, Any]:
     """Every feature's χ²/ndf of the nominal sample against the data, before and after reweighting."""
 
-    def matrix(table: Table) -> np.ndarray:
-        return np.stack([np.asarray(table[c], dtype=np.float64) for c in features], axis=1)
-
-    xd, xr = matrix(data[0]), matrix(ref[0])
+    xd, xr = data[0].to_numpy(features, dtype=np.float64), ref[0].to_numpy(features, dtype=np.float64)
     samples = [("nominal", xr, ref[1]), ("reweighted to the fit", xr, ref[1] * w), ("data", xd, data[1])]
     _, chi2 = compare_columns(features, samples, ("nominal", "data"))
     return chi2

@@ -22,8 +22,7 @@ from neyman.config import RunConfig, load_config
 from neyman.exceptions import ConfigError
 from neyman.preprocessing import TEST
 from neyman.runs import RunDirectory, TrainedRun, load_run
-from neyman.table import WEIGHT
-from neyman.workflows.steps.data import data_with_sources, load_events
+from neyman.workflows.steps.data import data_with_sources, run_events
 
 __all__ = ["VariationResult", "variations"]
 
@@ -57,15 +56,8 @@ class VariationResult:
 def _score_files(cfg: RunConfig, trained: TrainedRun, files: Sequence[str], option: str) -> Scored:
     """Scores, labels and weights of the events of ``files`` (one per training source)."""
     data = data_with_sources(cfg.data, files, option=option)
-    spec = trained.representation
-    if spec is not None:
-        events = load_events(data, task=cfg.task.type, features=[], carry=spec.columns)
-    else:
-        events = load_events(data, task=cfg.task.type)
-    table = events.table
-    scores = np.asarray(trained.task.event_scores(trained.score(table)), dtype=np.float64)
-    truth = np.asarray(table[trained.task.truth_column]).astype(int)
-    return scores, truth, np.asarray(table[WEIGHT], dtype=np.float64)
+    scored = trained.scored_events(run_events(data, cfg.task.type, trained.representation))
+    return np.asarray(scored.scores, dtype=np.float64), scored.truth.astype(int), scored.weight
 
 
 def _nominal(cfg: RunConfig, trained: TrainedRun, test_data: Sequence[str]) -> Scored:

@@ -16,6 +16,7 @@ from neyman.config import RunConfig
 from neyman.config.schema import DataConfig, SourceConfig
 from neyman.exceptions import ConfigError, DataError, NeymanWarning, close_matches
 from neyman.preprocessing import Selection, check_weights, event_weights, parse_selection
+from neyman.representations import RepresentationSpec
 from neyman.table import EVENT_ID, LABEL, TARGET, TRUE_LOG_LR, WEIGHT, Table, entry_event_ids
 from neyman.tasks import make_task
 
@@ -30,6 +31,7 @@ __all__ = [
     "plan_sources",
     "resolve_classes",
     "resolve_features",
+    "run_events",
     "source_column",
     "true_log_ratio",
 ]
@@ -480,3 +482,11 @@ def source_column(value: float | Sequence[float], entries: np.ndarray) -> np.nda
     if values.size == 0:
         raise ConfigError("a source column's list of values is empty")
     return np.asarray(values[np.asarray(entries, dtype=np.int64) % values.size])
+
+
+def run_events(data: DataConfig, task: str, spec: RepresentationSpec | None) -> Table:
+    """The events of ``data`` as a run reads them: its features, or for particle-set and
+    image runs the constituent columns the run builds its inputs from."""
+    if spec is not None:
+        return load_events(data, task=task, features=[], carry=spec.columns).table
+    return load_events(data, task=task).table

@@ -59,8 +59,7 @@ def checked_weights(path: str, tree: str | None, column: str, role: str) -> np.n
 
 def column_matrix(where: tuple[str, str | None], columns: list[str]) -> np.ndarray:
     """The ``columns`` of a file (``(path, tree)``) as a float64 matrix, one row per event."""
-    table = io.read(where[0], tree=where[1], columns=columns)
-    return np.stack([np.asarray(table[c], dtype=np.float64) for c in columns], axis=1)
+    return io.read(where[0], tree=where[1], columns=columns).to_numpy(columns, dtype=np.float64)
 
 
 def compare_columns(
