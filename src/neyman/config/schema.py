@@ -42,6 +42,7 @@ __all__ = [
     "PARTICLE_MODELS",
     "CNNConfig",
     "DataConfig",
+    "DecorrelateConfig",
     "DiscriminantConfig",
     "EFNConfig",
     "EarlyStoppingConfig",
@@ -279,6 +280,36 @@ class EarlyStoppingConfig(_Section):
     min_delta: float = Field(0.0, ge=0)
 
 
+class DecorrelateConfig(_Section):
+    """Train a binary tagger decorrelated from one variable (e.g. the jet mass)."""
+
+    variable: str = Field(description="Column the tagger must not sculpt; keep it out of the features.")
+    method: Literal["none", "planing", "disco", "adversary"] = Field(
+        "disco",
+        description=(
+            "disco: distance-correlation penalty; adversary: a network predicting the variable from the score, "
+            "trained against the tagger; planing: training weights flat in the variable (any model); none: only "
+            "evaluate the sculpting (the baseline)."
+        ),
+    )
+    strength: float | None = Field(
+        None,
+        ge=0,
+        description="λ of disco or adversary (default 10).",
+    )
+    bins: int = Field(20, ge=2, le=1000, description="Bins of the variable (planing, adversary's classes).")
+
+    def resolved_strength(self) -> float:
+        """The strength, or the method's default."""
+        if self.strength is not None:
+            return self.strength
+        return DEFAULT_DECORRELATION_STRENGTH if self.method in ("disco", "adversary") else 0.0
+
+
+DEFAULT_DECORRELATION_STRENGTH = 10.0
+"""λ of disco and the adversary when not given (the middle of the range the literature scans)."""
+
+
 class TrainingConfig(_Section):
     """How neural models are optimised."""
 
@@ -298,6 +329,9 @@ class TrainingConfig(_Section):
     device: str = "auto"
     threads: int | None = Field(None, ge=1)
     progress: bool = True
+    decorrelate: DecorrelateConfig | None = Field(
+        None, description="Decorrelate a binary tagger from a variable (the jet mass), and evaluate its sculpting."
+    )
 
 
 class SplitConfig(_Section):
@@ -393,7 +427,22 @@ class RunConfig(_Section):
                 f"data.streaming trains neural models ({', '.join(NEURAL_MODELS)}) without k-fold; "
                 "boosted trees and baselines need their data in memory"
             )
+        self._check_decorrelation()
         if self.model.type in CLASSIFIER_MODELS and not task.is_classification:
             others = one_of(f for f in families_reading(wanted) if f not in CLASSIFIER_MODELS)
             raise ValueError(f"model {self.model.type!r} is a classifier; task {self.task.type!r} needs {others}")
         return self
+
+    def _check_decorrelation(self) -> None:
+        deco = self.training.decorrelate
+        if deco is None:
+            return
+        if self.task.type != "binary":
+            raise ValueError(f"training.decorrelate trains a binary tagger; the task is {self.task.type!r}")
+        if self.data.streaming:
+            raise ValueError("training.decorrelate needs the events in memory: not with data.streaming")
+        if deco.method in ("disco", "adversary") and self.model.type not in NEURAL_MODELS:
+            raise ValueError(
+                f"training.decorrelate.method {deco.method!r} is a training objective of neural models "
+                f"({', '.join(NEURAL_MODELS)}); model {self.model.type!r} can be decorrelated by method: planing"
+            )

@@ -28,6 +28,8 @@ closure
     Effective sample size and normalised weighted histograms compared bin by bin.
 variations
     Working points followed from nominal events to a generator or detector variation.
+decorrelation
+    Sculpting of a variable by cuts on a tagger (1/JSD) and the distance correlation.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ from neyman.metrics.confusion import (
     multiclass_confusion,
     threshold_at_efficiency,
 )
+from neyman.metrics.decorrelation import SculptingPoint, distance_correlation, jensen_shannon, sculpting
 from neyman.metrics.importance import correlation_matrix, permutation_importance
 from neyman.metrics.overtraining import kolmogorov_sf, ks_test, overtraining_check
 from neyman.metrics.regression import RegressionSummary, regression_summary, weighted_quantile
@@ -88,6 +91,7 @@ __all__ = [
     "RegressionSummary",
     "ReliabilityCurve",
     "RocCurve",
+    "SculptingPoint",
     "SignificanceScan",
     "WorkingPoint",
     "WorkingPointShift",
@@ -104,9 +108,11 @@ __all__ = [
     "confusion_matrix",
     "correlation_matrix",
     "cut_efficiency",
+    "distance_correlation",
     "effective_sample_size",
     "efficiency_table",
     "fold_summary",
+    "jensen_shannon",
     "kolmogorov_sf",
     "ks_test",
     "likelihood_ratio_check",
@@ -123,6 +129,7 @@ __all__ = [
     "roc_auc",
     "roc_curve",
     "s_over_sqrt_s_plus_b",
+    "sculpting",
     "separation",
     "signal_efficiency_at",
     "significance_scan",

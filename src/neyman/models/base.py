@@ -37,17 +37,23 @@ class Arrays:
         Class indices (int64) or regression targets (float64), ``(n_events,)``.
     w
         Event weights, ``(n_events,)``; may be negative.
+    z
+        The variable a tagger is decorrelated from (``training.decorrelate``),
+        ``(n_events,)``, or None.
     """
 
     x: np.ndarray | ParticleArrays
     y: np.ndarray
     w: np.ndarray
+    z: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if not len(self.x) == len(self.y) == len(self.w):
             raise DataError(
                 f"features, targets and weights differ in length ({len(self.x)}, {len(self.y)}, {len(self.w)})"
             )
+        if self.z is not None and len(self.z) != len(self.y):
+            raise DataError(f"the decorrelation variable has {len(self.z)} values for {len(self.y)} events")
 
     def __len__(self) -> int:
         return len(self.x)

@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from neyman.exceptions import ConfigError
 from neyman.models.base import Model, model_class
 from neyman.models.families import MODEL_FAMILIES
 from neyman.tasks import Task
 
 if TYPE_CHECKING:
     from neyman.training import Trainer
+    from neyman.training.decorrelation import Decorrelation
 
 __all__ = ["MODEL_FAMILIES", "build_model", "model_class"]
 
@@ -29,6 +31,7 @@ def build_model(
     seed: int = 0,
     trainer: Trainer | None = None,
     image_size: int | None = None,
+    decorrelation: Decorrelation | None = None,
 ) -> Model:
     """An untrained model of ``family``.
 
@@ -51,6 +54,9 @@ def build_model(
         :class:`~neyman.training.Trainer` with its defaults); ignored by the others.
     image_size
         Pixels per side, for families that read images; ignored by the others.
+    decorrelation
+        The in-training decorrelation of a neural family (see
+        :mod:`neyman.training.decorrelation`); refused by the others.
 
     Raises
     ------
@@ -61,6 +67,9 @@ def build_model(
     inputs: dict[str, Any] = {}
     if klass.is_neural:
         inputs["trainer"] = trainer
+        inputs["decorrelation"] = decorrelation
+    elif decorrelation is not None:
+        raise ConfigError(f"decorrelation by {decorrelation.method} trains networks; {family!r} is not one")
     if klass.representation == "image":
         inputs["image_size"] = image_size
     return klass(task, n_features, params=params, seed=seed, **inputs)

@@ -38,6 +38,8 @@ reweighting
     A variable before and after reweighting against its target; the weights.
 variations
     A tagger on nominal events and on variations: ROC band and score overlays.
+decorrelation
+    The sculpting figure: background mass spectrum before and after cuts.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from __future__ import annotations
 from neyman.plotting.calibration import plot_likelihood_ratio, plot_reliability
 from neyman.plotting.compare import plot_roc_comparison
 from neyman.plotting.confusion import plot_confusion
+from neyman.plotting.decorrelation import plot_sculpting
 from neyman.plotting.evaluation import evaluation_figures, training_figures
 from neyman.plotting.hepstyle import hep_style
 from neyman.plotting.importance import plot_importance
@@ -78,6 +81,7 @@ __all__ = [
     "plot_roc",
     "plot_roc_comparison",
     "plot_scores",
+    "plot_sculpting",
     "plot_significance",
     "plot_variation_rocs",
     "plot_variation_scores",

@@ -15,6 +15,7 @@ import numpy as np
 
 from neyman.plotting.calibration import plot_likelihood_ratio, plot_reliability
 from neyman.plotting.confusion import plot_confusion
+from neyman.plotting.decorrelation import plot_sculpting
 from neyman.plotting.regression import plot_pulls, plot_response
 from neyman.plotting.resolution import plot_binned_response
 from neyman.plotting.roc import plot_roc
@@ -86,6 +87,8 @@ def _binary(ev: BinaryEvaluation) -> NamedFigures:
         fig, ax = figure()
         plot_significance(ev.significance[0], ev.significance[1], ax=ax)
         out["significance"] = [("significance", fig)]
+    if ev.sculpting is not None:
+        out["sculpting"] = [("sculpting", plot_sculpting(ev.sculpting[1], ev.sculpting[0]))]
     return out
 
 
@@ -163,7 +166,7 @@ def evaluation_figures(result: TaskEvaluation) -> NamedFigures:
     -------
     dict
         Section (``roc``, ``scores``, ``confusion``, ``calibration``,
-        ``significance``, ``response``, ``resolution``, ``pulls``) → ``(file stem,
+        ``significance``, ``sculpting``, ``response``, ``resolution``, ``pulls``) → ``(file stem,
         figure)`` pairs; sections without a figure are absent or empty.
     """
     from neyman.tasks import BinaryEvaluation, MulticlassEvaluation, RegressionEvaluation

@@ -44,7 +44,7 @@ from neyman.preprocessing.splitting import (
     hash_splits,
     split_train_val,
 )
-from neyman.preprocessing.weighting import balance_classes, check_weights, event_weights
+from neyman.preprocessing.weighting import balance_classes, check_weights, event_weights, planing_weights
 
 __all__ = [
     "SELECTION_FUNCTIONS",
@@ -74,6 +74,7 @@ __all__ = [
     "event_weights",
     "hash_splits",
     "parse_selection",
+    "planing_weights",
     "selection_mask",
     "split_train_val",
     "transform_from_json",

@@ -17,7 +17,7 @@ from neyman.exceptions import ConfigError, DataError
 from neyman.preprocessing.selection import missing_column
 from neyman.table import Table
 
-__all__ = ["balance_classes", "check_weights", "event_weights"]
+__all__ = ["balance_classes", "check_weights", "event_weights", "planing_weights"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -141,6 +141,92 @@ def balance_classes(labels: npt.ArrayLike, weights: npt.ArrayLike, *, n_classes:
     target = float(sums.sum()) / n_classes
     factors = target / sums
     return w * factors[y]
+
+
+PLANING_MAX_FACTOR = 50.0
+"""Largest factor by which planing may raise an event's weight over its class's median factor."""
+
+
+def planing_weights(
+    variable: npt.ArrayLike,
+    labels: npt.ArrayLike,
+    weights: npt.ArrayLike,
+    *,
+    bins: int = 20,
+    edges: npt.ArrayLike | None = None,
+) -> FloatArray:
+    """Weights that make every class's distribution of ``variable`` flat (planing).
+
+    Parameters
+    ----------
+    variable
+        The variable to plane in (the jet mass), ``(n_events,)``.
+    labels
+        Integer class index of each event.
+    weights
+        Per-event weights (negative ones allowed; each bin's total must be positive).
+    bins
+        Equal bins between the 0.5% and 99.5% quantiles of ``variable`` (events
+        outside fall into the outer bins); ignored when ``edges`` is given.
+    edges
+        Bin edges to use (e.g. those fitted on the training split, for the validation split).
+
+    Returns
+    -------
+    numpy.ndarray
+        The planed weights; each class keeps its total weight.
+
+    Raises
+    ------
+    DataError
+        Non-finite values of the variable.
+
+    Notes
+    -----
+    With :math:`W_{cb}` the weight of class :math:`c` in bin :math:`b` of
+    :math:`B` bins and :math:`W_c` the class total, an event of class :math:`c`
+    in bin :math:`b` gets
+
+    .. math:: w_i' = w_i \\, \\frac{W_c / B}{W_{cb}},
+
+    so each class puts equal weight in every bin and the variable carries no
+    information about the class (Dolen et al., arXiv:1603.00027).  Bins whose total
+    is not positive keep their weights; factors above 50 times the class's median
+    factor are capped there, so a sparsely populated tail cannot dominate the
+    training.
+
+    Planing removes the variable's information only where both classes have
+    events: a narrow signal (one resonance mass) leaves the background alone
+    outside its window, the tagger learns to reject that region, and the cut
+    sculpts the background towards the window.  Plane a signal generated over a
+    range of masses (as Dolen et al. do), or use an in-training method (``disco``,
+    ``adversary``).
+    """
+    z = np.asarray(variable, dtype=np.float64)
+    w = _as_weights(weights)
+    y = _as_labels(labels, w.shape[0])
+    if z.shape != w.shape:
+        raise DataError(f"planing: {len(z)} values of the variable for {len(w)} weights")
+    if not np.all(np.isfinite(z)):
+        raise DataError("planing: the variable holds missing or infinite values; select the events that have it")
+    if edges is None:
+        low, high = np.quantile(z, [0.005, 0.995]) if len(z) else (0.0, 1.0)
+        edges = np.linspace(low, high if high > low else low + 1.0, bins + 1)
+    e = np.asarray(edges, dtype=np.float64)
+    index = np.clip(np.searchsorted(e, z, side="right") - 1, 0, len(e) - 2)
+    out = w.copy()
+    for c in np.unique(y):
+        sel = y == c
+        content = np.bincount(index[sel], weights=w[sel], minlength=len(e) - 1)
+        total = float(content.sum())
+        factor = np.ones(len(content))
+        good = content > 0
+        factor[good] = total / good.sum() / content[good]
+        median = float(np.median(factor[good])) if good.any() else 1.0
+        factor = np.minimum(factor, PLANING_MAX_FACTOR * median)
+        planed = w[sel] * factor[index[sel]]
+        out[sel] = planed * (total / planed.sum()) if planed.sum() > 0 else planed
+    return out
 
 
 def _check_class_sums(sums: FloatArray, classes: npt.ArrayLike) -> None:

@@ -5,6 +5,7 @@ from neyman.testing.synthetic import (
     TRUE_LOG_LR,
     gaussian_regression_dataset,
     likelihood_ratio_dataset,
+    mass_sculpting_dataset,
     multiclass_dataset,
     signed_weight_dataset,
 )
@@ -14,6 +15,7 @@ __all__ = [
     "TRUE_LOG_LR",
     "gaussian_regression_dataset",
     "likelihood_ratio_dataset",
+    "mass_sculpting_dataset",
     "multiclass_dataset",
     "signed_weight_dataset",
     "write_labelled_file",

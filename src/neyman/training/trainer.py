@@ -65,9 +65,9 @@ class OptimizerSpec:
     nesterov: bool = False
     weight_decay: float = 0.0
 
-    def build(self, params: Iterable[nn.Parameter]) -> torch.optim.Optimizer:
-        """Create the optimiser for ``params``."""
-        p = list(params)
+    def build(self, params: Iterable[nn.Parameter] | Iterable[dict[str, Any]]) -> torch.optim.Optimizer:
+        """Create the optimiser for ``params`` (parameters, or torch's parameter groups)."""
+        p: list[Any] = list(params)
         if self.name == "sgd":
             return torch.optim.SGD(
                 p,
@@ -411,7 +411,8 @@ class Trainer:
         module.to(self.device)
         epochs, batch_size = plan_training(len(train), epochs=self.epochs, batch_size=self.batch_size, steps=self.steps)
         steps = math.ceil(len(train) / batch_size)
-        opt = self.optimizer.build(module.parameters())
+        groups = getattr(module, "parameter_groups", None)
+        opt = self.optimizer.build(groups(self.optimizer.lr) if callable(groups) else module.parameters())
         sched = self.schedule.build(opt, epochs=epochs, steps_per_epoch=steps)
         gen = torch.Generator().manual_seed(self.seed)
         cols: dict[str, list[float]] = {"epoch": [], "train_loss": [], "lr": [], "seconds": []}

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from neyman import io
 from neyman.atomic import finite_json, write_json
 from neyman.config import RunConfig, load_config
 from neyman.exceptions import ConfigError, DataError, close_matches
@@ -25,6 +26,7 @@ from neyman.table import Table
 from neyman.tasks import EvaluationOptions, ScoredEvents
 from neyman.workflows.steps.data import data_with_sources, run_events, true_log_ratio
 from neyman.workflows.steps.importance import inputs_and_importance
+from neyman.workflows.steps.inputs import decorrelation_columns
 from neyman.workflows.steps.report import build_report
 
 if TYPE_CHECKING:
@@ -75,7 +77,7 @@ def _events(cfg: RunConfig, trained: TrainedRun, test_data: Sequence[str]) -> tu
     if not test_data and (cfg.data.streaming or spec is not None):
         return None
     data = data_with_sources(cfg.data, test_data) if test_data else cfg.data
-    table = run_events(data, cfg.task.type, spec)
+    table = run_events(data, cfg.task.type, spec, carry=decorrelation_columns(cfg))
     if spec is not None:
         # particle sets and images are built from the constituents when the run scores the table
         return table, np.empty((len(table), 0))
@@ -93,6 +95,18 @@ def _scored(trained: TrainedRun, table: Table | None, test_data: Sequence[str]) 
         return trained.saved_predictions()
     assert table is not None
     return trained.scored_events(table)
+
+
+def _sculpted(cfg: RunConfig, rundir: RunDirectory, table: Table | None, test_data: Sequence[str]) -> Any:
+    """The decorrelation variable's name and values of the evaluated events, or None."""
+    deco = cfg.training.decorrelate
+    if deco is None:
+        return None
+    if test_data:
+        assert table is not None
+        return deco.variable, np.asarray(table[deco.variable], dtype=np.float64)
+    saved = io.read(rundir.predictions, columns=[deco.variable])
+    return deco.variable, np.asarray(saved[deco.variable], dtype=np.float64)
 
 
 def _by_values(by: str | None, table: Table | None) -> tuple[np.ndarray | None, str]:
@@ -223,6 +237,7 @@ def _evaluate_run(
             by_values=by_values,
             by_name=by_name,
             discriminant=_discriminant(cfg, trained, request.discriminant),
+            sculpted=_sculpted(cfg, rundir, table, test_data),
         )
         evaluation = trained.task.evaluate(scored, options)
         result: dict[str, Any] = dict(evaluation.numbers)

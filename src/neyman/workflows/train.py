@@ -73,6 +73,8 @@ def _fit(cfg: RunConfig, run: RunDirectory, prepared: Any, *, resume: bool, on_e
 
 RESUMABLE = ("training.", "tracking.")
 """Settings an interrupted run may change when it resumes: they do not change what its checkpoints hold."""
+FIXED_ON_RESUME = ("training.decorrelate",)
+"""Training settings that change what the checkpoints hold (an adversary's weights, the weights' meaning)."""
 
 
 def _resumed_config(run: RunDirectory, overrides: list[str]) -> tuple[RunConfig, bool]:
@@ -88,13 +90,13 @@ def _resumed_config(run: RunDirectory, overrides: list[str]) -> tuple[RunConfig,
     before = flatten(load_config(run.config).model_dump(mode="json"))
     after = flatten(cfg.model_dump(mode="json"))
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
-    fixed = [k for k in changed if not k.startswith(RESUMABLE)]
+    fixed = [k for k in changed if not k.startswith(RESUMABLE) or k.startswith(FIXED_ON_RESUME)]
     if fixed:
         shown = ", ".join(f"{k} ({before.get(k)!r} -> {after.get(k)!r})" for k in fixed[:5])
         raise ConfigError(
             f"--resume {run.path} cannot change {shown}: the run's checkpoints and preprocessing were made "
-            "without it; only training.* and tracking.* settings may change on resume. Start a new run "
-            "instead (neyman train CONFIG --set ... --force, or another --name)"
+            "without it; only training.* and tracking.* settings (not training.decorrelate) may change on resume. "
+            "Start a new run instead (neyman train CONFIG --set ... --force, or another --name)"
         )
     return cfg, bool(changed)
 

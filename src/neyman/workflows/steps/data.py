@@ -484,9 +484,9 @@ def source_column(value: float | Sequence[float], entries: np.ndarray) -> np.nda
     return np.asarray(values[np.asarray(entries, dtype=np.int64) % values.size])
 
 
-def run_events(data: DataConfig, task: str, spec: RepresentationSpec | None) -> Table:
+def run_events(data: DataConfig, task: str, spec: RepresentationSpec | None, *, carry: Sequence[str] = ()) -> Table:
     """The events of ``data`` as a run reads them: its features, or for particle-set and
-    image runs the constituent columns the run builds its inputs from."""
+    image runs the constituent columns the run builds its inputs from (and ``carry``)."""
     if spec is not None:
-        return load_events(data, task=task, features=[], carry=spec.columns).table
-    return load_events(data, task=task).table
+        return load_events(data, task=task, features=[], carry=[*spec.columns, *carry]).table
+    return load_events(data, task=task, carry=list(carry)).table

@@ -14,7 +14,7 @@ import numpy as np
 from neyman import io
 from neyman.config import RunConfig
 from neyman.models import Arrays, Model
-from neyman.preprocessing import TRAIN, VAL, balance_classes
+from neyman.preprocessing import TRAIN, VAL, balance_classes, planing_weights
 from neyman.runs import (
     InputPreprocessor,
     ModelInput,
@@ -52,12 +52,17 @@ def _history(model: Model) -> dict[str, list[float]] | None:
     return {k: list(v) for k, v in cols.items()} if cols else None
 
 
-def _arrays(task: Task, x: ModelInput, table: Table, sel: np.ndarray, n_classes: int, balance: bool) -> Arrays:
+def _arrays(cfg: RunConfig, task: Task, x: ModelInput, table: Table, sel: np.ndarray, n_classes: int) -> Arrays:
+    """One split's model inputs, targets and training weights (classes balanced, planed when asked)."""
     y = np.asarray(table[task.truth_column])[sel]
     w = np.asarray(table[WEIGHT], dtype=np.float64)[sel]
-    if balance and n_classes and len(y):
+    deco = cfg.training.decorrelate
+    z = None if deco is None else np.asarray(table[deco.variable], dtype=np.float64)[sel]
+    if deco is not None and z is not None and deco.method == "planing" and len(y):
+        w = planing_weights(z, y, w, bins=deco.bins)
+    if cfg.task.balance_classes and n_classes and len(y):
         w = balance_classes(y, w, n_classes=n_classes)
-    return Arrays(x=x[sel], y=y, w=w)
+    return Arrays(x=x[sel], y=y, w=w, z=z)
 
 
 @dataclass(frozen=True)
@@ -86,9 +91,9 @@ class _FoldFitter:
             w_train = np.asarray(table[WEIGHT], dtype=np.float64)[codes == TRAIN]
             prep.fit(self.x[codes == TRAIN], sample_weight=w_train)
             xs = as_model_input(prep.transform(self.x))
-            n_cls, balance = len(self.events.classes), cfg.task.balance_classes
-            train = _arrays(self.task, xs, table, codes == TRAIN, n_cls, balance)
-            val = _arrays(self.task, xs, table, codes == VAL, n_cls, balance)
+            n_cls = len(self.events.classes)
+            train = _arrays(cfg, self.task, xs, table, codes == TRAIN, n_cls)
+            val = _arrays(cfg, self.task, xs, table, codes == VAL, n_cls)
             model = self._fit(model_dir, fold, xs, train, val)
         self.out.models.append(model)
         self.out.preprocessors.append(prep)
@@ -162,6 +167,8 @@ def fit_in_memory(
         WEIGHT: weights,
     }
     columns.update(score_columns(cfg, task, events.classes, oof.scores))
+    if cfg.training.decorrelate is not None:  # its sculpting is evaluated from the predictions
+        columns[cfg.training.decorrelate.variable] = np.asarray(table[cfg.training.decorrelate.variable])
     io.write(Table(columns), run.predictions)
     return Fitted(
         task=task,

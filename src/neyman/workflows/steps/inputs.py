@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
 from neyman.config import RunConfig
+from neyman.exceptions import ConfigError, NeymanWarning
 from neyman.models.families import get_family
 from neyman.preprocessing import build_preprocessor, check_finite, check_split_classes
 from neyman.representations import (
@@ -19,10 +21,10 @@ from neyman.representations import (
     build_inputs,
 )
 from neyman.runs import InputPreprocessor, ModelInput
-from neyman.table import EVENT_ID, LABEL
-from neyman.workflows.steps.data import Events, check_test_disjoint, held_out, load_events
+from neyman.table import EVENT_ID, LABEL, RESERVED
+from neyman.workflows.steps.data import SOURCE, Events, check_test_disjoint, held_out, load_events
 
-__all__ = ["input_preprocessor", "read_inputs", "representation_spec"]
+__all__ = ["decorrelation_columns", "input_preprocessor", "read_inputs", "representation_spec"]
 
 
 def representation_spec(cfg: RunConfig) -> RepresentationSpec | None:
@@ -34,6 +36,38 @@ def representation_spec(cfg: RunConfig) -> RepresentationSpec | None:
     if data.representation == "image":
         return ImageSpec(**data.image.model_dump())
     return None
+
+
+def decorrelation_columns(cfg: RunConfig) -> list[str]:
+    """The column a decorrelated run carries beside its inputs (``training.decorrelate.variable``).
+
+    Raises
+    ------
+    ConfigError
+        The variable is one of the reserved columns a run builds itself.
+    """
+    deco = cfg.training.decorrelate
+    if deco is None:
+        return []
+    reserved = (*RESERVED, SOURCE, "score")
+    if deco.variable in reserved:
+        raise ConfigError(
+            f"training.decorrelate.variable {deco.variable!r} is a column neyman builds itself "
+            f"({', '.join(reserved)}); name a column of the input files"
+        )
+    return [deco.variable]
+
+
+def _warn_decorrelated_feature(cfg: RunConfig, features: list[str]) -> None:
+    deco = cfg.training.decorrelate
+    if deco is not None and deco.method != "none" and deco.variable in features:
+        warnings.warn(
+            NeymanWarning(
+                f"training.decorrelate.variable {deco.variable!r} is also an input feature: the tagger can read it "
+                "and undo the decorrelation; remove it from data.features"
+            ),
+            stacklevel=3,
+        )
 
 
 def input_preprocessor(cfg: RunConfig, features: list[str]) -> InputPreprocessor:
@@ -63,8 +97,10 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
     class out of a part is refused here, before a run directory exists.
     """
     spec = representation_spec(cfg)
+    carry = decorrelation_columns(cfg)
     if spec is None:
-        events = load_events(cfg.data, task=cfg.task.type)
+        events = load_events(cfg.data, task=cfg.task.type, carry=carry)
+        _warn_decorrelated_feature(cfg, events.features)
         x: Any = check_finite(
             events.table.to_numpy(events.features, dtype=np.float64),
             events.features,
@@ -72,9 +108,9 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
             source=", ".join(s.path for s in cfg.data.sources),
         )
     else:
-        events = load_events(cfg.data, task=cfg.task.type, features=[], carry=spec.columns)
+        events = load_events(cfg.data, task=cfg.task.type, features=[], carry=[*spec.columns, *carry])
         x = build_inputs(events.table, spec)
-        events = Events(events.table.drop(spec.columns), [], events.classes)
+        events = Events(events.table.drop([c for c in spec.columns if c not in carry]), [], events.classes)
     check_test_disjoint(cfg, events.table, x if spec is None else np.empty((len(events.table), 0)))
     if events.classes:  # classification
         eid, labels = np.asarray(events.table[EVENT_ID]), np.asarray(events.table[LABEL])

@@ -34,6 +34,12 @@ def make_model(
     """
     family = get_family(config.model.type)
     trainer = None
+    deco = config.training.decorrelate
+    decorrelation = None
+    if family.neural and deco is not None and deco.method in ("disco", "adversary"):
+        from neyman.training.decorrelation import Decorrelation
+
+        decorrelation = Decorrelation(deco.method, deco.resolved_strength(), bins=deco.bins)
     if family.neural:
         from neyman.training import OptimizerSpec, ScheduleSpec, Trainer, configure_threads
 
@@ -64,4 +70,5 @@ def make_model(
         seed=config.seed,
         trainer=trainer,
         image_size=config.data.image.size,
+        decorrelation=decorrelation,
     )

@@ -108,6 +108,24 @@ def _analysis_sections(figs: Mapping[str, Sequence[Path]], result: Mapping[str, 
                 text="",
             )
         )
+    if figs.get("sculpting"):
+        sculpt = result["sculpting"]
+        header = ["ε_S", "cut", "1/ε_B", "JSD", "1/JSD"]
+        point_keys = ("threshold", "rejection", "jsd", "inverse_jsd")
+        rows = [[_fmt(p["signal_efficiency"]), *(_fmt(p[k]) for k in point_keys)] for p in sculpt["points"]]
+        sections.append(
+            Section(
+                title=f"Sculpting of {sculpt['variable']}",
+                figures=list(figs["sculpting"]),
+                tables=[(f"Background {sculpt['variable']} after cuts on the score", header, rows)],
+                text=(
+                    f"The background's {sculpt['variable']} spectrum before and after cuts at fixed signal "
+                    "efficiencies; the Jensen-Shannon divergence (bits) between them is 0 for a tagger that does "
+                    "not sculpt it. Distance correlation² of score and variable on background: "
+                    f"{_fmt(sculpt['distance_correlation'])}."
+                ),
+            )
+        )
     if figs.get("importance"):
         sections.append(
             Section(
