@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt
+from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
 from neyman.exceptions import ConfigError, close_matches
 
@@ -81,6 +81,29 @@ class NeuralParams(FamilyParams):
     ensemble: PositiveInt = Field(
         1, description="Members trained with different seeds; their raw outputs (logits) are averaged."
     )
+    uncertainty: Literal["none", "ensemble", "mc_dropout", "bayesian"] = Field(
+        "none",
+        description=(
+            "Per-event model uncertainty (score_std, sigma_model): the spread of the ensemble's members "
+            "(needs ensemble >= 2), of dropout masks at inference (needs dropout > 0), or of weights drawn "
+            "from Bayesian layers (mlp)."
+        ),
+    )
+    passes: PositiveInt = Field(
+        50, description="Forward passes (dropout masks or weight draws) per event for mc_dropout and bayesian."
+    )
+
+    @model_validator(mode="after")
+    def _members_for_ensemble(self) -> NeuralParams:
+        if self.uncertainty == "ensemble" and self.ensemble < 2:
+            raise ValueError("uncertainty: ensemble needs ensemble: N >= 2 members (e.g. 5)")
+        if self.uncertainty in ("mc_dropout", "bayesian") and self.ensemble > 1:
+            raise ValueError(f"uncertainty: {self.uncertainty} is for one network; remove ensemble: {self.ensemble}")
+        if self.uncertainty == "bayesian" and self.type != "mlp":
+            raise ValueError(f"uncertainty: bayesian needs Bayesian layers (type: mlp); {self.type} can use ensemble")
+        if self.uncertainty == "mc_dropout" and getattr(self, "dropout", None) == 0:
+            raise ValueError("uncertainty: mc_dropout samples dropout masks: set dropout > 0 (e.g. 0.1), not 0")
+        return self
 
 
 class PresetParams(NeuralParams):
@@ -92,6 +115,8 @@ class PresetParams(NeuralParams):
 SMALL_SAMPLE = 20_000
 """Below this many training events the MLP's default is small and regularised."""
 SMALL_HIDDEN, LARGE_HIDDEN, SMALL_DROPOUT = (64, 64), (128, 128, 128), 0.2
+MC_DROPOUT = 0.1
+"""The MLP's dropout for ``uncertainty: mc_dropout`` on large samples when none is given."""
 
 
 class MLPConfig(NeuralParams):
@@ -113,6 +138,7 @@ class MLPConfig(NeuralParams):
     )
     batch_norm: bool = False
     init: Literal["he", "xavier", "lecun", "default"] = "he"
+    prior_sigma: float = Field(1.0, gt=0, description="uncertainty: bayesian: width of the Gaussian weight prior.")
 
     def planned(self, n_train: int) -> MLPConfig:
         """Widths and dropout matched to the sample when not given (see the module's Notes).
@@ -130,7 +156,7 @@ class MLPConfig(NeuralParams):
         if self.hidden is None:
             update["hidden"] = list(SMALL_HIDDEN if small else LARGE_HIDDEN)
         if self.dropout is None:
-            update["dropout"] = SMALL_DROPOUT if small else 0.0
+            update["dropout"] = SMALL_DROPOUT if small else (MC_DROPOUT if self.uncertainty == "mc_dropout" else 0.0)
         return self.model_copy(update=update) if update else self
 
 

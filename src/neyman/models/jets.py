@@ -31,7 +31,7 @@ def _architecture(params: PresetParams, presets: Mapping[str, Mapping[str, Any]]
     """The preset's hyper-parameters updated by the explicitly given ones."""
     if params.preset not in presets:
         raise ConfigError(f"unknown {params.type} preset {params.preset!r}; choose one of {', '.join(presets)}")
-    chosen = params.model_dump(exclude={"type", "preset", "ensemble"}, exclude_none=True)
+    chosen = params.model_dump(exclude={"type", "preset", "ensemble", "uncertainty", "passes"}, exclude_none=True)
     arch = {**presets[params.preset], **chosen}
     # the hyper-parameters hold lists; the networks take tuples of widths
     return {k: _tuples(v) for k, v in arch.items()}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,14 +19,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from neyman.exceptions import DataError, ModelError
+from neyman.exceptions import ConfigError, DataError, ModelError
 from neyman.models.base import Arrays, Model
 from neyman.models.families import LARGE_HIDDEN, MLPConfig
+from neyman.nn.bayesian import BayesianLinear, BayesianMLP, kl_divergence, set_sampling
 from neyman.nn.ensemble import Ensemble
 from neyman.nn.mlp import MLP
 from neyman.optional import require
 from neyman.representations.particles import ParticleArrays
 from neyman.tasks import Task
+from neyman.training.decorrelation import Decorrelation, DecorrelationObjective
 from neyman.training.devices import select_device
 from neyman.training.trainer import BatchSource, Inputs, TensorBatches, Trainer, forward
 
@@ -46,6 +49,10 @@ class NeuralModel(Model):
         hyper-parameters describe the family's network.
     trainer
         The training loop to use (default: :class:`~neyman.training.Trainer` defaults).
+    decorrelation
+        Train the tagger decorrelated from the variable given as
+        :attr:`~neyman.models.Arrays.z` (binary task; see
+        :mod:`neyman.training.decorrelation`), or None.
 
     Attributes
     ----------
@@ -67,12 +74,45 @@ class NeuralModel(Model):
     inference_batch_size: ClassVar[int] = 1024
     state_attributes: ClassVar[tuple[str, ...]] = ("target_mean_", "target_std_")
 
-    def __init__(self, task: Task, n_features: int, *, trainer: Trainer | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        task: Task,
+        n_features: int,
+        *,
+        trainer: Trainer | None = None,
+        decorrelation: Decorrelation | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(task, n_features, **kwargs)
         self.target_mean_ = 0.0
         self.target_std_ = 1.0
         self.trainer = trainer or Trainer(seed=self.seed, progress=False)
+        if decorrelation is not None and task.output_head != "sigmoid":
+            raise ConfigError(f"decorrelation trains a binary tagger (one sigmoid score); the task is {task.name!r}")
+        self.decorrelation = decorrelation
+        self._objective: DecorrelationObjective | None = None
         self.network = self._networks()
+        self._check_uncertainty()
+
+    @property
+    def uncertainty(self) -> str:
+        """How the model estimates its own uncertainty: ``none``, ``ensemble``, ``mc_dropout`` or ``bayesian``."""
+        return str(getattr(self.params, "uncertainty", "none"))
+
+    def _check_uncertainty(self) -> None:
+        kind = self.uncertainty
+        if kind == "bayesian" and not any(isinstance(m, BayesianLinear) for m in self.network.modules()):
+            raise ConfigError(
+                f"uncertainty: bayesian needs Bayesian layers, which the {self.family} model does not have; "
+                "use model.type: mlp, or uncertainty: ensemble or mc_dropout"
+            )
+        if kind == "mc_dropout" and not any(
+            isinstance(m, nn.modules.dropout._DropoutNd) and m.p > 0 for m in self.network.modules()
+        ):
+            raise ConfigError(
+                f"uncertainty: mc_dropout samples dropout masks, and this {self.family} model has no dropout; "
+                "set model.dropout (e.g. 0.1)"
+            )
 
     def _networks(self) -> nn.Module:
         """The family's network, or an :class:`~neyman.nn.Ensemble` of ``params.ensemble`` of them."""
@@ -128,11 +168,19 @@ class NeuralModel(Model):
         if self.task.standardise_target:
             y = ((y - self.target_mean_) / self.target_std_).astype(np.float32)
         w = torch.as_tensor((np.asarray(data.w, dtype=np.float64) / weight_norm).astype(np.float32))
+        if self._objective is not None:
+            assert data.z is not None
+            return TensorBatches(self._tensors(data.x), self._objective.targets(y, data.z), w, device=device)
         return TensorBatches(self._tensors(data.x), torch.as_tensor(y), w, device=device)
 
     def fit(self, train: Arrays, val: Arrays | None = None, *, resume: bool = False) -> NeuralModel:
         """Train the network (``resume`` continues from the trainer's last checkpoint)."""
         self.target_mean_, self.target_std_ = self._target_scale(train)
+        self._objective = None
+        if self.decorrelation is not None:
+            if train.z is None or (val is not None and len(val) and val.z is None):
+                raise ModelError("a decorrelated training needs the variable's values (Arrays.z) of every split")
+            self._objective = self.decorrelation.objective(train.z, train.y, train.w)
         weight_norm = float(np.mean(train.w))
         device = self.trainer.device
         self._check_weight_norm(weight_norm)
@@ -160,14 +208,24 @@ class NeuralModel(Model):
             self.target_mean_ = float(target_mean)
         if target_std is not None:
             self.target_std_ = float(target_std)
+        if self.decorrelation is not None and self._objective is None:
+            raise ModelError("a decorrelated training reads its events with fit(), not from ready-made batches")
         if not isinstance(self.network, Ensemble):
-            self.history = self.trainer.fit(
-                self.network, self.task.loss, train, val, resume=resume, eval_batch_size=self.inference_batch_size
-            )
+            self.history = self._fit_one(self.network, train, val, resume=resume)
         else:
             self.history = self._fit_members(self.network, train, val, resume=resume)
         self.network.to("cpu")
         return self
+
+    def _fit_one(self, network: nn.Module, train: BatchSource, val: BatchSource | None, *, resume: bool) -> Any:
+        """Train one network on the task's loss, or on the decorrelated objective."""
+        module: nn.Module = network
+        loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] = self.task.loss
+        if self._objective is not None:
+            module, loss = self._objective.training(network, self.task.loss)
+        if self.uncertainty == "bayesian":
+            loss = _with_kl(loss, network, len(train))
+        return self.trainer.fit(module, loss, train, val, resume=resume, eval_batch_size=self.inference_batch_size)
 
     def _fit_members(self, ensemble: Ensemble, train: BatchSource, val: BatchSource | None, *, resume: bool) -> Any:
         """Train every member on its own (seed + m, its own checkpoints); the first member's history is kept."""
@@ -180,16 +238,7 @@ class NeuralModel(Model):
                 member_resume = (
                     resume and base_dir is not None and (base_dir / f"member_{m}" / "last.safetensors").is_file()
                 )
-                histories.append(
-                    self.trainer.fit(
-                        member,
-                        self.task.loss,
-                        train,
-                        val,
-                        resume=member_resume,
-                        eval_batch_size=self.inference_batch_size,
-                    )
-                )
+                histories.append(self._fit_one(member, train, val, resume=member_resume))
         finally:
             self.trainer.seed, self.trainer.checkpoint_dir = base_seed, base_dir
         return histories[0]
@@ -201,9 +250,14 @@ class NeuralModel(Model):
 
     # -- inference -------------------------------------------------------------------
     @torch.no_grad()
-    def predict_raw(self, x: Any, *, batch_size: int | None = None, device: str = "cpu") -> np.ndarray:
+    def predict_raw(
+        self, x: Any, *, batch_size: int | None = None, device: str = "cpu", keep_mode: bool = False
+    ) -> np.ndarray:
+        """Raw outputs in the target's units (``keep_mode``: leave the modules' train/eval modes as set)."""
         dev = select_device(device)
-        net = self.network.to(dev).eval()
+        net = self.network.to(dev)
+        if not keep_mode:
+            net.eval()
         if batch_size is None:
             batch_size = self.inference_batch_size
         outs = []
@@ -217,6 +271,47 @@ class NeuralModel(Model):
             outs.append(forward(net, batch).double().cpu().numpy())
         raw = np.concatenate(outs) if outs else np.zeros((0, self.task.n_outputs))
         return self.task.rescale_raw(raw, self.target_mean_, self.target_std_)
+
+    @torch.no_grad()
+    def predict_draws(self, x: Any, *, seed: int = 0) -> np.ndarray:
+        """Raw outputs of every member, dropout mask or weight draw, ``(draws, n_events, n_outputs)``.
+
+        ``ensemble``: one draw per member; ``mc_dropout``: ``params.passes`` passes
+        with dropout active (the rest of the network, batch normalisation included,
+        in evaluation mode); ``bayesian``: ``params.passes`` draws of the weights
+        from their posterior.  The draws of ``mc_dropout`` and ``bayesian`` are
+        seeded: the same inputs give the same draws.
+
+        Raises
+        ------
+        ModelError
+            The model has no uncertainty (``params.uncertainty: none``).
+        """
+        kind = self.uncertainty
+        if kind == "none":
+            raise ModelError(f"the {self.family} model has no uncertainty estimate (model.uncertainty: none)")
+        if kind == "ensemble":
+            assert isinstance(self.network, Ensemble)
+            members = self.network.members
+            return np.stack([self._raw_with(member, x) for member in members])
+        passes = int(getattr(self.params, "passes", 50))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.network.eval()
+            _sampling(self.network, True)
+            try:
+                return np.stack([self._raw_with(self.network, x, keep_mode=True) for _ in range(passes)])
+            finally:
+                _sampling(self.network, False)
+
+    def _raw_with(self, network: nn.Module, x: Any, *, keep_mode: bool = False) -> np.ndarray:
+        """:meth:`predict_raw` of ``network`` (a member, or the network with its sampling switched on)."""
+        saved = self.network
+        self.network = network
+        try:
+            return self.predict_raw(x, keep_mode=keep_mode)
+        finally:
+            self.network = saved
 
     # -- persistence -----------------------------------------------------------------
     def _save_weights(self, directory: Path) -> list[str]:
@@ -237,6 +332,32 @@ class NeuralModel(Model):
             raise ModelError(f"cannot load {directory / WEIGHTS_FILE}: {exc}") from exc
 
 
+def _with_kl(
+    loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor], network: nn.Module, n_train: int
+) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The variational loss: the task's mean loss plus the weights' KL term per training event.
+
+    Notes
+    -----
+    The negative ELBO of :math:`N` events divided by :math:`N`:
+    :math:`\\frac1N \\sum_i \\ell_i + \\mathrm{KL}(q \\| p) / N`, with the batch mean
+    estimating the first term (see :mod:`neyman.nn.bayesian`).
+    """
+
+    def variational(outputs: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        return loss(outputs, targets, weights) + kl_divergence(network).to(outputs.device) / n_train
+
+    return variational
+
+
+def _sampling(network: nn.Module, on: bool) -> None:
+    """Switch dropout to training mode and Bayesian layers to drawing weights (or both back)."""
+    set_sampling(network, on)
+    for m in network.modules():
+        if isinstance(m, nn.modules.dropout._DropoutNd):
+            m.train(on)
+
+
 class MLPModel(NeuralModel):
     """A multilayer perceptron on tabular features.
 
@@ -253,6 +374,14 @@ class MLPModel(NeuralModel):
 
     def build_network(self) -> nn.Module:
         p = self.params
+        if p.uncertainty == "bayesian":
+            return BayesianMLP(
+                self.n_features,
+                self.task.n_outputs,
+                hidden=tuple(p.hidden if p.hidden is not None else LARGE_HIDDEN),
+                activation=p.activation,
+                prior_sigma=p.prior_sigma,
+            )
         return MLP(
             self.n_features,
             self.task.n_outputs,

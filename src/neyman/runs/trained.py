@@ -246,6 +246,40 @@ class TrainedRun:
             out = np.empty((0, *([len(self.score_names)] if len(self.score_names) > 1 else [])))
         return out
 
+    @property
+    def uncertainty_names(self) -> list[str]:
+        """Names of the model-uncertainty columns (``score_std``, ``sigma_model``); empty without one."""
+        if not self.models or any(getattr(m, "uncertainty", "none") == "none" for m in self.models):
+            return []
+        return self.task.uncertainty_names(self.classes)
+
+    def uncertainty(self, table: Table, *, folds: np.ndarray | None = None) -> np.ndarray:
+        """The model's uncertainty of every event, ``(n_events, len(uncertainty_names))``.
+
+        Each event's draws come from the model that scores it (:meth:`score`); the
+        k-fold ensemble pools the draws of every fold model, so the spread includes
+        the differences between folds.
+        """
+        x = self.inputs(table)
+
+        def draws(k: int, sel: np.ndarray | slice) -> np.ndarray:
+            xs = as_model_input(self.preprocessors[k].transform(x[sel]))
+            return np.asarray(self.models[k].predict_draws(xs))  # type: ignore[attr-defined]
+
+        if self.kfold < 2:
+            return self.task.uncertainty(draws(0, slice(None)))
+        column = self.event_id_column if self.folds_by_event_id else None
+        if folds is None and column is not None and column in table:
+            folds = assign_folds(np.asarray(table[column]), self.kfold)
+        if folds is None:
+            return self.task.uncertainty(np.concatenate([draws(k, slice(None)) for k in range(self.kfold)]))
+        out = np.zeros((len(x), len(self.uncertainty_names)))
+        for k in range(self.kfold):
+            sel = folds == k
+            if sel.any():
+                out[sel] = self.task.uncertainty(draws(k, sel))
+        return out
+
 
 def _checked_metadata(run: RunDirectory, meta: Any, prep: Any) -> None:
     """Refuse a damaged ``model/metadata.json`` or ``preprocessing.json`` with the file and key named."""

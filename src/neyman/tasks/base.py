@@ -93,6 +93,9 @@ class EvaluationOptions:
     discriminant
         Multi-class: the signal class and the background classes with their
         fractions of the mixture, for ``D = ln p_S / Σ f_j p_j``; ``None`` for none.
+    sculpted
+        Binary: the variable the tagger should not sculpt (``training.decorrelate``)
+        as its name and its values for every event, or ``None``.
     """
 
     classes: tuple[str, ...] = ()
@@ -106,6 +109,7 @@ class EvaluationOptions:
     by_values: np.ndarray | None = None
     by_name: str = "target"
     discriminant: tuple[str, dict[str, float]] | None = None
+    sculpted: tuple[str, np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -212,6 +216,32 @@ class Task:
     def scores(self, outputs: np.ndarray) -> np.ndarray:
         """Turn raw outputs of shape ``(n_events, n_outputs)`` into scores."""
         raise NotImplementedError
+
+    def uncertainty_names(self, classes: Sequence[str] = ()) -> list[str]:
+        """Names of the model-uncertainty columns :meth:`uncertainty` returns (``score_std``, ...)."""
+        return [f"{name}_std" for name in self.score_names(classes)]
+
+    def uncertainty(self, draws: np.ndarray) -> np.ndarray:
+        """The model's uncertainty per event from draws of its raw outputs.
+
+        Parameters
+        ----------
+        draws
+            ``(n_draws, n_events, n_outputs)``: ensemble members, dropout masks or
+            weight draws of a Bayesian network.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(n_events, k)``, one column per :meth:`uncertainty_names`.
+
+        Notes
+        -----
+        The standard deviation over draws of each score,
+        :math:`\\sigma_s = \\sqrt{\\langle s^2 \\rangle - \\langle s \\rangle^2}`.
+        """
+        scores = np.stack([np.asarray(self.scores(d), dtype=np.float64).reshape(d.shape[0], -1) for d in draws])
+        return np.asarray(scores.std(axis=0))
 
     def event_scores(self, score_matrix: np.ndarray) -> np.ndarray:
         """Scores in the shape :meth:`evaluate` takes, from one column per score name.

@@ -70,6 +70,22 @@ class RegressionTask(Task):
     def score_names(self, classes: Sequence[str] = ()) -> list[str]:
         return ["prediction"]
 
+    def uncertainty_names(self, classes: Sequence[str] = ()) -> list[str]:
+        """``sigma_model``: the model's (epistemic) uncertainty of the prediction."""
+        return ["sigma_model"]
+
+    def uncertainty(self, draws: np.ndarray) -> np.ndarray:
+        """The spread of the predicted value over draws (for ``gaussian`` beside the predicted ``sigma``).
+
+        Notes
+        -----
+        :math:`\\sigma_\\mathrm{model} = \\mathrm{std}_t\\, \\hat y_t(x)`.  A Gaussian
+        regression's ``sigma`` is the aleatoric resolution; the total uncertainty of
+        the prediction is :math:`\\sqrt{\\sigma^2 + \\sigma_\\mathrm{model}^2}`.
+        """
+        values = np.stack([np.asarray(d, dtype=np.float64)[:, 0] for d in draws])
+        return np.asarray(values.std(axis=0))[:, None]
+
     def rescale_raw(self, raw: np.ndarray, mean: float, std: float) -> np.ndarray:
         out = np.array(raw, dtype=np.float64)
         out[:, 0] = out[:, 0] * std + mean

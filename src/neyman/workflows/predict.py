@@ -95,12 +95,19 @@ def _entry_source(trained: Scorer, in_path: str) -> int | None:
 
 
 def _chunk_scores(trained: Scorer, chunk: Table, source: int | None, first_entry: int) -> np.ndarray:
-    """Scores of a chunk; events of a k-fold training file without ids by the model of their fold."""
-    if source is None:
-        return trained.score(chunk)
-    assert isinstance(trained, TrainedRun)
-    ids = entry_event_ids(source, np.arange(first_entry, first_entry + len(chunk)))
-    return trained.score(chunk, folds=assign_folds(ids, trained.kfold))
+    """Scores of a chunk; events of a k-fold training file without ids by the model of their fold.
+
+    A run whose model estimates its uncertainty gets its columns after the scores.
+    """
+    folds = None
+    if source is not None:
+        assert isinstance(trained, TrainedRun)
+        folds = assign_folds(entry_event_ids(source, np.arange(first_entry, first_entry + len(chunk))), trained.kfold)
+    scores = trained.score(chunk) if folds is None else trained.score(chunk, folds=folds)  # type: ignore[call-arg]
+    if isinstance(trained, TrainedRun) and trained.uncertainty_names:
+        spread = trained.uncertainty(chunk, folds=folds)
+        return np.column_stack([scores.reshape(len(chunk), -1), spread])
+    return scores
 
 
 def predict(
@@ -153,7 +160,8 @@ def predict(
     tree = tree or in_tree
     trained = _scorer(run, in_path)
     ratio = read_ratio_weights(trained.path) if isinstance(trained, TrainedRun) else None
-    names = [prefix + s for s in (["weight"] if ratio is not None else trained.score_names)]
+    uncertainty = trained.uncertainty_names if isinstance(trained, TrainedRun) and ratio is None else []
+    names = [prefix + s for s in (["weight"] if ratio is not None else [*trained.score_names, *uncertainty])]
     if Path(output).resolve() == Path(in_path).resolve():
         raise DataError(f"output {output} is the input file; write to another file")
     out = _output_file(Path(output), force=force, scores=names, tree=output_tree)

@@ -1,0 +1,92 @@
+"""model.uncertainty through a run: neyman predict writes the spreads, neyman export the deterministic mean."""
+
+import numpy as np
+import pytest
+
+import neyman
+from neyman import io
+from neyman.exceptions import ConfigError
+from neyman.runs import load_run
+from neyman.testing import gaussian_regression_dataset, write_labelled_file
+
+FEATURES = [f"x{i:02d}" for i in range(6)]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("uncertainty")
+    io.write(gaussian_regression_dataset(3000, seed=2), d / "reg.parquet")
+    return d, write_labelled_file(d, "parquet", n_events=3000), d / "reg.parquet"
+
+
+def _train(d, name, path, model, **data):
+    cfg = {
+        "output_dir": str(d / "runs"),
+        "name": name,
+        "data": {"sources": [{"path": str(path)}], **data},
+        "model": {"type": "mlp", "hidden": [16, 16], **model},
+        "training": {"epochs": 3, "progress": False},
+    }
+    return neyman.train(cfg, force=True).run_dir
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        {"uncertainty": "bayesian", "passes": 20},
+        {"uncertainty": "mc_dropout", "dropout": 0.2},
+        {"uncertainty": "ensemble", "ensemble": 2},
+    ],
+)
+def test_predict_writes_score_and_logit_spreads(files, tmp_path, model):
+    d, labelled, _ = files
+    run = _train(d, model["uncertainty"], labelled, model, features=FEATURES, label_column="label")
+    out = neyman.predict(run, labelled, tmp_path / "scored.parquet")
+    assert out.score_columns == ["score", "score_std", "logit_std"]
+    scored = io.read(tmp_path / "scored.parquet")
+    std, logit_std = np.asarray(scored["score_std"]), np.asarray(scored["logit_std"])
+    assert np.all(std > 0) and np.all(logit_std > 0) and np.all(std <= 0.5)
+    # the score column is the deterministic one, as the run scores without draws
+    np.testing.assert_allclose(np.asarray(scored["score"]), load_run(run).score(io.read(labelled)), rtol=1e-6)
+
+
+def test_onnx_export_of_a_bayesian_network_is_its_mean(files, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from neyman.export import OnnxModel, export_onnx
+
+    d, labelled, _ = files
+    run = _train(d, "bayes-onnx", labelled, {"uncertainty": "bayesian"}, features=FEATURES, label_column="label")
+    table = io.read(labelled)
+    onnx_scores = OnnxModel(export_onnx(run, tmp_path / "bayes.onnx")).score(table)
+    np.testing.assert_allclose(onnx_scores, load_run(run).score(table), rtol=1e-5, atol=1e-6)
+
+
+def test_gaussian_regression_gets_sigma_model_beside_sigma(files, tmp_path):
+    d, _, reg = files
+    cfg = {
+        "output_dir": str(d / "runs"),
+        "name": "reg-bayes",
+        "data": {"sources": [{"path": str(reg)}], "features": ["x00", "x01", "x02", "x03"], "target": "target"},
+        "task": {"type": "gaussian"},
+        "model": {"type": "mlp", "hidden": [16, 16], "uncertainty": "bayesian"},
+        "training": {"epochs": 3, "progress": False},
+    }
+    run = neyman.train(cfg, force=True).run_dir
+    out = neyman.predict(run, reg, tmp_path / "reg_scored.parquet")
+    assert out.score_columns == ["prediction", "sigma", "sigma_model"]
+    scored = io.read(tmp_path / "reg_scored.parquet")
+    assert np.all(np.asarray(scored["sigma_model"]) > 0) and np.all(np.asarray(scored["sigma"]) > 0)
+
+
+def test_mc_dropout_without_dropout_is_refused_before_a_run_exists(files):
+    d, labelled, _ = files
+    with pytest.raises(ConfigError, match="dropout"):
+        _train(
+            d,
+            "nodrop",
+            labelled,
+            {"uncertainty": "mc_dropout", "dropout": 0.0},
+            features=FEATURES,
+            label_column="label",
+        )
+    assert not (d / "runs" / "nodrop").exists()
