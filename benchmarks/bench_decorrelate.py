@@ -21,6 +21,7 @@ Usage::
 
     python benchmarks/bench_decorrelate.py [--data w_vs_qcd.parquet] [--events 60000]
         [--background qcd_only.parquet] [--strengths 1,3,10,30] [--peer-events 20000]
+        [--methods planing,disco,adversary] [--batch-size N]
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from neyman.workflows.train import train
 
 FEATURES = ["tau1", "tau2", "tau3", "tau21", "tau32", "c2", "d2", "n_constituents", "pt", "eta"]
 EFFICIENCY = 0.5
+BATCH_SIZE: list[int | None] = [None]
+"""training.batch_size of every run (None: the planned one); set by --batch-size."""
 
 
 def _generated(events: int, out: Path) -> Path:
@@ -91,7 +94,7 @@ def _neyman(
         "seed": 3,
         "data": {"sources": [{"path": str(data)}], "label_column": "label", "features": FEATURES},
         "model": {"type": "mlp"},
-        "training": {"decorrelate": deco, "progress": False},
+        "training": {"decorrelate": deco, "progress": False, "batch_size": BATCH_SIZE[0]},
     }
     t0 = time.perf_counter()
     result = train(config, force=True)
@@ -186,7 +189,10 @@ def main() -> int:
     )
     parser.add_argument("--strengths", default="1,3,10,30")
     parser.add_argument("--peer-events", type=int, default=20_000)
+    parser.add_argument("--methods", default="planing,disco,adversary", help="neyman methods to run")
+    parser.add_argument("--batch-size", type=int, help="training.batch_size of every run (default: planned)")
     args = parser.parse_args()
+    BATCH_SIZE[0] = args.batch_size
     strengths = [float(s) for s in args.strengths.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
@@ -195,8 +201,9 @@ def main() -> int:
         baseline, event_ids = _neyman(data, args.background, out, "none", None)
         rows.append(baseline)
         print(f"  {baseline}", flush=True)
+        methods = args.methods.split(",")
         for method, grid in (("planing", [None]), ("disco", strengths), ("adversary", strengths)):
-            for lam in grid:
+            for lam in grid if method in methods else []:
                 row, _ = _neyman(data, args.background, out, method, lam)
                 rows.append(row)
                 print(f"  {row}", flush=True)

@@ -90,3 +90,30 @@ def test_mc_dropout_without_dropout_is_refused_before_a_run_exists(files):
             label_column="label",
         )
     assert not (d / "runs" / "nodrop").exists()
+
+
+def test_evaluate_reports_the_uncertainty_profile_and_the_coverage(files):
+    from neyman.workflows.evaluate import evaluate
+
+    d, labelled, reg = files
+    run = _train(
+        d, "eval-bayes", labelled, {"uncertainty": "bayesian", "passes": 20}, features=FEATURES, label_column="label"
+    )
+    numbers = evaluate(run, formats=("png",), n_bootstrap=20).metrics["model_uncertainty"]
+    assert numbers["mean_logit_std"] > 0 and len(numbers["profile"]["score"]) == 10
+    assert (run / "plots" / "uncertainty.png").is_file()
+    assert "Model uncertainty" in (run / "report.html").read_text()
+    cfg = {
+        "output_dir": str(d / "runs"),
+        "name": "eval-reg",
+        "data": {"sources": [{"path": str(reg)}], "features": ["x00", "x01", "x02", "x03"], "target": "target"},
+        "task": {"type": "gaussian"},
+        "model": {"type": "mlp", "hidden": [32, 32], "uncertainty": "ensemble", "ensemble": 2},
+        "training": {"epochs": 20, "progress": False},
+    }
+    reg_run = neyman.train(cfg, force=True).run_dir
+    coverage = evaluate(reg_run, formats=("png",), n_bootstrap=20).metrics["model_uncertainty"]
+    # the regression's intervals are roughly honest even after a short training
+    assert 0.55 < coverage["coverage_68"] < 0.85 and 0.85 < coverage["coverage_95"] < 1.0
+    assert len(coverage["binned"]["coverage_68"]) == 4
+    assert (reg_run / "plots" / "coverage.png").is_file()

@@ -28,6 +28,8 @@ closure
     Effective sample size and normalised weighted histograms compared bin by bin.
 variations
     Working points followed from nominal events to a generator or detector variation.
+coverage
+    Coverage of predicted intervals, and profiles (an uncertainty against the score).
 decorrelation
     Sculpting of a variable by cuts on a tagger (1/JSD) and the distance correlation.
 """
@@ -69,6 +71,7 @@ from neyman.metrics.confusion import (
     multiclass_confusion,
     threshold_at_efficiency,
 )
+from neyman.metrics.coverage import binned_mean, interval_coverage
 from neyman.metrics.decorrelation import SculptingPoint, distance_correlation, jensen_shannon, sculpting
 from neyman.metrics.importance import correlation_matrix, permutation_importance
 from neyman.metrics.overtraining import kolmogorov_sf, ks_test, overtraining_check
@@ -100,6 +103,7 @@ __all__ = [
     "auc_with_uncertainty",
     "background_rejection",
     "binary_cross_entropy",
+    "binned_mean",
     "binned_response",
     "bounded_rejection",
     "brier_score",
@@ -112,6 +116,7 @@ __all__ = [
     "effective_sample_size",
     "efficiency_table",
     "fold_summary",
+    "interval_coverage",
     "jensen_shannon",
     "kolmogorov_sf",
     "ks_test",

@@ -38,6 +38,8 @@ reweighting
     A variable before and after reweighting against its target; the weights.
 variations
     A tagger on nominal events and on variations: ROC band and score overlays.
+model_uncertainty
+    A model's uncertainty against its score, and its intervals' coverage.
 decorrelation
     The sculpting figure: background mass spectrum before and after cuts.
 """
@@ -52,6 +54,7 @@ from neyman.plotting.evaluation import evaluation_figures, training_figures
 from neyman.plotting.hepstyle import hep_style
 from neyman.plotting.importance import plot_importance
 from neyman.plotting.inputs import plot_correlation, plot_feature_distributions
+from neyman.plotting.model_uncertainty import plot_coverage, plot_uncertainty_profile
 from neyman.plotting.regression import plot_pulls, plot_response
 from neyman.plotting.resolution import plot_binned_response
 from neyman.plotting.reweighting import plot_closure, plot_weights
@@ -71,6 +74,7 @@ __all__ = [
     "plot_closure",
     "plot_confusion",
     "plot_correlation",
+    "plot_coverage",
     "plot_feature_distributions",
     "plot_history",
     "plot_importance",
@@ -83,6 +87,7 @@ __all__ = [
     "plot_scores",
     "plot_sculpting",
     "plot_significance",
+    "plot_uncertainty_profile",
     "plot_variation_rocs",
     "plot_variation_scores",
     "plot_weights",

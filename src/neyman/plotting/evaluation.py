@@ -16,6 +16,7 @@ import numpy as np
 from neyman.plotting.calibration import plot_likelihood_ratio, plot_reliability
 from neyman.plotting.confusion import plot_confusion
 from neyman.plotting.decorrelation import plot_sculpting
+from neyman.plotting.model_uncertainty import plot_coverage, plot_uncertainty_profile
 from neyman.plotting.regression import plot_pulls, plot_response
 from neyman.plotting.resolution import plot_binned_response
 from neyman.plotting.roc import plot_roc
@@ -89,6 +90,8 @@ def _binary(ev: BinaryEvaluation) -> NamedFigures:
         out["significance"] = [("significance", fig)]
     if ev.sculpting is not None:
         out["sculpting"] = [("sculpting", plot_sculpting(ev.sculpting[1], ev.sculpting[0]))]
+    if ev.uncertainty_profile is not None:
+        out["uncertainty"] = [("uncertainty", plot_uncertainty_profile(*ev.uncertainty_profile))]
     return out
 
 
@@ -151,6 +154,8 @@ def _regression(ev: RegressionEvaluation) -> NamedFigures:
             ax=ax,
         )
         out["resolution"] = [("binned_response", fig)]
+    if ev.coverage is not None:
+        out["uncertainty"] = [("coverage", plot_coverage(*ev.coverage))]
     return out
 
 
@@ -166,7 +171,8 @@ def evaluation_figures(result: TaskEvaluation) -> NamedFigures:
     -------
     dict
         Section (``roc``, ``scores``, ``confusion``, ``calibration``,
-        ``significance``, ``sculpting``, ``response``, ``resolution``, ``pulls``) → ``(file stem,
+        ``significance``, ``sculpting``, ``uncertainty``, ``response``, ``resolution``, ``pulls``) →
+        ``(file stem,
         figure)`` pairs; sections without a figure are absent or empty.
     """
     from neyman.tasks import BinaryEvaluation, MulticlassEvaluation, RegressionEvaluation

@@ -96,6 +96,9 @@ class EvaluationOptions:
     sculpted
         Binary: the variable the tagger should not sculpt (``training.decorrelate``)
         as its name and its values for every event, or ``None``.
+    model_uncertainty
+        The model's uncertainty of the test events, ``(n_test, k)`` in the columns of
+        :meth:`Task.uncertainty_names`, for a model that estimates it; else ``None``.
     """
 
     classes: tuple[str, ...] = ()
@@ -110,6 +113,7 @@ class EvaluationOptions:
     by_name: str = "target"
     discriminant: tuple[str, dict[str, float]] | None = None
     sculpted: tuple[str, np.ndarray] | None = None
+    model_uncertainty: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

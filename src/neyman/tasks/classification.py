@@ -75,6 +75,9 @@ class BinaryEvaluation(TaskEvaluation):
     sculpting
         ``(variable, points)``: the background's distribution of the variable
         before and after cuts at ε_S = 0.3, 0.5, 0.7, when it was asked for.
+    uncertainty_profile
+        ``(score bin centres, {column: mean})`` of the model's uncertainty
+        (``score_std``, ``logit_std``) against the score, for a model that has one.
     """
 
     roc: RocCurve | None = None
@@ -86,6 +89,7 @@ class BinaryEvaluation(TaskEvaluation):
     likelihood_ratio: tuple[np.ndarray, np.ndarray] | None = None
     significance: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
     sculpting: tuple[str, list[SculptingPoint]] | None = None
+    uncertainty_profile: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
 
 
 @dataclass(frozen=True)
@@ -328,9 +332,21 @@ class BinaryTask(Task):
                 ),
             }
             sculpted = (name, points)
+        profile = None
+        if options.model_uncertainty is not None and len(sc):
+            spread = np.asarray(options.model_uncertainty, dtype=np.float64).reshape(len(sc), -1)
+            names = self.uncertainty_names()
+            curves = {n: metrics.binned_mean(sc, spread[:, j])[1] for j, n in enumerate(names)}
+            centres = metrics.binned_mean(sc, spread[:, 0])[0]
+            out["model_uncertainty"] = {
+                **{f"mean_{n}": float(np.mean(spread[:, j])) for j, n in enumerate(names)},
+                "profile": {"score": centres.tolist(), **{n: c.tolist() for n, c in curves.items()}},
+            }
+            profile = (centres, curves)
         return BinaryEvaluation(
             numbers=out,
             sculpting=sculpted,
+            uncertainty_profile=profile,
             roc=roc,
             test=ClassifierOutput(sc, y, w),
             train=train if len(train.scores) else None,

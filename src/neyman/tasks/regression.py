@@ -37,6 +37,10 @@ class RegressionEvaluation(TaskEvaluation):
         Bias and resolution in quantile bins (``bin_centre``, ``bias``, ``resolution``, ...).
     by_name
         What the bins are of.
+    coverage
+        ``(σ_model bin centres, 68% coverage, 95% coverage)`` of the intervals
+        ``ŷ ± z sqrt(σ² + σ_model²)`` in quartiles of the model's uncertainty, for a
+        model that has one.
     """
 
     prediction: np.ndarray | None = None
@@ -45,6 +49,7 @@ class RegressionEvaluation(TaskEvaluation):
     sigma: np.ndarray | None = None
     binned: dict[str, np.ndarray] | None = None
     by_name: str = "target"
+    coverage: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
 
 @dataclass(frozen=True)
@@ -129,8 +134,12 @@ class RegressionTask(Task):
         edges = np.quantile(by_values, np.linspace(0, 1, N_RESPONSE_BINS + 1))
         binned = metrics.binned_response(pred, truth, by_values, bins=edges, sample_weight=w, sigma=sigma)
         out["binned"] = {"by": options.by_name, **{k: np.asarray(v).tolist() for k, v in binned.items()}}
+        coverage = None
+        if options.model_uncertainty is not None and len(pred):
+            coverage = self._coverage(pred, truth, sigma, np.asarray(options.model_uncertainty)[:, 0], w, out)
         return RegressionEvaluation(
             numbers=out,
+            coverage=coverage,
             prediction=pred,
             truth=truth,
             weight=w,
@@ -138,6 +147,47 @@ class RegressionTask(Task):
             binned={k: np.asarray(v) for k, v in binned.items()},
             by_name=options.by_name,
         )
+
+    @staticmethod
+    def _coverage(
+        pred: np.ndarray,
+        truth: np.ndarray,
+        sigma: np.ndarray | None,
+        sigma_model: np.ndarray,
+        w: np.ndarray,
+        out: dict[str, Any],
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Coverage of ``ŷ ± z σ_tot``, overall and in quartiles of ``σ_model`` (into ``out``).
+
+        Notes
+        -----
+        :math:`\\sigma_\\mathrm{tot} = \\sqrt{\\sigma^2 + \\sigma_\\mathrm{model}^2}`, with
+        :math:`\\sigma = 0` for a regression that predicts no resolution (its
+        intervals then cover only the model's uncertainty).
+        """
+        from neyman import metrics
+
+        total = np.hypot(np.zeros_like(pred) if sigma is None else sigma, sigma_model)
+        total = np.where(total > 0, total, np.finfo(float).tiny)
+        overall = metrics.interval_coverage(pred, truth, total, sample_weight=w)
+        edges = np.quantile(sigma_model, np.linspace(0, 1, 5))
+        index = np.clip(np.searchsorted(edges, sigma_model, side="right") - 1, 0, 3)
+        centres, c68, c95 = [], [], []
+        for b in range(4):
+            sel = index == b
+            if sel.sum() < 2:
+                continue
+            cov = metrics.interval_coverage(pred[sel], truth[sel], total[sel], sample_weight=w[sel])
+            centres.append(float(np.mean(sigma_model[sel])))
+            c68.append(cov[0.6827])
+            c95.append(cov[0.9545])
+        out["model_uncertainty"] = {
+            "mean_sigma_model": float(np.mean(sigma_model)),
+            "coverage_68": overall[0.6827],
+            "coverage_95": overall[0.9545],
+            "binned": {"sigma_model": centres, "coverage_68": c68, "coverage_95": c95},
+        }
+        return np.asarray(centres), np.asarray(c68), np.asarray(c95)
 
     def core_evaluation(self, events: ScoredEvents, options: EvaluationOptions) -> RegressionEvaluation:
         """Predictions, truth and (Gaussian task) resolutions of the test events."""

@@ -105,7 +105,9 @@ class AdversarialPair(nn.Module):
     Notes
     -----
     The forward pass is the tagger's; the adversary reads the score
-    :math:`\\sigma(\\mathrm{logit})` in the loss.  The trainer's
+    :math:`s = \\sigma(a)` and the logit :math:`a` itself (:meth:`inputs`) in the
+    loss: a tight working point lives at :math:`s \\to 1`, where the score alone
+    compresses the events the cut keeps into a sliver.  The trainer's
     optimiser moves only the tagger (:meth:`parameter_groups`); the adversary is
     moved by its own optimiser, :data:`ADVERSARY_STEPS` steps on every batch before
     the tagger's step (:meth:`fit_adversary`), so that the tagger always plays
@@ -122,7 +124,7 @@ class AdversarialPair(nn.Module):
         super().__init__()
         self.tagger = tagger
         layers: list[nn.Module] = []
-        width = 1
+        width = 2
         for h in hidden:
             layers += [nn.Linear(width, h), nn.Tanh()]
             width = h
@@ -139,11 +141,16 @@ class AdversarialPair(nn.Module):
         logit: torch.Tensor = self.tagger(*inputs)
         return logit
 
-    def fit_adversary(self, score: torch.Tensor, bins: torch.Tensor, weights: torch.Tensor) -> None:
-        """:data:`ADVERSARY_STEPS` steps of the adversary on fixed scores (weighted cross-entropy)."""
+    @staticmethod
+    def inputs(logit: torch.Tensor) -> torch.Tensor:
+        """What the adversary reads of a logit ``(n, 1)``: ``[σ(a), a/4]``."""
+        return torch.cat([torch.sigmoid(logit), logit / 4.0], dim=1)
+
+    def fit_adversary(self, logit: torch.Tensor, bins: torch.Tensor, weights: torch.Tensor) -> None:
+        """:data:`ADVERSARY_STEPS` steps of the adversary on fixed logits ``(n, 1)`` (weighted cross-entropy)."""
         if self._optimizer is None:
             self._optimizer = torch.optim.Adam(self.adversary.parameters(), lr=ADVERSARY_LR)
-        x = score.detach()[:, None]
+        x = self.inputs(logit.detach())
         with torch.enable_grad():
             for _ in range(ADVERSARY_STEPS):
                 self._optimizer.zero_grad(set_to_none=True)
@@ -270,10 +277,10 @@ class DecorrelationObjective:
         def adversary(outputs: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
             labels, bins = targets[:, 0], targets[:, 1].long()
             bkg_weight = weights * (labels < 0.5).to(outputs.dtype)
-            score = torch.sigmoid(outputs[:, :1])
+            logit = outputs[:, :1]
             if torch.is_grad_enabled():  # a training step: the adversary catches up with the current score
-                pair.fit_adversary(score[:, 0], bins, bkg_weight)
-            per_event = nn.functional.cross_entropy(pair.adversary(score), bins, reduction="none")
+                pair.fit_adversary(logit, bins, bkg_weight)
+            per_event = nn.functional.cross_entropy(pair.adversary(pair.inputs(logit)), bins, reduction="none")
             information = bkg_weight.mean() * entropy - (bkg_weight * per_event).mean()
             return base(outputs, labels, weights) + strength * information
 

@@ -109,6 +109,15 @@ def _sculpted(cfg: RunConfig, rundir: RunDirectory, table: Table | None, test_da
     return deco.variable, np.asarray(saved[deco.variable], dtype=np.float64)
 
 
+def _model_uncertainty(trained: TrainedRun, table: Table | None, scored: ScoredEvents) -> np.ndarray | None:
+    """The model's uncertainty of the test events (each by the fold model that scores it), or None."""
+    if not trained.uncertainty_names or table is None:
+        return None
+    test = scored.split == TEST
+    folds = scored.fold[test] if trained.kfold >= 2 else None
+    return trained.uncertainty(table.take(test), folds=folds)
+
+
 def _by_values(by: str | None, table: Table | None) -> tuple[np.ndarray | None, str]:
     if not by:
         return None, "target"
@@ -238,6 +247,7 @@ def _evaluate_run(
             by_name=by_name,
             discriminant=_discriminant(cfg, trained, request.discriminant),
             sculpted=_sculpted(cfg, rundir, table, test_data),
+            model_uncertainty=_model_uncertainty(trained, table, scored),
         )
         evaluation = trained.task.evaluate(scored, options)
         result: dict[str, Any] = dict(evaluation.numbers)

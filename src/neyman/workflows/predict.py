@@ -94,6 +94,14 @@ def _entry_source(trained: Scorer, in_path: str) -> int | None:
     return sources[0] if len(sources) == 1 else None
 
 
+def _column_names(trained: Scorer, reweighting: bool) -> list[str]:
+    """The columns predict adds: ``weight`` (a reweighting run), or the scores and any uncertainty."""
+    if reweighting:
+        return ["weight"]
+    uncertainty = trained.uncertainty_names if isinstance(trained, TrainedRun) else []
+    return [*trained.score_names, *uncertainty]
+
+
 def _chunk_scores(trained: Scorer, chunk: Table, source: int | None, first_entry: int) -> np.ndarray:
     """Scores of a chunk; events of a k-fold training file without ids by the model of their fold.
 
@@ -160,8 +168,7 @@ def predict(
     tree = tree or in_tree
     trained = _scorer(run, in_path)
     ratio = read_ratio_weights(trained.path) if isinstance(trained, TrainedRun) else None
-    uncertainty = trained.uncertainty_names if isinstance(trained, TrainedRun) and ratio is None else []
-    names = [prefix + s for s in (["weight"] if ratio is not None else [*trained.score_names, *uncertainty])]
+    names = [prefix + s for s in _column_names(trained, ratio is not None)]
     if Path(output).resolve() == Path(in_path).resolve():
         raise DataError(f"output {output} is the input file; write to another file")
     out = _output_file(Path(output), force=force, scores=names, tree=output_tree)

@@ -126,6 +126,21 @@ def _analysis_sections(figs: Mapping[str, Sequence[Path]], result: Mapping[str, 
                 ),
             )
         )
+    if figs.get("uncertainty"):
+        numbers = result["model_uncertainty"]
+        rows = [[k, _fmt(v)] for k, v in numbers.items() if not isinstance(v, dict)]
+        sections.append(
+            Section(
+                title="Model uncertainty",
+                figures=list(figs["uncertainty"]),
+                tables=[("The model's own uncertainty on the test events", ["quantity", "value"], rows)],
+                text=(
+                    "The spread of the score over ensemble members, dropout masks or weight draws. A regression's "
+                    "intervals ŷ ± z sqrt(σ² + σ_model²) should cover 68.27% and 95.45% of the events in every "
+                    "bin of σ_model."
+                ),
+            )
+        )
     if figs.get("importance"):
         sections.append(
             Section(
