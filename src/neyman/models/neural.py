@@ -222,7 +222,9 @@ class NeuralModel(Model):
         module: nn.Module = network
         loss: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] = self.task.loss
         if self._objective is not None:
-            module, loss = self._objective.training(network, self.task.loss)
+            with torch.random.fork_rng(devices=[]):  # the adversary's initial weights follow the run's seed
+                torch.manual_seed(self.trainer.seed)
+                module, loss = self._objective.training(network, self.task.loss)
         if self.uncertainty == "bayesian":
             loss = _with_kl(loss, network, len(train))
         return self.trainer.fit(module, loss, train, val, resume=resume, eval_batch_size=self.inference_batch_size)
