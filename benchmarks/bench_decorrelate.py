@@ -170,6 +170,8 @@ def _peer(
 def _rejection_at(points: list[dict[str, object]], inverse_jsd: float) -> float | None:
     """A method's 1/ε_B at a given 1/JSD, interpolated in log(1/JSD) between its strengths."""
     pts = sorted((float(np.log(p["inverse_jsd"])), float(p["rejection"])) for p in points)  # type: ignore[arg-type]
+    if not pts:
+        return None
     x = float(np.log(inverse_jsd))
     dominating = [r for lx, r in pts if lx >= x]
     if x < pts[0][0] or x > pts[-1][0]:

@@ -102,6 +102,10 @@ def test_evaluate_reports_the_uncertainty_profile_and_the_coverage(files):
     numbers = evaluate(run, formats=("png",), n_bootstrap=20).metrics["model_uncertainty"]
     assert numbers["mean_logit_std"] > 0 and len(numbers["profile"]["score"]) == 10
     assert (run / "plots" / "uncertainty.png").is_file()
+    # against the distance from the training bulk: the farthest decile is the least certain
+    profile = numbers["vs_input_radius"]
+    assert len(profile["radius"]) == 10 and profile["logit_std"][-1] > profile["logit_std"][0]
+    assert (run / "plots" / "uncertainty_vs_radius.png").is_file()
     assert "Model uncertainty" in (run / "report.html").read_text()
     cfg = {
         "output_dir": str(d / "runs"),

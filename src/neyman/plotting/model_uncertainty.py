@@ -12,8 +12,10 @@ from neyman.plotting.style import figure
 __all__ = ["plot_coverage", "plot_uncertainty_profile"]
 
 
-def plot_uncertainty_profile(centres: np.ndarray, curves: Mapping[str, np.ndarray]) -> Figure:
-    """The mean model uncertainty in bins of the score (one line per column, own y-axes).
+def plot_uncertainty_profile(
+    centres: np.ndarray, curves: Mapping[str, np.ndarray], *, xlabel: str = "score (bins of equal test events)"
+) -> Figure:
+    """The mean model uncertainty in bins of the score or another variable (one line per column, own y-axes).
 
     A classifier's spread is largest where it hesitates (scores near 0.5) and where
     it has seen few events; ``logit_std`` keeps growing where ``score_std`` is
@@ -24,7 +26,7 @@ def plot_uncertainty_profile(centres: np.ndarray, curves: Mapping[str, np.ndarra
     for (name, values), axis, colour in zip(curves.items(), axes, ("C0", "C1"), strict=False):
         axis.plot(centres, values, "o-", color=colour, ms=3, label=name)
         axis.set_ylabel(name, color=colour)
-    ax.set_xlabel("score (bins with equal numbers of test events)")
+    ax.set_xlabel(xlabel)
     return fig
 
 

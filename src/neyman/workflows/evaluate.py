@@ -28,6 +28,7 @@ from neyman.workflows.steps.data import data_with_sources, run_events, true_log_
 from neyman.workflows.steps.importance import inputs_and_importance
 from neyman.workflows.steps.inputs import decorrelation_columns
 from neyman.workflows.steps.report import build_report
+from neyman.workflows.steps.uncertainty import radius_profile, test_uncertainty
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -107,15 +108,6 @@ def _sculpted(cfg: RunConfig, rundir: RunDirectory, table: Table | None, test_da
         return deco.variable, np.asarray(table[deco.variable], dtype=np.float64)
     saved = io.read(rundir.predictions, columns=[deco.variable])
     return deco.variable, np.asarray(saved[deco.variable], dtype=np.float64)
-
-
-def _model_uncertainty(trained: TrainedRun, table: Table | None, scored: ScoredEvents) -> np.ndarray | None:
-    """The model's uncertainty of the test events (each by the fold model that scores it), or None."""
-    if not trained.uncertainty_names or table is None:
-        return None
-    test = scored.split == TEST
-    folds = scored.fold[test] if trained.kfold >= 2 else None
-    return trained.uncertainty(table.take(test), folds=folds)
 
 
 def _by_values(by: str | None, table: Table | None) -> tuple[np.ndarray | None, str]:
@@ -234,6 +226,7 @@ def _evaluate_run(
         lr = None
         if x is not None and trained.representation is None and trained.classes:
             lr = true_log_ratio(data_with_sources(cfg.data, test_data) if test_data else cfg.data)
+        spread = test_uncertainty(trained, table, scored)
         options = EvaluationOptions(
             classes=tuple(trained.classes),
             working_point=0.5 if request.working_point is None else request.working_point,
@@ -247,12 +240,16 @@ def _evaluate_run(
             by_name=by_name,
             discriminant=_discriminant(cfg, trained, request.discriminant),
             sculpted=_sculpted(cfg, rundir, table, test_data),
-            model_uncertainty=_model_uncertainty(trained, table, scored),
+            model_uncertainty=spread,
         )
         evaluation = trained.task.evaluate(scored, options)
         result: dict[str, Any] = dict(evaluation.numbers)
         for section, named in plotting.evaluation_figures(evaluation).items():
             figures.add(section, [p for stem, fig in named for p in figures.save(fig, stem)])
+        numbers, paths = radius_profile(trained, table, scored, spread, figures.save)
+        if numbers:
+            result["model_uncertainty"].update(numbers)
+            figures.add("uncertainty", paths)
         if table is not None and x is not None and trained.representation is None:
             numbers, sections = inputs_and_importance(trained, table, x, scored, seed=request.seed, save=figures.save)
             result.update(numbers)
