@@ -179,3 +179,19 @@ def test_generated_event_ids_put_every_class_in_every_fold(jets: Path) -> None:
         for fold in range(k):
             counts = np.bincount(labels[ids % k == fold], minlength=2)
             assert (counts > 0.5 * np.bincount(labels) / k).all(), (k, fold, counts)
+
+
+def test_a_constituent_tagger_trains_decorrelated_and_reports_its_uncertainty(jets: Path, tmp_path: Path) -> None:
+    cfg = _config(jets, tmp_path, "pfn")
+    cfg["training"] = {"epochs": 2, "batch_size": 64, "progress": False}
+    cfg["training"]["decorrelate"] = {"variable": "mass", "method": "adversary", "strength": 5}
+    cfg["model"] = {"type": "pfn", "uncertainty": "ensemble", "ensemble": 2}
+    run = train(cfg).run_dir
+    assert "mass" in io.read(run / "predictions.parquet").column_names
+    from neyman.workflows.evaluate import evaluate
+
+    numbers = evaluate(run, formats=("png",), n_bootstrap=10).metrics
+    assert numbers["sculpting"]["variable"] == "mass" and len(numbers["sculpting"]["points"]) == 3
+    scored = predict(run, jets, tmp_path / "scored.parquet")
+    assert scored.score_columns == ["score", "score_std", "logit_std"]
+    assert np.all(np.asarray(io.read(scored.output)["logit_std"]) > 0)
