@@ -3,11 +3,12 @@
 import json
 import warnings
 
+import numpy as np
 import pytest
 
 import neyman
 from neyman import io
-from neyman.exceptions import ConfigError, NeymanWarning
+from neyman.exceptions import ConfigError, DataError, NeymanWarning
 from neyman.testing import mass_sculpting_dataset
 from neyman.workflows.evaluate import evaluate
 
@@ -105,3 +106,15 @@ def test_a_decorrelation_variable_among_the_features_warns(sample):
         warnings.simplefilter("always")
         neyman.train(cfg)
     assert any(issubclass(w.category, NeymanWarning) and "undo" in str(w.message) for w in caught)
+
+
+def test_missing_values_of_the_variable_are_named_before_training(sample, tmp_path):
+    d, path = sample
+    table = io.read(path)
+    mass = np.asarray(table["mass"]).copy()
+    mass[7] = np.nan
+    holed = tmp_path / "holed.parquet"
+    io.write(table.with_column("mass", mass), holed)
+    with pytest.raises(DataError, match=r"'mass' holds 1 missing or infinite values \(the first in event 8"):
+        neyman.train(_config(d, holed, "holed", method="disco"))
+    assert not (d / "runs" / "holed").exists()

@@ -121,3 +121,22 @@ def test_evaluate_reports_the_uncertainty_profile_and_the_coverage(files):
     assert 0.55 < coverage["coverage_68"] < 0.85 and 0.85 < coverage["coverage_95"] < 1.0
     assert len(coverage["binned"]["coverage_68"]) == 4
     assert (reg_run / "plots" / "coverage.png").is_file()
+
+
+def test_a_kfold_run_scores_its_training_file_with_each_events_fold_and_new_files_with_all(files, tmp_path):
+    d, labelled, _ = files
+    cfg = {
+        "output_dir": str(d / "runs"),
+        "name": "kfold-bayes",
+        "data": {"sources": [{"path": str(labelled)}], "features": FEATURES, "label_column": "label"},
+        "model": {"type": "mlp", "hidden": [16, 16], "uncertainty": "bayesian", "passes": 10},
+        "split": {"kfold": 2},
+        "training": {"epochs": 2, "progress": False},
+    }
+    run = neyman.train(cfg, force=True).run_dir
+    own = io.read(neyman.predict(run, labelled, tmp_path / "own.parquet").output)
+    copy = tmp_path / "copy.parquet"
+    io.write(io.read(labelled).with_column("x00", np.asarray(io.read(labelled)["x00"]) + 0.0), copy)
+    new = io.read(neyman.predict(run, copy, tmp_path / "new.parquet").output)
+    # the pooled draws of both fold models spread at least as much as one fold's
+    assert np.mean(np.asarray(new["logit_std"])) > np.mean(np.asarray(own["logit_std"]))

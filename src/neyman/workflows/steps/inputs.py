@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from neyman.config import RunConfig
-from neyman.exceptions import ConfigError, NeymanWarning
+from neyman.exceptions import ConfigError, DataError, NeymanWarning
 from neyman.models.families import get_family
 from neyman.preprocessing import build_preprocessor, check_finite, check_split_classes
 from neyman.representations import (
@@ -56,6 +56,20 @@ def decorrelation_columns(cfg: RunConfig) -> list[str]:
             f"({', '.join(reserved)}); name a column of the input files"
         )
     return [deco.variable]
+
+
+def _check_decorrelation_values(cfg: RunConfig, events: Events) -> None:
+    """The decorrelation variable must be finite for every event (it enters the loss or the weights)."""
+    for column in decorrelation_columns(cfg):
+        values = np.asarray(events.table[column], dtype=np.float64)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"{', '.join(s.path for s in cfg.data.sources)}: training.decorrelate.variable {column!r} holds "
+                f"{int(bad.sum())} missing or infinite values (the first in event {first + 1}: {values[first]}); "
+                f"select the events that have it (data.selection: '{column} > ...') or fix the file"
+            )
 
 
 def _warn_decorrelated_feature(cfg: RunConfig, features: list[str]) -> None:
@@ -111,6 +125,7 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
         events = load_events(cfg.data, task=cfg.task.type, features=[], carry=[*spec.columns, *carry])
         x = build_inputs(events.table, spec)
         events = Events(events.table.drop([c for c in spec.columns if c not in carry]), [], events.classes)
+    _check_decorrelation_values(cfg, events)
     check_test_disjoint(cfg, events.table, x if spec is None else np.empty((len(events.table), 0)))
     if events.classes:  # classification
         eid, labels = np.asarray(events.table[EVENT_ID]), np.asarray(events.table[LABEL])
