@@ -9,7 +9,7 @@ import torch
 from neyman.exceptions import ConfigError, DataError
 from neyman.metrics import distance_correlation, jensen_shannon, roc_auc, sculpting
 from neyman.models import Arrays, build_model
-from neyman.physics.ddt import DDT, rho_prime
+from neyman.physics.ddt import DDT, QuantileDDT, rho_prime
 from neyman.preprocessing import planing_weights
 from neyman.tasks import make_task
 from neyman.testing import mass_sculpting_dataset
@@ -94,6 +94,20 @@ def test_ddt_removes_the_linear_trend_of_the_background() -> None:
     assert abs(np.corrcoef(corrected, rho_prime(mass, pt))[0, 1]) < 0.02
     with pytest.raises(DataError, match="positive"):
         rho_prime([0.0], [300.0])
+
+
+def test_quantile_ddt_keeps_its_quantile_of_the_background_at_every_mass() -> None:
+    gen = np.random.default_rng(8)
+    mass = gen.uniform(20, 200, size=40_000)
+    pt = gen.uniform(250, 300, size=40_000)
+    tau21 = 0.6 + 0.1 * np.sin(QuantileDDT.rho(mass, pt)) + 0.1 * gen.normal(size=40_000)  # not linear
+    fit = QuantileDDT.fit(tau21, mass, pt, quantile=0.1, bins=20)
+    passed = fit.apply(tau21, mass, pt) < 0
+    for low in (20, 60, 100, 140, 180):
+        window = (mass >= low) & (mass < low + 20)
+        assert passed[window].mean() == pytest.approx(0.1, abs=0.02)
+    with pytest.raises(DataError, match="quantile"):
+        QuantileDDT.fit(tau21, mass, pt, quantile=1.5)
 
 
 def test_sculpting_sees_a_mass_cut_and_not_an_independent_one() -> None:
