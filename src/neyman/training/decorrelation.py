@@ -201,7 +201,11 @@ class Decorrelation:
                 f"variable (got {len(zb)} events, range {np.ptp(zb) if len(zb) else 'empty'})"
             )
         edges = np.unique(np.quantile(zb, np.linspace(0.0, 1.0, self.bins + 1))[1:-1])
-        return DecorrelationObjective(self, float(np.mean(zb)), float(np.std(zb)), edges)
+        wb = np.asarray(weights, dtype=np.float64)[bkg]
+        shares = np.bincount(np.searchsorted(edges, zb, side="right"), weights=wb, minlength=len(edges) + 1)
+        shares = shares[shares > 0] / shares.sum()
+        entropy = float(-np.sum(shares * np.log(shares)))
+        return DecorrelationObjective(self, float(np.mean(zb)), float(np.std(zb)), edges, entropy)
 
 
 @dataclass(frozen=True)
@@ -217,12 +221,16 @@ class DecorrelationObjective:
         only keeps float32 well conditioned).
     edges
         Inner bin edges of the variable (adversary).
+    entropy
+        Entropy (nats) of the training background's distribution over those bins:
+        ``ln K`` for K equally populated bins, less when ties merge quantiles.
     """
 
     spec: Decorrelation
     loc: float
     scale: float
     edges: np.ndarray
+    entropy: float = 0.0
 
     def targets(self, labels: np.ndarray, variable: np.ndarray) -> torch.Tensor:
         """``(n, 2)`` float32 targets: the class and the standardised variable or its bin."""
@@ -248,8 +256,9 @@ class DecorrelationObjective:
         the adversary (:meth:`AdversarialPair.fit_adversary`), then the tagger
         minimises :math:`L_\\mathrm{clf} - \\lambda L_r + \\lambda H`, with :math:`L_r`
         the adversary's weighted cross-entropy on background events and
-        :math:`H = \\ln K` the entropy of :math:`K` equally populated bins (times the
-        background's share of the weight), so that the second term,
+        :math:`H` the entropy of the background's distribution over the bins
+        (:math:`\\ln K` for :math:`K` equally populated ones; times the background's
+        share of the weight), so that the second term,
         :math:`\\lambda (H - L_r)`, estimates the information the score carries about
         the variable: 0 when decorrelated.
         """
@@ -272,7 +281,7 @@ class DecorrelationObjective:
 
             return network, disco
         pair = AdversarialPair(network, len(self.edges) + 1)
-        entropy = math.log(len(self.edges) + 1)
+        entropy = self.entropy
 
         def adversary(outputs: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
             labels, bins = targets[:, 0], targets[:, 1].long()
