@@ -21,7 +21,7 @@ Usage::
 
     python benchmarks/bench_decorrelate.py [--data w_vs_qcd.parquet] [--events 60000]
         [--background qcd_only.parquet] [--strengths 1,3,10,30] [--peer-events 20000]
-        [--methods planing,disco,adversary] [--batch-size N]
+        [--methods planing,disco,adversary] [--batch-size N] [--plot plane.png]
 """
 
 from __future__ import annotations
@@ -185,6 +185,23 @@ def _rejection_at(points: list[dict[str, object]], inverse_jsd: float) -> float 
     return float(np.interp(x, [p[0] for p in pts], [p[1] for p in pts]))
 
 
+def _plane(rows: list[dict[str, object]], path: Path) -> None:
+    """Every tagger on the plane of 1/ε_B against 1/JSD, one line per method over its strengths."""
+    from neyman.plotting import plot_decorrelation_plane, save
+
+    methods: dict[str, list[tuple[float, float, str]]] = {}
+    for r in rows:
+        name = str(r["name"])
+        method, _, lam = (
+            name.rpartition("-") if name.startswith(("neyman disco", "neyman adversary")) else (name, "", "")
+        )
+        methods.setdefault(method, []).append(
+            (float(r["rejection"]), float(r["inverse_jsd"]), f"λ={lam}" if lam else "")
+        )  # type: ignore[arg-type]
+    save(plot_decorrelation_plane(methods), path.with_suffix(""), formats=("png",))
+    print(f"plane: {path}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, help="a generated w_vs_qcd file (default: generate one)")
@@ -199,6 +216,7 @@ def main() -> int:
     parser.add_argument("--peer-events", type=int, default=20_000)
     parser.add_argument("--methods", default="planing,disco,adversary", help="neyman methods to run")
     parser.add_argument("--batch-size", type=int, help="training.batch_size of every run (default: planned)")
+    parser.add_argument("--plot", type=Path, help="also draw the 1/JSD-rejection plane into this PNG")
     args = parser.parse_args()
     BATCH_SIZE[0] = args.batch_size
     strengths = [float(s) for s in args.strengths.split(",")]
@@ -259,6 +277,8 @@ def main() -> int:
                 f"{method} at the 1/JSD of {classic[variant]['name']} ({ddt_jsd:.1f}): 1/ε_B {shown} "
                 f"vs {ddt_rej:.1f} -> {'yes' if ok else 'no'}"
             )
+    if args.plot is not None:
+        _plane(rows, args.plot)
     met = bool(best) and verdict
     print(f"bars met: {'yes' if met else 'no'}")
     return 0

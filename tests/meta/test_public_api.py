@@ -131,6 +131,7 @@ PINNED = {
         "plot_confusion",
         "plot_correlation",
         "plot_coverage",
+        "plot_decorrelation_plane",
         "plot_feature_distributions",
         "plot_history",
         "plot_importance",

@@ -49,7 +49,7 @@ from __future__ import annotations
 from neyman.plotting.calibration import plot_likelihood_ratio, plot_reliability
 from neyman.plotting.compare import plot_roc_comparison
 from neyman.plotting.confusion import plot_confusion
-from neyman.plotting.decorrelation import plot_sculpting
+from neyman.plotting.decorrelation import plot_decorrelation_plane, plot_sculpting
 from neyman.plotting.evaluation import evaluation_figures, training_figures
 from neyman.plotting.hepstyle import hep_style
 from neyman.plotting.importance import plot_importance
@@ -75,6 +75,7 @@ __all__ = [
     "plot_confusion",
     "plot_correlation",
     "plot_coverage",
+    "plot_decorrelation_plane",
     "plot_feature_distributions",
     "plot_history",
     "plot_importance",

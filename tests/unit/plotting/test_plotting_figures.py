@@ -155,3 +155,20 @@ def test_save_closes_a_pyplot_figure(tmp_path):
     save(fig, tmp_path / "pulls")
     assert fig.number not in plt.get_fignums()
     assert (tmp_path / "pulls.png").stat().st_size > 0
+
+
+def test_decorrelation_plane_draws_one_line_per_method_and_skips_unusable_points(tmp_path):
+    from neyman.plotting import plot_decorrelation_plane, save
+
+    fig = plot_decorrelation_plane(
+        {
+            "disco": [(110.0, 1.8, "λ=10"), (37.0, 9.8, "λ=30"), (8.0, 111.0, "λ=100")],
+            "DDT": [(7.2, 14.3, "")],
+            "empty": [(float("inf"), 2.0, ""), (0.0, 1.0, "")],
+        }
+    )
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["disco", "DDT"]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert len(ax.texts) == 3
+    assert save(fig, tmp_path / "plane")[0].is_file()
