@@ -92,7 +92,7 @@ def test_bad_decorrelation_settings_are_refused_before_training(sample):
         neyman.train(_config(d, path, "x", method="disco") | {"training": {"decorrelate": {"variable": "weight"}}})
     missing = _config(d, path, "x", method="disco")
     missing["training"]["decorrelate"]["variable"] = "mas"
-    with pytest.raises(Exception, match="mas"):
+    with pytest.raises(DataError, match="'mas' \\(did you mean 'mass'\\?\\)"):
         neyman.train(missing)
     assert not (d / "runs" / "x").exists()
 

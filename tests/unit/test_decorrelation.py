@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from neyman.exceptions import ConfigError, DataError
+from neyman.exceptions import ConfigError, DataError, ModelError
 from neyman.metrics import distance_correlation, jensen_shannon, roc_auc, sculpting
 from neyman.models import Arrays, build_model
 from neyman.physics.ddt import DDT, QuantileDDT, rho_prime
@@ -156,5 +156,5 @@ def test_decorrelation_refuses_other_tasks_and_missing_variables() -> None:
         Decorrelation("planing", 1.0)
     model = build_model("mlp", make_task("binary"), 2, decorrelation=Decorrelation("disco", 1.0))
     arrays = Arrays(np.zeros((10, 2), np.float32), np.arange(10) % 2, np.ones(10))
-    with pytest.raises(Exception, match="variable"):
+    with pytest.raises(ModelError, match="variable"):
         model.fit(arrays)

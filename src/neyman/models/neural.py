@@ -35,6 +35,8 @@ from neyman.training.trainer import BatchSource, Inputs, TensorBatches, Trainer,
 __all__ = ["MLPModel", "NeuralModel"]
 
 WEIGHTS_FILE = "weights.safetensors"
+_DROPOUT = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.FeatureAlphaDropout)
+"""The dropout layers MC dropout switches on at inference."""
 
 
 class NeuralModel(Model):
@@ -106,9 +108,7 @@ class NeuralModel(Model):
                 f"uncertainty: bayesian needs Bayesian layers, which the {self.family} model does not have; "
                 "use model.type: mlp, or uncertainty: ensemble or mc_dropout"
             )
-        if kind == "mc_dropout" and not any(
-            isinstance(m, nn.modules.dropout._DropoutNd) and m.p > 0 for m in self.network.modules()
-        ):
+        if kind == "mc_dropout" and not any(isinstance(m, _DROPOUT) and m.p > 0 for m in self.network.modules()):
             raise ConfigError(
                 f"uncertainty: mc_dropout samples dropout masks, and this {self.family} model has no dropout; "
                 "set model.dropout (e.g. 0.1)"
@@ -356,7 +356,7 @@ def _sampling(network: nn.Module, on: bool) -> None:
     """Switch dropout to training mode and Bayesian layers to drawing weights (or both back)."""
     set_sampling(network, on)
     for m in network.modules():
-        if isinstance(m, nn.modules.dropout._DropoutNd):
+        if isinstance(m, _DROPOUT):
             m.train(on)
 
 

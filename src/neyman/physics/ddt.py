@@ -29,11 +29,16 @@ def rho_prime(mass: npt.ArrayLike, pt: npt.ArrayLike, *, scale: float = 1.0) -> 
     scale
         :math:`\\mu` in GeV (1 GeV in the original paper).
     """
-    m = np.asarray(mass, dtype=np.float64)
-    p = np.asarray(pt, dtype=np.float64)
-    if np.any(~(m > 0)) or np.any(~(p > 0)):
-        raise DataError("rho': the jet mass and pT must be positive (select jets with mass > 0)")
+    m, p = _positive(mass, pt)
     return np.asarray(np.log(m * m / (p * scale)))
+
+
+def _positive(mass: npt.ArrayLike, pt: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Jet mass and pT as float arrays, refused unless every value is positive (they enter a logarithm)."""
+    m, p = np.asarray(mass, dtype=np.float64), np.asarray(pt, dtype=np.float64)
+    if np.any(~(m > 0)) or np.any(~(p > 0)):
+        raise DataError("rho: the jet mass and pT must be positive (select jets with mass > 0)")
+    return m, p
 
 
 @dataclass(frozen=True)
@@ -127,9 +132,7 @@ class QuantileDDT:
     @staticmethod
     def rho(mass: npt.ArrayLike, pt: npt.ArrayLike) -> np.ndarray:
         """:math:`\\rho = \\ln(m^2 / p_T^2)` (dimensionless)."""
-        m, p = np.asarray(mass, dtype=np.float64), np.asarray(pt, dtype=np.float64)
-        if np.any(~(m > 0)) or np.any(~(p > 0)):
-            raise DataError("rho: the jet mass and pT must be positive (select jets with mass > 0)")
+        m, p = _positive(mass, pt)
         return np.asarray(np.log(m * m / (p * p)))
 
     @classmethod

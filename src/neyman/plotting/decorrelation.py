@@ -45,7 +45,7 @@ def plot_sculpting(points: Sequence[SculptingPoint], variable: str) -> Figure:
     ax.set_xlabel(variable)
     ax.set_ylabel("fraction of background per bin")
     ax.set_xlim(float(edges[0]), float(edges[-1]))
-    ax.set_ylim(0.0, 1.3 * float(max(np.max(p.after) for p in [*points, points[0]]) or 1.0))
+    ax.set_ylim(0.0, 1.3 * float(max(np.max(points[0].before), *(np.max(p.after) for p in points)) or 1.0))
     ax.legend(frameon=False, fontsize="small")
     return fig
 
