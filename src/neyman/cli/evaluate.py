@@ -133,7 +133,10 @@ def register(app: typer.Typer) -> None:
             console = Console()
             m = r.metrics
             if "auc" in m:
-                console.print(f"AUC {m['auc']:.4f} ± {m['auc_uncertainty']:.4f}")
+                spread = f" ± {m['auc_uncertainty']:.4f}" if "auc_uncertainty" in m else ""
+                console.print(f"AUC {m['auc']:.4f}{spread}")
+            if m.get("max_sic") is not None:
+                console.print(f"max SIC {m['max_sic']:.2f}")
             console.print(f"{len(r.figures)} figures, report: [bold]{r.report}[/] ({r.seconds:.1f} s)")
             if v is not None:
                 _print_variations(console, v.summary, v.report)

@@ -42,7 +42,9 @@ EXAMPLES = """
 
 MODELS_HELP = (
     f"{', '.join(families_reading('tabular'))}; on jet constituents: {', '.join(families_reading('particles'))} "
-    f"(particle sets) or {', '.join(families_reading('image'))} (jet images)."
+    f"(particle sets) or {', '.join(families_reading('image'))} (jet images); unsupervised: "
+    f"{', '.join(families_reading('tabular', 'reconstruction'))} (task autoencoder), "
+    f"{', '.join(families_reading('tabular', 'density'))} (task density)."
 )
 
 
@@ -54,7 +56,7 @@ def _quick_config(
     label_column: str | None,
     target: str | None,
     features: str | None,
-    model: str,
+    model: str | None,
     task: str | None,
     weight: str | None,
     selection: list[str],
@@ -67,11 +69,9 @@ def _quick_config(
     sources += [{"path": t, "test": True} for t in test_data]
     if task is None:
         task = "regression" if target else "binary"
-    cfg: dict[str, Any] = {
-        "data": {"sources": sources},
-        "model": {"type": model},
-        "task": {"type": task},
-    }
+    cfg: dict[str, Any] = {"data": {"sources": sources}, "task": {"type": task}}
+    if model is not None:  # otherwise the task's default family
+        cfg["model"] = {"type": model}
     d = cfg["data"]
     for key, value in (
         ("label_column", label_column),
@@ -174,10 +174,13 @@ def register(app: typer.Typer) -> None:
         model: str | None = typer.Option(
             None,
             "--model",
-            help=f"{MODELS_HELP} Default: mlp. Several, comma-separated (mlp,xgboost,fisher), are booked: each "
+            help=f"{MODELS_HELP} Default: mlp (the task's family for autoencoder and density). Several, "
+            "comma-separated (mlp,xgboost,fisher), are booked: each "
             "trains on the same split into <name>-<model> and the ranking is printed.",
         ),
-        task: str | None = typer.Option(None, "--task", help="binary, multiclass, regression or gaussian."),
+        task: str | None = typer.Option(
+            None, "--task", help="binary, multiclass, regression, gaussian, autoencoder or density."
+        ),
         weight: str | None = typer.Option(None, "--weight", help="Event-weight column."),
         selection: list[str] = typer.Option([], "--selection", help="A cut such as 'pt > 20'; repeatable."),
         fmt: str | None = typer.Option(None, "--format", help="Input format (default: from the extension)."),
@@ -269,7 +272,7 @@ def register(app: typer.Typer) -> None:
                     label_column=label_column,
                     target=target,
                     features=features,
-                    model=(model or "mlp").split(",")[0].strip(),
+                    model=None if model is None else model.split(",")[0].strip(),
                     task=task,
                     weight=weight,
                     selection=selection,

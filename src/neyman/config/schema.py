@@ -356,6 +356,15 @@ class SplitConfig(_Section):
         return self
 
 
+def _default_family(task: object) -> str:
+    """The model a task gets when none is named: the MLP, or the first family of an unsupervised task's objective."""
+    name = task.get("type", "binary") if isinstance(task, dict) else "binary"
+    learned = TASKS.get(name) if isinstance(name, str) else None
+    if learned is None or learned.objective == "supervised":
+        return "mlp"
+    return families_reading("tabular", learned.objective)[0]
+
+
 class RunConfig(_Section):
     """A complete training run."""
 
@@ -374,8 +383,8 @@ class RunConfig(_Section):
     @model_validator(mode="before")
     @classmethod
     def _default_model_type(cls, data: object) -> object:
-        if isinstance(data, dict) and isinstance(data.get("model"), dict) and "type" not in data["model"]:
-            data = {**data, "model": {"type": "mlp", **data["model"]}}
+        if isinstance(data, dict) and isinstance(data.get("model", {}), dict) and "type" not in data.get("model", {}):
+            data = {**data, "model": {"type": _default_family(data.get("task")), **data.get("model", {})}}
         # constituent-based models read their representation unless it is said otherwise
         if isinstance(data, dict) and isinstance(data.get("model"), dict) and isinstance(data.get("data"), dict):
             kind = data["model"].get("type")
@@ -428,10 +437,32 @@ class RunConfig(_Section):
                 "boosted trees and baselines need their data in memory"
             )
         self._check_decorrelation()
+        self._check_objective()
         if self.model.type in CLASSIFIER_MODELS and not task.is_classification:
             others = one_of(f for f in families_reading(wanted) if f not in CLASSIFIER_MODELS)
             raise ValueError(f"model {self.model.type!r} is a classifier; task {self.task.type!r} needs {others}")
         return self
+
+    def _check_objective(self) -> None:
+        """The model family must optimise what the task learns; a self-scaling family takes no preprocessing."""
+        task, family = TASKS[self.task.type], FAMILIES[self.model.type]
+        if family.objective != task.objective:
+            wanted = families_reading(family.representation, task.objective) or families_reading(
+                "tabular", task.objective
+            )
+            raise ValueError(
+                f"model {self.model.type!r} learns by {family.objective} and cannot learn task {self.task.type!r} "
+                f"({task.summary}); use model type {one_of(wanted)}"
+            )
+        if task.objective != "supervised" and self.data.streaming:
+            raise ValueError(f"task {self.task.type!r} trains on events in memory: not with data.streaming")
+        p = self.preprocessing
+        if family.own_scaling and (p.scaler not in (None, "none") or p.log or p.clip or p.standard_clip is not None):
+            raise ValueError(
+                f"model {self.model.type!r} standardises its inputs itself, so that its density is of the physical "
+                "variables (the Jacobian included); remove the preprocessing section (scaler, log, clip), or add "
+                "transformed columns (e.g. log of a mass) to your files instead"
+            )
 
     def _check_decorrelation(self) -> None:
         deco = self.training.decorrelate

@@ -45,7 +45,18 @@ def _gaussian(raw: torch.Tensor, mean: float, std: float) -> torch.Tensor:
     return torch.stack([mu, torch.exp(log_sigma)], dim=1).float()
 
 
-_HEADS = {"sigmoid": _sigmoid, "softmax": _softmax, "identity": _identity, "gaussian": _gaussian}
+def _density(raw: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+    log_p = raw[:, 0]
+    return torch.stack([-log_p, log_p], dim=1)
+
+
+_HEADS = {
+    "sigmoid": _sigmoid,
+    "softmax": _softmax,
+    "identity": _identity,
+    "gaussian": _gaussian,
+    "density": _density,
+}
 
 
 def scores_head(raw: torch.Tensor, head: str, mean: float, std: float) -> torch.Tensor:
@@ -55,7 +66,8 @@ def scores_head(raw: torch.Tensor, head: str, mean: float, std: float) -> torch.
     -----
     The same scores as :meth:`Model.predict`: ``sigmoid(a_0)``, ``softmax(a)``,
     ``a_0 s + m`` for regressions trained on standardised targets, and
-    ``(a_0 s + m, exp(clip(a_1 + log s)))`` for the Gaussian task.
+    ``(a_0 s + m, exp(clip(a_1 + log s)))`` for the Gaussian task, and
+    ``(-a_0, a_0)`` (anomaly score, log-density) for a density.
     """
     if head not in _HEADS:
         raise ModelError(f"no ONNX output head {head!r}; known: {', '.join(_HEADS)}")
@@ -117,6 +129,7 @@ def torch_export(
             warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx")
             warnings.filterwarnings("ignore", message=r".*legacy TorchScript-based ONNX export.*")
             warnings.filterwarnings("ignore", message=r".*feature will be removed.*")
+            warnings.filterwarnings("ignore", message=r"Constant folding - Only steps=1")  # flows' strided slices
             # shape-dependent Python in a network (e.g. k capped at the particle count) is traced as constants
             warnings.filterwarnings("ignore", category=getattr(torch.jit, "TracerWarning", UserWarning))
             torch.onnx.export(

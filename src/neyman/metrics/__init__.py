@@ -30,12 +30,15 @@ variations
     Working points followed from nominal events to a generator or detector variation.
 coverage
     Coverage of predicted intervals, and profiles (an uncertainty against the score).
+anomaly
+    Anomaly scores on labelled events: SIC and ε_S at the Dark Machines working points.
 decorrelation
     Sculpting of a variable by cuts on a tagger (1/JSD) and the distance correlation.
 """
 
 from __future__ import annotations
 
+from neyman.metrics.anomaly import AnomalySummary, anomaly_summary, sic_curve
 from neyman.metrics.binned import binned_response
 from neyman.metrics.calibration import (
     LikelihoodRatioCheck,
@@ -88,6 +91,7 @@ from neyman.metrics.uncertainty import auc_with_uncertainty, efficiency_table, f
 from neyman.metrics.variations import WorkingPointShift, cut_efficiency, working_point_shifts
 
 __all__ = [
+    "AnomalySummary",
     "ConfusionMatrix",
     "HistogramComparison",
     "LikelihoodRatioCheck",
@@ -99,6 +103,7 @@ __all__ = [
     "WorkingPoint",
     "WorkingPointShift",
     "accuracy",
+    "anomaly_summary",
     "asimov_significance",
     "auc_with_uncertainty",
     "background_rejection",
@@ -136,6 +141,7 @@ __all__ = [
     "s_over_sqrt_s_plus_b",
     "sculpting",
     "separation",
+    "sic_curve",
     "signal_efficiency_at",
     "significance_scan",
     "simple_significance",

@@ -150,6 +150,11 @@ class Model(ABC):
         """
         if cls.declaration.classifier and task.n_classes == 0:
             raise ConfigError(f"{cls.family} is a classifier and cannot learn the {task.name!r} task")
+        if cls.declaration.objective != task.objective:
+            raise ConfigError(
+                f"{cls.family} cannot learn the {task.name!r} task: the family learns by "
+                f"{cls.declaration.objective}, the task by {task.objective}"
+            )
 
     @classmethod
     def _validated(cls, params: BaseModel | Mapping[str, Any] | None, overrides: Mapping[str, Any]) -> FamilyParams:

@@ -35,11 +35,13 @@ __all__ = [
     "MODEL_FAMILIES",
     "NEURAL_MODELS",
     "PARTICLE_MODELS",
+    "AutoencoderConfig",
     "CNNConfig",
     "EFNConfig",
     "Family",
     "FamilyParams",
     "FisherConfig",
+    "FlowConfig",
     "LightGBMConfig",
     "LogisticConfig",
     "MLPConfig",
@@ -73,6 +75,10 @@ class FamilyParams(BaseModel):
     def planned(self, n_train: int) -> FamilyParams:
         """These hyper-parameters with any left to the sample size filled in for ``n_train`` events."""
         return self
+
+    def named_columns(self) -> dict[str, list[str]]:
+        """The feature columns these hyper-parameters name, by option (checked against the inputs)."""
+        return {}
 
 
 class NeuralParams(FamilyParams):
@@ -277,6 +283,65 @@ class TransformerConfig(PresetParams):
     pair_features: bool | None = Field(None, description="Add ln ΔR, ln kT, ln z, ln m² as attention biases.")
 
 
+class AutoencoderConfig(NeuralParams):
+    """Dense (variational) autoencoder for ``task: autoencoder``."""
+
+    type: Literal["autoencoder"] = "autoencoder"
+    latent: PositiveInt = Field(4, description="Size of the bottleneck (latent space).")
+    hidden: list[PositiveInt] = Field(
+        default_factory=lambda: [64, 32], description="Encoder widths; the decoder mirrors them."
+    )
+    activation: Literal["relu", "leaky_relu", "elu", "gelu", "selu", "tanh", "softplus"] = "elu"
+    variational: bool = Field(False, description="A VAE: Gaussian latent space with a KL term.")
+    beta: float = Field(1.0, ge=0, description="Weight of the VAE's KL term.")
+    score: Literal["reconstruction", "elbo"] = Field(
+        "reconstruction", description="Anomaly score: the reconstruction error, or a VAE's negative ELBO."
+    )
+    feature_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="Weight of a feature's squared error in the reconstruction loss (default 1 each).",
+    )
+
+    def named_columns(self) -> dict[str, list[str]]:
+        return {"feature_weights": list(self.feature_weights)}
+
+    @model_validator(mode="after")
+    def _elbo_needs_vae(self) -> AutoencoderConfig:
+        if self.score == "elbo" and not self.variational:
+            raise ValueError("score: elbo is the negative ELBO of a VAE: set variational: true")
+        bad = {k: v for k, v in self.feature_weights.items() if not v > 0}
+        if bad:
+            raise ValueError(f"feature_weights must be positive, got {bad}")
+        return self
+
+
+class FlowConfig(NeuralParams):
+    """Normalizing flow for ``task: density`` (zuko)."""
+
+    type: Literal["flow"] = "flow"
+    transform: Literal["nsf", "maf"] = Field(
+        "nsf", description="nsf: rational-quadratic spline flow; maf: masked autoregressive (affine) flow."
+    )
+    transforms: PositiveInt = Field(4, description="Number of autoregressive transforms.")
+    hidden: list[PositiveInt] = Field(default_factory=lambda: [128, 128], description="Widths of each transform's net.")
+    bins: int = Field(8, ge=2, description="Spline bins (nsf).")
+    condition: list[str] = Field(
+        default_factory=list, description="Feature columns the density is conditioned on: p(x | these)."
+    )
+
+    def named_columns(self) -> dict[str, list[str]]:
+        return {"condition": list(self.condition)}
+
+    @model_validator(mode="after")
+    def _one_flow(self) -> FlowConfig:
+        if self.ensemble > 1 or self.uncertainty != "none":
+            raise ValueError(
+                "a density is one flow: the average of several flows' log-densities is not a density "
+                "(remove ensemble and uncertainty)"
+            )
+        return self
+
+
 @dataclass(frozen=True)
 class Family:
     """The declaration of one model family.
@@ -301,6 +366,14 @@ class Family:
         Whether the neural-network trainer trains the family.
     classifier
         Whether the family learns classification tasks only.
+    objective
+        What the family optimises: ``supervised`` (a task's loss on targets),
+        ``reconstruction`` or ``density``; it learns the tasks of the same
+        objective (:attr:`neyman.tasks.Task.objective`).
+    own_scaling
+        Whether the model standardises its raw inputs itself (a flow, whose
+        density must be of the physical variables): the run's preprocessing is
+        then ``none`` and cannot be configured.
     """
 
     name: str
@@ -310,6 +383,8 @@ class Family:
     representation: Representation = "tabular"
     neural: bool = False
     classifier: bool = False
+    objective: str = "supervised"
+    own_scaling: bool = False
 
     def model_class(self) -> type:
         """Import and return the class that :attr:`model` names."""
@@ -322,6 +397,7 @@ _NEURAL = "neyman.models.neural"
 _JETS = "neyman.models.jets"
 _TREES = "neyman.models.trees"
 _BASELINES = "neyman.models.baselines"
+_UNSUPERVISED = "neyman.models.unsupervised"
 
 FAMILIES: dict[str, Family] = {
     f.name: f
@@ -336,6 +412,23 @@ FAMILIES: dict[str, Family] = {
         Family("efn", f"{_JETS}:EFNModel", EFNConfig, "jet_network", "particles", neural=True),
         Family("particlenet", f"{_JETS}:ParticleNetModel", ParticleNetConfig, "jet_network", "particles", neural=True),
         Family("transformer", f"{_JETS}:TransformerModel", TransformerConfig, "jet_network", "particles", neural=True),
+        Family(
+            "autoencoder",
+            f"{_UNSUPERVISED}:AutoencoderModel",
+            AutoencoderConfig,
+            "network",
+            neural=True,
+            objective="reconstruction",
+        ),
+        Family(
+            "flow",
+            f"{_UNSUPERVISED}:FlowModel",
+            FlowConfig,
+            "network",
+            neural=True,
+            objective="density",
+            own_scaling=True,
+        ),
     )
 }
 """The model families by name, in the order the documentation lists them."""
@@ -348,9 +441,10 @@ CLASSIFIER_MODELS = tuple(f.name for f in FAMILIES.values() if f.classifier)
 """Model types that learn classification tasks only."""
 
 
-def families_reading(representation: str) -> tuple[str, ...]:
-    """Names of the families that read ``representation`` (``tabular``, ``particles``, ``image``)."""
-    return tuple(f.name for f in FAMILIES.values() if f.representation == representation)
+def families_reading(representation: str, objective: str = "supervised") -> tuple[str, ...]:
+    """Names of the families that read ``representation`` (``tabular``, ``particles``, ``image``)
+    and optimise ``objective`` (``supervised``, ``reconstruction``, ``density``)."""
+    return tuple(f.name for f in FAMILIES.values() if f.representation == representation and f.objective == objective)
 
 
 PARTICLE_MODELS = families_reading("particles")

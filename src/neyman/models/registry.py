@@ -5,7 +5,7 @@ The families themselves are declared in :mod:`neyman.models.families`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -32,6 +32,7 @@ def build_model(
     trainer: Trainer | None = None,
     image_size: int | None = None,
     decorrelation: Decorrelation | None = None,
+    features: Sequence[str] | None = None,
 ) -> Model:
     """An untrained model of ``family``.
 
@@ -57,6 +58,9 @@ def build_model(
     decorrelation
         The in-training decorrelation of a neural family (see
         :mod:`neyman.training.decorrelation`); refused by the others.
+    features
+        Feature names, for families whose hyper-parameters name columns
+        (``feature_names`` among their ``input_arguments``); ignored by the others.
 
     Raises
     ------
@@ -72,4 +76,6 @@ def build_model(
         raise ConfigError(f"decorrelation by {decorrelation.method} trains networks; {family!r} is not one")
     if klass.representation == "image":
         inputs["image_size"] = image_size
+    if "feature_names" in klass.input_arguments and features is not None:
+        inputs["feature_names"] = list(features)
     return klass(task, n_features, params=params, seed=seed, **inputs)

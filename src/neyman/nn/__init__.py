@@ -8,15 +8,19 @@
 ``layers``        the common particle input signature, masking, masked batch norm
 ``flops``         FLOPs per jet of one forward pass
 ``ensemble``      members trained apart, raw outputs averaged
+``autoencoder``   dense (variational) autoencoder; forward = per-event anomaly score
+``flows``         normalizing flows (zuko MAF/NSF); forward = log-density
 
 Every particle network takes ``(features, points, vectors, mask)``
 (:data:`PARTICLE_INPUT_NAMES`) and returns ``(n_jets, n_outputs)`` raw values.
 """
 
+from neyman.nn.autoencoder import Autoencoder
 from neyman.nn.cnn import JetCNN
 from neyman.nn.deepsets import EFN, EFN_PRESETS, PFN, PFN_PRESETS
 from neyman.nn.ensemble import Ensemble
 from neyman.nn.flops import flops_per_jet
+from neyman.nn.flows import FLOW_TRANSFORMS, DensityFlow
 from neyman.nn.layers import PARTICLE_DYNAMIC_AXES, PARTICLE_INPUT_NAMES, MaskedBatchNorm, ParticleModule
 from neyman.nn.mlp import ACTIVATIONS, INITIALISATIONS, MLP
 from neyman.nn.particlenet import ParticleNet
@@ -26,12 +30,15 @@ __all__ = [
     "ACTIVATIONS",
     "EFN",
     "EFN_PRESETS",
+    "FLOW_TRANSFORMS",
     "INITIALISATIONS",
     "MLP",
     "PARTICLE_DYNAMIC_AXES",
     "PARTICLE_INPUT_NAMES",
     "PFN",
     "PFN_PRESETS",
+    "Autoencoder",
+    "DensityFlow",
     "Ensemble",
     "JetCNN",
     "MaskedBatchNorm",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from neyman.plotting.anomaly import plot_anomaly_scores, plot_sic
 from neyman.plotting.calibration import plot_likelihood_ratio, plot_reliability
 from neyman.plotting.confusion import plot_confusion
 from neyman.plotting.decorrelation import plot_sculpting
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from neyman.tasks import (
+        AnomalyEvaluation,
         BinaryEvaluation,
         DiscriminantEvaluation,
         MulticlassEvaluation,
@@ -159,6 +161,20 @@ def _regression(ev: RegressionEvaluation) -> NamedFigures:
     return out
 
 
+def _anomaly(ev: AnomalyEvaluation) -> NamedFigures:
+    """Score distributions per class; with labelled signal, the ROC and SIC curves."""
+    out: NamedFigures = {}
+    if ev.scores is not None and ev.labels is not None and ev.weights is not None and len(ev.scores):
+        out["scores"] = [("anomaly_scores", plot_anomaly_scores(ev.scores, ev.labels, ev.weights, ev.classes))]
+    if ev.roc is not None:
+        fig, ax = figure()
+        plot_roc({"test": ev.roc}, ax=ax, kind="rejection")
+        out["roc"] = [("roc_rejection", fig)]
+    if ev.sic is not None:
+        out.setdefault("roc", []).append(("sic", plot_sic(*ev.sic)))
+    return out
+
+
 def evaluation_figures(result: TaskEvaluation) -> NamedFigures:
     """Every figure of a task's evaluation, by report section.
 
@@ -175,10 +191,12 @@ def evaluation_figures(result: TaskEvaluation) -> NamedFigures:
         ``(file stem,
         figure)`` pairs; sections without a figure are absent or empty.
     """
-    from neyman.tasks import BinaryEvaluation, MulticlassEvaluation, RegressionEvaluation
+    from neyman.tasks import AnomalyEvaluation, BinaryEvaluation, MulticlassEvaluation, RegressionEvaluation
 
     if isinstance(result, BinaryEvaluation):
         return _binary(result)
+    if isinstance(result, AnomalyEvaluation):
+        return _anomaly(result)
     if isinstance(result, MulticlassEvaluation):
         return _multiclass(result)
     if isinstance(result, RegressionEvaluation):
@@ -193,9 +211,11 @@ def training_figures(result: TaskEvaluation) -> list[tuple[str, Figure]]:
     points) and the test ROC curve; regressions: the response and, with a
     predicted resolution, the pulls.
     """
-    from neyman.tasks import BinaryEvaluation, RegressionEvaluation
+    from neyman.tasks import AnomalyEvaluation, BinaryEvaluation, RegressionEvaluation
 
     out: list[tuple[str, Figure]] = []
+    if isinstance(result, AnomalyEvaluation):
+        return [pair for pairs in _anomaly(result).values() for pair in pairs]
     if isinstance(result, BinaryEvaluation) and result.test is not None:
         out.append(("scores", _scores_figure(result)))
         if result.roc is not None:

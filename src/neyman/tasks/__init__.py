@@ -11,11 +11,14 @@ classification
     ``binary`` and ``multiclass``.
 regression
     ``regression`` and ``gaussian``.
+anomaly
+    ``autoencoder`` and ``density``: unsupervised anomaly scores.
 """
 
 from __future__ import annotations
 
 from neyman.exceptions import ConfigError, close_matches
+from neyman.tasks.anomaly import AnomalyEvaluation, AnomalyTask, AutoencoderTask, DensityTask
 from neyman.tasks.base import EvaluationOptions, ScoredEvents, Task, TaskEvaluation
 from neyman.tasks.classification import (
     BinaryEvaluation,
@@ -28,8 +31,12 @@ from neyman.tasks.regression import GaussianTask, RegressionEvaluation, Regressi
 
 __all__ = [
     "TASKS",
+    "AnomalyEvaluation",
+    "AnomalyTask",
+    "AutoencoderTask",
     "BinaryEvaluation",
     "BinaryTask",
+    "DensityTask",
     "DiscriminantEvaluation",
     "EvaluationOptions",
     "GaussianTask",
@@ -43,7 +50,9 @@ __all__ = [
     "make_task",
 ]
 
-TASKS: dict[str, type[Task]] = {t.name: t for t in (BinaryTask, MulticlassTask, RegressionTask, GaussianTask)}
+TASKS: dict[str, type[Task]] = {
+    t.name: t for t in (BinaryTask, MulticlassTask, RegressionTask, GaussianTask, AutoencoderTask, DensityTask)
+}
 """Every task by name."""
 
 
@@ -53,7 +62,7 @@ def make_task(name: str, *, n_classes: int = 2) -> Task:
     Parameters
     ----------
     name
-        One of ``binary``, ``multiclass``, ``regression``, ``gaussian``.
+        One of ``binary``, ``multiclass``, ``regression``, ``gaussian``, ``autoencoder``, ``density``.
     n_classes
         Number of classes (multiclass only).
     """

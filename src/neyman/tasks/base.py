@@ -145,8 +145,9 @@ class Task:
         NumPy dtype of the targets a model is trained on.
     output_head
         How raw outputs become scores, by name: ``sigmoid``, ``softmax``,
-        ``identity`` or ``gaussian`` (identity mean, ``exp`` of the clipped
-        log-width); the ONNX export builds the same head from it.
+        ``identity``, ``gaussian`` (identity mean, ``exp`` of the clipped
+        log-width) or ``density`` (``-ln p``, ``ln p``); the ONNX export builds
+        the same head from it.
     standardise_target
         Whether neural models learn ``(y - mean) / std`` (regressions) and
         :meth:`rescale_raw` undoes it.
@@ -164,6 +165,14 @@ class Task:
     evaluation_options
         The :class:`EvaluationOptions` a user may set for this task's evaluation
         (``working_point``, ``yields``, ``sigma_b``, ``by``); others are refused.
+    reads_labels
+        ``required`` (classifiers: every event has a class), ``optional``
+        (unsupervised tasks: labels, when given, only judge the score; events
+        without one are background) or ``no`` (regressions).
+    objective
+        What the model families that learn the task optimise: ``supervised``
+        (the task's loss on targets), ``reconstruction`` (autoencoders) or
+        ``density`` (normalizing flows); a family declares the objective it serves.
     """
 
     name: ClassVar[str] = ""
@@ -177,6 +186,8 @@ class Task:
     summary: ClassVar[str] = ""
     evaluation_options: ClassVar[frozenset[str]] = frozenset()
     ranking_metric: ClassVar[tuple[str, bool]] = ("loss", False)
+    reads_labels: ClassVar[str] = "no"
+    objective: ClassVar[str] = "supervised"
 
     @property
     def n_outputs(self) -> int:
@@ -254,6 +265,30 @@ class Task:
         """
         m = np.asarray(score_matrix, dtype=np.float64)
         return m[:, 0] if m.ndim == 2 and len(self.score_names()) == 1 else m
+
+    # -- what is learned from which events -----------------------------------------
+    def learns_from(self, truth: np.ndarray) -> np.ndarray:
+        """Which events the model may learn from (and the preprocessing be fitted on): all of them."""
+        return np.ones(len(truth), dtype=bool)
+
+    def training_weights(self, truth: np.ndarray, weights: np.ndarray, *, balance: bool) -> np.ndarray:
+        """The weights a model trains with: the event weights, the classes balanced when asked.
+
+        Notes
+        -----
+        Balancing scales each class to the same total weight
+        (:func:`neyman.preprocessing.balance_classes`); it applies to tasks with
+        classes only.
+        """
+        from neyman.preprocessing import balance_classes
+
+        w = np.asarray(weights, dtype=np.float64)
+        if balance and self.n_classes and len(truth):
+            return balance_classes(truth, w, n_classes=self.n_classes)
+        return w
+
+    def check_inputs(self, x: Any, names: Sequence[str]) -> None:
+        """Refuse inputs the task cannot learn from (beyond the checks every task makes); default: none."""
 
     # -- judging the scores ---------------------------------------------------------
     def headline_metrics(

@@ -143,6 +143,7 @@ class BinaryTask(Task):
 
     name: ClassVar[str] = "binary"
     is_classification: ClassVar[bool] = True
+    reads_labels: ClassVar[str] = "required"
     truth_column: ClassVar[str] = LABEL
     target_dtype: ClassVar[type[np.generic]] = np.int64
     output_head: ClassVar[str] = "sigmoid"
@@ -405,6 +406,7 @@ class MulticlassTask(Task):
     k: int = 3
     name: ClassVar[str] = "multiclass"
     is_classification: ClassVar[bool] = True
+    reads_labels: ClassVar[str] = "required"
     truth_column: ClassVar[str] = LABEL
     target_dtype: ClassVar[type[np.generic]] = np.int64
     output_head: ClassVar[str] = "softmax"

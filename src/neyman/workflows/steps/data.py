@@ -62,7 +62,7 @@ class Events:
 def resolve_classes(data: DataConfig, task: str) -> list[str]:
     """Class names in index order for a classification task (empty otherwise)."""
     learned = make_task(task)
-    if not learned.is_classification:
+    if learned.reads_labels == "no":
         return []
     fixed = list(learned.fixed_classes)
     if data.classes:
@@ -181,9 +181,18 @@ class SourcePlan:
 
 
 def plan_sources(
-    data: DataConfig, features: list[str], *, classification: bool, carry: list[str] | None = None
+    data: DataConfig,
+    features: list[str],
+    *,
+    classification: bool,
+    carry: list[str] | None = None,
+    labels_required: bool = True,
 ) -> list[SourcePlan]:
-    """Resolve every source's file, tree and the columns it must provide (``carry``: extra ones)."""
+    """Resolve every source's file, tree and the columns it must provide (``carry``: extra ones).
+
+    ``classification``: the events get labels; ``labels_required``: every source
+    must give them (otherwise a source without a label holds background, class 0).
+    """
     plans = []
     for i, src in enumerate(data.sources):
         path, tree = io.parse_source(src.path)
@@ -194,7 +203,7 @@ def plan_sources(
         for extra in (weight_col, data.event_id, data.target if not classification else None):
             if extra:
                 needed.append(extra)
-        if classification and src.label is None:
+        if classification and src.label is None and (data.label_column or labels_required):
             if not data.label_column:
                 raise ConfigError(f"data.sources.{i}: give the source a label (class) or set data.label_column")
             needed.append(data.label_column)
@@ -243,8 +252,9 @@ def events_from_chunk(
             if not classes:
                 raise ConfigError(f"{plan.where}.label: declare data.classes to use class labels")
             cols[LABEL] = np.full(n, _class_index(src.label, classes, plan.where), dtype=np.int64)
+        elif data.label_column is None:  # an unsupervised task's unlabelled source: background
+            cols[LABEL] = np.zeros(n, dtype=np.int64)
         else:
-            assert data.label_column is not None
             raw = np.asarray(table[data.label_column])
             # without declared classes the labels are checked once all sources are read
             cols[LABEL] = _labels_from_column(raw, classes, data.label_column, table.source) if classes else raw
@@ -289,9 +299,10 @@ def load_events(
     if features is None:
         features = resolve_features(data, data.sources[0])
     learned = make_task(task)
-    classification = learned.is_classification
+    classification = learned.reads_labels != "no"
+    required = learned.reads_labels == "required"
     parts = []
-    for plan in plan_sources(data, features, classification=classification, carry=carry):
+    for plan in plan_sources(data, features, classification=classification, carry=carry, labels_required=required):
         table = io.read(
             plan.path, tree=plan.tree, columns=plan.columns, entry_stop=plan.config.max_events, format=data.format
         )
@@ -317,7 +328,7 @@ def load_events(
         events = events.with_column(LABEL, _labels_from_column(events[LABEL], classes, str(data.label_column), "input"))
     if EVENT_ID not in events:
         events = events.with_column(EVENT_ID, np.arange(len(events), dtype=np.int64))
-    if classification:
+    if required:
         present = np.bincount(events[LABEL], minlength=len(classes))
         missing = [classes[k] for k in range(len(classes)) if present[k] == 0]
         if missing:
@@ -331,7 +342,8 @@ def load_events(
         check_weights(events[WEIGHT], events[LABEL])
     else:
         check_weights(events[WEIGHT])
-        _warn_binary_target(np.asarray(events[TARGET]), str(data.target))
+        if not classification:
+            _warn_binary_target(np.asarray(events[TARGET]), str(data.target))
     return Events(table=events, features=features, classes=classes)
 
 

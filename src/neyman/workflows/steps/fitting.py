@@ -14,7 +14,7 @@ import numpy as np
 from neyman import io
 from neyman.config import RunConfig
 from neyman.models import Arrays, Model
-from neyman.preprocessing import TRAIN, VAL, balance_classes, planing_weights
+from neyman.preprocessing import TRAIN, VAL, planing_weights
 from neyman.runs import (
     InputPreprocessor,
     ModelInput,
@@ -52,7 +52,12 @@ def _history(model: Model) -> dict[str, list[float]] | None:
     return {k: list(v) for k, v in cols.items()} if cols else None
 
 
-def _arrays(cfg: RunConfig, task: Task, x: ModelInput, table: Table, sel: np.ndarray, n_classes: int) -> Arrays:
+def _learned(task: Task, table: Table, codes: np.ndarray, code: int) -> np.ndarray:
+    """The events of split ``code`` that the model learns from (:meth:`~neyman.tasks.Task.learns_from`)."""
+    return np.asarray((codes == code) & task.learns_from(np.asarray(table[task.truth_column])))
+
+
+def _arrays(cfg: RunConfig, task: Task, x: ModelInput, table: Table, sel: np.ndarray) -> Arrays:
     """One split's model inputs, targets and training weights (classes balanced, planed when asked)."""
     y = np.asarray(table[task.truth_column])[sel]
     w = np.asarray(table[WEIGHT], dtype=np.float64)[sel]
@@ -60,8 +65,7 @@ def _arrays(cfg: RunConfig, task: Task, x: ModelInput, table: Table, sel: np.nda
     z = None if deco is None else np.asarray(table[deco.variable], dtype=np.float64)[sel]
     if deco is not None and z is not None and deco.method == "planing" and len(y):
         w = planing_weights(z, y, w, bins=deco.bins)
-    if cfg.task.balance_classes and n_classes and len(y):
-        w = balance_classes(y, w, n_classes=n_classes)
+    w = task.training_weights(y, w, balance=cfg.task.balance_classes)
     return Arrays(x=x[sel], y=y, w=w, z=z)
 
 
@@ -88,12 +92,11 @@ class _FoldFitter:
             xs = as_model_input(prep.transform(self.x))
         else:
             prep = input_preprocessor(cfg, self.events.features)
-            w_train = np.asarray(table[WEIGHT], dtype=np.float64)[codes == TRAIN]
-            prep.fit(self.x[codes == TRAIN], sample_weight=w_train)
+            fit_on = _learned(self.task, table, codes, TRAIN)
+            prep.fit(self.x[fit_on], sample_weight=np.asarray(table[WEIGHT], dtype=np.float64)[fit_on])
             xs = as_model_input(prep.transform(self.x))
-            n_cls = len(self.events.classes)
-            train = _arrays(cfg, self.task, xs, table, codes == TRAIN, n_cls)
-            val = _arrays(cfg, self.task, xs, table, codes == VAL, n_cls)
+            train = _arrays(cfg, self.task, xs, table, fit_on)
+            val = _arrays(cfg, self.task, xs, table, _learned(self.task, table, codes, VAL))
             model = self._fit(model_dir, fold, xs, train, val)
         self.out.models.append(model)
         self.out.preprocessors.append(prep)
@@ -103,7 +106,15 @@ class _FoldFitter:
     def _fit(self, model_dir: Path, fold: int, xs: ModelInput, train: Arrays, val: Arrays) -> Model:
         cfg = self.cfg
         ckdir = self.run.checkpoints / (f"fold_{fold}" if cfg.split.kfold >= 2 else "")
-        model = make_model(cfg, self.task, input_size(xs), ckdir, n_train=len(train), on_epoch=self.on_epoch)
+        model = make_model(
+            cfg,
+            self.task,
+            input_size(xs),
+            ckdir,
+            n_train=len(train),
+            on_epoch=self.on_epoch,
+            features=self.events.features,
+        )
         if model.is_neural:
             resume = self.resume and any(ckdir.glob("**/last.safetensors"))  # a network, or ensemble members
             model.fit(train, val, resume=resume)  # type: ignore[call-arg]

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from neyman.config import RunConfig
-from neyman.exceptions import ConfigError, DataError, NeymanWarning
+from neyman.exceptions import ConfigError, DataError, NeymanWarning, close_matches
 from neyman.models.families import get_family
 from neyman.preprocessing import build_preprocessor, check_finite, check_split_classes
 from neyman.representations import (
@@ -22,6 +22,7 @@ from neyman.representations import (
 )
 from neyman.runs import InputPreprocessor, ModelInput
 from neyman.table import EVENT_ID, LABEL, RESERVED
+from neyman.tasks import make_task
 from neyman.workflows.steps.data import SOURCE, Events, check_test_disjoint, held_out, load_events
 
 __all__ = ["decorrelation_columns", "input_preprocessor", "read_inputs", "representation_spec"]
@@ -92,7 +93,8 @@ def input_preprocessor(cfg: RunConfig, features: list[str]) -> InputPreprocessor
     if rep == "image":
         return ImageScaling()
     p = cfg.preprocessing
-    scaler = p.scaler or ("gaussian" if get_family(cfg.model.type).neural else "none")
+    family = get_family(cfg.model.type)
+    scaler = p.scaler or ("gaussian" if family.neural and not family.own_scaling else "none")
     return build_preprocessor(
         features,
         scaler=scaler,
@@ -100,6 +102,18 @@ def input_preprocessor(cfg: RunConfig, features: list[str]) -> InputPreprocessor
         clip={k: list(v) for k, v in p.clip.items()},
         standard_clip=p.standard_clip,
     )
+
+
+def _check_model_columns(cfg: RunConfig, features: list[str]) -> None:
+    """Columns the model's hyper-parameters name (``condition``, ``feature_weights``) must be features."""
+    for option, names in cfg.model.named_columns().items():
+        unknown = [c for c in names if c not in features]
+        if unknown:
+            raise ConfigError(
+                f"model.{option} names {', '.join(map(repr, unknown))}{close_matches(unknown[0], features)}, which "
+                f"{'is' if len(unknown) == 1 else 'are'} not among the features ({', '.join(features)}); "
+                "add it to data.features or fix the name"
+            )
 
 
 def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
@@ -121,13 +135,15 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
             fill_value=cfg.data.fill_value,
             source=", ".join(s.path for s in cfg.data.sources),
         )
+        _check_model_columns(cfg, events.features)
+        make_task(cfg.task.type).check_inputs(x, events.features)
     else:
         events = load_events(cfg.data, task=cfg.task.type, features=[], carry=[*spec.columns, *carry])
         x = build_inputs(events.table, spec)
         events = Events(events.table.drop([c for c in spec.columns if c not in carry]), [], events.classes)
     _check_decorrelation_values(cfg, events)
     check_test_disjoint(cfg, events.table, x if spec is None else np.empty((len(events.table), 0)))
-    if events.classes:  # classification
+    if make_task(cfg.task.type).reads_labels == "required":
         eid, labels = np.asarray(events.table[EVENT_ID]), np.asarray(events.table[LABEL])
         split = cfg.split
         check_split_classes(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from neyman.config import RunConfig
@@ -24,13 +24,15 @@ def make_model(
     *,
     n_train: int,
     on_epoch: EpochCallback | None = None,
+    features: Sequence[str] | None = None,
 ) -> Model:
     """An untrained model of ``config.model`` for ``task`` on ``n_features`` inputs.
 
     Hyper-parameters left to the sample size are planned for ``n_train`` training
     events (:meth:`~neyman.models.families.FamilyParams.planned`).  Networks get a
     :class:`~neyman.training.Trainer` built from ``config.training``, checkpointing
-    into ``checkpoint_dir``.
+    into ``checkpoint_dir``.  ``features`` names the inputs of a tabular model
+    (families whose hyper-parameters name columns need them).
     """
     family = get_family(config.model.type)
     trainer = None
@@ -71,4 +73,5 @@ def make_model(
         trainer=trainer,
         image_size=config.data.image.size,
         decorrelation=decorrelation,
+        features=features,
     )

@@ -1,0 +1,176 @@
+"""Unsupervised families: the autoencoder (``task: autoencoder``) and the normalizing flow (``task: density``).
+
+Both are :class:`~neyman.models.NeuralModel` subclasses trained by the same
+trainer as every network: the network's forward pass *is* the per-event
+objective (see :mod:`neyman.nn.autoencoder` and :mod:`neyman.nn.flows`), and the
+task's loss is its weighted mean.  They know their feature names, because their
+hyper-parameters refer to columns (per-feature weights, conditioning columns).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from neyman.exceptions import ConfigError, DataError, ModelError
+from neyman.models.base import Arrays
+from neyman.models.families import AutoencoderConfig, FlowConfig
+from neyman.models.neural import NeuralModel
+from neyman.nn.autoencoder import Autoencoder
+from neyman.nn.flows import DensityFlow
+from neyman.seeding import child_seed
+
+__all__ = ["AutoencoderModel", "FlowModel"]
+
+
+class _Named(NeuralModel):
+    """A network whose hyper-parameters name input columns."""
+
+    input_arguments: ClassVar[tuple[str, ...]] = ("feature_names",)
+
+    def __init__(self, task: Any, n_features: int, *, feature_names: Sequence[str] | None = None, **kwargs: Any):
+        names = list(feature_names) if feature_names is not None else [f"x{j}" for j in range(n_features)]
+        if len(names) != n_features:
+            raise ConfigError(f"{len(names)} feature names for {n_features} features: {names}")
+        self.feature_names = names
+        super().__init__(task, n_features, **kwargs)
+
+    def _columns(self, wanted: Sequence[str], what: str) -> list[int]:
+        """Indices of the named columns; an unknown name is a configuration error."""
+        from neyman.exceptions import close_matches
+
+        unknown = [c for c in wanted if c not in self.feature_names]
+        if unknown:
+            raise ConfigError(
+                f"model.{what} names {', '.join(map(repr, unknown))}{close_matches(unknown[0], self.feature_names)}, "
+                f"which {'is' if len(unknown) == 1 else 'are'} not among the features ({', '.join(self.feature_names)})"
+            )
+        return [self.feature_names.index(c) for c in wanted]
+
+
+class AutoencoderModel(_Named):
+    """A dense autoencoder or VAE (:class:`~neyman.nn.Autoencoder`) on standardised tabular features."""
+
+    family: ClassVar[str] = "autoencoder"
+    inference_batch_size: ClassVar[int] = 65536
+    params: AutoencoderConfig
+
+    def build_network(self) -> nn.Module:
+        p = self.params
+        weights = np.ones(self.n_features)
+        for j, name in zip(self._columns(list(p.feature_weights), "feature_weights"), p.feature_weights, strict=True):
+            weights[j] = p.feature_weights[name]
+        return Autoencoder(
+            self.n_features,
+            latent=p.latent,
+            hidden=tuple(p.hidden),
+            activation=p.activation,
+            variational=p.variational,
+            beta=p.beta,
+            score=p.score,
+            feature_weights=weights.tolist(),
+        )
+
+    def _single(self) -> Autoencoder:
+        if not isinstance(self.network, Autoencoder):
+            raise ModelError("latent codes and reconstructions are defined for one autoencoder, not an ensemble")
+        return self.network
+
+    @torch.no_grad()
+    def encode(self, x: np.ndarray) -> np.ndarray:
+        """Latent codes (a VAE's latent means) of preprocessed inputs, ``(n_events, latent)``."""
+        net = self._single().eval()
+        return np.asarray(net.encode(torch.as_tensor(np.asarray(x, dtype=np.float32)))[0].double().numpy())
+
+    @torch.no_grad()
+    def reconstruct(self, x: np.ndarray) -> np.ndarray:
+        """Reconstructions of preprocessed inputs, in the same (preprocessed) units."""
+        net = self._single().eval()
+        return np.asarray(net.reconstruct(torch.as_tensor(np.asarray(x, dtype=np.float32))).double().numpy())
+
+
+class FlowModel(_Named):
+    """A normalizing flow (:class:`~neyman.nn.DensityFlow`) on the raw features.
+
+    The flow standardises its inputs itself, with the weighted mean and standard
+    deviation of the training sample, so its log-density is that of the physical
+    variables; the run's preprocessing is therefore ``none``.
+    """
+
+    family: ClassVar[str] = "flow"
+    inference_batch_size: ClassVar[int] = 16384
+    params: FlowConfig
+
+    def build_network(self) -> nn.Module:
+        p = self.params
+        context = self._columns(p.condition, "condition")
+        if len(context) == self.n_features:
+            raise ConfigError("model.condition names every feature: leave at least one variable to model")
+        return DensityFlow(
+            self.n_features,
+            context_columns=context,
+            transform=p.transform,
+            transforms=p.transforms,
+            hidden=tuple(p.hidden),
+            bins=p.bins,
+        )
+
+    @property
+    def variables(self) -> list[str]:
+        """The modelled columns (the features that are not conditions), in order."""
+        return [c for c in self.feature_names if c not in self.params.condition]
+
+    def _flow(self) -> DensityFlow:
+        if not isinstance(self.network, DensityFlow):
+            raise ModelError("a density model is one flow")
+        return self.network
+
+    def fit(self, train: Arrays, val: Arrays | None = None, *, resume: bool = False) -> FlowModel:
+        """Set the standardisation from the training events, then maximise the likelihood.
+
+        Notes
+        -----
+        ``m_j = Σ w x_j / Σ w`` and ``s_j`` the weighted standard deviation of
+        column ``j`` over the training events with positive weight.
+        """
+        x = np.asarray(train.x, dtype=np.float64)
+        w = np.clip(np.asarray(train.w, dtype=np.float64), 0.0, None)
+        if not w.sum() > 0:
+            raise DataError("the training events of the flow have no positive weight")
+        mean = np.average(x, axis=0, weights=w)
+        std = np.sqrt(np.average((x - mean) ** 2, axis=0, weights=w))
+        flat = [self.feature_names[j] for j in np.flatnonzero(~(std > 0))]
+        if flat:
+            raise DataError(f"feature {flat[0]!r} has no spread in the training events: a flow cannot model it")
+        self._flow().set_standardisation(torch.as_tensor(mean), torch.as_tensor(std))
+        super().fit(train, val, resume=resume)
+        return self
+
+    @torch.no_grad()
+    def sample(self, n: int, *, context: np.ndarray | None = None, seed: int = 0) -> np.ndarray:
+        """Draw ``n`` events of :attr:`variables`, ``(n, len(variables))``, in physical units.
+
+        Parameters
+        ----------
+        n
+            Events to draw.
+        context
+            ``(n, len(params.condition))`` values of the conditioning columns, in
+            the order of ``params.condition`` (a conditional flow only).
+        seed
+            Seed of the draw: the same seed gives the same events.
+        """
+        flow = self._flow().eval()
+        ctx = None
+        if flow.n_context:
+            if context is None:
+                raise DataError(f"this density is conditional on {', '.join(self.params.condition)}: give their values")
+            order = np.argsort(self._columns(self.params.condition, "condition"))
+            ctx = torch.as_tensor(np.asarray(context, dtype=np.float32)[:, order])
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(child_seed(seed, "flow-sample"))
+            return np.asarray(flow.sample(n, ctx).double().numpy())

@@ -1,0 +1,119 @@
+"""Autoencoders whose forward pass is the per-event anomaly score.
+
+An :class:`Autoencoder` compresses a feature vector through a bottleneck and
+reconstructs it.  Its ``forward`` returns ``(n_events, 1)``: in training mode the
+per-event loss, in evaluation mode the anomaly score (the same quantity computed
+without sampling), so the trainer minimises ``mean(w * forward(x))`` and an ONNX
+export of ``forward`` is the anomaly score itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import torch
+from torch import nn
+
+from neyman.nn.mlp import MLP
+
+__all__ = ["Autoencoder"]
+
+Score = Literal["reconstruction", "elbo"]
+
+
+class Autoencoder(nn.Module):
+    """A dense (variational) autoencoder on standardised features.
+
+    Parameters
+    ----------
+    n_features
+        Inputs per event.
+    latent
+        Size of the bottleneck.
+    hidden
+        Widths of the encoder's hidden layers; the decoder mirrors them.
+    activation
+        Hidden activation (one of :data:`neyman.nn.ACTIVATIONS`).
+    variational
+        A VAE: the encoder gives the mean and log-variance of a Gaussian in the
+        latent space, and training samples from it.
+    beta
+        Weight of the KL term of a VAE.
+    score
+        ``reconstruction`` or ``elbo`` (VAE only): what the evaluation-mode forward
+        returns.
+    feature_weights
+        Weight ``a_j`` of each feature in the reconstruction error (normalised to
+        mean 1); ``None`` for equal weights.
+
+    Notes
+    -----
+    With :math:`\\hat x = D(E(x))` and weights :math:`a_j` of mean 1, the
+    reconstruction error is
+
+    .. math:: r(x) = \\frac1d \\sum_{j=1}^{d} a_j (\\hat x_j - x_j)^2 .
+
+    A plain autoencoder is trained on, and scores with, :math:`r(x)`.  A VAE with
+    encoder :math:`q(z|x) = \\mathcal N(\\mu(x), \\mathrm{diag}\\,\\sigma^2(x))`, a
+    unit-variance Gaussian decoder and a standard normal prior minimises
+
+    .. math:: \\mathcal L(x) = \\tfrac12 \\sum_j a_j (\\hat x_j(z) - x_j)^2
+              + \\beta\\, \\mathrm{KL}(q(z|x) \\,\\|\\, \\mathcal N(0, 1)),
+              \\quad z = \\mu + \\sigma \\epsilon,
+
+    with :math:`\\mathrm{KL} = \\tfrac12 \\sum_k (\\mu_k^2 + \\sigma_k^2 - 1 - \\ln \\sigma_k^2)`
+    (:math:`\\beta = 1`: the negative ELBO up to a constant).  Its anomaly score is
+    :math:`r(x)` at :math:`z = \\mu` (``reconstruction``) or :math:`\\mathcal L(x)`
+    at :math:`z = \\mu` (``elbo``).
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        *,
+        latent: int = 4,
+        hidden: Sequence[int] = (64, 32),
+        activation: str = "elu",
+        variational: bool = False,
+        beta: float = 1.0,
+        score: Score = "reconstruction",
+        feature_weights: Sequence[float] | None = None,
+    ) -> None:
+        super().__init__()
+        self.n_features = n_features
+        self.latent = latent
+        self.variational = variational
+        self.beta = float(beta)
+        self.score = score
+        width = tuple(hidden)
+        self.encoder = MLP(n_features, latent * (2 if variational else 1), hidden=width, activation=activation)
+        self.decoder = MLP(latent, n_features, hidden=tuple(reversed(width)), activation=activation)
+        a = torch.ones(n_features) if feature_weights is None else torch.as_tensor(feature_weights, dtype=torch.float32)
+        self.feature_weights: torch.Tensor
+        self.register_buffer("feature_weights", a / a.mean())
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The latent mean (the code of a plain autoencoder) and, for a VAE, the log-variance."""
+        h = self.encoder(x)
+        if not self.variational:
+            return h, None
+        mu, log_var = h.chunk(2, dim=-1)
+        return mu, log_var.clamp(-12.0, 12.0)
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """The reconstruction :math:`\\hat x` at the latent mean."""
+        return self.decoder(self.encode(x)[0])  # type: ignore[no-any-return]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mu, log_var = self.encode(x)
+        z = mu
+        if log_var is not None and self.training:
+            z = mu + torch.randn_like(mu) * (0.5 * log_var).exp()
+        reconstruction: torch.Tensor = self.decoder(z)
+        squared = self.feature_weights * (reconstruction - x) ** 2
+        if log_var is None or (not self.training and self.score == "reconstruction"):
+            return squared.mean(dim=-1, keepdim=True)
+        kl = 0.5 * (mu**2 + log_var.exp() - 1.0 - log_var).sum(dim=-1, keepdim=True)
+        out: torch.Tensor = 0.5 * squared.sum(dim=-1, keepdim=True) + self.beta * kl
+        return out

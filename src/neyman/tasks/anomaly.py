@@ -1,0 +1,238 @@
+"""Unsupervised tasks: an anomaly score learned from background-like events alone.
+
+``autoencoder`` learns to reconstruct the events it is given; ``density`` learns
+their probability density with a normalizing flow.  Neither needs labels.  When
+the inputs do carry labels (a ``label`` per source, or ``data.label_column``),
+class 0 is the background the model learns from and class 1 the signal (the
+anomaly) that only the evaluation sees: signal events never enter the training
+or validation losses, nor the fit of the preprocessing.
+
+Both networks return one raw value per event (see :mod:`neyman.nn.autoencoder`
+and :mod:`neyman.nn.flows`): the per-event loss of an autoencoder, the
+log-density of a flow.  The tasks turn that value into the anomaly score and
+judge the score on labelled test events with :func:`neyman.metrics.anomaly_summary`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from neyman.exceptions import DataError
+from neyman.preprocessing import TEST
+from neyman.table import LABEL
+from neyman.tasks.base import EvaluationOptions, ImportanceMetric, ScoredEvents, Task, TaskEvaluation
+
+if TYPE_CHECKING:
+    import torch
+
+    from neyman.metrics import RocCurve
+
+__all__ = ["AnomalyEvaluation", "AnomalyTask", "AutoencoderTask", "DensityTask"]
+
+BACKGROUND, SIGNAL = 0, 1
+
+
+@dataclass(frozen=True)
+class AnomalyEvaluation(TaskEvaluation):
+    """An anomaly score's evaluation and the data of its figures.
+
+    Attributes
+    ----------
+    scores, labels, weights
+        Anomaly scores, labels (0 background, 1 signal) and weights of the test events.
+    roc
+        ROC curve of the score (signal positive), when the test events hold both classes.
+    sic
+        ``(ε_S, SIC)`` along the curve where enough background passes.
+    classes
+        Class names (background, signal).
+    """
+
+    scores: np.ndarray | None = None
+    labels: np.ndarray | None = None
+    weights: np.ndarray | None = None
+    roc: RocCurve | None = None
+    sic: tuple[np.ndarray, np.ndarray] | None = None
+    classes: tuple[str, ...] = ("background", "signal")
+
+
+@dataclass(frozen=True)
+class AnomalyTask(Task):
+    """Base of the unsupervised tasks: the model's raw output becomes an anomaly score.
+
+    Notes
+    -----
+    The raw output ``o(x)`` of the network is the per-event training loss
+    ``ℓ(x)`` (the trainer minimises the weighted mean ``Σ w_i ℓ(x_i) / N``); the
+    anomaly score is ``ℓ(x)`` evaluated without sampling, larger meaning more
+    anomalous.
+    """
+
+    truth_column: ClassVar[str] = LABEL
+    target_dtype: ClassVar[type[np.generic]] = np.int64
+    reads_labels: ClassVar[str] = "optional"
+    fixed_classes: ClassVar[tuple[str, ...]] = ("background", "signal")
+    neural_only: ClassVar[bool] = True
+    ranking_metric: ClassVar[tuple[str, bool]] = ("loss", False)
+    objective: ClassVar[str] = ""
+
+    @property
+    def n_outputs(self) -> int:
+        return 1
+
+    def score_names(self, classes: Sequence[str] = ()) -> list[str]:
+        return ["anomaly_score"]
+
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        return (weights * outputs[:, 0]).mean()
+
+    def scores(self, outputs: np.ndarray) -> np.ndarray:
+        return np.asarray(outputs, dtype=np.float64).reshape(len(outputs), -1)[:, 0]
+
+    def learns_from(self, truth: np.ndarray) -> np.ndarray:
+        """Only the background (label 0): the signal is what the score must find unseen."""
+        return np.asarray(np.asarray(truth) == BACKGROUND)
+
+    def training_weights(self, truth: np.ndarray, weights: np.ndarray, *, balance: bool) -> np.ndarray:
+        """The weights as they are: there is one class to learn, nothing to balance."""
+        return np.asarray(weights, dtype=np.float64)
+
+    def _background_loss(self, scores: np.ndarray, truth: np.ndarray, weights: np.ndarray) -> float:
+        """The weighted mean training objective of the background events."""
+        s = self.importance_scores(scores)
+        bkg = truth == BACKGROUND
+        return float(np.average(s[bkg], weights=weights[bkg])) if bkg.any() and weights[bkg].sum() > 0 else np.nan
+
+    def _headline(
+        self, scores: np.ndarray, truth: np.ndarray, weights: np.ndarray, classes: Sequence[str]
+    ) -> dict[str, float]:
+        """The background's mean loss and, when both classes are present, the AUC and maximum SIC."""
+        from neyman import metrics
+
+        out = {"loss": self._background_loss(scores, truth, weights)}
+        if (truth == SIGNAL).any() and (truth == BACKGROUND).any():
+            summary, _ = metrics.anomaly_summary(self.importance_scores(scores), truth, sample_weight=weights)
+            out.update(auc=summary.auc, max_sic=summary.max_sic)
+        return out
+
+    def evaluate(self, events: ScoredEvents, options: EvaluationOptions) -> AnomalyEvaluation:
+        """AUC, the SIC curve and its maximum, ε_S at ε_B = 1e-2, 1e-3, 1e-4 on the test events.
+
+        Notes
+        -----
+        ``SIC = ε_S / √ε_B`` over cuts keeping at least
+        :data:`neyman.metrics.anomaly.MIN_BACKGROUND` effective background events.
+        Without signal events among the test events only the background's mean
+        loss is reported.
+        """
+        from neyman import metrics
+
+        scores, truth, w = events.part(TEST)
+        s = self.importance_scores(scores)
+        truth = np.asarray(truth).astype(np.int64)
+        numbers: dict[str, Any] = {"n_events": len(s), "loss": self._background_loss(s, truth, w)}
+        roc, sic = None, None
+        if (truth == SIGNAL).any() and (truth == BACKGROUND).any():
+            summary, roc = metrics.anomaly_summary(s, truth, sample_weight=w)
+            numbers.update(summary.as_dict())
+            sic = metrics.sic_curve(roc, summary.n_background)
+        classes = tuple(options.classes) or self.fixed_classes
+        return AnomalyEvaluation(numbers=numbers, scores=s, labels=truth, weights=w, roc=roc, sic=sic, classes=classes)
+
+    def core_evaluation(self, events: ScoredEvents, options: EvaluationOptions) -> AnomalyEvaluation:
+        """The anomaly scores of the test events, by class."""
+        return self.evaluate(events, options)
+
+    def importance_metric(self) -> ImportanceMetric:
+        """The negative mean anomaly score of the background (scrambling a feature raises it)."""
+
+        def metric(s: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> float:
+            bkg = np.asarray(y) == BACKGROUND
+            return -float(np.average(s[bkg], weights=None if w is None else w[bkg]))
+
+        return metric
+
+
+@dataclass(frozen=True)
+class AutoencoderTask(AnomalyTask):
+    """Anomaly detection by reconstruction: an autoencoder trained on the background.
+
+    Notes
+    -----
+    The score is the reconstruction error ``r(x)`` (or a VAE's negative ELBO), as
+    defined in :class:`neyman.nn.Autoencoder`: events unlike the training sample
+    are reconstructed worse.
+    """
+
+    name: ClassVar[str] = "autoencoder"
+    summary: ClassVar[str] = "learns to reconstruct background events; the reconstruction error is the anomaly score"
+    objective: ClassVar[str] = "reconstruction"
+
+
+@dataclass(frozen=True)
+class DensityTask(AnomalyTask):
+    """Density estimation by maximum likelihood with a normalizing flow.
+
+    Notes
+    -----
+    The network returns :math:`\\ln p(x)`, the log-density of the physical
+    features (the flow's internal standardisation included through its
+    Jacobian).  Training minimises the weighted negative log-likelihood
+    :math:`-\\frac1N \\sum_i w_i \\ln p(x_i)`; the scores are
+    ``anomaly_score`` :math:`= -\\ln p(x)` and ``log_density`` :math:`= \\ln p(x)`.
+    """
+
+    name: ClassVar[str] = "density"
+    summary: ClassVar[str] = "learns the probability density of the events; -log p(x) is the anomaly score"
+    objective: ClassVar[str] = "density"
+    output_head: ClassVar[str] = "density"
+
+    @property
+    def n_outputs(self) -> int:
+        return 1
+
+    def score_names(self, classes: Sequence[str] = ()) -> list[str]:
+        return ["anomaly_score", "log_density"]
+
+    def loss(self, outputs: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        return -(weights * outputs[:, 0]).mean()
+
+    def scores(self, outputs: np.ndarray) -> np.ndarray:
+        log_p = np.asarray(outputs, dtype=np.float64).reshape(len(outputs), -1)[:, 0]
+        return np.stack([-log_p, log_p], axis=1)
+
+    def check_inputs(self, x: Any, names: Sequence[str]) -> None:
+        """Refuse constant and discrete columns: their density is not a density.
+
+        Raises
+        ------
+        DataError
+            A column holds one value, or only integers with at most
+            :data:`MAX_DISCRETE_VALUES` distinct values (a probability mass:
+            its density is infinite at the integers and zero between).
+        """
+        m = np.asarray(x, dtype=np.float64)
+        if m.ndim != 2:
+            return
+        for j, name in enumerate(names):
+            column = m[:, j]
+            values = np.unique(column[: min(len(column), 200_000)])
+            if len(values) < 2:
+                raise DataError(
+                    f"feature {name!r} holds the single value {values[0] if len(values) else 'none'}: a density "
+                    "cannot be estimated in a direction without spread; drop it from data.features"
+                )
+            if len(values) <= MAX_DISCRETE_VALUES and np.all(values == np.round(values)):
+                raise DataError(
+                    f"feature {name!r} is discrete ({len(values)} integer values, e.g. {values[:3].tolist()}): its "
+                    "density is infinite at the integers; dequantise it in your file (add uniform noise in "
+                    "[-0.5, 0.5) to it) or drop it from data.features"
+                )
+
+
+MAX_DISCRETE_VALUES = 1000
+"""An integer-valued column with at most this many distinct values is a count, not a continuous variable."""

@@ -1,0 +1,130 @@
+"""task: autoencoder and task: density through train, evaluate, predict and export."""
+
+import json
+
+import numpy as np
+import pytest
+
+import neyman
+from neyman import io
+from neyman.exceptions import ConfigError, DataError
+from neyman.runs import load_run
+from neyman.table import Table
+from neyman.workflows.evaluate import evaluate
+
+pytest.importorskip("zuko")
+
+FEATURES = ["a", "b", "c"]
+
+
+def _events(n: int, seed: int, *, anomalous: bool) -> Table:
+    """Background: b follows a; the anomaly breaks the correlation (same marginals)."""
+    gen = np.random.default_rng(seed)
+    a = gen.normal(size=n)
+    b = (-a if anomalous else a) * 0.9 + 0.45 * gen.normal(size=n)
+    c = np.exp(0.5 * gen.normal(size=n))
+    return Table({"a": a, "b": b, "c": c, "n_hits": gen.integers(0, 12, n).astype(np.float64)})
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("anomaly")
+    io.write(_events(6000, 0, anomalous=False), d / "bkg.parquet")
+    io.write(_events(600, 1, anomalous=True), d / "sig.parquet")
+    return d
+
+
+def _config(d, name, task, labelled=True, **extra):
+    sources = [{"path": str(d / "bkg.parquet"), "label": "background"}]
+    if labelled:
+        sources.append({"path": str(d / "sig.parquet"), "label": "signal"})
+    else:
+        sources[0].pop("label")
+    cfg = {
+        "name": name,
+        "output_dir": str(d / "runs"),
+        "task": {"type": task},
+        "data": {"sources": sources, "features": FEATURES},
+        "training": {"steps": 600, "progress": False},
+    }
+    cfg.update(extra)
+    return cfg
+
+
+@pytest.mark.parametrize("task", ["autoencoder", "density"])
+def test_unsupervised_run_learns_from_background_only_and_finds_the_labelled_anomaly(files, task):
+    run = neyman.train(_config(files, task, task)).run_dir
+    preds = io.read(run / "predictions.parquet")
+    assert int(np.sum(np.asarray(preds["label"]) == 1)) == 600  # every signal event is scored
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["test"]["auc"] > 0.75 and m["test"]["max_sic"] > 1.5
+    evaluate(run, formats=("png",), n_bootstrap=10)
+    ev = json.loads((run / "metrics.json").read_text())["evaluation"]
+    assert ev["auc"] == pytest.approx(m["test"]["auc"])
+    assert {"eps_s_at_1e-02", "eps_s_at_1e-03", "eps_s_at_1e-04", "max_sic"} <= set(ev)
+    assert ev["eps_s_at_1e-04"] is None  # ~1200 test background events cannot resolve 1e-4
+    for figure in ("anomaly_scores", "roc_rejection", "sic"):
+        assert (run / "plots" / f"{figure}.png").is_file()
+    assert "SIC" in (run / "report.html").read_text()
+
+
+def test_signal_events_never_enter_the_training(files):
+    """The same background with and without a labelled signal source gives the same model."""
+    with_signal = neyman.train(_config(files, "with", "autoencoder", split={"method": "parity"})).run_dir
+    without = neyman.train(_config(files, "without", "autoencoder", labelled=False, split={"method": "parity"})).run_dir
+    a, b = io.read(with_signal / "predictions.parquet"), io.read(without / "predictions.parquet")
+    bkg = np.asarray(a["label"]) == 0
+    np.testing.assert_allclose(np.asarray(a["anomaly_score"])[bkg], np.asarray(b["anomaly_score"]), rtol=1e-5)
+    assert "auc" not in json.loads((without / "metrics.json").read_text())["test"]
+
+
+def test_density_predict_writes_both_scores_and_onnx_reproduces_them(files, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from neyman.export import OnnxModel, export_onnx
+
+    run = neyman.train(_config(files, "dens-export", "density")).run_dir
+    out = neyman.predict(run, files / "sig.parquet", tmp_path / "scored.parquet")
+    assert out.score_columns == ["anomaly_score", "log_density"]
+    scored = io.read(tmp_path / "scored.parquet")
+    np.testing.assert_allclose(np.asarray(scored["anomaly_score"]), -np.asarray(scored["log_density"]))
+    onnx = OnnxModel(export_onnx(run, tmp_path / "dens.onnx")).score(io.read(files / "sig.parquet"))
+    np.testing.assert_allclose(onnx[:, 1], np.asarray(scored["log_density"]), rtol=1e-4, atol=1e-4)
+
+
+def test_autoencoder_onnx_round_trip(files, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from neyman.export import OnnxModel, export_onnx
+
+    run = neyman.train(_config(files, "ae-export", "autoencoder", model={"type": "autoencoder", "latent": 2})).run_dir
+    table = io.read(files / "bkg.parquet")
+    onnx = np.asarray(OnnxModel(export_onnx(run, tmp_path / "ae.onnx")).score(table)).reshape(-1)
+    ours = np.asarray(load_run(run).score(table)).reshape(-1)
+    np.testing.assert_allclose(onnx, ours, rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "match"),
+    [
+        ({"model": {"type": "mlp"}}, ConfigError, r"cannot learn task 'density'.*use model type flow"),
+        ({"preprocessing": {"scaler": "gaussian"}}, ConfigError, "standardises its inputs itself"),
+        ({"data_features": ["a", "n_hits"]}, DataError, "'n_hits' is discrete"),
+        ({"model": {"type": "flow", "condition": ["zz"]}}, ConfigError, r"'zz'.*not among the features"),
+        ({"model": {"type": "flow", "ensemble": 3}}, ConfigError, "a density is one flow"),
+    ],
+)
+def test_density_runs_refuse_bad_input_before_training(files, change, error, match):
+    cfg = _config(files, "bad", "density")
+    if "data_features" in change:
+        cfg["data"]["features"] = change.pop("data_features")
+    cfg.update(change)
+    with pytest.raises(error, match=match):
+        neyman.train(cfg)
+    assert not (files / "runs" / "bad").exists()  # refused before a run directory exists
+
+
+def test_default_model_of_an_unsupervised_task_is_its_family(files):
+    from neyman.config import parse_config
+
+    assert parse_config(_config(files, "x", "density")).model.type == "flow"
+    assert parse_config(_config(files, "x", "autoencoder")).model.type == "autoencoder"
+    assert parse_config(_config(files, "x", "binary")).model.type == "mlp"

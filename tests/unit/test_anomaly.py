@@ -1,0 +1,206 @@
+"""Anomaly scores, autoencoders and normalizing flows as library objects."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from neyman import metrics
+from neyman.exceptions import ConfigError, DataError
+from neyman.models import Arrays, build_model
+from neyman.nn import Autoencoder, DensityFlow
+from neyman.tasks import DensityTask, make_task
+from neyman.training import Trainer
+
+pytest.importorskip("zuko")
+
+
+def _trainer(steps: int = 600, batch_size: int = 256) -> Trainer:
+    return Trainer(steps=steps, batch_size=batch_size, seed=0, progress=False, patience=0)
+
+
+# -- metrics -----------------------------------------------------------------------------------
+
+
+def test_anomaly_summary_of_two_gaussians_matches_the_analytic_values():
+    gen = np.random.default_rng(0)
+    n = 400_000
+    scores = np.concatenate([gen.normal(0, 1, n), gen.normal(2, 1, n)])
+    labels = np.repeat([0, 1], n)
+    summary, _ = metrics.anomaly_summary(scores, labels)
+    assert summary.auc == pytest.approx(stats.norm.cdf(2 / math.sqrt(2)), abs=2e-3)
+    for eps_b in (1e-2, 1e-3, 1e-4):
+        expected = stats.norm.sf(stats.norm.isf(eps_b) - 2)
+        assert summary.signal_efficiency[eps_b] == pytest.approx(expected, rel=0.05)
+    cut = np.linspace(-1, 5, 2001)
+    analytic_sic = stats.norm.sf(cut - 2) / np.sqrt(stats.norm.sf(cut))
+    keep = stats.norm.sf(cut) * n >= 10
+    assert summary.max_sic == pytest.approx(analytic_sic[keep].max(), rel=0.05)
+
+
+def test_sic_needs_enough_background_and_small_samples_give_no_deep_working_points():
+    gen = np.random.default_rng(1)
+    scores = np.concatenate([gen.normal(0, 1, 500), gen.normal(3, 1, 500)])
+    labels = np.repeat([0, 1], 500)
+    summary, roc = metrics.anomaly_summary(scores, labels)
+    _, sic = metrics.sic_curve(roc, 500, min_background=10)
+    assert len(sic) == np.sum(roc.background_efficiency * 500 >= 10)
+    assert summary.max_sic == pytest.approx(sic.max())
+    _, unfloored = metrics.sic_curve(roc, 500, min_background=0)
+    assert unfloored.max() > 1.5 * sic.max()  # the last few background events would inflate it
+    assert summary.signal_efficiency[1e-3] is None and summary.signal_efficiency[1e-4] is None
+    assert summary.signal_efficiency[1e-2] is not None
+
+
+# -- autoencoder -------------------------------------------------------------------------------
+
+
+def _manifold(n: int, seed: int, *, off: bool = False) -> np.ndarray:
+    """Events on a curved 2-D surface in 6-D (background), or spread off it (anomalies)."""
+    gen = np.random.default_rng(seed)
+    z = gen.normal(size=(n, 2))
+    x = np.stack([z[:, 0], z[:, 1], z[:, 0] * z[:, 1], np.sin(z[:, 0]), z[:, 1] ** 2 - 1, z[:, 0] - z[:, 1]], axis=1)
+    x += 0.05 * gen.normal(size=x.shape)
+    if off:
+        x += 0.8 * gen.normal(size=x.shape)
+    return x.astype(np.float32)
+
+
+@pytest.mark.parametrize(("variational", "min_auc"), [(False, 0.9), (True, 0.8)])
+def test_autoencoder_trained_on_background_finds_events_off_its_manifold(variational, min_auc):
+    task = make_task("autoencoder")
+    params = {"latent": 2, "hidden": [32, 32], "variational": variational}
+    model = build_model("autoencoder", task, 6, params=params, trainer=_trainer(1500))
+    bkg = _manifold(8000, 0)
+    model.fit(Arrays(bkg, np.zeros(len(bkg), dtype=np.int64), np.ones(len(bkg))))
+    test_b, test_s = _manifold(3000, 1), _manifold(3000, 2, off=True)
+    scores = model.predict(np.concatenate([test_b, test_s]))
+    auc = metrics.roc_auc(scores, np.repeat([0, 1], 3000))
+    assert auc > min_auc
+    assert model.predict(test_b).mean() < model.predict(test_s).mean()
+
+
+def test_vae_scores_are_deterministic_and_elbo_exceeds_the_reconstruction_term():
+    torch.manual_seed(0)
+    x = torch.as_tensor(_manifold(200, 3))
+    net = Autoencoder(6, latent=2, variational=True, score="elbo").eval()
+    assert torch.equal(net(x), net(x))
+    reco = Autoencoder(6, latent=2, variational=True, score="reconstruction").eval()
+    reco.load_state_dict(net.state_dict())
+    # elbo = ½ Σ_j (x̂-x)² + β KL ≥ ½ d · mean_j (x̂-x)²
+    assert torch.all(net(x) >= 0.5 * 6 * reco(x) - 1e-5)
+    net.train()
+    assert not torch.equal(net(x), net(x))  # training draws z
+
+
+def test_autoencoder_feature_weights_name_features():
+    task = make_task("autoencoder")
+    with pytest.raises(ConfigError, match=r"'zz'.*not among the features"):
+        build_model("autoencoder", task, 2, params={"feature_weights": {"zz": 2.0}}, features=["a", "b"])
+    model = build_model("autoencoder", task, 2, params={"feature_weights": {"b": 3.0}}, features=["a", "b"])
+    np.testing.assert_allclose(model.network.feature_weights.numpy(), [0.5, 1.5])
+
+
+def test_families_refuse_tasks_of_another_objective():
+    with pytest.raises(ConfigError, match="flow cannot learn the 'binary' task: the family learns by density"):
+        build_model("flow", make_task("binary"), 3)
+    with pytest.raises(ConfigError, match="mlp cannot learn the 'density' task"):
+        build_model("mlp", make_task("density"), 3)
+
+
+# -- flows -------------------------------------------------------------------------------------
+
+
+def _gaussian(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    mean = np.array([100.0, -3.0])
+    cov = np.array([[25.0, 4.0], [4.0, 1.0]])  # far from the unit scale: the Jacobian matters
+    return np.random.default_rng(seed).multivariate_normal(mean, cov, size=n), mean, cov
+
+
+@pytest.fixture(scope="module")
+def gaussian_flow():
+    x, mean, cov = _gaussian(20_000, 0)
+    model = build_model(
+        "flow",
+        DensityTask(),
+        2,
+        params={"transform": "maf", "transforms": 3, "hidden": [32, 32]},
+        trainer=_trainer(1500),
+        features=["m", "y"],
+    )
+    model.fit(Arrays(x.astype(np.float32), np.zeros(len(x), dtype=np.int64), np.ones(len(x))))
+    return model, mean, cov
+
+
+def test_flow_log_density_matches_the_gaussian_it_learned(gaussian_flow):
+    model, mean, cov = gaussian_flow
+    x, _, _ = _gaussian(5000, 1)
+    log_p = model.predict(x.astype(np.float32))[:, 1]
+    truth = stats.multivariate_normal(mean, cov).logpdf(x)
+    bulk = truth > np.quantile(truth, 0.05)
+    assert np.abs(log_p - truth)[bulk].mean() < 0.05
+    assert np.allclose(model.predict(x[:10].astype(np.float32))[:, 0], -log_p[:10])
+
+
+def test_flow_density_integrates_to_one_over_the_physical_variables(gaussian_flow):
+    model, mean, cov = gaussian_flow
+    sd = np.sqrt(np.diag(cov))
+    a = np.linspace(mean[0] - 8 * sd[0], mean[0] + 8 * sd[0], 400)
+    b = np.linspace(mean[1] - 8 * sd[1], mean[1] + 8 * sd[1], 400)
+    grid = np.stack(np.meshgrid(a, b, indexing="ij"), axis=-1).reshape(-1, 2)
+    density = np.exp(model.predict(grid.astype(np.float32))[:, 1])
+    integral = density.sum() * (a[1] - a[0]) * (b[1] - b[0])
+    assert integral == pytest.approx(1.0, abs=0.01)
+
+
+def test_flow_samples_are_reproducible_and_follow_the_density(gaussian_flow):
+    model, mean, cov = gaussian_flow
+    first, again, other = model.sample(20_000, seed=3), model.sample(20_000, seed=3), model.sample(20_000, seed=4)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    np.testing.assert_allclose(first.mean(axis=0), mean, atol=0.15)
+    np.testing.assert_allclose(np.cov(first.T), cov, rtol=0.1)
+
+
+def test_conditional_flow_learns_a_density_that_moves_with_its_condition():
+    gen = np.random.default_rng(5)
+    c = gen.uniform(-2, 2, 20_000)
+    v = 3.0 * c + gen.normal(size=len(c))
+    x = np.stack([v, c], axis=1).astype(np.float32)
+    model = build_model(
+        "flow",
+        DensityTask(),
+        2,
+        params={"transform": "nsf", "transforms": 2, "hidden": [32, 32], "condition": ["c"]},
+        trainer=_trainer(1200),
+        features=["v", "c"],
+    )
+    model.fit(Arrays(x, np.zeros(len(x), dtype=np.int64), np.ones(len(x))))
+    drawn = model.sample(4000, context=np.full((4000, 1), 1.5), seed=1)
+    assert drawn.shape == (4000, 1)
+    assert drawn.mean() == pytest.approx(4.5, abs=0.2) and drawn.std() == pytest.approx(1.0, abs=0.15)
+    with pytest.raises(DataError, match="conditional on c"):
+        model.sample(10)
+
+
+def test_density_task_refuses_constant_and_discrete_columns():
+    task = DensityTask()
+    gen = np.random.default_rng(0)
+    fine = gen.normal(size=(1000, 2))
+    task.check_inputs(fine, ["a", "b"])
+    with pytest.raises(DataError, match=r"'n_tracks' is discrete.*dequantise"):
+        task.check_inputs(np.column_stack([fine[:, 0], gen.integers(0, 30, 1000)]), ["a", "n_tracks"])
+    with pytest.raises(DataError, match=r"'flag' holds the single value 1.0"):
+        task.check_inputs(np.column_stack([fine[:, 0], np.ones(1000)]), ["a", "flag"])
+
+
+def test_flow_network_log_prob_is_that_of_the_standardised_flow_plus_the_jacobian():
+    torch.manual_seed(0)
+    net = DensityFlow(2, transform="nsf", transforms=2, hidden=(16,))
+    x = torch.randn(50, 2)
+    base = net(x).detach()
+    net.set_standardisation(torch.tensor([1.0, -2.0]), torch.tensor([10.0, 0.5]))
+    moved = net(x * torch.tensor([10.0, 0.5]) + torch.tensor([1.0, -2.0])).detach()
+    torch.testing.assert_close(moved, base - math.log(5.0), rtol=1e-4, atol=1e-4)
