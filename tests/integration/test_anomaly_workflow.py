@@ -128,3 +128,93 @@ def test_default_model_of_an_unsupervised_task_is_its_family(files):
     assert parse_config(_config(files, "x", "density")).model.type == "flow"
     assert parse_config(_config(files, "x", "autoencoder")).model.type == "autoencoder"
     assert parse_config(_config(files, "x", "binary")).model.type == "mlp"
+
+
+@pytest.fixture(scope="module")
+def density_run(files):
+    return neyman.train(_config(files, "dens-sample", "density", labelled=False)).run_dir
+
+
+def test_sample_is_reproducible_and_follows_the_training_events(files, density_run, tmp_path):
+    from neyman.workflows.sample import sample
+
+    first = sample(density_run, tmp_path / "a.parquet", events=30_000, seed=5, step_size=7000)
+    again = sample(density_run, tmp_path / "b.root", events=30_000, seed=5, step_size=7000)
+    other = sample(density_run, tmp_path / "c.parquet", events=30_000, seed=6, step_size=7000)
+    assert first.columns == FEATURES and first.n_events == 30_000
+    a, b, c = (io.read(r.output).to_numpy(FEATURES, dtype=np.float64) for r in (first, again, other))
+    np.testing.assert_allclose(a, b, rtol=1e-6)  # the same draw, whatever the format
+    assert not np.allclose(a, c)
+    provenance = json.loads(first.provenance.read_text())
+    assert provenance["command"] == "neyman sample" and provenance["seed"] == 5 and provenance["events"] == 30_000
+    reference = io.read(files / "bkg.parquet").to_numpy(FEATURES, dtype=np.float64)
+    np.testing.assert_allclose(a.mean(axis=0), reference.mean(axis=0), atol=0.05)
+    assert np.corrcoef(a[:, 0], a[:, 1])[0, 1] == pytest.approx(
+        np.corrcoef(reference[:, 0], reference[:, 1])[0, 1], abs=0.03
+    )
+
+
+def test_sample_refuses_what_it_cannot_draw_from_and_never_overwrites_other_files(files, density_run, tmp_path):
+    from neyman.workflows.sample import sample
+
+    classifier = neyman.train(
+        {
+            "name": "clf",
+            "output_dir": str(files / "runs"),
+            "data": {
+                "sources": [
+                    {"path": str(files / "bkg.parquet"), "label": "background"},
+                    {"path": str(files / "sig.parquet"), "label": "signal"},
+                ],
+                "features": FEATURES,
+            },
+            "model": {"type": "mlp", "hidden": [8]},
+            "training": {"epochs": 1, "progress": False},
+        }
+    ).run_dir
+    with pytest.raises(DataError, match="binary run of a mlp model, which has no distribution to draw from"):
+        sample(classifier, tmp_path / "x.parquet", events=10)
+    with pytest.raises(DataError, match="unconditional density; draw without --condition"):
+        sample(density_run, tmp_path / "x.parquet", events=10, condition={"a": 1.0})
+    keep = tmp_path / "data.parquet"
+    io.write(io.read(files / "sig.parquet"), keep)
+    before = keep.read_bytes()
+    with pytest.raises(DataError, match="not a sample neyman drew"):
+        sample(density_run, keep, events=10, force=True)
+    assert keep.read_bytes() == before
+    with pytest.raises(DataError, match="inside the run directory"):
+        sample(density_run, density_run / "x.parquet", events=10)
+
+
+def test_conditional_density_samples_at_a_value_and_from_a_file(files, tmp_path):
+    from neyman.workflows.sample import sample
+
+    cfg = _config(files, "cond", "density", labelled=False, model={"type": "flow", "condition": ["a"]})
+    run = neyman.train(cfg).run_dir
+    fixed = sample(run, tmp_path / "fixed.parquet", events=4000, condition={"a": 1.5})
+    drawn = io.read(fixed.output)
+    assert fixed.columns == ["b", "c", "a"] and np.all(np.asarray(drawn["a"]) == 1.5)
+    assert np.mean(np.asarray(drawn["b"])) == pytest.approx(0.9 * 1.5, abs=0.15)  # b follows a
+    rows = sample(run, tmp_path / "rows.parquet", condition=str(files / "sig.parquet"))
+    assert rows.n_events == 600
+    np.testing.assert_array_equal(
+        np.asarray(io.read(rows.output)["a"]), np.asarray(io.read(files / "sig.parquet")["a"])
+    )
+    with pytest.raises(DataError, match="conditional on a"):
+        sample(run, tmp_path / "none.parquet", events=10)
+
+
+def test_sample_command_line(files, density_run, tmp_path):
+    import subprocess
+    import sys
+
+    def neyman_cli(*args):
+        return subprocess.run([sys.executable, "-m", "neyman", *args], capture_output=True, text=True, check=False)
+
+    out = tmp_path / "cli.h5"
+    result = neyman_cli("sample", str(density_run), "-n", "500", "-o", str(out), "--seed", "2")
+    assert result.returncode == 0, result.stderr
+    assert len(io.read(out)) == 500 and "provenance" in result.stdout
+    bad = neyman_cli("sample", str(density_run), "-n", "5", "-o", str(tmp_path / "x.parquet"), "--condition", "a=x")
+    assert bad.returncode != 0 and "is not a number" in bad.stdout + bad.stderr
+    assert "Traceback" not in bad.stdout + bad.stderr

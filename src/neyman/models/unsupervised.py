@@ -86,6 +86,41 @@ class AutoencoderModel(_Named):
         net = self._single().eval()
         return np.asarray(net.encode(torch.as_tensor(np.asarray(x, dtype=np.float32)))[0].double().numpy())
 
+    @property
+    def sampled_columns(self) -> list[str]:
+        """The columns :meth:`sample` draws: every feature."""
+        return list(self.feature_names)
+
+    @property
+    def can_sample(self) -> bool:
+        """Whether :meth:`sample` can draw: a VAE can, a plain autoencoder has no latent prior."""
+        return isinstance(self.network, Autoencoder) and self.network.variational
+
+    @torch.no_grad()
+    def sample(self, n: int, *, context: np.ndarray | None = None, seed: int = 0) -> np.ndarray:
+        r"""Draw ``n`` events from a VAE, in the preprocessed units it learned (``(n, n_features)``).
+
+        Notes
+        -----
+        :math:`z \sim \mathcal N(0, 1)` in the latent space, decoded to the mean
+        :math:`\hat x(z)` of the Gaussian decoder.  The preprocessing's inverse
+        brings the draws to physical units (``neyman sample`` applies it).
+
+        Raises
+        ------
+        ModelError
+            The autoencoder is not variational (its latent space has no prior to
+            draw from), or a context was given.
+        """
+        net = self._single().eval()
+        if not net.variational:
+            raise ModelError("a plain autoencoder has no latent prior to draw from: train with variational: true")
+        if context is not None:
+            raise ModelError("an autoencoder is not conditional: draw without condition columns")
+        gen = torch.Generator().manual_seed(child_seed(seed, "vae-sample"))
+        z = torch.randn(n, net.latent, generator=gen)
+        return np.asarray(net.decoder(z).double().numpy())
+
     @torch.no_grad()
     def reconstruct(self, x: np.ndarray) -> np.ndarray:
         """Reconstructions of preprocessed inputs, in the same (preprocessed) units."""
@@ -119,9 +154,11 @@ class FlowModel(_Named):
             bins=p.bins,
         )
 
+    can_sample: ClassVar[bool] = True
+
     @property
-    def variables(self) -> list[str]:
-        """The modelled columns (the features that are not conditions), in order."""
+    def sampled_columns(self) -> list[str]:
+        """The modelled columns (the features that are not conditions), in order: what :meth:`sample` draws."""
         return [c for c in self.feature_names if c not in self.params.condition]
 
     def _flow(self) -> DensityFlow:
@@ -152,7 +189,7 @@ class FlowModel(_Named):
 
     @torch.no_grad()
     def sample(self, n: int, *, context: np.ndarray | None = None, seed: int = 0) -> np.ndarray:
-        """Draw ``n`` events of :attr:`variables`, ``(n, len(variables))``, in physical units.
+        """Draw ``n`` events of :attr:`sampled_columns`, in physical units.
 
         Parameters
         ----------

@@ -1,0 +1,239 @@
+"""``neyman.sample``: draw events from a density run (a flow) or a variational autoencoder into a file."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neyman import io
+from neyman.atomic import write_json
+from neyman.exceptions import DataError
+from neyman.runs import TrainedRun, load_run
+from neyman.runs.guard import enclosing_run
+from neyman.seeding import child_seed
+from neyman.table import Table
+from neyman.versions import __version__
+
+__all__ = ["SampleResult", "sample"]
+
+COMMAND = "neyman sample"
+"""What a sample's provenance file names as its maker (``--force`` replaces only such files)."""
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """Where the drawn events went.
+
+    Attributes
+    ----------
+    output
+        The file of drawn events.
+    provenance
+        ``<output>.provenance.json``: the run, seed, condition and columns.
+    n_events
+        Events drawn.
+    columns
+        Columns written: the drawn variables, then any condition columns.
+    """
+
+    output: Path
+    provenance: Path
+    n_events: int
+    columns: list[str]
+
+
+def _provenance_path(out: Path) -> Path:
+    return out.with_name(out.name + ".provenance.json")
+
+
+def _output_file(output: str | os.PathLike[str], *, force: bool) -> Path:
+    """A new file, or (with ``force``) an earlier sample; never a folder or a run's file."""
+    out = Path(output)
+    if out.is_dir():
+        raise DataError(f"{out} is a folder; give the sample a file name (e.g. {out / 'sample.parquet'})")
+    run = enclosing_run(out.parent)
+    if run is not None:
+        raise DataError(f"{out} is inside the run directory {run}; write the sample outside the run")
+    if out.exists():
+        if not force:
+            raise DataError(f"output file {out} exists; pass --force to replace it")
+        try:
+            maker = json.loads(_provenance_path(out).read_text()).get("command")
+        except (OSError, ValueError, AttributeError):
+            maker = None
+        if maker != COMMAND:
+            raise DataError(
+                f"{out} is not a sample neyman drew (no {COMMAND} provenance beside it); --force replaces only those"
+            )
+    return out
+
+
+def _drawing_run(run: str | os.PathLike[str] | TrainedRun) -> TrainedRun:
+    trained = run if isinstance(run, TrainedRun) else load_run(Path(run))
+    model = trained.models[0]
+    if hasattr(model, "sample") and not getattr(model, "can_sample", False):
+        raise DataError(
+            f"{trained.path} is a plain autoencoder: its latent space has no prior to draw from; train a VAE "
+            "(model.variational: true) to sample"
+        )
+    if not hasattr(model, "sample"):
+        raise DataError(
+            f"{trained.path} is a {trained.task.name} run of a {model.family} model, which has no distribution to "
+            "draw from; neyman sample draws from a density run (task: density) or a variational autoencoder "
+            "(task: autoencoder, model.variational: true)"
+        )
+    return trained
+
+
+def _conditions(
+    trained: TrainedRun, condition: Mapping[str, float] | str | None, events: int | None
+) -> tuple[list[str], np.ndarray | None, int]:
+    """The condition columns, their values for every drawn event (or None), and the number of events."""
+    names = list(getattr(trained.models[0].params, "condition", []))
+    if not names:
+        if condition:
+            raise DataError(f"{trained.path} models an unconditional density; draw without --condition")
+        if events is None:
+            raise DataError("give the number of events to draw (--events N)")
+        return [], None, events
+    if not condition:
+        raise DataError(
+            f"{trained.path} models a density conditional on {', '.join(names)}: give their values "
+            f"(--condition {names[0]}=VALUE for each) or a file holding them (--condition FILE)"
+        )
+    if isinstance(condition, Mapping):
+        missing = [c for c in names if c not in condition]
+        extra = [c for c in condition if c not in names]
+        if missing or extra:
+            raise DataError(
+                f"--condition must give exactly {', '.join(names)}"
+                + (f"; missing {', '.join(missing)}" if missing else "")
+                + (
+                    f"; {', '.join(extra)} {'is' if len(extra) == 1 else 'are'} not a condition of the run"
+                    if extra
+                    else ""
+                )
+            )
+        if events is None:
+            raise DataError("give the number of events to draw (--events N)")
+        values = np.tile(np.asarray([float(condition[c]) for c in names]), (events, 1))
+        return names, values, events
+    path, tree = io.parse_source(condition)
+    table = io.read(path, tree=tree, columns=names)
+    values = table.to_numpy(names, dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise DataError(f"{condition}: the condition columns {', '.join(names)} hold missing or infinite values")
+    n = len(values) if events is None else events
+    if n > len(values):
+        raise DataError(f"{condition} holds {len(values)} events, fewer than the {n} to draw (one per row)")
+    return names, values[:n], n
+
+
+def _chunks(trained: TrainedRun, n: int, context: np.ndarray | None, seed: int, step: int) -> Iterator[np.ndarray]:
+    """Draw chunk by chunk; chunk ``c`` comes from fold model ``c mod k`` with its own seed."""
+    for c, start in enumerate(range(0, n, step)):
+        size = min(step, n - start)
+        fold = c % len(trained.models)
+        model = trained.models[fold]
+        ctx = None if context is None else context[start : start + size]
+        values = model.sample(size, context=ctx, seed=child_seed(seed, "sample", c))  # type: ignore[attr-defined]
+        if not type(model).declaration.own_scaling:  # drawn in the preprocessed units the model learned
+            values = trained.preprocessors[fold].inverse_transform(values)  # type: ignore[attr-defined]
+        yield values if ctx is None else np.column_stack([values, ctx])
+
+
+def _write(out: Path, columns: list[str], chunks: Iterator[np.ndarray], *, n: int, tree: str, progress: bool) -> None:
+    """Write the drawn chunks atomically, with a progress bar when asked."""
+    bar = None
+    if progress:
+        from rich.progress import Progress
+
+        bar = Progress()
+        bar.start()
+        task_id = bar.add_task(f"drawing {out.name}", total=n)
+    try:
+        with io.open_writer(out, tree=tree) as writer:
+            for values in chunks:
+                writer.write(Table({c: values[:, j] for j, c in enumerate(columns)}))
+                if bar is not None:
+                    bar.update(task_id, advance=len(values))
+    finally:
+        if bar is not None:
+            bar.stop()
+
+
+def sample(
+    run: str | os.PathLike[str] | TrainedRun,
+    output: str | os.PathLike[str],
+    *,
+    events: int | None = None,
+    condition: Mapping[str, float] | str | None = None,
+    seed: int = 0,
+    step_size: int = 100_000,
+    tree: str = "events",
+    force: bool = False,
+    progress: bool = False,
+) -> SampleResult:
+    """Draw events from a trained density (or VAE) and write them with the original column names.
+
+    Parameters
+    ----------
+    run
+        A density run (``task: density``), a variational autoencoder run, or a
+        loaded :class:`~neyman.runs.TrainedRun` of one.
+    output
+        The file to write (Parquet, ROOT, HDF5 or CSV, by extension), under a
+        temporary name renamed when complete; a provenance file goes beside it.
+    events
+        Events to draw (default with a condition file: one per row).
+    condition
+        A conditional density's condition: ``{column: value}`` for all events, or
+        a file whose condition columns give each event's values.
+    seed
+        Seed of the draw: the same seed (and ``step_size``) gives the same file.
+    step_size
+        Events drawn and written per chunk (bounds the memory).
+    tree
+        ROOT tree or HDF5 group of the output.
+    force
+        Replace an earlier sample at ``output``.
+    progress
+        Show a progress bar.
+
+    Notes
+    -----
+    A k-fold run draws from the equal mixture of its fold models, chunk ``c``
+    from fold ``c mod k``.  A VAE's draws are decoded from :math:`z \\sim \\mathcal N(0, 1)`
+    and brought back to physical units by the inverse of the run's preprocessing.
+    """
+    if step_size < 1:
+        raise DataError(f"--step-size must be positive, got {step_size}")
+    if events is not None and events < 1:
+        raise DataError(f"--events must be at least 1, got {events}")
+    out = _output_file(output, force=force)
+    trained = _drawing_run(run)
+    names, context, n = _conditions(trained, condition, events)
+    columns = [*trained.models[0].sampled_columns, *names]  # type: ignore[attr-defined]
+    _write(out, columns, _chunks(trained, n, context, seed, step_size), n=n, tree=tree, progress=progress)
+    record: dict[str, Any] = {
+        "command": COMMAND,
+        "run": str(Path(trained.path).resolve()),
+        "task": trained.task.name,
+        "model": trained.models[0].family,
+        "events": n,
+        "seed": seed,
+        "step_size": step_size,
+        "condition": condition if not isinstance(condition, Mapping) else dict(condition),
+        "columns": columns,
+        "neyman_version": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    provenance = write_json(_provenance_path(out), record)
+    return SampleResult(output=out, provenance=provenance, n_events=n, columns=columns)
