@@ -933,6 +933,12 @@ CASES = [
         r"failed",
         status("bin", "failed"),
     ),
+    case("sample-classifier-run", "sample runs/bin -n 10 -o s.parquet", r"runs/bin.*no distribution to draw from"),
+    case("sample-missing-run", "sample runs/nope -n 10 -o s.parquet", r"runs/nope"),
+    case("sample-over-a-data-file", "sample runs/bin -n 10 -o good.csv --force", r"good\.csv.*not a sample"),
+    case("sample-into-a-folder", "sample runs/bin -n 10 -o runs", r"runs is a folder"),
+    case("sample-condition-not-a-number", "sample runs/bin -n 10 -o s.parquet --condition pt=high", r"'high'"),
+    case("sample-negative-events", "sample runs/bin -n -5 -o s.parquet", r"--events"),
     case("export-missing-run", "export runs/bni", r"runs/bni"),
     case(
         "export-run-is-a-file",

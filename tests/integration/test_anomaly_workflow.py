@@ -66,6 +66,12 @@ def test_unsupervised_run_learns_from_background_only_and_finds_the_labelled_ano
     for figure in ("anomaly_scores", "roc_rejection", "sic"):
         assert (run / "plots" / f"{figure}.png").is_file()
     assert "SIC" in (run / "report.html").read_text()
+    if task == "density":  # a flow draws events like the real ones, and the report compares them
+        generated = ev["generated"]
+        assert generated["two_sample_auc"] < 0.6 and generated["frechet_distance"] < 0.05
+        assert max(generated["wasserstein_over_std"].values()) < 0.1
+        assert (run / "plots" / "generated_correlations.png").is_file()
+        assert "Generated events" in (run / "report.html").read_text()
 
 
 def test_signal_events_never_enter_the_training(files):

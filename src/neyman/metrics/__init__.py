@@ -28,6 +28,8 @@ closure
     Effective sample size and normalised weighted histograms compared bin by bin.
 variations
     Working points followed from nominal events to a generator or detector variation.
+fidelity
+    Generated against real events: 1-Wasserstein distance per feature, Fréchet distance.
 coverage
     Coverage of predicted intervals, and profiles (an uncertainty against the score).
 anomaly
@@ -76,6 +78,7 @@ from neyman.metrics.confusion import (
 )
 from neyman.metrics.coverage import binned_mean, interval_coverage
 from neyman.metrics.decorrelation import SculptingPoint, distance_correlation, jensen_shannon, sculpting
+from neyman.metrics.fidelity import frechet_distance, wasserstein_distance
 from neyman.metrics.importance import correlation_matrix, permutation_importance
 from neyman.metrics.overtraining import kolmogorov_sf, ks_test, overtraining_check
 from neyman.metrics.regression import RegressionSummary, regression_summary, weighted_quantile
@@ -121,6 +124,7 @@ __all__ = [
     "effective_sample_size",
     "efficiency_table",
     "fold_summary",
+    "frechet_distance",
     "interval_coverage",
     "jensen_shannon",
     "kolmogorov_sf",
@@ -146,6 +150,7 @@ __all__ = [
     "significance_scan",
     "simple_significance",
     "threshold_at_efficiency",
+    "wasserstein_distance",
     "weighted_quantile",
     "working_point_shifts",
 ]

@@ -25,6 +25,7 @@ from neyman.runs import RunDirectory, TrainedRun, load_run
 from neyman.table import Table
 from neyman.tasks import EvaluationOptions, ScoredEvents
 from neyman.workflows.steps.data import data_with_sources, run_events, true_log_ratio
+from neyman.workflows.steps.fidelity import generative_fidelity
 from neyman.workflows.steps.importance import inputs_and_importance
 from neyman.workflows.steps.inputs import decorrelation_columns
 from neyman.workflows.steps.report import build_report
@@ -250,6 +251,10 @@ def _evaluate_run(
         if numbers:
             result["model_uncertainty"].update(numbers)
             figures.add("uncertainty", paths)
+        numbers, paths = generative_fidelity(trained, table, scored, seed=request.seed, save=figures.save)
+        if numbers:
+            result.update(numbers)
+            figures.add("generated", paths)
         if table is not None and x is not None and trained.representation is None:
             numbers, sections = inputs_and_importance(trained, table, x, scored, seed=request.seed, save=figures.save)
             result.update(numbers)

@@ -17,7 +17,7 @@ from neyman.atomic import write_json
 from neyman.exceptions import DataError
 from neyman.runs import TrainedRun, load_run
 from neyman.runs.guard import enclosing_run
-from neyman.seeding import child_seed
+from neyman.runs.sampling import check_drawable, condition_columns, draw, drawn_columns
 from neyman.table import Table
 from neyman.versions import __version__
 
@@ -77,18 +77,7 @@ def _output_file(output: str | os.PathLike[str], *, force: bool) -> Path:
 
 def _drawing_run(run: str | os.PathLike[str] | TrainedRun) -> TrainedRun:
     trained = run if isinstance(run, TrainedRun) else load_run(Path(run))
-    model = trained.models[0]
-    if hasattr(model, "sample") and not getattr(model, "can_sample", False):
-        raise DataError(
-            f"{trained.path} is a plain autoencoder: its latent space has no prior to draw from; train a VAE "
-            "(model.variational: true) to sample"
-        )
-    if not hasattr(model, "sample"):
-        raise DataError(
-            f"{trained.path} is a {trained.task.name} run of a {model.family} model, which has no distribution to "
-            "draw from; neyman sample draws from a density run (task: density) or a variational autoencoder "
-            "(task: autoencoder, model.variational: true)"
-        )
+    check_drawable(trained)
     return trained
 
 
@@ -96,7 +85,7 @@ def _conditions(
     trained: TrainedRun, condition: Mapping[str, float] | str | None, events: int | None
 ) -> tuple[list[str], np.ndarray | None, int]:
     """The condition columns, their values for every drawn event (or None), and the number of events."""
-    names = list(getattr(trained.models[0].params, "condition", []))
+    names = condition_columns(trained)
     if not names:
         if condition:
             raise DataError(f"{trained.path} models an unconditional density; draw without --condition")
@@ -134,19 +123,6 @@ def _conditions(
     if n > len(values):
         raise DataError(f"{condition} holds {len(values)} events, fewer than the {n} to draw (one per row)")
     return names, values[:n], n
-
-
-def _chunks(trained: TrainedRun, n: int, context: np.ndarray | None, seed: int, step: int) -> Iterator[np.ndarray]:
-    """Draw chunk by chunk; chunk ``c`` comes from fold model ``c mod k`` with its own seed."""
-    for c, start in enumerate(range(0, n, step)):
-        size = min(step, n - start)
-        fold = c % len(trained.models)
-        model = trained.models[fold]
-        ctx = None if context is None else context[start : start + size]
-        values = model.sample(size, context=ctx, seed=child_seed(seed, "sample", c))  # type: ignore[attr-defined]
-        if not type(model).declaration.own_scaling:  # drawn in the preprocessed units the model learned
-            values = trained.preprocessors[fold].inverse_transform(values)  # type: ignore[attr-defined]
-        yield values if ctx is None else np.column_stack([values, ctx])
 
 
 def _write(out: Path, columns: list[str], chunks: Iterator[np.ndarray], *, n: int, tree: str, progress: bool) -> None:
@@ -220,8 +196,11 @@ def sample(
     out = _output_file(output, force=force)
     trained = _drawing_run(run)
     names, context, n = _conditions(trained, condition, events)
-    columns = [*trained.models[0].sampled_columns, *names]  # type: ignore[attr-defined]
-    _write(out, columns, _chunks(trained, n, context, seed, step_size), n=n, tree=tree, progress=progress)
+    columns = [*drawn_columns(trained), *names]
+    chunks = draw(trained, n, context=context, seed=seed, step=step_size)
+    if context is not None:  # the condition values go beside the drawn variables
+        chunks = (np.column_stack([v, context[i * step_size : i * step_size + len(v)]]) for i, v in enumerate(chunks))
+    _write(out, columns, chunks, n=n, tree=tree, progress=progress)
     record: dict[str, Any] = {
         "command": COMMAND,
         "run": str(Path(trained.path).resolve()),

@@ -141,6 +141,21 @@ def _analysis_sections(figs: Mapping[str, Sequence[Path]], result: Mapping[str, 
                 ),
             )
         )
+    if figs.get("generated"):
+        gen = result["generated"]
+        rows = [[c, _fmt(v), _fmt(gen["wasserstein_over_std"][c])] for c, v in gen["wasserstein"].items()]
+        sections.append(
+            Section(
+                title="Generated events",
+                figures=list(figs["generated"]),
+                tables=[("1-Wasserstein distance per feature", ["feature", "W1", "W1 / σ(real)"], rows)],
+                text=(
+                    f"{gen['n_events']} events drawn from the model against as many real test events: a boosted "
+                    f"classifier tells them apart with AUC {_fmt(gen['two_sample_auc'])} (0.5: indistinguishable); "
+                    f"Fréchet distance of the standardised features {_fmt(gen['frechet_distance'])}."
+                ),
+            )
+        )
     if figs.get("importance"):
         sections.append(
             Section(
