@@ -9,9 +9,9 @@ optimal discriminant (the true log-ratio) are measured on the same test file.
 
 Bar (issue "anomaly detection, density estimation and generative models",
 benchmark 1): the flows' AUC ≥ 0.98 × the optimal AUC.  Also printed: the MLP's
-AUC, each route's training time, and the mean absolute error of the estimated
-log-ratio against the truth (the classifier's ``logit`` is an estimate of the
-same ratio up to the class prior).
+AUC, each route's training time, and the median and 99th percentile of the
+absolute error of the estimated log-ratio against the truth (the classifier's
+``logit`` estimates the same ratio; the classes are balanced).
 
 Usage::
 
@@ -101,16 +101,19 @@ def main() -> None:
             seconds += s
             log_p[name] = load_run(run).score(test)[:, 1]
         ratio = log_p["signal"] - log_p["background"]
-        rows.append(("flows: ln p_S − ln p_B", metrics.roc_auc(ratio, label), seconds, np.mean(np.abs(ratio - truth))))
+        rows.append(("flows: ln p_S − ln p_B", metrics.roc_auc(ratio, label), seconds, ratio - truth))
         run, s = _classifier(out, paths["train"], args)
         score = np.clip(np.asarray(load_run(run).score(test)).reshape(-1), 1e-12, 1 - 1e-12)
         logit = np.log(score / (1 - score))
-        rows.append(("classifier: MLP", metrics.roc_auc(score, label), s, np.mean(np.abs(logit - truth))))
+        rows.append(("classifier: MLP", metrics.roc_auc(score, label), s, logit - truth))
         print(f"\nknown-likelihood-ratio data, {args.events:,} training events per class, 200,000 test events")
         print(f"optimal AUC (true ln p_S/p_B): {optimal:.4f}\n")
-        print(f"{'route':<28} {'AUC':>8} {'AUC/optimal':>12} {'|Δ ln r|':>9} {'train s':>9}")
+        print(
+            f"{'route':<28} {'AUC':>8} {'AUC/optimal':>12} {'median |Δ ln r|':>16} {'q99 |Δ ln r|':>13} {'train s':>8}"
+        )
         for name, auc, sec, error in rows:
-            print(f"{name:<28} {auc:>8.4f} {auc / optimal:>12.4f} {error:>9.3f} {sec:>9.0f}")
+            median, q99 = np.quantile(np.abs(error), [0.5, 0.99])
+            print(f"{name:<28} {auc:>8.4f} {auc / optimal:>12.4f} {median:>16.3f} {q99:>13.2f} {sec:>8.0f}")
         flows = rows[0][1] / optimal
         print(f"\nbar: flows ≥ 0.98 × optimal: {'met' if flows >= 0.98 else 'MISSED'} ({flows:.4f})")
 
