@@ -16,6 +16,7 @@ _EXTRAS: dict[str, tuple[str, str]] = {
     "h5py": ("hdf5", "h5py"),
     "torch": ("torch", "torch"),
     "safetensors": ("torch", "safetensors"),
+    "zuko": ("torch", "zuko"),
     "xgboost": ("gbdt", "xgboost-cpu"),
     "lightgbm": ("gbdt", "lightgbm"),
     "onnx": ("onnx", "onnx"),

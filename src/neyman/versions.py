@@ -15,7 +15,7 @@ __all__ = ["RUN_PACKAGES", "__version__", "environment", "package_versions"]
 
 __version__ = "0.1.0"
 
-RUN_PACKAGES = ("torch", "xgboost", "xgboost-cpu", "lightgbm", "scikit-learn", "uproot", "pyarrow")
+RUN_PACKAGES = ("torch", "zuko", "xgboost", "xgboost-cpu", "lightgbm", "scikit-learn", "uproot", "pyarrow")
 """Distributions whose versions a trained run records (those installed)."""
 
 

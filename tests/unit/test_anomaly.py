@@ -14,8 +14,6 @@ from neyman.nn import Autoencoder, DensityFlow
 from neyman.tasks import DensityTask, make_task
 from neyman.training import Trainer
 
-pytest.importorskip("zuko")
-
 
 def _trainer(steps: int = 600, batch_size: int = 256) -> Trainer:
     return Trainer(steps=steps, batch_size=batch_size, seed=0, progress=False, patience=0)
