@@ -12,7 +12,6 @@ from neyman.runs import load_run
 from neyman.table import Table
 from neyman.workflows.evaluate import evaluate
 
-
 FEATURES = ["a", "b", "c"]
 
 
