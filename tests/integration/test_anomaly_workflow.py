@@ -132,6 +132,9 @@ def test_default_model_of_an_unsupervised_task_is_its_family(files):
     assert parse_config(_config(files, "x", "density")).model.type == "flow"
     assert parse_config(_config(files, "x", "autoencoder")).model.type == "autoencoder"
     assert parse_config(_config(files, "x", "binary")).model.type == "mlp"
+    images = _config(files, "x", "autoencoder")
+    images["data"] = {**images["data"], "representation": "image", "features": []}
+    assert parse_config(images).model.type == "conv_autoencoder"
 
 
 @pytest.fixture(scope="module")

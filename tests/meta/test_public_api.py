@@ -110,6 +110,7 @@ PINNED = {
     "neyman.nn": [
         "ACTIVATIONS",
         "Autoencoder",
+        "ConvAutoencoder",
         "DensityFlow",
         "EFN",
         "EFN_PRESETS",

@@ -233,3 +233,33 @@ def test_two_sample_test_cannot_tell_halves_of_one_sample_apart_and_tells_differ
     assert two_sample_auc(x[::2], x[1::2]) == pytest.approx(0.5, abs=0.015)
     other = x[1::2] * [1.0, 1.0, 3.0] + [2.0, 0.0, 0.0]
     assert two_sample_auc(x[::2], other) > 0.95
+
+
+def _images(n: int, seed: int, *, prongs: int) -> np.ndarray:
+    """Normalised 15×15 images: one Gaussian blob at the centre, or two at random opposite positions."""
+    gen = np.random.default_rng(seed)
+    grid = np.arange(15) - 7.0
+    yy, xx = np.meshgrid(grid, grid, indexing="ij")
+    images = np.zeros((n, 1, 15, 15))
+    for i in range(n):
+        if prongs == 1:
+            centres = [(gen.normal(0, 0.5), gen.normal(0, 0.5))]
+        else:
+            angle = gen.uniform(0, 2 * np.pi)
+            centres = [(3 * np.cos(angle), 3 * np.sin(angle)), (-3 * np.cos(angle), -3 * np.sin(angle))]
+        for cy, cx in centres:
+            images[i, 0] += np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / 2.0)
+        images[i, 0] /= images[i, 0].sum()
+    return images.astype(np.float32)
+
+
+def test_conv_autoencoder_trained_on_one_prong_images_finds_two_prong_ones():
+    task = make_task("autoencoder")
+    model = build_model(
+        "conv_autoencoder", task, 1, params={"latent": 4, "channels": [8, 16]}, image_size=15, trainer=_trainer(600)
+    )
+    one = _images(3000, 0, prongs=1)
+    model.fit(Arrays(one, np.zeros(len(one), dtype=np.int64), np.ones(len(one))))
+    test = np.concatenate([_images(500, 1, prongs=1), _images(500, 2, prongs=2)])
+    assert model.predict(test).shape == (1000,)
+    assert metrics.roc_auc(model.predict(test), np.repeat([0, 1], 500)) > 0.95

@@ -356,13 +356,16 @@ class SplitConfig(_Section):
         return self
 
 
-def _default_family(task: object) -> str:
-    """The model a task gets when none is named: the MLP, or the first family of an unsupervised task's objective."""
+def _default_family(task: object, data: object) -> str:
+    """The model a task gets when none is named: the MLP, or the first family of an unsupervised
+    task's objective that reads the configured representation (else tabular inputs)."""
     name = task.get("type", "binary") if isinstance(task, dict) else "binary"
     learned = TASKS.get(name) if isinstance(name, str) else None
     if learned is None or learned.objective == "supervised":
         return "mlp"
-    return families_reading("tabular", learned.objective)[0]
+    representation = data.get("representation", "tabular") if isinstance(data, dict) else "tabular"
+    reading = families_reading(str(representation), learned.objective)
+    return (reading or families_reading("tabular", learned.objective))[0]
 
 
 class RunConfig(_Section):
@@ -384,7 +387,8 @@ class RunConfig(_Section):
     @classmethod
     def _default_model_type(cls, data: object) -> object:
         if isinstance(data, dict) and isinstance(data.get("model", {}), dict) and "type" not in data.get("model", {}):
-            data = {**data, "model": {"type": _default_family(data.get("task")), **data.get("model", {})}}
+            default = _default_family(data.get("task"), data.get("data"))
+            data = {**data, "model": {"type": default, **data.get("model", {})}}
         # constituent-based models read their representation unless it is said otherwise
         if isinstance(data, dict) and isinstance(data.get("model"), dict) and isinstance(data.get("data"), dict):
             kind = data["model"].get("type")

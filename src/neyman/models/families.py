@@ -37,6 +37,7 @@ __all__ = [
     "PARTICLE_MODELS",
     "AutoencoderConfig",
     "CNNConfig",
+    "ConvAutoencoderConfig",
     "EFNConfig",
     "Family",
     "FamilyParams",
@@ -315,6 +316,17 @@ class AutoencoderConfig(NeuralParams):
         return self
 
 
+class ConvAutoencoderConfig(NeuralParams):
+    """Convolutional autoencoder on jet images for ``task: autoencoder``."""
+
+    type: Literal["conv_autoencoder"] = "conv_autoencoder"
+    latent: PositiveInt = Field(16, description="Size of the bottleneck.")
+    channels: list[PositiveInt] = Field(
+        default_factory=lambda: [16, 32], description="Filters of each encoder block; the decoder mirrors them."
+    )
+    kernel_size: PositiveInt = Field(3, description="Square convolution kernel.")
+
+
 class FlowConfig(NeuralParams):
     """Normalizing flow for ``task: density`` (zuko)."""
 
@@ -417,6 +429,15 @@ FAMILIES: dict[str, Family] = {
             f"{_UNSUPERVISED}:AutoencoderModel",
             AutoencoderConfig,
             "network",
+            neural=True,
+            objective="reconstruction",
+        ),
+        Family(
+            "conv_autoencoder",
+            f"{_UNSUPERVISED}:ConvAutoencoderModel",
+            ConvAutoencoderConfig,
+            "jet_network",
+            "image",
             neural=True,
             objective="reconstruction",
         ),

@@ -1,4 +1,4 @@
-"""Unsupervised families: the autoencoder (``task: autoencoder``) and the normalizing flow (``task: density``).
+"""Unsupervised families: autoencoders (``task: autoencoder``) and the normalizing flow (``task: density``).
 
 Both are :class:`~neyman.models.NeuralModel` subclasses trained by the same
 trainer as every network: the network's forward pass *is* the per-event
@@ -18,13 +18,13 @@ from torch import nn
 
 from neyman.exceptions import ConfigError, DataError, ModelError
 from neyman.models.base import Arrays
-from neyman.models.families import AutoencoderConfig, FlowConfig
+from neyman.models.families import AutoencoderConfig, ConvAutoencoderConfig, FlowConfig
 from neyman.models.neural import NeuralModel
-from neyman.nn.autoencoder import Autoencoder
+from neyman.nn.autoencoder import Autoencoder, ConvAutoencoder
 from neyman.nn.flows import DensityFlow
 from neyman.seeding import child_seed
 
-__all__ = ["AutoencoderModel", "FlowModel"]
+__all__ = ["AutoencoderModel", "ConvAutoencoderModel", "FlowModel"]
 
 
 class _Named(NeuralModel):
@@ -126,6 +126,30 @@ class AutoencoderModel(_Named):
         """Reconstructions of preprocessed inputs, in the same (preprocessed) units."""
         net = self._single().eval()
         return np.asarray(net.reconstruct(torch.as_tensor(np.asarray(x, dtype=np.float32))).double().numpy())
+
+
+class ConvAutoencoderModel(NeuralModel):
+    """A convolutional autoencoder (:class:`~neyman.nn.ConvAutoencoder`) on jet images.
+
+    ``n_features`` is the number of image channels; ``image_size`` the pixels per side.
+    """
+
+    family: ClassVar[str] = "conv_autoencoder"
+    input_arguments: ClassVar[tuple[str, ...]] = ("image_size",)
+    inference_batch_size: ClassVar[int] = 4096
+    params: ConvAutoencoderConfig
+
+    def __init__(self, task: Any, n_features: int, *, image_size: int | None = None, **kwargs: Any) -> None:
+        if not image_size:
+            raise ConfigError("the conv_autoencoder model needs image_size (pixels per side)")
+        self.image_size = int(image_size)
+        super().__init__(task, n_features, **kwargs)
+
+    def build_network(self) -> nn.Module:
+        p = self.params
+        return ConvAutoencoder(
+            self.n_features, self.image_size, latent=p.latent, channels=tuple(p.channels), kernel_size=p.kernel_size
+        )
 
 
 class FlowModel(_Named):

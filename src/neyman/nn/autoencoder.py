@@ -1,10 +1,11 @@
 """Autoencoders whose forward pass is the per-event anomaly score.
 
 An :class:`Autoencoder` compresses a feature vector through a bottleneck and
-reconstructs it.  Its ``forward`` returns ``(n_events, 1)``: in training mode the
-per-event loss, in evaluation mode the anomaly score (the same quantity computed
-without sampling), so the trainer minimises ``mean(w * forward(x))`` and an ONNX
-export of ``forward`` is the anomaly score itself.
+reconstructs it; a :class:`ConvAutoencoder` does the same for jet images.  Their
+``forward`` returns ``(n_events, 1)``: in training mode the per-event loss, in
+evaluation mode the anomaly score (the same quantity computed without sampling),
+so the trainer minimises ``mean(w * forward(x))`` and an ONNX export of
+``forward`` is the anomaly score itself.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from torch import nn
 
 from neyman.nn.mlp import MLP
 
-__all__ = ["Autoencoder"]
+__all__ = ["Autoencoder", "ConvAutoencoder"]
 
 Score = Literal["reconstruction", "elbo"]
 
@@ -117,3 +118,79 @@ class Autoencoder(nn.Module):
         kl = 0.5 * (mu**2 + log_var.exp() - 1.0 - log_var).sum(dim=-1, keepdim=True)
         out: torch.Tensor = 0.5 * squared.sum(dim=-1, keepdim=True) + self.beta * kl
         return out
+
+
+class ConvAutoencoder(nn.Module):
+    """A convolutional autoencoder on (multi-channel) jet images.
+
+    ``image -> [Conv -> ReLU -> MaxPool 2x2]* -> Linear -> latent -> Linear ->
+    [Upsample 2x -> Conv -> ReLU]* -> crop`` to the input size.
+
+    Parameters
+    ----------
+    in_channels
+        Image channels.
+    image_size
+        Pixels per side.
+    latent
+        Size of the bottleneck.
+    channels
+        Filters of each encoder block; the decoder mirrors them.
+    kernel_size
+        Square, zero-padded ("same") convolution kernels.
+
+    Notes
+    -----
+    ``forward`` returns the reconstruction error of each image, summed over its
+    pixels and averaged over its channels,
+
+    .. math:: r(I) = \\frac1C \\sum_{c} \\sum_{a,b} (\\hat I_{cab} - I_{cab})^2 ,
+
+    a sum rather than a mean so that normalised images (intensities summing to
+    one) give errors of order one hundredth rather than one millionth.  Pooling
+    rounds odd sizes up, and the decoder crops its last upsampling back to the
+    input size, so every pixel is reconstructed.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        image_size: int,
+        *,
+        latent: int = 16,
+        channels: Sequence[int] = (16, 32),
+        kernel_size: int = 3,
+    ) -> None:
+        super().__init__()
+        widths = tuple(channels)
+        pad = kernel_size // 2
+        blocks: list[nn.Module] = []
+        previous, size = in_channels, image_size
+        for width in widths:
+            blocks += [nn.Conv2d(previous, width, kernel_size, padding=pad), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True)]
+            previous, size = width, -(-size // 2)
+        self.encoder = nn.Sequential(*blocks, nn.Flatten(), nn.Linear(previous * size * size, latent))
+        self.unflatten = nn.Sequential(
+            nn.Linear(latent, previous * size * size), nn.ReLU(), nn.Unflatten(1, (previous, size, size))
+        )
+        layers: list[nn.Module] = []
+        targets = (*reversed(widths[:-1]), in_channels)
+        for i, width in enumerate(targets):
+            layers += [
+                nn.Upsample(scale_factor=2, mode="nearest"),
+                nn.Conv2d(previous, width, kernel_size, padding=pad),
+            ]
+            if i < len(targets) - 1:
+                layers.append(nn.ReLU())
+            previous = width
+        self.decoder = nn.Sequential(*layers)
+        self.image_size = image_size
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """The reconstructed images, cropped to the input size."""
+        out: torch.Tensor = self.decoder(self.unflatten(self.encoder(x)))
+        return out[:, :, : self.image_size, : self.image_size]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        squared = (self.reconstruct(x) - x) ** 2
+        return squared.sum(dim=(2, 3)).mean(dim=1, keepdim=True)
