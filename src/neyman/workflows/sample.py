@@ -112,7 +112,8 @@ def _conditions(
             )
         if events is None:
             raise DataError("give the number of events to draw (--events N)")
-        values = np.tile(np.asarray([float(condition[c]) for c in names]), (events, 1))
+        # a broadcast view: no memory per event, however many are drawn
+        values = np.broadcast_to(np.asarray([float(condition[c]) for c in names]), (events, len(names)))
         return names, values, events
     path, tree = io.parse_source(condition)
     table = io.read(path, tree=tree, columns=names)
