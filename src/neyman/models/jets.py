@@ -21,8 +21,7 @@ from neyman.models.families import (
     PresetParams,
     TransformerConfig,
 )
-from neyman.models.neural import NeuralModel
-from neyman.tasks import Task
+from neyman.models.neural import ImageModel, NeuralModel
 
 __all__ = ["CNNModel", "EFNModel", "PFNModel", "ParticleNetModel", "TransformerModel"]
 
@@ -41,7 +40,7 @@ def _tuples(value: Any) -> Any:
     return tuple(_tuples(v) for v in value) if isinstance(value, list | tuple) else value
 
 
-class CNNModel(NeuralModel):
+class CNNModel(ImageModel):
     """Convolutional network on jet images; ``n_features`` is the number of channels.
 
     Parameters
@@ -55,14 +54,7 @@ class CNNModel(NeuralModel):
     """
 
     family: ClassVar[str] = "cnn"
-    input_arguments: ClassVar[tuple[str, ...]] = ("image_size",)
     params: CNNConfig
-
-    def __init__(self, task: Task, n_features: int, *, image_size: int | None = None, **kwargs: Any) -> None:
-        if not image_size:
-            raise ConfigError("the cnn model needs image_size (pixels per side)")
-        self.image_size = int(image_size)
-        super().__init__(task, n_features, **kwargs)
 
     def build_network(self) -> nn.Module:
         from neyman.nn.cnn import PRESETS, JetCNN

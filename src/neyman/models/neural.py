@@ -32,7 +32,7 @@ from neyman.training.decorrelation import Decorrelation, DecorrelationObjective
 from neyman.training.devices import select_device
 from neyman.training.trainer import BatchSource, Inputs, TensorBatches, Trainer, forward
 
-__all__ = ["MLPModel", "NeuralModel"]
+__all__ = ["ImageModel", "MLPModel", "NeuralModel"]
 
 WEIGHTS_FILE = "weights.safetensors"
 _DROPOUT = (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout, nn.FeatureAlphaDropout)
@@ -358,6 +358,18 @@ def _sampling(network: nn.Module, on: bool) -> None:
     for m in network.modules():
         if isinstance(m, _DROPOUT):
             m.train(on)
+
+
+class ImageModel(NeuralModel):
+    """A network on jet images: ``n_features`` counts the channels, ``image_size`` the pixels per side."""
+
+    input_arguments: ClassVar[tuple[str, ...]] = ("image_size",)
+
+    def __init__(self, task: Task, n_features: int, *, image_size: int | None = None, **kwargs: Any) -> None:
+        if not image_size:
+            raise ConfigError(f"the {self.family} model needs image_size (pixels per side)")
+        self.image_size = int(image_size)
+        super().__init__(task, n_features, **kwargs)
 
 
 class MLPModel(NeuralModel):

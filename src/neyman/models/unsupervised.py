@@ -19,7 +19,7 @@ from torch import nn
 from neyman.exceptions import ConfigError, DataError, ModelError
 from neyman.models.base import Arrays
 from neyman.models.families import AutoencoderConfig, ConvAutoencoderConfig, FlowConfig
-from neyman.models.neural import NeuralModel
+from neyman.models.neural import ImageModel, NeuralModel
 from neyman.nn.autoencoder import Autoencoder, ConvAutoencoder
 from neyman.nn.flows import DensityFlow
 from neyman.seeding import child_seed
@@ -128,22 +128,15 @@ class AutoencoderModel(_Named):
         return np.asarray(net.reconstruct(torch.as_tensor(np.asarray(x, dtype=np.float32))).double().numpy())
 
 
-class ConvAutoencoderModel(NeuralModel):
+class ConvAutoencoderModel(ImageModel):
     """A convolutional autoencoder (:class:`~neyman.nn.ConvAutoencoder`) on jet images.
 
     ``n_features`` is the number of image channels; ``image_size`` the pixels per side.
     """
 
     family: ClassVar[str] = "conv_autoencoder"
-    input_arguments: ClassVar[tuple[str, ...]] = ("image_size",)
     inference_batch_size: ClassVar[int] = 4096
     params: ConvAutoencoderConfig
-
-    def __init__(self, task: Any, n_features: int, *, image_size: int | None = None, **kwargs: Any) -> None:
-        if not image_size:
-            raise ConfigError("the conv_autoencoder model needs image_size (pixels per side)")
-        self.image_size = int(image_size)
-        super().__init__(task, n_features, **kwargs)
 
     def build_network(self) -> nn.Module:
         p = self.params
