@@ -60,8 +60,7 @@ def _data(out: Path, events: int, given: Path | None) -> tuple[Path, Path, float
     if path is None:
         path = out / "jets.parquet"
         t0 = time.perf_counter()
-        if __name__ == "__main__":
-            generate("top_vs_qcd", events, path, seed=11, workers=2)
+        generate("top_vs_qcd", events, path, seed=11, workers=2)
         rate = events / (time.perf_counter() - t0)
     table = io.read(path, columns=[*FEATURES, "label"])
     keep = np.all(np.isfinite(table.to_numpy(FEATURES, dtype=np.float64)), axis=1)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import importlib
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -52,6 +52,7 @@ __all__ = [
     "PresetParams",
     "TransformerConfig",
     "XGBoostConfig",
+    "check_columns",
     "families_reading",
     "get_family",
     "one_of",
@@ -486,6 +487,23 @@ def get_family(name: str) -> Family:
         raise ConfigError(
             f"unknown model {name!r}{close_matches(name, MODEL_FAMILIES)}; choose one of {', '.join(MODEL_FAMILIES)}"
         ) from None
+
+
+def check_columns(option: str, names: Iterable[str], features: Sequence[str]) -> None:
+    """Refuse column names in ``model.<option>`` that are not among the ``features``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the unknown columns, a close match and the features.
+    """
+    unknown = [c for c in names if c not in features]
+    if unknown:
+        raise ConfigError(
+            f"model.{option} names {', '.join(map(repr, unknown))}{close_matches(unknown[0], features)}, which "
+            f"{'is' if len(unknown) == 1 else 'are'} not among the features ({', '.join(features)}); "
+            "add it to data.features or fix the name"
+        )
 
 
 def one_of(names: Iterable[str]) -> str:

@@ -18,7 +18,7 @@ from torch import nn
 
 from neyman.exceptions import ConfigError, DataError, ModelError
 from neyman.models.base import Arrays
-from neyman.models.families import AutoencoderConfig, ConvAutoencoderConfig, FlowConfig
+from neyman.models.families import AutoencoderConfig, ConvAutoencoderConfig, FlowConfig, check_columns
 from neyman.models.neural import ImageModel, NeuralModel
 from neyman.nn.autoencoder import Autoencoder, ConvAutoencoder
 from neyman.nn.flows import DensityFlow
@@ -41,14 +41,7 @@ class _Named(NeuralModel):
 
     def _columns(self, wanted: Sequence[str], what: str) -> list[int]:
         """Indices of the named columns; an unknown name is a configuration error."""
-        from neyman.exceptions import close_matches
-
-        unknown = [c for c in wanted if c not in self.feature_names]
-        if unknown:
-            raise ConfigError(
-                f"model.{what} names {', '.join(map(repr, unknown))}{close_matches(unknown[0], self.feature_names)}, "
-                f"which {'is' if len(unknown) == 1 else 'are'} not among the features ({', '.join(self.feature_names)})"
-            )
+        check_columns(what, wanted, self.feature_names)
         return [self.feature_names.index(c) for c in wanted]
 
 

@@ -191,10 +191,6 @@ class DensityTask(AnomalyTask):
     objective: ClassVar[str] = "density"
     output_head: ClassVar[str] = "density"
 
-    @property
-    def n_outputs(self) -> int:
-        return 1
-
     def score_names(self, classes: Sequence[str] = ()) -> list[str]:
         return ["anomaly_score", "log_density"]
 

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 
 from neyman.config import RunConfig
-from neyman.exceptions import ConfigError, DataError, NeymanWarning, close_matches
-from neyman.models.families import get_family
+from neyman.exceptions import ConfigError, DataError, NeymanWarning
+from neyman.models.families import check_columns, get_family
 from neyman.preprocessing import build_preprocessor, check_finite, check_split_classes
 from neyman.representations import (
     DEFAULT_PARTICLE_FEATURES,
@@ -104,18 +104,6 @@ def input_preprocessor(cfg: RunConfig, features: list[str]) -> InputPreprocessor
     )
 
 
-def _check_model_columns(cfg: RunConfig, features: list[str]) -> None:
-    """Columns the model's hyper-parameters name (``condition``, ``feature_weights``) must be features."""
-    for option, names in cfg.model.named_columns().items():
-        unknown = [c for c in names if c not in features]
-        if unknown:
-            raise ConfigError(
-                f"model.{option} names {', '.join(map(repr, unknown))}{close_matches(unknown[0], features)}, which "
-                f"{'is' if len(unknown) == 1 else 'are'} not among the features ({', '.join(features)}); "
-                "add it to data.features or fix the name"
-            )
-
-
 def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
     """Read the events of ``cfg`` and their unpreprocessed model inputs, and check the split.
 
@@ -135,7 +123,8 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
             fill_value=cfg.data.fill_value,
             source=", ".join(s.path for s in cfg.data.sources),
         )
-        _check_model_columns(cfg, events.features)
+        for option, names in cfg.model.named_columns().items():
+            check_columns(option, names, events.features)
         make_task(cfg.task.type).check_inputs(x, events.features)
     else:
         events = load_events(cfg.data, task=cfg.task.type, features=[], carry=[*spec.columns, *carry])
