@@ -28,6 +28,8 @@ _EXTRAS: dict[str, tuple[str, str]] = {
     "cmaes": ("tune", "cmaes"),
     "mlflow": ("tune", "mlflow-skinny"),
     "psycopg": ("tune", "psycopg[binary]"),
+    "iminuit": ("hunt", "iminuit"),
+    "pyBumpHunter": ("hunt", "pybumphunter"),
 }
 
 

@@ -46,6 +46,7 @@ QUICK_MLP = "--model mlp --set training.epochs=1 --set model.hidden=[8] --set tr
 # the quick command lines the cases start from (every one of them succeeds on the good inputs)
 TRAIN = f"train --data good.csv --label-column label --model fisher --features {FEATURE_LIST} --name fresh"
 TRAIN_CFG = "train good.yaml --name fresh"
+HUNT = "hunt dijet.parquet --mass mjj --features f0,f1 --method cwola --toys 0"
 
 
 # -- data helpers ---------------------------------------------------------------------------------
@@ -202,6 +203,12 @@ def with_cell(column: str, row: int, value: object) -> Callable[[pd.DataFrame], 
         return frame
 
     return change
+
+
+def with_mass(frame: pd.DataFrame) -> pd.DataFrame:
+    """The good events with a resonance variable ``mjj``: 133 events in each of 2700-3200-3700-4200."""
+    frame["mjj"] = np.linspace(2700.0, 4199.0, len(frame))
+    return frame
 
 
 def nested_yaml(depth: int) -> str:
@@ -1271,6 +1278,91 @@ CASES = [
         "tune t.yaml --storage mysql-ish://db",
         r"mysql-ish",
         text_file("t.yaml", GOOD_YAML + TUNE_SPACE),
+    ),
+    # ---- hunt -----------------------------------------------------------------------------------
+    case(
+        "hunt-signal-region-outside-the-mass-range",
+        f"{HUNT} --signal-region 8000,9000",
+        r"signal region \[8000, 9000\).*outside.*mjj",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-sidebands-with-too-few-events",
+        f"{HUNT} --signal-region 3200,3700 --sidebands 3150,3750",
+        r"sideband.*fewer than 100",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-feature-is-the-mass",
+        f"{HUNT} --signal-region 3200,3700 --features f0,mjj",
+        r"'mjj'.*also a feature",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-label-passed-as-a-feature",
+        f"{HUNT} --signal-region 3200,3700 --features f0,label",
+        r"'label'.*truth label",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-idealized-without-reference",
+        f"{HUNT} --signal-region 3200,3700 --method idealized",
+        r"--reference",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-missing-feature-column",
+        f"{HUNT} --signal-region 3200,3700 --features f0,f9",
+        r"dijet\.parquet.*'f9'",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-window-not-two-numbers",
+        f"{HUNT} --signal-region 3300",
+        r"--signal-region '3300'",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-neither-region-nor-scan",
+        HUNT,
+        r"--signal-region.*--scan",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-nan-in-the-mass",
+        f"{HUNT} --signal-region 3200,3700",
+        r"'mjj'.*row 5",
+        frame_file("dijet.parquet", lambda f: with_cell("mjj", 5, np.nan)(with_mass(f))),
+    ),
+    case(
+        "hunt-supervised-without-labels",
+        f"{HUNT} --signal-region 3200,3700 --method supervised",
+        r"supervised.*'label'",
+        frame_file("dijet.parquet", lambda f: with_mass(f).drop(columns=["label"])),
+    ),
+    case(
+        "hunt-unknown-method",
+        f"{HUNT} --signal-region 3200,3700 --method cathod",
+        r"'cathod'",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-sqrt-s-inside-the-mass-range",
+        f"{HUNT} --signal-region 3200,3700 --sqrt-s 4000",
+        r"sqrt\(s\) = 4000",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-force-over-a-foreign-folder",
+        f"{HUNT} --signal-region 3200,3700 --output-dir . --name notes --force",
+        r"notes.*not a neyman run",
+        both(frame_file("dijet.parquet", with_mass), folder_with("notes", "a.txt")),
+    ),
+    case(
+        "hunt-reference-missing-column",
+        f"{HUNT} --signal-region 3200,3700 --method idealized --reference good.csv",
+        r"--reference good\.csv.*'mjj'",
+        frame_file("dijet.parquet", with_mass),
     ),
     # ---- generate -------------------------------------------------------------------------------
     case(

@@ -20,7 +20,7 @@ EXAMPLES = """
 
   neyman generate top_vs_qcd --events 20000 --out top.h5          [dim](the top-tagging data set layout)[/]
 
-  neyman generate dijet_resonance --events 50000 --out lhco.parquet --set process.signal_fraction=0.01
+  neyman generate dijet_resonance --events 50000 --out lhco.parquet --signal-fraction 0.01
 
   neyman generate quark_vs_gluon --events 10000 --out qg.root --set pythia.PhaseSpace:pTHatMin=480
 
@@ -66,6 +66,12 @@ def register(app: typer.Typer) -> None:
             help="pythia.Key=value, detector.name=value, process.signal_fraction=F or process.chunk_events=N "
             "(repeatable).",
         ),
+        signal_fraction: float | None = typer.Option(
+            None,
+            "--signal-fraction",
+            help="Share of signal (label 1) events of a two-class process, e.g. 0.005 to inject a small S/B "
+            "(= --set process.signal_fraction=F).",
+        ),
         force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
         list_: bool = typer.Option(False, "--list", help="Describe every process with its recipe and reference."),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
@@ -84,6 +90,13 @@ def register(app: typer.Typer) -> None:
                 raise ConfigError("give a PROCESS and --out FILE (or --list to see the processes)")
             if mpi not in (None, "on", "off"):
                 raise ConfigError(f"--mpi takes on or off, not {mpi!r}")
+            settings = list(overrides)
+            if signal_fraction is not None:
+                if any(o.replace(" ", "").startswith("process.signal_fraction=") for o in settings):
+                    raise ConfigError(
+                        "give the signal fraction once: --signal-fraction or --set process.signal_fraction"
+                    )
+                settings.append(f"process.signal_fraction={signal_fraction}")
             result = generate_workflow(
                 process,
                 events,
@@ -94,7 +107,7 @@ def register(app: typer.Typer) -> None:
                 detector=detector,
                 mpi=None if mpi is None else mpi == "on",
                 pileup=pileup,
-                overrides=overrides,
+                overrides=settings,
                 force=force,
                 progress=not quiet,
             )

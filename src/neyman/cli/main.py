@@ -66,9 +66,9 @@ def _root(
 
 
 def _register() -> None:
-    from neyman.cli import demo, evaluate, export, generate, predict, reweight, sample, train, tune
+    from neyman.cli import demo, evaluate, export, generate, hunt, predict, reweight, sample, train, tune
 
-    for module in (generate, train, tune, reweight, predict, sample, evaluate, export, demo):
+    for module in (generate, train, tune, reweight, hunt, predict, sample, evaluate, export, demo):
         module.register(app)
 
 

@@ -39,6 +39,7 @@ from neyman.generation.jets import (
 from neyman.generation.processes import Process, Sample
 from neyman.generation.ragged import segments
 from neyman.generation.truth import Record, decays, hard_parton, match
+from neyman.io.lhco import MASS_ORDERED, mass_ordered, ratio
 from neyman.optional import require
 from neyman.physics.kinematics import delta_phi, delta_r, eta, mass, phi, pt
 from neyman.physics.substructure import nsubjettiness
@@ -52,8 +53,9 @@ _RESONANCE_PDG = {"top": 6, "w": 24, "higgs": 25}
 DIJET_FEATURES = (
     "mjj", "mj1", "mj2", "tau21_j1", "tau32_j1", "tau21_j2", "tau32_j2",
     "ptj1", "etaj1", "phij1", "ptj2", "etaj2", "phij2", "n_constituents_j1", "n_constituents_j2",
+    *MASS_ORDERED,
 )  # fmt: skip
-"""Columns of the ``dijet`` analysis (jets ordered by pT)."""
+"""Columns of the ``dijet`` analysis (jets ordered by pT; then the mass-ordered features of the LHC Olympics)."""
 
 LEPTON_PT_MIN = 20.0
 LEPTON_ETA_MAX = 2.5
@@ -138,8 +140,8 @@ def _dijet(process: Process, sample: Sample, batch: Batch) -> tuple[Columns, np.
         jet = jets.take(lead[events, k])
         taus = nsubjettiness(jet.constituent_vectors(), n_max=3, r0=selection.radius) if len(jet) else np.zeros((0, 3))
         columns[f"m{name}"] = jet.mass
-        columns[f"tau21_{name}"] = _ratio(taus[:, 1], taus[:, 0])
-        columns[f"tau32_{name}"] = _ratio(taus[:, 2], taus[:, 1])
+        columns[f"tau21_{name}"] = ratio(taus[:, 1], taus[:, 0])
+        columns[f"tau32_{name}"] = ratio(taus[:, 2], taus[:, 1])
         columns[f"pt{name}"] = jet.pt
         columns[f"eta{name}"] = jet.eta
         columns[f"phi{name}"] = jet.phi
@@ -147,11 +149,8 @@ def _dijet(process: Process, sample: Sample, batch: Batch) -> tuple[Columns, np.
         four.append(jet)
     total = [getattr(four[0], k) + getattr(four[1], k) for k in ("E", "px", "py", "pz")]
     columns["mjj"] = np.asarray(mass(*total))
+    columns.update(mass_ordered(columns["mj1"], columns["mj2"], columns["tau21_j1"], columns["tau21_j2"]))
     return {name: columns[name] for name in DIJET_FEATURES}, events
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 
 def _flat_objects(objects: Any) -> tuple[dict[str, np.ndarray], np.ndarray]:

@@ -8,7 +8,8 @@ Two layouts are read:
   one plain two-dimensional dataset whose columns become ``f0, f1, ...``;
 * **pandas** — a ``DataFrame`` written by ``pandas.to_hdf`` in its fixed format (a
   group with ``block<k>_items`` and ``block<k>_values``): the layout of the public
-  top-tagging data set (key ``table``), read without pandas.
+  top-tagging data set (key ``table``) and of the LHC Olympics feature files
+  (key ``df``; :mod:`neyman.io.lhco` adds their dijet columns), read without pandas.
 
 With ``tree=None`` the table is found automatically when the file holds exactly
 one: the root group's own column datasets, a single group of column datasets, or
@@ -27,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from neyman.exceptions import DataError, close_matches
+from neyman.io import lhco
 from neyman.io.core import (
     Backend,
     StoredTable,
@@ -196,7 +198,13 @@ class _Hdf5Table(StoredTable):
 
     @property
     def columns(self) -> list[str]:
-        """The datasets of the group or the fields of the compound dataset."""
+        """The datasets of the group or the fields of the compound dataset.
+
+        An LHC Olympics feature table also offers the columns that
+        :mod:`neyman.io.lhco` derives from it.
+        """
+        if lhco.is_lhco(self.layout.columns):
+            return [*self.layout.columns, *lhco.DERIVED]
         return self.layout.columns
 
     def num_entries(self) -> int:
@@ -205,7 +213,7 @@ class _Hdf5Table(StoredTable):
 
     def rows(self, names: list[str], start: int, stop: int) -> Table:
         """Only these rows are read from disk."""
-        return Table({c: self.layout.read(c, start, stop) for c in names}, source=self.source)
+        return Table(_read(self.layout, names, start, stop), source=self.source)
 
     def stream(self, names: list[str], start: int, stop: int, step_size: int) -> Iterator[Table]:
         """Consecutive slices of ``step_size`` entries, from the file opened again."""
@@ -217,7 +225,14 @@ def _chunks(path: Path, tree: str, names: list[str], start: int, stop: int, step
         layout = _layout(f, tree, path)
         source = _source(path, layout)
         for a, b in ranges(start, stop, step):
-            yield Table({c: layout.read(c, a, b) for c in names}, source=source)
+            yield Table(_read(layout, names, a, b), source=source)
+
+
+def _read(layout: _Layout, names: list[str], start: int, stop: int) -> dict[str, np.ndarray]:
+    """The columns ``names`` of rows ``start:stop``; LHC Olympics columns derived on the fly."""
+    if lhco.is_lhco(layout.columns):
+        return lhco.with_derived(names, lambda c: layout.read(c, start, stop))
+    return {c: layout.read(c, start, stop) for c in names}
 
 
 class Hdf5Format(Backend):

@@ -7,6 +7,7 @@ events the way the training did.
 """
 
 from neyman.runs.directory import RunDirectory
+from neyman.runs.hunting import HUNT_FILE, HuntScorer, is_hunt, load_hunt
 from neyman.runs.inputs import (
     InputPreprocessor,
     ModelInput,
@@ -22,7 +23,9 @@ from neyman.runs.scoring import Scorer, score_table
 from neyman.runs.trained import TrainedRun, load_run, model_dirs
 
 __all__ = [
+    "HUNT_FILE",
     "RATIO_FILE",
+    "HuntScorer",
     "InputPreprocessor",
     "ModelInput",
     "RunDirectory",
@@ -31,6 +34,8 @@ __all__ = [
     "WeightMap",
     "as_model_input",
     "input_size",
+    "is_hunt",
+    "load_hunt",
     "load_run",
     "model_dirs",
     "model_inputs",

@@ -7,6 +7,7 @@ from neyman.testing.synthetic import (
     likelihood_ratio_dataset,
     mass_sculpting_dataset,
     multiclass_dataset,
+    resonance_search_dataset,
     signed_weight_dataset,
 )
 
@@ -17,6 +18,7 @@ __all__ = [
     "likelihood_ratio_dataset",
     "mass_sculpting_dataset",
     "multiclass_dataset",
+    "resonance_search_dataset",
     "signed_weight_dataset",
     "write_labelled_file",
     "write_signal_background",

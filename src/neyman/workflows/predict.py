@@ -12,7 +12,7 @@ import numpy as np
 from neyman import io
 from neyman.exceptions import DataError
 from neyman.preprocessing import assign_folds
-from neyman.runs import Scorer, TrainedRun, load_run, read_ratio_weights, score_table
+from neyman.runs import Scorer, TrainedRun, is_hunt, load_hunt, load_run, read_ratio_weights, score_table
 from neyman.runs.guard import enclosing_run
 from neyman.table import Table, entry_event_ids
 
@@ -64,6 +64,8 @@ def _scorer(run: str | os.PathLike[str] | Scorer, in_path: str) -> Scorer:
             from neyman.export import OnnxModel
 
             trained = OnnxModel(Path(run))
+        elif is_hunt(run):
+            return load_hunt(run)
         else:
             trained = load_run(Path(run))
     else:
@@ -135,8 +137,8 @@ def predict(
     Parameters
     ----------
     run
-        A run directory, an ``.onnx`` file written by ``neyman export`` (scored with
-        ONNX Runtime only), or an already loaded :class:`TrainedRun`.  A run of
+        A run directory (also of ``neyman hunt``: its windows' ``anomaly_score``), an ``.onnx``
+        file of ``neyman export`` (scored with ONNX Runtime only), or a loaded :class:`TrainedRun`.  A run of
         ``neyman reweight`` adds a ``weight`` column (``w = p_target / p_source``)
         instead of its classifier's score.
     input

@@ -1,0 +1,143 @@
+"""Signal regions, sidebands and sliding windows in a resonance variable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from neyman.exceptions import ConfigError, DataError
+
+__all__ = ["MIN_REGION_EVENTS", "Regions", "Window", "parse_window", "regions", "scan_windows"]
+
+MIN_REGION_EVENTS = 100
+"""Fewest events a signal region or its sidebands may hold: fewer cannot train a classifier."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """A half-open interval ``[lo, hi)`` of the resonance variable."""
+
+    lo: float
+    hi: float
+
+    @property
+    def width(self) -> float:
+        """``hi - lo``."""
+        return self.hi - self.lo
+
+    @property
+    def centre(self) -> float:
+        """``(lo + hi) / 2``."""
+        return 0.5 * (self.lo + self.hi)
+
+    def contains(self, mass: np.ndarray) -> np.ndarray:
+        """Which values lie in the window."""
+        return (mass >= self.lo) & (mass < self.hi)
+
+    def __str__(self) -> str:
+        return f"[{self.lo:g}, {self.hi:g})"
+
+
+@dataclass(frozen=True)
+class Regions:
+    """A signal region and the sidebands on both sides of it.
+
+    Attributes
+    ----------
+    signal
+        The signal region.
+    span
+        The sidebands' outer edges: the sidebands are ``[span.lo, signal.lo)`` and
+        ``[signal.hi, span.hi)``; the bump fit uses the whole span.
+    """
+
+    signal: Window
+    span: Window
+
+    def sideband(self, mass: np.ndarray) -> np.ndarray:
+        """Which values lie in a sideband."""
+        return np.asarray(self.span.contains(mass) & ~self.signal.contains(mass))
+
+    def __str__(self) -> str:
+        lower = f"[{self.span.lo:g}, {self.signal.lo:g})"
+        upper = f"[{self.signal.hi:g}, {self.span.hi:g})"
+        return f"signal region {self.signal}, sidebands {lower} and {upper}"
+
+
+def parse_window(text: str, what: str) -> Window:
+    """``"LO,HI"`` as a :class:`Window`, with an error naming ``what`` otherwise."""
+    parts = [p.strip() for p in str(text).split(",")]
+    try:
+        lo, hi = (float(p) for p in parts)
+    except ValueError:
+        raise ConfigError(f"{what} {text!r} is not two numbers LO,HI (e.g. 3300,3700)") from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ConfigError(f"{what} {text!r}: need finite LO < HI")
+    return Window(lo, hi)
+
+
+def regions(mass: np.ndarray, signal: Window, span: Window | None = None, *, column: str = "mass") -> Regions:
+    """The signal region and its sidebands, checked against the events' ``mass`` values.
+
+    Parameters
+    ----------
+    mass
+        The resonance variable of every event.
+    signal
+        The signal region.
+    span
+        The sidebands' outer edges; default: the neighbouring windows of the same width.
+    column
+        The name of the mass column, for messages.
+
+    Raises
+    ------
+    ConfigError
+        Sidebands that do not enclose the signal region.
+    DataError
+        A signal region outside the events' range, or a region with fewer than
+        :data:`MIN_REGION_EVENTS` events.
+    """
+    lo, hi = float(np.min(mass)), float(np.max(mass))
+    if signal.hi <= lo or signal.lo >= hi:
+        raise DataError(
+            f"signal region {signal} lies outside the range of {column} [{lo:g}, {hi:g}]; "
+            f"give --signal-region in the file's units"
+        )
+    span = span or Window(signal.lo - signal.width, signal.hi + signal.width)
+    if not (span.lo < signal.lo and span.hi > signal.hi):
+        raise ConfigError(f"sidebands {span} must enclose the signal region {signal} on both sides")
+    found = Regions(signal, span)
+    counts = {
+        "signal region": int(np.count_nonzero(signal.contains(mass))),
+        "lower sideband": int(np.count_nonzero((mass >= span.lo) & (mass < signal.lo))),
+        "upper sideband": int(np.count_nonzero((mass >= signal.hi) & (mass < span.hi))),
+    }
+    for name, n in counts.items():
+        if n < MIN_REGION_EVENTS:
+            raise DataError(
+                f"the {name} of {found} holds {n} events of {column}, fewer than {MIN_REGION_EVENTS}; "
+                "widen the regions (--signal-region, --sidebands) or give more events"
+            )
+    return found
+
+
+def scan_windows(mass: np.ndarray, width: float, *, step: float | None = None) -> list[Window]:
+    """Sliding signal regions of ``width`` every ``step`` (default ``width / 2``) whose sidebands fit in the range.
+
+    The windows start at multiples of ``step``; those with fewer than
+    :data:`MIN_REGION_EVENTS` events in any region are left out.
+    """
+    step = step or width / 2
+    lo, hi = float(np.min(mass)), float(np.max(mass))
+    found = []
+    start = float(np.ceil((lo + width) / step) * step)
+    while start + 2 * width <= hi:
+        window = Window(start, start + width)
+        side = Window(start - width, start + 2 * width)
+        n = [np.count_nonzero(w.contains(mass)) for w in (Window(side.lo, start), window, Window(window.hi, side.hi))]
+        if min(n) >= MIN_REGION_EVENTS:
+            found.append(window)
+        start += step
+    return found

@@ -1,0 +1,104 @@
+"""A finished ``neyman hunt`` as a scorer: each window's models, averaged as in the hunt."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from neyman.exceptions import RunDirectoryError
+from neyman.runs.directory import RunDirectory
+from neyman.runs.trained import TrainedRun, load_run
+from neyman.table import Table
+
+__all__ = ["HUNT_FILE", "HuntScorer", "is_hunt", "load_hunt"]
+
+HUNT_FILE = "hunt.json"
+"""The summary every hunt run holds; it lists each window's models."""
+
+
+def is_hunt(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` is the run directory of a hunt."""
+    return (Path(path) / HUNT_FILE).is_file()
+
+
+@dataclass(frozen=True)
+class HuntScorer:
+    """The anomaly score of a hunt's windows for new events.
+
+    Attributes
+    ----------
+    path
+        The hunt's run directory.
+    names
+        One score name per window (``anomaly_score`` for a single window).
+    windows
+        Per window, the method's models: classifiers (averaged) or, for ANODE, the
+        signal-region and sideband flows.
+    anode
+        Whether the score is the flows' log-density difference.
+    """
+
+    path: Path
+    names: list[str]
+    windows: list[list[TrainedRun]]
+    anode: bool
+
+    @property
+    def score_names(self) -> list[str]:
+        """One anomaly-score column per window."""
+        return self.names
+
+    def score(self, table: Table) -> np.ndarray:
+        """``(n, windows)`` anomaly scores: the fold ensembles of every model, averaged (ANODE: differenced).
+
+        Notes
+        -----
+        New events were never seen by any model, so each run scores with the mean of its
+        fold models; the classifiers of an ensemble are then averaged, and ANODE takes
+        :math:`\\ln p_\\text{SR}(x|m) - \\ln p_\\text{SB}(x|m)`.
+        """
+        out = []
+        for models in self.windows:
+            values = []
+            for trained in models:
+                column = "log_density" if self.anode else "score"
+                raw = np.asarray(trained.score(table)).reshape(len(table), -1)
+                values.append(raw[:, trained.score_names.index(column)])
+            out.append(values[0] - values[1] if self.anode else np.mean(values, axis=0))
+        return np.column_stack(out)
+
+
+def load_hunt(path: str | os.PathLike[str]) -> HuntScorer:
+    """Load a finished hunt's models.
+
+    Raises
+    ------
+    RunDirectoryError
+        Not a finished hunt, or ``hunt.json`` is damaged (the key is named).
+    """
+    run = RunDirectory(Path(path))
+    if run.status() != "complete":
+        raise RunDirectoryError(
+            f"{run.path} is not a finished hunt (status.json says {run.status()!r}); run the hunt again with --force"
+        )
+    try:
+        record = json.loads((run.path / HUNT_FILE).read_text())
+        windows = record["windows"]
+        members = [[run.path / m for m in w["models"]] for w in windows]
+        anode = record["method"] == "anode"
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RunDirectoryError(f"{run.path / HUNT_FILE} is damaged ({exc!r}); rerun the hunt") from None
+    for paths in members:
+        for p in paths:
+            if run.path.resolve() not in p.resolve().parents:
+                raise RunDirectoryError(f"{run.path / HUNT_FILE} names a model outside the run: {p}")
+    loaded = [[replace(load_run(p), folds_by_event_id=False) for p in paths] for paths in members]
+    if len(windows) == 1:
+        names = ["anomaly_score"]
+    else:
+        names = [f"anomaly_score_{w['signal_region'][0]:g}_{w['signal_region'][1]:g}" for w in windows]
+    return HuntScorer(run.path, names, loaded, anode)

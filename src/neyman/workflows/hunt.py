@@ -1,0 +1,358 @@
+"""``neyman hunt``: a weakly supervised resonance search, from the data to a local significance.
+
+For each signal window a classifier learns the data there against a background
+estimate (:mod:`neyman.workflows.steps.hunting`); every event gets an anomaly score
+from a model that never trained on it; the events above several score thresholds
+are fitted with the dijet function and a signal in the window
+(:mod:`neyman.resonance`).  The run directory holds the models (ordinary runs),
+``scores.parquet``, ``hunt.json`` and the report ``hunt.html``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neyman import io
+from neyman.atomic import finite_json, write_json
+from neyman.exceptions import ConfigError, DataError
+from neyman.resonance import (
+    EFFICIENCIES,
+    Regions,
+    Window,
+    binning,
+    cut_and_fit,
+    regions,
+    scan_windows,
+)
+from neyman.runs import HUNT_FILE, RunDirectory
+from neyman.runs.guard import check_run_name
+from neyman.table import LABEL, Table
+from neyman.workflows.steps.hunt_report import write_hunt_report
+from neyman.workflows.steps.hunting import EXTERNAL_IDS, METHODS, HuntEvents, HuntSettings, window_scores
+
+__all__ = ["HuntResult", "hunt"]
+
+
+@dataclass(frozen=True)
+class HuntResult:
+    """What a hunt found.
+
+    Attributes
+    ----------
+    run_dir
+        The run directory.
+    summary
+        The content of ``hunt.json``: per window the regions, the event counts, the
+        max SIC (labelled data) and, per score threshold, the fits and significances.
+    report
+        ``hunt.html``.
+    seconds
+        Wall time.
+    """
+
+    run_dir: Path
+    summary: dict[str, Any]
+    report: Path
+    seconds: float
+
+
+def _read_events(path: str, mass: str, features: list[str], what: str, first_id: int = 0) -> HuntEvents:
+    """The mass, the features and any label of a file, checked for missing columns and non-finite values."""
+    where, tree = io.parse_source(path)
+    held = io.available_columns(where, tree=tree)
+    for kind, names in (("--mass", [mass]), ("--features", features)):
+        missing = [c for c in names if c not in held]
+        if missing:
+            raise DataError(f"{what} {where} has no column {missing[0]!r} (given in {kind}); it has {held}")
+    names = [mass, *features, *([LABEL] if LABEL in held else [])]
+    table = io.read(where, tree=tree, columns=names)
+    if len(table) == 0:
+        raise DataError(f"{what} {where} holds no events")
+    values = table.to_numpy([mass, *features], dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        column = [mass, *features][col]
+        raise DataError(
+            f"{what} {where}: column {column!r} holds {values[row, col]} at row {row}; "
+            "remove or fix such events before the search"
+        )
+    label = np.asarray(table[LABEL]).astype(np.int64) if LABEL in table else None
+    ids = first_id + np.arange(len(table))
+    return HuntEvents(values[:, 0], values[:, 1:], list(features), label, ids)
+
+
+def _check_choices(
+    mass: str, features: Sequence[str], method: str, reference: str | None, efficiencies: Sequence[float]
+) -> None:
+    if method not in METHODS:
+        raise ConfigError(f"--method {method!r} is not one of {', '.join(METHODS)}")
+    if not features:
+        raise ConfigError("give the classifier's inputs with --features a,b,c (never the mass itself)")
+    if mass in features:
+        raise ConfigError(
+            f"the mass column {mass!r} is also a feature: a classifier that sees the mass finds the signal "
+            "region itself, not a signal; remove it from --features"
+        )
+    if LABEL in features:
+        raise ConfigError(
+            f"{LABEL!r} is the truth label, not a feature: a search must not see it; remove it from --features "
+            "(a labelled file is used for SIC curves and --method supervised)"
+        )
+    if len(set(features)) != len(features):
+        raise ConfigError(f"--features names a column twice: {list(features)}")
+    if method == "idealized" and reference is None:
+        raise ConfigError(
+            "--method idealized trains the signal region against a background template: give it with "
+            "--reference FILE (simulated background with the same columns)"
+        )
+    if any(not (0 < e <= 1) for e in efficiencies):
+        raise ConfigError(f"--efficiencies must lie in (0, 1], got {list(efficiencies)}")
+
+
+def _windows(
+    mass: np.ndarray, signal_region: Window | None, sidebands: Window | None, scan: float | None, column: str
+) -> list[Regions]:
+    """The regions of every window searched: one given, or the sliding windows of a scan."""
+    if (signal_region is None) == (scan is None):
+        raise ConfigError("give either --signal-region LO,HI or --scan WIDTH (sliding windows), not both or neither")
+    if signal_region is not None:
+        return [regions(mass, signal_region, sidebands, column=column)]
+    assert scan is not None
+    if sidebands is not None:
+        raise ConfigError("--sidebands goes with one --signal-region; a scan takes each window's neighbours")
+    found = scan_windows(mass, scan)
+    if not found:
+        raise DataError(
+            f"no window of width {scan:g} fits in the range of {column} [{mass.min():g}, {mass.max():g}] with "
+            "sidebands of enough events; give a narrower --scan width"
+        )
+    return [regions(mass, w, column=column) for w in found]
+
+
+def _fit_range(mass: np.ndarray, found: Regions, given: Window | None) -> Window:
+    """The fit range: given, or from the spectrum's maximum (above any trigger turn-on) to the last event.
+
+    It always contains the sidebands.
+    """
+    if given is not None:
+        if not (given.lo <= found.span.lo and given.hi >= found.span.hi):
+            raise ConfigError(f"--fit-range {given} must contain the sidebands {found.span}")
+        return given
+    width = found.signal.width / 8
+    counts, edges = np.histogram(mass, bins=np.arange(mass.min(), mass.max() + width, width))
+    peak = float(edges[int(np.argmax(counts))])
+    return Window(min(found.span.lo, max(peak, float(mass.min()))), max(found.span.hi, float(mass.max())))
+
+
+def _labelled(events: HuntEvents, method: str) -> None:
+    if method == "supervised" and (events.label is None or len(np.unique(events.label)) < 2):
+        raise DataError(f"--method supervised needs a {LABEL!r} column with signal (1) and background (0) events")
+
+
+def _sic(score: np.ndarray, events: HuntEvents, found: Regions) -> float | None:
+    """The max SIC of the signal-region events when the data carry labels."""
+    from neyman.metrics import anomaly_summary
+
+    if events.label is None:
+        return None
+    sr = found.signal.contains(events.mass)
+    if len(np.unique(events.label[sr])) < 2:
+        return None
+    return anomaly_summary(score[sr], events.label[sr])[0].max_sic
+
+
+def _search_window(
+    events: HuntEvents,
+    reference: HuntEvents | None,
+    found: Regions,
+    settings: HuntSettings,
+    options: dict[str, Any],
+    work: Path,
+) -> tuple[np.ndarray, dict[str, Any], list[Any]]:
+    """Score every event with the window's models, then cut and fit at each efficiency."""
+    score, models = window_scores(events, reference, found, settings, work)
+    fit_range = _fit_range(events.mass, found, options["fit_range"])
+    edges = binning(found.signal, fit_range, options["bin_width"])
+    inside = fit_range.contains(events.mass)
+    cuts = [
+        cut_and_fit(
+            events.mass[inside],
+            score[inside],
+            found.signal.contains(events.mass[inside]),
+            found.signal,
+            edges,
+            efficiency=e,
+            sqrt_s=options["sqrt_s"],
+            toys=options["toys"],
+            bumphunter=options["bumphunter"],
+            seed=settings.seed,
+        )
+        for e in options["efficiencies"]
+    ]
+    record = {
+        "signal_region": [found.signal.lo, found.signal.hi],
+        "sidebands": [found.span.lo, found.span.hi],
+        "fit_range": [fit_range.lo, fit_range.hi],
+        "events_signal_region": int(np.count_nonzero(found.signal.contains(events.mass))),
+        "events_sidebands": int(np.count_nonzero(found.sideband(events.mass))),
+        "max_sic": _sic(score, events, found),
+        "models": [str(m.relative_to(work.parent.parent)) for m in models],
+        "cuts": [c.summary() for c in cuts],
+    }
+    if events.label is not None:
+        sr = found.signal.contains(events.mass)
+        record["signal_events_signal_region"] = int(np.count_nonzero(events.label[sr] == 1))
+    return score, record, cuts
+
+
+def hunt(
+    data: str | Path,
+    *,
+    mass: str,
+    features: Sequence[str],
+    signal_region: str | None = None,
+    sidebands: str | None = None,
+    scan: float | None = None,
+    method: str = "cathode",
+    reference: str | Path | None = None,
+    model: str = "lightgbm",
+    kfold: int = 5,
+    ensemble: int = 1,
+    oversample: int = 4,
+    efficiencies: Sequence[float] = EFFICIENCIES,
+    fit_range: str | None = None,
+    bin_width: float | None = None,
+    sqrt_s: float = 13000.0,
+    toys: int = 200,
+    bumphunter: bool = True,
+    seed: int = 0,
+    name: str | None = None,
+    output_dir: str | Path = "runs",
+    force: bool = False,
+    overrides: Sequence[str] = (),
+    flow_overrides: Sequence[str] = (),
+) -> HuntResult:
+    """Search ``data`` for a resonance in ``mass`` with a weakly supervised classifier and a bump fit.
+
+    Parameters
+    ----------
+    data, mass, features
+        The events (``file.root:tree``; an LHC Olympics feature file works as is), the resonance
+        variable in the file's units, and the classifier's inputs.
+    signal_region, sidebands, scan
+        ``"LO,HI"`` (sidebands: their outer edges, default the neighbouring windows of the same
+        width), or sliding windows of width ``scan`` every half width.
+    method, reference
+        ``cathode``, ``cwola``, ``idealized`` (against ``reference``, background-only events),
+        ``anode`` or ``supervised`` (a ``label`` column; a reference only).
+    model, kfold, ensemble, oversample
+        The classifier family, its folds, the classifiers averaged per window, and the flow
+        samples per signal-region event (``cathode``).
+    efficiencies, fit_range, bin_width, sqrt_s, toys, bumphunter
+        The shares of the signal region kept by the cuts (1: no cut); the fit range (default: the
+        spectrum's maximum to the last event), bin width (window / 8) and collision energy in mass
+        units; pseudo-experiments per cut (0: asymptotic only); the BumpHunter cross-check.
+    seed, name, output_dir, force, overrides, flow_overrides
+        The seed; the folder ``output_dir/name`` (default ``hunt-<method>``), replaced with
+        ``force``; ``section.key=value`` settings of the classifiers' and the flows' trainings.
+
+    Returns
+    -------
+    HuntResult
+        The run directory, ``hunt.json`` and the report.
+
+    Notes
+    -----
+    The cut of efficiency :math:`\\varepsilon` keeps scores above the :math:`1 - \\varepsilon` quantile
+    of the signal region's; :func:`neyman.resonance.local_significance` gives Z after it.
+    """
+    t0 = time.perf_counter()
+    features = list(features)
+    _check_choices(mass, features, method, None if reference is None else str(reference), efficiencies)
+    events, ref = _inputs(str(data), None if reference is None else str(reference), mass, features, method)
+    found, given_range = _checked_windows(events.mass, (signal_region, sidebands, scan, fit_range), mass, sqrt_s)
+    run, final = RunDirectory.create(Path(output_dir) / check_run_name(name or f"hunt-{method}"), force=force)
+    settings = HuntSettings(method, mass, model, kfold, ensemble, oversample, seed, (*overrides,), (*flow_overrides,))
+    options: dict[str, Any] = {"fit_range": given_range, "bin_width": bin_width, "sqrt_s": sqrt_s, "toys": toys}
+    options.update(bumphunter=bumphunter, efficiencies=list(efficiencies))
+    record: dict[str, Any] = {"data": str(data), "mass": mass, "features": features, "method": method}
+    record.update(model=model, kfold=kfold, ensemble=ensemble, seed=seed, sqrt_s=sqrt_s)
+    try:
+        summary, report = _search(run.path, events, ref, found, settings, options, record)
+    except BaseException as exc:
+        run.set_status("failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+    run.set_status("complete")
+    run = run.commit(final)
+    return HuntResult(run.path, summary, run.path / report.name, time.perf_counter() - t0)
+
+
+def _inputs(
+    data: str, reference: str | None, mass: str, features: list[str], method: str
+) -> tuple[HuntEvents, HuntEvents | None]:
+    """The data's events and the reference's, read and checked."""
+    events = _read_events(data, mass, features, "data")
+    _labelled(events, method)
+    ref = None if reference is None else _read_events(reference, mass, features, "--reference", EXTERNAL_IDS)
+    return events, ref
+
+
+def _checked_windows(
+    mass: np.ndarray, given: tuple[str | None, str | None, float | None, str | None], column: str, sqrt_s: float
+) -> tuple[list[Regions], Window | None]:
+    """Every window's regions and the given fit range, checked against the data before anything is written."""
+    signal_region, sidebands, scan, fit_range = given
+    signal = None if signal_region is None else _parse(signal_region, "--signal-region")
+    side = None if sidebands is None else _parse(sidebands, "--sidebands")
+    found = _windows(mass, signal, side, scan, column)
+    given_range = None if fit_range is None else _parse(fit_range, "--fit-range")
+    for f in found:
+        _fit_range(mass, f, given_range)
+    if (given_range.hi if given_range else float(mass.max())) >= sqrt_s:
+        raise ConfigError(f"sqrt(s) = {sqrt_s:g} lies inside the mass range; give --sqrt-s in the units of {column!r}")
+    return found, given_range
+
+
+def _search(
+    run_dir: Path,
+    events: HuntEvents,
+    reference: HuntEvents | None,
+    found: list[Regions],
+    settings: HuntSettings,
+    options: dict[str, Any],
+    record: dict[str, Any],
+) -> tuple[dict[str, Any], Path]:
+    """Search every window, then write ``scores.parquet``, ``hunt.json`` and the report."""
+    RunDirectory(run_dir).set_status("running")
+    columns: dict[str, np.ndarray] = {"row": events.ids, settings.mass_name: events.mass}
+    records, all_cuts = [], []
+    for f in found:
+        work = run_dir / "windows" / f"{f.signal.lo:g}-{f.signal.hi:g}"
+        score, window, cuts = _search_window(events, reference, f, settings, options, work)
+        columns[_score_name(f, len(found))] = score
+        records.append(window)
+        all_cuts.append(cuts)
+    if events.label is not None:
+        columns[LABEL] = events.label
+    io.write(Table(columns), run_dir / "scores.parquet")
+    summary = finite_json({**record, "windows": records})
+    write_json(run_dir / HUNT_FILE, summary)
+    return summary, write_hunt_report(run_dir, summary, events, found, all_cuts, columns)
+
+
+def _parse(text: str, what: str) -> Window:
+    from neyman.resonance import parse_window
+
+    return parse_window(text, what)
+
+
+def _score_name(found: Regions, n_windows: int) -> str:
+    """``anomaly_score``; in a scan one column per window, ``anomaly_score_<lo>_<hi>``."""
+    return "anomaly_score" if n_windows == 1 else f"anomaly_score_{found.signal.lo:g}_{found.signal.hi:g}"

@@ -1,0 +1,227 @@
+"""What ``neyman hunt`` does in one signal window: a method's training sets, its models, the scores.
+
+Every method trains k-fold runs written by :func:`neyman.train` into the window's
+folder, so each model is an ordinary run (report, export, ``neyman predict``).  The
+data class of every classifier is the signal-region data; the reference class is
+what the method takes for the background there:
+
+============  ===================================================================
+idealized     reference events (``--reference``) in the signal region
+cwola         the data in the sidebands
+cathode       samples of a flow p(x | m) fitted on the sidebands, drawn at the
+              signal-region data's mass values
+supervised    the signal region's events of label 0 (the data class: label 1)
+anode         no classifier: log p_SR(x | m) - log p_SB(x | m) of two flows
+============  ===================================================================
+
+Every event of the data gets its score from the fold model of its id (``id mod k``):
+for a training event the model that held its fold out (checked against the fold the
+training recorded), for any other event a model that never saw it either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neyman import io
+from neyman.exceptions import DataError
+from neyman.preprocessing import assign_folds
+from neyman.resonance import Regions
+from neyman.runs import load_run
+from neyman.seeding import child_seed
+from neyman.table import EVENT_ID, Table
+from neyman.workflows.train import train
+
+__all__ = ["EXTERNAL_IDS", "METHODS", "HuntEvents", "HuntSettings", "window_scores"]
+
+METHODS = ("cwola", "cathode", "idealized", "anode", "supervised")
+"""The weakly supervised methods (and the supervised reference) of ``neyman hunt``."""
+
+EXTERNAL_IDS = 10**12
+"""Event ids of reference events and flow samples start here; below it an id is a row of the data."""
+
+
+@dataclass(frozen=True)
+class HuntEvents:
+    """Events of a search: the resonance variable, the features, the label where known, the row ids."""
+
+    mass: np.ndarray
+    x: np.ndarray
+    features: list[str]
+    label: np.ndarray | None
+    ids: np.ndarray
+
+    def take(self, keep: np.ndarray) -> HuntEvents:
+        """The events selected by a mask."""
+        label = None if self.label is None else self.label[keep]
+        return HuntEvents(self.mass[keep], self.x[keep], self.features, label, self.ids[keep])
+
+    def table(self, mass_name: str | None = None) -> Table:
+        """The features (and the mass) with the event ids, as a table to write."""
+        columns = {n: self.x[:, j] for j, n in enumerate(self.features)}
+        if mass_name is not None:
+            columns[mass_name] = self.mass
+        return Table({**columns, EVENT_ID: self.ids})
+
+
+@dataclass(frozen=True)
+class HuntSettings:
+    """How the models of a window are trained (see :func:`neyman.hunt`)."""
+
+    method: str
+    mass_name: str
+    model: str = "lightgbm"
+    kfold: int = 5
+    ensemble: int = 1
+    oversample: int = 4
+    seed: int = 0
+    overrides: tuple[str, ...] = ()
+    flow_overrides: tuple[str, ...] = ()
+
+
+def _train(work: Path, name: str, cfg: dict[str, Any], overrides: tuple[str, ...], seed: int) -> Path:
+    cfg = {"name": name, "output_dir": str(work), "seed": seed, **cfg}
+    return Path(train(cfg, overrides=overrides).run_dir)
+
+
+def _classifier(work: Path, name: str, sets: tuple[HuntEvents, HuntEvents], settings: HuntSettings, seed: int) -> Path:
+    """A k-fold classifier of the reference (class 0) against the data (class 1)."""
+    paths = []
+    for role, events in zip(("reference", "data"), sets, strict=True):
+        paths.append(work / f"{name}-{role}.parquet")
+        io.write(events.table(), paths[-1])
+    cfg = {
+        "data": {
+            "sources": [{"path": str(p), "label": r} for p, r in zip(paths, ("reference", "data"), strict=True)],
+            "classes": ["reference", "data"],
+            "features": sets[1].features,
+            "event_id": EVENT_ID,
+        },
+        "task": {"type": "binary", "balance_classes": True},
+        "model": {"type": settings.model},
+        "split": {"kfold": settings.kfold},
+    }
+    return _train(work, name, cfg, settings.overrides, seed)
+
+
+def _flow(work: Path, name: str, events: HuntEvents, settings: HuntSettings, kfold: int) -> Path:
+    """A conditional density p(features | mass) of ``events`` (k-fold when ``kfold`` >= 2)."""
+    path = work / f"{name}-events.parquet"
+    io.write(events.table(settings.mass_name), path)
+    split = {"kfold": kfold} if kfold >= 2 else {"train": 0.8, "val": 0.2, "test": 0.0}
+    cfg = {
+        "data": {
+            "sources": [{"path": str(path)}],
+            "features": [*events.features, settings.mass_name],
+            "event_id": EVENT_ID,
+        },
+        "task": {"type": "density"},
+        "model": {"type": "flow", "condition": [settings.mass_name]},
+        "split": split,
+    }
+    return _train(work, name, cfg, settings.flow_overrides, child_seed(settings.seed, name))
+
+
+def _scores(run_dir: Path, events: HuntEvents, column: str) -> np.ndarray:
+    """``column`` of every event by the fold model of its id: out of fold for the run's training events.
+
+    One fold model per event for *every* event keeps the scores of events inside and
+    outside the training alike (a fold ensemble's average is narrower than one model's
+    score, so a threshold set on out-of-fold scores would keep too few averaged ones).
+    """
+    trained = load_run(run_dir)
+    table = Table({**{n: events.x[:, j] for j, n in enumerate(events.features)}, EVENT_ID: events.ids})
+    scores = np.asarray(trained.score(table)).reshape(len(table), -1)[:, trained.score_names.index(column)]
+    if trained.kfold < 2:
+        return scores
+    preds = io.read(trained.path / "predictions.parquet", columns=[EVENT_ID, "fold"])
+    ids = np.asarray(preds[EVENT_ID])
+    if not np.array_equal(np.asarray(preds["fold"]), assign_folds(ids, trained.kfold)):
+        raise DataError(f"{run_dir}: an event was scored by a fold model that trained on it; rerun the hunt")
+    return scores
+
+
+def _density_scores(run_dir: Path, events: HuntEvents, mass_name: str) -> np.ndarray:
+    with_mass = replace(events, x=np.column_stack([events.x, events.mass]), features=[*events.features, mass_name])
+    return _scores(run_dir, with_mass, "log_density")
+
+
+def _cathode_reference(work: Path, events: HuntEvents, regions: Regions, settings: HuntSettings) -> HuntEvents:
+    """Samples of the sideband flow at masses drawn from the signal-region data (``oversample`` per event)."""
+    from neyman.runs.sampling import draw, drawn_columns
+
+    flow = load_run(_flow(work, "sideband-flow", events.take(regions.sideband(events.mass)), settings, 0))
+    sr_mass = events.mass[regions.signal.contains(events.mass)]
+    rng = np.random.default_rng(child_seed(settings.seed, "cathode-mass"))
+    mass = rng.choice(sr_mass, size=settings.oversample * len(sr_mass))
+    drawn = np.concatenate(list(draw(flow, len(mass), context=mass[:, None], seed=child_seed(settings.seed, "draw"))))
+    order = [drawn_columns(flow).index(n) for n in events.features]
+    x = drawn[:, order]
+    ok = np.all(np.isfinite(x), axis=1)
+    return HuntEvents(mass[ok], x[ok], events.features, None, EXTERNAL_IDS + np.arange(int(ok.sum())))
+
+
+def _sets(
+    events: HuntEvents, reference: HuntEvents | None, regions: Regions, settings: HuntSettings, work: Path
+) -> tuple[HuntEvents, HuntEvents]:
+    """The (reference, data) classes of the method's classifier."""
+    data = events.take(regions.signal.contains(events.mass))
+    if settings.method == "supervised":
+        assert data.label is not None
+        return data.take(data.label == 0), data.take(data.label == 1)
+    if settings.method == "cwola":
+        return events.take(regions.sideband(events.mass)), data
+    if settings.method == "idealized":
+        assert reference is not None
+        return reference.take(regions.signal.contains(reference.mass)), data
+    return _cathode_reference(work, events, regions, settings), data
+
+
+def window_scores(
+    events: HuntEvents, reference: HuntEvents | None, regions: Regions, settings: HuntSettings, work: Path
+) -> tuple[np.ndarray, list[Path]]:
+    """The anomaly score of every event of the data, from the models of one signal window.
+
+    Parameters
+    ----------
+    events
+        All events of the data file (``ids`` are their rows).
+    reference
+        Background-template events (``--method idealized``), ids from :data:`EXTERNAL_IDS`.
+    regions
+        The signal region and its sidebands.
+    settings
+        The method, the classifier and the training.
+    work
+        The window's folder: every model is a run directory in it.
+
+    Notes
+    -----
+    A classifier :math:`f` of data against a background estimate in the signal region
+    approaches :math:`p_\\text{data}/(p_\\text{data} + p_\\text{bkg})`, monotonic in the
+    likelihood ratio :math:`1 + \\tfrac{S}{B}\\,p_S/p_B` (Metodiev, Nachman, Thaler,
+    arXiv:1708.02949); ANODE scores :math:`\\ln p_\\text{SR}(x|m) - \\ln p_\\text{SB}(x|m)`
+    directly. With an ensemble the scores of its members are averaged.
+
+    Returns
+    -------
+    tuple
+        The scores and the run directories of the models (ANODE: the signal-region flow, then the
+        sideband flow).
+    """
+    work.mkdir(parents=True, exist_ok=True)
+    if settings.method == "anode":
+        side = _flow(work, "sideband-flow", events.take(regions.sideband(events.mass)), settings, 0)
+        inner = _flow(work, "signal-flow", events.take(regions.signal.contains(events.mass)), settings, settings.kfold)
+        score = _density_scores(inner, events, settings.mass_name) - _density_scores(side, events, settings.mass_name)
+        return score, [inner, side]
+    sets = _sets(events, reference, regions, settings, work)
+    members, runs = [], []
+    for i in range(settings.ensemble):
+        runs.append(_classifier(work, f"classifier-{i}", sets, settings, child_seed(settings.seed, "classifier", i)))
+        members.append(_scores(runs[-1], events, "score"))
+    return np.mean(members, axis=0), runs

@@ -1,0 +1,160 @@
+"""``neyman hunt`` on a spectrum with a known answer: it finds an injected bump where it is, and none without one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from neyman import io
+from neyman.preprocessing import assign_folds
+from neyman.resonance import best_cut
+from neyman.runs import load_run
+from neyman.table import EVENT_ID, Table
+from neyman.testing import resonance_search_dataset
+from neyman.workflows.hunt import hunt
+from neyman.workflows.predict import predict
+
+FEATURES = ["a", "b", "c", "noise"]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("hunt")
+    paths = {
+        "bump": resonance_search_dataset(80_000, 400, seed=1),
+        "null": resonance_search_dataset(80_000, 0, seed=2),
+        "reference": resonance_search_dataset(80_000, 0, seed=3),
+    }
+    out = {}
+    for name, table in paths.items():
+        out[name] = folder / f"{name}.parquet"
+        io.write(table, out[name])
+    out["runs"] = folder / "runs"
+    return out
+
+
+@pytest.fixture(scope="module")
+def cwola(files: dict[str, Path]) -> object:
+    return hunt(
+        files["bump"], mass="mjj", features=FEATURES, signal_region="3300,3700", method="cwola", toys=30,
+        output_dir=files["runs"], name="cwola",
+    )  # fmt: skip
+
+
+def test_cwola_finds_the_injected_bump_with_its_size(cwola: object) -> None:
+    window = cwola.summary["windows"][0]  # type: ignore[attr-defined]
+    plain = window["cuts"][0]
+    best = best_cut(window["cuts"])
+    assert plain["efficiency"] == 1.0 and plain["z_local"] < 3  # the bump is invisible without the classifier
+    # no pseudo-experiment of 30 is as extreme: p < 1/30
+    assert best["z_local"] > 5 and best["z_toys"] == pytest.approx(norm.isf(1 / 30))
+    signal = window["signal_events_signal_region"]
+    assert 0.3 * signal < best["fitted_signal"] < 1.5 * signal
+    assert window["max_sic"] > 5
+    assert 3300 <= best["bumphunter_lo"] < 3700 or 3300 < best["bumphunter_hi"] <= 3700
+
+
+def test_every_event_is_scored_by_a_model_that_never_saw_it(cwola: object, files: dict[str, Path]) -> None:
+    run_dir = Path(cwola.run_dir)  # type: ignore[attr-defined]
+    scores = io.read(run_dir / "scores.parquet")
+    classifier = load_run(run_dir / cwola.summary["windows"][0]["models"][0])  # type: ignore[attr-defined]
+    preds = io.read(classifier.path / "predictions.parquet")
+    ids = np.asarray(preds[EVENT_ID])
+    # the training's predictions: each event once, by the model of the fold it was held out of
+    assert len(np.unique(ids)) == len(ids)
+    np.testing.assert_array_equal(np.asarray(preds["fold"]), assign_folds(ids, classifier.kfold))
+    data = io.read(files["bump"])
+    table = Table({**{f: np.asarray(data[f])[ids] for f in FEATURES}, EVENT_ID: ids})
+    by_fold = classifier.score(table)  # each event by the model of its fold
+    hunt_scores = np.asarray(scores["anomaly_score"])[ids]
+    np.testing.assert_allclose(hunt_scores, by_fold, rtol=1e-6)
+    # and that is not what the models that trained on the event say
+    seen = np.mean(
+        [
+            m.predict(p.transform(table.to_numpy(FEATURES)))
+            for m, p in zip(classifier.models, classifier.preprocessors, strict=True)
+        ],
+        axis=0,
+    )
+    assert np.max(np.abs(seen - by_fold)) > 1e-3
+
+
+def test_predict_scores_new_events_with_the_hunts_classifiers(cwola: object, files: dict[str, Path]) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    fresh = files["runs"] / "fresh.parquet"
+    io.write(resonance_search_dataset(20_000, 2_000, seed=9), fresh)
+    predict(cwola.run_dir, fresh, files["runs"] / "fresh-scored.parquet")  # type: ignore[attr-defined]
+    scored = io.read(files["runs"] / "fresh-scored.parquet")
+    assert roc_auc_score(np.asarray(scored["label"]), np.asarray(scored["anomaly_score"])) > 0.9
+
+
+def test_a_scan_finds_the_bump_in_the_right_window(files: dict[str, Path]) -> None:
+    result = hunt(
+        files["bump"], mass="mjj", features=FEATURES, scan=400.0, method="cwola", toys=0, bumphunter=False,
+        output_dir=files["runs"], name="scan", efficiencies=(1.0, 0.02),
+    )  # fmt: skip
+    windows = result.summary["windows"]
+    best = max(windows, key=lambda w: w["cuts"][1]["z_local"] or 0.0)
+    assert best["signal_region"][0] <= 3500 <= best["signal_region"][1]
+    assert best["cuts"][1]["z_local"] > 4
+    far = [w for w in windows if w["signal_region"][1] <= 3100 or w["signal_region"][0] >= 3900]
+    assert far and all((w["cuts"][1]["z_local"] or 0.0) < 3 for w in far)
+    assert set(io.read(result.run_dir / "scores.parquet").column_names) >= {"anomaly_score_3400_3800", "mjj"}
+
+
+@pytest.mark.parametrize("method", ["cwola", "idealized"])
+def test_no_bump_is_found_without_one(files: dict[str, Path], method: str) -> None:
+    result = hunt(
+        files["null"], mass="mjj", features=FEATURES, signal_region="3300,3700", method=method,
+        reference=files["reference"], toys=0, bumphunter=False, output_dir=files["runs"], name=f"null-{method}",
+    )  # fmt: skip
+    cuts = result.summary["windows"][0]["cuts"]
+    assert all(c["z_local"] is not None and c["z_local"] < 3 for c in cuts)
+
+
+def test_idealized_is_not_sculpted_and_predict_applies_the_ensemble(files: dict[str, Path]) -> None:
+    result = hunt(
+        files["null"], mass="mjj", features=FEATURES, signal_region="3300,3700", method="idealized",
+        reference=files["reference"], toys=0, bumphunter=False, output_dir=files["runs"], name="idealized",
+        fit_range="2900,4100",
+    )  # fmt: skip
+    cuts = result.summary["windows"][0]["cuts"]
+    assert all(c["fit_converged"] for c in cuts)
+    for cut in cuts:
+        assert cut["sideband_chi2"] / cut["sideband_ndf"] < 2.0, cut
+    scored = predict(result.run_dir, files["null"], files["runs"] / "scored.parquet")
+    assert scored.score_columns == ["anomaly_score"]
+    new = np.asarray(io.read(files["runs"] / "scored.parquet")["anomaly_score"])
+    old = io.read(result.run_dir / "scores.parquet")
+    # new events get the average of the fold models, narrower than one fold model's score
+    assert len(new) == len(old) and np.all(np.isfinite(new))
+    assert np.std(new) < np.std(np.asarray(old["anomaly_score"]))
+    assert (result.run_dir / "hunt.html").is_file()
+
+
+def test_supervised_reference_beats_weak_supervision(files: dict[str, Path], cwola: object) -> None:
+    result = hunt(
+        files["bump"], mass="mjj", features=FEATURES, signal_region="3300,3700", method="supervised",
+        toys=0, bumphunter=False, output_dir=files["runs"], name="supervised",
+    )  # fmt: skip
+    assert result.summary["windows"][0]["max_sic"] >= cwola.summary["windows"][0]["max_sic"] - 2  # type: ignore[attr-defined]
+
+
+def test_cathode_samples_the_sideband_flow_into_the_signal_region(files: dict[str, Path]) -> None:
+    flow = ["training.steps=600", "model.hidden=[32,32]", "model.transforms=2", "training.progress=false"]
+    result = hunt(
+        files["bump"], mass="mjj", features=FEATURES[:3], signal_region="3300,3700", method="cathode", toys=0,
+        bumphunter=False, output_dir=files["runs"], name="cathode", flow_overrides=flow, oversample=2,
+    )  # fmt: skip
+    window = result.summary["windows"][0]
+    assert window["max_sic"] > 5
+    samples = io.read(result.run_dir / "windows/3300-3700/classifier-0-reference.parquet")
+    sr = io.read(files["bump"])
+    n_sr = int(np.count_nonzero((np.asarray(sr["mjj"]) >= 3300) & (np.asarray(sr["mjj"]) < 3700)))
+    assert len(samples) == pytest.approx(2 * n_sr, rel=0.01)
+    # the background model in the signal region: the samples' mean of a follows its mass dependence there
+    assert np.mean(samples["a"]) == pytest.approx(0.0, abs=0.1)

@@ -1,0 +1,160 @@
+"""The bump fit: the dijet function recovers a smooth spectrum, the significance finds a bump and only a bump."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from neyman.exceptions import ConfigError, DataError
+from neyman.resonance import (
+    Window,
+    binning,
+    bumphunter_scan,
+    cut_and_fit,
+    dijet_counts,
+    fit_spectrum,
+    local_significance,
+    parse_window,
+    regions,
+    scan_windows,
+)
+
+SQRT_S = 13000.0
+WINDOW = Window(3300.0, 3700.0)
+EDGES = np.linspace(2500.0, 5500.0, 61)
+
+
+def falling(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Masses falling as m^-5 above 2400 (a dijet-like spectrum)."""
+    return 2400.0 * (1.0 - rng.uniform(size=n)) ** (-1.0 / 4.0)
+
+
+def test_dijet_counts_integrate_the_density() -> None:
+    p = np.array([30.0, 10.0, 5.0, 0.1])
+    fine = np.linspace(2500.0, 5500.0, 30001)
+    x = fine / SQRT_S
+    density = np.exp(p[0] + p[1] * np.log1p(-x) - (p[2] + p[3] * np.log(x)) * np.log(x))
+    assert dijet_counts(EDGES, p, SQRT_S).sum() == pytest.approx(np.trapezoid(density, fine), rel=1e-6)
+
+
+def test_background_fit_has_unit_pulls_and_chi2_per_ndf_near_one() -> None:
+    rng = np.random.default_rng(1)
+    chi2, pulls = [], []
+    for _ in range(20):
+        counts = np.histogram(falling(200_000, rng), bins=EDGES)[0]
+        fit = fit_spectrum(EDGES, counts, sqrt_s=SQRT_S)
+        assert fit.valid
+        chi2.append(fit.chi2 / fit.ndf)
+        gaussian = fit.background > 50  # where a Poisson pull is Gaussian
+        pulls.append(((counts - fit.background) / np.sqrt(fit.background))[gaussian])
+    pulls_all = np.concatenate(pulls)
+    assert np.mean(chi2) == pytest.approx(1.0, abs=0.15)
+    # four fitted parameters take sqrt(ndf / bins) of the width
+    assert np.std(pulls_all) == pytest.approx(np.sqrt(56 / 60), abs=0.08)
+    assert abs(np.mean(pulls_all)) < 0.05
+
+
+def test_injected_bump_is_found_with_its_size() -> None:
+    rng = np.random.default_rng(2)
+    counts = np.histogram(np.r_[falling(200_000, rng), rng.normal(3500.0, 100.0, 1500)], bins=EDGES)[0]
+    sig = local_significance(EDGES, counts, WINDOW, sqrt_s=SQRT_S, toys=50, seed=1)
+    assert sig.z > 5
+    assert sig.alternative.signal == pytest.approx(1500, abs=3 * sig.alternative.signal_error)
+    assert sig.z_toys >= 2.0  # none of 50 background-only pseudo-experiments is as extreme
+    # the same bump in a window far away is not there
+    elsewhere = local_significance(EDGES, counts, Window(4500.0, 4900.0), sqrt_s=SQRT_S)
+    assert elsewhere.z < 2
+
+
+def test_null_significance_follows_the_half_chi2_distribution() -> None:
+    """Without a signal q0 ~ ½δ0 + ½χ²₁: P(Z > 1) = 0.159, P(Z > 2) = 0.023 (within the counting error)."""
+    rng = np.random.default_rng(3)
+    z = np.array(
+        [
+            local_significance(EDGES, np.histogram(falling(100_000, rng), bins=EDGES)[0], WINDOW, sqrt_s=SQRT_S).z
+            for _ in range(150)
+        ]
+    )
+    assert np.mean(z > 1) == pytest.approx(0.159, abs=0.09)
+    assert np.mean(z > 3) <= 0.02
+
+
+def test_toys_agree_with_the_asymptotic_significance() -> None:
+    rng = np.random.default_rng(4)
+    counts = np.histogram(np.r_[falling(100_000, rng), rng.normal(3500.0, 100.0, 250)], bins=EDGES)[0]
+    sig = local_significance(EDGES, counts, WINDOW, sqrt_s=SQRT_S, toys=300, seed=2)
+    assert 1.0 < sig.z < 3.0
+    assert sig.z_toys == pytest.approx(sig.z, abs=0.5)
+
+
+def test_three_parameter_fit_fixes_p3() -> None:
+    rng = np.random.default_rng(5)
+    counts = np.histogram(falling(50_000, rng), bins=EDGES)[0]
+    fit = fit_spectrum(EDGES, counts, sqrt_s=SQRT_S, parameters=3)
+    assert fit.parameters[3] == 0.0
+    assert fit.ndf == len(counts) - 3
+
+
+def test_sqrt_s_below_the_mass_range_is_an_error() -> None:
+    with pytest.raises(DataError, match="sqrt"):
+        fit_spectrum(EDGES, np.ones(len(EDGES) - 1), sqrt_s=5000.0)
+
+
+def test_binning_puts_edges_on_the_window() -> None:
+    edges = binning(WINDOW, Window(2512.0, 5480.0))
+    assert WINDOW.lo in edges and WINDOW.hi in edges
+    assert np.allclose(np.diff(edges), 50.0)
+    assert edges[0] <= 2512.0 + 50 and edges[-1] >= 5480.0 - 50
+    with pytest.raises(ConfigError, match="contain"):
+        binning(WINDOW, Window(3400.0, 5000.0))
+
+
+def test_cut_on_a_score_sharpens_the_bump() -> None:
+    """A score that prefers the signal raises the significance; the same cut on background leaves it smooth."""
+    rng = np.random.default_rng(6)
+    m_b, m_s = falling(200_000, rng), rng.normal(3500.0, 100.0, 600)
+    mass = np.r_[m_b, m_s]
+    score = np.r_[rng.normal(0, 1, len(m_b)), rng.normal(3, 1, len(m_s))]
+    keep = (mass >= EDGES[0]) & (mass < EDGES[-1])
+    args = (mass[keep], score[keep], WINDOW.contains(mass[keep]), WINDOW, EDGES)
+    plain = cut_and_fit(*args, efficiency=1.0, sqrt_s=SQRT_S, bumphunter=False)
+    cut = cut_and_fit(*args, efficiency=0.02, sqrt_s=SQRT_S, bumphunter=True, toys=20)
+    assert cut.significance.z > 2 * max(plain.significance.z, 1.0)
+    assert cut.bumphunter is not None and cut.bumphunter.lo < 3600 and cut.bumphunter.hi > 3400
+    assert cut.sideband.chi2 / cut.sideband.ndf < 1.6
+
+
+def test_bumphunter_finds_the_excess_where_it_is() -> None:
+    rng = np.random.default_rng(7)
+    counts = np.histogram(np.r_[falling(200_000, rng), rng.normal(4000.0, 80.0, 800)], bins=EDGES)[0]
+    background = fit_spectrum(EDGES, counts, sqrt_s=SQRT_S, exclude=Window(3800.0, 4200.0)).background
+    scan = bumphunter_scan(EDGES, counts, background, pseudo=50, seed=1)
+    assert scan.lo < 4000 < scan.hi
+    assert scan.local_z > 5
+
+
+def test_regions_default_sidebands_and_errors() -> None:
+    mass = np.linspace(2000.0, 5000.0, 3000)
+    found = regions(mass, WINDOW)
+    assert (found.span.lo, found.span.hi) == (2900.0, 4100.0)
+    assert np.count_nonzero(found.sideband(mass)) == np.count_nonzero(
+        (mass >= 2900) & (mass < 4100)
+    ) - np.count_nonzero(WINDOW.contains(mass))
+    with pytest.raises(DataError, match="outside"):
+        regions(mass, Window(6000.0, 7000.0))
+    with pytest.raises(DataError, match="fewer than"):
+        regions(mass, WINDOW, Window(3290.0, 3710.0))
+    with pytest.raises(ConfigError, match="enclose"):
+        regions(mass, WINDOW, Window(3400.0, 4000.0))
+    with pytest.raises(ConfigError, match="LO,HI"):
+        parse_window("3300", "--signal-region")
+
+
+def test_scan_windows_slide_by_half_a_width_and_keep_their_sidebands_inside() -> None:
+    mass = np.linspace(2000.0, 5000.0, 30000)
+    windows = scan_windows(mass, 400.0)
+    assert windows[0] == Window(2400.0, 2800.0)
+    assert all(b.lo - a.lo == pytest.approx(200.0) for a, b in itertools.pairwise(windows))
+    assert windows[-1].hi + 400.0 <= 5000.0
