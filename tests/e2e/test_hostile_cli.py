@@ -1341,6 +1341,12 @@ CASES = [
         frame_file("dijet.parquet", lambda f: with_mass(f).drop(columns=["label"])),
     ),
     case(
+        "hunt-label-not-zero-or-one",
+        f"{HUNT} --signal-region 3200,3700",
+        r"'label' holds 2.0 at row 7",
+        frame_file("dijet.parquet", lambda f: with_cell("label", 7, 2)(with_mass(f))),
+    ),
+    case(
         "hunt-unknown-method",
         f"{HUNT} --signal-region 3200,3700 --method cathod",
         r"'cathod'",
@@ -1411,6 +1417,21 @@ CASES = [
         "generate-signal-fraction-above-one",
         "generate dijet_resonance --events 10 --out g.parquet --set process.signal_fraction=1.5",
         r"signal_fraction",
+    ),
+    case(
+        "generate-signal-fraction-option-above-one",
+        "generate dijet_resonance --events 10 --out g.parquet --signal-fraction 1.5",
+        r"signal_fraction must be in \[0, 1\], got 1.5",
+    ),
+    case(
+        "generate-signal-fraction-given-twice",
+        "generate dijet_resonance --events 10 --out g.parquet --signal-fraction 0.1 --set process.signal_fraction=0.2",
+        r"--signal-fraction",
+    ),
+    case(
+        "generate-signal-fraction-of-a-three-class-process",
+        "generate higgs_top_qcd --events 10 --out g.parquet --signal-fraction 0.1",
+        r"two-class process",
     ),
     case(
         "generate-chunk-events-zero",

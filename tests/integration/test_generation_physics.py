@@ -163,6 +163,11 @@ def test_dijet_resonance_signal_peaks_at_the_wprime_mass(samples: dict[str, Samp
     heavy = np.maximum(table["mj1"], table["mj2"])[signal]
     light = np.minimum(table["mj1"], table["mj2"])[signal]
     assert 400.0 < np.median(heavy) < 560.0 and 60.0 < np.median(light) < 130.0
+    # the mass-ordered features of the LHC Olympics studies: X(500) and Y(100) in the lighter/heavier jet
+    np.testing.assert_allclose(table["mj_light"][signal], light)
+    np.testing.assert_allclose(table["delta_mj"][signal], heavy - light)
+    lighter_first = np.asarray(table["mj1"]) <= np.asarray(table["mj2"])
+    np.testing.assert_allclose(table["tau21_light"], np.where(lighter_first, table["tau21_j1"], table["tau21_j2"]))
     assert np.all(table["ptj1"] > 1200.0) and np.all(table["ptj1"] >= table["ptj2"])
 
 

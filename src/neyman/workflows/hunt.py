@@ -83,7 +83,17 @@ def _read_events(path: str, mass: str, features: list[str], what: str, first_id:
             f"{what} {where}: column {column!r} holds {values[row, col]} at row {row}; "
             "remove or fix such events before the search"
         )
-    label = np.asarray(table[LABEL]).astype(np.int64) if LABEL in table else None
+    label = None
+    if LABEL in table:
+        raw = np.asarray(table[LABEL], dtype=np.float64)
+        odd = ~np.isin(raw, (0.0, 1.0))
+        if odd.any():
+            row = int(np.argmax(odd))
+            raise DataError(
+                f"{what} {where}: column {LABEL!r} holds {raw[row]} at row {row}; a truth label is 0 (background) "
+                "or 1 (signal) — rename the column if it is something else"
+            )
+        label = raw.astype(np.int64)
     ids = first_id + np.arange(len(table))
     return HuntEvents(values[:, 0], values[:, 1:], list(features), label, ids)
 
