@@ -79,9 +79,9 @@ def _data_file(args: argparse.Namespace, s_over_b: float, seed: int, noise: bool
         return path
     bg, sig = _events(args.background), _events(args.signal)
     rng = np.random.default_rng(seed)
-    n_sr = int(round(s_over_b * np.count_nonzero(_in_sr(bg["mjj"]))))
+    n_sr = round(s_over_b * np.count_nonzero(_in_sr(bg["mjj"])))
     sr_share = np.mean(_in_sr(sig["mjj"]))
-    take = rng.choice(len(sig["mjj"]), size=int(round(n_sr / sr_share)), replace=False)
+    take = rng.choice(len(sig["mjj"]), size=round(n_sr / sr_share), replace=False)
     cols = {c: np.concatenate([bg[c], sig[c][take]]) for c in bg}
     order = rng.permutation(len(cols["mjj"]))
     cols = {c: v[order] for c, v in cols.items()}
@@ -159,7 +159,7 @@ def part1(args: argparse.Namespace) -> dict[str, float]:
 
 def part2(args: argparse.Namespace) -> None:
     print("\n## 2. signal injection (seed 0): max SIC and local significance\n")
-    head = "| S/B in SR | signal in SR | method | max SIC | Z no cut | best cut | Z best (asymptotic) | Z toys | fitted S |"
+    head = "| S/B in SR | signal in SR | method | max SIC | Z no cut | best cut | Z best | Z toys | fitted S |"
     print(head + "\n" + "|---" * 9 + "|")
     for s_over_b in INJECTIONS:
         for method in ("idealized", "cathode", "cwola"):
