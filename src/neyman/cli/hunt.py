@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
             "1,0.1,0.02,0.005", "--efficiencies", help="Shares of the signal region kept by the score cuts."
         ),
         fit_range: str | None = typer.Option(
-            None, "--fit-range", help="LO,HI of the bump fit (default: spectrum peak to end)."
+            None, "--fit-range", help="LO,HI of the bump fit (default: the sidebands' span)."
         ),
         bin_width: float | None = typer.Option(None, "--bin-width", help="Bin width of the fit (default: window / 8)."),
         sqrt_s: float = typer.Option(13000.0, "--sqrt-s", help="Collision energy in the mass units (dijet function)."),

@@ -231,12 +231,18 @@ class Significance:
 def _q0(
     edges: np.ndarray, counts: np.ndarray, window: Window, sqrt_s: float, parameters: int
 ) -> tuple[float, SpectrumFit, SpectrumFit]:
+    def best(fits: list[SpectrumFit]) -> SpectrumFit:
+        return min(fits, key=lambda f: (not f.valid, f.nll))
+
     null = fit_spectrum(edges, counts, sqrt_s=sqrt_s, parameters=parameters)
-    alternative = fit_spectrum(
-        edges, counts, sqrt_s=sqrt_s, signal=window, start=null.parameters, parameters=parameters
+    alternative = best(
+        [
+            fit_spectrum(edges, counts, sqrt_s=sqrt_s, signal=window, start=null.parameters, parameters=parameters),
+            fit_spectrum(edges, counts, sqrt_s=sqrt_s, signal=window, parameters=parameters),
+        ]
     )
-    if alternative.nll > null.nll:  # the alternative contains the null: a worse fit did not converge
-        alternative = fit_spectrum(edges, counts, sqrt_s=sqrt_s, signal=window, parameters=parameters)
+    # the null from the alternative's background too: a null stuck in a worse minimum inflates q0
+    null = best([null, fit_spectrum(edges, counts, sqrt_s=sqrt_s, start=alternative.parameters, parameters=parameters)])
     q0 = 2.0 * (null.nll - alternative.nll) if alternative.signal > 0 else 0.0
     return max(q0, 0.0), null, alternative
 
@@ -274,8 +280,9 @@ def local_significance(
               \\quad (\\hat\\mu \\ge 0), \\qquad Z = \\sqrt{q_0}
 
     (Wilks/Chernoff: :math:`q_0` follows :math:`\\tfrac12\\delta_0 + \\tfrac12\\chi^2_1`
-    without a signal; Cowan, Cranmer, Gross, Vitells, arXiv:1007.1727).  The
-    pseudo-experiments draw Poisson counts from the background-only fit, repeat both
+    without a signal; Cowan, Cranmer, Gross, Vitells, arXiv:1007.1727).  Both fits
+    start from the log-linear least-squares fit and from each other's background and
+    keep the better minimum.  The pseudo-experiments draw Poisson counts from the background-only fit, repeat both
     fits and give :math:`p = P(q_0^\\text{toy} \\ge q_0)`, :math:`Z = \\Phi^{-1}(1 - p)`.
     """
     from scipy.stats import norm

@@ -126,13 +126,16 @@ def regions(mass: np.ndarray, signal: Window, span: Window | None = None, *, col
 def scan_windows(mass: np.ndarray, width: float, *, step: float | None = None) -> list[Window]:
     """Sliding signal regions of ``width`` every ``step`` (default ``width / 2``) whose sidebands fit in the range.
 
-    The windows start at multiples of ``step``; those with fewer than
-    :data:`MIN_REGION_EVENTS` events in any region are left out.
+    The windows start at multiples of ``step``, with the lower sideband above the
+    spectrum's maximum (below it lies a trigger turn-on, not a falling spectrum); those
+    with fewer than :data:`MIN_REGION_EVENTS` events in any region are left out.
     """
     step = step or width / 2
     lo, hi = float(np.min(mass)), float(np.max(mass))
+    counts, edges = np.histogram(mass, bins=np.arange(lo, hi + width / 8, width / 8))
+    peak = float(edges[int(np.argmax(counts))])
     found = []
-    start = float(np.ceil((lo + width) / step) * step)
+    start = float(np.ceil((max(lo, peak) + width) / step) * step)
     while start + 2 * width <= hi:
         window = Window(start, start + width)
         side = Window(start - width, start + 2 * width)

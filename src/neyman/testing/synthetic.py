@@ -234,14 +234,22 @@ def mass_sculpting_dataset(n_events: int, *, seed: int = 0, signal_width: float 
 
 
 def resonance_search_dataset(
-    n_background: int, n_signal: int, *, seed: int = 0, mass: float = 3500.0, width: float = 100.0
+    n_background: int,
+    n_signal: int,
+    *,
+    seed: int = 0,
+    mass: float = 3500.0,
+    width: float = 100.0,
+    mass_dependence: float = 0.3,
 ) -> Table:
     """A dijet-like spectrum with a resonance hidden in its features: a known answer for ``neyman hunt``.
 
     The background ``mjj`` falls as :math:`m^{-5}` above 2500 (GeV; cut at 7000);
     its features ``a, b, c`` are ``N(0, 1)`` with means moving slowly with the mass
-    (``0.3 (mjj - 3500)/1000`` for ``a``), so that sidebands interpolate into the
-    signal region, and ``noise`` is ``N(0, 1)``.  The signal's ``mjj`` is
+    (``mass_dependence (mjj - 3500)/1000`` for ``a``, half of it the other way for
+    ``b``), as jet masses do with m_jj: sidebands interpolate into the signal region,
+    but a classifier of signal region against sidebands can tell them apart; ``noise``
+    is ``N(0, 1)``.  The signal's ``mjj`` is
     ``N(mass, width)`` and its features cluster where the background is rare:
     ``a ~ N(2.5, 0.3)``, ``b ~ N(-2, 0.3)``, ``c ~ N(1.5, 0.5)``.
 
@@ -250,7 +258,7 @@ def resonance_search_dataset(
     gen = rng(seed, "resonance-search")
     u = gen.random(n_background) * (1.0 - (2500.0 / 7000.0) ** 4)
     m_bkg = 2500.0 * (1.0 - u) ** (-1.0 / 4.0)
-    shift = 0.3 * (m_bkg - 3500.0) / 1000.0
+    shift = mass_dependence * (m_bkg - 3500.0) / 1000.0
     bkg = np.column_stack([gen.normal(shift), gen.normal(-0.5 * shift), gen.normal(size=n_background)])
     sig = np.column_stack(
         [gen.normal(2.5, 0.3, n_signal), gen.normal(-2.0, 0.3, n_signal), gen.normal(1.5, 0.5, n_signal)]

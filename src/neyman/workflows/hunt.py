@@ -147,18 +147,23 @@ def _windows(
 
 
 def _fit_range(mass: np.ndarray, found: Regions, given: Window | None) -> Window:
-    """The fit range: given, or from the spectrum's maximum (above any trigger turn-on) to the last event.
+    """The fit range: given (it must contain the sidebands), else the sidebands widened by a window each side.
 
-    It always contains the sidebands.
+    The default is clipped to the events' range and, below, to the spectrum's maximum
+    (a trigger turn-on is no dijet function) but always holds the sidebands.  Beyond the
+    sidebands a cut's background efficiency is an extrapolation: the sideband fit's
+    χ² shows when that sculpts.  A narrower range lets the four-parameter dijet
+    function absorb a bump in the window.
     """
     if given is not None:
         if not (given.lo <= found.span.lo and given.hi >= found.span.hi):
             raise ConfigError(f"--fit-range {given} must contain the sidebands {found.span}")
         return given
-    width = found.signal.width / 8
-    counts, edges = np.histogram(mass, bins=np.arange(mass.min(), mass.max() + width, width))
-    peak = float(edges[int(np.argmax(counts))])
-    return Window(min(found.span.lo, max(peak, float(mass.min()))), max(found.span.hi, float(mass.max())))
+    width = found.signal.width
+    counts, edges = np.histogram(mass, bins=np.arange(mass.min(), mass.max() + width / 8, width / 8))
+    peak = float(edges[int(np.argmax(counts)) + 1])
+    lo = min(found.span.lo, max(found.span.lo - width, peak, float(mass.min())))
+    return Window(lo, max(found.span.hi, min(found.span.hi + width, float(mass.max()))))
 
 
 def _labelled(events: HuntEvents, method: str) -> None:
@@ -267,7 +272,7 @@ def hunt(
         samples per signal-region event (``cathode``).
     efficiencies, fit_range, bin_width, sqrt_s, toys, bumphunter
         The shares of the signal region kept by the cuts (1: no cut); the fit range (default: the
-        spectrum's maximum to the last event), bin width (window / 8) and collision energy in mass
+        sidebands and one more window each side), bin width (window / 8) and collision energy in mass
         units; pseudo-experiments per cut (0: asymptotic only); the BumpHunter cross-check.
     seed, name, output_dir, force, overrides, flow_overrides
         The seed; the folder ``output_dir/name`` (default ``hunt-<method>``), replaced with
@@ -325,7 +330,7 @@ def _checked_windows(
     given_range = None if fit_range is None else _parse(fit_range, "--fit-range")
     for f in found:
         _fit_range(mass, f, given_range)
-    if (given_range.hi if given_range else float(mass.max())) >= sqrt_s:
+    if max(_fit_range(mass, f, given_range).hi for f in found) >= sqrt_s:
         raise ConfigError(f"sqrt(s) = {sqrt_s:g} lies inside the mass range; give --sqrt-s in the units of {column!r}")
     return found, given_range
 
