@@ -160,3 +160,17 @@ def test_cathode_samples_the_sideband_flow_into_the_signal_region(files: dict[st
     assert len(samples) == pytest.approx(2 * n_sr, rel=0.01)
     # the background model in the signal region: the samples' mean of a follows its mass dependence there
     assert np.mean(samples["a"]) == pytest.approx(0.0, abs=0.1)
+
+
+@pytest.mark.slow
+def test_anode_scores_the_density_ratio_of_two_flows(files: dict[str, Path]) -> None:
+    flow = ["training.steps=300", "model.hidden=[32,32]", "model.transforms=2", "training.progress=false"]
+    result = hunt(
+        files["bump"], mass="mjj", features=FEATURES[:3], signal_region="3300,3700", method="anode", toys=0,
+        bumphunter=False, output_dir=files["runs"], name="anode", flow_overrides=flow, kfold=2,
+    )  # fmt: skip
+    window = result.summary["windows"][0]
+    assert window["models"] == ["windows/3300-3700/signal-flow", "windows/3300-3700/sideband-flow"]
+    assert window["max_sic"] > 2  # the signal's cluster is far denser in the signal region than interpolated
+    scored = predict(result.run_dir, files["bump"], files["runs"] / "anode-scored.parquet")
+    assert scored.score_columns == ["anomaly_score"]
