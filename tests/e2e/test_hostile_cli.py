@@ -1347,6 +1347,24 @@ CASES = [
         frame_file("dijet.parquet", lambda f: with_cell("label", 7, 2)(with_mass(f))),
     ),
     case(
+        "hunt-model-that-is-no-classifier",
+        f"{HUNT} --signal-region 3200,3700 --model flow",
+        r"--model 'flow' is no classifier",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-one-fold",
+        f"{HUNT} --signal-region 3200,3700 --kfold 1",
+        r"--kfold 1",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-negative-bin-width",
+        f"{HUNT} --signal-region 3200,3700 --bin-width -5",
+        r"--bin-width -5",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
         "hunt-unknown-method",
         f"{HUNT} --signal-region 3200,3700 --method cathod",
         r"'cathod'",

@@ -99,10 +99,25 @@ def _read_events(path: str, mass: str, features: list[str], what: str, first_id:
 
 
 def _check_choices(
-    mass: str, features: Sequence[str], method: str, reference: str | None, efficiencies: Sequence[float]
+    settings: HuntSettings, features: Sequence[str], reference: str | None, efficiencies: Sequence[float]
 ) -> None:
+    from neyman.models.families import FAMILIES
+
+    mass, method, model = settings.mass_name, settings.method, settings.model
+    if settings.kfold < 2:
+        raise ConfigError(
+            f"--kfold {settings.kfold}: a hunt needs k >= 2 folds, so that every event is scored by a model "
+            "that never saw it"
+        )
+    for name, value in (("--ensemble", settings.ensemble), ("--oversample", settings.oversample)):
+        if value < 1:
+            raise ConfigError(f"{name} {value}: give a positive number")
     if method not in METHODS:
         raise ConfigError(f"--method {method!r} is not one of {', '.join(METHODS)}")
+    family = FAMILIES.get(model)
+    if family is None or family.objective != "supervised" or family.representation != "tabular":
+        usable = [n for n, f in FAMILIES.items() if f.objective == "supervised" and f.representation == "tabular"]
+        raise ConfigError(f"--model {model!r} is no classifier of feature columns; use one of {', '.join(usable)}")
     if not features:
         raise ConfigError("give the classifier's inputs with --features a,b,c (never the mass itself)")
     if mass in features:
@@ -288,13 +303,13 @@ def hunt(
     The cut of efficiency :math:`\\varepsilon` keeps scores above the :math:`1 - \\varepsilon` quantile
     of the signal region's; :func:`neyman.resonance.local_significance` gives Z after it.
     """
-    t0 = time.perf_counter()
-    features = list(features)
-    _check_choices(mass, features, method, None if reference is None else str(reference), efficiencies)
+    t0, features = time.perf_counter(), list(features)
+    settings = HuntSettings(method, mass, model, kfold, ensemble, oversample, seed, (*overrides,), (*flow_overrides,))
+    _check_choices(settings, features, None if reference is None else str(reference), efficiencies)
     events, ref = _inputs(str(data), None if reference is None else str(reference), mass, features, method)
     found, given_range = _checked_windows(events.mass, (signal_region, sidebands, scan, fit_range), mass, sqrt_s)
+    _check_numbers(toys, bin_width, sqrt_s)
     run, final = RunDirectory.create(Path(output_dir) / check_run_name(name or f"hunt-{method}"), force=force)
-    settings = HuntSettings(method, mass, model, kfold, ensemble, oversample, seed, (*overrides,), (*flow_overrides,))
     options: dict[str, Any] = {"fit_range": given_range, "bin_width": bin_width, "sqrt_s": sqrt_s, "toys": toys}
     options.update(bumphunter=bumphunter, efficiencies=list(efficiencies))
     record: dict[str, Any] = {"data": str(data), "mass": mass, "features": features, "method": method}
@@ -307,6 +322,15 @@ def hunt(
     run.set_status("complete")
     run = run.commit(final)
     return HuntResult(run.path, summary, run.path / report.name, time.perf_counter() - t0)
+
+
+def _check_numbers(toys: int, bin_width: float | None, sqrt_s: float) -> None:
+    if toys < 0:
+        raise ConfigError(f"--toys {toys}: give 0 (asymptotic only) or a positive number of pseudo-experiments")
+    if bin_width is not None and not (np.isfinite(bin_width) and bin_width > 0):
+        raise ConfigError(f"--bin-width {bin_width}: give a positive width in the mass units")
+    if not (np.isfinite(sqrt_s) and sqrt_s > 0):
+        raise ConfigError(f"--sqrt-s {sqrt_s}: give the collision energy in the mass units (e.g. 13000 for GeV)")
 
 
 def _inputs(
