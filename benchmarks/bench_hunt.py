@@ -22,7 +22,8 @@ Parts (issue "weak supervision", benchmarks 1-4):
 1. S/B ≈ 0.6 %: max SIC of supervised, idealized, CATHODE and CWoLa over ``--seeds``
    seeds; bar: supervised ≥ idealized ≥ CATHODE ≥ CWoLa and CATHODE ≥ 0.8 idealized.
 2. S/B ∈ {0, 0.2, 0.4, 0.6, 1, 2} %: max SIC and the local significance after the best
-   cut against the significance without a cut (shown).
+   cut against the significance without a cut (shown), for idealized and CWoLa at every
+   S/B and CATHODE at 0 and 0.6 %.
 3. No signal, ≥ 10 windows and seeds (CWoLa scan and idealized scan over the spectrum,
    CATHODE in the signal region over ``--short-seeds``): every local significance below
    3, and the sideband fits' χ²/ndf after the cuts (sculpting).
@@ -162,7 +163,8 @@ def part2(args: argparse.Namespace) -> None:
     head = "| S/B in SR | signal in SR | method | max SIC | Z no cut | best cut | Z best | Z toys | fitted S |"
     print(head + "\n" + "|---" * 9 + "|")
     for s_over_b in INJECTIONS:
-        for method in ("idealized", "cathode", "cwola"):
+        # CATHODE (a flow per data set, minutes each) at no signal and at the part-1 point only
+        for method in ("idealized", "cwola", *(("cathode",) if s_over_b in (0.0, 0.006) else ())):
             w = _window(args, s_over_b, 0, method, toys=args.toys)
             best = best_cut(w["cuts"]) or {}
             sic = "n/a" if w["max_sic"] is None else f"{w['max_sic']:.1f}"
@@ -225,7 +227,7 @@ def main() -> None:
     parser.add_argument("--signal", type=Path, required=True)
     parser.add_argument("--parts", default="1,2,3,4")
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--short-seeds", type=int, default=3, help="seeds of CATHODE in parts 3 and 4")
+    parser.add_argument("--short-seeds", type=int, default=2, help="seeds of CATHODE in parts 3 and 4")
     parser.add_argument("--ensemble", type=int, default=1)
     parser.add_argument("--toys", type=int, default=100)
     parser.add_argument("--flow-set", action="append", default=[], help="section.key=value for the CATHODE flows")
