@@ -257,6 +257,7 @@ PINNED = {
         "parse_window",
         "regions",
         "scan_windows",
+        "spectrum_peak",
     ],
     "neyman.runs": [
         "HUNT_FILE",

@@ -19,7 +19,15 @@ from neyman.resonance.fit import (
     fit_spectrum,
     local_significance,
 )
-from neyman.resonance.regions import MIN_REGION_EVENTS, Regions, Window, parse_window, regions, scan_windows
+from neyman.resonance.regions import (
+    MIN_REGION_EVENTS,
+    Regions,
+    Window,
+    parse_window,
+    regions,
+    scan_windows,
+    spectrum_peak,
+)
 from neyman.resonance.search import (
     BINS_PER_WINDOW,
     EFFICIENCIES,
@@ -52,4 +60,5 @@ __all__ = [
     "parse_window",
     "regions",
     "scan_windows",
+    "spectrum_peak",
 ]

@@ -8,7 +8,7 @@ import numpy as np
 
 from neyman.exceptions import ConfigError, DataError
 
-__all__ = ["MIN_REGION_EVENTS", "Regions", "Window", "parse_window", "regions", "scan_windows"]
+__all__ = ["MIN_REGION_EVENTS", "Regions", "Window", "parse_window", "regions", "scan_windows", "spectrum_peak"]
 
 MIN_REGION_EVENTS = 100
 """Fewest events a signal region or its sidebands may hold: fewer cannot train a classifier."""
@@ -123,6 +123,18 @@ def regions(mass: np.ndarray, signal: Window, span: Window | None = None, *, col
     return found
 
 
+def spectrum_peak(mass: np.ndarray, width: float) -> tuple[float, float]:
+    """The fullest bin of the spectrum in bins of ``width / 8`` from its minimum (at most 10 000 bins).
+
+    Above it the spectrum falls; below it may lie a trigger turn-on.  Returns the bin's edges.
+    """
+    lo, hi = float(np.min(mass)), float(np.max(mass))
+    step = max(width / 8, (hi - lo) / 10_000)
+    counts, edges = np.histogram(mass, bins=np.arange(lo, hi + step, step))
+    k = int(np.argmax(counts))
+    return float(edges[k]), float(edges[k + 1])
+
+
 def scan_windows(mass: np.ndarray, width: float, *, step: float | None = None) -> list[Window]:
     """Sliding signal regions of ``width`` every ``step`` (default ``width / 2``) whose sidebands fit in the range.
 
@@ -132,8 +144,7 @@ def scan_windows(mass: np.ndarray, width: float, *, step: float | None = None) -
     """
     step = step or width / 2
     lo, hi = float(np.min(mass)), float(np.max(mass))
-    counts, edges = np.histogram(mass, bins=np.arange(lo, hi + width / 8, width / 8))
-    peak = float(edges[int(np.argmax(counts))])
+    peak = spectrum_peak(mass, width)[0]
     found = []
     start = float(np.ceil((max(lo, peak) + width) / step) * step)
     while start + 2 * width <= hi:

@@ -29,6 +29,7 @@ from neyman.resonance import (
     cut_and_fit,
     regions,
     scan_windows,
+    spectrum_peak,
 )
 from neyman.runs import HUNT_FILE, RunDirectory
 from neyman.runs.guard import check_run_name
@@ -175,9 +176,7 @@ def _fit_range(mass: np.ndarray, found: Regions, given: Window | None) -> Window
             raise ConfigError(f"--fit-range {given} must contain the sidebands {found.span}")
         return given
     width = found.signal.width
-    counts, edges = np.histogram(mass, bins=np.arange(mass.min(), mass.max() + width / 8, width / 8))
-    peak = float(edges[int(np.argmax(counts)) + 1])
-    lo = min(found.span.lo, max(found.span.lo - width, peak, float(mass.min())))
+    lo = min(found.span.lo, max(found.span.lo - width, spectrum_peak(mass, width)[1], float(mass.min())))
     return Window(lo, max(found.span.hi, min(found.span.hi + width, float(mass.max()))))
 
 

@@ -19,6 +19,7 @@ from neyman.resonance import (
     parse_window,
     regions,
     scan_windows,
+    spectrum_peak,
 )
 
 SQRT_S = 13000.0
@@ -158,3 +159,14 @@ def test_scan_windows_slide_by_half_a_width_and_keep_their_sidebands_inside() ->
     assert windows[0] == Window(2400.0, 2800.0)
     assert all(b.lo - a.lo == pytest.approx(200.0) for a, b in itertools.pairwise(windows))
     assert windows[-1].hi + 400.0 <= 5000.0
+
+
+def test_spectrum_peak_is_above_a_turn_on_and_scans_start_above_it() -> None:
+    rng = np.random.default_rng(8)
+    # a trigger turn-on up to 2600, then a falling spectrum
+    mass = np.r_[rng.uniform(2000.0, 2600.0, 20_000), falling(200_000, rng) + 200.0]
+    lo, hi = spectrum_peak(mass, 400.0)
+    assert 2550.0 <= lo < hi <= 2700.0 and hi - lo == pytest.approx(50.0)
+    assert scan_windows(mass, 400.0)[0].lo >= lo + 400.0
+    # a million-fold range with a narrow window stays at 10 000 bins
+    assert spectrum_peak(np.array([0.0, 1e6, 5.0]), 1e-3) == (0.0, 100.0)
