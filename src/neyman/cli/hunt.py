@@ -23,7 +23,7 @@ EXAMPLES = """
   neyman hunt events_anomalydetection_v2.features.h5 --mass mjj \\
       --features mj_light,delta_mj,tau21_light,tau21_heavy --signal-region 3300,3700 --method cwola
 
-  neyman hunt data.parquet --mass mjj --features mj_light,delta_mj --scan 400 --method cwola
+  neyman hunt data.parquet --mass mjj --features mj_light,delta_mj --scan 400 --method cwola --name scan
 
   neyman hunt data.parquet --mass mjj --features mj_light,delta_mj --signal-region 3300,3700 \\
       --method idealized --reference background_mc.parquet
