@@ -158,6 +158,16 @@ def test_cathode_samples_the_sideband_flow_into_the_signal_region(files: dict[st
     sr = io.read(files["bump"])
     n_sr = int(np.count_nonzero((np.asarray(sr["mjj"]) >= 3300) & (np.asarray(sr["mjj"]) < 3700)))
     assert len(samples) == pytest.approx(2 * n_sr, rel=0.01)
+    sidebands = ((np.asarray(sr["mjj"]) >= 2900) & (np.asarray(sr["mjj"]) < 3300)) | (
+        (np.asarray(sr["mjj"]) >= 3700) & (np.asarray(sr["mjj"]) < 4100)
+    )
+    for f in FEATURES[:3]:  # no sample outside the range of the data the flow learned
+        assert (
+            np.asarray(sr[f])[sidebands].min()
+            <= np.min(samples[f])
+            <= np.max(samples[f])
+            <= np.asarray(sr[f])[sidebands].max()
+        )
     # the background model in the signal region: the samples' mean of a follows its mass dependence there
     assert np.mean(samples["a"]) == pytest.approx(0.0, abs=0.1)
 

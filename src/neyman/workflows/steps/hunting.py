@@ -151,10 +151,16 @@ def _density_scores(run_dir: Path, events: HuntEvents, mass_name: str) -> np.nda
 
 
 def _cathode_reference(work: Path, events: HuntEvents, regions: Regions, settings: HuntSettings) -> HuntEvents:
-    """Samples of the sideband flow at masses drawn from the signal-region data (``oversample`` per event)."""
+    """Samples of the sideband flow at masses drawn from the signal-region data (``oversample`` per event).
+
+    Samples outside the range of the sideband data in any feature (a flow leaks past hard
+    edges: a negative mass difference) are dropped, as in the CATHODE paper: a classifier
+    would separate them from the data for free.
+    """
     from neyman.runs.sampling import draw, drawn_columns
 
-    flow = load_run(_flow(work, "sideband-flow", events.take(regions.sideband(events.mass)), settings, 0))
+    sidebands = events.take(regions.sideband(events.mass))
+    flow = load_run(_flow(work, "sideband-flow", sidebands, settings, 0))
     sr_mass = events.mass[regions.signal.contains(events.mass)]
     rng = np.random.default_rng(child_seed(settings.seed, "cathode-mass"))
     mass = rng.choice(sr_mass, size=settings.oversample * len(sr_mass))
@@ -162,6 +168,7 @@ def _cathode_reference(work: Path, events: HuntEvents, regions: Regions, setting
     order = [drawn_columns(flow).index(n) for n in events.features]
     x = drawn[:, order]
     ok = np.all(np.isfinite(x), axis=1)
+    ok &= np.all((x >= sidebands.x.min(axis=0)) & (x <= sidebands.x.max(axis=0)), axis=1)
     return HuntEvents(mass[ok], x[ok], events.features, None, EXTERNAL_IDS + np.arange(int(ok.sum())))
 
 
