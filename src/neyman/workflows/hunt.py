@@ -27,6 +27,7 @@ from neyman.resonance import (
     Window,
     binning,
     cut_and_fit,
+    parse_window,
     regions,
     scan_windows,
     spectrum_peak,
@@ -200,14 +201,14 @@ def _sic(score: np.ndarray, events: HuntEvents, found: Regions) -> float | None:
 def _search_window(
     events: HuntEvents,
     reference: HuntEvents | None,
-    found: Regions,
+    window: tuple[Regions, Window],
     settings: HuntSettings,
     options: dict[str, Any],
     work: Path,
 ) -> tuple[np.ndarray, dict[str, Any], list[Any]]:
-    """Score every event with the window's models, then cut and fit at each efficiency."""
+    """Score every event with the window's models, then cut and fit at each efficiency over its fit range."""
+    found, fit_range = window
     score, models = window_scores(events, reference, found, settings, work)
-    fit_range = _fit_range(events.mass, found, options["fit_range"])
     edges = binning(found.signal, fit_range, options["bin_width"])
     inside = fit_range.contains(events.mass)
     cuts = [
@@ -306,15 +307,15 @@ def hunt(
     settings = HuntSettings(method, mass, model, kfold, ensemble, oversample, seed, (*overrides,), (*flow_overrides,))
     _check_choices(settings, features, None if reference is None else str(reference), efficiencies)
     events, ref = _inputs(str(data), None if reference is None else str(reference), mass, features, method)
-    found, given_range = _checked_windows(events.mass, (signal_region, sidebands, scan, fit_range), mass, sqrt_s)
+    windows = _checked_windows(events.mass, (signal_region, sidebands, scan, fit_range), mass, sqrt_s)
     _check_numbers(toys, bin_width, sqrt_s)
     run, final = RunDirectory.create(Path(output_dir) / check_run_name(name or f"hunt-{method}"), force=force)
-    options: dict[str, Any] = {"fit_range": given_range, "bin_width": bin_width, "sqrt_s": sqrt_s, "toys": toys}
+    options: dict[str, Any] = {"bin_width": bin_width, "sqrt_s": sqrt_s, "toys": toys}
     options.update(bumphunter=bumphunter, efficiencies=list(efficiencies))
     record: dict[str, Any] = {"data": str(data), "mass": mass, "features": features, "method": method}
     record.update(model=model, kfold=kfold, ensemble=ensemble, seed=seed, sqrt_s=sqrt_s)
     try:
-        summary, report = _search(run.path, events, ref, found, settings, options, record)
+        summary, report = _search(run.path, events, ref, windows, settings, options, record)
     except BaseException as exc:
         run.set_status("failed", error=f"{type(exc).__name__}: {exc}")
         raise
@@ -344,25 +345,23 @@ def _inputs(
 
 def _checked_windows(
     mass: np.ndarray, given: tuple[str | None, str | None, float | None, str | None], column: str, sqrt_s: float
-) -> tuple[list[Regions], Window | None]:
-    """Every window's regions and the given fit range, checked against the data before anything is written."""
+) -> list[tuple[Regions, Window]]:
+    """Every window's regions and fit range, checked against the data before anything is written."""
     signal_region, sidebands, scan, fit_range = given
-    signal = None if signal_region is None else _parse(signal_region, "--signal-region")
-    side = None if sidebands is None else _parse(sidebands, "--sidebands")
-    found = _windows(mass, signal, side, scan, column)
-    given_range = None if fit_range is None else _parse(fit_range, "--fit-range")
-    for f in found:
-        _fit_range(mass, f, given_range)
-    if max(_fit_range(mass, f, given_range).hi for f in found) >= sqrt_s:
+    signal = None if signal_region is None else parse_window(signal_region, "--signal-region")
+    side = None if sidebands is None else parse_window(sidebands, "--sidebands")
+    given_range = None if fit_range is None else parse_window(fit_range, "--fit-range")
+    windows = [(f, _fit_range(mass, f, given_range)) for f in _windows(mass, signal, side, scan, column)]
+    if max(r.hi for _, r in windows) >= sqrt_s:
         raise ConfigError(f"sqrt(s) = {sqrt_s:g} lies inside the mass range; give --sqrt-s in the units of {column!r}")
-    return found, given_range
+    return windows
 
 
 def _search(
     run_dir: Path,
     events: HuntEvents,
     reference: HuntEvents | None,
-    found: list[Regions],
+    windows: list[tuple[Regions, Window]],
     settings: HuntSettings,
     options: dict[str, Any],
     record: dict[str, Any],
@@ -371,9 +370,10 @@ def _search(
     RunDirectory(run_dir).set_status("running")
     columns: dict[str, np.ndarray] = {"row": events.ids, settings.mass_name: events.mass}
     records, all_cuts = [], []
-    for f in found:
+    found = [f for f, _ in windows]
+    for f, fit_range in windows:
         work = run_dir / "windows" / f"{f.signal.lo:g}-{f.signal.hi:g}"
-        score, window, cuts = _search_window(events, reference, f, settings, options, work)
+        score, window, cuts = _search_window(events, reference, (f, fit_range), settings, options, work)
         columns[_score_name(f, len(found))] = score
         records.append(window)
         all_cuts.append(cuts)
@@ -383,12 +383,6 @@ def _search(
     summary = finite_json({**record, "windows": records})
     write_json(run_dir / HUNT_FILE, summary)
     return summary, write_hunt_report(run_dir, summary, events, found, all_cuts, columns)
-
-
-def _parse(text: str, what: str) -> Window:
-    from neyman.resonance import parse_window
-
-    return parse_window(text, what)
 
 
 def _score_name(found: Regions, n_windows: int) -> str:
