@@ -137,7 +137,7 @@ def cut_and_fit(
     sqrt_s
         The collision energy in the mass units.
     toys
-        Pseudo-experiments for the significance and BumpHunter (0: none).
+        Pseudo-experiments of the significance (0: asymptotic only); BumpHunter draws at least 100.
     bumphunter
         Run the BumpHunter cross-check.
     seed
