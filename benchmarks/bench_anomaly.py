@@ -4,12 +4,14 @@ On generated ``top_vs_qcd`` jets (``neyman generate``), unsupervised models lear
 from one class only and must find the other, unseen, by their anomaly score:
 
 * **QCD → tops**: a dense autoencoder, a VAE (negative-ELBO score) and a neural
-  spline flow (``-ln p``) on the substructure features, trained on QCD jets;
+  spline flow (``-ln p``; also with every feature ``bounded`` to its training
+  range) on the substructure features, trained on QCD jets;
 * **tops → QCD**: the same models trained on tops must find QCD jets — the
   direction in which plain autoencoders are known to fail (Finke et al.,
   arXiv:2104.09051: QCD jets are *simpler* and reconstruct well anyway);
-* both directions for a convolutional autoencoder on 33×33 jet images
-  (``--image-steps``, 2000 by default: a CPU budget).
+* both directions for a convolutional autoencoder on 33×33 jet images and a
+  permutation-invariant set autoencoder on the 100 leading constituents
+  (``--jet-steps``, 8000 by default).
 
 Each row is a ``neyman train`` + ``neyman evaluate`` run; the table gives the
 test AUC, the maximum SIC (≥ 10 effective background events above the cut) and
@@ -20,13 +22,12 @@ two-sample AUC, Fréchet distance, W1/σ per feature), and its sampling rate
 
 Bars (issue "anomaly detection, density estimation and generative models"):
 best top-finding AUC ≥ 0.85 (benchmark 2); the flow's two-sample AUC ≤ 0.55
-(benchmark 3).  Not measured: the set autoencoder and the jet-image generator,
-which neyman does not have yet.  ``--images-only --data
-jets.parquet`` runs the image rows alone on an existing file.
+(benchmark 3).  ``--jets-only --data jets.parquet`` runs the image and
+particle-set rows alone on an existing file.
 
 Usage::
 
-    python benchmarks/bench_anomaly.py [--events 60000] [--data jets.parquet] [--images-only]
+    python benchmarks/bench_anomaly.py [--events 60000] [--data jets.parquet] [--jets-only]
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ MODELS = {
     "autoencoder": ("autoencoder", {"type": "autoencoder"}),
     "VAE (−ELBO)": ("autoencoder", {"type": "autoencoder", "variational": True, "score": "elbo"}),
     "flow (−ln p)": ("density", {"type": "flow"}),
+    # the same flow with every feature on its training range through a logit (masses >= 0, ratios in [0, 1])
+    "bounded flow (−ln p)": ("density", {"type": "flow", "bounded": FEATURES}),
 }
 
 
@@ -86,26 +89,34 @@ def _run(out: Path, path: Path, name: str, task: str, model: dict[str, object], 
     return run, json.loads((run / "metrics.json").read_text())["evaluation"]
 
 
-def _image_rows(out: Path, jets: Path, steps: int) -> list[tuple[str, str, dict]]:
-    """The convolutional autoencoder on jet images, both directions (needs the jets' constituents)."""
+JET_MODELS = {"conv AE (images)": ("conv_autoencoder", "image"), "set AE (particles)": ("set_autoencoder", "particles")}
+
+
+def _jet_rows(out: Path, jets: Path, steps: int) -> list[tuple[str, str, dict]]:
+    """The autoencoders on jet images and on particle sets, both directions (need the jets' constituents)."""
     table = io.read(jets)
     swapped = out / "jets_qcd_signal.parquet"
     io.write(table.with_column("label", 1 - np.asarray(table["label"])), swapped)
     rows = []
-    for direction, path in (("QCD → find tops", jets), ("tops → find QCD", swapped)):
-        run = train(
-            {
-                "name": f"conv-{len(rows)}",
-                "output_dir": str(out / "runs"),
-                "task": {"type": "autoencoder"},
-                "data": {"sources": [{"path": str(path)}], "label_column": "label", "representation": "image"},
-                "model": {"type": "conv_autoencoder"},
-                "training": {"steps": steps, "progress": False},
-            },
-            force=True,
-        ).run_dir
-        evaluate(run, formats=("png",), n_bootstrap=10)
-        rows.append((direction, "conv AE (images)", json.loads((run / "metrics.json").read_text())["evaluation"]))
+    for label, (family, representation) in JET_MODELS.items():
+        for direction, path in (("QCD → find tops", jets), ("tops → find QCD", swapped)):
+            run = train(
+                {
+                    "name": f"{family}-{len(rows)}",
+                    "output_dir": str(out / "runs"),
+                    "task": {"type": "autoencoder"},
+                    "data": {
+                        "sources": [{"path": str(path)}],
+                        "label_column": "label",
+                        "representation": representation,
+                    },
+                    "model": {"type": family},
+                    "training": {"steps": steps, "progress": False},
+                },
+                force=True,
+            ).run_dir
+            evaluate(run, formats=("png",), n_bootstrap=10)
+            rows.append((direction, label, json.loads((run / "metrics.json").read_text())["evaluation"]))
     return rows
 
 
@@ -120,14 +131,16 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=8000, help="Optimisation steps of every training.")
     parser.add_argument("--out", type=Path, default=None, help="Work folder (default: a temporary one).")
     parser.add_argument(
-        "--images-only", action="store_true", help="Only the convolutional autoencoder rows (needs --data)."
+        "--jets-only", action="store_true", help="Only the image and particle-set autoencoder rows (needs --data)."
     )
-    parser.add_argument("--image-steps", type=int, default=2000, help="Optimisation steps of the image models.")
+    parser.add_argument(
+        "--jet-steps", type=int, default=8000, help="Optimisation steps of the image and particle-set models."
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="neyman-bench-anomaly-") as tmp:
         out = args.out or Path(tmp)
-        if args.images_only:
-            for direction, label, ev in _image_rows(out, args.data, args.image_steps):
+        if args.jets_only:
+            for direction, label, ev in _jet_rows(out, args.data, args.jet_steps):
                 print(
                     f"{direction:<18} {label:<18} AUC {ev['auc']:.3f} max SIC {_cell(ev.get('max_sic'))} "
                     f"ε_S@1e-2 {_cell(ev.get('eps_s_at_1e-02'))} ε_S@1e-3 {_cell(ev.get('eps_s_at_1e-03'))}"
@@ -140,9 +153,9 @@ def main() -> None:
                 name = f"{'qcd' if path == tops else 'top'}-{model['type']}-{len(rows)}"
                 run, ev = _run(out, path, name, task, model, args.steps)
                 rows.append((direction, label, ev))
-                if path == tops and task == "density":
+                if path == tops and label == "flow (−ln p)":
                     flow_run, flow_eval = run, ev
-        rows += _image_rows(out, args.data or out / "jets.parquet", args.image_steps)
+        rows += _jet_rows(out, args.data or out / "jets.parquet", args.jet_steps)
         print(f"\ntop_vs_qcd jets, features: {', '.join(FEATURES)}")
         print(f"\n{'trained on → finds':<18} {'model':<14} {'AUC':>6} {'max SIC':>8} {'ε_S@1e-2':>9} {'ε_S@1e-3':>9}")
         for direction, label, ev in rows:

@@ -64,6 +64,9 @@ def test_unsupervised_run_learns_from_background_only_and_finds_the_labelled_ano
     for figure in ("anomaly_scores", "roc_rejection", "sic"):
         assert (run / "plots" / f"{figure}.png").is_file()
     assert "SIC" in (run / "report.html").read_text()
+    if task == "autoencoder":  # the codes of the test events, drawn per class
+        assert (run / "plots" / "latent_space.png").is_file()
+        assert "Latent space" in (run / "report.html").read_text()
     if task == "density":  # a flow draws events like the real ones, and the report compares them
         generated = ev["generated"]
         assert generated["two_sample_auc"] < 0.6 and generated["frechet_distance"] < 0.05
@@ -135,6 +138,8 @@ def test_default_model_of_an_unsupervised_task_is_its_family(files):
     images = _config(files, "x", "autoencoder")
     images["data"] = {**images["data"], "representation": "image", "features": []}
     assert parse_config(images).model.type == "conv_autoencoder"
+    images["data"]["representation"] = "particles"
+    assert parse_config(images).model.type == "set_autoencoder"
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from neyman.exceptions import ConfigError
 from neyman.export.runtime import OnnxModel
 from neyman.models import model_class
 from neyman.table import Table
+from neyman.workflows.evaluate import evaluate
 from neyman.workflows.export import export
 from neyman.workflows.generate import generate
 from neyman.workflows.predict import predict
@@ -91,8 +92,11 @@ def test_pfn_learns_top_tagging(jets: Path, tmp_path: Path) -> None:
     assert metrics["test"]["auc"] > 0.8  # ~0.9 with 180 training jets; top jets have three prongs
 
 
-def test_conv_autoencoder_on_jet_images_trains_exports_and_scores(jets: Path, tmp_path: Path) -> None:
-    cfg = _config(jets, tmp_path, "conv_autoencoder", task={"type": "autoencoder"})
+@pytest.mark.parametrize("family", ["conv_autoencoder", "set_autoencoder"])
+def test_autoencoders_on_images_and_particle_sets_train_export_and_score(
+    jets: Path, tmp_path: Path, family: str
+) -> None:
+    cfg = _config(jets, tmp_path, family, task={"type": "autoencoder"})
     result = train(cfg)
     assert "auc" in result.metrics["test"] and np.isfinite(result.metrics["test"]["loss"])
     exported = export(result.run_dir)
@@ -101,7 +105,12 @@ def test_conv_autoencoder_on_jet_images_trains_exports_and_scores(jets: Path, tm
     by_onnx = predict(exported.path, jets, tmp_path / "onnx.parquet")
     a, b = io.read(by_run.output), io.read(by_onnx.output)
     assert by_run.score_columns == ["anomaly_score"]
-    assert np.all(np.asarray(a["anomaly_score"]) > 0)  # squared reconstruction errors of non-empty images
+    assert np.all(np.asarray(a["anomaly_score"]) > 0)  # squared reconstruction errors of non-empty jets
+    evaluate(result.run_dir, formats=("png",), n_bootstrap=5)
+    figures = {"latent_space"} | ({"reconstructions"} if family == "conv_autoencoder" else set())
+    assert figures <= {f.stem for f in (result.run_dir / "plots").glob("*.png")}
+    meta = json.loads((result.run_dir / "model" / "metadata.json").read_text())
+    assert meta["representation"]["type"] == ("image" if family == "conv_autoencoder" else "particles")
     np.testing.assert_allclose(np.asarray(b["anomaly_score"]), np.asarray(a["anomaly_score"]), rtol=1e-4, atol=1e-7)
 
 

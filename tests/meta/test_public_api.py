@@ -127,6 +127,7 @@ PINNED = {
         "ParticleModule",
         "ParticleNet",
         "ParticleTransformer",
+        "SetAutoencoder",
         "flops_per_jet",
     ],
     "neyman.physics": ["delta_phi", "delta_r", "eta", "mass", "phi", "pt"],

@@ -183,6 +183,34 @@ def test_conditional_flow_learns_a_density_that_moves_with_its_condition():
         model.sample(10)
 
 
+def test_bounded_flow_keeps_hard_edges_and_its_density_integrates_to_one():
+    # a mass with its maximum density at the edge m = 0, and a ratio in [0, 1] piling up near 1
+    gen = np.random.default_rng(6)
+    m = gen.exponential(20.0, 20_000)
+    r = gen.beta(3.0, 1.2, 20_000)
+    x = np.stack([m, r], axis=1).astype(np.float32)
+    models = {}
+    for bounded in ([], ["m", "r"]):
+        model = build_model(
+            "flow", DensityTask(), 2, trainer=_trainer(1200), features=["m", "r"],
+            params={"transform": "nsf", "transforms": 2, "hidden": [32, 32], "bounded": bounded},
+        )  # fmt: skip
+        models[len(bounded)] = model.fit(Arrays(x, np.zeros(len(x), dtype=np.int64), np.ones(len(x))))
+    drawn = models[2].sample(20_000, seed=2)
+    lower, upper = x.min(axis=0) - 1e-3 * np.ptp(x, axis=0), x.max(axis=0) + 1e-3 * np.ptp(x, axis=0)
+    assert np.all(drawn >= lower - 1e-5) and np.all(drawn <= upper + 1e-5)  # the training range and its margin
+    leaked = np.mean(models[0].sample(20_000, seed=2)[:, 0] < 0)
+    assert leaked > 0.002 and np.mean(drawn[:, 0] < 0) < leaked / 4  # the unbounded flow leaks across m = 0
+    truth = stats.expon(scale=20.0).logpdf(m[:3000]) + stats.beta(3.0, 1.2).logpdf(r[:3000])
+    err = {k: np.median(np.abs(model.predict(x[:3000])[:, 1] - truth)) for k, model in models.items()}
+    assert err[2] < 0.1 and err[2] < err[0]
+    a = np.linspace(0.0, m.max(), 600)
+    b = np.linspace(0.0, 1.0, 300)
+    grid = np.stack(np.meshgrid(a, b, indexing="ij"), axis=-1).reshape(-1, 2).astype(np.float32)
+    density = np.exp(models[2].predict(grid)[:, 1])
+    assert density.sum() * (a[1] - a[0]) * (b[1] - b[0]) == pytest.approx(1.0, abs=0.03)
+
+
 def test_density_task_refuses_constant_and_discrete_columns():
     task = DensityTask()
     gen = np.random.default_rng(0)
@@ -263,3 +291,51 @@ def test_conv_autoencoder_trained_on_one_prong_images_finds_two_prong_ones():
     test = np.concatenate([_images(500, 1, prongs=1), _images(500, 2, prongs=2)])
     assert model.predict(test).shape == (1000,)
     assert metrics.roc_auc(model.predict(test), np.repeat([0, 1], 500)) > 0.95
+
+
+def _particle_sets(n: int, seed: int, *, prongs: int, slots: int = 40):
+    """Toy jets as padded sets of (Δη, Δφ, ln pT) of 10-30 particles: one core, or two prongs."""
+    from neyman.representations import ParticleArrays
+
+    gen = np.random.default_rng(seed)
+    features = np.zeros((n, slots, 3), dtype=np.float32)
+    mask = np.zeros((n, slots), dtype=np.float32)
+    for i in range(n):
+        m = gen.integers(10, 31)
+        xy = gen.normal(0.0, 0.5, size=(m, 2))
+        if prongs == 2:
+            angle = gen.uniform(0, 2 * np.pi)
+            axis = 1.5 * np.array([np.cos(angle), np.sin(angle)])
+            xy += np.where(gen.random(m) < 0.5, 1.0, -1.0)[:, None] * axis
+        features[i, :m, :2] = xy
+        features[i, :m, 2] = gen.normal(0.0, 1.0, size=m)
+        mask[i, :m] = 1.0
+    zeros = np.zeros((n, slots, 2), dtype=np.float32)
+    return ParticleArrays(features, zeros, np.zeros((n, slots, 4), dtype=np.float32), mask, ("deta", "dphi", "log_pt"))
+
+
+def test_set_autoencoder_is_blind_to_order_and_padding_and_finds_two_prong_sets():
+    from neyman.nn import SetAutoencoder
+
+    net = SetAutoencoder(3, latent=4, phi=(16, 16), hidden=(32,), decoded=8).eval()
+    jets = _particle_sets(5, 3, prongs=2)
+    f, p, v, m = (torch.as_tensor(a) for a in jets.tensors())
+    base = net(f, p, v, m)
+    order = torch.randperm(40, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(net(f[:, order], p[:, order], v[:, order], m[:, order]), base, rtol=1e-5, atol=1e-6)
+    garbage = torch.where(m.unsqueeze(-1) > 0, f, torch.full_like(f, 1e6))  # padded slots ignored whatever they hold
+    torch.testing.assert_close(net(garbage, p, v, m), base)
+    padded = [torch.cat([t, torch.zeros_like(t[:, :10])], dim=1) for t in (f, p, v, m)]  # ten more empty slots
+    torch.testing.assert_close(net(*padded), base, rtol=1e-5, atol=1e-6)
+
+    task = make_task("autoencoder")
+    model = build_model(
+        "set_autoencoder", task, 3, params={"latent": 4, "phi": [32, 32], "hidden": [64], "decoded": 16},
+        trainer=_trainer(800, 128),
+    )  # fmt: skip
+    train = _particle_sets(3000, 0, prongs=1)
+    model.fit(Arrays(train, np.zeros(len(train), dtype=np.int64), np.ones(len(train))))
+    test = type(train).concat([_particle_sets(400, 1, prongs=1), _particle_sets(400, 2, prongs=2)])
+    scores = model.predict(test)
+    assert scores.shape == (800,)
+    assert metrics.roc_auc(scores, np.repeat([0, 1], 400)) > 0.9

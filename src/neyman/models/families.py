@@ -50,6 +50,7 @@ __all__ = [
     "PFNConfig",
     "ParticleNetConfig",
     "PresetParams",
+    "SetAutoencoderConfig",
     "TransformerConfig",
     "XGBoostConfig",
     "check_columns",
@@ -328,6 +329,17 @@ class ConvAutoencoderConfig(NeuralParams):
     kernel_size: PositiveInt = Field(3, description="Square convolution kernel.")
 
 
+class SetAutoencoderConfig(NeuralParams):
+    """Permutation-invariant autoencoder on particle sets for ``task: autoencoder``."""
+
+    type: Literal["set_autoencoder"] = "set_autoencoder"
+    latent: PositiveInt = Field(16, description="Size of the bottleneck.")
+    phi: list[PositiveInt] = Field(default_factory=lambda: [64, 64], description="Widths of the per-particle network.")
+    hidden: list[PositiveInt] = Field(default_factory=lambda: [128, 128], description="Widths of the decoder.")
+    decoded: PositiveInt = Field(32, description="Particles the decoder emits (compared by a Chamfer distance).")
+    activation: Literal["relu", "leaky_relu", "elu", "gelu", "selu", "tanh", "softplus"] = "elu"
+
+
 class FlowConfig(NeuralParams):
     """Normalizing flow for ``task: density`` (zuko)."""
 
@@ -341,12 +353,20 @@ class FlowConfig(NeuralParams):
     condition: list[str] = Field(
         default_factory=list, description="Feature columns the density is conditioned on: p(x | these)."
     )
+    bounded: list[str] = Field(
+        default_factory=list,
+        description="Features modelled on their training range through a logit (hard edges: a mass ≥ 0, τ21 ≤ 1); "
+        "the density vanishes outside that range.",
+    )
 
     def named_columns(self) -> dict[str, list[str]]:
-        return {"condition": list(self.condition)}
+        return {"condition": list(self.condition), "bounded": list(self.bounded)}
 
     @model_validator(mode="after")
     def _one_flow(self) -> FlowConfig:
+        both = sorted(set(self.bounded) & set(self.condition))
+        if both:
+            raise ValueError(f"{both[0]!r} is a condition: only modelled variables can be bounded")
         if self.ensemble > 1 or self.uncertainty != "none":
             raise ValueError(
                 "a density is one flow: the average of several flows' log-densities is not a density "
@@ -439,6 +459,15 @@ FAMILIES: dict[str, Family] = {
             ConvAutoencoderConfig,
             "jet_network",
             "image",
+            neural=True,
+            objective="reconstruction",
+        ),
+        Family(
+            "set_autoencoder",
+            f"{_UNSUPERVISED}:SetAutoencoderModel",
+            SetAutoencoderConfig,
+            "jet_network",
+            "particles",
             neural=True,
             objective="reconstruction",
         ),

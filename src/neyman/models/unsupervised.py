@@ -18,13 +18,52 @@ from torch import nn
 
 from neyman.exceptions import ConfigError, DataError, ModelError
 from neyman.models.base import Arrays
-from neyman.models.families import AutoencoderConfig, ConvAutoencoderConfig, FlowConfig, check_columns
+from neyman.models.families import (
+    AutoencoderConfig,
+    ConvAutoencoderConfig,
+    FlowConfig,
+    SetAutoencoderConfig,
+    check_columns,
+)
 from neyman.models.neural import ImageModel, NeuralModel
-from neyman.nn.autoencoder import Autoencoder, ConvAutoencoder
+from neyman.nn.autoencoder import Autoencoder, ConvAutoencoder, SetAutoencoder
 from neyman.nn.flows import DensityFlow
 from neyman.seeding import child_seed
 
-__all__ = ["AutoencoderModel", "ConvAutoencoderModel", "FlowModel"]
+__all__ = ["BOUND_MARGIN", "AutoencoderModel", "ConvAutoencoderModel", "FlowModel", "SetAutoencoderModel"]
+
+BOUND_MARGIN = 1e-3
+"""A bounded feature's range is its training range widened by this fraction of its width on each side."""
+
+
+class _Encoding(NeuralModel):
+    """An autoencoder: its network has ``code`` (the latent code) and may have ``reconstruct``."""
+
+    def _apply(self, method: str, x: Any) -> np.ndarray:
+        """``network.<method>`` of the preprocessed inputs ``x``, batch by batch, as float64."""
+        net = self.network
+        if not hasattr(net, method):
+            raise ModelError(f"the {self.family} model has no {method} (an ensemble has no single latent space)")
+        net.eval()
+        inputs = self._tensors(x)
+        n = len(inputs[0]) if isinstance(inputs, tuple) else len(inputs)
+        outs = []
+        with torch.no_grad():
+            for start in range(0, n, self.inference_batch_size):
+                if isinstance(inputs, tuple):
+                    out = getattr(net, method)(*(t[start : start + self.inference_batch_size] for t in inputs))
+                else:
+                    out = getattr(net, method)(inputs[start : start + self.inference_batch_size])
+                outs.append(out.double().numpy())
+        return np.concatenate(outs) if outs else np.zeros((0,))
+
+    def encode(self, x: Any) -> np.ndarray:
+        """Latent codes (a VAE's latent means) of preprocessed inputs, ``(n_events, latent)``."""
+        return self._apply("code", x)
+
+    def reconstruct(self, x: Any) -> np.ndarray:
+        """Reconstructions of preprocessed inputs, in the same (preprocessed) units."""
+        return self._apply("reconstruct", x)
 
 
 class _Named(NeuralModel):
@@ -45,7 +84,7 @@ class _Named(NeuralModel):
         return [self.feature_names.index(c) for c in wanted]
 
 
-class AutoencoderModel(_Named):
+class AutoencoderModel(_Named, _Encoding):
     """A dense autoencoder or VAE (:class:`~neyman.nn.Autoencoder`) on standardised tabular features."""
 
     family: ClassVar[str] = "autoencoder"
@@ -72,12 +111,6 @@ class AutoencoderModel(_Named):
         if not isinstance(self.network, Autoencoder):
             raise ModelError("latent codes and reconstructions are defined for one autoencoder, not an ensemble")
         return self.network
-
-    @torch.no_grad()
-    def encode(self, x: np.ndarray) -> np.ndarray:
-        """Latent codes (a VAE's latent means) of preprocessed inputs, ``(n_events, latent)``."""
-        net = self._single().eval()
-        return np.asarray(net.encode(torch.as_tensor(np.asarray(x, dtype=np.float32)))[0].double().numpy())
 
     @property
     def sampled_columns(self) -> list[str]:
@@ -114,14 +147,8 @@ class AutoencoderModel(_Named):
         z = torch.randn(n, net.latent, generator=gen)
         return np.asarray(net.decoder(z).double().numpy())
 
-    @torch.no_grad()
-    def reconstruct(self, x: np.ndarray) -> np.ndarray:
-        """Reconstructions of preprocessed inputs, in the same (preprocessed) units."""
-        net = self._single().eval()
-        return np.asarray(net.reconstruct(torch.as_tensor(np.asarray(x, dtype=np.float32))).double().numpy())
 
-
-class ConvAutoencoderModel(ImageModel):
+class ConvAutoencoderModel(ImageModel, _Encoding):
     """A convolutional autoencoder (:class:`~neyman.nn.ConvAutoencoder`) on jet images.
 
     ``n_features`` is the number of image channels; ``image_size`` the pixels per side.
@@ -135,6 +162,28 @@ class ConvAutoencoderModel(ImageModel):
         p = self.params
         return ConvAutoencoder(
             self.n_features, self.image_size, latent=p.latent, channels=tuple(p.channels), kernel_size=p.kernel_size
+        )
+
+
+class SetAutoencoderModel(_Encoding):
+    """A permutation-invariant autoencoder (:class:`~neyman.nn.SetAutoencoder`) on particle sets.
+
+    ``n_features`` is the number of per-particle features.
+    """
+
+    family: ClassVar[str] = "set_autoencoder"
+    inference_batch_size: ClassVar[int] = 4096
+    params: SetAutoencoderConfig
+
+    def build_network(self) -> nn.Module:
+        p = self.params
+        return SetAutoencoder(
+            self.n_features,
+            latent=p.latent,
+            phi=tuple(p.phi),
+            hidden=tuple(p.hidden),
+            decoded=p.decoded,
+            activation=p.activation,
         )
 
 
@@ -181,19 +230,29 @@ class FlowModel(_Named):
 
         Notes
         -----
-        ``m_j = Σ w x_j / Σ w`` and ``s_j`` the weighted standard deviation of
-        column ``j`` over the training events with positive weight.
+        A ``bounded`` column's range is that of the training events with positive
+        weight, widened by :data:`BOUND_MARGIN` of its width on each side.  Then
+        ``m_j = Σ w y_j / Σ w`` and ``s_j`` the weighted standard deviation of
+        column ``j`` (logit-mapped if bounded) over those events.
         """
         x = np.asarray(train.x, dtype=np.float64)
         w = np.clip(np.asarray(train.w, dtype=np.float64), 0.0, None)
         if not w.sum() > 0:
             raise DataError("the training events of the flow have no positive weight")
-        mean = np.average(x, axis=0, weights=w)
-        std = np.sqrt(np.average((x - mean) ** 2, axis=0, weights=w))
+        flow = self._flow()
+        bounded = np.zeros(x.shape[1], dtype=bool)
+        bounded[self._columns(self.params.bounded, "bounded")] = True
+        used = x[w > 0]
+        lower, upper = used.min(axis=0), used.max(axis=0)
+        margin = BOUND_MARGIN * (upper - lower)
+        flow.set_bounds(torch.as_tensor(lower - margin), torch.as_tensor(upper + margin), torch.as_tensor(bounded))
+        y = flow.unbounded(torch.as_tensor(x, dtype=flow.lower.dtype))[0].double().numpy()
+        mean = np.average(y, axis=0, weights=w)
+        std = np.sqrt(np.average((y - mean) ** 2, axis=0, weights=w))
         flat = [self.feature_names[j] for j in np.flatnonzero(~(std > 0))]
         if flat:
             raise DataError(f"feature {flat[0]!r} has no spread in the training events: a flow cannot model it")
-        self._flow().set_standardisation(torch.as_tensor(mean), torch.as_tensor(std))
+        flow.set_standardisation(torch.as_tensor(mean), torch.as_tensor(std))
         super().fit(train, val, resume=resume)
         return self
 

@@ -8,14 +8,14 @@
 ``layers``        the common particle input signature, masking, masked batch norm
 ``flops``         FLOPs per jet of one forward pass
 ``ensemble``      members trained apart, raw outputs averaged
-``autoencoder``   dense (variational) and convolutional autoencoders; forward = per-event anomaly score
+``autoencoder``   dense (variational), convolutional and set autoencoders; forward = per-event anomaly score
 ``flows``         normalizing flows (zuko MAF/NSF); forward = log-density
 
 Every particle network takes ``(features, points, vectors, mask)``
 (:data:`PARTICLE_INPUT_NAMES`) and returns ``(n_jets, n_outputs)`` raw values.
 """
 
-from neyman.nn.autoencoder import Autoencoder, ConvAutoencoder
+from neyman.nn.autoencoder import Autoencoder, ConvAutoencoder, SetAutoencoder
 from neyman.nn.cnn import JetCNN
 from neyman.nn.deepsets import EFN, EFN_PRESETS, PFN, PFN_PRESETS
 from neyman.nn.ensemble import Ensemble
@@ -46,5 +46,6 @@ __all__ = [
     "ParticleModule",
     "ParticleNet",
     "ParticleTransformer",
+    "SetAutoencoder",
     "flops_per_jet",
 ]

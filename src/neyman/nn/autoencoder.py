@@ -1,7 +1,8 @@
 """Autoencoders whose forward pass is the per-event anomaly score.
 
 An :class:`Autoencoder` compresses a feature vector through a bottleneck and
-reconstructs it; a :class:`ConvAutoencoder` does the same for jet images.  Their
+reconstructs it; a :class:`ConvAutoencoder` does the same for jet images and a
+:class:`SetAutoencoder` for jets as sets of particles.  Their
 ``forward`` returns ``(n_events, 1)``: in training mode the per-event loss, in
 evaluation mode the anomaly score (the same quantity computed without sampling),
 so the trainer minimises ``mean(w * forward(x))`` and an ONNX export of
@@ -16,9 +17,11 @@ from typing import Literal
 import torch
 from torch import nn
 
+from neyman.nn.deepsets import per_particle
+from neyman.nn.layers import ParticleModule, keep_inputs, masked_mean, zero_padding
 from neyman.nn.mlp import MLP
 
-__all__ = ["Autoencoder", "ConvAutoencoder"]
+__all__ = ["Autoencoder", "ConvAutoencoder", "SetAutoencoder"]
 
 Score = Literal["reconstruction", "elbo"]
 
@@ -101,6 +104,10 @@ class Autoencoder(nn.Module):
             return h, None
         mu, log_var = h.chunk(2, dim=-1)
         return mu, log_var.clamp(-12.0, 12.0)
+
+    def code(self, x: torch.Tensor) -> torch.Tensor:
+        """The latent code of each event (a VAE's latent mean), ``(n_events, latent)``."""
+        return self.encode(x)[0]
 
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         """The reconstruction :math:`\\hat x` at the latent mean."""
@@ -186,6 +193,11 @@ class ConvAutoencoder(nn.Module):
         self.decoder = nn.Sequential(*layers)
         self.image_size = image_size
 
+    def code(self, x: torch.Tensor) -> torch.Tensor:
+        """The latent code of each image, ``(n_images, latent)``."""
+        code: torch.Tensor = self.encoder(x)
+        return code
+
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
         """The reconstructed images, cropped to the input size."""
         out: torch.Tensor = self.decoder(self.unflatten(self.encoder(x)))
@@ -194,3 +206,100 @@ class ConvAutoencoder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         squared = (self.reconstruct(x) - x) ** 2
         return squared.sum(dim=(2, 3)).mean(dim=1, keepdim=True)
+
+
+class SetAutoencoder(ParticleModule):
+    """A permutation-invariant autoencoder on jets as sets of particles.
+
+    The encoder is a Deep Set: a per-particle network ``phi``, the mean of its
+    outputs over the real constituents and the log-multiplicity ``ln(1 + n)``,
+    then a dense network down to the ``latent`` code.  The decoder maps the code
+    to ``decoded`` particles (their standardised features) and a predicted
+    log-multiplicity.
+
+    Parameters
+    ----------
+    n_features
+        Per-particle features.
+    latent
+        Size of the bottleneck.
+    phi
+        Widths of the per-particle network.
+    hidden
+        Widths of the decoder's hidden layers (the encoder after pooling has one
+        layer of width ``phi[-1]``).
+    decoded
+        Particles the decoder emits, compared with however many the jet has.
+    activation
+        Hidden activation (one of :data:`neyman.nn.ACTIVATIONS`).
+
+    Notes
+    -----
+    With the real constituents :math:`x_1 \\dots x_n` of a jet, the decoded
+    particles :math:`y_1 \\dots y_K` and
+    :math:`d_{ik} = \\frac1F \\sum_f (x_{if} - y_{kf})^2`, the score is the
+    symmetric Chamfer distance plus a multiplicity term,
+
+    .. math:: r(J) = \\frac1n \\sum_{i=1}^{n} \\min_k d_{ik}
+              + \\frac1K \\sum_{k=1}^{K} \\min_i d_{ik}
+              + \\bigl(\\widehat{\\ln(1+n)} - \\ln(1+n)\\bigr)^2 .
+
+    The pooled encoder and the loss are symmetric in the constituents, so
+    :math:`r` does not depend on their order; a padded slot never enters
+    either (its distances are replaced by a large constant before the
+    minimum over constituents).  A jet without constituents scores its
+    multiplicity term alone.
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        *,
+        latent: int = 16,
+        phi: Sequence[int] = (64, 64),
+        hidden: Sequence[int] = (128, 128),
+        decoded: int = 32,
+        activation: str = "elu",
+    ) -> None:
+        super().__init__()
+        self.n_features = n_features
+        self.decoded = decoded
+        widths = tuple(phi)
+        self.phi = per_particle(n_features, widths, activation)
+        self.encoder = MLP(widths[-1] + 1, latent, hidden=(widths[-1],), activation=activation)
+        self.decoder = MLP(latent, decoded * n_features + 1, hidden=tuple(hidden), activation=activation)
+
+    def encode(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The latent code of each jet, ``(n_jets, latent)``."""
+        x = zero_padding(features, mask > 0)
+        pooled = masked_mean(self.phi(x), mask, dim=1)
+        log_n = torch.log1p(mask.sum(dim=1, keepdim=True))
+        code: torch.Tensor = self.encoder(torch.cat([pooled, log_n], dim=-1))
+        return code
+
+    def code(
+        self, features: torch.Tensor, points: torch.Tensor, vectors: torch.Tensor, mask: torch.Tensor
+    ) -> torch.Tensor:
+        """The latent code of each jet from the common particle inputs, ``(n_jets, latent)``."""
+        return self.encode(features, mask)
+
+    def decode(self, code: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The decoded particles ``(n_jets, decoded, n_features)`` and log-multiplicities ``(n_jets, 1)``."""
+        out = self.decoder(code)
+        return out[:, :-1].reshape(-1, self.decoded, self.n_features), out[:, -1:]
+
+    def forward(  # type: ignore[override]
+        self, features: torch.Tensor, points: torch.Tensor, vectors: torch.Tensor, mask: torch.Tensor
+    ) -> torch.Tensor:
+        x = zero_padding(features, mask > 0)
+        y, log_n_hat = self.decode(self.encode(features, mask))
+        # squared distances by expansion (light on memory, exported as matrix products)
+        cross = torch.bmm(x, y.transpose(1, 2))
+        d = ((x**2).sum(-1, keepdim=True) + (y**2).sum(-1).unsqueeze(1) - 2.0 * cross).clamp(min=0.0)
+        d = d / self.n_features
+        n = mask.sum(dim=1)
+        to_decoded = (d.min(dim=2).values * mask).sum(dim=1) / n.clamp(min=1.0)
+        padded = torch.where(mask.unsqueeze(-1) > 0, d, torch.full_like(d, 1e9))
+        to_real = torch.where(n > 0, padded.min(dim=1).values.mean(dim=1), torch.zeros_like(n))
+        multiplicity = (log_n_hat[:, 0] - torch.log1p(n)) ** 2
+        return keep_inputs((to_decoded + to_real + multiplicity).unsqueeze(-1), points, vectors)

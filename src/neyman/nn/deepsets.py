@@ -18,7 +18,7 @@ from neyman.nn.layers import (
     zero_padding,
 )
 
-__all__ = ["EFN", "EFN_PRESETS", "PFN", "PFN_PRESETS"]
+__all__ = ["EFN", "EFN_PRESETS", "PFN", "PFN_PRESETS", "per_particle"]
 
 PFN_PRESETS: dict[str, dict[str, object]] = {
     # about 2 MFLOP per jet of 100 constituents
@@ -35,7 +35,7 @@ EFN_PRESETS: dict[str, dict[str, object]] = {
 """Named hyper-parameter sets of :class:`EFN`."""
 
 
-def _per_particle(n_inputs: int, widths: tuple[int, ...], activation: str) -> nn.Sequential:
+def per_particle(n_inputs: int, widths: tuple[int, ...], activation: str) -> nn.Sequential:
     """Phi: ``[Linear -> act]*`` applied to each constituent (the latent ends with ``act`` too)."""
     layers: list[nn.Module] = []
     for w in widths:
@@ -67,7 +67,7 @@ class _DeepSet(ParticleModule):
         check_positive("n_outputs", n_outputs)
         phi_widths = check_widths("phi", phi)
         check_dropout(dropout)
-        self.phi = _per_particle(n_inputs, phi_widths, activation)
+        self.phi = per_particle(n_inputs, phi_widths, activation)
         widths = check_widths("f", f, allow_empty=True)
         self.f = nn.Sequential(*dense_layers(phi_widths[-1], widths, n_outputs, activation=activation, dropout=dropout))
 

@@ -17,7 +17,10 @@ from torch import nn
 
 from neyman.optional import require
 
-__all__ = ["FLOW_TRANSFORMS", "DensityFlow"]
+__all__ = ["BOUND_EPSILON", "FLOW_TRANSFORMS", "DensityFlow"]
+
+BOUND_EPSILON = 1e-6
+"""A bounded variable's position in its range is clipped to ``[ε, 1 - ε]`` before the logit."""
 
 FLOW_TRANSFORMS = ("nsf", "maf")
 """Neural spline flow (monotonic rational-quadratic splines), masked autoregressive flow (affine)."""
@@ -44,13 +47,21 @@ class DensityFlow(nn.Module):
 
     Notes
     -----
-    With the standardisation :math:`u = (x - m) / s` (set from the training sample
-    by :meth:`set_standardisation`) and the flow's bijection :math:`z = f(u; c)`
-    onto a standard normal,
+    A variable given a range :math:`(a_j, b_j)` by :meth:`set_bounds` is first
+    mapped onto the real line, :math:`y_j = \\mathrm{logit}\\, t_j` with
+    :math:`t_j = (x_j - a_j) / (b_j - a_j)` (clipped to
+    :math:`[10^{-6}, 1 - 10^{-6}]`); the others keep :math:`y_j = x_j`.  With the
+    standardisation :math:`u = (y - m) / s` (set from the training sample by
+    :meth:`set_standardisation`, in the units of :math:`y`) and the flow's
+    bijection :math:`z = f(u; c)` onto a standard normal,
 
     .. math:: \\ln p(x \\mid c) = \\ln \\mathcal N(f(u; c); 0, 1)
               + \\ln \\left| \\det \\frac{\\partial f}{\\partial u} \\right|
-              - \\sum_j \\ln s_j .
+              - \\sum_j \\ln s_j
+              - \\sum_{j\\ \\mathrm{bounded}} \\ln\\bigl[(b_j - a_j)\\, t_j (1 - t_j)\\bigr] ,
+
+    so the density is of the physical variables and vanishes at the bounds (a
+    hard edge such as a mass at zero is then no tail for the flow to leak into).
 
     The spline transforms act on ``[-5, 5]`` in standardised units and are the
     identity outside, so far tails keep a Gaussian density.
@@ -84,6 +95,34 @@ class DensityFlow(nn.Module):
         self.register_buffer("context", torch.tensor(context, dtype=torch.long))
         self.register_buffer("shift", torch.zeros(n_inputs))
         self.register_buffer("scale", torch.ones(n_inputs))
+        self.lower: torch.Tensor
+        self.width: torch.Tensor
+        self.bounded: torch.Tensor
+        self.register_buffer("lower", torch.zeros(n_inputs))
+        self.register_buffer("width", torch.ones(n_inputs))
+        self.register_buffer("bounded", torch.zeros(n_inputs, dtype=torch.bool))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # flows saved before bounded variables existed: every variable unbounded
+        for name in ("lower", "width", "bounded"):
+            state_dict.setdefault(prefix + name, getattr(self, name).clone())
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def set_bounds(self, lower: torch.Tensor, upper: torch.Tensor, bounded: torch.Tensor) -> None:
+        """Map the ``bounded`` input columns from ``(lower, upper)`` onto the real line (see Notes)."""
+        bounded = torch.as_tensor(bounded, dtype=torch.bool)
+        if bool(bounded[self.context].any()):
+            raise ValueError("a conditioning column cannot be bounded")
+        self.lower.copy_(torch.as_tensor(lower, dtype=self.lower.dtype))
+        self.width.copy_(torch.as_tensor(upper, dtype=self.width.dtype) - self.lower)
+        self.bounded.copy_(bounded)
+
+    def unbounded(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The inputs with bounded columns logit-mapped (``y``), and ``Σ ln |dy/dx|`` per event."""
+        t = ((x - self.lower) / self.width).clamp(BOUND_EPSILON, 1.0 - BOUND_EPSILON)
+        y = torch.where(self.bounded, torch.log(t) - torch.log1p(-t), x)
+        log_jacobian = torch.where(self.bounded, -torch.log(self.width * t * (1.0 - t)), torch.zeros_like(x))
+        return y, log_jacobian.sum(dim=1)
 
     def set_standardisation(self, mean: torch.Tensor, std: torch.Tensor) -> None:
         """Set the affine standardisation ``(x - mean) / std`` of every input column."""
@@ -101,9 +140,10 @@ class DensityFlow(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(n_events, 1)``: the log-density of the variables given the context columns."""
         shift, scale = self.shift[self.variables], self.scale[self.variables]
-        u = (x.index_select(1, self.variables) - shift) / scale
+        y, log_jacobian = self.unbounded(x)
+        u = (y.index_select(1, self.variables) - shift) / scale
         context = x.index_select(1, self.context) if self.n_context else None
-        log_p = self._distribution(context).log_prob(u) - scale.log().sum()
+        log_p = self._distribution(context).log_prob(u) - scale.log().sum() + log_jacobian
         return log_p[:, None]
 
     @torch.no_grad()
@@ -115,4 +155,7 @@ class DensityFlow(nn.Module):
             u = self._distribution(context).sample()
         else:
             u = self._distribution(None).sample((n,))
-        return u * self.scale[self.variables] + self.shift[self.variables]
+        j = self.variables
+        y = u * self.scale[j] + self.shift[j]
+        bounded = self.lower[j] + self.width[j] * torch.sigmoid(y)
+        return torch.where(self.bounded[j], bounded, y)

@@ -1,4 +1,5 @@
-"""Figures of an anomaly score: its distribution per class and the significance improvement curve."""
+"""Figures of an anomaly score (its distribution per class, the significance improvement curve) and of an
+autoencoder (its latent space, reconstructed images)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from matplotlib.figure import Figure
 
 from neyman.plotting.style import figure
 
-__all__ = ["plot_anomaly_scores", "plot_sic"]
+__all__ = ["plot_anomaly_scores", "plot_latent_space", "plot_reconstructions", "plot_sic"]
 
 
 def plot_anomaly_scores(
@@ -85,4 +86,97 @@ def plot_sic(signal_efficiency: np.ndarray, sic: np.ndarray) -> Figure:
     ax.set_xlabel("signal efficiency ε_S")
     ax.set_ylabel("SIC = ε_S / √ε_B")
     ax.set_xlim(0, 1)
+    return fig
+
+
+def plot_latent_space(codes: np.ndarray, labels: np.ndarray, classes: Sequence[str]) -> Figure:
+    """The latent codes of test events, per class, on the two leading principal axes of the background's.
+
+    Parameters
+    ----------
+    codes
+        ``(n_events, latent)`` latent codes (a VAE's latent means).
+    labels
+        0 (background) or 1 (signal) per event.
+    classes
+        Class names by label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A scatter (a histogram for a one-dimensional latent space).
+
+    Notes
+    -----
+    With the background codes' mean :math:`\\bar z` and the eigenvectors
+    :math:`e_1, e_2` of their covariance (largest eigenvalues first), each event
+    is drawn at :math:`((z - \\bar z) \\cdot e_1, (z - \\bar z) \\cdot e_2)`: the
+    plane in which the background varies most, where an anomaly that the
+    encoder maps elsewhere shows as a displaced cloud.
+    """
+    fig, ax = figure()
+    codes = np.asarray(codes, dtype=np.float64).reshape(len(codes), -1)
+    background = codes[labels == 0] if (labels == 0).any() else codes
+    centre = background.mean(axis=0)
+    if codes.shape[1] == 1:
+        lo, hi = np.quantile(codes[:, 0], [0.001, 0.999])
+        edges = np.linspace(lo, hi if hi > lo else lo + 1.0, 61)
+        for k in np.unique(labels):
+            counts, _ = np.histogram(np.clip(codes[labels == k, 0], edges[0], edges[-1]), bins=edges, density=True)
+            ax.stairs(counts, edges, linewidth=1.5, label=str(classes[int(k)]))
+        ax.set_xlabel("latent code")
+        ax.set_ylabel("normalised events / bin width")
+    else:
+        values, vectors = np.linalg.eigh(np.cov((background - centre).T))
+        axes = vectors[:, np.argsort(values)[::-1][:2]]
+        projected = (codes - centre) @ axes
+        for k in np.unique(labels):
+            sel = labels == k
+            ax.scatter(projected[sel, 0], projected[sel, 1], s=3, alpha=0.4, label=str(classes[int(k)]))
+        ax.set_xlabel("latent principal axis 1")
+        ax.set_ylabel("latent principal axis 2")
+    ax.legend(markerscale=4)
+    return fig
+
+
+def plot_reconstructions(
+    images: np.ndarray, reconstructions: np.ndarray, labels: np.ndarray, scores: np.ndarray, classes: Sequence[str]
+) -> Figure:
+    """Test images beside their reconstructions, one row per image, with the anomaly score.
+
+    Parameters
+    ----------
+    images, reconstructions
+        ``(n, channels, height, width)``, the first channel drawn (in the units
+        the autoencoder saw, e.g. normalised intensities).
+    labels, scores
+        Class and anomaly score of each image.
+    classes
+        Class names by label.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two columns (input, reconstruction) on a common logarithmic colour scale
+        per row that starts at the input's faintest pixel; fainter pixels are
+        left blank.
+    """
+    from matplotlib.colors import LogNorm
+    from matplotlib.figure import Figure as MplFigure
+
+    n = len(images)
+    fig = MplFigure(figsize=(5.0, 2.4 * max(n, 1)), layout="constrained")
+    axes = fig.subplots(max(n, 1), 2, squeeze=False)
+    for i in range(n):
+        shown = [images[i, 0], reconstructions[i, 0]]
+        positive = shown[0][shown[0] > 0]
+        floor = positive.min() if len(positive) else 1e-6
+        top = max(float(shown[0].max()), float(shown[1].max()), 10 * floor)
+        norm = LogNorm(floor, top)
+        for j, (image, title) in enumerate(zip(shown, ("input", "reconstruction"), strict=True)):
+            ax = axes[i, j]
+            ax.imshow(np.where(image >= floor, image, np.nan), origin="lower", norm=norm, cmap="viridis")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(f"{classes[int(labels[i])]}: {title}" + (f" (score {scores[i]:.3g})" if j else ""), fontsize=8)
     return fig

@@ -24,6 +24,7 @@ from neyman.preprocessing import TEST, check_finite
 from neyman.runs import RunDirectory, TrainedRun, load_run
 from neyman.table import Table
 from neyman.tasks import EvaluationOptions, ScoredEvents
+from neyman.workflows.steps.autoencoding import autoencoder_views
 from neyman.workflows.steps.data import data_with_sources, run_events, true_log_ratio
 from neyman.workflows.steps.fidelity import generative_fidelity
 from neyman.workflows.steps.importance import inputs_and_importance
@@ -255,6 +256,15 @@ def _evaluate_run(
         if numbers:
             result.update(numbers)
             figures.add("generated", paths)
+        views = autoencoder_views(
+            trained,
+            table,
+            scored,
+            read=lambda: run_events(cfg.data, cfg.task.type, trained.representation),
+            seed=request.seed,
+            save=figures.save,
+        )
+        figures.add("latent", views)
         if table is not None and x is not None and trained.representation is None:
             numbers, sections = inputs_and_importance(trained, table, x, scored, seed=request.seed, save=figures.save)
             result.update(numbers)

@@ -108,8 +108,11 @@ def _classifier(work: Path, name: str, sets: tuple[HuntEvents, HuntEvents], sett
     return _train(work, name, cfg, settings.overrides, seed)
 
 
-def _flow(work: Path, name: str, events: HuntEvents, settings: HuntSettings, kfold: int) -> Path:
-    """A conditional density p(features | mass) of ``events`` (k-fold when ``kfold`` >= 2)."""
+def _flow(
+    work: Path, name: str, events: HuntEvents, settings: HuntSettings, kfold: int, *, bounded: bool = False
+) -> Path:
+    """A conditional density p(features | mass) of ``events`` (k-fold when ``kfold`` >= 2); ``bounded``:
+    every feature modelled on its range in ``events`` (``model.bounded``)."""
     path = work / f"{name}-events.parquet"
     io.write(events.table(settings.mass_name), path)
     split = {"kfold": kfold} if kfold >= 2 else {"train": 0.8, "val": 0.2, "test": 0.0}
@@ -120,7 +123,11 @@ def _flow(work: Path, name: str, events: HuntEvents, settings: HuntSettings, kfo
             "event_id": EVENT_ID,
         },
         "task": {"type": "density"},
-        "model": {"type": "flow", "condition": [settings.mass_name]},
+        "model": {
+            "type": "flow",
+            "condition": [settings.mass_name],
+            "bounded": list(events.features) if bounded else [],
+        },
         "split": split,
     }
     return _train(work, name, cfg, settings.flow_overrides, child_seed(settings.seed, name))
@@ -153,14 +160,15 @@ def _density_scores(run_dir: Path, events: HuntEvents, mass_name: str) -> np.nda
 def _cathode_reference(work: Path, events: HuntEvents, regions: Regions, settings: HuntSettings) -> HuntEvents:
     """Samples of the sideband flow at masses drawn from the signal-region data (``oversample`` per event).
 
-    Samples outside the range of the sideband data in any feature (a flow leaks past hard
-    edges: a negative mass difference) are dropped, as in the CATHODE paper: a classifier
-    would separate them from the data for free.
+    The flow models every feature on its sideband range through a logit (a flow would
+    otherwise leak past hard edges: a negative mass difference, a τ21 above one), and
+    samples still outside that range in any feature are dropped, as in the CATHODE
+    paper: a classifier would separate them from the data for free.
     """
     from neyman.runs.sampling import draw, drawn_columns
 
     sidebands = events.take(regions.sideband(events.mass))
-    flow = load_run(_flow(work, "sideband-flow", sidebands, settings, 0))
+    flow = load_run(_flow(work, "sideband-flow", sidebands, settings, 0, bounded=True))
     sr_mass = events.mass[regions.signal.contains(events.mass)]
     rng = np.random.default_rng(child_seed(settings.seed, "cathode-mass"))
     mass = rng.choice(sr_mass, size=settings.oversample * len(sr_mass))

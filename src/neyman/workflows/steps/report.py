@@ -168,6 +168,20 @@ def _analysis_sections(figs: Mapping[str, Sequence[Path]], result: Mapping[str, 
     return sections
 
 
+def _latent_sections(figs: Mapping[str, Sequence[Path]]) -> list[Any]:
+    """An autoencoder's latent space and reconstructed images, when the evaluation drew them."""
+    from neyman.report import Section
+
+    if not figs.get("latent"):
+        return []
+    text = (
+        "The autoencoder's latent codes of test events on the two principal axes of the background's codes; for "
+        "jet images, inputs beside their reconstructions at the median, 90th and 99th percentile of each class's "
+        "anomaly score."
+    )
+    return [Section(title="Latent space and reconstructions", figures=list(figs["latent"]), tables=[], text=text)]
+
+
 def _provenance_section(run: RunDirectory, cfg: RunConfig, meta: Mapping[str, Any]) -> Any:
     from neyman.report import Section, provenance_table
 
@@ -221,6 +235,7 @@ def build_report(
         *_input_sections(figs, meta, train_metrics),
         *_output_sections(figs, result),
         *_analysis_sections(figs, result),
+        *_latent_sections(figs),
         _provenance_section(run, cfg, meta),
     ]
     return write_report(
