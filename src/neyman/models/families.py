@@ -334,7 +334,9 @@ class SetAutoencoderConfig(NeuralParams):
 
     type: Literal["set_autoencoder"] = "set_autoencoder"
     latent: PositiveInt = Field(16, description="Size of the bottleneck.")
-    phi: list[PositiveInt] = Field(default_factory=lambda: [64, 64], description="Widths of the per-particle network.")
+    phi: list[PositiveInt] = Field(
+        default_factory=lambda: [64, 64], min_length=1, description="Widths of the per-particle network."
+    )
     hidden: list[PositiveInt] = Field(default_factory=lambda: [128, 128], description="Widths of the decoder.")
     decoded: PositiveInt = Field(32, description="Particles the decoder emits (compared by a Chamfer distance).")
     activation: Literal["relu", "leaky_relu", "elu", "gelu", "selu", "tanh", "softplus"] = "elu"
