@@ -85,11 +85,13 @@ def test_signal_events_never_enter_the_training(files):
     assert "auc" not in json.loads((without / "metrics.json").read_text())["test"]
 
 
-def test_density_predict_writes_both_scores_and_onnx_reproduces_them(files, tmp_path):
+@pytest.mark.parametrize("bounded", [[], ["a"]])
+def test_density_predict_writes_both_scores_and_onnx_reproduces_them(files, tmp_path, bounded):
     pytest.importorskip("onnxruntime")
     from neyman.export import OnnxModel, export_onnx
 
-    run = neyman.train(_config(files, "dens-export", "density")).run_dir
+    model = {"type": "flow", "bounded": bounded}  # bounded: the signal events lie partly outside the range
+    run = neyman.train(_config(files, f"dens-export-{len(bounded)}", "density", model=model)).run_dir
     out = neyman.predict(run, files / "sig.parquet", tmp_path / "scored.parquet")
     assert out.score_columns == ["anomaly_score", "log_density"]
     scored = io.read(tmp_path / "scored.parquet")

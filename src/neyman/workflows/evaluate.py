@@ -260,7 +260,7 @@ def _evaluate_run(
             trained,
             table,
             scored,
-            read=lambda: run_events(cfg.data, cfg.task.type, trained.representation),
+            read=None if cfg.data.streaming else lambda: run_events(cfg.data, cfg.task.type, trained.representation),
             seed=request.seed,
             save=figures.save,
         )

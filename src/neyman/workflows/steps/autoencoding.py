@@ -28,7 +28,7 @@ def autoencoder_views(
     table: Table | None,
     scored: ScoredEvents,
     *,
-    read: Callable[[], Table],
+    read: Callable[[], Table] | None,
     seed: int,
     save: Callable[[Any, str], list[Path]],
 ) -> list[Path]:
@@ -38,12 +38,13 @@ def autoencoder_views(
     run).  The examples are, per class, the test images at the 50th, 90th and 99th
     percentiles of that class's anomaly score.  ``table`` holds the scored events
     in the order of ``scored``; without it (a run's own test split of jets) ``read``
-    gives the run's events, matched to ``scored`` by event id.  Runs of other
-    models and ensembles (no single latent space) draw nothing.
+    gives the run's events, matched to ``scored`` by event id (``None``: a streamed
+    run, whose events are not read whole again).  Runs of other models and
+    ensembles (no single latent space) draw nothing.
     """
     from neyman.plotting.anomaly import plot_latent_space, plot_reconstructions
 
-    if trained.task.name != "autoencoder":
+    if trained.task.name != "autoencoder" or (table is None and read is None):
         return []
     labels = np.asarray(scored.truth).astype(np.int64)
     rng = np.random.default_rng(seed)
@@ -75,10 +76,11 @@ def autoencoder_views(
     return paths + save(figure, "reconstructions")
 
 
-def _events(table: Table | None, read: Callable[[], Table], event_ids: np.ndarray) -> Table:
+def _events(table: Table | None, read: Callable[[], Table] | None, event_ids: np.ndarray) -> Table:
     """The scored events, row ``i`` being the event ``event_ids[i]``."""
     if table is not None:
         return table
+    assert read is not None
     events = read()
     ids = np.asarray(events[EVENT_ID])
     order = np.argsort(ids, kind="stable")
