@@ -44,7 +44,8 @@ MODELS_HELP = (
     f"{', '.join(families_reading('tabular'))}; on jet constituents: {', '.join(families_reading('particles'))} "
     f"(particle sets) or {', '.join(families_reading('image'))} (jet images); unsupervised: "
     f"{', '.join(families_reading('tabular', 'reconstruction'))} and "
-    f"{', '.join(families_reading('image', 'reconstruction'))} (jet images) (task autoencoder), "
+    f"{', '.join(families_reading('image', 'reconstruction'))} (jet images), "
+    f"{', '.join(families_reading('particles', 'reconstruction'))} (particle sets) (task autoencoder), "
     f"{', '.join(families_reading('tabular', 'density'))} (task density)."
 )
 
