@@ -188,7 +188,7 @@ def test_sample_refuses_what_it_cannot_draw_from_and_never_overwrites_other_file
     ).run_dir
     with pytest.raises(DataError, match="binary run of a mlp model, which has no distribution to draw from"):
         sample(classifier, tmp_path / "x.parquet", events=10)
-    with pytest.raises(DataError, match="unconditional density; draw without --condition"):
+    with pytest.raises(DataError, match="unconditionally; draw without --condition"):
         sample(density_run, tmp_path / "x.parquet", events=10, condition={"a": 1.0})
     keep = tmp_path / "data.parquet"
     io.write(io.read(files / "sig.parquet"), keep)

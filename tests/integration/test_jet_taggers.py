@@ -23,6 +23,7 @@ from neyman.workflows.evaluate import evaluate
 from neyman.workflows.export import export
 from neyman.workflows.generate import generate
 from neyman.workflows.predict import predict
+from neyman.workflows.sample import sample
 from neyman.workflows.train import train
 
 FAMILIES = ["cnn", "pfn", "efn", "particlenet", "transformer"]
@@ -112,6 +113,37 @@ def test_autoencoders_on_images_and_particle_sets_train_export_and_score(
     meta = json.loads((result.run_dir / "model" / "metadata.json").read_text())
     assert meta["representation"]["type"] == ("image" if family == "conv_autoencoder" else "particles")
     np.testing.assert_allclose(np.asarray(b["anomaly_score"]), np.asarray(a["anomaly_score"]), rtol=1e-4, atol=1e-7)
+
+
+def test_image_generator_draws_at_given_totals_and_is_judged_against_real_images(jets: Path, tmp_path: Path) -> None:
+    cfg = _config(jets, tmp_path, "image_generator", task={"type": "generator"})
+    cfg["model"] = {"type": "image_generator", "width": 64, "blocks": 2, "steps": 8}
+    run = train(cfg).run_dir
+    meta = json.loads((run / "model" / "metadata.json").read_text())
+    assert meta["representation"]["normalise"] is False  # the generator keeps the images' totals
+    a = sample(run, tmp_path / "a.parquet", events=40, condition={"pt": 800.0}, seed=4)
+    b = sample(run, tmp_path / "b.parquet", events=40, condition={"pt": 800.0}, seed=4)
+    c = sample(run, tmp_path / "c.parquet", events=40, condition={"pt": 800.0}, seed=5)
+    pixels = [c for c in a.columns if c.startswith("pixel_")]
+    assert len(pixels) == 16 * 16 and pixels[0] == "pixel_00_00" and a.columns[-1] == "pt"
+    drawn = io.read(a.output).to_numpy(pixels, dtype=np.float64)
+    np.testing.assert_allclose(drawn.sum(axis=1), 800.0, rtol=1e-5)
+    assert np.array_equal(drawn, io.read(b.output).to_numpy(pixels, dtype=np.float64))
+    assert not np.array_equal(drawn, io.read(c.output).to_numpy(pixels, dtype=np.float64))
+    assert (drawn > 0).sum(axis=1).min() >= 1 and (drawn > 0).sum(axis=1).max() < len(pixels)  # sparse images
+    per_jet = sample(run, tmp_path / "jets.parquet", condition=str(jets), seed=1)  # one image per jet, at its pT
+    table = io.read(per_jet.output)
+    np.testing.assert_allclose(
+        table.to_numpy(pixels, dtype=np.float64).sum(axis=1), np.asarray(io.read(jets)["pt"]), rtol=1e-5
+    )
+    evaluate(run, formats=("png",), n_bootstrap=5)
+    generated = json.loads((run / "metrics.json").read_text())["evaluation"]["generated"]
+    assert set(generated["wasserstein"]) == {"mass", "width", "lit_pixels", "leading_fraction", "second_fraction"}
+    assert generated["two_sample_auc"] > 0.5 and generated["observables_auc"] > 0.5  # a one-epoch generator
+    assert {"generated_mean_image", "generated_mass"} <= {f.stem for f in (run / "plots").glob("*.png")}
+    assert "Generated events" in (run / "report.html").read_text()
+    exported = export(run)
+    assert exported.max_relative_difference < 1e-4  # the denoising score exports
 
 
 def test_model_and_representation_must_agree(jets: Path, tmp_path: Path) -> None:

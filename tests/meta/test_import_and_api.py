@@ -49,7 +49,7 @@ def test_public_api_is_pinned():
         *("mlp", "xgboost", "lightgbm", "fisher", "logistic"),
         *("cnn", "pfn", "efn", "particlenet", "transformer"),
     }
-    assert set(tasks.TASKS) == {"binary", "multiclass", "regression", "gaussian", "autoencoder", "density"}
+    assert set(tasks.TASKS) == {"binary", "multiclass", "regression", "gaussian", "autoencoder", "density", "generator"}
 
 
 def test_representations_need_no_torch():

@@ -20,6 +20,8 @@ EXAMPLES = """
   neyman sample runs/jet-flow --events 10000 --condition jet_pt=500 --output jets_500.root
 
   neyman sample runs/jet-flow --condition pt_spectrum.parquet --output jets.h5 --seed 7
+
+  neyman sample runs/qcd-images --events 50000 --condition pt=800 --output images_800.parquet
 """
 
 
@@ -47,7 +49,9 @@ def _condition(values: list[str]) -> dict[str, float] | str | None:
 def register(app: typer.Typer) -> None:
     @app.command(epilog=EXAMPLES)
     def sample(
-        run: Path = typer.Argument(..., help="A density run (task: density) or a variational autoencoder run."),
+        run: Path = typer.Argument(
+            ..., help="A density run (task: density), a variational autoencoder run or a jet-image generator run."
+        ),
         output: Path = typer.Option(..., "--output", "-o", help="Output file; format from its extension."),
         events: int | None = typer.Option(None, "--events", "-n", help="Events to draw."),
         condition: list[str] = typer.Option(
@@ -58,7 +62,8 @@ def register(app: typer.Typer) -> None:
         tree: str = typer.Option("events", "--tree", help="Tree (ROOT) or group (HDF5) of the output."),
         force: bool = typer.Option(False, "--force", help="Replace an earlier sample at --output."),
     ) -> None:
-        """Draw events from a trained density (or VAE) into a file, with the original column names."""
+        """Draw events from a trained density, VAE or jet-image generator into a file (original column names; images
+        as pixel_<row>_<column> columns)."""
         from neyman.workflows.sample import sample as sample_workflow
 
         def body() -> None:

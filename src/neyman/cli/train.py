@@ -13,6 +13,7 @@ from rich.table import Table as RichTable
 from neyman.cli.guard import run_guarded
 from neyman.metrics import rejection_text
 from neyman.models.families import families_reading
+from neyman.tasks import TASKS
 
 __all__ = ["register"]
 
@@ -46,7 +47,8 @@ MODELS_HELP = (
     f"{', '.join(families_reading('tabular', 'reconstruction'))} and "
     f"{', '.join(families_reading('image', 'reconstruction'))} (jet images), "
     f"{', '.join(families_reading('particles', 'reconstruction'))} (particle sets) (task autoencoder), "
-    f"{', '.join(families_reading('tabular', 'density'))} (task density)."
+    f"{', '.join(families_reading('tabular', 'density'))} (task density), "
+    f"{', '.join(families_reading('image', 'generation'))} (jet images, task generator)."
 )
 
 
@@ -176,12 +178,12 @@ def register(app: typer.Typer) -> None:
         model: str | None = typer.Option(
             None,
             "--model",
-            help=f"{MODELS_HELP} Default: mlp (the task's family for autoencoder and density). Several, "
+            help=f"{MODELS_HELP} Default: mlp (the task's family for autoencoder, density and generator). Several, "
             "comma-separated (mlp,xgboost,fisher), are booked: each "
             "trains on the same split into <name>-<model> and the ranking is printed.",
         ),
         task: str | None = typer.Option(
-            None, "--task", help="binary, multiclass, regression, gaussian, autoencoder or density."
+            None, "--task", help="binary, multiclass, regression, gaussian, autoencoder, density or generator."
         ),
         weight: str | None = typer.Option(None, "--weight", help="Event-weight column."),
         selection: list[str] = typer.Option([], "--selection", help="A cut such as 'pt > 20'; repeatable."),
@@ -260,8 +262,12 @@ def register(app: typer.Typer) -> None:
                     raise ConfigError("use --signal/--background or --data, not both")
                 if (signal and not background) or (background and not signal):
                     raise ConfigError("--signal needs --background (and the other way round)")
-                if data and not (label_column or target):
-                    raise ConfigError("--data needs --label-column (classification) or --target (regression)")
+                unsupervised = task in TASKS and TASKS[task].reads_labels == "optional"
+                if data and not (label_column or target or unsupervised):
+                    raise ConfigError(
+                        "--data needs --label-column (classification) or --target (regression); "
+                        "unsupervised tasks (--task autoencoder, density or generator) learn without them"
+                    )
                 if test_data and not data:
                     raise ConfigError(
                         "--test-data goes with --data (a test file holds its own labels or targets); with "

@@ -364,8 +364,8 @@ def _default_family(task: object, data: object) -> str:
     if learned is None or learned.objective == "supervised":
         return "mlp"
     representation = data.get("representation", "tabular") if isinstance(data, dict) else "tabular"
-    reading = families_reading(str(representation), learned.objective)
-    return (reading or families_reading("tabular", learned.objective))[0]
+    reading = families_reading(str(representation), learned.objective) or families_reading("tabular", learned.objective)
+    return (reading or tuple(n for n, f in FAMILIES.items() if f.objective == learned.objective))[0]
 
 
 class RunConfig(_Section):
@@ -396,6 +396,10 @@ class RunConfig(_Section):
             wanted = family.representation if family is not None else "tabular"
             if wanted != "tabular" and "representation" not in data["data"]:
                 data = {**data, "data": {**data["data"], "representation": wanted}}
+            # a generator is conditioned on the images' totals: they keep them unless it is said otherwise
+            image = data["data"].get("image", {})
+            if family is not None and family.objective == "generation" and isinstance(image, dict):
+                data = {**data, "data": {**data["data"], "image": {"normalise": False, **image}}}
         return data
 
     @field_validator("name")

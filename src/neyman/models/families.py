@@ -43,6 +43,7 @@ __all__ = [
     "FamilyParams",
     "FisherConfig",
     "FlowConfig",
+    "ImageGeneratorConfig",
     "LightGBMConfig",
     "LogisticConfig",
     "MLPConfig",
@@ -377,6 +378,28 @@ class FlowConfig(NeuralParams):
         return self
 
 
+class ImageGeneratorConfig(NeuralParams):
+    """Conditional flow-matching generator of jet images for ``task: generator``."""
+
+    type: Literal["image_generator"] = "image_generator"
+    width: PositiveInt = Field(512, description="Width of the velocity network's residual blocks.")
+    blocks: PositiveInt = Field(4, description="Residual blocks of the velocity network.")
+    steps: PositiveInt = Field(32, description="Midpoint steps of the ODE integration when drawing.")
+    condition: list[str] = Field(
+        default_factory=lambda: ["pt"],
+        description="Name of the condition when drawing: the images' total intensity (Σ pixels: the jet pT, or "
+        "energy, inside the image); neyman sample --condition NAME=VALUE or a file with that column.",
+    )
+
+    @model_validator(mode="after")
+    def _one_generator(self) -> ImageGeneratorConfig:
+        if len(self.condition) != 1:
+            raise ValueError(f"condition names the one conditioning quantity (the image total), got {self.condition}")
+        if self.ensemble > 1 or self.uncertainty != "none":
+            raise ValueError("a generator is one network: remove ensemble and uncertainty")
+        return self
+
+
 @dataclass(frozen=True)
 class Family:
     """The declaration of one model family.
@@ -403,7 +426,7 @@ class Family:
         Whether the family learns classification tasks only.
     objective
         What the family optimises: ``supervised`` (a task's loss on targets),
-        ``reconstruction`` or ``density``; it learns the tasks of the same
+        ``reconstruction``, ``density`` or ``generation``; it learns the tasks of the same
         objective (:attr:`neyman.tasks.Task.objective`).
     own_scaling
         Whether the model standardises its raw inputs itself (a flow, whose
@@ -482,6 +505,16 @@ FAMILIES: dict[str, Family] = {
             objective="density",
             own_scaling=True,
         ),
+        Family(
+            "image_generator",
+            f"{_UNSUPERVISED}:ImageGeneratorModel",
+            ImageGeneratorConfig,
+            "jet_network",
+            "image",
+            neural=True,
+            objective="generation",
+            own_scaling=True,
+        ),
     )
 }
 """The model families by name, in the order the documentation lists them."""
@@ -496,7 +529,7 @@ CLASSIFIER_MODELS = tuple(f.name for f in FAMILIES.values() if f.classifier)
 
 def families_reading(representation: str, objective: str = "supervised") -> tuple[str, ...]:
     """Names of the families that read ``representation`` (``tabular``, ``particles``, ``image``)
-    and optimise ``objective`` (``supervised``, ``reconstruction``, ``density``)."""
+    and optimise ``objective`` (``supervised``, ``reconstruction``, ``density``, ``generation``)."""
     return tuple(f.name for f in FAMILIES.values() if f.representation == representation and f.objective == objective)
 
 

@@ -1,4 +1,5 @@
-"""Unsupervised families: autoencoders (``task: autoencoder``) and the normalizing flow (``task: density``).
+"""Unsupervised families: autoencoders (``task: autoencoder``), the normalizing flow (``task: density``)
+and the jet-image generator (``task: generator``).
 
 Both are :class:`~neyman.models.NeuralModel` subclasses trained by the same
 trainer as every network: the network's forward pass *is* the per-event
@@ -22,15 +23,24 @@ from neyman.models.families import (
     AutoencoderConfig,
     ConvAutoencoderConfig,
     FlowConfig,
+    ImageGeneratorConfig,
     SetAutoencoderConfig,
     check_columns,
 )
 from neyman.models.neural import ImageModel, NeuralModel
 from neyman.nn.autoencoder import Autoencoder, ConvAutoencoder, SetAutoencoder
 from neyman.nn.flows import DensityFlow
+from neyman.nn.generator import ImageFlowMatching
 from neyman.seeding import child_seed
 
-__all__ = ["BOUND_MARGIN", "AutoencoderModel", "ConvAutoencoderModel", "FlowModel", "SetAutoencoderModel"]
+__all__ = [
+    "BOUND_MARGIN",
+    "AutoencoderModel",
+    "ConvAutoencoderModel",
+    "FlowModel",
+    "ImageGeneratorModel",
+    "SetAutoencoderModel",
+]
 
 BOUND_MARGIN = 1e-3
 """A bounded feature's range is its training range widened by this fraction of its width on each side."""
@@ -280,3 +290,114 @@ class FlowModel(_Named):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(child_seed(seed, "flow-sample"))
             return np.asarray(flow.sample(n, ctx).double().numpy())
+
+
+class ImageGeneratorModel(ImageModel):
+    """A conditional jet-image generator (:class:`~neyman.nn.ImageFlowMatching`) on unnormalised images.
+
+    ``n_features`` is the number of image channels; ``image_size`` the pixels per
+    side.  The condition is each image's total intensity; the images must
+    therefore keep it (``data.image.normalise: false``).
+    """
+
+    family: ClassVar[str] = "image_generator"
+    inference_batch_size: ClassVar[int] = 4096
+    can_sample: ClassVar[bool] = True
+    params: ImageGeneratorConfig
+
+    def build_network(self) -> nn.Module:
+        p = self.params
+        return ImageFlowMatching(self.n_features, self.image_size, width=p.width, blocks=p.blocks, steps=p.steps)
+
+    def _generator(self) -> ImageFlowMatching:
+        if not isinstance(self.network, ImageFlowMatching):
+            raise ModelError("a generator is one network")
+        return self.network
+
+    @property
+    def sampled_columns(self) -> list[str]:
+        """``pixel_<i>_<j>`` (one channel) or ``pixel<c>_<i>_<j>``: row ``i`` (η′), column ``j`` (φ′)."""
+        size, channels = self.image_size, self.n_features
+        digits = len(str(size - 1))
+        return [
+            f"pixel{'' if channels == 1 else c}_{i:0{digits}d}_{j:0{digits}d}"
+            for c in range(channels)
+            for i in range(size)
+            for j in range(size)
+        ]
+
+    def fit(self, train: Arrays, val: Arrays | None = None, *, resume: bool = False) -> ImageGeneratorModel:
+        """Set the representation's floor and standardisation from the training images, then train.
+
+        Notes
+        -----
+        Over the training images of positive weight: the floor ``q_0`` is half the
+        smallest non-zero pixel fraction; the representation
+        (:class:`~neyman.nn.ImageFlowMatching`, empty pixels dequantised as in
+        training) is standardised with one weighted mean and standard deviation
+        shared by all pixels (per-pixel widths would make the values of a rarely
+        lit pixel outliers of many σ), and its count and ``ln T`` each with their own.
+
+        Raises
+        ------
+        DataError
+            An image without intensity, or training images without positive weight.
+        ConfigError
+            Every image has the same total (normalised images): nothing to condition on.
+        """
+        net = self._generator()
+        w = np.clip(np.asarray(train.w, dtype=np.float64), 0.0, None)
+        if not w.sum() > 0:
+            raise DataError("the training images of the generator have no positive weight")
+        images = torch.as_tensor(np.asarray(train.x, dtype=np.float64)[w > 0])
+        q, log_total = net.fractions(images)
+        if not torch.isfinite(log_total).all():
+            raise DataError(
+                f"{int((~torch.isfinite(log_total)).sum())} training images hold no intensity: select jets with "
+                "constituents inside the image (data.selection) before training a generator"
+            )
+        if float(log_total.max() - log_total.min()) < 1e-6:
+            raise ConfigError(
+                "every training image has the same total intensity (normalised images): the generator is "
+                "conditioned on the total; set data.image.normalise: false"
+            )
+        net.floor.fill_(float(q[q > 0].min()) / 2.0)
+        noise = torch.rand(images.shape[0], net.n_pixels + 1, generator=torch.Generator().manual_seed(self.seed))
+        x1, _ = net.represent(images, noise.to(images.dtype))
+        weight = torch.as_tensor(w[w > 0])[:, None]
+        mean = (weight * x1).sum(0) / weight.sum()
+        std = torch.sqrt((weight * (x1 - mean) ** 2).sum(0) / weight.sum()).clamp(min=1e-3)
+        # one mean and width for all pixels: per-pixel widths would turn a rarely lit pixel into an outlier of many σ
+        pixels = x1[:, :-1]
+        mean[:-1] = (weight * pixels).sum() / (weight.sum() * pixels.shape[1])
+        std[:-1] = torch.sqrt((weight * (pixels - mean[0]) ** 2).sum() / (weight.sum() * pixels.shape[1]))
+        c_mean = float((weight[:, 0] * log_total).sum() / weight.sum())
+        c_std = float(torch.sqrt((weight[:, 0] * (log_total - c_mean) ** 2).sum() / weight.sum()))
+        net.set_standardisation(float(net.floor), mean, std, (c_mean, c_std))
+        super().fit(train, val, resume=resume)
+        return self
+
+    @torch.no_grad()
+    def sample(self, n: int, *, context: np.ndarray | None = None, seed: int = 0) -> np.ndarray:
+        """Draw ``n`` images at the totals ``context`` ``(n, 1)``, flattened to :attr:`sampled_columns`.
+
+        Raises
+        ------
+        DataError
+            No totals, or a total that is not positive and finite.
+        """
+        if context is None:
+            raise DataError(f"the generator draws images at given totals: give {self.params.condition[0]}")
+        total = np.array(context, dtype=np.float64).reshape(n, -1)[:, 0]
+        bad = ~(np.isfinite(total) & (total > 0))
+        if bad.any():
+            raise DataError(
+                f"{self.params.condition[0]} must be positive and finite to draw an image at it, got {total[bad][0]}"
+            )
+        net = self._generator().eval()
+        generator = torch.Generator().manual_seed(child_seed(seed, "image-sample"))
+        out = []
+        for start in range(0, n, self.inference_batch_size):
+            part = torch.as_tensor(total[start : start + self.inference_batch_size], dtype=torch.float32)
+            out.append(net.sample(part, generator=generator).reshape(len(part), -1).double().cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, len(self.sampled_columns)))

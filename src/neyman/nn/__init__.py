@@ -10,6 +10,7 @@
 ``ensemble``      members trained apart, raw outputs averaged
 ``autoencoder``   dense (variational), convolutional and set autoencoders; forward = per-event anomaly score
 ``flows``         normalizing flows (zuko MAF/NSF); forward = log-density
+``generator``     conditional flow matching on jet images; forward = per-event loss, ``sample`` draws
 
 Every particle network takes ``(features, points, vectors, mask)``
 (:data:`PARTICLE_INPUT_NAMES`) and returns ``(n_jets, n_outputs)`` raw values.
@@ -21,6 +22,7 @@ from neyman.nn.deepsets import EFN, EFN_PRESETS, PFN, PFN_PRESETS
 from neyman.nn.ensemble import Ensemble
 from neyman.nn.flops import flops_per_jet
 from neyman.nn.flows import FLOW_TRANSFORMS, DensityFlow
+from neyman.nn.generator import ImageFlowMatching
 from neyman.nn.layers import PARTICLE_DYNAMIC_AXES, PARTICLE_INPUT_NAMES, MaskedBatchNorm, ParticleModule
 from neyman.nn.mlp import ACTIVATIONS, INITIALISATIONS, MLP
 from neyman.nn.particlenet import ParticleNet
@@ -41,6 +43,7 @@ __all__ = [
     "ConvAutoencoder",
     "DensityFlow",
     "Ensemble",
+    "ImageFlowMatching",
     "JetCNN",
     "MaskedBatchNorm",
     "ParticleModule",

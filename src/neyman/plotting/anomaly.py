@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from neyman.plotting.style import figure
 
-__all__ = ["plot_anomaly_scores", "plot_latent_space", "plot_reconstructions", "plot_sic"]
+__all__ = ["plot_anomaly_scores", "plot_average_images", "plot_latent_space", "plot_reconstructions", "plot_sic"]
 
 
 def plot_anomaly_scores(
@@ -179,4 +179,46 @@ def plot_reconstructions(
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_title(f"{classes[int(labels[i])]}: {title}" + (f" (score {scores[i]:.3g})" if j else ""), fontsize=8)
+    return fig
+
+
+def plot_average_images(real: np.ndarray, generated: np.ndarray) -> Figure:
+    """The mean real and generated image side by side, and their ratio.
+
+    Parameters
+    ----------
+    real, generated
+        ``(n, channels, height, width)`` images (channels summed), each sample
+        divided by its mean total so that the panels compare shapes.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Three panels: the two means on a common logarithmic colour scale, and
+        generated / real per pixel (blank where the real mean is zero).
+    """
+    from matplotlib.colors import LogNorm
+    from matplotlib.figure import Figure as MplFigure
+
+    means = []
+    for images in (real, generated):
+        summed = np.asarray(images, dtype=np.float64).sum(axis=1)
+        means.append(summed.mean(axis=0) / max(float(summed.sum(axis=(1, 2)).mean()), 1e-300))
+    positive = means[0][means[0] > 0]
+    floor = float(positive.min()) if len(positive) else 1e-6
+    norm = LogNorm(floor, max(float(means[0].max()), float(means[1].max()), 10 * floor))
+    fig = MplFigure(figsize=(10.0, 3.4), layout="constrained")
+    axes = fig.subplots(1, 3)
+    for ax, mean, title in zip(axes[:2], means, ("real", "generated"), strict=True):
+        shown = ax.imshow(np.where(mean >= floor, mean, np.nan), origin="lower", norm=norm, cmap="viridis")
+        ax.set_title(f"mean {title} image (fraction of the total)", fontsize=9)
+    fig.colorbar(shown, ax=axes[1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(means[0] > 0, means[1] / means[0], np.nan)
+    shown = axes[2].imshow(ratio, origin="lower", cmap="coolwarm", vmin=0.5, vmax=1.5)
+    axes[2].set_title("generated / real", fontsize=9)
+    fig.colorbar(shown, ax=axes[2])
+    for ax in axes:
+        ax.set_xlabel("pixel along φ (rotated)")
+        ax.set_ylabel("pixel along η (rotated)")
     return fig

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from neyman.exceptions import ConfigError
-from neyman.representations.images import ImageSpec, jet_images, pixelise
+from neyman.representations.images import IMAGE_OBSERVABLES, ImageSpec, image_observables, jet_images, pixelise
 from neyman.representations.particles import (
     CONSTITUENT_PREFIX,
     DEFAULT_PARTICLE_FEATURES,
@@ -27,6 +27,7 @@ from neyman.table import Table
 __all__ = [
     "CONSTITUENT_PREFIX",
     "DEFAULT_PARTICLE_FEATURES",
+    "IMAGE_OBSERVABLES",
     "PARTICLE_FEATURES",
     "ImageScaling",
     "ImageSpec",
@@ -35,6 +36,7 @@ __all__ = [
     "ParticleSpec",
     "RepresentationSpec",
     "build_inputs",
+    "image_observables",
     "jet_images",
     "padded_constituents",
     "particle_arrays",

@@ -29,7 +29,7 @@ from neyman.exceptions import ConfigError
 from neyman.representations.particles import CONSTITUENT_PREFIX, padded_constituents, pt_eta_phi
 from neyman.table import Table
 
-__all__ = ["ImageSpec", "jet_images", "pixelise"]
+__all__ = ["IMAGE_OBSERVABLES", "ImageSpec", "image_observables", "jet_images", "pixelise"]
 
 Centre = Literal["centroid", "leading", "none"]
 
@@ -190,3 +190,52 @@ def jet_images(table: Table, spec: ImageSpec | None = None) -> np.ndarray:
         total = images.sum(axis=(1, 2, 3), keepdims=True)
         images = images / np.where(total > 0, total, 1.0)
     return images.astype(np.float32)
+
+
+IMAGE_OBSERVABLES = ("mass", "width", "lit_pixels", "leading_fraction", "second_fraction")
+"""The jet observables :func:`image_observables` computes from an image, in order."""
+
+
+def image_observables(images: np.ndarray, spec: ImageSpec) -> np.ndarray:
+    """Jet observables of images: what a generated image must get right besides its pixels.
+
+    Parameters
+    ----------
+    images
+        ``(n, channels, size, size)`` intensities as :func:`jet_images` makes
+        them (channels are summed).
+    spec
+        How the images were made (their size and extent).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, 5)``: the columns of :data:`IMAGE_OBSERVABLES`.
+
+    Notes
+    -----
+    With pixel intensities :math:`p_k` at pixel centres :math:`(\\eta'_k, \\phi'_k)`
+    and :math:`T = \\sum_k p_k`:
+
+    - ``mass``: the invariant mass of the pixels taken as massless particles of
+      transverse momentum :math:`p_k` at their centres,
+      :math:`m^2 = (\\sum p_k \\cosh\\eta'_k)^2 - (\\sum p_k \\sinh\\eta'_k)^2
+      - (\\sum p_k \\cos\\phi'_k)^2 - (\\sum p_k \\sin\\phi'_k)^2` (≈ the jet mass
+      for ``intensity: pt`` images that keep their totals);
+    - ``width``: :math:`\\sum_k p_k R_k / T` with :math:`R_k` the distance of the
+      pixel from the image centre;
+    - ``lit_pixels``: the number of pixels with :math:`p_k > 0`;
+    - ``leading_fraction``, ``second_fraction``: the two largest :math:`p_k / T`.
+    """
+    flat = np.asarray(images, dtype=np.float64)
+    flat = flat.reshape(len(flat), spec.n_channels, spec.size * spec.size).sum(axis=1)
+    centres = -spec.extent + (np.arange(spec.size) + 0.5) * (2.0 * spec.extent / spec.size)
+    eta, phi = (c.ravel() for c in np.meshgrid(centres, centres, indexing="ij"))
+    total = flat.sum(axis=1)
+    energy, pz = flat @ np.cosh(eta), flat @ np.sinh(eta)
+    px, py = flat @ np.cos(phi), flat @ np.sin(phi)
+    mass = np.sqrt(np.clip(energy**2 - pz**2 - px**2 - py**2, 0.0, None))
+    safe = np.where(total > 0, total, 1.0)
+    top = np.sort(flat, axis=1)[:, -2:] / safe[:, None] if flat.shape[1] > 1 else np.zeros((len(flat), 2))
+    width = flat @ np.hypot(eta, phi) / safe
+    return np.column_stack([mass, width, (flat > 0).sum(axis=1), top[:, 1], top[:, 0]])

@@ -12,13 +12,13 @@ classification
 regression
     ``regression`` and ``gaussian``.
 anomaly
-    ``autoencoder`` and ``density``: unsupervised anomaly scores.
+    ``autoencoder``, ``density`` and ``generator``: unsupervised anomaly scores and generation.
 """
 
 from __future__ import annotations
 
 from neyman.exceptions import ConfigError, close_matches
-from neyman.tasks.anomaly import AnomalyEvaluation, AnomalyTask, AutoencoderTask, DensityTask
+from neyman.tasks.anomaly import AnomalyEvaluation, AnomalyTask, AutoencoderTask, DensityTask, GeneratorTask
 from neyman.tasks.base import EvaluationOptions, ScoredEvents, Task, TaskEvaluation
 from neyman.tasks.classification import (
     BinaryEvaluation,
@@ -40,6 +40,7 @@ __all__ = [
     "DiscriminantEvaluation",
     "EvaluationOptions",
     "GaussianTask",
+    "GeneratorTask",
     "MulticlassEvaluation",
     "MulticlassTask",
     "RegressionEvaluation",
@@ -51,7 +52,8 @@ __all__ = [
 ]
 
 TASKS: dict[str, type[Task]] = {
-    t.name: t for t in (BinaryTask, MulticlassTask, RegressionTask, GaussianTask, AutoencoderTask, DensityTask)
+    t.name: t
+    for t in (BinaryTask, MulticlassTask, RegressionTask, GaussianTask, AutoencoderTask, DensityTask, GeneratorTask)
 }
 """Every task by name."""
 
@@ -62,7 +64,8 @@ def make_task(name: str, *, n_classes: int = 2) -> Task:
     Parameters
     ----------
     name
-        One of ``binary``, ``multiclass``, ``regression``, ``gaussian``, ``autoencoder``, ``density``.
+        One of ``binary``, ``multiclass``, ``regression``, ``gaussian``, ``autoencoder``, ``density``,
+        ``generator``.
     n_classes
         Number of classes (multiclass only).
     """

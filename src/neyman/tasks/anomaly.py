@@ -1,7 +1,8 @@
 """Unsupervised tasks: an anomaly score learned from background-like events alone.
 
 ``autoencoder`` learns to reconstruct the events it is given; ``density`` learns
-their probability density with a normalizing flow.  Neither needs labels.  When
+their probability density with a normalizing flow; ``generator`` learns to draw
+new ones (jet images given their total intensity).  None needs labels.  When
 the inputs do carry labels (a ``label`` per source, or ``data.label_column``),
 class 0 is the background the model learns from and class 1 the signal (the
 anomaly) that only the evaluation sees: signal events never enter the training
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 
     from neyman.metrics import RocCurve
 
-__all__ = ["AnomalyEvaluation", "AnomalyTask", "AutoencoderTask", "DensityTask"]
+__all__ = ["AnomalyEvaluation", "AnomalyTask", "AutoencoderTask", "DensityTask", "GeneratorTask"]
 
 BACKGROUND, SIGNAL = 0, 1
 
@@ -228,6 +229,25 @@ class DensityTask(AnomalyTask):
                     "density is infinite at the integers; dequantise it in your file (add uniform noise in "
                     "[-0.5, 0.5) to it) or drop it from data.features"
                 )
+
+
+@dataclass(frozen=True)
+class GeneratorTask(AnomalyTask):
+    """Generative fast simulation: a conditional generator of jet images trained on the background.
+
+    Notes
+    -----
+    The network (:class:`neyman.nn.ImageFlowMatching`) returns the per-event
+    flow-matching loss, the trainer minimises its weighted mean, and the anomaly
+    score is that loss at fixed probe times and noise (a denoising error, larger
+    for images unlike the training sample).  What the run is for is drawing:
+    ``neyman sample`` draws images at given totals, and ``neyman evaluate``
+    compares drawn with real test images.
+    """
+
+    name: ClassVar[str] = "generator"
+    summary: ClassVar[str] = "learns to draw jet images given their total pT; the denoising error is the anomaly score"
+    objective: ClassVar[str] = "generation"
 
 
 MAX_DISCRETE_VALUES = 1000

@@ -252,7 +252,12 @@ def _evaluate_run(
         if numbers:
             result["model_uncertainty"].update(numbers)
             figures.add("uncertainty", paths)
-        numbers, paths = generative_fidelity(trained, table, scored, seed=request.seed, save=figures.save)
+        read_events = (
+            None if cfg.data.streaming else lambda: run_events(cfg.data, cfg.task.type, trained.representation)
+        )
+        numbers, paths = generative_fidelity(
+            trained, table, scored, seed=request.seed, save=figures.save, read=read_events
+        )
         if numbers:
             result.update(numbers)
             figures.add("generated", paths)
@@ -260,7 +265,7 @@ def _evaluate_run(
             trained,
             table,
             scored,
-            read=None if cfg.data.streaming else lambda: run_events(cfg.data, cfg.task.type, trained.representation),
+            read=read_events,
             seed=request.seed,
             save=figures.save,
         )

@@ -88,13 +88,13 @@ def _conditions(
     names = condition_columns(trained)
     if not names:
         if condition:
-            raise DataError(f"{trained.path} models an unconditional density; draw without --condition")
+            raise DataError(f"{trained.path} draws events unconditionally; draw without --condition")
         if events is None:
             raise DataError("give the number of events to draw (--events N)")
         return [], None, events
     if not condition:
         raise DataError(
-            f"{trained.path} models a density conditional on {', '.join(names)}: give their values "
+            f"{trained.path} draws events conditional on {', '.join(names)}: give their values "
             f"(--condition {names[0]}=VALUE for each) or a file holding them (--condition FILE)"
         )
     if isinstance(condition, Mapping):

@@ -8,12 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from neyman.exceptions import DataError, ModelError
+from neyman.exceptions import ModelError
 from neyman.preprocessing import TEST
 from neyman.runs import TrainedRun
 from neyman.runs.inputs import as_model_input
-from neyman.table import EVENT_ID, Table
+from neyman.table import Table
 from neyman.tasks import ScoredEvents
+from neyman.workflows.steps.data import events_in_order
 
 __all__ = ["autoencoder_views"]
 
@@ -55,7 +56,7 @@ def autoencoder_views(
     index = np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int64)
     if not len(index):
         return []
-    events = _events(table, read, scored.event_id)
+    events = events_in_order(table, read, scored.event_id)
     try:
         codes, _ = _by_model(trained, events.take(index), scored.fold[index], "encode")
     except ModelError:
@@ -74,25 +75,6 @@ def autoencoder_views(
     rebuilt, images = _by_model(trained, events.take(picked), scored.fold[picked], "reconstruct")
     figure = plot_reconstructions(images, rebuilt, labels[picked], scores[picked], classes)
     return paths + save(figure, "reconstructions")
-
-
-def _events(table: Table | None, read: Callable[[], Table] | None, event_ids: np.ndarray) -> Table:
-    """The scored events, row ``i`` being the event ``event_ids[i]``."""
-    if table is not None:
-        return table
-    assert read is not None
-    events = read()
-    ids = np.asarray(events[EVENT_ID])
-    order = np.argsort(ids, kind="stable")
-    position = np.searchsorted(ids[order], event_ids)
-    found = position < len(ids)
-    found[found] = ids[order][position[found]] == event_ids[found]
-    if not found.all():
-        raise DataError(
-            f"event id {event_ids[~found][0]} of the run's predictions is not among its input events: "
-            "were the input files changed after training?"
-        )
-    return events.take(order[position])
 
 
 def _by_model(trained: TrainedRun, events: Table, folds: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ __all__ = [
     "check_test_disjoint",
     "data_with_sources",
     "events_from_chunk",
+    "events_in_order",
     "held_out",
     "load_events",
     "plan_sources",
@@ -502,3 +503,23 @@ def run_events(data: DataConfig, task: str, spec: RepresentationSpec | None, *, 
     if spec is not None:
         return load_events(data, task=task, features=[], carry=[*spec.columns, *carry]).table
     return load_events(data, task=task, carry=list(carry)).table
+
+
+def events_in_order(table: Table | None, read: Callable[[], Table] | None, event_ids: np.ndarray) -> Table:
+    """The scored events, row ``i`` being the event ``event_ids[i]``: ``table`` when given (already in
+    that order), else the events ``read`` returns, reordered by their event ids."""
+    if table is not None:
+        return table
+    assert read is not None
+    events = read()
+    ids = np.asarray(events[EVENT_ID])
+    order = np.argsort(ids, kind="stable")
+    position = np.searchsorted(ids[order], event_ids)
+    found = position < len(ids)
+    found[found] = ids[order][position[found]] == event_ids[found]
+    if not found.all():
+        raise DataError(
+            f"event id {event_ids[~found][0]} of the run's predictions is not among its input events: "
+            "were the input files changed after training?"
+        )
+    return events.take(order[position])

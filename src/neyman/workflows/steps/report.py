@@ -151,8 +151,13 @@ def _analysis_sections(figs: Mapping[str, Sequence[Path]], result: Mapping[str, 
                 tables=[("1-Wasserstein distance per feature", ["feature", "W1", "W1 / σ(real)"], rows)],
                 text=(
                     f"{gen['n_events']} events drawn from the model against as many real test events: a boosted "
-                    f"classifier tells them apart with AUC {_fmt(gen['two_sample_auc'])} (0.5: indistinguishable); "
-                    f"Fréchet distance of the standardised features {_fmt(gen['frechet_distance'])}."
+                    f"classifier tells them apart with AUC {_fmt(gen['two_sample_auc'])} (0.5: indistinguishable)"
+                    + (
+                        f" from their pixels, {_fmt(gen['observables_auc'])} from the jet observables below"
+                        if "observables_auc" in gen
+                        else ""
+                    )
+                    + f"; Fréchet distance of the standardised features {_fmt(gen['frechet_distance'])}."
                 ),
             )
         )

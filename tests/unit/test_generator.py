@@ -1,0 +1,125 @@
+"""The conditional jet-image generator: its representation, its draws, and what it learns on toy images."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from neyman.exceptions import ConfigError, DataError  # noqa: E402
+from neyman.models import Arrays, build_model  # noqa: E402
+from neyman.nn import ImageFlowMatching  # noqa: E402
+from neyman.representations import IMAGE_OBSERVABLES, ImageSpec, image_observables  # noqa: E402
+from neyman.tasks import make_task  # noqa: E402
+from neyman.training import Trainer  # noqa: E402
+
+SIZE = 8
+SPEC = ImageSpec(size=SIZE, extent=0.8, normalise=False)
+
+
+def _toy_images(n: int, seed: int) -> np.ndarray:
+    """Jets of 2-9 particles spread by σ = 0.4·√(100/T) around the centre: harder jets are narrower."""
+    rng = np.random.default_rng(seed)
+    total = np.exp(rng.uniform(np.log(50.0), np.log(400.0), n))
+    images = np.zeros((n, 1, SIZE, SIZE))
+    sigma = 0.4 * np.sqrt(100.0 / total)
+    for k in range(n):
+        m = rng.integers(2, 10)
+        eta, phi = rng.normal(0.0, sigma[k], (2, m))
+        share = rng.dirichlet(np.full(m, 0.7)) * total[k]
+        i = np.clip(((eta + 0.8) / 1.6 * SIZE).astype(int), 0, SIZE - 1)
+        j = np.clip(((phi + 0.8) / 1.6 * SIZE).astype(int), 0, SIZE - 1)
+        np.add.at(images[k, 0], (i, j), share)
+    return images
+
+
+def _model(steps: int = 10):
+    return build_model(
+        "image_generator",
+        make_task("generator"),
+        1,
+        params={"width": 64, "blocks": 2, "steps": 16},
+        image_size=SIZE,
+        trainer=Trainer(epochs=None, steps=steps, batch_size=256, seed=0, progress=False, patience=0),
+    )
+
+
+def _arrays(images: np.ndarray) -> Arrays:
+    n = len(images)
+    return Arrays(x=images.astype(np.float32), y=np.zeros(n, dtype=np.int64), w=np.ones(n))
+
+
+def test_draws_keep_the_requested_totals_are_sparse_and_reproducible():
+    net = ImageFlowMatching(1, SIZE, width=32, blocks=1, steps=4)
+    total = torch.tensor([10.0, 500.0, 3000.0])
+    a = net.sample(total, generator=torch.Generator().manual_seed(1))
+    b = net.sample(total, generator=torch.Generator().manual_seed(1))
+    c = net.sample(total, generator=torch.Generator().manual_seed(2))
+    assert a.shape == (3, 1, SIZE, SIZE) and bool((a >= 0).all())
+    torch.testing.assert_close(a.sum(dim=(1, 2, 3)), total)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+    lit = (a > 0).flatten(1).sum(dim=1)
+    assert bool((lit >= 1).all()) and bool((lit <= SIZE * SIZE).all())
+
+
+def test_evaluation_score_does_not_depend_on_the_batch():
+    net = ImageFlowMatching(1, SIZE, width=32, blocks=1).eval()
+    images = torch.as_tensor(_toy_images(20, 0), dtype=torch.float32)
+    together = net(images)[:, 0]
+    alone = torch.cat([net(images[k : k + 1])[:, 0] for k in range(len(images))])
+    torch.testing.assert_close(together, alone)
+    torch.testing.assert_close(net(images), net(images))  # no randomness in evaluation
+
+
+def test_generator_learns_how_the_jet_width_mass_and_occupancy_follow_the_total():
+    torch.manual_seed(0)
+    model = _model(steps=2500)
+    model.fit(_arrays(_toy_images(6000, 1)))
+    width = IMAGE_OBSERVABLES.index("width")
+    lit = IMAGE_OBSERVABLES.index("lit_pixels")
+    lead, mass = IMAGE_OBSERVABLES.index("leading_fraction"), IMAGE_OBSERVABLES.index("mass")
+    for total in (60.0, 350.0):
+        real = _toy_images(20000, 2)
+        near = np.abs(np.log(real.sum(axis=(1, 2, 3)) / total)) < 0.1
+        truth = image_observables(real[near], SPEC)
+        drawn = model.sample(2000, context=np.full((2000, 1), total), seed=5).reshape(-1, 1, SIZE, SIZE)
+        got = image_observables(drawn, SPEC)
+        np.testing.assert_allclose(drawn.sum(axis=(1, 2, 3)), total, rtol=1e-5)
+        assert got[:, width].mean() == pytest.approx(truth[:, width].mean(), rel=0.15), total
+        assert got[:, lit].mean() == pytest.approx(truth[:, lit].mean(), rel=0.15), total
+        # the sharing of the intensity between the hardest pixels, hence the jet mass
+        assert got[:, lead].mean() == pytest.approx(truth[:, lead].mean(), rel=0.1), total
+        assert got[:, mass].mean() == pytest.approx(truth[:, mass].mean(), rel=0.25), total
+    narrow = image_observables(model.sample(2000, context=np.full((2000, 1), 350.0), seed=6), SPEC)[:, width]
+    wide = image_observables(model.sample(2000, context=np.full((2000, 1), 60.0), seed=6), SPEC)[:, width]
+    assert narrow.mean() < 0.8 * wide.mean()  # harder jets are narrower, as in the training images
+
+
+def test_generator_refuses_normalised_or_empty_images_and_bad_totals():
+    images = _toy_images(50, 3)
+    normalised = images / images.sum(axis=(1, 2, 3), keepdims=True)
+    with pytest.raises(ConfigError, match="normalise: false"):
+        _model().fit(_arrays(normalised))
+    empty = images.copy()
+    empty[4] = 0.0
+    with pytest.raises(DataError, match="1 training images hold no intensity"):
+        _model().fit(_arrays(empty))
+    model = _model()
+    with pytest.raises(DataError, match="give pt"):
+        model.sample(3)
+    with pytest.raises(DataError, match="positive and finite"):
+        model.sample(2, context=np.array([[100.0], [-5.0]]))
+
+
+def test_image_observables_of_two_pixels_give_their_invariant_mass():
+    image = np.zeros((1, 1, SIZE, SIZE))
+    image[0, 0, 3, 2] = 300.0
+    image[0, 0, 3, 5] = 100.0
+    obs = dict(zip(IMAGE_OBSERVABLES, image_observables(image, SPEC)[0], strict=True))
+    centre = -0.8 + (np.arange(SIZE) + 0.5) * 0.2
+    dphi = centre[5] - centre[2]
+    assert obs["mass"] == pytest.approx(np.sqrt(2 * 300.0 * 100.0 * (1 - np.cos(dphi))), rel=1e-9)
+    assert obs["lit_pixels"] == 2
+    assert obs["leading_fraction"] == pytest.approx(0.75)
+    assert obs["second_fraction"] == pytest.approx(0.25)
