@@ -384,7 +384,9 @@ class ImageGeneratorConfig(NeuralParams):
     type: Literal["image_generator"] = "image_generator"
     width: PositiveInt = Field(512, description="Width of the velocity network's residual blocks.")
     blocks: PositiveInt = Field(4, description="Residual blocks of the velocity network.")
-    steps: PositiveInt = Field(32, description="Midpoint steps of the ODE integration when drawing.")
+    steps: PositiveInt = Field(
+        16, description="Midpoint steps of the ODE integration when drawing (8: twice as fast, nearly as faithful)."
+    )
     condition: list[str] = Field(
         default_factory=lambda: ["pt"],
         description="Name of the condition when drawing: the images' total intensity (Σ pixels: the jet pT, or "

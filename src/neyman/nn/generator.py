@@ -96,7 +96,7 @@ class ImageFlowMatching(nn.Module):
     :math:`T`: the sparsity of the images is drawn, not thresholded.
     """
 
-    def __init__(self, channels: int, size: int, *, width: int = 512, blocks: int = 4, steps: int = 32) -> None:
+    def __init__(self, channels: int, size: int, *, width: int = 512, blocks: int = 4, steps: int = 16) -> None:
         super().__init__()
         self.channels, self.size = check_positive("channels", channels), check_positive("size", size)
         self.steps = check_positive("steps", steps)

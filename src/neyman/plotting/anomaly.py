@@ -211,8 +211,8 @@ def plot_average_images(real: np.ndarray, generated: np.ndarray) -> Figure:
     axes = fig.subplots(1, 3)
     for ax, mean, title in zip(axes[:2], means, ("real", "generated"), strict=True):
         shown = ax.imshow(np.where(mean >= floor, mean, np.nan), origin="lower", norm=norm, cmap="viridis")
-        ax.set_title(f"mean {title} image (fraction of the total)", fontsize=9)
-    fig.colorbar(shown, ax=axes[1])
+        ax.set_title(f"mean {title} image", fontsize=9)
+    fig.colorbar(shown, ax=axes[:2].tolist(), label="fraction of the image total")
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(means[0] > 0, means[1] / means[0], np.nan)
     shown = axes[2].imshow(ratio, origin="lower", cmap="coolwarm", vmin=0.5, vmax=1.5)
@@ -220,5 +220,5 @@ def plot_average_images(real: np.ndarray, generated: np.ndarray) -> Figure:
     fig.colorbar(shown, ax=axes[2])
     for ax in axes:
         ax.set_xlabel("pixel along φ (rotated)")
-        ax.set_ylabel("pixel along η (rotated)")
+    axes[0].set_ylabel("pixel along η (rotated)")
     return fig
