@@ -293,6 +293,25 @@ def test_conv_autoencoder_trained_on_one_prong_images_finds_two_prong_ones():
     assert metrics.roc_auc(model.predict(test), np.repeat([0, 1], 500)) > 0.95
 
 
+@pytest.mark.parametrize("score", ["reconstruction", "elbo"])
+def test_convolutional_vae_finds_two_prong_images_with_either_score(score):
+    task = make_task("autoencoder")
+    params = {"latent": 4, "channels": [8, 16], "variational": True, "score": score}
+    model = build_model("conv_autoencoder", task, 1, params=params, image_size=15, trainer=_trainer(600))
+    one = _images(3000, 0, prongs=1)
+    model.fit(Arrays(one, np.zeros(len(one), dtype=np.int64), np.ones(len(one))))
+    test = np.concatenate([_images(500, 1, prongs=1), _images(500, 2, prongs=2)])
+    scores = model.predict(test)
+    np.testing.assert_array_equal(scores, model.predict(test))  # no sampling when scoring
+    assert metrics.roc_auc(scores, np.repeat([0, 1], 500)) > 0.9
+    net = model.network
+    # the decoder width is calibrated to the pixels' errors (normalised images: far below one)
+    rebuilt = model.reconstruct(one[:500])
+    mse = float(np.mean((rebuilt - one[:500]) ** 2))
+    assert float(net.decoder_var) == pytest.approx(mse, rel=0.5)
+    assert model.encode(test).shape == (1000, 4)
+
+
 def _particle_sets(n: int, seed: int, *, prongs: int, slots: int = 40):
     """Toy jets as padded sets of (Δη, Δφ, ln pT) of 10-30 particles: one core, or two prongs."""
     from neyman.representations import ParticleArrays

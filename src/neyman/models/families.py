@@ -23,7 +23,7 @@ import importlib
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
@@ -287,7 +287,27 @@ class TransformerConfig(PresetParams):
     pair_features: bool | None = Field(None, description="Add ln ΔR, ln kT, ln z, ln m² as attention biases.")
 
 
-class AutoencoderConfig(NeuralParams):
+class _VariationalParams(NeuralParams):
+    """The options of an autoencoder that can be variational."""
+
+    variational: bool = Field(False, description="A VAE: Gaussian latent space with a KL term.")
+    beta: float = Field(1.0, ge=0, description="Weight of the VAE's KL term.")
+    score: Literal["reconstruction", "elbo"] = Field(
+        "reconstruction", description="Anomaly score: the reconstruction error, or a VAE's negative ELBO."
+    )
+
+    def variational_options(self) -> dict[str, Any]:
+        """``variational``, ``beta`` and ``score``, as the autoencoder networks take them."""
+        return {"variational": self.variational, "beta": self.beta, "score": self.score}
+
+    @model_validator(mode="after")
+    def _elbo_needs_vae(self) -> _VariationalParams:
+        if self.score == "elbo" and not self.variational:
+            raise ValueError("score: elbo is the negative ELBO of a VAE: set variational: true")
+        return self
+
+
+class AutoencoderConfig(_VariationalParams):
     """Dense (variational) autoencoder for ``task: autoencoder``."""
 
     type: Literal["autoencoder"] = "autoencoder"
@@ -296,11 +316,6 @@ class AutoencoderConfig(NeuralParams):
         default_factory=lambda: [64, 32], description="Encoder widths; the decoder mirrors them."
     )
     activation: Literal["relu", "leaky_relu", "elu", "gelu", "selu", "tanh", "softplus"] = "elu"
-    variational: bool = Field(False, description="A VAE: Gaussian latent space with a KL term.")
-    beta: float = Field(1.0, ge=0, description="Weight of the VAE's KL term.")
-    score: Literal["reconstruction", "elbo"] = Field(
-        "reconstruction", description="Anomaly score: the reconstruction error, or a VAE's negative ELBO."
-    )
     feature_weights: dict[str, float] = Field(
         default_factory=dict,
         description="Weight of a feature's squared error in the reconstruction loss (default 1 each).",
@@ -310,17 +325,15 @@ class AutoencoderConfig(NeuralParams):
         return {"feature_weights": list(self.feature_weights)}
 
     @model_validator(mode="after")
-    def _elbo_needs_vae(self) -> AutoencoderConfig:
-        if self.score == "elbo" and not self.variational:
-            raise ValueError("score: elbo is the negative ELBO of a VAE: set variational: true")
+    def _positive_weights(self) -> AutoencoderConfig:
         bad = {k: v for k, v in self.feature_weights.items() if not v > 0}
         if bad:
             raise ValueError(f"feature_weights must be positive, got {bad}")
         return self
 
 
-class ConvAutoencoderConfig(NeuralParams):
-    """Convolutional autoencoder on jet images for ``task: autoencoder``."""
+class ConvAutoencoderConfig(_VariationalParams):
+    """Convolutional (variational) autoencoder on jet images for ``task: autoencoder``."""
 
     type: Literal["conv_autoencoder"] = "conv_autoencoder"
     latent: PositiveInt = Field(16, description="Size of the bottleneck.")

@@ -111,10 +111,8 @@ class AutoencoderModel(_Named, _Encoding):
             latent=p.latent,
             hidden=tuple(p.hidden),
             activation=p.activation,
-            variational=p.variational,
-            beta=p.beta,
-            score=p.score,
             feature_weights=weights.tolist(),
+            **p.variational_options(),
         )
 
     def _single(self) -> Autoencoder:
@@ -159,7 +157,7 @@ class AutoencoderModel(_Named, _Encoding):
 
 
 class ConvAutoencoderModel(ImageModel, _Encoding):
-    """A convolutional autoencoder (:class:`~neyman.nn.ConvAutoencoder`) on jet images.
+    """A convolutional autoencoder or VAE (:class:`~neyman.nn.ConvAutoencoder`) on jet images.
 
     ``n_features`` is the number of image channels; ``image_size`` the pixels per side.
     """
@@ -171,7 +169,12 @@ class ConvAutoencoderModel(ImageModel, _Encoding):
     def build_network(self) -> nn.Module:
         p = self.params
         return ConvAutoencoder(
-            self.n_features, self.image_size, latent=p.latent, channels=tuple(p.channels), kernel_size=p.kernel_size
+            self.n_features,
+            self.image_size,
+            latent=p.latent,
+            channels=tuple(p.channels),
+            kernel_size=p.kernel_size,
+            **p.variational_options(),
         )
 
 

@@ -25,6 +25,9 @@ __all__ = ["Autoencoder", "ConvAutoencoder", "SetAutoencoder"]
 
 Score = Literal["reconstruction", "elbo"]
 
+CALIBRATION = 0.05
+"""Weight of each training batch in a convolutional VAE's running decoder variance."""
+
 
 class Autoencoder(nn.Module):
     """A dense (variational) autoencoder on standardised features.
@@ -145,6 +148,14 @@ class ConvAutoencoder(nn.Module):
         Filters of each encoder block; the decoder mirrors them.
     kernel_size
         Square, zero-padded ("same") convolution kernels.
+    variational
+        A VAE: the encoder gives the mean and log-variance of a Gaussian in the
+        latent space, and training samples from it.
+    beta
+        Weight of the VAE's KL term.
+    score
+        ``reconstruction`` or ``elbo`` (VAE only): what the evaluation-mode
+        forward returns.
 
     Notes
     -----
@@ -157,6 +168,20 @@ class ConvAutoencoder(nn.Module):
     one) give errors of order one hundredth rather than one millionth.  Pooling
     rounds odd sizes up, and the decoder crops its last upsampling back to the
     input size, so every pixel is reconstructed.
+
+    A VAE's decoder is a Gaussian of one width :math:`\\sigma_d` for all :math:`D`
+    pixels, calibrated to the reconstruction error (Rybkin et al.
+    arXiv:2006.13202: a unit width would let the KL term swamp the tiny errors of
+    normalised images): :math:`\\sigma_d^2` follows the mean squared pixel error
+    of the training batches (an exponential average with weight
+    :data:`CALIBRATION`, kept with the weights).  It minimises the negative ELBO
+    (up to a constant)
+
+    .. math:: \\mathcal L(I) = \\frac{\\sum (\\hat I(z) - I)^2}{2 \\sigma_d^2} + D \\ln \\sigma_d
+              + \\beta\\, \\mathrm{KL}(q(z|I) \\,\\|\\, \\mathcal N(0, 1)), \\quad z = \\mu + \\sigma \\epsilon ;
+
+    its anomaly score is :math:`r(I)` (``reconstruction``) or :math:`\\mathcal L(I)`
+    (``elbo``), both at :math:`z = \\mu`.
     """
 
     def __init__(
@@ -167,8 +192,15 @@ class ConvAutoencoder(nn.Module):
         latent: int = 16,
         channels: Sequence[int] = (16, 32),
         kernel_size: int = 3,
+        variational: bool = False,
+        beta: float = 1.0,
+        score: Score = "reconstruction",
     ) -> None:
         super().__init__()
+        self.latent, self.variational, self.beta, self.score = latent, variational, float(beta), score
+        self.decoder_var: torch.Tensor
+        if variational:  # (a plain autoencoder's checkpoints have no such buffer)
+            self.register_buffer("decoder_var", torch.tensor(-1.0))  # negative: not yet calibrated
         widths = tuple(channels)
         pad = kernel_size // 2
         blocks: list[nn.Module] = []
@@ -176,7 +208,9 @@ class ConvAutoencoder(nn.Module):
         for width in widths:
             blocks += [nn.Conv2d(previous, width, kernel_size, padding=pad), nn.ReLU(), nn.MaxPool2d(2, ceil_mode=True)]
             previous, size = width, -(-size // 2)
-        self.encoder = nn.Sequential(*blocks, nn.Flatten(), nn.Linear(previous * size * size, latent))
+        self.encoder = nn.Sequential(
+            *blocks, nn.Flatten(), nn.Linear(previous * size * size, latent * (2 if variational else 1))
+        )
         self.unflatten = nn.Sequential(
             nn.Linear(latent, previous * size * size), nn.ReLU(), nn.Unflatten(1, (previous, size, size))
         )
@@ -193,19 +227,45 @@ class ConvAutoencoder(nn.Module):
         self.decoder = nn.Sequential(*layers)
         self.image_size = image_size
 
-    def code(self, x: torch.Tensor) -> torch.Tensor:
-        """The latent code of each image, ``(n_images, latent)``."""
-        code: torch.Tensor = self.encoder(x)
-        return code
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The latent mean (the code of a plain autoencoder) and, for a VAE, the log-variance."""
+        h: torch.Tensor = self.encoder(x)
+        if not self.variational:
+            return h, None
+        mu, log_var = h.chunk(2, dim=-1)
+        return mu, log_var.clamp(-12.0, 12.0)
 
-    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
-        """The reconstructed images, cropped to the input size."""
-        out: torch.Tensor = self.decoder(self.unflatten(self.encoder(x)))
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Images from latent codes, cropped to the input size."""
+        out: torch.Tensor = self.decoder(self.unflatten(z))
         return out[:, :, : self.image_size, : self.image_size]
 
+    def code(self, x: torch.Tensor) -> torch.Tensor:
+        """The latent code of each image (a VAE's latent mean), ``(n_images, latent)``."""
+        return self.encode(x)[0]
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """The reconstructed images at the latent mean, cropped to the input size."""
+        return self.decode(self.encode(x)[0])
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        squared = (self.reconstruct(x) - x) ** 2
-        return squared.sum(dim=(2, 3)).mean(dim=1, keepdim=True)
+        mu, log_var = self.encode(x)
+        z = mu if log_var is None or not self.training else mu + torch.randn_like(mu) * (0.5 * log_var).exp()
+        squared = (self.decode(z) - x) ** 2
+        if log_var is None or (not self.training and self.score == "reconstruction"):
+            return squared.sum(dim=(2, 3)).mean(dim=1, keepdim=True)
+        if self.training:
+            with torch.no_grad():
+                batch = squared.mean().clamp(min=torch.finfo(squared.dtype).tiny)
+                first = self.decoder_var < 0
+                self.decoder_var.copy_(
+                    torch.where(first, batch, (1 - CALIBRATION) * self.decoder_var + CALIBRATION * batch)
+                )
+        var = self.decoder_var.clamp(min=torch.finfo(squared.dtype).tiny)
+        nll = 0.5 * (squared.flatten(1).sum(dim=1, keepdim=True) / var + squared[0].numel() * torch.log(var))
+        kl = 0.5 * (mu**2 + log_var.exp() - 1.0 - log_var).sum(dim=-1, keepdim=True)
+        out: torch.Tensor = nll + self.beta * kl
+        return out
 
 
 class SetAutoencoder(ParticleModule):
