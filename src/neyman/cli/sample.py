@@ -78,8 +78,10 @@ def register(app: typer.Typer) -> None:
                 force=force,
                 progress=True,
             )
+            names = result.columns
+            shown = ", ".join(names if len(names) <= 12 else [*names[:3], "…", *names[-2:]])
             Console().print(
-                f"drew {result.n_events} events → [bold]{result.output}[/] (columns: {', '.join(result.columns)}; "
+                f"drew {result.n_events} events → [bold]{result.output}[/] ({len(names)} columns: {shown}; "
                 f"provenance: {result.provenance.name})"
             )
 
