@@ -147,6 +147,12 @@ def test_image_generator_draws_at_given_totals_and_is_judged_against_real_images
     assert "Generated events" in (run / "report.html").read_text()
     exported = export(run)
     assert exported.max_relative_difference < 1e-4  # the denoising score exports
+    jets_table = io.read(jets)
+    tops = tmp_path / "tops.parquet"
+    io.write(jets_table.take(np.flatnonzero(np.asarray(jets_table["label"]) == 1)), tops)
+    on_tops = evaluate(run, test_data=[str(tops)], formats=("png",), n_bootstrap=5)  # no real QCD image to compare
+    assert on_tops.metrics["n_events"] == len(np.flatnonzero(np.asarray(jets_table["label"]) == 1))
+    assert "generated" not in on_tops.metrics
 
 
 def test_model_and_representation_must_agree(jets: Path, tmp_path: Path) -> None:

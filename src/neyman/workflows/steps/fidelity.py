@@ -83,6 +83,8 @@ def generative_fidelity(
     if table is None or spec is not None:
         return {}, []
     index = _test_background(scored, MAX_EVENTS, seed)
+    if not len(index):  # no real background among the test events: nothing to compare with
+        return {}, []
     real_table = table.take(index)
     columns, conditions = drawn_columns(trained), condition_columns(trained)
     real = real_table.to_numpy(columns, dtype=np.float64)
@@ -103,11 +105,15 @@ def _image_fidelity(
     spec = trained.representation
     assert isinstance(spec, ImageSpec)
     index = _test_background(scored, MAX_IMAGES, seed)
+    if not len(index):  # no real background among the test events: nothing to compare with
+        return {}, []
     real = np.asarray(trained.inputs(events.take(index)), dtype=np.float64)
     w = np.asarray(scored.weight, dtype=np.float64)[index]
     totals = real.reshape(len(real), -1).sum(axis=1)
     keep = totals > 0
     real, w, totals = real[keep], w[keep], totals[keep]
+    if not len(real):
+        return {}, []
     generated = np.concatenate(list(draw(trained, len(real), context=totals[:, None], seed=seed)))
     generated = generated.reshape(real.shape)
     names = list(IMAGE_OBSERVABLES)
