@@ -364,19 +364,18 @@ class ImageGeneratorModel(ImageModel):
                 "every training image has the same total intensity (normalised images): the generator is "
                 "conditioned on the total; set data.image.normalise: false"
             )
-        net.floor.fill_(float(q[q > 0].min()) / 2.0)
+        net.set_floor(float(q[q > 0].min()) / 2.0)
         noise = torch.rand(images.shape[0], net.n_pixels + 1, generator=torch.Generator().manual_seed(self.seed))
-        x1, _ = net.represent(images, noise.to(images.dtype))
-        weight = torch.as_tensor(w[w > 0])[:, None]
-        mean = (weight * x1).sum(0) / weight.sum()
-        std = torch.sqrt((weight * (x1 - mean) ** 2).sum(0) / weight.sum()).clamp(min=1e-3)
+        x1 = net.represent(images, noise.to(images.dtype))[0].numpy()
+        weight = w[w > 0]
         # one mean and width for all pixels: per-pixel widths would turn a rarely lit pixel into an outlier of many σ
-        pixels = x1[:, :-1]
-        mean[:-1] = (weight * pixels).sum() / (weight.sum() * pixels.shape[1])
-        std[:-1] = torch.sqrt((weight * (pixels - mean[0]) ** 2).sum() / (weight.sum() * pixels.shape[1]))
-        c_mean = float((weight[:, 0] * log_total).sum() / weight.sum())
-        c_std = float(torch.sqrt((weight[:, 0] * (log_total - c_mean) ** 2).sum() / weight.sum()))
-        net.set_standardisation(float(net.floor), mean, std, (c_mean, c_std))
+        pixels = _weighted_moments(x1[:, :-1], np.broadcast_to(weight[:, None], x1[:, :-1].shape))
+        count = _weighted_moments(x1[:, -1], weight)
+        mean = np.append(np.full(net.n_pixels, pixels[0]), count[0])
+        std = np.maximum(np.append(np.full(net.n_pixels, pixels[1]), count[1]), 1e-3)
+        net.set_standardisation(
+            torch.as_tensor(mean), torch.as_tensor(std), _weighted_moments(log_total.numpy(), weight)
+        )
         super().fit(train, val, resume=resume)
         return self
 
@@ -404,3 +403,9 @@ class ImageGeneratorModel(ImageModel):
             part = torch.as_tensor(total[start : start + self.inference_batch_size], dtype=torch.float32)
             out.append(net.sample(part, generator=generator).reshape(len(part), -1).double().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, len(self.sampled_columns)))
+
+
+def _weighted_moments(values: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
+    """The weighted mean and standard deviation of all of ``values``."""
+    mean = float(np.average(values, weights=weight))
+    return mean, float(np.sqrt(np.average((values - mean) ** 2, weights=weight)))

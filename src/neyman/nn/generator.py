@@ -142,11 +142,12 @@ class ImageFlowMatching(nn.Module):
         y = torch.where(lit, self._box_cox(torch.maximum(q, self.floor) / self.floor), empty)
         return torch.cat([y, (torch.log(count) + jitter)[:, None]], dim=1), log_total
 
-    def set_standardisation(
-        self, floor: float, mean: torch.Tensor, std: torch.Tensor, condition: tuple[float, float]
-    ) -> None:
-        """Set the floor ``q_0``, the per-component mean and width of ``x_1`` and those of ``ln T``."""
+    def set_floor(self, floor: float) -> None:
+        """Set the floor ``q_0`` of the lit pixels' fractions (before :meth:`represent` is used to fit)."""
         self.floor.fill_(float(floor))
+
+    def set_standardisation(self, mean: torch.Tensor, std: torch.Tensor, condition: tuple[float, float]) -> None:
+        """Set the per-component mean and width of ``x_1`` and those of ``ln T``."""
         self.shift.copy_(torch.as_tensor(mean, dtype=self.shift.dtype))
         self.scale.copy_(torch.as_tensor(std, dtype=self.scale.dtype))
         self.condition.copy_(torch.as_tensor(condition, dtype=self.condition.dtype))
