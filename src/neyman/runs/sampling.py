@@ -25,8 +25,8 @@ def check_drawable(trained: TrainedRun) -> None:
     if not hasattr(model, "sample"):
         raise DataError(
             f"{trained.path} is a {trained.task.name} run of a {model.family} model, which has no distribution to "
-            "draw from; neyman sample draws from a density run (task: density), a variational autoencoder "
-            "(task: autoencoder, model.variational: true) or a jet-image generator (task: generator)"
+            "draw from; neyman sample draws from a density run (task: density), a dense variational autoencoder "
+            "(model.type: autoencoder, variational: true) or a jet-image generator (task: generator)"
         )
     if not getattr(model, "can_sample", False):
         raise DataError(
