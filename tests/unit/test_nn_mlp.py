@@ -27,3 +27,22 @@ def test_selu_uses_alpha_dropout_and_bad_names_fail():
     assert any(isinstance(m, torch.nn.AlphaDropout) for m in net.modules())
     with pytest.raises(ConfigError, match="did you mean 'relu'"):
         MLP(3, 1, activation="rleu")
+
+
+def test_the_mlp_familys_auto_initialisation_is_pytorchs_unless_decorrelated():
+    from neyman.models import build_model
+    from neyman.models.families import MLPConfig
+    from neyman.tasks import make_task
+    from neyman.training.decorrelation import Decorrelation
+
+    assert MLPConfig().resolved_init(decorrelated=False) == "default"
+    assert MLPConfig().resolved_init(decorrelated=True) == "he"
+    assert MLPConfig(init="lecun").resolved_init(decorrelated=True) == "lecun"
+    torch.manual_seed(0)
+    plain = build_model("mlp", make_task("binary"), 400, params={"hidden": [400]})
+    deco = build_model(
+        "mlp", make_task("binary"), 400, params={"hidden": [400]}, decorrelation=Decorrelation("disco", 1)
+    )
+    # PyTorch's U(±1/√fan_in) has variance 1/(3 fan_in); He's N(0, 2/fan_in)
+    assert float(plain.network.layers[0].weight.detach().var()) == pytest.approx(1 / 1200, rel=0.05)
+    assert float(deco.network.layers[0].weight.detach().var()) == pytest.approx(2 / 400, rel=0.05)

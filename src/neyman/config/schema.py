@@ -326,6 +326,13 @@ class TrainingConfig(_Section):
     l2: float = Field(0.0, ge=0)
     grad_clip: float | None = Field(None, gt=0)
     early_stopping: EarlyStoppingConfig = Field(default_factory=EarlyStoppingConfig)
+    refit: bool | None = Field(
+        None,
+        description=(
+            "After early stopping, train again on training + validation events with the budget validation "
+            "chose (MLP epochs, boosted-tree rounds). Default: below 20,000 training events."
+        ),
+    )
     device: str = "auto"
     threads: int | None = Field(None, ge=1)
     progress: bool = True

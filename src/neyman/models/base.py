@@ -176,6 +176,30 @@ class Model(ABC):
     def fit(self, train: Arrays, val: Arrays | None = None) -> Model:
         """Train on ``train`` (``val`` for early stopping); returns ``self``."""
 
+    def refit_settings(self, growth: float) -> dict[str, dict[str, Any]] | None:
+        """Settings that train this family again on training + validation events.
+
+        Parameters
+        ----------
+        growth
+            Events of the refit over events of this fit (1.25 for an 80/20 split).
+
+        Returns
+        -------
+        dict or None
+            Updates of the run configuration's ``model`` and ``training`` sections
+            that fix the budget this fit's early stopping chose and train without
+            validation; ``None`` when the family has no such budget (the default).
+
+        Notes
+        -----
+        Early stopping spends a validation sample to choose a budget ``k`` (epochs,
+        boosting rounds).  On small samples the events it holds back cost more
+        than the choice is worth, so a refit trains on all ``n_train + n_val``
+        events for the chosen budget.
+        """
+        return None
+
     @abstractmethod
     def predict_raw(self, x: Any) -> np.ndarray:
         """Raw outputs ``(n_events, task.n_outputs)`` (logits, margins, values) of inputs ``x``

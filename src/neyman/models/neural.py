@@ -30,7 +30,7 @@ from neyman.representations.particles import ParticleArrays
 from neyman.tasks import Task
 from neyman.training.decorrelation import Decorrelation, DecorrelationObjective
 from neyman.training.devices import select_device
-from neyman.training.trainer import BatchSource, Inputs, TensorBatches, Trainer, forward
+from neyman.training.trainer import BatchSource, History, Inputs, TensorBatches, Trainer, forward
 
 __all__ = ["ImageModel", "MLPModel", "NeuralModel"]
 
@@ -386,6 +386,24 @@ class MLPModel(NeuralModel):
     inference_batch_size: ClassVar[int] = 65536
     params: MLPConfig
 
+    def refit_settings(self, growth: float) -> dict[str, dict[str, Any]] | None:
+        """The best epoch's number of passes, without early stopping (one network, not decorrelated).
+
+        Only the tabular network refits: image and particle networks keep their validation.
+
+        Notes
+        -----
+        With the best validation loss at epoch ``k``, the refit makes ``k`` passes
+        over ``growth`` times as many events (``growth · k`` epochs' worth of
+        steps), its learning-rate schedule spanning those ``k`` epochs.
+        """
+        history = self.history
+        if isinstance(self.network, Ensemble) or self.decorrelation is not None:
+            return None
+        if not isinstance(history, History) or history.best_epoch < 1:
+            return None
+        return {"training": {"epochs": history.best_epoch, "early_stopping": {"patience": 0}}}
+
     def build_network(self) -> nn.Module:
         p = self.params
         if p.uncertainty == "bayesian":
@@ -403,5 +421,5 @@ class MLPModel(NeuralModel):
             activation=p.activation,
             dropout=p.dropout or 0.0,
             batch_norm=p.batch_norm,
-            init=p.init,
+            init=p.resolved_init(decorrelated=self.decorrelation is not None),
         )

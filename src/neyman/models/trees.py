@@ -7,6 +7,7 @@ LightGBM text), never through pickle.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -66,6 +67,24 @@ class _BoostedTrees(Model):
         super().check_task(task)
         if task.output_head not in cls.objectives:
             raise ConfigError(f"{cls.family} cannot learn the {task.name!r} task; use model type mlp")
+
+    def _chosen_rounds(self) -> int | None:
+        """Boosting rounds early stopping kept (``None`` without early stopping)."""
+        return None
+
+    def refit_settings(self, growth: float) -> dict[str, dict[str, Any]] | None:
+        """The rounds early stopping kept, scaled by ``growth``; no early stopping in the refit.
+
+        Notes
+        -----
+        With ``k`` rounds chosen on ``n`` training events, the refit on ``growth · n``
+        events makes ``ceil(growth · k)`` rounds: more events support proportionally
+        more rounds before a tree fits noise.
+        """
+        rounds = self._chosen_rounds()
+        if rounds is None:
+            return None
+        return {"model": {"n_estimators": max(1, math.ceil(growth * rounds)), "early_stopping_rounds": None}}
 
     def _objective(self) -> dict[str, Any]:
         """The library's objective parameters (``num_class`` for more than one output)."""
@@ -156,6 +175,9 @@ class XGBoostModel(_BoostedTrees):
         self.history = {f"{k}_{metric}": [float(v) for v in record[k][metric]] for k in record}
         self.best_iteration_ = int(self.booster.best_iteration) if rounds else None
         return self
+
+    def _chosen_rounds(self) -> int | None:
+        return None if self.best_iteration_ is None else self.best_iteration_ + 1  # XGBoost counts from 0
 
     def predict_raw(self, x: np.ndarray) -> np.ndarray:
         require("xgboost", purpose="apply XGBoost models")
@@ -250,6 +272,9 @@ class LightGBMModel(_BoostedTrees):
         best = int(self.booster.best_iteration)
         self.best_iteration_ = best if best > 0 else None
         return self
+
+    def _chosen_rounds(self) -> int | None:
+        return self.best_iteration_  # LightGBM counts from 1
 
     def predict_raw(self, x: np.ndarray) -> np.ndarray:
         if self.booster is None:

@@ -198,6 +198,8 @@ def _train_trial(
     name = f"trial-{trial.number:04d}"
     cfg.update(name=name, output_dir=study_dir)
     cfg["training"]["progress"] = False
+    if cfg["training"].get("refit") is None:  # the objective is a validation metric, which a refit leaves as it is
+        cfg["training"]["refit"] = False
     if threads is not None:
         cfg["training"]["threads"] = threads
     trial.set_attr("run_dir", str(Path(study_dir) / name))

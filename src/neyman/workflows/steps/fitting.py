@@ -12,8 +12,11 @@ from typing import Any
 import numpy as np
 
 from neyman import io
+from neyman.atomic import atomic_path
 from neyman.config import RunConfig
+from neyman.exceptions import RunDirectoryError
 from neyman.models import Arrays, Model
+from neyman.models.families import SMALL_SAMPLE
 from neyman.preprocessing import TRAIN, VAL, planing_weights
 from neyman.runs import (
     InputPreprocessor,
@@ -69,6 +72,47 @@ def _arrays(cfg: RunConfig, task: Task, x: ModelInput, table: Table, sel: np.nda
     return Arrays(x=x[sel], y=y, w=w, z=z)
 
 
+CHOSEN_SCORES = "refit/validation_scores.safetensors"
+"""Validation scores of the fit whose budget a refit reused (relative to a fold's checkpoints)."""
+
+
+def _save_chosen_scores(ckdir: Path, scores: np.ndarray) -> None:
+    from safetensors.numpy import save_file
+
+    path = ckdir / CHOSEN_SCORES
+    with atomic_path(path) as tmp:
+        save_file({"scores": np.ascontiguousarray(scores)}, str(tmp))
+
+
+def _chosen_scores(ckdir: Path, n_events: int) -> np.ndarray | None:
+    """The saved validation scores of a refitted fold (``None`` when it was not refitted)."""
+    from safetensors.numpy import load_file
+
+    path = ckdir / CHOSEN_SCORES
+    if not path.is_file():
+        return None
+    scores = load_file(str(path))["scores"]
+    if len(scores) != n_events:
+        raise RunDirectoryError(
+            f"{path} holds {len(scores)} validation scores for {n_events} validation events; start the run again"
+        )
+    return np.asarray(scores)
+
+
+def _with_settings(cfg: RunConfig, settings: Mapping[str, Mapping[str, Any]]) -> RunConfig:
+    """``cfg`` with ``settings`` merged into its sections (nested mappings merge key by key)."""
+
+    def merge(into: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+        for key, value in update.items():
+            if isinstance(value, Mapping) and isinstance(into.get(key), dict):
+                merge(into[key], value)
+            else:
+                into[key] = value
+        return into
+
+    return RunConfig.model_validate(merge(cfg.model_dump(), settings))
+
+
 @dataclass(frozen=True)
 class _FoldFitter:
     """Fits one fold: preprocessing on its training events, then the model (or loads a finished fold)."""
@@ -86,33 +130,62 @@ class _FoldFitter:
     def __call__(self, fold: int, codes: np.ndarray) -> np.ndarray:
         cfg, table = self.cfg, self.events.table
         model_dir = model_dirs(self.run, cfg.split.kfold)[fold]
+        ckdir = self.run.checkpoints / (f"fold_{fold}" if cfg.split.kfold >= 2 else "")
+        held = codes == VAL
         if self.resume and (model_dir / "model.json").is_file():
             model = Model.load(model_dir)
             prep = preprocessor_from_json(self.saved_preprocessing[fold])
             xs = as_model_input(prep.transform(self.x))
+            scores = model.predict(xs)
+            history = _history(model)
+            chosen = _chosen_scores(ckdir, int(held.sum()))
+            if chosen is not None:
+                scores[held] = chosen
         else:
             prep = input_preprocessor(cfg, self.events.features)
             fit_on = _learned(self.task, table, codes, TRAIN)
             prep.fit(self.x[fit_on], sample_weight=np.asarray(table[WEIGHT], dtype=np.float64)[fit_on])
             xs = as_model_input(prep.transform(self.x))
             train = _arrays(cfg, self.task, xs, table, fit_on)
-            val = _arrays(cfg, self.task, xs, table, _learned(self.task, table, codes, VAL))
-            model = self._fit(model_dir, fold, xs, train, val)
+            val_on = _learned(self.task, table, codes, VAL)
+            val = _arrays(cfg, self.task, xs, table, val_on)
+            model = self._fit(cfg, ckdir, xs, train, val, n_train=len(train), on_epoch=self.on_epoch)
+            history = _history(model)  # the chosen fit's, with its validation curve
+            again = self._refit(model, ckdir, xs, train, val, fit_on | val_on)
+            if again is None:
+                scores = model.predict(xs)
+            else:
+                # validation stays out of sample: its events keep the scores of the fit that chose the budget
+                chosen = model.predict(xs[held])
+                _save_chosen_scores(ckdir, chosen)
+                model = again
+                scores = model.predict(xs)
+                scores[held] = chosen
+            model.save(model_dir)
         self.out.models.append(model)
         self.out.preprocessors.append(prep)
-        self.out.histories.append(_history(model))
-        return model.predict(xs)
+        self.out.histories.append(history)
+        return np.asarray(scores)
 
-    def _fit(self, model_dir: Path, fold: int, xs: ModelInput, train: Arrays, val: Arrays) -> Model:
-        cfg = self.cfg
-        ckdir = self.run.checkpoints / (f"fold_{fold}" if cfg.split.kfold >= 2 else "")
+    def _fit(
+        self,
+        cfg: RunConfig,
+        ckdir: Path,
+        xs: ModelInput,
+        train: Arrays,
+        val: Arrays | None,
+        *,
+        n_train: int,
+        on_epoch: EpochCallback | None,
+    ) -> Model:
+        """A model of ``cfg`` (sized for ``n_train`` events) fitted on ``train``, early-stopped on ``val``."""
         model = make_model(
             cfg,
             self.task,
             input_size(xs),
             ckdir,
-            n_train=len(train),
-            on_epoch=self.on_epoch,
+            n_train=n_train,
+            on_epoch=on_epoch,
             features=self.events.features,
         )
         if model.is_neural:
@@ -120,8 +193,28 @@ class _FoldFitter:
             model.fit(train, val, resume=resume)  # type: ignore[call-arg]
         else:
             model.fit(train, val)
-        model.save(model_dir)
         return model
+
+    def _refit(
+        self, model: Model, ckdir: Path, xs: ModelInput, train: Arrays, val: Arrays, both: np.ndarray
+    ) -> Model | None:
+        """The model trained again on training + validation events, when the policy asks for it.
+
+        ``training.refit`` decides; left unset, samples below ``SMALL_SAMPLE``
+        training events are refitted (the family's
+        :meth:`~neyman.models.Model.refit_settings` fix the budget).
+        """
+        cfg = self.cfg
+        wanted = cfg.training.refit if cfg.training.refit is not None else len(train) < SMALL_SAMPLE
+        if not wanted or not len(val):
+            return None
+        settings = model.refit_settings((len(train) + len(val)) / len(train))
+        if settings is None:
+            return None
+        again = _with_settings(cfg, settings)
+        everything = _arrays(again, self.task, xs, self.events.table, both)
+        # the epochs reported to a caller (a tuning trial's pruner) are the chosen fit's alone
+        return self._fit(again, ckdir / "refit", xs, everything, None, n_train=len(train), on_epoch=None)
 
 
 def fit_in_memory(
