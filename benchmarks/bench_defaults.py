@@ -307,13 +307,10 @@ def section_large(work: Path, n_events: int) -> None:
         _write(train_t.drop(["true_log_lr"]), work / "large-train.parquet"),
         _write(test_t, work / "large-test.parquet"),
     )
-    auc, _ = neyman_test_auc(train, test, "mlp", work, "large-mlp", feats)
-    history = io.read(work / "runs" / "large-mlp" / "history.csv")
-    seconds = np.asarray(history["seconds"])
-    n_fit = int(0.8 * n_events)
-    ours = n_fit * len(seconds) / float(seconds.sum())
-
-    # the bare loop: standard-scaled inputs, the same network, Adam, cosine, batch 1024, all in memory
+    # the bare loop: standard-scaled inputs, the same network, Adam, cosine, batch 1024, all in memory.
+    # Its 10 epochs give the AUC; the rates are measured in three alternations of two bare epochs and
+    # a two-epoch default training, each side the median of its per-epoch rates, so that a slow spell
+    # of this shared machine hits both alike
     x = train_t.to_numpy(feats, dtype=np.float64)
     mean, std = x.mean(0), x.std(0) + 1e-12
     xs = torch.tensor((x - mean) / std, dtype=torch.float32)
@@ -324,25 +321,49 @@ def section_large(work: Path, n_events: int) -> None:
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
     loss_fn = torch.nn.BCEWithLogitsLoss()
-    t0 = time.perf_counter()
-    for _ in range(epochs):
-        perm = torch.randperm(len(ys))
-        for start in range(0, len(ys), 1024):
-            idx = perm[start : start + 1024]
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(net(xs[idx]).squeeze(-1), ys[idx])
-            loss.backward()
-            opt.step()
-        sched.step()
-    bare = len(ys) * epochs / (time.perf_counter() - t0)
+    bare_rates: list[float] = []
+
+    def bare_epochs(k: int) -> None:
+        for _ in range(k):
+            t0 = time.perf_counter()
+            perm = torch.randperm(len(ys))
+            for start in range(0, len(ys), 1024):
+                idx = perm[start : start + 1024]
+                opt.zero_grad(set_to_none=True)
+                loss = loss_fn(net(xs[idx]).squeeze(-1), ys[idx])
+                loss.backward()
+                opt.step()
+            sched.step()
+            bare_rates.append(len(ys) / (time.perf_counter() - t0))
+
+    auc, _ = neyman_test_auc(train, test, "mlp", work, "large-mlp", feats)
+    n_fit = int(0.8 * n_events)
+    step_rates: list[float] = []
+    epoch_rates: list[float] = []
+    for _ in range(3):
+        bare_epochs(2)
+        cfg = _config(train, test, "mlp", work, "large-rate", feats)
+        cfg["training"] = {"progress": False, "epochs": 2}
+        neyman.train(cfg, force=True)
+        history = io.read(work / "runs" / "large-rate" / "history.csv")
+        step_rates += list(n_fit / np.asarray(history["step_seconds"]))  # its steps alone, as the bare loop's
+        epoch_rates += list(n_fit / np.asarray(history["seconds"]))  # with the validation pass of each epoch
+    bare_epochs(epochs - 6)
+    ours, with_val, bare = (float(np.median(r)) for r in (step_rates, epoch_rates, bare_rates))
     with torch.no_grad():
         xt = torch.tensor((test_t.to_numpy(feats, dtype=np.float64) - mean) / std, dtype=torch.float32)
         bare_auc = metrics.roc_auc(net(xt).squeeze(-1).numpy(), np.asarray(test_t["label"]))
     _row(
-        "default MLP training events/s vs bare loop",
+        "default MLP training-step events/s vs bare loop",
         f"{ours:,.0f} / {bare:,.0f} = {ours / bare:.2f}",
         ">= 0.9",
         ours / bare >= 0.9,
+    )
+    _row(
+        "default MLP events/s with its validation passes vs bare loop",
+        f"{with_val:,.0f} / {bare:,.0f} = {with_val / bare:.2f}",
+        "(reported)",
+        None,
     )
     _row("default MLP test AUC vs bare loop (10 epochs)", f"{auc:.4f} vs {bare_auc:.4f}", ">=", auc >= bare_auc)
 

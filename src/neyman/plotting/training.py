@@ -14,7 +14,7 @@ from neyman.plotting.style import ensure_axes
 __all__ = ["plot_history"]
 
 # Columns of a training history that are bookkeeping, not curves to judge.
-_NOT_CURVES = frozenset({"epoch", "lr", "seconds"})
+_NOT_CURVES = frozenset({"epoch", "lr", "seconds", "step_seconds"})
 
 
 def plot_history(history: Mapping[str, Sequence[float]], *, ax: Axes | None = None) -> Axes:

@@ -143,7 +143,8 @@ class History:
     Attributes
     ----------
     columns
-        ``epoch``, ``train_loss``, ``val_loss`` (when validated), ``lr``, ``seconds``.
+        ``epoch``, ``train_loss``, ``val_loss`` (when validated), ``lr``, ``seconds`` (the
+        whole epoch) and ``step_seconds`` (its optimisation steps, without validation).
     best_epoch
         Epoch whose weights were kept (lowest monitored loss), 1-based.
     stopped_early
@@ -415,7 +416,7 @@ class Trainer:
         opt = self.optimizer.build(groups(self.optimizer.lr) if callable(groups) else module.parameters())
         sched = self.schedule.build(opt, epochs=epochs, steps_per_epoch=steps)
         gen = torch.Generator().manual_seed(self.seed)
-        cols: dict[str, list[float]] = {"epoch": [], "train_loss": [], "lr": [], "seconds": []}
+        cols: dict[str, list[float]] = {"epoch": [], "train_loss": [], "lr": [], "seconds": [], "step_seconds": []}
         if val is not None:
             cols["val_loss"] = []
         best_loss, best_epoch, bad_epochs = math.inf, 0, 0
@@ -436,6 +437,7 @@ class Trainer:
             gen.set_state(state["generator"])
             torch.set_rng_state(state["torch_rng"])
             cols = {k: list(v) for k, v in state["history"].items()}
+            cols.setdefault("step_seconds", [math.nan] * len(cols["epoch"]))  # a checkpoint written before it was kept
             best_loss, best_epoch, bad_epochs = (
                 state["best_loss"],
                 state["best_epoch"],
@@ -470,6 +472,7 @@ class Trainer:
                         progress.advance(16, epoch, float(loss.detach()))
                 progress.advance(steps % 16, epoch, None)
                 train_loss = float(total) / len(train)
+                cols["step_seconds"].append(time.perf_counter() - t0)
                 if not math.isfinite(train_loss):
                     raise ModelError(
                         f"the training loss became {train_loss} in epoch {epoch}; lower the learning rate, "
