@@ -74,7 +74,9 @@ class BayesianLinear(nn.Module):
         rho = _softplus_inverse(initial_sigma)
         self.weight_rho = nn.Parameter(torch.full((n_outputs, n_inputs), rho))
         self.bias_rho = nn.Parameter(torch.full((n_outputs,), rho))
-        nn.init.kaiming_normal_(self.weight_mu, nonlinearity="relu")
+        # the posterior means start as the plain MLP's weights do: U(±1/√fan_in), PyTorch's default
+        bound = 1.0 / math.sqrt(n_inputs)
+        nn.init.uniform_(self.weight_mu, -bound, bound)
         self.sample = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
