@@ -72,3 +72,18 @@ def test_large_samples_and_refit_false_keep_the_early_stopped_model(tmp_path):
     assert not (run.run_dir / "checkpoints" / "refit").exists()
     saved = json.loads((run.run_dir / "model" / "model.json").read_text())["params"]
     assert saved["early_stopping_rounds"] == 20
+
+
+def test_a_resumed_refitted_run_keeps_the_choosing_fits_validation_scores_and_history(tmp_path):
+    path = write_labelled_file(tmp_path, "parquet", n_events=2000)
+    run = _train(tmp_path, path, "m", {"type": "mlp", "hidden": [16]}, epochs=6).run_dir
+    before, history = io.read(run / "predictions.parquet"), (run / "history.csv").read_text()
+    assert "val_loss" in history.splitlines()[0]
+    # interrupted after the model was saved: status failed, artefacts gone
+    (run / "status.json").write_text('{"state": "failed"}')
+    for name in ("metrics.json", "history.csv", "predictions.parquet"):
+        (run / name).unlink()
+    neyman.train(resume=run)
+    after = io.read(run / "predictions.parquet")
+    assert np.array_equal(np.asarray(before["score"]), np.asarray(after["score"]))
+    assert (run / "history.csv").read_text() == history

@@ -74,29 +74,32 @@ def _arrays(cfg: RunConfig, task: Task, x: ModelInput, table: Table, sel: np.nda
 
 CHOSEN_SCORES = "refit/validation_scores.safetensors"
 """Validation scores of the fit whose budget a refit reused (relative to a fold's checkpoints)."""
+CHOSEN_HISTORY = "refit/history.json"
+"""That fit's per-epoch history, shown in ``history.csv`` (relative to a fold's checkpoints)."""
 
 
-def _save_chosen_scores(ckdir: Path, scores: np.ndarray) -> None:
+def _save_chosen(ckdir: Path, scores: np.ndarray, history: Mapping[str, Sequence[float]] | None) -> None:
     from safetensors.numpy import save_file
 
-    path = ckdir / CHOSEN_SCORES
-    with atomic_path(path) as tmp:
+    with atomic_path(ckdir / CHOSEN_SCORES) as tmp:
         save_file({"scores": np.ascontiguousarray(scores)}, str(tmp))
+    with atomic_path(ckdir / CHOSEN_HISTORY) as tmp:
+        tmp.write_text(json.dumps(history))
 
 
-def _chosen_scores(ckdir: Path, n_events: int) -> np.ndarray | None:
-    """The saved validation scores of a refitted fold (``None`` when it was not refitted)."""
+def _chosen(ckdir: Path, n_events: int) -> tuple[np.ndarray, dict[str, list[float]] | None] | None:
+    """The saved validation scores and history of a refitted fold (``None`` when it was not refitted)."""
     from safetensors.numpy import load_file
 
     path = ckdir / CHOSEN_SCORES
-    if not path.is_file():
+    if not path.is_file() or not (ckdir / CHOSEN_HISTORY).is_file():
         return None
     scores = load_file(str(path))["scores"]
     if len(scores) != n_events:
         raise RunDirectoryError(
             f"{path} holds {len(scores)} validation scores for {n_events} validation events; start the run again"
         )
-    return np.asarray(scores)
+    return np.asarray(scores), json.loads((ckdir / CHOSEN_HISTORY).read_text())
 
 
 def _with_settings(cfg: RunConfig, settings: Mapping[str, Mapping[str, Any]]) -> RunConfig:
@@ -138,9 +141,9 @@ class _FoldFitter:
             xs = as_model_input(prep.transform(self.x))
             scores = model.predict(xs)
             history = _history(model)
-            chosen = _chosen_scores(ckdir, int(held.sum()))
-            if chosen is not None:
-                scores[held] = chosen
+            chosen = _chosen(ckdir, int(held.sum()))
+            if chosen is not None:  # a refitted fold: validation scores and history of the choosing fit
+                scores[held], history = chosen
         else:
             prep = input_preprocessor(cfg, self.events.features)
             fit_on = _learned(self.task, table, codes, TRAIN)
@@ -156,11 +159,11 @@ class _FoldFitter:
                 scores = model.predict(xs)
             else:
                 # validation stays out of sample: its events keep the scores of the fit that chose the budget
-                chosen = model.predict(xs[held])
-                _save_chosen_scores(ckdir, chosen)
+                chosen_scores = model.predict(xs[held])
+                _save_chosen(ckdir, chosen_scores, history)
                 model = again
                 scores = model.predict(xs)
-                scores[held] = chosen
+                scores[held] = chosen_scores
             model.save(model_dir)
         self.out.models.append(model)
         self.out.preprocessors.append(prep)
