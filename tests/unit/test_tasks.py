@@ -54,3 +54,13 @@ def test_regression_loss_and_registry():
     assert float(task.loss(out, torch.tensor([0.0, 0.0]), torch.ones(2))) == pytest.approx(5.0)
     with pytest.raises(ConfigError, match="did you mean 'binary'"):
         make_task("binari")
+
+
+def test_binary_scores_of_extreme_logits_warn_of_nothing():
+    import warnings
+
+    logits = np.array([[-1000.0], [-5.0], [0.0], [5.0], [1000.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the plain 1/(1 + e^{-z}) overflows below z = -709
+        scores = make_task("binary").scores(logits)
+    assert np.allclose(scores, [0.0, 1 / (1 + np.exp(5.0)), 0.5, 1 / (1 + np.exp(-5.0)), 1.0], rtol=1e-12, atol=0)

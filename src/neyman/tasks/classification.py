@@ -171,7 +171,8 @@ class BinaryTask(Task):
 
     def scores(self, outputs: np.ndarray) -> np.ndarray:
         logits = np.asarray(outputs, dtype=np.float64).reshape(len(outputs), -1)[:, 0]
-        return np.asarray(1.0 / (1.0 + np.exp(-logits)))
+        # 1/(1 + e^{-z}) as e^{-log(1 + e^{-z})}: no overflow warning for logits below -709
+        return np.asarray(np.exp(-np.logaddexp(0.0, -logits)))
 
     def uncertainty_names(self, classes: Sequence[str] = ()) -> list[str]:
         """``score_std`` (spread of the probability) and ``logit_std`` (spread of the logit)."""
