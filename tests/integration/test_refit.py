@@ -67,11 +67,13 @@ def _best_epoch(history_csv):
 
 
 def test_large_samples_and_refit_false_keep_the_early_stopped_model(tmp_path):
-    path = write_labelled_file(tmp_path, "parquet", n_events=3000)
-    run = _train(tmp_path, path, "asked", {"type": "lightgbm"}, refit=False)
-    assert not (run.run_dir / "checkpoints" / "refit").exists()
-    saved = json.loads((run.run_dir / "model" / "model.json").read_text())["params"]
-    assert saved["early_stopping_rounds"] == 20
+    small = write_labelled_file(tmp_path / "small", "parquet", n_events=3000)
+    large = write_labelled_file(tmp_path / "large", "parquet", n_events=36_000)  # 21.6k training events
+    for name, path, refit in (("asked", small, False), ("large", large, None)):
+        run = _train(tmp_path, path, name, {"type": "lightgbm"}, refit=refit)
+        assert not (run.run_dir / "checkpoints" / "refit").exists()
+        saved = json.loads((run.run_dir / "model" / "model.json").read_text())["params"]
+        assert saved["early_stopping_rounds"] == 20
 
 
 def test_a_resumed_refitted_run_keeps_the_choosing_fits_validation_scores_and_history(tmp_path):

@@ -81,10 +81,10 @@ CHOSEN_HISTORY = "refit/history.json"
 def _save_chosen(ckdir: Path, scores: np.ndarray, history: Mapping[str, Sequence[float]] | None) -> None:
     from safetensors.numpy import save_file
 
-    with atomic_path(ckdir / CHOSEN_SCORES) as tmp:
-        save_file({"scores": np.ascontiguousarray(scores)}, str(tmp))
     with atomic_path(ckdir / CHOSEN_HISTORY) as tmp:
         tmp.write_text(json.dumps(history))
+    with atomic_path(ckdir / CHOSEN_SCORES) as tmp:  # last: its presence means both are complete
+        save_file({"scores": np.ascontiguousarray(scores)}, str(tmp))
 
 
 def _chosen(ckdir: Path, n_events: int) -> tuple[np.ndarray, dict[str, list[float]] | None] | None:
@@ -92,7 +92,7 @@ def _chosen(ckdir: Path, n_events: int) -> tuple[np.ndarray, dict[str, list[floa
     from safetensors.numpy import load_file
 
     path = ckdir / CHOSEN_SCORES
-    if not path.is_file() or not (ckdir / CHOSEN_HISTORY).is_file():
+    if not path.is_file():
         return None
     scores = load_file(str(path))["scores"]
     if len(scores) != n_events:
