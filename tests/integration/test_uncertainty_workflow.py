@@ -30,6 +30,18 @@ def _train(d, name, path, model, **data):
     return neyman.train(cfg, force=True).run_dir
 
 
+def _train_gaussian(d, reg, name, model, epochs=3):
+    cfg = {
+        "output_dir": str(d / "runs"),
+        "name": name,
+        "data": {"sources": [{"path": str(reg)}], "features": ["x00", "x01", "x02", "x03"], "target": "target"},
+        "task": {"type": "gaussian"},
+        "model": {"type": "mlp", **model},
+        "training": {"epochs": epochs, "progress": False},
+    }
+    return neyman.train(cfg, force=True).run_dir
+
+
 @pytest.mark.parametrize(
     "model",
     [
@@ -63,19 +75,28 @@ def test_onnx_export_of_a_bayesian_network_is_its_mean(files, tmp_path):
 
 def test_gaussian_regression_gets_sigma_model_beside_sigma(files, tmp_path):
     d, _, reg = files
-    cfg = {
-        "output_dir": str(d / "runs"),
-        "name": "reg-bayes",
-        "data": {"sources": [{"path": str(reg)}], "features": ["x00", "x01", "x02", "x03"], "target": "target"},
-        "task": {"type": "gaussian"},
-        "model": {"type": "mlp", "hidden": [16, 16], "uncertainty": "bayesian"},
-        "training": {"epochs": 3, "progress": False},
-    }
-    run = neyman.train(cfg, force=True).run_dir
+    run = _train_gaussian(d, reg, "reg-bayes", {"hidden": [16, 16], "uncertainty": "bayesian"})
     out = neyman.predict(run, reg, tmp_path / "reg_scored.parquet")
     assert out.score_columns == ["prediction", "sigma", "sigma_model"]
     scored = io.read(tmp_path / "reg_scored.parquet")
     assert np.all(np.asarray(scored["sigma_model"]) > 0) and np.all(np.asarray(scored["sigma"]) > 0)
+
+
+def test_calibrated_mc_dropout_intervals_reach_predict_and_onnx_alike(files, tmp_path):
+    pytest.importorskip("onnxruntime")
+    from neyman.export import OnnxModel, export_onnx
+
+    d, _, reg = files
+    run = _train_gaussian(d, reg, "reg-dropout", {"hidden": [16, 16], "uncertainty": "mc_dropout", "dropout": 0.3})
+    trained = load_run(run)
+    scale = trained.models[0].interval_scale_
+    assert scale != 1.0  # fitted on the validation events
+    table = io.read(reg)
+    scores = trained.score(table)
+    onnx_scores = OnnxModel(export_onnx(run, tmp_path / "dropout.onnx")).score(table)
+    np.testing.assert_allclose(onnx_scores, scores, rtol=1e-5, atol=1e-6)  # the exported σ carries the factor
+    scored = io.read(neyman.predict(run, reg, tmp_path / "scored.parquet").output)
+    np.testing.assert_allclose(np.asarray(scored["sigma"]), scores[:, 1], rtol=1e-6)
 
 
 def test_mc_dropout_without_dropout_is_refused_before_a_run_exists(files):
@@ -107,15 +128,8 @@ def test_evaluate_reports_the_uncertainty_profile_and_the_coverage(files):
     assert len(profile["radius"]) == 10 and profile["logit_std"][-1] > profile["logit_std"][0]
     assert (run / "plots" / "uncertainty_vs_radius.png").is_file()
     assert "Model uncertainty" in (run / "report.html").read_text()
-    cfg = {
-        "output_dir": str(d / "runs"),
-        "name": "eval-reg",
-        "data": {"sources": [{"path": str(reg)}], "features": ["x00", "x01", "x02", "x03"], "target": "target"},
-        "task": {"type": "gaussian"},
-        "model": {"type": "mlp", "hidden": [32, 32], "uncertainty": "ensemble", "ensemble": 2},
-        "training": {"epochs": 20, "progress": False},
-    }
-    reg_run = neyman.train(cfg, force=True).run_dir
+    model = {"hidden": [32, 32], "uncertainty": "ensemble", "ensemble": 2}
+    reg_run = _train_gaussian(d, reg, "eval-reg", model, epochs=20)
     coverage = evaluate(reg_run, formats=("png",), n_bootstrap=20).metrics["model_uncertainty"]
     # the regression's intervals are roughly honest even after a short training
     assert 0.55 < coverage["coverage_68"] < 0.85 and 0.85 < coverage["coverage_95"] < 1.0

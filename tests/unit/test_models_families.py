@@ -147,7 +147,7 @@ def test_neural_target_scale_is_state_and_rescales_predictions(tmp_path: Path) -
     assert model.target_mean_ == pytest.approx(np.mean(y)) and model.target_std_ == pytest.approx(np.std(y))
     model.save(tmp_path)
     state = json.loads((tmp_path / "model.json").read_text())["state"]
-    assert state == {"target_mean_": model.target_mean_, "target_std_": model.target_std_}
+    assert state == {"target_mean_": model.target_mean_, "target_std_": model.target_std_, "interval_scale_": 1.0}
     np.testing.assert_allclose(Model.load(tmp_path).predict(x), model.predict(x), rtol=1e-6)
 
 
@@ -162,7 +162,7 @@ def test_model_json_written_before_state_existed_still_loads(tmp_path: Path) -> 
     model.fit(Arrays(x, y, np.ones(40)))
     model.save(tmp_path)
     meta = json.loads((tmp_path / "model.json").read_text())
-    assert meta["state"] == {"image_size": 6, "target_mean_": 0.0, "target_std_": 1.0}
+    assert meta["state"] == {"image_size": 6, "target_mean_": 0.0, "target_std_": 1.0, "interval_scale_": 1.0}
     # the old layout: input arguments and learned scalars among the params, no state
     meta["params"].update(image_size=6, target_mean=0.0, target_std=1.0)
     del meta["state"]

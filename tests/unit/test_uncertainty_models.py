@@ -130,3 +130,65 @@ def test_bad_uncertainty_settings_are_refused() -> None:
         build_model("pfn", make_task("binary"), 4, params={"uncertainty": "mc_dropout"})
     with pytest.raises(ModelError, match="no uncertainty"):
         _model({}).predict_draws(np.zeros((2, 4), np.float32))
+
+
+def test_interval_scale_is_the_pull_quantile_that_covers_68_percent() -> None:
+    task = make_task("gaussian")
+    gen = np.random.default_rng(7)
+    n = 200_000
+    pred, sigma, sigma_model = gen.normal(size=n), gen.uniform(0.5, 2.0, n), gen.uniform(0.0, 0.5, n)
+    # the truth scatters 1.6 times wider than the stated total uncertainty
+    truth = pred + 1.6 * np.hypot(sigma, sigma_model) * gen.normal(size=n)
+    scores = np.stack([pred, sigma], axis=1)
+    scale = task.interval_scale(scores, lambda: sigma_model[:, None], truth, np.ones(n))
+    assert scale == pytest.approx(1.6, rel=0.01)
+    # the scaled draws: the mean stays, sigma and the spread of the mean both grow by the factor
+    draws = np.stack([pred + sigma_model, pred - sigma_model])  # two draws: std over draws = sigma_model
+    raw = np.stack([draws, np.broadcast_to(np.log(sigma), draws.shape)], axis=2)
+    scaled = task.scaled_intervals(raw, scale)
+    np.testing.assert_allclose(scaled[:, :, 0].mean(axis=0), pred, atol=1e-12)
+    np.testing.assert_allclose(task.uncertainty(scaled)[:, 0], scale * sigma_model, rtol=1e-9)
+    np.testing.assert_allclose(np.exp(scaled[0, :, 1]), scale * sigma, rtol=1e-9)
+    # fresh events from the same law: the scaled ±1σ and ±2σ intervals cover 68.27% and 95.45%
+    fresh = pred + 1.6 * np.hypot(sigma, sigma_model) * gen.normal(size=n)
+    pull = np.abs(fresh - pred) / (scale * np.hypot(sigma, sigma_model))
+    assert np.mean(pull < 1.0) == pytest.approx(0.6827, abs=0.005)
+    assert np.mean(pull < 2.0) == pytest.approx(0.9545, abs=0.005)
+
+
+def test_tasks_without_intervals_and_tiny_samples_are_not_calibrated() -> None:
+    def never() -> np.ndarray:
+        raise AssertionError("a task without intervals must not compute the spread")
+
+    for name in ("binary", "regression"):
+        assert make_task(name).interval_scale(np.zeros((100, 1)), never, np.zeros(100), np.ones(100)) == 1.0
+    few = np.stack([np.zeros(10), np.ones(10)], axis=1)
+    assert make_task("gaussian").interval_scale(few, lambda: np.zeros((10, 1)), 5 * np.ones(10), np.ones(10)) == 1.0
+
+
+def test_mc_dropout_intervals_are_calibrated_on_validation_and_cover_held_out_events(tmp_path) -> None:
+    from neyman.models import Model
+
+    table = gaussian_regression_dataset(12_000, seed=5)
+    x = table.to_numpy([f"x{i:02d}" for i in range(4)], dtype=np.float32)
+    y, w = np.asarray(table["target"]), np.ones(len(table))
+    train, val = Arrays(x[:6000], y[:6000], w[:6000]), Arrays(x[6000:9000], y[6000:9000], w[6000:9000])
+    model = _model({"uncertainty": "mc_dropout", "dropout": 0.3}, task="gaussian").fit(train, val)
+    assert model.interval_scale_ != 1.0
+
+    def coverage(m, xs: np.ndarray, ys: np.ndarray) -> float:
+        scores = m.predict(xs)
+        total = np.hypot(scores[:, 1], m.task.uncertainty(m.predict_draws(xs))[:, 0])
+        return float(np.mean(np.abs(ys - scores[:, 0]) < total))
+
+    assert coverage(model, val.x, val.y) == pytest.approx(0.6827, abs=0.002)  # fitted there
+    assert coverage(model, x[9000:], y[9000:]) == pytest.approx(0.6827, abs=0.03)  # held out
+    # without the factor the same network's intervals are off by more than that
+    scale, model.interval_scale_ = model.interval_scale_, 1.0
+    assert abs(coverage(model, x[9000:], y[9000:]) - 0.6827) > 0.03
+    model.interval_scale_ = scale
+    # the factor is part of the saved model
+    model.save(tmp_path)
+    loaded = Model.load(tmp_path)
+    assert loaded.interval_scale_ == scale
+    np.testing.assert_allclose(loaded.predict(x[9000:]), model.predict(x[9000:]), rtol=1e-6)

@@ -42,13 +42,15 @@ class _ParticleScores(torch.nn.Module):
     shift: torch.Tensor
     scale: torch.Tensor
 
-    def __init__(self, network: torch.nn.Module, scaler: ParticleScaler, head: str, mean: float, std: float) -> None:
+    def __init__(
+        self, network: torch.nn.Module, scaler: ParticleScaler, head: str, scaling: tuple[float, float, float]
+    ) -> None:
         super().__init__()
         self.network = network
         self.register_buffer("shift", torch.tensor(scaler.mean_, dtype=torch.float32))
         self.register_buffer("scale", torch.tensor(scaler.scale_, dtype=torch.float32))
         self.clip = scaler.clip
-        self.head, self.mean, self.std = head, mean, std
+        self.head, self.scaling = head, scaling
 
     def forward(
         self, features: torch.Tensor, points: torch.Tensor, vectors: torch.Tensor, mask: torch.Tensor
@@ -57,17 +59,17 @@ class _ParticleScores(torch.nn.Module):
         if self.clip is not None:
             z = torch.clamp(z, -self.clip, self.clip)
         z = z * mask.unsqueeze(-1)
-        return scores_head(self.network(z, points, vectors, mask), self.head, self.mean, self.std)
+        return scores_head(self.network(z, points, vectors, mask), self.head, *self.scaling)
 
 
 class _ImageScores(torch.nn.Module):
-    def __init__(self, network: torch.nn.Module, head: str, mean: float, std: float) -> None:
+    def __init__(self, network: torch.nn.Module, head: str, scaling: tuple[float, float, float]) -> None:
         super().__init__()
         self.network = network
-        self.head, self.mean, self.std = head, mean, std
+        self.head, self.scaling = head, scaling
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
-        return scores_head(self.network(image), self.head, self.mean, self.std)
+        return scores_head(self.network(image), self.head, *self.scaling)
 
 
 def jet_network_onnx(run: TrainedRun, fold: int, opset: int) -> onnx.ModelProto:
@@ -77,13 +79,13 @@ def jet_network_onnx(run: TrainedRun, fold: int, opset: int) -> onnx.ModelProto:
     if network is None:
         raise ModelError(f"the {model.family} model has no torch network to export")
     network = network.to("cpu").eval()
-    mean, std = target_scale(model)
+    scaling = target_scale(model)
     spec = run.representation
     wrapper: torch.nn.Module
     if isinstance(spec, ParticleSpec):
         if not isinstance(prep, ParticleScaler):
             raise ModelError(f"{run.path}: the particle run's preprocessing is not a particle standardisation")
-        wrapper = _ParticleScores(network, prep, run.task.output_head, mean, std).eval()
+        wrapper = _ParticleScores(network, prep, run.task.output_head, scaling).eval()
         n = 24  # more than any k of a graph network, so no neighbour count is capped while tracing
         example: tuple[torch.Tensor, ...] = (
             torch.randn(2, n, model.n_features),
@@ -93,7 +95,7 @@ def jet_network_onnx(run: TrainedRun, fold: int, opset: int) -> onnx.ModelProto:
         )
         axes = {name: {0: "batch", 1: "particles"} for name in PARTICLE_INPUTS}
     elif isinstance(spec, ImageSpec):
-        wrapper = _ImageScores(network, run.task.output_head, mean, std).eval()
+        wrapper = _ImageScores(network, run.task.output_head, scaling).eval()
         example = (torch.rand(2, spec.n_channels, spec.size, spec.size),)
         axes = {"image": {0: "batch"}}
     else:

@@ -26,26 +26,26 @@ _LOG_SIGMA_MIN = -12.0
 _LOG_SIGMA_MAX = 12.0
 
 
-def _sigmoid(raw: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+def _sigmoid(raw: torch.Tensor, mean: float, std: float, scale: float) -> torch.Tensor:
     return torch.sigmoid(raw[:, 0])
 
 
-def _softmax(raw: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+def _softmax(raw: torch.Tensor, mean: float, std: float, scale: float) -> torch.Tensor:
     return torch.softmax(raw, dim=1)
 
 
-def _identity(raw: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+def _identity(raw: torch.Tensor, mean: float, std: float, scale: float) -> torch.Tensor:
     # de-standardise in float64, as Task.rescale_raw does
     return (raw[:, 0].double() * std + mean).float()
 
 
-def _gaussian(raw: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+def _gaussian(raw: torch.Tensor, mean: float, std: float, scale: float) -> torch.Tensor:
     mu = raw[:, 0].double() * std + mean
-    log_sigma = torch.clamp(raw[:, 1].double() + math.log(std), _LOG_SIGMA_MIN, _LOG_SIGMA_MAX)
+    log_sigma = torch.clamp(raw[:, 1].double() + math.log(std * scale), _LOG_SIGMA_MIN, _LOG_SIGMA_MAX)
     return torch.stack([mu, torch.exp(log_sigma)], dim=1).float()
 
 
-def _density(raw: torch.Tensor, mean: float, std: float) -> torch.Tensor:
+def _density(raw: torch.Tensor, mean: float, std: float, scale: float) -> torch.Tensor:
     log_p = raw[:, 0]
     return torch.stack([-log_p, log_p], dim=1)
 
@@ -59,24 +59,29 @@ _HEADS = {
 }
 
 
-def scores_head(raw: torch.Tensor, head: str, mean: float, std: float) -> torch.Tensor:
+def scores_head(raw: torch.Tensor, head: str, mean: float, std: float, interval_scale: float = 1.0) -> torch.Tensor:
     """The task's output head (:attr:`neyman.tasks.Task.output_head`) on raw network outputs.
 
     Notes
     -----
     The same scores as :meth:`Model.predict`: ``sigmoid(a_0)``, ``softmax(a)``,
     ``a_0 s + m`` for regressions trained on standardised targets, and
-    ``(a_0 s + m, exp(clip(a_1 + log s)))`` for the Gaussian task, and
+    ``(a_0 s + m, exp(clip(a_1 + log s k)))`` for the Gaussian task (``k`` the
+    model's calibrated ``interval_scale_``), and
     ``(-a_0, a_0)`` (anomaly score, log-density) for a density.
     """
     if head not in _HEADS:
         raise ModelError(f"no ONNX output head {head!r}; known: {', '.join(_HEADS)}")
-    return _HEADS[head](raw, mean, std)
+    return _HEADS[head](raw, mean, std, interval_scale)
 
 
-def target_scale(model: Model) -> tuple[float, float]:
-    """The regression target's standardisation ``(mean, std)`` of a neural model."""
-    return float(getattr(model, "target_mean_", 0.0)), float(getattr(model, "target_std_", 1.0))
+def target_scale(model: Model) -> tuple[float, float, float]:
+    """The regression target's standardisation ``(mean, std)`` and the interval scale of a neural model."""
+    return (
+        float(getattr(model, "target_mean_", 0.0)),
+        float(getattr(model, "target_std_", 1.0)),
+        float(getattr(model, "interval_scale_", 1.0)),
+    )
 
 
 def _wrapped(model: Model, opset: int) -> onnx.ModelProto:
@@ -84,7 +89,7 @@ def _wrapped(model: Model, opset: int) -> onnx.ModelProto:
     if network is None:
         raise ModelError(f"the {model.family} model has no torch network to export")
     head = model.task.output_head
-    mean, std = target_scale(model)
+    scaling = target_scale(model)
 
     class Scores(torch.nn.Module):
         def __init__(self, network: torch.nn.Module) -> None:
@@ -92,7 +97,7 @@ def _wrapped(model: Model, opset: int) -> onnx.ModelProto:
             self.network = network
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
-            return scores_head(self.network(x), head, mean, std)
+            return scores_head(self.network(x), head, *scaling)
 
     wrapper = Scores(network).eval().to("cpu")
     with tempfile.TemporaryDirectory(prefix="neyman-onnx-") as tmp:

@@ -10,6 +10,7 @@ matrix, ``particles`` set or ``image``) is declared with the family in
 from __future__ import annotations
 
 import math
+import warnings
 from abc import abstractmethod
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from neyman.exceptions import ConfigError, DataError, ModelError
+from neyman.exceptions import ConfigError, DataError, ModelError, NeymanWarning
 from neyman.models.base import Arrays, Model
 from neyman.models.families import LARGE_HIDDEN, MLPConfig
 from neyman.nn.bayesian import BayesianLinear, BayesianMLP, kl_divergence, set_sampling
@@ -63,6 +64,10 @@ class NeuralModel(Model):
     target_mean_, target_std_
         The standardisation ``(y - mean) / std`` of the targets the network learned
         (``0`` and ``1`` for tasks whose targets are not standardised).
+    interval_scale_
+        The factor on the predicted intervals of a model with an uncertainty
+        (``σ`` and ``σ_model`` of the Gaussian regression), fitted on the
+        validation events (:meth:`~neyman.tasks.Task.interval_scale`); 1 otherwise.
 
     Notes
     -----
@@ -74,7 +79,7 @@ class NeuralModel(Model):
     """
 
     inference_batch_size: ClassVar[int] = 1024
-    state_attributes: ClassVar[tuple[str, ...]] = ("target_mean_", "target_std_")
+    state_attributes: ClassVar[tuple[str, ...]] = ("target_mean_", "target_std_", "interval_scale_")
 
     def __init__(
         self,
@@ -88,6 +93,7 @@ class NeuralModel(Model):
         super().__init__(task, n_features, **kwargs)
         self.target_mean_ = 0.0
         self.target_std_ = 1.0
+        self.interval_scale_ = 1.0
         self.trainer = trainer or Trainer(seed=self.seed, progress=False)
         if decorrelation is not None and task.output_head != "sigmoid":
             raise ConfigError(f"decorrelation trains a binary tagger (one sigmoid score); the task is {task.name!r}")
@@ -186,7 +192,21 @@ class NeuralModel(Model):
         self._check_weight_norm(weight_norm)
         tr = self._batches(train, weight_norm, device)
         va = self._batches(val, weight_norm, device) if val is not None and len(val) else None
-        return self.fit_batches(tr, va, resume=resume)
+        self.fit_batches(tr, va, resume=resume)
+        if self.uncertainty != "none" and val is not None and len(val):
+            self.interval_scale_ = self.task.interval_scale(
+                self.predict(val.x), lambda: self.task.uncertainty(self.predict_draws(val.x)), val.y, val.w
+            )
+            if not 0.5 <= self.interval_scale_ <= 2.0:
+                warnings.warn(
+                    NeymanWarning(
+                        f"the {self.family} model's {self.uncertainty} intervals needed a factor "
+                        f"{self.interval_scale_:.3g} to cover 68% of the validation events: its uncertainty "
+                        "is far from calibrated without that factor (predictions apply it)"
+                    ),
+                    stacklevel=2,
+                )
+        return self
 
     def fit_batches(
         self,
@@ -204,6 +224,7 @@ class NeuralModel(Model):
         to unit mean.  ``target_mean`` and ``target_std`` become
         :attr:`target_mean_` and :attr:`target_std_` (kept when not given).
         """
+        self.interval_scale_ = 1.0
         if target_mean is not None:
             self.target_mean_ = float(target_mean)
         if target_std is not None:
@@ -252,12 +273,23 @@ class NeuralModel(Model):
 
     # -- inference -------------------------------------------------------------------
     @torch.no_grad()
-    def predict_raw(
-        self, x: Any, *, batch_size: int | None = None, device: str = "cpu", keep_mode: bool = False
+    def predict_raw(self, x: Any, *, batch_size: int | None = None, device: str = "cpu") -> np.ndarray:
+        """Raw outputs in the target's units, intervals scaled by :attr:`interval_scale_`."""
+        raw = self._unscaled_raw(self.network, x, batch_size=batch_size, device=device)
+        return np.asarray(self._scaled(raw[None])[0])
+
+    def _unscaled_raw(
+        self,
+        network: nn.Module,
+        x: Any,
+        *,
+        batch_size: int | None = None,
+        device: str = "cpu",
+        keep_mode: bool = False,
     ) -> np.ndarray:
-        """Raw outputs in the target's units (``keep_mode``: leave the modules' train/eval modes as set)."""
+        """Raw outputs of ``network`` in the target's units (``keep_mode``: leave its modules' modes as set)."""
         dev = select_device(device)
-        net = self.network.to(dev)
+        net = network.to(dev)
         if not keep_mode:
             net.eval()
         if batch_size is None:
@@ -274,6 +306,11 @@ class NeuralModel(Model):
         raw = np.concatenate(outs) if outs else np.zeros((0, self.task.n_outputs))
         return self.task.rescale_raw(raw, self.target_mean_, self.target_std_)
 
+    def _scaled(self, draws: np.ndarray) -> np.ndarray:
+        """Draws ``(n_draws, n_events, n_outputs)`` with the calibrated intervals (:attr:`interval_scale_`)."""
+        scale = float(self.interval_scale_)
+        return draws if scale == 1.0 else self.task.scaled_intervals(draws, scale)
+
     @torch.no_grad()
     def predict_draws(self, x: Any, *, seed: int = 0) -> np.ndarray:
         """Raw outputs of every member, dropout mask or weight draw, ``(draws, n_events, n_outputs)``.
@@ -282,7 +319,9 @@ class NeuralModel(Model):
         with dropout active (the rest of the network, batch normalisation included,
         in evaluation mode); ``bayesian``: ``params.passes`` draws of the weights
         from their posterior.  The draws of ``mc_dropout`` and ``bayesian`` are
-        seeded: the same inputs give the same draws.
+        seeded: the same inputs give the same draws.  A calibrated model
+        (:attr:`interval_scale_` ≠ 1) scales them about their mean
+        (:meth:`~neyman.tasks.Task.scaled_intervals`).
 
         Raises
         ------
@@ -294,26 +333,17 @@ class NeuralModel(Model):
             raise ModelError(f"the {self.family} model has no uncertainty estimate (model.uncertainty: none)")
         if kind == "ensemble":
             assert isinstance(self.network, Ensemble)
-            members = self.network.members
-            return np.stack([self._raw_with(member, x) for member in members])
+            return self._scaled(np.stack([self._unscaled_raw(member, x) for member in self.network.members]))
         passes = int(getattr(self.params, "passes", 50))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.network.eval()
             _sampling(self.network, True)
             try:
-                return np.stack([self._raw_with(self.network, x, keep_mode=True) for _ in range(passes)])
+                draws = [self._unscaled_raw(self.network, x, keep_mode=True) for _ in range(passes)]
             finally:
                 _sampling(self.network, False)
-
-    def _raw_with(self, network: nn.Module, x: Any, *, keep_mode: bool = False) -> np.ndarray:
-        """:meth:`predict_raw` of ``network`` (a member, or the network with its sampling switched on)."""
-        saved = self.network
-        self.network = network
-        try:
-            return self.predict_raw(x, keep_mode=keep_mode)
-        finally:
-            self.network = saved
+        return self._scaled(np.stack(draws))
 
     # -- persistence -----------------------------------------------------------------
     def _save_weights(self, directory: Path) -> list[str]:
@@ -389,7 +419,9 @@ class MLPModel(NeuralModel):
     def refit_settings(self, growth: float) -> dict[str, dict[str, Any]] | None:
         """The best epoch's number of passes, without early stopping (one network, not decorrelated).
 
-        Only the tabular network refits: image and particle networks keep their validation.
+        Only the tabular network refits: image and particle networks keep their
+        validation, and so does a network with an uncertainty (its intervals are
+        calibrated on the validation events).
 
         Notes
         -----
@@ -398,7 +430,7 @@ class MLPModel(NeuralModel):
         steps), its learning-rate schedule spanning those ``k`` epochs.
         """
         history = self.history
-        if isinstance(self.network, Ensemble) or self.decorrelation is not None:
+        if isinstance(self.network, Ensemble) or self.decorrelation is not None or self.uncertainty != "none":
             return None
         if not isinstance(history, History) or history.best_epoch < 1:
             return None

@@ -224,6 +224,25 @@ class Task:
         """
         return raw
 
+    def scaled_intervals(self, draws: np.ndarray, scale: float) -> np.ndarray:
+        """Draws of raw outputs ``(n_draws, n_events, n_outputs)`` with their intervals scaled by ``scale``.
+
+        Tasks without predicted intervals return the draws unchanged (see
+        :meth:`interval_scale`).
+        """
+        return draws
+
+    def interval_scale(
+        self, scores: np.ndarray, spread: Callable[[], np.ndarray], truth: np.ndarray, weights: np.ndarray
+    ) -> float:
+        """The factor that makes the predicted intervals cover their nominal fraction of ``truth``.
+
+        ``scores`` are a model's scores of held-out events, ``spread`` computes
+        its model uncertainty of them (:meth:`uncertainty`), called only by tasks
+        that calibrate.  Tasks without predicted intervals return 1.
+        """
+        return 1.0
+
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         """Weighted mean loss of a batch of raw outputs."""
         raise NotImplementedError
