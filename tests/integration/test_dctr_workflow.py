@@ -126,3 +126,27 @@ def test_a_source_column_is_given_to_every_event_or_dealt_out_by_entry():
     np.testing.assert_array_equal(source_column([1.0, 2.0, 3.0], np.array([0, 1, 2, 3, 7])), [1, 2, 3, 1, 2])
     with pytest.raises(ConfigError, match="empty"):
         source_column([], np.arange(3))
+
+
+def test_replicas_add_the_generated_samples_statistics_to_the_fit(tmp_path):
+    nominal = _sample(tmp_path / "nominal.parquet", 0.0, 8000, 1)
+    values = [-0.6, 0.0, 0.6]
+    targets = [_sample(tmp_path / f"t{i}.parquet", v, 4000, 2 + i) for i, v in enumerate(values)]
+    quick = [*QUICK, "training.epochs=10", "training.refit=false"]
+    result = dctr(
+        nominal, targets, "theta", values, nominal=0.0, kfold=0, replicas=3, output_dir=str(tmp_path), overrides=quick
+    )
+    assert result.record["replicas"] == ["replicas/replica_1", "replicas/replica_2", "replicas/replica_3"]
+    reference = _sample(tmp_path / "reference.parquet", 0.0, 8000, 10)
+    fit = fit_parameter(result.run_dir, _sample(tmp_path / "pseudo.parquet", 0.3, 8000, 11), reference)
+    rec = fit.record
+    estimates = rec["replica_estimates"]
+    assert len(estimates) == 3 and len(set(estimates)) == 3  # each replica learned from other statistics
+    assert rec["template_uncertainty"] == pytest.approx(np.std(estimates, ddof=1))
+    assert fit.uncertainty == pytest.approx(np.hypot(rec["statistical_uncertainty"], rec["template_uncertainty"]))
+    assert rec["loss_fit"]["template_uncertainty"] == rec["template_uncertainty"]
+    assert rec["likelihood_fit"]["uncertainty"] >= rec["likelihood_fit"]["statistical_uncertainty"]
+    # the replicas' estimates scatter around the central fit, within a few of their own spreads
+    assert abs(np.mean(estimates) - fit.estimate) < 3 * rec["template_uncertainty"]
+    with pytest.raises(ConfigError, match="--replicas"):
+        dctr(nominal, targets, "theta", values, nominal=0.0, replicas=1, output_dir=str(tmp_path / "other"))

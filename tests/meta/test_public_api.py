@@ -181,6 +181,7 @@ PINNED = {
         "assign_folds",
         "assign_splits",
         "balance_classes",
+        "bootstrap_counts",
         "build_preprocessor",
         "check_finite",
         "check_split_classes",

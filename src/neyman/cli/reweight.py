@@ -49,8 +49,15 @@ def _parameter(text: str) -> tuple[str, list[float]]:
 def _print_fit(fit: Any) -> None:
     edge = " (at the edge of the trained range: a bound, not a measurement)" if fit.record["at_edge"] else ""
     worst = max(fit.record["closure_chi2_per_ndf"].items(), key=lambda kv: kv[1]["after"])
+    if "template_uncertainty" in fit.record:
+        parts = (
+            f"stat.: data {fit.record['statistical_uncertainty']:.2g} ⊕ generated samples "
+            f"{fit.record['template_uncertainty']:.2g}, {len(fit.record['replica_estimates'])} replicas"
+        )
+    else:
+        parts = "stat. of data and reference only; --replicas N adds the generated samples'"
     Console().print(
-        f"{fit.record['parameter']} = [bold]{fit.estimate:.5g} ± {fit.uncertainty:.2g}[/] (stat.){edge}\n"
+        f"{fit.record['parameter']} = [bold]{fit.estimate:.5g} ± {fit.uncertainty:.2g}[/] ({parts}){edge}\n"
         f"  closure at the fit: worst χ²/ndf {worst[1]['after']:.2f} ({worst[0]})\n  scan: {fit.path}"
     )
 
@@ -119,6 +126,12 @@ def register(app: typer.Typer) -> None:
             None, "--model", help="Model family: mlp, xgboost, ... (default mlp; xgboost with --positive)."
         ),
         kfold: int = typer.Option(5, "--kfold", help="Folds: each event is weighted by a model that never saw it."),
+        replicas: int = typer.Option(
+            0,
+            "--replicas",
+            help="With --parameter: reweighters trained again on N bootstrap replicas of the samples; their spread "
+            "adds the generated samples' statistics to the fit's uncertainty.",
+        ),
         clip: float = typer.Option(
             0.999, "--clip-quantile", help="Clip the weights at this quantile of the source's weights (1: no clip)."
         ),
@@ -143,6 +156,8 @@ def register(app: typer.Typer) -> None:
                     raise ConfigError("--run fits with a trained run: give it with --fit and --reference only")
                 _fit(run, fit, reference)
                 return
+            if replicas and parameter is None:
+                raise ConfigError("--replicas goes with --parameter: it trains the parametrised reweighter again")
             if (fit or reference) and parameter is None:
                 raise ConfigError("--fit and --reference go with --parameter (train and fit) or --run (fit)")
             if parameter is not None and positive is not None:
@@ -163,6 +178,7 @@ def register(app: typer.Typer) -> None:
                     weight=weight,
                     model=model or "mlp",
                     kfold=kfold,
+                    replicas=replicas,
                     output_dir=output_dir,
                     name=name,
                     seed=seed,

@@ -159,6 +159,15 @@ class DataConfig(_Section):
     event_id: str | None = Field(None, description="Event-number column (parity split, k-fold assignment).")
     selection: Selection = Field(None, description="Cuts applied to every source, e.g. 'pt > 20'.")
     fill_value: float | None = Field(None, description="Replace NaN/inf inputs by this value (default: error).")
+    bootstrap: int | None = Field(
+        None,
+        ge=0,
+        description=(
+            "Train on a bootstrap replica: every event's weight is multiplied by a Poisson(1) count fixed by "
+            "(this seed, its source, its entry).  Replicas with different seeds measure how much a result "
+            "owes to the statistics of the training samples."
+        ),
+    )
     streaming: bool = Field(
         False, description="Stream the inputs chunk by chunk in every epoch (data larger than memory; mlp only)."
     )

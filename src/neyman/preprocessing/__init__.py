@@ -44,7 +44,13 @@ from neyman.preprocessing.splitting import (
     hash_splits,
     split_train_val,
 )
-from neyman.preprocessing.weighting import balance_classes, check_weights, event_weights, planing_weights
+from neyman.preprocessing.weighting import (
+    balance_classes,
+    bootstrap_counts,
+    check_weights,
+    event_weights,
+    planing_weights,
+)
 
 __all__ = [
     "SELECTION_FUNCTIONS",
@@ -65,6 +71,7 @@ __all__ = [
     "assign_folds",
     "assign_splits",
     "balance_classes",
+    "bootstrap_counts",
     "build_preprocessor",
     "check_finite",
     "check_split_classes",

@@ -17,7 +17,7 @@ from neyman.exceptions import ConfigError, DataError
 from neyman.preprocessing.selection import missing_column
 from neyman.table import Table
 
-__all__ = ["balance_classes", "check_weights", "event_weights", "planing_weights"]
+__all__ = ["balance_classes", "bootstrap_counts", "check_weights", "event_weights", "planing_weights"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -266,3 +266,47 @@ def check_weights(weights: npt.ArrayLike, labels: npt.ArrayLike | None = None) -
     present = np.unique(y)
     sums = _class_sums(y, w, int(present.max()) + 1 if present.size else 0)
     _check_class_sums(sums, present)
+
+
+_POISSON_ONE_CDF = np.cumsum([math.exp(-1.0) / math.factorial(k) for k in range(20)])
+"""The cumulative distribution of a Poisson count of mean 1 (the tail beyond 19 is below 1e-18)."""
+
+
+def bootstrap_counts(seed: int, source: int, entries: npt.ArrayLike) -> FloatArray:
+    """Poisson(1) counts of a bootstrap replica, one per event, fixed by ``(seed, source, entry)``.
+
+    Parameters
+    ----------
+    seed
+        The replica (any integer ≥ 0): different seeds give independent replicas.
+    source
+        The index of the event's source (file) in the run's configuration.
+    entries
+        The events' entry numbers in their file.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 counts 0, 1, 2, … with mean and variance 1.
+
+    Notes
+    -----
+    A Poisson bootstrap: each event's weight is multiplied by an independent count
+    :math:`k \\sim \\mathrm{Poisson}(1)`, which resamples the sample with replacement
+    when it is large (Efron's bootstrap with a Poisson-distributed sample size).
+    The count is the inverse Poisson CDF at :math:`u = \\mathrm{mix}(s, j, i) / 2^{64}`,
+    a 64-bit hash (splitmix64's finaliser) of the seed, source and entry, so an
+    event has the same count however the file is read in chunks.
+    """
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"the bootstrap seed must be an integer >= 0, got {seed!r}")
+    x = np.asarray(entries, dtype=np.uint64).copy()
+    with np.errstate(over="ignore"):
+        x ^= np.uint64((int(seed) * 0x9E3779B97F4A7C15 + int(source) * 0xBF58476D1CE4E5B9) % 2**64)
+        for _ in range(2):
+            x += np.uint64(0x9E3779B97F4A7C15)
+            x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+            x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+            x ^= x >> np.uint64(31)
+    u = (x >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    return np.searchsorted(_POISSON_ONE_CDF, u, side="right").astype(np.float64)

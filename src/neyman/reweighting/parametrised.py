@@ -159,7 +159,8 @@ def fit_parameter_loss(
     grid, log_ratio_data, log_ratio_reference, data_weight, reference_weight
         As for :func:`fit_parameter_scan` (``ln w = logit f``).
     n_bootstrap
-        Poisson-bootstrap replicas of both samples for the uncertainty.
+        Poisson-bootstrap replicas of both samples for the uncertainty (0: none,
+        the uncertainty is NaN).
     seed
         Seed of the replicas.
 
@@ -191,4 +192,5 @@ def fit_parameter_loss(
         for _ in range(n_bootstrap)
     ]
     i = int(np.argmin(scan))
-    return ParameterFit(theta, scan, estimate, float(np.std(replicas)), at_edge=i in (0, len(theta) - 1))
+    spread = float(np.std(replicas)) if replicas else math.nan
+    return ParameterFit(theta, scan, estimate, spread, at_edge=i in (0, len(theta) - 1))

@@ -31,6 +31,9 @@ from neyman.workflows.train import train
 
 __all__ = ["DctrResult", "dctr"]
 
+REPLICAS = "replicas"
+"""The folder of a parametrised run that holds the runs trained on bootstrap replicas."""
+
 
 @dataclass(frozen=True)
 class DctrResult:
@@ -39,7 +42,8 @@ class DctrResult:
     Attributes
     ----------
     run_dir
-        The binary run; ``reweighting.json`` holds ``parameter``, ``values`` and ``nominal``.
+        The binary run; ``reweighting.json`` holds ``parameter``, ``values`` and ``nominal``
+        (and ``replicas``: the runs trained on bootstrap replicas, relative to it).
     record
         That record.
     seconds
@@ -179,6 +183,7 @@ def dctr(
     weight: str | None = None,
     model: str = "mlp",
     kfold: int = 5,
+    replicas: int = 0,
     output_dir: str = "runs",
     name: str | None = None,
     seed: int = 42,
@@ -202,6 +207,11 @@ def dctr(
     kfold
         Folds (0: one model): the fit averages the fold models' log-odds, an
         ensemble whose learned ratio is less noisy than one model's.
+    replicas
+        Reweighters trained again on Poisson-bootstrap replicas of every sample
+        (``data.bootstrap``; seeds ``seed + k``), kept in ``RUN/replicas/``: the
+        spread of their fits (:func:`neyman.workflows.fit_parameter.fit_parameter`) is
+        the uncertainty the finite generated samples give the learned ratio.
     features, weight, model, output_dir, name, seed, overrides, force
         As for :func:`neyman.workflows.reweight.reweight`.
 
@@ -221,14 +231,23 @@ def dctr(
     cfg = _config(files, parameter, values, feats, weight, model)
     if kfold == 1 or kfold < 0:
         raise ConfigError(f"--kfold must be 0 (one model) or at least 2 (got {kfold})")
+    if replicas < 0 or replicas == 1:
+        raise ConfigError(f"--replicas must be 0 (none) or at least 2, to have a spread (got {replicas})")
     cfg.update(name=name or f"dctr-{parameter}", output_dir=output_dir, seed=seed, split={"kfold": kfold})
     run = RunDirectory(train(cfg, overrides=overrides, force=force).run_dir)
+    trained_replicas = []
+    for k in range(1, replicas + 1):
+        replica = {**cfg, "name": f"replica_{k}", "output_dir": str(run.path / REPLICAS), "seed": seed + k}
+        replica["data"] = {**cfg["data"], "bootstrap": k}
+        done = train(replica, overrides=overrides).run_dir
+        trained_replicas.append(done.relative_to(run.path).as_posix())
     record = {
         "features": feats,
         "parameter": parameter,
         "values": [float(v) for v in values],
         "nominal": float(nominal),
         "weight": weight,
+        "replicas": trained_replicas,
     }
     write_ratio_weights(run, RatioWeights(), record)
     return DctrResult(run.path, record, time.perf_counter() - t0)

@@ -35,7 +35,9 @@ class FitResult:
     Attributes
     ----------
     estimate, uncertainty
-        ``θ̂`` and its statistical uncertainty (``-2Δln L = 1``).
+        ``θ̂`` and its statistical uncertainty: of the data and reference samples,
+        and, for a run trained with replicas, of the generated samples
+        (``template_uncertainty`` in the record) added in quadrature.
     record
         Everything written to ``RUN/fits/<data>.json``: the scan, the closure χ²/ndf.
     path
@@ -114,8 +116,12 @@ def fit_parameter(
     ``-2 ln L(θ) = -2 [Σ_i c_i ln w(x_i, θ) - (Σ_i c_i) ln ⟨w(·, θ)⟩_ref]``.  The
     likelihood is the more precise when the learned ratio is exact; the loss needs the
     classifier only to be as good as its training made it, and is the default.  The
-    uncertainty is statistical (data and reference); a closure in every feature at the
-    fitted value checks the reweighting itself.
+    uncertainty is statistical: of the data and reference samples (bootstrap or
+    ``Δ = 1``), and, when the run was trained with ``replicas``, of the generated
+    samples the reweighter learned from, :math:`\\sigma_\\mathrm{tmpl}` = the standard
+    deviation of the replicas' estimates; the two add in quadrature,
+    :math:`\\sigma = \\sqrt{\\sigma_\\mathrm{data}^2 + \\sigma_\\mathrm{tmpl}^2}`.  A closure in
+    every feature at the fitted value checks the reweighting itself.
     """
     from neyman.reweighting import fit_parameter_loss, fit_parameter_scan
 
@@ -138,6 +144,7 @@ def fit_parameter(
     likelihood = fit_parameter_scan(grid, zd, zr, d[1], r[1])
     loss = fit_parameter_loss(grid, zd, zr, d[1], r[1])
     fit = loss if method == "loss" else likelihood
+    templates = _replica_estimates(run, record, grid, d, r)
     at_fit = np.exp(_log_ratios(trained, r[0], record, np.array([fit.estimate]))[0])
     at_fit *= np.sum(r[1]) / np.sum(r[1] * at_fit)
     out = {
@@ -146,9 +153,42 @@ def fit_parameter(
         "reference": str(reference),
         "method": method,
         **fit.to_json(),
-        "likelihood_fit": likelihood.to_json(),
-        "loss_fit": loss.to_json(),
+        "likelihood_fit": {**likelihood.to_json(), **_with_templates(likelihood.uncertainty, templates["likelihood"])},
+        "loss_fit": {**loss.to_json(), **_with_templates(loss.uncertainty, templates["loss"])},
         "closure_chi2_per_ndf": _closure(features, d, r, at_fit),
     }
+    out.update(_with_templates(fit.uncertainty, templates[method]))
     path = write_json(run / "fits" / f"{Path(io.parse_source(str(data))[0]).stem}.json", finite_json(out))
-    return FitResult(fit.estimate, fit.uncertainty, out, path, time.perf_counter() - t0)
+    return FitResult(fit.estimate, float(out["uncertainty"]), out, path, time.perf_counter() - t0)
+
+
+def _replica_estimates(
+    run: Path,
+    record: dict[str, Any],
+    grid: np.ndarray,
+    data: tuple[Table, np.ndarray],
+    reference: tuple[Table, np.ndarray],
+) -> dict[str, list[float]]:
+    """Both fits' estimates with the reweighter of every bootstrap replica of the run (none without)."""
+    from neyman.reweighting import fit_parameter_loss, fit_parameter_scan
+
+    out: dict[str, list[float]] = {"loss": [], "likelihood": []}
+    for relative in record.get("replicas", []):
+        replica = load_run(run / str(relative))
+        zd, zr = _log_ratios(replica, data[0], record, grid), _log_ratios(replica, reference[0], record, grid)
+        out["loss"].append(fit_parameter_loss(grid, zd, zr, data[1], reference[1], n_bootstrap=0).estimate)
+        out["likelihood"].append(fit_parameter_scan(grid, zd, zr, data[1], reference[1]).estimate)
+    return out
+
+
+def _with_templates(statistical: float, estimates: list[float]) -> dict[str, Any]:
+    """The data-and-reference uncertainty, the replicas' spread and their sum in quadrature."""
+    if len(estimates) < 2:
+        return {"statistical_uncertainty": statistical}
+    template = float(np.std(estimates, ddof=1))
+    return {
+        "uncertainty": float(np.hypot(statistical, template)),
+        "statistical_uncertainty": statistical,
+        "template_uncertainty": template,
+        "replica_estimates": estimates,
+    }

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from neyman.exceptions import ConfigError, DataError
-from neyman.preprocessing import balance_classes, check_weights, event_weights
+from neyman.preprocessing import balance_classes, bootstrap_counts, check_weights, event_weights
 from neyman.table import Table
 
 
@@ -77,3 +77,22 @@ def test_missing_column_names_close_matches_and_the_columns():
     assert str(error).startswith("no weight column 'wieght' in f.root")
     assert str(error).endswith("available: weight")
     assert str(missing_column(Table({}), "w", "no column")) == "no column 'w'; available: (none)"
+
+
+def test_bootstrap_counts_are_poisson_one_and_fixed_by_seed_source_and_entry() -> None:
+    from scipy import stats
+
+    entries = np.arange(400_000)
+    counts = bootstrap_counts(1, 0, entries)
+    assert counts.mean() == pytest.approx(1.0, abs=0.005) and counts.var() == pytest.approx(1.0, abs=0.01)
+    observed = np.bincount(counts.astype(int), minlength=6)[:6]
+    expected = stats.poisson.pmf(np.arange(6), 1.0) * len(entries)
+    assert stats.chisquare(observed, expected * observed.sum() / expected.sum()).pvalue > 1e-3
+    # an event's count does not depend on how the file is read in chunks
+    chunked = np.concatenate([bootstrap_counts(1, 0, c) for c in np.array_split(entries, 7)])
+    np.testing.assert_array_equal(chunked, counts)
+    # other replicas, other sources, neighbouring entries: independent counts
+    for other in (bootstrap_counts(2, 0, entries), bootstrap_counts(1, 1, entries), counts[1:]):
+        assert abs(np.corrcoef(counts[: len(other)], other)[0, 1]) < 0.01
+    with pytest.raises(ConfigError, match="bootstrap seed"):
+        bootstrap_counts(-1, 0, entries)

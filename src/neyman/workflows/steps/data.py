@@ -15,7 +15,7 @@ from neyman import io
 from neyman.config import RunConfig
 from neyman.config.schema import DataConfig, SourceConfig
 from neyman.exceptions import ConfigError, DataError, NeymanWarning, close_matches
-from neyman.preprocessing import Selection, check_weights, event_weights, parse_selection
+from neyman.preprocessing import Selection, bootstrap_counts, check_weights, event_weights, parse_selection
 from neyman.representations import RepresentationSpec
 from neyman.table import EVENT_ID, LABEL, TARGET, TRUE_LOG_LR, WEIGHT, Table, entry_event_ids
 from neyman.tasks import make_task
@@ -244,6 +244,8 @@ def events_from_chunk(
     }
     cols.update({c: table[c] for c in carry or []})
     cols[WEIGHT] = event_weights(table, weight_column=src.weight or data.weight, scale=src.scale)
+    if data.bootstrap is not None:
+        cols[WEIGHT] = cols[WEIGHT] * bootstrap_counts(data.bootstrap, plan.index, entries)
     if data.event_id:
         cols[EVENT_ID] = np.asarray(table[data.event_id]).astype(np.int64)
     elif first_entry is not None:
