@@ -158,3 +158,43 @@ def test_decorrelation_refuses_other_tasks_and_missing_variables() -> None:
     arrays = Arrays(np.zeros((10, 2), np.float32), np.arange(10) % 2, np.ones(10))
     with pytest.raises(ModelError, match="variable"):
         model.fit(arrays)
+
+
+def test_the_batch_penalty_of_independent_variables_is_a_small_sample_floor_of_order_one_over_n() -> None:
+    gen = torch.Generator().manual_seed(0)
+
+    def floor(n: int) -> float:
+        pairs = [(torch.rand(n, generator=gen), torch.randn(n, generator=gen)) for _ in range(200)]
+        return float(torch.stack([distance_correlation_loss(s, m, torch.ones(n)) for s, m in pairs]).mean())
+
+    small, large = floor(64), floor(512)
+    # dCorr² of independent variables is 0, its V-statistic on n events about 2.8/n: on the 64
+    # background events of a 128-event batch the floor (≈ 0.04) dwarfs what a decorrelated tagger
+    # reaches (dCorr² ≈ 0.001), hence the larger batches of decorrelation_batch_size
+    assert small == pytest.approx(2.8 / 64, rel=0.25) and large == pytest.approx(2.8 / 512, rel=0.25)
+
+
+def test_decorrelated_trainings_are_planned_with_large_batches(tmp_path) -> None:
+    from neyman.config import RunConfig
+    from neyman.training.decorrelation import decorrelation_batch_size
+    from neyman.workflows.steps.models import make_model
+
+    def batch(n_train: int = 36_000, **training: object) -> int | None:
+        cfg = RunConfig.model_validate(
+            {
+                "data": {"sources": [{"path": "x.parquet"}], "label_column": "label", "features": ["a", "b"]},
+                "model": {"type": "mlp"},
+                "training": training,
+            }
+        )
+        model = make_model(cfg, make_task("binary"), 2, tmp_path, n_train=n_train)
+        return model.trainer.batch_size  # type: ignore[attr-defined]
+
+    for method in ("disco", "adversary"):
+        assert batch(decorrelate={"variable": "m", "method": method}) == 1024
+        assert batch(decorrelate={"variable": "m", "method": method}, batch_size=100) == 100  # given: kept
+        # a small sample keeps 16 steps per epoch
+        assert batch(4800, decorrelate={"variable": "m", "method": method}) == 256
+    assert [decorrelation_batch_size(n) for n in (100, 600, 4800, 16_384, 10**6)] == [32, 32, 256, 1024, 1024]
+    assert batch() is None  # planned from the sample size by the trainer
+    assert batch(decorrelate={"variable": "m", "method": "planing"}) is None  # weights only

@@ -326,7 +326,13 @@ class TrainingConfig(_Section):
         None, ge=1, description="Maximum epochs. Default: planned from training.steps and the sample size."
     )
     batch_size: int | None = Field(
-        None, ge=1, description="Events per step. Default: the power of two nearest n_train/200, in [32, 1024]."
+        None,
+        ge=1,
+        description=(
+            "Events per step. Default: the power of two nearest n_train/200, in [32, 1024]; for a disco or "
+            "adversary decorrelation the power of two at or below n_train/16, in [32, 1024] (its penalty is a "
+            "statistic of the batch)."
+        ),
     )
     steps: int = Field(8_000, ge=1, description="Optimisation steps the default epochs are planned for.")
     optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)

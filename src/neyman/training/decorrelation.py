@@ -33,10 +33,12 @@ from torch import nn
 from neyman.exceptions import ConfigError, DataError
 
 __all__ = [
+    "DECORRELATION_BATCH",
     "DECORRELATION_METHODS",
     "AdversarialPair",
     "Decorrelation",
     "DecorrelationObjective",
+    "decorrelation_batch_size",
     "distance_correlation_loss",
 ]
 
@@ -52,6 +54,24 @@ ADVERSARY_LR = 1e-3
 
 _DISCO_CHUNK = 2048
 """Background events per distance-correlation block (its memory is quadratic)."""
+
+DECORRELATION_BATCH = 1024
+"""The largest batch :func:`decorrelation_batch_size` plans."""
+
+
+def decorrelation_batch_size(n_train: int) -> int:
+    """The batch of a ``disco`` or ``adversary`` training on ``n_train`` events (none given).
+
+    Notes
+    -----
+    Both penalties are statistics of the batch's background events: dCorr² of two
+    independent variables estimated on :math:`n` events is about :math:`2.8/n`, not 0,
+    so the sample-size plan of other trainings (:math:`n_\\mathrm{train}/200`, down to
+    32) leaves the penalty mostly noise.  The batch is the power of two at or below
+    :math:`n_\\mathrm{train}/16`, within :math:`[32, 1024]`: 1024 from 16k events on, and
+    at least 16 steps per epoch below that.
+    """
+    return int(min(DECORRELATION_BATCH, max(32, 2 ** math.floor(math.log2(max(n_train, 1) / 16)))))
 
 
 def distance_correlation_loss(x: torch.Tensor, y: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:

@@ -38,10 +38,12 @@ def make_model(
     trainer = None
     deco = config.training.decorrelate
     decorrelation = None
+    batch_size = config.training.batch_size
     if family.neural and deco is not None and deco.method in ("disco", "adversary"):
-        from neyman.training.decorrelation import Decorrelation
+        from neyman.training.decorrelation import Decorrelation, decorrelation_batch_size
 
         decorrelation = Decorrelation(deco.method, deco.resolved_strength(), bins=deco.bins)
+        batch_size = batch_size or decorrelation_batch_size(n_train)
     if family.neural:
         from neyman.training import OptimizerSpec, ScheduleSpec, Trainer, configure_threads
 
@@ -49,7 +51,7 @@ def make_model(
         configure_threads(t.threads)
         trainer = Trainer(
             epochs=t.epochs,
-            batch_size=t.batch_size,
+            batch_size=batch_size,
             steps=t.steps,
             optimizer=OptimizerSpec(**t.optimizer.model_dump()),
             schedule=ScheduleSpec(**t.schedule.model_dump()),
