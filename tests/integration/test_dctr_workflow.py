@@ -1,10 +1,12 @@
 """neyman reweight --parameter: one reweighter w(x, θ) for a family of samples, and the fit of θ."""
 
+import json
+
 import numpy as np
 import pytest
 
 from neyman import io
-from neyman.exceptions import ConfigError, DataError
+from neyman.exceptions import ConfigError, DataError, RunDirectoryError
 from neyman.runs import read_ratio_weights
 from neyman.table import Table
 from neyman.workflows.dctr import dctr
@@ -150,3 +152,10 @@ def test_replicas_add_the_generated_samples_statistics_to_the_fit(tmp_path):
     assert abs(np.mean(estimates) - fit.estimate) < 3 * rec["template_uncertainty"]
     with pytest.raises(ConfigError, match="--replicas"):
         dctr(nominal, targets, "theta", values, nominal=0.0, replicas=1, output_dir=str(tmp_path / "other"))
+    # a record that points a replica outside its run is refused, not followed
+    record_file = result.run_dir / "reweighting.json"
+    record = json.loads(record_file.read_text())
+    record["replicas"] = ["../../elsewhere"]
+    record_file.write_text(json.dumps(record))
+    with pytest.raises(RunDirectoryError, match="outside the run"):
+        fit_parameter(result.run_dir, str(tmp_path / "pseudo.parquet"), reference)

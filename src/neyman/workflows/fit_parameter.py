@@ -20,7 +20,7 @@ import numpy as np
 
 from neyman import io
 from neyman.atomic import finite_json, write_json
-from neyman.exceptions import ConfigError, DataError
+from neyman.exceptions import ConfigError, DataError, RunDirectoryError
 from neyman.runs import TrainedRun, load_run, read_ratio_weights
 from neyman.table import Table
 from neyman.workflows.steps.reweighting import checked_weights, compare_columns, file_columns
@@ -174,7 +174,10 @@ def _replica_estimates(
 
     out: dict[str, list[float]] = {"loss": [], "likelihood": []}
     for relative in record.get("replicas", []):
-        replica = load_run(run / str(relative))
+        where = (run / str(relative)).resolve()
+        if not where.is_relative_to(run.resolve()):
+            raise RunDirectoryError(f"{run}/reweighting.json names a replica outside the run: {relative!r}")
+        replica = load_run(where)
         zd, zr = _log_ratios(replica, data[0], record, grid), _log_ratios(replica, reference[0], record, grid)
         out["loss"].append(fit_parameter_loss(grid, zd, zr, data[1], reference[1], n_bootstrap=0).estimate)
         out["likelihood"].append(fit_parameter_scan(grid, zd, zr, data[1], reference[1]).estimate)
