@@ -769,6 +769,11 @@ CASES = [
         "reweight --source good.csv --target good.parquet --fit good.csv --reference good.csv",
         r"--fit and --reference go with --parameter",
     ),
+    case(
+        "reweight-replicas-without-parameter",
+        "reweight --source good.csv --target good.parquet --replicas 3",
+        r"--replicas goes with --parameter",
+    ),
     case("predict-missing-run", "predict runs/bni --input good.csv --output s.parquet", r"runs/bni"),
     case(
         "predict-run-is-a-file",

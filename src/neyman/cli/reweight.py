@@ -89,7 +89,7 @@ def _fit(run: str | Path, fit: str | None, reference: str | None) -> None:
 
     if fit is None or reference is None:
         raise ConfigError("a fit needs --fit DATA and --reference NOMINAL (a nominal sample the reweighter never saw)")
-    _print_fit(fit_parameter(run, fit, reference))
+    _print_fit(fit_parameter(run, fit, reference, progress=True))
 
 
 def register(app: typer.Typer) -> None:

@@ -88,7 +88,13 @@ def _closure(
 
 
 def fit_parameter(
-    run: str | os.PathLike[str], data: str, reference: str, *, points: int = 41, method: str = "loss"
+    run: str | os.PathLike[str],
+    data: str,
+    reference: str,
+    *,
+    points: int = 41,
+    method: str = "loss",
+    progress: bool = False,
 ) -> FitResult:
     """Fit the generator parameter of ``data`` with the DCTR reweighter of ``run``.
 
@@ -109,6 +115,8 @@ def fit_parameter(
         (:func:`neyman.reweighting.fit_parameter_loss`); ``likelihood``: the maximum
         of the likelihood built from the learned ratio, with its ``Δ = 1`` interval
         (:func:`neyman.reweighting.fit_parameter_scan`).  Both are recorded.
+    progress
+        A progress bar over the reweighters scanned (the run's and its replicas').
 
     Notes
     -----
@@ -140,11 +148,14 @@ def fit_parameter(
     span = [*record["values"], record["nominal"]]
     grid = np.linspace(min(span), max(span), points)
     d, r = _read(data, features, weight, "data"), _read(reference, features, weight, "reference")
-    zd, zr = _log_ratios(trained, d[0], record, grid), _log_ratios(trained, r[0], record, grid)
-    likelihood = fit_parameter_scan(grid, zd, zr, d[1], r[1])
-    loss = fit_parameter_loss(grid, zd, zr, d[1], r[1])
+    replicas = _replica_dirs(run, record)
+    with _Bar(progress, 1 + len(replicas), f"scanning {parameter} with {1 + len(replicas)} reweighter(s)") as bar:
+        zd, zr = _log_ratios(trained, d[0], record, grid), _log_ratios(trained, r[0], record, grid)
+        likelihood = fit_parameter_scan(grid, zd, zr, d[1], r[1])
+        loss = fit_parameter_loss(grid, zd, zr, d[1], r[1])
+        bar.advance()
+        templates = _replica_estimates(replicas, record, grid, d, r, bar)
     fit = loss if method == "loss" else likelihood
-    templates = _replica_estimates(run, record, grid, d, r)
     at_fit = np.exp(_log_ratios(trained, r[0], record, np.array([fit.estimate]))[0])
     at_fit *= np.sum(r[1]) / np.sum(r[1] * at_fit)
     out = {
@@ -162,25 +173,63 @@ def fit_parameter(
     return FitResult(fit.estimate, float(out["uncertainty"]), out, path, time.perf_counter() - t0)
 
 
+class _Bar:
+    """A rich progress bar over a known number of steps, or nothing."""
+
+    def __init__(self, on: bool, total: int, label: str) -> None:
+        self.bar: Any = None
+        if on:
+            from rich.progress import Progress
+
+            self.bar = Progress(transient=True)
+            self.task = self.bar.add_task(label, total=total)
+
+    def __enter__(self) -> _Bar:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def advance(self) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1)
+
+
+def _replica_dirs(run: Path, record: dict[str, Any]) -> list[Path]:
+    """The run directories of the run's bootstrap replicas, refused when the record points outside it."""
+    listed = record.get("replicas", [])
+    if not isinstance(listed, list):
+        raise RunDirectoryError(f"{run}/reweighting.json: 'replicas' is not a list (train the run again)")
+    out = []
+    for relative in listed:
+        where = (run / str(relative)).resolve()
+        if not where.is_relative_to(run.resolve()):
+            raise RunDirectoryError(f"{run}/reweighting.json names a replica outside the run: {relative!r}")
+        out.append(where)
+    return out
+
+
 def _replica_estimates(
-    run: Path,
+    replicas: list[Path],
     record: dict[str, Any],
     grid: np.ndarray,
     data: tuple[Table, np.ndarray],
     reference: tuple[Table, np.ndarray],
+    bar: _Bar,
 ) -> dict[str, list[float]]:
-    """Both fits' estimates with the reweighter of every bootstrap replica of the run (none without)."""
+    """Both fits' estimates with the reweighter of every bootstrap replica (none without)."""
     from neyman.reweighting import fit_parameter_loss, fit_parameter_scan
 
     out: dict[str, list[float]] = {"loss": [], "likelihood": []}
-    for relative in record.get("replicas", []):
-        where = (run / str(relative)).resolve()
-        if not where.is_relative_to(run.resolve()):
-            raise RunDirectoryError(f"{run}/reweighting.json names a replica outside the run: {relative!r}")
+    for where in replicas:
         replica = load_run(where)
         zd, zr = _log_ratios(replica, data[0], record, grid), _log_ratios(replica, reference[0], record, grid)
         out["loss"].append(fit_parameter_loss(grid, zd, zr, data[1], reference[1], n_bootstrap=0).estimate)
         out["likelihood"].append(fit_parameter_scan(grid, zd, zr, data[1], reference[1]).estimate)
+        bar.advance()
     return out
 
 
