@@ -135,14 +135,7 @@ def fit_parameter(
 
     t0 = time.perf_counter()
     run = Path(run)
-    found = read_ratio_weights(run)
-    if found is None or "parameter" not in found[1]:
-        raise ConfigError(f"{run} is not a parametrised reweighting run; train one with --parameter NAME=V1,V2")
-    record = found[1]
-    if method not in ("loss", "likelihood"):
-        raise ConfigError(f"fit method {method!r} is neither 'loss' nor 'likelihood'")
-    if points < 5:
-        raise ConfigError(f"--points must be at least 5 (got {points})")
+    record = _parametrised_record(run, points, method)
     trained = load_run(run)
     parameter, features, weight = record["parameter"], list(record["features"]), record.get("weight")
     span = [*record["values"], record["nominal"]]
@@ -171,6 +164,18 @@ def fit_parameter(
     out.update(_with_templates(fit.uncertainty, templates[method]))
     path = write_json(run / "fits" / f"{Path(io.parse_source(str(data))[0]).stem}.json", finite_json(out))
     return FitResult(fit.estimate, float(out["uncertainty"]), out, path, time.perf_counter() - t0)
+
+
+def _parametrised_record(run: Path, points: int, method: str) -> dict[str, Any]:
+    """The run's ``reweighting.json`` record, refused for other runs and bad fit settings."""
+    found = read_ratio_weights(run)
+    if found is None or "parameter" not in found[1]:
+        raise ConfigError(f"{run} is not a parametrised reweighting run; train one with --parameter NAME=V1,V2")
+    if method not in ("loss", "likelihood"):
+        raise ConfigError(f"fit method {method!r} is neither 'loss' nor 'likelihood'")
+    if points < 5:
+        raise ConfigError(f"--points must be at least 5 (got {points})")
+    return found[1]
 
 
 class _Bar:
