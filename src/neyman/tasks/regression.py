@@ -183,11 +183,11 @@ class RegressionTask(Task):
                 continue
             cov = metrics.interval_coverage(pred[sel], truth[sel], total[sel], sample_weight=w[sel])
             centres.append(float(np.mean(sigma_model[sel])))
-            c68.append(cov[0.6827])
+            c68.append(cov[ONE_SIGMA])
             c95.append(cov[0.9545])
         out["model_uncertainty"] = {
             "mean_sigma_model": float(np.mean(sigma_model)),
-            "coverage_68": overall[0.6827],
+            "coverage_68": overall[ONE_SIGMA],
             "coverage_95": overall[0.9545],
             "binned": {"sigma_model": centres, "coverage_68": c68, "coverage_95": c95},
         }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from neyman.atomic import finite_json, write_json
 from neyman.exceptions import ConfigError, DataError, RunDirectoryError
 from neyman.runs import TrainedRun, load_run, read_ratio_weights
 from neyman.table import Table
+from neyman.workflows.steps.progress import counting_bar
 from neyman.workflows.steps.reweighting import checked_weights, compare_columns, file_columns
 
 __all__ = ["FitResult", "fit_parameter"]
@@ -142,12 +144,13 @@ def fit_parameter(
     grid = np.linspace(min(span), max(span), points)
     d, r = _read(data, features, weight, "data"), _read(reference, features, weight, "reference")
     replicas = _replica_dirs(run, record)
-    with _Bar(progress, 1 + len(replicas), f"scanning {parameter} with {1 + len(replicas)} reweighter(s)") as bar:
+    label = f"scanning {parameter} with {1 + len(replicas)} reweighter(s)"
+    with counting_bar(progress, 1 + len(replicas), label) as advance:
         zd, zr = _log_ratios(trained, d[0], record, grid), _log_ratios(trained, r[0], record, grid)
         likelihood = fit_parameter_scan(grid, zd, zr, d[1], r[1])
         loss = fit_parameter_loss(grid, zd, zr, d[1], r[1])
-        bar.advance()
-        templates = _replica_estimates(replicas, record, grid, d, r, bar)
+        advance(1)
+        templates = _replica_estimates(replicas, record, grid, d, r, advance)
     fit = loss if method == "loss" else likelihood
     at_fit = np.exp(_log_ratios(trained, r[0], record, np.array([fit.estimate]))[0])
     at_fit *= np.sum(r[1]) / np.sum(r[1] * at_fit)
@@ -178,31 +181,6 @@ def _parametrised_record(run: Path, points: int, method: str) -> dict[str, Any]:
     return found[1]
 
 
-class _Bar:
-    """A rich progress bar over a known number of steps, or nothing."""
-
-    def __init__(self, on: bool, total: int, label: str) -> None:
-        self.bar: Any = None
-        if on:
-            from rich.progress import Progress
-
-            self.bar = Progress(transient=True)
-            self.task = self.bar.add_task(label, total=total)
-
-    def __enter__(self) -> _Bar:
-        if self.bar is not None:
-            self.bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-    def advance(self) -> None:
-        if self.bar is not None:
-            self.bar.update(self.task, advance=1)
-
-
 def _replica_dirs(run: Path, record: dict[str, Any]) -> list[Path]:
     """The run directories of the run's bootstrap replicas, refused when the record points outside it."""
     listed = record.get("replicas", [])
@@ -223,7 +201,7 @@ def _replica_estimates(
     grid: np.ndarray,
     data: tuple[Table, np.ndarray],
     reference: tuple[Table, np.ndarray],
-    bar: _Bar,
+    advance: Callable[[int], None],
 ) -> dict[str, list[float]]:
     """Both fits' estimates with the reweighter of every bootstrap replica (none without)."""
     from neyman.reweighting import fit_parameter_loss, fit_parameter_scan
@@ -234,7 +212,7 @@ def _replica_estimates(
         zd, zr = _log_ratios(replica, data[0], record, grid), _log_ratios(replica, reference[0], record, grid)
         out["loss"].append(fit_parameter_loss(grid, zd, zr, data[1], reference[1], n_bootstrap=0).estimate)
         out["likelihood"].append(fit_parameter_scan(grid, zd, zr, data[1], reference[1]).estimate)
-        bar.advance()
+        advance(1)
     return out
 
 

@@ -15,6 +15,7 @@ from neyman.preprocessing import assign_folds
 from neyman.runs import Scorer, TrainedRun, is_hunt, load_hunt, load_run, read_ratio_weights, score_table
 from neyman.runs.guard import enclosing_run
 from neyman.table import Table, entry_event_ids
+from neyman.workflows.steps.progress import counting_bar
 
 __all__ = ["PredictResult", "predict"]
 
@@ -178,25 +179,16 @@ def predict(
     if total == 0:
         raise DataError(f"{in_path} holds no events (its columns but no rows); there is nothing to score")
     n = 0
-    bar = None
-    if progress:
-        from rich.progress import Progress
-
-        bar = Progress()
-        bar.start()
-        task_id = bar.add_task(f"scoring {Path(in_path).name}", total=total)
     source = _entry_source(trained, in_path)
-    try:
-        with io.open_writer(out, tree=output_tree or tree or "events") as writer:
-            for chunk in io.iterate(in_path, tree=tree, step_size=step_size):
-                scores = _chunk_scores(trained, chunk, source, n)
-                if ratio is not None:
-                    scores = ratio[0](scores)
-                writer.write(score_table(trained, chunk, scores=scores, names=names))
-                n += len(chunk)
-                if bar is not None:
-                    bar.update(task_id, advance=len(chunk))
-    finally:
-        if bar is not None:
-            bar.stop()
+    with (
+        counting_bar(progress, total, f"scoring {Path(in_path).name}") as advance,
+        io.open_writer(out, tree=output_tree or tree or "events") as writer,
+    ):
+        for chunk in io.iterate(in_path, tree=tree, step_size=step_size):
+            scores = _chunk_scores(trained, chunk, source, n)
+            if ratio is not None:
+                scores = ratio[0](scores)
+            writer.write(score_table(trained, chunk, scores=scores, names=names))
+            n += len(chunk)
+            advance(len(chunk))
     return PredictResult(output=out, n_events=n, score_columns=names)

@@ -20,6 +20,7 @@ from neyman.runs.guard import enclosing_run
 from neyman.runs.sampling import check_drawable, condition_columns, draw, drawn_columns
 from neyman.table import Table
 from neyman.versions import __version__
+from neyman.workflows.steps.progress import counting_bar
 
 __all__ = ["SampleResult", "sample"]
 
@@ -128,22 +129,10 @@ def _conditions(
 
 def _write(out: Path, columns: list[str], chunks: Iterator[np.ndarray], *, n: int, tree: str, progress: bool) -> None:
     """Write the drawn chunks atomically, with a progress bar when asked."""
-    bar = None
-    if progress:
-        from rich.progress import Progress
-
-        bar = Progress()
-        bar.start()
-        task_id = bar.add_task(f"drawing {out.name}", total=n)
-    try:
-        with io.open_writer(out, tree=tree) as writer:
-            for values in chunks:
-                writer.write(Table({c: values[:, j] for j, c in enumerate(columns)}))
-                if bar is not None:
-                    bar.update(task_id, advance=len(values))
-    finally:
-        if bar is not None:
-            bar.stop()
+    with counting_bar(progress, n, f"drawing {out.name}") as advance, io.open_writer(out, tree=tree) as writer:
+        for values in chunks:
+            writer.write(Table({c: values[:, j] for j, c in enumerate(columns)}))
+            advance(len(values))
 
 
 def sample(
