@@ -285,3 +285,14 @@ def test_pileup_is_overlaid_and_subtracted(tmp_path: Path) -> None:
     m_b = np.asarray(b["mass"])[w_b]
     m_a, m_b = m_a[(m_a > window[0]) & (m_a < window[1])], m_b[(m_b > window[0]) & (m_b < window[1])]
     assert np.median(m_b) == pytest.approx(np.median(m_a), rel=0.04)
+
+
+def test_a_chunk_without_pileup_events_is_written(tmp_path: Path) -> None:
+    """A small ⟨μ⟩ leaves whole chunks without a minimum-bias event: they still get a ρ, and no error."""
+    piled = generate(
+        "jet_calibration", 20, tmp_path / "mu.parquet", seed=3, pileup=1e-6, progress=False,
+        overrides=["process.chunk_events=20"],
+    )  # fmt: skip
+    table = io.read(piled.path)
+    assert len(table) >= 20 and np.all(np.asarray(table["rho"]) >= 0.0)
+    assert np.all(np.asarray(table["area"]) > 0.0)

@@ -252,6 +252,8 @@ def _with_pileup(task: ChunkTask, particles: Any) -> Any:
     counts = rng(task.seed, "pileup-count", task.process.name, task.label, task.index).poisson(
         task.pileup, len(particles)
     )
+    if counts.sum() == 0:  # a small ⟨μ⟩: Pythia's batch of no events has no fields to overlay
+        return overlay(particles, particles[:0], counts)
     instance = instance_for(task, minimum_bias=True)
     instance.pythia.rndm.init(
         child_seed(task.seed, "pileup", task.process.name, task.label, task.index) % (_PYTHIA_SEED_MAX - 1) + 1
