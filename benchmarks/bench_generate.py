@@ -2,7 +2,7 @@
 
 Run by hand (not part of the test suite)::
 
-    python benchmarks/bench_generate.py            # ~5 minutes on 2 cores
+    python benchmarks/bench_generate.py            # ~30 minutes on 2 cores (pile-up: 22)
     python benchmarks/bench_generate.py --quick    # ~2 minutes
 
 All comparisons are within one run (ratios), because these machines are noisy.
@@ -119,11 +119,20 @@ def scaling(n_jets: int) -> None:
 
 
 RESPONSE_BINS = ((30, 50), (50, 100), (100, 200), (200, 500), (500, 1000), (1000, 2000))
+# narrow bins at the points the issue quotes ATLAS-like figures for (30 GeV and 1 TeV)
+POINT_BINS = ((27.5, 32.5), (900, 1100))
 # documented targets: (response low, high) and maximal resolution, in the first and in the 500-1000 GeV bin
 RESPONSE_TARGETS = {
     "cms-like": {(30, 50): ((0.90, 1.00), 0.12), (500, 1000): ((0.95, 1.00), 0.05)},
-    "atlas-like": {(30, 50): ((0.50, 0.85), 0.20), (500, 1000): ((0.86, 0.95), 0.07)},
+    "atlas-like": {
+        (30, 50): ((0.50, 0.85), 0.20),
+        (500, 1000): ((0.86, 0.95), 0.07),
+        # the issue's ATLAS-like figures: 0.5-0.8 and 15-25 % at 30 GeV, >= 0.9 and <= 6 % at 1 TeV
+        (27.5, 32.5): ((0.50, 0.80), 0.25),
+        (900, 1100): ((0.90, 1.00), 0.06),
+    },
 }
+MIN_RESOLUTION = {"atlas-like": {(27.5, 32.5): 0.15}}
 
 
 def response(n_jets: int) -> None:
@@ -153,16 +162,24 @@ def response(n_jets: int) -> None:
                 ratios.append(np.asarray(table["response"]))
                 truths.append(np.asarray(table["truth_pt"]))
         ratio, truth = np.concatenate(ratios), np.concatenate(truths)
-        for lo, hi in RESPONSE_BINS:
+        for lo, hi in (*RESPONSE_BINS, *POINT_BINS):
             inside = ratio[(truth >= lo) & (truth < hi)]
             if inside.size < 50:
                 continue
             q16, q50, q84 = np.percentile(inside, [16, 50, 84])
             width = (q84 - q16) / 2 / q50
             target = targets.get((lo, hi))
-            bar = "" if target is None else f"{target[0][0]}-{target[0][1]}, <={target[1]:.0%}"
-            ok = None if target is None else bool(target[0][0] <= q50 <= target[0][1] and width <= target[1])
+            floor = MIN_RESOLUTION.get(preset, {}).get((lo, hi), 0.0)
+            bar = "" if target is None else f"{target[0][0]}-{target[0][1]}, {floor:.0%}-{target[1]:.0%}"
+            ok = None if target is None else bool(target[0][0] <= q50 <= target[0][1] and floor <= width <= target[1])
             _row(f"{preset} {lo}-{hi} GeV response / resolution (n={inside.size})", f"{q50:.3f} / {width:.1%}", bar, ok)
+
+
+def _median_and_error(values: np.ndarray, resamples: int = 200) -> tuple[float, float]:
+    """The median and its bootstrap standard error."""
+    rng = np.random.default_rng(0)
+    boot = [np.median(rng.choice(values, values.size)) for _ in range(resamples)]
+    return float(np.median(values)), float(np.std(boot))
 
 
 def pileup(n_jets: int) -> None:
@@ -185,21 +202,21 @@ def pileup(n_jets: int) -> None:
             top = np.asarray(table["label"]) == 1
             pt, eta, phi = (np.asarray(table[k])[top] for k in ("pt", "eta", "phi"))
             energy, m = np.asarray(table["energy"])[top], np.asarray(table["mass"])[top]
-            window = (m > 140) & (m < 210)
-            after = float(np.median(m[window]))
+            after, error = _median_and_error(m[(m > 140) & (m < 210)])
             if mu:  # add rho A back: the jet as clustered, before subtraction
                 rho = np.asarray(table["rho"])[top]
                 px, py, pz, e = subtract(pt * np.cos(phi), pt * np.sin(phi), pt * np.sinh(eta), energy, -rho, 0.8)
                 raw = np.sqrt(np.maximum(e**2 - px**2 - py**2 - pz**2, 0))
                 before = float(np.median(raw[(raw > 140) & (raw < 250)]))
             else:
-                before, reference = after, after
+                before, reference = after, (after, error)
             events = sum(c["events_generated"] for c in json.loads(result.provenance.read_text())["classes"])
             assert reference is not None
-            shift = after / reference - 1
+            shift = after / reference[0] - 1
+            shift_error = np.hypot(error, reference[1]) / reference[0] if mu else 0.0
             _row(
                 f"mu={mu}: top mass median before -> after (rho {np.median(table['rho']) if mu else 0:.1f})",
-                f"{before:.1f} -> {after:.1f} ({shift:+.1%})",
+                f"{before:.1f} -> {after:.1f}±{error:.1f} ({shift:+.1%}±{shift_error:.1%})",
                 "within 2%",
                 abs(shift) <= 0.02 if mu else None,
             )
@@ -225,7 +242,7 @@ def main() -> None:
     if "response" in args.only:
         response(600 if args.quick else 1500)
     if "pileup" in args.only:
-        pileup(200 if args.quick else 400)
+        pileup(200 if args.quick else 2000)
 
 
 if __name__ == "__main__":

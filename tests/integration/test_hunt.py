@@ -16,6 +16,7 @@ from neyman.table import EVENT_ID, Table
 from neyman.testing import resonance_search_dataset
 from neyman.workflows.hunt import hunt
 from neyman.workflows.predict import predict
+from neyman.workflows.steps.hunting import ENSEMBLE
 
 FEATURES = ["a", "b", "c", "noise"]
 
@@ -42,7 +43,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def cwola(files: dict[str, Path]) -> object:
     return hunt(
         files["bump"], mass="mjj", features=FEATURES, signal_region="3300,3700", method="cwola", toys=30,
-        output_dir=files["runs"], name="cwola",
+        output_dir=files["runs"], name="cwola", ensemble=1,
     )  # fmt: skip
 
 
@@ -97,7 +98,7 @@ def test_predict_scores_new_events_with_the_hunts_classifiers(cwola: object, fil
 def test_a_scan_finds_the_bump_in_the_right_window(files: dict[str, Path]) -> None:
     result = hunt(
         files["flat"], mass="mjj", features=FEATURES, scan=400.0, method="cwola", toys=0, bumphunter=False,
-        output_dir=files["runs"], name="scan", efficiencies=(1.0, 0.02),
+        output_dir=files["runs"], name="scan", efficiencies=(1.0, 0.02), ensemble=1,
     )  # fmt: skip
     windows = result.summary["windows"]
     best = max(windows, key=lambda w: w["cuts"][1]["z_local"] or 0.0)
@@ -113,6 +114,7 @@ def test_no_bump_is_found_without_one(files: dict[str, Path], method: str) -> No
     result = hunt(
         files["null"], mass="mjj", features=FEATURES, signal_region="3300,3700", method=method,
         reference=files["reference"], toys=0, bumphunter=False, output_dir=files["runs"], name=f"null-{method}",
+        ensemble=1,
     )  # fmt: skip
     cuts = result.summary["windows"][0]["cuts"]
     assert all(c["z_local"] is not None and c["z_local"] < 3 for c in cuts)
@@ -136,12 +138,28 @@ def test_idealized_is_not_sculpted_and_predict_applies_the_ensemble(files: dict[
     assert len(new) == len(old) and np.all(np.isfinite(new))
     assert np.std(new) < np.std(np.asarray(old["anomaly_score"]))
     assert (result.run_dir / "hunt.html").is_file()
+    # the default ensemble: ENSEMBLE classifiers per window, each a k-fold run of its own
+    assert result.summary["ensemble"] == ENSEMBLE
+    window = result.run_dir / "windows" / "3300-3700"
+    assert sorted(p.name for p in window.glob("classifier-*") if p.is_dir()) == [
+        f"classifier-{i}" for i in range(ENSEMBLE)
+    ]
+
+
+def test_the_cli_states_the_default_ensemble() -> None:
+    from typer.testing import CliRunner
+
+    from neyman.cli.main import _register, app
+
+    _register()
+    result = CliRunner().invoke(app, ["hunt", "--help"], terminal_width=200)
+    assert result.exit_code == 0 and f"[default: {ENSEMBLE}]" in " ".join(result.output.split())
 
 
 def test_supervised_reference_beats_weak_supervision(files: dict[str, Path], cwola: object) -> None:
     result = hunt(
         files["bump"], mass="mjj", features=FEATURES, signal_region="3300,3700", method="supervised",
-        toys=0, bumphunter=False, output_dir=files["runs"], name="supervised",
+        toys=0, bumphunter=False, output_dir=files["runs"], name="supervised", ensemble=1,
     )  # fmt: skip
     assert result.summary["windows"][0]["max_sic"] >= cwola.summary["windows"][0]["max_sic"] - 2  # type: ignore[attr-defined]
 

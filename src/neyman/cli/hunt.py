@@ -64,7 +64,9 @@ def register(app: typer.Typer) -> None:
         reference: str | None = typer.Option(None, "--reference", help="Background template (--method idealized)."),
         model: str = typer.Option("lightgbm", "--model", help="Classifier family: lightgbm, xgboost, mlp, ..."),
         kfold: int = typer.Option(5, "--kfold", help="Folds: every event is scored by models that never saw it."),
-        ensemble: int = typer.Option(1, "--ensemble", help="Classifiers (seeds) averaged per window."),
+        ensemble: int | None = typer.Option(
+            None, "--ensemble", help="Classifiers (seeds) averaged per window [default: 5]."
+        ),
         oversample: int = typer.Option(4, "--oversample", help="cathode: flow samples per signal-region event."),
         efficiencies: str = typer.Option(
             "1,0.1,0.02,0.005", "--efficiencies", help="Shares of the signal region kept by the score cuts."
@@ -99,7 +101,7 @@ def register(app: typer.Typer) -> None:
                 reference=reference,
                 model=model,
                 kfold=kfold,
-                ensemble=ensemble,
+                **({} if ensemble is None else {"ensemble": ensemble}),
                 oversample=oversample,
                 efficiencies=_efficiencies(efficiencies),
                 fit_range=fit_range,

@@ -36,7 +36,7 @@ from neyman.runs import HUNT_FILE, RunDirectory
 from neyman.runs.guard import check_run_name
 from neyman.table import LABEL, Table
 from neyman.workflows.steps.hunt_report import write_hunt_report
-from neyman.workflows.steps.hunting import EXTERNAL_IDS, METHODS, HuntEvents, HuntSettings, window_scores
+from neyman.workflows.steps.hunting import ENSEMBLE, EXTERNAL_IDS, METHODS, HuntEvents, HuntSettings, window_scores
 
 __all__ = ["HuntResult", "hunt"]
 
@@ -254,7 +254,7 @@ def hunt(
     reference: str | Path | None = None,
     model: str = "lightgbm",
     kfold: int = 5,
-    ensemble: int = 1,
+    ensemble: int = ENSEMBLE,
     oversample: int = 4,
     efficiencies: Sequence[float] = EFFICIENCIES,
     fit_range: str | None = None,
@@ -283,8 +283,9 @@ def hunt(
         ``cathode``, ``cwola``, ``idealized`` (against ``reference``, background-only events),
         ``anode`` or ``supervised`` (a ``label`` column; a reference only).
     model, kfold, ensemble, oversample
-        The classifier family, its folds, the classifiers averaged per window, and the flow
-        samples per signal-region event (``cathode``).
+        The classifier family, its folds, the classifiers (seeds, each with its own validation
+        split) averaged per window (:data:`ENSEMBLE`), and the flow samples per signal-region
+        event (``cathode``).
     efficiencies, fit_range, bin_width, sqrt_s, toys, bumphunter
         The shares of the signal region kept by the cuts (1: no cut); the fit range (default: the
         sidebands and one more window each side), bin width (window / 8) and collision energy in mass
