@@ -54,6 +54,7 @@ from neyman.io.lhco import MASS_ORDERED, mass_ordered
 from neyman.resonance import best_cut
 from neyman.table import Table
 from neyman.workflows.hunt import hunt
+from neyman.workflows.steps.hunting import ENSEMBLE
 
 FEATURES = list(MASS_ORDERED)
 NOISE = [f"noise{i}" for i in range(5)]
@@ -228,7 +229,7 @@ def main() -> None:
     parser.add_argument("--parts", default="1,2,3,4")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--short-seeds", type=int, default=2, help="seeds of CATHODE in parts 3 and 4")
-    parser.add_argument("--ensemble", type=int, default=1)
+    parser.add_argument("--ensemble", type=int, default=ENSEMBLE, help="classifiers per window (the hunt default)")
     parser.add_argument("--toys", type=int, default=100)
     parser.add_argument("--flow-set", action="append", default=[], help="section.key=value for the CATHODE flows")
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-hunt"))
