@@ -8,10 +8,22 @@ import numpy as np
 
 from neyman.exceptions import ConfigError, DataError
 
-__all__ = ["MIN_REGION_EVENTS", "Regions", "Window", "parse_window", "regions", "scan_windows", "spectrum_peak"]
+__all__ = [
+    "MAX_SCAN_WINDOWS",
+    "MIN_REGION_EVENTS",
+    "Regions",
+    "Window",
+    "parse_window",
+    "regions",
+    "scan_windows",
+    "spectrum_peak",
+]
 
 MIN_REGION_EVENTS = 100
 """Fewest events a signal region or its sidebands may hold: fewer cannot train a classifier."""
+
+MAX_SCAN_WINDOWS = 1000
+"""Most window positions a ``--scan`` may slide over (each trains classifiers: hours already)."""
 
 
 @dataclass(frozen=True)
@@ -141,9 +153,22 @@ def scan_windows(mass: np.ndarray, width: float, *, step: float | None = None) -
     The windows start at multiples of ``step``, with the lower sideband above the
     spectrum's maximum (below it lies a trigger turn-on, not a falling spectrum); those
     with fewer than :data:`MIN_REGION_EVENTS` events in any region are left out.
+
+    Raises
+    ------
+    ConfigError
+        If ``width`` or ``step`` is not a positive finite number, or the scan would slide more
+        than :data:`MAX_SCAN_WINDOWS` windows over the range (a width far too narrow for it).
     """
-    step = step or width / 2
+    step = width / 2 if step is None else step
+    if not (np.isfinite(width) and width > 0 and np.isfinite(step) and step > 0):
+        raise ConfigError(f"--scan {width:g}: the window width (and its step {step:g}) must be positive and finite")
     lo, hi = float(np.min(mass)), float(np.max(mass))
+    if (hi - lo) / step > MAX_SCAN_WINDOWS:
+        raise ConfigError(
+            f"--scan {width:g} would slide over {(hi - lo) / step:.3g} windows of the range [{lo:g}, {hi:g}] "
+            f"(at most {MAX_SCAN_WINDOWS}); give a wider window, in the mass column's units"
+        )
     peak = spectrum_peak(mass, width)[0]
     found = []
     start = float(np.ceil((max(lo, peak) + width) / step) * step)

@@ -161,6 +161,14 @@ def test_scan_windows_slide_by_half_a_width_and_keep_their_sidebands_inside() ->
     assert windows[-1].hi + 400.0 <= 5000.0
 
 
+@pytest.mark.parametrize("width", [-5.0, 0.0, float("nan"), float("inf"), 1e-3])
+def test_a_scan_width_that_is_not_positive_or_far_too_narrow_is_refused(width: float) -> None:
+    """A negative width once slid windows downwards for ever; a tiny one would train millions."""
+    mass = np.linspace(2000.0, 5000.0, 30000)
+    with pytest.raises(ConfigError, match="--scan"):
+        scan_windows(mass, width)
+
+
 def test_spectrum_peak_is_above_a_turn_on_and_scans_start_above_it() -> None:
     rng = np.random.default_rng(8)
     # a trigger turn-on up to 2600, then a falling spectrum
