@@ -17,6 +17,13 @@ background template of the idealized method; each data set mixes the background 
 signal events drawn (per seed) from ``sig.parquet`` at the requested S/B in the signal
 region. Features: m_J (lighter jet), Δm_J, τ21 of both jets.
 
+The LHC Olympics R&D set holds about twice that background in the signal region (~120k
+events). Weak supervision has a threshold in S/√B there, so the benchmark is also run at
+that size: two more files of 400k (``--seed 14`` for the data, ``--seed 15`` for the
+template, 11-13 minutes each with ``--workers 2``), given after the first ones
+(``--background bg.parquet bg2.parquet --reference ref.parquet ref2.parquet``; 117,107
+background events in the signal region).
+
 Parts (issue "weak supervision", benchmarks 1-4):
 
 1. S/B ≈ 0.6 %: max SIC of supervised, idealized, CATHODE and CWoLa over ``--seeds``
@@ -35,8 +42,9 @@ printed again without retraining.
 
 Usage::
 
-    python benchmarks/bench_hunt.py --background bg.parquet --reference ref.parquet \\
-        --signal sig.parquet [--parts 1,2,3,4] [--seeds 5] [--work /tmp/bench-hunt]
+    python benchmarks/bench_hunt.py --background bg.parquet [bg2.parquet] --reference ref.parquet \\
+        [ref2.parquet] --signal sig.parquet [--parts 1,2,3,4] [--methods cathode,cwola] [--seeds 5] \\
+        [--work /tmp/bench-hunt]
 """
 
 from __future__ import annotations
@@ -63,9 +71,11 @@ INJECTIONS = (0.0, 0.002, 0.004, 0.006, 0.01, 0.02)
 METHODS = ("supervised", "idealized", "cathode", "cwola")
 
 
-def _events(path: Path) -> dict[str, np.ndarray]:
-    table = io.read(path)
-    cols = {c: np.asarray(table[c]) for c in ("mjj", "mj1", "mj2", "tau21_j1", "tau21_j2", "label")}
+def _events(paths: list[Path]) -> dict[str, np.ndarray]:
+    """The events of one or several files (independent generations of the same process), joined."""
+    tables = [io.read(p) for p in paths]
+    names = ("mjj", "mj1", "mj2", "tau21_j1", "tau21_j2", "label")
+    cols = {c: np.concatenate([np.asarray(t[c]) for t in tables]) for c in names}
     cols.update(mass_ordered(cols["mj1"], cols["mj2"], cols["tau21_j1"], cols["tau21_j2"]))
     return {c: cols[c] for c in ("mjj", *FEATURES, "label")}
 
@@ -79,7 +89,7 @@ def _data_file(args: argparse.Namespace, s_over_b: float, seed: int, noise: bool
     path = args.work / f"data-{s_over_b:g}-{seed}{'-noise' if noise else ''}.parquet"
     if path.exists():
         return path
-    bg, sig = _events(args.background), _events(args.signal)
+    bg, sig = _events(args.background), _events([args.signal])
     rng = np.random.default_rng(seed)
     n_sr = round(s_over_b * np.count_nonzero(_in_sr(bg["mjj"])))
     sr_share = np.mean(_in_sr(sig["mjj"]))
@@ -146,16 +156,17 @@ def part1(args: argparse.Namespace) -> dict[str, float]:
     print("| method | max SIC (mean ± std) | per seed | signal events in SR |")
     print("|---|---|---|---|")
     means = {}
-    for method in METHODS:
+    for method in args.methods:
         windows = [_window(args, 0.006, s, method) for s in range(args.seeds)]
         sic = [w["max_sic"] for w in windows]
         means[method] = float(np.nanmean([x if x is not None else np.nan for x in sic]))
         per = ", ".join(f"{x:.1f}" if x is not None else "n/a" for x in sic)
         print(f"| {method} | {_spread(sic)} | {per} | {windows[0]['signal_events_signal_region']} |")
-    order = means["supervised"] >= means["idealized"] >= means["cathode"] >= means["cwola"]
-    ratio = means["cathode"] / means["idealized"]
-    print(f"\norder supervised ≥ idealized ≥ CATHODE ≥ CWoLa: {'met' if order else 'MISSED'}; ")
-    print(f"CATHODE / idealized = {ratio:.2f} (bar ≥ 0.8: {'met' if ratio >= 0.8 else 'MISSED'})")
+    if set(METHODS) <= set(means):
+        order = means["supervised"] >= means["idealized"] >= means["cathode"] >= means["cwola"]
+        ratio = means["cathode"] / means["idealized"]
+        print(f"\norder supervised ≥ idealized ≥ CATHODE ≥ CWoLa: {'met' if order else 'MISSED'}; ")
+        print(f"CATHODE / idealized = {ratio:.2f} (bar ≥ 0.8: {'met' if ratio >= 0.8 else 'MISSED'})")
     return means
 
 
@@ -223,8 +234,11 @@ def part4(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--background", type=Path, required=True)
-    parser.add_argument("--reference", type=Path, required=True)
+    parser.add_argument("--background", type=Path, nargs="+", required=True, help="one or more files, joined")
+    parser.add_argument("--reference", type=Path, nargs="+", required=True, help="one or more files, joined")
+    parser.add_argument(
+        "--methods", type=lambda v: v.split(","), default=list(METHODS), help="part 1's methods (default: all four)"
+    )
     parser.add_argument("--signal", type=Path, required=True)
     parser.add_argument("--parts", default="1,2,3,4")
     parser.add_argument("--seeds", type=int, default=5)
