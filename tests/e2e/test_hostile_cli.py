@@ -211,6 +211,12 @@ def with_mass(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def below_the_signal_region(frame: pd.DataFrame) -> pd.DataFrame:
+    """The events of ``with_mass`` below 3200: a reference without events in [3200, 3700)."""
+    frame = with_mass(frame)
+    return frame[frame["mjj"] < 3200.0]
+
+
 def nested_yaml(depth: int) -> str:
     return "model:\n  hidden: " + "[" * depth + "8" + "]" * depth + "\n"
 
@@ -774,6 +780,22 @@ CASES = [
         "reweight --source good.csv --target good.parquet --replicas 3",
         r"--replicas goes with --parameter",
     ),
+    case(
+        "reweight-parameter-value-nan",
+        "reweight --source good.csv --target good.parquet --target good.csv --target good.csv "
+        "--parameter alphaS=nan,0.1,0.2 --nominal-value 0.1",
+        r"nan is no value a sample was generated at",
+    ),
+    case(
+        "reweight-clip-quantile-zero",
+        f"reweight --source good.csv --target good.parquet --features {FEATURE_LIST} --clip-quantile 0",
+        r"--clip-quantile 0\.0",
+    ),
+    case(
+        "reweight-positive-floor-negative",
+        f"reweight --positive good.csv --weight weight --features {FEATURE_LIST} --floor -1",
+        r"--floor -1\.0",
+    ),
     case("predict-missing-run", "predict runs/bni --input good.csv --output s.parquet", r"runs/bni"),
     case(
         "predict-run-is-a-file",
@@ -885,6 +907,16 @@ CASES = [
         r"efficiency 2\.0 is not between 0 and 1",
     ),
     case(
+        "evaluate-variation-name-of-markup",
+        "evaluate runs/bin --variation [/]=good.csv",
+        r"--variation name '\[/\]': use letters",
+    ),
+    case(
+        "evaluate-variation-without-efficiencies",
+        "evaluate runs/bin --variation up=good.csv --efficiencies ,",
+        r"--efficiencies names no working point",
+    ),
+    case(
         "evaluate-run-is-a-file",
         "evaluate good.csv",
         r"good\.csv.*(is a file|not a (run )?(directory|folder))",
@@ -951,6 +983,23 @@ CASES = [
     case("sample-into-a-folder", "sample runs/bin -n 10 -o runs", r"runs is a folder"),
     case("sample-condition-not-a-number", "sample runs/bin -n 10 -o s.parquet --condition pt=high", r"'high'"),
     case("sample-negative-events", "sample runs/bin -n -5 -o s.parquet", r"--events"),
+    case("sample-condition-nan", "sample runs/cond -n 10 -o s.parquet --condition f0=nan", r"--condition f0=nan"),
+    case(
+        "sample-condition-given-twice",
+        "sample runs/cond -n 10 -o s.parquet --condition f0=1 --condition f0=2",
+        r"'f0' twice",
+    ),
+    case(
+        "sample-condition-file-without-rows",
+        "sample runs/cond -o s.parquet --condition c.csv",
+        r"c\.csv holds no events",
+        text_file("c.csv", "f0\n"),
+    ),
+    case(
+        "sample-events-beyond-the-disk",
+        "sample runs/cond -n 100000000000000000000 -o s.parquet --condition f0=1",
+        r"--events 100000000000000000000: .* GB free",
+    ),
     case("export-missing-run", "export runs/bni", r"runs/bni"),
     case(
         "export-run-is-a-file",
@@ -1393,6 +1442,60 @@ CASES = [
         r"--reference good\.csv.*'mjj'",
         frame_file("dijet.parquet", with_mass),
     ),
+    case(
+        "hunt-label-of-text",
+        f"{HUNT} --signal-region 3200,3700",
+        r"dijet\.parquet: column 'label' holds text \(e\.g\. '(sig|bkg)'\)",
+        frame_file("dijet.parquet", lambda f: with_mass(f).assign(label=np.where(f["label"] == 1, "sig", "bkg"))),
+    ),
+    case(
+        "hunt-scan-of-a-mass-of-one-value",
+        f"{HUNT} --scan 200",
+        r"'mjj' holds 3000 in every event",
+        frame_file("dijet.parquet", lambda f: f.assign(mjj=3000.0)),
+    ),
+    case(
+        "hunt-no-efficiencies",
+        f"{HUNT} --signal-region 3200,3700 --efficiencies ,",
+        r"--efficiencies names no share",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-reference-empty-in-the-signal-region",
+        f"{HUNT} --signal-region 3200,3700 --method idealized --reference ref.parquet",
+        r"--reference ref\.parquet holds 0 events in the signal region \[3200, 3700\)",
+        both(frame_file("dijet.parquet", with_mass), frame_file("ref.parquet", below_the_signal_region)),
+    ),
+    case(
+        "hunt-supervised-without-signal-in-the-region",
+        f"{HUNT} --signal-region 3200,3700 --method supervised",
+        r"signal region \[3200, 3700\) holds 0 signal \(label 1\) events",
+        frame_file("dijet.parquet", lambda f: with_mass(f).assign(label=np.where(f.index < 133, f["label"], 0))),
+    ),
+    case(
+        "hunt-more-folds-than-signal-region-events",
+        f"{HUNT} --signal-region 3200,3700 --kfold 200",
+        r"holds 133 events of the data, fewer than the 200 folds \(--kfold\)",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-bin-width-leaves-the-sidebands-no-bins",
+        f"{HUNT} --signal-region 3200,3700 --bin-width 500",
+        r"--bin-width 500 leaves 2 bins .* too few to fit",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-set-unknown-key",
+        f"{HUNT} --signal-region 3200,3700 --set model.nmae=3",
+        r"(?s)--set model\.nmae=3.*model\.nmae: unknown key",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-flow-set-without-a-flow",
+        f"{HUNT} --signal-region 3200,3700 --flow-set training.epochs=3",
+        r"--flow-set .* --method cwola has none",
+        frame_file("dijet.parquet", with_mass),
+    ),
     # ---- generate -------------------------------------------------------------------------------
     case(
         "generate-unknown-process-close-match",
@@ -1473,6 +1576,16 @@ CASES = [
     case("generate-pileup-negative", "generate top_vs_qcd --events 10 --out g.parquet --pileup -5", r"--pileup"),
     case("generate-pileup-nan", "generate top_vs_qcd --events 10 --out g.parquet --pileup nan", r"--pileup"),
     case("generate-seed-negative", "generate top_vs_qcd --events 10 --out g.parquet --seed -1", r"--seed"),
+    case(
+        "generate-detector-cell-size-zero",
+        "generate top_vs_qcd --events 10 --out g.parquet --set detector.cell_size=0",
+        r"detector\.cell_size",
+    ),
+    case(
+        "generate-detector-efficiency-above-one",
+        "generate top_vs_qcd --events 10 --out g.parquet --set detector.track_efficiency=1.5",
+        r"detector\.track_efficiency is an efficiency",
+    ),
     case("generate-npz-of-events", "generate susy_vs_ww --events 10 --out g.npz", r"g\.npz.*constituents"),
     # ---- demo -----------------------------------------------------------------------------------
     case("demo-events-zero", "demo --events 0 --out d --no-progress", r"--events|events"),
@@ -1519,7 +1632,8 @@ def invoke(app, argv: list[str]) -> Result:
 
 @pytest.fixture(scope="module")
 def shared(app, tmp_path_factory) -> Path:
-    """Good data in every format, four trained runs (binary, mlp, regression, k-fold) and an ONNX export."""
+    """Good data in every format, five trained runs (binary, mlp, regression, k-fold, a density conditional on
+    f0) and an ONNX export."""
     folder = tmp_path_factory.mktemp("shared")
     frame = good_frame()
     for name in ("good.csv", "good.parquet", "good.root", "good.h5"):
@@ -1532,6 +1646,8 @@ def shared(app, tmp_path_factory) -> Path:
         f"train --data good.csv --label-column label --model fisher --features {FEATURE_LIST} --name kf "
         "--set split.kfold=3",
         "export runs/nn",
+        "train --data good.csv --features f0,f1,f2 --task density --set model.condition=[f0] "
+        "--set training.epochs=1 --set training.progress=false --name cond",
     ]
     cwd = Path.cwd()
     os.chdir(folder)

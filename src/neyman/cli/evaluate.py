@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,11 @@ def _variations(texts: list[str]) -> dict[str, list[str]]:
         paths = [f.strip() for f in files.split(",") if f.strip()]
         if not sep or not name or not paths:
             raise ConfigError(f"--variation takes NAME=FILE[,FILE...] (one file per training source), got {text!r}")
+        if not re.fullmatch(r"[\w.+-]+", name):
+            raise ConfigError(
+                f"--variation name {name!r}: use letters, digits and _ . + - only (e.g. jes_up, alphas-0.127); "
+                "the name labels the tables, plots and variations.json"
+            )
         if name in out or name == "nominal":
             raise ConfigError(f"--variation name {name!r} is given twice or is reserved; give each its own name")
         out[name] = paths

@@ -39,8 +39,13 @@ def _condition(values: list[str]) -> dict[str, float] | str | None:
     out: dict[str, float] = {}
     for pair in pairs:
         column, _, value = pair.partition("=")
+        column = column.strip()
+        if not column:
+            raise ConfigError(f"--condition {pair}: name the column, as in --condition COL=VALUE")
+        if column in out:
+            raise ConfigError(f"--condition gives {column!r} twice; give each condition column one value")
         try:
-            out[column.strip()] = float(value)
+            out[column] = float(value)
         except ValueError:
             raise ConfigError(f"--condition {pair}: {value!r} is not a number") from None
     return out

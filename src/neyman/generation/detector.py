@@ -13,6 +13,7 @@ over all particles of all events; random numbers come from an explicit
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ __all__ = [
     "EM_CLUSTER_PDG_ID",
     "HADRONIC_CLUSTER_PDG_ID",
     "INVISIBLE_PDG_IDS",
+    "MIN_CELL_SIZE",
     "PARTICLE_FIELDS",
     "SIMPLE",
     "TRACK_MASSES",
@@ -55,6 +57,10 @@ HADRONIC_CLUSTER_PDG_ID = 130
 
 _EM_PDG_IDS = (11, 22)
 _GROOM_E0 = 1.0  # GeV
+
+
+MIN_CELL_SIZE = 1e-3
+"""Finest calorimeter cell (η units) a detector may have: finer cells number more than an event's cell key holds."""
 
 
 @dataclass(frozen=True)
@@ -172,8 +178,19 @@ class Detector:
     energy_scale: float = 1.0
 
     def __post_init__(self) -> None:
-        if not self.resolution_scale >= 0:
-            raise ConfigError(f"detector.resolution_scale must be 0 or more (got {self.resolution_scale})")
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.name == "name" or isinstance(value, bool):
+                continue
+            if not (math.isfinite(value) and value >= 0):
+                raise ConfigError(f"detector.{field.name} must be a finite number, 0 or more (got {value})")
+        for name in ("track_efficiency", "lepton_track_efficiency"):
+            if getattr(self, name) > 1:
+                raise ConfigError(f"detector.{name} is an efficiency, between 0 and 1 (got {getattr(self, name)})")
+        if not MIN_CELL_SIZE <= self.cell_size <= math.pi:
+            raise ConfigError(
+                f"detector.cell_size must lie in [{MIN_CELL_SIZE:g}, π] (η units; got {self.cell_size}); 0.1 is nominal"
+            )
         if not self.energy_scale > 0:
             raise ConfigError(f"detector.energy_scale must be positive (got {self.energy_scale}); 1 is nominal")
 

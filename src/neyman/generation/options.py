@@ -66,6 +66,7 @@ def parse_overrides(items: Sequence[str]) -> Overrides:
     detector: dict[str, float] = {}
     process: dict[str, float] = {}
     fields = [f.name for f in dataclasses.fields(Detector) if f.name != "name"]
+    switches = [f.name for f in dataclasses.fields(Detector) if f.type in (bool, "bool")]
     for item in items:
         key, sep, value = item.partition("=")
         prefix, dot, name = key.strip().partition(".")
@@ -82,12 +83,25 @@ def parse_overrides(items: Sequence[str]) -> Overrides:
         known = fields if prefix == "detector" else list(PROCESS_OPTIONS)
         if name not in known:
             raise ConfigError(f"--set {item!r}: unknown {prefix} option {name!r}{close_matches(name, known)}")
-        try:
-            number = float(value)
-        except ValueError:
-            raise ConfigError(f"--set {item!r}: {value!r} is not a number") from None
+        if prefix == "detector" and name in switches:
+            number = _switch(item, value)
+        else:
+            try:
+                number = float(value)
+            except ValueError:
+                raise ConfigError(f"--set {item!r}: {value!r} is not a number") from None
         (detector if prefix == "detector" else process)[name] = number
     return Overrides(tuple(pythia), detector, process)
+
+
+def _switch(item: str, value: str) -> float:
+    """A detector switch's value (true/false, on/off, yes/no or 1/0) as 1.0 or 0.0."""
+    word = value.strip().lower()
+    if word in ("true", "on", "yes", "1", "1.0"):
+        return 1.0
+    if word in ("false", "off", "no", "0", "0.0"):
+        return 0.0
+    raise ConfigError(f"--set {item!r}: {value.strip()!r} is no switch value; give true or false")
 
 
 def with_process_options(process: Process, options: dict[str, float]) -> Process:

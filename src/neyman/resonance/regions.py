@@ -138,9 +138,12 @@ def regions(mass: np.ndarray, signal: Window, span: Window | None = None, *, col
 def spectrum_peak(mass: np.ndarray, width: float) -> tuple[float, float]:
     """The fullest bin of the spectrum in bins of ``width / 8`` from its minimum (at most 10 000 bins).
 
-    Above it the spectrum falls; below it may lie a trigger turn-on.  Returns the bin's edges.
+    Above it the spectrum falls; below it may lie a trigger turn-on.  Returns the bin's edges
+    (``(lo, lo)`` when every value is ``lo``: a spectrum without a bin).
     """
     lo, hi = float(np.min(mass)), float(np.max(mass))
+    if hi <= lo:
+        return lo, lo
     step = max(width / 8, (hi - lo) / 10_000)
     counts, edges = np.histogram(mass, bins=np.arange(lo, hi + step, step))
     k = int(np.argmax(counts))

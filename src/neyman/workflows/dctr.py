@@ -78,6 +78,12 @@ def _checked(
             f"--parameter gives {len(values)} value(s) for {len(targets)} --target file(s); give one value per "
             "target, in order (e.g. --target as110.parquet --target as150.parquet --parameter alphaS=0.110,0.150)"
         )
+    odd = [v for v in (*values, nominal) if not np.isfinite(v)]
+    if odd:
+        raise ConfigError(
+            f"--parameter {parameter}={','.join(f'{v:g}' for v in values)} with --nominal-value {nominal:g}: "
+            f"{odd[0]} is no value a sample was generated at; give finite numbers"
+        )
     if len(set(values)) != len(values):
         raise ConfigError(f"--parameter values {list(values)} repeat; give each target its own value")
     if nominal not in values or len(values) < 3:

@@ -22,6 +22,7 @@ from neyman import io
 from neyman.atomic import finite_json, write_json
 from neyman.exceptions import ConfigError, DataError
 from neyman.resonance import (
+    DIJET_PARAMETERS,
     EFFICIENCIES,
     Regions,
     Window,
@@ -85,9 +86,20 @@ def _read_events(path: str, mass: str, features: list[str], what: str, first_id:
             f"{what} {where}: column {column!r} holds {values[row, col]} at row {row}; "
             "remove or fix such events before the search"
         )
+    if values[:, 0].min() == values[:, 0].max():
+        raise DataError(
+            f"{what} {where}: the mass column {mass!r} holds {values[0, 0]:g} in every event; --mass names the "
+            "resonance variable, whose spectrum the search scans"
+        )
     label = None
     if LABEL in table:
-        raw = np.asarray(table[LABEL], dtype=np.float64)
+        try:
+            raw = np.asarray(table[LABEL], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise DataError(
+                f"{what} {where}: column {LABEL!r} holds text (e.g. {np.asarray(table[LABEL])[0]!r}); a truth label "
+                "is 0 (background) or 1 (signal) — recode it, or rename the column if it is something else"
+            ) from None
         odd = ~np.isin(raw, (0.0, 1.0))
         if odd.any():
             row = int(np.argmax(odd))
@@ -139,6 +151,8 @@ def _check_choices(
             "--method idealized trains the signal region against a background template: give it with "
             "--reference FILE (simulated background with the same columns)"
         )
+    if not efficiencies:
+        raise ConfigError("--efficiencies names no share of the signal region: give e.g. 1,0.1,0.02")
     if any(not (0 < e <= 1) for e in efficiencies):
         raise ConfigError(f"--efficiencies must lie in (0, 1], got {list(efficiencies)}")
 
@@ -179,6 +193,42 @@ def _fit_range(mass: np.ndarray, found: Regions, given: Window | None) -> Window
     width = found.signal.width
     lo = min(found.span.lo, max(found.span.lo - width, spectrum_peak(mass, width)[1], float(mass.min())))
     return Window(lo, max(found.span.hi, min(found.span.hi + width, float(mass.max()))))
+
+
+def _check_classes(
+    events: HuntEvents,
+    reference: tuple[str, HuntEvents] | None,
+    windows: Sequence[tuple[Regions, Window]],
+    settings: HuntSettings,
+) -> None:
+    """Refuse a window whose classifier would lack a class, or hold fewer events of one than folds.
+
+    The classes are the signal region's data and the method's background estimate there:
+    the sidebands (``cwola``), the reference's events in the signal region (``idealized``),
+    the signal region's label-0 events against its label-1 events (``supervised``);
+    ``cathode`` and ``anode`` draw or fit theirs from the data.
+    """
+    k = settings.kfold
+    for found, _ in windows:
+        sr = found.signal.contains(events.mass)
+        classes = {f"the signal region {found.signal} holds {{n}} events of the data": int(np.count_nonzero(sr))}
+        if settings.method == "supervised" and events.label is not None:
+            classes = {
+                f"the signal region {found.signal} holds {{n}} {kind} (label {v}) events": int(
+                    np.count_nonzero(events.label[sr] == v)
+                )
+                for v, kind in ((1, "signal"), (0, "background"))
+            }
+        elif settings.method == "idealized" and reference is not None:
+            path, ref = reference
+            n = int(np.count_nonzero(found.signal.contains(ref.mass)))
+            classes[f"--reference {path} holds {{n}} events in the signal region {found.signal}"] = n
+        for what, n in classes.items():
+            if n < k:
+                raise DataError(
+                    f"{what.format(n=n)}, fewer than the {k} folds (--kfold) of its classifier "
+                    f"(--method {settings.method}); move or widen --signal-region, or give more events"
+                )
 
 
 def _labelled(events: HuntEvents, method: str) -> None:
@@ -306,9 +356,11 @@ def hunt(
     t0, features = time.perf_counter(), list(features)
     settings = HuntSettings(method, mass, model, kfold, ensemble, oversample, seed, (*overrides,), (*flow_overrides,))
     _check_choices(settings, features, None if reference is None else str(reference), efficiencies)
-    events, ref = _inputs(str(data), None if reference is None else str(reference), mass, features, method)
-    windows = _checked_windows(events.mass, (signal_region, sidebands, scan, fit_range), mass, sqrt_s)
     _check_numbers(toys, bin_width, sqrt_s)
+    _check_overrides(settings, features)
+    events, ref = _inputs(str(data), None if reference is None else str(reference), mass, features, method)
+    windows = _checked_windows(events.mass, (signal_region, sidebands, scan, fit_range), mass, (sqrt_s, bin_width))
+    _check_classes(events, None if ref is None else (str(reference), ref), windows, settings)
     run, final = RunDirectory.create(Path(output_dir) / check_run_name(name or f"hunt-{method}"), force=force)
     options: dict[str, Any] = {"bin_width": bin_width, "sqrt_s": sqrt_s, "toys": toys}
     options.update(bumphunter=bumphunter, efficiencies=list(efficiencies))
@@ -344,17 +396,71 @@ def _inputs(
 
 
 def _checked_windows(
-    mass: np.ndarray, given: tuple[str | None, str | None, float | None, str | None], column: str, sqrt_s: float
+    mass: np.ndarray,
+    given: tuple[str | None, str | None, float | None, str | None],
+    column: str,
+    fit: tuple[float, float | None],
 ) -> list[tuple[Regions, Window]]:
-    """Every window's regions and fit range, checked against the data before anything is written."""
+    """Every window's regions and fit range, checked against the data before anything is written.
+
+    ``fit`` is the collision energy and the bin width (``None``: the default) of the bump fit;
+    every fit range must hold more bins outside its signal region than the dijet function
+    has parameters, or the sideband fit has no degree of freedom left.
+    """
     signal_region, sidebands, scan, fit_range = given
+    sqrt_s, bin_width = fit
     signal = None if signal_region is None else parse_window(signal_region, "--signal-region")
     side = None if sidebands is None else parse_window(sidebands, "--sidebands")
     given_range = None if fit_range is None else parse_window(fit_range, "--fit-range")
     windows = [(f, _fit_range(mass, f, given_range)) for f in _windows(mass, signal, side, scan, column)]
     if max(r.hi for _, r in windows) >= sqrt_s:
         raise ConfigError(f"sqrt(s) = {sqrt_s:g} lies inside the mass range; give --sqrt-s in the units of {column!r}")
+    for found, span in windows:
+        edges = binning(found.signal, span, bin_width)
+        outside = int(np.count_nonzero((edges[1:] <= found.signal.lo) | (edges[:-1] >= found.signal.hi)))
+        if outside <= DIJET_PARAMETERS:
+            width = "the default bin width" if bin_width is None else f"--bin-width {bin_width:g}"
+            raise ConfigError(
+                f"{width} leaves {outside} bins of the fit range {span} outside the signal region "
+                f"{found.signal}, too few to fit the {DIJET_PARAMETERS}-parameter dijet function to the sidebands "
+                f"(at least {DIJET_PARAMETERS + 1}); give a narrower --bin-width or a wider --fit-range"
+            )
     return windows
+
+
+def _check_overrides(settings: HuntSettings, features: Sequence[str]) -> None:
+    """Validate ``--set`` (classifiers) and ``--flow-set`` (flows) before a run directory exists.
+
+    The trainings of the search take them on top of a configuration like the one each
+    window's classifier or flow gets; an unknown key or a wrong value is refused now,
+    not after the first window's models were trained.
+    """
+    from neyman.config import resolve_config
+
+    sources = [{"path": "reference.parquet", "label": "reference"}, {"path": "data.parquet", "label": "data"}]
+    checks = [
+        (
+            "--set",
+            settings.overrides,
+            {
+                "data": {"sources": sources, "classes": ["reference", "data"], "features": list(features)},
+                "task": {"type": "binary"},
+                "model": {"type": settings.model},
+            },
+        )
+    ]
+    if settings.method in ("cathode", "anode"):
+        flow = {"type": "flow", "condition": [settings.mass_name]}
+        data = {"sources": sources[:1], "features": [*features, settings.mass_name]}
+        checks.append(
+            ("--flow-set", settings.flow_overrides, {"data": data, "task": {"type": "density"}, "model": flow})
+        )
+    for option, overrides, cfg in checks:
+        if overrides:
+            try:
+                resolve_config(cfg, overrides)
+            except ConfigError as exc:
+                raise ConfigError(f"{option} {' '.join(overrides)}: {exc}") from None
 
 
 def _search(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -76,6 +77,21 @@ def _output_file(output: str | os.PathLike[str], *, force: bool) -> Path:
     return out
 
 
+def _check_room(out: Path, events: int, n_columns: int) -> None:
+    """Refuse a draw whose file cannot fit on the output's disk (4 bytes a value at the least).
+
+    A mistyped ``--events`` (a few zeros too many) would otherwise draw for days and stop
+    only when the disk is full.
+    """
+    folder = next(p for p in (out.parent.resolve(), *out.parent.resolve().parents) if p.is_dir())
+    need, free = 4 * events * n_columns, shutil.disk_usage(folder).free
+    if need > free:
+        raise DataError(
+            f"--events {events}: {events} events of {n_columns} columns need at least {need / 1e9:.3g} GB, but the "
+            f"disk of {folder} has {free / 1e9:.3g} GB free; draw fewer events"
+        )
+
+
 def _drawing_run(run: str | os.PathLike[str] | TrainedRun) -> TrainedRun:
     trained = run if isinstance(run, TrainedRun) else load_run(Path(run))
     check_drawable(trained)
@@ -113,12 +129,17 @@ def _conditions(
             )
         if events is None:
             raise DataError("give the number of events to draw (--events N)")
+        odd = [c for c in names if not np.isfinite(float(condition[c]))]
+        if odd:
+            raise DataError(f"--condition {odd[0]}={condition[odd[0]]}: give the condition a finite value")
         # a broadcast view: no memory per event, however many are drawn
         values = np.broadcast_to(np.asarray([float(condition[c]) for c in names]), (events, len(names)))
         return names, values, events
     path, tree = io.parse_source(condition)
     table = io.read(path, tree=tree, columns=names)
     values = table.to_numpy(names, dtype=np.float64)
+    if len(values) == 0:
+        raise DataError(f"--condition {condition} holds no events: it gives the condition of each event drawn")
     if not np.isfinite(values).all():
         raise DataError(f"{condition}: the condition columns {', '.join(names)} hold missing or infinite values")
     n = len(values) if events is None else events
@@ -185,6 +206,8 @@ def sample(
         raise DataError(f"--events must be at least 1, got {events}")
     out = _output_file(output, force=force)
     trained = _drawing_run(run)
+    if events is not None:
+        _check_room(out, events, len(drawn_columns(trained)) + len(condition_columns(trained)))
     names, context, n = _conditions(trained, condition, events)
     columns = [*drawn_columns(trained), *names]
     chunks = draw(trained, n, context=context, seed=seed, step=step_size)

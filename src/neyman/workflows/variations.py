@@ -194,6 +194,8 @@ def variations(
         )
     if not varied:
         raise ConfigError("give at least one --variation NAME=FILE")
+    if not efficiencies:
+        raise ConfigError("--efficiencies names no working point: give nominal signal efficiencies such as 0.3,0.5,0.7")
     bad = [e for e in efficiencies if not 0.0 < e < 1.0]
     if bad:
         raise ConfigError(f"working-point efficiency {bad[0]} is not between 0 and 1")

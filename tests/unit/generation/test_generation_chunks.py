@@ -103,6 +103,25 @@ def test_overrides_are_parsed_and_bad_ones_named() -> None:
             parse_overrides([bad])
 
 
+def test_detector_switches_take_words_and_parameters_are_checked() -> None:
+    from neyman.generation.options import detector_with_overrides
+
+    parsed = parse_overrides(["detector.chs=false", "detector.particle_flow=on"])
+    assert parsed.detector == {"chs": 0.0, "particle_flow": 1.0}
+    detector = detector_with_overrides("default", parsed.detector)
+    assert detector is not None and detector.chs is False and detector.particle_flow is True
+    with pytest.raises(ConfigError, match=r"detector\.chs=maybe.*true or false"):
+        parse_overrides(["detector.chs=maybe"])
+    for bad, message in [
+        ("detector.cell_size=0", "cell_size"),
+        ("detector.track_efficiency=1.5", "track_efficiency is an efficiency"),
+        ("detector.em_noise=-1", "em_noise"),
+        ("detector.calo_eta_max=inf", "calo_eta_max"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            detector_with_overrides("default", parse_overrides([bad]).detector)
+
+
 def test_ragged_helpers_and_jet_pairing() -> None:
     np.testing.assert_array_equal(starts(np.array([2, 0, 3])), [0, 2, 2])
     assert starts(np.array([], dtype=np.int64)).size == 0
