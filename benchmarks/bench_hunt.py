@@ -121,7 +121,7 @@ def _hunt(args: argparse.Namespace, key: str, data: Path, method: str, seed: int
         return dict(json.loads(cache.read_text()))
     t0 = time.perf_counter()
     features = FEATURES + (NOISE if kw.pop("noise", False) else [])
-    flow = ["training.progress=false", *args.flow_set]
+    flow = ["training.progress=false", *args.flow_set] if method in ("cathode", "anode") else []
     result = hunt(
         data, mass="mjj", features=features, method=method, seed=seed, output_dir=args.work / "runs", name=key,
         force=True, flow_overrides=flow, overrides=["training.progress=false"], ensemble=args.ensemble, **kw,
