@@ -118,7 +118,8 @@ def plot_sculpting(
     ax.axhline(1.0, color="black", lw=0.8)
     ax.set_xlabel(name)
     ax.set_ylabel("background after cut / before (normalised)")
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # no cut below 100 %: nothing to label
+        ax.legend(fontsize=8)
     return fig
 
 

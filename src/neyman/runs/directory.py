@@ -87,13 +87,17 @@ class RunDirectory:
         )
 
     @classmethod
-    def create(cls, path: str | os.PathLike[str], *, force: bool = False) -> tuple[RunDirectory, RunDirectory | None]:
+    def create(
+        cls, path: str | os.PathLike[str], *, force: bool = False, resumable: bool = True
+    ) -> tuple[RunDirectory, RunDirectory | None]:
         """Prepare a new run at ``path``.
 
         Returns the directory to write into and, when ``force`` replaces an
         existing run, the final location: the new run is written beside the old
         one and swapped in only when complete (:meth:`commit`), so a failed
-        training never leaves a half-overwritten run.
+        training never leaves a half-overwritten run.  ``resumable``: whether an
+        interrupted run of this kind can be resumed (``neyman train --resume``);
+        the error for an existing unfinished run says so.
         """
         final = cls(Path(path))
         if final.path.exists() and not final.path.is_dir():
@@ -107,6 +111,11 @@ class RunDirectory:
                 )
             if not force:
                 state = final.status()
+                if not resumable and state in ("running", "failed"):
+                    raise RunDirectoryError(
+                        f"{final.path} already holds an unfinished run (status: {state}), which cannot be resumed; "
+                        "pass --force to run it again, or choose another name (--name)"
+                    )
                 hint = {
                     "running": f"if it was interrupted, resume it with: neyman train --resume {final.path}",
                     "failed": (

@@ -361,7 +361,9 @@ def hunt(
     events, ref = _inputs(str(data), None if reference is None else str(reference), mass, features, method)
     windows = _checked_windows(events.mass, (signal_region, sidebands, scan, fit_range), mass, (sqrt_s, bin_width))
     _check_classes(events, None if ref is None else (str(reference), ref), windows, settings)
-    run, final = RunDirectory.create(Path(output_dir) / check_run_name(name or f"hunt-{method}"), force=force)
+    run, final = RunDirectory.create(
+        Path(output_dir) / check_run_name(name or f"hunt-{method}"), force=force, resumable=False
+    )
     options: dict[str, Any] = {"bin_width": bin_width, "sqrt_s": sqrt_s, "toys": toys}
     options.update(bumphunter=bumphunter, efficiencies=list(efficiencies))
     record: dict[str, Any] = {"data": str(data), "mass": mass, "features": features, "method": method}
