@@ -9,6 +9,7 @@ import pytest
 from scipy.stats import norm
 
 from neyman import io
+from neyman.config import load_config
 from neyman.preprocessing import assign_folds
 from neyman.resonance import best_cut
 from neyman.runs import load_run
@@ -16,7 +17,7 @@ from neyman.table import EVENT_ID, Table
 from neyman.testing import resonance_search_dataset
 from neyman.workflows.hunt import hunt
 from neyman.workflows.predict import predict
-from neyman.workflows.steps.hunting import ENSEMBLE
+from neyman.workflows.steps.hunting import ENSEMBLE, FLOW_EPOCHS
 
 FEATURES = ["a", "b", "c", "noise"]
 
@@ -154,6 +155,7 @@ def test_the_cli_states_the_default_ensemble() -> None:
     _register()
     result = CliRunner().invoke(app, ["hunt", "--help"], terminal_width=200)
     assert result.exit_code == 0 and f"[default: {ENSEMBLE}]" in " ".join(result.output.split())
+    assert f"train {FLOW_EPOCHS} passes" in " ".join(result.output.split())
 
 
 def test_supervised_reference_beats_weak_supervision(files: dict[str, Path], cwola: object) -> None:
@@ -188,6 +190,24 @@ def test_cathode_samples_the_sideband_flow_into_the_signal_region(files: dict[st
         )
     # the background model in the signal region: the samples' mean of a follows its mass dependence there
     assert np.mean(samples["a"]) == pytest.approx(0.0, abs=0.1)
+    # the user's step budget replaces the search's default number of passes
+    cfg = load_config(result.run_dir / "windows/3300-3700/sideband-flow/config.yaml")
+    assert cfg.training.steps == 300 and cfg.training.epochs is None
+
+
+def test_the_sideband_flow_trains_for_the_searchs_passes_by_default(tmp_path: Path) -> None:
+    small = tmp_path / "small.parquet"
+    io.write(resonance_search_dataset(6000, 0, seed=5), small)
+    flow = ["model.hidden=[8]", "model.transforms=1", "training.progress=false"]
+    result = hunt(
+        small, mass="mjj", features=FEATURES[:2], signal_region="3300,3700", method="cathode", toys=0,
+        bumphunter=False, output_dir=tmp_path / "runs", name="passes", flow_overrides=flow, oversample=1, kfold=2,
+        ensemble=1,
+    )  # fmt: skip
+    run_dir = result.run_dir / "windows/3300-3700/sideband-flow"
+    assert load_config(run_dir / "config.yaml").training.epochs == FLOW_EPOCHS
+    epochs = np.asarray(io.read(run_dir / "history.csv")["epoch"])
+    assert 1 <= epochs.max() <= FLOW_EPOCHS
 
 
 @pytest.mark.slow

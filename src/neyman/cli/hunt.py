@@ -82,7 +82,12 @@ def register(app: typer.Typer) -> None:
         name: str | None = typer.Option(None, "--name", help="Run name (default hunt-<method>)."),
         output_dir: Path = typer.Option(Path("runs"), "--output-dir", help="Where the run directory goes."),
         set_: list[str] = typer.Option([], "--set", help="section.key=value for the classifiers (repeatable)."),
-        flow_set: list[str] = typer.Option([], "--flow-set", help="section.key=value for the flows (repeatable)."),
+        flow_set: list[str] = typer.Option(
+            [],
+            "--flow-set",
+            help="section.key=value for the flows (repeatable); they train 16 passes over their events "
+            "unless training.epochs or training.steps is given.",
+        ),
         force: bool = typer.Option(False, "--force", help="Replace an earlier hunt of the same name."),
     ) -> None:
         """Search for a resonance with a weakly supervised classifier, a bump fit and its significance."""
