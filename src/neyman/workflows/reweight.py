@@ -298,6 +298,22 @@ def _ratio(
     return _finish(run, inputs, (ratio, ids, weights), closure, {"clipping": clip.__dict__}, _ratio_report)
 
 
+def _check_numbers(kfold: int, clip_quantile: float | None, floor_fraction: float) -> None:
+    """Refuse folds, a clipping quantile or a weight floor outside their ranges."""
+    if kfold < 2:
+        raise ConfigError(f"--kfold must be at least 2 (got {kfold}): every event needs a model that never saw it")
+    if clip_quantile is not None and not 0.0 < clip_quantile <= 1.0:
+        raise ConfigError(
+            f"--clip-quantile {clip_quantile}: give the quantile of the weights to clip at, in (0, 1] (e.g. 0.999; "
+            "1: no clip)"
+        )
+    if not 0.0 <= floor_fraction < 1.0:
+        raise ConfigError(
+            f"--floor {floor_fraction}: give the smallest positive weight as a fraction of the mean weight, in [0, 1) "
+            "(e.g. 0.001; 0: allow zeros)"
+        )
+
+
 def reweight(
     source: str | None = None,
     target: str | None = None,
@@ -355,20 +371,9 @@ def reweight(
     effective sample size is ``(Σ w)² / Σ w²``.
     """
     t0 = time.perf_counter()
-    if kfold < 2:
-        raise ConfigError(f"--kfold must be at least 2 (got {kfold}): every event needs a model that never saw it")
     if (positive is None) == (source is None and target is None) or (positive is None and None in (source, target)):
         raise ConfigError("give either --source and --target (reweighting) or --positive alone (positive weights)")
-    if clip_quantile is not None and not 0.0 < clip_quantile <= 1.0:
-        raise ConfigError(
-            f"--clip-quantile {clip_quantile}: give the quantile of the weights to clip at, in (0, 1] (e.g. 0.999; "
-            "1: no clip)"
-        )
-    if not 0.0 <= floor_fraction < 1.0:
-        raise ConfigError(
-            f"--floor {floor_fraction}: give the smallest positive weight as a fraction of the mean weight, in [0, 1) "
-            "(e.g. 0.001; 0: allow zeros)"
-        )
+    _check_numbers(kfold, clip_quantile, floor_fraction)
     model = model or ("mlp" if positive is None else "xgboost")
     name = name or f"{'reweight' if positive is None else 'positive'}-{model}"
     if positive is not None:

@@ -1,0 +1,331 @@
+"""The inputs of ``neyman hunt``, read and checked before anything is written.
+
+The data and the reference (their mass, features and labels), the method's choices, the
+numbers of the fit, the ``--set``/``--flow-set`` settings of the trainings, the signal
+windows with their fit ranges, and every window's classes: a bad input costs one error that
+names it, never a run folder or a trained model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from neyman import io
+from neyman.exceptions import ConfigError, DataError
+from neyman.resonance import (
+    DIJET_PARAMETERS,
+    Regions,
+    Window,
+    binning,
+    parse_window,
+    regions,
+    scan_windows,
+    spectrum_peak,
+)
+from neyman.table import LABEL
+from neyman.workflows.steps.hunting import EXTERNAL_IDS, METHODS, HuntEvents, HuntSettings
+
+__all__ = ["checked_inputs"]
+
+
+def checked_inputs(
+    data: str,
+    reference: str | None,
+    settings: HuntSettings,
+    features: list[str],
+    efficiencies: Sequence[float],
+    given: tuple[str | None, str | None, float | None, str | None],
+    fit: tuple[int, float | None, float],
+) -> tuple[HuntEvents, HuntEvents | None, list[tuple[Regions, Window]]]:
+    """The events, the reference events and the windows of a search, every input checked.
+
+    Parameters
+    ----------
+    data, reference
+        The data file and the background template (``--method idealized``).
+    settings
+        The method, the classifier, its folds and the trainings' settings.
+    features
+        The classifier's inputs.
+    efficiencies
+        The shares of the signal region kept by the cuts.
+    given
+        ``--signal-region``, ``--sidebands``, ``--scan`` and ``--fit-range`` as given.
+    fit
+        The pseudo-experiments per cut, the bin width (``None``: the default) and the collision
+        energy of the bump fit.
+
+    Returns
+    -------
+    tuple
+        The data's events (ids: their rows), the reference's (ids from ``EXTERNAL_IDS``) and,
+        per window, its regions and fit range.
+    """
+    toys, bin_width, sqrt_s = fit
+    _check_choices(settings, features, reference, efficiencies)
+    _check_numbers(toys, bin_width, sqrt_s)
+    _check_overrides(settings, features)
+    events, ref = _inputs(data, reference, settings.mass_name, features, settings.method)
+    windows = _checked_windows(events.mass, given, settings.mass_name, (sqrt_s, bin_width))
+    _check_classes(events, None if ref is None else (reference or "", ref), windows, settings)
+    return events, ref, windows
+
+
+def _read_events(path: str, mass: str, features: list[str], what: str, first_id: int = 0) -> HuntEvents:
+    """The mass, the features and any label of a file, checked for missing columns and non-finite values."""
+    where, tree = io.parse_source(path)
+    held = io.available_columns(where, tree=tree)
+    for kind, names in (("--mass", [mass]), ("--features", features)):
+        missing = [c for c in names if c not in held]
+        if missing:
+            raise DataError(f"{what} {where} has no column {missing[0]!r} (given in {kind}); it has {held}")
+    names = [mass, *features, *([LABEL] if LABEL in held else [])]
+    table = io.read(where, tree=tree, columns=names)
+    if len(table) == 0:
+        raise DataError(f"{what} {where} holds no events")
+    values = table.to_numpy([mass, *features], dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        column = [mass, *features][col]
+        raise DataError(
+            f"{what} {where}: column {column!r} holds {values[row, col]} at row {row}; "
+            "remove or fix such events before the search"
+        )
+    if values[:, 0].min() == values[:, 0].max():
+        raise DataError(
+            f"{what} {where}: the mass column {mass!r} holds {values[0, 0]:g} in every event; --mass names the "
+            "resonance variable, whose spectrum the search scans"
+        )
+    label = None
+    if LABEL in table:
+        try:
+            raw = np.asarray(table[LABEL], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise DataError(
+                f"{what} {where}: column {LABEL!r} holds text (e.g. {np.asarray(table[LABEL])[0]!r}); a truth label "
+                "is 0 (background) or 1 (signal) — recode it, or rename the column if it is something else"
+            ) from None
+        odd = ~np.isin(raw, (0.0, 1.0))
+        if odd.any():
+            row = int(np.argmax(odd))
+            raise DataError(
+                f"{what} {where}: column {LABEL!r} holds {raw[row]} at row {row}; a truth label is 0 (background) "
+                "or 1 (signal) — rename the column if it is something else"
+            )
+        label = raw.astype(np.int64)
+    ids = first_id + np.arange(len(table))
+    return HuntEvents(values[:, 0], values[:, 1:], list(features), label, ids)
+
+
+def _check_choices(
+    settings: HuntSettings, features: Sequence[str], reference: str | None, efficiencies: Sequence[float]
+) -> None:
+    from neyman.models.families import FAMILIES
+
+    mass, method, model = settings.mass_name, settings.method, settings.model
+    if settings.kfold < 2:
+        raise ConfigError(
+            f"--kfold {settings.kfold}: a hunt needs k >= 2 folds, so that every event is scored by a model "
+            "that never saw it"
+        )
+    for name, value in (("--ensemble", settings.ensemble), ("--oversample", settings.oversample)):
+        if value < 1:
+            raise ConfigError(f"{name} {value}: give a positive number")
+    if method not in METHODS:
+        raise ConfigError(f"--method {method!r} is not one of {', '.join(METHODS)}")
+    family = FAMILIES.get(model)
+    if family is None or family.objective != "supervised" or family.representation != "tabular":
+        usable = [n for n, f in FAMILIES.items() if f.objective == "supervised" and f.representation == "tabular"]
+        raise ConfigError(f"--model {model!r} is no classifier of feature columns; use one of {', '.join(usable)}")
+    if not features:
+        raise ConfigError("give the classifier's inputs with --features a,b,c (never the mass itself)")
+    if mass in features:
+        raise ConfigError(
+            f"the mass column {mass!r} is also a feature: a classifier that sees the mass finds the signal "
+            "region itself, not a signal; remove it from --features"
+        )
+    if LABEL in features:
+        raise ConfigError(
+            f"{LABEL!r} is the truth label, not a feature: a search must not see it; remove it from --features "
+            "(a labelled file is used for SIC curves and --method supervised)"
+        )
+    if len(set(features)) != len(features):
+        raise ConfigError(f"--features names a column twice: {list(features)}")
+    if method == "idealized" and reference is None:
+        raise ConfigError(
+            "--method idealized trains the signal region against a background template: give it with "
+            "--reference FILE (simulated background with the same columns)"
+        )
+    if not efficiencies:
+        raise ConfigError("--efficiencies names no share of the signal region: give e.g. 1,0.1,0.02")
+    if any(not (0 < e <= 1) for e in efficiencies):
+        raise ConfigError(f"--efficiencies must lie in (0, 1], got {list(efficiencies)}")
+
+
+def _windows(
+    mass: np.ndarray, signal_region: Window | None, sidebands: Window | None, scan: float | None, column: str
+) -> list[Regions]:
+    """The regions of every window searched: one given, or the sliding windows of a scan."""
+    if (signal_region is None) == (scan is None):
+        raise ConfigError("give either --signal-region LO,HI or --scan WIDTH (sliding windows), not both or neither")
+    if signal_region is not None:
+        return [regions(mass, signal_region, sidebands, column=column)]
+    assert scan is not None
+    if sidebands is not None:
+        raise ConfigError("--sidebands goes with one --signal-region; a scan takes each window's neighbours")
+    found = scan_windows(mass, scan)
+    if not found:
+        raise DataError(
+            f"no window of width {scan:g} fits in the range of {column} [{mass.min():g}, {mass.max():g}] with "
+            "sidebands of enough events; give a narrower --scan width"
+        )
+    return [regions(mass, w, column=column) for w in found]
+
+
+def _fit_range(mass: np.ndarray, found: Regions, given: Window | None) -> Window:
+    """The fit range: given (it must contain the sidebands), else the sidebands widened by a window each side.
+
+    The default is clipped to the events' range and, below, to the spectrum's maximum
+    (a trigger turn-on is no dijet function) but always holds the sidebands.  Beyond the
+    sidebands a cut's background efficiency is an extrapolation: the sideband fit's
+    χ² shows when that sculpts.  A narrower range lets the four-parameter dijet
+    function absorb a bump in the window.
+    """
+    if given is not None:
+        if not (given.lo <= found.span.lo and given.hi >= found.span.hi):
+            raise ConfigError(f"--fit-range {given} must contain the sidebands {found.span}")
+        return given
+    width = found.signal.width
+    lo = min(found.span.lo, max(found.span.lo - width, spectrum_peak(mass, width)[1], float(mass.min())))
+    return Window(lo, max(found.span.hi, min(found.span.hi + width, float(mass.max()))))
+
+
+def _check_classes(
+    events: HuntEvents,
+    reference: tuple[str, HuntEvents] | None,
+    windows: Sequence[tuple[Regions, Window]],
+    settings: HuntSettings,
+) -> None:
+    """Refuse a window whose classifier would lack a class, or hold fewer events of one than folds.
+
+    The classes are the signal region's data and the method's background estimate there:
+    the sidebands (``cwola``), the reference's events in the signal region (``idealized``),
+    the signal region's label-0 events against its label-1 events (``supervised``);
+    ``cathode`` and ``anode`` draw or fit theirs from the data.
+    """
+    k = settings.kfold
+    for found, _ in windows:
+        sr = found.signal.contains(events.mass)
+        classes = {f"the signal region {found.signal} holds {{n}} events of the data": int(np.count_nonzero(sr))}
+        if settings.method == "supervised" and events.label is not None:
+            classes = {
+                f"the signal region {found.signal} holds {{n}} {kind} (label {v}) events": int(
+                    np.count_nonzero(events.label[sr] == v)
+                )
+                for v, kind in ((1, "signal"), (0, "background"))
+            }
+        elif settings.method == "idealized" and reference is not None:
+            path, ref = reference
+            n = int(np.count_nonzero(found.signal.contains(ref.mass)))
+            classes[f"--reference {path} holds {{n}} events in the signal region {found.signal}"] = n
+        for what, n in classes.items():
+            if n < k:
+                raise DataError(
+                    f"{what.format(n=n)}, fewer than the {k} folds (--kfold) of its classifier "
+                    f"(--method {settings.method}); move or widen --signal-region, or give more events"
+                )
+
+
+def _labelled(events: HuntEvents, method: str) -> None:
+    if method == "supervised" and (events.label is None or len(np.unique(events.label)) < 2):
+        raise DataError(f"--method supervised needs a {LABEL!r} column with signal (1) and background (0) events")
+
+
+def _check_numbers(toys: int, bin_width: float | None, sqrt_s: float) -> None:
+    if toys < 0:
+        raise ConfigError(f"--toys {toys}: give 0 (asymptotic only) or a positive number of pseudo-experiments")
+    if bin_width is not None and not (np.isfinite(bin_width) and bin_width > 0):
+        raise ConfigError(f"--bin-width {bin_width}: give a positive width in the mass units")
+    if not (np.isfinite(sqrt_s) and sqrt_s > 0):
+        raise ConfigError(f"--sqrt-s {sqrt_s}: give the collision energy in the mass units (e.g. 13000 for GeV)")
+
+
+def _inputs(
+    data: str, reference: str | None, mass: str, features: list[str], method: str
+) -> tuple[HuntEvents, HuntEvents | None]:
+    """The data's events and the reference's, read and checked."""
+    events = _read_events(data, mass, features, "data")
+    _labelled(events, method)
+    ref = None if reference is None else _read_events(reference, mass, features, "--reference", EXTERNAL_IDS)
+    return events, ref
+
+
+def _checked_windows(
+    mass: np.ndarray,
+    given: tuple[str | None, str | None, float | None, str | None],
+    column: str,
+    fit: tuple[float, float | None],
+) -> list[tuple[Regions, Window]]:
+    """Every window's regions and fit range, checked against the data before anything is written.
+
+    ``fit`` is the collision energy and the bin width (``None``: the default) of the bump fit;
+    every fit range must hold more bins outside its signal region than the dijet function
+    has parameters, or the sideband fit has no degree of freedom left.
+    """
+    signal_region, sidebands, scan, fit_range = given
+    sqrt_s, bin_width = fit
+    signal = None if signal_region is None else parse_window(signal_region, "--signal-region")
+    side = None if sidebands is None else parse_window(sidebands, "--sidebands")
+    given_range = None if fit_range is None else parse_window(fit_range, "--fit-range")
+    windows = [(f, _fit_range(mass, f, given_range)) for f in _windows(mass, signal, side, scan, column)]
+    if max(r.hi for _, r in windows) >= sqrt_s:
+        raise ConfigError(f"sqrt(s) = {sqrt_s:g} lies inside the mass range; give --sqrt-s in the units of {column!r}")
+    for found, span in windows:
+        edges = binning(found.signal, span, bin_width)
+        outside = int(np.count_nonzero((edges[1:] <= found.signal.lo) | (edges[:-1] >= found.signal.hi)))
+        if outside <= DIJET_PARAMETERS:
+            width = "the default bin width" if bin_width is None else f"--bin-width {bin_width:g}"
+            raise ConfigError(
+                f"{width} leaves {outside} bins of the fit range {span} outside the signal region "
+                f"{found.signal}, too few to fit the {DIJET_PARAMETERS}-parameter dijet function to the sidebands "
+                f"(at least {DIJET_PARAMETERS + 1}); give a narrower --bin-width or a wider --fit-range"
+            )
+    return windows
+
+
+def _check_overrides(settings: HuntSettings, features: Sequence[str]) -> None:
+    """Validate ``--set`` (classifiers) and ``--flow-set`` (flows) before a run directory exists.
+
+    The trainings of the search take them on top of a configuration like the one each
+    window's classifier or flow gets; an unknown key or a wrong value is refused now,
+    not after the first window's models were trained.
+    """
+    from neyman.config import resolve_config
+
+    sources = [{"path": "reference.parquet", "label": "reference"}, {"path": "data.parquet", "label": "data"}]
+    checks = [
+        (
+            "--set",
+            settings.overrides,
+            {
+                "data": {"sources": sources, "classes": ["reference", "data"], "features": list(features)},
+                "task": {"type": "binary"},
+                "model": {"type": settings.model},
+            },
+        )
+    ]
+    if settings.method in ("cathode", "anode"):
+        flow = {"type": "flow", "condition": [settings.mass_name]}
+        data = {"sources": sources[:1], "features": [*features, settings.mass_name]}
+        checks.append(
+            ("--flow-set", settings.flow_overrides, {"data": data, "task": {"type": "density"}, "model": flow})
+        )
+    for option, overrides, cfg in checks:
+        if overrides:
+            try:
+                resolve_config(cfg, overrides)
+            except ConfigError as exc:
+                raise ConfigError(f"{option} {' '.join(overrides)}: {exc}") from None
