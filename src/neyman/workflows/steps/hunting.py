@@ -83,7 +83,7 @@ FLOW_EPOCHS = 16
 trains longer learns its sample's fluctuations, and CATHODE's classifier then learns the flow's
 errors instead of a signal. Measured on two independent background samples of the hunt benchmark
 (182k sideband events; two-sample AUC of signal-region flow samples against an independent
-background sample, 0.5 = indistinguishable): 16 passes 0.5073 and 0.5068; the 8000-step density
+background sample, 0.5 = indistinguishable): 16 passes 0.5073 and 0.5062; the 8000-step density
 default (~30 passes, early-stopped) 0.5138 and 0.5108, with a higher validation loss."""
 
 
