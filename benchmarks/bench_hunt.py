@@ -62,7 +62,7 @@ from neyman.io.lhco import MASS_ORDERED, mass_ordered
 from neyman.resonance import best_cut
 from neyman.table import Table
 from neyman.workflows.hunt import hunt
-from neyman.workflows.steps.hunting import ENSEMBLE
+from neyman.workflows.steps.hunting import ENSEMBLE, FLOW_METHODS
 
 FEATURES = list(MASS_ORDERED)
 NOISE = [f"noise{i}" for i in range(5)]
@@ -121,7 +121,7 @@ def _hunt(args: argparse.Namespace, key: str, data: Path, method: str, seed: int
         return dict(json.loads(cache.read_text()))
     t0 = time.perf_counter()
     features = FEATURES + (NOISE if kw.pop("noise", False) else [])
-    flow = ["training.progress=false", *args.flow_set] if method in ("cathode", "anode") else []
+    flow = ["training.progress=false", *args.flow_set] if method in FLOW_METHODS else []
     result = hunt(
         data, mass="mjj", features=features, method=method, seed=seed, output_dir=args.work / "runs", name=key,
         force=True, flow_overrides=flow, overrides=["training.progress=false"], ensemble=args.ensemble, **kw,

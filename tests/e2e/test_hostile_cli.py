@@ -1496,6 +1496,12 @@ CASES = [
         r"--flow-set .* --method cwola has none",
         frame_file("dijet.parquet", with_mass),
     ),
+    case(
+        "hunt-set-without-a-classifier",
+        f"{HUNT} --signal-region 3200,3700 --method anode --set model.num_leaves=8",
+        r"--set sets the classifiers; --method anode has none",
+        frame_file("dijet.parquet", with_mass),
+    ),
     # ---- generate -------------------------------------------------------------------------------
     case(
         "generate-unknown-process-close-match",

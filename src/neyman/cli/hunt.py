@@ -95,10 +95,6 @@ def register(app: typer.Typer) -> None:
         from neyman.workflows.hunt import hunt as hunt_workflow
 
         def body() -> None:
-            if flow_set and method not in ("cathode", "anode"):
-                raise ConfigError(
-                    f"--flow-set sets the flows of --method cathode and anode; --method {method} has none"
-                )
             result = hunt_workflow(
                 data,
                 mass=mass,

@@ -78,10 +78,11 @@ def _output_file(output: str | os.PathLike[str], *, force: bool) -> Path:
 
 
 def _check_room(out: Path, events: int, n_columns: int) -> None:
-    """Refuse a draw whose file cannot fit on the output's disk (4 bytes a value at the least).
+    """Refuse a draw whose file cannot fit on the output's disk (4 bytes a drawn value at the least).
 
     A mistyped ``--events`` (a few zeros too many) would otherwise draw for days and stop
-    only when the disk is full.
+    only when the disk is full.  Only the drawn columns count: random values do not
+    compress, a constant condition column does.
     """
     folder = next(p for p in (out.parent.resolve(), *out.parent.resolve().parents) if p.is_dir())
     need, free = 4 * events * n_columns, shutil.disk_usage(folder).free
@@ -207,7 +208,7 @@ def sample(
     out = _output_file(output, force=force)
     trained = _drawing_run(run)
     if events is not None:
-        _check_room(out, events, len(drawn_columns(trained)) + len(condition_columns(trained)))
+        _check_room(out, events, len(drawn_columns(trained)))
     names, context, n = _conditions(trained, condition, events)
     columns = [*drawn_columns(trained), *names]
     chunks = draw(trained, n, context=context, seed=seed, step=step_size)

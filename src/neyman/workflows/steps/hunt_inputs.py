@@ -25,7 +25,7 @@ from neyman.resonance import (
     spectrum_peak,
 )
 from neyman.table import LABEL
-from neyman.workflows.steps.hunting import EXTERNAL_IDS, METHODS, HuntEvents, HuntSettings
+from neyman.workflows.steps.hunting import EXTERNAL_IDS, FLOW_METHODS, METHODS, HuntEvents, HuntSettings
 
 __all__ = ["checked_inputs"]
 
@@ -305,6 +305,12 @@ def _check_overrides(settings: HuntSettings, features: Sequence[str]) -> None:
     """
     from neyman.config import resolve_config
 
+    if settings.flow_overrides and settings.method not in FLOW_METHODS:
+        raise ConfigError(
+            f"--flow-set sets the flows of --method {' and '.join(FLOW_METHODS)}; --method {settings.method} has none"
+        )
+    if settings.overrides and settings.method == "anode":
+        raise ConfigError("--set sets the classifiers; --method anode has none (its two flows take --flow-set)")
     sources = [{"path": "reference.parquet", "label": "reference"}, {"path": "data.parquet", "label": "data"}]
     checks = [
         (
@@ -317,7 +323,7 @@ def _check_overrides(settings: HuntSettings, features: Sequence[str]) -> None:
             },
         )
     ]
-    if settings.method in ("cathode", "anode"):
+    if settings.method in FLOW_METHODS:
         flow = {"type": "flow", "condition": [settings.mass_name]}
         data = {"sources": sources[:1], "features": [*features, settings.mass_name]}
         checks.append(

@@ -36,10 +36,22 @@ from neyman.seeding import child_seed
 from neyman.table import EVENT_ID, Table
 from neyman.workflows.train import train
 
-__all__ = ["ENSEMBLE", "EXTERNAL_IDS", "FLOW_EPOCHS", "METHODS", "HuntEvents", "HuntSettings", "window_scores"]
+__all__ = [
+    "ENSEMBLE",
+    "EXTERNAL_IDS",
+    "FLOW_EPOCHS",
+    "FLOW_METHODS",
+    "METHODS",
+    "HuntEvents",
+    "HuntSettings",
+    "window_scores",
+]
 
 METHODS = ("cwola", "cathode", "idealized", "anode", "supervised")
 """The weakly supervised methods (and the supervised reference) of ``neyman hunt``."""
+
+FLOW_METHODS = ("cathode", "anode")
+"""The methods that fit flows (``--flow-set``); ``anode`` trains no classifier (``--set``)."""
 
 EXTERNAL_IDS = 10**12
 """Event ids of reference events and flow samples start here; below it an id is a row of the data."""
