@@ -7,6 +7,7 @@ and splits are ordinary columns with the reserved names below.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,8 @@ __all__ = [
     "WEIGHT",
     "Table",
     "entry_event_ids",
+    "is_output_column",
+    "number_hint",
 ]
 
 LABEL = "label"
@@ -49,6 +52,68 @@ TRUE_LOG_LR = "true_log_lr"
 """The known log-likelihood ratio of synthetic events (evaluation checks a classifier against it)."""
 SOURCE_ID_STRIDE = 10**12
 """Without an event-id column, events are numbered ``source * stride + entry`` (:func:`entry_event_ids`)."""
+
+# the columns neyman writes next to the events: the scores `neyman predict` adds (``score``, ``score_<class>``,
+# ``score_std``, ``logit_std``, ``prediction``, ``sigma``, ``sigma_model``, ``anomaly_score``, a hunt's
+# ``anomaly_score_<lo>_<hi>``, ``log_density``, their ``_std``) and the split and fold of ``predictions.parquet``
+_OUTPUT_COLUMN = re.compile(
+    r"score(?:_.+)?|logit_std|prediction(?:_std)?|sigma|sigma_model|anomaly_score(?:_.+)?|log_density(?:_std)?"
+    r"|" + FOLD + "|" + SPLIT
+)
+
+
+def is_output_column(name: str) -> bool:
+    """Whether ``name`` is a column neyman writes next to the events (a score, not a measurement).
+
+    These are the score columns ``neyman predict`` adds to a file (of every task, a hunt's
+    windows included), their uncertainties, and the ``split`` and ``fold`` of a run's
+    ``predictions.parquet``.  The ``weight`` of a reweighting run's predictions is the
+    reserved :data:`WEIGHT`.  A file scored earlier and used to train again would give
+    the new model the old one's output as a feature.
+
+    Parameters
+    ----------
+    name
+        A column name.
+
+    Examples
+    --------
+    >>> is_output_column("score"), is_output_column("score_top"), is_output_column("anomaly_score_3000_3500")
+    (True, True, True)
+    >>> is_output_column("jet_pt"), is_output_column("sigma_ietaieta")
+    (False, False)
+    """
+    return _OUTPUT_COLUMN.fullmatch(name) is not None
+
+
+_COMMA_NUMBER = re.compile(r"\s*[+-]?\d*,\d+(?:,\d+)*(?:[eE][+-]?\d+)?\s*")
+
+
+def number_hint(value: object) -> str:
+    """Why a text cell meant as a number is not one, for a message (``""`` when no reason is known).
+
+    A cell such as ``0,25`` or ``1,500`` is a number written with a decimal comma or a
+    thousands separator, which neither Python nor the readers take as a number.
+
+    Parameters
+    ----------
+    value
+        The cell, as read from the file.
+
+    Examples
+    --------
+    >>> "decimal comma" in number_hint("0,25")
+    True
+    >>> number_hint("high")
+    ''
+    """
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+    if not isinstance(text, str) or not _COMMA_NUMBER.fullmatch(text):
+        return ""
+    return (
+        f"; {text!r} looks like a number written with a comma (a decimal comma or a thousands separator): "
+        "write numbers with a decimal point and no separators (0.25, 1500)"
+    )
 
 
 def entry_event_ids(source_index: int, entries: npt.ArrayLike) -> np.ndarray:
@@ -276,7 +341,7 @@ class Table:
         shown = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
         raise DataError(
             f"column {name!r}{self._where()} holds text, not numbers: {shown!r} in row {i + 1} "
-            f"(of the {self._length} rows read) is not a number; {fix}"
+            f"(of the {self._length} rows read) is not a number{number_hint(shown)}; {fix}"
         )
 
     def flat_columns(self) -> list[str]:

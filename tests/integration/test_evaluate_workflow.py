@@ -103,6 +103,21 @@ def test_compare_puts_runs_on_one_roc(bdt_run, tmp_path):
     assert (tmp_path / "cmp" / "comparison.csv").read_text().startswith("run,model,auc")
 
 
+def test_compare_warns_when_the_runs_were_tested_on_other_events(bdt_run, tmp_path):
+    """Runs split with other seeds were compared on different test events, silently."""
+    from neyman.exceptions import NeymanWarning
+
+    same = _train(bdt_run.parent.parent, "fisher-same", {"type": "fisher"})
+    other = _train(bdt_run.parent.parent, "fisher-seed7", {"type": "fisher"}, seed=7)
+    compare([bdt_run, same], out=tmp_path / "same", n_bootstrap=5, formats=("png",))  # the same events: quiet
+    with pytest.warns(NeymanWarning, match=r"bdt and .*fisher-seed7 were tested on different events.*in common"):
+        r = compare([bdt_run, other], out=tmp_path / "other", n_bootstrap=5, formats=("png",))
+    assert [row["run"] for row in r.rows] == ["bdt", "fisher-seed7"]
+    with pytest.raises(neyman.ConfigError, match=r"fisher-same is given twice"):
+        compare([bdt_run, same, same], out=tmp_path / "twice", n_bootstrap=5)
+    assert not (tmp_path / "twice").exists()
+
+
 def test_multiclass_and_gaussian_evaluations(tmp_path):
     io.write(multiclass_dataset(3000, n_features=6, seed=1), tmp_path / "mc.parquet")
     mc = neyman.train(

@@ -38,6 +38,7 @@ PINNED = {
         "datasets",
         "detect_format",
         "feature_set",
+        "index_columns",
         "iterate",
         "num_entries",
         "open_writer",

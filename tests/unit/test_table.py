@@ -59,3 +59,18 @@ def test_to_numpy_reads_none_as_missing_and_refuses_dates():
     np.testing.assert_array_equal(x[:, 0], [np.nan, 1.0])
     with pytest.raises(DataError, match=r"'when' has type datetime64\[D\], not numbers"):
         Table({"when": np.array(["2024-01-01"], dtype="datetime64[D]")}).to_numpy(["when"])
+
+
+def test_every_column_neyman_writes_is_an_output_column():
+    """The score columns of every task (and their uncertainties) are what automatic features leave out."""
+    from neyman.table import FOLD, SPLIT, is_output_column
+    from neyman.tasks import TASKS, make_task
+
+    written = [FOLD, SPLIT, "anomaly_score_3000_3500"]  # predictions.parquet; a hunt's window
+    for name in TASKS:
+        task = make_task(name)
+        for classes in ((), ("qcd", "top", "w")):
+            written += [*task.score_names(classes), *task.uncertainty_names(classes)]
+    assert written and all(is_output_column(c) for c in written), [c for c in written if not is_output_column(c)]
+    for measured in ("pt", "jet_pt", "sigma_ietaieta", "scores", "score_", "mass_prediction", "n_fold"):
+        assert not is_output_column(measured), measured

@@ -120,6 +120,11 @@ def register(app: typer.Typer) -> None:
         from neyman.workflows.evaluate import evaluate as evaluate_workflow
 
         def body() -> None:
+            if bootstrap < 2:
+                raise ConfigError(
+                    f"--bootstrap must be at least 2 (replicas for the AUC uncertainty), got {bootstrap}; "
+                    "the default is 200"
+                )
             varied = _variations(variation)
             v = None
             if varied:

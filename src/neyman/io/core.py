@@ -84,6 +84,11 @@ class StoredTable(abc.ABC):
     def num_entries(self) -> int:
         """The number of entries (rows)."""
 
+    @property
+    def index_columns(self) -> list[str]:
+        """The columns that hold the row index pandas wrote along with its frame (none unless a format says)."""
+        return []
+
     def select(
         self, columns: Sequence[str] | None, entry_start: int | None, entry_stop: int | None
     ) -> tuple[list[str], int, int]:
@@ -182,6 +187,11 @@ class Backend(abc.ABC):
         """The column names of the table."""
         with self.open(path, tree) as table:
             return list(table.columns)
+
+    def index_columns(self, path: Path, *, tree: str | None) -> list[str]:
+        """The columns of the table that hold the row index pandas wrote along with its frame."""
+        with self.open(path, tree) as table:
+            return list(table.index_columns)
 
 
 # -- files --------------------------------------------------------------------------
@@ -352,6 +362,8 @@ MISSING_TEXT = frozenset(
 """Text cells that mean a missing value (read as NaN): the null markers of pyarrow and pandas."""
 
 _NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)", re.IGNORECASE)
+_INTEGER = re.compile(r"[+-]?\d+")
+_EXACT_INTEGERS = 2**53  # float64 holds every integer up to this magnitude exactly
 _MISSING, _NUMERIC, _TEXT = 0, 1, 2
 _PROBE = 1024  # leading values looked at before a whole float column is scanned for a number
 
@@ -380,6 +392,12 @@ def _cell_number(value: Any, kind: int) -> float:
     return float(value.strip() if isinstance(value, str) else value)
 
 
+def _beyond_float(cell: Any) -> bool:
+    """Whether a cell that reads as a number is an integer that ``float64`` would round (beyond 2**53)."""
+    text = (cell.decode("utf-8", "replace") if isinstance(cell, bytes) else str(cell)).strip()
+    return _INTEGER.fullmatch(text) is not None and abs(int(text)) > _EXACT_INTEGERS
+
+
 def _first_number(values: np.ndarray) -> int | None:
     """The index of the first value of a numeric column that is not NaN (None if all are)."""
     if values.dtype.kind != "f":
@@ -405,7 +423,9 @@ class TextColumns:
 
     The rule for a column, over every table passed to one instance:
 
-    * numbers (and missing cells) only: the column is converted to ``float64``;
+    * numbers (and missing cells) only: the column is converted to ``float64``,
+      unless it holds an integer beyond 2**53 (an event or run identifier), which
+      ``float64`` would round: such a column stays text, read exactly;
     * text (and missing cells) only: the column stays text, e.g. an identifier or
       a class name, which automatic feature selection leaves out;
     * numbers *and* text: :class:`~neyman.exceptions.DataError` naming the file,
@@ -436,6 +456,8 @@ class TextColumns:
         # the first number and the first text cell seen in each column, with their rows
         self._numbers: dict[str, tuple[int, Any]] = {}
         self._text: dict[str, tuple[int, Any]] = {}
+        # columns of integers that float64 cannot hold exactly, kept as text
+        self._exact: set[str] = set()
 
     def check(self, table: Table, first_row: int) -> Table:
         """Check the text columns of ``table`` and convert those of numbers to ``float64``.
@@ -502,7 +524,10 @@ class TextColumns:
                 cell = cells[i]
                 seen[name] = (first_row + i, cell.decode("utf-8", "replace") if isinstance(cell, bytes) else cell)
         self._raise_if_mixed(name)
-        if name in self._text or name not in self._numbers:
+        if name in self._text or name not in self._numbers or name in self._exact:
+            return None
+        if any(kind == _NUMERIC and _beyond_float(cell) for cell, kind in kinds.items()):
+            self._exact.add(name)  # identifiers such as 4611686018427387905: float64 would round them
             return None
         lookup = {cell: _cell_number(cell, kind) for cell, kind in kinds.items()}
         return np.fromiter((lookup[c] for c in cells), dtype=np.float64, count=len(cells))

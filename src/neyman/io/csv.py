@@ -53,6 +53,7 @@ __all__ = [
 _BLOCK_BYTES = 4 << 20  # bytes pyarrow parses at a time when streaming
 _BLOCK_ROWS = 65_536  # rows pandas parses at a time
 _ERRORS = (pa.ArrowException, OSError, ValueError, EOFError)
+_SEPARATORS = {",": "comma", "\t": "tab", ";": "semicolon"}
 # pyarrow's message for a cell that does not fit the type it chose for the column
 _CONVERSION = re.compile(
     r"In CSV column #(\d+): (?:Row #\d+: )?CSV conversion error to (\w+): invalid value '(.*)'\Z", re.S
@@ -192,11 +193,30 @@ def header(path: Path, layout: CsvLayout) -> list[str]:
 
             frame = pd.read_csv(path, sep=r"\s+", nrows=0)
             return [str(c) for c in frame.columns]
+        _check_separator(path, layout)
         reader = pcsv.open_csv(path, *_arrow_options(layout, None))
         try:
             return list(reader.schema.names)
         finally:
             reader.close()
+
+
+def _check_separator(path: Path, layout: CsvLayout) -> None:
+    """Refuse a header line without the layout's separator but with another (a ``;``-separated ``.csv``)."""
+    with pa.input_stream(str(path), compression="detect") as stream:
+        start = stream.read(1 << 16)
+    line = start.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r")
+    if layout.delimiter is None or layout.names is not None or layout.delimiter in line:
+        return
+    other = next((sep for sep in _SEPARATORS if sep in line), None)
+    if other is None:
+        return
+    found, expected = _SEPARATORS[other], _SEPARATORS.get(layout.delimiter, repr(layout.delimiter))
+    raise DataError(
+        f"{path}: its header {line[:80]!r} is one column holding {found}s: the file looks {found}-separated, "
+        f"and {path.name} is read as {expected}-separated (.csv: comma, .tsv: tab); write it again with the "
+        "separator of its extension (pandas: to_csv(path, index=False)), or as Parquet"
+    )
 
 
 def blocks(path: Path, layout: CsvLayout, names: Sequence[str], *, check: bool = True) -> Iterator[Table]:

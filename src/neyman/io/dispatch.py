@@ -20,6 +20,7 @@ __all__ = [
     "FORMATS",
     "available_columns",
     "detect_format",
+    "index_columns",
     "iterate",
     "num_entries",
     "open_writer",
@@ -287,6 +288,22 @@ def available_columns(path: str | os.PathLike[str], *, tree: str | None = None, 
     """
     file, tree, backend = _locate(path, tree, format)
     return backend.available_columns(file, tree=tree)
+
+
+def index_columns(path: str | os.PathLike[str], *, tree: str | None = None, format: str | None = None) -> list[str]:
+    """The columns of a file that hold the row index pandas wrote along with its frame.
+
+    A Parquet file written by ``DataFrame.to_parquet`` names them in its pandas metadata
+    (a named index is stored as an ordinary column of its name).  Other formats drop
+    pandas' index when read (HDF5) or cannot tell it (CSV): none.
+
+    Parameters
+    ----------
+    path, tree, format
+        As in :func:`read`.
+    """
+    file, tree, backend = _locate(path, tree, format)
+    return backend.index_columns(file, tree=tree)
 
 
 @contextlib.contextmanager

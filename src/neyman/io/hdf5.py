@@ -9,7 +9,11 @@ Two layouts are read:
 * **pandas** — a ``DataFrame`` written by ``pandas.to_hdf`` in its fixed format (a
   group with ``block<k>_items`` and ``block<k>_values``): the layout of the public
   top-tagging data set (key ``table``) and of the LHC Olympics feature files
-  (key ``df``; :mod:`neyman.io.lhco` adds their dijet columns), read without pandas.
+  (key ``df``; :mod:`neyman.io.lhco` adds their dijet columns), read without pandas;
+* **pandas table** — a ``DataFrame`` written by ``pandas.to_hdf(format="table")``
+  (a group holding the compound dataset ``table``, whose fields are the frame's
+  index and blocks of its columns), read without pandas or PyTables.  The frame's
+  index is not a column: it holds the row numbers of the frame, never a feature.
 
 With ``tree=None`` the table is found automatically when the file holds exactly
 one: the root group's own column datasets, a single group of column datasets, or
@@ -19,6 +23,7 @@ a single record dataset.
 from __future__ import annotations
 
 import contextlib
+import pickletools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,23 +60,30 @@ class _Layout:
     """Where the table lives in the file and how to slice its columns."""
 
     name: str  # group or dataset path, "/" for the root group
-    kind: str  # "columns", "records", "matrix" or "pandas"
+    kind: str  # "columns", "records", "matrix", "pandas" or "pandas-table"
     obj: Any
     columns: list[str]
     n: int
-    blocks: dict[str, tuple[str, int]] | None = None  # pandas: column -> (values dataset, index)
+    # pandas: column -> (values dataset, index); pandas table: column -> (field, index or -1 for a field of its own)
+    blocks: dict[str, tuple[str, int]] | None = None
+    types: dict[str, str] | None = None  # pandas table: the column's pandas dtype where the field stores another
     _cached: tuple[str, int, int, np.ndarray] | None = None
 
     def read(self, column: str, start: int, stop: int) -> np.ndarray:
         h5py = _h5py()
-        if self.kind == "pandas":
+        if self.kind in ("pandas", "pandas-table"):
             assert self.blocks is not None
             dataset, j = self.blocks[column]
             cached = self._cached
             if cached is None or cached[:3] != (dataset, start, stop):
                 # one read of the block's rows serves all of its columns
-                self._cached = cached = (dataset, start, stop, np.asarray(self.obj[dataset][start:stop]))
-            return np.ascontiguousarray(cached[3][:, j])
+                rows = self.obj[dataset][start:stop] if self.kind == "pandas" else self.obj.fields(dataset)[start:stop]
+                self._cached = cached = (dataset, start, stop, np.asarray(rows))
+            values = np.ascontiguousarray(cached[3] if j < 0 else cached[3][:, j])
+            kind = (self.types or {}).get(column, "")
+            if kind == "bool" or kind.startswith("datetime64"):
+                return values.astype(kind) if kind == "bool" else values.view(kind)
+            return values
         if self.kind == "columns":
             ds = self.obj[column]
             if h5py.check_string_dtype(ds.dtype) is not None:
@@ -96,8 +108,10 @@ def _tables(group: Any, h5py: ModuleType) -> list[str]:
     """Names of the members of ``group`` that hold a table."""
     found = []
     for name, obj in group.items():
-        is_group = isinstance(obj, h5py.Group)
-        if (is_group and any(_is_column(o, h5py) for o in obj.values())) or _is_records(obj, h5py):
+        if isinstance(obj, h5py.Group):
+            if any(_is_column(o, h5py) for o in obj.values()) or _is_pandas_table(obj):
+                found.append(name)
+        elif _is_records(obj, h5py):
             found.append(name)
     return found
 
@@ -131,6 +145,8 @@ def _layout(f: Any, tree: str | None, path: Path) -> _Layout:
         )
     if isinstance(obj, h5py.Group):
         return _group_layout(obj, tree, path)
+    if obj.name.rsplit("/", 1)[-1] == "table" and _is_pandas_table(obj.parent):
+        return _pandas_table_layout(obj.parent, tree, path)  # the dataset of a pandas table: its frame
     n = int(obj.shape[0]) if obj.ndim else 0
     if obj.ndim == 1 and obj.dtype.names is not None:
         return _Layout(tree, "records", obj, list(obj.dtype.names), n)
@@ -161,10 +177,110 @@ def _is_pandas_frame(group: Any) -> bool:
     return (kind.decode() if isinstance(kind, bytes) else kind) == "frame"
 
 
+def _is_pandas_table(group: Any) -> bool:
+    """Whether ``group`` holds a frame written by ``pandas.to_hdf(format="table")``."""
+    kind = group.attrs.get("pandas_type")
+    table = group.get("table")
+    named = getattr(getattr(table, "dtype", None), "names", None)
+    return (kind.decode() if isinstance(kind, bytes) else kind) == "frame_table" and named is not None
+
+
+_PICKLED_VALUES = ("UNICODE", "SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "INT", "BININT", "BININT1", "BININT2")
+"""Pickle opcodes that push a string or an integer: the only values :func:`_pickled_names` takes."""
+
+
+def _pickled_names(data: bytes) -> Any:
+    """The lists, tuples, strings and integers of a pickle, read opcode by opcode, or None.
+
+    Nothing is unpickled: the opcodes are walked with :func:`pickletools.genops` and
+    only those that build lists and tuples of strings and integers are followed; a
+    pickle with any other opcode (a class, a function, a float, a reduction) gives None.
+    """
+    stack: list[Any] = []
+    memo: dict[Any, Any] = {}
+    marks: list[int] = []
+    try:
+        for op, arg, _ in pickletools.genops(data):
+            name = op.name
+            if name in _PICKLED_VALUES:
+                stack.append(arg)
+            elif name in ("EMPTY_LIST", "EMPTY_TUPLE"):
+                stack.append([] if name == "EMPTY_LIST" else ())
+            elif name == "MARK":
+                marks.append(len(stack))
+            elif name in ("APPEND", "APPENDS", "LIST", "TUPLE", "TUPLE1", "TUPLE2", "TUPLE3"):
+                start = (
+                    marks.pop()
+                    if name in ("APPENDS", "LIST", "TUPLE")
+                    else len(stack) - (1 if name == "APPEND" else int(name[-1]))
+                )
+                if start < 0:
+                    return None
+                items = stack[start:]
+                del stack[start:]
+                if name.startswith("APPEND"):
+                    stack[-1].extend(items)  # a tuple has no extend: AttributeError, None
+                elif name == "LIST":
+                    stack.append(items)
+                else:
+                    stack.append(tuple(items))
+            elif name in ("MEMOIZE", "PUT", "BINPUT", "LONG_BINPUT"):
+                memo[len(memo) if name == "MEMOIZE" else arg] = stack[-1]
+            elif name in ("GET", "BINGET", "LONG_BINGET"):
+                stack.append(memo[arg])
+            elif name == "STOP":
+                return stack[0] if len(stack) == 1 else None
+            elif name not in ("PROTO", "FRAME"):
+                return None
+    except (ValueError, KeyError, IndexError, AttributeError, TypeError):
+        return None
+    return None
+
+
+def _attribute(obj: Any, key: str) -> Any:
+    """The pickled attribute ``key`` of ``obj`` (PyTables pickles pandas' lists of names), or None."""
+    raw = obj.attrs.get(key)
+    if raw is None:
+        return None
+    data = raw.encode("latin-1") if isinstance(raw, str) else np.asarray(raw).tobytes()
+    return _pickled_names(data)
+
+
+def _pandas_table_layout(group: Any, name: str, path: Path) -> _Layout:
+    """A pandas table-format frame: the fields of dataset ``table`` but the index, blocks split into columns."""
+    table = group["table"]
+    blocks: dict[str, tuple[str, int]] = {}
+    types: dict[str, str] = {}
+    for field in table.dtype.names:
+        if field == "index":
+            continue
+        width = table.dtype[field].shape
+        items = _attribute(table, f"{field}_kind") if width else [field]
+        if not isinstance(items, list) or len(items) != (width[0] if width else 1):
+            raise DataError(
+                f"group {name!r} of {path}: cannot tell the columns of field {field!r} of the pandas table; "
+                "write the frame with to_hdf(format='fixed') or to_parquet"
+            )
+        stored = table.attrs.get(f"{field}_dtype")
+        kind = stored.decode() if isinstance(stored, bytes) else str(stored or "")
+        for j, item in enumerate(items):
+            blocks[str(item)] = (field, j if width else -1)
+            if kind == "bool" or kind.startswith("datetime64"):
+                types[str(item)] = kind
+    axes = _attribute(group, "non_index_axes")
+    # [(1, [the frame's columns in order])]
+    known = isinstance(axes, list) and axes and isinstance(axes[0], tuple) and len(axes[0]) == 2
+    order = [str(c) for c in axes[0][1]] if known and isinstance(axes[0][1], list) else []
+    columns = [c for c in order if c in blocks] + [c for c in blocks if c not in order]
+    return _Layout(name, "pandas-table", table, columns, int(table.shape[0]), blocks, types)
+
+
 def _group_layout(group: Any, name: str, path: Path) -> _Layout:
     h5py = _h5py()
     if _is_pandas_frame(group):
         return _pandas_layout(group, name, path)
+    if _is_pandas_table(group):
+        return _pandas_table_layout(group, name, path)
     columns = [n for n, o in group.items() if _is_column(o, h5py)]
     if not columns:
         raise DataError(f"group {name!r} of {path} holds no column datasets")

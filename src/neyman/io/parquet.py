@@ -77,6 +77,18 @@ class _ParquetTable(StoredTable):
         """The number of rows, from the file footer."""
         return int(self.pf.metadata.num_rows)
 
+    @property
+    def index_columns(self) -> list[str]:
+        """The index of the frame ``pandas.to_parquet`` wrote: the ``index_columns`` of its metadata.
+
+        A named index (``df.set_index("evt")``) is stored as an ordinary column of its
+        name; an unnamed one as ``__index_level_0__``; a range index only in the metadata.
+        """
+        meta = self.pf.schema_arrow.pandas_metadata or {}
+        index = meta.get("index_columns") if isinstance(meta, dict) else None
+        names = self.columns
+        return [c for c in index if isinstance(c, str) and c in names] if isinstance(index, list) else []
+
     def rows(self, names: list[str], start: int, stop: int) -> Table:
         """Only the row groups that hold the rows are read."""
         groups, offset = _plan(self.pf, start, stop)

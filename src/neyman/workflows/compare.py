@@ -6,14 +6,17 @@ import csv
 import io as _stdio
 import json
 import os
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from neyman import metrics
 from neyman.atomic import write_json, write_text
-from neyman.exceptions import ConfigError
+from neyman.exceptions import ConfigError, NeymanWarning
 from neyman.preprocessing import TEST
 from neyman.runs import RunDirectory, load_run
 from neyman.runs.guard import check_output_dir
@@ -43,6 +46,41 @@ def _rejections(roc: metrics.RocCurve) -> dict[str, float | bool]:
     return out
 
 
+def _refuse_repeated(runs: Sequence[str | os.PathLike[str]]) -> None:
+    """Refuse a run given twice (also as another path to the same folder): its curve would be drawn twice."""
+    seen: dict[str, str | os.PathLike[str]] = {}
+    for path in runs:
+        real = os.path.realpath(path)
+        if real in seen:
+            same = "" if os.fspath(seen[real]) == os.fspath(path) else f" (as {os.fspath(seen[real])})"
+            raise ConfigError(f"run {os.fspath(path)} is given twice{same}; compare each run once")
+        seen[real] = path
+
+
+def _test_events(event_id: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The event ids of a run's test events and their labels, in the order of the ids."""
+    order = np.argsort(event_id, kind="stable")
+    return np.asarray(event_id)[order], np.asarray(truth)[order]
+
+
+def _warn_other_test_events(tested: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    """Warn for each run whose test events (ids and labels) are not those of the first (the reference)."""
+    (reference, (ids, labels)), *others = tested.items()
+    for run, (other_ids, other_labels) in others:
+        if np.array_equal(ids, other_ids) and np.array_equal(labels, other_labels):
+            continue
+        common = np.intersect1d(ids, other_ids).size
+        relabelled = ", labelled differently" if ids.size == other_ids.size == common else ""
+        warnings.warn(
+            f"{reference} and {run} were tested on different events ({ids.size} and {other_ids.size} test "
+            f"events, {common} event ids in common{relabelled}): "
+            "their AUCs and ROCs differ by the events as well as by the models; train them on the same files "
+            "with the same split and seed to compare the models alone",
+            NeymanWarning,
+            stacklevel=3,
+        )
+
+
 def compare(
     runs: Sequence[str | os.PathLike[str]],
     *,
@@ -58,13 +96,28 @@ def compare(
     with its bootstrap uncertainty, the background rejection at ε_S = 0.3 and 0.5,
     the training time and the size of the saved model.  ``out`` is a new or empty
     folder, or (with ``force``) one that holds an earlier comparison.
+
+    Raises
+    ------
+    ConfigError
+        Fewer than two runs, a run given twice (also as another path to it), or a run
+        that is not a binary classifier.
+
+    Warns
+    -----
+    NeymanWarning
+        For each run tested on other events than the first (other event ids, or the
+        same ids with other labels): its figures differ by the events as well as by
+        the model.
     """
     from neyman import plotting
 
     if len(runs) < 2:
         raise ConfigError("compare needs at least two run directories")
+    _refuse_repeated(runs)
     out = check_output_dir(out, force=force, marker="comparison.json", what="the comparison")
     rows, rocs = [], {}
+    tested: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for path in runs:
         run = RunDirectory(Path(path))
         run.require_complete()
@@ -78,6 +131,7 @@ def compare(
         roc = metrics.roc_curve(sc, y, sample_weight=w)
         name = run.path.name if run.path.name not in rocs else str(run.path)
         rocs[name] = roc
+        tested[str(path)] = _test_events(s.event_id[test], s.truth[test])
         train_metrics = run.read_metrics()
         rows.append(
             {
@@ -91,6 +145,7 @@ def compare(
                 "n_test_events": int(test.sum()),
             }
         )
+    _warn_other_test_events(tested)
     out = Path(out)
     with plotting.hep_style():
         fig = plotting.plot_roc_comparison(rocs, reference=next(iter(rocs)))

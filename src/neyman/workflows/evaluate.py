@@ -80,7 +80,7 @@ def _events(cfg: RunConfig, trained: TrainedRun, test_data: Sequence[str]) -> tu
     if not test_data and (cfg.data.streaming or spec is not None):
         return None
     data = data_with_sources(cfg.data, test_data) if test_data else cfg.data
-    table = run_events(data, cfg.task.type, spec, carry=decorrelation_columns(cfg))
+    table = run_events(data, cfg.task.type, spec, carry=decorrelation_columns(cfg), features=trained.features)
     if spec is not None:
         # particle sets and images are built from the constituents when the run scores the table
         return table, np.empty((len(table), 0))
@@ -253,7 +253,9 @@ def _evaluate_run(
             result["model_uncertainty"].update(numbers)
             figures.add("uncertainty", paths)
         read_events = (
-            None if cfg.data.streaming else lambda: run_events(cfg.data, cfg.task.type, trained.representation)
+            None
+            if cfg.data.streaming
+            else lambda: run_events(cfg.data, cfg.task.type, trained.representation, features=trained.features)
         )
         numbers, paths = generative_fidelity(
             trained, table, scored, seed=request.seed, save=figures.save, read=read_events

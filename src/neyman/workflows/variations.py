@@ -56,7 +56,7 @@ class VariationResult:
 def _score_files(cfg: RunConfig, trained: TrainedRun, files: Sequence[str], option: str) -> Scored:
     """Scores, labels and weights of the events of ``files`` (one per training source)."""
     data = data_with_sources(cfg.data, files, option=option)
-    scored = trained.scored_events(run_events(data, cfg.task.type, trained.representation))
+    scored = trained.scored_events(run_events(data, cfg.task.type, trained.representation, features=trained.features))
     return np.asarray(scored.scores, dtype=np.float64), scored.truth.astype(int), scored.weight
 
 

@@ -118,6 +118,19 @@ def test_text_columns_of_hdf5(tmp_path):
         io.read(path)
 
 
+def test_integers_that_float64_would_round_stay_exact_text():
+    """Event numbers beyond 2**53 stored as text were converted to float64: 2**62 + i all became 2**62."""
+    check = TextColumns("ids.parquet")
+    ids = np.array([str(2**62 + i) for i in range(3)], dtype=object)
+    kept = check.check(Table({"event": ids, "small": np.array(["1", "2", "3"], dtype=object)}), 0)
+    assert kept["event"].tolist() == ids.tolist()
+    assert kept["small"].dtype == np.float64
+    later = check.check(Table({"event": np.array(["7", "8"], dtype=object)}), 3)  # a later chunk stays text too
+    assert later["event"].tolist() == ["7", "8"]
+    with pytest.raises(DataError, match=r"column 'event' holds 'x' in data row 6"):
+        check.check(Table({"event": np.array(["x"], dtype=object)}), 5)
+
+
 def test_a_column_typed_numbers_in_one_chunk_and_text_in_the_next_is_mixed():
     check = TextColumns("f.txt", header_lines=1)
     first = check.check(Table({"c": np.array([1.0, 2.0])}), 0)

@@ -113,3 +113,43 @@ def test_invalid_column_name_and_objects_are_refused(tmp_path):
 def test_empty_table(tmp_path, events):
     back = io.read(io.write(events.head(0), tmp_path / "empty.h5"))
     assert len(back) == 0 and back.column_names == events.column_names
+
+
+@pytest.mark.parametrize("data_columns", [None, True])
+def test_pandas_table_format_is_read_without_its_index(tmp_path, data_columns):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("tables")
+    frame = pd.DataFrame({"b": [3.5, 4.5, 5.5], "a": [1, 2, 3], "flag": [True, False, True], "name": ["x", "y", "z"]})
+    frame.index = [10, 20, 30]
+    frame.to_hdf(tmp_path / "t.h5", key="events", format="table", data_columns=data_columns)
+    for source in ["t.h5", "t.h5:events", "t.h5:events/table"]:
+        table = io.read(tmp_path / source if ":" not in source else f"{tmp_path}/{source}")
+        assert table.column_names == ["b", "a", "flag", "name"], source
+    np.testing.assert_array_equal(table["b"], [3.5, 4.5, 5.5])
+    np.testing.assert_array_equal(table["a"], [1, 2, 3])
+    assert table["flag"].dtype == np.bool_
+    assert io.read(tmp_path / "t.h5", entry_start=1)["a"].tolist() == [2, 3]
+
+
+class _Payload:
+    """Unpickling this would create the file named by ``target`` (a reduction to ``open``)."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def __reduce__(self):
+        return (open, (self.target, "w"))
+
+
+def test_a_pandas_table_whose_column_names_pickle_code_is_refused_and_nothing_runs(tmp_path):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("tables")
+    import pickle
+
+    pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}).to_hdf(tmp_path / "t.h5", key="events", format="table")
+    target = tmp_path / "ran.txt"
+    with h5py.File(tmp_path / "t.h5", "r+") as f:
+        f["events/table"].attrs["values_block_0_kind"] = np.bytes_(pickle.dumps([_Payload(str(target))], protocol=0))
+    with pytest.raises(DataError, match="cannot tell the columns of field 'values_block_0'"):
+        io.read(tmp_path / "t.h5")
+    assert not target.exists()

@@ -149,3 +149,23 @@ def test_unconvertible_column_names_the_column(tmp_path):
     with pytest.raises(DataError, match=r"cannot write column 'obj'.*o\.parquet"):
         io.write(table, tmp_path / "o.parquet")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_index_columns_name_the_index_pandas_wrote(tmp_path):
+    """A named pandas index is an ordinary Parquet column; the pandas metadata tells it is the index."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"evt": [7, 3, 5], "run": [1, 1, 2], "pt": [1.0, 2.0, 3.0]})
+    frame.set_index("evt").to_parquet(tmp_path / "named.parquet")
+    frame.set_index(["run", "evt"]).to_parquet(tmp_path / "two.parquet")
+    frame.to_parquet(tmp_path / "range.parquet")  # a range index lives in the metadata only
+    frame.iloc[[2, 0, 1]].to_parquet(tmp_path / "unnamed.parquet")  # '__index_level_0__'
+    io.write(Table({"pt": np.ones(3)}), tmp_path / "neyman.parquet")
+    assert io.index_columns(tmp_path / "named.parquet") == ["evt"]
+    assert "evt" in io.read(tmp_path / "named.parquet").column_names
+    assert io.index_columns(tmp_path / "two.parquet") == ["run", "evt"]
+    assert io.index_columns(tmp_path / "range.parquet") == []
+    assert io.index_columns(tmp_path / "unnamed.parquet") == ["__index_level_0__"]
+    assert io.index_columns(tmp_path / "neyman.parquet") == []
+    frame.to_csv(tmp_path / "frame.csv")
+    assert io.index_columns(tmp_path / "frame.csv") == []  # a CSV cannot tell

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,9 +16,20 @@ from neyman import io
 from neyman.config import RunConfig
 from neyman.config.schema import DataConfig, SourceConfig
 from neyman.exceptions import ConfigError, DataError, NeymanWarning, close_matches
+from neyman.io.core import list_names
 from neyman.preprocessing import Selection, bootstrap_counts, check_weights, event_weights, parse_selection
 from neyman.representations import RepresentationSpec
-from neyman.table import EVENT_ID, LABEL, TARGET, TRUE_LOG_LR, WEIGHT, Table, entry_event_ids
+from neyman.table import (
+    EVENT_ID,
+    LABEL,
+    TARGET,
+    TRUE_LOG_LR,
+    WEIGHT,
+    Table,
+    entry_event_ids,
+    is_output_column,
+    number_hint,
+)
 from neyman.tasks import make_task
 
 __all__ = [
@@ -38,6 +50,9 @@ __all__ = [
 ]
 
 SOURCE = "source"
+# the row index pandas writes along with a frame: an unnamed first CSV column ('' or, written again,
+# 'Unnamed: 0') and a Parquet column '__index_level_0__'; never a feature (it tells the row's position)
+_PANDAS_INDEX = re.compile(r"|Unnamed: \d+|__index_level_\d+__")
 
 
 @dataclass(frozen=True)
@@ -87,8 +102,48 @@ def resolve_classes(data: DataConfig, task: str) -> list[str]:
     return classes
 
 
+def _refuse_comma_numbers(sample: Table, text: list[str]) -> None:
+    """Refuse a text column whose cells are numbers written with a comma (automatic features would drop it)."""
+    for column in text:
+        values = np.asarray(sample[column])
+        cell = next((v for v in values.tolist() if v is not None), None) if values.dtype.kind in "USO" else None
+        hint = number_hint(cell)
+        if hint:
+            raise DataError(
+                f"{sample.source}: column {column!r} holds text, not numbers{hint}. Without a feature list the "
+                "features are the numeric columns, and this one would be left out; fix the file, or list the "
+                "features (--features, data.features)"
+            )
+
+
 def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
-    """Feature names: explicit, a named set of a benchmark layout, or all flat columns."""
+    """Feature names: explicit, a named set of a benchmark layout, or all flat numeric columns.
+
+    Parameters
+    ----------
+    data
+        The ``data:`` section.
+    first_source
+        The source whose columns give the features when none are listed.
+
+    Raises
+    ------
+    DataError
+        When the features are taken from the columns and none is numeric, or a column
+        of text holds numbers written with a comma (``0,25``), which would be left out
+        silently.
+
+    Warns
+    -----
+    NeymanWarning
+        Naming the columns the automatic choice leaves out, and why: true/false and
+        text columns, columns neyman writes (scores of ``neyman predict``, the
+        ``split`` and ``fold`` of predictions: :func:`~neyman.table.is_output_column`)
+        and the index pandas wrote with a Parquet frame (named or not).  The reserved
+        columns (``label``, ``weight``, ``true_log_lr``, ...) and the ones the configuration names
+        (label, target, weight, event id) are left out quietly; so is pandas' unnamed
+        row index (an unnamed CSV column, ``__index_level_0__``).
+    """
     fmt = data.format
     if isinstance(data.features, str):
         if not fmt or not fmt.startswith("uci-"):
@@ -109,10 +164,46 @@ def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
         data.event_id,
         *(s.weight for s in data.sources),
     }
-    skip |= {LABEL, WEIGHT, EVENT_ID, TARGET}
+    skip |= {LABEL, WEIGHT, EVENT_ID, TARGET, TRUE_LOG_LR}
     # enough rows that a text cell in the first one does not pass a column of numbers off as text
     sample = io.read(path, tree=first_source.tree or tree, entry_stop=1000, format=fmt)
-    return [c for c in sample.flat_columns() if c not in skip and np.issubdtype(sample[c].dtype, np.number)]
+    index = set(io.index_columns(path, tree=first_source.tree or tree, format=fmt))
+    flat = [c for c in sample.flat_columns() if c not in skip and not _PANDAS_INDEX.fullmatch(c)]
+    left_out: dict[str, list[str]] = {}
+    for column in flat:
+        reason = _left_out_because(column, sample[column].dtype, index)
+        if reason:
+            left_out.setdefault(reason, []).append(column)
+    features = [c for c in flat if not any(c in names for names in left_out.values())]
+    _refuse_comma_numbers(sample, [c for c in flat if not np.issubdtype(sample[c].dtype, np.number)])
+    why = "; ".join(f"{list_names(names, limit=10)} ({reason})" for reason, names in left_out.items())
+    if not features:
+        shown = f" (left out: {why})" if left_out else ""
+        raise DataError(
+            f"{sample.source} has no numeric column to use as a feature{shown}; convert the columns of numbers "
+            "to numbers, or list the features (--features, data.features)"
+        )
+    if left_out:
+        warnings.warn(
+            f"{sample.source}: left out of the automatic features: {why}; to choose the features yourself, "
+            "list them (--features, data.features)",
+            NeymanWarning,
+            stacklevel=2,
+        )
+    return features
+
+
+def _left_out_because(column: str, dtype: np.dtype, index: set[str]) -> str:
+    """Why ``column`` is not an automatically chosen feature (``""``: it is one)."""
+    if column in index:
+        return "the index pandas wrote with the frame"
+    if is_output_column(column):
+        return "neyman's output: an earlier model's scores"
+    if dtype == np.bool_:
+        return "true/false"
+    if not np.issubdtype(dtype, np.number):
+        return "text" if dtype.kind in "USO" else f"not numbers: {dtype}"
+    return ""
 
 
 def _class_index(label: str | int, classes: list[str], where: str) -> int:
@@ -129,9 +220,11 @@ def _class_index(label: str | int, classes: list[str], where: str) -> int:
 
 def _labels_from_column(values: np.ndarray, classes: list[str], column: str, source: str) -> np.ndarray:
     arr = np.asarray(values)
+    if arr.dtype == np.bool_:  # True is class 1 (signal), False class 0
+        arr = arr.astype(np.int64)
     if not np.issubdtype(arr.dtype, np.number):
         names = arr.astype(str)
-        unknown = sorted(set(np.unique(names)) - set(classes))
+        unknown = sorted(str(name) for name in set(np.unique(names)) - set(classes))
         if unknown:
             raise DataError(
                 f"{source}: column {column!r} holds labels {', '.join(map(repr, unknown[:10]))} that are not in "
@@ -152,12 +245,17 @@ def _labels_from_column(values: np.ndarray, classes: list[str], column: str, sou
         raise DataError(f"{source}: column {column!r} holds non-integer labels (e.g. {shown})")
     bad = (as_int < 0) | (as_int >= len(classes))
     if bad.any():
+        held = np.unique(as_int).tolist()
         more = len(classes) == 2 and (as_int[bad] >= 2).any()
-        hint = (
-            "; more than two classes need the multi-class task: --task multiclass (task.type: multiclass)"
-            if more
-            else "; fix data.classes or the labels"
-        )
+        if len(classes) == 2 and len(held) == 2:  # two classes coded otherwise, e.g. 1/2 or -1/+1
+            hint = (
+                f"; the column holds two values, {held[0]} and {held[1]}, and a binary label is 0 ({classes[0]}) "
+                f"or 1 ({classes[1]}): write the labels as 0 and 1"
+            )
+        elif more:
+            hint = "; more than two classes need the multi-class task: --task multiclass (task.type: multiclass)"
+        else:
+            hint = "; fix data.classes or the labels"
         raise DataError(
             f"{source}: column {column!r} holds label values {sorted(set(as_int[bad].tolist()))[:10]} outside the "
             f"declared classes 0..{len(classes) - 1} ({classes}){hint}"
@@ -239,6 +337,14 @@ def events_from_chunk(
         entries = entries[mask]
     src = plan.config
     n = len(table)
+    flat = set(table.flat_columns())
+    jagged = [f for f in features if f not in src.columns and f not in flat]
+    if jagged:
+        raise DataError(
+            f"{table.source}: feature column {jagged[0]!r} holds a list of values per event (a jagged or "
+            "array branch), and a feature takes one number per event; choose flat columns (--features, "
+            "data.features), e.g. the leading object's value written as a column of its own"
+        )
     cols: dict[str, Any] = {
         f: source_column(src.columns[f], entries) if f in src.columns else np.asarray(table[f]) for f in features
     }
@@ -342,12 +448,30 @@ def load_events(
                 f"(events per class: {dict(zip(classes, present.tolist(), strict=True))}); "
                 "a classifier needs every class"
             )
-        check_weights(events[WEIGHT], events[LABEL])
+        _check_weights(data, events, labels=True)
     else:
-        check_weights(events[WEIGHT])
+        _check_weights(data, events, labels=False)
         if not classification:
             _warn_binary_target(np.asarray(events[TARGET]), str(data.target))
     return Events(table=events, features=features, classes=classes)
+
+
+def _check_weights(data: DataConfig, events: Table, *, labels: bool) -> None:
+    """:func:`~neyman.preprocessing.check_weights` with the weight columns and files named in the error."""
+    try:
+        check_weights(events[WEIGHT], events[LABEL] if labels else None)
+    except DataError as exc:
+        named = {
+            f"{source.weight or data.weight!r} of {io.parse_source(source.path)[0]}"
+            for source in data.sources
+            if source.weight or data.weight
+        }
+        scaled = [io.parse_source(source.path)[0] for source in data.sources if source.scale != 1.0]
+        what = [f"the weight column {', '.join(sorted(named))}"] if named else []
+        what += [f"the scale of {', '.join(scaled)}"] if scaled else []
+        if not what:
+            raise
+        raise DataError(f"{exc} (weights from {' and '.join(what)})") from exc
 
 
 def held_out(cfg: RunConfig, table: Table) -> np.ndarray | None:
@@ -499,12 +623,22 @@ def source_column(value: float | Sequence[float], entries: np.ndarray) -> np.nda
     return np.asarray(values[np.asarray(entries, dtype=np.int64) % values.size])
 
 
-def run_events(data: DataConfig, task: str, spec: RepresentationSpec | None, *, carry: Sequence[str] = ()) -> Table:
+def run_events(
+    data: DataConfig,
+    task: str,
+    spec: RepresentationSpec | None,
+    *,
+    carry: Sequence[str] = (),
+    features: Sequence[str] | None = None,
+) -> Table:
     """The events of ``data`` as a run reads them: its features, or for particle-set and
-    image runs the constituent columns the run builds its inputs from (and ``carry``)."""
+    image runs the constituent columns the run builds its inputs from (and ``carry``).
+
+    ``features`` are the run's own (a trained run's); without, they are resolved from
+    ``data`` as the training did (:func:`resolve_features`)."""
     if spec is not None:
         return load_events(data, task=task, features=[], carry=[*spec.columns, *carry]).table
-    return load_events(data, task=task, carry=list(carry)).table
+    return load_events(data, task=task, features=None if features is None else list(features), carry=list(carry)).table
 
 
 def events_in_order(table: Table | None, read: Callable[[], Table] | None, event_ids: np.ndarray) -> Table:

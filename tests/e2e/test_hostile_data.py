@@ -1,0 +1,303 @@
+"""Data files that physicists really bring: one ``error:`` line and no file, or the right result.
+
+The hostile command lines of :mod:`test_hostile_cli` are mostly bad options; these are odd but
+common *files*: written with another separator or a decimal comma, with pandas' row index, with
+labels coded as booleans or 1/2, jagged branches among flat ones, the HDF5 table format of pandas,
+identifiers stored as text.  A file neyman cannot use costs one ``error:`` line naming the culprit,
+exit code 2 and no file (the harness of :mod:`test_hostile_cli`); a file it can use must give the
+same model and scores as the plain file, never a silently different one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_hostile_cli import (  # the sibling module: pytest puts this folder on sys.path
+    FEATURE_LIST,
+    N_EVENTS,
+    Case,
+    app,  # noqa: F401 - a fixture
+    case,
+    case_folder,  # noqa: F401 - a fixture
+    frame_file,
+    good_frame,
+    invoke,
+    shared,  # noqa: F401 - a fixture
+)
+from test_hostile_cli import (
+    test_hostile_input_costs_one_error_line_and_no_file as check_hostile,  # not collected again here
+)
+
+FISHER = "--model fisher"
+
+
+def decimal_commas(name: str) -> Callable[[Path], None]:
+    """Setup: the good events as a comma-separated file whose numbers have decimal commas (quoted)."""
+
+    def setup(folder: Path) -> None:
+        good_frame().to_csv(folder / name, index=False, decimal=",", quoting=1)
+
+    return setup
+
+
+def jagged_root(name: str) -> Callable[[Path], None]:
+    """Setup: the good events with a jagged branch ``jet_pt`` (0 to 4 values per event) in tree ``events``."""
+
+    def setup(folder: Path) -> None:
+        import awkward as ak
+        import uproot
+
+        frame = good_frame()
+        counts = np.random.default_rng(1).integers(0, 5, len(frame))
+        branches: dict[str, object] = {c: frame[c].to_numpy() for c in frame.columns}
+        branches["jet_pt"] = ak.unflatten(np.random.default_rng(2).normal(size=int(counts.sum())), counts)
+        with uproot.recreate(folder / name) as out:
+            out["events"] = branches
+
+    return setup
+
+
+DATA_CASES = [
+    case(
+        "train-csv-decimal-commas",
+        f"train --data comma.csv --label-column label {FISHER}",
+        r"comma\.csv.*'f0'.*decimal comma",
+        decimal_commas("comma.csv"),
+    ),
+    case(
+        "train-csv-decimal-commas-with-features",
+        f"train --data comma.csv --label-column label {FISHER} --features {FEATURE_LIST}",
+        r"'f0'.*decimal comma",
+        decimal_commas("comma.csv"),
+    ),
+    case(
+        "predict-csv-decimal-commas",
+        "predict runs/bin --input comma.csv --output s.parquet",
+        r"'f0'.*decimal comma",
+        decimal_commas("comma.csv"),
+    ),
+    case(
+        "train-no-numeric-column",
+        f"train --data words.csv --label-column label {FISHER}",
+        r"words\.csv.*no numeric column.*'name'",
+        frame_file("words.csv", lambda f: f[["label"]].assign(name=np.where(f["label"] == 1, "top", "qcd"))),
+    ),
+    case(
+        "train-csv-semicolons-and-decimal-commas",
+        "train --data semi.csv --label-column label",
+        r"semi\.csv.*semicolon",
+        lambda d: good_frame().to_csv(d / "semi.csv", sep=";", decimal=",", index=False),
+    ),
+    case(
+        "train-csv-semicolon-header",
+        "train --data semi.csv --label-column label",
+        r"semi\.csv.*semicolon",
+        lambda d: good_frame().to_csv(d / "semi.csv", sep=";", index=False),
+    ),
+    case(
+        "predict-csv-tab-separated",
+        "predict runs/bin --input tabs.csv --output s.parquet",
+        r"tabs\.csv.*tab-separated",
+        lambda d: good_frame().to_csv(d / "tabs.csv", sep="\t", index=False),
+    ),
+    case(
+        "train-labels-one-and-two",
+        f"train --data twelve.csv --label-column label {FISHER}",
+        r"'label'.*\b1 and 2\b.*0 and 1",
+        frame_file("twelve.csv", lambda f: f.assign(label=f["label"] + 1)),
+    ),
+    case(
+        "train-labels-minus-one-plus-one",
+        f"train --data pm.parquet --label-column label {FISHER}",
+        r"'label'.*-1 and 1\b.*0 and 1",
+        frame_file("pm.parquet", lambda f: f.assign(label=2 * f["label"] - 1)),
+    ),
+    case(
+        "train-weights-all-zero",
+        f"train --data zero.csv --label-column label --weight weight {FISHER}",
+        r"total weight.*\b0\b.*'weight' of zero\.csv",
+        frame_file("zero.csv", lambda f: f.assign(weight=0.0)),
+    ),
+    case(
+        "train-signal-weights-negative",
+        f"train --data neg.parquet --label-column label --weight weight {FISHER}",
+        r"'weight' of neg\.parquet",
+        frame_file("neg.parquet", lambda f: f.assign(weight=np.where(f["label"] == 1, -3.0, 1.0) * f["weight"])),
+    ),
+    case(
+        "predict-output-without-extension",
+        "predict runs/bin --input good.parquet --output p",
+        r"^(?!.*train's).*output p\b.*extension.*--output.*p\.parquet",
+    ),
+    case("evaluate-bootstrap-zero", "evaluate runs/bin --bootstrap 0", r"--bootstrap.*at least 2.*got 0"),
+    case("compare-same-run-twice", "compare runs/bin runs/bin --out cmp", r"runs/bin.*twice"),
+    case(
+        "compare-same-run-by-another-path",
+        "compare runs/bin {tmp}/runs/bin runs/kf --out cmp",
+        r"runs/bin.*twice.*as runs/bin",
+    ),
+    case(
+        "train-only-scores-of-an-earlier-run",
+        f"train --data scored.parquet --label-column label {FISHER}",
+        r"scored\.parquet.*no numeric column.*'score'.*neyman's output",
+        frame_file("scored.parquet", lambda f: f[["label"]].assign(score=f["f0"], name="top")),
+    ),
+    case(
+        "train-jagged-feature-root",
+        f"train --data jag.root:events --label-column label {FISHER} --features f0,jet_pt",
+        r"jag\.root.*'jet_pt'.*one number per event",
+        jagged_root("jag.root"),
+    ),
+]
+
+
+@pytest.mark.parametrize("hostile", DATA_CASES)
+def test_hostile_data_costs_one_error_line_and_no_file(app, case_folder: Path, hostile: Case) -> None:  # noqa: F811
+    check_hostile(app, case_folder, hostile)
+
+
+# -- files that must give the same result as the plain one -----------------------------------------
+
+
+def train(app, folder: Path, data: str, name: str, *extra: str) -> dict:  # noqa: F811
+    """Train the quick Fisher discriminant on ``data`` (all numeric columns); its metadata and test AUC."""
+    argv = ["train", "--data", data, "--label-column", "label", "--model", "fisher", "--name", name, *extra]
+    result = invoke(app, argv)
+    assert result.exit_code == 0, f"{shlex.join(argv)}\n{result.output}"
+    metadata = json.loads((folder / "runs" / name / "model" / "metadata.json").read_text())
+    auc = json.loads((folder / "runs" / name / "metrics.json").read_text())["test"]["auc"]
+    return {"features": metadata["features"], "auc": auc}
+
+
+def written_with_pandas_index(folder: Path) -> list[str]:
+    """The good events, sorted by label (signal last), written by pandas with its row index (the default)."""
+    frame = good_frame().sample(frac=1.0, random_state=3).sort_values("label")
+    frame.to_csv(folder / "indexed.csv")  # a first column without a name
+    frame.to_parquet(folder / "indexed.parquet")  # a column '__index_level_0__'
+    frame.to_hdf(folder / "indexed.h5", key="events", format="table")  # a field 'index'
+    return ["indexed.csv", "indexed.parquet", "indexed.h5"]
+
+
+def test_the_row_index_pandas_writes_is_never_a_feature(app, case_folder: Path) -> None:  # noqa: F811
+    """Before, the index was a feature (from the CSV's unnamed column, ``__index_level_0__``): a shuffled,
+    then sorted frame gave the classifier the event's original position."""
+    for i, name in enumerate(written_with_pandas_index(case_folder)):
+        got = train(app, case_folder, name, f"indexed{i}")
+        assert got["features"] == ["f0", "f1", "f2", "f3"], name
+
+
+@pytest.mark.parametrize("fmt", ["table", "table-data-columns"])
+def test_hdf5_of_pandas_table_format_is_read(app, case_folder: Path, fmt: str) -> None:  # noqa: F811
+    """``to_hdf(format="table")`` was 'holds no table' (or, as FILE:events/table, its index became a feature)."""
+    frame = good_frame().assign(tagged=lambda f: f["f0"] > 0, name=lambda f: np.where(f["label"] == 1, "t", "q"))
+    data_columns = True if fmt == "table-data-columns" else None
+    frame.to_hdf(case_folder / "tab.h5", key="events", format="table", data_columns=data_columns)
+    plain = train(app, case_folder, "good.h5", "plain")
+    for i, source in enumerate(["tab.h5", "tab.h5:events", "tab.h5:events/table"]):
+        assert train(app, case_folder, source, f"tab{i}") == plain, source
+    from neyman import io
+
+    table = io.read(case_folder / "tab.h5", entry_start=7, entry_stop=311)
+    assert "index" not in table.column_names
+    for column in ["f0", "label", "event_id", "tagged"]:
+        np.testing.assert_array_equal(table[column], frame[column].to_numpy()[7:311], err_msg=column)
+    assert [v.decode() if isinstance(v, bytes) else v for v in table["name"][:3]] == list(frame["name"][7:10])
+
+
+@pytest.mark.parametrize("name", ["flags.parquet", "flags.csv"])
+def test_boolean_labels_train_the_model_of_0_and_1(app, case_folder: Path, name: str) -> None:  # noqa: F811
+    """Booleans (True: signal) were "labels np.str_('False'), np.str_('True') that are not in data.classes"."""
+    frame = good_frame().assign(label=lambda f: f["label"].astype(bool))
+    frame.to_csv(case_folder / name, index=False) if name.endswith(".csv") else frame.to_parquet(case_folder / name)
+    assert train(app, case_folder, name, "flags") == train(app, case_folder, "good.parquet", "plain")
+
+
+def test_predict_copies_identifiers_stored_as_text_exactly(app, case_folder: Path) -> None:  # noqa: F811
+    """Event numbers beyond 2**53 stored as strings were turned into float64: all 400 became one value."""
+    frame = good_frame().assign(event=[str(2**62 + i) for i in range(400)])
+    frame.to_parquet(case_folder / "ids.parquet")
+    result = invoke(app, ["predict", "runs/bin", "--input", "ids.parquet", "--output", "scored.parquet"])
+    assert result.exit_code == 0, result.output
+    scored = pd.read_parquet(case_folder / "scored.parquet")
+    assert scored["event"].tolist() == frame["event"].tolist()
+    plain = invoke(app, ["predict", "runs/bin", "--input", "good.parquet", "--output", "plain.parquet"])
+    assert plain.exit_code == 0, plain.output
+    np.testing.assert_array_equal(scored["score"], pd.read_parquet(case_folder / "plain.parquet")["score"])
+
+
+# -- columns the automatic choice of features leaves out -------------------------------------------
+
+
+def warning_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith("warning:")]
+
+
+def train_output(app, folder: Path, data: str, name: str, *extra: str) -> tuple[list[str], list[str]]:  # noqa: F811
+    """Train the quick Fisher discriminant on ``data``; its features and the ``warning:`` lines it printed."""
+    argv = ["train", "--data", data, "--label-column", "label", "--model", "fisher", "--name", name, *extra]
+    result = invoke(app, argv)
+    assert result.exit_code == 0, f"{shlex.join(argv)}\n{result.output}"
+    metadata = json.loads((folder / "runs" / name / "model" / "metadata.json").read_text())
+    return metadata["features"], warning_lines(result.output)
+
+
+def test_automatic_features_name_the_columns_they_leave_out(app, case_folder: Path) -> None:  # noqa: F811
+    """Boolean and text columns were left out of the features silently; now one warning line names them."""
+    frame = good_frame().assign(has_btag=lambda f: f["f0"] > 0.5, flavour=lambda f: np.where(f["f1"] > 0, "b", "c"))
+    frame.to_parquet(case_folder / "flags.parquet")
+    features, warned = train_output(app, case_folder, "flags.parquet", "flags")
+    assert features == ["f0", "f1", "f2", "f3"]
+    assert len(warned) == 1, warned
+    assert re.search(r"flags\.parquet.*left out.*'has_btag' \(true/false\).*'flavour' \(text\).*--features", warned[0])
+    # listed explicitly, a boolean column is a 0/1 feature
+    features, warned = train_output(app, case_folder, "flags.parquet", "btag", "--features", "f0,has_btag")
+    assert features == ["f0", "has_btag"] and warned == []
+    # nothing left out: no warning (the reserved columns weight, target, event_id are not features)
+    assert train_output(app, case_folder, "good.parquet", "plain") == (["f0", "f1", "f2", "f3"], [])
+
+
+def test_scores_of_an_earlier_predict_are_never_automatic_features(app, case_folder: Path) -> None:  # noqa: F811
+    """A file scored by ``neyman predict`` and trained on again gave the new model the old one's score (a leak)."""
+    scored = invoke(app, ["predict", "runs/bin", "--input", "good.parquet", "--output", "scored.parquet"])
+    assert scored.exit_code == 0, scored.output
+    frame = pd.read_parquet(case_folder / "scored.parquet").assign(score_std=0.1, score_top=0.5)
+    frame.to_parquet(case_folder / "scored.parquet")
+    features, warned = train_output(app, case_folder, "scored.parquet", "again")
+    assert features == ["f0", "f1", "f2", "f3"]
+    assert len(warned) == 1 and re.search(r"'score', 'score_std', 'score_top' \(neyman's output", warned[0]), warned
+    features, warned = train_output(app, case_folder, "scored.parquet", "chosen", "--features", "f0,score")
+    assert features == ["f0", "score"] and warned == []  # asked for, a score is a feature
+
+
+def test_a_named_pandas_index_is_never_an_automatic_feature(app, case_folder: Path) -> None:  # noqa: F811
+    """``df.set_index("evt").to_parquet(...)`` stores ``evt`` as an ordinary column, which became a feature."""
+    frame = good_frame().assign(evt=np.random.default_rng(5).permutation(N_EVENTS) + 10_000).set_index("evt")
+    frame.sort_values("label").to_parquet(case_folder / "indexed.parquet")
+    features, warned = train_output(app, case_folder, "indexed.parquet", "indexed")
+    assert features == ["f0", "f1", "f2", "f3"]
+    assert len(warned) == 1 and re.search(r"'evt' \(the index pandas wrote", warned[0]), warned
+
+
+def test_evaluate_does_not_repeat_the_warning_of_the_training(app, case_folder: Path) -> None:  # noqa: F811
+    """Evaluating reads the run's own features instead of choosing them from the file again."""
+    good_frame().assign(flavour="b").to_parquet(case_folder / "text.parquet")
+    _, warned = train_output(app, case_folder, "text.parquet", "text")
+    assert len(warned) == 1 and "'flavour' (text)" in warned[0]
+    result = invoke(app, ["evaluate", "runs/text", "--bootstrap", "10"])
+    assert result.exit_code == 0, result.output
+    assert warning_lines(result.output) == []
+
+
+def test_the_exact_ratio_of_a_synthetic_file_is_never_an_automatic_feature(app, case_folder: Path) -> None:  # noqa: F811
+    """``neyman.testing``'s files carry ``true_log_lr``, the answer itself: as a feature it gave a perfect tagger."""
+    frame = good_frame()
+    frame.assign(true_log_lr=1.6 * frame["label"] - 0.8).to_parquet(case_folder / "synthetic.parquet")
+    features, warned = train_output(app, case_folder, "synthetic.parquet", "synthetic")
+    assert features == ["f0", "f1", "f2", "f3"] and warned == []
