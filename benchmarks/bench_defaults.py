@@ -316,7 +316,7 @@ def section_large(work: Path, n_events: int) -> None:
     xs = torch.tensor((x - mean) / std, dtype=torch.float32)
     ys = torch.tensor(np.asarray(train_t["label"]), dtype=torch.float32)
     torch.manual_seed(0)
-    net = MLP(len(feats), 1, hidden=(128, 128, 128))
+    net = MLP(len(feats), 1, hidden=(128, 128, 128), activation="gelu")  # the default plain network
     epochs = 10
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)

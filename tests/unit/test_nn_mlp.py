@@ -46,3 +46,28 @@ def test_the_mlp_familys_auto_initialisation_is_pytorchs_unless_decorrelated():
     # PyTorch's U(±1/√fan_in) has variance 1/(3 fan_in); He's N(0, 2/fan_in)
     assert float(plain.network.layers[0].weight.detach().var()) == pytest.approx(1 / 1200, rel=0.05)
     assert float(deco.network.layers[0].weight.detach().var()) == pytest.approx(2 / 400, rel=0.05)
+
+
+def test_the_mlp_familys_auto_activation_is_gelu_for_a_plain_network_only():
+    from neyman.models import build_model
+    from neyman.models.families import MLPConfig, ratio_model
+    from neyman.tasks import make_task
+    from neyman.training.decorrelation import Decorrelation
+
+    def activations(model) -> set[type]:
+        return {type(m) for m in model.network.modules() if type(m) in ACTIVATIONS.values()}
+
+    assert MLPConfig().resolved_activation(decorrelated=False) == "gelu"
+    assert MLPConfig().resolved_activation(decorrelated=True) == "relu"
+    assert MLPConfig(activation="tanh").resolved_activation(decorrelated=True) == "tanh"
+    for uncertainty in ("mc_dropout", "bayesian"):
+        assert MLPConfig(uncertainty=uncertainty).resolved_activation(decorrelated=False) == "relu"
+    assert MLPConfig(uncertainty="ensemble", ensemble=3).resolved_activation(decorrelated=False) == "relu"
+    plain = build_model("mlp", make_task("binary"), 4, params={"hidden": [8]})
+    deco = build_model("mlp", make_task("binary"), 4, params={"hidden": [8]}, decorrelation=Decorrelation("disco", 1))
+    bayes = build_model("mlp", make_task("binary"), 4, params={"hidden": [8], "uncertainty": "bayesian"})
+    assert activations(plain) == {torch.nn.GELU}
+    assert activations(deco) == activations(bayes) == {torch.nn.ReLU}
+    # the reweighters' MLP keeps the ReLU their closure benchmarks were measured with
+    assert ratio_model("mlp") == {"type": "mlp", "activation": "relu"}
+    assert ratio_model("xgboost") == {"type": "xgboost"}

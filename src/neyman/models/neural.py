@@ -443,14 +443,14 @@ class MLPModel(NeuralModel):
                 self.n_features,
                 self.task.n_outputs,
                 hidden=tuple(p.hidden if p.hidden is not None else LARGE_HIDDEN),
-                activation=p.activation,
+                activation=p.resolved_activation(decorrelated=self.decorrelation is not None),
                 prior_sigma=p.prior_sigma,
             )
         return MLP(
             self.n_features,
             self.task.n_outputs,
             hidden=tuple(p.hidden if p.hidden is not None else LARGE_HIDDEN),
-            activation=p.activation,
+            activation=p.resolved_activation(decorrelated=self.decorrelation is not None),
             dropout=p.dropout or 0.0,
             batch_norm=p.batch_norm,
             init=p.resolved_init(decorrelated=self.decorrelation is not None),

@@ -24,6 +24,7 @@ import numpy as np
 
 from neyman import io
 from neyman.exceptions import ConfigError, DataError
+from neyman.models.families import ratio_model
 from neyman.reweighting import RatioWeights
 from neyman.runs import RunDirectory, write_ratio_weights
 from neyman.workflows.steps.reweighting import checked_weights, default_features, file_columns
@@ -174,7 +175,7 @@ def _config(
             "weight": weight,
         },
         "task": {"type": "binary", "balance_classes": False},
-        "model": {"type": model},
+        "model": ratio_model(model),
     }
 
 

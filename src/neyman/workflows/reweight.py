@@ -24,6 +24,7 @@ import numpy as np
 from neyman import io
 from neyman.atomic import finite_json
 from neyman.exceptions import ConfigError, DataError
+from neyman.models.families import ratio_model
 from neyman.runs import RunDirectory, WeightMap, write_ratio_weights
 from neyman.table import EVENT_ID, LABEL, WEIGHT, Table
 from neyman.workflows.steps.data import SOURCE
@@ -126,7 +127,7 @@ def _config(inputs: _Inputs, model: str, kfold: int, seed: int, name: str, outpu
             "weight": inputs.weight,
         },
         "task": {"type": "binary", "balance_classes": True},
-        "model": {"type": model},
+        "model": ratio_model(model),
         "split": {"kfold": kfold},
     }
 
