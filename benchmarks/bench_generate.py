@@ -11,7 +11,7 @@ All comparisons are within one run (ratios), because these machines are noisy.
    bare Pythia ``next()`` loop of the same process and settings, alternated; and
    the whole chunk (clustering, truth matching, substructure) for the jets/s rate.
 2. ``neyman generate top_vs_qcd --events 20000`` with 1 worker (in-process) and
-   with 2 Dask workers: rows per second and their ratio; the 2-worker wall time
+   with 2 worker processes: rows per second and their ratio; the 2-worker wall time
    is the third bar (under 3 minutes).
 3. Per detector preset, the jet response (median of pT / pT_truth) and resolution (half
    the 16-84% width over the median) of ``jet_calibration`` jets in bins of particle-level
@@ -96,7 +96,7 @@ def event_loop(n_events: int, rounds: int) -> None:
 
 
 def scaling(n_jets: int) -> None:
-    """1 worker (in-process) against 2 Dask workers on the same request.
+    """1 worker (in-process) against 2 worker processes on the same request.
 
     The 2-worker run of the full size is also the ``--events 20000`` wall-time bar.
     Fixed costs (starting the worker processes, writing the final file) weigh

@@ -45,7 +45,7 @@ def register(app: typer.Typer) -> None:
             None, "--seed", help="Run seed; the same seed gives the same file (default: a fresh one, printed)."
         ),
         workers: int | None = typer.Option(
-            None, "--workers", "-w", help="Worker processes of a local Dask cluster (default 1; not with --scheduler)."
+            None, "--workers", "-w", help="Worker processes on this machine (default 1; not with --scheduler)."
         ),
         scheduler: str | None = typer.Option(None, "--scheduler", help="Address of an existing Dask scheduler."),
         detector: str = typer.Option(

@@ -168,3 +168,13 @@ def test_chunk_store_resumes_only_the_same_request(tmp_path: Path) -> None:
     assert ChunkStore(out, {"seed": 1}).open() == {}
     again.remove()
     assert not again.directory.exists()
+
+
+def test_an_error_in_a_worker_process_reaches_the_caller_and_the_workers_stop() -> None:
+    from neyman.generation.parallel import executor
+
+    bad = ChunkTask(get_process("top_vs_qcd"), 99, 0, 100, seed=1)  # refused before Pythia starts
+    with pytest.raises(ConfigError, match="class labels must be in"), executor(workers=2) as engine:
+        engine.submit(bad)
+        for _ in engine.finished():
+            pass
