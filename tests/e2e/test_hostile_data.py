@@ -134,7 +134,12 @@ DATA_CASES = [
     case(
         "predict-output-without-extension",
         "predict runs/bin --input good.parquet --output p",
-        r"^(?!.*train's).*output p\b.*extension.*--output.*p\.parquet",
+        r"^(?!.*train's).*output p\b.*extension.*p\.parquet",
+    ),
+    case(
+        "generate-output-without-extension",
+        "generate w_vs_qcd --events 10 --out events",
+        r"^(?!.*train's).*output events\b.*extension.*events\.parquet",
     ),
     case("evaluate-bootstrap-zero", "evaluate runs/bin --bootstrap 0", r"--bootstrap.*at least 2.*got 0"),
     case("compare-same-run-twice", "compare runs/bin runs/bin --out cmp", r"runs/bin.*twice"),

@@ -56,7 +56,7 @@ def output_format(path: Path, *, constituents: bool = True) -> str:
     ``constituents`` says whether the sample stores jet constituents; the ``.npz``
     layout (the quark/gluon data set's) holds nothing else and is refused without them.
     """
-    fmt = io.detect_format(path)
+    fmt = io.detect_format(path, output=True)
     if fmt not in OUTPUT_FORMATS:
         raise DataError(
             f"cannot write generated events to {path}: format {fmt!r}; use a .parquet, .h5, .root or .npz file name"

@@ -102,7 +102,7 @@ def parse_source(spec: str) -> tuple[str, str | None]:
     return spec, None
 
 
-def detect_format(path: str | os.PathLike[str], format: str | None = None) -> str:
+def detect_format(path: str | os.PathLike[str], format: str | None = None, *, output: bool = False) -> str:
     """The format of ``path``: ``format`` when given, else from the extension.
 
     Parameters
@@ -111,6 +111,9 @@ def detect_format(path: str | os.PathLike[str], format: str | None = None) -> st
         The file name.
     format
         An explicit format, one of :data:`FORMATS`; wins over the extension.
+    output
+        ``path`` is a file to write: an unknown extension's error asks for a known
+        one (a file to read may instead name its format).
 
     Raises
     ------
@@ -129,6 +132,12 @@ def detect_format(path: str | os.PathLike[str], format: str | None = None) -> st
     ext = _ending(name)
     if not ext:
         suffix = "".join(Path(name).suffixes) or "(none)"
+        if output:
+            raise DataError(
+                f"cannot tell the format of the output {os.fspath(path)} from its extension {suffix!r}: a file is "
+                f"written in the format its extension names; give it one of {', '.join(EXTENSIONS)} "
+                f"(e.g. {Path(path).with_suffix('.parquet')})"
+            )
         raise DataError(
             f"cannot tell the format of {os.fspath(path)} from its extension {suffix!r}; "
             f"known extensions: {', '.join(EXTENSIONS)}. Rename the file to one of them, or name its format "
@@ -338,7 +347,7 @@ def open_writer(
     ...         writer.write(chunk)
     """
     final = Path(path)
-    backend = _backend(detect_format(final, format))
+    backend = _backend(detect_format(final, format, output=True))
     if final.is_dir():
         raise DataError(f"cannot write {final}: it is a directory; give a file name")
     try:

@@ -36,15 +36,7 @@ def _output_file(out: Path, *, force: bool, scores: list[str], tree: str | None)
     """
     if out.is_dir():
         raise DataError(f"output {out} is a folder; give the predictions a file name (e.g. {out / 'scores.parquet'})")
-    try:
-        io.detect_format(out)
-    except DataError:
-        suffix = "".join(out.suffixes) or "(none)"
-        raise DataError(
-            f"cannot tell the format of the output {out} from its extension {suffix!r}: the predictions are "
-            f"written in the format the extension names; give --output one of {', '.join(io.EXTENSIONS)} "
-            f"(e.g. {out.with_suffix('.parquet')})"
-        ) from None
+    io.detect_format(out, output=True)  # before anything is scored
     run = enclosing_run(out.parent)
     if run is not None and (Path(os.path.realpath(out.parent)) != run or out.exists()):
         raise DataError(
