@@ -145,8 +145,8 @@ class MLPConfig(NeuralParams):
     activation: Literal["auto", "relu", "leaky_relu", "elu", "gelu", "selu", "sigmoid", "tanh", "softplus"] = Field(
         "auto",
         description=(
-            "Hidden-layer activation. auto: GELU for a plain network, ReLU for a decorrelated training or one "
-            "with an uncertainty, whose strengths and intervals were calibrated with it (docs/training-policy.md)."
+            "Hidden-layer activation. auto: GELU, but ReLU for a decorrelated training, whose strengths were "
+            "calibrated with it (docs/training-policy.md)."
         ),
     )
     dropout: float | None = Field(
@@ -182,7 +182,7 @@ class MLPConfig(NeuralParams):
         return "he" if decorrelated else "default"
 
     def resolved_activation(self, *, decorrelated: bool) -> str:
-        """The activation ``auto`` stands for: ``relu`` for a decorrelated or uncertain network, else ``gelu``.
+        """The activation ``auto`` stands for: ``relu`` for a decorrelated training, else ``gelu``.
 
         Notes
         -----
@@ -194,13 +194,14 @@ class MLPConfig(NeuralParams):
         AUC, ReLU → GELU, 3×128 both): swirled pairs 0.9576 → 0.9660, a feature-driven
         rotation 0.9859 → 0.9923, heavy tails 0.9976 → 0.9990, integer + remainder
         splits 0.9968 → 0.9986, at the same training cost; on 2k, 5k and 10k events
-        the mean change was +0.0060, +0.0002 and +0.0008 (docs/training-policy.md).  DisCo, the adversary,
-        MC dropout, the Bayesian layers and the ensembles' spread were calibrated
-        with ReLU and keep it.
+        the mean change was +0.0060, +0.0002 and +0.0008 (docs/training-policy.md).
+        The ensembles, MC dropout and the Bayesian layers met their AUC, coverage and
+        out-of-support bars with GELU too (``benchmarks/README.md``).  DisCo and the
+        adversary were calibrated with ReLU and keep it.
         """
         if self.activation != "auto":
             return self.activation
-        return "relu" if decorrelated or self.uncertainty != "none" else "gelu"
+        return "relu" if decorrelated else "gelu"
 
     def planned(self, n_train: int) -> MLPConfig:
         """Widths and dropout matched to the sample when not given.
