@@ -96,6 +96,7 @@ def test_predict_scores_new_events_with_the_hunts_classifiers(cwola: object, fil
     assert roc_auc_score(np.asarray(scored["label"]), np.asarray(scored["anomaly_score"])) > 0.9
 
 
+@pytest.mark.slow  # 16 windows of 5-fold classifiers: 97 s, the suite's longest test
 def test_a_scan_finds_the_bump_in_the_right_window(files: dict[str, Path]) -> None:
     result = hunt(
         files["flat"], mass="mjj", features=FEATURES, scan=400.0, method="cwola", toys=0, bumphunter=False,
