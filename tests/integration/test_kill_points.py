@@ -256,3 +256,46 @@ def test_kill_evaluate_keeps_the_run_usable(tmp_path: Path, data: Path, trained:
         assert a["test"] == b["test"]
 
     _kill_points(tmp_path, args, killed, args, done)
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_the_workers_of_a_killed_generation_end_with_it(tmp_path: Path) -> None:
+    """``kill -9`` of ``generate --workers 2`` leaves no worker process waiting for ever."""
+    command = [sys.executable, "-m", "neyman", "generate", "w_vs_qcd", "-n", "5000", "-o", "w.parquet", "-q"]
+    process = subprocess.Popen([*command, "--workers", "2"], cwd=tmp_path, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    workers: set[int] = set()
+    while len(workers) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        workers = {p for p in _children(process.pid) if "spawn_main" in Path(f"/proc/{p}/cmdline").read_text()}
+    assert len(workers) == 2, "the two worker processes did not start"
+    time.sleep(3)  # into their first chunks
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+    def running(pid: int) -> bool:  # a zombie (state Z) has ended; who reaps it is not neyman's
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 30
+    while any(running(p) for p in workers) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    alive = [p for p in workers if running(p)]
+    for p in alive:
+        os.kill(p, signal.SIGKILL)
+    assert not alive, "worker processes outlived the killed generation"

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import functools
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -102,6 +105,26 @@ class _Dask:
             yield future, result
 
 
+PARENT_POLL_SECONDS = 1.0
+"""How often a worker process checks that the process that started it still runs."""
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker initialiser: end this worker once its parent is gone (e.g. killed with ``kill -9``).
+
+    Without it the idle workers of a killed ``neyman generate`` would wait on their
+    queue for ever.  A chunk cut short this way leaves no file: chunks are written
+    under a temporary name and renamed.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="neyman-parent-watch", daemon=True).start()
+
+
 class _Pool:
     """Runs chunks in worker processes of this machine, started by spawning.
 
@@ -114,7 +137,12 @@ class _Pool:
     def __init__(self, workers: int, runner: Runner) -> None:
         self.workers = workers
         self._runner = runner
-        self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
+        )
         self._pending: set[Future[ChunkResult]] = set()
 
     def submit(self, task: ChunkTask) -> Future[ChunkResult]:
