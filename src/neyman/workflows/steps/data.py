@@ -170,11 +170,13 @@ def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
     index = set(io.index_columns(path, tree=first_source.tree or tree, format=fmt))
     flat = [c for c in sample.flat_columns() if c not in skip and not _PANDAS_INDEX.fullmatch(c)]
     left_out: dict[str, list[str]] = {}
+    features: list[str] = []
     for column in flat:
         reason = _left_out_because(column, sample[column].dtype, index)
         if reason:
             left_out.setdefault(reason, []).append(column)
-    features = [c for c in flat if not any(c in names for names in left_out.values())]
+        else:
+            features.append(column)
     _refuse_comma_numbers(sample, [c for c in flat if not np.issubdtype(sample[c].dtype, np.number)])
     why = "; ".join(f"{list_names(names, limit=10)} ({reason})" for reason, names in left_out.items())
     if not features:
