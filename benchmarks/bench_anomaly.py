@@ -12,7 +12,7 @@ from one class only and must find the other, unseen, by their anomaly score:
 * both directions for a convolutional autoencoder on 33×33 jet images and a
   permutation-invariant set autoencoder on the 100 leading constituents
   (``--jet-steps``, 8000 by default);
-* a conditional jet-image generator (``task: generator``, flow matching) trained
+* a conditional jet-image generator (``task: generator``, autoregressive by default) trained
   on the QCD jets' images (``--image-size``, 16: pixels of 0.1 × 0.1 in η and φ,
   a hadron calorimeter's granularity), judged by a boosted classifier on the
   pixels (and on the jet observables of the images) against real test images

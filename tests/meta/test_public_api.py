@@ -118,6 +118,7 @@ PINNED = {
         "Ensemble",
         "FLOW_TRANSFORMS",
         "INITIALISATIONS",
+        "ImageAutoregressive",
         "ImageFlowMatching",
         "JetCNN",
         "MLP",

@@ -263,6 +263,15 @@ def test_two_sample_test_cannot_tell_halves_of_one_sample_apart_and_tells_differ
     assert two_sample_auc(x[::2], other) > 0.95
 
 
+def test_two_sample_test_splits_samples_of_zeros_and_ones_into_both_folds():
+    from neyman.reweighting import two_sample_auc
+
+    lit = (np.random.default_rng(3).random((8_000, 16)) < 0.3).astype(np.float64)  # e.g. lit-pixel patterns
+    assert two_sample_auc(lit[::2], lit[1::2]) == pytest.approx(0.5, abs=0.03)
+    denser = (np.random.default_rng(4).random((4_000, 16)) < 0.6).astype(np.float64)
+    assert two_sample_auc(lit[::2], denser) > 0.9
+
+
 def _images(n: int, seed: int, *, prongs: int) -> np.ndarray:
     """Normalised 15×15 images: one Gaussian blob at the centre, or two at random opposite positions."""
     gen = np.random.default_rng(seed)

@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 
 from neyman.exceptions import ConfigError, DataError  # noqa: E402
 from neyman.models import Arrays, build_model  # noqa: E402
-from neyman.nn import ImageFlowMatching  # noqa: E402
+from neyman.nn import ImageAutoregressive, ImageFlowMatching  # noqa: E402
 from neyman.representations import IMAGE_OBSERVABLES, ImageSpec, image_observables  # noqa: E402
 from neyman.tasks import make_task  # noqa: E402
 from neyman.training import Trainer  # noqa: E402
@@ -34,12 +34,18 @@ def _toy_images(n: int, seed: int) -> np.ndarray:
     return images
 
 
-def _model(steps: int = 10):
+KINDS = {
+    "autoregressive": {"kind": "autoregressive", "width": 256, "blocks": 1},
+    "flow_matching": {"kind": "flow_matching", "width": 64, "blocks": 2, "steps": 16},
+}
+
+
+def _model(steps: int = 10, kind: str = "autoregressive"):
     return build_model(
         "image_generator",
         make_task("generator"),
         1,
-        params={"width": 64, "blocks": 2, "steps": 16},
+        params=KINDS[kind],
         image_size=SIZE,
         trainer=Trainer(epochs=None, steps=steps, batch_size=256, seed=0, progress=False, patience=0),
     )
@@ -50,8 +56,15 @@ def _arrays(images: np.ndarray) -> Arrays:
     return Arrays(x=images.astype(np.float32), y=np.zeros(n, dtype=np.int64), w=np.ones(n))
 
 
-def test_draws_keep_the_requested_totals_are_sparse_and_reproducible():
-    net = ImageFlowMatching(1, SIZE, width=32, blocks=1, steps=4)
+NETWORKS = {
+    "autoregressive": lambda: ImageAutoregressive(1, SIZE, width=32, blocks=1),
+    "flow_matching": lambda: ImageFlowMatching(1, SIZE, width=32, blocks=1, steps=4),
+}
+
+
+@pytest.mark.parametrize("kind", list(NETWORKS))
+def test_draws_keep_the_requested_totals_are_sparse_and_reproducible(kind: str):
+    net = NETWORKS[kind]().eval()
     total = torch.tensor([10.0, 500.0, 3000.0])
     a = net.sample(total, generator=torch.Generator().manual_seed(1))
     b = net.sample(total, generator=torch.Generator().manual_seed(1))
@@ -63,8 +76,9 @@ def test_draws_keep_the_requested_totals_are_sparse_and_reproducible():
     assert bool((lit >= 1).all()) and bool((lit <= SIZE * SIZE).all())
 
 
-def test_evaluation_score_does_not_depend_on_the_batch():
-    net = ImageFlowMatching(1, SIZE, width=32, blocks=1).eval()
+@pytest.mark.parametrize("kind", list(NETWORKS))
+def test_evaluation_score_does_not_depend_on_the_batch(kind: str):
+    net = NETWORKS[kind]().eval()
     images = torch.as_tensor(_toy_images(20, 0), dtype=torch.float32)
     together = net(images)[:, 0]
     alone = torch.cat([net(images[k : k + 1])[:, 0] for k in range(len(images))])
@@ -72,9 +86,62 @@ def test_evaluation_score_does_not_depend_on_the_batch():
     torch.testing.assert_close(net(images), net(images))  # no randomness in evaluation
 
 
-def test_generator_learns_how_the_jet_width_mass_and_occupancy_follow_the_total():
+def test_each_pixel_of_the_autoregressive_model_sees_only_the_pixels_before_it():
+    net = ImageAutoregressive(1, 3, width=24, blocks=2, components=2, dropout=0.0).eval()
+    for parameter in net.parameters():  # no weight left at zero: a missing dependence is the mask's doing
+        torch.nn.init.normal_(parameter, std=0.3)
+    x = torch.randn(1 + 3 * 9)  # the condition, then (lit, v, q) of the 9 pixels in order
+    jacobian = torch.autograd.functional.jacobian(lambda z: net.outputs(z[None])[0], x)
+    depends = (jacobian.abs() > 0).any(dim=1)  # (pixel, input)
+    assert bool(depends[:, 0].all())  # every pixel depends on the total
+    for k in range(9):
+        on = depends[k, 1:].reshape(9, 3).any(dim=1)
+        assert bool(on[:k].all()) and not bool(on[k:].any()), k
+
+
+@torch.no_grad()
+def test_the_likelihood_sums_to_one_over_the_lit_patterns_and_values_of_two_pixels():
+    net = ImageAutoregressive(2, 1, width=8, blocks=1, components=2, dropout=0.0).eval()
+    for parameter in net.parameters():
+        torch.nn.init.normal_(parameter, std=0.5)
+    net.log_q.copy_(torch.tensor([-2.0, 0.3]))  # the second pixel's ln q: v from -inf to 0 covers q up to 1 only
+    total = 100.0
+    # the core (pixel 0) alone: a probability; the second pixel's value given the core is a density
+    p_core = float(torch.exp(-net(torch.tensor([[total, 0.0]]).reshape(1, 2, 1, 1))))
+    v = torch.linspace(-12.0, 12.0, 24_001)
+    q = torch.exp(v * net.log_q[1] + net.log_q[0])
+    images = torch.stack([total * (1 - q), total * q], dim=1).reshape(-1, 2, 1, 1)
+    inside = q < 1  # physical images; beyond q = 1 the density's tail is counted from v (what drawing clamps)
+    density = torch.exp(-net(images[inside])[:, 0].double())
+    p_both = float(torch.trapezoid(density, v[inside].double()))
+    top, alone, empty = _other_patterns(net, total, float(v[inside][-1]))
+    assert p_core + p_both + top + alone + empty == pytest.approx(1.0, abs=1e-4)
+
+
+def _other_patterns(net: ImageAutoregressive, total: float, v0: float) -> tuple[float, float, float]:
+    """P(both lit, v > v0), clamped to q = 1 when drawing; P(second alone), whose value drawing scales to the
+    whole jet; P(neither lit), for which drawing lights the core."""
+    c = (torch.log(torch.tensor(total)) - net.condition[0]) / net.condition[1]
+
+    def outputs(core_lit: float) -> torch.Tensor:
+        x = torch.cat([c[None], torch.tensor([core_lit, 0.0, 0.0, 0.0, 0.0, 0.0])])[None]
+        return net.outputs(x)[0]
+
+    core = torch.sigmoid(outputs(1.0)[0, 0])
+    second, second_alone = outputs(1.0)[1], outputs(0.0)[1]
+    k = net.components
+    weights, mean, scale = torch.softmax(second[1 : 1 + k], 0), second[1 + k : 1 + 2 * k], second[1 + 2 * k :].exp()
+    tail = (weights * (1 - torch.distributions.Normal(mean, scale).cdf(torch.tensor(v0)))).sum()
+    both = float(core * torch.sigmoid(second[0]) * tail)
+    return both, float((1 - core) * torch.sigmoid(second_alone[0])), float((1 - core) * torch.sigmoid(-second_alone[0]))
+
+
+@pytest.mark.parametrize(
+    "kind", [pytest.param("autoregressive"), pytest.param("flow_matching", marks=pytest.mark.slow)]
+)
+def test_generator_learns_how_the_jet_width_mass_and_occupancy_follow_the_total(kind: str):
     torch.manual_seed(0)
-    model = _model(steps=2500)
+    model = _model(steps=2500, kind=kind)
     model.fit(_arrays(_toy_images(6000, 1)))
     width = IMAGE_OBSERVABLES.index("width")
     lit = IMAGE_OBSERVABLES.index("lit_pixels")

@@ -449,13 +449,24 @@ class FlowConfig(NeuralParams):
 
 
 class ImageGeneratorConfig(NeuralParams):
-    """Conditional flow-matching generator of jet images for ``task: generator``."""
+    """Conditional generator of jet images for ``task: generator``."""
 
     type: Literal["image_generator"] = "image_generator"
-    width: PositiveInt = Field(512, description="Width of the velocity network's residual blocks.")
-    blocks: PositiveInt = Field(4, description="Residual blocks of the velocity network.")
+    kind: Literal["autoregressive", "flow_matching"] = Field(
+        "autoregressive",
+        description="autoregressive: one pixel at a time, an exact likelihood (MADE); flow_matching: a velocity "
+        "field integrated from noise.",
+    )
+    width: PositiveInt = Field(512, description="Hidden units per layer (masked layers, or the velocity network's).")
+    blocks: PositiveInt | None = Field(
+        None, description="Residual layers. Default: 2 (autoregressive), 4 (flow_matching)."
+    )
+    components: PositiveInt = Field(4, description="Gaussian components of a lit pixel's ln q (autoregressive).")
+    dropout: float = Field(0.2, ge=0, lt=1, description="Dropout of the hidden units in training (autoregressive).")
     steps: PositiveInt = Field(
-        16, description="Midpoint steps of the ODE integration when drawing (8: twice as fast, nearly as faithful)."
+        16,
+        description="Midpoint steps of the ODE integration when drawing (flow_matching; 8: twice as fast, nearly "
+        "as faithful).",
     )
     condition: list[str] = Field(
         default_factory=lambda: ["pt"],
@@ -470,6 +481,12 @@ class ImageGeneratorConfig(NeuralParams):
         if self.ensemble > 1 or self.uncertainty != "none":
             raise ValueError("a generator is one network: remove ensemble and uncertainty")
         return self
+
+    def resolved_blocks(self) -> int:
+        """The residual layers, or the kind's default."""
+        if self.blocks is not None:
+            return self.blocks
+        return 2 if self.kind == "autoregressive" else 4
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from neyman.models.families import (
 )
 from neyman.models.neural import ImageModel, NeuralModel
 from neyman.nn.autoencoder import Autoencoder, ConvAutoencoder, SetAutoencoder
+from neyman.nn.autoregressive import ImageAutoregressive
 from neyman.nn.flows import DensityFlow
 from neyman.nn.generator import ImageFlowMatching
 from neyman.seeding import child_seed
@@ -296,11 +297,13 @@ class FlowModel(_Named):
 
 
 class ImageGeneratorModel(ImageModel):
-    """A conditional jet-image generator (:class:`~neyman.nn.ImageFlowMatching`) on unnormalised images.
+    """A conditional jet-image generator on unnormalised images.
 
-    ``n_features`` is the number of image channels; ``image_size`` the pixels per
-    side.  The condition is each image's total intensity; the images must
-    therefore keep it (``data.image.normalise: false``).
+    The network is :class:`~neyman.nn.ImageAutoregressive` (``kind:
+    autoregressive``, the default) or :class:`~neyman.nn.ImageFlowMatching`
+    (``kind: flow_matching``).  ``n_features`` is the number of image channels;
+    ``image_size`` the pixels per side.  The condition is each image's total
+    intensity; the images must therefore keep it (``data.image.normalise: false``).
     """
 
     family: ClassVar[str] = "image_generator"
@@ -310,10 +313,21 @@ class ImageGeneratorModel(ImageModel):
 
     def build_network(self) -> nn.Module:
         p = self.params
-        return ImageFlowMatching(self.n_features, self.image_size, width=p.width, blocks=p.blocks, steps=p.steps)
+        if p.kind == "flow_matching":
+            return ImageFlowMatching(
+                self.n_features, self.image_size, width=p.width, blocks=p.resolved_blocks(), steps=p.steps
+            )
+        return ImageAutoregressive(
+            self.n_features,
+            self.image_size,
+            width=p.width,
+            blocks=p.resolved_blocks(),
+            components=p.components,
+            dropout=p.dropout,
+        )
 
-    def _generator(self) -> ImageFlowMatching:
-        if not isinstance(self.network, ImageFlowMatching):
+    def _generator(self) -> ImageAutoregressive | ImageFlowMatching:
+        if not isinstance(self.network, ImageAutoregressive | ImageFlowMatching):
             raise ModelError("a generator is one network")
         return self.network
 
@@ -330,16 +344,14 @@ class ImageGeneratorModel(ImageModel):
         ]
 
     def fit(self, train: Arrays, val: Arrays | None = None, *, resume: bool = False) -> ImageGeneratorModel:
-        """Set the representation's floor and standardisation from the training images, then train.
+        """Let the network set its representation from the training images, then train.
 
         Notes
         -----
-        Over the training images of positive weight: the floor ``q_0`` is half the
-        smallest non-zero pixel fraction; the representation
-        (:class:`~neyman.nn.ImageFlowMatching`, empty pixels dequantised as in
-        training) is standardised with one weighted mean and standard deviation
-        shared by all pixels (per-pixel widths would make the values of a rarely
-        lit pixel outliers of many σ), and its count and ``ln T`` each with their own.
+        The network's ``prepare`` sees the training images of positive weight and
+        their weights: the pixel order and standardisations of
+        :class:`~neyman.nn.ImageAutoregressive`, or the floor and standardisation of
+        :class:`~neyman.nn.ImageFlowMatching`.
 
         Raises
         ------
@@ -353,7 +365,7 @@ class ImageGeneratorModel(ImageModel):
         if not w.sum() > 0:
             raise DataError("the training images of the generator have no positive weight")
         images = torch.as_tensor(np.asarray(train.x, dtype=np.float64)[w > 0])
-        q, log_total = net.fractions(images)
+        log_total = torch.log(images.flatten(1).clamp(min=0.0).sum(dim=1))
         if not torch.isfinite(log_total).all():
             raise DataError(
                 f"{int((~torch.isfinite(log_total)).sum())} training images hold no intensity: select jets with "
@@ -364,18 +376,7 @@ class ImageGeneratorModel(ImageModel):
                 "every training image has the same total intensity (normalised images): the generator is "
                 "conditioned on the total; set data.image.normalise: false"
             )
-        net.set_floor(float(q[q > 0].min()) / 2.0)
-        noise = torch.rand(images.shape[0], net.n_pixels + 1, generator=torch.Generator().manual_seed(self.seed))
-        x1 = net.represent(images, noise.to(images.dtype))[0].numpy()
-        weight = w[w > 0]
-        # one mean and width for all pixels: per-pixel widths would turn a rarely lit pixel into an outlier of many σ
-        pixels = _weighted_moments(x1[:, :-1], np.broadcast_to(weight[:, None], x1[:, :-1].shape))
-        count = _weighted_moments(x1[:, -1], weight)
-        mean = np.append(np.full(net.n_pixels, pixels[0]), count[0])
-        std = np.maximum(np.append(np.full(net.n_pixels, pixels[1]), count[1]), 1e-3)
-        net.set_standardisation(
-            torch.as_tensor(mean), torch.as_tensor(std), _weighted_moments(log_total.numpy(), weight)
-        )
+        net.prepare(images, torch.as_tensor(w[w > 0]), seed=self.seed)
         super().fit(train, val, resume=resume)
         return self
 
@@ -403,9 +404,3 @@ class ImageGeneratorModel(ImageModel):
             part = torch.as_tensor(total[start : start + self.inference_batch_size], dtype=torch.float32)
             out.append(net.sample(part, generator=generator).reshape(len(part), -1).double().cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, len(self.sampled_columns)))
-
-
-def _weighted_moments(values: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
-    """The weighted mean and standard deviation of all of ``values``."""
-    mean = float(np.average(values, weights=weight))
-    return mean, float(np.sqrt(np.average((values - mean) ** 2, weights=weight)))

@@ -10,6 +10,7 @@
 ``ensemble``      members trained apart, raw outputs averaged
 ``autoencoder``   dense (variational), convolutional and set autoencoders; forward = per-event anomaly score
 ``flows``         normalizing flows (zuko MAF/NSF); forward = log-density
+``autoregressive`` jet images one pixel at a time (MADE); forward = −ln p, ``sample`` draws
 ``generator``     conditional flow matching on jet images; forward = per-event loss, ``sample`` draws
 
 Every particle network takes ``(features, points, vectors, mask)``
@@ -17,6 +18,7 @@ Every particle network takes ``(features, points, vectors, mask)``
 """
 
 from neyman.nn.autoencoder import Autoencoder, ConvAutoencoder, SetAutoencoder
+from neyman.nn.autoregressive import ImageAutoregressive
 from neyman.nn.cnn import JetCNN
 from neyman.nn.deepsets import EFN, EFN_PRESETS, PFN, PFN_PRESETS
 from neyman.nn.ensemble import Ensemble
@@ -43,6 +45,7 @@ __all__ = [
     "ConvAutoencoder",
     "DensityFlow",
     "Ensemble",
+    "ImageAutoregressive",
     "ImageFlowMatching",
     "JetCNN",
     "MaskedBatchNorm",

@@ -17,7 +17,7 @@ import math
 import torch
 from torch import nn
 
-from neyman.nn.layers import check_positive, check_widths
+from neyman.nn.layers import check_positive, check_widths, image_fractions, weighted_moments
 
 __all__ = ["ImageFlowMatching"]
 
@@ -122,9 +122,7 @@ class ImageFlowMatching(nn.Module):
     # -- the representation -----------------------------------------------------------
     def fractions(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-pixel fractions ``q`` ``(n, n_pixels)`` and ``ln T`` ``(n,)`` of physical images."""
-        flat = images.flatten(1).clamp(min=0.0)
-        total = flat.sum(dim=1)
-        return flat / total.clamp(min=torch.finfo(flat.dtype).tiny)[:, None], torch.log(total)
+        return image_fractions(images)
 
     def represent(self, images: torch.Tensor, noise: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """``(x_1, ln T)``: the unstandardised vector of the Notes, and the log total.
@@ -142,15 +140,26 @@ class ImageFlowMatching(nn.Module):
         y = torch.where(lit, self._box_cox(torch.maximum(q, self.floor) / self.floor), empty)
         return torch.cat([y, (torch.log(count) + jitter)[:, None]], dim=1), log_total
 
-    def set_floor(self, floor: float) -> None:
-        """Set the floor ``q_0`` of the lit pixels' fractions (before :meth:`represent` is used to fit)."""
-        self.floor.fill_(float(floor))
+    @torch.no_grad()
+    def prepare(self, images: torch.Tensor, weight: torch.Tensor, *, seed: int = 0) -> None:
+        """Set the floor and the standardisation from training images of positive total and weight.
 
-    def set_standardisation(self, mean: torch.Tensor, std: torch.Tensor, condition: tuple[float, float]) -> None:
-        """Set the per-component mean and width of ``x_1`` and those of ``ln T``."""
-        self.shift.copy_(torch.as_tensor(mean, dtype=self.shift.dtype))
-        self.scale.copy_(torch.as_tensor(std, dtype=self.scale.dtype))
-        self.condition.copy_(torch.as_tensor(condition, dtype=self.condition.dtype))
+        The floor ``q_0`` is half the smallest non-zero pixel fraction; ``x_1``
+        (empty pixels dequantised with noise drawn from ``seed``, as in training)
+        is standardised with one weighted mean and standard deviation shared by all
+        pixels (per-pixel widths would make the values of a rarely lit pixel
+        outliers of many σ), and its count and ``ln T`` each with their own.
+        """
+        images = images.double()
+        q, log_total = self.fractions(images)
+        self.floor.fill_(float(q[q > 0].min()) / 2.0)
+        noise = torch.rand(len(images), self.n_pixels + 1, generator=torch.Generator().manual_seed(seed))
+        x1 = self.represent(images, noise.double())[0]
+        pixels = weighted_moments(x1[:, :-1], weight[:, None])
+        count = weighted_moments(x1[:, -1], weight)
+        self.shift.copy_(torch.cat([torch.full((self.n_pixels,), pixels[0]), torch.tensor([count[0]])]))
+        self.scale.copy_(torch.cat([torch.full((self.n_pixels,), pixels[1]), torch.tensor([count[1]])]).clamp(min=1e-3))
+        self.condition.copy_(torch.tensor(weighted_moments(log_total, weight)))
 
     @staticmethod
     def _box_cox(r: torch.Tensor) -> torch.Tensor:

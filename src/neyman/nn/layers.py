@@ -27,9 +27,11 @@ __all__ = [
     "check_positive",
     "check_widths",
     "example_particle_inputs",
+    "image_fractions",
     "keep_inputs",
     "large_negative",
     "masked_mean",
+    "weighted_moments",
     "zero_padding",
 ]
 
@@ -93,6 +95,21 @@ def check_dropout(value: float) -> float:
     if not 0.0 <= value < 1.0:
         raise ConfigError(f"dropout must be in [0, 1), got {value}")
     return float(value)
+
+
+def image_fractions(images: Tensor) -> tuple[Tensor, Tensor]:
+    """Per-pixel fractions ``q = p / T`` ``(n, n_pixels)`` and ``ln T`` ``(n,)`` of images ``(n, ...)``."""
+    flat = images.flatten(1).clamp(min=0.0)
+    total = flat.sum(dim=1)
+    return flat / total.clamp(min=torch.finfo(flat.dtype).tiny)[:, None], torch.log(total)
+
+
+def weighted_moments(values: Tensor, weight: Tensor) -> tuple[float, float]:
+    """Mean and standard deviation of ``values`` with ``weight`` (broadcast to them, any normalisation)."""
+    w = torch.broadcast_to(weight, values.shape).double()
+    w = w / w.sum()
+    mean = (w * values.double()).sum()
+    return float(mean), float((w * (values.double() - mean) ** 2).sum().sqrt())
 
 
 def zero_padding(x: Tensor, valid: Tensor) -> Tensor:

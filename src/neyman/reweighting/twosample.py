@@ -19,7 +19,11 @@ def _row_folds(x: np.ndarray, folds: int, seed: int) -> np.ndarray:
 
     key = f"neyman{seed:010d}"[-16:]
     hashed = pd.util.hash_pandas_object(pd.DataFrame(x), index=False, hash_key=key).to_numpy()
-    return np.asarray(hashed % np.uint64(folds), dtype=np.int64)
+    # the combined row hash's low bits can be constant (rows of 0/1 values): fold on the high bits of a
+    # multiplicative mix (Fibonacci hashing) instead
+    with np.errstate(over="ignore"):
+        mixed = hashed * np.uint64(0x9E3779B97F4A7C15)
+    return np.asarray((mixed >> np.uint64(32)) % np.uint64(folds), dtype=np.int64)
 
 
 def two_sample_auc(

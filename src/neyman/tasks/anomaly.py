@@ -237,16 +237,20 @@ class GeneratorTask(AnomalyTask):
 
     Notes
     -----
-    The network (:class:`neyman.nn.ImageFlowMatching`) returns the per-event
-    flow-matching loss, the trainer minimises its weighted mean, and the anomaly
-    score is that loss at fixed probe times and noise (a denoising error, larger
-    for images unlike the training sample).  What the run is for is drawing:
+    The network returns a per-event loss and the trainer minimises its weighted
+    mean: :class:`neyman.nn.ImageAutoregressive` (the default) the negative
+    log-likelihood of the image given its total, which is also the anomaly score;
+    :class:`neyman.nn.ImageFlowMatching` the flow-matching loss, whose value at
+    fixed probe times and noise is the score (a denoising error, larger for images
+    unlike the training sample).  What the run is for is drawing:
     ``neyman sample`` draws images at given totals, and ``neyman evaluate``
     compares drawn with real test images.
     """
 
     name: ClassVar[str] = "generator"
-    summary: ClassVar[str] = "learns to draw jet images given their total pT; the denoising error is the anomaly score"
+    summary: ClassVar[str] = (
+        "learns to draw jet images given their total pT; -ln p (or a denoising error) is the anomaly score"
+    )
     objective: ClassVar[str] = "generation"
 
 
