@@ -163,6 +163,24 @@ def test_generator_learns_how_the_jet_width_mass_and_occupancy_follow_the_total(
     assert narrow.mean() < 0.8 * wide.mean()  # harder jets are narrower, as in the training images
 
 
+def test_a_generator_saved_before_kinds_existed_loads_as_flow_matching(tmp_path):
+    import json
+
+    from neyman.models import Model
+
+    model = _model(steps=5, kind="flow_matching")
+    model.fit(_arrays(_toy_images(300, 4)))
+    model.save(tmp_path)
+    meta = json.loads((tmp_path / "model.json").read_text())
+    for key in ("kind", "components", "dropout"):  # the fields a flow-matching generator did not have
+        del meta["params"][key]
+    (tmp_path / "model.json").write_text(json.dumps(meta))
+    loaded = Model.load(tmp_path)
+    assert isinstance(loaded.network, ImageFlowMatching)
+    images = torch.as_tensor(_toy_images(20, 5), dtype=torch.float32)
+    torch.testing.assert_close(loaded.network.eval()(images), model.network.eval()(images))
+
+
 def test_generator_refuses_normalised_or_empty_images_and_bad_totals():
     images = _toy_images(50, 3)
     normalised = images / images.sum(axis=(1, 2, 3), keepdims=True)

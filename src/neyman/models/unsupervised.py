@@ -10,7 +10,7 @@ hyper-parameters refer to columns (per-feature weights, conditioning columns).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -325,6 +325,15 @@ class ImageGeneratorModel(ImageModel):
             components=p.components,
             dropout=p.dropout,
         )
+
+    @classmethod
+    def _saved_state(
+        cls, params: dict[str, Any], state: Mapping[str, Any] | None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """As for every model; a generator saved before ``kind`` existed is a flow-matching one."""
+        params, loaded = super()._saved_state(params, state)
+        params.setdefault("kind", "flow_matching")
+        return params, loaded
 
     def _generator(self) -> ImageAutoregressive | ImageFlowMatching:
         if not isinstance(self.network, ImageAutoregressive | ImageFlowMatching):
