@@ -136,9 +136,7 @@ def _other_patterns(net: ImageAutoregressive, total: float, v0: float) -> tuple[
     return both, float((1 - core) * torch.sigmoid(second_alone[0])), float((1 - core) * torch.sigmoid(-second_alone[0]))
 
 
-@pytest.mark.parametrize(
-    "kind", [pytest.param("autoregressive"), pytest.param("flow_matching", marks=pytest.mark.slow)]
-)
+@pytest.mark.parametrize("kind", list(KINDS))
 def test_generator_learns_how_the_jet_width_mass_and_occupancy_follow_the_total(kind: str):
     torch.manual_seed(0)
     model = _model(steps=2500, kind=kind)
