@@ -32,6 +32,7 @@ from neyman.nn.autoencoder import Autoencoder, ConvAutoencoder, SetAutoencoder
 from neyman.nn.autoregressive import ImageAutoregressive
 from neyman.nn.flows import DensityFlow
 from neyman.nn.generator import ImageFlowMatching
+from neyman.nn.layers import image_fractions
 from neyman.seeding import child_seed
 
 __all__ = [
@@ -374,7 +375,7 @@ class ImageGeneratorModel(ImageModel):
         if not w.sum() > 0:
             raise DataError("the training images of the generator have no positive weight")
         images = torch.as_tensor(np.asarray(train.x, dtype=np.float64)[w > 0])
-        log_total = torch.log(images.flatten(1).clamp(min=0.0).sum(dim=1))
+        log_total = image_fractions(images)[1]
         if not torch.isfinite(log_total).all():
             raise DataError(
                 f"{int((~torch.isfinite(log_total)).sum())} training images hold no intensity: select jets with "

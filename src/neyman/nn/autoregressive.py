@@ -142,11 +142,6 @@ class ImageAutoregressive(nn.Module):
         self.register_buffer("floor", torch.tensor(1e-4))
 
     # -- the representation -----------------------------------------------------------
-    @staticmethod
-    def fractions(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-pixel fractions ``q`` ``(n, n_pixels)`` and ``ln T`` ``(n,)`` of physical images."""
-        return image_fractions(images)
-
     @torch.no_grad()
     def prepare(self, images: torch.Tensor, weight: torch.Tensor, *, seed: int = 0) -> None:
         """Set the pixel order, the standardisation of ``ln q`` and ``ln T``, and the floor.
@@ -155,7 +150,7 @@ class ImageAutoregressive(nn.Module):
         positive weights; the statistics are weighted (``seed`` is not used: nothing
         is drawn).
         """
-        q, log_total = self.fractions(images.double())
+        q, log_total = image_fractions(images.double())
         w = weight.double() / weight.double().sum()
         self.order.copy_(torch.argsort(-(w[:, None] * q).sum(dim=0), stable=True))
         lit = q > 0
@@ -173,7 +168,7 @@ class ImageAutoregressive(nn.Module):
 
         The brightest pixel (position 0) shows only its lit flag: its value is the remainder.
         """
-        q, log_total = self.fractions(images)
+        q, log_total = image_fractions(images)
         q = q[:, self.order]
         lit = (q > 0).to(q.dtype)
         v = torch.where(q > 0, (torch.log(q.clamp(min=self.floor)) - self.log_q[0]) / self.log_q[1], 0.0)

@@ -120,17 +120,13 @@ class ImageFlowMatching(nn.Module):
         self.register_buffer("probe_noise", torch.randn(PROBES, dim, generator=generator))
 
     # -- the representation -----------------------------------------------------------
-    def fractions(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-pixel fractions ``q`` ``(n, n_pixels)`` and ``ln T`` ``(n,)`` of physical images."""
-        return image_fractions(images)
-
     def represent(self, images: torch.Tensor, noise: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """``(x_1, ln T)``: the unstandardised vector of the Notes, and the log total.
 
         ``noise`` ``(n, n_pixels + 1)`` in ``[0, 1)`` dequantises empty pixels and the
         count; ``None`` puts empty pixels at ``-1/2`` and leaves the count exact.
         """
-        q, log_total = self.fractions(images)
+        q, log_total = image_fractions(images)
         lit = q > 0
         count = lit.sum(dim=1).clamp(min=1).to(q.dtype)
         if noise is None:
@@ -151,7 +147,7 @@ class ImageFlowMatching(nn.Module):
         outliers of many σ), and its count and ``ln T`` each with their own.
         """
         images = images.double()
-        q, log_total = self.fractions(images)
+        q, log_total = image_fractions(images)
         self.floor.fill_(float(q[q > 0].min()) / 2.0)
         noise = torch.rand(len(images), self.n_pixels + 1, generator=torch.Generator().manual_seed(seed))
         x1 = self.represent(images, noise.double())[0]
