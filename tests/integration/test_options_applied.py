@@ -196,6 +196,20 @@ def test_booked_methods_train_on_one_split_and_are_ranked(workdir, tmp_path, cap
     assert (tmp_path / "cli" / "cli-fisher").is_dir() and (tmp_path / "cli" / "cli-logistic").is_dir()
 
 
+def test_booked_methods_show_a_data_warning_once(workdir, tmp_path, capsys):
+    tmp, _ = workdir
+    table = io.read(tmp / "labelled.parquet", columns=[*FEATURES, LABEL])
+    data = tmp_path / "tagged.parquet"
+    io.write(table.with_column("detector", np.array(["cms"] * len(table))), data)
+    code, printed = _cli(
+        capsys, "train", "--data", str(data), "--label-column", LABEL, "--model", "fisher,logistic",
+        "--name", "w", "--output-dir", str(tmp_path / "runs"),
+    )  # fmt: skip
+    assert code == 0 and "ranked by test auc" in printed
+    assert printed.count("left out of the automatic features") == 1  # once, not once per booked model
+    assert "'detector' (text)" in printed
+
+
 def test_booking_checks_the_comparison_folder_before_training(workdir, tmp_path):
     from neyman.exceptions import DataError
     from neyman.workflows.book import book

@@ -9,7 +9,9 @@ model is ranked by its task's ranking metric on the test split.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,6 +67,23 @@ def _configs(base: RunConfig, models: Sequence[str]) -> dict[str, RunConfig]:
     return out
 
 
+@contextmanager
+def _each_warning_once() -> Iterator[None]:
+    """Show each distinct warning (category and text) once, as it happens, however often it is raised."""
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+        seen: set[tuple[type[Warning], str]] = set()
+
+        def once(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+            key = (category, str(message))
+            if key not in seen:
+                seen.add(key)
+                shown(message, category, *args, **kwargs)
+
+        warnings.showwarning = once
+        yield
+
+
 def book(
     config: RunConfig | Mapping[str, Any] | str | os.PathLike[str],
     models: Sequence[str],
@@ -101,7 +120,8 @@ def book(
     if task is BinaryTask:
         folder = Path(out) if out is not None else Path(base.output_dir) / f"{base.name or base.task.type}-comparison"
         check_output_dir(folder, force=force, marker="comparison.json", what="the comparison")  # before any training
-    runs = {model: train(cfg, force=force) for model, cfg in configs.items()}
+    with _each_warning_once():  # the runs share their data: its warnings would repeat per model
+        runs = {model: train(cfg, force=force) for model, cfg in configs.items()}
     metric, larger = task.ranking_metric
     order = sorted(runs, key=lambda m: float(runs[m].headline[metric]), reverse=larger)
     comparison = None
