@@ -11,6 +11,13 @@ adversary at several strengths λ, the DDT of τ21 (linear in ρ'), and hep_ml's
 gradient boosting with the flatness loss (uGB+FL, the peer).  At ε_S = 50%:
 1/ε_B and 1/JSD of the background mass before and after the cut.
 
+The frontier: the same MLP given the mass as well, cut with one threshold per mass
+bin, the thresholds chosen for the largest 1/ε_B within each bound on the JSD
+(:func:`neyman.metrics.sculpting_frontier`, fitted on the events it is judged on).
+In a narrow mass bin such cuts are the Neyman–Pearson ones, so the curve estimates
+the best trade-off any selection reaches on these events: a bar beyond it is beyond
+every method.
+
 Bars (issue "taggers an analysis can use"): at least one neyman method reaches
 ≥ 10× the undecorrelated tagger's 1/JSD while keeping ≥ 50% of its rejection;
 DisCo and the adversary each beat the DDT of τ21 at equal 1/JSD (their 1/ε_B,
@@ -35,13 +42,15 @@ from pathlib import Path
 import numpy as np
 
 from neyman import io, metrics
-from neyman.metrics.decorrelation import distance_correlation, sculpting
+from neyman.metrics.decorrelation import FrontierPoint, distance_correlation, sculpting, sculpting_frontier
 from neyman.physics.ddt import DDT, QuantileDDT
 from neyman.workflows.predict import predict
 from neyman.workflows.train import train
 
 FEATURES = ["tau1", "tau2", "tau3", "tau21", "tau32", "c2", "d2", "n_constituents", "pt", "eta"]
 EFFICIENCY = 0.5
+FRONTIER_RATIOS = (1, 2, 5, 10, 20, 50)
+"""Bounds on the sculpting of the frontier: the plain tagger's JSD divided by these."""
 BATCH_SIZE: list[int | None] = [None]
 """training.batch_size of every run (None: the planned one); set by --batch-size."""
 
@@ -82,17 +91,24 @@ def _with_background(
 
 
 def _neyman(
-    data: Path, background: Path | None, out: Path, method: str, strength: float | None
-) -> tuple[dict[str, object], np.ndarray]:
+    data: Path,
+    background: Path | None,
+    out: Path,
+    method: str,
+    strength: float | None,
+    features: list[str] = FEATURES,
+    tag: str | None = None,
+) -> tuple[dict[str, object], np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """One tagger's row, the event ids of its predictions, and its test scores, labels and masses."""
     deco: dict[str, object] = {"variable": "mass", "method": method}
     if strength is not None:
         deco["strength"] = strength
-    tag = method if strength is None else f"{method}-{strength:g}"
+    tag = tag or (method if strength is None else f"{method}-{strength:g}")
     config = {
         "name": tag,
         "output_dir": str(out),
         "seed": 3,
-        "data": {"sources": [{"path": str(data)}], "label_column": "label", "features": FEATURES},
+        "data": {"sources": [{"path": str(data)}], "label_column": "label", "features": features},
         "model": {"type": "mlp"},
         "training": {"decorrelate": deco, "progress": False, "batch_size": BATCH_SIZE[0]},
     }
@@ -110,7 +126,7 @@ def _neyman(
         extra = (np.asarray(table["score"]), np.asarray(table["mass"]))
     merged = _with_background(scores, labels, np.asarray(pred["mass"])[test], extra)
     row = _point(f"neyman {tag}", *merged, seconds)
-    return row, np.asarray(pred["event_id"])
+    return row, np.asarray(pred["event_id"]), merged
 
 
 def _ddt(
@@ -173,6 +189,12 @@ def _peer(
     return _point(f"hep_ml uGB+FL ({n // 1000}k train)", *merged, time.perf_counter() - t0)
 
 
+def _frontier(merged: tuple[np.ndarray, np.ndarray, np.ndarray], base_inverse_jsd: float) -> list[FrontierPoint]:
+    """The best 1/ε_B at each bound on the JSD: per-mass-bin cuts on a tagger that reads the mass (in-sample)."""
+    caps = tuple(1.0 / (ratio * base_inverse_jsd) for ratio in FRONTIER_RATIOS)
+    return sculpting_frontier(*merged, jsd_caps=caps, efficiency=EFFICIENCY)
+
+
 def _rejection_at(points: list[dict[str, object]], inverse_jsd: float) -> float | None:
     """A method's 1/ε_B at a given 1/JSD, interpolated in log(1/JSD) between its strengths."""
     pts = sorted((float(np.log(p["inverse_jsd"])), float(p["rejection"])) for p in points)  # type: ignore[arg-type]
@@ -185,7 +207,7 @@ def _rejection_at(points: list[dict[str, object]], inverse_jsd: float) -> float 
     return float(np.interp(x, [p[0] for p in pts], [p[1] for p in pts]))
 
 
-def _plane(rows: list[dict[str, object]], path: Path) -> None:
+def _plane(rows: list[dict[str, object]], frontier: list[FrontierPoint], path: Path) -> None:
     """Every tagger on the plane of 1/ε_B against 1/JSD, one line per method over its strengths."""
     from neyman.plotting import plot_decorrelation_plane, save
 
@@ -198,6 +220,7 @@ def _plane(rows: list[dict[str, object]], path: Path) -> None:
         methods.setdefault(method, []).append(
             (float(r["rejection"]), float(r["inverse_jsd"]), f"λ={lam}" if lam else "")
         )  # type: ignore[arg-type]
+    methods["frontier (per-mass-bin cuts)"] = [(p.rejection, p.inverse_jsd, "") for p in frontier]
     save(plot_decorrelation_plane(methods), path.with_suffix(""), formats=("png",))
     print(f"plane: {path}")
 
@@ -224,13 +247,13 @@ def main() -> int:
         out = Path(tmp)
         data = args.data or _generated(args.events, out)
         rows: list[dict[str, object]] = []
-        baseline, event_ids = _neyman(data, args.background, out, "none", None)
+        baseline, event_ids, _ = _neyman(data, args.background, out, "none", None)
         rows.append(baseline)
         print(f"  {baseline}", flush=True)
         methods = args.methods.split(",")
         for method, grid in (("planing", [None]), ("disco", strengths), ("adversary", strengths)):
             for lam in grid if method in methods else []:
-                row, _ = _neyman(data, args.background, out, method, lam)
+                row, _, _ = _neyman(data, args.background, out, method, lam)
                 rows.append(row)
                 print(f"  {row}", flush=True)
         raw = io.read(data, columns=[*FEATURES, "mass", "label"])
@@ -251,8 +274,12 @@ def main() -> int:
         peer = _peer(table, train_rows, test_rows, extra, args.peer_events)
         if peer is not None:
             rows.append(peer)
+        aware, _, merged = _neyman(data, args.background, out, "none", None, [*FEATURES, "mass"], "mass-aware")
+        frontier = _frontier(merged, float(baseline["inverse_jsd"]))  # type: ignore[arg-type]
     n_extra = 0 if extra is None else len(extra["mass"])
-    print(f"\nw_vs_qcd: {len(test_rows)} test jets + {n_extra} extra QCD jets, ε_S = {EFFICIENCY:.0%}; no mass input\n")
+    print(
+        f"\n{data.name}: {len(test_rows)} test jets + {n_extra} extra QCD jets, ε_S = {EFFICIENCY:.0%}; no mass input\n"
+    )
     print(f"| {'tagger':<32} | AUC    | 1/ε_B  | 1/JSD  | dCorr² | s    |")
     print(f"|{'-' * 34}|--------|--------|--------|--------|------|")
     for r in rows:
@@ -277,8 +304,22 @@ def main() -> int:
                 f"{method} at the 1/JSD of {classic[variant]['name']} ({ddt_jsd:.1f}): 1/ε_B {shown} "
                 f"vs {ddt_rej:.1f} -> {'yes' if ok else 'no'}"
             )
+    print(
+        f"\nfrontier: the best 1/ε_B at ε_S = {EFFICIENCY:.0%} within each bound on the JSD, cuts per mass bin on "
+        f"the default MLP given the mass too (its one cut: 1/ε_B {float(aware['rejection']):.1f}, "  # type: ignore[arg-type]
+        f"1/JSD {float(aware['inverse_jsd']):.1f}); fitted on the events it is judged on"  # type: ignore[arg-type]
+    )
+    print("| 1/JSD ≥ | × plain's | 1/ε_B  | × plain's |")
+    print("|---------|-----------|--------|-----------|")
+    for ratio, point in zip(FRONTIER_RATIOS, frontier, strict=True):
+        print(f"| {point.inverse_jsd:7.1f} | {ratio:9d} | {point.rejection:6.1f} | {point.rejection / base_rej:9.0%} |")
+    at_bar = frontier[FRONTIER_RATIOS.index(10)].rejection / base_rej
+    print(
+        f"at 10x the plain tagger's 1/JSD the frontier keeps {at_bar:.0%} of its rejection: the bar's point "
+        f"(50%) is {'within reach' if at_bar >= 0.5 else 'beyond what cuts on these events reach'}"
+    )
     if args.plot is not None:
-        _plane(rows, args.plot)
+        _plane(rows, frontier, args.plot)
     met = bool(best) and verdict
     print(f"bars met: {'yes' if met else 'no'}")
     return 0

@@ -49,6 +49,7 @@ PINNED = {
     "neyman.metrics": [
         "AnomalySummary",
         "ConfusionMatrix",
+        "FrontierPoint",
         "HistogramComparison",
         "LikelihoodRatioCheck",
         "RegressionSummary",
@@ -97,6 +98,7 @@ PINNED = {
         "roc_curve",
         "s_over_sqrt_s_plus_b",
         "sculpting",
+        "sculpting_frontier",
         "separation",
         "sic_curve",
         "signal_efficiency_at",

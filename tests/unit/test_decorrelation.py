@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from neyman.exceptions import ConfigError, DataError, ModelError
-from neyman.metrics import distance_correlation, jensen_shannon, roc_auc, sculpting
+from neyman.metrics import distance_correlation, jensen_shannon, roc_auc, sculpting, sculpting_frontier
+from neyman.metrics.closure import comparison_edges
 from neyman.models import Arrays, build_model
 from neyman.physics.ddt import DDT, QuantileDDT, rho_prime
 from neyman.preprocessing import planing_weights
@@ -135,6 +136,53 @@ def _toy(method: str | None, strength: float = 10.0) -> tuple[float, float, floa
     s = model.predict(x[te])
     bkg = y[te] == 0
     return roc_auc(s, y[te]), distance_correlation(s[bkg], m[te][bkg]), float(model.history.columns["val_loss"][-1])
+
+
+def _bernoulli_jsd(a: float, b: float) -> float:
+    return jensen_shannon([a, 1 - a], [b, 1 - b])
+
+
+def test_the_sculpting_frontier_matches_the_window_model_in_closed_form() -> None:
+    """Background flat in the mass, signal in a window of 6 of the 30 bins, score ROC g(e) = 1 - (1 - e)^8 there.
+
+    At ε_S = 50% the window passes e_in = 1 - 2^(-1/8) of its background; the best selection
+    under JSD ≤ J passes the largest window share P of its background with
+    JSD((P, 1 - P), (q_in, 1 - q_in)) ≤ J, so 1/ε_B = P / (q_in e_in).
+    """
+    rng = np.random.default_rng(5)
+    n_b, n_s = 200_000, 50_000
+    mb = rng.uniform(0.0, 1.0, n_b)
+    edges = comparison_edges(mb, bins=30)
+    ms = rng.uniform(edges[12], edges[18], n_s)
+    scores = np.concatenate([rng.uniform(size=n_b), rng.uniform(size=n_s) ** (1 / 8)])
+    labels = np.r_[np.zeros(n_b), np.ones(n_s)]
+    mass = np.r_[mb, ms]
+    q_in = float(np.mean((mb >= edges[12]) & (mb < edges[18])))
+    e_in = 1 - 0.5 ** (1 / 8)
+    caps = (1.0, 0.1, 0.02, 0.005)
+    points = sculpting_frontier(scores, labels, mass, jsd_caps=caps)
+    for cap, point in zip(caps, points, strict=True):
+        low, high = q_in, 1.0  # the largest window share within the cap, by bisection
+        for _ in range(60):
+            mid = 0.5 * (low + high)
+            low, high = (mid, high) if _bernoulli_jsd(mid, q_in) <= cap else (low, mid)
+        expected = low / (q_in * e_in)
+        assert point.rejection == pytest.approx(expected, rel=0.05), (cap, point, expected)
+        assert point.jsd <= cap * 1.01
+    rejections = [p.rejection for p in points]
+    assert rejections == sorted(rejections, reverse=True)  # less sculpting allowed, less rejection
+    one_cut = sculpting(scores, labels, mass, efficiencies=(0.5,))[0]
+    assert points[0].rejection >= one_cut.rejection * 0.98  # one threshold everywhere is one of the selections
+
+
+def test_the_sculpting_frontier_refuses_bad_input() -> None:
+    scores, labels, mass = np.array([0.1, 0.9, 0.4]), np.array([0, 1, 0]), np.array([1.0, 2.0, 3.0])
+    with pytest.raises(DataError, match="non-negative"):
+        sculpting_frontier(scores, labels, mass, np.array([1.0, -1.0, 1.0]), jsd_caps=(0.1,))
+    with pytest.raises(DataError, match="efficiency"):
+        sculpting_frontier(scores, labels, mass, jsd_caps=(0.1,), efficiency=1.0)
+    with pytest.raises(DataError, match="finite"):
+        sculpting_frontier(scores, labels, np.array([1.0, np.nan, 3.0]), jsd_caps=(0.1,))
 
 
 @pytest.mark.parametrize("method", ["disco", "adversary"])

@@ -77,7 +77,14 @@ from neyman.metrics.confusion import (
     threshold_at_efficiency,
 )
 from neyman.metrics.coverage import binned_mean, interval_coverage
-from neyman.metrics.decorrelation import SculptingPoint, distance_correlation, jensen_shannon, sculpting
+from neyman.metrics.decorrelation import (
+    FrontierPoint,
+    SculptingPoint,
+    distance_correlation,
+    jensen_shannon,
+    sculpting,
+    sculpting_frontier,
+)
 from neyman.metrics.fidelity import frechet_distance, wasserstein_distance
 from neyman.metrics.importance import correlation_matrix, permutation_importance
 from neyman.metrics.overtraining import kolmogorov_sf, ks_test, overtraining_check
@@ -96,6 +103,7 @@ from neyman.metrics.variations import WorkingPointShift, cut_efficiency, working
 __all__ = [
     "AnomalySummary",
     "ConfusionMatrix",
+    "FrontierPoint",
     "HistogramComparison",
     "LikelihoodRatioCheck",
     "RegressionSummary",
@@ -144,6 +152,7 @@ __all__ = [
     "roc_curve",
     "s_over_sqrt_s_plus_b",
     "sculpting",
+    "sculpting_frontier",
     "separation",
     "sic_curve",
     "signal_efficiency_at",

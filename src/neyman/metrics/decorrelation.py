@@ -21,7 +21,14 @@ from neyman.metrics.closure import comparison_edges
 from neyman.metrics.confusion import threshold_at_efficiency
 from neyman.metrics.inputs import binary_sample
 
-__all__ = ["SculptingPoint", "distance_correlation", "jensen_shannon", "sculpting"]
+__all__ = [
+    "FrontierPoint",
+    "SculptingPoint",
+    "distance_correlation",
+    "jensen_shannon",
+    "sculpting",
+    "sculpting_frontier",
+]
 
 MAX_DCORR_EVENTS = 4000
 """Events the distance correlation is computed on (a random subset of larger samples):
@@ -268,3 +275,194 @@ def sculpting(
             )
         )
     return points
+
+
+@dataclass(frozen=True)
+class FrontierPoint:
+    """The best rejection one selection can reach at a bound on its sculpting.
+
+    Attributes
+    ----------
+    jsd_cap
+        The bound on the Jensen–Shannon divergence (bits) of the background's
+        variable distribution after the selection against before it.
+    rejection
+        The largest ``1/ε_B`` at the signal efficiency within that bound.
+    jsd
+        The JSD the best selection reaches (at most ``jsd_cap``).
+    """
+
+    jsd_cap: float
+    rejection: float
+    jsd: float
+
+    @property
+    def inverse_jsd(self) -> float:
+        """``1/JSD`` of the best selection (``inf`` when it leaves the distribution unchanged)."""
+        return float("inf") if self.jsd <= 0 else 1.0 / self.jsd
+
+
+def sculpting_frontier(
+    scores: npt.ArrayLike,
+    labels: npt.ArrayLike,
+    variable: npt.ArrayLike,
+    sample_weight: npt.ArrayLike | None = None,
+    *,
+    jsd_caps: tuple[float, ...],
+    efficiency: float = 0.5,
+    bins: int = 30,
+) -> list[FrontierPoint]:
+    """The best rejection against sculpting that cuts on the score in bins of the variable reach.
+
+    Every bin of the variable gets its own threshold on the score; at each bound on the
+    JSD, the thresholds that keep the signal efficiency with the fewest background
+    events are found.  Given the scores of a tagger that also reads the variable,
+    whose thresholds in a narrow bin are the Neyman–Pearson cuts of that bin, the
+    curve estimates the best trade-off *any* selection can reach on these events:
+    where a bar asks for more, no decorrelation method can meet it.
+
+    Parameters
+    ----------
+    scores, labels, variable, sample_weight
+        As for :func:`sculpting` (non-negative weights).
+    jsd_caps
+        Bounds on the JSD (bits) of the background's variable before and after the
+        selection, e.g. a tagger's own JSD divided by 10.
+    efficiency
+        The signal efficiency of every selection.
+    bins
+        The bins of :func:`sculpting` (the JSD is measured in the same ones).
+
+    Returns
+    -------
+    list[FrontierPoint]
+        One point per bound.
+
+    Raises
+    ------
+    DataError
+        Negative weights, no signal or no background, or an efficiency outside (0, 1).
+
+    Notes
+    -----
+    With background shares :math:`q_k`, signal shares :math:`w_k` and the upper
+    concave hull :math:`g_k(e)` of bin :math:`k`'s ROC (signal against background
+    efficiency), a selection passing the background fraction :math:`e_k` of bin
+    :math:`k` has
+
+    .. math::
+
+        \\varepsilon_B = \\sum_k q_k e_k, \\qquad
+        \\varepsilon_S = \\sum_k w_k\\, g_k(e_k), \\qquad
+        p_k = q_k e_k / \\varepsilon_B,
+
+    :math:`p` being the passing background's distribution.  At fixed
+    :math:`\\varepsilon_B`, with :math:`e_k = \\varepsilon_B p_k / q_k`, the largest
+    :math:`\\varepsilon_S` over
+
+    .. math::
+
+        \\Big\\{ p :\\ \\textstyle\\sum_k p_k = 1,\\ 0 \\le p_k \\le q_k/\\varepsilon_B,\\
+        \\mathrm{JSD}(p, q) \\le J \\Big\\}
+
+    is a concave maximisation over a convex set (the JSD is convex in :math:`p`),
+    solved by SLSQP; the smallest :math:`\\varepsilon_B` whose maximum reaches the
+    efficiency is found by bisection in :math:`\\ln\\varepsilon_B`.  The thresholds
+    are fitted on the events they are judged on, so the curve is slightly
+    optimistic for finite samples, as an upper estimate should be.
+    """
+    from scipy.optimize import minimize
+
+    s, y, w = binary_sample(scores, labels, sample_weight)
+    m = np.asarray(variable, dtype=np.float64).ravel()
+    if len(m) != len(s) or not np.all(np.isfinite(m)):
+        raise DataError(f"sculpting frontier: the variable needs one finite value per score ({len(m)} for {len(s)})")
+    if np.any(w < 0):
+        raise DataError("sculpting frontier: the weights must be non-negative (the bins' ROC curves need them)")
+    if not 0.0 < efficiency < 1.0:
+        raise DataError(f"sculpting frontier: the signal efficiency must lie in (0, 1), got {efficiency}")
+    if w[~y].sum() <= 0 or w[y].sum() <= 0:
+        raise DataError("sculpting frontier needs signal and background events with positive weight")
+    edges = comparison_edges(m[~y], bins=bins)
+    n_bins = len(edges) - 1
+    index = np.clip(np.searchsorted(edges, m, side="right") - 1, 0, n_bins - 1)
+    q = np.bincount(index[~y], weights=w[~y], minlength=n_bins) / w[~y].sum()
+    share = np.bincount(index[y], weights=w[y], minlength=n_bins) / w[y].sum()
+    hulls = [_roc_hull(s[index == k], y[index == k], w[index == k]) for k in range(n_bins)]
+    live = q > 0  # the signal of a bin without background passes for free
+    free = float(share[~live].sum())
+    q, share = q[live], share[live]
+    hulls = [h for h, keep in zip(hulls, live, strict=True) if keep]
+
+    def signal(e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        values, slopes = np.empty(len(e)), np.empty(len(e))
+        for k, (he, hg) in enumerate(hulls):
+            x = min(max(float(e[k]), 0.0), 1.0)
+            j = min(max(int(np.searchsorted(he, x, side="right")) - 1, 0), len(he) - 2)
+            slopes[k] = (hg[j + 1] - hg[j]) / max(he[j + 1] - he[j], 1e-15)
+            values[k] = hg[j] + slopes[k] * (x - he[j])
+        return values, slopes
+
+    def jsd(p: np.ndarray) -> float:
+        return jensen_shannon(p, q) if p.sum() > 0 else 1.0
+
+    def jsd_gradient(p: np.ndarray) -> np.ndarray:
+        # d JSD / d p_k = log2(p_k / m_k) / 2 with m = (p + q) / 2
+        return np.asarray(0.5 * np.log2(np.maximum(p, 1e-300) / (0.5 * (p + q))))
+
+    def best(eps_b: float, cap: float, start: np.ndarray) -> tuple[float, np.ndarray]:
+        def loss(p: np.ndarray) -> tuple[float, np.ndarray]:
+            values, slopes = signal(eps_b * p / q)
+            return -float(share @ values), -share * slopes * eps_b / q
+
+        upper = np.minimum(1.0, q / eps_b)
+        fit = minimize(
+            loss,
+            np.minimum(start, upper),
+            jac=True,
+            method="SLSQP",
+            bounds=list(zip(np.zeros(len(q)), upper, strict=True)),
+            constraints=[
+                {"type": "eq", "fun": lambda p: p.sum() - 1.0, "jac": lambda p: np.ones(len(p))},
+                {"type": "ineq", "fun": lambda p: cap - jsd(p), "jac": lambda p: -jsd_gradient(p)},
+            ],
+            options={"maxiter": 200, "ftol": 1e-10},
+        )
+        p = np.clip(fit.x, 0.0, None)
+        p = p / p.sum()
+        reached = free - loss(p)[0] if jsd(p) <= cap * 1.01 else 0.0
+        return reached, p
+
+    points = []
+    for cap in jsd_caps:
+        low, high, p_best = np.log(1e-6), 0.0, q.copy()  # p = q (no sculpting) at eps_B = 1 passes everything
+        for _ in range(16):  # ln ε_B from ln 1e-6 to 0 within 2e-4
+            middle = 0.5 * (low + high)
+            reached, p = best(float(np.exp(middle)), float(cap), p_best)
+            if reached >= efficiency:
+                high, p_best = middle, p
+            else:
+                low = middle
+        points.append(FrontierPoint(jsd_cap=float(cap), rejection=float(np.exp(-high)), jsd=jsd(p_best)))
+    return points
+
+
+def _roc_hull(scores: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Upper concave hull ``(e, g)`` of one bin's weighted ROC, from (0, 0) to (1, 1)."""
+    order = np.argsort(-scores, kind="stable")
+    s, y, w = scores[order], labels[order], weights[order]
+    last = np.r_[np.flatnonzero(np.diff(s) != 0), len(s) - 1]  # one point per distinct threshold
+    total_b, total_s = w[~y].sum(), w[y].sum()
+    e = np.cumsum(np.where(y, 0.0, w))[last] / total_b if total_b > 0 else np.zeros(len(last))
+    g = np.cumsum(np.where(y, w, 0.0))[last] / total_s if total_s > 0 else np.zeros(len(last))
+    points = np.unique(np.column_stack([np.r_[0.0, e, 1.0], np.r_[0.0, g, 1.0]]), axis=0)
+    hull: list[tuple[float, float]] = []
+    for x, v in points:
+        while len(hull) >= 2:
+            (x1, v1), (x2, v2) = hull[-2], hull[-1]
+            if (x2 - x1) * (v - v1) - (v2 - v1) * (x - x1) < 0:
+                break
+            hull.pop()
+        hull.append((float(x), float(v)))
+    h = np.asarray(hull)
+    return h[:, 0], h[:, 1]
