@@ -200,6 +200,15 @@ def test_generator_refuses_normalised_or_empty_images_and_bad_totals():
         model.sample(2, context=np.array([[100.0], [-5.0]]))
 
 
+@pytest.mark.parametrize(
+    "params,named",
+    [({"kind": "autoregressive", "steps": 8}, "steps: 8"), ({"kind": "flow_matching", "components": 8}, "components")],
+)
+def test_a_setting_of_the_other_generator_kind_is_refused(params, named):
+    with pytest.raises(ConfigError, match=named):
+        build_model("image_generator", make_task("generator"), 1, params=params, image_size=SIZE)
+
+
 def test_image_observables_of_two_pixels_give_their_invariant_mass():
     image = np.zeros((1, 1, SIZE, SIZE))
     image[0, 0, 3, 2] = 300.0

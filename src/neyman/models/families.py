@@ -480,6 +480,14 @@ class ImageGeneratorConfig(NeuralParams):
             raise ValueError(f"condition names the one conditioning quantity (the image total), got {self.condition}")
         if self.ensemble > 1 or self.uncertainty != "none":
             raise ValueError("a generator is one network: remove ensemble and uncertainty")
+        other = {"autoregressive": ("steps",), "flow_matching": ("components", "dropout")}[self.kind]
+        fields = type(self).model_fields
+        ignored = [f"{name}: {getattr(self, name)}" for name in other if getattr(self, name) != fields[name].default]
+        if ignored:
+            raise ValueError(
+                f"{', '.join(ignored)} would be ignored: kind {self.kind} has no such setting; remove it, "
+                f"or choose kind {'flow_matching' if self.kind == 'autoregressive' else 'autoregressive'}"
+            )
         return self
 
     def resolved_blocks(self) -> int:
