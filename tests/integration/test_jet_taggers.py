@@ -117,7 +117,7 @@ def test_autoencoders_on_images_and_particle_sets_train_export_and_score(
 
 def test_image_generator_draws_at_given_totals_and_is_judged_against_real_images(jets: Path, tmp_path: Path) -> None:
     cfg = _config(jets, tmp_path, "image_generator", task={"type": "generator"})
-    cfg["model"] = {"type": "image_generator", "width": 64, "blocks": 2, "steps": 8}
+    cfg["model"] = {"type": "image_generator", "width": 64, "blocks": 2}
     run = train(cfg).run_dir
     meta = json.loads((run / "model" / "metadata.json").read_text())
     assert meta["representation"]["normalise"] is False  # the generator keeps the images' totals
@@ -146,7 +146,7 @@ def test_image_generator_draws_at_given_totals_and_is_judged_against_real_images
     assert {"generated_mean_image", "generated_mass"} <= {f.stem for f in (run / "plots").glob("*.png")}
     assert "Generated events" in (run / "report.html").read_text()
     exported = export(run)
-    assert exported.max_relative_difference < 1e-4  # the denoising score exports
+    assert exported.max_relative_difference < 1e-4  # the anomaly score (-ln p) exports
     jets_table = io.read(jets)
     tops = tmp_path / "tops.parquet"
     io.write(jets_table.take(np.flatnonzero(np.asarray(jets_table["label"]) == 1)), tops)
