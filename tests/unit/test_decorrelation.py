@@ -183,6 +183,8 @@ def test_the_sculpting_frontier_refuses_bad_input() -> None:
         sculpting_frontier(scores, labels, mass, jsd_caps=(0.1,), efficiency=1.0)
     with pytest.raises(DataError, match="finite"):
         sculpting_frontier(scores, labels, np.array([1.0, np.nan, 3.0]), jsd_caps=(0.1,))
+    with pytest.raises(DataError, match="positive number"):
+        sculpting_frontier(scores, labels, mass, jsd_caps=(0.1, 0.0))
 
 
 @pytest.mark.parametrize("method", ["disco", "adversary"])

@@ -11,6 +11,7 @@ between score and mass on background events.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -341,7 +342,8 @@ def sculpting_frontier(
     Raises
     ------
     DataError
-        Negative weights, no signal or no background, or an efficiency outside (0, 1).
+        Negative weights, no signal or no background, an efficiency outside (0, 1), or
+        a bound that is not a positive number.
 
     Notes
     -----
@@ -381,6 +383,8 @@ def sculpting_frontier(
         raise DataError("sculpting frontier: the weights must be non-negative (the bins' ROC curves need them)")
     if not 0.0 < efficiency < 1.0:
         raise DataError(f"sculpting frontier: the signal efficiency must lie in (0, 1), got {efficiency}")
+    if not all(math.isfinite(c) and c > 0 for c in jsd_caps):
+        raise DataError(f"sculpting frontier: every bound on the JSD must be a positive number, got {list(jsd_caps)}")
     if w[~y].sum() <= 0 or w[y].sum() <= 0:
         raise DataError("sculpting frontier needs signal and background events with positive weight")
     edges = comparison_edges(m[~y], bins=bins)
