@@ -183,6 +183,7 @@ def test_conditional_flow_learns_a_density_that_moves_with_its_condition():
         model.sample(10)
 
 
+@pytest.mark.slow  # ~1 min; the bounded flows' predict and export run in test_anomaly_workflow
 def test_bounded_flow_keeps_hard_edges_and_its_density_integrates_to_one():
     # a mass with its maximum density at the edge m = 0, and a ratio in [0, 1] piling up near 1
     gen = np.random.default_rng(6)
@@ -302,7 +303,8 @@ def test_conv_autoencoder_trained_on_one_prong_images_finds_two_prong_ones():
     assert metrics.roc_auc(model.predict(test), np.repeat([0, 1], 500)) > 0.95
 
 
-@pytest.mark.parametrize("score", ["reconstruction", "elbo"])
+# the two scores share the training; the second only changes the scoring (--run-slow)
+@pytest.mark.parametrize("score", ["reconstruction", pytest.param("elbo", marks=pytest.mark.slow)])
 def test_convolutional_vae_finds_two_prong_images_with_either_score(score):
     task = make_task("autoencoder")
     params = {"latent": 4, "channels": [8, 16], "variational": True, "score": score}
