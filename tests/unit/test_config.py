@@ -13,6 +13,18 @@ def test_defaults_and_discriminated_model_sections():
     assert "num_leaves: 15" in dump_config(cfg)
 
 
+def test_decorrelation_bins_default_per_method_and_a_given_number_wins():
+    def bins(**deco: object) -> int:
+        cfg = parse_config({**BASE, "training": {"decorrelate": {"variable": "mass", **deco}}})
+        assert cfg.training.decorrelate is not None
+        return cfg.training.decorrelate.resolved_bins()
+
+    assert bins(method="adversary") == 10 and bins(method="planing") == 20 and bins(method="disco") == 20
+    assert bins(method="adversary", bins=25) == 25 and bins(method="planing", bins=8) == 8
+    with pytest.raises(ConfigError, match="bins"):
+        bins(method="adversary", bins=1)
+
+
 def test_unknown_keys_wrong_types_and_model_names_are_reported_with_paths():
     with pytest.raises(ConfigError) as err:
         parse_config(

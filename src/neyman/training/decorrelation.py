@@ -196,7 +196,7 @@ class Decorrelation:
 
     method: str
     strength: float
-    bins: int = 20
+    bins: int = 10
 
     def __post_init__(self) -> None:
         if self.method not in ("disco", "adversary"):

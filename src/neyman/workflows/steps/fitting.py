@@ -67,7 +67,7 @@ def _arrays(cfg: RunConfig, task: Task, x: ModelInput, table: Table, sel: np.nda
     deco = cfg.training.decorrelate
     z = None if deco is None else np.asarray(table[deco.variable], dtype=np.float64)[sel]
     if deco is not None and z is not None and deco.method == "planing" and len(y):
-        w = planing_weights(z, y, w, bins=deco.bins)
+        w = planing_weights(z, y, w, bins=deco.resolved_bins())
     w = task.training_weights(y, w, balance=cfg.task.balance_classes)
     return Arrays(x=x[sel], y=y, w=w, z=z)
 
