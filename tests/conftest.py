@@ -1,4 +1,10 @@
-"""Test options (``--run-slow`` enables tests marked ``slow``; ``gpu`` tests need CUDA) and shared fixtures."""
+"""Test options (``--run-slow`` enables tests marked ``slow``; ``gpu`` tests need CUDA) and shared fixtures.
+
+Expensive fixtures that a test module shares (generated samples, trained runs) are session-scoped
+rather than module-scoped: xdist's work stealing interleaves the modules on a worker, and pytest
+tears a module fixture down whenever another module's test runs, so one generation fixture was
+built three times in one run.  A session fixture is built at most once per worker.
+"""
 
 from __future__ import annotations
 

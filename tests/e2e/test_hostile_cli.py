@@ -1618,7 +1618,7 @@ CASES = [
 # -- the shared inputs ----------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def app():
     from neyman.cli.main import _register, app
 
@@ -1636,7 +1636,7 @@ def invoke(app, argv: list[str]) -> Result:
     return result
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def shared(app, tmp_path_factory) -> Path:
     """Good data in every format, five trained runs (binary, mlp, regression, k-fold, a density conditional on
     f0) and an ONNX export."""

@@ -24,7 +24,7 @@ def _events(n: int, seed: int, *, anomalous: bool) -> Table:
     return Table({"a": a, "b": b, "c": c, "n_hits": gen.integers(0, 12, n).astype(np.float64)})
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("anomaly")
     io.write(_events(6000, 0, anomalous=False), d / "bkg.parquet")
@@ -144,7 +144,7 @@ def test_default_model_of_an_unsupervised_task_is_its_family(files):
     assert parse_config(images).model.type == "set_autoencoder"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def density_run(files):
     return neyman.train(_config(files, "dens-sample", "density", labelled=False)).run_dir
 

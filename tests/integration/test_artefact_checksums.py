@@ -27,7 +27,7 @@ MODELS = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A small CSV file and one finished run per family (plus a 3-fold Fisher run)."""
     tmp = tmp_path_factory.mktemp("checksums")

@@ -32,7 +32,7 @@ def _sample(path, theta, n, seed):
     return str(path)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def family(tmp_path_factory):
     d = tmp_path_factory.mktemp("dctr")
     nominal = _sample(d / "nominal.parquet", 0.0, 30_000, 1)

@@ -16,7 +16,7 @@ from neyman.workflows.evaluate import evaluate
 FEATURES = ["shape", "mass_proxy", "noise"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def sample(tmp_path_factory):
     d = tmp_path_factory.mktemp("decorrelate")
     path = d / "jets.parquet"

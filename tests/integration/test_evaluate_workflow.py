@@ -29,7 +29,7 @@ def _train(tmp_path, name, model, **extra):
     return neyman.train(cfg).run_dir
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def bdt_run(tmp_path_factory):
     return _train(tmp_path_factory.mktemp("eval"), "bdt", {"type": "xgboost", "n_estimators": 40})
 

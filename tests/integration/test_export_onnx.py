@@ -35,7 +35,7 @@ MODELS = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("data")
     io.write(multiclass_dataset(1500, n_features=6, seed=1), d / "mc.parquet")

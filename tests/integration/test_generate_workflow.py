@@ -40,7 +40,7 @@ def _run(out: Path, rows: int = 240, **kwargs: Any) -> Table:
     return io.read(out)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Table:
     return _run(tmp_path_factory.mktemp("reference") / "w.parquet")
 

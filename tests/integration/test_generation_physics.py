@@ -30,7 +30,7 @@ def _generate(directory: Path, process: str, rows: int, **kwargs: Any) -> Sample
     return io.read(out), json.loads(provenance_path(out).read_text())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Sample]:
     directory = tmp_path_factory.mktemp("generated")
     return {

@@ -24,7 +24,7 @@ N_EVENTS = 50
 _MB_TO_PB = 1e9
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
     path = write_chargino_spectrum(tmp_path_factory.mktemp("slha") / "chargino.slha")
     pythia = pythia8mc.Pythia("", False)

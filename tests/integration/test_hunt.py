@@ -22,7 +22,7 @@ from neyman.workflows.steps.hunting import ENSEMBLE, FLOW_EPOCHS
 FEATURES = ["a", "b", "c", "noise"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("hunt")
     paths = {
@@ -40,7 +40,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cwola(files: dict[str, Path]) -> object:
     return hunt(
         files["bump"], mass="mjj", features=FEATURES, signal_region="3300,3700", method="cwola", toys=30,

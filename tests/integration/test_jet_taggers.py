@@ -29,7 +29,7 @@ from neyman.workflows.train import train
 FAMILIES = ["cnn", "pfn", "efn", "particlenet", "transformer"]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def jets(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("jets") / "top.parquet"
     generate("top_vs_qcd", 300, out, seed=11, progress=False, overrides=["process.chunk_events=200"])
@@ -53,7 +53,7 @@ def _config(jets: Path, out: Path, family: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def runs(jets: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("runs")
     return {family: train(_config(jets, out, family)).run_dir for family in FAMILIES}

@@ -95,7 +95,7 @@ def _same_scores(a: Path, b: Path) -> None:
     np.testing.assert_array_equal(np.asarray(ta["score"]), np.asarray(tb["score"]))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("kill-data")
     return write_labelled_file(folder, "parquet", n_events=60_000)
@@ -157,7 +157,7 @@ def test_kill_train_resumes_to_the_same_run(tmp_path: Path, data: Path) -> None:
     _kill_points(tmp_path, args, killed, again, done)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory, data: Path) -> Path:
     folder = tmp_path_factory.mktemp("kill-run")
     _finish(("train", str(_train_config(folder, data))), folder)

@@ -25,7 +25,7 @@ def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     return int(exit_info.value.code or 0), captured.out + captured.err
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def workdir(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("options")
     data = write_labelled_file(tmp, "parquet", n_events=2000)

@@ -20,7 +20,7 @@ def _digest(path):
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("guard")
     data = write_labelled_file(tmp, "parquet", n_events=1500)

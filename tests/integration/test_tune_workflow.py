@@ -21,7 +21,7 @@ FEATURES = [f"x{i:02d}" for i in range(6)]
 pytestmark = pytest.mark.usefixtures("quiet_optuna")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def data_file(tmp_path_factory):
     return write_labelled_file(tmp_path_factory.mktemp("data"), "parquet", n_events=1500)
 

@@ -12,7 +12,7 @@ from neyman.testing import gaussian_regression_dataset, write_labelled_file
 FEATURES = [f"x{i:02d}" for i in range(6)]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("uncertainty")
     io.write(gaussian_regression_dataset(3000, seed=2), d / "reg.parquet")

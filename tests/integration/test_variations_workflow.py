@@ -31,7 +31,7 @@ def _files(directory, stem, seed, scale=1.0, n=20_000):
     return paths
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tagger(tmp_path_factory):
     d = tmp_path_factory.mktemp("variations")
     sig, bkg = _files(d, "train", seed=1)

@@ -117,7 +117,7 @@ def _gaussian(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.random.default_rng(seed).multivariate_normal(mean, cov, size=n), mean, cov
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def gaussian_flow():
     x, mean, cov = _gaussian(20_000, 0)
     model = build_model(

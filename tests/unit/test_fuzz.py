@@ -159,7 +159,7 @@ class Files:
         return path
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def files(tmp_path_factory: pytest.TempPathFactory) -> Files:
     return Files(tmp_path_factory.mktemp("fuzz-files"))
 
@@ -1124,7 +1124,7 @@ def test_check_output_dir(rel: str, force: bool) -> None:
 # -- the command line -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cli() -> Callable[[list[str]], Any]:
     from typer.testing import CliRunner
 

@@ -20,7 +20,7 @@ def _arrays(table):
     return Arrays(x=x.astype(np.float32), y=np.asarray(table["label"]), w=np.ones(len(table)))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def binary_data():
     table = likelihood_ratio_dataset(6000, seed=3)
     train, test = table.take(np.arange(5000)), table.take(np.arange(5000, 6000))

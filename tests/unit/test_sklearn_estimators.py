@@ -8,7 +8,7 @@ from sklearn.preprocessing import FunctionTransformer
 from neyman.models.sklearn import NeymanClassifier, NeymanRegressor
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def xy():
     gen = np.random.default_rng(0)
     x = gen.normal(size=(1200, 3))

@@ -12,7 +12,7 @@ from neyman.exceptions import DataError
 from neyman.preprocessing import GaussianTransform, transform_from_json
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def hostile():
     """Heavy tails, a skewed spectrum, integers, a constant and a near-constant column."""
     rng = np.random.default_rng(7)
