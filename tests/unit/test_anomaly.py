@@ -303,7 +303,7 @@ def test_conv_autoencoder_trained_on_one_prong_images_finds_two_prong_ones():
     assert metrics.roc_auc(model.predict(test), np.repeat([0, 1], 500)) > 0.95
 
 
-# the two scores share the training; the second only changes the scoring (--run-slow)
+# both scores train the same network (the ELBO); the second only scores differently (--run-slow)
 @pytest.mark.parametrize("score", ["reconstruction", pytest.param("elbo", marks=pytest.mark.slow)])
 def test_convolutional_vae_finds_two_prong_images_with_either_score(score):
     task = make_task("autoencoder")
