@@ -7,9 +7,10 @@ back with pT and η).  Every neural method is a ``neyman train`` run of the defa
 MLP with ``training.decorrelate``; all are scored on the same test split.
 
 Rows: the undecorrelated tagger (``method: none``), planing, DisCo and the
-adversary at several strengths λ, the DDT of τ21 (linear in ρ'), and hep_ml's
-gradient boosting with the flatness loss (uGB+FL, the peer).  At ε_S = 50%:
-1/ε_B and 1/JSD of the background mass before and after the cut.
+adversary at several strengths λ, the DDTs of τ21 (linear in ρ', quantile map in ρ;
+``--shape tau32`` for top jets), and hep_ml's gradient boosting with the flatness
+loss (uGB+FL, the peer).  At ε_S = 50%: 1/ε_B and 1/JSD of the background mass
+before and after the cut.
 
 The frontier: the same MLP given the mass as well, cut with one threshold per mass
 bin, the thresholds chosen for the largest 1/ε_B within each bound on the JSD
@@ -129,26 +130,35 @@ def _neyman(
     return row, np.asarray(pred["event_id"]), merged
 
 
+SHAPES = {"tau21": "τ21", "tau32": "τ32"}
+"""The shape variables a DDT can correct: τ21 for two-prong (W, Z) jets, τ32 for three-prong tops."""
+
+
 def _ddt(
-    table: dict[str, np.ndarray], train_rows: np.ndarray, test_rows: np.ndarray, extra: dict[str, np.ndarray] | None
+    table: dict[str, np.ndarray],
+    train_rows: np.ndarray,
+    test_rows: np.ndarray,
+    extra: dict[str, np.ndarray] | None,
+    variable: str = "tau21",
 ) -> dict[str, dict[str, object]]:
-    """τ21 as it is, with the linear DDT in ρ', and with a quantile map in ρ (both fitted on training background)."""
+    """The shape variable raw, with the linear DDT in ρ', and with a quantile map in ρ (fitted on training QCD)."""
     t0 = time.perf_counter()
     lab = table["label"]
     bkg = train_rows[lab[train_rows] == 0]
-    linear = DDT.fit(table["tau21"][bkg], table["mass"][bkg], table["pt"][bkg])
-    quantile = QuantileDDT.fit(table["tau21"][bkg], table["mass"][bkg], table["pt"][bkg], quantile=0.05)
+    linear = DDT.fit(table[variable][bkg], table["mass"][bkg], table["pt"][bkg])
+    quantile = QuantileDDT.fit(table[variable][bkg], table["mass"][bkg], table["pt"][bkg], quantile=0.05)
     print(f"  DDT slope M = {linear.slope:.4f} per unit rho' (rho0 = {linear.rho0:.2f})", flush=True)
+    name = SHAPES[variable]
     corrections = {
-        "raw": ("τ21 (no correction)", None),
-        "ddt": ("DDT τ21' (linear in ρ')", linear),
-        "quantile": ("DDT τ21' (5% quantile in ρ)", quantile),
+        "raw": (f"{name} (no correction)", None),
+        "ddt": (f"DDT {name}' (linear in ρ')", linear),
+        "quantile": (f"DDT {name}' (5% quantile in ρ)", quantile),
     }
 
     def shape(t: dict[str, np.ndarray], sel: np.ndarray | slice, fit: DDT | QuantileDDT | None) -> np.ndarray:
         if fit is None:
-            return np.asarray(-t["tau21"][sel])
-        return -fit.apply(t["tau21"][sel], t["mass"][sel], t["pt"][sel])
+            return np.asarray(-t[variable][sel])
+        return -fit.apply(t[variable][sel], t["mass"][sel], t["pt"][sel])
 
     rows = {}
     for name, (label, fit) in corrections.items():
@@ -240,6 +250,12 @@ def main() -> int:
     parser.add_argument("--methods", default="planing,disco,adversary", help="neyman methods to run")
     parser.add_argument("--batch-size", type=int, help="training.batch_size of every run (default: planned)")
     parser.add_argument("--plot", type=Path, help="also draw the 1/JSD-rejection plane into this PNG")
+    parser.add_argument(
+        "--shape",
+        choices=sorted(SHAPES),
+        default="tau21",
+        help="the shape variable of the DDT baselines: tau21 for W jets (the default), tau32 for top jets",
+    )
     args = parser.parse_args()
     BATCH_SIZE[0] = args.batch_size
     strengths = [float(s) for s in args.strengths.split(",")]
@@ -269,7 +285,7 @@ def main() -> int:
             extra = {c: np.asarray(more[c], dtype=np.float64) for c in more.column_names}
         keep = table["mass"][test_rows] > 0
         positive = None if extra is None else {c: v[extra["mass"] > 0] for c, v in extra.items()}
-        classic = _ddt(table, train_rows[table["mass"][train_rows] > 0], test_rows[keep], positive)
+        classic = _ddt(table, train_rows[table["mass"][train_rows] > 0], test_rows[keep], positive, args.shape)
         rows += [classic["raw"], classic["ddt"], classic["quantile"]]
         peer = _peer(table, train_rows, test_rows, extra, args.peer_events)
         if peer is not None:
