@@ -175,6 +175,22 @@ def test_the_sculpting_frontier_matches_the_window_model_in_closed_form() -> Non
     assert points[0].rejection >= one_cut.rejection * 0.98  # one threshold everywhere is one of the selections
 
 
+def test_the_sculpting_frontier_never_falls_as_the_bound_loosens() -> None:
+    """A looser bound admits every selection of a tighter one (SLSQP alone ranked 0.5 below 0.3 here)."""
+    rng = np.random.default_rng(3)
+    n = 40_000
+    y = rng.random(n) < 0.4
+    mass = np.where(y, rng.normal(80, 10, n), rng.exponential(60, n) + 30)
+    scores = np.round(rng.normal(size=n) + 1.5 * y - 0.01 * np.abs(mass - 80), 2)  # ties, as binned scores have
+    caps = (1.0, 0.7, 0.5, 0.3, 0.2, 0.1, 0.05)
+    points = sculpting_frontier(scores, y.astype(int), mass, rng.uniform(0.5, 1.5, n), jsd_caps=caps)
+    assert [p.jsd_cap for p in points] == list(caps)  # in the order asked
+    rejections = [p.rejection for p in points]
+    assert rejections == sorted(rejections, reverse=True), rejections
+    assert rejections[0] > 1.5 * rejections[-1]  # and the bound matters on these events
+    assert all(p.jsd <= p.jsd_cap * 1.01 for p in points)
+
+
 def test_the_sculpting_frontier_refuses_bad_input() -> None:
     scores, labels, mass = np.array([0.1, 0.9, 0.4]), np.array([0, 1, 0]), np.array([1.0, 2.0, 3.0])
     with pytest.raises(DataError, match="non-negative"):

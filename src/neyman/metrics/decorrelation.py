@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neyman.exceptions import DataError
+from neyman.metrics.classification import roc_curve
 from neyman.metrics.closure import comparison_edges
 from neyman.metrics.confusion import threshold_at_efficiency
 from neyman.metrics.inputs import binary_sample
@@ -369,7 +370,9 @@ def sculpting_frontier(
 
     is a concave maximisation over a convex set (the JSD is convex in :math:`p`),
     solved by SLSQP; the smallest :math:`\\varepsilon_B` whose maximum reaches the
-    efficiency is found by bisection in :math:`\\ln\\varepsilon_B`.  The thresholds
+    efficiency is found by bisection in :math:`\\ln\\varepsilon_B`.  The bounds are
+    taken tightest first, each search starting from the selection of the tighter one
+    (which every looser bound admits), so the rejection never falls as the bound loosens.  The thresholds
     are fitted on the events they are judged on, so the curve is slightly
     optimistic for finite samples, as an upper estimate should be.
     """
@@ -437,29 +440,35 @@ def sculpting_frontier(
         reached = free - loss(p)[0] if jsd(p) <= cap * 1.01 else 0.0
         return reached, p
 
-    points = []
-    for cap in jsd_caps:
-        low, high, p_best = np.log(1e-6), 0.0, q.copy()  # p = q (no sculpting) at eps_B = 1 passes everything
-        for _ in range(16):  # ln ε_B from ln 1e-6 to 0 within 2e-4
+    found: dict[int, FrontierPoint] = {}
+    high, p_best = 0.0, q.copy()  # p = q (no sculpting) at eps_B = 1 passes everything
+    for i in sorted(range(len(jsd_caps)), key=lambda i: jsd_caps[i]):
+        # tightest bound first: its selection is within every looser bound, so it starts the
+        # looser search (a local failure of SLSQP cannot then rank a looser bound below it)
+        cap, low = jsd_caps[i], np.log(1e-6)
+        for _ in range(16):  # ln ε_B from ln 1e-6 to at most 0, within 2e-4
             middle = 0.5 * (low + high)
             reached, p = best(float(np.exp(middle)), float(cap), p_best)
             if reached >= efficiency:
                 high, p_best = middle, p
             else:
                 low = middle
-        points.append(FrontierPoint(jsd_cap=float(cap), rejection=float(np.exp(-high)), jsd=jsd(p_best)))
-    return points
+        found[i] = FrontierPoint(jsd_cap=float(cap), rejection=float(np.exp(-high)), jsd=jsd(p_best))
+    return [found[i] for i in range(len(jsd_caps))]
 
 
 def _roc_hull(scores: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Upper concave hull ``(e, g)`` of one bin's weighted ROC, from (0, 0) to (1, 1)."""
-    order = np.argsort(-scores, kind="stable")
-    s, y, w = scores[order], labels[order], weights[order]
-    last = np.r_[np.flatnonzero(np.diff(s) != 0), len(s) - 1]  # one point per distinct threshold
-    total_b, total_s = w[~y].sum(), w[y].sum()
-    e = np.cumsum(np.where(y, 0.0, w))[last] / total_b if total_b > 0 else np.zeros(len(last))
-    g = np.cumsum(np.where(y, w, 0.0))[last] / total_s if total_s > 0 else np.zeros(len(last))
-    points = np.unique(np.column_stack([np.r_[0.0, e, 1.0], np.r_[0.0, g, 1.0]]), axis=0)
+    """Upper concave hull ``(e, g)`` of one bin's weighted ROC, from (0, 0) to (1, 1).
+
+    A bin without signal or background has no ROC; the diagonal stands in (it is only
+    ever weighted by that bin's zero signal share, or the bin is left out).
+    """
+    if weights[~labels].sum() > 0 and weights[labels].sum() > 0:
+        roc = roc_curve(scores, labels, sample_weight=weights)
+        e, g = roc.background_efficiency, roc.signal_efficiency
+    else:
+        e, g = np.array([0.0, 1.0]), np.array([0.0, 1.0])
+    points = np.unique(np.column_stack([e, g]), axis=0)
     hull: list[tuple[float, float]] = []
     for x, v in points:
         while len(hull) >= 2:
