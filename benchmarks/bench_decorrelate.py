@@ -237,7 +237,11 @@ def _plane(rows: list[dict[str, object]], frontier: list[FrontierPoint], path: P
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, help="a generated w_vs_qcd file (default: generate one)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help="a generated w_vs_qcd (or top_vs_qcd: --shape tau32) file (default: generate w_vs_qcd)",
+    )
     parser.add_argument("--events", type=int, default=60_000)
     parser.add_argument(
         "--background",
