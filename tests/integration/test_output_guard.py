@@ -167,3 +167,44 @@ def test_report_on_a_damaged_metrics_file_fails_before_evaluating(runs, tmp_path
     with pytest.raises(RunDirectoryError, match=r"metrics\.json is damaged"):
         evaluate(copy, same_options=True)
     assert not (copy / "plots" / "roc_rejection.png").exists() and not (copy / "report.html").exists()
+
+
+def test_prefixed_predictions_are_recorded_and_never_become_features(runs):
+    """A --prefix takes the scores' names out of the output pattern; the provenance keeps them out of training."""
+    import json
+
+    from neyman.generation.writer import provenance_path
+    from neyman.runs import load_run
+    from neyman.workflows.predict import predict
+
+    tmp, _, a, _ = runs
+    data = next(tmp.glob("*.parquet"))
+    tagged = predict(a, data, tmp / "tagged.parquet", prefix="tagger_", force=True)
+    record = json.loads(provenance_path(tagged.output).read_text())
+    assert tagged.provenance == provenance_path(tagged.output)
+    assert record["command"] == "neyman predict" and record["output_columns"] == ["tagger_score"]
+    assert record["run"] == str(a.resolve()) and record["events"] == tagged.n_events
+    cfg = {
+        "name": "on-tagged",
+        "output_dir": str(tmp / "runs"),
+        "data": {"sources": [{"path": str(tagged.output)}], "label_column": LABEL},
+        "model": {"type": "logistic"},
+    }
+    with pytest.warns(UserWarning, match=r"tagger_score.*neyman's output"):
+        run = neyman.train(cfg, force=True).run_dir
+    assert load_run(run).features == FEATURES
+
+
+def test_predict_never_replaces_a_provenance_it_did_not_write(runs):
+    from neyman.generation.writer import provenance_path
+    from neyman.workflows.predict import predict
+
+    tmp, _, a, _ = runs
+    data = next(tmp.glob("*.parquet"))
+    out = tmp / "elsewhere.parquet"
+    side = provenance_path(out)
+    side.write_text('{"process": "top_vs_qcd", "seed": 3}\n')
+    digest = _digest(side)
+    with pytest.raises(DataError, match=r"elsewhere.parquet.provenance.json exists and was not written by neyman"):
+        predict(a, data, out)
+    assert _digest(side) == digest and not out.exists()

@@ -41,6 +41,7 @@ __all__ = [
     "output_format",
     "padded_constituents",
     "provenance_path",
+    "read_provenance",
     "write_sample",
 ]
 
@@ -70,9 +71,18 @@ def output_format(path: Path, *, constituents: bool = True) -> str:
 
 
 def provenance_path(out: str | os.PathLike[str]) -> Path:
-    """Where the provenance of a generated file is written: ``<file>.provenance.json``."""
+    """Where the provenance of a file neyman writes (generate, sample, predict) goes: ``<file>.provenance.json``."""
     path = Path(out)
     return path.with_name(path.name + ".provenance.json")
+
+
+def read_provenance(out: str | os.PathLike[str]) -> dict[str, Any]:
+    """The record in ``<out>.provenance.json``: empty when there is none or it is not a JSON object."""
+    try:
+        record = json.loads(provenance_path(out).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
 
 
 class ChunkStore:

@@ -10,7 +10,6 @@ cut and the soft-drop mass) are the baseline.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,16 +124,14 @@ def _dataset(directory: Path, n_jets: int, seed: int, workers: int, progress: bo
     A cached file made with another detector (an earlier neyman's default) is generated again.
     """
     from neyman.generation.detector import get_detector
-    from neyman.generation.writer import provenance_path
+    from neyman.generation.writer import read_provenance
     from neyman.workflows.generate import generate
 
     path = directory / "data" / f"top_vs_qcd_{n_jets}_seed{seed}.parquet"
     detector = get_detector("default")
     current = None if detector is None else detector.as_dict()
-    try:  # only a file neyman generated (it has a provenance) is ever replaced
-        stale = json.loads(provenance_path(path).read_text(encoding="utf-8")).get("detector") != current
-    except (OSError, ValueError, AttributeError):
-        stale = False
+    record = read_provenance(path)  # only a file neyman generated (it has a provenance) is ever replaced
+    stale = bool(record) and record.get("detector") != current
     if not path.is_file() or stale:
         generate("top_vs_qcd", n_jets, path, seed=seed, workers=workers, progress=progress, force=path.is_file())
     return path

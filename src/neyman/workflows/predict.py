@@ -9,8 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from neyman import io
+from neyman import __version__, io
+from neyman.atomic import write_json
 from neyman.exceptions import DataError
+from neyman.generation.writer import provenance_path, read_provenance
 from neyman.preprocessing import assign_folds
 from neyman.runs import Scorer, TrainedRun, is_hunt, load_hunt, load_run, read_ratio_weights, score_table
 from neyman.runs.guard import enclosing_run
@@ -18,6 +20,8 @@ from neyman.table import Table, entry_event_ids
 from neyman.workflows.steps.progress import counting_bar
 
 __all__ = ["PredictResult", "predict"]
+
+_COMMAND = "neyman predict"
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class PredictResult:
     output: Path
     n_events: int
     score_columns: list[str]
+    provenance: Path | None = None
 
 
 def _output_file(out: Path, *, force: bool, scores: list[str], tree: str | None) -> Path:
@@ -55,6 +60,12 @@ def _output_file(out: Path, *, force: bool, scores: list[str], tree: str | None)
                 f"{out} exists and holds no {', '.join(scores)} column(s): it is not earlier predictions of this "
                 "run, and --force replaces only those; choose another --output"
             )
+    side = provenance_path(out)
+    if side.exists() and read_provenance(out).get("command") != _COMMAND:
+        raise DataError(
+            f"{side} exists and was not written by {_COMMAND}; predict writes the provenance of {out.name} there, "
+            "so choose another --output or move that file"
+        )
     return out
 
 
@@ -160,6 +171,13 @@ def predict(
     progress
         Show a progress bar.
 
+    Returns
+    -------
+    PredictResult
+        The output file, its events and score columns, and ``<output>.provenance.json``, which
+        names the run and the columns predict added, so that a later training leaves them
+        out of its automatic features whatever their ``prefix``.
+
     Notes
     -----
     A k-fold run scores one of its own training files event by event with the model
@@ -192,4 +210,14 @@ def predict(
             writer.write(score_table(trained, chunk, scores=scores, names=names))
             n += len(chunk)
             advance(len(chunk))
-    return PredictResult(output=out, n_events=n, score_columns=names)
+    run_path = getattr(trained, "path", None) or (run if isinstance(run, (str, os.PathLike)) else None)
+    record = {
+        "command": _COMMAND,
+        "run": str(Path(run_path).resolve()) if run_path is not None else None,
+        "input": str(Path(in_path).resolve()),
+        "events": n,
+        "output_columns": names,
+        "neyman_version": __version__,
+    }
+    provenance = write_json(provenance_path(out), record)
+    return PredictResult(output=out, n_events=n, score_columns=names, provenance=provenance)

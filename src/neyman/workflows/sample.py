@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Iterator, Mapping
@@ -16,6 +15,7 @@ import numpy as np
 from neyman import io
 from neyman.atomic import write_json
 from neyman.exceptions import DataError
+from neyman.generation.writer import provenance_path, read_provenance
 from neyman.runs import TrainedRun, load_run
 from neyman.runs.guard import enclosing_run
 from neyman.runs.sampling import check_drawable, condition_columns, draw, drawn_columns
@@ -51,10 +51,6 @@ class SampleResult:
     columns: list[str]
 
 
-def _provenance_path(out: Path) -> Path:
-    return out.with_name(out.name + ".provenance.json")
-
-
 def _output_file(output: str | os.PathLike[str], *, force: bool) -> Path:
     """A new file, or (with ``force``) an earlier sample; never a folder or a run's file."""
     out = Path(output)
@@ -66,11 +62,7 @@ def _output_file(output: str | os.PathLike[str], *, force: bool) -> Path:
     if out.exists():
         if not force:
             raise DataError(f"output file {out} exists; pass --force to replace it")
-        try:
-            maker = json.loads(_provenance_path(out).read_text()).get("command")
-        except (OSError, ValueError, AttributeError):
-            maker = None
-        if maker != COMMAND:
+        if read_provenance(out).get("command") != COMMAND:
             raise DataError(
                 f"{out} is not a sample neyman drew (no {COMMAND} provenance beside it); --force replaces only those"
             )
@@ -228,5 +220,5 @@ def sample(
         "neyman_version": __version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    provenance = write_json(_provenance_path(out), record)
+    provenance = write_json(provenance_path(out), record)
     return SampleResult(output=out, provenance=provenance, n_events=n, columns=columns)

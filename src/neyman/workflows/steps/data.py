@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import warnings
 from collections.abc import Callable, Sequence
@@ -16,6 +15,7 @@ from neyman import io
 from neyman.config import RunConfig
 from neyman.config.schema import DataConfig, SourceConfig
 from neyman.exceptions import ConfigError, DataError, NeymanWarning, close_matches
+from neyman.generation.writer import read_provenance
 from neyman.io.core import list_names
 from neyman.preprocessing import Selection, bootstrap_counts, check_weights, event_weights, parse_selection
 from neyman.representations import RepresentationSpec
@@ -138,7 +138,8 @@ def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
     NeymanWarning
         Naming the columns the automatic choice leaves out, and why: true/false and
         text columns, columns neyman writes (scores of ``neyman predict``, the
-        ``split`` and ``fold`` of predictions: :func:`~neyman.table.is_output_column`)
+        ``split`` and ``fold`` of predictions: :func:`~neyman.table.is_output_column`;
+        prefixed scores that the file's ``<file>.provenance.json`` names)
         and the index pandas wrote with a Parquet frame (named or not).  The reserved
         columns (``label``, ``weight``, ``true_log_lr``, ...) and the ones the configuration names
         (label, target, weight, event id) are left out quietly; so is pandas' unnamed
@@ -168,11 +169,12 @@ def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
     # enough rows that a text cell in the first one does not pass a column of numbers off as text
     sample = io.read(path, tree=first_source.tree or tree, entry_stop=1000, format=fmt)
     index = set(io.index_columns(path, tree=first_source.tree or tree, format=fmt))
+    predicted = _predicted_columns(path)
     flat = [c for c in sample.flat_columns() if c not in skip and not _PANDAS_INDEX.fullmatch(c)]
     left_out: dict[str, list[str]] = {}
     features: list[str] = []
     for column in flat:
-        reason = _left_out_because(column, sample[column].dtype, index)
+        reason = _left_out_because(column, sample[column].dtype, index, predicted)
         if reason:
             left_out.setdefault(reason, []).append(column)
         else:
@@ -195,12 +197,19 @@ def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
     return features
 
 
-def _left_out_because(column: str, dtype: np.dtype, index: set[str]) -> str:
+def _predicted_columns(path: str) -> set[str]:
+    """The columns ``neyman predict`` added to ``path``, as its provenance records them (any ``--prefix``)."""
+    record = read_provenance(path)
+    names = record.get("output_columns") if record.get("command") == "neyman predict" else None
+    return {str(n) for n in names} if isinstance(names, list) else set()
+
+
+def _left_out_because(column: str, dtype: np.dtype, index: set[str], predicted: set[str]) -> str:
     """Why ``column`` is not an automatically chosen feature (``""``: it is one)."""
     if column in index:
         return "the index pandas wrote with the frame"
-    if is_output_column(column):
-        return "neyman's output: an earlier model's scores"
+    if is_output_column(column) or column in predicted:
+        return "neyman's output: an earlier run's scores or weights"
     if dtype == np.bool_:
         return "true/false"
     if not np.issubdtype(dtype, np.number):
@@ -542,15 +551,12 @@ def _generated_class_names(data: DataConfig, n_classes: int) -> list[str]:
     A generated file's ``<file>.provenance.json`` lists its classes with their label
     values (e.g. ``qcd`` = 0, ``top`` = 1, ``higgs`` = 2).
     """
-    from neyman.generation.writer import provenance_path
-
     found: set[tuple[str, ...]] = set()
     for source in data.sources:
         path, _ = io.parse_source(source.path)
         try:
-            recorded = json.loads(provenance_path(path).read_text(encoding="utf-8"))["classes"]
-            names = {int(c["label"]): str(c["name"]) for c in recorded}
-        except (OSError, ValueError, KeyError, TypeError):
+            names = {int(c["label"]): str(c["name"]) for c in read_provenance(path)["classes"]}
+        except (ValueError, KeyError, TypeError):
             return []
         if sorted(names) != list(range(n_classes)):
             return []
