@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neyman import __version__, io
+from neyman import io
 from neyman.atomic import write_json
 from neyman.exceptions import DataError
 from neyman.generation.writer import provenance_path, read_provenance
@@ -17,6 +17,7 @@ from neyman.preprocessing import assign_folds
 from neyman.runs import Scorer, TrainedRun, is_hunt, load_hunt, load_run, read_ratio_weights, score_table
 from neyman.runs.guard import enclosing_run
 from neyman.table import Table, entry_event_ids
+from neyman.versions import __version__
 from neyman.workflows.steps.progress import counting_bar
 
 __all__ = ["PredictResult", "predict"]
@@ -117,6 +118,22 @@ def _column_names(trained: Scorer, reweighting: bool) -> list[str]:
     return [*trained.score_names, *uncertainty]
 
 
+def _write_provenance(
+    out: Path, trained: Scorer, run: str | os.PathLike[str] | Scorer, in_path: str, n: int, names: list[str]
+) -> Path:
+    """``<out>.provenance.json``: the run, the input and the columns predict added."""
+    run_path = getattr(trained, "path", None) or (run if isinstance(run, (str, os.PathLike)) else None)
+    record = {
+        "command": _COMMAND,
+        "run": str(Path(run_path).resolve()) if run_path is not None else None,
+        "input": str(Path(in_path).resolve()),
+        "events": n,
+        "output_columns": names,
+        "neyman_version": __version__,
+    }
+    return write_json(provenance_path(out), record)
+
+
 def _chunk_scores(trained: Scorer, chunk: Table, source: int | None, first_entry: int) -> np.ndarray:
     """Scores of a chunk; events of a k-fold training file without ids by the model of their fold.
 
@@ -210,14 +227,5 @@ def predict(
             writer.write(score_table(trained, chunk, scores=scores, names=names))
             n += len(chunk)
             advance(len(chunk))
-    run_path = getattr(trained, "path", None) or (run if isinstance(run, (str, os.PathLike)) else None)
-    record = {
-        "command": _COMMAND,
-        "run": str(Path(run_path).resolve()) if run_path is not None else None,
-        "input": str(Path(in_path).resolve()),
-        "events": n,
-        "output_columns": names,
-        "neyman_version": __version__,
-    }
-    provenance = write_json(provenance_path(out), record)
+    provenance = _write_provenance(out, trained, run, in_path, n, names)
     return PredictResult(output=out, n_events=n, score_columns=names, provenance=provenance)
