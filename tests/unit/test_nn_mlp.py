@@ -69,4 +69,10 @@ def test_the_mlp_familys_auto_activation_is_gelu_but_for_a_decorrelated_training
     assert activations(deco) == {torch.nn.ReLU}
     # the reweighters' MLP keeps the ReLU their closure benchmarks were measured with
     assert ratio_model("mlp") == {"type": "mlp", "activation": "relu"}
-    assert ratio_model("xgboost") == {"type": "xgboost"}
+    assert ratio_model("xgboost") == {
+        "type": "xgboost",
+        "learning_rate": 0.1,
+        "subsample": 1.0,
+        "colsample_bytree": 1.0,
+        "n_estimators": 500,
+    }
