@@ -178,7 +178,7 @@ def test_prefixed_predictions_are_recorded_and_never_become_features(runs):
     from neyman.workflows.predict import predict
 
     tmp, _, a, _ = runs
-    data = next(tmp.glob("*.parquet"))
+    data = tmp / "labelled.parquet"
     tagged = predict(a, data, tmp / "tagged.parquet", prefix="tagger_", force=True)
     record = json.loads(provenance_path(tagged.output).read_text())
     assert tagged.provenance == provenance_path(tagged.output)
@@ -193,6 +193,9 @@ def test_prefixed_predictions_are_recorded_and_never_become_features(runs):
     with pytest.warns(UserWarning, match=r"tagger_score.*neyman's output"):
         run = neyman.train(cfg, force=True).run_dir
     assert load_run(run).features == FEATURES
+    # scored again: the output's provenance keeps the first prefix's column as well
+    twice = predict(a, tagged.output, tmp / "twice.parquet", prefix="again_", force=True)
+    assert json.loads(twice.provenance.read_text())["output_columns"] == ["tagger_score", "again_score"]
 
 
 def test_predict_never_replaces_a_provenance_it_did_not_write(runs):
@@ -200,7 +203,7 @@ def test_predict_never_replaces_a_provenance_it_did_not_write(runs):
     from neyman.workflows.predict import predict
 
     tmp, _, a, _ = runs
-    data = next(tmp.glob("*.parquet"))
+    data = tmp / "labelled.parquet"
     out = tmp / "elsewhere.parquet"
     side = provenance_path(out)
     side.write_text('{"process": "top_vs_qcd", "seed": 3}\n')

@@ -121,14 +121,20 @@ def _column_names(trained: Scorer, reweighting: bool) -> list[str]:
 def _write_provenance(
     out: Path, trained: Scorer, run: str | os.PathLike[str] | Scorer, in_path: str, n: int, names: list[str]
 ) -> Path:
-    """``<out>.provenance.json``: the run, the input and the columns predict added."""
+    """``<out>.provenance.json``: the run, the input and the columns predict added.
+
+    Columns an earlier ``neyman predict`` added to the input (its own provenance) are
+    listed too: they are in the output as well.
+    """
     run_path = getattr(trained, "path", None) or (run if isinstance(run, (str, os.PathLike)) else None)
+    earlier = read_provenance(in_path)
+    carried = earlier.get("output_columns") if earlier.get("command") == _COMMAND else None
     record = {
         "command": _COMMAND,
         "run": str(Path(run_path).resolve()) if run_path is not None else None,
         "input": str(Path(in_path).resolve()),
         "events": n,
-        "output_columns": names,
+        "output_columns": list(dict.fromkeys([*(carried if isinstance(carried, list) else []), *names])),
         "neyman_version": __version__,
     }
     return write_json(provenance_path(out), record)
