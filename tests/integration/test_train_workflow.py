@@ -369,6 +369,13 @@ def test_nan_inputs_error_or_fill(tmp_path):
     )
     with pytest.raises(DataError, match=r"x03.*7.*NaN"):
         neyman.train(cfg)
+    # with a clean file beside it, the error names only the file that holds the values
+    clean = tmp_path / "clean.parquet"
+    io.write(likelihood_ratio_dataset(800, n_features=6, seed=2), clean)
+    both = {**cfg, "data": {**cfg["data"], "sources": [{"path": str(clean)}, *cfg["data"]["sources"]]}}
+    with pytest.raises(DataError, match=r"non-finite values in \S*nan\.parquet \(among the 1600 events read\)") as err:
+        neyman.train(both)
+    assert "clean.parquet" not in str(err.value)
     cfg["data"]["fill_value"] = 0.0
     assert neyman.train(cfg).metrics["n_events"] == 800
 

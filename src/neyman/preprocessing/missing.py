@@ -92,7 +92,7 @@ def check_finite(
     where = f" in {source}" if source else ""
     example = feature_names[int(offending[0])] if feature_names is not None else "x"
     raise DataError(
-        f"non-finite values{where} ({matrix.shape[0]} events): "
+        f"non-finite values{where} (among the {matrix.shape[0]} events read): "
         + "; ".join(problems)
         + ". Set data.fill_value or select the events with a cut, e.g. "
         + f"'isfinite({example})'"

@@ -104,6 +104,15 @@ def input_preprocessor(cfg: RunConfig, features: list[str]) -> InputPreprocessor
     )
 
 
+def _sources_of_nonfinite(cfg: RunConfig, events: Events, matrix: np.ndarray) -> str:
+    """The source files holding the events with a NaN or infinite feature (every source when unknown)."""
+    paths = [s.path for s in cfg.data.sources]
+    bad = ~np.isfinite(matrix).all(axis=1)
+    if bad.any() and SOURCE in events.table:
+        paths = list(dict.fromkeys(paths[int(i)] for i in np.unique(np.asarray(events.table[SOURCE])[bad])))
+    return ", ".join(paths)
+
+
 def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
     """Read the events of ``cfg`` and their unpreprocessed model inputs, and check the split.
 
@@ -117,11 +126,9 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
     if spec is None:
         events = load_events(cfg.data, task=cfg.task.type, carry=carry)
         _warn_decorrelated_feature(cfg, events.features)
+        matrix = events.table.to_numpy(events.features, dtype=np.float64)
         x: Any = check_finite(
-            events.table.to_numpy(events.features, dtype=np.float64),
-            events.features,
-            fill_value=cfg.data.fill_value,
-            source=", ".join(s.path for s in cfg.data.sources),
+            matrix, events.features, fill_value=cfg.data.fill_value, source=_sources_of_nonfinite(cfg, events, matrix)
         )
         for option, names in cfg.model.named_columns().items():
             check_columns(option, names, events.features)
