@@ -46,7 +46,8 @@ Run by hand (not part of the test suite)::
    bagged fit) is printed beside the fit.
 
 Pass ``--events N`` for another sample size (default 400k, half per half), ``--only 1``,
-``--only 2`` or ``--only 3`` for one benchmark.
+``--only 2`` or ``--only 3`` for one benchmark; ``--scale K`` makes every sample of benchmark 2
+K times larger (the same seeds; keep them in another ``--samples`` folder).
 """
 
 from __future__ import annotations
@@ -289,13 +290,14 @@ JET_FEATURES = ["pt", "eta", "tau1", "tau2", "tau3", "tau21", "tau32", "c2", "d2
 JET_CHECKS = ["mass", "ptd", "lead_fraction", "n_charged"]
 
 
-def _jets(samples: Path, work: Path) -> dict[str, Path]:
+def _jets(samples: Path, work: Path, scale: int = 1) -> dict[str, Path]:
     """Generate the αS samples into ``samples`` (kept), and write their flat columns with the checks."""
     from neyman.workflows.generate import generate
 
     samples.mkdir(parents=True, exist_ok=True)
     out = {}
     for name, alphas, n, seed in ALPHAS:
+        n *= scale
         full = samples / f"{name}.parquet"
         if not full.exists():
             settings = ["process.signal_fraction=0", f"pythia.TimeShower:alphaSvalue={alphas}"]
@@ -315,13 +317,13 @@ def _jets(samples: Path, work: Path) -> dict[str, Path]:
     return out
 
 
-def _generator_variation(samples: Path, work: Path, replicas: int) -> None:
+def _generator_variation(samples: Path, work: Path, replicas: int, scale: int = 1) -> None:
     from scipy.stats import chi2 as chi2_dist
 
     from neyman.workflows.dctr import dctr
     from neyman.workflows.fit_parameter import fit_parameter
 
-    files = _jets(samples, work)
+    files = _jets(samples, work, scale)
     print("\n2. Generator variation: QCD jets, shower αS 0.1365 (nominal) against others\n")
     summaries = {}
     variants = {"mlp": ("mlp", []), "mlp, dropout 0.3": ("mlp", ["model.dropout=0.3"]), "xgboost": ("xgboost", [])}
@@ -421,6 +423,12 @@ def main() -> None:
     parser.add_argument("--only", type=int, choices=(1, 2, 3), default=None)
     parser.add_argument("--samples", type=Path, default=Path("bench-alphas"), help="Where the αS samples are kept.")
     parser.add_argument("--replicas", type=int, default=10, help="Bootstrap replicas of the DCTR reweighter.")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=1,
+        help="Benchmark 2's samples this many times larger (keep them in another --samples).",
+    )
     args = parser.parse_args()
     if args.only in (None, 1):
         for source_class in (1, 0):
@@ -428,7 +436,7 @@ def main() -> None:
                 _known_ratio(args.events, Path(tmp), source_class)
     if args.only in (None, 2):
         with tempfile.TemporaryDirectory() as tmp:
-            _generator_variation(args.samples, Path(tmp), args.replicas)
+            _generator_variation(args.samples, Path(tmp), args.replicas, args.scale)
     if args.only in (None, 3):
         with tempfile.TemporaryDirectory() as tmp:
             _positive_weights(args.events // 2, Path(tmp))
