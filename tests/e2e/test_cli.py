@@ -59,7 +59,7 @@ def test_root_signal_background_train_then_predict_root_to_root(tmp_path):
     assert "run directory" in out.stdout and "auc" in out.stdout
     run = tmp_path / "runs" / "bdt"
     assert json.loads((run / "metrics.json").read_text())["test"]["auc"] > 0.7
-    neyman(
+    out = neyman(
         "predict",
         str(run),
         "--input",
@@ -68,6 +68,7 @@ def test_root_signal_background_train_then_predict_root_to_root(tmp_path):
         str(tmp_path / "scored.root"),
         cwd=tmp_path,
     )
+    assert "provenance in" in out.stdout and (tmp_path / "scored.root.provenance.json").is_file()
     import uproot
 
     with uproot.open(tmp_path / "scored.root") as f:

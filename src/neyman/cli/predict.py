@@ -31,7 +31,9 @@ def register(app: typer.Typer) -> None:
         tree: str | None = typer.Option(None, "--tree", help="Input tree (ROOT) or group (HDF5)."),
         output_tree: str | None = typer.Option(None, "--output-tree", help="Tree name in the output."),
         step_size: int = typer.Option(100_000, "--step-size", help="Events per chunk (bounds the memory)."),
-        prefix: str = typer.Option("", "--prefix", help="Prefix for the score column names."),
+        prefix: str = typer.Option(
+            "", "--prefix", help="Prefix for the score column names (the output's provenance records them)."
+        ),
         force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
     ) -> None:
         """Apply a trained model to a file in chunks, keeping its columns and adding scores."""
@@ -50,6 +52,9 @@ def register(app: typer.Typer) -> None:
                 progress=True,
             )
             columns = ", ".join(result.score_columns)
-            Console().print(f"scored {result.n_events} events → [bold]{result.output}[/] (columns: {columns})")
+            Console().print(
+                f"scored {result.n_events} events → [bold]{result.output}[/] (columns: {columns}); "
+                f"provenance in {result.provenance}"
+            )
 
         run_guarded(body)
