@@ -133,3 +133,18 @@ def test_damaged_or_incomplete_model_directories(tmp_path, binary_data):
         Model.load(tmp_path / "m")
     with pytest.raises(ConfigError, match=r"did you mean 'xgboost'"):
         model_class("xgbost")
+
+
+def test_xgboost_default_sampling_is_fixed_by_the_seed():
+    """Each tree sees a random 80% of events and features: the run's seed fixes which."""
+    gen = np.random.default_rng(4)
+    x = gen.normal(size=(2000, 6)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * x[:, 1] * x[:, 2] + gen.normal(size=2000) > 0).astype(np.int64)
+    data = Arrays(x, y, np.ones(2000))
+
+    def scores(seed):
+        model = build_model("xgboost", make_task("binary"), 6, params={"n_estimators": 30}, seed=seed)
+        return model.fit(data).predict(x)
+
+    assert np.array_equal(scores(1), scores(1))
+    assert not np.allclose(scores(1), scores(2))
