@@ -17,7 +17,7 @@ pytest.importorskip("fastjet")
 from neyman import io
 from neyman.exceptions import ConfigError, DataError
 from neyman.generation import parallel
-from neyman.generation.writer import provenance_path
+from neyman.io import provenance_path
 from neyman.table import Table
 from neyman.workflows.generate import generate
 

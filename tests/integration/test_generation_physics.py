@@ -16,7 +16,7 @@ pytest.importorskip("fastjet")
 from neyman import io
 from neyman.generation.analyses import DIJET_FEATURES
 from neyman.generation.jets import JET_FEATURES
-from neyman.generation.writer import provenance_path
+from neyman.io import provenance_path
 from neyman.physics.dilepton import UCI_SUSY_FEATURES
 from neyman.physics.kinematics import delta_r
 from neyman.table import Table

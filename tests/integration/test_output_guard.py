@@ -173,7 +173,7 @@ def test_prefixed_predictions_are_recorded_and_never_become_features(runs):
     """A --prefix takes the scores' names out of the output pattern; the provenance keeps them out of training."""
     import json
 
-    from neyman.generation.writer import provenance_path
+    from neyman.io import provenance_path
     from neyman.runs import load_run
     from neyman.workflows.predict import predict
 
@@ -199,7 +199,7 @@ def test_prefixed_predictions_are_recorded_and_never_become_features(runs):
 
 
 def test_predict_never_replaces_a_provenance_it_did_not_write(runs):
-    from neyman.generation.writer import provenance_path
+    from neyman.io import provenance_path
     from neyman.workflows.predict import predict
 
     tmp, _, a, _ = runs

@@ -43,7 +43,9 @@ PINNED = {
         "num_entries",
         "open_writer",
         "parse_source",
+        "provenance_path",
         "read",
+        "read_provenance",
         "write",
     ],
     "neyman.metrics": [

@@ -6,7 +6,7 @@ when complete.  The directory's ``manifest.json`` pins the run (process, setting
 seed, detector, chunk size): a later run with the same request resumes from it and
 skips finished chunks; a different request is refused rather than mixed in.  The
 final file is assembled from the chunks, written atomically, and the chunk
-directory removed; its provenance goes next to it (:func:`provenance_path`).
+directory removed; its provenance goes next to it (:func:`neyman.io.provenance_path`).
 
 Output formats, by extension: Parquet (flat columns and jagged constituents),
 HDF5 in the layout of the public top-tagging ("Landscape") data set (a pandas
@@ -21,7 +21,6 @@ EFN quark/gluon data set (``X`` of shape ``(n, M, 4)`` holding each constituent'
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -40,8 +39,6 @@ __all__ = [
     "ChunkStore",
     "output_format",
     "padded_constituents",
-    "provenance_path",
-    "read_provenance",
     "write_sample",
 ]
 
@@ -68,21 +65,6 @@ def output_format(path: Path, *, constituents: bool = True) -> str:
             "process stores none; write .parquet, .h5 or .root"
         )
     return fmt
-
-
-def provenance_path(out: str | os.PathLike[str]) -> Path:
-    """Where the provenance of a file neyman writes (generate, sample, predict) goes: ``<file>.provenance.json``."""
-    path = Path(out)
-    return path.with_name(path.name + ".provenance.json")
-
-
-def read_provenance(out: str | os.PathLike[str]) -> dict[str, Any]:
-    """The record in ``<out>.provenance.json``: empty when there is none or it is not a JSON object."""
-    try:
-        record = json.loads(provenance_path(out).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return record if isinstance(record, dict) else {}
 
 
 class ChunkStore:

@@ -9,6 +9,7 @@ format is read or written, so ``import neyman.io`` stays cheap)::
     csv         .csv / .tsv / .txt text, optionally gzip-compressed
     numpy       .npy structured arrays and .npz archives
     datasets    public benchmark layouts: UCI SUSY and HIGGS
+    provenance  the ``<file>.provenance.json`` neyman writes beside a file it makes
     core        what the formats share (the Backend base, column checks, ranges, chunks, writers)
 
 Every reader supports column projection (``columns=``), an entry range
@@ -50,6 +51,7 @@ from neyman.io.dispatch import (
     read,
     write,
 )
+from neyman.io.provenance import provenance_path, read_provenance
 
 __all__ = [
     "EXTENSIONS",
@@ -65,6 +67,8 @@ __all__ = [
     "num_entries",
     "open_writer",
     "parse_source",
+    "provenance_path",
     "read",
+    "read_provenance",
     "write",
 ]

@@ -124,7 +124,7 @@ def _dataset(directory: Path, n_jets: int, seed: int, workers: int, progress: bo
     A cached file made with another detector (an earlier neyman's default) is generated again.
     """
     from neyman.generation.detector import get_detector
-    from neyman.generation.writer import read_provenance
+    from neyman.io import read_provenance
     from neyman.workflows.generate import generate
 
     path = directory / "data" / f"top_vs_qcd_{n_jets}_seed{seed}.parquet"

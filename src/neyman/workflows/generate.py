@@ -27,7 +27,8 @@ from neyman.exceptions import ConfigError, DataError, NeymanWarning
 from neyman.generation.detector import Detector
 from neyman.generation.options import detector_with_overrides, parse_overrides, with_process_options
 from neyman.generation.processes import Process, get_process
-from neyman.generation.writer import ChunkStore, output_format, provenance_path, write_sample
+from neyman.generation.writer import ChunkStore, output_format, write_sample
+from neyman.io import provenance_path
 from neyman.runs.guard import enclosing_run
 from neyman.table import Table
 

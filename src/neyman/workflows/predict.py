@@ -12,7 +12,7 @@ import numpy as np
 from neyman import io
 from neyman.atomic import write_json
 from neyman.exceptions import DataError
-from neyman.generation.writer import provenance_path, read_provenance
+from neyman.io import provenance_path, read_provenance
 from neyman.preprocessing import assign_folds
 from neyman.runs import Scorer, TrainedRun, is_hunt, load_hunt, load_run, read_ratio_weights, score_table
 from neyman.runs.guard import enclosing_run
@@ -27,12 +27,12 @@ _COMMAND = "neyman predict"
 
 @dataclass(frozen=True)
 class PredictResult:
-    """Where the scored events went and how many there were."""
+    """Where the scored events went, how many there were, and their provenance file."""
 
     output: Path
     n_events: int
     score_columns: list[str]
-    provenance: Path | None = None
+    provenance: Path
 
 
 def _output_file(out: Path, *, force: bool, scores: list[str], tree: str | None) -> Path:

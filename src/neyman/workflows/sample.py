@@ -15,7 +15,7 @@ import numpy as np
 from neyman import io
 from neyman.atomic import write_json
 from neyman.exceptions import DataError
-from neyman.generation.writer import provenance_path, read_provenance
+from neyman.io import provenance_path, read_provenance
 from neyman.runs import TrainedRun, load_run
 from neyman.runs.guard import enclosing_run
 from neyman.runs.sampling import check_drawable, condition_columns, draw, drawn_columns

@@ -15,7 +15,7 @@ from neyman import io
 from neyman.config import RunConfig
 from neyman.config.schema import DataConfig, SourceConfig
 from neyman.exceptions import ConfigError, DataError, NeymanWarning, close_matches
-from neyman.generation.writer import read_provenance
+from neyman.io import read_provenance
 from neyman.io.core import list_names
 from neyman.preprocessing import Selection, bootstrap_counts, check_weights, event_weights, parse_selection
 from neyman.representations import RepresentationSpec
