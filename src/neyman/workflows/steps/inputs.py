@@ -107,8 +107,10 @@ def input_preprocessor(cfg: RunConfig, features: list[str]) -> InputPreprocessor
 def _sources_of_nonfinite(cfg: RunConfig, events: Events, matrix: np.ndarray) -> str:
     """The source files holding the events with a NaN or infinite feature (every source when unknown)."""
     paths = [s.path for s in cfg.data.sources]
+    if cfg.data.fill_value is not None or len(paths) == 1 or SOURCE not in events.table:
+        return ", ".join(paths)  # nothing is refused, or there is one file to name
     bad = ~np.isfinite(matrix).all(axis=1)
-    if bad.any() and SOURCE in events.table:
+    if bad.any():
         paths = list(dict.fromkeys(paths[int(i)] for i in np.unique(np.asarray(events.table[SOURCE])[bad])))
     return ", ".join(paths)
 
