@@ -109,6 +109,11 @@ def test_the_default_plan_fixes_steps_not_passes():
     assert small[1] == 32 and large[1] == huge[1] == 1024
     # small samples get many passes of small batches, large ones few passes of full batches
     assert small[0] * np.ceil(5_000 / small[1]) >= DEFAULT_STEPS * 0.9
-    assert large[0] == max(10, np.ceil(DEFAULT_STEPS / np.ceil(1_000_000 / 1024))) and huge[0] == 10
+    assert huge[0] == 10, "ten passes at least"
+    # above the 204,800 events that fill the largest batch the budget grows as sqrt(n): more steps
+    # than the fixed budget, fewer passes than a smaller sample's
+    assert large[0] == np.ceil(DEFAULT_STEPS * np.sqrt(1_000_000 / 204_800) / np.ceil(1_000_000 / 1024)) == 19
+    at_cap = plan_training(204_800, epochs=None, batch_size=None, steps=DEFAULT_STEPS)
+    assert at_cap[0] * 200 == DEFAULT_STEPS, "up to the batch cap the budget is the given steps"
     assert plan_training(10, epochs=None, batch_size=None, steps=DEFAULT_STEPS) == (200, 32)
     assert plan_training(5_000, epochs=7, batch_size=100, steps=1) == (7, 100), "given values are kept"

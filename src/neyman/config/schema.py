@@ -362,7 +362,14 @@ class TrainingConfig(_Section):
             "statistic of the batch)."
         ),
     )
-    steps: int = Field(8_000, ge=1, description="Optimisation steps the default epochs are planned for.")
+    steps: int = Field(
+        8_000,
+        ge=1,
+        description=(
+            "Optimisation steps the default epochs are planned for, up to 204,800 training events; "
+            "above that the budget grows as the square root of the sample size."
+        ),
+    )
     optimizer: OptimizerConfig = Field(default_factory=OptimizerConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     l1: float = Field(0.0, ge=0)

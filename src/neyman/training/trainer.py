@@ -216,6 +216,12 @@ class TensorBatches:
 DEFAULT_STEPS = 8_000
 """The optimisation steps a training plans for when its epochs are not given."""
 
+BATCH_CAP = 1024
+"""The largest batch a training plans (the batch is the power of two nearest n/200 below it)."""
+
+EVENTS_PER_BATCH = 200
+"""A planned batch holds about n/200 events: some 200 steps per pass over any sample size."""
+
 
 def plan_training(n_train: int, *, epochs: int | None, batch_size: int | None, steps: int) -> tuple[int, int]:
     """The epochs and batch size of a training on ``n_train`` events.
@@ -227,7 +233,8 @@ def plan_training(n_train: int, *, epochs: int | None, batch_size: int | None, s
     epochs, batch_size
         Given values are kept; ``None`` is planned (see Notes).
     steps
-        The budget of optimisation steps.
+        The budget of optimisation steps, for samples up to the size that fills the
+        largest batch; larger samples get more (see Notes).
 
     Returns
     -------
@@ -236,21 +243,31 @@ def plan_training(n_train: int, *, epochs: int | None, batch_size: int | None, s
 
     Notes
     -----
+    With :math:`n_c = 200 \\cdot 1024` events (where the batch reaches its cap),
+
     .. math::
 
         B = \\operatorname{clip}\\big(2^{\\operatorname{round}(\\log_2(n/200))}, 32, 1024\\big),
         \\qquad
-        E = \\operatorname{clip}\\big(\\lceil S / \\lceil n/B \\rceil \\rceil, 10, 200\\big)
+        S_n = S \\max\\big(1, \\sqrt{n / n_c}\\big),
+        \\qquad
+        E = \\operatorname{clip}\\big(\\lceil S_n / \\lceil n/B \\rceil \\rceil, 10, 200\\big)
 
     e.g. with the default :math:`S` = 8000: 5k events: B = 32, 157 steps per epoch,
-    E = 51; 160k events: B = 1024, 157 steps per epoch, E = 51; 1M events and more:
-    B = 1024, E = 10.
+    E = 51; 160k events: B = 1024, 157 steps per epoch, E = 51; 800k events:
+    :math:`S_n` = 15,811, E = 21; 1.6M events: E = 15; 3.3M events and more: E = 10.
+    Below :math:`n_c` the batch grows with the sample, so a fixed budget already
+    makes more passes' worth of larger steps; above it the batch is capped and a
+    fixed budget would see each event fewer times just where the sample could
+    support a finer fit (``docs/training-policy.md``).  Early stopping still ends
+    a training whose validation loss stops improving.
     """
     if batch_size is None:
-        batch_size = int(min(1024, max(32, 2 ** round(math.log2(max(n_train, 1) / 200)))))
+        batch_size = int(min(BATCH_CAP, max(32, 2 ** round(math.log2(max(n_train, 1) / EVENTS_PER_BATCH)))))
     if epochs is None:
         per_epoch = max(1, math.ceil(n_train / batch_size))
-        epochs = int(min(200, max(10, math.ceil(steps / per_epoch))))
+        budget = steps * max(1.0, math.sqrt(n_train / (EVENTS_PER_BATCH * BATCH_CAP)))
+        epochs = int(min(200, max(10, math.ceil(budget / per_epoch))))
     return epochs, batch_size
 
 
