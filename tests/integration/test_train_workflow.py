@@ -376,6 +376,13 @@ def test_nan_inputs_error_or_fill(tmp_path):
     with pytest.raises(DataError, match=r"non-finite values in \S*nan\.parquet \(among the 1600 events read\)") as err:
         neyman.train(both)
     assert "clean.parquet" not in str(err.value)
+    # a run trained on clean events cannot score them: the fix is a cut or another training,
+    # not the fill_value it cannot change any more
+    clean_cfg = {**cfg, "name": "clean", "data": {**cfg["data"], "sources": [{"path": str(clean)}]}}
+    clean_run = neyman.train(clean_cfg).run_dir
+    with pytest.raises(DataError, match=r"nan\.parquet.*trained without data\.fill_value.*isfinite\(x03\)"):
+        neyman.predict(clean_run, tmp_path / "nan.parquet", tmp_path / "scored.parquet")
+    assert not (tmp_path / "scored.parquet").exists()
     cfg["data"]["fill_value"] = 0.0
     assert neyman.train(cfg).metrics["n_events"] == 800
 

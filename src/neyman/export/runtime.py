@@ -100,7 +100,7 @@ class OnnxModel:
             raise DataError(
                 f"{table.source or 'the input'} lacks the feature column(s) {missing} that {self.path} needs"
             )
-        return check_finite(table, self.features, fill_value=self.fill_value, source=table.source)
+        return check_finite(table, self.features, fill_value=self.fill_value, source=table.source, trained=True)
 
     def score(self, data: Table | np.ndarray, *, batch_size: int = 65536) -> np.ndarray:
         """Scores of every event, as :meth:`TrainedRun.score` returns them (float64).
@@ -125,7 +125,7 @@ class OnnxModel:
             x = np.asarray(data)
             if x.ndim != 2 or x.shape[1] != len(self.features):
                 raise DataError(f"{self.path} expects inputs of shape (n, {len(self.features)}), got {x.shape}")
-            x = check_finite(x, self.features, fill_value=self.fill_value)
+            x = check_finite(x, self.features, fill_value=self.fill_value, trained=True)
         x32 = np.ascontiguousarray(x, dtype=np.float32)
         parts = [
             np.asarray(self._session.run(None, {self._input: x32[i : i + batch_size]})[0], dtype=np.float64)

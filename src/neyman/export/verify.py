@@ -20,7 +20,7 @@ __all__ = ["fold_scores", "verify_onnx"]
 def fold_scores(run: TrainedRun, x_raw: Any, fold: int) -> np.ndarray:
     """Scores of the model of ``fold`` on raw inputs, as :meth:`TrainedRun.score` forms them."""
     if run.representation is None:
-        x_raw = check_finite(np.asarray(x_raw, dtype=np.float64), run.features, fill_value=run.fill_value)
+        x_raw = check_finite(np.asarray(x_raw, dtype=np.float64), run.features, fill_value=run.fill_value, trained=True)
     return run.models[fold].predict(as_model_input(run.preprocessors[fold].transform(x_raw)))
 
 

@@ -25,6 +25,7 @@ def check_finite(
     *,
     fill_value: float | None = None,
     source: str = "",
+    trained: bool = False,
 ) -> npt.NDArray[np.floating]:
     """Return the features as a float matrix, refusing or filling NaN and ±inf.
 
@@ -41,6 +42,10 @@ def check_finite(
         (the default) non-finite entries are an error.
     source
         The file the data came from, for the message (defaults to the table's source).
+    trained
+        The features go to a model already trained (``neyman predict``, an export):
+        the message then says that the run's ``fill_value`` cannot be changed now,
+        instead of suggesting to set it.
 
     Returns
     -------
@@ -91,9 +96,13 @@ def check_finite(
         problems.append(f"{labels[j]}: {n_nan} NaN, {n_pos} +inf, {n_neg} -inf")
     where = f" in {source}" if source else ""
     example = feature_names[int(offending[0])] if feature_names is not None else "x"
+    cut = f"'isfinite({example})'"
+    remedy = (
+        f"The run was trained without data.fill_value, so it cannot score them: remove those events from the "
+        f"file (a selection such as {cut}), or train again with data.fill_value set"
+        if trained
+        else f"Set data.fill_value or select the events with a cut, e.g. {cut}"
+    )
     raise DataError(
-        f"non-finite values{where} (among the {matrix.shape[0]} events read): "
-        + "; ".join(problems)
-        + ". Set data.fill_value or select the events with a cut, e.g. "
-        + f"'isfinite({example})'"
+        f"non-finite values{where} (among the {matrix.shape[0]} events read): " + "; ".join(problems) + ". " + remedy
     )

@@ -203,7 +203,7 @@ class TrainedRun:
                 f"{self.path} was trained on"
             )
         x = table.to_numpy(self.features, dtype=np.float64)
-        return check_finite(x, self.features, fill_value=self.fill_value, source=table.source)
+        return check_finite(x, self.features, fill_value=self.fill_value, source=table.source, trained=True)
 
     def inputs(self, table: Table) -> ModelInput:
         """Unpreprocessed model inputs of ``table``: the feature matrix, particle sets or images."""
