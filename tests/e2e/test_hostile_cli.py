@@ -1540,6 +1540,16 @@ CASES = [
         r"Foo:bar",
     ),
     case(
+        "generate-pythia-value-out-of-range",
+        "generate top_vs_qcd --events 10 --out g.parquet --set pythia.TimeShower:alphaSvalue=5",
+        r"TimeShower:alphaSvalue takes a number in \[0\.06, 0\.25\] \(default 0\.1365\), not '5'",
+    ),
+    case(
+        "generate-pythia-flag-word-read-as-off",
+        "generate top_vs_qcd --events 10 --out g.parquet --set pythia.HadronLevel:all=maybe",
+        r"HadronLevel:all takes on or off, not 'maybe'",
+    ),
+    case(
         "generate-bad-set-section",
         "generate top_vs_qcd --events 10 --out g.parquet --set pythai.Beams:eCM=13000",
         r"pythai",

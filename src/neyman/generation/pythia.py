@@ -169,17 +169,44 @@ def _spectrum_settings(sample: Sample) -> tuple[str, ...]:
     return (f"SLHA:file = {path}", "SLHA:verbose = 0")
 
 
+PYTHIA_FLAG_WORDS = frozenset({"on", "off", "yes", "no", "true", "false", "1", "0", "ok"})
+"""The values of a Pythia on/off flag that mean what they say (Pythia reads every other word as off)."""
+
+
 def new_pythia(settings: Sequence[str]) -> Any:
     """A quiet, uninitialised ``Pythia`` with ``settings`` read (a clear error for a bad one)."""
     pythia8 = require("pythia8mc", purpose="generate events with Pythia 8")
     pythia = pythia8.Pythia("", False)
     for line in ("Print:quiet = on", "Next:numberCount = 0", *settings):
+        name, equals, value = (part.strip() for part in line.partition("="))
+        if equals and pythia.settings.isFlag(name) and value.lower() not in PYTHIA_FLAG_WORDS:
+            # Pythia reads any other word as off, silently
+            raise ConfigError(f"Pythia setting {line!r}: {name} takes on or off, not {value!r}")
         if not pythia.readString(line):
-            raise ConfigError(
-                f"Pythia rejected the setting {line!r}: unknown name or meaningless value "
-                "(names are as in the Pythia 8 manual, e.g. 'PhaseSpace:pTHatMin = 500.')"
-            )
+            raise ConfigError(f"Pythia rejected the setting {line!r}: {_why_rejected(pythia.settings, line)}")
     return pythia
+
+
+def _why_rejected(settings: Any, line: str) -> str:
+    """Why Pythia refused ``line``: an unknown name, or a known one given a value outside its range or type."""
+    name, _, value = (part.strip() for part in line.partition("="))
+    for kind, known, table in (
+        ("a number", settings.isParm, settings.getParmMap),
+        ("an integer", settings.isMode, settings.getModeMap),
+    ):
+        if known(name):
+            entry = next(iter(table(name).values()))
+            low = f"{entry.valMin:g}" if entry.hasMin else "-inf"
+            high = f"{entry.valMax:g}" if entry.hasMax else "inf"
+            where = f" in [{low}, {high}]" if entry.hasMin or entry.hasMax else ""
+            return f"{name} takes {kind}{where} (default {entry.valDefault:g}), not {value!r}"
+    if settings.isFlag(name):
+        return f"{name} takes on or off, not {value!r}"
+    if settings.isWord(name) or any(
+        f(name) for f in (settings.isFVec, settings.isMVec, settings.isPVec, settings.isWVec)
+    ):
+        return f"Pythia knows {name} but not the value {value!r}; see the Pythia 8 manual for what it takes"
+    return f"Pythia has no setting {name!r} (names are as in the Pythia 8 manual, e.g. 'PhaseSpace:pTHatMin = 500.')"
 
 
 def check_settings(settings: Sequence[str]) -> None:
