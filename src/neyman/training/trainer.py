@@ -256,9 +256,9 @@ def plan_training(n_train: int, *, epochs: int | None, batch_size: int | None, s
     e.g. with the default :math:`S` = 8000: 5k events: B = 32, 157 steps per epoch,
     E = 51; 160k events: B = 1024, 157 steps per epoch, E = 51; 800k events:
     :math:`S_n` = 15,811, E = 21; 1.6M events: E = 15; 3.3M events and more: E = 10.
-    Below :math:`n_c` the batch grows with the sample, so a fixed budget already
-    makes more passes' worth of larger steps; above it the batch is capped and a
-    fixed budget would see each event fewer times just where the sample could
+    Below :math:`n_c` the batch grows with the sample, so a fixed number of steps
+    already covers more events on a larger sample; above it the batch is capped,
+    and a fixed budget would fall to the 10-pass floor just where the sample could
     support a finer fit (``docs/training-policy.md``).  Early stopping still ends
     a training whose validation loss stops improving.
     """
