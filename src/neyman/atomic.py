@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -61,13 +62,35 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
+_START_TOLERANCE = 0.25
+"""Seconds of slack between a process's start time and a file's time (both clocks tick in 10 ms)."""
+
+
+def _started_after(pid: int, moment: float) -> bool:
+    """Whether the process (or thread) ``pid`` started after ``moment`` (seconds since the epoch).
+
+    Such a process cannot be the one that wrote a file last modified at ``moment``: its
+    number was reused after the writer died.  ``False`` where ``/proc`` cannot tell.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        # the fields after the command name in brackets start at field 3; the start time is field 22
+        ticks = int(stat[stat.rindex(")") + 2 :].split()[19])
+        started = time.time() - uptime + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return False
+    return started > moment + _START_TOLERANCE
+
+
 def remove_stale(path: str | os.PathLike[str]) -> list[Path]:
     """Remove what killed processes left while writing ``path``; return what was removed.
 
     Those are the siblings ``.NAME.tmp-PID`` (a file being written), ``.NAME.new-PID``
     and ``.NAME.old-PID`` (a run directory being replaced) whose process ``PID`` no
-    longer exists.  Those of live processes (another neyman writing the same output
-    now) are left alone.
+    longer exists, or exists but started after the leftover was last modified (a busy
+    machine gives a dead writer's number to a new process or thread within seconds).
+    Those of live writers (another neyman writing the same output now) are left alone.
 
     Parameters
     ----------
@@ -83,7 +106,13 @@ def remove_stale(path: str | os.PathLike[str]) -> list[Path]:
         kind, _, pid = sibling.name.removeprefix(prefix).partition("-")
         if not sibling.name.startswith(prefix) or kind not in ("tmp", "new", "old") or not pid.isdigit():
             continue
-        if int(pid) == os.getpid() or pid_alive(int(pid)):
+        if int(pid) == os.getpid():
+            continue
+        try:
+            modified = sibling.lstat().st_mtime
+        except FileNotFoundError:  # another writer removed it meanwhile
+            continue
+        if pid_alive(int(pid)) and not _started_after(int(pid), modified):
             continue
         if sibling.is_dir() and not sibling.is_symlink():
             shutil.rmtree(sibling, ignore_errors=True)

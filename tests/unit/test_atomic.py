@@ -48,3 +48,21 @@ def test_a_failed_write_leaves_the_old_file(tmp_path):
         raise RuntimeError("killed")
     assert final.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]
+
+
+def test_a_dead_writers_number_taken_by_a_newer_process_is_still_stale(tmp_path):
+    # a busy machine hands a dead writer's PID to a new process or thread within seconds: the
+    # number is alive, but its process started after the leftover was last written
+    final = tmp_path / "scores.parquet"
+    newer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        reused = tmp_path / f".scores.parquet.tmp-{newer.pid}"
+        reused.write_bytes(b"half")
+        os.utime(reused, (0, 1_000_000_000))  # written in 2001, long before the process started
+        mine = tmp_path / f".scores.parquet.tmp-{os.getppid()}"
+        mine.write_bytes(b"a live writer that started before writing")
+        assert remove_stale(final) == [reused]
+        assert mine.exists()
+    finally:
+        newer.kill()
+        newer.wait()
