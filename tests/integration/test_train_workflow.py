@@ -387,6 +387,40 @@ def test_nan_inputs_error_or_fill(tmp_path):
     assert neyman.train(cfg).metrics["n_events"] == 800
 
 
+def test_values_beyond_float32_are_refused_with_their_column(tmp_path):
+    # a sentinel such as 1e300 is finite in the file but infinite in the models' float32
+    table = likelihood_ratio_dataset(800, n_features=6, seed=1)
+    huge = np.asarray(table["x02"]) * 1e300
+    io.write(table.with_column("x02", huge), tmp_path / "huge.parquet")
+    for model in ("xgboost", "fisher", "mlp"):
+        cfg = _config(
+            tmp_path,
+            [{"path": str(tmp_path / "huge.parquet")}],
+            name=f"huge-{model}",
+            model={"type": model},
+            data={"label_column": LABEL},
+        )
+        with pytest.raises(DataError, match=r"beyond .*huge\.parquet.*column 'x02': \d+ value\(s\) up to"):
+            neyman.train(cfg)
+    # a run trained on sane values refuses them in a new file as well
+    io.write(table, tmp_path / "sane.parquet")
+    sane = _config(
+        tmp_path, [{"path": str(tmp_path / "sane.parquet")}], name="sane", model={"type": "xgboost"},
+        data={"label_column": LABEL},
+    )  # fmt: skip
+    run = neyman.train(sane).run_dir
+    with pytest.raises(DataError, match=r"column 'x02'"):
+        neyman.predict(run, tmp_path / "huge.parquet", tmp_path / "scored.parquet")
+
+
+def test_one_feature_name_is_a_list_of_one():
+    from neyman.config.schema import DataConfig
+
+    assert DataConfig(sources=[{"path": "f.parquet"}], features="x00").features == ["x00"]
+    assert DataConfig(sources=[{"path": "f.parquet"}], features="x00, x01").features == ["x00", "x01"]
+    assert DataConfig(sources=[{"path": "f.parquet"}], features="high-level").features == "high-level"
+
+
 def test_corrupt_file_is_a_data_error(tmp_path):
     path = write_labelled_file(tmp_path, "parquet", n_events=500)
     data = path.read_bytes()

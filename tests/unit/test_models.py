@@ -148,3 +148,20 @@ def test_xgboost_default_sampling_is_fixed_by_the_seed():
 
     assert np.array_equal(scores(1), scores(1))
     assert not np.allclose(scores(1), scores(2))
+
+
+def test_logistic_regression_is_unmoved_by_a_feature_in_large_units(binary_data):
+    # an event number (or an energy in MeV) beside the physics: without standardising inside the
+    # fit the solver stops far from its minimum and the classifier is near random
+    train, test, _ = binary_data
+    from neyman.metrics import roc_auc
+
+    def with_ids(a: Arrays, start: int) -> Arrays:
+        ids = (start + np.arange(len(a.y), dtype=np.float64)) * 1e12
+        return Arrays(np.column_stack([a.x, ids]).astype(np.float32), a.y, a.w)
+
+    plain = build_model("logistic", make_task("binary"), 12).fit(train)
+    padded = build_model("logistic", make_task("binary"), 13).fit(with_ids(train, 0))
+    auc_plain = roc_auc(plain.predict(test.x), test.y)
+    auc_padded = roc_auc(padded.predict(with_ids(test, 2_500).x), test.y)
+    assert auc_plain > 0.65 and auc_padded > auc_plain - 0.01

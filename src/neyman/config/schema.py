@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from neyman.config.tuning import TrackingConfig, TuningConfig
 from neyman.exceptions import close_matches
+from neyman.io.datasets import FEATURE_SETS
 from neyman.models.families import (
     CLASSIFIER_MODELS,
     FAMILIES,
@@ -131,6 +132,10 @@ class ImageConfig(_Section):
     prefix: str = "constituent_"
 
 
+NAMED_FEATURE_SETS = frozenset(name for sets in FEATURE_SETS.values() for name in sets)
+"""The names ``data.features`` may give instead of columns (with a benchmark layout's ``data.format``)."""
+
+
 class DataConfig(_Section):
     """Where the events come from and which columns mean what."""
 
@@ -187,7 +192,8 @@ class DataConfig(_Section):
     @field_validator("features", mode="before")
     @classmethod
     def _split_features(cls, v: object) -> object:
-        if isinstance(v, str) and "," in v:
+        if isinstance(v, str) and ("," in v or v.strip() not in NAMED_FEATURE_SETS):
+            # one column name is a list of one; only the benchmark layouts' set names stay a name
             return [s.strip() for s in v.split(",") if s.strip()]
         return v
 

@@ -126,8 +126,17 @@ class LogisticModel(_LinearModel):
 
     Notes
     -----
-    Minimises the weighted cross-entropy of ``sigma(w^T x + b)`` (softmax for more
-    classes) plus ``|w|^2 / (2 C)``.
+    Minimises the weighted cross-entropy of ``sigma(w^T z + b)`` (softmax for more
+    classes) plus ``|w|^2 / (2 C)``, on the standardised inputs
+    :math:`z_j = (x_j - \\mu_j)/\\sigma_j` of the training events, and keeps the
+    coefficients of the raw inputs,
+
+    .. math:: w^{raw}_j = w_j / \\sigma_j, \\qquad
+       b^{raw} = b - \\sum_j w_j \\mu_j / \\sigma_j,
+
+    so the model, its predictions and its export read raw features as before.  Without
+    the standardisation a feature measured in large units (an event number, an energy
+    in MeV) leaves the solver far from its minimum, and the result is near random.
     """
 
     family: ClassVar[str] = "logistic"
@@ -139,10 +148,15 @@ class LogisticModel(_LinearModel):
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression
 
+        x = np.asarray(train.x, dtype=np.float64)
+        mean = x.mean(axis=0)
+        scale = x.std(axis=0)
+        scale[~(scale > 0)] = 1.0  # a constant feature: any scale
         clf = LogisticRegression(C=self.params.C, max_iter=self.params.max_iter)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            clf.fit(train.x, train.y, sample_weight=train.w)
-        self.coef_ = np.asarray(clf.coef_, dtype=np.float64)
-        self.intercept_ = np.asarray(clf.intercept_, dtype=np.float64)
+            clf.fit((x - mean) / scale, train.y, sample_weight=train.w)
+        coef = np.asarray(clf.coef_, dtype=np.float64) / scale
+        self.coef_ = coef
+        self.intercept_ = np.asarray(clf.intercept_, dtype=np.float64) - coef @ mean
         return self

@@ -81,9 +81,10 @@ def check_finite(
 
     finite = np.isfinite(matrix)
     if finite.all():
-        return matrix
+        return _within_float32(matrix, feature_names, source)
     if fill_value is not None:
-        return np.where(finite, matrix, np.asarray(fill_value, dtype=matrix.dtype))
+        filled = np.where(finite, matrix, np.asarray(fill_value, dtype=matrix.dtype))
+        return _within_float32(filled, feature_names, source)
 
     labels = _labels(feature_names, n_features)
     problems = []
@@ -105,4 +106,34 @@ def check_finite(
     )
     raise DataError(
         f"non-finite values{where} (among the {matrix.shape[0]} events read): " + "; ".join(problems) + ". " + remedy
+    )
+
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+"""The largest magnitude the models' float32 arithmetic holds (about 3.4e38)."""
+
+
+def _within_float32(
+    matrix: npt.NDArray[np.floating], feature_names: Sequence[str] | None, source: str
+) -> npt.NDArray[np.floating]:
+    """``matrix``, refused when a finite value would become infinite in float32.
+
+    Models compute in float32; a value beyond ``FLOAT32_MAX`` (a sentinel such as
+    1e300, a quantity in the wrong unit) would reach them as an infinity.
+    """
+    if matrix.dtype.itemsize <= 4:
+        return matrix
+    big = np.abs(matrix) > FLOAT32_MAX
+    if not big.any():
+        return matrix
+    labels = _labels(feature_names, matrix.shape[1])
+    columns = np.flatnonzero(big.any(axis=0))
+    problems = [
+        f"{labels[j]}: {int(big[:, j].sum())} value(s) up to {float(np.max(np.abs(matrix[:, j]))):.3g}" for j in columns
+    ]
+    where = f" in {source}" if source else ""
+    raise DataError(
+        f"values beyond ±{FLOAT32_MAX:.3g}{where}, which the models' float32 arithmetic would turn into "
+        f"infinities: {'; '.join(problems)}. Rescale the column (e.g. a logarithm or another unit), "
+        "mark such sentinel values as missing, or leave the column out"
     )
