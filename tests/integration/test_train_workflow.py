@@ -413,6 +413,23 @@ def test_values_beyond_float32_are_refused_with_their_column(tmp_path):
         neyman.predict(run, tmp_path / "huge.parquet", tmp_path / "scored.parquet")
 
 
+def test_the_scale_of_event_weights_changes_no_model(tmp_path):
+    # cross-section weights are often 1e-2 per event or far smaller: XGBoost compares a leaf's summed
+    # Hessian with min_child_weight, and at that scale it never split (test AUC 0.500)
+    table = likelihood_ratio_dataset(3000, n_features=6, seed=4)
+    aucs = {}
+    for scale in (1.0, 1e-2, 1e-300, 1e300):
+        name = f"w{scale:g}".replace("+", "")
+        io.write(table.with_column(WEIGHT, np.full(len(table), scale)), tmp_path / f"{name}.parquet")
+        cfg = _config(
+            tmp_path, [{"path": str(tmp_path / f"{name}.parquet")}], name=name,
+            model={"type": "xgboost", "n_estimators": 60}, data={"label_column": LABEL, "weight": WEIGHT},
+        )  # fmt: skip
+        aucs[scale] = neyman.train(cfg).metrics["test"]["auc"]
+    assert aucs[1.0] > 0.75
+    assert all(abs(a - aucs[1.0]) < 1e-9 for a in aucs.values()), aucs
+
+
 def test_one_feature_name_is_a_list_of_one():
     from neyman.config.schema import DataConfig
 

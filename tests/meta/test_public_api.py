@@ -201,6 +201,7 @@ PINNED = {
         "selection_mask",
         "split_train_val",
         "transform_from_json",
+        "unit_mean_weights",
     ],
     "neyman.report": [
         "Section",

@@ -35,6 +35,16 @@ def test_classifier_in_pipelines_and_cross_validation(xy, model, params):
     assert est.predict_proba(x).shape == (len(x), 2)
 
 
+def test_the_scale_of_sample_weights_changes_no_model(xy):
+    # XGBoost's min_child_weight compares a leaf's summed Hessian with 5: per-event weights of 0.01
+    # (a cross section over a sample size) would leave every tree without a split
+    x, y = xy
+    unit = NeymanClassifier("xgboost", params={"n_estimators": 30}).fit(x, y).predict_proba(x)
+    small = NeymanClassifier("xgboost", params={"n_estimators": 30}).fit(x, y, sample_weight=np.full(len(x), 0.01))
+    np.testing.assert_allclose(small.predict_proba(x), unit, rtol=1e-6)
+    assert np.ptp(unit[:, 1]) > 0.5
+
+
 def test_regressor_and_shape_checks(xy):
     x, _ = xy
     y = 2 * x[:, 0] + 1

@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from neyman.models.base import Arrays, Model
 from neyman.models.registry import build_model, model_class
-from neyman.preprocessing import StandardScaler
+from neyman.preprocessing import StandardScaler, unit_mean_weights
 from neyman.tasks import make_task
 
 __all__ = ["NeymanClassifier", "NeymanRegressor"]
@@ -99,7 +99,7 @@ class NeymanClassifier(ClassifierMixin, _NeymanEstimator):  # type: ignore[misc]
         task = "binary" if len(self.classes_) == 2 else "multiclass"
         w = np.ones(len(x)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         self.model_ = _build(self.model, task, len(self.classes_), x.shape[1], self.params, self.seed)
-        self.model_.fit(Arrays(x, codes.astype(np.int64), w))
+        self.model_.fit(Arrays(x, codes.astype(np.int64), unit_mean_weights(w)))
         return self
 
     def predict_proba(self, X: npt.ArrayLike) -> np.ndarray:
@@ -127,7 +127,7 @@ class NeymanRegressor(RegressorMixin, _NeymanEstimator):  # type: ignore[misc]
         x = self._prepare(X, reset=True)
         w = np.ones(len(x)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         self.model_ = _build(self.model, "regression", 2, x.shape[1], self.params, self.seed)
-        self.model_.fit(Arrays(x, np.asarray(y, dtype=np.float64), w))
+        self.model_.fit(Arrays(x, np.asarray(y, dtype=np.float64), unit_mean_weights(w)))
         return self
 
     def predict(self, X: npt.ArrayLike) -> np.ndarray:

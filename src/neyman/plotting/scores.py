@@ -114,10 +114,12 @@ def plot_scores(
         if train is not None:
             s, y, w = train
             mask = y == label
-            total = float(w[mask].sum())
+            # the density is the same for any scale of the weights; relative ones keep w² finite
+            wm = w[mask] / max(float(np.max(np.abs(w[mask]), initial=0.0)), np.finfo(np.float64).tiny)
+            total = float(wm.sum())
             if total > 0:
-                counts, _ = np.histogram(s[mask], bins=edges, weights=w[mask])
-                sum_w2, _ = np.histogram(s[mask], bins=edges, weights=w[mask] ** 2)
+                counts, _ = np.histogram(s[mask], bins=edges, weights=wm)
+                sum_w2, _ = np.histogram(s[mask], bins=edges, weights=wm**2)
                 centres = (edges[1:] + edges[:-1]) / 2
                 ax.errorbar(
                     centres,

@@ -50,6 +50,7 @@ from neyman.preprocessing.weighting import (
     check_weights,
     event_weights,
     planing_weights,
+    unit_mean_weights,
 )
 
 __all__ = [
@@ -85,4 +86,5 @@ __all__ = [
     "selection_mask",
     "split_train_val",
     "transform_from_json",
+    "unit_mean_weights",
 ]

@@ -17,7 +17,14 @@ from neyman.exceptions import ConfigError, DataError
 from neyman.preprocessing.selection import missing_column
 from neyman.table import Table
 
-__all__ = ["balance_classes", "bootstrap_counts", "check_weights", "event_weights", "planing_weights"]
+__all__ = [
+    "balance_classes",
+    "bootstrap_counts",
+    "check_weights",
+    "event_weights",
+    "planing_weights",
+    "unit_mean_weights",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -310,3 +317,21 @@ def bootstrap_counts(seed: int, source: int, entries: npt.ArrayLike) -> FloatArr
             x ^= x >> np.uint64(31)
     u = (x >> np.uint64(11)).astype(np.float64) * 2.0**-53
     return np.searchsorted(_POISSON_ONE_CDF, u, side="right").astype(np.float64)
+
+
+def unit_mean_weights(w: FloatArray) -> FloatArray:
+    """The training weights scaled to a mean magnitude of one (as the streamed training does).
+
+    Notes
+    -----
+    :math:`w_i' = w_i \\, n / \\sum_j |w_j|`.  Only the weights' ratios carry information,
+    but their scale does not cancel everywhere: XGBoost compares the summed Hessian
+    ``Σ w p(1 − p)`` of a leaf with ``min_child_weight`` (5), so cross-section weights of
+    0.01 per event left every tree without a split (test AUC 0.500), weights of 1e-300
+    stopped it, and 1e300 overflowed its float32.
+    """
+    largest = float(np.max(np.abs(w))) if len(w) else 0.0
+    if not (np.isfinite(largest) and largest > 0):
+        return w
+    relative = w / largest  # in [-1, 1]: the sum cannot overflow
+    return np.asarray(relative * (len(w) / float(np.sum(np.abs(relative)))), dtype=np.float64)

@@ -17,7 +17,7 @@ from neyman.config import RunConfig
 from neyman.exceptions import RunDirectoryError
 from neyman.models import Arrays, Model
 from neyman.models.families import SMALL_SAMPLE
-from neyman.preprocessing import TRAIN, VAL, planing_weights
+from neyman.preprocessing import TRAIN, VAL, planing_weights, unit_mean_weights
 from neyman.runs import (
     InputPreprocessor,
     ModelInput,
@@ -69,7 +69,7 @@ def _arrays(cfg: RunConfig, task: Task, x: ModelInput, table: Table, sel: np.nda
     if deco is not None and z is not None and deco.method == "planing" and len(y):
         w = planing_weights(z, y, w, bins=deco.resolved_bins())
     w = task.training_weights(y, w, balance=cfg.task.balance_classes)
-    return Arrays(x=x[sel], y=y, w=w, z=z)
+    return Arrays(x=x[sel], y=y, w=unit_mean_weights(w), z=z)
 
 
 CHOSEN_SCORES = "refit/validation_scores.safetensors"
