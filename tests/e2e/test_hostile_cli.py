@@ -717,6 +717,11 @@ CASES = [
         frame_file("extra.csv", lambda f: f.assign(spare=1.0)),
     ),
     case(
+        "reweight-model-that-is-no-classifier-of-columns",
+        f"reweight --source good.csv --target good.parquet --features {FEATURE_LIST} --model boosted",
+        r"--model 'boosted'.*choose mlp, xgboost, lightgbm, fisher or logistic.*BoostedReweighter",
+    ),
+    case(
         "reweight-weight-column-of-zeros",
         f"reweight --source zero.csv --target good.csv --weight weight --features {FEATURE_LIST} --model logistic",
         r"zero\.csv.*'weight' is all zero",

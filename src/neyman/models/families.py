@@ -650,6 +650,10 @@ def get_family(name: str) -> Family:
         ) from None
 
 
+RATIO_FAMILIES = ("mlp", "xgboost", "lightgbm", "fisher", "logistic")
+"""The classifiers a reweighter or a DCTR fit can be: tabular, binary, with a calibrated score."""
+
+
 def ratio_model(family: str) -> dict[str, Any]:
     """The ``model`` block of a training whose score is turned into a likelihood ratio.
 
@@ -659,6 +663,12 @@ def ratio_model(family: str) -> dict[str, Any]:
     keeps ReLU (:meth:`MLPConfig.resolved_activation` would choose GELU), XGBoost every
     event and feature in each tree at learning rate 0.1.
     """
+    if family not in RATIO_FAMILIES:
+        raise ConfigError(
+            f"--model {family!r}: a reweighter here is a classifier of source against target events on their "
+            f"columns; choose {one_of(RATIO_FAMILIES)} (the boosted reweighter of hep_ml's GBReweighter is "
+            "in the library, neyman.reweighting.BoostedReweighter, not a --model)"
+        )
     if family == "mlp":
         return {"type": family, "activation": "relu"}
     if family == "xgboost":
