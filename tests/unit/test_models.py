@@ -165,3 +165,22 @@ def test_logistic_regression_is_unmoved_by_a_feature_in_large_units(binary_data)
     auc_plain = roc_auc(plain.predict(test.x), test.y)
     auc_padded = roc_auc(padded.predict(with_ids(test, 2_500).x), test.y)
     assert auc_plain > 0.65 and auc_padded > auc_plain - 0.01
+
+
+@pytest.mark.parametrize("family", ["xgboost", "lightgbm"])
+def test_tree_regression_is_unmoved_by_the_target_unit(family, tmp_path):
+    # XGBoost splits only for a gain above 1e-6, and a squared error's gain scales as the target
+    # squared: a target in a tiny unit grew no tree (its RMSE was the target's spread)
+    gen = np.random.default_rng(7)
+    x = gen.normal(size=(3000, 2)).astype(np.float32)
+    y = 3 * x[:, 0] + np.sin(2 * x[:, 1])
+    preds = {}
+    for unit in (1.0, 1e-12, 1e12):
+        m = build_model(family, make_task("regression"), 2, params={"n_estimators": 100}).fit(
+            Arrays(x, y * unit, np.ones(3000))
+        )
+        m.save(tmp_path / f"{family}-{unit:g}")
+        loaded = Model.load(tmp_path / f"{family}-{unit:g}")
+        preds[unit] = loaded.predict(x) / unit
+        assert np.sqrt(np.mean((preds[unit] - y) ** 2)) < 0.2 * np.std(y), unit
+    np.testing.assert_allclose(preds[1e-12], preds[1.0], rtol=1e-4, atol=1e-4)

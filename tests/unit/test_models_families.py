@@ -129,7 +129,8 @@ def test_learned_state_lives_in_attributes_and_under_state(family: str, tmp_path
     meta = json.loads((tmp_path / "model.json").read_text())
     assert set(meta) == {"family", "task", "n_classes", "n_features", "seed", "params", "state", "files", "checksums"}
     assert meta["params"] == {k: v for k, v in model.params.model_dump().items() if k != "type"}
-    assert meta["state"] == {"best_iteration_": model.best_iteration_}
+    # a classifier's trees predict the label itself: no target standardisation
+    assert meta["state"] == {"best_iteration_": model.best_iteration_, "target_mean_": 0.0, "target_std_": 1.0}
     loaded = Model.load(tmp_path)
     assert loaded.best_iteration_ == model.best_iteration_ and loaded.params == model.params
     np.testing.assert_allclose(loaded.predict(val.x), model.predict(val.x), rtol=1e-6)

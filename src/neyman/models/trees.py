@@ -52,14 +52,45 @@ class _BoostedTrees(Model):
         The trained booster (None before training).
     best_iteration_
         The iteration early stopping chose (None: use every tree).
+    target_mean_, target_std_
+        A regression learns ``(y - mean) / std`` of its training targets and predicts
+        ``raw · std + mean`` (0 and 1 for classifiers).
+
+    Notes
+    -----
+    XGBoost splits a node only when the gain exceeds a fixed 1e-6, and the gain of a
+    squared error scales as the target squared: targets of order 1e-12 (a quantity in
+    a tiny unit) grew no tree at all.  Standardised targets make a regression
+    independent of the target's unit, as the networks' already are.
     """
 
     objectives: ClassVar[Mapping[str, Mapping[str, str]]] = {}
     """Library parameters by the task's output head; a missing head is a task the library cannot learn."""
-    state_attributes: ClassVar[tuple[str, ...]] = ("best_iteration_",)
+    state_attributes: ClassVar[tuple[str, ...]] = ("best_iteration_", "target_mean_", "target_std_")
 
     booster: Any = None
     best_iteration_: int | None = None
+    target_mean_: float = 0.0
+    target_std_: float = 1.0
+
+    def _targets(self, train: Arrays, val: Arrays | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """The training and validation targets the library sees: standardised for a regression."""
+        if self.task.output_head != "identity":
+            return train.y, None if val is None else val.y
+        y = np.asarray(train.y, dtype=np.float64)
+        w = np.abs(np.asarray(train.w, dtype=np.float64))
+        w = w if w.sum() > 0 else np.ones(len(y))
+        mean = float(np.average(y, weights=w))
+        std = float(np.sqrt(np.average((y - mean) ** 2, weights=w)))
+        self.target_mean_, self.target_std_ = mean, (std if std > 0 and np.isfinite(std) else 1.0)
+        scaled = (y - self.target_mean_) / self.target_std_
+        if val is None:
+            return scaled, None
+        return scaled, (np.asarray(val.y, dtype=np.float64) - self.target_mean_) / self.target_std_
+
+    def _unscaled(self, raw: np.ndarray) -> np.ndarray:
+        """Raw outputs in the target's units (identity for classifiers)."""
+        return raw * self.target_std_ + self.target_mean_
 
     @classmethod
     def check_task(cls, task: Task) -> None:
@@ -145,14 +176,15 @@ class XGBoostModel(_BoostedTrees):
             "nthread": _threads(p.n_jobs),
             "seed": self.seed,
         }
-        dtrain = xgb.QuantileDMatrix(train.x, label=train.y, weight=self._weights(train.w))
+        y_train, y_val = self._targets(train, val)
+        dtrain = xgb.QuantileDMatrix(train.x, label=y_train, weight=self._weights(train.w))
         # evaluating the training set every round costs ~20% of the training time: monitor
         # the validation set only (the training set when there is none)
         rounds = p.early_stopping_rounds
         if val is not None and len(val):
             evals = [
                 (
-                    xgb.QuantileDMatrix(val.x, label=val.y, weight=self._weights(val.w), ref=dtrain),
+                    xgb.QuantileDMatrix(val.x, label=y_val, weight=self._weights(val.w), ref=dtrain),
                     "val",
                 )
             ]
@@ -186,7 +218,7 @@ class XGBoostModel(_BoostedTrees):
         best = self.best_iteration_
         it = (0, best + 1) if best is not None else (0, 0)
         raw = self.booster.inplace_predict(x, iteration_range=it, predict_type="margin")
-        return np.asarray(raw, dtype=np.float64).reshape(len(x), -1)
+        return self._unscaled(np.asarray(raw, dtype=np.float64).reshape(len(x), -1))
 
     def feature_importance(self) -> np.ndarray:
         """Total gain per feature (zeros for unused features)."""
@@ -245,13 +277,14 @@ class LightGBMModel(_BoostedTrees):
             "deterministic": True,
             "verbose": -1,
         }
-        dtrain = lgb.Dataset(train.x, label=train.y, weight=train.w, free_raw_data=True)
+        y_train, y_val = self._targets(train, val)
+        dtrain = lgb.Dataset(train.x, label=y_train, weight=train.w, free_raw_data=True)
         valid_sets, names = [dtrain], ["train"]
         callbacks = []
         record: dict[str, Any] = {}
         if val is not None and len(val):
             valid_sets, names = (
-                [lgb.Dataset(val.x, label=val.y, weight=val.w, reference=dtrain)],
+                [lgb.Dataset(val.x, label=y_val, weight=val.w, reference=dtrain)],
                 ["val"],
             )
             if p.early_stopping_rounds:
@@ -280,7 +313,7 @@ class LightGBMModel(_BoostedTrees):
         if self.booster is None:
             raise ModelError("the LightGBM model is not trained")
         raw = self.booster.predict(x, raw_score=True, num_iteration=self.best_iteration_)
-        return np.asarray(raw, dtype=np.float64).reshape(len(x), -1)
+        return self._unscaled(np.asarray(raw, dtype=np.float64).reshape(len(x), -1))
 
     def feature_importance(self) -> np.ndarray:
         """Total gain per feature."""
