@@ -521,9 +521,11 @@ class RunConfig(_Section):
             wanted = families_reading(family.representation, task.objective) or families_reading(
                 "tabular", task.objective
             )
+            own = [name for name, t in TASKS.items() if t.objective == family.objective]
             raise ValueError(
                 f"model {self.model.type!r} learns by {family.objective} and cannot learn task {self.task.type!r} "
-                f"({task.summary}); use model type {one_of(wanted)}"
+                f"({task.summary}); use model type {one_of(wanted)}, or give the task it learns "
+                f"(--task {one_of(own)})"
             )
         if task.objective != "supervised" and self.data.streaming:
             raise ValueError(f"task {self.task.type!r} trains on events in memory: not with data.streaming")
