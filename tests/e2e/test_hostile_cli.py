@@ -899,6 +899,7 @@ CASES = [
         text_file("fake.onnx", "not a model\n"),
     ),
     case("evaluate-missing-run", "evaluate runs/bni", r"runs/bni"),
+    case("evaluate-bootstrap-beyond-any-use", "evaluate runs/bin --bootstrap 100000000", r"between 2 and 100,000"),
     case("evaluate-variation-without-name", "evaluate runs/bin --variation good.csv", r"--variation takes NAME=FILE"),
     case("evaluate-variation-missing-file", "evaluate runs/bin --variation up=absent.csv", r"absent\.csv"),
     case(

@@ -62,7 +62,10 @@ def _asimov(s: np.ndarray, b: np.ndarray, sigma_b: np.ndarray) -> np.ndarray:
     exact = ok & (rel == 0)
     se, be = s[exact], b[exact]
     z2[exact] = 2.0 * ((se + be) * np.log1p(se / be) - se)
-    fuzzy = ok & (rel > 0)
+    with np.errstate(over="ignore"):
+        unbounded = ok & (rel > 0) & ~np.isfinite((rel * b) ** 2)
+    z2[unbounded] = 0.0  # an unbounded background uncertainty leaves no significance: Z -> 0 as σ_b -> ∞
+    fuzzy = ok & (rel > 0) & ~unbounded
     sf, bf = s[fuzzy], b[fuzzy]
     var = (rel[fuzzy] * bf) ** 2
     # ln[(s+b)(b+σ²) / (b²+(s+b)σ²)] = ln(1 + s b / (b² + (s+b)σ²)), via log1p.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -54,6 +55,11 @@ def test_asimov_limits():
     assert asimov_significance(100.0, 1.0) < simple_significance(100.0, 1.0) / 3
     # Also with an uncertainty: s ≪ b → s/√(b + σ²).
     assert asimov_significance(1.0, 1e4, sigma_b=0.01) == pytest.approx(1.0 / math.sqrt(2e4), rel=1e-3)
+    # σ_b → ∞: no significance is left, and no overflow on the way (σ_b b squared passes 1e308)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        z = [asimov_significance(10.0, 100.0, sigma_b=r) for r in (0.1, 10.0, 1e10, 1e300)]
+    assert z[0] > z[1] > z[2] > 0 and z[3] == 0.0
 
 
 def test_vectorised_and_broadcast():
