@@ -4,7 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["child_seed", "rng"]
+from neyman.exceptions import ConfigError
+
+__all__ = ["check_seed", "child_seed", "rng"]
+
+
+def check_seed(seed: int, option: str = "--seed") -> int:
+    """``seed``, refused unless it is an integer in [0, 2^63) (NumPy's seeds are non-negative).
+
+    Raises
+    ------
+    ConfigError
+        Naming ``option`` and the value.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**63:
+        raise ConfigError(f"{option} must be an integer in [0, 2^63), got {seed!r}")
+    return int(seed)
 
 
 def rng(seed: int, *stream: int | str) -> np.random.Generator:

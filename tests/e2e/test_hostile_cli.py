@@ -985,6 +985,7 @@ CASES = [
     ),
     case("sample-classifier-run", "sample runs/bin -n 10 -o s.parquet", r"runs/bin.*no distribution to draw from"),
     case("sample-missing-run", "sample runs/nope -n 10 -o s.parquet", r"runs/nope"),
+    case("sample-negative-seed", "sample runs/flow -n 10 -o s.parquet --seed -1", r"--seed must be an integer in \[0"),
     case("sample-over-a-data-file", "sample runs/bin -n 10 -o good.csv --force", r"good\.csv.*not a sample"),
     case("sample-into-a-folder", "sample runs/bin -n 10 -o runs", r"runs is a folder"),
     case("sample-condition-not-a-number", "sample runs/bin -n 10 -o s.parquet --condition pt=high", r"'high'"),
@@ -1350,6 +1351,12 @@ CASES = [
         "hunt-sidebands-with-too-few-events",
         f"{HUNT} --signal-region 3200,3700 --sidebands 3150,3750",
         r"sideband.*fewer than 100",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-negative-seed",
+        f"{HUNT} --signal-region 3200,3700 --seed -1",
+        r"--seed must be an integer in \[0, 2\^63\), got -1",
         frame_file("dijet.parquet", with_mass),
     ),
     case(

@@ -30,6 +30,7 @@ from neyman.generation.processes import Process, get_process
 from neyman.generation.writer import ChunkStore, output_format, write_sample
 from neyman.io import provenance_path
 from neyman.runs.guard import enclosing_run
+from neyman.seeding import check_seed
 from neyman.table import Table
 
 if TYPE_CHECKING:
@@ -241,8 +242,7 @@ def _request(
         raise ConfigError(f"--events must be positive, got {events}")
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
-    if not 0 <= seed < 2**63:
-        raise ConfigError(f"--seed must be in [0, 2^63), got {seed}")
+    check_seed(seed)
     if not 0 <= pileup <= 1000:
         raise ConfigError(f"--pileup is the mean number of overlaid events, in [0, 1000]; got {pileup}")
     path = Path(out)

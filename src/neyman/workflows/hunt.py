@@ -29,6 +29,7 @@ from neyman.resonance import (
 )
 from neyman.runs import HUNT_FILE, RunDirectory
 from neyman.runs.guard import check_run_name
+from neyman.seeding import check_seed
 from neyman.table import LABEL, Table
 from neyman.workflows.steps.hunt_inputs import checked_inputs
 from neyman.workflows.steps.hunt_report import write_hunt_report
@@ -178,6 +179,7 @@ def hunt(
     of the signal region's; :func:`neyman.resonance.local_significance` gives Z after it.
     """
     t0, features = time.perf_counter(), list(features)
+    check_seed(seed)
     settings = HuntSettings(method, mass, model, kfold, ensemble, oversample, seed, (*overrides,), (*flow_overrides,))
     events, ref, windows = checked_inputs(
         str(data), None if reference is None else str(reference), settings, features, efficiencies,

@@ -19,6 +19,7 @@ from neyman.io import provenance_path, read_provenance
 from neyman.runs import TrainedRun, load_run
 from neyman.runs.guard import enclosing_run
 from neyman.runs.sampling import check_drawable, condition_columns, draw, drawn_columns
+from neyman.seeding import check_seed
 from neyman.table import Table
 from neyman.versions import __version__
 from neyman.workflows.steps.progress import counting_bar
@@ -197,6 +198,7 @@ def sample(
         raise DataError(f"--step-size must be positive, got {step_size}")
     if events is not None and events < 1:
         raise DataError(f"--events must be at least 1, got {events}")
+    check_seed(seed)
     out = _output_file(output, force=force)
     trained = _drawing_run(run)
     if events is not None:
