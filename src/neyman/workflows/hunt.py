@@ -178,8 +178,7 @@ def hunt(
     The cut of efficiency :math:`\\varepsilon` keeps scores above the :math:`1 - \\varepsilon` quantile
     of the signal region's; :func:`neyman.resonance.local_significance` gives Z after it.
     """
-    t0, features = time.perf_counter(), list(features)
-    check_seed(seed)
+    t0, features, seed = time.perf_counter(), list(features), check_seed(seed)
     settings = HuntSettings(method, mass, model, kfold, ensemble, oversample, seed, (*overrides,), (*flow_overrides,))
     events, ref, windows = checked_inputs(
         str(data), None if reference is None else str(reference), settings, features, efficiencies,
