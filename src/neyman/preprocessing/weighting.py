@@ -320,7 +320,10 @@ def bootstrap_counts(seed: int, source: int, entries: npt.ArrayLike) -> FloatArr
 
 
 def unit_mean_weights(w: FloatArray) -> FloatArray:
-    """The training weights scaled to a mean magnitude of one (as the streamed training does).
+    """The training weights scaled to a mean magnitude of one.
+
+    The streamed training divides by the mean weight instead, which is the same for
+    non-negative weights; with negative ones the mean magnitude cannot come near zero.
 
     Notes
     -----
