@@ -116,6 +116,7 @@ def test_autoencoder_onnx_round_trip(files, tmp_path):
     [
         ({"model": {"type": "mlp"}}, ConfigError, r"cannot learn task 'density'.*use model type flow.*--task binary"),
         ({"preprocessing": {"scaler": "gaussian"}}, ConfigError, "standardises its inputs itself"),
+        ({"preprocessing": {"residualize": True}}, ConfigError, "standardises its inputs itself"),
         ({"data_features": ["a", "n_hits"]}, DataError, "'n_hits' is discrete"),
         ({"model": {"type": "flow", "condition": ["zz"]}}, ConfigError, r"'zz'.*not among the features"),
         ({"model": {"type": "flow", "ensemble": 3}}, ConfigError, "a density is one flow"),

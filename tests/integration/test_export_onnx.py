@@ -215,10 +215,28 @@ def test_gaussian_inputs_fold_into_onnx_far_outside_the_training_range(tmp_path,
     run_dir = _train(tmp_path, "gauss", files["binary"], MLP, preprocessing={"clip": {"x01": [-1.0, 1.0]}})
     run = load_run(run_dir)
     steps = json.loads((run_dir / "preprocessing.json").read_text())["folds"][0]["steps"]
-    assert [s["transform"]["name"] for s in steps] == ["clip", "gaussian"], "neural runs gaussianise by default"
+    assert [s["transform"]["name"] for s in steps] == ["clip", "residualize", "gaussian"], (
+        "neural runs gaussianise by default"
+    )
     out = export_onnx(run_dir, tmp_path / "gauss.onnx")
     x = run.matrix(io.read(files["binary"]))[:200].astype(np.float32).astype(np.float64)
     x[:50] *= 1e4  # far tails on both sides
+    np.testing.assert_allclose(OnnxModel(out).score(x), fold_scores(run, x, 0), rtol=1e-5, atol=1e-6)
+
+
+def test_residualized_inputs_fold_into_onnx(tmp_path, files):
+    table = io.read(files["binary"])
+    x0, x1, x2 = (np.asarray(table[c]) for c in ("x00", "x01", "x02"))
+    table = table.with_column("total", x0 + 2.0 * x1).with_column("near", 100.0 * x2 + 0.05 * x1**2)
+    io.write(table, tmp_path / "collinear.parquet")
+    features = {"features": [*FEATURES, "total", "near"]}
+    run_dir = _train(tmp_path, "resid", tmp_path / "collinear.parquet", MLP, data=features)
+    steps = json.loads((run_dir / "preprocessing.json").read_text())["folds"][0]["steps"]
+    assert steps[0]["transform"]["state"]["kind_"] == [0, 0, 0, 0, 0, 0, 2, 1]
+    out = export_onnx(run_dir, tmp_path / "resid.onnx")
+    # the graph takes float32, which moves a residual of 100 x02 by ~1e-5: judged on the same inputs
+    run = load_run(run_dir)
+    x = run.matrix(table).astype(np.float32).astype(np.float64)
     np.testing.assert_allclose(OnnxModel(out).score(x), fold_scores(run, x, 0), rtol=1e-5, atol=1e-6)
 
 

@@ -175,6 +175,7 @@ PINNED = {
         "MinMaxScaler",
         "NotFittedError",
         "Preprocessor",
+        "Residualize",
         "SELECTION_FUNCTIONS",
         "Selection",
         "StandardScaler",

@@ -262,6 +262,15 @@ class PreprocessingConfig(_Section):
     log: list[str] = Field(default_factory=list, description="Features to take the logarithm of first.")
     clip: dict[str, tuple[float, float]] = Field(default_factory=dict, description="Per-feature [lo, hi].")
     standard_clip: float | None = Field(None, gt=0, description="Clip standardised values to ±this.")
+    residualize: bool | None = Field(
+        None,
+        description=(
+            "Replace a feature that a linear fit on the earlier features explains to within 0.1% of its "
+            "variance (energy and momentum of one object) by its residual, so that the small difference "
+            "carrying the information reaches the model at unit scale. Default: on for neural models, "
+            "off for trees and baselines."
+        ),
+    )
 
 
 class OptimizerConfig(_Section):
@@ -530,11 +539,13 @@ class RunConfig(_Section):
         if task.objective != "supervised" and self.data.streaming:
             raise ValueError(f"task {self.task.type!r} trains on events in memory: not with data.streaming")
         p = self.preprocessing
-        if family.own_scaling and (p.scaler not in (None, "none") or p.log or p.clip or p.standard_clip is not None):
+        if family.own_scaling and (
+            p.scaler not in (None, "none") or p.log or p.clip or p.standard_clip is not None or p.residualize
+        ):
             raise ValueError(
                 f"model {self.model.type!r} standardises its inputs itself, so that its density is of the physical "
-                "variables (the Jacobian included); remove the preprocessing section (scaler, log, clip), or add "
-                "transformed columns (e.g. log of a mass) to your files instead"
+                "variables (the Jacobian included); remove the preprocessing section (scaler, log, clip, "
+                "residualize), or add transformed columns (e.g. log of a mass) to your files instead"
             )
 
     def _check_decorrelation(self) -> None:

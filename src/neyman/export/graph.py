@@ -33,6 +33,7 @@ from neyman.preprocessing.scaling import (
     GaussianTransform,
     LogTransform,
     MinMaxScaler,
+    Residualize,
     StandardScaler,
     Transform,
 )
@@ -131,6 +132,8 @@ def _transform_ops(g: GraphBuilder, x: str, t: Transform, cols: np.ndarray, n: i
         return g.op("Min", [y, g.const(full(t.upper_, np.inf), "upper")])
     if isinstance(t, GaussianTransform):
         return _gaussian_ops(g, x, t, cols, n)
+    if isinstance(t, Residualize):
+        return _residual_ops(g, x, t, cols, n)
     raise ModelError(f"the {t.name!r} transform cannot be exported to ONNX yet")
 
 
@@ -169,6 +172,20 @@ def _gaussian_ops(g: GraphBuilder, x: str, t: GaussianTransform, cols: np.ndarra
     down = g.op("Div", [g.op("Max", [g.op("Sub", [g.const(knots[:, 0], "first"), x]), zero]), g.const(low, "low")])
     z = g.op("Add", [z, g.op("Log", [g.op("Add", [up, one])])])
     return g.op("Sub", [z, g.op("Log", [g.op("Add", [down, one])])])
+
+
+def _residual_ops(g: GraphBuilder, x: str, t: Residualize, cols: np.ndarray, n: int) -> str:
+    """:class:`Residualize` in ONNX: standardise, subtract the fit, and pick per column as it does."""
+    coef = np.zeros((n, n))
+    coef[np.ix_(cols, cols)] = t.coef_
+    kind = np.zeros((1, n))
+    kind[0, cols] = t.kind_
+    mean, scale = np.zeros(n), np.ones(n)
+    mean[cols], scale[cols] = t.mean_, t.scale_
+    z = g.op("Div", [g.op("Sub", [x, g.const(mean, "mean")]), g.const(scale, "scale")])
+    residual = g.op("Sub", [z, g.op("MatMul", [z, g.const(coef.T, "coef")])])
+    y = g.op("Where", [g.const(kind == Residualize.RESIDUAL, "residual", dtype=bool), residual, x])
+    return g.op("Where", [g.const(kind == Residualize.REDUNDANT, "redundant", dtype=bool), g.const(0.0, "zero"), y])
 
 
 def preprocessing_ops(g: GraphBuilder, preprocessor: Preprocessor, *, fill_value: float | None) -> str:

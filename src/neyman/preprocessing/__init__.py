@@ -3,7 +3,7 @@
 Module map::
 
     selection   cut strings such as "pt > 20 and abs(eta) < 2.5", parsed safely (never eval)
-    scaling     fitted per-feature transforms (scikit-learn contract, JSON state)
+    scaling     fitted feature transforms (scikit-learn contract, JSON state)
     pipeline    Preprocessor: ordered transforms over named features; build_preprocessor
     missing     NaN / ±inf: report every offending feature, or fill
     weighting   event weights, class balancing with negative weights, weight checks
@@ -21,6 +21,7 @@ from neyman.preprocessing.scaling import (
     LogTransform,
     MinMaxScaler,
     NotFittedError,
+    Residualize,
     StandardScaler,
     Transform,
     transform_from_json,
@@ -65,6 +66,7 @@ __all__ = [
     "MinMaxScaler",
     "NotFittedError",
     "Preprocessor",
+    "Residualize",
     "Selection",
     "StandardScaler",
     "Transform",

@@ -29,6 +29,7 @@ from neyman.preprocessing.scaling import (
     LogTransform,
     MinMaxScaler,
     NotFittedError,
+    Residualize,
     StandardScaler,
     Transform,
     transform_from_json,
@@ -270,8 +271,9 @@ def build_preprocessor(
     log_offset: float = 0.0,
     clip: Mapping[str, Sequence[float | None]] | None = None,
     standard_clip: float | None = None,
+    residualize: bool = False,
 ) -> Preprocessor:
-    """Build the usual preprocessing chain: clip, then log, then scale.
+    """Build the usual preprocessing chain: clip, then log, then residualize, then scale.
 
     Parameters
     ----------
@@ -289,6 +291,9 @@ def build_preprocessor(
         ``{name: [low, high]}`` bounds in the original units (``None`` = unbounded).
     standard_clip
         Clip standardised values to ``±standard_clip`` (``scaler="standard"`` only).
+    residualize
+        Replace features that are almost linear functions of earlier ones by their residuals
+        (:class:`Residualize`).
 
     Returns
     -------
@@ -323,6 +328,8 @@ def build_preprocessor(
     if log:
         _unknown_names(log, names, "log")
         steps.append((list(log), LogTransform(offset=log_offset)))
+    if residualize:
+        steps.append((None, Residualize()))
     if scaler == "standard":
         steps.append((None, StandardScaler(clip=standard_clip)))
     elif scaler == "minmax":

@@ -94,13 +94,14 @@ def input_preprocessor(cfg: RunConfig, features: list[str]) -> InputPreprocessor
         return ImageScaling()
     p = cfg.preprocessing
     family = get_family(cfg.model.type)
-    scaler = p.scaler or ("gaussian" if family.neural and not family.own_scaling else "none")
+    network = family.neural and not family.own_scaling
     return build_preprocessor(
         features,
-        scaler=scaler,
+        scaler=p.scaler or ("gaussian" if network else "none"),
         log=list(p.log),
         clip={k: list(v) for k, v in p.clip.items()},
         standard_clip=p.standard_clip,
+        residualize=network if p.residualize is None else p.residualize,
     )
 
 
