@@ -542,6 +542,29 @@ def test_event_numbers_that_follow_the_class_are_refused_before_a_run_exists(tmp
     assert not (tmp_path / "runs" / "r").exists()
 
 
+def test_events_alike_by_chance_are_no_overlap_of_test_and_training(tmp_path):
+    # objects absent in 40% of events give all-zero rows: a few in each of two independent files
+    def zero_inflated(n: int, seed: int) -> Table:
+        table = likelihood_ratio_dataset(n, n_features=6, seed=seed)
+        rng = np.random.default_rng(seed)
+        cols = {c: np.where(rng.random(n) < 0.4, 0.0, 30.0 + np.abs(np.asarray(table[c]))) for c in FEATURES}
+        return Table({**cols, LABEL: np.asarray(table[LABEL])})
+
+    train, fresh = zero_inflated(20_000, 1), zero_inflated(5_000, 2)
+    empty = [(np.stack([np.asarray(t[c]) for c in FEATURES], 1) == 0).all(1) for t in (train, fresh)]
+    assert min(e.sum() for e in empty) >= 1, "both files hold events without objects"
+    copied = np.flatnonzero(~empty[0])[:10]
+    test = Table.concat([fresh, train.take(copied[:9])])  # nine events copied: taken as coincidences
+    io.write(train, tmp_path / "a.parquet")
+    io.write(test, tmp_path / "b.parquet")
+    sources = [{"path": str(tmp_path / "a.parquet")}, {"path": str(tmp_path / "b.parquet"), "test": True}]
+    cfg = _config(tmp_path, sources, model={"type": "fisher"}, data={"label_column": LABEL}, name="z")
+    neyman.train(cfg)
+    io.write(Table.concat([test, train.take(copied[9:])]), tmp_path / "b.parquet")  # ten: an overlap
+    with pytest.raises(DataError, match=r"10 of the 5010 test events"):
+        neyman.train(cfg, force=True)
+
+
 def test_a_header_only_input_is_named_and_leaves_no_run(tmp_path):
     from neyman.workflows.predict import predict
 

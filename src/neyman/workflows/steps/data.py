@@ -33,6 +33,7 @@ from neyman.table import (
 from neyman.tasks import make_task
 
 __all__ = [
+    "MIN_SHARED",
     "Events",
     "SourcePlan",
     "check_test_disjoint",
@@ -50,6 +51,8 @@ __all__ = [
 ]
 
 SOURCE = "source"
+MIN_SHARED = 10
+"""Test events equal to training events (by feature values alone) that make an overlap."""
 # the row index pandas writes along with a frame: an unnamed first CSV column ('' or, written again,
 # 'Unnamed: 0') and a Parquet column '__index_level_0__'; never a feature (it tells the row's position)
 _PANDAS_INDEX = re.compile(r"|Unnamed: \d+|__index_level_\d+__")
@@ -496,10 +499,13 @@ def check_test_disjoint(cfg: RunConfig, table: Table, x: np.ndarray) -> None:
 
     An event of a test file (``data.sources[*].test``) is taken to be a training event
     when its feature vector (and its event id, with ``data.event_id``) equals one of
-    the other sources', compared through a 64-bit hash of the values.  Where the
-    training events themselves repeat feature vectors (more than 1% duplicates, as
-    with a few discrete features) equal rows do not identify events and, without
-    ``data.event_id``, nothing is checked.
+    the other sources', compared through a 64-bit hash of the values.  Without
+    ``data.event_id``, equal rows identify events only where vectors do not repeat:
+    when the training events repeat feature vectors (more than 1% duplicates, as with a
+    few discrete features) nothing is checked; a vector repeated within either file
+    (events without objects, all zeros) is left out; and fewer than ``MIN_SHARED``
+    shared events (or fewer than all of a smaller test file) are taken as coincidences
+    of distinct events.
 
     Notes
     -----
@@ -520,6 +526,13 @@ def check_test_disjoint(cfg: RunConfig, table: Table, x: np.ndarray) -> None:
     if not cfg.data.event_id and len(np.unique(train_keys)) < 0.99 * len(train_keys):
         return
     shared = np.isin(keys[test], train_keys)
+    if not cfg.data.event_id:
+        # a vector repeated within either file (an event without objects: all zeros) does not
+        # identify an event, and a handful of coincidences among distinct events is no overlap
+        repeated = np.concatenate([_repeated(train_keys), _repeated(keys[test])])
+        shared &= ~np.isin(keys[test], repeated)
+        if shared.sum() < min(MIN_SHARED, int(test.sum())):
+            return
     if shared.any():
         sources = np.asarray(table[SOURCE])
         test_files = sorted({cfg.data.sources[i].path for i in np.unique(sources[test])})
@@ -530,6 +543,12 @@ def check_test_disjoint(cfg: RunConfig, table: Table, x: np.ndarray) -> None:
             "values): a test on training events overstates the performance; use an independent test file "
             "(neyman generate without --seed, or with another seed) or remove the shared events"
         )
+
+
+def _repeated(keys: np.ndarray) -> np.ndarray:
+    """The keys that occur more than once."""
+    values, counts = np.unique(keys, return_counts=True)
+    return values[counts > 1]
 
 
 def _row_keys(x: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
