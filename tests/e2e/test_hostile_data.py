@@ -114,6 +114,12 @@ DATA_CASES = [
         frame_file("twelve.csv", lambda f: f.assign(label=f["label"] + 1)),
     ),
     case(
+        "train-labels-s-and-b",  # the ATLAS Higgs challenge's Label column
+        f"train --data sb.csv --label-column label {FISHER}",
+        r"sb\.csv.*'label'.*'b', 's'.*class 1 is the signal.*--set 'data\.classes=\[b,s\]'",
+        frame_file("sb.csv", lambda f: f.assign(label=np.where(f["label"] == 1, "s", "b"))),
+    ),
+    case(
         "train-labels-minus-one-plus-one",
         f"train --data pm.parquet --label-column label {FISHER}",
         r"'label'.*-1 and 1\b.*0 and 1",

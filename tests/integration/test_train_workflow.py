@@ -9,7 +9,7 @@ import yaml
 import neyman
 from neyman import io
 from neyman.config import load_config
-from neyman.exceptions import ConfigError, DataError, RunDirectoryError
+from neyman.exceptions import ConfigError, DataError, NeymanWarning, RunDirectoryError
 from neyman.metrics import roc_auc
 from neyman.runs import load_run
 from neyman.table import EVENT_ID, LABEL, SPLIT, WEIGHT, Table
@@ -563,6 +563,40 @@ def test_events_alike_by_chance_are_no_overlap_of_test_and_training(tmp_path):
     io.write(Table.concat([test, train.take(copied[9:])]), tmp_path / "b.parquet")  # ten: an overlap
     with pytest.raises(DataError, match=r"10 of the 5010 test events"):
         neyman.train(cfg, force=True)
+
+
+def test_a_feature_derived_from_the_label_is_named(tmp_path):
+    # the ATLAS Higgs challenge file holds a second weight column, rescaled per class: as a feature
+    # it alone separates signal from background, and every figure of merit is meaningless
+    table = likelihood_ratio_dataset(4000, n_features=6, seed=5)
+    label = np.asarray(table[LABEL])
+    leak = table.with_column("KaggleWeight", np.where(label == 1, 0.002, 1.5) * (1 + 0.1 * np.asarray(table["x00"])))
+    io.write(leak, tmp_path / "leak.parquet")
+    cfg = _config(
+        tmp_path, [{"path": str(tmp_path / "leak.parquet")}], name="leak", model={"type": "fisher"},
+        data={"label_column": LABEL, "features": [*FEATURES, "KaggleWeight"]},
+    )  # fmt: skip
+    with pytest.warns(NeymanWarning, match=r"'KaggleWeight' \(class 'signal': AUC 1\.0000 on its own\) alone sep"):
+        neyman.train(cfg)
+
+
+def test_event_and_run_numbers_are_never_automatic_features(tmp_path):
+    table = likelihood_ratio_dataset(2000, n_features=6, seed=6)
+    n = len(table)
+    for name, values in (
+        ("EventId", np.arange(n)),
+        ("RunNumber", np.full(n, 284500)),
+        ("lumiBlock", np.arange(n) // 50),
+    ):
+        table = table.with_column(name, values)
+    io.write(table.drop([EVENT_ID, "true_log_lr"]), tmp_path / "numbered.parquet")
+    cfg = {
+        "output_dir": str(tmp_path / "runs"), "name": "num", "model": {"type": "fisher"},
+        "data": {"sources": [{"path": str(tmp_path / "numbered.parquet")}], "label_column": LABEL},
+    }  # fmt: skip
+    with pytest.warns(NeymanWarning, match=r"'EventId', 'RunNumber', 'lumiBlock' \(an event, run or block number\)"):
+        run = neyman.train(cfg)
+    assert load_run(run.run_dir).features == FEATURES
 
 
 def test_a_header_only_input_is_named_and_leaves_no_run(tmp_path):

@@ -56,6 +56,11 @@ MIN_SHARED = 10
 # the row index pandas writes along with a frame: an unnamed first CSV column ('' or, written again,
 # 'Unnamed: 0') and a Parquet column '__index_level_0__'; never a feature (it tells the row's position)
 _PANDAS_INDEX = re.compile(r"|Unnamed: \d+|__index_level_\d+__")
+# event, run and luminosity-block numbers name an event and tell nothing of its physics (EventId,
+# eventNumber, RunNumber, luminosityBlock, ...): never an automatic feature
+_EVENT_NUMBER = re.compile(
+    r"(?i)(event|evt)_?(id|number|num|no|nr)?|(run|lumi|luminosity)_?(number|num|no|nr|id|block|section)?|id|entry"
+)
 
 
 @dataclass(frozen=True)
@@ -211,6 +216,8 @@ def _left_out_because(column: str, dtype: np.dtype, index: set[str], predicted: 
     """Why ``column`` is not an automatically chosen feature (``""``: it is one)."""
     if column in index:
         return "the index pandas wrote with the frame"
+    if _EVENT_NUMBER.fullmatch(column):
+        return "an event, run or block number"
     if is_output_column(column) or column in predicted:
         return "neyman's output: an earlier run's scores or weights"
     if dtype == np.bool_:
@@ -238,11 +245,14 @@ def _labels_from_column(values: np.ndarray, classes: list[str], column: str, sou
         arr = arr.astype(np.int64)
     if not np.issubdtype(arr.dtype, np.number):
         names = arr.astype(str)
-        unknown = sorted(str(name) for name in set(np.unique(names)) - set(classes))
+        held = sorted(str(name) for name in np.unique(names))
+        unknown = [name for name in held if name not in classes]
         if unknown:
+            example = f"; e.g. --set 'data.classes=[{','.join(held)}]'" if len(held) <= 10 else ""
             raise DataError(
                 f"{source}: column {column!r} holds labels {', '.join(map(repr, unknown[:10]))} that are not in "
-                f"data.classes ({', '.join(map(repr, classes))}); list every class in data.classes"
+                f"data.classes ({', '.join(map(repr, classes))}); list every class in data.classes, in index "
+                f"order (class 0 first; in a binary task class 1 is the signal){example}"
             )
         lookup = {c: i for i, c in enumerate(classes)}
         return np.array([lookup[n] for n in names], dtype=np.int64)

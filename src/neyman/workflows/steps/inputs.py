@@ -85,6 +85,46 @@ def _warn_decorrelated_feature(cfg: RunConfig, features: list[str]) -> None:
         )
 
 
+LABEL_LIKE_AUC = 0.9995
+"""A feature that alone separates a class from the rest this well is taken for one derived from the label."""
+
+
+def _warn_label_like_features(x: np.ndarray, labels: np.ndarray, features: list[str], classes: list[str]) -> None:
+    """Warn about features that alone tell a class from the rest: most often a leak of the label.
+
+    A per-class weight column, event numbers assigned class by class or a truth flag make
+    every figure of merit meaningless.  The area under the ROC curve of feature :math:`j`
+    for class :math:`k` is the Mann-Whitney statistic
+    :math:`(R_k - n_k(n_k + 1)/2) / (n_k (n - n_k))` with :math:`R_k` the sum of the class's
+    mid-ranks; it is computed on at most 200,000 events spread through the sample.
+    """
+    from scipy.stats import rankdata
+
+    take = np.unique(np.linspace(0, len(labels) - 1, min(len(labels), 200_000)).astype(np.int64))
+    y = labels[take]
+    counts = np.bincount(y, minlength=len(classes))
+    valid = [k for k in range(len(classes)) if 0 < counts[k] < len(y)]
+    judged = valid[-1:] if len(classes) == 2 else valid  # two classes: one comparison says it
+    found = []
+    for j, name in enumerate(features):
+        ranks = rankdata(x[take, j])
+        for k in judged:
+            n_k = counts[k]
+            auc = (ranks[y == k].sum() - n_k * (n_k + 1) / 2) / (n_k * (len(y) - n_k))
+            if max(auc, 1 - auc) >= LABEL_LIKE_AUC:
+                found.append(f"{name!r} (class {classes[k]!r}: AUC {max(auc, 1 - auc):.4f} on its own)")
+                break
+    if found:
+        warnings.warn(
+            f"feature {', '.join(found[:5])}{f' and {len(found) - 5} more' if len(found) > 5 else ''} alone "
+            f"separate{'s' if len(found) == 1 else ''} a class from the rest: a "
+            "column derived from the label (a per-class weight, event numbers given class by class, a truth flag) "
+            "makes every result meaningless; check it, or leave it out of the features",
+            NeymanWarning,
+            stacklevel=3,
+        )
+
+
 def input_preprocessor(cfg: RunConfig, features: list[str]) -> InputPreprocessor:
     """The unfitted preprocessing of ``cfg``'s inputs."""
     rep = cfg.data.representation
@@ -136,6 +176,8 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
         for option, names in cfg.model.named_columns().items():
             check_columns(option, names, events.features)
         make_task(cfg.task.type).check_inputs(x, events.features)
+        if events.classes and x.ndim == 2:
+            _warn_label_like_features(x, np.asarray(events.table[LABEL]), events.features, events.classes)
     else:
         events = load_events(cfg.data, task=cfg.task.type, features=[], carry=[*spec.columns, *carry])
         x = build_inputs(events.table, spec)
