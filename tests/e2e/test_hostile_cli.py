@@ -838,6 +838,12 @@ CASES = [
         json_edit("runs/bin/model/metadata.json", lambda m: {**m, "features": "f0"}),
     ),
     case(
+        "predict-metadata-feature-ranges-unordered",
+        "predict runs/bin --input good.csv --output s.parquet",
+        r"metadata\.json.*feature_ranges\['f0'\].*three ordered numbers",
+        json_edit("runs/bin/model/metadata.json", lambda m: {**m, "feature_ranges": {"f0": [2.0, 1.0, 0.0]}}),
+    ),
+    case(
         "predict-preprocessing-broken",
         "predict runs/nn --input good.csv --output s.parquet",
         r"preprocessing\.json",

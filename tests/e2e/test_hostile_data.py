@@ -114,6 +114,18 @@ DATA_CASES = [
         frame_file("twelve.csv", lambda f: f.assign(label=f["label"] + 1)),
     ),
     case(
+        "train-csv-comment-lines",
+        f"train --data notes.csv --label-column label {FISHER}",
+        r"notes\.csv.*first line '# made by gen\.py'.*is a comment.*grep -v",
+        lambda d: (d / "notes.csv").write_text("# made by gen.py\n" + good_frame().to_csv(index=False)),
+    ),
+    case(
+        "train-txt-savetxt-header",
+        f"train --data saved.txt --label-column label {FISHER}",
+        r"saved\.txt.*'# f0 .*numpy\.savetxt.*comments=''",
+        lambda d: np.savetxt(d / "saved.txt", good_frame().to_numpy(), header=" ".join(good_frame().columns)),
+    ),
+    case(
         "train-labels-s-and-b",  # the ATLAS Higgs challenge's Label column
         f"train --data sb.csv --label-column label {FISHER}",
         r"sb\.csv.*'label'.*'b', 's'.*class 1 is the signal.*--set 'data\.classes=\[b,s\]'",

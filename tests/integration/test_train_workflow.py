@@ -599,6 +599,29 @@ def test_event_and_run_numbers_are_never_automatic_features(tmp_path):
     assert load_run(run.run_dir).features == FEATURES
 
 
+def test_predict_names_features_outside_the_training_range(tmp_path):
+    # ATLAS files are in MeV, CMS files in GeV: a model scores either without a complaint
+    table = likelihood_ratio_dataset(3000, n_features=6, seed=8)
+    gev = table.with_column("pt", 40.0 * np.exp(0.4 * np.random.default_rng(8).normal(size=len(table))))
+    io.write(gev, tmp_path / "gev.parquet")
+    io.write(gev.with_column("pt", 1000.0 * np.asarray(gev["pt"])), tmp_path / "mev.parquet")
+    io.write(
+        likelihood_ratio_dataset(3000, n_features=6, seed=9).with_column("pt", np.asarray(gev["pt"])),
+        tmp_path / "new.parquet",
+    )
+    cfg = _config(
+        tmp_path, [{"path": str(tmp_path / "gev.parquet")}], name="pt", model={"type": "fisher"},
+        data={"label_column": LABEL, "features": [*FEATURES, "pt"]},
+    )  # fmt: skip
+    run = neyman.train(cfg).run_dir
+    low, median, high = load_run(run).feature_ranges["pt"]
+    assert low < 40.0 < high and abs(median - 40.0) < 3.0
+    neyman.predict(run, tmp_path / "new.parquet", tmp_path / "new-scored.parquet")  # like the training: silent
+    with pytest.warns(NeymanWarning, match=r"mev\.parquet: features outside.*'pt': 100% outside.*another unit\?"):
+        neyman.predict(run, tmp_path / "mev.parquet", tmp_path / "mev-scored.parquet")
+    assert (tmp_path / "mev-scored.parquet").exists()  # scored all the same
+
+
 def test_a_header_only_input_is_named_and_leaves_no_run(tmp_path):
     from neyman.workflows.predict import predict
 

@@ -188,12 +188,12 @@ def header(path: Path, layout: CsvLayout) -> list[str]:
     if layout.names is not None:
         return list(layout.names)
     with reading(path, layout.kind, _ERRORS):
+        _check_separator(path, layout)
         if layout.delimiter is None:
             import pandas as pd
 
             frame = pd.read_csv(path, sep=r"\s+", nrows=0)
             return [str(c) for c in frame.columns]
-        _check_separator(path, layout)
         reader = pcsv.open_csv(path, *_arrow_options(layout, None))
         try:
             return list(reader.schema.names)
@@ -202,10 +202,28 @@ def header(path: Path, layout: CsvLayout) -> list[str]:
 
 
 def _check_separator(path: Path, layout: CsvLayout) -> None:
-    """Refuse a header line without the layout's separator but with another (a ``;``-separated ``.csv``)."""
+    """Refuse a header line without the layout's separator but with another (a ``;``-separated ``.csv``),
+    and comment lines before it (numpy.savetxt's ``# a,b,c`` header is kept: its first column is ``# a``;
+    in whitespace-separated text the ``#`` would shift every name, so there it is refused)."""
     with pa.input_stream(str(path), compression="detect") as stream:
         start = stream.read(1 << 16)
-    line = start.split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff").rstrip("\r")
+    lines = start.decode("utf-8", "replace").lstrip("\ufeff").split("\n", 2)
+    line = lines[0].rstrip("\r")
+    names_after_hash = len(lines) > 1 and _fields(line.lstrip("# "), layout) == _fields(lines[1], layout) > 1
+    if line.startswith("#") and names_after_hash and layout.delimiter is not None:
+        return  # numpy.savetxt's header, '# a,b,c': the first column is named '# a'
+    if line.startswith("#") and names_after_hash:
+        raise DataError(
+            f"{path}: its first line {line[:80]!r} holds the column names after a '#', as numpy.savetxt writes "
+            "them: write the file with np.savetxt(..., comments=''), or remove the '#' (e.g. sed -i '1s/^# *//' "
+            f"{path.name}), or write it as Parquet"
+        )
+    if line.startswith("#"):
+        raise DataError(
+            f"{path}: its first line {line[:80]!r} is a comment, and a {layout.kind} file has none: its first "
+            "line must hold the column names (or the first event); delete the lines starting with '#' (e.g. "
+            f"grep -v '^#' {path.name} > clean{''.join(path.suffixes)}), or write the file as Parquet"
+        )
     if layout.delimiter is None or layout.names is not None or layout.delimiter in line:
         return
     other = next((sep for sep in _SEPARATORS if sep in line), None)
@@ -217,6 +235,12 @@ def _check_separator(path: Path, layout: CsvLayout) -> None:
         f"and {path.name} is read as {expected}-separated (.csv: comma, .tsv: tab); write it again with the "
         "separator of its extension (pandas: to_csv(path, index=False)), or as Parquet"
     )
+
+
+def _fields(line: str, layout: CsvLayout) -> int:
+    """The number of fields of a line (quotes ignored: enough to compare a header with a row)."""
+    line = line.strip()
+    return len(line.split(layout.delimiter) if layout.delimiter else line.split())
 
 
 def blocks(path: Path, layout: CsvLayout, names: Sequence[str], *, check: bool = True) -> Iterator[Table]:

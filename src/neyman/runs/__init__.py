@@ -7,6 +7,7 @@ events the way the training did.
 """
 
 from neyman.runs.directory import RunDirectory
+from neyman.runs.domain import RangeCheck, feature_ranges
 from neyman.runs.hunting import HUNT_FILE, HuntScorer, is_hunt, load_hunt
 from neyman.runs.inputs import (
     InputPreprocessor,
@@ -28,11 +29,13 @@ __all__ = [
     "HuntScorer",
     "InputPreprocessor",
     "ModelInput",
+    "RangeCheck",
     "RunDirectory",
     "Scorer",
     "TrainedRun",
     "WeightMap",
     "as_model_input",
+    "feature_ranges",
     "input_size",
     "is_hunt",
     "load_hunt",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,9 @@ class TrainedRun:
     source_files
         The training's input files as recorded for :meth:`trained_on`: absolute path
         (the path as given for runs written before it was recorded) and size in bytes.
+    feature_ranges
+        ``{feature: [q_0.001, median, q_0.999]}`` of the training events
+        (:func:`neyman.runs.feature_ranges`; empty for runs written before they were recorded).
     folds_by_event_id
         k-fold runs: score each event with the model of its fold (``event_id mod k``),
         so the training's own events are scored by a model that never saw them; when
@@ -86,6 +89,7 @@ class TrainedRun:
     checksums: Mapping[str, str] = field(default_factory=dict)
     folds_by_event_id: bool = True
     source_files: tuple[tuple[str, int | None], ...] = ()
+    feature_ranges: Mapping[str, Sequence[float]] = field(default_factory=dict)
 
     def training_sources(self, path: str | Path) -> list[int]:
         """Positions among the training's ``data.sources`` of the entries that read ``path``.
@@ -287,7 +291,13 @@ def _checked_metadata(run: RunDirectory, meta: Any, prep: Any) -> None:
     if not isinstance(meta, dict):
         problems.append(f"{run.metadata} holds a {type(meta).__name__}, not a mapping")
     else:
-        for key, kind in (("task", str), ("features", list), ("classes", list), ("kfold", int)):
+        for key, kind in (
+            ("task", str),
+            ("features", list),
+            ("classes", list),
+            ("kfold", int),
+            ("feature_ranges", dict),
+        ):
             if key in meta and not isinstance(meta[key], kind):
                 problems.append(f"{run.metadata}: {key!r} is not a {kind.__name__}")
         problems += [f"{run.metadata} lacks {key!r}" for key in ("task", "features") if key not in meta]
@@ -365,4 +375,19 @@ def load_run(path: str | Path) -> TrainedRun:
             (str(src.get("absolute") or src["path"]), src.get("bytes")) for src in meta.get("sources", [])
         ),
         checksums=checksums,
+        feature_ranges=_ranges(run, meta.get("feature_ranges") or {}),
     )
+
+
+def _ranges(run: RunDirectory, ranges: dict[str, Any]) -> dict[str, list[float]]:
+    """The recorded training ranges, each three ordered finite numbers."""
+    out = {}
+    for name, values in ranges.items():
+        ok = isinstance(values, list) and len(values) == 3 and all(isinstance(v, (int, float)) for v in values)
+        if not ok or not (np.isfinite(values).all() and values[0] <= values[1] <= values[2]):
+            raise RunDirectoryError(
+                f"{run.path} is damaged: {run.metadata}: feature_ranges[{name!r}] is not three ordered numbers "
+                "(train the run again)"
+            )
+        out[str(name)] = [float(v) for v in values]
+    return out

@@ -4,17 +4,28 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from neyman import io
 from neyman.atomic import write_json
-from neyman.exceptions import DataError
+from neyman.exceptions import DataError, NeymanWarning
 from neyman.io import provenance_path, read_provenance
 from neyman.preprocessing import assign_folds
-from neyman.runs import Scorer, TrainedRun, is_hunt, load_hunt, load_run, read_ratio_weights, score_table
+from neyman.runs import (
+    RangeCheck,
+    Scorer,
+    TrainedRun,
+    is_hunt,
+    load_hunt,
+    load_run,
+    read_ratio_weights,
+    score_table,
+)
 from neyman.runs.guard import enclosing_run
 from neyman.table import Table, entry_event_ids
 from neyman.versions import __version__
@@ -140,6 +151,35 @@ def _write_provenance(
     return write_json(provenance_path(out), record)
 
 
+def _score_chunks(
+    trained: Scorer,
+    chunks: Iterable[Table],
+    source: int | None,
+    ratio: Any,
+    names: list[str],
+    write: Callable[[Table], None],
+    advance: Callable[[int], None],
+) -> int:
+    """Score and write every chunk; warn about features outside the training range; the events scored."""
+    ranges, matrix = None, None
+    if isinstance(trained, TrainedRun) and trained.representation is None and trained.feature_ranges:
+        ranges, matrix = RangeCheck(trained.feature_ranges, trained.features), trained.matrix
+    n, where = 0, "the input"
+    for chunk in chunks:
+        scores = _chunk_scores(trained, chunk, source, n)
+        if ratio is not None:
+            scores = ratio[0](scores)
+        write(score_table(trained, chunk, scores=scores, names=names))
+        if ranges is not None and matrix is not None:
+            ranges.update(matrix(chunk))
+        n, where = n + len(chunk), chunk.source or where
+        advance(len(chunk))
+    message = None if ranges is None else ranges.warning(where)
+    if message:
+        warnings.warn(message, NeymanWarning, stacklevel=3)
+    return n
+
+
 def _chunk_scores(trained: Scorer, chunk: Table, source: int | None, first_entry: int) -> np.ndarray:
     """Scores of a chunk; events of a k-fold training file without ids by the model of their fold.
 
@@ -220,18 +260,11 @@ def predict(
     total = io.num_entries(in_path, tree=tree)
     if total == 0:
         raise DataError(f"{in_path} holds no events (its columns but no rows); there is nothing to score")
-    n = 0
-    source = _entry_source(trained, in_path)
     with (
         counting_bar(progress, total, f"scoring {Path(in_path).name}") as advance,
         io.open_writer(out, tree=output_tree or tree or "events") as writer,
     ):
-        for chunk in io.iterate(in_path, tree=tree, step_size=step_size):
-            scores = _chunk_scores(trained, chunk, source, n)
-            if ratio is not None:
-                scores = ratio[0](scores)
-            writer.write(score_table(trained, chunk, scores=scores, names=names))
-            n += len(chunk)
-            advance(len(chunk))
+        chunks = io.iterate(in_path, tree=tree, step_size=step_size)
+        n = _score_chunks(trained, chunks, _entry_source(trained, in_path), ratio, names, writer.write, advance)
     provenance = _write_provenance(out, trained, run, in_path, n, names)
     return PredictResult(output=out, n_events=n, score_columns=names, provenance=provenance)

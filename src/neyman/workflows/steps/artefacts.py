@@ -54,6 +54,8 @@ class Fitted:
         Wall time of the fit.
     extra
         Further entries for ``metrics.json``.
+    ranges
+        The training events' feature ranges (:func:`neyman.runs.feature_ranges`; tabular runs).
     """
 
     task: Task
@@ -68,6 +70,7 @@ class Fitted:
     fold_metrics: list[dict[str, float]] = field(default_factory=list)
     train_seconds: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    ranges: dict[str, list[float]] = field(default_factory=dict)
 
 
 def discriminant(cfg: RunConfig, task: Task, scores: np.ndarray, classes: Sequence[str]) -> np.ndarray | None:
@@ -125,6 +128,7 @@ def _metadata(cfg: RunConfig, fit: Fitted) -> dict[str, Any]:
         "fill_value": cfg.data.fill_value,
         "sources": [{**_source_record(src.path, src.tree), "columns": src.columns} for src in cfg.data.sources],
         "score_names": fit.task.score_names(fit.classes),
+        "feature_ranges": fit.ranges,
         "versions": package_versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }

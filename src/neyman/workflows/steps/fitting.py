@@ -17,12 +17,13 @@ from neyman.config import RunConfig
 from neyman.exceptions import RunDirectoryError
 from neyman.models import Arrays, Model
 from neyman.models.families import SMALL_SAMPLE
-from neyman.preprocessing import TRAIN, VAL, planing_weights, unit_mean_weights
+from neyman.preprocessing import TEST, TRAIN, VAL, planing_weights, unit_mean_weights
 from neyman.runs import (
     InputPreprocessor,
     ModelInput,
     RunDirectory,
     as_model_input,
+    feature_ranges,
     input_size,
     model_dirs,
     preprocessor_from_json,
@@ -289,4 +290,5 @@ def fit_in_memory(
         split=oof.split,
         fold_metrics=fold_metrics,
         train_seconds=train_seconds,
+        ranges=feature_ranges(x[oof.split != TEST], events.features) if isinstance(x, np.ndarray) else {},
     )

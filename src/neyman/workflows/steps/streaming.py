@@ -34,7 +34,7 @@ from neyman.config import RunConfig
 from neyman.exceptions import ConfigError, DataError
 from neyman.preprocessing import TRAIN, VAL, check_finite, hash_splits
 from neyman.representations import ParticleArrays, RepresentationSpec, build_inputs
-from neyman.runs import InputPreprocessor, RunDirectory, as_model_input, input_size
+from neyman.runs import InputPreprocessor, RunDirectory, as_model_input, feature_ranges, input_size
 from neyman.seeding import rng
 from neyman.table import EVENT_ID, FOLD, SPLIT, WEIGHT, Table
 from neyman.tasks import Task, make_task
@@ -375,4 +375,5 @@ def fit_streaming(
         split=split,
         train_seconds=train_seconds,
         extra=extra,
+        ranges=feature_ranges(st.fit[0], inputs.features) if st.fit and isinstance(st.fit[0], np.ndarray) else {},
     )
