@@ -18,6 +18,12 @@ Three sections, every peer in the same run on the same events:
    winner of the booked methods (chosen on validation) against every peer.
 3. **Large data**, 1M events: the default MLP's training throughput against a bare PyTorch loop
    (the one of ``bench_core.py``) and its AUC against the bare loop's.
+4. **Held-out maps** (reported, no bar; ``--only heldout``): the same classes through twelve
+   further maps chosen after the defaults were, to see whether they carry: huge offsets, mixed
+   units, products, saturating functions, copies and linear mixtures, a discontinuous map,
+   polar coordinates, energy beside momentum, small integer counts, 88 uninformative features
+   added, and two with values missing at random (a -999 sentinel; objects absent, as zeros),
+   whose optimum marginalises the missing coordinates.
 
 Pass ``--quick`` for a smaller pass (not the bars' sizes) and ``--only`` to run some sections.
 """
@@ -115,9 +121,76 @@ MAPS: dict[str, Callable[[np.ndarray], dict[str, np.ndarray]]] = {
     "discrete": discrete,
 }
 
+# -- held-out maps (section 4): chosen after the defaults, reported without a bar ---------------------
+
+
+def _pairs(z: np.ndarray, pair: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]) -> dict:
+    cols = {}
+    for i in range(0, z.shape[1] - 1, 2):
+        cols[f"a{i:02d}"], cols[f"b{i:02d}"] = pair(z[:, i], z[:, i + 1])
+    return cols
+
+
+def _missing(z: np.ndarray, value: float, share: float, columns: range) -> dict[str, np.ndarray]:
+    """Features where a random ``share`` of events holds ``value`` (their own value is lost)."""
+    cols = {f"f{i:02d}": z[:, i].copy() for i in range(z.shape[1])}
+    for i in columns:
+        cols[f"f{i:02d}"][np.random.default_rng(1000 + i).random(len(z)) < share] = value
+    return cols
+
+
+HELD_OUT: dict[str, Callable[[np.ndarray], dict[str, np.ndarray]]] = {
+    "offset 1e8": lambda z: {f"f{i:02d}": 1e8 + 50.0 * z[:, i] if i % 2 == 0 else z[:, i] for i in range(z.shape[1])},
+    "mixed units": lambda z: {f"f{i:02d}": 10.0 ** (6 - 3 * (i % 5)) * z[:, i] for i in range(z.shape[1])},
+    "products": lambda z: _pairs(z, lambda a, b: (a * np.exp(0.5 * b), np.exp(0.5 * b))),
+    "saturating": lambda z: {f"f{i:02d}": np.tanh(1.5 * z[:, i]) for i in range(z.shape[1])},
+    "copies and mixtures": lambda z: {
+        **{f"f{i:02d}": z[:, i] for i in range(z.shape[1])},
+        **{f"c{i:02d}": z[:, i].copy() for i in range(6)},
+        **{f"m{i:02d}": z[:, i] - 0.5 * z[:, i + 1] for i in range(6)},
+    },
+    "gaps": lambda z: {f"f{i:02d}": z[:, i] + 10.0 * np.sign(z[:, i]) for i in range(z.shape[1])},
+    "polar": lambda z: _pairs(z, lambda a, b: (np.hypot(a + 0.5, b), np.arctan2(b, a + 0.5))),
+    "energy beside momentum": lambda z: _pairs(
+        z, lambda a, b: (500.0 * np.exp(0.3 * a), np.hypot(500.0 * np.exp(0.3 * a), 20.0 * np.exp(0.3 * b)))
+    ),
+    "integer counts": lambda z: {f"n{i:02d}": np.floor(2.0 * z[:, i] + 8.0) for i in range(z.shape[1])},
+    "88 noise features": lambda z: {
+        **{f"f{i:02d}": z[:, i] for i in range(z.shape[1])},
+        **{f"u{k:02d}": np.random.default_rng(k).normal(size=len(z)) for k in range(88)},
+    },
+    "sentinel -999": lambda z: _missing(z, -999.0, 0.33, range(1, 12, 4)),
+    "absent objects (zeros)": lambda z: {
+        k: np.where(v == 0.0, 0.0, 30.0 * np.exp(0.5 * v)) for k, v in _missing(z, 0.0, 0.4, range(12)).items()
+    },
+}
+"""Twelve maps of the same classes; the last two lose the value of some coordinates at random."""
+
+MISSING = {"sentinel -999": -999.0, "absent objects (zeros)": 0.0}
+
+
+def marginal_log_lr(z: np.ndarray, present: np.ndarray, n_features: int) -> np.ndarray:
+    """The log-likelihood ratio of the coordinates present in each event (the others marginalised)."""
+    (mu_b, cov_b), (mu_s, cov_s) = _gaussian_classes(n_features, 31 * n_features)
+    out = np.zeros(len(z))
+    keys = present @ (1 << np.arange(n_features))
+    for key in np.unique(keys):
+        rows = keys == key
+        idx = np.flatnonzero(present[np.flatnonzero(rows)[0]])
+        if idx.size:
+            zz = z[np.ix_(rows, idx)]
+            out[rows] = _log_gauss(zz, mu_s[idx], cov_s[np.ix_(idx, idx)]) - _log_gauss(
+                zz, mu_b[idx], cov_b[np.ix_(idx, idx)]
+            )
+    return out
+
 
 def known_lr_sample(
-    n: int, n_features: int, mapping: Callable[[np.ndarray], dict[str, np.ndarray]], seed: int
+    n: int,
+    n_features: int,
+    mapping: Callable[[np.ndarray], dict[str, np.ndarray]],
+    seed: int,
+    missing: float | None = None,
 ) -> Table:
     (mu_b, cov_b), (mu_s, cov_s) = _gaussian_classes(n_features, 31 * n_features)
     gen = np.random.default_rng(seed)
@@ -128,6 +201,9 @@ def known_lr_sample(
     cols = mapping(z)
     cols["label"] = label
     cols["true_log_lr"] = _log_gauss(z, mu_s, cov_s) - _log_gauss(z, mu_b, cov_b)
+    if missing is not None:  # the same map gives the same missing events: the coordinates still known
+        present = np.column_stack([cols[f"f{i:02d}"] != missing for i in range(n_features)])
+        cols["true_log_lr"] = marginal_log_lr(z, present, n_features)
     return Table(cols)
 
 
@@ -184,6 +260,20 @@ def section_known_lr(work: Path, n_train: int, n_test: int) -> None:
         _row(
             f"{family}: default BDT ({secs:.0f} s)", f"{bdt:.4f}/{optimal:.4f}={bdt / optimal:.4f}", "(reported)", None
         )
+
+
+def section_held_out(work: Path, n_train: int, n_test: int) -> None:
+    print("\n## 4. Held-out maps (defaults; reported, no bar)\n")
+    _row("sample", "AUC / optimal", "", None)
+    for i, (family, mapping) in enumerate(HELD_OUT.items()):
+        missing = MISSING.get(family)
+        train = _write(known_lr_sample(n_train, 12, mapping, 300 + i, missing), work / f"ho{i}-train.parquet")
+        test_table = known_lr_sample(n_test, 12, mapping, 400 + i, missing)
+        test = _write(test_table, work / f"ho{i}-test.parquet")
+        optimal = metrics.roc_auc(np.asarray(test_table["true_log_lr"]), np.asarray(test_table["label"]))
+        for model, label in (("mlp", "MLP"), ("xgboost", "BDT")):
+            auc, secs = neyman_test_auc(train, test, model, work, f"ho{i}-{model}", _features(test_table))
+            _row(f"{family}: default {label} ({secs:.0f} s)", f"{auc:.4f}/{optimal:.4f}={auc / optimal:.4f}", "", None)
 
 
 # -- small data ------------------------------------------------------------------------------------
@@ -371,7 +461,9 @@ def section_large(work: Path, n_events: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller samples (not the bars' sizes)")
-    parser.add_argument("--only", nargs="+", choices=("lr", "small", "large"), default=("lr", "small", "large"))
+    parser.add_argument(
+        "--only", nargs="+", choices=("lr", "small", "large", "heldout"), default=("lr", "small", "large")
+    )
     parser.add_argument("--work", type=Path, default=None, help="keep the samples and runs here")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-defaults-"))
@@ -385,6 +477,8 @@ def main() -> None:
         section_small(work, (5_000,) if args.quick else (5_000, 10_000), 5_000 if args.quick else 20_000)
     if "large" in args.only:
         section_large(work, 100_000 if args.quick else 1_000_000)
+    if "heldout" in args.only:
+        section_held_out(work, 40_000 if args.quick else 200_000, 20_000 if args.quick else 100_000)
     missed = [name for name, _, _, ok in ROWS if ok is False]
     print(f"\n{len(missed)} bar(s) missed" + (": " + "; ".join(missed) if missed else ""))
 
