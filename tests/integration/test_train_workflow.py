@@ -622,6 +622,26 @@ def test_predict_names_features_outside_the_training_range(tmp_path):
     assert (tmp_path / "mev-scored.parquet").exists()  # scored all the same
 
 
+def test_a_file_read_twice_is_named_and_shared_event_ids_keep_copies_together(tmp_path):
+    # copies of training events in the test split measure memory: a boosted tree scored its own
+    # copies, and the file's test AUC rose with nothing learnt
+    table = likelihood_ratio_dataset(2000, n_features=6, seed=10)
+    io.write(Table.concat([table, table]), tmp_path / "twice.parquet")
+    sources = [{"path": str(tmp_path / "twice.parquet")}]
+    cfg = _config(tmp_path, sources, name="twice", model={"type": "fisher"}, data={"label_column": LABEL})
+    with pytest.warns(NeymanWarning, match=r"twice\.parquet: 2000 of the 4000 events are exact copies"):
+        neyman.train(cfg)
+    # the file's own event numbers repeat with the copies: each pair shares its split, nothing is said
+    neyman.train({**cfg, "name": "ids", "data": {**cfg["data"], "event_id": EVENT_ID}})
+    # a few discrete features repeat vectors by nature
+    counts = Table({"n1": np.arange(4000) % 4, "n2": np.arange(4000) % 3, LABEL: np.arange(4000) % 2})
+    io.write(counts, tmp_path / "counts.parquet")
+    neyman.train(_config(
+        tmp_path, [{"path": str(tmp_path / "counts.parquet")}], name="counts", model={"type": "fisher"},
+        data={"label_column": LABEL, "features": ["n1", "n2"]},
+    ))  # fmt: skip
+
+
 def test_a_header_only_input_is_named_and_leaves_no_run(tmp_path):
     from neyman.workflows.predict import predict
 

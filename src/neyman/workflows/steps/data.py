@@ -33,6 +33,7 @@ from neyman.table import (
 from neyman.tasks import make_task
 
 __all__ = [
+    "COPIED_SHARE",
     "MIN_SHARED",
     "Events",
     "SourcePlan",
@@ -48,6 +49,7 @@ __all__ = [
     "run_events",
     "source_column",
     "true_log_ratio",
+    "warn_copied_events",
 ]
 
 SOURCE = "source"
@@ -553,6 +555,49 @@ def check_test_disjoint(cfg: RunConfig, table: Table, x: np.ndarray) -> None:
             "values): a test on training events overstates the performance; use an independent test file "
             "(neyman generate without --seed, or with another seed) or remove the shared events"
         )
+
+
+COPIED_SHARE = 0.01
+"""Events that are exact copies of others beyond this share of the input are named."""
+
+
+def warn_copied_events(cfg: RunConfig, table: Table, x: np.ndarray, truth: np.ndarray | None) -> None:
+    """Warn when many events are exact copies of others that the split can put on both of its sides.
+
+    A file read twice, or a sample concatenated with itself, puts copies of training events
+    into the validation and test splits, where they measure the model's memory rather than
+    its performance.  Copies are equal feature vectors with equal labels (or targets) and,
+    with ``data.event_id``, other event ids (copies sharing an id share a split).  They
+    are named when they exceed :data:`COPIED_SHARE` of the events (external test files
+    left out: :func:`check_test_disjoint` judges those) and when the features are
+    continuous enough that equal vectors mean copied events: one feature alone must hold
+    at least 90% as many distinct values as there are distinct vectors (with a few
+    discrete features, equal vectors are expected).
+    """
+    test = held_out(cfg, table)
+    keep = np.ones(len(table), bool) if test is None else ~test
+    if keep.sum() < 100 or x.ndim != 2 or x.shape[1] == 0:
+        return
+    values = x[keep] if truth is None else np.column_stack([x[keep], truth[keep]])
+    keys = _row_keys(values, None)
+    distinct = len(np.unique(keys))
+    ids = np.asarray(table[EVENT_ID])[keep] if cfg.data.event_id else None
+    copies = (len(np.unique(_row_keys(values, ids))) if ids is not None else int(keep.sum())) - distinct
+    if copies <= COPIED_SHARE * keep.sum():
+        return
+    widest = max(len(np.unique(x[keep, j])) for j in range(x.shape[1]))
+    if widest < 0.9 * distinct:
+        return
+    files = sorted({cfg.data.sources[i].path for i in np.unique(np.asarray(table[SOURCE])[keep])})
+    warnings.warn(
+        f"{', '.join(files)}: {copies} of the {int(keep.sum())} events are exact copies of others (the same "
+        f"features and {'label' if cfg.data.label_column or not cfg.data.target else 'target'}"
+        f"{', other event ids' if ids is not None else ''}): the split puts copies of training events among the "
+        "validation and test events, where they measure the model's memory, not its performance (a file read "
+        "twice? a sample joined to itself?); remove the copies, or give data.event_id so that copies share a split",
+        NeymanWarning,
+        stacklevel=3,
+    )
 
 
 def _repeated(keys: np.ndarray) -> np.ndarray:

@@ -21,9 +21,16 @@ from neyman.representations import (
     build_inputs,
 )
 from neyman.runs import InputPreprocessor, ModelInput
-from neyman.table import EVENT_ID, LABEL, RESERVED
+from neyman.table import EVENT_ID, LABEL, RESERVED, TARGET
 from neyman.tasks import make_task
-from neyman.workflows.steps.data import SOURCE, Events, check_test_disjoint, held_out, load_events
+from neyman.workflows.steps.data import (
+    SOURCE,
+    Events,
+    check_test_disjoint,
+    held_out,
+    load_events,
+    warn_copied_events,
+)
 
 __all__ = ["decorrelation_columns", "input_preprocessor", "read_inputs", "representation_spec"]
 
@@ -184,6 +191,9 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
         events = Events(events.table.drop([c for c in spec.columns if c not in carry]), [], events.classes)
     _check_decorrelation_values(cfg, events)
     check_test_disjoint(cfg, events.table, x if spec is None else np.empty((len(events.table), 0)))
+    if spec is None:
+        truth = next((np.asarray(events.table[c]) for c in (LABEL, TARGET) if c in events.table), None)
+        warn_copied_events(cfg, events.table, x, truth)
     if make_task(cfg.task.type).reads_labels == "required":
         eid, labels = np.asarray(events.table[EVENT_ID]), np.asarray(events.table[LABEL])
         split = cfg.split
