@@ -21,6 +21,7 @@ from neyman.testing import (
     write_labelled_file,
     write_signal_background,
 )
+from neyman.workflows.evaluate import evaluate
 
 FEATURES = [f"x{i:02d}" for i in range(6)]
 FAST_MLP = {"type": "mlp", "hidden": [32, 32]}
@@ -620,6 +621,8 @@ def test_predict_names_features_outside_the_training_range(tmp_path):
     with pytest.warns(NeymanWarning, match=r"mev\.parquet: features outside.*'pt': 100% outside.*another unit\?"):
         neyman.predict(run, tmp_path / "mev.parquet", tmp_path / "mev-scored.parquet")
     assert (tmp_path / "mev-scored.parquet").exists()  # scored all the same
+    with pytest.warns(NeymanWarning, match=r"mev\.parquet: features outside.*'pt': 100% outside"):
+        evaluate(run, test_data=[str(tmp_path / "mev.parquet")])
 
 
 def test_a_file_read_twice_is_named_and_shared_event_ids_keep_copies_together(tmp_path):
@@ -633,6 +636,14 @@ def test_a_file_read_twice_is_named_and_shared_event_ids_keep_copies_together(tm
         neyman.train(cfg)
     # the file's own event numbers repeat with the copies: each pair shares its split, nothing is said
     neyman.train({**cfg, "name": "ids", "data": {**cfg["data"], "event_id": EVENT_ID}})
+    # empty events share one default vector: 5% of the events alike, and no copy of anything
+    x = np.stack([np.asarray(table[c]) for c in FEATURES], 1)
+    x[::20] = 0.0
+    empty = Table({**{c: x[:, j] for j, c in enumerate(FEATURES)}, LABEL: np.asarray(table[LABEL])})
+    io.write(empty, tmp_path / "empty.parquet")
+    neyman.train(
+        {**cfg, "name": "empty", "data": {**cfg["data"], "sources": [{"path": str(tmp_path / "empty.parquet")}]}}
+    )
     # a few discrete features repeat vectors by nature
     counts = Table({"n1": np.arange(4000) % 4, "n2": np.arange(4000) % 3, LABEL: np.arange(4000) % 2})
     io.write(counts, tmp_path / "counts.parquet")

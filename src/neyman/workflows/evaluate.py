@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +20,9 @@ import numpy as np
 from neyman import io
 from neyman.atomic import finite_json, write_json
 from neyman.config import RunConfig, load_config
-from neyman.exceptions import ConfigError, DataError, close_matches
+from neyman.exceptions import ConfigError, DataError, NeymanWarning, close_matches
 from neyman.preprocessing import TEST, check_finite
-from neyman.runs import RunDirectory, TrainedRun, load_run
+from neyman.runs import RangeCheck, RunDirectory, TrainedRun, load_run
 from neyman.table import Table
 from neyman.tasks import EvaluationOptions, ScoredEvents
 from neyman.workflows.steps.autoencoding import autoencoder_views
@@ -90,6 +91,12 @@ def _events(cfg: RunConfig, trained: TrainedRun, test_data: Sequence[str]) -> tu
         fill_value=data.fill_value,
         source="evaluation inputs",
     )
+    if test_data and trained.feature_ranges:  # other files: are they of the training's kind?
+        ranges = RangeCheck(trained.feature_ranges, trained.features)
+        ranges.update(x)
+        message = ranges.warning(", ".join(test_data))
+        if message:
+            warnings.warn(message, NeymanWarning, stacklevel=3)
     return table, x
 
 

@@ -566,13 +566,15 @@ def warn_copied_events(cfg: RunConfig, table: Table, x: np.ndarray, truth: np.nd
 
     A file read twice, or a sample concatenated with itself, puts copies of training events
     into the validation and test splits, where they measure the model's memory rather than
-    its performance.  Copies are equal feature vectors with equal labels (or targets) and,
-    with ``data.event_id``, other event ids (copies sharing an id share a split).  They
-    are named when they exceed :data:`COPIED_SHARE` of the events (external test files
-    left out: :func:`check_test_disjoint` judges those) and when the features are
-    continuous enough that equal vectors mean copied events: one feature alone must hold
-    at least 90% as many distinct values as there are distinct vectors (with a few
-    discrete features, equal vectors are expected).
+    its performance.  Copies are equal feature vectors with equal labels (or targets),
+    held by two to four events (a file read two to four times; a vector that hundreds of
+    events share is a default value, such as all zeros for an empty event) with other event
+    ids (with ``data.event_id``, copies sharing an id share a split).  They are named when
+    they exceed :data:`COPIED_SHARE` of the events (external test files left out:
+    :func:`check_test_disjoint` judges those) and when the features are continuous enough
+    that equal vectors mean copied events: one feature alone must hold at least 90% as
+    many distinct values as there are distinct vectors (with a few discrete features,
+    equal vectors are expected).
     """
     test = held_out(cfg, table)
     keep = np.ones(len(table), bool) if test is None else ~test
@@ -580,9 +582,11 @@ def warn_copied_events(cfg: RunConfig, table: Table, x: np.ndarray, truth: np.nd
         return
     values = x[keep] if truth is None else np.column_stack([x[keep], truth[keep]])
     keys = _row_keys(values, None)
-    distinct = len(np.unique(keys))
-    ids = np.asarray(table[EVENT_ID])[keep] if cfg.data.event_id else None
-    copies = (len(np.unique(_row_keys(values, ids))) if ids is not None else int(keep.sum())) - distinct
+    found, inverse, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    distinct = len(found)
+    few = (counts[inverse] >= 2) & (counts[inverse] <= 4)
+    ids = np.asarray(table[EVENT_ID])[keep]  # numbered by entry without data.event_id: all differ
+    copies = len(np.unique(_row_keys(values[few], ids[few]))) - len(np.unique(keys[few]))
     if copies <= COPIED_SHARE * keep.sum():
         return
     widest = max(len(np.unique(x[keep, j])) for j in range(x.shape[1]))
@@ -592,7 +596,7 @@ def warn_copied_events(cfg: RunConfig, table: Table, x: np.ndarray, truth: np.nd
     warnings.warn(
         f"{', '.join(files)}: {copies} of the {int(keep.sum())} events are exact copies of others (the same "
         f"features and {'label' if cfg.data.label_column or not cfg.data.target else 'target'}"
-        f"{', other event ids' if ids is not None else ''}): the split puts copies of training events among the "
+        f"{', other event ids' if cfg.data.event_id else ''}): the split puts copies of training events among the "
         "validation and test events, where they measure the model's memory, not its performance (a file read "
         "twice? a sample joined to itself?); remove the copies, or give data.event_id so that copies share a split",
         NeymanWarning,
