@@ -581,6 +581,24 @@ def test_a_feature_derived_from_the_label_is_named(tmp_path):
         neyman.train(cfg)
 
 
+def test_a_copy_of_the_regression_target_among_the_features_is_named(tmp_path):
+    rng = np.random.default_rng(0)
+    truth = 50.0 * np.exp(0.5 * rng.normal(size=3000))
+    reco = truth * (1.0 + 0.1 * rng.normal(size=3000))  # a 10% resolution: a measurement, not a copy
+    table = Table({"reco_pt": reco, "eta": rng.normal(size=3000), "truth_pt": truth, "log_truth": np.log(truth)})
+    io.write(table, tmp_path / "calib.parquet")
+
+    def cfg(features: list[str]) -> dict:
+        return _config(
+            tmp_path, [{"path": str(tmp_path / "calib.parquet")}], name="calib", task={"type": "regression"},
+            model={"type": "xgboost", "n_estimators": 20}, data={"target": "truth_pt", "features": features},
+        )  # fmt: skip
+
+    neyman.train(cfg(["reco_pt", "eta"]))
+    with pytest.warns(NeymanWarning, match=r"'log_truth' \(rank correlation \+1\.00000\) is the regression target"):
+        neyman.train(cfg(["reco_pt", "eta", "log_truth"]), force=True)
+
+
 def test_event_and_run_numbers_are_never_automatic_features(tmp_path):
     table = likelihood_ratio_dataset(2000, n_features=6, seed=6)
     n = len(table)

@@ -132,6 +132,39 @@ def _warn_label_like_features(x: np.ndarray, labels: np.ndarray, features: list[
         )
 
 
+TARGET_LIKE_RANK_CORRELATION = 0.9999
+"""A feature whose rank correlation with the regression target reaches this is taken for a copy of it."""
+
+
+def _warn_target_like_features(x: np.ndarray, target: np.ndarray, features: list[str]) -> None:
+    """Warn about features that are the regression target up to a monotone map (its copy, its logarithm).
+
+    Spearman's :math:`\\rho` (the correlation of the mid-ranks) on at most 200,000 events spread
+    through the sample; :math:`|\\rho| \\geq` :data:`TARGET_LIKE_RANK_CORRELATION` names the feature.
+    """
+    from scipy.stats import rankdata
+
+    take = np.unique(np.linspace(0, len(target) - 1, min(len(target), 200_000)).astype(np.int64))
+    if take.size < 10:
+        return
+    rt = rankdata(target[take])
+    found = []
+    for j, name in enumerate(features):
+        rx = rankdata(x[take, j])
+        if np.ptp(rx) > 0 and np.ptp(rt) > 0:
+            rho = float(np.corrcoef(rx, rt)[0, 1])
+            if abs(rho) >= TARGET_LIKE_RANK_CORRELATION:
+                found.append(f"{name!r} (rank correlation {rho:+.5f})")
+    if found:
+        warnings.warn(
+            f"feature {', '.join(found[:5])} {'is' if len(found) == 1 else 'are'} the regression target up to a "
+            "monotone map: a copy of the target (its truth value, its logarithm) makes the regression trivial and its "
+            "resolution meaningless; check it, or leave it out of the features",
+            NeymanWarning,
+            stacklevel=3,
+        )
+
+
 def input_preprocessor(cfg: RunConfig, features: list[str]) -> InputPreprocessor:
     """The unfitted preprocessing of ``cfg``'s inputs."""
     rep = cfg.data.representation
@@ -185,6 +218,8 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
         make_task(cfg.task.type).check_inputs(x, events.features)
         if events.classes and x.ndim == 2:
             _warn_label_like_features(x, np.asarray(events.table[LABEL]), events.features, events.classes)
+        elif TARGET in events.table and x.ndim == 2:
+            _warn_target_like_features(x, np.asarray(events.table[TARGET], dtype=np.float64), events.features)
     else:
         events = load_events(cfg.data, task=cfg.task.type, features=[], carry=[*spec.columns, *carry])
         x = build_inputs(events.table, spec)
