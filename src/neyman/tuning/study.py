@@ -53,6 +53,8 @@ STUDY_DB = "study.db"
 """The default storage of a study: this SQLite file in its directory."""
 FINGERPRINT_ATTR = "neyman.fingerprint"
 """Study user attribute holding what the study was started with."""
+FINGERPRINT_WAIT_SECONDS = 10.0
+"""How long a process joining a study without trials waits for its creator to store the fingerprint."""
 
 # A worker that stops sending heartbeats for this long has its running trial marked failed
 # by the next process that starts a trial, so a killed process never leaves a trial stuck.
@@ -354,6 +356,7 @@ def open_study(
     existed = study_exists(storage, name)
     if existed:
         study = optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
+        _await_fingerprint(study)
         _check_compatible(study, name, direction, fp)
         return study, False
     study = optuna.create_study(
@@ -369,6 +372,19 @@ def open_study(
         return study, True
     _check_compatible(study, name, direction, fp)
     return study, False
+
+
+def _await_fingerprint(study: optuna.Study) -> None:
+    """Wait for the fingerprint of a study another process has just created.
+
+    Creating a study and storing its fingerprint are two writes: a worker started beside the
+    creator can find the study in between.  A study without trials gets
+    :data:`FINGERPRINT_WAIT_SECONDS` for its fingerprint to appear; one with trials has had its
+    chance (it is another program's).
+    """
+    deadline = time.monotonic() + FINGERPRINT_WAIT_SECONDS
+    while FINGERPRINT_ATTR not in study.user_attrs and not study.trials and time.monotonic() < deadline:
+        time.sleep(0.1)
 
 
 def _direction(direction: str) -> optuna.study.StudyDirection:

@@ -126,7 +126,8 @@ def test_an_existing_study_refuses_another_space_or_direction_and_is_left_as_it_
     assert [(t.number, t.params, t.value) for t in again.trials] == before
 
 
-def test_a_study_not_made_by_neyman_is_not_joined(tmp_path):
+def test_a_study_not_made_by_neyman_is_not_joined(tmp_path, monkeypatch):
+    monkeypatch.setattr("neyman.tuning.study.FINGERPRINT_WAIT_SECONDS", 0.3)
     url = sqlite_url(tmp_path / "study.db")
     optuna.create_study(study_name="foreign", storage=url)
     with pytest.raises(ConfigError, match="not created by neyman tune"):
@@ -138,6 +139,24 @@ def test_a_study_not_made_by_neyman_is_not_joined(tmp_path):
             sampler=optuna.samplers.RandomSampler(),
             pruner=optuna.pruners.NopPruner(),
         )
+
+
+def test_a_worker_joining_a_study_being_created_waits_for_its_fingerprint(tmp_path):
+    # the creator stores the study, then its fingerprint: a worker started beside it found the study
+    # in between and stopped with "not created by neyman tune" (seen in the two-worker PostgreSQL test)
+    import threading
+
+    url = sqlite_url(tmp_path / "study.db")
+    fingerprint = {"space": SPACE.describe(), "objective": "val.auc"}
+    created = optuna.create_study(study_name="s", storage=url, direction="maximize")
+    timer = threading.Timer(0.5, created.set_user_attr, args=("neyman.fingerprint", fingerprint))
+    timer.start()
+    study, made = open_study(
+        open_storage(url), "s", direction="maximize", fingerprint=fingerprint,
+        sampler=optuna.samplers.RandomSampler(), pruner=optuna.pruners.NopPruner(),
+    )  # fmt: skip
+    timer.join()
+    assert not made and study.user_attrs["neyman.fingerprint"] == fingerprint
 
 
 def test_a_study_directory_with_trial_runs_of_another_study_is_refused(tmp_path):
