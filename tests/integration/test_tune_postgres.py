@@ -150,15 +150,17 @@ def test_two_worker_processes_share_one_study_without_lost_or_duplicated_trials(
         )
         for _ in range(2)
     ]
-    outputs = []
-    for proc in workers:
-        try:
-            out, err = proc.communicate(timeout=400)
-        finally:
+    finished = []
+    try:
+        finished = [proc.communicate(timeout=400) for proc in workers]
+    finally:  # every worker reaped, its pipes closed, even when one failed or hung
+        for proc in workers:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
+            proc.communicate()
+    for proc, (out, err) in zip(workers, finished, strict=True):
         assert proc.returncode == 0, f"worker failed:\n{out}\n{err}"
-        outputs.append(out)
+    outputs = [out for out, _ in finished]
     assert all("ran 3 trial(s)" in out for out in outputs)
 
     storage = open_storage(postgres_url)
