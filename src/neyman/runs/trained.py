@@ -66,7 +66,7 @@ class TrainedRun:
         The training's input files as recorded for :meth:`trained_on`: absolute path
         (the path as given for runs written before it was recorded) and size in bytes.
     feature_ranges
-        ``{feature: [q_0.001, median, q_0.999]}`` of the training events
+        ``{feature: [smallest, median, largest]}`` of the training events
         (:func:`neyman.runs.feature_ranges`; empty for runs written before they were recorded).
     folds_by_event_id
         k-fold runs: score each event with the model of its fold (``event_id mod k``),
