@@ -777,12 +777,13 @@ class Residualize(Transform):
         self.mean_, self.scale_, self.coef_, self.kind_ = mean, scale, coef, kind
 
     def _transform(self, X: FloatArray) -> FloatArray:
-        if not self.kind_.any():
-            return X.copy()
-        z = (X - self.mean_) / self.scale_
-        residual = z - z @ self.coef_.T
-        out = np.where(self.kind_ == self.RESIDUAL, residual, X)
-        return np.where(self.kind_ == self.REDUNDANT, 0.0, out)
+        out = X.copy()
+        out[:, self.kind_ == self.REDUNDANT] = 0.0
+        cols = np.flatnonzero(self.kind_ == self.RESIDUAL)
+        if cols.size:  # only these columns are fitted: the others are never computed
+            z = (X - self.mean_) / self.scale_
+            out[:, cols] = z[:, cols] - z @ self.coef_[cols].T
+        return out
 
     def _inverse(self, X: FloatArray) -> FloatArray:
         out = X.copy()
