@@ -23,6 +23,7 @@ __all__ = [
     "changed_files",
     "file_sha256",
     "finite_json",
+    "json_sha256",
     "pid_alive",
     "remove_stale",
     "write_json",
@@ -132,6 +133,17 @@ def write_text(path: str | os.PathLike[str], text: str) -> Path:
 def write_json(path: str | os.PathLike[str], data: Any) -> Path:
     """Atomically write ``data`` as indented JSON to ``path``."""
     return write_text(path, json.dumps(data, indent=2, sort_keys=False, default=_jsonable) + "\n")
+
+
+def json_sha256(data: Any) -> str:
+    """The SHA-256 of a JSON value written canonically (sorted keys, no spaces), as 64 hex digits.
+
+    The value is first passed through JSON and back, so that a record and the same
+    record read from its file (:func:`write_json`) give the same digest.
+    """
+    value = json.loads(json.dumps(data, default=_jsonable))
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:

@@ -996,6 +996,33 @@ CASES = [
     case("sample-into-a-folder", "sample runs/bin -n 10 -o runs", r"runs is a folder"),
     case("sample-condition-not-a-number", "sample runs/bin -n 10 -o s.parquet --condition pt=high", r"'high'"),
     case("sample-negative-events", "sample runs/bin -n -5 -o s.parquet", r"--events"),
+    case(
+        "sample-condition-without-a-value",
+        "sample runs/cond -n 10 -o s.parquet --condition f0",
+        r"--condition f0: no such file; give a value for each condition column \(--condition f0=VALUE\)",
+    ),
+    case(
+        "sample-output-below-a-file",
+        "sample runs/cond -n 10 -o good.csv/s.parquet --condition f0=1",
+        r"good\.csv is a file, not a folder",
+    ),
+    case(
+        "export-output-below-a-file",
+        "export runs/nn --out good.csv/m.onnx",
+        r"good\.csv is a file, not a folder",
+    ),
+    case(
+        "predict-output-below-a-file",
+        "predict runs/bin --input good.csv --output good.csv/s.parquet",
+        r"good\.csv is a file, not a folder",
+    ),
+    case(
+        "evaluate-test-labels-of-other-names",
+        "evaluate runs/bin --test-data named.csv",
+        r"'higgs'.*trained with the classes \['background', 'signal'\] \(class 1, 'signal', is the signal\)",
+        frame_file("named.csv", lambda f: f.assign(label=np.where(f["label"] == 1, "higgs", "ttbar"))),
+    ),
+    case("evaluate-test-data-missing", "evaluate runs/bin --test-data nope.csv", r"--test-data nope\.csv.*does not exist"),
     case("sample-condition-nan", "sample runs/cond -n 10 -o s.parquet --condition f0=nan", r"--condition f0=nan"),
     case(
         "sample-condition-given-twice",

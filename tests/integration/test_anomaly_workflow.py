@@ -217,6 +217,8 @@ def test_conditional_density_samples_at_a_value_and_from_a_file(files, tmp_path)
     )
     with pytest.raises(DataError, match="conditional on a"):
         sample(run, tmp_path / "none.parquet", events=10)
+    with pytest.warns(UserWarning, match=r"conditions outside the range .* trained on: 'a': 1000 outside \["):
+        sample(run, tmp_path / "far.parquet", events=10, condition={"a": 1000.0})
 
 
 def test_sample_command_line(files, density_run, tmp_path):

@@ -15,7 +15,7 @@ from neyman.atomic import changed_files, file_sha256
 from neyman.cli.main import main
 from neyman.exceptions import ModelError, RunDirectoryError
 from neyman.models import Model
-from neyman.runs import load_run
+from neyman.runs import METADATA_DIGEST, load_run
 from neyman.table import LABEL
 from neyman.testing import write_labelled_file
 from neyman.training import load_state, save_state
@@ -150,6 +150,7 @@ def test_a_run_written_before_checksums_still_loads(trained, tmp_path):
     for name in ("model/metadata.json", "model/model.json"):
         meta = json.loads((run / name).read_text())
         del meta["checksums"]
+        meta.pop(METADATA_DIGEST, None)
         (run / name).write_text(json.dumps(meta))
     loaded = load_run(run)
     scores = loaded.score(io.read(trained["data"]))
@@ -190,3 +191,16 @@ def test_a_damaged_checkpoint_is_refused(tmp_path):
     _flip_byte(path, offset=-3)
     with pytest.raises(ModelError, match=r"last\.safetensors was modified or damaged since it was written"):
         load_state(path)
+
+
+def test_a_hand_edited_metadata_record_is_refused(trained, tmp_path):
+    """Swapping the recorded feature order would score every event with the wrong columns."""
+    run = _copy(trained["xgboost"], tmp_path)
+    path = run / "model" / "metadata.json"
+    meta = json.loads(path.read_text())
+    assert meta[METADATA_DIGEST]
+    load_run(run)  # the untouched record loads
+    meta["features"] = meta["features"][::-1]
+    path.write_text(json.dumps(meta, indent=2))
+    with pytest.raises(RunDirectoryError, match=r"metadata\.json was modified after the run was written"):
+        load_run(run)

@@ -223,3 +223,58 @@ def test_anode_scores_the_density_ratio_of_two_flows(files: dict[str, Path]) -> 
     assert window["max_sic"] > 2  # the signal's cluster is far denser in the signal region than interpolated
     scored = predict(result.run_dir, files["bump"], files["runs"] / "anode-scored.parquet")
     assert scored.score_columns == ["anomaly_score"]
+
+
+def test_every_cut_keeps_its_share_of_the_signal_region_despite_tied_scores(cwola: object) -> None:
+    """Boosted trees give many events the same score; the cut still keeps the share it is labelled with."""
+    window = cwola.summary["windows"][0]  # type: ignore[attr-defined]
+    n_sr = window["events_signal_region"]
+    for cut in window["cuts"]:
+        assert abs(cut["kept_in_signal_region"] - cut["efficiency"]) <= 1 / n_sr + 1e-12
+
+
+def _quick_hunt(files: dict[str, Path], out: Path, **kw: object) -> object:
+    return hunt(
+        files["null"], mass="mjj", features=FEATURES, signal_region="3300,3700", method="cwola", toys=0,
+        bumphunter=False, kfold=2, ensemble=1, output_dir=out, name="again",
+        overrides=["model.n_estimators=10"], **kw,
+    )  # fmt: skip
+
+
+def test_a_forced_rerun_records_its_own_paths_and_a_failed_one_keeps_the_earlier_hunt(
+    files: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import neyman.workflows.hunt as hunt_module
+
+    first = _quick_hunt(files, tmp_path)
+    second = _quick_hunt(files, tmp_path, force=True)
+    run = Path(second.run_dir)  # type: ignore[attr-defined]
+    assert run == Path(first.run_dir) and sorted(p.name for p in tmp_path.iterdir()) == ["again"]  # type: ignore[attr-defined]
+    for text in run.rglob("*"):
+        if text.suffix in (".json", ".yaml", ".html"):
+            assert ".again.new-" not in text.read_text() and ".again.old-" not in text.read_text(), text
+    assert "<title>neyman hunt again" in (run / "hunt.html").read_text()
+    classifier = run / second.summary["windows"][0]["models"][0]  # type: ignore[attr-defined]
+    for source in load_config(classifier / "config.yaml").data.sources:
+        assert Path(source.path).is_file()
+    before = (run / "hunt.json").read_text()
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("stopped mid-search")
+
+    monkeypatch.setattr(hunt_module, "_search", broken)
+    with pytest.raises(RuntimeError, match="stopped mid-search"):
+        _quick_hunt(files, tmp_path, force=True)
+    assert (run / "hunt.json").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["again"]
+
+
+def test_a_mass_in_tev_against_sqrt_s_in_gev_is_warned_about(files: dict[str, Path], tmp_path: Path) -> None:
+    table = io.read(files["null"])
+    tev = tmp_path / "tev.parquet"
+    io.write(Table({**{c: np.asarray(table[c]) for c in table.columns}, "mjj": np.asarray(table["mjj"]) / 1000}), tev)
+    with pytest.warns(UserWarning, match=r"give --sqrt-s in the units of 'mjj' \(e\.g\. 13\)"):
+        hunt(
+            tev, mass="mjj", features=FEATURES, signal_region="3.3,3.7", method="cwola", toys=0, bumphunter=False,
+            kfold=2, ensemble=1, output_dir=tmp_path, name="tev", overrides=["model.n_estimators=10"],
+        )  # fmt: skip

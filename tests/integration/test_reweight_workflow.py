@@ -127,6 +127,9 @@ def test_a_retrained_run_never_uses_a_stale_weight_map(tmp_path):
         ("check-is-feature", ConfigError, r"'x0' is both a feature and a --check"),
         ("one-fold", ConfigError, r"--kfold must be at least 2"),
         ("missing-file", DataError, r"source file .*absent.parquet does not exist"),
+        ("folder", DataError, r"source file .* is a directory, not a file"),
+        ("uncovered", DataError, r"100\.0% of the target's events .* outside the source's range of 'x0', \[3, 3\]"),
+        ("clip-above-one", ConfigError, r"--clip-quantile 2: give the quantile .* in \(0, 1\]"),
     ],
 )
 def test_bad_input_is_refused_before_anything_is_written(tmp_path, case, error, match):
@@ -150,6 +153,12 @@ def test_bad_input_is_refused_before_anything_is_written(tmp_path, case, error, 
         kwargs["kfold"] = 1
     elif case == "missing-file":
         src = str(tmp_path / "absent.parquet")
+    elif case == "folder":
+        src = str(tmp_path)
+    elif case == "uncovered":  # a constant where the target spreads: no weight can reach the target
+        src = _write(tmp_path / "s.parquet", np.column_stack([np.full(300, 3.0), x[:, 1:]]), {"w": np.ones(300)})
+    elif case == "clip-above-one":
+        kwargs["clip_quantile"] = 2
     with pytest.raises(error, match=match):
         reweight(src, tgt, **kwargs)
     assert not (tmp_path / "runs").exists()
@@ -213,3 +222,23 @@ def test_bad_positive_weight_input_is_refused_before_anything_is_written(tmp_pat
     with pytest.raises(error, match=match):
         reweight(positive=path, kfold=3, output_dir=str(tmp_path / "runs"), **kwargs)
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_target_partly_outside_the_source_is_warned_about(tmp_path):
+    gen = np.random.default_rng(3)
+    xs, xt = gen.normal(size=(4000, 3)), gen.normal(size=(4000, 3))
+    xs[:, 0] = np.clip(xs[:, 0], -1.0, 1.0)  # the source stops at |x0| = 1, a third of the target lies beyond
+    src, tgt = _write(tmp_path / "s.parquet", xs), _write(tmp_path / "t.parquet", xt)
+    # a linear log-ratio cannot follow the target's tails either: the closure check speaks too
+    uncovered = r"3\d\.\d% of the target's events .* outside the source's range of 'x0'"
+    with pytest.warns(UserWarning, match=r"the weights do not close"), pytest.warns(UserWarning, match=uncovered):
+        reweight(src, tgt, model="logistic", kfold=2, output_dir=str(tmp_path / "r"))
+
+
+def test_weights_that_leave_the_samples_apart_are_warned_about():
+    from neyman.workflows.steps.reweighting import check_closure
+
+    with pytest.warns(UserWarning, match=r"the weights do not close: .* 0\.9924 \(before 0\.9934"):
+        check_closure(0.9934, 0.9924)
+    for before, after in ((0.64, 0.49), (0.70, 0.54), (0.56, 0.545), (0.9, None)):  # closed, or too close to call
+        check_closure(before, after)  # no warning (warnings are errors in the tests)

@@ -88,7 +88,11 @@ def register(app: typer.Typer) -> None:
             help="section.key=value for the flows (repeatable); they train 16 passes over their events "
             "unless training.epochs or training.steps is given.",
         ),
-        force: bool = typer.Option(False, "--force", help="Replace an earlier hunt of the same name."),
+        force: bool = typer.Option(
+            False,
+            "--force",
+            help="Replace an earlier neyman run of the same name (never a folder neyman did not write).",
+        ),
     ) -> None:
         """Search for a resonance with a weakly supervised classifier, a bump fit and its significance."""
         from neyman.resonance import best_cut
@@ -129,7 +133,8 @@ def register(app: typer.Typer) -> None:
                 found = (
                     "no cut left enough events for a fit"
                     if best is None
-                    else f"largest Z = {best['z_local']:.2f} keeping {best['efficiency']:.3g} of the region "
+                    else f"largest Z = {best['z_local']:.2f} keeping "
+                    f"{100 * best['kept_in_signal_region']:.3g}% of the region "
                     f"(fitted signal {best['fitted_signal']:.0f})"
                 )
                 console.print(f"  signal region [{w['signal_region'][0]:g}, {w['signal_region'][1]:g}): {found}{sic}")

@@ -201,7 +201,7 @@ def register(app: typer.Typer) -> None:
                 model=model,
                 kfold=kfold,
                 calibrate=not no_calibration,
-                clip_quantile=None if clip >= 1 else clip,
+                clip_quantile=None if clip == 1 else clip,
                 floor_fraction=floor,
                 output_dir=output_dir,
                 name=name,

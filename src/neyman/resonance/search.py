@@ -12,6 +12,7 @@ from neyman.exceptions import ConfigError
 from neyman.resonance.bumphunter import BumpHunterScan, bumphunter_scan
 from neyman.resonance.fit import Significance, SpectrumFit, fit_spectrum, local_significance
 from neyman.resonance.regions import Window
+from neyman.seeding import child_seed
 
 __all__ = ["BINS_PER_WINDOW", "EFFICIENCIES", "MIN_FIT_EVENTS", "CutResult", "best_cut", "binning", "cut_and_fit"]
 
@@ -32,9 +33,12 @@ class CutResult:
     Attributes
     ----------
     efficiency
-        The share of signal-region events kept.
+        The share of signal-region events asked for.
     threshold
         The score threshold (``-inf``: no cut).
+    kept
+        The share of signal-region events kept: ``efficiency`` to one event, also when
+        many events share the threshold's score (ties are broken by a random key).
     edges, counts
         The binned spectrum of the kept events over the fit range.
     significance
@@ -52,6 +56,7 @@ class CutResult:
 
     efficiency: float
     threshold: float
+    kept: float
     edges: np.ndarray
     counts: np.ndarray
     significance: Significance | None
@@ -67,6 +72,7 @@ class CutResult:
         head: dict[str, float | int | None] = {
             "efficiency": self.efficiency,
             "threshold": self.threshold if np.isfinite(self.threshold) else None,
+            "kept_in_signal_region": self.kept,
             "events": int(self.counts.sum()),
             "observed_in_window": self.observed,
         }
@@ -147,15 +153,20 @@ def cut_and_fit(
     -----
     The threshold :math:`t` solves :math:`P(s > t \\mid m \\in W) = \\varepsilon`; the same
     :math:`t` applies at every mass, so a score independent of the mass for background
-    leaves its spectrum's shape unchanged and only a localised excess grows.
+    leaves its spectrum's shape unchanged and only a localised excess grows. Events whose
+    score equals :math:`t` (boosted trees give many equal scores) are kept by a uniform
+    random key :math:`u` drawn per event independently of its mass, ordering the events by
+    :math:`(s, u)`: the cut keeps :math:`\\varepsilon` of the window to one event and stays
+    blind to the mass.
     """
-    threshold = -np.inf if efficiency >= 1 else float(np.quantile(score[in_window], 1.0 - efficiency))
-    keep = score > threshold if efficiency < 1 else np.ones(len(score), dtype=bool)
+    keep = _above(score, in_window, efficiency, seed)
+    threshold = -np.inf if efficiency >= 1 else float(score[keep].min(initial=np.inf))
+    kept = np.count_nonzero(keep & in_window) / max(int(np.count_nonzero(in_window)), 1)
     counts = np.histogram(mass[keep], bins=edges)[0].astype(np.float64)
     inside = (edges[:-1] >= window.lo) & (edges[1:] <= window.hi)
     if counts[~inside].sum() < MIN_FIT_EVENTS:
         return CutResult(
-            efficiency, threshold, edges, counts, None, None, float(counts[inside].sum()), float("nan"), None
+            efficiency, threshold, kept, edges, counts, None, None, float(counts[inside].sum()), float("nan"), None
         )
     significance = local_significance(edges, counts, window, sqrt_s=sqrt_s, toys=toys, seed=seed)
     sideband = fit_spectrum(edges, counts, sqrt_s=sqrt_s, exclude=window, start=significance.null.parameters)
@@ -165,6 +176,7 @@ def cut_and_fit(
     return CutResult(
         efficiency=efficiency,
         threshold=threshold,
+        kept=kept,
         edges=edges,
         counts=counts,
         significance=significance,
@@ -173,6 +185,22 @@ def cut_and_fit(
         expected=float(sideband.background[inside].sum()),
         bumphunter=scan,
     )
+
+
+def _above(score: np.ndarray, in_window: np.ndarray, efficiency: float, seed: int) -> np.ndarray:
+    """The events ranked among the top ``efficiency`` of the window by (score, random key)."""
+    if efficiency >= 1:
+        return np.ones(len(score), dtype=bool)
+    key = np.random.default_rng(child_seed(seed, "cut-ties")).random(len(score))
+    order = np.lexsort((key, score))  # ascending by score, ties by key
+    rank = np.empty(len(score), dtype=np.int64)
+    rank[order] = np.arange(len(score))
+    window_ranks = np.sort(rank[in_window])
+    n_keep = round(efficiency * len(window_ranks))
+    if n_keep == 0:
+        return np.zeros(len(score), dtype=bool)
+    above: np.ndarray = rank >= window_ranks[len(window_ranks) - n_keep]
+    return above
 
 
 def best_cut(cuts: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:

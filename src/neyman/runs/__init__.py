@@ -7,7 +7,7 @@ events the way the training did.
 """
 
 from neyman.runs.directory import RunDirectory
-from neyman.runs.domain import RangeCheck, feature_ranges
+from neyman.runs.domain import RangeCheck, feature_ranges, outside_counts
 from neyman.runs.hunting import HUNT_FILE, HuntScorer, is_hunt, load_hunt
 from neyman.runs.inputs import (
     InputPreprocessor,
@@ -21,10 +21,11 @@ from neyman.runs.inputs import (
 )
 from neyman.runs.ratio import RATIO_FILE, WeightMap, read_ratio_weights, write_ratio_weights
 from neyman.runs.scoring import Scorer, score_table
-from neyman.runs.trained import TrainedRun, load_run, model_dirs
+from neyman.runs.trained import METADATA_DIGEST, TrainedRun, load_run, model_dirs
 
 __all__ = [
     "HUNT_FILE",
+    "METADATA_DIGEST",
     "RATIO_FILE",
     "HuntScorer",
     "InputPreprocessor",
@@ -42,6 +43,7 @@ __all__ = [
     "load_run",
     "model_dirs",
     "model_inputs",
+    "outside_counts",
     "preprocessor_from_json",
     "read_ratio_weights",
     "representation_from_json",

@@ -100,14 +100,66 @@ class RunDirectory:
         the error for an existing unfinished run says so.
         """
         final = cls(Path(path))
-        if final.path.exists() and not final.path.is_dir():
-            raise RunDirectoryError(f"{final.path} is a file, not a run directory; choose another run name")
-        remove_stale(final.path)
-        if final.path.exists() and any(final.path.iterdir()):
-            if force and not is_run(final.path):
+        if final._replaceable(force=force, resumable=resumable):
+            staging = cls(final.path.with_name(f".{final.path.name}.new-{os.getpid()}"))
+            if staging.path.exists():
+                shutil.rmtree(staging.path)
+            staging.path.mkdir(parents=True)
+            return staging, final
+        final.path.mkdir(parents=True, exist_ok=True)
+        return final, None
+
+    @classmethod
+    def create_in_place(cls, path: str | os.PathLike[str], *, force: bool = False) -> tuple[RunDirectory, Path | None]:
+        """Prepare a new run written at its final path, for runs that hold runs of their own.
+
+        A hunt's window classifiers are runs that record their own paths, so the hunt
+        cannot be written under a temporary name and renamed. With ``force`` the earlier
+        run is moved aside to ``.NAME.old-PID`` and its path returned:
+        :meth:`drop_previous` removes it once the new run is complete,
+        :meth:`fail` puts it back when the new run fails.
+        """
+        final = cls(Path(path))
+        if not final._replaceable(force=force, resumable=False):
+            final.path.mkdir(parents=True, exist_ok=True)
+            return final, None
+        previous = final.path.with_name(f".{final.path.name}.old-{os.getpid()}")
+        if previous.exists():
+            shutil.rmtree(previous)
+        os.replace(final.path, previous)
+        final.path.mkdir()
+        return final, previous
+
+    def drop_previous(self, previous: Path | None) -> None:
+        """Remove the earlier run moved aside by :meth:`create_in_place` (no-op without one)."""
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
+
+    def fail(self, exc: BaseException, previous: Path | None) -> None:
+        """Record that the run failed; when it replaced an earlier run (:meth:`create_in_place`), put that back."""
+        if previous is not None and previous.exists():
+            shutil.rmtree(self.path, ignore_errors=True)
+            os.replace(previous, self.path)
+        else:
+            self.set_status("failed", error=f"{type(exc).__name__}: {exc}")
+
+    def _replaceable(self, *, force: bool, resumable: bool) -> bool:
+        """Whether ``force`` replaces an earlier run here; raise when the folder may not be written."""
+        if self.path.exists() and not self.path.is_dir():
+            raise RunDirectoryError(f"{self.path} is a file, not a run directory; choose another run name")
+        for folder in self.path.parents:
+            if folder.exists() and not folder.is_dir():
                 raise RunDirectoryError(
-                    f"{final.path} holds files but is not a neyman run (no {RUN_MARKER}); --force only replaces "
-                    "neyman runs: choose another name (--name) or output directory (--output-dir)"
+                    f"{self.path} cannot be written: {folder} is a file, not a folder; choose another --output-dir"
+                )
+        remove_stale(self.path)
+        final = self
+        if final.path.exists() and any(final.path.iterdir()):
+            if not is_run(final.path):
+                raise RunDirectoryError(
+                    f"{final.path} holds files but is not a neyman run (no {RUN_MARKER}): neyman never writes "
+                    "into it, and --force only replaces neyman runs; choose another name (--name) or output "
+                    "directory (--output-dir)"
                 )
             if not force:
                 state = final.status()
@@ -124,13 +176,8 @@ class RunDirectory:
                     ),
                 }.get(state, "choose another name (--name) or pass --force to replace it")
                 raise RunDirectoryError(f"{final.path} already holds a run (status: {state}); {hint}")
-            staging = cls(final.path.with_name(f".{final.path.name}.new-{os.getpid()}"))
-            if staging.path.exists():
-                shutil.rmtree(staging.path)
-            staging.path.mkdir(parents=True)
-            return staging, final
-        final.path.mkdir(parents=True, exist_ok=True)
-        return final, None
+            return True
+        return False
 
     def commit(self, final: RunDirectory | None) -> RunDirectory:
         """Swap a staged run into ``final`` (no-op when written in place)."""

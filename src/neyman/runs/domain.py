@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["MARGIN", "OUTSIDE_SHARE", "QUANTILES", "UNIT_RATIO", "RangeCheck", "feature_ranges"]
+__all__ = ["MARGIN", "OUTSIDE_SHARE", "QUANTILES", "UNIT_RATIO", "RangeCheck", "feature_ranges", "outside_counts"]
 
 QUANTILES = (0.0, 0.5, 1.0)
 """The quantiles of each training feature recorded: the range's ends and the median."""
@@ -62,6 +62,21 @@ def feature_ranges(x: np.ndarray, names: Sequence[str], *, max_events: int = 500
     return out
 
 
+def outside_counts(ranges: Mapping[str, Sequence[float]], features: Sequence[str], x: np.ndarray) -> np.ndarray:
+    """Per feature, the rows of ``x`` beyond its training range widened by :data:`MARGIN` (0 without a range).
+
+    ``ranges`` are ``{name: [smallest, median, largest]}`` (:func:`feature_ranges`), ``x`` is
+    ``(n_events, len(features))``.
+    """
+    counts = np.zeros(len(features), dtype=np.int64)
+    for j, name in enumerate(features):
+        if name in ranges:
+            low, _, high = ranges[name]
+            low, high = low - MARGIN * (high - low), high + MARGIN * (high - low)
+            counts[j] = np.count_nonzero((x[:, j] < low) | (x[:, j] > high))
+    return counts
+
+
 @dataclass
 class RangeCheck:
     """Counts, chunk by chunk, the events whose features lie outside the training range.
@@ -97,11 +112,7 @@ class RangeCheck:
     def update(self, x: np.ndarray) -> None:
         """Count the events of one chunk ``(n_events, n_features)`` outside the ranges."""
         x = np.asarray(x, dtype=np.float64)
-        for j, name in enumerate(self.features):
-            if name in self.ranges:
-                low, _, high = self.ranges[name]
-                low, high = low - MARGIN * (high - low), high + MARGIN * (high - low)
-                self.outside[j] += int(np.count_nonzero((x[:, j] < low) | (x[:, j] > high)))
+        self.outside += outside_counts(self.ranges, self.features, x)
         kept = sum(len(s) for s in self._sample)
         if kept < _MEDIAN_SAMPLE:
             self._sample.append(x[: _MEDIAN_SAMPLE - kept])

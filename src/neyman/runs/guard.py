@@ -14,7 +14,15 @@ from pathlib import Path
 
 from neyman.exceptions import ConfigError, DataError
 
-__all__ = ["RUN_MARKER", "check_output_dir", "check_output_file", "check_run_name", "enclosing_run", "is_run"]
+__all__ = [
+    "RUN_MARKER",
+    "check_folders_above",
+    "check_output_dir",
+    "check_output_file",
+    "check_run_name",
+    "enclosing_run",
+    "is_run",
+]
 
 RUN_MARKER = "status.json"
 """The file every run directory holds from its first moment (its status)."""
@@ -52,6 +60,14 @@ def _no_nul(path: str | os.PathLike[str]) -> Path:
     return Path(path)
 
 
+def check_folders_above(path: str | os.PathLike[str]) -> None:
+    """Refuse an output path below an existing file (``notes.csv/model.onnx``): no folder can be made there."""
+    out = _no_nul(path)
+    for folder in out.parents:
+        if folder.exists() and not folder.is_dir():
+            raise DataError(f"{out} cannot be written: {folder} is a file, not a folder; choose another output path")
+
+
 def enclosing_run(path: Path) -> Path | None:
     """The run directory that ``path`` lies in (or is), if any, with symbolic links resolved."""
     path = Path(os.path.realpath(_no_nul(path)))
@@ -82,6 +98,7 @@ def check_output_file(path: str | os.PathLike[str], *, force: bool, suffix: str,
         exports, or exists (without ``force``, or of another kind).
     """
     out = _no_nul(path)
+    check_folders_above(out)
     if out.is_dir():
         raise DataError(f"{out} is a folder; give {what} a file name (e.g. {out / ('model' + suffix)})")
     run = enclosing_run(out.parent)
@@ -119,6 +136,7 @@ def check_output_dir(path: str | os.PathLike[str], *, force: bool, marker: str, 
         earlier output without ``force``.
     """
     out = _no_nul(path)
+    check_folders_above(out)
     if out.exists() and not out.is_dir():
         raise DataError(f"{out} is a file; give {what} a folder")
     if out.is_dir() and any(out.iterdir()):

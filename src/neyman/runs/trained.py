@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from neyman import io
+from neyman.atomic import json_sha256
 from neyman.exceptions import DataError, ModelError, RunDirectoryError
 from neyman.models import Model
 from neyman.preprocessing import assign_folds, check_finite
@@ -28,7 +29,11 @@ from neyman.runs.inputs import (
 from neyman.table import EVENT_ID, FOLD, SPLIT, WEIGHT, Table
 from neyman.tasks import ScoredEvents, Task, make_task
 
-__all__ = ["TrainedRun", "load_run", "model_dirs"]
+__all__ = ["METADATA_DIGEST", "TrainedRun", "load_run", "model_dirs"]
+
+METADATA_DIGEST = "content_sha256"
+"""Key of ``model/metadata.json`` holding the SHA-256 of the rest of it (:func:`neyman.atomic.json_sha256`):
+a record edited after the run was written (a swapped feature order) is refused."""
 
 
 def model_dirs(run: RunDirectory, kfold: int) -> list[Path]:
@@ -285,6 +290,16 @@ class TrainedRun:
         return out
 
 
+def _check_digest(run: RunDirectory, meta: dict[str, Any]) -> None:
+    """Refuse a ``model/metadata.json`` whose content no longer has its recorded digest (older runs: none)."""
+    stored = meta.get(METADATA_DIGEST)
+    if stored is not None and stored != json_sha256({k: v for k, v in meta.items() if k != METADATA_DIGEST}):
+        raise RunDirectoryError(
+            f"{run.path} is damaged: {run.metadata} was modified after the run was written (its "
+            f"{METADATA_DIGEST} no longer matches its content); restore it from a copy, or train the run again"
+        )
+
+
 def _checked_metadata(run: RunDirectory, meta: Any, prep: Any) -> None:
     """Refuse a damaged ``model/metadata.json`` or ``preprocessing.json`` with the file and key named."""
     problems = []
@@ -349,6 +364,8 @@ def load_run(path: str | Path) -> TrainedRun:
     run.verify_artefacts(checksums, names=[n for n in checksums if n != run.predictions.name])
     prep = _read_json(run, run.preprocessing)
     _checked_metadata(run, meta, prep)
+    ranges = _ranges(run, meta.get("feature_ranges") or {})
+    _check_digest(run, meta)  # after the checks that name what is damaged
     kfold = int(meta.get("kfold", 0))
     task = make_task(meta["task"], n_classes=max(len(meta.get("classes", [])), 2))
     # the run's record covers every model file (hashed once); older runs fall back on model.json's
@@ -375,7 +392,7 @@ def load_run(path: str | Path) -> TrainedRun:
             (str(src.get("absolute") or src["path"]), src.get("bytes")) for src in meta.get("sources", [])
         ),
         checksums=checksums,
-        feature_ranges=_ranges(run, meta.get("feature_ranges") or {}),
+        feature_ranges=ranges,
     )
 
 

@@ -26,7 +26,7 @@ from neyman.runs import RangeCheck, RunDirectory, TrainedRun, load_run
 from neyman.table import Table
 from neyman.tasks import EvaluationOptions, ScoredEvents
 from neyman.workflows.steps.autoencoding import autoencoder_views
-from neyman.workflows.steps.data import data_with_sources, run_events, true_log_ratio
+from neyman.workflows.steps.data import check_test_labels, data_with_sources, run_events, true_log_ratio
 from neyman.workflows.steps.fidelity import generative_fidelity
 from neyman.workflows.steps.importance import inputs_and_importance
 from neyman.workflows.steps.inputs import decorrelation_columns
@@ -81,6 +81,8 @@ def _events(cfg: RunConfig, trained: TrainedRun, test_data: Sequence[str]) -> tu
     if not test_data and (cfg.data.streaming or spec is not None):
         return None
     data = data_with_sources(cfg.data, test_data) if test_data else cfg.data
+    if test_data:
+        check_test_labels(data, trained.classes)
     table = run_events(data, cfg.task.type, spec, carry=decorrelation_columns(cfg), features=trained.features)
     if spec is not None:
         # particle sets and images are built from the constituents when the run scores the table

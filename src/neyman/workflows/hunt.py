@@ -185,17 +185,17 @@ def hunt(
         (signal_region, sidebands, scan, fit_range), (toys, bin_width, sqrt_s),
     )  # fmt: skip
     folder = Path(output_dir) / check_run_name(name or f"hunt-{method}")
-    run, final = RunDirectory.create(folder, force=force, resumable=False)
+    run, previous = RunDirectory.create_in_place(folder, force=force)
     options = dict(bin_width=bin_width, sqrt_s=sqrt_s, toys=toys, bumphunter=bumphunter, efficiencies=[*efficiencies])
     record: dict[str, Any] = {"data": str(data), "mass": mass, "features": features, "method": method}
     record.update(model=model, kfold=kfold, ensemble=ensemble, seed=seed, sqrt_s=sqrt_s)
     try:
         summary, report = _search(run.path, events, ref, windows, settings, options, record)
     except BaseException as exc:
-        run.set_status("failed", error=f"{type(exc).__name__}: {exc}")
+        run.fail(exc, previous)
         raise
     run.set_status("complete")
-    run = run.commit(final)
+    run.drop_previous(previous)
     return HuntResult(run.path, summary, run.path / report.name, time.perf_counter() - t0)
 
 

@@ -26,7 +26,7 @@ from neyman.runs import (
     read_ratio_weights,
     score_table,
 )
-from neyman.runs.guard import enclosing_run
+from neyman.runs.guard import check_folders_above, enclosing_run
 from neyman.table import Table, entry_event_ids
 from neyman.versions import __version__
 from neyman.workflows.steps.progress import counting_bar
@@ -51,6 +51,7 @@ def _output_file(out: Path, *, force: bool, scores: list[str], tree: str | None)
 
     ``force`` replaces only earlier predictions: a file holding the ``scores`` columns.
     """
+    check_folders_above(out)
     if out.is_dir():
         raise DataError(f"output {out} is a folder; give the predictions a file name (e.g. {out / 'scores.parquet'})")
     io.detect_format(out, output=True)  # before anything is scored

@@ -29,6 +29,8 @@ from neyman.runs import RunDirectory, WeightMap, write_ratio_weights
 from neyman.table import EVENT_ID, LABEL, WEIGHT, Table
 from neyman.workflows.steps.data import SOURCE
 from neyman.workflows.steps.reweighting import (
+    check_closure,
+    check_coverage,
     checked_weights,
     column_matrix,
     compare_columns,
@@ -104,6 +106,7 @@ def _checked_inputs(
     twice = sorted(set(features) & set(check))
     if twice:
         raise ConfigError(f"{twice[0]!r} is both a feature and a --check variable; closure needs unused variables")
+    check_coverage(src, tgt, list(features))
     return _Inputs(src, tgt, list(features), list(check), weight)
 
 
@@ -296,7 +299,9 @@ def _ratio(
     weights = ratio(np.asarray(preds["score"]))
     ids = np.asarray(preds[EVENT_ID])
     closure = partial(_closure, inputs, weights, seed)
-    return _finish(run, inputs, (ratio, ids, weights), closure, {"clipping": clip.__dict__}, _ratio_report)
+    written = _finish(run, inputs, (ratio, ids, weights), closure, {"clipping": clip.__dict__}, _ratio_report)
+    check_closure(written[1]["two_sample_auc_before"], written[1]["two_sample_auc_after"])
+    return written
 
 
 def _check_numbers(kfold: int, clip_quantile: float | None, floor_fraction: float) -> None:

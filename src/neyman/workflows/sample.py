@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,10 +15,10 @@ import numpy as np
 
 from neyman import io
 from neyman.atomic import write_json
-from neyman.exceptions import DataError
+from neyman.exceptions import DataError, NeymanWarning
 from neyman.io import provenance_path, read_provenance
-from neyman.runs import TrainedRun, load_run
-from neyman.runs.guard import enclosing_run
+from neyman.runs import TrainedRun, load_run, outside_counts
+from neyman.runs.guard import check_folders_above, enclosing_run
 from neyman.runs.sampling import check_drawable, condition_columns, draw, drawn_columns
 from neyman.seeding import check_seed
 from neyman.table import Table
@@ -55,6 +56,7 @@ class SampleResult:
 def _output_file(output: str | os.PathLike[str], *, force: bool) -> Path:
     """A new file, or (with ``force``) an earlier sample; never a folder or a run's file."""
     out = Path(output)
+    check_folders_above(out)
     if out.is_dir():
         raise DataError(f"{out} is a folder; give the sample a file name (e.g. {out / 'sample.parquet'})")
     run = enclosing_run(out.parent)
@@ -130,6 +132,11 @@ def _conditions(
         values = np.broadcast_to(np.asarray([float(condition[c]) for c in names]), (events, len(names)))
         return names, values, events
     path, tree = io.parse_source(condition)
+    if not Path(path).exists() and Path(path).suffix == "":
+        raise DataError(
+            f"--condition {condition}: no such file; give a value for each condition column "
+            f"(--condition {names[0]}=VALUE) or a file holding them"
+        )
     table = io.read(path, tree=tree, columns=names)
     values = table.to_numpy(names, dtype=np.float64)
     if len(values) == 0:
@@ -140,6 +147,25 @@ def _conditions(
     if n > len(values):
         raise DataError(f"{condition} holds {len(values)} events, fewer than the {n} to draw (one per row)")
     return names, values[:n], n
+
+
+def _warn_outside(trained: TrainedRun, names: list[str], context: np.ndarray) -> None:
+    """Warn when condition values lie beyond the range the density was trained on (it extrapolates there)."""
+    ranges = trained.feature_ranges or {}
+    counts = outside_counts(ranges, names, context)
+    parts = []
+    for j in np.flatnonzero(counts):
+        low, _, high = ranges[names[j]]
+        values = context[:, j]
+        shown = f"{values[0]:g}" if np.all(values == values[0]) else f"{counts[j]} of {len(values)} values"
+        parts.append(f"{names[j]!r}: {shown} outside [{low:.4g}, {high:.4g}]")
+    if parts:
+        warnings.warn(
+            f"conditions outside the range {trained.path} was trained on: {'; '.join(parts)}. The density "
+            "extrapolates there, and its draws are not what it was validated on",
+            NeymanWarning,
+            stacklevel=3,
+        )
 
 
 def _write(out: Path, columns: list[str], chunks: Iterator[np.ndarray], *, n: int, tree: str, progress: bool) -> None:
@@ -204,6 +230,8 @@ def sample(
     if events is not None:
         _check_room(out, events, len(drawn_columns(trained)))
     names, context, n = _conditions(trained, condition, events)
+    if context is not None:
+        _warn_outside(trained, names, context)
     columns = [*drawn_columns(trained), *names]
     chunks = draw(trained, n, context=context, seed=seed, step=step_size)
     if context is not None:  # the condition values go beside the drawn variables

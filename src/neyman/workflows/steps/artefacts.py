@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 
 from neyman import metrics
-from neyman.atomic import finite_json, write_json
+from neyman.atomic import finite_json, json_sha256, write_json
 from neyman.config import RunConfig
 from neyman.preprocessing import TEST
-from neyman.runs import InputPreprocessor, RunDirectory, representation_json
+from neyman.runs import METADATA_DIGEST, InputPreprocessor, RunDirectory, representation_json
 from neyman.tasks import EvaluationOptions, ScoredEvents, Task
 from neyman.tasks.classification import discriminant_scores
 from neyman.versions import __version__, package_versions
@@ -198,7 +198,8 @@ def finish_run(cfg: RunConfig, run: RunDirectory, fit: Fitted) -> dict[str, Any]
     :func:`~neyman.runs.load_run` refuses a file modified or damaged since.
     """
     write_json(run.preprocessing, {"folds": [p.to_json() for p in fit.preprocessors]})
-    write_json(run.metadata, {**_metadata(cfg, fit), "checksums": run.artefact_checksums()})
+    record = {**_metadata(cfg, fit), "checksums": run.artefact_checksums()}
+    write_json(run.metadata, {**record, METADATA_DIGEST: json_sha256(record)})
     run.write_history(fit.histories)
     result = training_metrics(cfg, fit)
     write_json(run.metrics, finite_json(result))

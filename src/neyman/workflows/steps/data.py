@@ -38,6 +38,7 @@ __all__ = [
     "Events",
     "SourcePlan",
     "check_test_disjoint",
+    "check_test_labels",
     "data_with_sources",
     "events_from_chunk",
     "events_in_order",
@@ -250,7 +251,13 @@ def _labels_from_column(values: np.ndarray, classes: list[str], column: str, sou
         held = sorted(str(name) for name in np.unique(names))
         unknown = [name for name in held if name not in classes]
         if unknown:
-            example = f"; e.g. --set 'data.classes=[{','.join(held)}]'" if len(held) <= 10 else ""
+            example = (
+                f"; e.g. --set 'data.classes=[{held[0]},{held[1]}]' for {held[1]!r} as the signal"
+                if len(held) == 2
+                else f"; e.g. --set 'data.classes=[{','.join(held)}]'"
+                if len(held) <= 10
+                else ""
+            )
             raise DataError(
                 f"{source}: column {column!r} holds labels {', '.join(map(repr, unknown[:10]))} that are not in "
                 f"data.classes ({', '.join(map(repr, classes))}); list every class in data.classes, in index "
@@ -676,6 +683,28 @@ def true_log_ratio(data: DataConfig) -> np.ndarray | None:
     return np.concatenate(parts) if parts else None
 
 
+def check_test_labels(data: DataConfig, classes: list[str]) -> None:
+    """Refuse text labels of a test file that are not the run's class names (the classes are the run's)."""
+    column = data.label_column
+    if column is None or not classes:
+        return
+    for src in data.sources:
+        path, tree = io.parse_source(src.path)
+        if column not in io.available_columns(path, tree=tree):
+            continue
+        values = np.asarray(io.read(path, tree=tree, columns=[column])[column])
+        if values.dtype.kind not in "USO":
+            continue
+        unknown = sorted({str(v) for v in np.unique(values.astype(str))} - set(classes))
+        if unknown:
+            signal = f" (class 1, {classes[1]!r}, is the signal)" if len(classes) == 2 else ""
+            raise DataError(
+                f"{src.path}: column {column!r} holds labels {', '.join(map(repr, unknown[:10]))} that the run does "
+                f"not know; it was trained with the classes {classes}{signal}: give the test file's labels "
+                f"those names, or their indices 0..{len(classes) - 1}"
+            )
+
+
 def data_with_sources(data: DataConfig, files: Sequence[str], *, option: str = "--test-data") -> DataConfig:
     """A run's data section with its sources' files replaced by ``files`` (one per source, in order).
 
@@ -691,6 +720,12 @@ def data_with_sources(data: DataConfig, files: Sequence[str], *, option: str = "
             f"the run was trained on {len(data.sources)} source(s); give as many {option} files, in the same "
             f"order (each replaces the corresponding training file), not {len(files)}"
         )
+    for given in files:
+        path = Path(io.parse_source(given)[0])
+        if path.is_dir():
+            raise DataError(f"{option} {given}: {path} is a folder; give a data file")
+        if not path.is_file():
+            raise DataError(f"{option} {given}: {path} does not exist")
     sources = [s.model_copy(update={"path": p}) for s, p in zip(data.sources, files, strict=True)]
     return data.model_copy(update={"sources": sources, "streaming": False})
 

@@ -8,12 +8,13 @@ names it, never a run folder or a trained model.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 
 from neyman import io
-from neyman.exceptions import ConfigError, DataError
+from neyman.exceptions import ConfigError, DataError, NeymanWarning
 from neyman.resonance import (
     DIJET_PARAMETERS,
     Regions,
@@ -28,6 +29,10 @@ from neyman.table import LABEL
 from neyman.workflows.steps.hunting import EXTERNAL_IDS, FLOW_METHODS, METHODS, HuntEvents, HuntSettings
 
 __all__ = ["checked_inputs"]
+
+_FLAT_SQRT_S_SHARE = 0.01
+"""Below this share of sqrt(s) at the top of every fit range the dijet function's (1 - x) term is flat:
+a mass in other units than ``--sqrt-s`` (TeV against 13000 GeV), warned about."""
 
 
 def checked_inputs(
@@ -281,8 +286,17 @@ def _checked_windows(
     side = None if sidebands is None else parse_window(sidebands, "--sidebands")
     given_range = None if fit_range is None else parse_window(fit_range, "--fit-range")
     windows = [(f, _fit_range(mass, f, given_range)) for f in _windows(mass, signal, side, scan, column)]
-    if max(r.hi for _, r in windows) >= sqrt_s:
+    top = max(r.hi for _, r in windows)
+    if top >= sqrt_s:
         raise ConfigError(f"sqrt(s) = {sqrt_s:g} lies inside the mass range; give --sqrt-s in the units of {column!r}")
+    if top < _FLAT_SQRT_S_SHARE * sqrt_s:
+        warnings.warn(
+            f"the fit ranges of {column!r} end at {top:g}, {top / sqrt_s:.1e} of --sqrt-s {sqrt_s:g}: the dijet "
+            "function's (1 - m/sqrt(s)) term is flat there and the fit loses a parameter. If the mass is in other "
+            f"units than sqrt(s) (TeV against 13000 GeV), give --sqrt-s in the units of {column!r} (e.g. 13)",
+            NeymanWarning,
+            stacklevel=2,
+        )
     for found, span in windows:
         edges = binning(found.signal, span, bin_width)
         outside = int(np.count_nonzero((edges[1:] <= found.signal.lo) | (edges[:-1] >= found.signal.hi)))

@@ -15,6 +15,7 @@ __all__ = ["write_hunt_report"]
 
 _CUT_COLUMNS = (
     "efficiency",
+    "kept_in_signal_region",
     "events",
     "observed_in_window",
     "sideband_prediction",

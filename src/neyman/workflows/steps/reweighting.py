@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from neyman import io
-from neyman.exceptions import DataError
+from neyman.exceptions import DataError, NeymanWarning
 from neyman.runs import RunDirectory
 from neyman.table import EVENT_ID, LABEL, WEIGHT
 
 __all__ = [
+    "UNCOVERED_ERROR",
+    "UNCOVERED_WARNING",
+    "check_closure",
+    "check_coverage",
     "checked_weights",
     "column_matrix",
     "compare_columns",
@@ -23,11 +28,83 @@ __all__ = [
 ]
 
 
+UNCOVERED_WARNING = 0.01
+"""Share of the target's events outside the source's range in one feature that is warned about."""
+
+UNCOVERED_ERROR = 0.5
+"""Share of the target's events outside the source's range in one feature that is refused."""
+
+
 def file_columns(path: str, tree: str | None, role: str) -> list[str]:
     """The columns of a file, refused by ``role`` (e.g. "source") when it does not exist."""
+    if Path(path).is_dir():
+        raise DataError(f"{role} file {path} is a directory, not a file; give the path of a file")
     if not Path(path).is_file():
         raise DataError(f"{role} file {path} does not exist")
     return io.available_columns(path, tree=tree)
+
+
+def check_coverage(source: tuple[str, str | None], target: tuple[str, str | None], features: list[str]) -> None:
+    """Refuse a target that lies mostly outside the source's range in a feature; warn when a share of it does.
+
+    Notes
+    -----
+    The weights :math:`w(x) = p_T(x)/p_S(x)` only move the source's events: where
+    :math:`p_S = 0` and :math:`p_T > 0` no weight reaches the target, and the reweighted
+    source lacks the share :math:`\\int_{p_S = 0} p_T` of it. That share is estimated per
+    feature as the target's events outside the source's [min, max]; above
+    :data:`UNCOVERED_ERROR` the weights cannot mean anything, above :data:`UNCOVERED_WARNING`
+    the closure misses that much.
+    """
+    xs, xt = column_matrix(source, features), column_matrix(target, features)
+    worst: list[tuple[float, str, float, float]] = []
+    for j, name in enumerate(features):
+        s, t = xs[:, j][np.isfinite(xs[:, j])], xt[:, j][np.isfinite(xt[:, j])]
+        if len(s) and len(t):
+            share = float(np.mean((t < s.min()) | (t > s.max())))
+            worst.append((share, name, float(s.min()), float(s.max())))
+    if not worst:
+        return
+    share, name, lo, hi = max(worst)
+    where = (
+        f"{share:.1%} of the target's events ({target[0]}) lie outside the source's range of {name!r}, [{lo:g}, {hi:g}]"
+    )
+    if share >= UNCOVERED_ERROR:
+        raise DataError(
+            f"{where}: weights only move the source's events, and the source has none there. Reweighting needs a "
+            f"source that covers its target; check that the files hold the same kind of events in the same units, "
+            f"or leave {name!r} out of --features"
+        )
+    if share >= UNCOVERED_WARNING:
+        warnings.warn(
+            f"{where}: no weight reaches them, so the reweighted source will lack them and the closure will miss "
+            "by about that share",
+            NeymanWarning,
+            stacklevel=3,
+        )
+
+
+def check_closure(auc_before: float | None, auc_after: float | None) -> None:
+    """Warn when the weights leave most of the separation of source and target in place.
+
+    Notes
+    -----
+    With the two-sample AUCs :math:`A` before and after, the weights closed the share
+    :math:`1 - (A_\\text{after} - 1/2)/(A_\\text{before} - 1/2)` of the separation;
+    below a quarter (and :math:`A_\\text{after} \\geq 0.55`) the weights are not usable.
+    """
+    if auc_before is None or auc_after is None or not np.isfinite([auc_before, auc_after]).all():
+        return
+    if auc_after < 0.55:
+        return
+    if auc_after - 0.5 > 0.75 * (auc_before - 0.5):
+        warnings.warn(
+            f"the weights do not close: the two-sample AUC of the reweighted source against the target is "
+            f"{auc_after:.4f} (before {auc_before:.4f}; 0.5 = closure). The source may not cover the target, or the "
+            "classifier did not learn the ratio; see the report's per-feature histograms",
+            NeymanWarning,
+            stacklevel=3,
+        )
 
 
 def one_number_per_event(values: Any) -> bool:
