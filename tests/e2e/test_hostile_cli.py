@@ -1022,6 +1022,12 @@ CASES = [
         r"'higgs'.*trained with the classes \['background', 'signal'\] \(class 1, 'signal', is the signal\)",
         frame_file("named.csv", lambda f: f.assign(label=np.where(f["label"] == 1, "higgs", "ttbar"))),
     ),
+    case(
+        "predict-comma-separated-txt",
+        "predict runs/bin --input c.txt --output s.parquet",
+        r"c\.txt: its header 'f0,f1,f2,f3' is one column holding commas.*rename it to c\.csv",
+        text_file("c.txt", "f0,f1,f2,f3\n1,2,3,4\n5,6,7,8\n"),
+    ),
     case("evaluate-test-data-missing", "evaluate runs/bin --test-data nope.csv", r"--test-data nope\.csv.*does not exist"),
     case("sample-condition-nan", "sample runs/cond -n 10 -o s.parquet --condition f0=nan", r"--condition f0=nan"),
     case(
@@ -1443,7 +1449,7 @@ CASES = [
     case(
         "hunt-label-not-zero-or-one",
         f"{HUNT} --signal-region 3200,3700",
-        r"'label' holds 2.0 at row 7",
+        r"'label' holds 2.0 in data row 8 \(counted from 1\)",
         frame_file("dijet.parquet", lambda f: with_cell("label", 7, 2)(with_mass(f))),
     ),
     case(

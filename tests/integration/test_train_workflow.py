@@ -636,10 +636,10 @@ def test_predict_names_features_outside_the_training_range(tmp_path):
     low, median, high = load_run(run).feature_ranges["pt"]
     assert low < 40.0 < high and abs(median - 40.0) < 3.0
     neyman.predict(run, tmp_path / "new.parquet", tmp_path / "new-scored.parquet")  # like the training: silent
-    with pytest.warns(NeymanWarning, match=r"mev\.parquet: features outside.*'pt': 100% outside.*another unit\?"):
+    with pytest.warns(NeymanWarning, match=r"mev\.parquet: features unlike.*'pt': 100% outside.*another unit\?"):
         neyman.predict(run, tmp_path / "mev.parquet", tmp_path / "mev-scored.parquet")
     assert (tmp_path / "mev-scored.parquet").exists()  # scored all the same
-    with pytest.warns(NeymanWarning, match=r"mev\.parquet: features outside.*'pt': 100% outside"):
+    with pytest.warns(NeymanWarning, match=r"mev\.parquet: features unlike.*'pt': 100% outside"):
         evaluate(run, test_data=[str(tmp_path / "mev.parquet")])
 
 

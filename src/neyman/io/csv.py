@@ -224,7 +224,18 @@ def _check_separator(path: Path, layout: CsvLayout) -> None:
             "line must hold the column names (or the first event); delete the lines starting with '#' (e.g. "
             f"grep -v '^#' {path.name} > clean{''.join(path.suffixes)}), or write the file as Parquet"
         )
-    if layout.delimiter is None or layout.names is not None or layout.delimiter in line:
+    if layout.names is not None:
+        return
+    if layout.delimiter is None:  # whitespace-separated text: one field holding commas is a CSV file named .txt
+        other = next((sep for sep in (",", ";") if sep in line), None) if _fields(line, layout) == 1 else None
+        if other is not None:
+            raise DataError(
+                f"{path}: its header {line[:80]!r} is one column holding {_SEPARATORS[other]}s: the file looks "
+                f"{_SEPARATORS[other]}-separated, and {path.name} is read as whitespace-separated text; rename it "
+                f"to {path.stem}.csv, or write it as Parquet"
+            )
+        return
+    if layout.delimiter in line:
         return
     other = next((sep for sep in _SEPARATORS if sep in line), None)
     if other is None:

@@ -132,16 +132,18 @@ class RangeCheck:
             low, median0, high = self.ranges[name]
             median = float(np.nanmedian(sample[:, j]))
             unit = median * median0 > 0 and not 1 / UNIT_RATIO < median / median0 < UNIT_RATIO
-            if share[j] > OUTSIDE_SHARE or unit:
-                part = f"{name!r}: {share[j]:.0%} outside [{low:.4g}, {high:.4g}]"
-                if unit:
-                    part += f", median {median:.4g} against {median0:.4g} in training (another unit?)"
-                parts.append(part)
+            said = []
+            if share[j] > OUTSIDE_SHARE:
+                said.append(f"{share[j]:.0%} outside [{low:.4g}, {high:.4g}]")
+            if unit:
+                said.append(f"median {median:.4g} against {median0:.4g} in training (another unit?)")
+            if said:
+                parts.append(f"{name!r}: {', '.join(said)}")
         if not parts:
             return None
         more = f"; and {len(parts) - 5} more" if len(parts) > 5 else ""
         return (
-            f"{source}: features outside the range the model trained on ({self.n_events} events): "
+            f"{source}: features unlike those the model trained on ({self.n_events} events): "
             f"{'; '.join(parts[:5])}{more}. The model extrapolates there, and its scores are not those it was "
             "validated on: check the units, the selection and the sample"
         )

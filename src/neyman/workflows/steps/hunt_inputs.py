@@ -96,7 +96,7 @@ def _read_events(path: str, mass: str, features: list[str], what: str, first_id:
         row, col = np.argwhere(bad)[0]
         column = [mass, *features][col]
         raise DataError(
-            f"{what} {where}: column {column!r} holds {values[row, col]} at row {row}; "
+            f"{what} {where}: column {column!r} holds {values[row, col]} in data row {row + 1} (counted from 1); "
             "remove or fix such events before the search"
         )
     if values[:, 0].min() == values[:, 0].max():
@@ -117,7 +117,7 @@ def _read_events(path: str, mass: str, features: list[str], what: str, first_id:
         if odd.any():
             row = int(np.argmax(odd))
             raise DataError(
-                f"{what} {where}: column {LABEL!r} holds {raw[row]} at row {row}; a truth label is 0 (background) "
+                f"{what} {where}: column {LABEL!r} holds {raw[row]} in data row {row + 1} (counted from 1); a truth label is 0 (background) "
                 "or 1 (signal) — rename the column if it is something else"
             )
         label = raw.astype(np.int64)
