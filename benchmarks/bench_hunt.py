@@ -220,16 +220,20 @@ def part3(args: argparse.Namespace) -> None:
 
 
 def part4(args: argparse.Namespace) -> None:
-    print(f"\n## 4. five N(0, 1) noise features ({args.short_seeds} seeds, S/B = 0.6 %)\n")
-    print("| method | max SIC without | max SIC with noise | ratio | bar ≥ 0.75 |")
-    print("|---|---|---|---|---|")
+    """The bar is judged at S/B = 0.6 % (part 1's point); ``--noise-injections`` adds rows at other S/B, shown."""
+    injections = sorted({0.006, *(float(v) for v in args.noise_injections.split(",") if v.strip())})
+    print(f"\n## 4. five N(0, 1) noise features ({args.short_seeds} seeds; the bar at S/B = 0.6 %)\n")
+    print("| S/B in SR | method | max SIC without | max SIC with noise | ratio | bar ≥ 0.75 |")
+    print("|---|---|---|---|---|---|")
     for method in ("idealized", "cathode"):
-        clean = [_window(args, 0.006, s, method)["max_sic"] for s in range(args.short_seeds)]
-        noisy = [_window(args, 0.006, s, method, noise=True)["max_sic"] for s in range(args.short_seeds)]
-        ratio = np.nanmean(np.asarray(noisy, dtype=float)) / np.nanmean(np.asarray(clean, dtype=float))
-        print(
-            f"| {method} | {_spread(clean)} | {_spread(noisy)} | {ratio:.2f} | {'met' if ratio >= 0.75 else 'MISSED'} |"
-        )
+        for s_over_b in injections:
+            clean = [_window(args, s_over_b, s, method)["max_sic"] for s in range(args.short_seeds)]
+            noisy = [_window(args, s_over_b, s, method, noise=True)["max_sic"] for s in range(args.short_seeds)]
+            ratio = np.nanmean(np.asarray(noisy, dtype=float)) / np.nanmean(np.asarray(clean, dtype=float))
+            verdict = ("met" if ratio >= 0.75 else "MISSED") if s_over_b == 0.006 else "shown"
+            print(
+                f"| {100 * s_over_b:g} % | {method} | {_spread(clean)} | {_spread(noisy)} | {ratio:.2f} | {verdict} |"
+            )
 
 
 def main() -> None:
@@ -243,6 +247,9 @@ def main() -> None:
     parser.add_argument("--parts", default="1,2,3,4")
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--short-seeds", type=int, default=2, help="seeds of CATHODE in parts 3 and 4")
+    parser.add_argument(
+        "--noise-injections", default="", help="part 4 also at these S/B (e.g. 0.01,0.02), shown beside the bar's 0.6 %"
+    )
     parser.add_argument("--ensemble", type=int, default=ENSEMBLE, help="classifiers per window (the hunt default)")
     parser.add_argument("--toys", type=int, default=100)
     parser.add_argument("--flow-set", action="append", default=[], help="section.key=value for the CATHODE flows")

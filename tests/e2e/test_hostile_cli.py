@@ -1028,7 +1028,9 @@ CASES = [
         r"c\.txt: its header 'f0,f1,f2,f3' is one column holding commas.*rename it to c\.csv",
         text_file("c.txt", "f0,f1,f2,f3\n1,2,3,4\n5,6,7,8\n"),
     ),
-    case("evaluate-test-data-missing", "evaluate runs/bin --test-data nope.csv", r"--test-data nope\.csv.*does not exist"),
+    case(
+        "evaluate-test-data-missing", "evaluate runs/bin --test-data nope.csv", r"--test-data nope\.csv.*does not exist"
+    ),
     case("sample-condition-nan", "sample runs/cond -n 10 -o s.parquet --condition f0=nan", r"--condition f0=nan"),
     case(
         "sample-condition-given-twice",

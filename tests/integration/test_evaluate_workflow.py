@@ -92,6 +92,11 @@ def test_evaluation_on_new_test_data(bdt_run, tmp_path):
     assert r.metrics["n_test_events"] == 1500 and r.metrics["test_data"] == [str(other)]
     with pytest.raises(neyman.ConfigError, match="as many --test-data"):
         evaluate(bdt_run, test_data=[str(other), str(other)])
+    table = io.read(other)
+    flipped = tmp_path / "flipped.parquet"
+    io.write(table.with_column(LABEL, 1 - np.asarray(table[LABEL])), flipped)
+    with pytest.warns(UserWarning, match=r"AUC 0\.\d+ on .*flipped\.parquet.* Are the labels swapped\?"):
+        evaluate(bdt_run, test_data=[str(flipped)], n_bootstrap=20, report=False)
 
 
 def test_compare_puts_runs_on_one_roc(bdt_run, tmp_path):

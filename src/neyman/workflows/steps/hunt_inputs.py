@@ -117,8 +117,8 @@ def _read_events(path: str, mass: str, features: list[str], what: str, first_id:
         if odd.any():
             row = int(np.argmax(odd))
             raise DataError(
-                f"{what} {where}: column {LABEL!r} holds {raw[row]} in data row {row + 1} (counted from 1); a truth label is 0 (background) "
-                "or 1 (signal) — rename the column if it is something else"
+                f"{what} {where}: column {LABEL!r} holds {raw[row]} in data row {row + 1} (counted from 1); a truth "
+                "label is 0 (background) or 1 (signal) — rename the column if it is something else"
             )
         label = raw.astype(np.int64)
     ids = first_id + np.arange(len(table))
