@@ -124,7 +124,7 @@ def _hunt(args: argparse.Namespace, key: str, data: Path, method: str, seed: int
     flow = ["training.progress=false", *args.flow_set] if method in FLOW_METHODS else []
     result = hunt(
         data, mass="mjj", features=features, method=method, seed=seed, output_dir=args.work / "runs", name=key,
-        force=True, flow_overrides=flow, overrides=["training.progress=false"], ensemble=args.ensemble, **kw,
+        force=True, flow_overrides=flow, overrides=["training.progress=false", *args.set], ensemble=args.ensemble, **kw,
     )  # fmt: skip
     summary = {**result.summary, "seconds": time.perf_counter() - t0}
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -253,6 +253,9 @@ def main() -> None:
     parser.add_argument("--ensemble", type=int, default=ENSEMBLE, help="classifiers per window (the hunt default)")
     parser.add_argument("--toys", type=int, default=100)
     parser.add_argument("--flow-set", action="append", default=[], help="section.key=value for the CATHODE flows")
+    parser.add_argument(
+        "--set", action="append", default=[], help="section.key=value for the classifiers (give its own --work)"
+    )
     parser.add_argument("--work", type=Path, default=Path("/tmp/bench-hunt"))
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)

@@ -257,6 +257,7 @@ class LightGBMConfig(FamilyParams):
     colsample_bytree: float = Field(1.0, gt=0, le=1)
     min_child_samples: int = Field(20, ge=1)
     reg_lambda: float = Field(0.0, ge=0)
+    max_bin: int = Field(255, ge=2, description="Histogram bins per feature: the split points a tree may choose.")
     early_stopping_rounds: int | None = Field(20, ge=1)
     n_jobs: int | None = None
 

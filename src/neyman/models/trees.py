@@ -272,13 +272,15 @@ class LightGBMModel(_BoostedTrees):
             "feature_fraction": p.colsample_bytree,
             "min_child_samples": p.min_child_samples,
             "lambda_l2": p.reg_lambda,
+            "max_bin": p.max_bin,
             "num_threads": _threads(p.n_jobs),
             "seed": self.seed,
             "deterministic": True,
             "verbose": -1,
         }
         y_train, y_val = self._targets(train, val)
-        dtrain = lgb.Dataset(train.x, label=y_train, weight=train.w, free_raw_data=True)
+        binning = {"max_bin": p.max_bin}
+        dtrain = lgb.Dataset(train.x, label=y_train, weight=train.w, params=binning, free_raw_data=True)
         valid_sets, names = [dtrain], ["train"]
         callbacks = []
         record: dict[str, Any] = {}

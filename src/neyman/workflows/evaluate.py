@@ -291,15 +291,20 @@ def _evaluate_run(
     result["task"] = trained.task.name
     result["n_test_events"] = int(np.sum(scored.split == TEST))
     result["test_data"] = list(test_data)
+    _warn_swapped_labels(result, test_data, trained.classes)
+    return result
+
+
+def _warn_swapped_labels(result: dict[str, Any], test_data: Sequence[str], classes: list[str]) -> None:
+    """Warn when other test data give an AUC 3 sigma below 0.5: most often their labels are swapped."""
     test_auc, auc_spread = result.get("auc"), float(result.get("auc_uncertainty") or 0.0)
     if test_data and test_auc is not None and float(test_auc) + 3 * auc_spread < 0.5:
         warnings.warn(
             f"AUC {test_auc:.4f} on {', '.join(test_data)}: the run ranks the file's class 0 above its class 1. Are "
-            f"the labels swapped? The run's class 1 (the signal) is {trained.classes[-1]!r}",
+            f"the labels swapped? The run's class 1 (the signal) is {classes[-1]!r}",
             NeymanWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    return result
 
 
 def _store(
