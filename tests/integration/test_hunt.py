@@ -278,3 +278,21 @@ def test_a_mass_in_tev_against_sqrt_s_in_gev_is_warned_about(files: dict[str, Pa
             tev, mass="mjj", features=FEATURES, signal_region="3.3,3.7", method="cwola", toys=0, bumphunter=False,
             kfold=2, ensemble=1, output_dir=tmp_path, name="tev", overrides=["model.n_estimators=10"],
         )  # fmt: skip
+
+
+def test_the_classifiers_use_the_searchs_coarse_bins_unless_told_otherwise(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    from neyman.workflows.steps.hunting import MAX_BIN
+
+    for overrides, expected in (
+        (["model.n_estimators=10"], MAX_BIN),
+        (["model.n_estimators=10", "model.max_bin=64"], 64),
+    ):
+        result = hunt(
+            files["null"], mass="mjj", features=FEATURES, signal_region="3300,3700", method="cwola", toys=0,
+            bumphunter=False, kfold=2, ensemble=1, output_dir=tmp_path, name=f"bins-{expected}", overrides=overrides,
+        )  # fmt: skip
+        classifier = Path(result.run_dir) / result.summary["windows"][0]["models"][0]
+        assert load_config(classifier / "config.yaml").model.max_bin == expected
+        assert f"[max_bin: {expected}]" in next(classifier.rglob("booster.txt")).read_text()
