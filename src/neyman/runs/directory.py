@@ -15,7 +15,7 @@ from typing import Any
 
 from neyman.atomic import changed_files, file_sha256, remove_stale, write_json, write_text
 from neyman.exceptions import ModelError, RunDirectoryError
-from neyman.runs.guard import RUN_MARKER, is_run
+from neyman.runs.guard import RUN_MARKER, check_folders_above, is_run
 
 __all__ = ["RunDirectory"]
 
@@ -147,35 +147,30 @@ class RunDirectory:
         """Whether ``force`` replaces an earlier run here; raise when the folder may not be written."""
         if self.path.exists() and not self.path.is_dir():
             raise RunDirectoryError(f"{self.path} is a file, not a run directory; choose another run name")
-        for folder in self.path.parents:
-            if folder.exists() and not folder.is_dir():
-                raise RunDirectoryError(
-                    f"{self.path} cannot be written: {folder} is a file, not a folder; choose another --output-dir"
-                )
+        check_folders_above(self.path)
         remove_stale(self.path)
-        final = self
-        if final.path.exists() and any(final.path.iterdir()):
-            if not is_run(final.path):
+        if self.path.exists() and any(self.path.iterdir()):
+            if not is_run(self.path):
                 raise RunDirectoryError(
-                    f"{final.path} holds files but is not a neyman run (no {RUN_MARKER}): neyman never writes "
+                    f"{self.path} holds files but is not a neyman run (no {RUN_MARKER}): neyman never writes "
                     "into it, and --force only replaces neyman runs; choose another name (--name) or output "
                     "directory (--output-dir)"
                 )
             if not force:
-                state = final.status()
+                state = self.status()
                 if not resumable and state in ("running", "failed"):
                     raise RunDirectoryError(
-                        f"{final.path} already holds an unfinished run (status: {state}), which cannot be resumed; "
+                        f"{self.path} already holds an unfinished run (status: {state}), which cannot be resumed; "
                         "pass --force to run it again, or choose another name (--name)"
                     )
                 hint = {
-                    "running": f"if it was interrupted, resume it with: neyman train --resume {final.path}",
+                    "running": f"if it was interrupted, resume it with: neyman train --resume {self.path}",
                     "failed": (
-                        f"if it was interrupted, resume it with: neyman train --resume {final.path}; if its "
+                        f"if it was interrupted, resume it with: neyman train --resume {self.path}; if its "
                         "configuration or data were wrong, fix them and pass --force to start afresh"
                     ),
                 }.get(state, "choose another name (--name) or pass --force to replace it")
-                raise RunDirectoryError(f"{final.path} already holds a run (status: {state}); {hint}")
+                raise RunDirectoryError(f"{self.path} already holds a run (status: {state}); {hint}")
             return True
         return False
 
