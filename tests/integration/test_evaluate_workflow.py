@@ -118,6 +118,14 @@ def test_compare_warns_when_the_runs_were_tested_on_other_events(bdt_run, tmp_pa
     with pytest.warns(NeymanWarning, match=r"bdt and .*fisher-seed7 were tested on different events.*in common"):
         r = compare([bdt_run, other], out=tmp_path / "other", n_bootstrap=5, formats=("png",))
     assert [row["run"] for row in r.rows] == ["bdt", "fisher-seed7"]
+    # another file numbers its events 0, 1, ... too: the ids are not counted as shared events
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    write_labelled_file(elsewhere, "parquet", n_events=4000, seed=5)
+    unrelated = _train(elsewhere, "fisher-elsewhere", {"type": "fisher"})
+    with pytest.warns(NeymanWarning, match=r"tested on different events .*from other input files") as caught:
+        compare([bdt_run, unrelated], out=tmp_path / "files", n_bootstrap=5, formats=("png",))
+    assert "from other input files" in str(caught[0].message) and "in common" not in str(caught[0].message)
     with pytest.raises(neyman.ConfigError, match=r"fisher-same is given twice"):
         compare([bdt_run, same, same], out=tmp_path / "twice", n_bootstrap=5)
     assert not (tmp_path / "twice").exists()

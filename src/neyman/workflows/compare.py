@@ -57,23 +57,41 @@ def _refuse_repeated(runs: Sequence[str | os.PathLike[str]]) -> None:
         seen[real] = path
 
 
-def _test_events(event_id: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The event ids of a run's test events and their labels, in the order of the ids."""
-    order = np.argsort(event_id, kind="stable")
-    return np.asarray(event_id)[order], np.asarray(truth)[order]
+@dataclass(frozen=True)
+class _Tested:
+    """A run's test events: their ids and labels in the order of the ids, and the files they came from."""
+
+    ids: np.ndarray
+    labels: np.ndarray
+    files: frozenset[tuple[str, int | None]]
+
+    @classmethod
+    def of(cls, event_id: np.ndarray, truth: np.ndarray, files: Sequence[tuple[str, int | None]]) -> _Tested:
+        order = np.argsort(event_id, kind="stable")
+        return cls(np.asarray(event_id)[order], np.asarray(truth)[order], frozenset(files))
+
+    def differences(self, other: _Tested) -> str | None:
+        """How ``other``'s test events differ from these (None: the same)."""
+        sizes = f"{self.ids.size} and {other.ids.size} test events"
+        if self.files and other.files and self.files != other.files:
+            # event ids of other files number other events: a count of ids in common would mislead
+            return f"{sizes}, from other input files"
+        if np.array_equal(self.ids, other.ids) and np.array_equal(self.labels, other.labels):
+            return None
+        common = np.intersect1d(self.ids, other.ids).size
+        relabelled = ", labelled differently" if self.ids.size == other.ids.size == common else ""
+        return f"{sizes}, {common} event ids in common{relabelled}"
 
 
-def _warn_other_test_events(tested: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
-    """Warn for each run whose test events (ids and labels) are not those of the first (the reference)."""
-    (reference, (ids, labels)), *others = tested.items()
-    for run, (other_ids, other_labels) in others:
-        if np.array_equal(ids, other_ids) and np.array_equal(labels, other_labels):
+def _warn_other_test_events(tested: dict[str, _Tested]) -> None:
+    """Warn for each run whose test events (files, ids and labels) are not those of the first (the reference)."""
+    (reference, first), *others = tested.items()
+    for run, events in others:
+        how = first.differences(events)
+        if how is None:
             continue
-        common = np.intersect1d(ids, other_ids).size
-        relabelled = ", labelled differently" if ids.size == other_ids.size == common else ""
         warnings.warn(
-            f"{reference} and {run} were tested on different events ({ids.size} and {other_ids.size} test "
-            f"events, {common} event ids in common{relabelled}): "
+            f"{reference} and {run} were tested on different events ({how}): "
             "their AUCs and ROCs differ by the events as well as by the models; train them on the same files "
             "with the same split and seed to compare the models alone",
             NeymanWarning,
@@ -106,9 +124,9 @@ def compare(
     Warns
     -----
     NeymanWarning
-        For each run tested on other events than the first (other event ids, or the
-        same ids with other labels): its figures differ by the events as well as by
-        the model.
+        For each run tested on other events than the first (other input files, other
+        event ids, or the same ids with other labels): its figures differ by the events
+        as well as by the model.
     """
     from neyman import plotting
 
@@ -117,7 +135,7 @@ def compare(
     _refuse_repeated(runs)
     out = check_output_dir(out, force=force, marker="comparison.json", what="the comparison")
     rows, rocs = [], {}
-    tested: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    tested: dict[str, _Tested] = {}
     for path in runs:
         run = RunDirectory(Path(path))
         run.require_complete()
@@ -131,7 +149,7 @@ def compare(
         roc = metrics.roc_curve(sc, y, sample_weight=w)
         name = run.path.name if run.path.name not in rocs else str(run.path)
         rocs[name] = roc
-        tested[str(path)] = _test_events(s.event_id[test], s.truth[test])
+        tested[str(path)] = _Tested.of(s.event_id[test], s.truth[test], trained.source_files)
         train_metrics = run.read_metrics()
         rows.append(
             {
