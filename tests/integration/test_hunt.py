@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from scipy.stats import norm
 
 from neyman import io
@@ -165,6 +166,11 @@ def test_supervised_reference_beats_weak_supervision(files: dict[str, Path], cwo
         toys=0, bumphunter=False, output_dir=files["runs"], name="supervised", ensemble=1,
     )  # fmt: skip
     assert result.summary["windows"][0]["max_sic"] >= cwola.summary["windows"][0]["max_sic"] - 2  # type: ignore[attr-defined]
+    # the few signal events keep their natural weight (balanced, each would weigh as ~100 background events)
+    config = yaml.safe_load((result.run_dir / "windows/3300-3700/classifier-0/config.yaml").read_text())
+    assert config["task"]["balance_classes"] is False
+    weak = cwola.run_dir / "windows/3300-3700/classifier-0/config.yaml"  # type: ignore[attr-defined]
+    assert yaml.safe_load(weak.read_text())["task"]["balance_classes"] is True
 
 
 def test_cathode_samples_the_sideband_flow_into_the_signal_region(files: dict[str, Path]) -> None:

@@ -133,7 +133,15 @@ def _train(work: Path, name: str, cfg: dict[str, Any], overrides: tuple[str, ...
 
 
 def _classifier(work: Path, name: str, sets: tuple[HuntEvents, HuntEvents], settings: HuntSettings, seed: int) -> Path:
-    """A k-fold classifier of the reference (class 0) against the data (class 1)."""
+    """A k-fold classifier of the reference (class 0) against the data (class 1).
+
+    The classes are balanced by weight, except for the supervised reference: its signal is a
+    few hundred events against a signal region's background (1 : 170 at the LHC Olympics
+    point), and weights that balance them let each boosted tree fit those few events. Measured
+    on the hunt benchmark (S/B = 0.6 %, 5 seeds, max SIC): balanced 8.8 +- 1.0, natural
+    proportions 12.8 +- 1.5; on ``neyman.testing``'s synthetic resonance data (SIC near 28,
+    150 and 600 signal events, 3 seeds each) within +-10 % either way, on average the same.
+    """
     paths = []
     for role, events in zip(("reference", "data"), sets, strict=True):
         paths.append(work / f"{name}-{role}.parquet")
@@ -145,7 +153,7 @@ def _classifier(work: Path, name: str, sets: tuple[HuntEvents, HuntEvents], sett
             "features": sets[1].features,
             "event_id": EVENT_ID,
         },
-        "task": {"type": "binary", "balance_classes": True},
+        "task": {"type": "binary", "balance_classes": settings.method != "supervised"},
         "model": {"type": settings.model, **({"max_bin": MAX_BIN} if settings.model == "lightgbm" else {})},
         "split": {"kfold": settings.kfold},
     }
