@@ -26,6 +26,7 @@ __all__ = [
     "json_sha256",
     "pid_alive",
     "remove_stale",
+    "stale_siblings",
     "write_json",
     "write_text",
 ]
@@ -84,28 +85,24 @@ def _started_after(pid: int, moment: float) -> bool:
     return started > moment + _START_TOLERANCE
 
 
-def remove_stale(path: str | os.PathLike[str]) -> list[Path]:
-    """Remove what killed processes left while writing ``path``; return what was removed.
+def stale_siblings(path: str | os.PathLike[str], kinds: tuple[str, ...] = ("tmp", "new", "old")) -> list[Path]:
+    """What killed processes left while writing ``path``: its siblings ``.NAME.KIND-PID``.
 
-    Those are the siblings ``.NAME.tmp-PID`` (a file being written), ``.NAME.new-PID``
-    and ``.NAME.old-PID`` (a run directory being replaced) whose process ``PID`` no
-    longer exists, or exists but started after the leftover was last modified (a busy
-    machine gives a dead writer's number to a new process or thread within seconds).
-    Those of live writers (another neyman writing the same output now) are left alone.
-
-    Parameters
-    ----------
-    path
-        The final name of a file or folder neyman writes.
+    ``tmp`` is a file being written, ``new`` and ``old`` a run directory being replaced
+    (the new one staged, the earlier one moved aside). A sibling is stale when its
+    process ``PID`` no longer exists, or exists but started after the leftover was last
+    modified (a busy machine gives a dead writer's number to a new process or thread
+    within seconds). Those of live writers (another neyman writing the same output now)
+    and of this process are not listed.
     """
     final = Path(path)
-    removed: list[Path] = []
     if not final.parent.is_dir():
-        return removed
+        return []
     prefix = f".{final.name}."
+    found = []
     for sibling in final.parent.iterdir():
         kind, _, pid = sibling.name.removeprefix(prefix).partition("-")
-        if not sibling.name.startswith(prefix) or kind not in ("tmp", "new", "old") or not pid.isdigit():
+        if not sibling.name.startswith(prefix) or kind not in kinds or not pid.isdigit():
             continue
         if int(pid) == os.getpid():
             continue
@@ -115,6 +112,20 @@ def remove_stale(path: str | os.PathLike[str]) -> list[Path]:
             continue
         if pid_alive(int(pid)) and not _started_after(int(pid), modified):
             continue
+        found.append(sibling)
+    return found
+
+
+def remove_stale(path: str | os.PathLike[str]) -> list[Path]:
+    """Remove what killed processes left while writing ``path`` (:func:`stale_siblings`); return it.
+
+    Parameters
+    ----------
+    path
+        The final name of a file or folder neyman writes.
+    """
+    removed: list[Path] = []
+    for sibling in stale_siblings(path):
         if sibling.is_dir() and not sibling.is_symlink():
             shutil.rmtree(sibling, ignore_errors=True)
         else:

@@ -66,3 +66,42 @@ def test_a_dead_writers_number_taken_by_a_newer_process_is_still_stale(tmp_path)
     finally:
         newer.kill()
         newer.wait()
+
+
+def _run(path, state: str) -> None:
+    from neyman.runs import RunDirectory
+
+    path.mkdir()
+    RunDirectory(path).set_status(state)
+    (path / "model.txt").write_text(state)
+
+
+@pytest.mark.parametrize("left", ["unfinished", "missing"])
+def test_a_replacement_killed_before_it_was_complete_puts_the_earlier_run_back(tmp_path, left):
+    from neyman.exceptions import NeymanWarning, RunDirectoryError
+    from neyman.runs import RunDirectory
+
+    # `--force` moved the complete run aside and was killed while writing (or swapping in) the new one
+    final, dead = tmp_path / "hunt", _dead_pid()
+    _run(tmp_path / f".hunt.old-{dead}", "complete")
+    if left == "unfinished":
+        _run(final, "running")
+    with (
+        pytest.warns(NeymanWarning, match=r"hunt: a process replacing this run was stopped.*put back"),
+        pytest.raises(RunDirectoryError, match=r"already holds a run \(status: complete\)"),
+    ):
+        RunDirectory.create(final)
+    assert (final / "model.txt").read_text() == "complete"
+    assert [p.name for p in tmp_path.iterdir()] == ["hunt"]
+
+
+def test_a_replacement_killed_while_removing_the_earlier_run_keeps_the_new_one(tmp_path):
+    from neyman.runs import RunDirectory
+
+    final, dead = tmp_path / "hunt", _dead_pid()
+    _run(tmp_path / f".hunt.old-{dead}", "complete")
+    (tmp_path / f".hunt.old-{dead}" / "model.txt").write_text("earlier")
+    _run(final, "complete")
+    staging, target = RunDirectory.create(final, force=True)
+    assert target is not None and target.path == final and (final / "model.txt").read_text() == "complete"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["hunt", staging.path.name])

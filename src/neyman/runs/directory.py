@@ -8,13 +8,14 @@ import json
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from neyman.atomic import changed_files, file_sha256, remove_stale, write_json, write_text
-from neyman.exceptions import ModelError, RunDirectoryError
+from neyman.atomic import changed_files, file_sha256, remove_stale, stale_siblings, write_json, write_text
+from neyman.exceptions import ModelError, NeymanWarning, RunDirectoryError
 from neyman.runs.guard import RUN_MARKER, check_folders_above, is_run
 
 __all__ = ["RunDirectory"]
@@ -143,11 +144,35 @@ class RunDirectory:
         else:
             self.set_status("failed", error=f"{type(exc).__name__}: {exc}")
 
+    def _restore_interrupted_replacement(self) -> None:
+        """Put back an earlier run that a killed ``--force`` moved aside before its replacement was complete.
+
+        :meth:`create_in_place` and :meth:`commit` move the earlier run to ``.NAME.old-PID``.
+        Left by a dead process while the run at the path is missing or unfinished, it is the
+        last complete run: it replaces the unfinished one instead of being removed as stale.
+        """
+        for previous in stale_siblings(self.path, kinds=("old",)):
+            if not previous.is_dir() or previous.is_symlink() or not is_run(previous):
+                continue
+            if self.path.exists() and self.status() == "complete":
+                continue  # the replacement finished; the earlier run was being removed
+            if self.path.exists():
+                shutil.rmtree(self.path)
+            os.replace(previous, self.path)
+            warnings.warn(
+                f"{self.path}: a process replacing this run was stopped before the new run was complete; "
+                "the earlier run is put back",
+                NeymanWarning,
+                stacklevel=4,
+            )
+            return
+
     def _replaceable(self, *, force: bool, resumable: bool) -> bool:
         """Whether ``force`` replaces an earlier run here; raise when the folder may not be written."""
         if self.path.exists() and not self.path.is_dir():
             raise RunDirectoryError(f"{self.path} is a file, not a run directory; choose another run name")
         check_folders_above(self.path)
+        self._restore_interrupted_replacement()
         remove_stale(self.path)
         if self.path.exists() and any(self.path.iterdir()):
             if not is_run(self.path):
