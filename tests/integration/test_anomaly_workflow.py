@@ -235,3 +235,13 @@ def test_sample_command_line(files, density_run, tmp_path):
     bad = neyman_cli("sample", str(density_run), "-n", "5", "-o", str(tmp_path / "x.parquet"), "--condition", "a=x")
     assert bad.returncode != 0 and "is not a number" in bad.stdout + bad.stderr
     assert "Traceback" not in bad.stdout + bad.stderr
+
+
+def test_a_run_without_signal_labels_is_evaluated_and_reported(density_run):
+    """Labels are optional for an unsupervised run: its evaluation and report leave out the signal class."""
+    result = evaluate(density_run, formats=("png",), n_bootstrap=10)
+    ev = json.loads((density_run / "metrics.json").read_text())["evaluation"]
+    assert "auc" not in ev or ev["auc"] is None
+    assert (density_run / "plots" / "correlation_background.png").is_file()
+    assert not (density_run / "plots" / "correlation_signal.png").exists()
+    assert result.report.is_file() and "density" in result.report.read_text()

@@ -36,6 +36,8 @@ def _input_figures(trained: TrainedRun, table: Table, x: np.ndarray, save: SaveF
     figs = {"inputs": save(fig, "inputs"), "correlations": []}
     for k, name in enumerate(trained.classes):
         sel = labels == k
+        if not sel.any():  # an anomaly run's test events may hold no signal (or no label at all)
+            continue
         corr = metrics.correlation_matrix(x[sel], sample_weight=w_all[sel])
         fig, ax = plotting.figure(figsize=(2.5 + 0.5 * len(feats), 1.8 + 0.45 * len(feats)))
         plotting.plot_correlation(corr, feats, ax=ax, title=f"correlations: {name}")
