@@ -328,13 +328,14 @@ class Task:
     ) -> dict[str, float]:
         raise NotImplementedError
 
-    def metric_names(self, classes: Sequence[str] = ()) -> list[str]:
+    def metric_names(self, classes: Sequence[str] = (), *, labelled: bool = True) -> list[str]:
         """Names of the numbers :meth:`headline_metrics` gives for one set of events.
 
         Found by judging a tiny example (every score column equal, truths cycling
-        through the classes), so the list never drifts from what a run writes.
+        through the classes; all of class 0 when the run reads no labels, ``labelled``
+        False), so the list never drifts from what a run writes.
         """
-        n, k = 8, max(2, len(classes))
+        n, k = 8, max(2, len(classes)) if labelled else 1
         cols = len(self.score_names(classes))
         truth = (np.arange(n) % k).astype(self.target_dtype)
         example = self.event_scores(np.full((n, cols), 1.0 / cols))

@@ -18,9 +18,11 @@ Optuna is imported when a function needs it, not with this module.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import socket
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -177,6 +179,26 @@ class StudyObjective:
         return value
 
 
+class _StoppedTrialFilter(logging.Filter):
+    """Drops Optuna's report (with a traceback) of a trial that raised :class:`StopStudy`: neyman reports its error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, StopStudy) and "StopStudy(" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _stop_reported_once() -> Iterator[None]:
+    """While Optuna runs trials, leave the report of an error that stops the study to neyman."""
+    logger = logging.getLogger("optuna.study._optimize")
+    quiet = _StoppedTrialFilter()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
+
+
 def optuna_verbosity() -> int:
     """Optuna's logging level in this process."""
     optuna = require("optuna", purpose="tune hyper-parameters")
@@ -197,7 +219,8 @@ def run_inline(study: optuna.Study, objective: StudyObjective, trials: int, on_t
         numbers.append(trial.number)
         on_trial(trial)
 
-    study.optimize(objective, n_trials=trials, catch=(NeymanError,), callbacks=[done])
+    with _stop_reported_once():
+        study.optimize(objective, n_trials=trials, catch=(NeymanError,), callbacks=[done])
     return numbers
 
 
@@ -230,7 +253,8 @@ def run_one_trial(
         pruner=sampling.pruner(),
     )
     numbers: list[int] = []
-    study.optimize(objective, n_trials=1, catch=(NeymanError,), callbacks=[lambda _s, t: numbers.append(t.number)])
+    with _stop_reported_once():
+        study.optimize(objective, n_trials=1, catch=(NeymanError,), callbacks=[lambda _s, t: numbers.append(t.number)])
     return numbers[0] if numbers else None
 
 

@@ -420,7 +420,7 @@ def _check_compatible(study: optuna.Study, name: str, direction: str, fp: dict[s
         )
 
 
-def check_objective(objective: str, task: str, classes: Sequence[str] = ()) -> None:
+def check_objective(objective: str, task: str, classes: Sequence[str] = (), *, labelled: bool = True) -> None:
     """Refuse an objective that no trial's ``metrics.json`` will hold, before any trial runs.
 
     Parameters
@@ -431,6 +431,9 @@ def check_objective(objective: str, task: str, classes: Sequence[str] = ()) -> N
         The run's task name.
     classes
         The run's class names when the configuration declares them.
+    labelled
+        Whether the configuration gives the events labels (a label column or a class per
+        source); without them an unsupervised run writes no AUC or SIC.
 
     Raises
     ------
@@ -449,10 +452,13 @@ def check_objective(objective: str, task: str, classes: Sequence[str] = ()) -> N
     head, _, metric = objective.removesuffix(".mean").partition(".")
     if head not in ("train", "val", "test") or "_vs_rest" in metric:
         return
-    names = make_task(task, n_classes=max(2, len(classes))).metric_names(classes)
+    judged = make_task(task, n_classes=max(2, len(classes)))
+    labelled = labelled or judged.reads_labels != "optional"  # a classifier always reads its labels
+    names = judged.metric_names(classes, labelled=labelled)
     if metric not in names:
+        unlabelled = "" if labelled else " without labels (data.label_column, or a label per source)"
         raise ConfigError(
-            f"tuning.objective {objective!r}: a {task} run's metrics.json has no {metric!r} under "
+            f"tuning.objective {objective!r}: a {task} run's metrics.json{unlabelled} has no {metric!r} under "
             f"{head!r}{close_matches(metric, names)}; {head}.X takes X in {', '.join(names)}"
         )
 

@@ -379,7 +379,8 @@ def tune(
     tuning = cfg.tuning
     assert tuning is not None
     base, space = _search(cfg, tuning)
-    check_objective(tuning.objective, cfg.task.type, list(cfg.data.classes or ()))
+    labelled = cfg.data.label_column is not None or any(s.label is not None for s in cfg.data.sources)
+    check_objective(tuning.objective, cfg.task.type, list(cfg.data.classes or ()), labelled=labelled)
     url = storage or tuning.storage or sqlite_url((Path(cfg.output_dir) / name).resolve() / STUDY_DB)
     tracker = None
     if cfg.tracking is not None or track:

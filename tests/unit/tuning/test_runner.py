@@ -78,12 +78,30 @@ def test_a_failing_trial_is_recorded_and_the_study_goes_on():
     ],
 )
 def test_errors_every_trial_would_repeat_stop_the_study(run, error):
+    import logging
+
+    class Records(logging.Handler):
+        def __init__(self):
+            super().__init__()
+            self.records: list[logging.LogRecord] = []
+
+        def emit(self, record):
+            self.records.append(record)
+
     study = optuna.create_study()
     objective = StudyObjective(SPACE, "val.auc", "minimize", run)
-    with pytest.raises(StopStudy) as stop:
-        run_inline(study, objective, 3, lambda t: None)
+    seen = Records()
+    logging.getLogger("optuna").addHandler(seen)
+    try:
+        with pytest.raises(StopStudy) as stop:
+            run_inline(study, objective, 3, lambda t: None)
+    finally:
+        logging.getLogger("optuna").removeHandler(seen)
+    assert any("failed" in r.getMessage() for r in seen.records)  # Optuna's other reports stay
     assert isinstance(stop.value.error, error)
     assert [t.state.name for t in study.trials] == ["FAIL"]
+    # the error is neyman's to report, once: Optuna's own report of it (with a traceback) is dropped
+    assert not any(r.exc_info or "StopStudy" in r.getMessage() for r in seen.records)
 
 
 @pytest.mark.parametrize("direction", ["minimize", "maximize"])
@@ -153,3 +171,13 @@ def test_a_grid_study_runs_only_the_points_left(tmp_path):
     objective = StudyObjective(space, "val.auc", "maximize", lambda v, t: TrialOutcome({"val": {"auc": 0.5}}, 0.0))
     assert run_trials(opened, objective, sampling, trials=5, workers=1, on_trial=lambda t: None) == [0, 1]
     assert run_trials(opened, objective, sampling, trials=5, workers=1, on_trial=lambda t: None) == []
+
+
+def test_an_objective_that_needs_labels_is_refused_for_an_unlabelled_unsupervised_run():
+    from neyman.tuning import check_objective
+
+    check_objective("val.auc", "density")  # labelled (a class per source): the AUC is written
+    check_objective("val.loss", "density", labelled=False)
+    with pytest.raises(ConfigError, match=r"without labels .* no 'auc' under 'val'.*loss, n_events"):
+        check_objective("val.auc", "density", labelled=False)
+    check_objective("val.auc", "binary", labelled=False)  # a classifier always reads labels
