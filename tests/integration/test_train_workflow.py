@@ -203,6 +203,33 @@ def test_gaussian_regression_writes_pulls(tmp_path):
     assert (np.asarray(preds["sigma"]) > 0).all()
 
 
+@pytest.mark.parametrize("unit", [1e6, 1e-6])
+def test_gaussian_regression_sigma_follows_the_targets_units(tmp_path, unit):
+    """σ is bounded in units of the standardised target: a target in other units scales σ, not the pulls."""
+    table = gaussian_regression_dataset(3000, seed=2)
+    scaled = Table(
+        {**{c: np.asarray(table[c]) for c in table.column_names}, "target": unit * np.asarray(table["target"])}
+    )
+    results = {}
+    for name, t in (("plain", table), ("scaled", scaled)):
+        io.write(t, tmp_path / f"{name}.parquet")
+        cfg = _config(
+            tmp_path,
+            [{"path": str(tmp_path / f"{name}.parquet")}],
+            name=name,
+            model=FAST_MLP,
+            training={**FAST_TRAINING, "epochs": 4},
+            task={"type": "gaussian"},
+            data={"target": "target", "features": ["x00", "x01", "x02", "x03"]},
+        )
+        results[name] = neyman.train(cfg)
+    sigma = {k: np.asarray(io.read(r.run_dir / "predictions.parquet")["sigma"]) for k, r in results.items()}
+    np.testing.assert_allclose(sigma["scaled"] / unit, sigma["plain"], rtol=1e-3)
+    plain, other = results["plain"].metrics["test"], results["scaled"].metrics["test"]
+    assert other["pull_width"] == pytest.approx(plain["pull_width"], rel=1e-3)
+    assert other["coverage_68"] == pytest.approx(plain["coverage_68"], abs=1e-3)
+
+
 def test_uci_susy_layout_with_named_feature_set(tmp_path):
     from neyman.io.datasets import FEATURE_SETS
 

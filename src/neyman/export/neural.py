@@ -24,6 +24,7 @@ __all__ = ["network_ops", "scores_head", "target_scale", "torch_export"]
 
 _LOG_SIGMA_MIN = -12.0
 _LOG_SIGMA_MAX = 12.0
+_LOG_SIGMA_FLOAT32 = 80.0
 
 
 def _sigmoid(raw: torch.Tensor, mean: float, std: float, scale: float) -> torch.Tensor:
@@ -41,7 +42,8 @@ def _identity(raw: torch.Tensor, mean: float, std: float, scale: float) -> torch
 
 def _gaussian(raw: torch.Tensor, mean: float, std: float, scale: float) -> torch.Tensor:
     mu = raw[:, 0].double() * std + mean
-    log_sigma = torch.clamp(raw[:, 1].double() + math.log(std * scale), _LOG_SIGMA_MIN, _LOG_SIGMA_MAX)
+    log_sigma = torch.clamp(raw[:, 1].double(), _LOG_SIGMA_MIN, _LOG_SIGMA_MAX) + math.log(std * scale)
+    log_sigma = torch.clamp(log_sigma, -_LOG_SIGMA_FLOAT32, _LOG_SIGMA_FLOAT32)
     return torch.stack([mu, torch.exp(log_sigma)], dim=1).float()
 
 
@@ -66,7 +68,7 @@ def scores_head(raw: torch.Tensor, head: str, mean: float, std: float, interval_
     -----
     The same scores as :meth:`Model.predict`: ``sigmoid(a_0)``, ``softmax(a)``,
     ``a_0 s + m`` for regressions trained on standardised targets, and
-    ``(a_0 s + m, exp(clip(a_1 + log s k)))`` for the Gaussian task (``k`` the
+    ``(a_0 s + m, exp(clip(a_1) + log s k))`` for the Gaussian task (``k`` the
     model's calibrated ``interval_scale_``), and
     ``(-a_0, a_0)`` (anomaly score, log-density) for a density.
     """

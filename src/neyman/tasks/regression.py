@@ -19,6 +19,9 @@ __all__ = ["GaussianTask", "RegressionEvaluation", "RegressionTask"]
 
 _LOG_SIGMA_MIN = -12.0
 _LOG_SIGMA_MAX = 12.0
+"""Bounds of the network's log σ, in units of the standardised target it is trained on."""
+_LOG_SIGMA_FLOAT32 = 80.0
+"""Bound of log σ in the target's own units: its exponential stays a finite float32 (e^80 ~ 5.5e34)."""
 N_RESPONSE_BINS = 10
 """Quantile bins of the binned bias and resolution."""
 ONE_SIGMA = 0.6827
@@ -235,8 +238,9 @@ class GaussianTask(RegressionTask):
         return ["prediction", "sigma"]
 
     def rescale_raw(self, raw: np.ndarray, mean: float, std: float) -> np.ndarray:
+        # the network's bounds hold for the standardised target; σ then takes the target's units
         out = super().rescale_raw(raw, mean, std)
-        out[:, 1] = out[:, 1] + math.log(std)
+        out[:, 1] = np.clip(out[:, 1], _LOG_SIGMA_MIN, _LOG_SIGMA_MAX) + math.log(std)
         return out
 
     def loss(self, outputs: torch.Tensor, targets: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
@@ -247,7 +251,7 @@ class GaussianTask(RegressionTask):
 
     def scores(self, outputs: np.ndarray) -> np.ndarray:
         out = np.asarray(outputs, dtype=np.float64)
-        sigma = np.exp(np.clip(out[:, 1], _LOG_SIGMA_MIN, _LOG_SIGMA_MAX))
+        sigma = np.exp(np.clip(out[:, 1], -_LOG_SIGMA_FLOAT32, _LOG_SIGMA_FLOAT32))
         return np.stack([out[:, 0], sigma], axis=1)
 
     def sigma(self, scores: np.ndarray) -> np.ndarray | None:
