@@ -161,6 +161,22 @@ def test_weights_scale_selection_and_negative_weights(tmp_path):
     assert result.metrics["test"]["sum_weights"] < result.metrics["test"]["n_events"] * 2.5
 
 
+def test_weights_that_cancel_most_of_a_class_are_warned_about(tmp_path):
+    """45 % of the events at w = -1: an effective sample of a few events, and metrics out of range."""
+    table = likelihood_ratio_dataset(3000, n_features=6, seed=5)
+    w = np.where(np.random.default_rng(0).random(3000) < 0.45, -1.0, 1.0)
+    io.write(table.with_column("w", w), tmp_path / "nlo.parquet")
+    cfg = _config(
+        tmp_path,
+        [{"path": str(tmp_path / "nlo.parquet")}],
+        name="cancel",
+        model={"type": "lightgbm", "n_estimators": 10},
+        data={"label_column": LABEL, "weight": "w"},
+    )
+    with pytest.warns(NeymanWarning, match=r"class .*: negative weights cancel 8\d% .*effective sample of \d+ of"):
+        neyman.train(cfg)
+
+
 def test_multiclass_with_discriminant(tmp_path):
     t = multiclass_dataset(3000, n_features=6, seed=1)
     io.write(t, tmp_path / "mc.parquet")

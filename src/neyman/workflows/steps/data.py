@@ -482,8 +482,10 @@ def load_events(
                 "a classifier needs every class"
             )
         _check_weights(data, events, labels=True)
+        _warn_cancelling_weights(events, classes, data)
     else:
         _check_weights(data, events, labels=False)
+        _warn_cancelling_weights(events, [], data)
         if not classification:
             _warn_binary_target(np.asarray(events[TARGET]), str(data.target))
     return Events(table=events, features=features, classes=classes)
@@ -505,6 +507,41 @@ def _check_weights(data: DataConfig, events: Table, *, labels: bool) -> None:
         if not what:
             raise
         raise DataError(f"{exc} (weights from {' and '.join(what)})") from exc
+
+
+CANCELLING_ESS = 0.1
+"""Warn when a class's effective sample size is below this share of its events (negative weights)."""
+
+
+def _warn_cancelling_weights(events: Table, classes: list[str], data: DataConfig) -> None:
+    """Warn for each class whose negative weights cancel most of its positive ones.
+
+    Notes
+    -----
+    The effective sample size :math:`N_\\text{eff} = (\\sum_i w_i)^2 / \\sum_i w_i^2` is
+    :math:`N (1 - 2f)^2` for unit weights of which a share :math:`f` is negative: at
+    :math:`N_\\text{eff} < 0.1 N` (:math:`f > 0.34`) a weighted metric rests on a few
+    effective events and can leave its range (an AUC below 0, an accuracy above 1).
+    """
+    w = np.asarray(events[WEIGHT], dtype=np.float64)
+    if not (w < 0).any():
+        return
+    groups = np.asarray(events[LABEL]) if classes else np.zeros(len(w), dtype=np.int64)
+    column = data.weight or next((s.weight for s in data.sources if s.weight), None) or "COLUMN"
+    for k in np.unique(groups):
+        wk = w[groups == k]
+        ess = float(wk.sum() ** 2 / np.sum(wk**2))
+        if ess < CANCELLING_ESS * len(wk):
+            negative = float(-wk[wk < 0].sum() / wk[wk > 0].sum())
+            who = f"class {classes[int(k)]!r}" if classes else "the events"
+            warnings.warn(
+                f"{who}: negative weights cancel {negative:.0%} of the positive weight, leaving an effective "
+                f"sample of {ess:.0f} of {len(wk)} events ((Σw)²/Σw²); training learns little and weighted "
+                "metrics can leave their range (an AUC below 0 or above 1). Positive weights with the same "
+                f"expectation: neyman reweight --positive {io.parse_source(data.sources[0].path)[0]} --weight {column}",
+                NeymanWarning,
+                stacklevel=2,
+            )
 
 
 def held_out(cfg: RunConfig, table: Table) -> np.ndarray | None:
