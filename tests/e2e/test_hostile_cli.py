@@ -502,6 +502,12 @@ CASES = [
         r"target",
         frame_file("t.csv", with_cell("target", 3, np.nan)),
     ),
+    case(
+        "train-constant-target",
+        "train --data t.csv --target target --features f0,f1",
+        r"target column 'target' holds the one value 5 in every event of t\.csv",
+        frame_file("t.csv", lambda frame: frame.assign(target=5.0)),
+    ),
     case("train-selection-syntax", f"{TRAIN} --selection 'f0 >'", r"f0 >"),
     case("train-selection-unknown-column", f"{TRAIN} --selection 'pt > 20'", r"\bpt\b"),
     case("train-selection-import", f"{TRAIN} --selection \"__import__('os').system('touch pwned')\"", r"__import__"),

@@ -487,7 +487,7 @@ def load_events(
         _check_weights(data, events, labels=False)
         _warn_cancelling_weights(events, [], data)
         if not classification:
-            _warn_binary_target(np.asarray(events[TARGET]), str(data.target))
+            _check_target(np.asarray(events[TARGET]), data)
     return Events(table=events, features=features, classes=classes)
 
 
@@ -686,14 +686,27 @@ def _generated_class_names(data: DataConfig, n_classes: int) -> list[str]:
     return list(found.pop()) if len(found) == 1 else []
 
 
-def _warn_binary_target(target: np.ndarray, column: str) -> None:
-    """A regression target holding only 0 and 1 is almost always a class label."""
-    values = np.unique(target)
+def _check_target(target: np.ndarray, data: DataConfig) -> None:
+    """Refuse a regression target with one value; warn for one holding only 0 and 1 (almost always a label)."""
+    column = str(data.target)
+    values = np.unique(target[np.isfinite(target)])
+    if len(values) == 1:
+        files = ", ".join(io.parse_source(s.path)[0] for s in data.sources)
+        raise DataError(
+            f"the target column {column!r} holds the one value {values[0]:g} in every event of {files}: there is "
+            "nothing to regress; choose the column to predict (--target, data.target)"
+        )
     if len(values) == 2 and np.array_equal(values, [0.0, 1.0]):
+        advice = (
+            f"--label-column {data.label_column} is ignored by a regression task: train without --target "
+            "(data.target) and --task to classify"
+            if data.label_column
+            else f"use --label-column {column} (data.label_column) instead of --target (data.target)"
+        )
         warnings.warn(
             NeymanWarning(
                 f"the target column {column!r} holds only the values 0 and 1: a classification was probably "
-                f"meant; use --label-column {column} (data.label_column) instead of --target (data.target)"
+                f"meant; {advice}"
             ),
             stacklevel=3,
         )
