@@ -503,6 +503,12 @@ CASES = [
         frame_file("t.csv", with_cell("target", 3, np.nan)),
     ),
     case(
+        "train-duplicate-column-selected",
+        "train --data dup.csv --label-column label --features f0,f1",
+        r"dup\.csv has duplicate column names \['f0'\]",
+        frame_file("dup.csv", lambda frame: frame.rename(columns={"f2": "f0"})),
+    ),
+    case(
         "train-constant-target",
         "train --data t.csv --target target --features f0,f1",
         r"target column 'target' holds the one value 5 in every event of t\.csv",

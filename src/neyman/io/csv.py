@@ -196,9 +196,13 @@ def header(path: Path, layout: CsvLayout) -> list[str]:
             return [str(c) for c in frame.columns]
         reader = pcsv.open_csv(path, *_arrow_options(layout, None))
         try:
-            return list(reader.schema.names)
+            names = list(reader.schema.names)
         finally:
             reader.close()
+    if len(set(names)) != len(names):  # refused whichever columns are read: a selection would take one silently
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise DataError(f"{path} has duplicate column names {dupes}; rename them")
+    return names
 
 
 def _check_separator(path: Path, layout: CsvLayout) -> None:
