@@ -503,6 +503,18 @@ CASES = [
         frame_file("t.csv", with_cell("target", 3, np.nan)),
     ),
     case(
+        "train-planing-on-a-constant-variable",
+        "train --data c.csv --label-column label --features f0,f1 --set training.decorrelate.variable=f3 "
+        "--set training.decorrelate.method=planing",
+        r"c\.csv: training\.decorrelate\.variable 'f3' holds the one value 7 in every background event",
+        frame_file("c.csv", lambda frame: frame.assign(f3=7.0)),
+    ),
+    case(
+        "train-flow-conditioned-on-every-feature",
+        "train --data good.csv --task density --features f0,f1 --set 'model.condition=[f0,f1]'",
+        r"model\.condition names every feature \(f0, f1\)",
+    ),
+    case(
         "train-duplicate-column-selected",
         "train --data dup.csv --label-column label --features f0,f1",
         r"dup\.csv has duplicate column names \['f0'\]",

@@ -123,3 +123,12 @@ def test_missing_values_of_the_variable_are_named_before_training(sample, tmp_pa
     with pytest.raises(DataError, match=r"'mass' holds 1 missing or infinite values \(the first in event 8"):
         neyman.train(_config(d, holed, "holed", method="disco"))
     assert not (d / "runs" / "holed").exists()
+
+
+def test_more_adversary_classes_than_the_background_fills_are_warned_about(sample):
+    """8000 jets, about 4000 of background: 1000 classes hold four events each."""
+    d, path = sample
+    cfg = _config(d, path, "adv-bins", method="adversary", strength=1, bins=1000)
+    cfg["training"]["epochs"] = 1
+    with pytest.warns(NeymanWarning, match=r"bins = 1000 classes of 'mass' for \d+ background events.*at most \d+"):
+        neyman.train(cfg)

@@ -67,16 +67,35 @@ def decorrelation_columns(cfg: RunConfig) -> list[str]:
 
 
 def _check_decorrelation_values(cfg: RunConfig, events: Events) -> None:
-    """The decorrelation variable must be finite for every event (it enters the loss or the weights)."""
+    """The decorrelation variable must be finite for every event (it enters the loss or the weights) and vary
+    among the background events (label 0), which are decorrelated from it."""
+    files = ", ".join(s.path for s in cfg.data.sources)
     for column in decorrelation_columns(cfg):
         values = np.asarray(events.table[column], dtype=np.float64)
         bad = ~np.isfinite(values)
         if bad.any():
             first = int(np.flatnonzero(bad)[0])
             raise DataError(
-                f"{', '.join(s.path for s in cfg.data.sources)}: training.decorrelate.variable {column!r} holds "
+                f"{files}: training.decorrelate.variable {column!r} holds "
                 f"{int(bad.sum())} missing or infinite values (the first in event {first + 1}: {values[first]}); "
                 f"select the events that have it (data.selection: '{column} > ...') or fix the file"
+            )
+        background = values[np.asarray(events.table[LABEL]) == 0] if LABEL in events.table else values
+        if len(background) and np.ptp(background) == 0:
+            raise DataError(
+                f"{files}: training.decorrelate.variable {column!r} holds the one value {background[0]:g} in every "
+                "background event (label 0): there is nothing to decorrelate from; name the column that varies "
+                "(the jet mass, say) or leave training.decorrelate out"
+            )
+        deco = cfg.training.decorrelate
+        if deco is not None and deco.method == "adversary" and deco.resolved_bins() * 10 > len(background):
+            warnings.warn(
+                NeymanWarning(
+                    f"training.decorrelate.bins = {deco.resolved_bins()} classes of {column!r} for {len(background)} background "
+                    "events: fewer than 10 per class (before the split), so the adversary learns noise; "
+                    f"use at most {max(2, len(background) // 10)}"
+                ),
+                stacklevel=3,
             )
 
 
@@ -213,6 +232,11 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
         )
         for option, names in cfg.model.named_columns().items():
             check_columns(option, names, events.features)
+            if option == "condition" and set(events.features) <= set(names):
+                raise ConfigError(
+                    f"model.condition names every feature ({', '.join(events.features)}): a conditional density "
+                    "needs at least one variable to model; add it to data.features or condition on fewer"
+                )
         make_task(cfg.task.type).check_inputs(x, events.features)
         if events.classes and x.ndim == 2:
             _warn_label_like_features(x, np.asarray(events.table[LABEL]), events.features, events.classes)
