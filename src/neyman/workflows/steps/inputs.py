@@ -91,8 +91,9 @@ def _check_decorrelation_values(cfg: RunConfig, events: Events) -> None:
         if deco is not None and deco.method == "adversary" and deco.resolved_bins() * 10 > len(background):
             warnings.warn(
                 NeymanWarning(
-                    f"training.decorrelate.bins = {deco.resolved_bins()} classes of {column!r} for {len(background)} background "
-                    "events: fewer than 10 per class (before the split), so the adversary learns noise; "
+                    f"training.decorrelate.bins = {deco.resolved_bins()} classes of {column!r} for "
+                    f"{len(background)} background events: fewer than 10 per class (before the split), so the "
+                    "adversary learns noise; "
                     f"use at most {max(2, len(background) // 10)}"
                 ),
                 stacklevel=3,
