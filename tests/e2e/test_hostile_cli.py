@@ -515,6 +515,12 @@ CASES = [
         r"model\.condition names every feature \(f0, f1\)",
     ),
     case(
+        "train-autoencoder-without-background",
+        "train --data sig.csv --label-column label --task autoencoder --features f0,f1",
+        r"sig\.csv: no background event \(label 0\) to learn from, every event is labelled 'signal'",
+        frame_file("sig.csv", lambda frame: frame.assign(label=1)),
+    ),
+    case(
         "train-duplicate-column-selected",
         "train --data dup.csv --label-column label --features f0,f1",
         r"dup\.csv has duplicate column names \['f0'\]",

@@ -265,4 +265,13 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
             seed=cfg.seed,
             held_out=held_out(cfg, events.table),
         )
+    elif make_task(cfg.task.type).reads_labels == "optional" and LABEL in events.table:
+        labels = np.asarray(events.table[LABEL])
+        if len(labels) and not (labels == 0).any():
+            named = events.classes[int(labels[0])] if events.classes else str(labels[0])
+            raise DataError(
+                f"{', '.join(s.path for s in cfg.data.sources)}: no background event (label 0) to learn from, "
+                f"every event is labelled {named!r}; task {cfg.task.type} learns the background alone and "
+                "scores the labelled signal as a check: give the background a source (or label 0)"
+            )
     return events, x
