@@ -67,17 +67,19 @@ class _Tested:
 
     @classmethod
     def of(cls, event_id: np.ndarray, truth: np.ndarray, files: Sequence[tuple[str, int | None]]) -> _Tested:
+        """``files``: the training's input files (path, size); a file is known by its name and size (a copy is it)."""
         order = np.argsort(event_id, kind="stable")
-        return cls(np.asarray(event_id)[order], np.asarray(truth)[order], frozenset(files))
+        named = frozenset((Path(path).name, size) for path, size in files)
+        return cls(np.asarray(event_id)[order], np.asarray(truth)[order], named)
 
     def differences(self, other: _Tested) -> str | None:
         """How ``other``'s test events differ from these (None: the same)."""
+        if np.array_equal(self.ids, other.ids) and np.array_equal(self.labels, other.labels):
+            return None
         sizes = f"{self.ids.size} and {other.ids.size} test events"
         if self.files and other.files and self.files != other.files:
             # event ids of other files number other events: a count of ids in common would mislead
             return f"{sizes}, from other input files"
-        if np.array_equal(self.ids, other.ids) and np.array_equal(self.labels, other.labels):
-            return None
         common = np.intersect1d(self.ids, other.ids).size
         relabelled = ", labelled differently" if self.ids.size == other.ids.size == common else ""
         return f"{sizes}, {common} event ids in common{relabelled}"
