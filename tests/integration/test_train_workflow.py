@@ -1,6 +1,7 @@
 """The train and predict workflows on real files in every format."""
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -804,3 +805,27 @@ def test_a_test_file_sharing_training_events_is_refused(tmp_path):
     neyman.train(cfg(independent, event_id="event_id"), force=True)
     with pytest.raises(DataError, match=r"equal event ids and feature values"):
         neyman.train(cfg(overlapping, event_id="event_id"), force=True)
+
+
+def test_features_the_models_number_type_cannot_resolve_are_named(tmp_path):
+    """2^26 + label is a constant in XGBoost's float32; integers beyond 2^53 merge already in float64."""
+    gen = np.random.default_rng(3)
+    label = gen.integers(0, 2, 2000)
+    noise = gen.normal(size=2000)
+    cols = {"mid": 2.0**26 + label, "big": 2**55 + 3 * label, "x": noise + 0.5 * label, LABEL: label}
+    io.write(Table(cols), tmp_path / "ints.parquet")
+    cfg = _config(
+        tmp_path,
+        [{"path": str(tmp_path / "ints.parquet")}],
+        name="ints",
+        model={"type": "xgboost", "n_estimators": 5},
+        data={"label_column": LABEL, "features": ["mid", "big", "x"]},
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        neyman.train(cfg)
+    said = " | ".join(str(w.message) for w in caught)
+    assert "feature 'mid': XGBoost reads its inputs as float32, which keeps 1 of its 2 distinct values" in said
+    assert "feature 'big' holds integers beyond 2^53" in said
+    precision = [str(w.message) for w in caught if "float32" in str(w.message) or "2^53" in str(w.message)]
+    assert len(precision) == 2  # an ordinary feature passes unnamed

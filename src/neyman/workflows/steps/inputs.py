@@ -100,6 +100,48 @@ def _check_decorrelation_values(cfg: RunConfig, events: Events) -> None:
             )
 
 
+EXACT_FLOAT64 = 2**53
+"""Integers beyond this magnitude are not all representable in float64 (the inputs' type)."""
+
+PRECISION_SAMPLE = 100_000
+"""Events on which a feature's distinct values are counted in float32."""
+
+
+def _warn_lost_precision(cfg: RunConfig, events: Events) -> None:
+    """Warn for features whose values the models' number type cannot tell apart.
+
+    Every input is read as float64, exact for integers up to 2^53; XGBoost bins its
+    inputs in float32 (24 bits), so a feature such as 2^26 + label reaches its trees as a
+    constant.  A feature whose float32 values keep at most half of its distinct values
+    (on up to :data:`PRECISION_SAMPLE` events) is named, with the counts.
+    """
+    for name in events.features:
+        raw = np.asarray(events.table[name])
+        if np.issubdtype(raw.dtype, np.integer) and raw.size and int(np.abs(raw).max()) > EXACT_FLOAT64:
+            warnings.warn(
+                NeymanWarning(
+                    f"feature {name!r} holds integers beyond 2^53 (up to {int(np.abs(raw).max())}), which the "
+                    "models' float64 inputs cannot all tell apart; subtract an offset in the file"
+                ),
+                stacklevel=3,
+            )
+    if cfg.model.type != "xgboost":
+        return
+    sample = events.table.to_numpy(events.features, dtype=np.float64)[:PRECISION_SAMPLE]
+    for j, name in enumerate(events.features):
+        column = sample[:, j][np.isfinite(sample[:, j])]
+        wide, narrow = np.unique(column).size, np.unique(column.astype(np.float32)).size
+        if wide >= 2 and narrow <= wide / 2:
+            warnings.warn(
+                NeymanWarning(
+                    f"feature {name!r}: XGBoost reads its inputs as float32, which keeps {narrow} of its {wide} "
+                    f"distinct values (from {column.min():.10g} to {column.max():.10g}); subtract an offset in "
+                    "the file, or train --model lightgbm or mlp (double precision)"
+                ),
+                stacklevel=3,
+            )
+
+
 def _warn_decorrelated_feature(cfg: RunConfig, features: list[str]) -> None:
     deco = cfg.training.decorrelate
     if deco is not None and deco.method != "none" and deco.variable in features:
@@ -239,6 +281,7 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
                     "needs at least one variable to model; add it to data.features or condition on fewer"
                 )
         make_task(cfg.task.type).check_inputs(x, events.features)
+        _warn_lost_precision(cfg, events)
         if events.classes and x.ndim == 2:
             _warn_label_like_features(x, np.asarray(events.table[LABEL]), events.features, events.classes)
         elif TARGET in events.table and x.ndim == 2:
