@@ -107,13 +107,14 @@ PRECISION_SAMPLE = 100_000
 """Events on which a feature's distinct values are counted in float32."""
 
 
-def _warn_lost_precision(cfg: RunConfig, events: Events) -> None:
+def _warn_lost_precision(cfg: RunConfig, events: Events, matrix: np.ndarray) -> None:
     """Warn for features whose values the models' number type cannot tell apart.
 
     Every input is read as float64, exact for integers up to 2^53; XGBoost bins its
     inputs in float32 (24 bits), so a feature such as 2^26 + label reaches its trees as a
     constant.  A feature whose float32 values keep at most half of its distinct values
-    (on up to :data:`PRECISION_SAMPLE` events) is named, with the counts.
+    (on up to :data:`PRECISION_SAMPLE` events) is named, with the counts; ``matrix`` holds the
+    features as read (float64).
     """
     for name in events.features:
         raw = np.asarray(events.table[name])
@@ -127,19 +128,21 @@ def _warn_lost_precision(cfg: RunConfig, events: Events) -> None:
             )
     if cfg.model.type != "xgboost":
         return
-    sample = events.table.to_numpy(events.features, dtype=np.float64)[:PRECISION_SAMPLE]
+    merged = []
     for j, name in enumerate(events.features):
-        column = sample[:, j][np.isfinite(sample[:, j])]
+        column = matrix[:PRECISION_SAMPLE, j][np.isfinite(matrix[:PRECISION_SAMPLE, j])]
         wide, narrow = np.unique(column).size, np.unique(column.astype(np.float32)).size
         if wide >= 2 and narrow <= wide / 2:
-            warnings.warn(
-                NeymanWarning(
-                    f"feature {name!r}: XGBoost reads its inputs as float32, which keeps {narrow} of its {wide} "
-                    f"distinct values (from {column.min():.10g} to {column.max():.10g}); subtract an offset in "
-                    "the file, or train --model lightgbm or mlp (double precision)"
-                ),
-                stacklevel=3,
-            )
+            merged.append(f"{name!r} keeps {narrow} of its {wide} (from {column.min():.10g} to {column.max():.10g})")
+    if merged:
+        shown = "; ".join(merged[:10]) + (f"; and {len(merged) - 10} more" if len(merged) > 10 else "")
+        warnings.warn(
+            NeymanWarning(
+                f"XGBoost reads its inputs as float32, which merges distinct values of features: {shown}; subtract "
+                "an offset in the file, or train --model lightgbm or mlp (double precision)"
+            ),
+            stacklevel=3,
+        )
 
 
 def _warn_decorrelated_feature(cfg: RunConfig, features: list[str]) -> None:
@@ -281,7 +284,7 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
                     "needs at least one variable to model; add it to data.features or condition on fewer"
                 )
         make_task(cfg.task.type).check_inputs(x, events.features)
-        _warn_lost_precision(cfg, events)
+        _warn_lost_precision(cfg, events, matrix)
         if events.classes and x.ndim == 2:
             _warn_label_like_features(x, np.asarray(events.table[LABEL]), events.features, events.classes)
         elif TARGET in events.table and x.ndim == 2:
