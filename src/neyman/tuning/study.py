@@ -149,10 +149,14 @@ def open_storage(url: str, *, heartbeat: bool = True) -> optuna.storages.RDBStor
         ) from None
     except (SQLAlchemyError, OSError) as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise StorageError(
-            f"cannot open the Optuna storage {shown}: {reason}. Check that the database server runs and "
-            "accepts connections from this machine, and the user, password and database name"
-        ) from None
+        advice = (
+            f"The file {parsed.database} is not a readable SQLite study (another file, or a damaged one): "
+            "choose another study name (--study) or storage path, or move that file away"
+            if parsed.get_backend_name() == "sqlite"
+            else "Check that the database server runs and accepts connections from this machine, and the user, "
+            "password and database name"
+        )
+        raise StorageError(f"cannot open the Optuna storage {shown}: {reason}. {advice}") from None
     except (ValueError, RuntimeError) as exc:  # optuna: schema of another version, bad options
         raise StorageError(f"cannot use the Optuna storage {shown}: {exc}") from None
 

@@ -74,6 +74,16 @@ def test_a_bad_url_is_a_config_error_and_an_unreachable_server_a_storage_error()
     assert displayed_url(f"postgresql://tuner:s3cret@db:{port}/x") == f"postgresql://tuner:***@db:{port}/x"
 
 
+def test_a_file_that_is_not_a_sqlite_study_is_named_without_server_advice(tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    with pytest.raises(StorageError) as err:
+        open_storage(sqlite_url(notes))
+    msg = str(err.value)
+    assert "notes.txt is not a readable SQLite study" in msg and "database server" not in msg
+    assert notes.read_text() == "my notes\n"
+
+
 def test_sqlite_storage_is_created_with_its_directory(tmp_path):
     url = sqlite_url(tmp_path / "a" / "b" / "study.db")
     storage = open_storage(url)
