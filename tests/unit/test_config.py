@@ -41,6 +41,11 @@ def test_unknown_keys_wrong_types_and_model_names_are_reported_with_paths():
     assert "splt: unknown key (did you mean 'split'?)" in msg
     with pytest.raises(ConfigError, match=r"model.type.*'mpl'.*'mlp'"):
         parse_config({**BASE, "model": {"type": "mpl"}})
+    # a key of other model types says whose it is
+    with pytest.raises(
+        ConfigError, match=r"model\.uncertainty: unknown key for model type xgboost; .*is an option of .*mlp"
+    ):
+        parse_config({**BASE, "model": {"type": "xgboost", "uncertainty": "ensemble"}})
     with pytest.raises(ConfigError, match=r"add up to 1"):
         parse_config({**BASE, "split": {"train": 0.5, "val": 0.2, "test": 0.2}})
     with pytest.raises(ConfigError, match=r"needs data.target"):
@@ -136,3 +141,11 @@ def test_sizes_are_positive_and_rates_finite(section, message):
         data["data"]["representation"] = "particles"
     with pytest.raises(ConfigError, match=message):
         parse_config(data)
+
+
+def test_an_error_of_a_whole_section_does_not_print_the_section():
+    tuning = {"space": {"model.dropout": {"float": [0.0, 0.5]}}, "enqueue": [{"model.nosuch": 0.1}]}
+    with pytest.raises(ConfigError) as err:
+        parse_config({**BASE, "tuning": tuning})
+    msg = str(err.value)
+    assert "enqueue.0 names 'model.nosuch'" in msg and "TuningConfig(" not in msg

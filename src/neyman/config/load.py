@@ -40,7 +40,19 @@ def _submodels(annotation: Any) -> list[type[BaseModel]]:
 
 
 _KNOWN_KEYS = _all_field_names(RunConfig)
-_MODEL_TYPES = {sub.model_fields["type"].default for sub in _submodels(RunConfig.model_fields["model"].annotation)}
+_MODEL_CONFIGS = {
+    sub.model_fields["type"].default: sub for sub in _submodels(RunConfig.model_fields["model"].annotation)
+}
+_MODEL_TYPES = set(_MODEL_CONFIGS)
+
+
+def _other_models_with(key: str) -> str:
+    """``"; it is an option of mlp, cnn"`` for a model key that other model types take ("" when none does)."""
+    owners = sorted(t for t, config in _MODEL_CONFIGS.items() if key in config.model_fields)
+    if not owners:
+        return ""
+    shown = ", ".join(owners[:8]) + (", ..." if len(owners) > 8 else "")
+    return f"; model.{key} is an option of {shown}"
 
 
 def _keys_at(parts: list[str]) -> set[str]:
@@ -69,14 +81,16 @@ def _format_errors(exc: ValidationError, origin: str) -> str:
         kind = err["type"]
         if kind == "extra_forbidden":
             key = str(err["loc"][-1])
-            lines.append(f"  {loc}: unknown key{close_matches(key, _keys_at(parts))}")
+            elsewhere = _other_models_with(key) if len(parts) > 2 and parts[0] == "model" else ""
+            kind_of = f" for model type {parts[1]}" if elsewhere else ""
+            lines.append(f"  {loc}: unknown key{kind_of}{close_matches(key, _keys_at(parts))}{elsewhere}")
         elif kind == "missing":
             lines.append(f"  {loc}: required key is missing")
         elif kind == "union_tag_invalid":
             lines.append(f"  {loc or 'model'}.type: {err['msg']}")
         else:
             got = err.get("input")
-            shown = f" (got {got!r})" if got is not None and not isinstance(got, (dict, list)) else ""
+            shown = f" (got {got!r})" if got is not None and not isinstance(got, (dict, list, BaseModel)) else ""
             lines.append(f"  {loc or '(top level)'}: {err['msg']}{shown}")
     return "\n".join(lines)
 
