@@ -75,6 +75,12 @@ def test_overrides_parse_yaml_values_and_index_lists():
     for nameless in ("=3", " =3", "training.=3", "training..epochs=3", ".epochs=3"):
         with pytest.raises(ConfigError, match=r"names no key: write section.key=value"):
             apply_overrides(data, [nameless])
+    # a search-space entry's name is a dotted key of its own
+    tuned = {"tuning": {"space": {"model.dropout": {"float": [0.0, 0.5]}}}}
+    apply_overrides(
+        tuned, ["tuning.space.model.dropout={float: [0.1, 0.3]}", "tuning.space.training.epochs={int: [1, 3]}"]
+    )
+    assert tuned["tuning"]["space"] == {"model.dropout": {"float": [0.1, 0.3]}, "training.epochs": {"int": [1, 3]}}
 
 
 def test_yaml_is_loaded_safely_and_paths_resolve_relative_to_the_file(tmp_path):

@@ -120,7 +120,10 @@ def parse_config(data: Mapping[str, Any], *, origin: str = "") -> RunConfig:
 def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
     """Apply ``section.key=value`` overrides (values parsed as YAML scalars/lists).
 
-    ``data.sources.0.path=x.root`` indexes lists by position.
+    ``data.sources.0.path=x.root`` indexes lists by position. A search-space entry is
+    named by a dotted configuration key of its own, so ``tuning.space.model.dropout=...``
+    sets the entry ``model.dropout`` of ``tuning.space`` (the whole entry, e.g.
+    ``{float: [0.0, 0.5]}``).
     """
     for item in overrides:
         if "=" not in item:
@@ -136,6 +139,8 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
             raise ConfigError(f"override {item[:60]!r}...: the value is nested too deeply") from None
         node: Any = data
         parts = key.strip().split(".")
+        if parts[:2] == ["tuning", "space"] and len(parts) > 3:
+            parts = [*parts[:2], ".".join(parts[2:])]  # the entry's name is itself a dotted key
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             if isinstance(node, list):
