@@ -129,6 +129,11 @@ def _check_range(low: float, high: float, log: bool, step: float | None) -> None
         raise ValueError(f"a log-uniform range needs low > 0 (got {low})")
     if log and step is not None:
         raise ValueError("log and step cannot be combined")
+    if step is not None and low < high and step > high - low:
+        raise ValueError(
+            f"step {step} is wider than the range [{low}, {high}], whose grid would hold {low} alone; "
+            f"use a step of at most {high - low}"
+        )
 
 
 _KINDS = ("float", "int", "categorical", "layers")

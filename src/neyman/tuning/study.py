@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from neyman.exceptions import ConfigError, MissingDependencyError, StorageError
+from neyman.exceptions import ConfigError, MissingDependencyError, NeymanWarning, StorageError
 from neyman.optional import require
 from neyman.tuning.space import SearchSpace
 
@@ -439,6 +439,11 @@ def check_objective(objective: str, task: str, classes: Sequence[str] = (), *, l
         Whether the configuration gives the events labels (a label column or a class per
         source); without them an unsupervised run writes no AUC or SIC.
 
+    Warns
+    -----
+    NeymanWarning
+        An objective on the test split (``test.X``).
+
     Raises
     ------
     ConfigError
@@ -454,6 +459,13 @@ def check_objective(objective: str, task: str, classes: Sequence[str] = (), *, l
     from neyman.tasks import make_task
 
     head, _, metric = objective.removesuffix(".mean").partition(".")
+    if head == "test":
+        warnings.warn(
+            f"tuning.objective {objective!r} chooses the model on the test split, whose numbers then no longer "
+            f"measure it fairly; tune on val.{metric} and keep the test split for the final number",
+            NeymanWarning,
+            stacklevel=2,
+        )
     if head not in ("train", "val", "test") or "_vs_rest" in metric:
         return
     judged = make_task(task, n_classes=max(2, len(classes)))

@@ -181,3 +181,12 @@ def test_an_objective_that_needs_labels_is_refused_for_an_unlabelled_unsupervise
     with pytest.raises(ConfigError, match=r"without labels .* no 'auc' under 'val'.*loss, n_events"):
         check_objective("val.auc", "density", labelled=False)
     check_objective("val.auc", "binary", labelled=False)  # a classifier always reads labels
+
+
+def test_an_objective_on_the_test_split_is_warned_about():
+    from neyman.exceptions import NeymanWarning
+    from neyman.tuning import check_objective
+
+    with pytest.warns(NeymanWarning, match=r"'test\.auc' chooses the model on the test split.*tune on val\.auc"):
+        check_objective("test.auc", "binary")
+    check_objective("val.auc", "binary")  # quiet

@@ -45,6 +45,7 @@ def test_compact_entries_are_read_into_explicit_ones_that_round_trip():
         ({"float": [1.0, 0.0]}, "low must not exceed high"),
         ({"int": [0, 10], "log": True}, "needs low > 0"),
         ({"float": [0.1, 1.0], "log": True, "step": 0.1}, "cannot be combined"),
+        ({"float": [0.0, 0.5], "step": 0.7}, "step 0.7 is wider than the range [0.0, 0.5]"),
         ({"floot": [0, 1]}, "a search-space entry is one of"),
         ({"float": [0, 1], "int": [0, 1]}, "a search-space entry is one of"),
         ({"categorical": []}, "at least 1 item"),
