@@ -831,3 +831,24 @@ def test_features_the_models_number_type_cannot_resolve_are_named(tmp_path):
     assert "feature 'big' holds integers beyond 2^53" in said
     precision = [str(w.message) for w in caught if "float32" in str(w.message) or "2^53" in str(w.message)]
     assert len(precision) == 2  # an ordinary feature passes unnamed
+
+
+def test_a_split_whose_class_weights_cancel_is_named(tmp_path):
+    """The file's class sums are positive; fold 1 trains on the even events alone, whose background sums to < 0."""
+    gen = np.random.default_rng(4)
+    n = 2000
+    label = gen.integers(0, 2, n)
+    ids = np.arange(n)
+    w = np.where((ids % 2 == 0) & (label == 0), -1.0, 3.0)
+    cols = {f"x{i:02d}": gen.normal(size=n) + 0.3 * label for i in range(6)}
+    io.write(Table({**cols, LABEL: label, "w": w, EVENT_ID: ids}), tmp_path / "folds.parquet")
+    cfg = _config(
+        tmp_path,
+        [{"path": str(tmp_path / "folds.parquet")}],
+        name="folds",
+        model={"type": "lightgbm", "n_estimators": 5},
+        data={"label_column": LABEL, "weight": "w", "event_id": EVENT_ID},
+        split={"kfold": 2},
+    )
+    with pytest.raises(DataError, match=r"the training events of fold 1 \(\d+ events after the split\): every class"):
+        neyman.train(cfg)

@@ -14,7 +14,7 @@ import numpy as np
 from neyman import io
 from neyman.atomic import atomic_path
 from neyman.config import RunConfig
-from neyman.exceptions import RunDirectoryError
+from neyman.exceptions import DataError, RunDirectoryError
 from neyman.models import Arrays, Model
 from neyman.models.families import SMALL_SAMPLE
 from neyman.preprocessing import TEST, TRAIN, VAL, planing_weights, unit_mean_weights
@@ -61,15 +61,21 @@ def _learned(task: Task, table: Table, codes: np.ndarray, code: int) -> np.ndarr
     return np.asarray((codes == code) & task.learns_from(np.asarray(table[task.truth_column])))
 
 
-def _arrays(cfg: RunConfig, task: Task, x: ModelInput, table: Table, sel: np.ndarray) -> Arrays:
-    """One split's model inputs, targets and training weights (classes balanced, planed when asked)."""
+def _arrays(cfg: RunConfig, task: Task, x: ModelInput, table: Table, sel: np.ndarray, part: str) -> Arrays:
+    """One split's model inputs, targets and training weights (classes balanced, planed when asked).
+
+    ``part`` names the events (e.g. "the training events of fold 2") in an error about their weights.
+    """
     y = np.asarray(table[task.truth_column])[sel]
     w = np.asarray(table[WEIGHT], dtype=np.float64)[sel]
     deco = cfg.training.decorrelate
     z = None if deco is None else np.asarray(table[deco.variable], dtype=np.float64)[sel]
-    if deco is not None and z is not None and deco.method == "planing" and len(y):
-        w = planing_weights(z, y, w, bins=deco.resolved_bins())
-    w = task.training_weights(y, w, balance=cfg.task.balance_classes)
+    try:
+        if deco is not None and z is not None and deco.method == "planing" and len(y):
+            w = planing_weights(z, y, w, bins=deco.resolved_bins())
+        w = task.training_weights(y, w, balance=cfg.task.balance_classes)
+    except DataError as exc:  # the file's sums were checked: a split's own may still fail
+        raise DataError(f"{part} ({len(y)} events after the split): {exc}") from exc
     return Arrays(x=x[sel], y=y, w=unit_mean_weights(w), z=z)
 
 
@@ -150,9 +156,10 @@ class _FoldFitter:
             fit_on = _learned(self.task, table, codes, TRAIN)
             prep.fit(self.x[fit_on], sample_weight=np.asarray(table[WEIGHT], dtype=np.float64)[fit_on])
             xs = as_model_input(prep.transform(self.x))
-            train = _arrays(cfg, self.task, xs, table, fit_on)
+            where = f" of fold {fold}" if cfg.split.kfold >= 2 else ""
+            train = _arrays(cfg, self.task, xs, table, fit_on, f"the training events{where}")
             val_on = _learned(self.task, table, codes, VAL)
-            val = _arrays(cfg, self.task, xs, table, val_on)
+            val = _arrays(cfg, self.task, xs, table, val_on, f"the validation events{where}")
             model = self._fit(cfg, ckdir, xs, train, val, n_train=len(train), on_epoch=self.on_epoch)
             history = _history(model)  # the chosen fit's, with its validation curve
             again = self._refit(model, ckdir, xs, train, val, fit_on | val_on)
@@ -216,7 +223,7 @@ class _FoldFitter:
         if settings is None:
             return None
         again = _with_settings(cfg, settings)
-        everything = _arrays(again, self.task, xs, self.events.table, both)
+        everything = _arrays(again, self.task, xs, self.events.table, both, "the training and validation events")
         # the epochs reported to a caller (a tuning trial's pruner) are the chosen fit's alone
         return self._fit(again, ckdir / "refit", xs, everything, None, n_train=len(train), on_epoch=None)
 
