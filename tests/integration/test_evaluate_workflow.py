@@ -178,3 +178,16 @@ def test_multiclass_and_gaussian_evaluations(tmp_path):
     r = evaluate(g, by="x00", n_bootstrap=20)
     assert r.metrics["binned"]["by"] == "x00" and "pull_width" in r.metrics["binned"]
     assert {"binned_response.png", "pulls.png", "response.png"} <= {p.name for p in r.figures}
+
+
+def test_a_complete_run_without_its_metrics_file_is_evaluated_with_a_warning(bdt_run, tmp_path):
+    import shutil
+
+    from neyman.exceptions import NeymanWarning
+
+    copy = tmp_path / "bdt-copy"
+    shutil.copytree(bdt_run, copy)
+    (copy / "metrics.json").unlink()
+    with pytest.warns(NeymanWarning, match=r"metrics\.json is missing from this complete run.*lost"):
+        evaluate(copy, formats=("png",), n_bootstrap=5)
+    assert "evaluation" in json.loads((copy / "metrics.json").read_text())

@@ -333,8 +333,20 @@ class RunDirectory:
         ------
         RunDirectoryError
             The file is not JSON, or not a mapping (checked before any work uses it).
+
+        Warns
+        -----
+        NeymanWarning
+            A complete run without the file (every training writes it): its training figures are lost.
         """
         if not self.metrics.is_file():
+            if self.status() == "complete":
+                warnings.warn(
+                    f"{self.metrics} is missing from this complete run: the training's figures (train, val, test, "
+                    "training time) are lost and are not shown; train the run again to have them",
+                    NeymanWarning,
+                    stacklevel=2,
+                )
             return {}
         try:
             metrics = json.loads(self.metrics.read_text(encoding="utf-8"))
