@@ -108,6 +108,19 @@ def test_config_file_with_overrides_and_regression_flags(tmp_path):
     assert "resolution" in json.loads((tmp_path / "runs" / "reg" / "metrics.json").read_text())["test"]
 
 
+def test_a_table_of_many_metrics_is_printed_a_metric_per_row_on_a_narrow_terminal(tmp_path):
+    path = write_labelled_file(tmp_path, "csv", n_events=1500)
+    args = ("train", "--data", str(path), "--target", "x05", "--features", "x00,x01", "--task", "gaussian")
+    out = subprocess.run(
+        [sys.executable, "-m", "neyman", *args, "--set", "training.epochs=2", "--name", "narrow"],
+        cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "COLUMNS": "80", "NO_COLOR": "1"},
+        timeout=600,
+    ).stdout  # fmt: skip
+    rows = {line.split("│")[1].strip(): line for line in out.splitlines() if line.count("│") >= 4}
+    assert {"rmse", "pull_width", "coverage_68"} <= set(rows), out
+    assert all("…" not in line for line in rows.values())  # every number whole at 80 columns
+
+
 @pytest.mark.parametrize(
     "args,needle",
     [

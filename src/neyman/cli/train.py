@@ -103,18 +103,28 @@ def _cell(row: dict[str, Any], key: str) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+WIDE_TABLE = 5
+"""More metrics than this are printed one per row (splits as columns), so that an 80-column terminal shows them."""
+
+
 def print_metrics(console: Console, result: Any) -> None:
-    """Print the headline metrics of a run as a table."""
+    """Print the headline metrics of a run as a table: a row per split, or a row per metric when there are many."""
     table = RichTable(title=f"run {result.run_dir}")
-    table.add_column("split")
     test = result.metrics.get("test", {})
     keys = [k for k in test if k not in ("n_events", "sum_weights") and not k.endswith(BOUND_SUFFIX)]
-    for k in keys:
-        table.add_column(k, justify="right")
-    for split in ("train", "val", "test"):
-        if split in result.metrics:
-            row = result.metrics[split]
-            table.add_row(split, *(_cell(row, k) for k in keys))
+    splits = [s for s in ("train", "val", "test") if s in result.metrics]
+    if len(keys) > WIDE_TABLE:
+        table.add_column("metric")
+        for split in splits:
+            table.add_column(split, justify="right")
+        for k in keys:
+            table.add_row(k, *(_cell(result.metrics[split], k) for split in splits))
+    else:
+        table.add_column("split")
+        for k in keys:
+            table.add_column(k, justify="right")
+        for split in splits:
+            table.add_row(split, *(_cell(result.metrics[split], k) for k in keys))
     console.print(table)
     if "folds_summary" in result.metrics and "auc" in result.metrics["folds_summary"]:
         s = result.metrics["folds_summary"]["auc"]
