@@ -87,6 +87,7 @@ class DensityFlow(nn.Module):
             self.flow = zuko.flows.NSF(self.n_features, self.n_context, bins=bins, **kwargs)
         else:
             self.flow = zuko.flows.MAF(self.n_features, self.n_context, **kwargs)
+        self._identity_start()
         self.variables: torch.Tensor
         self.context: torch.Tensor
         self.shift: torch.Tensor
@@ -101,6 +102,19 @@ class DensityFlow(nn.Module):
         self.register_buffer("lower", torch.zeros(n_inputs))
         self.register_buffer("width", torch.ones(n_inputs))
         self.register_buffer("bounded", torch.zeros(n_inputs, dtype=torch.bool))
+
+    def _identity_start(self) -> None:
+        """Start free transform parameters at zero, where the transforms are (nearly) the identity.
+
+        A flow of one variable without context has no conditioner: zuko gives each
+        transform raw parameters drawn at random, and a spline drawn so starts far from
+        the identity (a standard normal sample's loss 14.5 nats instead of 1.44), which a
+        short training did not recover (2.06 after 15 epochs, against the optimum 1.42).
+        """
+        with torch.no_grad():
+            for name, parameter in self.flow.named_parameters():
+                if ".phi." in name:  # the raw parameters of an element-wise transform
+                    parameter.zero_()
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):  # type: ignore[no-untyped-def]
         # flows saved before bounded variables existed: every variable unbounded
