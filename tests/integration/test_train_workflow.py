@@ -852,3 +852,27 @@ def test_a_split_whose_class_weights_cancel_is_named(tmp_path):
     )
     with pytest.raises(DataError, match=r"the training events of fold 1 \(\d+ events after the split\): every class"):
         neyman.train(cfg)
+
+
+@pytest.mark.parametrize("label_column", [None, LABEL])
+def test_a_0_1_regression_target_is_taken_for_a_label(tmp_path, label_column):
+    """The advice names what to change: --label-column when none was given, else that it is ignored."""
+    io.write(likelihood_ratio_dataset(1500, n_features=6, seed=2), tmp_path / "lab.parquet")
+    data = {"target": LABEL, **({"label_column": label_column} if label_column else {})}
+    cfg = _config(
+        tmp_path,
+        [{"path": str(tmp_path / "lab.parquet")}],
+        name="lab",
+        model={"type": "lightgbm", "n_estimators": 5},
+        task={"type": "regression"},
+        data=data,
+    )
+    advice = (
+        r"--label-column label is ignored by a regression task"
+        if label_column
+        else r"use --label-column label .* instead of --target"
+    )
+    with pytest.warns(
+        NeymanWarning, match=rf"holds only the values 0 and 1: a classification was probably meant; {advice}"
+    ):
+        neyman.train(cfg)
