@@ -47,7 +47,7 @@ _MODEL_TYPES = set(_MODEL_CONFIGS)
 
 
 def _other_models_with(key: str) -> str:
-    """``"; it is an option of mlp, cnn"`` for a model key that other model types take ("" when none does)."""
+    """``"; model.KEY is an option of cnn, mlp"`` for a model key that other model types take ("" when none does)."""
     owners = sorted(t for t, config in _MODEL_CONFIGS.items() if key in config.model_fields)
     if not owners:
         return ""
@@ -81,7 +81,8 @@ def _format_errors(exc: ValidationError, origin: str) -> str:
         kind = err["type"]
         if kind == "extra_forbidden":
             key = str(err["loc"][-1])
-            elsewhere = _other_models_with(key) if len(parts) > 2 and parts[0] == "model" else ""
+            tagged = len(parts) == 3 and parts[0] == "model" and parts[1] in _MODEL_TYPES  # model.<type>.<key>
+            elsewhere = _other_models_with(key) if tagged else ""
             kind_of = f" for model type {parts[1]}" if elsewhere else ""
             lines.append(f"  {loc}: unknown key{kind_of}{close_matches(key, _keys_at(parts))}{elsewhere}")
         elif kind == "missing":
