@@ -14,7 +14,20 @@ from neyman.io.core import TableWriter, is_jagged, missing_dependency, numpy_or_
 from neyman.optional import require
 from neyman.table import Table
 
-__all__ = ["ArrowWriter", "from_arrow", "to_arrow"]
+__all__ = ["ArrowWriter", "from_arrow", "refuse_duplicate_names", "to_arrow"]
+
+
+def refuse_duplicate_names(names: list[str], source: str | Path) -> None:
+    """Refuse a file whose columns repeat a name: which of them a read takes would be a guess.
+
+    Raises
+    ------
+    DataError
+        Naming the file and the repeated names.
+    """
+    if len(set(names)) != len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise DataError(f"{source} has duplicate column names {dupes}; rename them")
 
 
 def from_arrow(data: pa.Table | pa.RecordBatch, *, source: str) -> Table:
@@ -28,9 +41,7 @@ def from_arrow(data: pa.Table | pa.RecordBatch, *, source: str) -> Table:
         The file it came from, for :attr:`Table.source` and messages.
     """
     names = list(data.column_names)
-    if len(set(names)) != len(names):
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        raise DataError(f"{source} has duplicate column names {dupes}; rename them")
+    refuse_duplicate_names(names, source)
     return Table(
         {name: _column(data.column(i), name, source) for i, name in enumerate(names)},
         source=source,

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from neyman.exceptions import DataError
-from neyman.io.arrow import ArrowWriter, from_arrow
+from neyman.io.arrow import ArrowWriter, from_arrow, refuse_duplicate_names
 from neyman.io.core import (
     Backend,
     StoredTable,
@@ -199,9 +199,7 @@ def header(path: Path, layout: CsvLayout) -> list[str]:
             names = list(reader.schema.names)
         finally:
             reader.close()
-    if len(set(names)) != len(names):  # refused whichever columns are read: a selection would take one silently
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        raise DataError(f"{path} has duplicate column names {dupes}; rename them")
+    refuse_duplicate_names(names, path)  # whichever columns are read: a selection would take one silently
     return names
 
 
