@@ -107,9 +107,9 @@ threshold each boosted model keeps one to three trees, and every bin edge is a c
 that fluctuations of the few events (and the fine errors of CATHODE's flow) can win; fewer
 candidates leave the splits to the signal. Measured on the hunt benchmark at the LHC Olympics
 size (S/B = 0.6 %, 5 seeds, max SIC with 255 -> 16 bins): idealized 10.1 -> 11.0, CATHODE
-7.1 -> 11.9, CWoLa 9.6 -> 12.1, supervised (classes then balanced by weight) 9.8 -> 8.8; on ``neyman.testing``'s synthetic
-resonance data (another generator, 60 and 150 signal events) neutral on average (-17 % to +39 %
-per idealized or CWoLa hunt; CATHODE +9 % and -8 %)."""
+7.1 -> 11.9, CWoLa 9.6 -> 12.1, supervised (classes then balanced by weight) 9.8 -> 8.8; on
+``neyman.testing``'s synthetic resonance data (another generator, 60 and 150 signal events)
+neutral on average (-17 % to +39 % per idealized or CWoLa hunt; CATHODE +9 % and -8 %)."""
 
 
 @dataclass(frozen=True)
