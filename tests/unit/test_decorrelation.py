@@ -224,6 +224,11 @@ def test_decorrelation_refuses_other_tasks_and_missing_variables() -> None:
     arrays = Arrays(np.zeros((10, 2), np.float32), np.arange(10) % 2, np.ones(10))
     with pytest.raises(ModelError, match="variable"):
         model.fit(arrays)
+    # background that carries no positive weight leaves nothing to decorrelate: the column is named
+    spec = Decorrelation("adversary", 10.0, variable="fj_mass")
+    labels = np.arange(10) % 2
+    with pytest.raises(DataError, match="'fj_mass': the training split has 0 such events"):
+        spec.objective(np.arange(10.0), labels, np.where(labels == 0, -1.0, 1.0))
 
 
 def test_the_batch_penalty_of_independent_variables_is_a_small_sample_floor_of_order_one_over_n() -> None:

@@ -128,6 +128,12 @@ def test_bad_uncertainty_settings_are_refused() -> None:
     # a family without dropout (the PFN's lite preset) cannot sample masks
     with pytest.raises(ConfigError, match="no dropout"):
         build_model("pfn", make_task("binary"), 4, params={"uncertainty": "mc_dropout"})
+    # Bayesian layers regularise by their prior: options of the plain MLP they would ignore are named
+    with pytest.raises((ConfigError, ValidationError), match="do not use dropout"):
+        _model({"uncertainty": "bayesian", "dropout": 0.2})
+    with pytest.raises((ConfigError, ValidationError), match="do not use batch_norm, init"):
+        _model({"uncertainty": "bayesian", "batch_norm": True, "init": "he"})
+    assert _model({"uncertainty": "bayesian"}).params.planned(5000).dropout == 0.0
     with pytest.raises(ModelError, match="no uncertainty"):
         _model({}).predict_draws(np.zeros((2, 4), np.float32))
 

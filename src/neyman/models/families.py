@@ -114,6 +114,19 @@ class NeuralParams(FamilyParams):
             raise ValueError(f"uncertainty: bayesian needs Bayesian layers (type: mlp); {self.type} can use ensemble")
         if self.uncertainty == "mc_dropout" and getattr(self, "dropout", None) == 0:
             raise ValueError("uncertainty: mc_dropout samples dropout masks: set dropout > 0 (e.g. 0.1), not 0")
+        if self.uncertainty == "bayesian":
+            unused = {
+                "dropout": getattr(self, "dropout", None) not in (None, 0),
+                "batch_norm": getattr(self, "batch_norm", False),
+                "init": getattr(self, "init", "auto") != "auto",
+            }
+            if any(unused.values()):
+                names = ", ".join(k for k, v in unused.items() if v)
+                raise ValueError(
+                    f"uncertainty: bayesian layers do not use {names}: their Gaussian weight prior is the "
+                    "regulariser (prior_sigma sets its width); remove "
+                    + ("it" if sum(unused.values()) == 1 else "them")
+                )
         return self
 
 
@@ -221,7 +234,13 @@ class MLPConfig(NeuralParams):
         if self.hidden is None:
             update["hidden"] = list(LARGE_HIDDEN)
         if self.dropout is None:
-            update["dropout"] = SMALL_DROPOUT if small else (MC_DROPOUT if self.uncertainty == "mc_dropout" else 0.0)
+            update["dropout"] = (
+                0.0
+                if self.uncertainty == "bayesian"  # the weight prior regularises Bayesian layers
+                else SMALL_DROPOUT
+                if small
+                else (MC_DROPOUT if self.uncertainty == "mc_dropout" else 0.0)
+            )
         return self.model_copy(update=update) if update else self
 
 

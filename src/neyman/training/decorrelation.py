@@ -192,11 +192,14 @@ class Decorrelation:
         ``λ`` of the penalty (disco) or of the adversary's term.
     bins
         Bins of the variable the adversary predicts (equal background quantiles).
+    variable
+        The variable's column name, for messages (empty when not known).
     """
 
     method: str
     strength: float
     bins: int = 10
+    variable: str = ""
 
     def __post_init__(self) -> None:
         if self.method not in ("disco", "adversary"):
@@ -216,9 +219,12 @@ class Decorrelation:
         bkg = (np.asarray(labels) == 0) & (np.asarray(weights) > 0)
         zb = z[bkg]
         if len(zb) < 2 or not np.all(np.isfinite(zb)) or np.ptp(zb) == 0:
+            name = f"{self.variable!r}" if self.variable else "the variable"
             raise DataError(
-                "decorrelation needs background training events (label 0) with finite, varying values of the "
-                f"variable (got {len(zb)} events, range {np.ptp(zb) if len(zb) else 'empty'})"
+                "decorrelation needs training events of the background (label 0) with a positive weight and "
+                f"finite, varying values of {name}: the training split has {len(zb)} such events"
+                + (f" spanning {np.ptp(zb):g}" if len(zb) else "")
+                + "; check the background's weights and the selection"
             )
         edges = np.unique(np.quantile(zb, np.linspace(0.0, 1.0, self.bins + 1))[1:-1])
         wb = np.asarray(weights, dtype=np.float64)[bkg]

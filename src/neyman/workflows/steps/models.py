@@ -42,7 +42,9 @@ def make_model(
     if family.neural and deco is not None and deco.method in ("disco", "adversary"):
         from neyman.training.decorrelation import Decorrelation, decorrelation_batch_size
 
-        decorrelation = Decorrelation(deco.method, deco.resolved_strength(), bins=deco.resolved_bins())
+        decorrelation = Decorrelation(
+            deco.method, deco.resolved_strength(), bins=deco.resolved_bins(), variable=deco.variable
+        )
         batch_size = batch_size or decorrelation_batch_size(n_train)
     if family.neural:
         from neyman.training import OptimizerSpec, ScheduleSpec, Trainer, configure_threads
