@@ -135,5 +135,6 @@ def _within_float32(
     raise DataError(
         f"values beyond ±{FLOAT32_MAX:.3g}{where}, which the models' float32 arithmetic would turn into "
         f"infinities: {'; '.join(problems)}. Rescale the column (e.g. a logarithm or another unit), "
-        "mark such sentinel values as missing, or leave the column out"
+        "write a sentinel meaning 'undefined' as NaN in the file and set data.fill_value, select the events without "
+        "it (data.selection), or leave the column out"
     )
