@@ -106,6 +106,52 @@ def test_the_exported_classifier_gives_the_weights_through_the_recorded_map(tmp_
     assert record["features"] == ["x0", "x1"]
 
 
+def test_the_boosted_reweighter_learns_the_ratio_and_exports_its_trees(tmp_path):
+    from neyman.export import OnnxModel
+    from neyman.workflows.export import export
+
+    src, tgt, xs = _samples(tmp_path, n=12_000)
+    result = reweight(
+        src, tgt, features=["x0", "x1"], check=["other"], model="gbreweighter", kfold=2, output_dir=str(tmp_path / "r")
+    )
+    w = np.asarray(io.read(result.run_dir / "weights.parquet")["weight"])
+    true = 0.5 * xs[:, 0] - 0.125
+    # piecewise constant in x0 (40 trees of depth 3), so less exact than a smooth model, but the ratio
+    assert np.corrcoef(np.log(w), true)[0, 1] > 0.9
+    s = result.summary
+    assert s["chi2_per_ndf"]["x0"]["before"] > 5 and s["chi2_per_ndf"]["x0"]["after"] < 2
+    assert abs(s["two_sample_auc_after"] - 0.5) < 0.03
+    # its trees in ONNX route every event as the model does
+    onnx = export(result.run_dir, format="onnx", out=tmp_path / "rw.onnx", fold=1).path
+    run = load_run(result.run_dir)
+    table = io.read(src)
+    direct = run.models[1].predict(run.preprocessors[1].transform(run.matrix(table)))
+    np.testing.assert_allclose(OnnxModel(onnx).score(table), direct[:, 0] if direct.ndim == 2 else direct, rtol=1e-5)
+
+
+@pytest.mark.parametrize("route", ["positive", "dctr"])
+def test_the_boosted_reweighter_is_refused_where_it_cannot_serve(tmp_path, route):
+    x = np.random.default_rng(0).normal(size=(300, 3))
+    path = _write(tmp_path / "s.parquet", x, {"w": np.ones(300)})
+    with pytest.raises(ConfigError, match="piecewise constant in a parameter and regress no weight"):
+        if route == "positive":
+            reweight(positive=path, weight="w", model="gbreweighter", kfold=3, output_dir=str(tmp_path / "runs"))
+        else:
+            from neyman.workflows.dctr import dctr
+
+            dctr(
+                path,
+                [path, path, path],
+                "alpha",
+                [0.1, 0.15, 0.2],
+                nominal=0.15,
+                model="gbreweighter",
+                kfold=3,
+                output_dir=str(tmp_path / "runs"),
+            )
+    assert not (tmp_path / "runs").exists()
+
+
 def test_a_retrained_run_never_uses_a_stale_weight_map(tmp_path):
     src, tgt, _ = _samples(tmp_path, n=2000)
     result = reweight(src, tgt, model="logistic", kfold=2, output_dir=str(tmp_path))

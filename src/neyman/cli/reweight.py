@@ -123,7 +123,12 @@ def register(app: typer.Typer) -> None:
         ),
         weight: str | None = typer.Option(None, "--weight", help="Event-weight column (signed weights allowed)."),
         model: str | None = typer.Option(
-            None, "--model", help="Model family: mlp, xgboost, ... (default mlp; xgboost with --positive)."
+            None,
+            "--model",
+            help=(
+                "Model family: mlp, xgboost, lightgbm, fisher, logistic, or gbreweighter (boosted reweighting "
+                "trees, --source/--target only) (default mlp; xgboost with --positive)."
+            ),
         ),
         kfold: int = typer.Option(5, "--kfold", help="Folds: each event is weighted by a model that never saw it."),
         replicas: int = typer.Option(

@@ -48,13 +48,24 @@ def _tree_scores(g: GraphBuilder, x: str, run: TrainedRun, fold: int, opset: int
     return tree_ops(g, x, run.models[fold], opset=opset)
 
 
+def _reweighter_scores(g: GraphBuilder, x: str, run: TrainedRun, fold: int, opset: int) -> str:
+    from neyman.export.trees import reweighter_ops
+
+    return reweighter_ops(g, x, run.models[fold])
+
+
 def _network_scores(g: GraphBuilder, x: str, run: TrainedRun, fold: int, opset: int) -> str:
     from neyman.export.neural import network_ops
 
     return network_ops(g, x, run.models[fold], opset=opset)
 
 
-TABULAR_EXPORTERS = {"linear": _linear_scores, "trees": _tree_scores, "network": _network_scores}
+TABULAR_EXPORTERS = {
+    "linear": _linear_scores,
+    "trees": _tree_scores,
+    "reweight_trees": _reweighter_scores,
+    "network": _network_scores,
+}
 """Builders of the scores of a tabular run's model from its preprocessed features ``x``, by
 the export kind its family declares (:mod:`neyman.models.families`)."""
 

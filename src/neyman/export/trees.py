@@ -22,7 +22,7 @@ from neyman.export.graph import GraphBuilder
 from neyman.models import Model
 from neyman.optional import require
 
-__all__ = ["CONVERTER_OPSET", "tree_ops"]
+__all__ = ["CONVERTER_OPSET", "reweighter_ops", "tree_ops"]
 
 # highest default-domain opset onnxmltools 1.16 converts to; the tree nodes live in
 # the ai.onnx.ml domain, so the surrounding graph can use a newer default opset
@@ -90,3 +90,81 @@ def tree_ops(g: GraphBuilder, x: str, model: Model, *, opset: int) -> str:
         scaled = g.op("Mul", [flat, g.const(std, "target_std", dtype=np.float32)])
         return g.op("Add", [scaled, g.const(mean, "target_mean", dtype=np.float32)])
     raise ModelError(f"{model.family} models cannot be exported for the {model.task.name!r} task")
+
+
+ML_DOMAIN, ML_OPSET = "ai.onnx.ml", 1
+"""The domain and version of ``TreeEnsembleRegressor`` as :func:`reweighter_ops` writes it."""
+
+
+def _float32_at_or_below(threshold: np.ndarray) -> np.ndarray:
+    """The largest float32 ``<=`` each threshold: ``x <= t`` then holds for a float32 ``x`` exactly when
+    ``x <= t`` holds in float64, as the trees were grown and are evaluated."""
+    t32 = threshold.astype(np.float32)
+    above = t32.astype(np.float64) > threshold
+    t32[above] = np.nextafter(t32[above], np.float32(-np.inf))
+    return t32
+
+
+def reweighter_ops(g: GraphBuilder, x: str, model: Model) -> str:
+    """A boosted reweighter's trees applied to ``x``: ``sigmoid(ln w(x))``, float32 ``(n,)``.
+
+    Notes
+    -----
+    One ``TreeEnsembleRegressor`` (``ai.onnx.ml``) sums the leaf values of every tree,
+    :math:`\\ln w(x) = \\sum_m \\Delta_m(x)`; the binary task's score is its sigmoid.
+    The thresholds are written as the largest float32 at or below the fitted ones, so
+    the float32 comparisons route every event as the model does.
+    """
+    reweighter: Any = getattr(model, "reweighter", None)
+    if reweighter is None:
+        raise ModelError(f"the {model.family} model is not trained")
+    attrs: dict[str, Any] = {
+        k: []
+        for k in (
+            "nodes_treeids",
+            "nodes_nodeids",
+            "nodes_featureids",
+            "nodes_values",
+            "nodes_modes",
+            "nodes_truenodeids",
+            "nodes_falsenodeids",
+            "target_treeids",
+            "target_nodeids",
+            "target_ids",
+            "target_weights",
+        )
+    }
+    for m, tree in enumerate(reweighter.trees):
+        leaf = tree.left < 0
+        n = len(tree.left)
+        attrs["nodes_treeids"] += [m] * n
+        attrs["nodes_nodeids"] += list(range(n))
+        attrs["nodes_featureids"] += np.where(leaf, 0, tree.feature).tolist()
+        attrs["nodes_values"] += np.where(leaf, 0.0, _float32_at_or_below(tree.threshold)).tolist()
+        attrs["nodes_modes"] += ["LEAF" if is_leaf else "BRANCH_LEQ" for is_leaf in leaf]
+        attrs["nodes_truenodeids"] += np.where(leaf, 0, tree.left).tolist()
+        attrs["nodes_falsenodeids"] += np.where(leaf, 0, tree.right).tolist()
+        leaves = np.flatnonzero(leaf)
+        attrs["target_treeids"] += [m] * len(leaves)
+        attrs["target_nodeids"] += leaves.tolist()
+        attrs["target_ids"] += [0] * len(leaves)
+        attrs["target_weights"] += tree.value[leaves].tolist()
+    g.domains[ML_DOMAIN] = max(g.domains.get(ML_DOMAIN, 0), ML_OPSET)
+    x32 = g.op("Cast", [x], "x32", to=TensorProto.FLOAT)
+    out = g.name("log_weight")
+    g.nodes.append(
+        onnx.helper.make_node(
+            "TreeEnsembleRegressor",
+            [x32],
+            [out],
+            name=f"{out}_node",
+            domain=ML_DOMAIN,
+            n_targets=1,
+            aggregate_function="SUM",
+            post_transform="NONE",
+            base_values=[0.0],
+            **attrs,
+        )
+    )
+    logit = g.op("Reshape", [out, g.const([-1], "flat", dtype=np.int64)])
+    return g.op("Sigmoid", [logit])

@@ -43,6 +43,7 @@ __all__ = [
     "FamilyParams",
     "FisherConfig",
     "FlowConfig",
+    "GBReweighterConfig",
     "ImageGeneratorConfig",
     "LightGBMConfig",
     "LogisticConfig",
@@ -62,7 +63,7 @@ __all__ = [
 ]
 
 Representation = Literal["tabular", "particles", "image"]
-ExportKind = Literal["linear", "trees", "network", "jet_network"]
+ExportKind = Literal["linear", "trees", "reweight_trees", "network", "jet_network"]
 
 
 class FamilyParams(BaseModel):
@@ -301,6 +302,19 @@ class LogisticConfig(FamilyParams):
     max_iter: int = Field(1000, ge=1)
 
 
+class GBReweighterConfig(FamilyParams):
+    """Gradient-boosted reweighter: shallow trees that move the source's weights towards a target sample."""
+
+    type: Literal["gbreweighter"] = "gbreweighter"
+    n_estimators: int = Field(40, ge=1, description="Trees grown (no early stopping).")
+    learning_rate: float = Field(0.2, gt=0, le=1, description="Fraction of each tree's log-weight change applied.")
+    max_depth: int = Field(3, ge=1, le=16)
+    min_samples_leaf: int = Field(200, ge=1, description="Fewest events (source and target) in a leaf.")
+    regularisation: float = Field(
+        5.0, ge=0, description="Events' worth of weight added to both sides of each leaf's ratio."
+    )
+
+
 Preset = Literal["lite", "full"]
 GraphPreset = Literal["tiny", "lite", "full"]
 PRESET_HELP = "Named size: 'lite' (sized for CPUs) or 'full' (the paper's); keys below override it."
@@ -532,7 +546,8 @@ class Family:
         The hyper-parameter class; its ``type`` field defaults to :attr:`name`.
     export
         How the ONNX export converts a trained model: ``linear`` (coefficients),
-        ``trees`` (a booster), ``network`` (a torch network on a feature matrix)
+        ``trees`` (a booster), ``reweight_trees`` (a boosted reweighter's trees),
+        ``network`` (a torch network on a feature matrix)
         or ``jet_network`` (a torch network on particle sets or images).
     representation
         The inputs the family reads: ``tabular`` (a feature matrix),
@@ -582,6 +597,13 @@ FAMILIES: dict[str, Family] = {
         Family("lightgbm", f"{_TREES}:LightGBMModel", LightGBMConfig, "trees"),
         Family("fisher", f"{_BASELINES}:FisherModel", FisherConfig, "linear", classifier=True),
         Family("logistic", f"{_BASELINES}:LogisticModel", LogisticConfig, "linear", classifier=True),
+        Family(
+            "gbreweighter",
+            "neyman.models.reweighters:GBReweighterModel",
+            GBReweighterConfig,
+            "reweight_trees",
+            classifier=True,
+        ),
         Family("cnn", f"{_JETS}:CNNModel", CNNConfig, "jet_network", "image", neural=True),
         Family("pfn", f"{_JETS}:PFNModel", PFNConfig, "jet_network", "particles", neural=True),
         Family("efn", f"{_JETS}:EFNModel", EFNConfig, "jet_network", "particles", neural=True),
@@ -673,21 +695,34 @@ def get_family(name: str) -> Family:
 RATIO_FAMILIES = ("mlp", "xgboost", "lightgbm", "fisher", "logistic")
 """The classifiers a reweighter or a DCTR fit can be: tabular, binary, with a calibrated score."""
 
+REWEIGHTER_FAMILIES = (*RATIO_FAMILIES, "gbreweighter")
+"""The families ``neyman reweight --source --target`` takes: the classifiers and the boosted reweighter."""
 
-def ratio_model(family: str) -> dict[str, Any]:
+
+def ratio_model(family: str, *, two_samples: bool = False) -> dict[str, Any]:
     """The ``model`` block of a training whose score is turned into a likelihood ratio.
 
     Reweighting (``neyman reweight``, its positive-weight resampler) and the DCTR fit
     use ``family`` at its defaults, except where the classifiers' defaults moved after
     their closure and fit benchmarks were measured (``benchmarks/README.md``): an MLP
     keeps ReLU (:meth:`MLPConfig.resolved_activation` would choose GELU), XGBoost every
-    event and feature in each tree at learning rate 0.1.
+    event and feature in each tree at learning rate 0.1.  ``two_samples``: the
+    training reweights one sample to another (``neyman reweight --source --target``),
+    which the boosted reweighter ``gbreweighter`` can do too; its trees are piecewise
+    constant, so a parametrised fit's scan would be a staircase, and it learns no
+    regression.
     """
-    if family not in RATIO_FAMILIES:
+    allowed = REWEIGHTER_FAMILIES if two_samples else RATIO_FAMILIES
+    if family not in allowed:
+        why = (
+            " (gbreweighter reweights one sample to another: its trees are piecewise constant in a parameter and "
+            "regress no weight)"
+            if family == "gbreweighter"
+            else ""
+        )
         raise ConfigError(
             f"--model {family!r}: a reweighter here is a classifier of source against target events on their "
-            f"columns; choose {one_of(RATIO_FAMILIES)} (the boosted reweighter of hep_ml's GBReweighter is "
-            "in the library, neyman.reweighting.BoostedReweighter, not a --model)"
+            f"columns; choose {one_of(allowed)}{why}"
         )
     if family == "mlp":
         return {"type": family, "activation": "relu"}

@@ -115,7 +115,9 @@ def _event_weights(inputs: _Inputs, role: str, n: int) -> np.ndarray:
     return np.ones(n) if inputs.weight is None else checked_weights(path, tree, inputs.weight, role)
 
 
-def _config(inputs: _Inputs, model: str, kfold: int, seed: int, name: str, output_dir: str) -> dict[str, Any]:
+def _config(
+    inputs: _Inputs, model: str, kfold: int, seed: int, name: str, output_dir: str, *, two_samples: bool
+) -> dict[str, Any]:
     def source(where: tuple[str, str | None], label: str) -> dict[str, Any]:
         return {"path": where[0], "tree": where[1], "label": label}
 
@@ -130,7 +132,7 @@ def _config(inputs: _Inputs, model: str, kfold: int, seed: int, name: str, outpu
             "weight": inputs.weight,
         },
         "task": {"type": "binary", "balance_classes": True},
-        "model": ratio_model(model),
+        "model": ratio_model(model, two_samples=two_samples),
         "split": {"kfold": kfold},
     }
 
@@ -384,10 +386,10 @@ def reweight(
     name = name or f"{'reweight' if positive is None else 'positive'}-{model}"
     if positive is not None:
         inputs = _checked_positive(positive, features, check, weight, kfold)
-        cfg = _config(inputs, model, kfold, seed, name, output_dir)
+        cfg = _config(inputs, model, kfold, seed, name, output_dir, two_samples=False)
         run, summary, report = _positive(inputs, cfg, overrides, force, floor_fraction)
     else:
         inputs = _checked_inputs(str(source), str(target), features, check, weight, kfold)
-        cfg = _config(inputs, model, kfold, seed, name, output_dir)
+        cfg = _config(inputs, model, kfold, seed, name, output_dir, two_samples=True)
         run, summary, report = _ratio(inputs, cfg, overrides, force, (calibrate, clip_quantile, seed))
     return ReweightResult(run.path, summary, report, time.perf_counter() - t0)
