@@ -54,6 +54,12 @@ def test_force_never_deletes_a_folder_that_is_not_a_run(runs):
     with pytest.raises(RunDirectoryError, match=r"not a neyman run .*--force only replaces neyman runs"):
         train("mine", "logistic", force=True)
     assert notes.read_text() == "keep me"
+    # a status.json of someone else's (any content but a run's state) does not make a folder a run
+    for foreign in ('{"foo": 1}', '{"state": "green", "time": "now"}', "[]", "not json", '{"state": "complete"}'):
+        (notes.parent / "status.json").write_text(foreign)
+        with pytest.raises(RunDirectoryError, match=r"not a neyman run"):
+            train("mine", "logistic", force=True)
+        assert notes.read_text() == "keep me"
 
 
 def test_staging_folders_of_killed_runs_are_cleaned(runs):
@@ -126,6 +132,10 @@ def test_compare_never_overwrites_without_force(runs):
     (other / "thesis.tex").write_text("x")
     with pytest.raises(DataError, match=r"holds other files"):
         compare([a, b], out=other, n_bootstrap=5, formats=("png",), force=True)
+    (other / "comparison.json").write_text('{"mine": true}')  # a file of that name neyman did not write
+    with pytest.raises(DataError, match=r"holds other files \(no comparison.json that neyman wrote\)"):
+        compare([a, b], out=other, n_bootstrap=5, formats=("png",), force=True)
+    assert (other / "thesis.tex").read_text() == "x"
     with pytest.raises(DataError, match=r"is a file"):
         compare([a, b], out=other / "thesis.tex", n_bootstrap=5)
     with pytest.raises(DataError, match=r"is a run directory"):

@@ -168,6 +168,8 @@ def test_a_retrained_run_never_uses_a_stale_weight_map(tmp_path):
     [
         ("different-columns", DataError, r"different columns \(extra"),
         ("zero-weights", DataError, r"weight column 'w' is all zero"),
+        ("text-weights", DataError, r"weight column 'w' holds object values such as 'abc', not numbers"),
+        ("huge-weights", DataError, r"weight column 'w' holds 1e\+300 at entry 0, beyond ±1e\+100"),
         ("few-target-events", DataError, r"target .* holds 2 events, fewer than the 3 folds"),
         ("missing-check", DataError, r"has no column 'nope' \(given in --check\)"),
         ("check-is-feature", ConfigError, r"'x0' is both a feature and a --check"),
@@ -188,6 +190,12 @@ def test_bad_input_is_refused_before_anything_is_written(tmp_path, case, error, 
         tgt = _write(tmp_path / "t.parquet", x, {"w": np.ones(300), "extra": np.ones(300)})
     elif case == "zero-weights":
         src = _write(tmp_path / "s.parquet", x, {"w": np.zeros(300)})
+        kwargs["weight"] = "w"
+    elif case == "text-weights":
+        src = _write(tmp_path / "s.parquet", x, {"w": np.full(300, "abc", dtype=object)})
+        kwargs["weight"] = "w"
+    elif case == "huge-weights":
+        src = _write(tmp_path / "s.parquet", x, {"w": np.full(300, 1e300)})
         kwargs["weight"] = "w"
     elif case == "few-target-events":
         tgt = _write(tmp_path / "t.parquet", x[:2], {"w": np.ones(2)})

@@ -177,9 +177,9 @@ class RunDirectory:
         if self.path.exists() and any(self.path.iterdir()):
             if not is_run(self.path):
                 raise RunDirectoryError(
-                    f"{self.path} holds files but is not a neyman run (no {RUN_MARKER}): neyman never writes "
-                    "into it, and --force only replaces neyman runs; choose another name (--name) or output "
-                    "directory (--output-dir)"
+                    f"{self.path} holds files but is not a neyman run (no {RUN_MARKER} that neyman wrote): neyman "
+                    "never writes into it, and --force only replaces neyman runs; choose another name (--name) or "
+                    "output directory (--output-dir)"
                 )
             if not force:
                 state = self.status()

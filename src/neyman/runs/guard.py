@@ -2,15 +2,18 @@
 
 - a run name is one path component, so a run stays inside its ``output_dir``;
 - ``--force`` only ever replaces what neyman wrote: a run directory (it holds
-  ``status.json``), a comparison folder (it holds ``comparison.json``), an ONNX file;
+  ``status.json`` with a run's state), a comparison folder (it holds the
+  ``comparison.json`` of a comparison), an ONNX file;
 - an output file is never written inside a run's own artefacts, and never over an
   existing file without ``force``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 from neyman.exceptions import ConfigError, DataError
 
@@ -26,6 +29,15 @@ __all__ = [
 
 RUN_MARKER = "status.json"
 """The file every run directory holds from its first moment (its status)."""
+
+RUN_STATES = ("running", "complete", "failed", "pruned")
+"""The states a run's :data:`RUN_MARKER` records."""
+
+_MARKER_KEYS = {RUN_MARKER: ("state", "time"), "comparison.json": ("rows", "reference")}
+"""The keys neyman writes into each marker file: a file of that name without them is someone else's."""
+
+_MARKER_BYTES = 1 << 20
+"""Markers are a few hundred bytes; a larger file of that name is not one neyman wrote."""
 
 
 def check_run_name(name: str) -> str:
@@ -49,9 +61,27 @@ def check_run_name(name: str) -> str:
     return name
 
 
+def _written_by_neyman(marker: Path) -> bool:
+    """Whether ``marker`` is a JSON object with the keys neyman writes into a file of its name.
+
+    A folder of someone else's (a web project's ``status.json``) must never pass for a
+    neyman output: ``--force`` deletes what does.
+    """
+    try:
+        if not marker.is_file() or marker.stat().st_size > _MARKER_BYTES:
+            return False
+        record: Any = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False
+    keys = _MARKER_KEYS.get(marker.name, ())
+    if not isinstance(record, dict) or not all(k in record for k in keys):
+        return False
+    return marker.name != RUN_MARKER or record["state"] in RUN_STATES
+
+
 def is_run(path: Path) -> bool:
-    """Whether ``path`` is a neyman run directory (it holds :data:`RUN_MARKER`)."""
-    return (path / RUN_MARKER).is_file()
+    """Whether ``path`` is a neyman run directory (it holds :data:`RUN_MARKER` with a run's state)."""
+    return _written_by_neyman(path / RUN_MARKER)
 
 
 def _no_nul(path: str | os.PathLike[str]) -> Path:
@@ -142,8 +172,10 @@ def check_output_dir(path: str | os.PathLike[str], *, force: bool, marker: str, 
     if out.is_dir() and any(out.iterdir()):
         if is_run(out):
             raise DataError(f"{out} is a run directory; give {what} a folder of its own")
-        if not (out / marker).is_file():
-            raise DataError(f"{out} holds other files (no {marker}); {what} only goes to a new or empty folder")
+        if not _written_by_neyman(out / marker):
+            raise DataError(
+                f"{out} holds other files (no {marker} that neyman wrote); {what} only goes to a new or empty folder"
+            )
         if not force:
             raise DataError(f"{out} holds {what} already; pass --force to replace it (or choose another --out)")
     return out

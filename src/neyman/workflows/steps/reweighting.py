@@ -122,12 +122,28 @@ def default_features(where: tuple[str, str | None], columns: list[str], skip: se
     return features
 
 
+MAX_WEIGHT = 1e100
+"""The largest event-weight magnitude taken: the effective sample size squares the weights' sum."""
+
+
 def checked_weights(path: str, tree: str | None, column: str, role: str) -> np.ndarray:
     """The event weights of one file, refused when they cannot weigh anything."""
-    w = np.asarray(io.read(path, tree=tree, columns=[column])[column], dtype=np.float64)
+    raw = np.asarray(io.read(path, tree=tree, columns=[column])[column])
+    if not (np.issubdtype(raw.dtype, np.number) or raw.dtype == bool):
+        raise DataError(
+            f"{role} {path}: weight column {column!r} holds {raw.dtype.name} values such as {raw[0]!r}, not numbers; "
+            "name the numeric event-weight column with --weight"
+        )
+    w = raw.astype(np.float64)
     if not np.all(np.isfinite(w)):
         bad = int(np.flatnonzero(~np.isfinite(w))[0])
         raise DataError(f"{role} {path}: weight column {column!r} holds {w[bad]} at entry {bad}; fix the weights")
+    if np.max(np.abs(w), initial=0.0) > MAX_WEIGHT:
+        big = int(np.argmax(np.abs(w)))
+        raise DataError(
+            f"{role} {path}: weight column {column!r} holds {w[big]:.4g} at entry {big}, beyond ±{MAX_WEIGHT:.0e}: "
+            "sums of squares of such weights overflow; rescale the weights (only their ratios matter here)"
+        )
     if not np.sum(w) > 0:
         what = "is all zero" if not np.any(w) else f"sums to {np.sum(w):.4g}"
         raise DataError(f"{role} {path}: weight column {column!r} {what}; the sample needs a positive total weight")
