@@ -84,6 +84,7 @@ def test_predict_gives_the_weight_at_the_parameter_in_each_event(family):
         ({"values": [0.5, 0.6, 0.7]}, ConfigError, r"one of them the nominal 0.0"),
         ({"parameter": "x0"}, DataError, r"already has a column 'x0'"),
         ({"parameter": "a b"}, ConfigError, r"must be a column name"),
+        ({"parameter": "weight"}, ConfigError, r"'weight' is a column neyman builds itself"),
     ],
 )
 def test_bad_parametrised_requests_are_refused_before_anything_is_written(tmp_path, kwargs, error, match):
@@ -104,6 +105,15 @@ def test_a_fit_needs_a_parametrised_run(family, tmp_path):
     )
     with pytest.raises(ConfigError, match="not a parametrised reweighting run"):
         fit_parameter(plain.run_dir, str(d / "t0.parquet"), str(d / "nominal.parquet"))
+
+
+@pytest.mark.parametrize("n", [0, 1])
+def test_a_fit_of_a_sample_without_events_is_refused_before_anything_is_written(family, tmp_path, n):
+    d, result = family
+    data = _sample(tmp_path / "tiny.parquet", 0.3, n, 5)
+    with pytest.raises(DataError, match=rf"data .*tiny.parquet holds {n} events; .* needs at least 20"):
+        fit_parameter(result.run_dir, data, str(d / "nominal.parquet"))
+    assert not (result.run_dir / "fits" / "tiny.json").exists()
 
 
 def test_the_parametrised_reweighter_exports_with_its_parameter_as_an_input(family, tmp_path):

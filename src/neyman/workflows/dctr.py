@@ -27,6 +27,8 @@ from neyman.exceptions import ConfigError, DataError
 from neyman.models.families import ratio_model
 from neyman.reweighting import RatioWeights
 from neyman.runs import RunDirectory, write_ratio_weights
+from neyman.table import RESERVED
+from neyman.workflows.steps.data import SOURCE
 from neyman.workflows.steps.reweighting import checked_weights, default_features, file_columns
 from neyman.workflows.train import train
 
@@ -74,6 +76,11 @@ def _checked(
     """The files (nominal first) and the features, checked before anything is written."""
     if not parameter.isidentifier():
         raise ConfigError(f"--parameter name {parameter!r} must be a column name such as alphaS")
+    if parameter in (*RESERVED, SOURCE):
+        raise ConfigError(
+            f"--parameter name {parameter!r} is a column neyman builds itself ({', '.join((*RESERVED, SOURCE))}); "
+            "name the parameter after the setting, such as alphaS"
+        )
     if len(targets) != len(values) or not targets:
         raise ConfigError(
             f"--parameter gives {len(values)} value(s) for {len(targets)} --target file(s); give one value per "

@@ -55,6 +55,10 @@ class FitResult:
     seconds: float
 
 
+MIN_EVENTS = 20
+"""Fewest events of the data or the reference that a fit is run on."""
+
+
 def _log_ratios(trained: TrainedRun, table: Table, record: dict[str, Any], grid: np.ndarray) -> np.ndarray:
     """``ln w(x_i, θ_k)`` of every event at every grid value, shape ``(n_grid, n_events)``."""
     from neyman.reweighting import logit
@@ -74,6 +78,11 @@ def _read(path: str, features: list[str], weight: str | None, role: str) -> tupl
     if missing:
         raise DataError(f"{role} {where[0]} has no column {missing[0]!r}; the reweighter needs {features}")
     table = io.read(where[0], tree=where[1], columns=features)
+    if len(table) < MIN_EVENTS:
+        raise DataError(
+            f"{role} {where[0]} holds {len(table)} events; fitting a parameter (its scan and the closure "
+            f"histograms) needs at least {MIN_EVENTS}, and thousands to measure it"
+        )
     w = np.ones(len(table)) if weight is None else checked_weights(where[0], where[1], weight, role)
     return table, w
 
