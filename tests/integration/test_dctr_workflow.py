@@ -107,6 +107,21 @@ def test_a_fit_needs_a_parametrised_run(family, tmp_path):
         fit_parameter(plain.run_dir, str(d / "t0.parquet"), str(d / "nominal.parquet"))
 
 
+def test_fits_of_other_files_of_one_name_keep_their_records(family, tmp_path):
+    _, result = family
+    reference = _sample(tmp_path / "reference.parquet", 0.0, 3000, 20)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = fit_parameter(result.run_dir, _sample(tmp_path / "a" / "data.parquet", 0.3, 3000, 21), reference)
+    second = fit_parameter(result.run_dir, _sample(tmp_path / "b" / "data.parquet", -0.3, 3000, 22), reference)
+    assert (first.path.name, second.path.name) == ("data.json", "data-2.json")
+    assert json.loads(first.path.read_text())["estimate"] == pytest.approx(first.estimate)
+    again = fit_parameter(result.run_dir, str(tmp_path / "a" / "data.parquet"), reference)
+    assert again.path == first.path  # a refit of the same file replaces its own record
+    with pytest.raises(ConfigError, match="is the --fit sample itself"):
+        fit_parameter(result.run_dir, reference, reference)
+
+
 @pytest.mark.parametrize("n", [0, 1])
 def test_a_fit_of_a_sample_without_events_is_refused_before_anything_is_written(family, tmp_path, n):
     d, result = family

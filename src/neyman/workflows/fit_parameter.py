@@ -10,6 +10,7 @@ reweighted to the fitted value is then compared with the data in every feature.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -41,7 +42,8 @@ class FitResult:
         and, for a run trained with replicas, of the generated samples
         (``template_uncertainty`` in the record) added in quadrature.
     record
-        Everything written to ``RUN/fits/<data>.json``: the scan, the closure χ²/ndf.
+        Everything written to ``RUN/fits/<data>.json`` (``<data>-2.json`` and so on for
+        other files of the same name): the scan, the closure χ²/ndf.
     path
         That file.
     seconds
@@ -98,6 +100,23 @@ def _closure(
     return chi2
 
 
+def _record_path(folder: Path, data_file: str) -> Path:
+    """``folder/<data stem>.json``: a refit of the same file replaces its record, another file of the same
+    name gets ``<stem>-2.json`` (and so on) rather than replacing a fit of something else."""
+    stem = Path(data_file).stem
+    for n in range(1, 10_000):
+        path = folder / (f"{stem}.json" if n == 1 else f"{stem}-{n}.json")
+        if not path.exists():
+            return path
+        try:
+            earlier = json.loads(path.read_text()).get("data_file")
+        except (OSError, ValueError, AttributeError):
+            continue  # unreadable: not overwritten
+        if earlier == data_file:
+            return path
+    raise RunDirectoryError(f"{folder} holds 10,000 fits of files named {stem}; clear it")
+
+
 def fit_parameter(
     run: str | os.PathLike[str],
     data: str,
@@ -147,6 +166,12 @@ def fit_parameter(
     t0 = time.perf_counter()
     run = Path(run)
     record = _parametrised_record(run, points, method)
+    data_file, reference_file = (os.path.realpath(io.parse_source(str(f))[0]) for f in (data, reference))
+    if data_file == reference_file:
+        raise ConfigError(
+            f"--reference {reference} is the --fit sample itself; give an independent nominal sample (one the "
+            "reweighter never saw), which normalises w"
+        )
     trained = load_run(run)
     parameter, features, weight = record["parameter"], list(record["features"]), record.get("weight")
     span = [*record["values"], record["nominal"]]
@@ -166,6 +191,7 @@ def fit_parameter(
     out = {
         "parameter": parameter,
         "data": str(data),
+        "data_file": data_file,
         "reference": str(reference),
         "method": method,
         **fit.to_json(),
@@ -174,7 +200,7 @@ def fit_parameter(
         "closure_chi2_per_ndf": _closure(features, d, r, at_fit),
     }
     out.update(_with_templates(fit.uncertainty, templates[method]))
-    path = write_json(run / "fits" / f"{Path(io.parse_source(str(data))[0]).stem}.json", finite_json(out))
+    path = write_json(_record_path(run / "fits", data_file), finite_json(out))
     return FitResult(fit.estimate, float(out["uncertainty"]), out, path, time.perf_counter() - t0)
 
 
