@@ -278,6 +278,18 @@ def test_bad_positive_weight_input_is_refused_before_anything_is_written(tmp_pat
     assert not (tmp_path / "runs").exists()
 
 
+def test_a_text_column_left_out_of_the_default_features_is_named(tmp_path):
+    from neyman.exceptions import NeymanWarning
+
+    gen = np.random.default_rng(4)
+    x = gen.normal(size=(600, 3))
+    src = _write(tmp_path / "s.parquet", x, {"unit": np.full(600, "cm", dtype=object)})
+    tgt = _write(tmp_path / "t.parquet", x + 0.1, {"unit": np.full(600, "cm", dtype=object)})
+    with pytest.warns(NeymanWarning, match=r"left out of the automatic features, holding text .*'unit' \(e.g. 'cm'\)"):
+        result = reweight(src, tgt, model="logistic", kfold=2, output_dir=str(tmp_path / "r"))
+    assert result.summary["features"] == ["x0", "x1", "other"]
+
+
 def test_a_target_partly_outside_the_source_is_warned_about(tmp_path):
     gen = np.random.default_rng(3)
     xs, xt = gen.normal(size=(4000, 3)), gen.normal(size=(4000, 3))

@@ -117,6 +117,16 @@ def default_features(where: tuple[str, str | None], columns: list[str], skip: se
     head = io.read(where[0], tree=where[1], entry_stop=5)
     skip = skip | {EVENT_ID, LABEL, WEIGHT}
     features = [c for c in columns if c not in skip and one_number_per_event(head[c])]
+    text = [c for c in columns if c not in skip and isinstance(head[c], np.ndarray) and head[c].dtype.kind in "OSUa"]
+    if text and features:
+        warnings.warn(
+            NeymanWarning(
+                f"{where[0]}: left out of the automatic features, holding text rather than numbers: "
+                f"{', '.join(repr(c) for c in text)} (e.g. {head[text[0]][0]!r}); fix the column or name the "
+                "features with --features"
+            ),
+            stacklevel=3,
+        )
     if not features:
         raise DataError(f"{where[0]} has no one-number-per-event column to reweight in; give --features")
     return features
