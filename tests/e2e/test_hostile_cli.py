@@ -749,7 +749,12 @@ CASES = [
     case(
         "reweight-model-that-is-no-classifier-of-columns",
         f"reweight --source good.csv --target good.parquet --features {FEATURE_LIST} --model boosted",
-        r"--model 'boosted'.*choose mlp, xgboost, lightgbm, fisher or logistic.*BoostedReweighter",
+        r"--model 'boosted'.*choose mlp, xgboost, lightgbm, fisher, logistic or gbreweighter",
+    ),
+    case(
+        "reweight-set-of-a-key-an-option-sets",
+        f"reweight --source good.csv --target good.parquet --features {FEATURE_LIST} --set data.features=[x00]",
+        r"--set data\.features: this command sets data\.features itself \(--features\)",
     ),
     case(
         "reweight-weight-column-of-zeros",
@@ -1518,6 +1523,18 @@ CASES = [
         f"{HUNT} --signal-region 3200,3700 --output-dir . --name notes --force",
         r"notes.*not a neyman run",
         both(frame_file("dijet.parquet", with_mass), folder_with("notes", "a.txt")),
+    ),
+    case(
+        "hunt-set-of-a-key-an-option-sets",
+        f"{HUNT} --signal-region 3200,3700 --set data.features=[f0]",
+        r"--set data\.features: this command sets data\.features itself \(--features\)",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-flow-set-of-the-condition",
+        f"{HUNT} --signal-region 3200,3700 --method cathode --flow-set model.condition=[f1]",
+        r"--flow-set model\.condition: this command sets model\.condition itself \(--mass\)",
+        frame_file("dijet.parquet", with_mass),
     ),
     case(
         "hunt-reference-missing-column",

@@ -23,6 +23,7 @@ PINNED = {
         "example_names",
         "load_config",
         "parse_config",
+        "refuse_owned_overrides",
         "resolve_config",
         "validate_paths",
         "write_example",

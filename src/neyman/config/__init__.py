@@ -9,6 +9,7 @@ from neyman.config.load import (
     dump_config,
     load_config,
     parse_config,
+    refuse_owned_overrides,
     resolve_config,
     validate_paths,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "example_names",
     "load_config",
     "parse_config",
+    "refuse_owned_overrides",
     "resolve_config",
     "validate_paths",
     "write_example",

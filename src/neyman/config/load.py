@@ -13,7 +13,15 @@ from pydantic import BaseModel, ValidationError
 from neyman.config.schema import RunConfig
 from neyman.exceptions import ConfigError, close_matches
 
-__all__ = ["apply_overrides", "dump_config", "load_config", "parse_config", "resolve_config", "validate_paths"]
+__all__ = [
+    "apply_overrides",
+    "dump_config",
+    "load_config",
+    "parse_config",
+    "refuse_owned_overrides",
+    "resolve_config",
+    "validate_paths",
+]
 
 
 def _all_field_names(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> set[str]:
@@ -162,6 +170,34 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
             else:
                 raise ConfigError(f"override {item!r}: {'.'.join(parts[:i])} is not a section")
     return data
+
+
+def refuse_owned_overrides(overrides: Iterable[str], owned: Mapping[str, str], option: str = "--set") -> None:
+    """Refuse overrides of keys a command sets itself, which would silently replace what its options say.
+
+    Parameters
+    ----------
+    overrides
+        ``section.key=value`` items.
+    owned
+        The dotted keys the command sets, each with what sets it (``"--features"``).
+    option
+        The option the overrides came from, for the message.
+
+    Raises
+    ------
+    ConfigError
+        An override names an owned key, a key inside one, or a section holding one
+        (``data=...`` replaces ``data.features``).
+    """
+    for item in overrides:
+        key = item.split("=", 1)[0].strip()
+        for name, setter in owned.items():
+            if key == name or key.startswith(f"{name}.") or name.startswith(f"{key}."):
+                raise ConfigError(
+                    f"{option} {key}: this command sets {name} itself ({setter}); use that instead, or train "
+                    "with neyman train and a configuration of your own"
+                )
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -23,13 +23,14 @@ from typing import Any
 import numpy as np
 
 from neyman import io
+from neyman.config import refuse_owned_overrides
 from neyman.exceptions import ConfigError, DataError
 from neyman.models.families import ratio_model
 from neyman.reweighting import RatioWeights
 from neyman.runs import RunDirectory, write_ratio_weights
 from neyman.table import RESERVED
 from neyman.workflows.steps.data import SOURCE
-from neyman.workflows.steps.reweighting import checked_weights, default_features, file_columns
+from neyman.workflows.steps.reweighting import OWNED_KEYS, checked_weights, default_features, file_columns
 from neyman.workflows.train import train
 
 __all__ = ["DctrResult", "dctr"]
@@ -241,6 +242,7 @@ def dctr(
     ``neyman predict`` gives ``w`` for the parameter value in each event's column.
     """
     t0 = time.perf_counter()
+    refuse_owned_overrides(overrides, {**OWNED_KEYS, "data.bootstrap": "--replicas"})
     files, feats = _checked(source, targets, parameter, values, features, weight, nominal)
     cfg = _config(files, parameter, values, feats, weight, model)
     if kfold == 1 or kfold < 0:

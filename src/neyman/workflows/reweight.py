@@ -23,12 +23,14 @@ import numpy as np
 
 from neyman import io
 from neyman.atomic import finite_json
+from neyman.config import refuse_owned_overrides
 from neyman.exceptions import ConfigError, DataError
 from neyman.models.families import ratio_model
 from neyman.runs import RunDirectory, WeightMap, write_ratio_weights
 from neyman.table import EVENT_ID, LABEL, WEIGHT, Table
 from neyman.workflows.steps.data import SOURCE
 from neyman.workflows.steps.reweighting import (
+    OWNED_KEYS,
     check_closure,
     check_coverage,
     checked_weights,
@@ -382,6 +384,7 @@ def reweight(
     if (positive is None) == (source is None and target is None) or (positive is None and None in (source, target)):
         raise ConfigError("give either --source and --target (reweighting) or --positive alone (positive weights)")
     _check_numbers(kfold, clip_quantile, floor_fraction)
+    refuse_owned_overrides(overrides, OWNED_KEYS)
     model = model or ("mlp" if positive is None else "xgboost")
     name = name or f"{'reweight' if positive is None else 'positive'}-{model}"
     if positive is not None:

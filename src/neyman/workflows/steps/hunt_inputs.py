@@ -317,8 +317,22 @@ def _check_overrides(settings: HuntSettings, features: Sequence[str]) -> None:
     window's classifier or flow gets; an unknown key or a wrong value is refused now,
     not after the first window's models were trained.
     """
-    from neyman.config import resolve_config
+    from neyman.config import refuse_owned_overrides, resolve_config
 
+    owned = {
+        "data.sources": "the input file and the search's regions",
+        "data.classes": "the method's two classes",
+        "data.features": "--features",
+        "task.type": "--method",
+        "split.kfold": "--kfold",
+        "seed": "--seed",
+        "name": "the window",
+        "output_dir": "--output-dir",
+    }
+    refuse_owned_overrides(settings.overrides, {**owned, "model.type": "--model"})
+    refuse_owned_overrides(
+        settings.flow_overrides, {**owned, "model.type": "the flow", "model.condition": "--mass"}, "--flow-set"
+    )
     if settings.flow_overrides and settings.method not in FLOW_METHODS:
         raise ConfigError(
             f"--flow-set sets the flows of --method {' and '.join(FLOW_METHODS)}; --method {settings.method} has none"

@@ -132,6 +132,22 @@ def default_features(where: tuple[str, str | None], columns: list[str], skip: se
     return features
 
 
+OWNED_KEYS = {
+    "data.sources": "--source, --target or --positive",
+    "data.classes": "the samples",
+    "data.features": "--features",
+    "data.weight": "--weight",
+    "data.target": "--positive with --weight",
+    "task.type": "the reweighting: a classifier, or a regression of the weight with --positive",
+    "task.balance_classes": "the ratio",
+    "model.type": "--model",
+    "split": "--kfold",
+    "seed": "--seed",
+    "name": "--name",
+    "output_dir": "--output-dir",
+}
+"""The configuration keys ``neyman reweight`` sets from its options: ``--set`` may not replace them."""
+
 MAX_WEIGHT = 1e100
 """The largest event-weight magnitude taken: the effective sample size squares the weights' sum."""
 
