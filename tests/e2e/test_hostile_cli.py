@@ -1525,6 +1525,12 @@ CASES = [
         both(frame_file("dijet.parquet", with_mass), folder_with("notes", "a.txt")),
     ),
     case(
+        "hunt-fit-range-below-zero-mass",
+        f"{HUNT} --signal-region 500,1000",
+        r"the fit range \[0, 1500\) of 'mjj' reaches 0: the dijet function .* needs a positive mass",
+        frame_file("dijet.parquet", lambda f: with_mass(f).assign(mjj=lambda g: g["mjj"] - 2700.0)),
+    ),
+    case(
         "hunt-set-of-a-key-an-option-sets",
         f"{HUNT} --signal-region 3200,3700 --set data.features=[f0]",
         r"--set data\.features: this command sets data\.features itself \(--features\)",

@@ -286,6 +286,13 @@ def _checked_windows(
     side = None if sidebands is None else parse_window(sidebands, "--sidebands")
     given_range = None if fit_range is None else parse_window(fit_range, "--fit-range")
     windows = [(f, _fit_range(mass, f, given_range)) for f in _windows(mass, signal, side, scan, column)]
+    bottom = min(r.lo for _, r in windows)
+    if bottom <= 0:
+        raise ConfigError(
+            f"the fit range {min((r for _, r in windows), key=lambda r: r.lo)} of {column!r} reaches {bottom:g}: the "
+            "dijet function f(x) = p0 (1 - x)^p1 x^(p2 + p3 ln x), x = m/sqrt(s), needs a positive mass; search a "
+            f"resonance variable that is positive (an invariant mass), or give a --fit-range above 0"
+        )
     top = max(r.hi for _, r in windows)
     if top >= sqrt_s:
         raise ConfigError(f"sqrt(s) = {sqrt_s:g} lies inside the mass range; give --sqrt-s in the units of {column!r}")
