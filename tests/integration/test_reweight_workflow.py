@@ -173,6 +173,7 @@ def test_a_retrained_run_never_uses_a_stale_weight_map(tmp_path):
         ("few-target-events", DataError, r"target .* holds 2 events, fewer than the 3 folds"),
         ("missing-check", DataError, r"has no column 'nope' \(given in --check\)"),
         ("check-is-feature", ConfigError, r"'x0' is both a feature and a --check"),
+        ("text-check", DataError, r"column 'unit' \(given in --check\) holds object values such as 'cm'"),
         ("one-fold", ConfigError, r"--kfold must be at least 2"),
         ("missing-file", DataError, r"source file .*absent.parquet does not exist"),
         ("folder", DataError, r"source file .* is a directory, not a file"),
@@ -203,6 +204,10 @@ def test_bad_input_is_refused_before_anything_is_written(tmp_path, case, error, 
         kwargs["check"] = ["nope"]
     elif case == "check-is-feature":
         kwargs.update(features=["x0", "x1"], check=["x0"])
+    elif case == "text-check":
+        src = _write(tmp_path / "s.parquet", x, {"w": np.ones(300), "unit": np.full(300, "cm", dtype=object)})
+        tgt = _write(tmp_path / "t.parquet", x + 0.1, {"w": np.ones(300), "unit": np.full(300, "cm", dtype=object)})
+        kwargs.update(features=["x0", "x1"], check=["unit"])
     elif case == "one-fold":
         kwargs["kfold"] = 1
     elif case == "missing-file":

@@ -33,6 +33,7 @@ from neyman.workflows.steps.reweighting import (
     OWNED_KEYS,
     check_closure,
     check_coverage,
+    check_numeric,
     checked_weights,
     column_matrix,
     compare_columns,
@@ -97,6 +98,7 @@ def _checked_inputs(
             if missing:
                 raise DataError(f"{role} {path} has no column {missing[0]!r} (given in {kind}); it has {cols[role]}")
         tree = src[1] if role == "source" else tgt[1]
+        check_numeric((path, tree), {"--features": list(features), "--check": list(check)}, role)
         if weight:
             checked_weights(path, tree, weight, role)
         n = io.num_entries(path, tree=tree)
@@ -240,6 +242,7 @@ def _checked_positive(
         if missing:
             raise DataError(f"{where[0]} has no column {missing[0]!r} (given in {kind}); it has {cols}")
     features = list(features) or default_features(where, cols, {weight, *check})
+    check_numeric(where, {"--features": features, "--check": list(check)}, "--positive")
     if weight in features:
         raise ConfigError(f"the weight column {weight!r} cannot also be a feature")
     checked_weights(where[0], where[1], weight, "--positive")

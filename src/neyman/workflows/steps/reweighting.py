@@ -132,6 +132,21 @@ def default_features(where: tuple[str, str | None], columns: list[str], skip: se
     return features
 
 
+def check_numeric(where: tuple[str, str | None], named: dict[str, list[str]], role: str) -> None:
+    """Refuse a column given by an option (``{"--check": [...]}``) that is not one number per event."""
+    head = io.read(where[0], tree=where[1], entry_stop=5)
+    for option, names in named.items():
+        for name in names:
+            if name in head.column_names and not one_number_per_event(head[name]):
+                values = head[name]
+                example = f" such as {values[0]!r}" if len(values) else ""
+                raise DataError(
+                    f"{role} {where[0]}: column {name!r} (given in {option}) holds "
+                    f"{getattr(getattr(values, 'dtype', None), 'name', type(values).__name__)} values{example}, not "
+                    "one number per event; give numeric columns"
+                )
+
+
 OWNED_KEYS = {
     "data.sources": "--source, --target or --positive",
     "data.classes": "the samples",
