@@ -1063,6 +1063,11 @@ CASES = [
     ),
     case("sample-condition-nan", "sample runs/cond -n 10 -o s.parquet --condition f0=nan", r"--condition f0=nan"),
     case(
+        "sample-condition-beyond-float32",
+        "sample runs/cond -n 10 -o s.parquet --condition f0=1e300",
+        r"--condition f0=1e\+300: give the condition a finite value the density's float32 arithmetic holds",
+    ),
+    case(
         "sample-condition-given-twice",
         "sample runs/cond -n 10 -o s.parquet --condition f0=1 --condition f0=2",
         r"'f0' twice",

@@ -17,6 +17,7 @@ from neyman import io
 from neyman.atomic import write_json
 from neyman.exceptions import DataError, NeymanWarning
 from neyman.io import provenance_path, read_provenance
+from neyman.preprocessing.missing import FLOAT32_MAX
 from neyman.runs import TrainedRun, load_run, outside_counts
 from neyman.runs.guard import check_folders_above, enclosing_run
 from neyman.runs.sampling import check_drawable, condition_columns, draw, drawn_columns
@@ -125,9 +126,12 @@ def _conditions(
             )
         if events is None:
             raise DataError("give the number of events to draw (--events N)")
-        odd = [c for c in names if not np.isfinite(float(condition[c]))]
+        odd = [c for c in names if not abs(float(condition[c])) <= FLOAT32_MAX]
         if odd:
-            raise DataError(f"--condition {odd[0]}={condition[odd[0]]}: give the condition a finite value")
+            raise DataError(
+                f"--condition {odd[0]}={condition[odd[0]]}: give the condition a finite value the density's float32 "
+                f"arithmetic holds (|value| <= {FLOAT32_MAX:.3g})"
+            )
         # a broadcast view: no memory per event, however many are drawn
         values = np.broadcast_to(np.asarray([float(condition[c]) for c in names]), (events, len(names)))
         return names, values, events
@@ -141,8 +145,11 @@ def _conditions(
     values = table.to_numpy(names, dtype=np.float64)
     if len(values) == 0:
         raise DataError(f"--condition {condition} holds no events: it gives the condition of each event drawn")
-    if not np.isfinite(values).all():
-        raise DataError(f"{condition}: the condition columns {', '.join(names)} hold missing or infinite values")
+    if not (np.abs(values) <= FLOAT32_MAX).all():
+        raise DataError(
+            f"{condition}: the condition columns {', '.join(names)} hold missing, infinite or float32-overflowing "
+            f"values (|value| > {FLOAT32_MAX:.3g})"
+        )
     n = len(values) if events is None else events
     if n > len(values):
         raise DataError(f"{condition} holds {len(values)} events, fewer than the {n} to draw (one per row)")
@@ -172,6 +179,13 @@ def _write(out: Path, columns: list[str], chunks: Iterator[np.ndarray], *, n: in
     """Write the drawn chunks atomically, with a progress bar when asked."""
     with counting_bar(progress, n, f"drawing {out.name}") as advance, io.open_writer(out, tree=tree) as writer:
         for values in chunks:
+            bad = ~np.isfinite(values).all(axis=0)
+            if bad.any():
+                raise DataError(
+                    f"the draws hold missing or infinite values of {', '.join(np.asarray(columns)[bad])}: the density "
+                    "overflowed at these conditions (far outside its training range?); nothing was written to "
+                    f"{out}; draw at conditions within the range it was trained on"
+                )
             writer.write(Table({c: values[:, j] for j, c in enumerate(columns)}))
             advance(len(values))
 
