@@ -685,6 +685,12 @@ def test_predict_names_features_outside_the_training_range(tmp_path):
     assert (tmp_path / "mev-scored.parquet").exists()  # scored all the same
     with pytest.warns(NeymanWarning, match=r"mev\.parquet: features unlike.*'pt': 100% outside"):
         evaluate(run, test_data=[str(tmp_path / "mev.parquet")])
+    # a k-fold run scores every event out of fold, and every event trained the other folds' models
+    kfold = neyman.train({**cfg, "name": "pt-kfold", "split": {"kfold": 3}}).run_dir
+    low_k, median_k, high_k = load_run(kfold).feature_ranges["pt"]  # of all 3000 events, the split's of 1800
+    assert low_k <= low and high_k >= high and median_k == pytest.approx(median, rel=0.05)
+    with pytest.warns(NeymanWarning, match=r"mev\.parquet: features unlike.*'pt': 100% outside"):
+        neyman.predict(kfold, tmp_path / "mev.parquet", tmp_path / "mev-kfold.parquet")
 
 
 def test_a_file_read_twice_is_named_and_shared_event_ids_keep_copies_together(tmp_path):

@@ -61,6 +61,13 @@ def _learned(task: Task, table: Table, codes: np.ndarray, code: int) -> np.ndarr
     return np.asarray((codes == code) & task.learns_from(np.asarray(table[task.truth_column])))
 
 
+def _trained_on(split: np.ndarray) -> np.ndarray:
+    """The events some model trained on: all but the test split, and every event of a k-fold run (each is
+    scored out of fold, so all are marked test, and each trained the other folds' models)."""
+    trained = split != TEST
+    return trained if trained.any() else np.ones(len(split), dtype=bool)
+
+
 def _arrays(cfg: RunConfig, task: Task, x: ModelInput, table: Table, sel: np.ndarray, part: str) -> Arrays:
     """One split's model inputs, targets and training weights (classes balanced, planed when asked).
 
@@ -297,5 +304,5 @@ def fit_in_memory(
         split=oof.split,
         fold_metrics=fold_metrics,
         train_seconds=train_seconds,
-        ranges=feature_ranges(x[oof.split != TEST], events.features) if isinstance(x, np.ndarray) else {},
+        ranges=feature_ranges(x[_trained_on(oof.split)], events.features) if isinstance(x, np.ndarray) else {},
     )
