@@ -1536,6 +1536,12 @@ CASES = [
         frame_file("dijet.parquet", lambda f: with_mass(f).assign(mjj=lambda g: g["mjj"] - 2700.0)),
     ),
     case(
+        "hunt-bin-width-far-too-narrow",
+        f"{HUNT} --signal-region 3200,3700 --bin-width 0.01",
+        r"--bin-width 0\.01 cuts the fit range .* into [\d,]+ bins, more than 2,000",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
         "hunt-set-of-a-key-an-option-sets",
         f"{HUNT} --signal-region 3200,3700 --set data.features=[f0]",
         r"--set data\.features: this command sets data\.features itself \(--features\)",

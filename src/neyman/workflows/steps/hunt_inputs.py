@@ -268,6 +268,10 @@ def _inputs(
     return events, ref
 
 
+MAX_BINS = 2000
+"""The most mass bins a fit range may be cut into (a dijet search uses tens to hundreds)."""
+
+
 def _checked_windows(
     mass: np.ndarray,
     given: tuple[str | None, str | None, float | None, str | None],
@@ -306,6 +310,13 @@ def _checked_windows(
         )
     for found, span in windows:
         edges = binning(found.signal, span, bin_width)
+        if len(edges) - 1 > MAX_BINS:
+            raise ConfigError(
+                f"--bin-width {bin_width:g} cuts the fit range {span} into {len(edges) - 1:,} bins, more than "
+                f"{MAX_BINS:,}: each fit and toy would take minutes, and bins far narrower than the mass "
+                f"resolution add nothing; give a --bin-width of at least {span.width / MAX_BINS:.3g} (the default "
+                "takes the signal region's width into account)"
+            )
         outside = int(np.count_nonzero((edges[1:] <= found.signal.lo) | (edges[:-1] >= found.signal.hi)))
         if outside <= DIJET_PARAMETERS:
             width = "the default bin width" if bin_width is None else f"--bin-width {bin_width:g}"
