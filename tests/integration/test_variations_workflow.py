@@ -78,6 +78,20 @@ def test_the_nominal_default_is_the_run_test_split(tagger):
     assert wps[1]["signal_efficiency"][0] == pytest.approx(0.5, abs=0.01)
 
 
+def test_a_later_study_adds_its_variations_and_training_files_are_refused(tagger):
+    d, run = tagger
+    nominal = _files(d, "nominal3", seed=6, n=4000)
+    first = evaluate_variations(run, {"a": _files(d, "a", seed=7, n=4000)}, test_data=nominal)
+    second = evaluate_variations(run, {"b": _files(d, "b", seed=8, n=4000, scale=1.1)}, test_data=nominal)
+    assert set(second.summary["variations"]) == {"a", "b"}  # the first study's variation is kept, scored again
+    assert second.summary["variations"]["a"]["auc"] == pytest.approx(first.summary["variations"]["a"]["auc"])
+    other = evaluate_variations(run, {"c": _files(d, "c", seed=9, n=4000)})  # other nominal events: a new study
+    assert set(other.summary["variations"]) == {"c"}
+    sig, bkg = str(d / "train_sig.parquet"), str(d / "train_bkg.parquet")  # the tagger's own training files
+    with pytest.raises(ConfigError, match=r"--variation again=.*train_sig\.parquet is a file the run trained on"):
+        evaluate_variations(run, {"again": [sig, bkg]}, test_data=nominal)
+
+
 def test_cut_efficiency_error_is_binomial_for_unit_weights():
     passed = np.r_[np.ones(300, bool), np.zeros(700, bool)]
     eff, err = cut_efficiency(passed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,9 @@ def _print_variations(console: Console, summary: dict[str, Any], report: Path) -
         table.add_column(col, justify="left" if col == "variation" else "right")
 
     def pct(pair: list[float]) -> str:
-        return "n/a" if pair[0] is None else f"{100 * pair[0]:+.1f} ± {100 * pair[1]:.1f} %"
+        if pair[0] is None or not math.isfinite(pair[0]):
+            return "n/a"  # no background event passes the cut: no rejection to compare
+        return f"{100 * pair[0]:+.1f} ± {100 * pair[1]:.1f} %"
 
     for name, v in summary["variations"].items():
         for wp in v["working_points"]:

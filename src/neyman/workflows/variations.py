@@ -8,8 +8,10 @@ physicist makes early, before the systematics are in the fit).
 
 from __future__ import annotations
 
+import json
 import os
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from neyman import io
 from neyman.atomic import finite_json, write_json
 from neyman.config import RunConfig, load_config
-from neyman.exceptions import ConfigError
+from neyman.exceptions import ConfigError, NeymanWarning
 from neyman.preprocessing import TEST
 from neyman.runs import RunDirectory, TrainedRun, load_run
 from neyman.workflows.steps.data import data_with_sources, run_events
@@ -66,6 +69,49 @@ def _nominal(cfg: RunConfig, trained: TrainedRun, test_data: Sequence[str]) -> S
     saved = trained.saved_predictions()
     keep = saved.split == TEST
     return np.asarray(saved.scores, dtype=np.float64)[keep], saved.truth[keep].astype(int), saved.weight[keep]
+
+
+def _refuse_training_files(cfg: RunConfig, given: Mapping[str, Sequence[str]]) -> None:
+    """Refuse a nominal or varied file that is one the run trained on: its shifts would be memory."""
+    trained_on = {os.path.realpath(s.path) for s in cfg.data.sources}
+    for option, files in given.items():
+        for f in files:
+            if os.path.realpath(io.parse_source(str(f))[0]) in trained_on:
+                raise ConfigError(
+                    f"{option}{f} is a file the run trained on: its events would measure the model's memory, not "
+                    "a systematic shift; give independent events (another generation, another seed)"
+                )
+
+
+def _with_earlier(
+    out_dir: Path, varied: Mapping[str, Sequence[str]], nominal: list[str] | str
+) -> dict[str, Sequence[str]]:
+    """The variations asked for, after those of an earlier study of the same nominal events still on disk.
+
+    Each study adds to ``RUN/variations/``: a variation of the same name is replaced,
+    the others are scored again from their files; one whose files are gone is left out,
+    with a warning.
+    """
+    try:
+        earlier = json.loads((out_dir / "variations.json").read_text())["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return dict(varied)
+    if not isinstance(earlier, dict) or earlier.get(NOMINAL) != nominal:
+        return dict(varied)
+    kept: dict[str, Sequence[str]] = {}
+    for name, files in earlier.items():
+        if name == NOMINAL or name in varied or not isinstance(files, list):
+            continue
+        if all(Path(io.parse_source(str(f))[0]).is_file() for f in files):
+            kept[name] = [str(f) for f in files]
+        else:
+            warnings.warn(
+                f"{out_dir}: the earlier variation {name!r} is left out: its files {files} are gone (or were given "
+                "relative to another directory)",
+                NeymanWarning,
+                stacklevel=3,
+            )
+    return {**kept, **varied}
 
 
 def _shift_record(shift: Any) -> dict[str, Any]:
@@ -182,7 +228,8 @@ def variations(
     For each cut ``s ≥ t`` with ``ε_S^nom(t) = ε``: ``Δε_S/ε_S = ε_S^var(t)/ε_S^nom(t) - 1``
     and ``ΔR/R = R^var(t)/R^nom(t) - 1`` with ``R = 1/ε_B``, each with its statistical
     uncertainty (:func:`neyman.metrics.working_point_shifts`).  Results go to
-    ``RUN/variations/`` (``variations.json``, ``variations.html``).
+    ``RUN/variations/`` (``variations.json``, ``variations.html``); a later study of the
+    same nominal events adds its variations to those already there.
     """
     t0 = time.perf_counter()
     rundir = RunDirectory(Path(run))
@@ -200,12 +247,14 @@ def variations(
     if bad:
         raise ConfigError(f"working-point efficiency {bad[0]} is not between 0 and 1")
     cfg = load_config(rundir.config)
+    _refuse_training_files(cfg, {"--test-data": test_data, **{f"--variation {n}=": f for n, f in varied.items()}})
+    out_dir = rundir.path / "variations"
+    varied = _with_earlier(out_dir, varied, list(test_data) or "test split")
     samples = {NOMINAL: _nominal(cfg, trained, test_data)}
     for name, files in varied.items():
         samples[name] = _score_files(cfg, trained, files, f"--variation {name}=")
     summary, rocs = _summarise(samples, efficiencies)
     summary["files"] = {NOMINAL: list(test_data) or "test split", **{n: list(f) for n, f in varied.items()}}
-    out_dir = rundir.path / "variations"
     out_dir.mkdir(exist_ok=True)
     write_json(out_dir / "variations.json", finite_json(summary))
     report = _write_report(out_dir, summary, rocs, samples, trained.classes, rundir.path)
