@@ -765,7 +765,7 @@ CASES = [
     case(
         "reweight-target-fewer-than-folds",
         f"reweight --source good.csv --target tiny.csv --features {FEATURE_LIST} --model logistic --kfold 5",
-        r"tiny\.csv holds 3 events, fewer than the 5 folds",
+        r"tiny\.csv holds 3 events; 5-fold reweighting needs at least 50",
         frame_file("tiny.csv", lambda f: f.head(3)),
     ),
     case(
@@ -777,6 +777,12 @@ CASES = [
         "reweight-positive-without-weight",
         "reweight --positive good.csv --model xgboost",
         r"--positive needs --weight",
+    ),
+    case(
+        "reweight-positive-file-without-events",
+        f"reweight --positive empty.parquet --weight weight --features {FEATURE_LIST}",
+        r"empty\.parquet holds 0 events; a 5-fold regression of its weights needs at least 50",
+        frame_file("empty.parquet", lambda f: f.head(0)),
     ),
     case(
         "reweight-positive-and-source",
@@ -1480,6 +1486,12 @@ CASES = [
         f"{HUNT} --signal-region 3200,3700",
         r"'mjj'.*data row 6 \(counted from 1\)",
         frame_file("dijet.parquet", lambda f: with_cell("mjj", 5, np.nan)(with_mass(f))),
+    ),
+    case(
+        "hunt-feature-beyond-float32",
+        f"{HUNT} --signal-region 3200,3700",
+        r"dijet\.parquet: column 'f1' holds 1e\+300 in data row 8 \(counted from 1\), beyond the ±3\.4e\+38",
+        frame_file("dijet.parquet", lambda f: with_cell("f1", 7, 1e300)(with_mass(f))),
     ),
     case(
         "hunt-supervised-without-labels",

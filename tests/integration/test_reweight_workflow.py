@@ -170,7 +170,7 @@ def test_a_retrained_run_never_uses_a_stale_weight_map(tmp_path):
         ("zero-weights", DataError, r"weight column 'w' is all zero"),
         ("text-weights", DataError, r"weight column 'w' holds object values such as 'abc', not numbers"),
         ("huge-weights", DataError, r"weight column 'w' holds 1e\+300 at entry 0, beyond ±1e\+100"),
-        ("few-target-events", DataError, r"target .* holds 2 events, fewer than the 3 folds"),
+        ("few-target-events", DataError, r"target .* holds 2 events; 3-fold reweighting needs at least 30"),
         ("missing-check", DataError, r"has no column 'nope' \(given in --check\)"),
         ("check-is-feature", ConfigError, r"'x0' is both a feature and a --check"),
         ("text-check", DataError, r"column 'unit' \(given in --check\) holds object values such as 'cm'"),

@@ -18,9 +18,12 @@ from neyman.atomic import changed_files, file_sha256, remove_stale, stale_siblin
 from neyman.exceptions import ModelError, NeymanWarning, RunDirectoryError
 from neyman.runs.guard import RUN_MARKER, check_folders_above, is_run
 
-__all__ = ["RunDirectory"]
+__all__ = ["HUNT_FILE", "RunDirectory"]
 
 STATUS_FILE = RUN_MARKER
+
+HUNT_FILE = "hunt.json"
+"""The summary every hunt run holds; it lists each window's models."""
 
 
 @dataclass(frozen=True)
@@ -364,6 +367,12 @@ class RunDirectory:
         if not self.path.is_dir():
             raise RunDirectoryError(f"run directory {self.path} does not exist")
         if not (self.model / "metadata.json").is_file():
+            if (self.path / HUNT_FILE).is_file():
+                raise RunDirectoryError(
+                    f"{self.path} is a hunt: its classifiers are the runs in {self.path / 'windows'}/<window>/; "
+                    f"score new events with neyman predict {self.path} --input FILE (the ensemble's anomaly score), "
+                    "or give one of those classifier runs to this command"
+                )
             raise RunDirectoryError(
                 f"{self.path} is not a finished neyman run (model/metadata.json is missing; status: {self.status()})"
             )

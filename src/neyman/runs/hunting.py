@@ -10,14 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from neyman.exceptions import RunDirectoryError
-from neyman.runs.directory import RunDirectory
+from neyman.runs.directory import HUNT_FILE, RunDirectory
 from neyman.runs.trained import TrainedRun, load_run
 from neyman.table import Table
 
 __all__ = ["HUNT_FILE", "HuntScorer", "is_hunt", "load_hunt"]
-
-HUNT_FILE = "hunt.json"
-"""The summary every hunt run holds; it lists each window's models."""
 
 
 def is_hunt(path: str | os.PathLike[str]) -> bool:

@@ -23,7 +23,7 @@ import numpy as np
 from neyman import io
 from neyman.atomic import finite_json, write_json
 from neyman.exceptions import ConfigError, DataError, RunDirectoryError
-from neyman.runs import TrainedRun, load_run, read_ratio_weights
+from neyman.runs import RunDirectory, TrainedRun, load_run, read_ratio_weights
 from neyman.table import Table
 from neyman.workflows.steps.progress import counting_bar
 from neyman.workflows.steps.reweighting import checked_weights, compare_columns, file_columns
@@ -206,6 +206,7 @@ def fit_parameter(
 
 def _parametrised_record(run: Path, points: int, method: str) -> dict[str, Any]:
     """The run's ``reweighting.json`` record, refused for other runs and bad fit settings."""
+    RunDirectory(run).require_complete()
     found = read_ratio_weights(run)
     if found is None or "parameter" not in found[1]:
         raise ConfigError(f"{run} is not a parametrised reweighting run; train one with --parameter NAME=V1,V2")

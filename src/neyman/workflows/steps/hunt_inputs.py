@@ -15,6 +15,7 @@ import numpy as np
 
 from neyman import io
 from neyman.exceptions import ConfigError, DataError, NeymanWarning
+from neyman.preprocessing.missing import FLOAT32_MAX
 from neyman.resonance import (
     DIJET_PARAMETERS,
     Regions,
@@ -91,13 +92,14 @@ def _read_events(path: str, mass: str, features: list[str], what: str, first_id:
     if len(table) == 0:
         raise DataError(f"{what} {where} holds no events")
     values = table.to_numpy([mass, *features], dtype=np.float64)
-    bad = ~np.isfinite(values)
+    bad = ~(np.abs(values) <= FLOAT32_MAX)
     if bad.any():
         row, col = np.argwhere(bad)[0]
         column = [mass, *features][col]
+        why = "" if not np.isfinite(values[row, col]) else f", beyond the ±{FLOAT32_MAX:.3g} of the models' float32"
         raise DataError(
-            f"{what} {where}: column {column!r} holds {values[row, col]} in data row {row + 1} (counted from 1); "
-            "remove or fix such events before the search"
+            f"{what} {where}: column {column!r} holds {values[row, col]:g} in data row {row + 1} (counted from 1)"
+            f"{why}; remove or fix such events (or rescale the column) before the search"
         )
     if values[:, 0].min() == values[:, 0].max():
         raise DataError(
@@ -299,6 +301,11 @@ def _checked_windows(
         )
     top = max(r.hi for _, r in windows)
     if top >= sqrt_s:
+        if given_range is not None:
+            raise ConfigError(
+                f"--fit-range {given_range} reaches sqrt(s) = {sqrt_s:g}: the dijet function's x = m/sqrt(s) must "
+                f"stay below 1; end the fit range below it (or give --sqrt-s in the units of {column!r})"
+            )
         raise ConfigError(f"sqrt(s) = {sqrt_s:g} lies inside the mass range; give --sqrt-s in the units of {column!r}")
     if top < _FLAT_SQRT_S_SHARE * sqrt_s:
         warnings.warn(
