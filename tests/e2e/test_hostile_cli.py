@@ -779,6 +779,11 @@ CASES = [
         r"--positive needs --weight",
     ),
     case(
+        "reweight-run-with-options-it-fixes",
+        "reweight --run runs/bin --fit good.csv --reference good.parquet --replicas 3 --features f0",
+        r"--run fits with a trained run, which fixes --features, --replicas: give it with --fit and --reference only",
+    ),
+    case(
         "reweight-positive-file-without-events",
         f"reweight --positive empty.parquet --weight weight --features {FEATURE_LIST}",
         r"empty\.parquet holds 0 events; a 5-fold regression of its weights needs at least 50",

@@ -157,8 +157,27 @@ def register(app: typer.Typer) -> None:
 
         def body() -> None:
             if run is not None:
-                if source or target or positive or parameter:
-                    raise ConfigError("--run fits with a trained run: give it with --fit and --reference only")
+                given = {
+                    "--source": source,
+                    "--target": target,
+                    "--positive": positive,
+                    "--parameter": parameter,
+                    "--nominal-value": nominal_value,
+                    "--features": features,
+                    "--check": check,
+                    "--weight": weight,
+                    "--model": model,
+                    "--replicas": replicas,
+                    "--name": name,
+                    "--set": overrides,
+                    "--force": force,
+                }
+                extra = [option for option, value in given.items() if value]
+                if extra:
+                    raise ConfigError(
+                        f"--run fits with a trained run, which fixes {', '.join(extra)}: give it with --fit and "
+                        "--reference only"
+                    )
                 _fit(run, fit, reference)
                 return
             if replicas and parameter is None:
