@@ -1559,6 +1559,18 @@ CASES = [
         frame_file("dijet.parquet", with_mass),
     ),
     case(
+        "hunt-reference-without-idealized",
+        f"{HUNT} --signal-region 3200,3700 --reference dijet.parquet",
+        r"--reference is the background template of --method idealized; --method cwola does not use it",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-reference-is-the-data",
+        f"{HUNT} --signal-region 3200,3700 --method idealized --reference ./dijet.parquet",
+        r"--reference \./dijet\.parquet is the data file itself",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
         "hunt-set-of-a-key-an-option-sets",
         f"{HUNT} --signal-region 3200,3700 --set data.features=[f0]",
         r"--set data\.features: this command sets data\.features itself \(--features\)",

@@ -8,6 +8,7 @@ names it, never a run folder or a trained model.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Sequence
 
@@ -71,6 +72,18 @@ def checked_inputs(
     """
     toys, bin_width, sqrt_s = fit
     _check_choices(settings, features, reference, efficiencies)
+    if reference is not None and settings.method != "idealized":
+        raise ConfigError(
+            f"--reference is the background template of --method idealized; --method {settings.method} does not "
+            "use it: leave it out, or choose --method idealized"
+        )
+    if reference is not None and os.path.realpath(io.parse_source(reference)[0]) == os.path.realpath(
+        io.parse_source(data)[0]
+    ):
+        raise ConfigError(
+            f"--reference {reference} is the data file itself: the idealized search trains the data against a "
+            "background template made apart from it (simulated background with the same columns)"
+        )
     _check_numbers(toys, bin_width, sqrt_s)
     _check_overrides(settings, features)
     events, ref = _inputs(data, reference, settings.mass_name, features, settings.method)
