@@ -48,7 +48,11 @@ class ParameterFit:
 
 
 def _parabola(grid: np.ndarray, nll: np.ndarray) -> tuple[float, float]:
-    """Vertex and ``-2Δln L = 1`` half-width of a parabola through the points near the minimum."""
+    """Vertex and ``-2Δln L = 1`` half-width of a parabola through the points near the minimum.
+
+    The vertex stays within the grid: at its edge the minimum is a bound, and the
+    parabola's extrapolation beyond the trained range would be none of the model's.
+    """
     i = int(np.argmin(nll))
     near = np.abs(np.arange(len(grid)) - i) <= 3
     near &= nll <= nll[i] + max(9.0, np.sort(nll)[min(4, len(nll) - 1)] - nll[i])
@@ -57,7 +61,7 @@ def _parabola(grid: np.ndarray, nll: np.ndarray) -> tuple[float, float]:
     a, b, _ = np.polyfit(grid[near], nll[near], 2)
     if not a > 0:
         return float(grid[i]), math.nan
-    return float(-b / (2 * a)), float(1.0 / math.sqrt(a))
+    return float(np.clip(-b / (2 * a), grid[0], grid[-1])), float(1.0 / math.sqrt(a))
 
 
 def _scan_inputs(

@@ -169,3 +169,4 @@ def test_parameter_fit_refuses_a_short_grid_and_flags_an_edge():
         grid, grid[:, None] * data - grid[:, None] ** 2 / 2, grid[:, None] * ref - grid[:, None] ** 2 / 2
     )
     assert fit.at_edge and fit.grid[np.argmin(fit.nll)] == pytest.approx(0.2)
+    assert fit.estimate == pytest.approx(0.2)  # a bound at the edge, never the parabola's extrapolation beyond it
