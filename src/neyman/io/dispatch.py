@@ -59,6 +59,9 @@ _BACKENDS: dict[str, tuple[str, str]] = {
     "uci-higgs": ("neyman.io.datasets", "HIGGS"),
 }
 
+TREE_FORMATS = ("root", "hdf5")
+"""The formats whose files hold several named tables (ROOT trees, HDF5 groups)."""
+
 FORMATS: tuple[str, ...] = tuple(_BACKENDS)
 """Every format name accepted by ``format=``."""
 
@@ -89,6 +92,11 @@ def parse_source(spec: str) -> tuple[str, str | None]:
     tuple
         ``(file, tree)``; ``tree`` is ``None`` when the specification names none.
 
+    Raises
+    ------
+    DataError
+        A tree named after a file of a format without trees (``data.parquet:events``).
+
     Examples
     --------
     >>> parse_source("signal.root:Events")
@@ -98,6 +106,12 @@ def parse_source(spec: str) -> tuple[str, str | None]:
     """
     head, sep, tail = spec.rpartition(":")
     if sep and _ending(head):
+        fmt = EXTENSIONS[_ending(head)]
+        if tail and fmt not in TREE_FORMATS and not os.path.exists(spec):
+            raise DataError(
+                f"{spec}: ':{tail}' names a tree or group, which only ROOT and HDF5 files hold; {head} is {fmt}: "
+                "give the file alone"
+            )
         return head, (tail or None)
     return spec, None
 

@@ -36,6 +36,12 @@ def test_parse_source(spec, expected):
     assert io.parse_source(spec) == expected
 
 
+@pytest.mark.parametrize("spec", ["data.parquet:events", "table.csv:t", "x.npz:X"])
+def test_a_tree_after_a_file_without_trees_is_refused(spec):
+    with pytest.raises(DataError, match=r"names a tree or group, which only ROOT and HDF5 files hold"):
+        io.parse_source(spec)
+
+
 @pytest.mark.parametrize(
     ("name", "fmt"),
     [
