@@ -786,7 +786,7 @@ CASES = [
     case(
         "reweight-positive-file-without-events",
         f"reweight --positive empty.parquet --weight weight --features {FEATURE_LIST}",
-        r"empty\.parquet holds 0 events; a 5-fold regression of its weights needs at least 50",
+        r"empty\.parquet holds 0 events; 5-fold regression of its weights needs at least 50",
         frame_file("empty.parquet", lambda f: f.head(0)),
     ),
     case(
@@ -956,8 +956,13 @@ CASES = [
     case("evaluate-variation-missing-file", "evaluate runs/bin --variation up=absent.csv", r"absent\.csv"),
     case(
         "evaluate-variation-files-per-source",
-        "evaluate runs/bin --variation up=good.csv,good.csv",
+        "evaluate runs/bin --variation up=good.parquet,good.parquet",
         r"trained on 1 source\(s\); give as many --variation up= files",
+    ),
+    case(
+        "evaluate-variation-of-the-training-file",
+        "evaluate runs/bin --variation up=good.csv",
+        r"--variation up=good\.csv is a file the run trained on",
     ),
     case(
         "evaluate-variation-efficiency",
@@ -1333,7 +1338,10 @@ CASES = [
         "compare-out-earlier-comparison",
         "compare runs/bin runs/nn --out cmp",
         r"cmp.*--force",
-        both(folder_with("cmp", "roc_comparison.png"), text_file("cmp/comparison.json", "{}")),
+        both(
+            folder_with("cmp", "roc_comparison.png"),
+            text_file("cmp/comparison.json", '{"rows": [], "reference": "runs/bin"}'),
+        ),
     ),
     # ---- evaluate options -----------------------------------------------------------------------
     case("evaluate-by-on-binary", "evaluate runs/bin --by f0", r"--by"),

@@ -1025,12 +1025,12 @@ def make_tree(root: Path) -> None:
     """A folder with a run, an earlier comparison, data, an empty folder and links into the run."""
     run = root / "run"
     (run / "plots").mkdir(parents=True)
-    (run / "status.json").write_text('{"state": "complete"}')
+    (run / "status.json").write_text('{"state": "complete", "time": "2026-01-01T00:00:00"}')
     (run / "model.onnx").write_bytes(b"onnx")
     (run / "config.yaml").write_text("name: run\n")
     (run / "plots" / "roc.png").write_bytes(b"png")
     (root / "cmp").mkdir()
-    (root / "cmp" / "comparison.json").write_text("{}")
+    (root / "cmp" / "comparison.json").write_text('{"rows": [], "reference": "run"}')
     (root / "data.csv").write_text("a\n1\n")
     (root / "old.onnx").write_bytes(b"old")
     (root / "empty").mkdir()

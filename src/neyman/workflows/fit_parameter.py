@@ -100,6 +100,17 @@ def _closure(
     return chi2
 
 
+def _independent(data: str, reference: str) -> str:
+    """The data's file (resolved), refused when the reference is the same file."""
+    data_file, reference_file = (os.path.realpath(io.parse_source(str(f))[0]) for f in (data, reference))
+    if data_file == reference_file:
+        raise ConfigError(
+            f"--reference {reference} is the --fit sample itself; give an independent nominal sample (one the "
+            "reweighter never saw), which normalises w"
+        )
+    return data_file
+
+
 def _record_path(folder: Path, data_file: str) -> Path:
     """``folder/<data stem>.json``: a refit of the same file replaces its record, another file of the same
     name gets ``<stem>-2.json`` (and so on) rather than replacing a fit of something else."""
@@ -166,12 +177,7 @@ def fit_parameter(
     t0 = time.perf_counter()
     run = Path(run)
     record = _parametrised_record(run, points, method)
-    data_file, reference_file = (os.path.realpath(io.parse_source(str(f))[0]) for f in (data, reference))
-    if data_file == reference_file:
-        raise ConfigError(
-            f"--reference {reference} is the --fit sample itself; give an independent nominal sample (one the "
-            "reweighter never saw), which normalises w"
-        )
+    data_file = _independent(data, reference)
     trained = load_run(run)
     parameter, features, weight = record["parameter"], list(record["features"]), record.get("weight")
     span = [*record["values"], record["nominal"]]

@@ -33,6 +33,7 @@ from neyman.workflows.steps.reweighting import (
     OWNED_KEYS,
     check_closure,
     check_coverage,
+    check_fold_events,
     check_numeric,
     checked_weights,
     column_matrix,
@@ -78,10 +79,6 @@ class _Inputs:
     weight: str | None
 
 
-MIN_EVENTS_PER_FOLD = 10
-"""Fewest events of each file per fold (the folds' training and validation splits need both files)."""
-
-
 def _checked_inputs(
     source: str, target: str, features: Sequence[str], check: Sequence[str], weight: str | None, kfold: int
 ) -> _Inputs:
@@ -105,14 +102,7 @@ def _checked_inputs(
         check_numeric((path, tree), {"--features": list(features), "--check": list(check)}, role)
         if weight:
             checked_weights(path, tree, weight, role)
-        n = io.num_entries(path, tree=tree)
-        need = MIN_EVENTS_PER_FOLD * max(kfold, 2)
-        if n < need:
-            raise DataError(
-                f"{role} {path} holds {n} events; {kfold}-fold reweighting needs at least {need} "
-                f"({MIN_EVENTS_PER_FOLD} per fold: each fold's training and validation need events of both files); "
-                "give at least a few thousand events"
-            )
+        check_fold_events((path, tree), kfold, f"{role} {path}", "reweighting")
     twice = sorted(set(features) & set(check))
     if twice:
         raise ConfigError(f"{twice[0]!r} is both a feature and a --check variable; closure needs unused variables")
@@ -251,12 +241,7 @@ def _checked_positive(
     check_numeric(where, {"--features": features, "--check": list(check)}, "--positive")
     if weight in features:
         raise ConfigError(f"the weight column {weight!r} cannot also be a feature")
-    n, need = io.num_entries(where[0], tree=where[1]), MIN_EVENTS_PER_FOLD * max(kfold, 2)
-    if n < need:
-        raise DataError(
-            f"{where[0]} holds {n} events; a {kfold}-fold regression of its weights needs at least {need} "
-            f"({MIN_EVENTS_PER_FOLD} per fold)"
-        )
+    check_fold_events(where, kfold, where[0], "regression of its weights")
     checked_weights(where[0], where[1], weight, "--positive")
     twice = sorted(set(features) & set(check))
     if twice:

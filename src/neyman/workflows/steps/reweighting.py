@@ -132,6 +132,20 @@ def default_features(where: tuple[str, str | None], columns: list[str], skip: se
     return features
 
 
+MIN_EVENTS_PER_FOLD = 10
+"""Fewest events of a file per fold (each fold's training and validation splits need events of it)."""
+
+
+def check_fold_events(where: tuple[str, str | None], kfold: int, name: str, what: str) -> None:
+    """Refuse a file (``where``: path and tree) with fewer than :data:`MIN_EVENTS_PER_FOLD` events per fold."""
+    n, need = io.num_entries(where[0], tree=where[1]), MIN_EVENTS_PER_FOLD * max(kfold, 2)
+    if n < need:
+        raise DataError(
+            f"{name} holds {n} events; {kfold}-fold {what} needs at least {need} ({MIN_EVENTS_PER_FOLD} per fold: "
+            "each fold's training and validation need them); give at least a few thousand events"
+        )
+
+
 def check_numeric(where: tuple[str, str | None], named: dict[str, list[str]], role: str) -> None:
     """Refuse a column given by an option (``{"--check": [...]}``) that is not one number per event."""
     head = io.read(where[0], tree=where[1], entry_stop=5)
