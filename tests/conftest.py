@@ -3,12 +3,15 @@
 Expensive fixtures that a test module shares (generated samples, trained runs) are session-scoped
 rather than module-scoped: xdist's work stealing interleaves the modules on a worker, and pytest
 tears a module fixture down whenever another module's test runs, so one generation fixture was
-built three times in one run.  A session fixture is built at most once per worker.
+built three times in one run.  A session fixture is built at most once per worker; one whose
+product is files (generated samples, a trained run) is built once per run with ``build_once``,
+the other worker waiting on a file lock and reading the files.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -78,3 +81,29 @@ def quiet_optuna() -> Iterator[None]:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     yield
     optuna.logging.set_verbosity(level)
+
+
+@pytest.fixture(scope="session")
+def build_once(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, Callable[[Path], None]], Path]:
+    """``build_once(name, make)``: the folder ``make(folder)`` filled, once for all workers of the run.
+
+    Under xdist every worker has its own base temporary folder inside one shared by the run;
+    the first worker to ask builds there under a file lock, the others wait and reuse it.
+    """
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+
+    def build(name: str, make: Callable[[Path], None]) -> Path:
+        folder = root / f"shared-{name}"
+        with FileLock(str(folder) + ".lock"):
+            if not (folder / ".complete").is_file():
+                shutil.rmtree(folder, ignore_errors=True)  # what a failed build left
+                folder.mkdir(parents=True)
+                make(folder)
+                (folder / ".complete").write_text("")
+        return folder
+
+    return build

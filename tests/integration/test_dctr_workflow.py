@@ -1,6 +1,7 @@
 """neyman reweight --parameter: one reweighter w(x, θ) for a family of samples, and the fit of θ."""
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -32,14 +33,18 @@ def _sample(path, theta, n, seed):
     return str(path)
 
 
-@pytest.fixture(scope="session")
-def family(tmp_path_factory):
-    d = tmp_path_factory.mktemp("dctr")
+def _train_family(d):
     nominal = _sample(d / "nominal.parquet", 0.0, 30_000, 1)
     values = [-0.6, -0.3, 0.0, 0.3, 0.6]
     targets = [_sample(d / f"t{i}.parquet", v, 15_000, 2 + i) for i, v in enumerate(values)]
-    result = dctr(nominal, targets, "theta", values, nominal=0.0, kfold=0, output_dir=str(d / "runs"), overrides=QUICK)
-    return d, result
+    dctr(nominal, targets, "theta", values, nominal=0.0, kfold=0, output_dir=str(d / "runs"), overrides=QUICK)
+
+
+@pytest.fixture(scope="session")
+def family(build_once):
+    """The samples' folder and the trained run (once for both workers: each test writes files of its own)."""
+    d = build_once("dctr", _train_family)
+    return d, SimpleNamespace(run_dir=d / "runs" / "dctr-theta")
 
 
 def test_the_fit_recovers_the_parameter_of_pseudo_data(family):

@@ -25,23 +25,29 @@ from neyman.workflows.generate import generate
 Sample = tuple[Table, dict[str, Any]]
 
 
-def _generate(directory: Path, process: str, rows: int, **kwargs: Any) -> Sample:
-    out = generate(process, rows, directory / f"{process}.parquet", seed=5, progress=False, **kwargs).path
-    return io.read(out), json.loads(provenance_path(out).read_text())
+ROWS = {
+    "top_vs_qcd": 400,
+    "w_vs_qcd": 300,
+    "quark_vs_gluon": 300,
+    "higgs_top_qcd": 240,
+    "susy_vs_ww": 3000,
+    "dijet_resonance": 200,
+    "jet_calibration": 1500,
+}
+"""Events generated of each process (seed 5)."""
+
+
+def _generate_all(directory: Path) -> None:
+    for process, rows in ROWS.items():
+        overrides = ["process.signal_fraction=0.5"] if process == "dijet_resonance" else []
+        generate(process, rows, directory / f"{process}.parquet", seed=5, progress=False, overrides=overrides)
 
 
 @pytest.fixture(scope="session")
-def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Sample]:
-    directory = tmp_path_factory.mktemp("generated")
-    return {
-        "top_vs_qcd": _generate(directory, "top_vs_qcd", 400),
-        "w_vs_qcd": _generate(directory, "w_vs_qcd", 300),
-        "quark_vs_gluon": _generate(directory, "quark_vs_gluon", 300),
-        "higgs_top_qcd": _generate(directory, "higgs_top_qcd", 240),
-        "susy_vs_ww": _generate(directory, "susy_vs_ww", 3000),
-        "dijet_resonance": _generate(directory, "dijet_resonance", 200, overrides=["process.signal_fraction=0.5"]),
-        "jet_calibration": _generate(directory, "jet_calibration", 1500),
-    }
+def samples(build_once: Any) -> dict[str, Sample]:
+    directory = build_once("generated", _generate_all)  # once for both workers: a minute of Pythia
+    out = {process: directory / f"{process}.parquet" for process in ROWS}
+    return {process: (io.read(path), json.loads(provenance_path(path).read_text())) for process, path in out.items()}
 
 
 def _peak(values: np.ndarray, lo: float, hi: float, width: float) -> float:

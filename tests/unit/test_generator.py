@@ -141,10 +141,10 @@ def _other_patterns(net: ImageAutoregressive, total: float, low: float, high: fl
     return both, float((1 - core) * torch.sigmoid(second_alone[0])), float((1 - core) * torch.sigmoid(-second_alone[0]))
 
 
-# the default kind runs in every test run; the other learns the same in ~15 s more (--run-slow)
-@pytest.mark.parametrize(
-    "kind", [k if k == "autoregressive" else pytest.param(k, marks=pytest.mark.slow) for k in KINDS]
-)
+# about a minute per kind on two cores: both run with --run-slow; every test run trains and draws the
+# generator through the workflow (tests/integration/test_jet_taggers.py) and its unit tests below
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", KINDS)
 def test_generator_learns_how_the_jet_width_mass_and_occupancy_follow_the_total(kind: str):
     torch.manual_seed(0)
     model = _model(steps=2500, kind=kind)
