@@ -251,11 +251,20 @@ def test_demo_generates_jets_trains_evaluates_and_compares(tmp_path):
     assert data.stat().st_mtime_ns == stamp
 
 
-def test_generate_lists_processes_and_its_file_trains(tmp_path):
+def test_generate_lists_processes_and_refuses_an_unknown_pythia_setting(tmp_path):
     listing = neyman("generate", "--list", cwd=tmp_path).stdout
     for name in ("top_vs_qcd", "w_vs_qcd", "quark_vs_gluon", "higgs_top_qcd", "susy_vs_ww", "dijet_resonance"):
         assert name in listing
     assert "arXiv:1902.09914" in listing
+    bad = neyman("generate", "top_vs_qcd", "--events", "10", "--out", "x.parquet", "--set", "pythia.Foo:bar=1",
+                 cwd=tmp_path, check=False)  # fmt: skip
+    assert bad.returncode == 2 and "Foo:bar" in bad.stderr and not (tmp_path / "x.parquet").exists()
+
+
+# the demo test generates and trains through the command line in every run; this one adds the
+# quark/gluon sample (about 25 s)
+@pytest.mark.slow
+def test_a_generated_quark_gluon_file_trains(tmp_path):
     neyman("generate", "quark_vs_gluon", "--events", "300", "--out", "qg.parquet", "-q", cwd=tmp_path)
     neyman(
         "train", "--data", "qg.parquet", "--label-column", "label", "--model", "xgboost", "--name", "qg",
@@ -264,9 +273,6 @@ def test_generate_lists_processes_and_its_file_trains(tmp_path):
     )  # fmt: skip
     metrics = json.loads((tmp_path / "runs/qg/metrics.json").read_text())
     assert metrics["test"]["auc"] > 0.6  # gluon jets are wider and have more constituents
-    bad = neyman("generate", "top_vs_qcd", "--events", "10", "--out", "x.parquet", "--set", "pythia.Foo:bar=1",
-                 cwd=tmp_path, check=False)  # fmt: skip
-    assert bad.returncode == 2 and "Foo:bar" in bad.stderr and not (tmp_path / "x.parquet").exists()
 
 
 def test_export_then_predict_with_onnx_equals_predict_with_the_run(tmp_path):
