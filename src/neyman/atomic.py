@@ -26,6 +26,7 @@ __all__ = [
     "json_sha256",
     "pid_alive",
     "remove_stale",
+    "remove_stale_below",
     "stale_siblings",
     "write_json",
     "write_text",
@@ -131,6 +132,24 @@ def remove_stale(path: str | os.PathLike[str]) -> list[Path]:
         else:
             sibling.unlink(missing_ok=True)
         removed.append(sibling)
+    return removed
+
+
+def remove_stale_below(folder: str | os.PathLike[str]) -> list[Path]:
+    """Remove the temporary files that killed writers left anywhere below ``folder`` (``.NAME.tmp-PID``).
+
+    A process killed inside a run (a tuning trial, say) leaves its half-written file
+    where no later write of the same name will look; whoever resumes the work sweeps
+    the folder.  Files of live writers are kept (:func:`stale_siblings`).
+    """
+    removed: list[Path] = []
+    root = Path(folder)
+    if not root.is_dir():
+        return removed
+    for leftover in root.rglob(".*.tmp-*"):
+        name = leftover.name[1:].rpartition(".tmp-")[0]
+        if name:
+            removed += remove_stale(leftover.parent / name)
     return removed
 
 

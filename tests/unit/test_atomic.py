@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from neyman.atomic import atomic_path, remove_stale, write_text
+from neyman.atomic import atomic_path, remove_stale, remove_stale_below, write_text
 
 
 def _dead_pid() -> int:
@@ -105,3 +105,16 @@ def test_a_replacement_killed_while_removing_the_earlier_run_keeps_the_new_one(t
     staging, target = RunDirectory.create(final, force=True)
     assert target is not None and target.path == final and (final / "model.txt").read_text() == "complete"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["hunt", staging.path.name])
+
+
+def test_a_sweep_removes_dead_writers_files_at_any_depth_and_keeps_live_ones(tmp_path):
+    # a tuning trial killed while writing its model leaves the file where no later write looks
+    model = tmp_path / "study" / "trial-0000" / "model"
+    model.mkdir(parents=True)
+    dead = model / ".coefficients.json.tmp-999999999"
+    live = model / f".metadata.json.tmp-{os.getpid()}"
+    for path in (dead, live):
+        path.write_text("half")
+    assert remove_stale_below(tmp_path / "study") == [dead]
+    assert not dead.exists() and live.exists()
+    assert remove_stale_below(tmp_path / "absent") == []

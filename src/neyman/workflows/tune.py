@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from neyman.atomic import remove_stale_below
 from neyman.config import RunConfig, parse_config, resolve_config, validate_paths
 from neyman.config.tuning import TrackingConfig, TuningConfig, check_search_space
 from neyman.exceptions import ConfigError
@@ -172,6 +173,7 @@ def _open_session(
         max_epochs=cfg.training.epochs,
     )
     direction = tuning.direction or "maximize"
+    remove_stale_below(Path(cfg.output_dir) / name)  # files a killed trial was writing
     opened = open_session(
         (Path(cfg.output_dir) / name).resolve(),
         url,
