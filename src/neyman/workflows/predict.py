@@ -57,7 +57,10 @@ def _output_file(out: Path, *, force: bool, scores: list[str], tree: str | None)
     io.detect_format(out, output=True)  # before anything is scored
     run = enclosing_run(out.parent)
     if run is not None and (Path(os.path.realpath(out.parent)) != run or out.exists()):
-        free = next(run / f"scores-{k}.parquet" for k in range(1, 10_000) if not (run / f"scores-{k}.parquet").exists())
+        free = next(
+            (run / f"scores-{k}.parquet" for k in range(1, 1000) if not (run / f"scores-{k}.parquet").exists()),
+            run.parent / f"{run.name}-scores.parquet",
+        )
         raise DataError(
             f"{out} is among the files of the run directory {run}; write the predictions to a new file "
             f"(e.g. {free}) or outside the run"
