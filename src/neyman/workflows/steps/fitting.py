@@ -30,7 +30,7 @@ from neyman.runs import (
 )
 from neyman.table import EVENT_ID, FOLD, SPLIT, WEIGHT, Table
 from neyman.tasks import Task, make_task
-from neyman.training import cross_val_predict
+from neyman.training import OutOfFold, cross_val_predict
 from neyman.workflows.steps.artefacts import Fitted, score_columns
 from neyman.workflows.steps.data import SOURCE, Events, held_out
 from neyman.workflows.steps.inputs import input_preprocessor
@@ -61,11 +61,10 @@ def _learned(task: Task, table: Table, codes: np.ndarray, code: int) -> np.ndarr
     return np.asarray((codes == code) & task.learns_from(np.asarray(table[task.truth_column])))
 
 
-def _trained_on(split: np.ndarray) -> np.ndarray:
+def _trained_on(oof: OutOfFold) -> np.ndarray:
     """The events some model trained on: all but the test split, and every event of a k-fold run (each is
-    scored out of fold, so all are marked test, and each trained the other folds' models)."""
-    trained = split != TEST
-    return trained if trained.any() else np.ones(len(split), dtype=bool)
+    scored out of fold, hence marked test, and trained the other folds' models)."""
+    return np.ones(len(oof.split), dtype=bool) if oof.kfold >= 2 else oof.split != TEST
 
 
 def _arrays(cfg: RunConfig, task: Task, x: ModelInput, table: Table, sel: np.ndarray, part: str) -> Arrays:
@@ -304,5 +303,5 @@ def fit_in_memory(
         split=oof.split,
         fold_metrics=fold_metrics,
         train_seconds=train_seconds,
-        ranges=feature_ranges(x[_trained_on(oof.split)], events.features) if isinstance(x, np.ndarray) else {},
+        ranges=feature_ranges(x[_trained_on(oof)], events.features) if isinstance(x, np.ndarray) else {},
     )

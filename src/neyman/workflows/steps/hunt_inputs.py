@@ -72,11 +72,6 @@ def checked_inputs(
     """
     toys, bin_width, sqrt_s = fit
     _check_choices(settings, features, reference, efficiencies)
-    if reference is not None and settings.method != "idealized":
-        raise ConfigError(
-            f"--reference is the background template of --method idealized; --method {settings.method} does not "
-            "use it: leave it out, or choose --method idealized"
-        )
     if reference is not None and os.path.realpath(io.parse_source(reference)[0]) == os.path.realpath(
         io.parse_source(data)[0]
     ):
@@ -178,6 +173,11 @@ def _check_choices(
         raise ConfigError(
             "--method idealized trains the signal region against a background template: give it with "
             "--reference FILE (simulated background with the same columns)"
+        )
+    if method != "idealized" and reference is not None:
+        raise ConfigError(
+            f"--reference is the background template of --method idealized; --method {method} does not use it: "
+            "leave it out, or choose --method idealized"
         )
     if not efficiencies:
         raise ConfigError("--efficiencies names no share of the signal region: give e.g. 1,0.1,0.02")

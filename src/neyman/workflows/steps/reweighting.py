@@ -153,11 +153,11 @@ def check_numeric(where: tuple[str, str | None], named: dict[str, list[str]], ro
         for name in names:
             if name in head.column_names and not one_number_per_event(head[name]):
                 values = head[name]
+                kind = values.dtype.name if isinstance(values, np.ndarray) else "per-particle"
                 example = f" such as {values[0]!r}" if len(values) else ""
                 raise DataError(
-                    f"{role} {where[0]}: column {name!r} (given in {option}) holds "
-                    f"{getattr(getattr(values, 'dtype', None), 'name', type(values).__name__)} values{example}, not "
-                    "one number per event; give numeric columns"
+                    f"{role} {where[0]}: column {name!r} (given in {option}) holds {kind} values{example}, not one "
+                    "number per event; give numeric columns"
                 )
 
 
