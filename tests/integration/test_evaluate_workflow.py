@@ -129,6 +129,20 @@ def test_compare_warns_when_the_runs_were_tested_on_other_events(bdt_run, tmp_pa
     with pytest.raises(neyman.ConfigError, match=r"fisher-same is given twice"):
         compare([bdt_run, same, same], out=tmp_path / "twice", n_bootstrap=5)
     assert not (tmp_path / "twice").exists()
+    # the same events, weighted in one run only (a fifth of them negative): the AUCs differ by the weights
+    table = io.read(elsewhere / "labelled.parquet")
+    weights = np.where(np.arange(len(table)) % 5 == 0, -0.5, 1.5)
+    io.write(table.with_column("w", weights), elsewhere / "labelled.parquet")
+    runs = {}
+    for name, weight in (("plain", None), ("weighted", "w")):
+        data = {"sources": [{"path": str(elsewhere / "labelled.parquet")}], "label_column": LABEL, "weight": weight}
+        runs[name] = neyman.train(
+            {"name": name, "output_dir": str(elsewhere / "runs"), "model": {"type": "fisher"},
+             "data": {**data, "features": FEATURES}}
+        ).run_dir  # fmt: skip
+    with pytest.warns(NeymanWarning, match=r"plain and .*weighted weight their \d+ test events differently") as caught:
+        r = compare([runs["plain"], runs["weighted"]], out=tmp_path / "weights", n_bootstrap=5, formats=("png",))
+    assert len(caught) == 1 and r.rows[0]["auc"] != r.rows[1]["auc"]
 
 
 def test_multiclass_and_gaussian_evaluations(tmp_path):
@@ -178,6 +192,21 @@ def test_multiclass_and_gaussian_evaluations(tmp_path):
     r = evaluate(g, by="x00", n_bootstrap=20)
     assert r.metrics["binned"]["by"] == "x00" and "pull_width" in r.metrics["binned"]
     assert {"binned_response.png", "pulls.png", "response.png"} <= {p.name for p in r.figures}
+
+
+def test_a_multiclass_test_file_without_a_class_is_refused_by_name(tmp_path):
+    # integer labels, no class names given: the test file's labels 0 and 1 alone once read as a binary task
+    table = multiclass_dataset(1500, n_features=6, seed=3)
+    io.write(table, tmp_path / "mc.parquet")
+    io.write(table.take(np.flatnonzero(np.asarray(table[LABEL]) < 2)), tmp_path / "no2.parquet")
+    data = {"sources": [{"path": str(tmp_path / "mc.parquet")}], "label_column": LABEL, "features": FEATURES}
+    mc = neyman.train(
+        {"name": "mc", "output_dir": str(tmp_path / "runs"), "data": data, "task": {"type": "multiclass"},
+         "model": {"type": "lightgbm", "n_estimators": 5}}
+    ).run_dir  # fmt: skip
+    with pytest.raises(neyman.DataError, match=r"no events of class 'class_2' in the inputs"):
+        evaluate(mc, test_data=[str(tmp_path / "no2.parquet")], n_bootstrap=5)
+    assert not (mc / "evaluation").exists()
 
 
 def test_a_complete_run_without_its_metrics_file_is_evaluated_with_a_warning(bdt_run, tmp_path):

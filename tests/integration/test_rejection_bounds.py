@@ -29,6 +29,30 @@ def test_bounded_rejection_is_the_background_count_for_a_perfect_classifier():
     assert not is_bound and np.isfinite(value)
 
 
+def test_a_rejection_beyond_the_first_background_event_is_a_bound_and_weights_of_any_scale_agree():
+    # 32 background events, the hardest tied with the fifth signal event: the curve steps from (0.4, 0) to
+    # (0.5, 1/32), and at ε_S = 0.45 the interpolation would claim 1/ε_B = 64, more than 32 events resolve
+    signal = np.linspace(1.0, 0.91, 10)
+    labels = np.repeat([0, 1], [32, 10])
+    scores = np.r_[np.linspace(0.0, 0.5, 31), signal[4], signal]
+    roc = metrics.roc_curve(scores, labels)
+    assert metrics.background_rejection(roc, 0.45) == pytest.approx(64.0)
+    assert metrics.bounded_rejection(roc, 0.45) == (pytest.approx(32.0), True)
+    assert metrics.bounded_rejection(roc, 0.5) == (pytest.approx(32.0), False)  # resolved: one event passes
+    # a working point on a point of the curve stays there whatever the weights' scale: ε_S = 0.5 is 7 of 14
+    # signal events, reached before any background passes (summed at 1e30 or 0.3 each, 7/14 rounds below 0.5)
+    signal = np.linspace(1.0, 0.87, 14)
+    labels = np.repeat([0, 1], [32, 14])
+    scores = np.r_[np.linspace(0.0, 0.5, 30), 0.935, 0.925, signal]
+    rejections = {
+        scale: metrics.bounded_rejection(metrics.roc_curve(scores, labels, sample_weight=np.full(46, scale)), 0.5)
+        for scale in (0.3, 1.0, 1e30)
+    }
+    assert rejections[1.0] == (pytest.approx(32.0), True)
+    for scale in (0.3, 1e30):
+        assert rejections[scale] == (pytest.approx(rejections[1.0][0], rel=1e-12), rejections[1.0][1])
+
+
 def test_a_separable_sample_reports_bounds_everywhere(tmp_path, capsys):
     gen = np.random.default_rng(0)
     n = 3000

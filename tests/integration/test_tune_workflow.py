@@ -1,6 +1,7 @@
 """neyman tune on tiny synthetic data: studies, resume, pruning, failures, Dask workers, MLflow."""
 
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -209,6 +210,31 @@ def test_an_existing_study_is_never_mixed_with_another_configuration(tmp_path, d
     moved = _config(tmp_path, data_file, storage=f"sqlite:///{tmp_path / 'moved.db'}")
     moved["training"]["threads"] = 2
     assert tune(moved, trials=1, study="keep").trials_run == [2]
+
+
+def test_a_best_trial_whose_rejection_is_a_bound_is_named(tmp_path):
+    # separable events: no validation background event passes the cut at ε_S = 0.3 of any trial, so the
+    # objective reads '> N_B' and cannot rank the trials; the study says so instead of choosing silently
+    import numpy as np
+
+    from neyman import io
+    from neyman.exceptions import NeymanWarning
+    from neyman.table import Table
+
+    rng = np.random.default_rng(4)
+    label = np.arange(1200) % 2
+    io.write(Table({"x": 10.0 * label + rng.normal(size=1200), "y": rng.normal(size=1200), LABEL: label}),
+             tmp_path / "sep.parquet")  # fmt: skip
+    cfg = _config(tmp_path, tmp_path / "sep.parquet", objective="val.rejection_at_eff_0.3")
+    cfg["data"]["features"] = ["x", "y"]
+    with pytest.warns(NeymanWarning) as caught:
+        result = tune(cfg, trials=2, study="sep")
+    assert all(t.user_attrs["objective_is_bound"] for t in _study(result).trials)
+    messages = [str(w.message) for w in caught]
+    assert any(
+        re.search(rf"best trial's val\.rejection_at_eff_0\.3 \({result.best_value:.4g}, trial \d\) is a lower bound", m)
+        for m in messages
+    ), messages
 
 
 @pytest.mark.slow  # starts a Dask cluster whose two worker processes import torch: ~10-20 s on two cores

@@ -47,6 +47,7 @@ __all__ = [
 # scikit-learn's log_loss does, so a confidently wrong event costs -log(_EPS) ≈ 36
 # instead of infinity.
 _EPS = float(np.finfo(np.float64).eps)
+_TIE = 1e-12  # efficiencies closer than this are equal (sums of weights of 1e30 round at 1e-16 relative)
 
 
 def _trapezoid(y: np.ndarray, x: np.ndarray) -> float:
@@ -268,7 +269,8 @@ def background_rejection(roc: RocCurve, signal_efficiency: float) -> float:
     """
     target = _check_efficiency(signal_efficiency, "signal_efficiency")
     tpr, fpr = roc.signal_efficiency, roc.background_efficiency
-    reached = tpr >= target
+    # a point at the target up to rounding reaches it: the same working point for weights of any scale
+    reached = tpr >= target - _TIE
     if not reached.any():
         raise DataError(
             f"the ROC curve never reaches a signal efficiency of {target:g} (its maximum is {float(tpr.max()):g})"
@@ -308,12 +310,16 @@ def bounded_rejection(roc: RocCurve, signal_efficiency: float) -> tuple[float, b
     Returns
     -------
     tuple[float, bool]
-        ``(1/ε_B, False)``, or ``(rejection_limit(roc), True)`` where ``ε_B = 0``:
-        the rejection is then larger than the value (never ``inf``).
+        ``(1/ε_B, False)``, or ``(rejection_limit(roc), True)`` where ``ε_B`` is
+        below the smallest efficiency the background events resolve (``ε_B = 0``, or
+        interpolated between no background event and the first): the rejection is
+        then larger than the value, which is never ``inf`` and never ranks below a
+        resolved one.
     """
     rejection = background_rejection(roc, signal_efficiency)
-    if math.isinf(rejection):
-        return rejection_limit(roc), True
+    limit = rejection_limit(roc)
+    if rejection > limit * (1 + 1e-9):  # not one rounding step of the interpolation
+        return limit, True
     return rejection, False
 
 

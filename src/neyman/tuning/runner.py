@@ -32,7 +32,7 @@ from neyman.optional import require
 from neyman.tuning.outputs import trial_state
 from neyman.tuning.session import OpenedStudy, SamplingPlan
 from neyman.tuning.space import SearchSpace
-from neyman.tuning.study import objective_value, open_storage
+from neyman.tuning.study import BOUND_ATTR, objective_is_bound, objective_value, open_storage
 
 if TYPE_CHECKING:
     import optuna
@@ -176,6 +176,8 @@ class StudyObjective:
         except ConfigError as exc:
             raise StopStudy(exc) from exc
         trial.set_user_attr("seconds", round(outcome.seconds, 3))
+        if objective_is_bound(outcome.metrics, self.metric):
+            trial.set_user_attr(BOUND_ATTR, True)
         return value
 
 

@@ -9,14 +9,24 @@ configuration.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from neyman.exceptions import NeymanWarning
 from neyman.tuning.outputs import StudyOutputs, write_study_outputs
 from neyman.tuning.space import SearchSpace
-from neyman.tuning.study import displayed_url, make_pruner, make_sampler, open_study, open_study_storage, trial_count
+from neyman.tuning.study import (
+    BOUND_ATTR,
+    displayed_url,
+    make_pruner,
+    make_sampler,
+    open_study,
+    open_study_storage,
+    trial_count,
+)
 
 if TYPE_CHECKING:
     import optuna
@@ -201,7 +211,7 @@ def write_session_outputs(
         ["pruner", sampling.pruner_name],
         ["trial runs", str(opened.directory)],
     ]
-    return write_study_outputs(
+    outputs = write_study_outputs(
         opened.study,
         space,
         opened.directory,
@@ -210,3 +220,12 @@ def write_session_outputs(
         info=info,
         seed=sampling.seed,
     )
+    if outputs.best is not None and outputs.best.user_attrs.get(BOUND_ATTR):
+        warnings.warn(
+            f"the best trial's {objective} ({outputs.best_value:.4g}, trial {outputs.best.number}) is a lower bound: "
+            "no validation background event passes its cut, so the study cannot rank trials beyond it; choose a "
+            "looser working point (a larger signal efficiency) or more validation events",
+            NeymanWarning,
+            stacklevel=2,
+        )
+    return outputs

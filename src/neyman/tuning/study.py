@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import optuna
 
 __all__ = [
+    "BOUND_ATTR",
     "FINGERPRINT_ATTR",
     "PRUNERS",
     "SAMPLERS",
@@ -38,6 +39,7 @@ __all__ = [
     "displayed_url",
     "make_pruner",
     "make_sampler",
+    "objective_is_bound",
     "objective_value",
     "open_storage",
     "open_study",
@@ -46,6 +48,9 @@ __all__ = [
     "study_exists",
     "trial_count",
 ]
+
+BOUND_ATTR = "objective_is_bound"
+"""A trial's user attribute, true when its objective is a lower bound (:func:`objective_is_bound`)."""
 
 SAMPLERS = ("tpe", "random", "grid", "cmaes", "nsga2")
 PRUNERS = ("none", "median", "hyperband")
@@ -500,19 +505,9 @@ def objective_value(metrics: Mapping[str, Any], path: str) -> float:
     head, _, rest = path.partition(".")
     if "folds_summary" in metrics and head in ("val", "test") and rest:
         path = f"folds_summary.{rest}.mean"
-    node: Any = metrics
-    remaining = path
-    while remaining:
-        if not isinstance(node, Mapping):
-            break
-        keys = sorted((k for k in node if remaining == k or remaining.startswith(f"{k}.")), key=len, reverse=True)
-        if not keys:
-            break
-        node = node[keys[0]]
-        remaining = remaining[len(keys[0]) + 1 :]
-    else:
-        if isinstance(node, (int, float)) and not isinstance(node, bool):
-            return float(node)
+    node = _at(metrics, path)
+    if isinstance(node, (int, float)) and not isinstance(node, bool):
+        return float(node)
     from neyman.exceptions import close_matches
 
     available = _numeric_paths(metrics)
@@ -520,6 +515,30 @@ def objective_value(metrics: Mapping[str, Any], path: str) -> float:
         f"tuning.objective: metrics.json has no number at {path!r}{close_matches(path, available)}; "
         f"numbers there include {', '.join(available[:12])}"
     )
+
+
+def objective_is_bound(metrics: Mapping[str, Any], path: str) -> bool:
+    """Whether the number at ``path`` is a lower bound (``<path>_is_bound``: no background event passes the cut).
+
+    A rejection measured where no validation background event passes is only known to
+    exceed the value; a study cannot rank trials beyond it.
+    """
+    return bool(_at(metrics, f"{path}_is_bound"))
+
+
+def _at(metrics: Mapping[str, Any], path: str) -> Any:
+    """The node at a dotted ``path`` (a key may contain dots: the longest that matches), or ``None``."""
+    node: Any = metrics
+    remaining = path
+    while remaining:
+        if not isinstance(node, Mapping):
+            return None
+        keys = sorted((k for k in node if remaining == k or remaining.startswith(f"{k}.")), key=len, reverse=True)
+        if not keys:
+            return None
+        node = node[keys[0]]
+        remaining = remaining[len(keys[0]) + 1 :]
+    return node
 
 
 def _numeric_paths(node: Any, prefix: str = "") -> list[str]:

@@ -59,18 +59,26 @@ def _refuse_repeated(runs: Sequence[str | os.PathLike[str]]) -> None:
 
 @dataclass(frozen=True)
 class _Tested:
-    """A run's test events: their ids and labels in the order of the ids, and the files they came from."""
+    """A run's test events: their ids, labels and weights in the order of the ids, and the files they came from."""
 
     ids: np.ndarray
     labels: np.ndarray
+    weights: np.ndarray
     files: frozenset[tuple[str, int | None]]
 
     @classmethod
-    def of(cls, event_id: np.ndarray, truth: np.ndarray, files: Sequence[tuple[str, int | None]]) -> _Tested:
+    def of(
+        cls, event_id: np.ndarray, truth: np.ndarray, weights: np.ndarray, files: Sequence[tuple[str, int | None]]
+    ) -> _Tested:
         """``files``: the training's input files (path, size); a file is known by its name and size (a copy is it)."""
         order = np.argsort(event_id, kind="stable")
         named = frozenset((Path(path).name, size) for path, size in files)
-        return cls(np.asarray(event_id)[order], np.asarray(truth)[order], named)
+        return cls(np.asarray(event_id)[order], np.asarray(truth)[order], np.asarray(weights)[order], named)
+
+    def weighted_alike(self, other: _Tested) -> bool:
+        """Whether the same test events carry the same weights in both runs (up to one common factor)."""
+        scale = np.sum(self.weights) / np.sum(other.weights) if np.sum(other.weights) != 0 else 1.0
+        return bool(np.allclose(self.weights, other.weights * scale, rtol=1e-6, atol=0.0))
 
     def differences(self, other: _Tested) -> str | None:
         """How ``other``'s test events differ from these (None: the same)."""
@@ -91,6 +99,15 @@ def _warn_other_test_events(tested: dict[str, _Tested]) -> None:
     for run, events in others:
         how = first.differences(events)
         if how is None:
+            if not first.weighted_alike(events):
+                warnings.warn(
+                    f"{reference} and {run} weight their {events.ids.size} test events differently (an event "
+                    "weight column in one run and not the other, or another one): their AUCs and ROCs differ by "
+                    "the weights as well as by the models; train both with the same weight column to compare the "
+                    "models alone",
+                    NeymanWarning,
+                    stacklevel=3,
+                )
             continue
         warnings.warn(
             f"{reference} and {run} were tested on different events ({how}): "
@@ -127,8 +144,8 @@ def compare(
     -----
     NeymanWarning
         For each run tested on other events than the first (other input files, other
-        event ids, or the same ids with other labels): its figures differ by the events
-        as well as by the model.
+        event ids, or the same ids with other labels), or on the same events with other
+        weights: its figures differ by the events as well as by the model.
     """
     from neyman import plotting
 
@@ -151,7 +168,7 @@ def compare(
         roc = metrics.roc_curve(sc, y, sample_weight=w)
         name = run.path.name if run.path.name not in rocs else str(run.path)
         rocs[name] = roc
-        tested[str(path)] = _Tested.of(s.event_id[test], s.truth[test], trained.source_files)
+        tested[str(path)] = _Tested.of(s.event_id[test], s.truth[test], w, trained.source_files)
         train_metrics = run.read_metrics()
         rows.append(
             {

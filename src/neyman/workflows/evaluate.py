@@ -83,6 +83,8 @@ def _events(cfg: RunConfig, trained: TrainedRun, test_data: Sequence[str]) -> tu
     data = data_with_sources(cfg.data, test_data) if test_data else cfg.data
     if test_data:
         check_test_labels(data, trained.classes)
+        if trained.classes:  # the run's classes, so that a file lacking one is refused by name
+            data = data.model_copy(update={"classes": list(trained.classes)})
     table = run_events(data, cfg.task.type, spec, carry=decorrelation_columns(cfg), features=trained.features)
     if spec is not None:
         # particle sets and images are built from the constituents when the run scores the table
