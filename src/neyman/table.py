@@ -32,6 +32,7 @@ __all__ = [
     "Table",
     "entry_event_ids",
     "is_output_column",
+    "is_truth_column",
     "number_hint",
 ]
 
@@ -84,6 +85,35 @@ def is_output_column(name: str) -> bool:
     (False, False)
     """
     return _OUTPUT_COLUMN.fullmatch(name) is not None
+
+
+# generator truth by its name: truth_pt, pt_truth, true_mass, mc_truth_id, parton_id, Jet_hadronFlavour, ...
+_TRUTH_COLUMN = re.compile(
+    r"(?i)(mc_?)?(truth|true)_.+|.+_(truth|true)|.*(parton|hadron)_?flavou?r|parton_?(id|pdg(_?id)?)"
+)
+
+
+def is_truth_column(name: str) -> bool:
+    """Whether ``name`` reads as generator truth (a quantity no detector measures).
+
+    Truth-level columns (``truth_pt``, ``pt_truth``, ``true_mass``), the flavour of the
+    parton or hadron a jet was matched to (``parton_id``, ``Jet_hadronFlavour``) tell a
+    classifier the answer: they are never chosen as features automatically (listing them
+    with ``--features`` still works, e.g. to study the truth itself).
+
+    Parameters
+    ----------
+    name
+        A column name.
+
+    Examples
+    --------
+    >>> is_truth_column("truth_pt"), is_truth_column("parton_id"), is_truth_column("Jet_hadronFlavour")
+    (True, True, True)
+    >>> is_truth_column("jet_pt"), is_truth_column("n_constituents"), is_truth_column("truthiness")
+    (False, False, False)
+    """
+    return _TRUTH_COLUMN.fullmatch(name) is not None
 
 
 _COMMA_NUMBER = re.compile(r"\s*[+-]?\d*,\d+(?:,\d+)*(?:[eE][+-]?\d+)?\s*")

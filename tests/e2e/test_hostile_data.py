@@ -64,7 +64,23 @@ def jagged_root(name: str) -> Callable[[Path], None]:
     return setup
 
 
+def feature_matrix(name: str) -> Callable[[Path], None]:
+    """Setup: an ``.npz`` of one feature matrix ``X`` (events × 4) and the labels ``y``, as array libraries save it."""
+
+    def setup(folder: Path) -> None:
+        frame = good_frame()
+        np.savez(folder / name, X=frame[["f0", "f1", "f2", "f3"]].to_numpy(), y=frame["label"].to_numpy())
+
+    return setup
+
+
 DATA_CASES = [
+    case(
+        "train-npz-feature-matrix",
+        f"train --data xy.npz --label-column y {FISHER}",
+        r"xy\.npz has no column of one number per event.*'X' of shape \(n, 4\).*one array or column per feature",
+        feature_matrix("xy.npz"),
+    ),
     case(
         "train-csv-decimal-commas",
         f"train --data comma.csv --label-column label {FISHER}",

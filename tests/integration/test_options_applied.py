@@ -139,10 +139,12 @@ def test_more_than_two_labels_name_the_multiclass_task(tmp_path):
     from neyman.testing import multiclass_dataset
 
     path = tmp_path / "three.parquet"
-    io.write(multiclass_dataset(900, seed=1), path)
+    table = multiclass_dataset(900, seed=1)
+    io.write(table, path)
+    features = [c for c in table.column_names if c.startswith("x")]  # not the true densities beside them
     cfg = {
         "output_dir": str(tmp_path / "runs"),
-        "data": {"sources": [{"path": str(path)}], "label_column": LABEL},
+        "data": {"sources": [{"path": str(path)}], "label_column": LABEL, "features": features},
         "model": {"type": "logistic"},
     }
     with pytest.raises(DataError, match=r"holds label values \[2\].*--task multiclass"):
@@ -154,13 +156,15 @@ def test_class_names_come_from_a_generated_files_provenance(tmp_path):
     from neyman.testing import multiclass_dataset
 
     path = tmp_path / "generated.parquet"
-    io.write(multiclass_dataset(900, seed=1), path)
+    table = multiclass_dataset(900, seed=1)
+    io.write(table, path)
+    features = [c for c in table.column_names if c.startswith("x")]
     recorded = [{"label": 0, "name": "qcd"}, {"label": 1, "name": "top"}, {"label": 2, "name": "higgs"}]
     (tmp_path / "generated.parquet.provenance.json").write_text(json.dumps({"classes": recorded}))
     run = neyman.train(
         {
             "output_dir": str(tmp_path / "runs"),
-            "data": {"sources": [{"path": str(path)}], "label_column": LABEL},
+            "data": {"sources": [{"path": str(path)}], "label_column": LABEL, "features": features},
             "task": {"type": "multiclass"},
             "model": {"type": "logistic"},
         }

@@ -662,6 +662,32 @@ def test_event_and_run_numbers_are_never_automatic_features(tmp_path):
     assert load_run(run.run_dir).features == FEATURES
 
 
+def test_generator_truth_is_never_an_automatic_feature_and_a_flavour_code_is_named(tmp_path):
+    # a generated jet file holds the matched parton's PDG id (6 for every top jet) and, for the
+    # calibration sample, truth_* columns and response = pt / truth_pt: each tells the answer
+    table = likelihood_ratio_dataset(4000, n_features=6, seed=7)
+    label = np.asarray(table[LABEL])
+    rng = np.random.default_rng(7)
+    pid = np.where(label == 1, 6, rng.choice([1, 2, 3, 4, 5, 21], len(label)))
+    truth_pt = 500.0 + 50.0 * label + rng.normal(size=len(label))
+    table = table.drop([EVENT_ID, "true_log_lr"]).with_column("parton_id", pid).with_column("truth_pt", truth_pt)
+    table = table.with_column("response", np.asarray(table["x00"]) / truth_pt)
+    io.write(table, tmp_path / "jets.parquet")
+    io.provenance_path(tmp_path / "jets.parquet").write_text(json.dumps({"truth_columns": ["response"]}))
+    cfg = {
+        "output_dir": str(tmp_path / "runs"), "name": "jets", "model": {"type": "fisher"},
+        "data": {"sources": [{"path": str(tmp_path / "jets.parquet")}], "label_column": LABEL},
+    }  # fmt: skip
+    truth = r"'parton_id', 'truth_pt', 'response' \(generator truth, which a detector does not measure\)"
+    with pytest.warns(NeymanWarning, match=truth):
+        run = neyman.train(cfg)
+    assert load_run(run.run_dir).features == FEATURES
+    # listed by hand it is used, and named: it separates the classes by value, not by order (AUC 0.5 by rank)
+    cfg["data"]["features"] = [*FEATURES, "parton_id"]
+    with pytest.warns(NeymanWarning, match=r"'parton_id' \(class 'signal': AUC 1\.0000 on its own\) alone sep"):
+        neyman.train(cfg, force=True)
+
+
 def test_predict_names_features_outside_the_training_range(tmp_path):
     # ATLAS files are in MeV, CMS files in GeV: a model scores either without a complaint
     table = likelihood_ratio_dataset(3000, n_features=6, seed=8)

@@ -44,7 +44,7 @@ from neyman.optional import require
 from neyman.physics.kinematics import delta_phi, delta_r, eta, mass, phi, pt
 from neyman.physics.substructure import nsubjettiness
 
-__all__ = ["DIJET_FEATURES", "Batch", "analyse"]
+__all__ = ["DIJET_FEATURES", "TRUTH_COLUMNS", "Batch", "analyse"]
 
 Columns = dict[str, Any]
 
@@ -102,6 +102,12 @@ def analyse(process: Process, sample: Sample, batch: Batch) -> tuple[Columns, np
         Row columns and the batch index of each row's event.
     """
     return _ANALYSES[process.analysis](process, sample, batch)
+
+
+TRUTH_COLUMNS = ("parton_id", "response")
+"""Columns of generator truth beside the ``truth_*`` ones: the matched parton's flavour and the
+calibration sample's response ``pt / truth_pt`` (recorded in a sample's provenance, so that no
+training takes them as features by default)."""
 
 
 def _jets(process: Process, sample: Sample, batch: Batch) -> tuple[Columns, np.ndarray]:

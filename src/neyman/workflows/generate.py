@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from neyman.atomic import write_json
 from neyman.exceptions import ConfigError, DataError, NeymanWarning
+from neyman.generation.analyses import TRUTH_COLUMNS
 from neyman.generation.detector import Detector
 from neyman.generation.options import detector_with_overrides, parse_overrides, with_process_options
 from neyman.generation.processes import Process, get_process
@@ -31,7 +32,7 @@ from neyman.generation.writer import ChunkStore, output_format, write_sample
 from neyman.io import provenance_path
 from neyman.runs.guard import enclosing_run
 from neyman.seeding import check_seed
-from neyman.table import Table
+from neyman.table import Table, is_truth_column
 
 if TYPE_CHECKING:
     from neyman.generation.parallel import ClassPlan
@@ -150,7 +151,9 @@ def generate(
     seconds = time.perf_counter() - started
     written = write_sample(table, request.path, max_constituents=request.process.jets.max_constituents)
     engine = workers if scheduler is None else scheduler
-    side = write_json(provenance_path(written), _provenance(request, classes, engine, seconds))
+    record = _provenance(request, classes, engine, seconds)
+    record["truth_columns"] = [c for c in table.column_names if c in TRUTH_COLUMNS or is_truth_column(c)]
+    side = write_json(provenance_path(written), record)
     store.remove()
     return GenerateResult(
         path=written,

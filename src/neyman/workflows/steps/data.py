@@ -28,6 +28,7 @@ from neyman.table import (
     Table,
     entry_event_ids,
     is_output_column,
+    is_truth_column,
     number_hint,
 )
 from neyman.tasks import make_task
@@ -150,7 +151,9 @@ def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
         Naming the columns the automatic choice leaves out, and why: true/false and
         text columns, columns neyman writes (scores of ``neyman predict``, the
         ``split`` and ``fold`` of predictions: :func:`~neyman.table.is_output_column`;
-        prefixed scores that the file's ``<file>.provenance.json`` names)
+        prefixed scores that the file's ``<file>.provenance.json`` names), generator truth
+        (:func:`~neyman.table.is_truth_column`, and the truth columns a generated file's
+        provenance names, such as the calibration sample's ``response``)
         and the index pandas wrote with a Parquet frame (named or not).  The reserved
         columns (``label``, ``weight``, ``true_log_lr``, ...) and the ones the configuration names
         (label, target, weight, event id) are left out quietly; so is pandas' unnamed
@@ -181,11 +184,12 @@ def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
     sample = io.read(path, tree=first_source.tree or tree, entry_stop=1000, format=fmt)
     index = set(io.index_columns(path, tree=first_source.tree or tree, format=fmt))
     predicted = _predicted_columns(path)
+    truth = _truth_columns(path)
     flat = [c for c in sample.flat_columns() if c not in skip and not _PANDAS_INDEX.fullmatch(c)]
     left_out: dict[str, list[str]] = {}
     features: list[str] = []
     for column in flat:
-        reason = _left_out_because(column, sample[column].dtype, index, predicted)
+        reason = _left_out_because(column, sample[column].dtype, index, predicted, truth)
         if reason:
             left_out.setdefault(reason, []).append(column)
         else:
@@ -194,6 +198,14 @@ def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
     why = "; ".join(f"{list_names(names, limit=10)} ({reason})" for reason, names in left_out.items())
     if not features:
         shown = f" (left out: {why})" if left_out else ""
+        several = [c for c in sample.column_names if c not in set(flat) and c not in skip]
+        if several:  # a matrix of features per event, or jagged lists: no column of one number per event
+            raise DataError(
+                f"{sample.source} has no column of one number per event to use as a feature{shown}: "
+                f"{', '.join(f'{c!r} {_shape_text(sample[c])}' for c in several[:3])} hold several; store one "
+                "array or column per feature (a matrix of shape (n, k) as k of them), or for jet constituents "
+                "train a particle-set model (--model pfn, particlenet, ...)"
+            )
         raise DataError(
             f"{sample.source} has no numeric column to use as a feature{shown}; convert the columns of numbers "
             "to numbers, or list the features (--features, data.features)"
@@ -208,6 +220,14 @@ def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
     return features
 
 
+def _shape_text(values: Any) -> str:
+    """How a column that is not one number per event is shaped, for a message."""
+    shape = getattr(values, "shape", None)
+    if isinstance(values, np.ndarray) and shape is not None:
+        return f"of shape {('n', *shape[1:])}".replace("'n'", "n")
+    return "(a list per event)"
+
+
 def _predicted_columns(path: str) -> set[str]:
     """The columns ``neyman predict`` added to ``path``, as its provenance records them (any ``--prefix``)."""
     record = read_provenance(path)
@@ -215,8 +235,16 @@ def _predicted_columns(path: str) -> set[str]:
     return {str(n) for n in names} if isinstance(names, list) else set()
 
 
-def _left_out_because(column: str, dtype: np.dtype, index: set[str], predicted: set[str]) -> str:
+def _truth_columns(path: str) -> set[str]:
+    """The generator-truth columns of a file ``neyman generate`` wrote, as its provenance records them."""
+    names = read_provenance(path).get("truth_columns")
+    return {str(n) for n in names} if isinstance(names, list) else set()
+
+
+def _left_out_because(column: str, dtype: np.dtype, index: set[str], predicted: set[str], truth: set[str]) -> str:
     """Why ``column`` is not an automatically chosen feature (``""``: it is one)."""
+    if column in truth or is_truth_column(column):
+        return "generator truth, which a detector does not measure"
     if column in index:
         return "the index pandas wrote with the frame"
     if _EVENT_NUMBER.fullmatch(column):
