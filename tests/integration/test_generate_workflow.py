@@ -106,6 +106,7 @@ def test_cross_sections_agree_with_pythia_run_directly(reference: Table, tmp_pat
     out = tmp_path / "w.parquet"
     _run(out)
     provenance = json.loads(provenance_path(out).read_text())
+    assert provenance["truth_columns"] == ["parton_id"]  # the matched parton's flavour: never a default feature
     for cls in provenance["classes"]:
         pythia = pythia8mc.Pythia("", False)
         for line in (*cls["pythia_settings"], "Print:quiet = on", "Random:setSeed = on", "Random:seed = 4321"):
@@ -143,6 +144,15 @@ def test_hdf5_output_has_the_top_tagging_layout_and_root_output_reads_back(refer
     np.testing.assert_allclose(table["mass"], reference["mass"])
     np.testing.assert_allclose(table["E_0"], constituents[:, 0, 0])
     np.testing.assert_array_equal(table["is_signal_new"], reference["label"])
+    # and as jagged constituents, padding dropped: particle and image models train on the layout as on Parquet
+    jagged = io.read(h5, columns=["constituent_E", "constituent_pz", "constituent_eta", "constituent_phi"])
+    assert "constituent_pdg_id" not in io.available_columns(h5)  # the layout holds no particle ids
+    kept = ak.num(reference["constituent_E"], axis=1) <= 200
+    for name in jagged.column_names:
+        np.testing.assert_allclose(
+            ak.to_numpy(ak.flatten(jagged[name][kept])), ak.to_numpy(ak.flatten(reference[name][kept])),
+            rtol=2e-6, atol=2e-5,
+        )  # fmt: skip
 
     pytest.importorskip("uproot")
     root = tmp_path / "w.root"
@@ -245,3 +255,17 @@ def test_npz_output_has_the_quark_gluon_data_set_layout(reference: Table, tmp_pa
     assert np.all(x[0, n[0] :] == 0)
     # the scalar pt sum of the constituents bounds the jet pt from above, within the stored precision
     assert np.all(x[..., 0].sum(axis=1) >= 0.999 * np.asarray(reference["pt"]))
+    # read back as jagged constituents, padding dropped; pz from the rapidity and each id's mass
+    back = io.read(out, columns=[f"constituent_{k}" for k in ("pt", "eta", "phi", "pz", "charge", "pdg_id", "E")])
+    for name in ("pt", "phi", "eta", "pz", "charge", "pdg_id"):
+        np.testing.assert_allclose(
+            ak.to_numpy(ak.flatten(back[f"constituent_{name}"])),
+            ak.to_numpy(ak.flatten(reference[f"constituent_{name}"])),
+            rtol=1e-5,
+            atol=1e-5,
+        )  # fmt: skip (the file's float32 precision)
+    # the energy takes the mass of the id (a calorimeter cell, massless, is read as a K0L): equal above a few GeV
+    energy = [ak.to_numpy(ak.flatten(t["constituent_E"])) for t in (back, reference)]
+    hard = energy[1] > 5.0
+    assert hard.sum() > 100 and np.all(energy[0] >= energy[1] * (1 - 1e-6))
+    np.testing.assert_allclose(energy[0][hard], energy[1][hard], rtol=0.005)

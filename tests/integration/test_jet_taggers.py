@@ -93,6 +93,43 @@ def test_pfn_learns_top_tagging(jets: Path, tmp_path: Path) -> None:
     assert metrics["test"]["auc"] > 0.8  # ~0.9 with 180 training jets; top jets have three prongs
 
 
+def test_the_public_data_sets_layouts_train_as_the_generated_file(jets: Path, tmp_path: Path) -> None:
+    """The top-tagging data set's .h5 (four-momenta, no ids) and the EFN .npz (pt, y, phi, pid) train particle sets."""
+    from neyman.exceptions import NeymanWarning
+    from neyman.generation.writer import write_sample
+    from neyman.representations import KINEMATIC_PARTICLE_FEATURES
+
+    table = io.read(jets)
+    h5, npz = (
+        write_sample(table, tmp_path / "top.h5", max_constituents=200),
+        write_sample(table, tmp_path / "top.npz", max_constituents=200),
+    )
+    kinematic = _config(jets, tmp_path / "runs", "pfn")
+    kinematic["data"]["particles"]["features"] = list(KINEMATIC_PARTICLE_FEATURES)
+    parquet = train({**kinematic, "name": "parquet"})
+    landscape = _config(h5, tmp_path / "runs", "pfn")
+    landscape["data"]["label_column"] = "is_signal_new"
+    with pytest.warns(NeymanWarning, match=r"top\.h5 holds no particle ids .* the kinematic ones \(deta, dphi"):
+        from_h5 = train({**landscape, "name": "h5"})
+    meta = json.loads((from_h5.run_dir / "model" / "metadata.json").read_text())
+    assert meta["representation"]["features"] == list(KINEMATIC_PARTICLE_FEATURES)
+    # the same four-momenta (float32 in both files), the same seed: the same model
+    assert int(np.max(table["n_constituents"])) <= 200  # no jet cut short by the layout's 200 blocks
+    scores = [np.asarray(io.read(r.run_dir / "predictions.parquet")["score"]) for r in (parquet, from_h5)]
+    np.testing.assert_allclose(scores[1], scores[0], rtol=1e-5, atol=1e-6)
+    # the EFN layout holds the ids: the default features, charge and particle type included
+    efn = train({**_config(npz, tmp_path / "runs", "pfn"), "name": "npz"})
+    meta = json.loads((efn.run_dir / "model" / "metadata.json").read_text())
+    assert (
+        "charge" in meta["representation"]["features"]
+        and efn.metrics["test"]["n_events"] == parquet.metrics["test"]["n_events"]
+    )
+    # predict streams the .h5 chunk by chunk, computing the constituents of each chunk; rows in file order
+    scored = io.read(predict(from_h5.run_dir, h5, tmp_path / "scored.parquet", step_size=70).output)
+    plain = io.read(predict(parquet.run_dir, jets, tmp_path / "plain.parquet").output)
+    np.testing.assert_allclose(scored["score"], plain["score"], rtol=1e-5, atol=1e-6)
+
+
 @pytest.mark.parametrize("family", ["conv_autoencoder", "set_autoencoder"])
 def test_autoencoders_on_images_and_particle_sets_train_export_and_score(
     jets: Path, tmp_path: Path, family: str

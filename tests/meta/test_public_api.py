@@ -221,6 +221,7 @@ PINNED = {
         "IMAGE_OBSERVABLES",
         "ImageScaling",
         "ImageSpec",
+        "KINEMATIC_PARTICLE_FEATURES",
         "PARTICLE_FEATURES",
         "ParticleArrays",
         "ParticleScaler",

@@ -30,6 +30,7 @@ import numpy as np
 from neyman import io
 from neyman.atomic import atomic_path, write_json
 from neyman.exceptions import DataError
+from neyman.io.constituents import efn_rapidity
 from neyman.optional import require
 from neyman.table import LABEL, Table
 
@@ -180,11 +181,14 @@ def _write_efn(table: Table, out: Path) -> Path:
     """The EFN quark/gluon layout: ``X`` = (pt, rapidity, phi in [0, 2π), pid) per constituent, ``y``.
 
     The jet's flat columns are stored beside them under their own names (the data set's
-    loaders read ``X`` and ``y`` only).
+    loaders read ``X`` and ``y`` only).  The rapidity is that of the constituent's momentum
+    with the mass of its id (:func:`neyman.io.constituents.efn_rapidity`), the convention
+    by which the layout is read back.
     """
     ak = require("awkward", purpose="write the EFN .npz layout")
-    energy, pz = table["constituent_E"], table["constituent_pz"]
-    rapidity = 0.5 * np.log(np.maximum(energy + pz, 1e-12) / np.maximum(energy - pz, 1e-12))
+    counts = ak.num(table["constituent_pt"], axis=1)
+    flat = {k: ak.to_numpy(ak.flatten(table[f"constituent_{k}"])) for k in ("pt", "pz", "pdg_id")}
+    rapidity = ak.unflatten(efn_rapidity(flat["pt"], flat["pz"], flat["pdg_id"]), counts)
     fields = (table["constituent_pt"], rapidity, table["constituent_phi"] % (2 * np.pi), table["constituent_pdg_id"])
     size = max(1, int(ak.max(ak.num(fields[0], axis=1), initial=1)))
     x = np.stack(

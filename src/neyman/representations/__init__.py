@@ -15,6 +15,7 @@ from neyman.representations.images import IMAGE_OBSERVABLES, ImageSpec, image_ob
 from neyman.representations.particles import (
     CONSTITUENT_PREFIX,
     DEFAULT_PARTICLE_FEATURES,
+    KINEMATIC_PARTICLE_FEATURES,
     PARTICLE_FEATURES,
     ParticleArrays,
     ParticleSpec,
@@ -28,6 +29,7 @@ __all__ = [
     "CONSTITUENT_PREFIX",
     "DEFAULT_PARTICLE_FEATURES",
     "IMAGE_OBSERVABLES",
+    "KINEMATIC_PARTICLE_FEATURES",
     "PARTICLE_FEATURES",
     "ImageScaling",
     "ImageSpec",

@@ -30,6 +30,7 @@ from neyman.table import Table
 __all__ = [
     "CONSTITUENT_PREFIX",
     "DEFAULT_PARTICLE_FEATURES",
+    "KINEMATIC_PARTICLE_FEATURES",
     "PARTICLE_FEATURES",
     "ParticleArrays",
     "ParticleSpec",
@@ -71,6 +72,10 @@ DISCRETE_FEATURES = frozenset(
 """Features that are not standardised (already small integers)."""
 
 _NEEDS_IDS = DISCRETE_FEATURES
+
+KINEMATIC_PARTICLE_FEATURES = tuple(f for f in DEFAULT_PARTICLE_FEATURES if f not in _NEEDS_IDS)
+"""The default features that need no particle ids: the set for files without them (the top-tagging data
+set's layout holds four-momenta only, as do the ParticleNet and ParT studies of it)."""
 
 
 @dataclass(frozen=True)

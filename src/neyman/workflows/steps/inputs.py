@@ -7,12 +7,14 @@ from typing import Any
 
 import numpy as np
 
+from neyman import io
 from neyman.config import RunConfig
 from neyman.exceptions import ConfigError, DataError, NeymanWarning
 from neyman.models.families import check_columns, get_family
 from neyman.preprocessing import build_preprocessor, check_finite, check_split_classes
 from neyman.representations import (
     DEFAULT_PARTICLE_FEATURES,
+    KINEMATIC_PARTICLE_FEATURES,
     ImageScaling,
     ImageSpec,
     ParticleScaler,
@@ -40,10 +42,22 @@ def representation_spec(cfg: RunConfig) -> RepresentationSpec | None:
     data = cfg.data
     if data.representation == "particles":
         p = data.particles
-        return ParticleSpec(p.n_constituents, tuple(p.features or DEFAULT_PARTICLE_FEATURES), p.prefix)
+        return ParticleSpec(p.n_constituents, tuple(p.features or _default_particle_features(cfg)), p.prefix)
     if data.representation == "image":
         return ImageSpec(**data.image.model_dump())
     return None
+
+
+def _default_particle_features(cfg: RunConfig) -> tuple[str, ...]:
+    """The default particle features, or the kinematic ones where the first input holds no particle ids."""
+    path, tree = io.parse_source(cfg.data.sources[0].path)
+    prefix = cfg.data.particles.prefix
+    try:
+        held = set(io.available_columns(path, tree=cfg.data.sources[0].tree or tree, format=cfg.data.format))
+    except DataError:
+        return DEFAULT_PARTICLE_FEATURES  # the file's own error comes when it is read
+    ids = {prefix + "charge", prefix + "pdg_id"}
+    return DEFAULT_PARTICLE_FEATURES if ids <= held else KINEMATIC_PARTICLE_FEATURES
 
 
 def decorrelation_columns(cfg: RunConfig) -> list[str]:
@@ -168,7 +182,10 @@ def _warn_label_like_features(x: np.ndarray, labels: np.ndarray, features: list[
     every figure of merit meaningless.  The area under the ROC curve of feature :math:`j`
     for class :math:`k` is the Mann-Whitney statistic
     :math:`(R_k - n_k(n_k + 1)/2) / (n_k (n - n_k))` with :math:`R_k` the sum of the class's
-    mid-ranks; it is computed on at most 200,000 events spread through the sample.
+    mid-ranks; it is computed on at most 200,000 events spread through the sample.  A
+    feature of few distinct values (a flavour code, a category) is also judged as a category:
+    its values ordered by their share of class :math:`k` (:func:`_category_auc`), which
+    catches a code like a parton's PDG id that tells the classes apart by value, not by order.
     """
     from scipy.stats import rankdata
 
@@ -183,8 +200,9 @@ def _warn_label_like_features(x: np.ndarray, labels: np.ndarray, features: list[
         for k in judged:
             n_k = counts[k]
             auc = (ranks[y == k].sum() - n_k * (n_k + 1) / 2) / (n_k * (len(y) - n_k))
-            if max(auc, 1 - auc) >= LABEL_LIKE_AUC:
-                found.append(f"{name!r} (class {classes[k]!r}: AUC {max(auc, 1 - auc):.4f} on its own)")
+            auc = max(auc, 1 - auc, _category_auc(x[take, j], y == k))
+            if auc >= LABEL_LIKE_AUC:
+                found.append(f"{name!r} (class {classes[k]!r}: AUC {auc:.4f} on its own)")
                 break
     if found:
         warnings.warn(
@@ -195,6 +213,32 @@ def _warn_label_like_features(x: np.ndarray, labels: np.ndarray, features: list[
             NeymanWarning,
             stacklevel=3,
         )
+
+
+CATEGORY_EVENTS = 50
+"""Events per distinct value a feature needs to be judged as a category (at most 64 values)."""
+
+
+def _category_auc(values: np.ndarray, is_class: np.ndarray) -> float:
+    r"""The AUC of a feature used as a category: its values ranked by their share of the class.
+
+    Notes
+    -----
+    With :math:`s_v` and :math:`b_v` the class's and the rest's events at value :math:`v`,
+    ordered by :math:`s_v / (s_v + b_v)` from the highest,
+    :math:`\mathrm{AUC} = \sum_v s_v (B_{<v} + b_v / 2) / (S B)`, :math:`B_{<v}` the rest's
+    events at the values ranked below :math:`v`.  0 for a feature with more than 64 values
+    or fewer than :data:`CATEGORY_EVENTS` events per value, which is judged by its order alone.
+    """
+    held, index = np.unique(values, return_inverse=True)
+    if len(held) > 64 or len(values) < CATEGORY_EVENTS * len(held):
+        return 0.0
+    s = np.bincount(index, weights=is_class.astype(np.float64), minlength=len(held))
+    b = np.bincount(index, minlength=len(held)) - s
+    order = np.argsort(-s / (s + b), kind="stable")
+    s, b = s[order], b[order]
+    below = b.sum() - np.cumsum(b)
+    return float(np.sum(s * (below + b / 2)) / (s.sum() * b.sum()))
 
 
 TARGET_LIKE_RANK_CORRELATION = 0.9999
@@ -290,6 +334,15 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
         elif TARGET in events.table and x.ndim == 2:
             _warn_target_like_features(x, np.asarray(events.table[TARGET], dtype=np.float64), events.features)
     else:
+        chosen = cfg.data.particles.features is None
+        if isinstance(spec, ParticleSpec) and chosen and spec.features == KINEMATIC_PARTICLE_FEATURES:
+            warnings.warn(
+                f"{cfg.data.sources[0].path} holds no particle ids ({spec.prefix}charge, {spec.prefix}pdg_id), as "
+                f"the top-tagging data set's layout: the particle features are the kinematic ones "
+                f"({', '.join(spec.features)}); name them with data.particles.features to choose",
+                NeymanWarning,
+                stacklevel=2,
+            )
         events = load_events(cfg.data, task=cfg.task.type, features=[], carry=[*spec.columns, *carry])
         x = build_inputs(events.table, spec)
         events = Events(events.table.drop([c for c in spec.columns if c not in carry]), [], events.classes)

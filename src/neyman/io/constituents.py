@@ -1,0 +1,224 @@
+"""The fixed-size constituent layouts of the public jet data sets, read as jagged constituents.
+
+Two public layouts store each jet's constituents as zero-padded, fixed-size blocks:
+
+* the top-tagging data set ("Landscape", Kasieczka et al., SciPost Phys. 7 (2019) 014):
+  flat columns ``E_0, PX_0, PY_0, PZ_0, E_1, ...`` (the 200 hardest constituents),
+  in a pandas frame under key ``table``;
+* the quark/gluon data set of the Energy Flow Networks (Komiske, Metodiev, Thaler,
+  JHEP 01 (2019) 121): an array ``X`` of shape ``(n_jets, M, 4)`` holding each
+  constituent's ``pt, y, phi, pid`` (rapidity, azimuth, PDG id), or ``(n_jets, M, 3)``
+  without the id.
+
+``neyman generate`` writes both (``.h5`` and ``.npz``).  Reading a table in either
+layout adds neyman's own jagged constituent columns (:data:`LANDSCAPE_COLUMNS`,
+:data:`EFN_COLUMNS`) computed from the blocks, so that particle-set and image models
+train on the public files as on generated Parquet.  Padding (a constituent whose
+energy, or pT, is zero) is dropped, wherever it stands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from neyman.exceptions import DataError
+from neyman.io.core import StoredTable
+from neyman.optional import require
+from neyman.table import Table
+
+__all__ = [
+    "EFN_COLUMNS",
+    "LANDSCAPE_COLUMNS",
+    "PDG_CHARGE",
+    "PDG_MASS",
+    "efn_mass",
+    "efn_rapidity",
+    "with_constituent_layouts",
+]
+
+PREFIX = "constituent_"
+_KINEMATICS = ("E", "px", "py", "pz", "pt", "eta", "phi")
+LANDSCAPE_COLUMNS = tuple(PREFIX + n for n in _KINEMATICS)
+"""The jagged columns added to a table in the top-tagging layout (it holds no particle ids)."""
+EFN_COLUMNS = (*LANDSCAPE_COLUMNS, PREFIX + "charge", PREFIX + "pdg_id")
+"""The jagged columns added to a table holding an EFN-style ``X`` with particle ids."""
+_LANDSCAPE_FIELDS = ("E", "PX", "PY", "PZ")
+_EFN_ARRAY = "X"
+
+PDG_MASS = {22: 0.0, 11: 0.000511, 13: 0.10566, 211: 0.13957, 321: 0.49368, 130: 0.49761, 310: 0.49761,
+            2112: 0.93957, 2212: 0.93827, 3122: 1.11568, 3112: 1.19745, 3222: 1.18937, 3312: 1.32171,
+            3322: 1.31486, 3334: 1.67245}  # fmt: skip
+"""Masses (GeV) of the long-lived particles a jet's constituents are, by ``|PDG id|`` (others: massless)."""
+PDG_CHARGE = {11: -1, 13: -1, 211: 1, 321: 1, 2212: 1, 3112: -1, 3222: 1, 3312: -1, 3334: -1}
+"""Electric charge of the particle (not the antiparticle) by ``|PDG id|`` (others: neutral)."""
+
+
+def _landscape_size(columns: Sequence[str]) -> int:
+    """How many constituent blocks ``E_i, PX_i, PY_i, PZ_i`` (i = 0, 1, ...) the columns hold."""
+    held = set(columns)
+    size = 0
+    while all(f"{field}_{size}" in held for field in _LANDSCAPE_FIELDS):
+        size += 1
+    return size
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Which public layout a table is in: its blocks and the columns they give."""
+
+    raw: tuple[str, ...]
+    derived: tuple[str, ...]
+    size: int  # Landscape: constituents per jet; EFN: 0
+
+    def compute(self, raw: Table) -> dict[str, object]:
+        """The jagged constituent columns from the rows ``raw`` of the raw columns."""
+        if self.size:
+            n = len(raw)
+            blocks = {
+                field: np.stack([np.asarray(raw[f"{field}_{i}"], dtype=np.float64) for i in range(self.size)], axis=1)
+                if n
+                else np.zeros((0, self.size))
+                for field in _LANDSCAPE_FIELDS
+            }
+            energy, px, py, pz = (blocks[f] for f in _LANDSCAPE_FIELDS)
+            return _jagged(energy > 0, {"E": energy, "px": px, "py": py, "pz": pz})
+        return _efn_columns(np.asarray(raw[_EFN_ARRAY], dtype=np.float64))
+
+
+def _efn_columns(x: np.ndarray) -> dict[str, object]:
+    """Constituent columns from an EFN block ``x`` = (pt, y, phi[, pid]) per constituent.
+
+    Notes
+    -----
+    With :math:`m` the particle's mass from its PDG id (massless without one),
+    :math:`m_T = \\sqrt{p_T^2 + m^2}`, :math:`E = m_T \\cosh y`, :math:`p_z = m_T \\sinh y`,
+    :math:`p_x = p_T \\cos\\phi`, :math:`p_y = p_T \\sin\\phi`.
+    """
+    pt, rapidity, azimuth = x[..., 0], x[..., 1], x[..., 2]
+    ids = np.rint(x[..., 3]).astype(np.int64) if x.shape[-1] > 3 else None
+    charge = np.zeros_like(pt)
+    if ids is not None:
+        magnitude = np.abs(ids)
+        for pdg, value in PDG_CHARGE.items():
+            charge[magnitude == pdg] = value * np.sign(ids[magnitude == pdg])
+    m_t = np.hypot(pt, np.zeros_like(pt) if ids is None else efn_mass(ids))
+    fields = {
+        "E": m_t * np.cosh(rapidity),
+        "px": pt * np.cos(azimuth),
+        "py": pt * np.sin(azimuth),
+        "pz": m_t * np.sinh(rapidity),
+    }
+    if ids is not None:
+        fields.update(charge=charge, pdg_id=ids.astype(np.float64))
+    return _jagged(pt > 0, fields)
+
+
+def efn_mass(pdg_id: np.ndarray) -> np.ndarray:
+    """The mass (GeV) the EFN layout gives a constituent of this PDG id (:data:`PDG_MASS`; others 0)."""
+    magnitude = np.abs(np.rint(np.asarray(pdg_id, dtype=np.float64))).astype(np.int64)
+    mass = np.zeros(magnitude.shape)
+    for pdg, value in PDG_MASS.items():
+        mass[magnitude == pdg] = value
+    return mass
+
+
+def efn_rapidity(pt: np.ndarray, pz: np.ndarray, pdg_id: np.ndarray) -> np.ndarray:
+    r"""The rapidity the EFN layout stores, so that reading it back gives this ``pz`` (and pseudorapidity).
+
+    Notes
+    -----
+    :math:`y = \operatorname{asinh}(p_z / m_T)`, :math:`m_T = \sqrt{p_T^2 + m^2}` with the mass
+    :math:`m` of the id (:func:`efn_mass`): a massless calorimeter cell written as a neutral
+    hadron (130) gets the rapidity of a K⁰_L of its momentum.
+    """
+    m_t = np.hypot(np.asarray(pt, dtype=np.float64), efn_mass(pdg_id))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(m_t > 0, np.arcsinh(np.asarray(pz, dtype=np.float64) / np.where(m_t > 0, m_t, 1.0)), 0.0)
+
+
+def _jagged(real: np.ndarray, fields: dict[str, np.ndarray]) -> dict[str, object]:
+    """Jagged columns of the entries ``real`` of padded ``(n_jets, size)`` fields, with pT, η and φ added."""
+    ak = require("awkward", purpose="read the constituents of a public jet data set")
+    counts = real.sum(axis=1)
+    flat = {name: values[real] for name, values in fields.items()}
+    pt = np.hypot(flat["px"], flat["py"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        flat["eta"] = np.where(pt > 0, np.arcsinh(np.divide(flat["pz"], pt, out=np.zeros_like(pt), where=pt > 0)), 0.0)
+    flat["pt"] = pt
+    flat["phi"] = np.arctan2(flat["py"], flat["px"])  # in (−π, π], also where the EFN layout stores [0, 2π)
+    columns: dict[str, object] = {}
+    for name, values in flat.items():
+        dtype = np.int64 if name in ("pdg_id", "charge") else np.float64
+        columns[PREFIX + name] = ak.unflatten(values.astype(dtype), counts)
+    return columns
+
+
+def _layout(table: StoredTable) -> _Layout | None:
+    """The public layout of ``table`` (None: neither, or it already holds constituent columns)."""
+    columns = table.columns
+    if any(c.startswith(PREFIX) for c in columns):
+        return None
+    size = _landscape_size(columns)
+    if size:
+        raw = tuple(f"{field}_{i}" for i in range(size) for field in _LANDSCAPE_FIELDS)
+        return _Layout(raw, LANDSCAPE_COLUMNS, size)
+    if _EFN_ARRAY in columns and table.num_entries() > 0:
+        first = np.asarray(table.rows([_EFN_ARRAY], 0, 1)[_EFN_ARRAY])
+        if first.ndim == 3 and first.shape[-1] in (3, 4) and first.dtype.kind in "fiu":
+            return _Layout((_EFN_ARRAY,), EFN_COLUMNS if first.shape[-1] == 4 else LANDSCAPE_COLUMNS, 0)
+    return None
+
+
+class _WithConstituents(StoredTable):
+    """A table in a public layout, with the jagged constituent columns its blocks give."""
+
+    def __init__(self, base: StoredTable, layout: _Layout) -> None:
+        super().__init__(base.path, source=base.source)
+        self.base = base
+        self.layout = layout
+
+    @property
+    def columns(self) -> list[str]:
+        """The table's columns, then the constituent columns."""
+        return [*self.base.columns, *self.layout.derived]
+
+    @property
+    def index_columns(self) -> list[str]:
+        """As the table's."""
+        return self.base.index_columns
+
+    def num_entries(self) -> int:
+        """As the table's."""
+        return self.base.num_entries()
+
+    def _split(self, names: list[str]) -> tuple[list[str], bool]:
+        derived = any(n in self.layout.derived for n in names)
+        stored = [n for n in names if n not in self.layout.derived]
+        return list(dict.fromkeys([*stored, *(self.layout.raw if derived else ())])), derived
+
+    def _with(self, raw: Table, names: list[str], derived: bool) -> Table:
+        added = self.layout.compute(raw) if derived else {}
+        try:
+            return Table({n: added[n] if n in added else raw[n] for n in names}, source=raw.source)
+        except ValueError as exc:  # a block of another length than the table's: a damaged file
+            raise DataError(f"{self.source}: the constituent blocks cannot be read: {exc}") from exc
+
+    def rows(self, names: list[str], start: int, stop: int) -> Table:
+        """The rows, constituent columns computed from the blocks."""
+        stored, derived = self._split(names)
+        return self._with(self.base.rows(stored, start, stop), names, derived)
+
+    def stream(self, names: list[str], start: int, stop: int, step_size: int) -> Iterator[Table]:
+        """The chunks, constituent columns computed from the blocks of each."""
+        stored, derived = self._split(names)
+        for chunk in self.base.stream(stored, start, stop, step_size):
+            yield self._with(chunk, names, derived)
+
+
+def with_constituent_layouts(table: StoredTable) -> StoredTable:
+    """``table``, with the jagged constituent columns when it is in a public layout (see the module)."""
+    layout = _layout(table)
+    return table if layout is None else _WithConstituents(table, layout)
