@@ -87,16 +87,17 @@ def is_output_column(name: str) -> bool:
     return _OUTPUT_COLUMN.fullmatch(name) is not None
 
 
-# generator truth by its name: truth_pt, pt_truth, true_mass, mc_truth_id, parton_id, Jet_hadronFlavour, ...
+# generator truth by its name: truth_pt, truthE (the top-tagging data set's), pt_truth, true_mass, mc_truth_id,
+# parton_id, Jet_hadronFlavour, ...
 _TRUTH_COLUMN = re.compile(
-    r"(?i)(mc_?)?(truth|true)_.+|.+_(truth|true)|.*(parton|hadron)_?flavou?r|parton_?(id|pdg(_?id)?)"
+    r"(?i)(mc_?)?(truth|true)(_.+|(?-i:[A-Z]).*)|.+_(truth|true)|.*(parton|hadron)_?flavou?r|parton_?(id|pdg(_?id)?)"
 )
 
 
 def is_truth_column(name: str) -> bool:
     """Whether ``name`` reads as generator truth (a quantity no detector measures).
 
-    Truth-level columns (``truth_pt``, ``pt_truth``, ``true_mass``), the flavour of the
+    Truth-level columns (``truth_pt``, ``truthE``, ``pt_truth``, ``true_mass``), the flavour of the
     parton or hadron a jet was matched to (``parton_id``, ``Jet_hadronFlavour``) tell a
     classifier the answer: they are never chosen as features automatically (listing them
     with ``--features`` still works, e.g. to study the truth itself).
@@ -108,7 +109,7 @@ def is_truth_column(name: str) -> bool:
 
     Examples
     --------
-    >>> is_truth_column("truth_pt"), is_truth_column("parton_id"), is_truth_column("Jet_hadronFlavour")
+    >>> is_truth_column("truth_pt"), is_truth_column("truthE"), is_truth_column("parton_id")
     (True, True, True)
     >>> is_truth_column("jet_pt"), is_truth_column("n_constituents"), is_truth_column("truthiness")
     (False, False, False)

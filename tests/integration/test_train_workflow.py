@@ -672,14 +672,18 @@ def test_generator_truth_is_never_an_automatic_feature_and_a_flavour_code_is_nam
     truth_pt = 500.0 + 50.0 * label + rng.normal(size=len(label))
     table = table.drop([EVENT_ID, "true_log_lr"]).with_column("parton_id", pid).with_column("truth_pt", truth_pt)
     table = table.with_column("response", np.asarray(table["x00"]) / truth_pt)
+    # the public top-tagging files: the top quark's energy (0 for QCD jets) and the set's own split flag
+    table = table.with_column("truthE", np.where(label == 1, truth_pt, 0.0)).with_column(
+        "ttv", np.arange(len(label)) % 3
+    )
     io.write(table, tmp_path / "jets.parquet")
     io.provenance_path(tmp_path / "jets.parquet").write_text(json.dumps({"truth_columns": ["response"]}))
     cfg = {
         "output_dir": str(tmp_path / "runs"), "name": "jets", "model": {"type": "fisher"},
         "data": {"sources": [{"path": str(tmp_path / "jets.parquet")}], "label_column": LABEL},
     }  # fmt: skip
-    truth = r"'parton_id', 'truth_pt', 'response' \(generator truth, which a detector does not measure\)"
-    with pytest.warns(NeymanWarning, match=truth):
+    truth = r"'parton_id', 'truth_pt', 'response', 'truthE' \(generator truth, which a detector does not measure\)"
+    with pytest.warns(NeymanWarning, match=truth + r".*'ttv' \(the data set's own train/test/validation flag\)"):
         run = neyman.train(cfg)
     assert load_run(run.run_dir).features == FEATURES
     # listed by hand it is used, and named: it separates the classes by value, not by order (AUC 0.5 by rank)

@@ -65,6 +65,8 @@ _PANDAS_INDEX = re.compile(r"|Unnamed: \d+|__index_level_\d+__")
 _EVENT_NUMBER = re.compile(
     r"(?i)(event|evt)_?(id|number|num|no|nr)?|(run|lumi|luminosity)_?(number|num|no|nr|id|block|section)?|id|entry"
 )
+# a public data set's own split of its events (the top-tagging set's ttv: 0 train, 1 test, 2 validation)
+_SPLIT_FLAG = re.compile(r"(?i)ttv|is_?(train|training|test|val|validation)")
 
 
 @dataclass(frozen=True)
@@ -249,6 +251,8 @@ def _left_out_because(column: str, dtype: np.dtype, index: set[str], predicted: 
         return "the index pandas wrote with the frame"
     if _EVENT_NUMBER.fullmatch(column):
         return "an event, run or block number"
+    if _SPLIT_FLAG.fullmatch(column):
+        return "the data set's own train/test/validation flag"
     if is_output_column(column) or column in predicted:
         return "neyman's output: an earlier run's scores or weights"
     if dtype == np.bool_:
