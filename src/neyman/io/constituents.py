@@ -19,13 +19,15 @@ energy, or pT, is zero) is dropped, wherever it stands.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from neyman.exceptions import DataError
-from neyman.io.core import StoredTable
+from neyman.io.core import Backend, StoredTable, TableWriter
 from neyman.optional import require
 from neyman.table import Table
 
@@ -218,7 +220,29 @@ class _WithConstituents(StoredTable):
             yield self._with(chunk, names, derived)
 
 
-def with_constituent_layouts(table: StoredTable) -> StoredTable:
+def _with_constituents(table: StoredTable) -> StoredTable:
     """``table``, with the jagged constituent columns when it is in a public layout (see the module)."""
     layout = _layout(table)
     return table if layout is None else _WithConstituents(table, layout)
+
+
+class _LayoutReader(Backend):
+    """A format's backend whose tables in a public jet layout read with their constituent columns."""
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner = inner
+
+    @contextlib.contextmanager
+    def open(self, path: Path, tree: str | None) -> Iterator[StoredTable]:
+        """The table of the format's own backend, with the constituent columns of its layout."""
+        with self.inner.open(path, tree) as table:
+            yield _with_constituents(table)
+
+    def open_writer(self, tmp: Path, *, final: Path, tree: str) -> TableWriter:
+        """The format's own writer (the layouts are written by ``neyman generate``)."""
+        return self.inner.open_writer(tmp, final=final, tree=tree)
+
+
+def with_constituent_layouts(backend: Backend) -> Backend:
+    """``backend`` reading a table in a public jet layout with the jagged constituent columns (see the module)."""
+    return _LayoutReader(backend)

@@ -148,15 +148,6 @@ class Backend(abc.ABC):
     def open_writer(self, tmp: Path, *, final: Path, tree: str) -> TableWriter:
         """A writer on the temporary file ``tmp`` that becomes ``final``."""
 
-    @contextlib.contextmanager
-    def opened(self, path: Path, tree: str | None) -> Iterator[StoredTable]:
-        """:meth:`open`, with the constituent columns of a public jet data set's layout added
-        (:mod:`neyman.io.constituents`)."""
-        from neyman.io.constituents import with_constituent_layouts  # it builds on this module
-
-        with self.open(path, tree) as table:
-            yield with_constituent_layouts(table)
-
     def read(
         self,
         path: Path,
@@ -167,7 +158,7 @@ class Backend(abc.ABC):
         entry_stop: int | None,
     ) -> Table:
         """Read the selected columns and rows."""
-        with self.opened(path, tree) as table:
+        with self.open(path, tree) as table:
             return table.read(columns, entry_start, entry_stop)
 
     def iterate(
@@ -184,22 +175,22 @@ class Backend(abc.ABC):
 
         The file, the table and the columns are checked before this returns.
         """
-        with self.opened(path, tree) as table:
+        with self.open(path, tree) as table:
             return table.chunks(columns, step_size, entry_start, entry_stop)
 
     def num_entries(self, path: Path, *, tree: str | None) -> int:
         """The number of entries of the table."""
-        with self.opened(path, tree) as table:
+        with self.open(path, tree) as table:
             return table.num_entries()
 
     def available_columns(self, path: Path, *, tree: str | None) -> list[str]:
         """The column names of the table."""
-        with self.opened(path, tree) as table:
+        with self.open(path, tree) as table:
             return list(table.columns)
 
     def index_columns(self, path: Path, *, tree: str | None) -> list[str]:
         """The columns of the table that hold the row index pandas wrote along with its frame."""
-        with self.opened(path, tree) as table:
+        with self.open(path, tree) as table:
             return list(table.index_columns)
 
 

@@ -12,6 +12,7 @@ from typing import cast
 
 from neyman.atomic import atomic_path
 from neyman.exceptions import DataError, close_matches
+from neyman.io.constituents import with_constituent_layouts
 from neyman.io.core import Backend, TableWriter, check_file
 from neyman.table import Table
 
@@ -176,7 +177,7 @@ def _locate(path: str | os.PathLike[str], tree: str | None, format: str | None) 
                 raise DataError(f"{path} names tree {spec_tree!r} but tree={tree!r} was passed; give only one")
             file, tree = Path(name), spec_tree
     check_file(file)
-    return file, tree, _backend(detect_format(file, format))
+    return file, tree, with_constituent_layouts(_backend(detect_format(file, format)))
 
 
 def _columns(columns: Sequence[str] | None) -> list[str] | None:

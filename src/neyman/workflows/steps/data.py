@@ -199,19 +199,8 @@ def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
     _refuse_comma_numbers(sample, [c for c in flat if not np.issubdtype(sample[c].dtype, np.number)])
     why = "; ".join(f"{list_names(names, limit=10)} ({reason})" for reason, names in left_out.items())
     if not features:
-        shown = f" (left out: {why})" if left_out else ""
         several = [c for c in sample.column_names if c not in set(flat) and c not in skip]
-        if several:  # a matrix of features per event, or jagged lists: no column of one number per event
-            raise DataError(
-                f"{sample.source} has no column of one number per event to use as a feature{shown}: "
-                f"{', '.join(f'{c!r} {_shape_text(sample[c])}' for c in several[:3])} hold several; store one "
-                "array or column per feature (a matrix of shape (n, k) as k of them), or for jet constituents "
-                "train a particle-set model (--model pfn, particlenet, ...)"
-            )
-        raise DataError(
-            f"{sample.source} has no numeric column to use as a feature{shown}; convert the columns of numbers "
-            "to numbers, or list the features (--features, data.features)"
-        )
+        raise _no_feature(sample, f" (left out: {why})" if left_out else "", several)
     if left_out:
         warnings.warn(
             f"{sample.source}: left out of the automatic features: {why}; to choose the features yourself, "
@@ -220,6 +209,21 @@ def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
             stacklevel=2,
         )
     return features
+
+
+def _no_feature(sample: Table, shown: str, several: list[str]) -> DataError:
+    """The error for a file without a column to use as a feature; ``several``: its columns of several numbers."""
+    if several:  # a matrix of features per event, or jagged lists: no column of one number per event
+        return DataError(
+            f"{sample.source} has no column of one number per event to use as a feature{shown}: "
+            f"{', '.join(f'{c!r} {_shape_text(sample[c])}' for c in several[:3])} hold several; store one "
+            "array or column per feature (a matrix of shape (n, k) as k of them), or for jet constituents "
+            "train a particle-set model (--model pfn, particlenet, ...)"
+        )
+    return DataError(
+        f"{sample.source} has no numeric column to use as a feature{shown}; convert the columns of numbers "
+        "to numbers, or list the features (--features, data.features)"
+    )
 
 
 def _shape_text(values: Any) -> str:
