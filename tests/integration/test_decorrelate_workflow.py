@@ -60,6 +60,14 @@ def test_disco_run_sculpts_less_than_the_plain_tagger_and_reports_it(sample):
     assert (disco / "plots" / "sculpting.png").is_file()
     report = (disco / "report.html").read_text()
     assert "Sculpting of mass" in report and "1/JSD" in report
+    # the saved model is the trained one: ReLU and He's start resolved for the decorrelated training (a reload
+    # without the training's context once rebuilt it with GELU), so predict gives the run's own test scores
+    from neyman.workflows.predict import predict
+
+    again = io.read(predict(disco, path, d / "disco-scored.parquet").output)
+    own = io.read(disco / "predictions.parquet")
+    rows = np.asarray(own["event_id"])[test]
+    np.testing.assert_allclose(np.asarray(again["score"])[rows], np.asarray(own["score"])[test], rtol=1e-5, atol=1e-7)
 
 
 def test_planing_decorrelates_a_boosted_tree_when_the_signal_spans_the_mass_range(tmp_path):

@@ -99,6 +99,7 @@ class NeuralModel(Model):
             raise ConfigError(f"decorrelation trains a binary tagger (one sigmoid score); the task is {task.name!r}")
         self.decorrelation = decorrelation
         self._objective: DecorrelationObjective | None = None
+        self.params = self._resolved_params()
         self.network = self._networks()
         self._check_uncertainty()
 
@@ -119,6 +120,15 @@ class NeuralModel(Model):
                 f"uncertainty: mc_dropout samples dropout masks, and this {self.family} model has no dropout; "
                 "set model.dropout (e.g. 0.1)"
             )
+
+    def _resolved_params(self) -> Any:
+        """The hyper-parameters with every choice that depends on the training made (saved with the model).
+
+        A model loaded for prediction is built without the training's context (its
+        decorrelation), so a choice made from that context must be in its saved
+        parameters rather than made again.
+        """
+        return self.params
 
     def _networks(self) -> nn.Module:
         """The family's network, or an :class:`~neyman.nn.Ensemble` of ``params.ensemble`` of them."""
@@ -435,6 +445,18 @@ class MLPModel(NeuralModel):
         if not isinstance(history, History) or history.best_epoch < 1:
             return None
         return {"training": {"epochs": history.best_epoch, "early_stopping": {"patience": 0}}}
+
+    def _resolved_params(self) -> MLPConfig:
+        """``activation`` and ``init`` of ``auto`` resolved for this training (ReLU and He's for a decorrelated one).
+
+        Bayesian layers take no ``init`` (their prior sets the start), so it stays ``auto`` for them.
+        """
+        p = self.params
+        decorrelated = self.decorrelation is not None
+        update: dict[str, str] = {"activation": p.resolved_activation(decorrelated=decorrelated)}
+        if p.uncertainty != "bayesian":
+            update["init"] = p.resolved_init(decorrelated=decorrelated)
+        return p.model_copy(update=update)
 
     def build_network(self) -> nn.Module:
         p = self.params
