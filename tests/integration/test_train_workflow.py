@@ -715,6 +715,13 @@ def test_predict_names_features_outside_the_training_range(tmp_path):
     assert (tmp_path / "mev-scored.parquet").exists()  # scored all the same
     with pytest.warns(NeymanWarning, match=r"mev\.parquet: features unlike.*'pt': 100% outside"):
         evaluate(run, test_data=[str(tmp_path / "mev.parquet")])
+    # the ONNX export carries the ranges: predict with it says the same
+    from neyman.workflows.export import export
+
+    onnx = export(run).path
+    neyman.predict(onnx, tmp_path / "new.parquet", tmp_path / "new-onnx.parquet")
+    with pytest.warns(NeymanWarning, match=r"mev\.parquet: features unlike.*'pt': 100% outside.*another unit\?"):
+        neyman.predict(onnx, tmp_path / "mev.parquet", tmp_path / "mev-onnx.parquet")
     # a k-fold run scores every event out of fold, and every event trained the other folds' models
     kfold = neyman.train({**cfg, "name": "pt-kfold", "split": {"kfold": 3}}).run_dir
     low_k, median_k, high_k = load_run(kfold).feature_ranges["pt"]  # of all 3000 events, the split's of 1800

@@ -56,6 +56,7 @@ METADATA_KEYS = (
     "inputs",
     "representation",
     "inference_batch_size",
+    "feature_ranges",
     "output",
     "config",
 )
@@ -92,6 +93,7 @@ def attach_metadata(onnx_model: onnx.ModelProto, run: TrainedRun, fold: int) -> 
         "inputs": names,
         "representation": representation_json(run.representation),
         "inference_batch_size": run.models[fold].inference_batch_size,
+        "feature_ranges": run.feature_ranges or {},
         "output": OUTPUT,
         "config": config.read_text(encoding="utf-8") if config.is_file() else "",
     }

@@ -88,6 +88,13 @@ class OnnxModel:
         return [str(s) for s in self.metadata["score_names"]]
 
     @property
+    def feature_ranges(self) -> dict[str, list[float]]:
+        """The training events' range of each tabular feature (:func:`neyman.runs.feature_ranges`; empty for
+        files exported before it was recorded), so that ``neyman predict`` names inputs outside it."""
+        ranges = self.metadata.get("feature_ranges")
+        return ranges if isinstance(ranges, dict) else {}
+
+    @property
     def fill_value(self) -> float | None:
         """Replacement of non-finite inputs (``None`` = they are an error)."""
         value = self.metadata.get("fill_value")

@@ -58,13 +58,25 @@ PDG_CHARGE = {11: -1, 13: -1, 211: 1, 321: 1, 2212: 1, 3112: -1, 3222: 1, 3312: 
 """Electric charge of the particle (not the antiparticle) by ``|PDG id|`` (others: neutral)."""
 
 
-def _landscape_size(columns: Sequence[str]) -> int:
-    """How many constituent blocks ``E_i, PX_i, PY_i, PZ_i`` (i = 0, 1, ...) the columns hold."""
+def _landscape_size(columns: Sequence[str], source: str) -> tuple[int, str]:
+    """How many constituent blocks ``E_i, PX_i, PY_i, PZ_i`` (i = 0, 1, ...) the columns hold, and what is
+    wrong with them: two or more of the four fields holding blocks in different numbers (a block of one
+    field without the others would drop constituents, or give them no momentum)."""
     held = set(columns)
-    size = 0
-    while all(f"{field}_{size}" in held for field in _LANDSCAPE_FIELDS):
-        size += 1
-    return size
+    counts = {}
+    for field in _LANDSCAPE_FIELDS:
+        n = 0
+        while f"{field}_{n}" in held:
+            n += 1
+        counts[field] = n
+    present = [n for n in counts.values() if n]
+    if len(present) >= 2 and len(set(counts.values())) > 1:  # E_i alone may be anything (a layer's energy)
+        listed = ", ".join(f"{field}_0..{field}_{n - 1}" if n else f"no {field}_i" for field, n in counts.items())
+        return max(counts.values()), (
+            f"{source} holds the top-tagging layout's constituent blocks in unequal numbers ({listed}): every "
+            "constituent needs its E, PX, PY and PZ; write the file again with all four for each"
+        )
+    return min(counts.values()), ""
 
 
 @dataclass(frozen=True)
@@ -74,9 +86,12 @@ class _Layout:
     raw: tuple[str, ...]
     derived: tuple[str, ...]
     size: int  # Landscape: constituents per jet; EFN: 0
+    problem: str = ""  # why the blocks cannot give constituents (raised when they are asked for)
 
-    def compute(self, raw: Table) -> dict[str, object]:
-        """The jagged constituent columns from the rows ``raw`` of the raw columns."""
+    def compute(self, raw: Table, first: int) -> dict[str, object]:
+        """The jagged constituent columns from the rows ``raw`` (from row ``first`` of the file) of the raw columns."""
+        if self.problem:
+            raise DataError(self.problem)
         if self.size:
             n = len(raw)
             blocks = {
@@ -85,9 +100,29 @@ class _Layout:
                 else np.zeros((0, self.size))
                 for field in _LANDSCAPE_FIELDS
             }
+            for field, values in blocks.items():
+                _check_block(values, f"{field}_i", raw.source, first, negative=field == "E")
             energy, px, py, pz = (blocks[f] for f in _LANDSCAPE_FIELDS)
             return _jagged(energy > 0, {"E": energy, "px": px, "py": py, "pz": pz})
-        return _efn_columns(np.asarray(raw[_EFN_ARRAY], dtype=np.float64))
+        x = np.asarray(raw[_EFN_ARRAY], dtype=np.float64)
+        for k, name in enumerate(("pT", "rapidity", "φ", "PDG id")[: x.shape[-1]]):
+            _check_block(x[..., k], f"{_EFN_ARRAY}[..., {k}] ({name})", raw.source, first, negative=k == 0)
+        return _efn_columns(x)
+
+
+def _check_block(values: np.ndarray, what: str, source: str | None, first: int, *, negative: bool) -> None:
+    """Refuse missing or infinite values in a block, and negative ones where they are unphysical (E, pT)."""
+    bad = ~np.isfinite(values)
+    kind = "missing or infinite"
+    if not bad.any() and negative:
+        bad, kind = values < 0, "negative"
+    if bad.any():
+        jets = np.flatnonzero(bad.any(axis=1))
+        raise DataError(
+            f"{source}: {int(bad.sum())} constituent values of {what} in {len(jets)} jets are {kind} (the first in "
+            f"row {first + int(jets[0]) + 1}: {values[jets[0]][bad[jets[0]]][0]:g}); zero-padded blocks hold 0 for "
+            "no constituent: fix the file"
+        )
 
 
 def _efn_columns(x: np.ndarray) -> dict[str, object]:
@@ -163,14 +198,24 @@ def _layout(table: StoredTable) -> _Layout | None:
     columns = table.columns
     if any(c.startswith(PREFIX) for c in columns):
         return None
-    size = _landscape_size(columns)
+    size, problem = _landscape_size(columns, table.source)
+    if problem:
+        return _Layout((), LANDSCAPE_COLUMNS, 0, problem)
     if size:
         raw = tuple(f"{field}_{i}" for i in range(size) for field in _LANDSCAPE_FIELDS)
         return _Layout(raw, LANDSCAPE_COLUMNS, size)
     if _EFN_ARRAY in columns and table.num_entries() > 0:
         first = np.asarray(table.rows([_EFN_ARRAY], 0, 1)[_EFN_ARRAY])
-        if first.ndim == 3 and first.shape[-1] in (3, 4) and first.dtype.kind in "fiu":
+        if first.ndim < 3:
+            return None  # a feature matrix, not jets
+        if first.ndim == 3 and first.shape[-1] in (3, 4) and first.dtype.kind == "f":
             return _Layout((_EFN_ARRAY,), EFN_COLUMNS if first.shape[-1] == 4 else LANDSCAPE_COLUMNS, 0)
+        shape = "(n, " + ", ".join(str(d) for d in first.shape[1:]) + ")"
+        return _Layout((), EFN_COLUMNS, 0, (
+            f"{table.source}: its array {_EFN_ARRAY!r} ({first.dtype}, shape {shape}) is not the EFN layout of jet "
+            f"constituents, real numbers of shape (n, M, 4) = pT, rapidity, φ, PDG id (or (n, M, 3) without the id)"
+            + ("; it holds integers: were the values cast?" if first.dtype.kind in "iub" else "")
+        ))  # fmt: skip
     return None
 
 
@@ -201,8 +246,8 @@ class _WithConstituents(StoredTable):
         stored = [n for n in names if n not in self.layout.derived]
         return list(dict.fromkeys([*stored, *(self.layout.raw if derived else ())])), derived
 
-    def _with(self, raw: Table, names: list[str], derived: bool) -> Table:
-        added = self.layout.compute(raw) if derived else {}
+    def _with(self, raw: Table, names: list[str], derived: bool, first: int) -> Table:
+        added = self.layout.compute(raw, first) if derived else {}
         try:
             return Table({n: added[n] if n in added else raw[n] for n in names}, source=raw.source)
         except ValueError as exc:  # a block of another length than the table's: a damaged file
@@ -211,13 +256,15 @@ class _WithConstituents(StoredTable):
     def rows(self, names: list[str], start: int, stop: int) -> Table:
         """The rows, constituent columns computed from the blocks."""
         stored, derived = self._split(names)
-        return self._with(self.base.rows(stored, start, stop), names, derived)
+        return self._with(self.base.rows(stored, start, stop), names, derived, start)
 
     def stream(self, names: list[str], start: int, stop: int, step_size: int) -> Iterator[Table]:
         """The chunks, constituent columns computed from the blocks of each."""
         stored, derived = self._split(names)
+        first = start
         for chunk in self.base.stream(stored, start, stop, step_size):
-            yield self._with(chunk, names, derived)
+            yield self._with(chunk, names, derived, first)
+            first += len(chunk)
 
 
 def _with_constituents(table: StoredTable) -> StoredTable:

@@ -167,8 +167,10 @@ def _score_chunks(
 ) -> int:
     """Score and write every chunk; warn about features outside the training range; the events scored."""
     ranges, matrix = None, None
-    if isinstance(trained, TrainedRun) and trained.representation is None and trained.feature_ranges:
-        ranges, matrix = RangeCheck(trained.feature_ranges, trained.features), trained.matrix
+    tabular: Any = trained  # a run, or an ONNX export whose metadata holds the ranges (a hunt's scorer has none)
+    known = getattr(tabular, "feature_ranges", None)
+    if known and getattr(tabular, "representation", None) is None:
+        ranges, matrix = RangeCheck(known, tabular.features), tabular.matrix
     n, where = 0, "the input"
     for chunk in chunks:
         scores = _chunk_scores(trained, chunk, source, n)
