@@ -128,6 +128,13 @@ def test_the_public_data_sets_layouts_train_as_the_generated_file(jets: Path, tm
     scored = io.read(predict(from_h5.run_dir, h5, tmp_path / "scored.parquet", step_size=70).output)
     plain = io.read(predict(parquet.run_dir, jets, tmp_path / "plain.parquet").output)
     np.testing.assert_allclose(scored["score"], plain["score"], rtol=1e-5, atol=1e-6)
+    # constituents in MeV: the jets' pT lies 1000 times above the training's, and predict says so
+    table = io.read(npz)
+    x = np.load(npz)["X"]
+    x[..., 0] *= 1000.0
+    np.savez(tmp_path / "mev.npz", X=x, y=np.asarray(table["label"]))
+    with pytest.warns(NeymanWarning, match=r"mev\.npz: .*'jet pT \(sum of its kept constituents\)': 100% outside"):
+        predict(efn.run_dir, tmp_path / "mev.npz", tmp_path / "mev.parquet")
 
 
 @pytest.mark.parametrize("family", ["conv_autoencoder", "set_autoencoder"])

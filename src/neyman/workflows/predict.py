@@ -16,6 +16,7 @@ from neyman.atomic import write_json
 from neyman.exceptions import DataError, NeymanWarning
 from neyman.io import provenance_path, read_provenance
 from neyman.preprocessing import assign_folds
+from neyman.representations import ParticleArrays, ParticleSpec, particle_arrays
 from neyman.runs import (
     RangeCheck,
     Scorer,
@@ -168,9 +169,12 @@ def _score_chunks(
     """Score and write every chunk; warn about features outside the training range; the events scored."""
     ranges, matrix = None, None
     tabular: Any = trained  # a run, or an ONNX export whose metadata holds the ranges (a hunt's scorer has none)
-    known = getattr(tabular, "feature_ranges", None)
-    if known and getattr(tabular, "representation", None) is None:
+    known, spec = getattr(tabular, "feature_ranges", None), getattr(tabular, "representation", None)
+    if known and spec is None:
         ranges, matrix = RangeCheck(known, tabular.features), tabular.matrix
+    elif known and isinstance(spec, ParticleSpec) and set(known) == set(ParticleArrays.SUMMARIES):
+        ranges = RangeCheck(known, ParticleArrays.SUMMARIES)
+        matrix = lambda chunk: particle_arrays(chunk, spec).summaries()  # noqa: E731 - one use, here
     n, where = 0, "the input"
     for chunk in chunks:
         scores = _chunk_scores(trained, chunk, source, n)

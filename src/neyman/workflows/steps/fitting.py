@@ -18,6 +18,7 @@ from neyman.exceptions import DataError, RunDirectoryError
 from neyman.models import Arrays, Model
 from neyman.models.families import SMALL_SAMPLE
 from neyman.preprocessing import TEST, TRAIN, VAL, planing_weights, unit_mean_weights
+from neyman.representations import ParticleArrays
 from neyman.runs import (
     InputPreprocessor,
     ModelInput,
@@ -303,5 +304,14 @@ def fit_in_memory(
         split=oof.split,
         fold_metrics=fold_metrics,
         train_seconds=train_seconds,
-        ranges=feature_ranges(x[_trained_on(oof)], events.features) if isinstance(x, np.ndarray) else {},
+        ranges=_ranges(x[_trained_on(oof)], events.features),
     )
+
+
+def _ranges(x: ModelInput, features: list[str]) -> dict[str, list[float]]:
+    """The trained-on events' range of each feature, or of a particle set's jet pT and multiplicity."""
+    if isinstance(x, np.ndarray):
+        return feature_ranges(x, features)
+    if isinstance(x, ParticleArrays):
+        return feature_ranges(x.summaries(), list(ParticleArrays.SUMMARIES))
+    return {}
