@@ -128,6 +128,7 @@ def test_the_public_data_sets_layouts_train_as_the_generated_file(jets: Path, tm
     scored = io.read(predict(from_h5.run_dir, h5, tmp_path / "scored.parquet", step_size=70).output)
     plain = io.read(predict(parquet.run_dir, jets, tmp_path / "plain.parquet").output)
     np.testing.assert_allclose(scored["score"], plain["score"], rtol=1e-5, atol=1e-6)
+    assert scored.column_names == [*io.read(h5, entry_stop=0).column_names, "score"]  # the file's own layout, flat
     # constituents in MeV: the jets' pT lies 1000 times above the training's, and predict says so
     table = io.read(npz)
     x = np.load(npz)["X"]

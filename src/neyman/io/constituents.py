@@ -241,6 +241,13 @@ class _WithConstituents(StoredTable):
         """As the table's."""
         return self.base.num_entries()
 
+    def select(
+        self, columns: Sequence[str] | None, entry_start: int | None, entry_stop: int | None
+    ) -> tuple[list[str], int, int]:
+        """As the table's; "every column" means the stored ones (a copy of the file, e.g. with ``neyman
+        predict``'s scores, keeps its layout and stays flat), the constituent columns being read by name."""
+        return super().select(self.base.columns if columns is None else columns, entry_start, entry_stop)
+
     def _split(self, names: list[str]) -> tuple[list[str], bool]:
         derived = any(n in self.layout.derived for n in names)
         stored = [n for n in names if n not in self.layout.derived]

@@ -157,6 +157,19 @@ def _write_provenance(
     return write_json(provenance_path(out), record)
 
 
+def _columns_to_read(trained: Scorer, in_path: str, tree: str | None) -> tuple[list[str] | None, list[str]]:
+    """The columns to read (None: every stored one) and those among them that are not written out: the
+    constituents a particle or image model builds its inputs from, where the file's public layout gives
+    them rather than storing them (:mod:`neyman.io.constituents`); the copy keeps the file's own layout."""
+    spec = getattr(trained, "representation", None)
+    if spec is None:
+        return None, []
+    stored = io.read(in_path, tree=tree, entry_stop=0).column_names
+    held = set(io.available_columns(in_path, tree=tree))
+    derived = [c for c in spec.columns if c not in stored and c in held]
+    return (None, []) if not derived else ([*stored, *derived], derived)
+
+
 def _score_chunks(
     trained: Scorer,
     chunks: Iterable[Table],
@@ -275,7 +288,9 @@ def predict(
         counting_bar(progress, total, f"scoring {Path(in_path).name}") as advance,
         io.open_writer(out, tree=output_tree or tree or "events") as writer,
     ):
-        chunks = io.iterate(in_path, tree=tree, step_size=step_size)
-        n = _score_chunks(trained, chunks, _entry_source(trained, in_path), ratio, names, writer.write, advance)
+        columns, derived = _columns_to_read(trained, in_path, tree)
+        chunks = io.iterate(in_path, tree=tree, step_size=step_size, columns=columns)
+        write = writer.write if not derived else lambda table: writer.write(table.drop(derived))
+        n = _score_chunks(trained, chunks, _entry_source(trained, in_path), ratio, names, write, advance)
     provenance = _write_provenance(out, trained, run, in_path, n, names)
     return PredictResult(output=out, n_events=n, score_columns=names, provenance=provenance)
