@@ -71,7 +71,10 @@ def test_the_efn_array_reads_with_ids_charges_and_the_masses_of_the_ids(tmp_path
     x = np.zeros((2, 3, 4))
     x[0, :2] = [[50.0, 0.5, 0.1, 22], [2.0, -1.0, 6.2, -211]]  # a photon and a π⁻ (φ in [0, 2π))
     x[1, 0] = [30.0, 0.0, 3.0, 2212]
-    table = io.read(_efn(tmp_path / "qg.npz", x))
+    path = _efn(tmp_path / "qg.npz", x)
+    assert io.read(path).column_names == ["X", "y"]  # every column: the stored ones, as the file is
+    columns = [f"constituent_{k}" for k in ("pdg_id", "charge", "pt", "phi", "E")]
+    table = io.read(path, columns=columns)
     assert ak.to_list(table["constituent_pdg_id"]) == [[22, -211], [2212]]
     assert ak.to_list(table["constituent_charge"]) == [[0, -1], [1]]
     np.testing.assert_allclose(ak.to_list(table["constituent_pt"])[0], [50.0, 2.0])
