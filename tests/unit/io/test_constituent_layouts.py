@@ -53,7 +53,7 @@ def test_damaged_blocks_are_named_when_the_constituents_are_read(tmp_path: Path)
     negative = E.copy()
     negative[1, 0] = -5.0
     path = _landscape(tmp_path / "negative.parquet", {"E": negative, "PX": PX, "PY": PY, "PZ": PZ})
-    with pytest.raises(DataError, match=r"1 constituent values of E_i in 1 jets are negative \(the first in row 2: -5\)"):
+    with pytest.raises(DataError, match=r"1 constituent values of E_i in 1 jets are negative \(the first in row 2: -5"):
         io.read(path, columns=["constituent_E"])
     nan = PX.copy()
     nan[0, 1] = np.nan
