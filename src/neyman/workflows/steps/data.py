@@ -199,7 +199,8 @@ def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
     _refuse_comma_numbers(sample, [c for c in flat if not np.issubdtype(sample[c].dtype, np.number)])
     why = "; ".join(f"{list_names(names, limit=10)} ({reason})" for reason, names in left_out.items())
     if not features:
-        several = [c for c in sample.column_names if c not in set(flat) and c not in skip]
+        one_each = set(sample.flat_columns())
+        several = [c for c in sample.column_names if c not in one_each and c not in skip]
         raise _no_feature(sample, f" (left out: {why})" if left_out else "", several)
     if left_out:
         warnings.warn(
