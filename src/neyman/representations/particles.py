@@ -192,9 +192,14 @@ class ParticleArrays:
         What a file's units and the constituents' selection show at a glance: ``neyman predict``
         compares them with the training's (a file in MeV has jets 1000 times harder).
         """
-        px = np.sum(self.vectors[..., 0] * self.mask, axis=1)
-        py = np.sum(self.vectors[..., 1] * self.mask, axis=1)
-        return np.stack([np.hypot(px, py), np.sum(self.mask, axis=1)], axis=1).astype(np.float64)
+        return _summaries(self.vectors[..., 0], self.vectors[..., 1], self.mask)
+
+    @staticmethod
+    def summaries_of(table: Table, spec: ParticleSpec) -> np.ndarray:
+        """:meth:`summaries` of the jets of ``table`` as ``spec`` keeps them, without building their
+        per-particle features (a tenth of the work of :func:`particle_arrays`)."""
+        padded, mask, _ = padded_constituents(table, (), spec.n_constituents, prefix=spec.prefix)
+        return _summaries(padded["px"], padded["py"], mask)
 
     def with_features(self, features: np.ndarray) -> ParticleArrays:
         """The same jets with other per-particle features."""
@@ -248,6 +253,12 @@ def padded_constituents(
         filled = ak.fill_none(ak.pad_none(values, size, axis=1, clip=True), 0)
         padded[n] = np.asarray(ak.to_numpy(filled), dtype=np.float64).reshape(len(table), size)
     return padded, mask, jet
+
+
+def _summaries(px: np.ndarray, py: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per jet, the pT of the masked constituents' vector sum and their number, as float64."""
+    sum_x, sum_y = np.sum(px * mask, axis=1), np.sum(py * mask, axis=1)
+    return np.stack([np.hypot(sum_x, sum_y), np.sum(mask, axis=1)], axis=1).astype(np.float64)
 
 
 def pt_eta_phi(px: np.ndarray, py: np.ndarray, pz: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -16,7 +16,7 @@ from neyman.atomic import write_json
 from neyman.exceptions import DataError, NeymanWarning
 from neyman.io import provenance_path, read_provenance
 from neyman.preprocessing import assign_folds
-from neyman.representations import ParticleArrays, ParticleSpec, particle_arrays
+from neyman.representations import ParticleArrays, ParticleSpec
 from neyman.runs import (
     RangeCheck,
     Scorer,
@@ -187,7 +187,7 @@ def _score_chunks(
         ranges, matrix = RangeCheck(known, tabular.features), tabular.matrix
     elif known and isinstance(spec, ParticleSpec) and set(known) == set(ParticleArrays.SUMMARIES):
         ranges = RangeCheck(known, ParticleArrays.SUMMARIES)
-        matrix = lambda chunk: particle_arrays(chunk, spec).summaries()  # noqa: E731 - one use, here
+        matrix = lambda chunk: ParticleArrays.summaries_of(chunk, spec)  # noqa: E731 - one use, here
     n, where = 0, "the input"
     for chunk in chunks:
         scores = _chunk_scores(trained, chunk, source, n)
