@@ -72,7 +72,7 @@ def _landscape_size(columns: Sequence[str], source: str) -> tuple[int, str]:
     present = [n for n in counts.values() if n]
     if len(present) >= 2 and len(set(counts.values())) > 1:  # E_i alone may be anything (a layer's energy)
         listed = ", ".join(f"{field}_0..{field}_{n - 1}" if n else f"no {field}_i" for field, n in counts.items())
-        return max(counts.values()), (
+        return 0, (
             f"{source} holds the top-tagging layout's constituent blocks in unequal numbers ({listed}): every "
             "constituent needs its E, PX, PY and PZ; write the file again with all four for each"
         )
