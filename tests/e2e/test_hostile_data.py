@@ -36,6 +36,7 @@ from test_hostile_cli import (
 )
 
 FISHER = "--model fisher"
+FAILED_RUN = ("runs/fisher-binary", "runs/fisher-binary/*")  # a training that fails keeps its run, marked failed
 
 
 def decimal_commas(name: str) -> Callable[[Path], None]:
@@ -187,6 +188,20 @@ DATA_CASES = [
         f"train --data scored.parquet --label-column label {FISHER}",
         r"scored\.parquet.*no numeric column.*'score'.*neyman's output",
         frame_file("scored.parquet", lambda f: f[["label"]].assign(score=f["f0"], name="top")),
+    ),
+    case(
+        "train-fisher-duplicated-feature",
+        f"train --data dup.parquet --label-column label {FISHER}",
+        r"singular.*'f1', 'f1_again' are linearly dependent.*model\.shrinkage",
+        frame_file("dup.parquet", lambda f: f.assign(f1_again=2.0 * f["f1"] + 5.0)),
+        allowed=FAILED_RUN,
+    ),
+    case(
+        "train-fisher-feature-constant-within-classes",
+        f"train --data copy.parquet --label-column label {FISHER}",
+        r"singular.*'label_copy' is constant within each class",
+        frame_file("copy.parquet", lambda f: f.assign(label_copy=f["label"].astype(float))),
+        allowed=FAILED_RUN,
     ),
     case(
         "train-jagged-feature-root",

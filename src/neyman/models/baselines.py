@@ -6,8 +6,9 @@ Both are linear in the inputs and store their coefficients as JSON.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -77,6 +78,41 @@ class FisherModel(_LinearModel):
 
     family: ClassVar[str] = "fisher"
     params: FisherConfig
+    input_arguments: ClassVar[tuple[str, ...]] = ("feature_names",)
+
+    def __init__(self, task: Any, n_features: int, *, feature_names: Sequence[str] | None = None, **kwargs: Any):
+        super().__init__(task, n_features, **kwargs)
+        self.feature_names = (
+            list(feature_names) if feature_names is not None else [f"feature {j}" for j in range(n_features)]
+        )
+
+    def _degenerate(self, cov: np.ndarray, spread: np.ndarray, size: np.ndarray) -> str | None:
+        """Why ``cov`` cannot be inverted, naming the features, or None when it can.
+
+        A feature whose variance within the classes is below 1e-12 of its variance
+        ``spread`` in the whole sample, or below 1e-24 of its mean square ``size``
+        (both: rounding of a constant), or a set of features whose
+        correlation matrix has an eigenvalue below 1e-10 of its largest (one feature
+        a linear combination of others: a duplicate, a sum, a fixed offset).
+        """
+        var = np.diag(cov)
+        flat = [self.feature_names[j] for j in np.flatnonzero(~(var > np.maximum(1e-12 * spread, 1e-24 * size)))]
+        if flat:
+            one = len(flat) == 1
+            return (
+                f"{', '.join(map(repr, flat))} {'is' if one else 'are'} constant within each class; "
+                f"leave {'it' if one else 'them'} out of the features"
+            )
+        scale = 1.0 / np.sqrt(var)
+        values, vectors = np.linalg.eigh(cov * scale[:, None] * scale[None, :])
+        if values[0] > 1e-10 * values[-1]:
+            return None
+        weight = np.abs(vectors[:, 0])
+        tied = [self.feature_names[j] for j in np.flatnonzero(weight > 0.1 * weight.max())]
+        return (
+            f"{', '.join(map(repr, tied))} are linearly dependent (a duplicate, a sum or a rescaled copy); "
+            "leave one of them out of the features"
+        )
 
     def fit(self, train: Arrays, val: Arrays | None = None) -> FisherModel:
         x = np.asarray(train.x, dtype=np.float64)
@@ -98,13 +134,13 @@ class FisherModel(_LinearModel):
         cov /= total
         a = self.params.shrinkage
         cov = (1 - a) * cov + a * np.trace(cov) / len(cov) * np.eye(len(cov))
-        try:
-            inv_means = np.linalg.solve(cov, means.T).T  # Sigma^-1 mu_k
-        except np.linalg.LinAlgError as exc:
+        why = self._degenerate(cov, w @ (x - w @ x / total) ** 2 / total, w @ x**2 / total)
+        if why is not None:
             raise DataError(
-                "the within-class covariance is singular (a constant or duplicated feature?); "
-                "remove it or set model.shrinkage > 0"
-            ) from exc
+                f"the within-class covariance is singular: {why}, or set model.shrinkage > 0 "
+                "(e.g. --set model.shrinkage=0.01)"
+            )
+        inv_means = np.linalg.solve(cov, means.T).T  # Sigma^-1 mu_k
         intercepts = -0.5 * np.sum(inv_means * means, axis=1)
         if self.task.n_outputs == 1:  # binary: one logit, the difference of the two discriminants
             self.coef_ = (inv_means[1] - inv_means[0])[None, :]
