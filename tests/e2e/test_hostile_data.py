@@ -137,6 +137,25 @@ DATA_CASES = [
         lambda d: (d / "notes.csv").write_text("# made by gen.py\n" + good_frame().to_csv(index=False)),
     ),
     case(
+        "train-csv-comment-line-in-the-middle",
+        f"train --data mid.csv --label-column label {FISHER}",
+        r"mid\.csv: line 12 holds 1 field where the header has \d+ \('# second batch'\); it is a comment.*grep -v",
+        lambda d: (d / "mid.csv").write_text(
+            "\n".join([*good_frame().to_csv(index=False).splitlines()[:11], "# second batch"])
+            + "\n"
+            + "\n".join(good_frame().to_csv(index=False).splitlines()[11:])
+            + "\n"
+        ),
+    ),
+    case(
+        "train-csv-row-with-an-extra-field",
+        f"train --data extra.csv --label-column label {FISHER}",
+        r"extra\.csv: line 2 holds \d+ fields where the header has \d+.*quoted",
+        lambda d: (d / "extra.csv").write_text(
+            good_frame().to_csv(index=False).replace("\n", ",7\n", 2).replace(",7\n", "\n", 1)
+        ),
+    ),
+    case(
         "train-txt-savetxt-header",
         f"train --data saved.txt --label-column label {FISHER}",
         r"saved\.txt.*'# f0 .*numpy\.savetxt.*comments=''",

@@ -9,6 +9,7 @@ unless a :class:`CsvLayout` says otherwise (the headerless UCI benchmark files).
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -58,6 +59,8 @@ _SEPARATORS = {",": "comma", "\t": "tab", ";": "semicolon"}
 _CONVERSION = re.compile(
     r"In CSV column #(\d+): (?:Row #\d+: )?CSV conversion error to (\w+): invalid value '(.*)'\Z", re.S
 )
+# pyarrow's message for a row with another number of fields than the header
+_FIELDS = re.compile(r"CSV parse error: (?:Row #\d+: )?Expected (\d+) columns, got (\d+): (.*)\Z", re.S)
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,8 @@ def _cells(path: Path, layout: CsvLayout) -> Iterator[None]:
     column, its row.
     """
     try:
-        yield
+        with _rows(path):
+            yield
     except pa.ArrowInvalid as exc:
         match = _CONVERSION.match(str(exc).strip())
         if match is None:
@@ -168,6 +172,46 @@ def _cells(path: Path, layout: CsvLayout) -> Iterator[None]:
         raise DataError(f"{path}: column {name!r} holds {value!r}{where}, {why}") from exc
 
 
+@contextlib.contextmanager
+def _rows(path: Path) -> Iterator[None]:
+    """Turn pyarrow's "Expected n columns, got m" into a :class:`DataError` naming the line."""
+    try:
+        yield
+    except pa.ArrowInvalid as exc:
+        shape = _FIELDS.match(str(exc).strip())
+        if shape is None:
+            raise
+        raise _ragged_row(path, int(shape.group(1)), int(shape.group(2)), shape.group(3)) from exc
+
+
+def _ragged_row(path: Path, expected: int, got: int, row: str) -> DataError:
+    """The error for a line of ``got`` fields where the header has ``expected``, with its line number."""
+    where = "a line"
+    start = row.removesuffix(" ...")  # pyarrow cuts a long row short
+    with pa.input_stream(str(path), compression="detect") as stream:
+        for number, line in enumerate(io.TextIOWrapper(stream, encoding="utf-8", errors="replace"), start=1):
+            text = line.rstrip("\r\n").lstrip("\ufeff")
+            if text == row or (start != row and text.startswith(start)):
+                where = f"line {number}"
+                break
+    if row.lstrip().startswith("#"):
+        fix = (
+            "it is a comment line, which the file's rows cannot hold: delete the lines "
+            f"starting with '#' (e.g. grep -v '^#' {path.name} > clean{''.join(path.suffixes)}), or write the file "
+            "as Parquet"
+        )
+    elif not row.strip():
+        fix = "remove the blank line (or write the file as Parquet)"
+    else:
+        fix = (
+            "a field holding the separator must be quoted; two files joined without their newline or a cut-off "
+            "line give the same: check that line, or write the file again"
+        )
+    return DataError(
+        f"{path}: {where} holds {got} field{'s' * (got != 1)} where the header has {expected} ({start[:80]!r}); {fix}"
+    )
+
+
 def _pandas_chunks(path: Path, layout: CsvLayout, names: Sequence[str]) -> Any:
     """A pandas reader of whitespace separated text, ``_BLOCK_ROWS`` rows at a time."""
     import pandas as pd
@@ -187,7 +231,7 @@ def header(path: Path, layout: CsvLayout) -> list[str]:
     """The column names: from the layout, else the first row of the file."""
     if layout.names is not None:
         return list(layout.names)
-    with reading(path, layout.kind, _ERRORS):
+    with reading(path, layout.kind, _ERRORS), _rows(path):
         _check_separator(path, layout)
         if layout.delimiter is None:
             import pandas as pd
