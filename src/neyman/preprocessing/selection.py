@@ -10,6 +10,7 @@ syntax                      meaning
 ==========================  ===========================================================
 ``20``, ``2.5``, ``True``   numbers (and booleans)
 ``pt``                      a column of the table
+```jet pt```                a column whose name is not a Python name (backticks)
 ``-x``, ``+x``              negation
 ``+ - * / ** %``            element-wise arithmetic
 ``< <= > >= == !=``         comparisons, also chained: ``20 < pt < 50``
@@ -34,6 +35,7 @@ Numerical edge cases follow NumPy without warnings: ``sqrt(-1)`` is NaN, ``1 / 0
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -287,19 +289,52 @@ def parse_selection(expression: str | Selection) -> Selection:
         raise ConfigError(f"a selection must be a string, got {type(expression).__name__}")
     if not expression.strip():
         raise ConfigError("a selection must not be empty")
+    source, quoted = _unquoted(expression.strip())
     try:
-        tree = ast.parse(expression.strip(), mode="eval")
+        tree = ast.parse(source, mode="eval")
     except (RecursionError, MemoryError):
         raise ConfigError(f"selection {expression[:80]!r}... is nested too deeply") from None
     except SyntaxError as exc:
-        where = f" at column {exc.offset}" if exc.offset else ""
-        raise ConfigError(f"selection {expression!r} is not valid syntax{where}: {exc.msg}") from None
-    compiler = _Compiler(expression.strip())
+        where = f" at column {exc.offset}" if exc.offset and not quoted else ""
+        hint = (
+            "; a column name that is not a Python name (one holding a space, say) goes between backticks: `jet pt`"
+            if _TWO_WORDS.search(source)
+            else ""
+        )
+        raise ConfigError(f"selection {expression!r} is not valid syntax{where}: {exc.msg}{hint}") from None
+    compiler = _Compiler(expression.strip(), source, quoted)
     try:
         evaluate = compiler.compile(tree.body)
     except RecursionError:
         raise ConfigError(f"selection {expression[:80]!r}... is nested too deeply") from None
     return Selection(expression.strip(), evaluate, frozenset(compiler.columns))
+
+
+_QUOTED = re.compile(r"`([^`]*)`")
+_KEYWORDS = r"(?:and|or|not|in|is|if|else)\b"
+_TWO_WORDS = re.compile(rf"\b(?!{_KEYWORDS})[A-Za-z_]\w*[ \t]+(?!{_KEYWORDS})[A-Za-z_]")  # 'jet pt > 20'
+_PLACEHOLDER = "__column_{}"  # a name no selection can write: names starting with '__' are refused
+
+
+def _unquoted(expression: str) -> tuple[str, dict[str, str]]:
+    """``expression`` with every ```name``` replaced by a placeholder, and the names by placeholder."""
+    quoted: dict[str, str] = {}
+
+    def swap(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if not name:
+            raise ConfigError(f"selection {expression!r}: `` names no column; write the column's name between them")
+        key = next((k for k, v in quoted.items() if v == name), _PLACEHOLDER.format(len(quoted)))
+        quoted[key] = name
+        return key
+
+    source = _QUOTED.sub(swap, expression)
+    if "`" in source:
+        raise ConfigError(
+            f"selection {expression!r} has a '`' without its pair; a column name that is not a Python name is "
+            "written between two: `jet pt` > 20"
+        )
+    return source, quoted
 
 
 def _real(value: Any) -> Any:
@@ -311,12 +346,17 @@ def _real(value: Any) -> Any:
 class _Compiler:
     """Translate a whitelisted AST into nested closures over NumPy functions."""
 
-    def __init__(self, expression: str) -> None:
-        self.expression = expression
+    def __init__(self, expression: str, source: str | None = None, quoted: Mapping[str, str] | None = None) -> None:
+        self.expression = expression  # as written, for messages
+        self.source = source if source is not None else expression  # as parsed (backticked names replaced)
+        self.quoted = dict(quoted or {})
         self.columns: set[str] = set()
 
     def _piece(self, node: ast.AST) -> str:
-        return ast.get_source_segment(self.expression, node) or type(node).__name__
+        piece = ast.get_source_segment(self.source, node) or type(node).__name__
+        for key, name in self.quoted.items():
+            piece = piece.replace(key, f"`{name}`")
+        return piece
 
     def _refuse(self, node: ast.AST, what: str) -> ConfigError:
         return ConfigError(
@@ -367,8 +407,8 @@ class _Compiler:
         return lambda columns: const
 
     def _name(self, node: ast.Name) -> _Node:
-        name = node.id
-        if name.startswith("__"):
+        name = self.quoted.get(node.id, node.id)
+        if node.id not in self.quoted and name.startswith("__"):
             raise self._refuse(node, f"the name {name!r}")
         if name in SELECTION_FUNCTIONS:
             raise self._refuse(node, f"the function {name!r} without a call")

@@ -223,3 +223,16 @@ def test_arithmetic_never_wraps_and_huge_numbers_are_refused():
     assert parse_selection("n ** -1 < 0.01").mask(table).sum() == 899  # integers to negative powers
     with pytest.raises(ConfigError, match=r"401 digits, beyond the range of a float64"):
         parse_selection("f0 < " + "9" * 401)
+
+
+def test_a_column_whose_name_is_not_a_python_name_is_written_between_backticks():
+    table = Table({"jet pt": np.array([10.0, 30.0, 60.0]), "b-tag": np.array([1.0, 0.0, 1.0])})
+    selection = parse_selection("`jet pt` > 20 and `b-tag` == 1 or `jet pt` < 15")
+    assert selection.columns == frozenset({"jet pt", "b-tag"})
+    assert selection.mask(table).tolist() == [True, False, True]
+    with pytest.raises(ConfigError, match=r"between backticks: `jet pt`"):
+        parse_selection("jet pt > 20")
+    with pytest.raises(ConfigError, match=r"'`' without its pair"):
+        parse_selection("`jet pt > 20")
+    with pytest.raises(ConfigError, match=r"attribute access is not allowed in '`jet pt`\.real'"):
+        parse_selection("`jet pt`.real > 20")
