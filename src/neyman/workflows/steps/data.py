@@ -311,8 +311,15 @@ def _labels_from_column(values: np.ndarray, classes: list[str], column: str, sou
         )
     as_int = arr.astype(np.int64)
     if not np.array_equal(as_int, arr):
-        shown = ", ".join(f"{v:g}" for v in arr[as_int != arr][:3])
-        raise DataError(f"{source}: column {column!r} holds non-integer labels (e.g. {shown})")
+        odd = as_int != arr
+        shown = ", ".join(f"{v:g}" for v in arr[odd][:3])
+        first, count = int(np.flatnonzero(odd)[0]), int(odd.sum())
+        raise DataError(
+            f"{source}: column {column!r} holds {count} non-integer label{'s' * (count != 1)} (e.g. {shown}; the "
+            f"first in row {first + 1}); a class label is a whole number (0 = {classes[0]}, 1 = {classes[1]}"
+            f"{', ...' if len(classes) > 2 else ''}): to learn a continuous value, name it as the target "
+            f"(--target {column}); for classes, round the column or choose the label column (--label-column)"
+        )
     bad = (as_int < 0) | (as_int >= len(classes))
     if bad.any():
         held = np.unique(as_int).tolist()
