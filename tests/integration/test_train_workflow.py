@@ -1,6 +1,7 @@
 """The train and predict workflows on real files in every format."""
 
 import json
+import re
 import warnings
 
 import numpy as np
@@ -920,3 +921,38 @@ def test_a_0_1_regression_target_is_taken_for_a_label(tmp_path, label_column):
         NeymanWarning, match=rf"holds only the values 0 and 1: a classification was probably meant; {advice}"
     ):
         neyman.train(cfg)
+
+
+@pytest.mark.parametrize(
+    ("model", "scaler", "warned"),
+    [("fisher", None, True), ("xgboost", None, False), ("mlp", None, False), ("mlp", "standard", True)],
+)
+def test_a_stand_in_for_undefined_values_is_named_where_the_model_takes_it_at_face_value(
+    tmp_path, model, scaler, warned
+):
+    """The ATLAS Higgs challenge writes -999 for an undefined mass: trees and Gaussianised inputs cope, others not."""
+    gen = np.random.default_rng(5)
+    label = gen.integers(0, 2, 3000)
+    mass = gen.gamma(3.0, 40.0, 3000) + 20.0 * label
+    mass[gen.random(3000) < 0.15] = -999.0
+    cols = {"mass": mass, "x": gen.normal(size=3000) + 0.5 * label, LABEL: label}
+    io.write(Table(cols), tmp_path / "markers.parquet")
+    cfg = _config(
+        tmp_path,
+        [{"path": str(tmp_path / "markers.parquet")}],
+        name="markers",
+        model={"type": model, **({"n_estimators": 5} if model == "xgboost" else {})},
+        data={"label_column": LABEL, "features": ["mass", "x"]},
+        **({"preprocessing": {"scaler": scaler}} if scaler else {}),
+        **({"training": {"epochs": 1}} if model == "mlp" else {}),
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        neyman.train(cfg)
+    said = [str(w.message) for w in caught if "stand-in" in str(w.message)]
+    assert len(said) == int(warned), said
+    if warned:
+        assert re.search(
+            r"'mass' holds -999 in 1\d\.\d% of events, \d+ standard deviations below its other values", said[0]
+        )
+        assert "'x'" not in said[0]

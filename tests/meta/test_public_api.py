@@ -198,6 +198,7 @@ PINNED = {
         "event_uniform",
         "event_weights",
         "hash_splits",
+        "marker_values",
         "parse_selection",
         "planing_weights",
         "selection_mask",

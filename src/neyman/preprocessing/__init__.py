@@ -5,14 +5,14 @@ Module map::
     selection   cut strings such as "pt > 20 and abs(eta) < 2.5", parsed safely (never eval)
     scaling     fitted feature transforms (scikit-learn contract, JSON state)
     pipeline    Preprocessor: ordered transforms over named features; build_preprocessor
-    missing     NaN / ±inf: report every offending feature, or fill
+    missing     NaN / ±inf: report every offending feature, or fill; markers such as -999
     weighting   event weights, class balancing with negative weights, weight checks
     splitting   deterministic train/validation/test splits and k-fold assignment
 """
 
 from __future__ import annotations
 
-from neyman.preprocessing.missing import check_finite
+from neyman.preprocessing.missing import check_finite, marker_values
 from neyman.preprocessing.pipeline import Preprocessor, build_preprocessor
 from neyman.preprocessing.scaling import (
     TRANSFORMS,
@@ -83,6 +83,7 @@ __all__ = [
     "event_uniform",
     "event_weights",
     "hash_splits",
+    "marker_values",
     "parse_selection",
     "planing_weights",
     "selection_mask",

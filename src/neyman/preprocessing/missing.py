@@ -10,7 +10,7 @@ import numpy.typing as npt
 from neyman.exceptions import ConfigError, DataError
 from neyman.table import Table
 
-__all__ = ["check_finite"]
+__all__ = ["check_finite", "marker_values"]
 
 
 def _labels(feature_names: Sequence[str] | None, n_features: int) -> list[str]:
@@ -138,3 +138,62 @@ def _within_float32(
         "write a sentinel meaning 'undefined' as NaN in the file and set data.fill_value, select the events without "
         "it (data.selection), or leave the column out"
     )
+
+
+MARKER_FRACTION = 0.01
+"""The share of events a single value needs to be taken for a marker (:func:`marker_values`)."""
+
+MARKER_GAP = 5.0
+"""How many standard deviations of a feature's other values a marker lies beyond all of them."""
+
+
+def marker_values(
+    matrix: npt.NDArray[np.floating], feature_names: Sequence[str], *, sample: int = 200_000
+) -> list[str]:
+    """Features holding a stand-in for an undefined value, such as the ATLAS Higgs challenge's -999.
+
+    Parameters
+    ----------
+    matrix
+        The features, ``(n_events, n_features)``, finite.
+    feature_names
+        Their names, for the descriptions.
+    sample
+        At most this many events (spread through the sample) are examined.
+
+    Returns
+    -------
+    list of str
+        One description per feature whose most frequent value is a marker, e.g.
+        ``"'DER_mass_MMC' holds -999 in 15.2% of events, 17 standard deviations below its other values"``.
+
+    Notes
+    -----
+    A value :math:`m` held by a fraction :math:`f \\ge` ``MARKER_FRACTION`` of the events is a
+    marker when it lies beyond every other value of the feature, by a gap
+    :math:`\\min_{x \\ne m} |x - m| > ` ``MARKER_GAP`` :math:`\\cdot\\,\\sigma`, where
+    :math:`\\sigma` is the standard deviation of the other values (which must vary).  A
+    measured quantity piles up at its physical edge (a zero, a threshold) next to its other
+    values, not many standard deviations away from all of them.
+    """
+    take = np.unique(np.linspace(0, len(matrix) - 1, min(len(matrix), sample)).astype(np.int64))
+    found = []
+    for j, name in enumerate(feature_names):
+        column = np.asarray(matrix[take, j], dtype=np.float64)
+        if column.size == 0:
+            continue
+        values, counts = np.unique(column, return_counts=True)
+        top = int(np.argmax(counts))
+        fraction = counts[top] / column.size
+        if fraction < MARKER_FRACTION or len(values) < 3 or 0 < top < len(values) - 1:
+            continue  # rare, too few values, or inside the range of the others
+        others = column[column != values[top]]
+        spread = float(np.std(others))
+        gap = float(np.min(np.abs(others - values[top])))
+        if spread > 0 and gap > MARKER_GAP * spread:
+            side = "below" if top == 0 else "above"
+            found.append(
+                f"{name!r} holds {values[top]:g} in {100 * fraction:.1f}% of events, {gap / spread:.0f} standard "
+                f"deviations {side} its other values"
+            )
+    return found

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from neyman.exceptions import ConfigError, DataError
-from neyman.preprocessing import check_finite
+from neyman.preprocessing import check_finite, marker_values
 from neyman.table import Table
 
 
@@ -55,3 +57,27 @@ def test_bad_arguments() -> None:
         check_finite(matrix(), None, fill_value=float("nan"))
     with pytest.raises(DataError, match="feature 1: 2 NaN"):
         check_finite(matrix(), None)
+
+
+def test_markers_for_undefined_values_are_told_from_measured_pile_ups():
+    gen = np.random.default_rng(0)
+    n = 50_000
+    mass = gen.gamma(3.0, 40.0, n)
+    mass[gen.random(n) < 0.15] = -999.0  # the ATLAS Higgs challenge's undefined mass
+    saturated = np.minimum(gen.normal(100.0, 10.0, n), 400.0)
+    saturated[gen.random(n) < 0.02] = 4095.0  # an ADC's overflow value
+    columns = {
+        "mass": mass,
+        "saturated": saturated,
+        "clipped_at_zero": np.maximum(gen.normal(50.0, 30.0, n), 0.0),  # a pile-up at the physical edge
+        "flag": gen.integers(0, 2, n).astype(float),
+        "multiplicity": gen.poisson(3.0, n).astype(float),
+        "cauchy": gen.standard_cauchy(n),
+        "rare": np.where(gen.random(n) < 0.005, -999.0, gen.normal(size=n)),  # below the share of a marker
+    }
+    found = marker_values(np.column_stack(list(columns.values())), list(columns))
+    assert len(found) == 2
+    assert re.fullmatch(
+        r"'mass' holds -999 in 1[45]\.\d% of events, 1\d standard deviations below its other values", found[0]
+    )
+    assert re.match(r"'saturated' holds 4095 in 2\.\d% of events, \d+ standard deviations above", found[1])

@@ -11,7 +11,7 @@ from neyman import io
 from neyman.config import RunConfig
 from neyman.exceptions import ConfigError, DataError, NeymanWarning
 from neyman.models.families import check_columns, get_family
-from neyman.preprocessing import build_preprocessor, check_finite, check_split_classes
+from neyman.preprocessing import build_preprocessor, check_finite, check_split_classes, marker_values
 from neyman.representations import (
     DEFAULT_PARTICLE_FEATURES,
     KINEMATIC_PARTICLE_FEATURES,
@@ -286,12 +286,37 @@ def input_preprocessor(cfg: RunConfig, features: list[str]) -> InputPreprocessor
     network = family.neural and not family.own_scaling
     return build_preprocessor(
         features,
-        scaler=p.scaler or ("gaussian" if network else "none"),
+        scaler=_scaler(cfg),
         log=list(p.log),
         clip={k: list(v) for k, v in p.clip.items()},
         standard_clip=p.standard_clip,
         residualize=network if p.residualize is None else p.residualize,
     )
+
+
+def _scaler(cfg: RunConfig) -> str:
+    family = get_family(cfg.model.type)
+    return cfg.preprocessing.scaler or ("gaussian" if family.neural and not family.own_scaling else "none")
+
+
+def _warn_markers(cfg: RunConfig, x: np.ndarray, features: list[str]) -> None:
+    """Warn about stand-ins for undefined values (-999) where the model takes them at face value.
+
+    Trees cut around such a value and the Gaussianising scaler maps it next to the
+    feature's smallest (or largest) values; a linear model, a density or a network on
+    linearly scaled inputs is dominated by it.
+    """
+    if get_family(cfg.model.type).export in ("trees", "reweight_trees") or _scaler(cfg) == "gaussian":
+        return
+    if found := marker_values(x, features):
+        warnings.warn(
+            f"{'; '.join(found[:5])}{f'; and {len(found) - 5} more' if len(found) > 5 else ''}: a stand-in for "
+            f"an undefined value? {cfg.model.type} with scaler {_scaler(cfg)!r} takes it for a measured one, far "
+            "from the rest; select the events without it (data.selection), use a tree model, or set "
+            "preprocessing.scaler: gaussian",
+            NeymanWarning,
+            stacklevel=3,
+        )
 
 
 def _sources_of_nonfinite(cfg: RunConfig, events: Events, matrix: np.ndarray) -> str:
@@ -331,6 +356,7 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
                 )
         make_task(cfg.task.type).check_inputs(x, events.features)
         _warn_lost_precision(cfg, events, matrix)
+        _warn_markers(cfg, x, events.features)
         if events.classes and x.ndim == 2:
             _warn_label_like_features(x, np.asarray(events.table[LABEL]), events.features, events.classes)
         elif TARGET in events.table and x.ndim == 2:
