@@ -956,3 +956,31 @@ def test_a_stand_in_for_undefined_values_is_named_where_the_model_takes_it_at_fa
             r"'mass' holds -999 in 1\d\.\d% of events, \d+ standard deviations below its other values", said[0]
         )
         assert "'x'" not in said[0]
+
+
+@pytest.mark.parametrize(
+    ("model", "balance", "warned"), [("xgboost", True, True), ("xgboost", False, False), ("fisher", True, False)]
+)
+def test_balancing_a_rare_class_for_trees_is_warned_about(tmp_path, model, balance, warned):
+    """2% signal: balanced, each signal event weighs 49 background events, and trees fit single events."""
+    gen = np.random.default_rng(6)
+    label = (gen.random(4000) < 0.02).astype(np.int64)
+    cols = {"x": gen.normal(size=4000) + label, "y": gen.normal(size=4000), LABEL: label}
+    io.write(Table(cols), tmp_path / "rare.parquet")
+    cfg = _config(
+        tmp_path,
+        [{"path": str(tmp_path / "rare.parquet")}],
+        name="rare",
+        model={"type": model, **({"n_estimators": 5} if model == "xgboost" else {})},
+        task={"type": "binary", "balance_classes": balance},
+        data={"label_column": LABEL, "features": ["x", "y"]},
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        neyman.train(cfg)
+    said = [str(w.message) for w in caught if "balancing the classes" in str(w.message)]
+    assert len(said) == int(warned), said
+    if warned:
+        n_signal = int(label.sum())
+        assert f"class 'signal' holds {n_signal} of 4000 training events" in said[0]
+        assert f"as {(4000 - n_signal) / n_signal:.0f} 'background' events" in said[0]
