@@ -1058,6 +1058,12 @@ CASES = [
         r"good\.csv is a file, not a folder",
     ),
     case(
+        "export-force-over-an-onnx-file-neyman-did-not-write",
+        "export runs/bin --out theirs.onnx --force",
+        r"theirs\.onnx exists and is not an ONNX file neyman exported.*another --out",
+        text_file("theirs.onnx", "a colleague's model"),
+    ),
+    case(
         "export-output-below-a-file",
         "export runs/nn --out good.csv/m.onnx",
         r"good\.csv is a file, not a folder",

@@ -112,11 +112,13 @@ def plot_latent_space(codes: np.ndarray, labels: np.ndarray, classes: Sequence[s
     :math:`e_1, e_2` of their covariance (largest eigenvalues first), each event
     is drawn at :math:`((z - \\bar z) \\cdot e_1, (z - \\bar z) \\cdot e_2)`: the
     plane in which the background varies most, where an anomaly that the
-    encoder maps elsewhere shows as a displaced cloud.
+    encoder maps elsewhere shows as a displaced cloud.  Fewer than three background
+    codes take the covariance of all codes; fewer than three codes in all, the first
+    two coordinates.
     """
     fig, ax = figure()
     codes = np.asarray(codes, dtype=np.float64).reshape(len(codes), -1)
-    background = codes[labels == 0] if (labels == 0).any() else codes
+    background = codes[labels == 0] if (labels == 0).sum() >= 3 else codes
     centre = background.mean(axis=0)
     if codes.shape[1] == 1:
         lo, hi = np.quantile(codes[:, 0], [0.001, 0.999])
@@ -127,8 +129,12 @@ def plot_latent_space(codes: np.ndarray, labels: np.ndarray, classes: Sequence[s
         ax.set_xlabel("latent code")
         ax.set_ylabel("normalised events / bin width")
     else:
-        values, vectors = np.linalg.eigh(np.cov((background - centre).T))
-        axes = vectors[:, np.argsort(values)[::-1][:2]]
+        spread = np.cov((background - centre).T) if len(background) >= 3 else None
+        if spread is not None and np.isfinite(spread).all():
+            values, vectors = np.linalg.eigh(spread)
+            axes = vectors[:, np.argsort(values)[::-1][:2]]
+        else:  # too few codes for a covariance: the first two coordinates
+            axes = np.eye(codes.shape[1])[:, :2]
         projected = (codes - centre) @ axes
         for k in np.unique(labels):
             sel = labels == k

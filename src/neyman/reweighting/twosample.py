@@ -26,6 +26,10 @@ def _row_folds(x: np.ndarray, folds: int, seed: int) -> np.ndarray:
     return np.asarray((mixed >> np.uint64(32)) % np.uint64(folds), dtype=np.int64)
 
 
+MIN_EVENTS_PER_FOLD = 10
+"""Events of each sample per fold the two-sample test needs (its classifier holds 10% out to stop)."""
+
+
 def two_sample_auc(
     a: npt.ArrayLike,
     b: npt.ArrayLike,
@@ -64,7 +68,8 @@ def two_sample_auc(
     values, so an event present in both samples is never trained on with one label
     and scored with the other (which would push the AUC below 0.5); negative weights enter the AUC but
     are set to zero in the training. For identical distributions the AUC scatters
-    around 0.5 by about ``√((n_a + n_b) / (12 n_a n_b))``.
+    around 0.5 by about ``√((n_a + n_b) / (12 n_a n_b))``.  Each sample needs
+    ``MIN_EVENTS_PER_FOLD`` events per fold.
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -75,6 +80,11 @@ def two_sample_auc(
     gen = rng(seed, "two-sample")
     keep_a = gen.permutation(len(xa))[:max_events]
     keep_b = gen.permutation(len(xb))[:max_events]
+    if min(len(keep_a), len(keep_b)) < MIN_EVENTS_PER_FOLD * folds:
+        raise DataError(
+            f"the classifier two-sample test needs at least {MIN_EVENTS_PER_FOLD * folds} events in each sample "
+            f"({MIN_EVENTS_PER_FOLD} per fold); the samples hold {len(keep_a)} and {len(keep_b)}"
+        )
     x = np.concatenate([xa[keep_a], xb[keep_b]])
     y = np.concatenate([np.zeros(len(keep_a)), np.ones(len(keep_b))])
     w = np.concatenate([wa[keep_a], wb[keep_b]])

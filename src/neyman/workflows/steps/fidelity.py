@@ -21,6 +21,8 @@ __all__ = ["generative_fidelity"]
 
 MAX_EVENTS = 50_000
 """Real test events compared with as many generated ones (a random subset of larger test splits)."""
+MIN_COMPARED = 40
+"""Real test events below which no comparison is made (the two-sample test needs 20 per fold)."""
 MAX_IMAGES = 20_000
 """Real test images compared with as many generated ones (the pixel classifier's cost grows with both)."""
 MAX_FEATURE_FIGURES = 12
@@ -83,7 +85,7 @@ def generative_fidelity(
     if table is None or spec is not None:
         return {}, []
     index = _test_background(scored, MAX_EVENTS, seed)
-    if not len(index):  # no real background among the test events: nothing to compare with
+    if len(index) < MIN_COMPARED:  # (almost) no real background among the test events: nothing to compare with
         return {}, []
     real_table = table.take(index)
     columns, conditions = drawn_columns(trained), condition_columns(trained)
@@ -112,7 +114,7 @@ def _image_fidelity(
     totals = real.reshape(len(real), -1).sum(axis=1)
     keep = totals > 0
     real, w, totals = real[keep], w[keep], totals[keep]
-    if not len(real):
+    if len(real) < MIN_COMPARED:
         return {}, []
     generated = np.concatenate(list(draw(trained, len(real), context=totals[:, None], seed=seed)))
     generated = generated.reshape(real.shape)
