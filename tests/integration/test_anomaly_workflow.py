@@ -245,3 +245,16 @@ def test_a_run_without_signal_labels_is_evaluated_and_reported(density_run):
     assert (density_run / "plots" / "correlation_background.png").is_file()
     assert not (density_run / "plots" / "correlation_signal.png").exists()
     assert result.report.is_file() and "density" in result.report.read_text()
+
+
+@pytest.mark.parametrize("task", ["autoencoder", "density"])
+def test_a_test_file_of_a_handful_of_events_is_evaluated_without_its_sample_figures(files, tmp_path, task):
+    """One background event has no covariance (the latent plane) and five no two-sample test: both are left out."""
+    run = neyman.train(_config(files, f"tiny-{task}", task, training={"steps": 100, "progress": False})).run_dir
+    io.write(_events(1, 5, anomalous=False), tmp_path / "one_bkg.parquet")
+    io.write(_events(4, 6, anomalous=True), tmp_path / "four_sig.parquet")
+    tests = [str(tmp_path / "one_bkg.parquet"), str(tmp_path / "four_sig.parquet")]
+    result = evaluate(run, test_data=tests, formats=("png",), n_bootstrap=10)
+    assert result.report.is_file()
+    said = json.dumps(json.loads((result.report.parent / "metrics.json").read_text()))
+    assert '"auc"' in said and '"generated"' not in said  # no comparison of generated with one real event
