@@ -258,3 +258,20 @@ def test_a_test_file_of_a_handful_of_events_is_evaluated_without_its_sample_figu
     assert result.report.is_file()
     said = json.dumps(json.loads((result.report.parent / "metrics.json").read_text()))
     assert '"auc"' in said and '"generated"' not in said  # no comparison of generated with one real event
+
+
+def test_a_k_fold_density_applied_to_new_events_is_the_mixture_of_its_folds_and_integrates_to_one(files):
+    cfg = _config(files, "kfold-density", "density", labelled=False, split={"kfold": 3})
+    cfg["data"]["features"] = ["a"]
+    cfg["training"]["steps"] = 150
+    trained = load_run(neyman.train(cfg).run_dir)
+    grid = np.linspace(-12.0, 12.0, 24_001)
+    log_p = np.asarray(trained.score(Table({"a": grid})))[:, 1]
+    folds = [
+        np.asarray(m.predict_raw(p.transform(grid[:, None]))).reshape(-1)
+        for m, p in zip(trained.models, trained.preprocessors, strict=True)
+    ]
+    mixture = np.log(np.mean(np.exp(folds), axis=0))
+    np.testing.assert_allclose(log_p, mixture, rtol=1e-6, atol=1e-6)
+    assert np.max(np.abs(np.mean(folds, axis=0) - mixture)) > 1e-3  # the folds differ: a mean of logs would not do
+    assert abs(np.exp(log_p).sum() * (grid[1] - grid[0]) - 1.0) < 5e-3

@@ -224,8 +224,9 @@ class TrainedRun:
         """Scores of every event; with k-fold the model that did not see the event's fold.
 
         Without fold information (no event-id column in ``table``, or
-        ``folds_by_event_id`` False) a k-fold run averages the raw outputs of all
-        fold models: the k-fold ensemble.
+        ``folds_by_event_id`` False) a k-fold run combines the raw outputs of all
+        fold models (:meth:`~neyman.tasks.Task.combine_folds`: the mean of logits, the
+        mixture of densities): the k-fold ensemble.
         """
         x = self.inputs(table)
         if self.kfold < 2:
@@ -234,12 +235,11 @@ class TrainedRun:
         if folds is None and column is not None and column in table:
             folds = assign_folds(np.asarray(table[column]), self.kfold)
         if folds is None:
-            raw = np.mean(
+            raw = self.task.combine_folds(
                 [
                     m.predict_raw(as_model_input(p.transform(x)))
                     for m, p in zip(self.models, self.preprocessors, strict=True)
-                ],
-                axis=0,
+                ]
             )
             return self.task.scores(raw)
         out: np.ndarray | None = None

@@ -202,6 +202,16 @@ class DensityTask(AnomalyTask):
         log_p = np.asarray(outputs, dtype=np.float64).reshape(len(outputs), -1)[:, 0]
         return np.stack([-log_p, log_p], axis=1)
 
+    def combine_folds(self, outputs: Sequence[np.ndarray]) -> np.ndarray:
+        """The equal mixture of the fold flows, :math:`\\ln \\frac1k \\sum_j p_j(x)`: a density, as ``sample`` draws.
+
+        The mean of the log-densities would be a geometric mean, which does not integrate to one.
+        """
+        from scipy.special import logsumexp
+
+        stacked = np.asarray(outputs, dtype=np.float64)
+        return np.asarray(logsumexp(stacked, axis=0) - np.log(len(stacked)))
+
     def check_inputs(self, x: Any, names: Sequence[str]) -> None:
         """Refuse constant and discrete columns: their density is not a density.
 

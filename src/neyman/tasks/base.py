@@ -251,6 +251,14 @@ class Task:
         """Turn raw outputs of shape ``(n_events, n_outputs)`` into scores."""
         raise NotImplementedError
 
+    def combine_folds(self, outputs: Sequence[np.ndarray]) -> np.ndarray:
+        """The raw output of the k-fold ensemble from its fold models' raw outputs: their mean.
+
+        The mean of logits (or of regression outputs) is the ensemble's output; a task
+        whose raw output must stay a normalised quantity combines otherwise.
+        """
+        return np.asarray(np.mean(outputs, axis=0))
+
     def uncertainty_names(self, classes: Sequence[str] = ()) -> list[str]:
         """Names of the model-uncertainty columns :meth:`uncertainty` returns (``score_std``, ...)."""
         return [f"{name}_std" for name in self.score_names(classes)]
