@@ -715,6 +715,9 @@ def test_predict_names_features_outside_the_training_range(tmp_path):
     with pytest.warns(NeymanWarning, match=r"mev\.parquet: features unlike.*'pt': 100% outside.*another unit\?"):
         neyman.predict(run, tmp_path / "mev.parquet", tmp_path / "mev-scored.parquet")
     assert (tmp_path / "mev-scored.parquet").exists()  # scored all the same
+    io.write(io.read(tmp_path / "mev.parquet").take(np.arange(25)), tmp_path / "few-mev.parquet")
+    with pytest.warns(NeymanWarning, match=r"few-mev\.parquet: features unlike.*\(25 events\).*another unit\?"):
+        neyman.predict(run, tmp_path / "few-mev.parquet", tmp_path / "few-mev-scored.parquet")  # a handful too
     with pytest.warns(NeymanWarning, match=r"mev\.parquet: features unlike.*'pt': 100% outside"):
         evaluate(run, test_data=[str(tmp_path / "mev.parquet")])
     # the ONNX export carries the ranges: predict with it says the same

@@ -6,7 +6,8 @@ a complaint.  A training records the smallest value, the median and the largest
 value of every tabular feature (:func:`feature_ranges`, ``model/metadata.json``);
 ``neyman predict`` counts the events outside that range (:class:`RangeCheck`) and
 names the features where many lie outside (a sample like the training's puts about
-``2/n`` there) or whose median moved by a factor of a hundred.
+``2/n`` there) or whose median moved by a factor of a hundred.  A file of fewer
+than 20 events is not judged.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ MARGIN = 0.01
 UNIT_RATIO = 100.0
 """A feature is named when its median differs from the training's by this factor or more (same sign)."""
 
-_MIN_EVENTS = 200
+_MIN_EVENTS = 20
+"""Fewer new events are not judged: one event outside the range would be a share of 5% or more."""
 _MEDIAN_SAMPLE = 20_000
 
 
@@ -93,7 +95,7 @@ class RangeCheck:
     An event is outside when :math:`x < \\min x_0 - m w` or :math:`x > \\max x_0 + m w`,
     with :math:`w = \\max x_0 - \\min x_0` over the training events and :math:`m` =
     :data:`MARGIN`; for :math:`n` events drawn like them the expected share is below
-    :math:`2/(n + 1)`.  Over at least 200 events a feature is named when its share
+    :math:`2/(n + 1)`.  Over at least 20 events a feature is named when its share
     exceeds :data:`OUTSIDE_SHARE`, or when the new median :math:`\\tilde x` (of the
     first 20,000 events) and the training's :math:`\\tilde x_0` have the same sign and
     :math:`\\tilde x / \\tilde x_0` lies beyond :data:`UNIT_RATIO` either way: then the
