@@ -96,11 +96,12 @@ def check_finite(
         n_neg = int(np.isneginf(column).sum())
         problems.append(f"{labels[j]}: {n_nan} NaN, {n_pos} +inf, {n_neg} -inf")
     where = f" in {source}" if source else ""
-    example = feature_names[int(offending[0])] if feature_names is not None else "x"
-    cut = f"'isfinite({example})'"
+    names = [feature_names[int(j)] if feature_names is not None else f"x{j}" for j in offending[:3]]
+    names = [name if name.isidentifier() else f"`{name}`" for name in names]  # the selection language's quoting
+    cut = "'" + " and ".join(f"isfinite({name})" for name in names) + (" and ...'" if len(offending) > 3 else "'")
     remedy = (
         f"The run was trained without data.fill_value, so it cannot score them: remove those events from the "
-        f"file (a selection such as {cut}), or train again with data.fill_value set"
+        f"file (keep the rows where {cut[1:-1]}), or train again with data.fill_value set"
         if trained
         else f"Set data.fill_value or select the events with a cut, e.g. {cut}"
     )
