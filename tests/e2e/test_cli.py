@@ -180,7 +180,7 @@ def test_existing_output_is_kept_without_force(tmp_path):
     forced = neyman(
         "predict", "runs/lr", "--input", str(path), "--output", str(target), "--force", cwd=tmp_path, check=False
     )
-    assert forced.returncode == 2 and "not earlier predictions" in forced.stderr
+    assert forced.returncode == 2 and "replaces only earlier predictions" in forced.stderr
     assert target.read_bytes() == b"precious"
     earlier = tmp_path / "earlier.parquet"
     neyman("predict", "runs/lr", "--input", str(path), "--output", str(earlier), cwd=tmp_path)

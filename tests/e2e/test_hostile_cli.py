@@ -926,6 +926,13 @@ CASES = [
         status("bin", "running"),
     ),
     case(
+        "predict-run-killed-before-its-model",
+        "predict runs/nn --input good.csv --output s.parquet",
+        r"runs/nn is not a finished neyman run \(model/metadata\.json is missing; status: failed\); finish it with "
+        r"neyman train --resume runs/nn",
+        interrupted("nn"),
+    ),
+    case(
         "predict-failed-run",
         "predict runs/bin --input good.csv --output s.parquet",
         r"failed",

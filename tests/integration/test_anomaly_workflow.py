@@ -187,7 +187,9 @@ def test_sample_refuses_what_it_cannot_draw_from_and_never_overwrites_other_file
             "training": {"epochs": 1, "progress": False},
         }
     ).run_dir
-    with pytest.raises(DataError, match="binary run of a mlp model, which has no distribution to draw from"):
+    with pytest.raises(
+        DataError, match="run of task 'binary' with model 'mlp', which has no distribution to draw from"
+    ):
         sample(classifier, tmp_path / "x.parquet", events=10)
     with pytest.raises(DataError, match="unconditionally; draw without --condition"):
         sample(density_run, tmp_path / "x.parquet", events=10, condition={"a": 1.0})

@@ -373,8 +373,14 @@ class RunDirectory:
                     f"score new events with neyman predict {self.path} --input FILE (the ensemble's anomaly score), "
                     "or give one of those classifier runs to this command"
                 )
+            state = self.status()
+            hint = (
+                f"; finish it with neyman train --resume {self.path}, or train it again with --force"
+                if state in ("running", "failed")
+                else ""
+            )
             raise RunDirectoryError(
-                f"{self.path} is not a finished neyman run (model/metadata.json is missing; status: {self.status()})"
+                f"{self.path} is not a finished neyman run (model/metadata.json is missing; status: {state}){hint}"
             )
         state = self.status()
         if state in ("running", "failed", "unknown"):

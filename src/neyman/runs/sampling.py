@@ -24,9 +24,9 @@ def check_drawable(trained: TrainedRun) -> None:
     model = trained.models[0]
     if not hasattr(model, "sample"):
         raise DataError(
-            f"{trained.path} is a {trained.task.name} run of a {model.family} model, which has no distribution to "
-            "draw from; neyman sample draws from a density run (task: density), a dense variational autoencoder "
-            "(model.type: autoencoder, variational: true) or a jet-image generator (task: generator)"
+            f"{trained.path} is a run of task {trained.task.name!r} with model {model.family!r}, which has no "
+            "distribution to draw from; neyman sample draws from a density run (task: density), a dense variational "
+            "autoencoder (model.type: autoencoder, variational: true) or a jet-image generator (task: generator)"
         )
     if not getattr(model, "can_sample", False):
         raise DataError(

@@ -160,7 +160,7 @@ def compare(
         run.require_complete()
         trained = load_run(run.path)
         if not isinstance(trained.task, BinaryTask):
-            raise ConfigError(f"{run.path} is a {trained.task.name} run; compare handles binary classifiers")
+            raise ConfigError(f"{run.path} is a run of task {trained.task.name!r}; compare handles binary classifiers")
         s = trained.saved_predictions()
         test = s.split == TEST
         sc, y, w = s.part(TEST)

@@ -75,8 +75,8 @@ def _output_file(out: Path, *, force: bool, scores: list[str], tree: str | None)
             held = set()
         if not set(scores) <= held:
             raise DataError(
-                f"{out} exists and holds no {', '.join(scores)} column(s): it is not earlier predictions of this "
-                "run, and --force replaces only those; choose another --output"
+                f"{out} exists and holds no {', '.join(scores)} column(s): --force replaces only earlier predictions "
+                "with these score columns (the same run and --prefix); choose another --output"
             )
     side = provenance_path(out)
     if side.exists() and read_provenance(out).get("command") != _COMMAND:

@@ -59,7 +59,9 @@ def _output_file(output: str | os.PathLike[str], *, force: bool) -> Path:
     out = Path(output)
     check_folders_above(out)
     if out.is_dir():
-        raise DataError(f"{out} is a folder; give the sample a file name (e.g. {out / 'sample.parquet'})")
+        inside = enclosing_run(out)
+        example = inside.parent / f"{inside.name}-sample.parquet" if inside is not None else out / "sample.parquet"
+        raise DataError(f"{out} is a folder; give the sample a file name (e.g. {example})")
     run = enclosing_run(out.parent)
     if run is not None:
         raise DataError(f"{out} is inside the run directory {run}; write the sample outside the run")
@@ -82,6 +84,10 @@ def _check_room(out: Path, events: int, n_columns: int) -> None:
     """
     folder = next(p for p in (out.parent.resolve(), *out.parent.resolve().parents) if p.is_dir())
     need, free = 4 * events * n_columns, shutil.disk_usage(folder).free
+    if free == 0:
+        raise DataError(
+            f"{folder} has no free space (a full disk, or a place files cannot be written); choose another --output"
+        )
     if need > free:
         raise DataError(
             f"--events {events}: {events} events of {n_columns} columns need at least {need / 1e9:.3g} GB, but the "

@@ -237,7 +237,8 @@ def variations(
     trained = load_run(rundir.path)
     if trained.task.name != "binary":
         raise ConfigError(
-            f"--variation follows a binary tagger's working points; {rundir.path} is a {trained.task.name} run"
+            f"--variation follows a binary tagger's working points; {rundir.path} is a run of task "
+            f"{trained.task.name!r}"
         )
     if not varied:
         raise ConfigError("give at least one --variation NAME=FILE")
