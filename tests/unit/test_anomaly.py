@@ -221,6 +221,19 @@ def test_density_task_refuses_constant_and_discrete_columns():
         task.check_inputs(np.column_stack([fine[:, 0], gen.integers(0, 30, 1000)]), ["a", "n_tracks"])
     with pytest.raises(DataError, match=r"'flag' holds the single value 1.0"):
         task.check_inputs(np.column_stack([fine[:, 0], np.ones(1000)]), ["a", "flag"])
+    # a count on a grid that is not the integers is as discrete: tenths of GeV, or counts + 0.5
+    for grid in (0.1 * gen.poisson(3.0, 1000), gen.poisson(3.0, 1000) + 0.5):
+        with pytest.raises(
+            DataError, match=r"'e' is discrete \(\d+ distinct values in 1000 events.*± half the spacing"
+        ):
+            task.check_inputs(np.column_stack([fine[:, 0], grid]), ["a", "e"])
+    # a copy of a feature puts every event on a line, where a density is infinite
+    with pytest.raises(DataError, match=r"'a', 'a_mev' are linearly dependent.*drop one"):
+        task.check_inputs(np.column_stack([fine, 1000.0 * fine[:, 0]]), ["a", "b", "a_mev"])
+    # a conditional flow's condition may be discrete: the density is of the other columns at each value
+    task.check_inputs(np.column_stack([fine, gen.integers(0, 5, 1000)]), ["a", "b", "mass_point"], given=["mass_point"])
+    # a small continuous sample has few values, each once: not discrete
+    task.check_inputs(fine[:50], ["a", "b"])
 
 
 def test_flow_network_log_prob_is_that_of_the_standardised_flow_plus_the_jacobian():

@@ -212,32 +212,54 @@ class DensityTask(AnomalyTask):
         stacked = np.asarray(outputs, dtype=np.float64)
         return np.asarray(logsumexp(stacked, axis=0) - np.log(len(stacked)))
 
-    def check_inputs(self, x: Any, names: Sequence[str]) -> None:
-        """Refuse constant and discrete columns: their density is not a density.
+    def check_inputs(self, x: Any, names: Sequence[str], *, given: Sequence[str] = ()) -> None:
+        """Refuse constant, discrete and linearly dependent columns: their density is not a density.
+
+        The columns ``given`` (a conditional flow's conditions) may be discrete: the
+        density is of the others, at each of their values.
 
         Raises
         ------
         DataError
-            A column holds one value, or only integers with at most
-            :data:`MAX_DISCRETE_VALUES` distinct values (a probability mass:
-            its density is infinite at the integers and zero between).
+            A column holds one value; only integers with at most
+            :data:`MAX_DISCRETE_VALUES` distinct values, or at most that many values
+            each held by ten events on average (a probability mass: its density is
+            infinite at those values and zero between); or the columns' correlation
+            matrix has an eigenvalue below 1e-9 (a copy, a sum: the events lie on a
+            surface, where the density is infinite).
         """
         m = np.asarray(x, dtype=np.float64)
         if m.ndim != 2:
             return
+        sample = m[: min(len(m), 200_000)]
         for j, name in enumerate(names):
-            column = m[:, j]
-            values = np.unique(column[: min(len(column), 200_000)])
+            if name in given:
+                continue
+            values = np.unique(sample[:, j])
             if len(values) < 2:
                 raise DataError(
                     f"feature {name!r} holds the single value {values[0] if len(values) else 'none'}: a density "
                     "cannot be estimated in a direction without spread; drop it from data.features"
                 )
-            if len(values) <= MAX_DISCRETE_VALUES and np.all(values == np.round(values)):
+            integers = np.all(values == np.round(values))
+            if len(values) <= MAX_DISCRETE_VALUES and (integers or 10 * len(values) <= len(sample)):
+                kind, step = (
+                    ("integer", "[-0.5, 0.5)") if integers else ("distinct", "± half the spacing of its values")
+                )
                 raise DataError(
-                    f"feature {name!r} is discrete ({len(values)} integer values, e.g. {values[:3].tolist()}): its "
-                    "density is infinite at the integers; dequantise it in your file (add uniform noise in "
-                    "[-0.5, 0.5) to it) or drop it from data.features"
+                    f"feature {name!r} is discrete ({len(values)} {kind} values in {len(sample)} events, e.g. "
+                    f"{values[:3].tolist()}): its density is infinite at those values; dequantise it in your file "
+                    f"(add uniform noise within {step}) or drop it from data.features"
+                )
+        if m.shape[1] >= 2:
+            values, vectors = np.linalg.eigh(np.corrcoef(sample, rowvar=False))
+            if values[0] < 1e-9 * values[-1]:
+                weight = np.abs(vectors[:, 0])
+                tied = [names[int(j)] for j in np.flatnonzero(weight > 0.1 * weight.max())]
+                raise DataError(
+                    f"features {', '.join(map(repr, tied))} are linearly dependent (a copy, a sum or a rescaled "
+                    "copy): the events lie on a surface, where a density is infinite; drop one of them from "
+                    "data.features"
                 )
 
 

@@ -314,8 +314,11 @@ class Task:
             return balance_classes(truth, w, n_classes=self.n_classes)
         return w
 
-    def check_inputs(self, x: Any, names: Sequence[str]) -> None:
-        """Refuse inputs the task cannot learn from (beyond the checks every task makes); default: none."""
+    def check_inputs(self, x: Any, names: Sequence[str], *, given: Sequence[str] = ()) -> None:
+        """Refuse inputs the task cannot learn from (beyond the checks every task makes); default: none.
+
+        ``given`` names the columns the model is conditioned on (a conditional density's).
+        """
 
     # -- judging the scores ---------------------------------------------------------
     def headline_metrics(

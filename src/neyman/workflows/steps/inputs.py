@@ -354,7 +354,7 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
                     f"model.condition names every feature ({', '.join(events.features)}): a conditional density "
                     "needs at least one variable to model; add it to data.features or condition on fewer"
                 )
-        make_task(cfg.task.type).check_inputs(x, events.features)
+        make_task(cfg.task.type).check_inputs(x, events.features, given=cfg.model.named_columns().get("condition", []))
         _warn_lost_precision(cfg, events, matrix)
         _warn_markers(cfg, x, events.features)
         if events.classes and x.ndim == 2:
