@@ -1315,6 +1315,7 @@ CASES = [
         r"notes\.txt",
         text_file("notes.txt", "do not overwrite\n"),
     ),
+    case("export-out-not-onnx", "export runs/nn --out model.txt", r"--out model\.txt.*ends in \.onnx.*model\.onnx"),
     case(
         "export-out-existing-onnx-no-force",
         "export runs/nn --out m.onnx",

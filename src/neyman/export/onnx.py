@@ -166,6 +166,9 @@ def write_onnx(
         raise ConfigError(f"{run.path} was not trained with k-fold, so it has no fold {fold}; drop --fold")
     final = Path(out) if out is not None else default_path(run, fold)
     check_output_file(final, force=force, suffix=".onnx", what="the ONNX export")
+    if final.suffix.lower() != ".onnx":
+        example = final.with_suffix(".onnx")
+        raise ConfigError(f"--out {final}: an ONNX export's file name ends in .onnx (e.g. {example})")
     if final.exists():
         _refuse_foreign(final)
     onnx_model = build_onnx(run, fold=fold, opset=opset)
