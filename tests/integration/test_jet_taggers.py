@@ -15,7 +15,7 @@ pytest.importorskip("fastjet")
 pytest.importorskip("torch")
 
 from neyman import io
-from neyman.exceptions import ConfigError
+from neyman.exceptions import ConfigError, NeymanWarning
 from neyman.export.runtime import OnnxModel
 from neyman.models import model_class
 from neyman.table import Table
@@ -95,7 +95,6 @@ def test_pfn_learns_top_tagging(jets: Path, tmp_path: Path) -> None:
 
 def test_the_public_data_sets_layouts_train_as_the_generated_file(jets: Path, tmp_path: Path) -> None:
     """The top-tagging data set's .h5 (four-momenta, no ids) and the EFN .npz (pt, y, phi, pid) train particle sets."""
-    from neyman.exceptions import NeymanWarning
     from neyman.generation.writer import write_sample
     from neyman.representations import KINEMATIC_PARTICLE_FEATURES
 
@@ -166,13 +165,17 @@ def test_image_generator_draws_at_given_totals_and_is_judged_against_real_images
     run = train(cfg).run_dir
     meta = json.loads((run / "model" / "metadata.json").read_text())
     assert meta["representation"]["normalise"] is False  # the generator keeps the images' totals
-    a = sample(run, tmp_path / "a.parquet", events=40, condition={"pt": 800.0}, seed=4)
-    b = sample(run, tmp_path / "b.parquet", events=40, condition={"pt": 800.0}, seed=4)
-    c = sample(run, tmp_path / "c.parquet", events=40, condition={"pt": 800.0}, seed=5)
+    low, _, high = meta["feature_ranges"]["pt"]  # of the training images' totals, 550-650 GeV jets
+    assert 450.0 < low < 600.0 < high < 700.0
+    with pytest.warns(NeymanWarning, match=r"conditions outside the range .*'pt': .*outside \["):
+        sample(run, tmp_path / "far.parquet", events=5, condition={"pt": 800.0}, seed=4)  # extrapolated: named
+    a = sample(run, tmp_path / "a.parquet", events=40, condition={"pt": 600.0}, seed=4)
+    b = sample(run, tmp_path / "b.parquet", events=40, condition={"pt": 600.0}, seed=4)
+    c = sample(run, tmp_path / "c.parquet", events=40, condition={"pt": 600.0}, seed=5)
     pixels = [c for c in a.columns if c.startswith("pixel_")]
     assert len(pixels) == 16 * 16 and pixels[0] == "pixel_00_00" and a.columns[-1] == "pt"
     drawn = io.read(a.output).to_numpy(pixels, dtype=np.float64)
-    np.testing.assert_allclose(drawn.sum(axis=1), 800.0, rtol=1e-5)
+    np.testing.assert_allclose(drawn.sum(axis=1), 600.0, rtol=1e-5)
     assert np.array_equal(drawn, io.read(b.output).to_numpy(pixels, dtype=np.float64))
     assert not np.array_equal(drawn, io.read(c.output).to_numpy(pixels, dtype=np.float64))
     assert (drawn > 0).sum(axis=1).min() >= 1 and (drawn > 0).sum(axis=1).max() < len(pixels)  # sparse images

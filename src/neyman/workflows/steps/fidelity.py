@@ -21,8 +21,8 @@ __all__ = ["generative_fidelity"]
 
 MAX_EVENTS = 50_000
 """Real test events compared with as many generated ones (a random subset of larger test splits)."""
-MIN_COMPARED = 40
-"""Real test events below which no comparison is made (the two-sample test needs 20 per fold)."""
+MIN_COMPARED = 20
+"""Real test events below which no comparison is made (the two-sample test needs 10 per fold, 2 folds)."""
 MAX_IMAGES = 20_000
 """Real test images compared with as many generated ones (the pixel classifier's cost grows with both)."""
 MAX_FEATURE_FIGURES = 12

@@ -306,7 +306,7 @@ def fit_in_memory(
         split=oof.split,
         fold_metrics=fold_metrics,
         train_seconds=train_seconds,
-        ranges=_ranges(x[_trained_on(oof)], events.features),
+        ranges=_ranges(x[_trained_on(oof)], events.features, getattr(cfg.model, "condition", ())),
     )
 
 
@@ -341,8 +341,12 @@ def _warn_rare_class(cfg: RunConfig, task: Task, events: Events) -> None:
     )
 
 
-def _ranges(x: ModelInput, features: list[str]) -> dict[str, list[float]]:
-    """The trained-on events' range of each feature, or of a particle set's jet pT and multiplicity."""
+def _ranges(x: ModelInput, features: list[str], condition: Sequence[str] = ()) -> dict[str, list[float]]:
+    """The trained-on events' range of each feature, of a particle set's jet pT and multiplicity, or of the
+    image total an image generator is conditioned on (named ``condition``)."""
+    if isinstance(x, np.ndarray) and x.ndim == 4:
+        totals = x.reshape(len(x), -1).sum(axis=1, dtype=np.float64)[:, None]
+        return feature_ranges(totals, list(condition)[:1]) if condition else {}
     if isinstance(x, np.ndarray):
         return feature_ranges(x, features)
     if isinstance(x, ParticleArrays):
