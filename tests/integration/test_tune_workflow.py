@@ -318,3 +318,14 @@ def test_train_logs_to_mlflow_only_when_asked_and_never_imports_it_otherwise(tmp
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
     assert out.stdout.strip() == ""
     assert (tmp_path / "runs" / "untracked" / "metrics.json").is_file()
+
+
+def test_a_resumed_grid_study_runs_every_grid_point_once(tmp_path, data_file):
+    """The study stores each trial's place in the grid: every session must shuffle the grid alike."""
+    cfg = _config(tmp_path, data_file, space={"model.shrinkage": {"float": [0.0, 0.2], "step": 0.1}}, sampler="grid")
+    cfg["model"] = {"type": "fisher"}
+    first = tune(cfg, trials=2, study="g")
+    second = tune(cfg, trials=3, study="g")  # the one point left, then the grid is done
+    assert len(first.trials_run) == 2 and len(second.trials_run) == 1
+    values = sorted(round(t.params["model.shrinkage"], 6) for t in _study(second).trials)
+    assert values == [0.0, 0.1, 0.2]

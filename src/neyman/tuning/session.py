@@ -78,12 +78,15 @@ class SamplingPlan:
         -----
         The seed is ``seed + SEED_STRIDE · offset`` (``SEED_STRIDE = 1009``).  A fresh
         sampler per session (and per parallel trial) gets its own random stream, so a
-        resumed study does not replay the random trials it started with.
+        resumed study does not replay the random trials it started with.  The grid
+        sampler keeps the seed itself: the study stores each trial's place in the grid
+        as shuffled by that seed, and a grid shuffled otherwise would read those places
+        as other points (repeating some, never running others).
         """
         return make_sampler(
             self.sampler_name,
             space=space,
-            seed=self.seed + SEED_STRIDE * offset,
+            seed=self.seed if self.sampler_name == "grid" else self.seed + SEED_STRIDE * offset,
             startup_trials=self.startup_trials,
             population=self.population,
         )
