@@ -1065,6 +1065,12 @@ CASES = [
         r"good\.csv is a file, not a folder",
     ),
     case(
+        "generate-force-over-a-file-neyman-did-not-write",
+        "generate w_vs_qcd --events 10 --out theirs.parquet --force",
+        r"theirs\.parquet exists and is not a sample neyman generated.*another --out",
+        frame_file("theirs.parquet", lambda f: f),
+    ),
+    case(
         "export-force-over-an-onnx-file-neyman-did-not-write",
         "export runs/bin --out theirs.onnx --force",
         r"theirs\.onnx exists and is not an ONNX file neyman exported.*another --out",

@@ -29,7 +29,7 @@ from neyman.generation.detector import Detector
 from neyman.generation.options import detector_with_overrides, parse_overrides, with_process_options
 from neyman.generation.processes import Process, get_process
 from neyman.generation.writer import ChunkStore, output_format, write_sample
-from neyman.io import provenance_path
+from neyman.io import provenance_path, read_provenance
 from neyman.runs.guard import enclosing_run
 from neyman.seeding import check_seed
 from neyman.table import Table, is_truth_column
@@ -257,6 +257,11 @@ def _request(
         raise DataError(f"{path} is inside the run directory {run}; write generated samples outside runs")
     if path.exists() and not force:
         raise DataError(f"output file {path} exists; pass --force to replace it")
+    if path.exists() and not set(read_provenance(path)) >= _GENERATED:
+        raise DataError(
+            f"{path} exists and is not a sample neyman generated (no generate provenance beside it); --force "
+            "replaces only those: choose another --out"
+        )
     for sample in proc.samples:
         check_settings((*proc.settings(sample.label), *parsed.pythia))
     mpi = proc.mpi if mpi is None else mpi
@@ -358,6 +363,10 @@ def _assemble(request: _Request, plans: list[ClassPlan], store: ChunkStore) -> t
             }
         )
     return Table.concat(tables), classes
+
+
+_GENERATED = frozenset({"process", "classes", "pythia_version", "neyman_version"})
+"""Keys of the provenance ``neyman generate`` writes beside a sample: a file without them is not one."""
 
 
 def _provenance(request: _Request, classes: list[dict[str, Any]], engine: int | str, seconds: float) -> dict[str, Any]:
