@@ -329,3 +329,28 @@ def test_a_resumed_grid_study_runs_every_grid_point_once(tmp_path, data_file):
     assert len(first.trials_run) == 2 and len(second.trials_run) == 1
     values = sorted(round(t.params["model.shrinkage"], 6) for t in _study(second).trials)
     assert values == [0.0, 0.1, 0.2]
+
+
+def test_a_tracking_store_that_cannot_be_reached_or_created_is_a_clear_error_before_training(tmp_path, data_file):
+    import time
+
+    import neyman
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens there once the socket is closed
+    (tmp_path / "afile").write_text("not a folder")
+    cfg = _config(tmp_path, data_file)
+    del cfg["tuning"]
+    for uri, match in [
+        (f"http://127.0.0.1:{port}", rf"cannot reach the MLflow tracking server http://127\.0\.0\.1:{port}"),
+        (
+            f"sqlite:///{tmp_path / 'afile' / 'mlflow.db'}",
+            r"cannot create the folder .*afile of tracking\.uri.*is a file",
+        ),
+    ]:
+        start = time.perf_counter()
+        with pytest.raises(StorageError, match=match):
+            neyman.train({**cfg, "tracking": {"uri": uri}}, overrides=["name=untracked"], track=True)
+        assert time.perf_counter() - start < 30  # MLflow alone retries an unreachable server for minutes
+    assert not (tmp_path / "runs" / "untracked").exists()

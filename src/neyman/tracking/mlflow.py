@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import socket
 import subprocess
 import time
 import warnings
@@ -109,6 +110,8 @@ class MlflowTracker:
 
         self.uri = uri
         self.experiment = experiment
+        if uri.startswith(("http://", "https://")):
+            _check_reachable(uri)
         with self._errors(f"open the MLflow store {uri}"):
             self.client = MlflowClient(tracking_uri=uri)
             found = self.client.get_experiment_by_name(experiment)
@@ -210,6 +213,26 @@ class MlflowTracker:
                 self.client.log_artifacts(run_id, str(path), artifact_path=artifact_path or path.name)
             else:
                 self.client.log_artifact(run_id, str(path), artifact_path=artifact_path)
+
+
+SERVER_TIMEOUT = 10.0
+"""Seconds a tracking server has to accept a connection before the run is refused."""
+
+
+def _check_reachable(uri: str) -> None:
+    """Refuse a tracking server that does not accept a connection (MLflow itself retries for minutes)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(uri)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        socket.create_connection((parts.hostname or "", port), timeout=SERVER_TIMEOUT).close()
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise StorageError(
+            f"cannot reach the MLflow tracking server {uri}: {reason}; start it (mlflow server --port PORT) or "
+            "correct tracking.uri (a server http://host:port, or a database sqlite:////path/mlflow.db)"
+        ) from exc
 
 
 def _as_text(value: Any) -> str:

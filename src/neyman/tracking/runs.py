@@ -22,7 +22,7 @@ from typing import Any
 
 from neyman.runs import RunDirectory
 from neyman.tracking.mlflow import MlflowTracker, flatten, git_commit, numeric_items
-from neyman.tuning.study import sqlite_url
+from neyman.tuning.study import database_folder, sqlite_url
 from neyman.versions import __version__, package_versions
 
 __all__ = [
@@ -76,7 +76,7 @@ def open_store(uri: str | None, experiment: str, output_dir: str | Path) -> Mlfl
     else:
         artifacts = (out / "mlartifacts").resolve().as_uri()
     if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        database_folder(uri.removeprefix("sqlite:///"), f"tracking.uri {uri}")
     return MlflowTracker(uri, experiment, artifact_location=artifacts)
 
 

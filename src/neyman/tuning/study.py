@@ -36,6 +36,7 @@ __all__ = [
     "SAMPLERS",
     "STUDY_DB",
     "check_objective",
+    "database_folder",
     "displayed_url",
     "make_pruner",
     "make_sampler",
@@ -94,6 +95,26 @@ def _driver_hint(url: str) -> str:
     return "install the database driver named in the URL"
 
 
+def database_folder(database: str | Path, what: str) -> None:
+    """Create the folder of a SQLite file, or say why it cannot be (a file in the way, no permission).
+
+    Raises
+    ------
+    StorageError
+        The folder cannot be created; the message names ``what`` (the option and URL).
+    """
+    folder = Path(database).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocked = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+        reason = f"{blocked} is a file, not a folder" if blocked is not None else (exc.strerror or str(exc))
+        raise StorageError(
+            f"cannot create the folder {folder} of {what}: {reason}; give a database path in a folder that exists "
+            "or can be created"
+        ) from exc
+
+
 def open_storage(url: str, *, heartbeat: bool = True) -> optuna.storages.RDBStorage:
     """Connect to an Optuna storage (an SQLAlchemy database URL) and check it answers.
 
@@ -131,7 +152,7 @@ def open_storage(url: str, *, heartbeat: bool = True) -> optuna.storages.RDBStor
     engine_kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            database_folder(parsed.database, f"the storage {shown}")
         # concurrent local workers wait for the file lock instead of failing at once
         engine_kwargs["connect_args"] = {"timeout": 60}
     elif parsed.get_backend_name() == "postgresql":
