@@ -129,7 +129,7 @@ def with_process_options(process: Process, options: dict[str, float]) -> Process
     chunk = options.get("chunk_events")
     if chunk is not None:
         if chunk < 1 or chunk != int(chunk):
-            raise ConfigError(f"process.chunk_events must be a positive integer, got {chunk}")
+            raise ConfigError(f"process.chunk_events must be a positive integer, got {chunk:g}")
         process = dataclasses.replace(process, chunk_events=int(chunk))
     fraction = options.get("signal_fraction")
     if fraction is None:

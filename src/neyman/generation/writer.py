@@ -55,6 +55,11 @@ def output_format(path: Path, *, constituents: bool = True) -> str:
     ``constituents`` says whether the sample stores jet constituents; the ``.npz``
     layout (the quark/gluon data set's) holds nothing else and is refused without them.
     """
+    if not path.suffix:
+        raise DataError(
+            f"output {path} has no extension, which gives the format: use a .parquet, .h5, .root or .npz file name "
+            f"(e.g. {path.with_suffix('.parquet')})"
+        )
     fmt = io.detect_format(path, output=True)
     if fmt not in OUTPUT_FORMATS:
         raise DataError(
