@@ -926,6 +926,12 @@ CASES = [
         status("bin", "running"),
     ),
     case(
+        "report-tuning-study",
+        "report runs/study",
+        r"runs/study is a tuning study: its trials are the runs runs/study/trial-NNNN/.*tuning\.html",
+        both(text_file("runs/study/trials.csv", "trial,state\n0,COMPLETE\n"), status("study/trial-0000", "complete")),
+    ),
+    case(
         "predict-run-killed-before-its-model",
         "predict runs/nn --input good.csv --output s.parquet",
         r"runs/nn is not a finished neyman run \(model/metadata\.json is missing; status: failed\); finish it with "

@@ -373,6 +373,11 @@ class RunDirectory:
                     f"score new events with neyman predict {self.path} --input FILE (the ensemble's anomaly score), "
                     "or give one of those classifier runs to this command"
                 )
+            if (self.path / "trials.csv").is_file() and any(self.path.glob("trial-*")):
+                raise RunDirectoryError(
+                    f"{self.path} is a tuning study: its trials are the runs {self.path}/trial-NNNN/, its report "
+                    f"{self.path / 'tuning.html'}; give a trial's folder to this command, or train best.yaml"
+                )
             state = self.status()
             hint = (
                 f"; finish it with neyman train --resume {self.path}, or train it again with --force"
