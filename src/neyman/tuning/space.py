@@ -403,14 +403,18 @@ def check_values(
     ConfigError
         Naming the key and the edge value, or the enqueued trial, that is not valid.
     """
+    kinds = {p.name: p for p in space.params}
     for key, candidates in space.extremes().items():
+        choice = isinstance(kinds.get(key), CategoricalParam)
         for value in candidates:
             try:
                 validate(apply_values(base, {key: value}))
             except ConfigError as exc:
+                what, fix = (
+                    ("one of its choices", "remove it") if choice else ("an edge of its range", "narrow the range")
+                )
                 raise ConfigError(
-                    f"tuning.space.{key}: the value {value!r} (an edge of its range) is not valid here; "
-                    f"narrow the range.\n{exc}"
+                    f"tuning.space.{key}: the value {value!r} ({what}) is not valid here; {fix}.\n{exc}"
                 ) from None
     for i, entry in enumerate(enqueue):
         try:

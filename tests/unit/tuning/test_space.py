@@ -244,6 +244,11 @@ def test_values_are_applied_to_a_deep_copy_and_checked_at_the_edges():
     wide = SearchSpace([FloatParam("model.dropout", 0.0, 1.0)])
     with pytest.raises(ConfigError, match=r"(?s)model.dropout: the value 1.0 \(an edge of its range\).*less than 1"):
         check_values(base, wide, [], validate)
+    choices = SearchSpace([CategoricalParam("model.dropout", (0.1, 1.5))])
+    with pytest.raises(
+        ConfigError, match=r"model.dropout: the value 1.5 \(one of its choices\) is not valid here; remove it"
+    ):
+        check_values(base, choices, [], validate)
     with pytest.raises(ConfigError, match=r"tuning.enqueue.0: model.dropout: 0.9 is not a number in \[0.0, 0.5\]"):
         check_values(base, space, [{"model.dropout": 0.9}], validate)
     assert space.sampled({}) == {} and space.sampled({"model.dropout": 0.1}) == {"model.dropout": 0.1}
