@@ -260,7 +260,9 @@ def load_config(path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> 
                 candidate = path.parent / file_part
                 if os.path.exists(candidate) or os.path.exists(path.parent / file_part.rsplit(":", 1)[0]):
                     src["path"] = str(candidate)
-    return parse_config(data, origin=str(path))
+    overrides = list(overrides)
+    given = f" with the options {', '.join(overrides)}" if overrides else ""
+    return parse_config(data, origin=f"{path}{given}")
 
 
 def validate_paths(config: RunConfig) -> None:
