@@ -927,6 +927,14 @@ def test_a_0_1_regression_target_is_taken_for_a_label(tmp_path, label_column):
         neyman.train(cfg)
 
 
+def _warnings_saying(phrase: str, cfg: dict) -> list[str]:
+    """The warnings of training ``cfg`` whose message holds ``phrase``."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        neyman.train(cfg)
+    return [str(w.message) for w in caught if phrase in str(w.message)]
+
+
 @pytest.mark.parametrize(
     ("model", "scaler", "warned"),
     [("fisher", None, True), ("xgboost", None, False), ("mlp", None, False), ("mlp", "standard", True)],
@@ -950,10 +958,7 @@ def test_a_stand_in_for_undefined_values_is_named_where_the_model_takes_it_at_fa
         **({"preprocessing": {"scaler": scaler}} if scaler else {}),
         **({"training": {"epochs": 1}} if model == "mlp" else {}),
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        neyman.train(cfg)
-    said = [str(w.message) for w in caught if "stand-in" in str(w.message)]
+    said = _warnings_saying("stand-in", cfg)
     assert len(said) == int(warned), said
     if warned:
         assert re.search(
@@ -979,10 +984,7 @@ def test_balancing_a_rare_class_for_trees_is_warned_about(tmp_path, model, balan
         task={"type": "binary", "balance_classes": balance},
         data={"label_column": LABEL, "features": ["x", "y"]},
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        neyman.train(cfg)
-    said = [str(w.message) for w in caught if "balancing the classes" in str(w.message)]
+    said = _warnings_saying("balancing the classes", cfg)
     assert len(said) == int(warned), said
     if warned:
         n_signal = int(label.sum())
