@@ -80,6 +80,7 @@ def test_three_trial_study_writes_runs_best_yaml_table_and_report_then_resumes(t
     assert best_cfg.tuning is None and best_cfg.name == "s-best"
     assert best_cfg.training.optimizer.lr == best.params["training.optimizer.lr"]
     assert best_cfg.model.hidden == result.best_values["model.hidden"]
+    assert best_cfg.training.refit is False  # as the trial was trained: training best.yaml gives the model evaluated
     table = (result.study_dir / "trials.csv").read_text().splitlines()
     assert len(table) == 4 and "params_training.optimizer.lr" in table[0] and "user_attrs_run_dir" in table[0]
     html = result.report.read_text()

@@ -200,8 +200,7 @@ def _train_trial(
     name = f"trial-{trial.number:04d}"
     cfg.update(name=name, output_dir=study_dir)
     cfg["training"]["progress"] = False
-    if cfg["training"].get("refit") is None:  # the objective is a validation metric, which a refit leaves as it is
-        cfg["training"]["refit"] = False
+    _without_refit(cfg)
     if threads is not None:
         cfg["training"]["threads"] = threads
     trial.set_attr("run_dir", str(Path(study_dir) / name))
@@ -283,10 +282,19 @@ def _run(session: _Session, tracking: StudyTracking | None, trials: int, workers
         raise
 
 
+def _without_refit(cfg: dict[str, Any]) -> None:
+    """Turn off the small-sample refit unless asked for: a trial's objective is a validation metric, which a
+    refit (on the validation events too) leaves unchanged while it changes the model."""
+    training = cfg.setdefault("training", {})
+    if training.get("refit") is None:
+        training["refit"] = False
+
+
 def _best_config(session: _Session, best: optuna.trial.FrozenTrial) -> dict[str, Any]:
     cfg = session.cfg
     data = apply_values(session.base, session.space.values(best.params))
     data.update(name=f"{session.opened.name}-best", output_dir=cfg.output_dir)
+    _without_refit(data)  # the model the trial evaluated, not one refitted on its validation events too
     if cfg.tracking is not None:
         data["tracking"] = cfg.tracking.model_dump(mode="json")
     return parse_config(data).model_dump(mode="json", exclude={"tuning"})
