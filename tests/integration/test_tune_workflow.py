@@ -160,6 +160,9 @@ def test_an_objective_missing_from_metrics_json_is_refused_before_any_trial(tmp_
     cfg = _config(tmp_path, data_file, objective="val.acu")
     with pytest.raises(ConfigError, match=r"'val.acu'.*no 'acu' under 'val'.*did you mean 'auc'"):
         tune(cfg, trials=3, study="o")
+    flag = _config(tmp_path, data_file, objective="val.rejection_at_eff_0.3_is_bound")
+    with pytest.raises(ConfigError, match=r"is a flag .* tune on val\.rejection_at_eff_0\.3$"):
+        tune(flag, trials=3, study="o")
     assert not (tmp_path / "runs").exists()
 
 

@@ -496,7 +496,12 @@ def check_objective(objective: str, task: str, classes: Sequence[str] = (), *, l
         return
     judged = make_task(task, n_classes=max(2, len(classes)))
     labelled = labelled or judged.reads_labels != "optional"  # a classifier always reads its labels
-    names = judged.metric_names(classes, labelled=labelled)
+    if metric.endswith("_is_bound"):
+        raise ConfigError(
+            f"tuning.objective {objective!r} is a flag (1 where the rejection is only a bound), not a figure of merit; "
+            f"tune on {head}.{metric.removesuffix('_is_bound')}"
+        )
+    names = [n for n in judged.metric_names(classes, labelled=labelled) if not n.endswith("_is_bound")]
     if metric not in names:
         unlabelled = "" if labelled else " without labels (data.label_column, or a label per source)"
         raise ConfigError(
