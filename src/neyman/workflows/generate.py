@@ -171,7 +171,7 @@ def _local_workers(workers: int | None, scheduler: str | None) -> int:
     """Local worker processes (1 by default); refused beside an existing cluster's scheduler."""
     if scheduler is not None and workers is not None:
         raise ConfigError(
-            f"--workers starts a local Dask cluster; with --scheduler {scheduler} the chunks run on that "
+            f"--workers runs the chunks in local processes; with --scheduler {scheduler} the chunks run on that "
             "cluster's workers: drop --workers (or --scheduler)"
         )
     return 1 if workers is None else workers
