@@ -1071,6 +1071,11 @@ CASES = [
         r"good\.csv is a file, not a folder",
     ),
     case(
+        "generate-pthat-above-the-jet-window",
+        "generate top_vs_qcd --events 10 --out t.parquet --set pythia.PhaseSpace:pTHatMin=2000",
+        r"pTHatMin = 2000 GeV lies above the process's jet window \(550-650 GeV\)",
+    ),
+    case(
         "generate-force-over-a-file-neyman-did-not-write",
         "generate w_vs_qcd --events 10 --out theirs.parquet --force",
         r"theirs\.parquet exists and is not a sample neyman generated.*another --out",

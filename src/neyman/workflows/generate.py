@@ -167,6 +167,25 @@ def generate(
     )
 
 
+def _check_pthat_window(settings: tuple[str, ...], pt_min: float, pt_max: float) -> None:
+    """Refuse a pTHat minimum above the jet window: the hard partons' pT is pTHat, so a jet of the window
+    would come only from rare losses, and the generation would run for hours for a handful of jets."""
+    low = 0.0
+    for line in settings:  # the last setting wins, as in Pythia
+        key, _, value = line.partition("=")
+        if key.strip().lower() == "phasespace:pthatmin":
+            try:
+                low = float(value.strip().rstrip("."))
+            except ValueError:
+                continue  # Pythia's own check names a value it cannot read
+    if pt_max > 0 and low > pt_max:
+        raise ConfigError(
+            f"PhaseSpace:pTHatMin = {low:g} GeV lies above the process's jet window ({pt_min:g}-{pt_max:g} GeV): "
+            "the hard partons' pT is pTHat, so almost no jet lands in the window; choose a pTHat range around it "
+            "(--set pythia.PhaseSpace:pTHatMin=... --set pythia.PhaseSpace:pTHatMax=...)"
+        )
+
+
 def _local_workers(workers: int | None, scheduler: str | None) -> int:
     """Local worker processes (1 by default); refused beside an existing cluster's scheduler."""
     if scheduler is not None and workers is not None:
@@ -264,6 +283,7 @@ def _request(
         )
     for sample in proc.samples:
         check_settings((*proc.settings(sample.label), *parsed.pythia))
+        _check_pthat_window((*proc.settings(sample.label), *parsed.pythia), proc.jets.pt_min, proc.jets.pt_max)
     mpi = proc.mpi if mpi is None else mpi
     return _Request(proc, events, path, seed, parsed.pythia, mpi, det, pileup=float(pileup))
 
