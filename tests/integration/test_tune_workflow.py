@@ -352,6 +352,7 @@ def test_a_tracking_store_that_cannot_be_reached_or_created_is_a_clear_error_bef
             f"sqlite:///{tmp_path / 'afile' / 'mlflow.db'}",
             r"cannot create the folder .*afile of tracking\.uri.*is a file",
         ),
+        (f"file://{tmp_path / 'mlruns'}", r"is a folder store.*give a database, e\.g\. sqlite:////.*mlflow\.db"),
     ]:
         start = time.perf_counter()
         with pytest.raises(StorageError, match=match):

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from neyman.exceptions import StorageError
 from neyman.runs import RunDirectory
 from neyman.tracking.mlflow import MlflowTracker, flatten, git_commit, numeric_items
 from neyman.tuning.study import database_folder, sqlite_url
@@ -68,6 +69,11 @@ def open_store(uri: str | None, experiment: str, output_dir: str | Path) -> Mlfl
     """
     out = Path(output_dir)
     uri = uri or sqlite_url(out / "mlflow.db")
+    if uri.startswith("file:") or ("://" not in uri and not uri.startswith(_SERVER_SCHEMES)):
+        raise StorageError(
+            f"tracking.uri {uri!r} is a folder store, which MLflow has stopped developing; give a database, "
+            f"e.g. {sqlite_url(Path(uri.removeprefix('file://')).resolve() / 'mlflow.db')}, or a server http://host:port"
+        )
     artifacts: str | None
     if uri.startswith(_SERVER_SCHEMES):
         artifacts = None
