@@ -192,7 +192,7 @@ def test_an_existing_study_is_never_mixed_with_another_configuration(tmp_path, d
 
     changed = _config(tmp_path, data_file)
     changed["training"]["epochs"] = 5
-    with pytest.raises(ConfigError, match=r"different configuration \(config.training.epochs differ\)"):
+    with pytest.raises(ConfigError, match=r"different configuration \(config.training.epochs: 3 then, 5 now\)"):
         tune(changed, trials=1, study="keep")
     other_space = _config(tmp_path, data_file, {"model.dropout": {"float": [0.0, 0.5]}})
     with pytest.raises(ConfigError, match="different configuration"):

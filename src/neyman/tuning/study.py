@@ -338,7 +338,13 @@ def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
         for k in dict.fromkeys([*old, *new]):
             out += _differences(old.get(k), new.get(k), f"{prefix}{k}.")
         return out
-    return [] if old == new else [prefix.rstrip(".")]
+    if old == new:
+        return []
+    key = prefix.rstrip(".")
+    shown = [json.dumps(v, default=str) for v in (old, new)]
+    if max(len(s) for s in shown) > 60:  # a whole section (a search space): the key alone
+        return [key]
+    return [f"{key}: {shown[0]} then, {shown[1]} now"]
 
 
 def open_study(
@@ -444,7 +450,7 @@ def _check_compatible(study: optuna.Study, name: str, direction: str, fp: dict[s
     if diff:
         shown = ", ".join(diff[:8]) + (" ..." if len(diff) > 8 else "")
         raise ConfigError(
-            f"study {name!r} was started with a different configuration ({shown} differ); its trials "
+            f"study {name!r} was started with a different configuration ({shown}); its trials "
             "would not be comparable. Resume it with the original configuration, or start a new study "
             "with --study NAME"
         )

@@ -126,7 +126,7 @@ def test_an_existing_study_refuses_another_space_or_direction_and_is_left_as_it_
     before = [(t.number, t.params, t.value) for t in study.trials]
 
     other = {**fingerprint, "config": {"seed": 2}}
-    with pytest.raises(ConfigError, match=r"different configuration \(config.seed differ\)"):
+    with pytest.raises(ConfigError, match=r"different configuration \(config.seed: 1 then, 2 now\)"):
         open_study(storage, "s", direction="maximize", fingerprint=other, **kw)
     with pytest.raises(ConfigError, match="maximizes its objective, but the configuration asks to minimize"):
         open_study(storage, "s", direction="minimize", fingerprint=fingerprint, **kw)
