@@ -113,7 +113,7 @@ def test_predict_never_writes_over_a_folder_the_input_or_a_run(runs):
     mine = tmp / "mine.parquet"
     mine.write_bytes(data.read_bytes())
     digest = _digest(mine)
-    with pytest.raises(DataError, match=r"holds no score column.*--force replaces only those"):
+    with pytest.raises(DataError, match=r"holds no score column.*--force replaces only earlier predictions"):
         predict(a, data, mine, force=True)
     assert _digest(mine) == digest
     earlier = predict(a, data, tmp / "pred.parquet", force=True).output
