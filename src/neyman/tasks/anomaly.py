@@ -251,11 +251,12 @@ class DensityTask(AnomalyTask):
                     f"{values[:3].tolist()}): its density is infinite at those values; dequantise it in your file "
                     f"(add uniform noise within {step}) or drop it from data.features"
                 )
-        if m.shape[1] >= 2:
-            values, vectors = np.linalg.eigh(np.corrcoef(sample, rowvar=False))
+        varied = np.flatnonzero(np.std(sample, axis=0) > 0)  # a constant condition has no correlation
+        if len(varied) >= 2:
+            values, vectors = np.linalg.eigh(np.corrcoef(sample[:, varied], rowvar=False))
             if values[0] < 1e-9 * values[-1]:
                 weight = np.abs(vectors[:, 0])
-                tied = [names[int(j)] for j in np.flatnonzero(weight > 0.1 * weight.max())]
+                tied = [names[int(varied[j])] for j in np.flatnonzero(weight > 0.1 * weight.max())]
                 raise DataError(
                     f"features {', '.join(map(repr, tied))} are linearly dependent (a copy, a sum or a rescaled "
                     "copy): the events lie on a surface, where a density is infinite; drop one of them from "
