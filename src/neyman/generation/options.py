@@ -15,9 +15,16 @@ from typing import Any
 
 from neyman.exceptions import ConfigError, close_matches
 from neyman.generation.detector import Detector, get_detector
-from neyman.generation.processes import Process
+from neyman.generation.processes import JetSelection, Process
 
-__all__ = ["PROCESS_OPTIONS", "Overrides", "detector_with_overrides", "parse_overrides", "with_process_options"]
+__all__ = [
+    "PROCESS_OPTIONS",
+    "Overrides",
+    "check_pthat_window",
+    "detector_with_overrides",
+    "parse_overrides",
+    "with_process_options",
+]
 
 PROCESS_OPTIONS = ("signal_fraction", "chunk_events")
 """Names ``--set process.name=value`` accepts."""
@@ -172,3 +179,32 @@ def detector_with_overrides(name: str, overrides: dict[str, float]) -> Detector 
         values: dict[str, Any] = {k: bool(v) if kinds[k] in (bool, "bool") else v for k, v in overrides.items()}
         detector = dataclasses.replace(detector, name=f"{detector.name}+overrides", **values)
     return detector
+
+
+def check_pthat_window(settings: Sequence[str], jets: JetSelection) -> None:
+    """Refuse a pTHat minimum above the jet window of ``jets``.
+
+    The hard partons' pT is pTHat, so a jet of the window would come only from rare
+    losses, and the generation would run for hours for a handful of jets.  The last
+    ``PhaseSpace:pTHatMin`` of ``settings`` counts, as in Pythia.
+
+    Raises
+    ------
+    ConfigError
+        The minimum lies above the window's upper edge.
+    """
+    pt_min, pt_max = jets.pt_min, jets.pt_max
+    low = 0.0
+    for line in settings:  # the last setting wins, as in Pythia
+        key, _, value = line.partition("=")
+        if key.strip().lower() == "phasespace:pthatmin":
+            try:
+                low = float(value.strip().rstrip("."))
+            except ValueError:
+                continue  # Pythia's own check names a value it cannot read
+    if pt_max > 0 and low > pt_max:
+        raise ConfigError(
+            f"PhaseSpace:pTHatMin = {low:g} GeV lies above the process's jet window ({pt_min:g}-{pt_max:g} GeV): "
+            "the hard partons' pT is pTHat, so almost no jet lands in the window; choose a pTHat range around it "
+            "(--set pythia.PhaseSpace:pTHatMin=... --set pythia.PhaseSpace:pTHatMax=...)"
+        )

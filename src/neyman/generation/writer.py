@@ -40,6 +40,7 @@ __all__ = [
     "ChunkStore",
     "output_format",
     "padded_constituents",
+    "refuse_foreign_output",
     "write_sample",
 ]
 
@@ -47,6 +48,24 @@ OUTPUT_FORMATS = ("parquet", "hdf5", "root", "npz")
 """Formats ``neyman generate`` writes (chosen by the output file's extension)."""
 
 _MANIFEST = "manifest.json"
+
+_GENERATED = frozenset({"process", "classes", "pythia_version", "neyman_version"})
+"""Keys of the provenance ``neyman generate`` writes beside a sample: a file without them is not one."""
+
+
+def refuse_foreign_output(path: Path) -> None:
+    """Refuse to replace an existing ``path`` that is not a sample neyman generated (by its provenance).
+
+    Raises
+    ------
+    DataError
+        ``path`` exists without the provenance ``neyman generate`` writes beside a sample.
+    """
+    if path.exists() and not set(io.read_provenance(path)) >= _GENERATED:
+        raise DataError(
+            f"{path} exists and is not a sample neyman generated (no generate provenance beside it); --force "
+            "replaces only those: choose another --out"
+        )
 
 
 def output_format(path: Path, *, constituents: bool = True) -> str:

@@ -30,6 +30,7 @@ __all__ = [
     "apply_values",
     "check_values",
     "space_from_dict",
+    "without_refit",
 ]
 
 
@@ -359,6 +360,18 @@ def space_from_dict(space: Mapping[str, Mapping[str, Any]]) -> SearchSpace:
     ['model.dropout']
     """
     return SearchSpace(_param(key, entry) for key, entry in space.items())
+
+
+def without_refit(cfg: dict[str, Any]) -> None:
+    """Turn off a trial configuration's small-sample refit unless it asks for one (in place).
+
+    A trial's objective is a validation metric, which a refit (trained on the validation
+    events too) leaves as it is while it changes the model; ``best.yaml`` must train the
+    model the trial evaluated.
+    """
+    training = cfg.setdefault("training", {})
+    if training.get("refit") is None:
+        training["refit"] = False
 
 
 def apply_values(base: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:

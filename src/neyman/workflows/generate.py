@@ -26,10 +26,15 @@ from neyman.atomic import write_json
 from neyman.exceptions import ConfigError, DataError, NeymanWarning
 from neyman.generation.analyses import TRUTH_COLUMNS
 from neyman.generation.detector import Detector
-from neyman.generation.options import detector_with_overrides, parse_overrides, with_process_options
+from neyman.generation.options import (
+    check_pthat_window,
+    detector_with_overrides,
+    parse_overrides,
+    with_process_options,
+)
 from neyman.generation.processes import Process, get_process
-from neyman.generation.writer import ChunkStore, output_format, write_sample
-from neyman.io import provenance_path, read_provenance
+from neyman.generation.writer import ChunkStore, output_format, refuse_foreign_output, write_sample
+from neyman.io import provenance_path
 from neyman.runs.guard import enclosing_run
 from neyman.seeding import check_seed
 from neyman.table import Table, is_truth_column
@@ -167,25 +172,6 @@ def generate(
     )
 
 
-def _check_pthat_window(settings: tuple[str, ...], pt_min: float, pt_max: float) -> None:
-    """Refuse a pTHat minimum above the jet window: the hard partons' pT is pTHat, so a jet of the window
-    would come only from rare losses, and the generation would run for hours for a handful of jets."""
-    low = 0.0
-    for line in settings:  # the last setting wins, as in Pythia
-        key, _, value = line.partition("=")
-        if key.strip().lower() == "phasespace:pthatmin":
-            try:
-                low = float(value.strip().rstrip("."))
-            except ValueError:
-                continue  # Pythia's own check names a value it cannot read
-    if pt_max > 0 and low > pt_max:
-        raise ConfigError(
-            f"PhaseSpace:pTHatMin = {low:g} GeV lies above the process's jet window ({pt_min:g}-{pt_max:g} GeV): "
-            "the hard partons' pT is pTHat, so almost no jet lands in the window; choose a pTHat range around it "
-            "(--set pythia.PhaseSpace:pTHatMin=... --set pythia.PhaseSpace:pTHatMax=...)"
-        )
-
-
 def _local_workers(workers: int | None, scheduler: str | None) -> int:
     """Local worker processes (1 by default); refused beside an existing cluster's scheduler."""
     if scheduler is not None and workers is not None:
@@ -276,14 +262,10 @@ def _request(
         raise DataError(f"{path} is inside the run directory {run}; write generated samples outside runs")
     if path.exists() and not force:
         raise DataError(f"output file {path} exists; pass --force to replace it")
-    if path.exists() and not set(read_provenance(path)) >= _GENERATED:
-        raise DataError(
-            f"{path} exists and is not a sample neyman generated (no generate provenance beside it); --force "
-            "replaces only those: choose another --out"
-        )
+    refuse_foreign_output(path)
     for sample in proc.samples:
         check_settings((*proc.settings(sample.label), *parsed.pythia))
-        _check_pthat_window((*proc.settings(sample.label), *parsed.pythia), proc.jets.pt_min, proc.jets.pt_max)
+        check_pthat_window((*proc.settings(sample.label), *parsed.pythia), proc.jets)
     mpi = proc.mpi if mpi is None else mpi
     return _Request(proc, events, path, seed, parsed.pythia, mpi, det, pileup=float(pileup))
 
@@ -383,10 +365,6 @@ def _assemble(request: _Request, plans: list[ClassPlan], store: ChunkStore) -> t
             }
         )
     return Table.concat(tables), classes
-
-
-_GENERATED = frozenset({"process", "classes", "pythia_version", "neyman_version"})
-"""Keys of the provenance ``neyman generate`` writes beside a sample: a file without them is not one."""
 
 
 def _provenance(request: _Request, classes: list[dict[str, Any]], engine: int | str, seconds: float) -> dict[str, Any]:

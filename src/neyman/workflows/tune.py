@@ -36,7 +36,7 @@ from neyman.runs import RunDirectory
 from neyman.tracking import StudyTracking
 from neyman.tuning.runner import StopStudy, StudyObjective, TrialContext, TrialOutcome, run_trials
 from neyman.tuning.session import OpenedStudy, SamplingPlan, open_session, write_session_outputs
-from neyman.tuning.space import SearchSpace, apply_values, check_values, space_from_dict
+from neyman.tuning.space import SearchSpace, apply_values, check_values, space_from_dict, without_refit
 from neyman.tuning.study import STUDY_DB, check_objective, sqlite_url
 from neyman.workflows.steps.tracking import config_params, open_tracker
 
@@ -200,7 +200,7 @@ def _train_trial(
     name = f"trial-{trial.number:04d}"
     cfg.update(name=name, output_dir=study_dir)
     cfg["training"]["progress"] = False
-    _without_refit(cfg)
+    without_refit(cfg)
     if threads is not None:
         cfg["training"]["threads"] = threads
     trial.set_attr("run_dir", str(Path(study_dir) / name))
@@ -282,19 +282,11 @@ def _run(session: _Session, tracking: StudyTracking | None, trials: int, workers
         raise
 
 
-def _without_refit(cfg: dict[str, Any]) -> None:
-    """Turn off the small-sample refit unless asked for: a trial's objective is a validation metric, which a
-    refit (on the validation events too) leaves unchanged while it changes the model."""
-    training = cfg.setdefault("training", {})
-    if training.get("refit") is None:
-        training["refit"] = False
-
-
 def _best_config(session: _Session, best: optuna.trial.FrozenTrial) -> dict[str, Any]:
     cfg = session.cfg
     data = apply_values(session.base, session.space.values(best.params))
     data.update(name=f"{session.opened.name}-best", output_dir=cfg.output_dir)
-    _without_refit(data)  # the model the trial evaluated, not one refitted on its validation events too
+    without_refit(data)  # the model the trial evaluated, not one refitted on its validation events too
     if cfg.tracking is not None:
         data["tracking"] = cfg.tracking.model_dump(mode="json")
     return parse_config(data).model_dump(mode="json", exclude={"tuning"})
