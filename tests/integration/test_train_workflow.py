@@ -988,5 +988,5 @@ def test_balancing_a_rare_class_for_trees_is_warned_about(tmp_path, model, balan
     assert len(said) == int(warned), said
     if warned:
         n_signal = int(label.sum())
-        assert f"class 'signal' holds {n_signal} of 4000 training events" in said[0]
+        assert f"class 'signal' holds {n_signal} of the 4000 events of the training files" in said[0]
         assert f"as {(4000 - n_signal) / n_signal:.0f} 'background' events" in said[0]

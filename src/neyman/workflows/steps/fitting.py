@@ -331,7 +331,8 @@ def _warn_rare_class(cfg: RunConfig, task: Task, events: Events) -> None:
     rare, common = int(np.argmin(counts)), int(np.argmax(counts))
     share, ratio = 100 * counts[rare] / counts.sum(), counts[common] / counts[rare]
     warnings.warn(
-        f"class {events.classes[rare]!r} holds {counts[rare]} of {counts.sum()} training events ({share:.2g}%): "
+        f"class {events.classes[rare]!r} holds {counts[rare]} of the {counts.sum()} events of the training files "
+        f"({share:.2g}%): "
         f"balancing the classes (task.balance_classes, the default) weighs each of its events as {ratio:.0f} "
         f"{events.classes[common]!r} events, and {cfg.model.type}'s trees then fit single events; --set "
         "task.balance_classes=false trains at the file's class mix, with less variance (a binary score ranks events "
