@@ -10,7 +10,7 @@ from neyman.metrics import roc_auc
 from neyman.metrics.inputs import float_array, weights
 from neyman.seeding import rng
 
-__all__ = ["two_sample_auc"]
+__all__ = ["FOLDS", "MIN_EVENTS", "MIN_EVENTS_PER_FOLD", "two_sample_auc"]
 
 
 def _row_folds(x: np.ndarray, folds: int, seed: int) -> np.ndarray:
@@ -28,6 +28,10 @@ def _row_folds(x: np.ndarray, folds: int, seed: int) -> np.ndarray:
 
 MIN_EVENTS_PER_FOLD = 10
 """Events of each sample per fold the two-sample test needs (its classifier holds 10% out to stop)."""
+FOLDS = 2
+"""The test's folds unless told otherwise."""
+MIN_EVENTS = MIN_EVENTS_PER_FOLD * FOLDS
+"""Events of each sample the test needs with its default folds."""
 
 
 def two_sample_auc(
@@ -36,7 +40,7 @@ def two_sample_auc(
     a_weight: npt.ArrayLike | None = None,
     b_weight: npt.ArrayLike | None = None,
     *,
-    folds: int = 2,
+    folds: int = FOLDS,
     max_events: int = 200_000,
     seed: int = 0,
 ) -> float:

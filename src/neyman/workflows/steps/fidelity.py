@@ -21,8 +21,6 @@ __all__ = ["generative_fidelity"]
 
 MAX_EVENTS = 50_000
 """Real test events compared with as many generated ones (a random subset of larger test splits)."""
-MIN_COMPARED = 20
-"""Real test events below which no comparison is made (the two-sample test needs 10 per fold, 2 folds)."""
 MAX_IMAGES = 20_000
 """Real test images compared with as many generated ones (the pixel classifier's cost grows with both)."""
 MAX_FEATURE_FIGURES = 12
@@ -85,7 +83,9 @@ def generative_fidelity(
     if table is None or spec is not None:
         return {}, []
     index = _test_background(scored, MAX_EVENTS, seed)
-    if len(index) < MIN_COMPARED:  # (almost) no real background among the test events: nothing to compare with
+    from neyman.reweighting.twosample import MIN_EVENTS
+
+    if len(index) < MIN_EVENTS:  # too few real background events for the two-sample test: nothing to compare
         return {}, []
     real_table = table.take(index)
     columns, conditions = drawn_columns(trained), condition_columns(trained)
@@ -103,6 +103,7 @@ def _image_fidelity(
     """Generated against real test images: pixels, jet observables and the mean images."""
     from neyman.plotting.anomaly import plot_average_images
     from neyman.reweighting import two_sample_auc
+    from neyman.reweighting.twosample import MIN_EVENTS
 
     spec = trained.representation
     assert isinstance(spec, ImageSpec)
@@ -114,7 +115,7 @@ def _image_fidelity(
     totals = real.reshape(len(real), -1).sum(axis=1)
     keep = totals > 0
     real, w, totals = real[keep], w[keep], totals[keep]
-    if len(real) < MIN_COMPARED:
+    if len(real) < MIN_EVENTS:
         return {}, []
     generated = np.concatenate(list(draw(trained, len(real), context=totals[:, None], seed=seed)))
     generated = generated.reshape(real.shape)
