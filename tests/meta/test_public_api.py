@@ -195,6 +195,7 @@ PINNED = {
         "check_split_classes",
         "check_weights",
         "cut_flow",
+        "dependent_features",
         "event_uniform",
         "event_weights",
         "hash_splits",

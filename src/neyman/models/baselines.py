@@ -16,6 +16,7 @@ from neyman.atomic import write_json
 from neyman.exceptions import DataError, ModelError
 from neyman.models.base import Arrays, Model
 from neyman.models.families import FisherConfig, LogisticConfig
+from neyman.preprocessing import dependent_features
 
 __all__ = ["FisherModel", "LogisticModel"]
 
@@ -104,11 +105,9 @@ class FisherModel(_LinearModel):
                 f"leave {'it' if one else 'them'} out of the features"
             )
         scale = 1.0 / np.sqrt(var)
-        values, vectors = np.linalg.eigh(cov * scale[:, None] * scale[None, :])
-        if values[0] > 1e-10 * values[-1]:
+        tied = dependent_features(cov * scale[:, None] * scale[None, :], self.feature_names, tolerance=1e-10)
+        if not tied:
             return None
-        weight = np.abs(vectors[:, 0])
-        tied = [self.feature_names[j] for j in np.flatnonzero(weight > 0.1 * weight.max())]
         return (
             f"{', '.join(map(repr, tied))} are linearly dependent (a duplicate, a sum or a rescaled copy); "
             "leave one of them out of the features"

@@ -12,7 +12,7 @@ Module map::
 
 from __future__ import annotations
 
-from neyman.preprocessing.missing import check_finite, marker_values
+from neyman.preprocessing.missing import check_finite, dependent_features, marker_values
 from neyman.preprocessing.pipeline import Preprocessor, build_preprocessor
 from neyman.preprocessing.scaling import (
     TRANSFORMS,
@@ -80,6 +80,7 @@ __all__ = [
     "check_split_classes",
     "check_weights",
     "cut_flow",
+    "dependent_features",
     "event_uniform",
     "event_weights",
     "hash_splits",

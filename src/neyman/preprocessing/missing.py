@@ -10,7 +10,7 @@ import numpy.typing as npt
 from neyman.exceptions import ConfigError, DataError
 from neyman.table import Table
 
-__all__ = ["check_finite", "marker_values"]
+__all__ = ["check_finite", "dependent_features", "marker_values"]
 
 
 def _labels(feature_names: Sequence[str] | None, n_features: int) -> list[str]:
@@ -198,3 +198,29 @@ def marker_values(
                 f"deviations {side} its other values"
             )
     return found
+
+
+def dependent_features(correlation: npt.ArrayLike, feature_names: Sequence[str], *, tolerance: float) -> list[str]:
+    """The features of a linear dependence among the columns (a copy, a sum), or ``[]`` when there is none.
+
+    Parameters
+    ----------
+    correlation
+        The features' correlation matrix, ``(n_features, n_features)``.
+    feature_names
+        Their names.
+    tolerance
+        A dependence is an eigenvalue below ``tolerance`` times the largest.
+
+    Notes
+    -----
+    For the smallest eigenvalue :math:`\\lambda_0` of the correlation matrix and its
+    eigenvector :math:`v`, :math:`\\lambda_0 \\approx 0` means :math:`\\sum_j v_j z_j \\approx 0`
+    for the standardised features :math:`z_j`; the features named are those with
+    :math:`|v_j| > 0.1 \\max_k |v_k|`.
+    """
+    values, vectors = np.linalg.eigh(np.asarray(correlation, dtype=np.float64))
+    if values[0] > tolerance * values[-1]:
+        return []
+    weight = np.abs(vectors[:, 0])
+    return [feature_names[int(j)] for j in np.flatnonzero(weight > 0.1 * weight.max())]

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from neyman.exceptions import DataError
-from neyman.preprocessing import TEST
+from neyman.preprocessing import TEST, dependent_features
 from neyman.table import LABEL
 from neyman.tasks.base import EvaluationOptions, ImportanceMetric, ScoredEvents, Task, TaskEvaluation
 
@@ -253,10 +253,10 @@ class DensityTask(AnomalyTask):
                 )
         varied = np.flatnonzero(np.std(sample, axis=0) > 0)  # a constant condition has no correlation
         if len(varied) >= 2:
-            values, vectors = np.linalg.eigh(np.corrcoef(sample[:, varied], rowvar=False))
-            if values[0] < 1e-9 * values[-1]:
-                weight = np.abs(vectors[:, 0])
-                tied = [names[int(varied[j])] for j in np.flatnonzero(weight > 0.1 * weight.max())]
+            tied = dependent_features(
+                np.corrcoef(sample[:, varied], rowvar=False), [names[int(j)] for j in varied], tolerance=1e-9
+            )
+            if tied:
                 raise DataError(
                     f"features {', '.join(map(repr, tied))} are linearly dependent (a copy, a sum or a rescaled "
                     "copy): the events lie on a surface, where a density is infinite; drop one of them from "
