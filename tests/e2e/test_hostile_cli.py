@@ -1084,7 +1084,7 @@ CASES = [
     case(
         "export-force-over-an-onnx-file-neyman-did-not-write",
         "export runs/bin --out theirs.onnx --force",
-        r"theirs\.onnx exists and is not an ONNX file neyman exported.*another --out",
+        r"theirs\.onnx exists and is not a \.onnx file neyman wrote.*another --out",
         text_file("theirs.onnx", "a colleague's model"),
     ),
     case(

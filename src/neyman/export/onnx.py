@@ -16,7 +16,7 @@ from typing import Any
 import onnx
 
 from neyman.atomic import atomic_path
-from neyman.exceptions import ConfigError, DataError, ModelError
+from neyman.exceptions import ConfigError, ModelError
 from neyman.export.graph import GraphBuilder, linear_ops, preprocessing_ops
 from neyman.export.metadata import attach_metadata
 from neyman.export.verify import verify_onnx
@@ -165,12 +165,10 @@ def write_onnx(
     if run.kfold < 2 and fold != 0:
         raise ConfigError(f"{run.path} was not trained with k-fold, so it has no fold {fold}; drop --fold")
     final = Path(out) if out is not None else default_path(run, fold)
-    check_output_file(final, force=force, suffix=".onnx", what="the ONNX export")
+    check_output_file(final, force=force, suffix=".onnx", what="the ONNX export", ours=_is_export)
     if final.suffix.lower() != ".onnx":
         example = final.with_suffix(".onnx")
         raise ConfigError(f"--out {final}: an ONNX export's file name ends in .onnx (e.g. {example})")
-    if final.exists():
-        _refuse_foreign(final)
     onnx_model = build_onnx(run, fold=fold, opset=opset)
     x = run.reference_inputs(n_events=n_check) if x_raw is None else x_raw
     if rtol is None:  # attention and edge convolutions sum hundreds of float32 terms per layer
@@ -181,17 +179,13 @@ def write_onnx(
     return OnnxExport(path=final, max_relative_difference=diff)
 
 
-def _refuse_foreign(path: Path) -> None:
-    """Refuse to replace ``path`` unless it is an ONNX file neyman exported (its metadata says so)."""
+def _is_export(path: Path) -> bool:
+    """Whether ``path`` is an ONNX file neyman exported (its metadata says so)."""
     try:
         keys = {p.key for p in onnx.load_model(str(path), load_external_data=False).metadata_props}
     except Exception:  # whatever it is, it is not an export to replace
-        keys = set()
-    if not {"neyman_version", "task", "features"} <= keys:
-        raise DataError(
-            f"{path} exists and is not an ONNX file neyman exported (no neyman metadata); --force replaces only "
-            "an earlier export: choose another --out"
-        )
+        return False
+    return {"neyman_version", "task", "features"} <= keys
 
 
 def export_onnx(

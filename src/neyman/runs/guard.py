@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +108,14 @@ def enclosing_run(path: Path) -> Path | None:
     return None
 
 
-def check_output_file(path: str | os.PathLike[str], *, force: bool, suffix: str, what: str) -> Path:
+def check_output_file(
+    path: str | os.PathLike[str],
+    *,
+    force: bool,
+    suffix: str,
+    what: str,
+    ours: Callable[[Path], bool] | None = None,
+) -> Path:
     """An output file path that may be written: not a folder, not in a run's artefacts, not over a file.
 
     Parameters
@@ -120,6 +128,9 @@ def check_output_file(path: str | os.PathLike[str], *, force: bool, suffix: str,
         The file kind neyman writes there (``.onnx``): ``force`` replaces only such a file.
     what
         The output's name for messages (``the ONNX export``).
+    ours
+        Whether an existing file is one neyman wrote (an export's metadata); ``force``
+        replaces only such a file.
 
     Raises
     ------
@@ -142,6 +153,11 @@ def check_output_file(path: str | os.PathLike[str], *, force: bool, suffix: str,
             raise DataError(f"{out} exists and is not a {suffix} file neyman wrote; {what} never replaces it")
         if not force:
             raise DataError(f"{out} exists; pass --force to replace it (or choose another --out)")
+        if ours is not None and not ours(out):
+            raise DataError(
+                f"{out} exists and is not a {suffix} file neyman wrote (its own record is missing); --force "
+                "replaces only neyman's own: choose another --out"
+            )
     return out
 
 
