@@ -269,3 +269,17 @@ def test_npz_output_has_the_quark_gluon_data_set_layout(reference: Table, tmp_pa
     hard = energy[1] > 5.0
     assert hard.sum() > 100 and np.all(energy[0] >= energy[1] * (1 - 1e-6))
     np.testing.assert_allclose(energy[0][hard], energy[1][hard], rtol=0.005)
+
+
+def test_provenance_records_user_settings_and_the_pileup_settings(tmp_path: Path) -> None:
+    """A ``--set pythia.`` override shows in the description, and the pile-up's settings carry its beams."""
+    out = tmp_path / "w13.parquet"
+    beams = "pythia.Beams:eCM=13000"
+    generate(PROCESS, 20, out, seed=3, progress=False, pileup=1.0, overrides=["process.chunk_events=40", beams])
+    provenance = json.loads(provenance_path(out).read_text())
+    assert provenance["description"].endswith("; with Beams:eCM = 13000")
+    for cls in provenance["classes"]:
+        assert cls["pythia_settings"][-2] == "Beams:eCM = 13000"
+        pileup = cls["pileup_settings"]
+        assert "Beams:eCM = 14000." in pileup  # the process's own beams, then the override that replaces them
+        assert pileup[-3:] == ["Beams:eCM = 13000", "SoftQCD:nonDiffractive = on", "PartonLevel:MPI = on"]

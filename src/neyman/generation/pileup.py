@@ -21,10 +21,31 @@ import numpy as np
 from neyman.optional import require
 from neyman.physics.kinematics import phi, rapidity
 
-__all__ = ["GRID_RAPIDITY_MAX", "GRID_SPACING", "MINIMUM_BIAS_SETTINGS", "event_density", "overlay", "subtract"]
+__all__ = [
+    "GRID_RAPIDITY_MAX",
+    "GRID_SPACING",
+    "MINIMUM_BIAS_SETTINGS",
+    "event_density",
+    "minimum_bias_settings",
+    "overlay",
+    "subtract",
+]
 
 MINIMUM_BIAS_SETTINGS = ("SoftQCD:nonDiffractive = on", "PartonLevel:MPI = on")
 """Pythia settings of the overlaid events (with the hard process's beams)."""
+
+
+def minimum_bias_settings(hard_settings: tuple[str, ...]) -> tuple[str, ...]:
+    """Pythia settings of the pile-up overlaid on events generated with ``hard_settings``.
+
+    The ``Beams:`` lines of the hard process, in order (so that a ``--set
+    pythia.Beams:eCM=...`` given after the process's own beams holds for its pile-up
+    too), followed by :data:`MINIMUM_BIAS_SETTINGS`.  Pythia reads setting names
+    without regard to case, and so does this selection.
+    """
+    beams = tuple(line for line in hard_settings if line.strip().lower().startswith("beams:"))
+    return (*beams, *MINIMUM_BIAS_SETTINGS)
+
 
 GRID_RAPIDITY_MAX = 2.5
 """The grid estimating ρ covers :math:`|y| <` this."""

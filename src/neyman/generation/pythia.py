@@ -26,7 +26,7 @@ from threadpoolctl import threadpool_limits
 from neyman.exceptions import ConfigError
 from neyman.generation.analyses import Batch, analyse
 from neyman.generation.detector import Detector, simulate
-from neyman.generation.pileup import MINIMUM_BIAS_SETTINGS, event_density, overlay
+from neyman.generation.pileup import event_density, minimum_bias_settings, overlay
 from neyman.generation.processes import Process, Sample
 from neyman.optional import require
 from neyman.seeding import child_seed, rng
@@ -223,13 +223,12 @@ def pythia_version() -> str:
 def instance_for(task: ChunkTask, *, minimum_bias: bool = False) -> PythiaInstance:
     """This process's initialised Pythia for the configuration of ``task`` (created on first use).
 
-    With ``minimum_bias``, the instance generating its pile-up: the same beams,
-    :data:`~neyman.generation.pileup.MINIMUM_BIAS_SETTINGS`.
+    With ``minimum_bias``, the instance generating its pile-up: the hard process's
+    beams, user overrides included (:func:`~neyman.generation.pileup.minimum_bias_settings`).
     """
     sample = task.process.sample(task.label)
     if minimum_bias:
-        beams = tuple(line for line in task.process.settings(task.label) if line.startswith("Beams:"))
-        settings = (*beams, *MINIMUM_BIAS_SETTINGS)
+        settings = minimum_bias_settings(task.pythia_settings())
     else:
         settings = (*task.pythia_settings(), *_spectrum_settings(sample))
     found = _INSTANCES.get(settings)

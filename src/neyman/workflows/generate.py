@@ -342,6 +342,7 @@ def _run(
 
 def _assemble(request: _Request, plans: list[ClassPlan], store: ChunkStore) -> tuple[Table, list[dict[str, Any]]]:
     """The sample (the first chunks of each class, cut to its rows) and the provenance of each class."""
+    from neyman.generation.pileup import minimum_bias_settings
     from neyman.generation.pythia import combine_cross_sections
 
     tables = []
@@ -351,12 +352,14 @@ def _assemble(request: _Request, plans: list[ClassPlan], store: ChunkStore) -> t
         table = Table.concat([store.load(plan.label, i) for i in needed]).head(plan.rows_wanted)
         tables.append(table)
         records = list(plan.done.values())
+        settings = request.task(plan.label, 0).pythia_settings()
         classes.append(
             {
                 "label": plan.label,
                 "name": plan.name,
                 "rows": len(table),
-                "pythia_settings": list(request.task(plan.label, 0).pythia_settings()),
+                "pythia_settings": list(settings),
+                "pileup_settings": list(minimum_bias_settings(settings)) if request.pileup else [],
                 "chunks_used": [plan.done[i] for i in needed],
                 "events_used": sum(plan.done[i]["events"] for i in needed),
                 "events_generated": sum(r["events"] for r in records),
@@ -375,7 +378,7 @@ def _provenance(request: _Request, classes: list[dict[str, Any]], engine: int | 
     proc, det = request.process, request.detector
     return {
         "process": proc.name,
-        "description": proc.description,
+        "description": proc.description + "".join(f"; with {line}" for line in request.pythia),
         "recipe": proc.recipe,
         "reference": proc.reference,
         "rows_requested": request.events,

@@ -91,3 +91,17 @@ def test_charged_hadron_subtraction_drops_pileup_tracks() -> None:
     assert int(ak.sum(out.charge != 0)) == 2000  # only the hard vertex's tracks
     without = simulate(merged, Detector(track_efficiency=1.0, chs=False), rng=np.random.default_rng(4))
     assert int(ak.sum(without.charge != 0)) == 4000
+
+
+def test_pileup_takes_the_beams_of_the_hard_process_with_user_overrides() -> None:
+    """``--set pythia.Beams:eCM=13000`` must hold for the overlaid minimum-bias events too."""
+    from neyman.generation.pileup import MINIMUM_BIAS_SETTINGS, minimum_bias_settings
+    from neyman.generation.processes import get_process
+    from neyman.generation.pythia import ChunkTask, instance_for
+
+    hard = ("Beams:eCM = 14000.", "HardQCD:all = on", "beams:ecm = 13000")
+    assert minimum_bias_settings(hard) == ("Beams:eCM = 14000.", "beams:ecm = 13000", *MINIMUM_BIAS_SETTINGS)
+    task = ChunkTask(get_process("top_vs_qcd"), 0, 0, 10, seed=1, settings=("Beams:eCM = 13000",), pileup=5.0)
+    pythia = instance_for(task, minimum_bias=True).pythia
+    assert pythia.parm("Beams:eCM") == pytest.approx(13000.0)
+    assert pythia.flag("SoftQCD:nonDiffractive")
