@@ -10,6 +10,7 @@ from it, with the SHA-256 of every model file that a loaded run verifies.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np
 from neyman import metrics
 from neyman.atomic import finite_json, json_sha256, write_json
 from neyman.config import RunConfig
+from neyman.exceptions import NeymanWarning
 from neyman.preprocessing import TEST
 from neyman.runs import METADATA_DIGEST, InputPreprocessor, RunDirectory, representation_json
 from neyman.tasks import EvaluationOptions, ScoredEvents, Task
@@ -150,6 +152,7 @@ def training_metrics(cfg: RunConfig, fit: Fitted) -> dict[str, Any]:
             result[split_name] = fit.task.headline_metrics(
                 fit.scores[sel], fit.truth[sel], fit.weights[sel], classes=fit.classes
             )
+    _warn_few_test_events(fit, result.get("test", {}).get("auc"))
     disc = discriminant(cfg, fit.task, fit.scores, fit.classes)
     if disc is not None:
         result["discriminant"] = _discriminant_metrics(cfg, fit, disc)
@@ -163,6 +166,43 @@ def training_metrics(cfg: RunConfig, fit: Fitted) -> dict[str, Any]:
     result["n_events"] = len(fit.truth)
     result.update(fit.extra)
     return result
+
+
+MIN_TEST_EVENTS = 10
+"""Below this many test events of a class, the test metrics are warned as statistically void."""
+
+
+def _warn_few_test_events(fit: Fitted, auc: float | None) -> None:
+    r"""Warn when a class has fewer than :data:`MIN_TEST_EVENTS` test events.
+
+    Notes
+    -----
+    The warning quotes the AUC's standard error by Hanley and McNeil (Radiology 143
+    (1982) 29), for :math:`n_1` signal and :math:`n_0` background events:
+
+    .. math:: \sigma^2 = \frac{A(1-A) + (n_1-1)(Q_1-A^2) + (n_0-1)(Q_2-A^2)}{n_1 n_0},
+              \quad Q_1 = \frac{A}{2-A},\; Q_2 = \frac{2A^2}{1+A}.
+    """
+    if not fit.task.n_classes:
+        return
+    test = fit.split == TEST
+    counts = np.bincount(fit.truth[test].astype(np.int64), minlength=len(fit.classes)) if test.any() else None
+    if counts is None or counts.min() >= MIN_TEST_EVENTS:
+        return
+    parts = [f"{n} {name!r}" for n, name in zip(counts, fit.classes, strict=True)]
+    held = ", ".join(parts[:-1]) + f" and {parts[-1]}"
+    spread = ""
+    if auc is not None and len(counts) == 2 and counts.min() > 0 and np.isfinite(auc):
+        a, n0, n1 = float(auc), int(counts[0]), int(counts[1])
+        q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+        sigma = np.sqrt(max(a * (1 - a) + (n1 - 1) * (q1 - a * a) + (n0 - 1) * (q2 - a * a), 0.0) / (n1 * n0))
+        spread = f"; its AUC is uncertain by about ±{sigma:.2f}"
+    warnings.warn(
+        f"the test split holds {held} events: too few to measure the model{spread}; give the test more events "
+        f"(at least {MIN_TEST_EVENTS} of each class: more events, a larger split.test, or --test-data FILE)",
+        NeymanWarning,
+        stacklevel=2,
+    )
 
 
 def write_training_figures(run: RunDirectory, fit: Fitted) -> None:
