@@ -25,6 +25,7 @@ __all__ = [
     "GRID_RAPIDITY_MAX",
     "GRID_SPACING",
     "MINIMUM_BIAS_SETTINGS",
+    "SHARED_SETTINGS",
     "event_density",
     "minimum_bias_settings",
     "overlay",
@@ -35,16 +36,46 @@ MINIMUM_BIAS_SETTINGS = ("SoftQCD:nonDiffractive = on", "PartonLevel:MPI = on")
 """Pythia settings of the overlaid events (with the hard process's beams)."""
 
 
+SHARED_SETTINGS = (
+    "Beams",
+    "PDF",
+    "Tune",
+    "MultipartonInteractions",
+    "ColourReconnection",
+    "BeamRemnants",
+    "SpaceShower",
+    "TimeShower",
+    "SigmaTotal",
+    "SigmaDiffractive",
+    "HadronLevel",
+    "StringZ",
+    "StringPT",
+    "StringFlav",
+    "ParticleDecays",
+)
+"""Groups of Pythia settings describing the collisions rather than the hard process: the
+pile-up takes them from the hard process's settings (a tune or PDF variation holds for both)."""
+
+
 def minimum_bias_settings(hard_settings: tuple[str, ...]) -> tuple[str, ...]:
     """Pythia settings of the pile-up overlaid on events generated with ``hard_settings``.
 
-    The ``Beams:`` lines of the hard process, in order (so that a ``--set
-    pythia.Beams:eCM=...`` given after the process's own beams holds for its pile-up
-    too), followed by :data:`MINIMUM_BIAS_SETTINGS`.  Pythia reads setting names
-    without regard to case, and so does this selection.
+    The lines of ``hard_settings`` in the groups of :data:`SHARED_SETTINGS` (beams,
+    PDF, tune, multi-parton interactions, showers, hadronisation, decays) and those
+    making a particle stable (``<id>:mayDecay``), in order, so that a ``--set
+    pythia.Beams:eCM=...`` or ``pythia.Tune:pp=...`` given after the process's own
+    settings holds for its pile-up too; then :data:`MINIMUM_BIAS_SETTINGS`.  The
+    hard process's selection (``HardQCD:all``, ``PhaseSpace:pTHatMin``, forced
+    resonance decays) stays out.  Pythia reads setting names without regard to
+    case, and so does this selection.
     """
-    beams = tuple(line for line in hard_settings if line.strip().lower().startswith("beams:"))
-    return (*beams, *MINIMUM_BIAS_SETTINGS)
+    groups = {group.lower() for group in SHARED_SETTINGS}
+
+    def shared(line: str) -> bool:
+        group, _, name = line.split("=")[0].strip().lower().partition(":")
+        return group in groups or (group.isdigit() and name.strip() == "maydecay")
+
+    return (*(line for line in hard_settings if shared(line)), *MINIMUM_BIAS_SETTINGS)
 
 
 GRID_RAPIDITY_MAX = 2.5

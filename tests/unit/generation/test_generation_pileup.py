@@ -99,9 +99,14 @@ def test_pileup_takes_the_beams_of_the_hard_process_with_user_overrides() -> Non
     from neyman.generation.processes import get_process
     from neyman.generation.pythia import ChunkTask, instance_for
 
-    hard = ("Beams:eCM = 14000.", "HardQCD:all = on", "beams:ecm = 13000")
-    assert minimum_bias_settings(hard) == ("Beams:eCM = 14000.", "beams:ecm = 13000", *MINIMUM_BIAS_SETTINGS)
-    task = ChunkTask(get_process("top_vs_qcd"), 0, 0, 10, seed=1, settings=("Beams:eCM = 13000",), pileup=5.0)
+    hard = ("Beams:eCM = 14000.", "HardQCD:all = on", "24:onMode = off", "beams:ecm = 13000", "Tune:pp = 21")
+    hard += ("PhaseSpace:pTHatMin = 500.", "MultipartonInteractions:pT0Ref = 2.5", "310:mayDecay = off")
+    shared = ("Beams:eCM = 14000.", "beams:ecm = 13000", "Tune:pp = 21", "MultipartonInteractions:pT0Ref = 2.5")
+    assert minimum_bias_settings(hard) == (*shared, "310:mayDecay = off", *MINIMUM_BIAS_SETTINGS)
+    settings = ("Beams:eCM = 13000", "MultipartonInteractions:pT0Ref = 2.5")
+    task = ChunkTask(get_process("top_vs_qcd"), 0, 0, 10, seed=1, settings=settings, pileup=5.0)
     pythia = instance_for(task, minimum_bias=True).pythia
     assert pythia.parm("Beams:eCM") == pytest.approx(13000.0)
+    assert pythia.parm("MultipartonInteractions:pT0Ref") == pytest.approx(2.5)
+    assert not pythia.flag("HardQCD:all")
     assert pythia.flag("SoftQCD:nonDiffractive")
