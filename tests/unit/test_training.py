@@ -64,6 +64,26 @@ def test_resume_reaches_the_same_weights(tmp_path, interrupt_training):
         assert torch.equal(p1, p2)
 
 
+@pytest.mark.parametrize("schedule", ["cosine", "onecycle"])
+def test_resume_with_more_epochs_and_a_new_rate_follows_the_new_schedule(tmp_path, interrupt_training, schedule):
+    """4 epochs cut after 2, resumed for 8 at lr 0.01: the rates are those of an 8-epoch run at 0.01 from epoch 3."""
+    spec = ScheduleSpec(name=schedule)
+    disarm = interrupt_training(2)
+    with pytest.raises(KeyboardInterrupt):
+        _fit(tmp_path / "cut", epochs=4, schedule=spec)
+    disarm()
+    new = {"epochs": 8, "schedule": spec, "optimizer": OptimizerSpec(lr=0.01)}
+    _, resumed = _fit(tmp_path / "cut", resume=True, **new)
+    _, planned = _fit(tmp_path / "planned", **new)
+    assert resumed.columns["epoch"] == list(range(1, 9))
+    assert resumed.columns["lr"][:2] == pytest.approx(
+        _fit(tmp_path / "old", epochs=4, schedule=spec)[1].columns["lr"][:2]
+    )
+    assert resumed.columns["lr"][2:] == pytest.approx(planned.columns["lr"][2:])
+    if schedule == "cosine":  # decaying to the end, never rising again
+        assert np.all(np.diff(resumed.columns["lr"][2:]) < 0)
+
+
 def test_early_stopping_restores_best_weights(tmp_path):
     # a learning rate far too high makes the validation loss worse after the first epochs
     _net, h = _fit(tmp_path, epochs=30, optimizer=OptimizerSpec(name="sgd", lr=0.5, momentum=0.9), patience=2)

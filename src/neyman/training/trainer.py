@@ -9,8 +9,10 @@ compute of a small MLP.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -439,8 +441,15 @@ class Trainer:
         best_loss, best_epoch, bad_epochs = math.inf, 0, 0
         best_state: dict[str, torch.Tensor] = copy.deepcopy(module.state_dict())
         start_epoch = 1
+        plan = {
+            "optimizer": dataclasses.asdict(self.optimizer),
+            "schedule": dataclasses.asdict(self.schedule),
+            "epochs": epochs,
+            "steps_per_epoch": steps,
+        }
         if resume:
             state = self._load_last()
+            configured = [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups]
             try:
                 module.load_state_dict(state["model"])
                 opt.load_state_dict(state["optimizer"])
@@ -449,7 +458,11 @@ class Trainer:
                     f"the checkpoint in {self.checkpoint_dir} was written by a different model than the one "
                     f"configured ({str(exc).splitlines()[0]}); start a new run instead of resuming"
                 ) from exc
-            if sched is not None and state.get("scheduler") is not None:
+            if state.get("plan", plan) != plan:
+                _follow_new_plan(
+                    opt, configured, sched, self.schedule, epochs_done=state["epoch"], steps_per_epoch=steps
+                )
+            elif sched is not None and state.get("scheduler") is not None:
                 sched.load_state_dict(state["scheduler"])
             gen.set_state(state["generator"])
             torch.set_rng_state(state["torch_rng"])
@@ -525,6 +538,7 @@ class Trainer:
                             "model": module.state_dict(),
                             "optimizer": opt.state_dict(),
                             "scheduler": sched.state_dict() if sched is not None else None,
+                            "plan": plan,
                             "generator": gen.get_state(),
                             "torch_rng": torch.get_rng_state(),
                             "history": cols,
@@ -548,6 +562,36 @@ class Trainer:
         if not path.is_file():
             raise ModelError(f"cannot resume: no checkpoint at {path} (the run stopped before its first epoch ended)")
         return load_state(path)
+
+
+def _follow_new_plan(
+    opt: torch.optim.Optimizer,
+    configured: list[dict[str, Any]],
+    sched: Any,
+    schedule: ScheduleSpec,
+    *,
+    epochs_done: int,
+    steps_per_epoch: int,
+) -> None:
+    """On a resume with changed optimiser, schedule, epochs or batch size: follow the new configuration.
+
+    The optimiser keeps its moments (loaded from the checkpoint) but takes the
+    configured hyper-parameters (learning rate, weight decay, momentum), and the
+    freshly built schedule is advanced to where the run stands, as if it had been
+    configured so from the start: a cosine over more epochs goes on decaying
+    instead of rising again.  ``plateau`` starts afresh from the configured rate.
+    """
+    for group, values in zip(opt.param_groups, configured, strict=True):
+        group.update(values)
+    if sched is None or schedule.name == "plateau":
+        return
+    # onecycle is stepped per batch (up to its end), the others per epoch
+    calls = min(epochs_done * steps_per_epoch, sched.total_steps - 1) if schedule.name == "onecycle" else epochs_done
+    with warnings.catch_warnings():
+        # the schedule is replayed without optimiser steps, which torch would warn about
+        warnings.filterwarnings("ignore", message="Detected call of", category=UserWarning)
+        for _ in range(calls):
+            sched.step()
 
 
 class _Progress:
