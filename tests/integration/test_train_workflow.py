@@ -297,6 +297,28 @@ def test_resume_after_interruption_matches_uninterrupted_run(tmp_path, interrupt
     assert np.array_equal(np.asarray(a["score"]), np.asarray(b["score"]))
 
 
+def test_a_kfold_run_interrupted_after_a_finished_fold_resumes_to_the_same_scores(tmp_path, interrupt_training):
+    """Cut in fold 1 (fold 0 done, its model saved): the resumed run reloads fold 0 and matches the whole run."""
+    path = write_labelled_file(tmp_path, "parquet", n_events=1500)
+    base = _config(
+        tmp_path,
+        [{"path": str(path)}],
+        model=FAST_MLP,
+        training={**FAST_TRAINING, "epochs": 2, "refit": False},
+        data={"label_column": LABEL},
+        split={"kfold": 3},
+    )
+    full = neyman.train({**base, "name": "full"})
+    disarm = interrupt_training(3)  # fold 0's two epochs, then the first of fold 1
+    with pytest.raises(KeyboardInterrupt):
+        neyman.train({**base, "name": "cut"})
+    disarm()
+    resumed = neyman.train(resume=tmp_path / "runs" / "cut")
+    a = io.read(full.run_dir / "predictions.parquet")
+    b = io.read(resumed.run_dir / "predictions.parquet")
+    assert np.array_equal(np.asarray(a["score"]), np.asarray(b["score"]))
+
+
 def test_resume_with_overrides_rewrites_config_or_refuses_shape_changes(tmp_path, interrupt_training):
     path = write_labelled_file(tmp_path, "parquet", n_events=1500)
     base = _config(
@@ -990,3 +1012,53 @@ def test_balancing_a_rare_class_for_trees_is_warned_about(tmp_path, model, balan
         n_signal = int(label.sum())
         assert f"class 'signal' holds {n_signal} of the 4000 events of the training files" in said[0]
         assert f"as {(4000 - n_signal) / n_signal:.0f} 'background' events" in said[0]
+
+
+@pytest.mark.parametrize(("n_events", "warned"), [(40, True), (200, False)])
+def test_a_test_split_too_small_to_measure_is_warned_about(tmp_path, n_events, warned):
+    """40 events give the test split about 4 of each class: the AUC's error (Hanley-McNeil) is quoted."""
+    gen = np.random.default_rng(8)
+    label = np.arange(n_events) % 2
+    cols = {"x": gen.normal(size=n_events) + label, "y": gen.normal(size=n_events), LABEL: label}
+    io.write(Table(cols), tmp_path / "few.parquet")
+    cfg = _config(
+        tmp_path,
+        [{"path": str(tmp_path / "few.parquet")}],
+        name="few",
+        model={"type": "fisher"},
+        data={"label_column": LABEL, "features": ["x", "y"]},
+    )
+    said = _warnings_saying("too few to measure", cfg)
+    assert len(said) == int(warned), said
+    if warned:
+        counts = re.search(r"the test split holds (\d+) 'background' and (\d+) 'signal' events", said[0])
+        assert counts and 4 <= int(counts[1]) + int(counts[2]) <= 12  # about 20 % of the events
+        assert re.search(r"its AUC is uncertain by about ±0\.[1-3]\d", said[0])
+
+
+def test_a_bootstrap_replica_reweights_the_training_files_and_never_a_test_file(tmp_path):
+    """``data.bootstrap`` multiplies training weights by Poisson counts; test files keep theirs."""
+    from neyman.workflows.steps.data import data_with_sources, run_events
+
+    train_file = write_labelled_file(tmp_path, "parquet", n_events=2000, seed=1)
+    (tmp_path / "test").mkdir()
+    test_file = write_labelled_file(tmp_path / "test", "parquet", n_events=800, seed=2)
+    cfg = _config(
+        tmp_path,
+        [{"path": str(train_file)}, {"path": str(test_file), "test": True}],
+        model={"type": "logistic"},
+        data={"label_column": LABEL, "weight": WEIGHT, "bootstrap": 3},
+        name="replica",
+    )
+    run = neyman.train(cfg)
+    preds = io.read(run.run_dir / "predictions.parquet")
+    source, weight = np.asarray(preds["source"]), np.asarray(preds[WEIGHT])
+    on_disk = {0: np.asarray(io.read(train_file)[WEIGHT]), 1: np.asarray(io.read(test_file)[WEIGHT])}
+    ratio = weight[source == 0] / on_disk[0][np.asarray(preds[EVENT_ID])[source == 0] % 10**12]
+    assert np.mean(np.isclose(ratio, 0)) == pytest.approx(np.exp(-1), abs=0.04)  # Poisson(1) counts of 0
+    assert np.array_equal(np.sort(weight[source == 1]), np.sort(on_disk[1]))
+    # evaluate --test-data reads a file through the run's data section: unweighted by the replica too
+    data = data_with_sources(run.config.data, [str(test_file), str(test_file)])
+    assert np.array_equal(
+        np.sort(np.asarray(run_events(data, "binary", None)[WEIGHT])), np.sort(np.r_[on_disk[1], on_disk[1]])
+    )

@@ -170,7 +170,8 @@ class DataConfig(_Section):
         description=(
             "Train on a bootstrap replica: every event's weight is multiplied by a Poisson(1) count fixed by "
             "(this seed, its source, its entry).  Replicas with different seeds measure how much a result "
-            "owes to the statistics of the training samples."
+            "owes to the statistics of the training samples.  Test files (sources with test: true, and the files "
+            "given to evaluate --test-data) keep their own weights."
         ),
     )
     streaming: bool = Field(

@@ -427,7 +427,7 @@ def events_from_chunk(
     }
     cols.update({c: table[c] for c in carry or []})
     cols[WEIGHT] = event_weights(table, weight_column=src.weight or data.weight, scale=src.scale)
-    if data.bootstrap is not None:
+    if data.bootstrap is not None and not src.test:  # a replica of the training samples; test files stay whole
         cols[WEIGHT] = cols[WEIGHT] * bootstrap_counts(data.bootstrap, plan.index, entries)
     if data.event_id:
         cols[EVENT_ID] = np.asarray(table[data.event_id]).astype(np.int64)
@@ -821,7 +821,8 @@ def data_with_sources(data: DataConfig, files: Sequence[str], *, option: str = "
         if not path.is_file():
             raise DataError(f"{option} {given}: {path} does not exist")
     sources = [s.model_copy(update={"path": p}) for s, p in zip(data.sources, files, strict=True)]
-    return data.model_copy(update={"sources": sources, "streaming": False})
+    # a bootstrap replica is of the training samples: the files a run is evaluated on keep their weights
+    return data.model_copy(update={"sources": sources, "streaming": False, "bootstrap": None})
 
 
 def source_column(value: float | Sequence[float], entries: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from neyman import io
-from neyman.atomic import atomic_path
+from neyman.atomic import atomic_path, write_json
 from neyman.config import RunConfig
 from neyman.exceptions import DataError, NeymanWarning, RunDirectoryError
 from neyman.models import Arrays, Model
@@ -91,6 +91,8 @@ CHOSEN_SCORES = "refit/validation_scores.safetensors"
 """Validation scores of the fit whose budget a refit reused (relative to a fold's checkpoints)."""
 CHOSEN_HISTORY = "refit/history.json"
 """That fit's per-epoch history, shown in ``history.csv`` (relative to a fold's checkpoints)."""
+FOLD_PREPROCESSING = "preprocessing.json"
+"""A finished fold's fitted preprocessing (relative to its checkpoints), read back on resume."""
 
 
 def _save_chosen(ckdir: Path, scores: np.ndarray, history: Mapping[str, Sequence[float]] | None) -> None:
@@ -152,7 +154,7 @@ class _FoldFitter:
         held = codes == VAL
         if self.resume and (model_dir / "model.json").is_file():
             model = Model.load(model_dir)
-            prep = preprocessor_from_json(self.saved_preprocessing[fold])
+            prep = preprocessor_from_json(self._finished_preprocessing(fold, ckdir))
             xs = as_model_input(prep.transform(self.x))
             scores = model.predict(xs)
             history = _history(model)
@@ -181,10 +183,23 @@ class _FoldFitter:
                 scores = model.predict(xs)
                 scores[held] = chosen_scores
             model.save(model_dir)
+            write_json(ckdir / FOLD_PREPROCESSING, prep.to_json())  # a resumed k-fold run reloads finished folds
         self.out.models.append(model)
         self.out.preprocessors.append(prep)
         self.out.histories.append(history)
         return np.asarray(scores)
+
+    def _finished_preprocessing(self, fold: int, ckdir: Path) -> dict[str, Any]:
+        """The fitted preprocessing of a fold that finished before the run was interrupted."""
+        if fold < len(self.saved_preprocessing):
+            return self.saved_preprocessing[fold]
+        kept = ckdir / FOLD_PREPROCESSING
+        if not kept.is_file():
+            raise RunDirectoryError(
+                f"cannot resume {self.run.path}: fold {fold} finished, but its preprocessing was not kept "
+                f"({kept} is missing); start the run again with --force"
+            )
+        return dict(json.loads(kept.read_text()))
 
     def _fit(
         self,
