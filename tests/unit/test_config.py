@@ -155,3 +155,14 @@ def test_an_error_of_a_whole_section_does_not_print_the_section():
         parse_config({**BASE, "tuning": tuning})
     msg = str(err.value)
     assert "enqueue.0 names 'model.nosuch'" in msg and "TuningConfig(" not in msg
+
+
+def test_a_parity_split_with_kfold_is_refused_rather_than_ignored():
+    """k-fold assigns folds by event_id mod k and never read split.method: the pair was silently half-applied."""
+    from neyman.config import parse_config
+    from neyman.exceptions import ConfigError
+
+    data = {"data": {"sources": [{"path": "a.root"}]}}
+    with pytest.raises(ConfigError, match=r"split\.method: parity .* remove split\.method or split\.kfold"):
+        parse_config({**data, "split": {"method": "parity", "kfold": 3}})
+    assert parse_config({**data, "split": {"kfold": 3}}).split.kfold == 3

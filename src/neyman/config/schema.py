@@ -426,6 +426,11 @@ class SplitConfig(_Section):
             )
         if self.kfold == 1:
             raise ValueError("kfold must be 0 (off) or at least 2")
+        if self.kfold >= 2 and self.method == "parity":
+            raise ValueError(
+                "split.method: parity splits even and odd event ids without k-fold; with kfold the folds are "
+                "event_id mod k already: remove split.method or split.kfold"
+            )
         return self
 
 
