@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table as RichTable
 
 from neyman.cli.guard import run_guarded
+from neyman.cli.output import output_console
 from neyman.metrics import rejection_text
 
 __all__ = ["register"]
@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
         from neyman.workflows.demo import DEMO_FEATURES
         from neyman.workflows.demo import demo as demo_workflow
 
-        console = Console()
+        console = output_console()
 
         def body() -> None:
             console.print(

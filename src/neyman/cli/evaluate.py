@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from neyman.cli.guard import run_guarded
+from neyman.cli.output import output_console
 from neyman.exceptions import ConfigError
 from neyman.metrics import rejection_text
 
@@ -149,7 +150,7 @@ def register(app: typer.Typer) -> None:
                 n_bootstrap=bootstrap,
                 discriminant=discriminant,
             )
-            console = Console()
+            console = output_console()
             m = r.metrics
             if "auc" in m:
                 spread = f" ± {m['auc_uncertainty']:.4f}" if "auc_uncertainty" in m else ""
@@ -172,7 +173,7 @@ def register(app: typer.Typer) -> None:
 
         def body() -> None:
             r = evaluate_workflow(run, same_options=True)
-            Console().print(f"report: [bold]{r.report}[/]")
+            output_console().print(f"report: [bold]{r.report}[/]")
 
         run_guarded(body)
 
@@ -200,7 +201,7 @@ def register(app: typer.Typer) -> None:
                     f"{row['training_seconds']:.1f}",
                     f"{row['model_bytes'] / 1024:.0f}",
                 )
-            console = Console()
+            console = output_console()
             console.print(table)
             console.print(f"figure: {r.figures[0]}  table: {r.table}")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from neyman.cli.guard import run_guarded
+from neyman.cli.output import output_console
 
 __all__ = ["register"]
 
@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
 
         def body() -> None:
             r = export_workflow(run, format=fmt, out=out, fold=fold, opset=opset, force=force)
-            Console().print(
+            output_console().print(
                 f"wrote [bold]{r.path}[/] (ONNX Runtime matches the run to {r.max_relative_difference:.1e} relative)"
             )
 

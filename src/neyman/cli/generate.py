@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from neyman.cli.guard import run_guarded
+from neyman.cli.output import output_console
 
 __all__ = ["register"]
 
@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
         from neyman.workflows.generate import generate as generate_workflow
 
         def body() -> None:
-            console = Console()
+            console = output_console()
             if list_:
                 console.print(describe_processes(), highlight=False, markup=False)
                 return

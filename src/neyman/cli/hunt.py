@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from neyman.cli.guard import run_guarded
+from neyman.cli.output import output_console
 from neyman.exceptions import ConfigError
 
 __all__ = ["register"]
@@ -125,7 +125,7 @@ def register(app: typer.Typer) -> None:
                 overrides=set_,
                 flow_overrides=flow_set,
             )
-            console = Console()
+            console = output_console()
             console.print(f"hunt ({method}) → [bold]{result.run_dir}[/] in {result.seconds:.0f} s")
             for w in result.summary["windows"]:
                 best = best_cut(w["cuts"])

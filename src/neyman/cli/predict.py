@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from neyman.cli.guard import run_guarded
+from neyman.cli.output import output_console
 
 __all__ = ["register"]
 
@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
                 progress=True,
             )
             columns = ", ".join(result.score_columns)
-            Console().print(
+            output_console().print(
                 f"scored {result.n_events} events → [bold]{result.output}[/] (columns: {columns}); "
                 f"provenance in {result.provenance}"
             )

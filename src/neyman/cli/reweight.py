@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 
 from neyman.cli.guard import run_guarded
+from neyman.cli.output import output_console
 from neyman.exceptions import ConfigError
 
 __all__ = ["register"]
@@ -56,7 +56,7 @@ def _print_fit(fit: Any) -> None:
         )
     else:
         parts = "stat. of data and reference only; --replicas N adds the generated samples'"
-    Console().print(
+    output_console().print(
         f"{fit.record['parameter']} = [bold]{fit.estimate:.5g} ± {fit.uncertainty:.2g}[/] ({parts}){edge}\n"
         f"  closure at the fit: worst χ²/ndf {worst[1]['after']:.2f} ({worst[0]})\n  scan: {fit.path}"
     )
@@ -66,7 +66,7 @@ def _print_summary(r: Any, positive: bool) -> None:
     s = r.summary
     if positive:
         f = s["floor"]
-        Console().print(
+        output_console().print(
             f"made the weights of {s['n_events']} events positive → [bold]{r.run_dir}[/]\n"
             f"  negative before: {f['n_negative_before']} ({f['negative_fraction_before']:.1%}); "
             f"raised to the floor: {f['n_floored']}\n"
@@ -75,7 +75,7 @@ def _print_summary(r: Any, positive: bool) -> None:
             f"  weights: {r.run_dir / 'weights.parquet'}  report: {r.report}"
         )
         return
-    Console().print(
+    output_console().print(
         f"reweighted {s['n_source']} source events → [bold]{r.run_dir}[/]\n"
         f"  two-sample AUC {s['two_sample_auc_before']:.4f} → {s['two_sample_auc_after']:.4f} (0.5 = closure)\n"
         f"  effective sample fraction {s['effective_sample_fraction']:.3f}, "
@@ -209,7 +209,7 @@ def register(app: typer.Typer) -> None:
                     overrides=overrides,
                     force=force,
                 )
-                Console().print(f"parametrised reweighter w(x, {pname}) → [bold]{d.run_dir}[/]")
+                output_console().print(f"parametrised reweighter w(x, {pname}) → [bold]{d.run_dir}[/]")
                 if fit is not None:
                     _fit(d.run_dir, fit, reference)
                 return

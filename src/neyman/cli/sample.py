@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from neyman.cli.guard import run_guarded
+from neyman.cli.output import output_console
 from neyman.exceptions import ConfigError
 
 __all__ = ["register"]
@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
             )
             names = result.columns
             shown = ", ".join(names if len(names) <= 12 else [*names[:3], "…", *names[-2:]])
-            Console().print(
+            output_console().print(
                 f"drew {result.n_events} events → [bold]{result.output}[/] ({len(names)} columns: {shown}; "
                 f"provenance: {result.provenance.name})"
             )

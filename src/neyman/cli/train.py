@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from neyman.cli.guard import run_guarded
+from neyman.cli.output import output_console
 from neyman.metrics import rejection_text
 from neyman.models.families import families_reading
 from neyman.tasks import TASKS
@@ -214,7 +215,7 @@ def register(app: typer.Typer) -> None:
         """Train a model and write a run directory (config, model, predictions, metrics, plots)."""
         from neyman.workflows.train import train as train_workflow
 
-        console = Console()
+        console = output_console()
 
         def body() -> None:
             from neyman.exceptions import ConfigError

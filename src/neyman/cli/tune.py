@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table as RichTable
 
 from neyman.cli.guard import run_guarded
+from neyman.cli.output import output_console
 
 __all__ = ["register"]
 
@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
         """Search hyper-parameters with Optuna: every trial is a training run; the best becomes best.yaml."""
         from neyman.workflows.tune import tune as tune_workflow
 
-        console = Console()
+        console = output_console()
 
         def body() -> None:
             result = tune_workflow(

@@ -1,0 +1,32 @@
+"""The results' console: a log or a pipe gets whole table headers."""
+
+from __future__ import annotations
+
+import pytest
+from rich.table import Table
+
+from neyman.cli.output import LOG_COLUMNS, output_console
+
+
+def _printed(console_width_env: str | None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> str:
+    if console_width_env is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", console_width_env)
+    table = Table()
+    for name in ("split", "loss", "accuracy", "auc", "rejection_at_eff_0.3", "rejection_at_eff_0.5", "max_sic"):
+        table.add_column(name)
+    table.add_row("test", "0.4290", "0.8333", "0.9123", "> 12", "> 12", "3.1")
+    output_console().print(table)
+    return capsys.readouterr().out
+
+
+def test_a_table_written_to_a_pipe_keeps_its_headers_whole(monkeypatch, capsys):
+    out = _printed(None, monkeypatch, capsys)
+    assert "rejection_at_eff_0.3" in out and "rejection_at_eff_0.5" in out and "…" not in out
+    assert max(len(line) for line in out.splitlines()) <= LOG_COLUMNS
+
+
+def test_columns_in_the_environment_still_decide(monkeypatch, capsys):
+    out = _printed("60", monkeypatch, capsys)
+    assert max(len(line) for line in out.splitlines()) <= 60
