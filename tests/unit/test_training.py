@@ -137,3 +137,34 @@ def test_the_default_plan_fixes_steps_not_passes():
     assert at_cap[0] * 200 == DEFAULT_STEPS, "up to the batch cap the budget is the given steps"
     assert plan_training(10, epochs=None, batch_size=None, steps=DEFAULT_STEPS) == (200, 32)
     assert plan_training(5_000, epochs=7, batch_size=100, steps=1) == (7, 100), "given values are kept"
+
+
+def test_gradient_clipping_measures_only_what_the_optimiser_moves(tmp_path):
+    """A sub-network trained apart (an adversary) must not shrink the clipped step of the rest."""
+
+    class Tagged(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tagger = torch.nn.Linear(4, 1)
+            self.apart = torch.nn.Parameter(torch.ones(1))  # trained by its own optimiser elsewhere
+
+        def forward(self, x):
+            return self.tagger(x) + 1e6 * (self.apart - self.apart.detach())  # a huge gradient, no value
+
+        def parameter_groups(self, lr):
+            return [{"params": list(self.tagger.parameters()), "lr": lr}]
+
+    def moved(grad_clip):
+        torch.manual_seed(0)
+        net = Tagged()
+        before = torch.nn.utils.parameters_to_vector(net.tagger.parameters()).detach().clone()
+        spec = OptimizerSpec(name="sgd", lr=0.1)
+        Trainer(epochs=1, batch_size=4000, seed=3, progress=False, grad_clip=grad_clip, optimizer=spec).fit(
+            net, BinaryTask().loss, _data(), None
+        )
+        after = torch.nn.utils.parameters_to_vector(net.tagger.parameters()).detach()
+        return float((after - before).norm()), float(net.apart.detach())
+
+    clipped, apart = moved(1.0)
+    assert apart == 1.0
+    assert clipped == pytest.approx(min(moved(None)[0], 0.1), rel=1e-3)  # one step of at most lr x 1

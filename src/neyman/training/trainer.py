@@ -434,6 +434,8 @@ class Trainer:
         groups = getattr(module, "parameter_groups", None)
         opt = self.optimizer.build(groups(self.optimizer.lr) if callable(groups) else module.parameters())
         sched = self.schedule.build(opt, epochs=epochs, steps_per_epoch=steps)
+        # the gradient norm is that of what this optimiser moves (not an adversary trained by its own)
+        trained = [p for group in opt.param_groups for p in group["params"]]
         gen = torch.Generator().manual_seed(self.seed)
         cols: dict[str, list[float]] = {"epoch": [], "train_loss": [], "lr": [], "seconds": [], "step_seconds": []}
         if val is not None:
@@ -494,7 +496,7 @@ class Trainer:
                         loss = loss + penalty
                     loss.backward()  # type: ignore[no-untyped-call]
                     if self.grad_clip:
-                        nn.utils.clip_grad_norm_(module.parameters(), self.grad_clip)
+                        nn.utils.clip_grad_norm_(trained, self.grad_clip)
                     opt.step()
                     if self.schedule.name == "onecycle":
                         sched.step()
