@@ -121,6 +121,11 @@ def fit_parameter_scan(
 
     (``c``, ``r`` the data and reference weights; the second term normalises
     ``w`` over the nominal sample, whatever the classifier's calibration).  The
+    data weights enter scaled to the data's effective number of events,
+    :math:`c_i \\to c_i \\sum_j c_j / \\sum_j c_j^2` (as a fit with ROOT's
+    ``SumW2Error``): the scan then does not depend on the weights' units, and for
+    weighted data its curvature is that of :math:`N_\\mathrm{eff} = (\\sum c)^2/\\sum c^2`
+    events, not of :math:`\\sum c` (unit weights are unchanged).  The
     estimate is the vertex of a parabola through ``-2 ln L`` near its minimum and
     the uncertainty its ``Δ = 1`` half-width: the statistical uncertainty of the
     data sample when the learned ratio is exact and the reference sample large.
@@ -128,6 +133,7 @@ def fit_parameter_scan(
     theta, zd, zr, c, r = _scan_inputs(grid, log_ratio_data, log_ratio_reference, data_weight, reference_weight)
     if not (np.sum(c) > 0 and np.sum(r) > 0):
         raise DataError("the data and the reference sample need a positive total weight")
+    c = c * (np.sum(c) / np.sum(c * c))
     shift = np.max(zr, axis=1, keepdims=True)
     log_norm = shift[:, 0] + np.log(np.sum(r * np.exp(zr - shift), axis=1) / np.sum(r))
     nll = -2.0 * (zd @ c - np.sum(c) * log_norm)

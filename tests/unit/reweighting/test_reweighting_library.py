@@ -157,6 +157,30 @@ def test_parameter_fit_with_the_exact_ratio_has_pulls_of_unit_width():
     assert abs(np.mean(pulls)) < 0.25 and 0.9 < np.std(pulls) < 1.2
 
 
+def test_parameter_fit_of_weighted_data_has_the_weighted_samples_uncertainty():
+    """Weights in other units change nothing; Exp(1) weights give the error of N_eff events, and pulls of width 1."""
+    from neyman.reweighting import fit_parameter_scan
+
+    gen = np.random.default_rng(6)
+    grid = np.linspace(-0.3, 0.5, 41)
+    pulls = []
+    for k in range(100):
+        data, reference = gen.normal(0.1, 1.0, size=2000), gen.normal(size=200_000)
+        zd = grid[:, None] * data[None, :] - grid[:, None] ** 2 / 2
+        zr = grid[:, None] * reference[None, :] - grid[:, None] ** 2 / 2
+        w = gen.exponential(size=2000)
+        fit = fit_parameter_scan(grid, zd, zr, data_weight=w)
+        # the weighted mean's error sqrt(sum w^2)/sum w (1.41/sqrt(N) for Exp(1) weights, not 1/sqrt(sum w))
+        assert fit.uncertainty == pytest.approx(np.sqrt(np.sum(w**2)) / np.sum(w), rel=0.02)
+        if k == 0:
+            for scale in (0.01, 100.0):
+                again = fit_parameter_scan(grid, zd, zr, data_weight=scale * w)
+                assert again.uncertainty == pytest.approx(fit.uncertainty, rel=1e-9)
+                assert again.estimate == pytest.approx(fit.estimate, rel=1e-9)
+        pulls.append((fit.estimate - 0.1) / fit.uncertainty)
+    assert abs(np.mean(pulls)) < 0.3 and 0.85 < np.std(pulls) < 1.15
+
+
 def test_parameter_fit_refuses_a_short_grid_and_flags_an_edge():
     from neyman.reweighting import fit_parameter_scan
 
