@@ -32,6 +32,7 @@ def plot_closure(comparison: HistogramComparison, variable: str, *, reference: s
     centres = 0.5 * (edges[1:] + edges[:-1])
     ref = comparison.names.index(reference) if reference is not None else len(comparison.names) - 1
     ref_h, ref_e = comparison.densities[ref], comparison.errors[ref]
+    widest = 0.0
     for i, name in enumerate(comparison.names):
         h, e = comparison.densities[i], comparison.errors[i]
         colour = _COLOURS[i % len(_COLOURS)] if i != ref else "black"
@@ -42,11 +43,15 @@ def plot_closure(comparison: HistogramComparison, variable: str, *, reference: s
             continue
         top.stairs(h, edges, color=colour, label=name, lw=1.5)
         r = _safe_ratio(h, ref_h)
+        precise = _safe_ratio(ref_e, ref_h) < 0.1  # bins where a deviation is not the reference's noise
+        widest = max(widest, float(np.nanmax(np.abs(r - 1)[precise], initial=0.0)))
         bottom.errorbar(centres, r, yerr=_safe_ratio(e, ref_h), fmt="_", color=colour, ms=8)
     top.set_ylabel("fraction of events")
     top.legend(frameon=False, fontsize="small")
     bottom.axhline(1.0, color="0.4", lw=0.8)
-    bottom.set_ylim(0.7, 1.3)
+    # ±30 %, widened (up to ±100 %) so that a sample far from the reference stays in view
+    half = min(max(0.3, 1.1 * widest), 1.0)
+    bottom.set_ylim(1 - half, 1 + half)
     bottom.set_ylabel(f"ratio to\n{comparison.names[ref]}", fontsize="small")
     bottom.set_xlabel(variable)
     return fig

@@ -318,3 +318,17 @@ def test_hep_rc_knows_its_styles():
         assert isinstance(hep_rc(style), dict)
     with pytest.raises(DataError, match="did you mean 'ATLAS'"):
         hep_rc("ATLSA")
+
+
+def test_plot_closure_widens_its_ratio_panel_to_show_a_sample_far_from_the_reference():
+    from neyman.metrics import compare_histograms, comparison_edges
+    from neyman.plotting import plot_closure
+
+    gen = np.random.default_rng(3)
+    target, close, far = gen.normal(size=20_000), gen.normal(size=20_000), gen.normal(0.5, size=20_000)
+    edges = comparison_edges(close, target)
+    near = plot_closure(compare_histograms([("close", close, None), ("target", target, None)], edges), "x")
+    assert near.axes[1].get_ylim() == pytest.approx((0.7, 1.3))
+    wide = plot_closure(compare_histograms([("far", far, None), ("target", target, None)], edges), "x")
+    low, high = wide.axes[1].get_ylim()
+    assert low < 0.5 and high > 1.5  # a shift of half a standard deviation moves the ratio by more than 50 %
