@@ -277,3 +277,14 @@ def test_a_k_fold_density_applied_to_new_events_is_the_mixture_of_its_folds_and_
     np.testing.assert_allclose(log_p, mixture, rtol=1e-6, atol=1e-6)
     assert np.max(np.abs(np.mean(folds, axis=0) - mixture)) > 1e-3  # the folds differ: a mean of logs would not do
     assert abs(np.exp(log_p).sum() * (grid[1] - grid[0]) - 1.0) < 5e-3
+
+
+def test_a_k_fold_anomaly_evaluation_gives_the_spread_over_folds(files):
+    """As for a k-fold classifier: every number per fold, then mean ± std across the folds."""
+    cfg = _config(files, "kfold-autoencoder", "autoencoder", split={"kfold": 3})
+    cfg["training"]["steps"] = 150
+    run = neyman.train(cfg).run_dir
+    ev = evaluate(run, formats=("png",), n_bootstrap=5, report=False).metrics
+    spread = ev["folds"]
+    assert {"auc", "max_sic", "eps_s_at_1e-02"} <= set(spread)
+    assert spread["auc"]["std"] > 0 and abs(spread["auc"]["mean"] - ev["auc"]) < 0.05

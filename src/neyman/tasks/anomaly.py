@@ -141,8 +141,26 @@ class AnomalyTask(Task):
             summary, roc = metrics.anomaly_summary(s, truth, sample_weight=w)
             numbers.update(summary.as_dict())
             sic = metrics.sic_curve(roc, summary.n_background)
+            folds = self._fold_numbers(s, truth, w, events.fold[events.split == TEST])
+            if folds:
+                numbers["folds"] = folds
         classes = tuple(options.classes) or self.fixed_classes
         return AnomalyEvaluation(numbers=numbers, scores=s, labels=truth, weights=w, roc=roc, sic=sic, classes=classes)
+
+    @staticmethod
+    def _fold_numbers(
+        scores: np.ndarray, truth: np.ndarray, weights: np.ndarray, fold: np.ndarray
+    ) -> dict[str, dict[str, float]]:
+        """k-fold: the mean ± std over folds of the AUC, max SIC and ε_S numbers (empty otherwise)."""
+        from neyman import metrics
+
+        per = []
+        for f in np.unique(fold[fold >= 0]):
+            sel = fold == f
+            if (truth[sel] == SIGNAL).any() and (truth[sel] == BACKGROUND).any():
+                numbers = metrics.anomaly_summary(scores[sel], truth[sel], sample_weight=weights[sel])[0].as_dict()
+                per.append({k: v for k, v in numbers.items() if not k.startswith("n_")})
+        return metrics.fold_summary(per) if len(per) >= 2 else {}
 
     def core_evaluation(self, events: ScoredEvents, options: EvaluationOptions) -> AnomalyEvaluation:
         """The anomaly scores of the test events, by class."""
