@@ -8,7 +8,7 @@ import numpy as np
 
 from neyman.exceptions import DataError
 from neyman.runs.trained import TrainedRun
-from neyman.seeding import child_seed
+from neyman.seeding import child_seed, rng
 
 __all__ = ["check_drawable", "condition_columns", "draw", "drawn_columns"]
 
@@ -46,7 +46,13 @@ def drawn_columns(trained: TrainedRun) -> list[str]:
 
 
 def draw(
-    trained: TrainedRun, n: int, *, context: np.ndarray | None = None, seed: int = 0, step: int = 100_000
+    trained: TrainedRun,
+    n: int,
+    *,
+    context: np.ndarray | None = None,
+    seed: int = 0,
+    step: int = 100_000,
+    folds: np.ndarray | None = None,
 ) -> Iterator[np.ndarray]:
     """Draw ``n`` events chunk by chunk, in physical units.
 
@@ -62,6 +68,10 @@ def draw(
         Seed of the draw; chunk ``c`` draws with a seed derived from it and ``c``.
     step
         Events per chunk.
+    folds
+        ``(n,)`` the fold whose model draws each event, for a k-fold run (default:
+        drawn uniformly).  Comparing draws with real test events, the fold that
+        never saw each event gives a comparison free of training events.
 
     Yields
     ------
@@ -70,16 +80,38 @@ def draw(
 
     Notes
     -----
-    A k-fold run draws from the equal mixture of its fold models: chunk ``c`` from
-    fold ``c mod k``.  A model that learned preprocessed inputs (a VAE) has its
-    draws mapped back through the inverse of its fold's preprocessing.
+    A k-fold run draws from the equal mixture of its fold models, the density
+    that ``predict`` reports (``ln (1/k) Σ_f p_f(x)``): every event's fold is drawn
+    uniformly, then each fold model draws its events (at their conditions).  A model
+    that learned preprocessed inputs (a VAE) has its draws mapped back through the
+    inverse of its fold's preprocessing.
     """
+    k = len(trained.models)
     for c, start in enumerate(range(0, n, step)):
         size = min(step, n - start)
-        fold = c % len(trained.models)
-        model = trained.models[fold]
         ctx = None if context is None else context[start : start + size]
-        values = model.sample(size, context=ctx, seed=child_seed(seed, "sample", c))  # type: ignore[attr-defined]
-        if not type(model).declaration.own_scaling:
-            values = trained.preprocessors[fold].inverse_transform(values)  # type: ignore[attr-defined]
-        yield np.asarray(values, dtype=np.float64)
+        if k == 1:
+            yield _fold_draw(trained, 0, size, ctx, child_seed(seed, "sample", c))
+            continue
+        chosen = rng(seed, "sample-fold", c).integers(0, k, size) if folds is None else folds[start : start + size]
+        out: np.ndarray | None = None
+        for fold in range(k):
+            mine = chosen == fold
+            if not mine.any():
+                continue
+            part_ctx = None if ctx is None else ctx[mine]
+            values = _fold_draw(trained, fold, int(mine.sum()), part_ctx, child_seed(seed, "sample", c, fold))
+            if out is None:
+                out = np.empty((size, *values.shape[1:]), dtype=np.float64)
+            out[mine] = values
+        assert out is not None
+        yield out
+
+
+def _fold_draw(trained: TrainedRun, fold: int, size: int, context: np.ndarray | None, seed: int) -> np.ndarray:
+    """``size`` events drawn by fold ``fold``'s model, in physical units."""
+    model = trained.models[fold]
+    values = model.sample(size, context=context, seed=seed)  # type: ignore[attr-defined]
+    if not type(model).declaration.own_scaling:
+        values = trained.preprocessors[fold].inverse_transform(values)  # type: ignore[attr-defined]
+    return np.asarray(values, dtype=np.float64)

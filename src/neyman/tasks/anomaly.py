@@ -159,7 +159,7 @@ class AnomalyTask(Task):
             sel = fold == f
             if (truth[sel] == SIGNAL).any() and (truth[sel] == BACKGROUND).any():
                 numbers = metrics.anomaly_summary(scores[sel], truth[sel], sample_weight=weights[sel])[0].as_dict()
-                per.append({k: v for k, v in numbers.items() if not k.startswith("n_")})
+                per.append({k: np.nan if v is None else v for k, v in numbers.items() if not k.startswith("n_")})
         return metrics.fold_summary(per) if len(per) >= 2 else {}
 
     def core_evaluation(self, events: ScoredEvents, options: EvaluationOptions) -> AnomalyEvaluation:

@@ -236,8 +236,8 @@ def sample(
 
     Notes
     -----
-    A k-fold run draws from the equal mixture of its fold models, chunk ``c``
-    from fold ``c mod k``.  A VAE's draws are decoded from :math:`z \\sim \\mathcal N(0, 1)`
+    A k-fold run draws from the equal mixture of its fold models: each event's
+    fold is drawn uniformly.  A VAE's draws are decoded from :math:`z \\sim \\mathcal N(0, 1)`
     and brought back to physical units by the inverse of the run's preprocessing.
     """
     if step_size < 1:

@@ -35,6 +35,12 @@ def _test_background(scored: ScoredEvents, limit: int, seed: int) -> np.ndarray:
     return index
 
 
+def _unseen_folds(trained: TrainedRun, scored: ScoredEvents, index: np.ndarray) -> np.ndarray | None:
+    """For a k-fold run, the fold whose model never saw each real event: it draws the event's counterpart."""
+    folds = np.asarray(scored.fold)[index]
+    return folds if len(trained.models) > 1 and np.all(folds >= 0) else None
+
+
 def generative_fidelity(
     trained: TrainedRun,
     table: Table | None,
@@ -92,7 +98,8 @@ def generative_fidelity(
     real = real_table.to_numpy(columns, dtype=np.float64)
     w = np.asarray(real_table[WEIGHT], dtype=np.float64)
     context = real_table.to_numpy(conditions, dtype=np.float64) if conditions else None
-    generated = np.concatenate(list(draw(trained, len(real), context=context, seed=seed)))
+    folds = _unseen_folds(trained, scored, index)
+    generated = np.concatenate(list(draw(trained, len(real), context=context, seed=seed, folds=folds)))
     numbers, paths = _compare(real, w, generated, columns, seed=seed, save=save)
     return {"generated": numbers}, paths
 
@@ -117,7 +124,8 @@ def _image_fidelity(
     real, w, totals = real[keep], w[keep], totals[keep]
     if len(real) < MIN_EVENTS:
         return {}, []
-    generated = np.concatenate(list(draw(trained, len(real), context=totals[:, None], seed=seed)))
+    folds = _unseen_folds(trained, scored, index[keep])
+    generated = np.concatenate(list(draw(trained, len(real), context=totals[:, None], seed=seed, folds=folds)))
     generated = generated.reshape(real.shape)
     names = list(IMAGE_OBSERVABLES)
     numbers, paths = _compare(
