@@ -62,6 +62,17 @@ def test_cwola_finds_the_injected_bump_with_its_size(cwola: object) -> None:
     assert 3300 <= best["bumphunter_lo"] < 3700 or 3300 < best["bumphunter_hi"] <= 3700
 
 
+def test_the_recorded_fit_range_holds_every_fitted_event_and_no_other(cwola: object, files: dict[str, Path]) -> None:
+    """The fit covers whole bins; the range recorded is the one fitted (a partial bin was once dropped unsaid)."""
+    window = cwola.summary["windows"][0]  # type: ignore[attr-defined]
+    lo, hi = window["fit_range"]
+    mass = np.asarray(io.read(files["bump"])["mjj"])
+    assert window["cuts"][0]["events"] == int(np.count_nonzero((mass >= lo) & (mass < hi)))
+    width = (3700 - 3300) / 8  # the default bins: an eighth of the window, with edges on it
+    assert (3300 - lo) / width == pytest.approx(round((3300 - lo) / width))
+    assert (hi - 3700) / width == pytest.approx(round((hi - 3700) / width))
+
+
 def test_every_event_is_scored_by_a_model_that_never_saw_it(cwola: object, files: dict[str, Path]) -> None:
     run_dir = Path(cwola.run_dir)  # type: ignore[attr-defined]
     scores = io.read(run_dir / "scores.parquet")

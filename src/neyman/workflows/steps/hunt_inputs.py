@@ -297,7 +297,9 @@ def _checked_windows(
 
     ``fit`` is the collision energy and the bin width (``None``: the default) of the bump fit;
     every fit range must hold more bins outside its signal region than the dijet function
-    has parameters, or the sideband fit has no degree of freedom left.
+    has parameters, or the sideband fit has no degree of freedom left.  The fit ranges
+    returned end on their outermost bin edges: the fit covers whole bins, and a partial
+    bin at either end is left out (and out of the recorded range).
     """
     signal_region, sidebands, scan, fit_range = given
     sqrt_s, bin_width = fit
@@ -328,6 +330,7 @@ def _checked_windows(
             NeymanWarning,
             stacklevel=2,
         )
+    fitted = []
     for found, span in windows:
         edges = binning(found.signal, span, bin_width)
         if len(edges) - 1 > MAX_BINS:
@@ -345,7 +348,9 @@ def _checked_windows(
                 f"{found.signal}, too few to fit the {DIJET_PARAMETERS}-parameter dijet function to the sidebands "
                 f"(at least {DIJET_PARAMETERS + 1}); give a narrower --bin-width or a wider --fit-range"
             )
-    return windows
+        # the fit covers whole bins: the range fitted (and recorded) ends on the outermost edges
+        fitted.append((found, Window(float(edges[0]), float(edges[-1]))))
+    return fitted
 
 
 def _check_overrides(settings: HuntSettings, features: Sequence[str]) -> None:
