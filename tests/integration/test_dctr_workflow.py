@@ -129,10 +129,10 @@ def test_fits_of_other_files_of_one_name_keep_their_records(family, tmp_path):
 
 @pytest.mark.parametrize("n", [0, 1])
 def test_a_fit_of_a_sample_without_events_is_refused_before_anything_is_written(family, tmp_path, n):
-    d, result = family
+    _, result = family
     data = _sample(tmp_path / "tiny.parquet", 0.3, n, 5)
     with pytest.raises(DataError, match=rf"data .*tiny.parquet holds {n} events; .* needs at least 20"):
-        fit_parameter(result.run_dir, data, str(d / "nominal.parquet"))
+        fit_parameter(result.run_dir, data, _sample(tmp_path / "reference.parquet", 0.0, 2_000, 6))
     assert not (result.run_dir / "fits" / "tiny.json").exists()
 
 
@@ -189,3 +189,14 @@ def test_replicas_add_the_generated_samples_statistics_to_the_fit(tmp_path):
     record_file.write_text(json.dumps(record))
     with pytest.raises(RunDirectoryError, match="outside the run"):
         fit_parameter(result.run_dir, str(tmp_path / "pseudo.parquet"), reference)
+
+
+@pytest.mark.parametrize("given", ["--fit", "--reference"])
+def test_a_training_sample_is_refused_as_the_fitted_data_or_the_reference(family, given):
+    """The reweighter's ratio follows its training events' fluctuations: a fit on them would be biased."""
+    d, result = family
+    trained_on = str(d / "nominal.parquet")
+    fresh = _sample(d / f"fresh{given}.parquet", 0.0, 2_000, 21)
+    data, reference = (trained_on, fresh) if given == "--fit" else (fresh, trained_on)
+    with pytest.raises(ConfigError, match=rf"{given} .*nominal\.parquet is one of the files the reweighter"):
+        fit_parameter(result.run_dir, data, reference)

@@ -179,6 +179,13 @@ def fit_parameter(
     record = _parametrised_record(run, points, method)
     data_file = _independent(data, reference)
     trained = load_run(run)
+    for given, option in ((data, "--fit"), (reference, "--reference")):
+        if trained.trained_on(given):
+            raise ConfigError(
+                f"{option} {given} is one of the files the reweighter of {run} trained on: its learned ratio fits "
+                "the fluctuations of those events, and the fit would be biased; give an independent sample "
+                "(generated with another seed)"
+            )
     parameter, features, weight = record["parameter"], list(record["features"]), record.get("weight")
     span = [*record["values"], record["nominal"]]
     grid = np.linspace(min(span), max(span), points)
