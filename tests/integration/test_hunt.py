@@ -324,3 +324,17 @@ def test_the_classifiers_use_the_searchs_coarse_bins_unless_told_otherwise(
         classifier = Path(result.run_dir) / result.summary["windows"][0]["models"][0]
         assert load_config(classifier / "config.yaml").model.max_bin == expected
         assert f"[max_bin: {expected}]" in next(classifier.rglob("booster.txt")).read_text()
+
+
+def test_a_weighted_reference_is_warned_about(tmp_path: Path) -> None:
+    """The hunt counts every --reference event once: a weight column there would be silently ignored."""
+    data, reference = resonance_search_dataset(12_000, 0, seed=7), resonance_search_dataset(12_000, 0, seed=8)
+    io.write(data, tmp_path / "data.parquet")
+    weights = np.random.default_rng(0).exponential(size=len(reference))
+    io.write(reference.with_column("mc_weight", weights), tmp_path / "reference.parquet")
+    with pytest.warns(UserWarning, match=r"--reference .*reference\.parquet has a weight column \('mc_weight'\)"):
+        hunt(
+            tmp_path / "data.parquet", mass="mjj", features=FEATURES[:3], signal_region="3300,3700",
+            method="idealized", reference=tmp_path / "reference.parquet", toys=0, bumphunter=False, kfold=2,
+            ensemble=1, output_dir=tmp_path / "runs", name="weighted",
+        )  # fmt: skip

@@ -95,6 +95,15 @@ def _read_events(path: str, mass: str, features: list[str], what: str, first_id:
         missing = [c for c in names if c not in held]
         if missing:
             raise DataError(f"{what} {where} has no column {missing[0]!r} (given in {kind}); it has {held}")
+    weights = [c for c in held if "weight" in c.lower() and c not in (mass, *features)]
+    if weights and what == "--reference":  # a background template: its events all count once
+        warnings.warn(
+            f"{what} {where} has a weight column ({weights[0]!r}), which the hunt does not use: every event counts "
+            "once, so a weighted template (pT-hat slices, signed NLO weights) is not the background it stands for; "
+            "give an unweighted sample (e.g. unweight it by accept-reject on w / max w)",
+            NeymanWarning,
+            stacklevel=2,
+        )
     names = [mass, *features, *([LABEL] if LABEL in held else [])]
     table = io.read(where, tree=tree, columns=names)
     if len(table) == 0:
