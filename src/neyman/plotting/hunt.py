@@ -111,7 +111,8 @@ def plot_sculpting(
     for cut in cuts:
         if cut.efficiency >= 1:
             continue
-        after = np.histogram(mass[background & (score > cut.threshold)], bins=edges)[0].astype(float)
+        kept = cut.selected if cut.selected is not None else score >= cut.threshold  # the events fitted
+        after = np.histogram(mass[background & kept], bins=edges)[0].astype(float)
         share = after.sum() / max(before.sum(), 1.0)
         ratio = np.divide(after, before * share, out=np.full(len(after), np.nan), where=(before > 0) & (share > 0))
         ax.stairs(ratio, edges, label=_cut_name(cut.efficiency))

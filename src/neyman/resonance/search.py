@@ -52,6 +52,9 @@ class CutResult:
         Events in the window and the sideband fit's prediction there (NaN without a fit).
     bumphunter
         The BumpHunter scan against the sideband fit (None when not run).
+    selected
+        Which events of the fit range the cut keeps (ties at the threshold included or
+        not by their random key), as fitted.
     """
 
     efficiency: float
@@ -64,6 +67,7 @@ class CutResult:
     observed: float
     expected: float
     bumphunter: BumpHunterScan | None
+    selected: np.ndarray | None = None
 
     def summary(self) -> dict[str, float | int | None]:
         """The numbers of this cut, for ``hunt.json`` and the report's tables."""
@@ -166,7 +170,17 @@ def cut_and_fit(
     inside = (edges[:-1] >= window.lo) & (edges[1:] <= window.hi)
     if counts[~inside].sum() < MIN_FIT_EVENTS:
         return CutResult(
-            efficiency, threshold, kept, edges, counts, None, None, float(counts[inside].sum()), float("nan"), None
+            efficiency,
+            threshold,
+            kept,
+            edges,
+            counts,
+            None,
+            None,
+            float(counts[inside].sum()),
+            float("nan"),
+            None,
+            selected=keep,
         )
     significance = local_significance(edges, counts, window, sqrt_s=sqrt_s, toys=toys, seed=seed)
     sideband = fit_spectrum(edges, counts, sqrt_s=sqrt_s, exclude=window, start=significance.null.parameters)
@@ -184,6 +198,7 @@ def cut_and_fit(
         observed=float(counts[inside].sum()),
         expected=float(sideband.background[inside].sum()),
         bumphunter=scan,
+        selected=keep,
     )
 
 

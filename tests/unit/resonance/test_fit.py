@@ -141,6 +141,9 @@ def test_a_cut_on_tied_scores_keeps_its_share_and_stays_blind_to_the_mass() -> N
         all_below = np.histogram(mass, bins=EDGES)[0][: np.searchsorted(EDGES, WINDOW.lo)].sum()
         # the same share of the events below the window passes (binomial, 5 sigma)
         assert abs(kept_below / all_below - efficiency) < 5 * np.sqrt(efficiency / all_below)
+        # the events the cut keeps, ties included by their key, are those fitted (and drawn in the sculpting check)
+        np.testing.assert_array_equal(np.histogram(mass[cut.selected], bins=EDGES)[0], cut.counts)
+        assert np.count_nonzero(score > cut.threshold) < cut.selected.sum() < np.count_nonzero(score >= cut.threshold)
 
 
 def test_bumphunter_finds_the_excess_where_it_is() -> None:
