@@ -100,14 +100,21 @@ def _closure(
     return chi2
 
 
-def _independent(data: str, reference: str) -> str:
-    """The data's file (resolved), refused when the reference is the same file."""
+def _independent(data: str, reference: str, trained: TrainedRun) -> str:
+    """The data's file (resolved), refused when the reference is the same file or either is a training file."""
     data_file, reference_file = (os.path.realpath(io.parse_source(str(f))[0]) for f in (data, reference))
     if data_file == reference_file:
         raise ConfigError(
             f"--reference {reference} is the --fit sample itself; give an independent nominal sample (one the "
             "reweighter never saw), which normalises w"
         )
+    for given, option in ((data, "--fit"), (reference, "--reference")):
+        if trained.trained_on(given):
+            raise ConfigError(
+                f"{option} {given} is one of the files the reweighter of {trained.path} trained on: its learned "
+                "ratio fits the fluctuations of those events, and the fit would be biased; give an independent "
+                "sample (generated with another seed)"
+            )
     return data_file
 
 
@@ -177,15 +184,8 @@ def fit_parameter(
     t0 = time.perf_counter()
     run = Path(run)
     record = _parametrised_record(run, points, method)
-    data_file = _independent(data, reference)
     trained = load_run(run)
-    for given, option in ((data, "--fit"), (reference, "--reference")):
-        if trained.trained_on(given):
-            raise ConfigError(
-                f"{option} {given} is one of the files the reweighter of {run} trained on: its learned ratio fits "
-                "the fluctuations of those events, and the fit would be biased; give an independent sample "
-                "(generated with another seed)"
-            )
+    data_file = _independent(data, reference, trained)
     parameter, features, weight = record["parameter"], list(record["features"]), record.get("weight")
     span = [*record["values"], record["nominal"]]
     grid = np.linspace(min(span), max(span), points)
