@@ -43,8 +43,11 @@ __all__ = [
 PARTICLE_FIELDS = ("E", "px", "py", "pz", "charge", "pdg_id")
 """Fields of a particle record, before and after the detector."""
 
-INVISIBLE_PDG_IDS = (12, 14, 16)
-"""Neutrinos (either sign) leave no trace."""
+INVISIBLE_PDG_IDS = (12, 14, 16, 1000012, 1000014, 1000016, 1000022, 1000039, 51, 52, 53)
+"""Particles (either sign) that leave no trace: the neutrinos, and the stable weakly interacting
+particles of new physics that Pythia can make — sneutrinos, the lightest neutralino (1000022),
+the gravitino (1000039) and its dark-matter particles 51–53.  At particle level they are
+dropped too, so that missing momentum means the same at both levels."""
 
 TRACK_MASSES = {11: 0.000511, 13: 0.10566, 211: 0.13957}
 """Masses given to tracks by reconstructed type (GeV): a tracker does not tell π, K and p apart."""
@@ -140,8 +143,9 @@ class Detector:
     Groom's parametrisation, :math:`R(E) = 1 - (1 - h/e)(E/E_0)^{m-1}`
     (:math:`E_0` = 1 GeV, per particle), each hadron's response fluctuating by a
     Gaussian of relative width ``hadron_response_spread``; charged particles below
-    ``calo_charged_pt_min`` never reach the calorimeters; untracked muons and
-    neutrinos leave nothing.
+    ``calo_charged_pt_min`` never reach the calorimeters; untracked muons,
+    neutrinos and the invisible particles of new physics (:data:`INVISIBLE_PDG_IDS`,
+    the neutralinos of ``susy_vs_ww``) leave nothing.
     Each cell's deposit is smeared with :math:`\sigma_E = a\sqrt{E} \oplus bE \oplus n`
     (noise only where there is a deposit) and kept above its section's threshold, as a
     massless pseudo-particle at the cell centre with ``pdg_id`` 22 (electromagnetic:
@@ -254,7 +258,7 @@ DETECTORS: dict[str, Detector | None] = {
     "simple": SIMPLE,
     "none": None,
 }
-"""Named detectors; ``default`` is ``cms-like``; ``none`` means particle level (only neutrinos removed)."""
+"""Named detectors; ``default`` is ``cms-like``; ``none`` means particle level (only invisible particles removed)."""
 
 
 def get_detector(name: str) -> Detector | None:
@@ -294,7 +298,8 @@ def simulate(particles: Any, detector: Detector | None, *, rng: np.random.Genera
     particles
         Jagged record array ``(n_events, var)`` with fields :data:`PARTICLE_FIELDS`.
     detector
-        The detector, or ``None`` for particle level (neutrinos are still removed).
+        The detector, or ``None`` for particle level (the invisible particles of
+        :data:`INVISIBLE_PDG_IDS` are still removed).
     rng
         Source of the smearing random numbers.
 

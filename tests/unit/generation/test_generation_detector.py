@@ -132,6 +132,16 @@ def test_hadrons_respond_below_one_rising_with_energy() -> None:
     assert means[0] < means[1] < means[2] < 1.0
 
 
+@pytest.mark.parametrize("invisible", [1000022, 1000039, -1000012, 52])
+def test_the_invisible_particles_of_new_physics_leave_no_trace(invisible: int) -> None:
+    """A neutralino (susy_vs_ww) once became a hadronic cell holding ~80 % of its energy: no missing momentum."""
+    pdg = np.array([211, invisible])
+    events = _events(np.array([30.0, 200.0]), np.array([0.3, -0.4]), np.array([0.0, 2.0]), np.array([1, 0]), pdg, [2])
+    for detector in (Detector(track_efficiency=1.0), None):
+        out = simulate(events, detector, rng=np.random.default_rng(4))
+        assert ak.to_list(ak.num(out, axis=1)) == [1] and ak.to_list(out.pdg_id) == [[211]]
+
+
 def test_particle_level_is_unchanged_apart_from_neutrinos() -> None:
     events = _events(
         np.array([10.0, 5.0]), np.zeros(2), np.zeros(2), np.array([1, 0]), np.array([211, 12]), np.array([2])
