@@ -1741,6 +1741,11 @@ CASES = [
     ),
     case("generate-bad-detector-key", "generate top_vs_qcd --events 10 --out g.parquet --set detector.nme=x", r"nme"),
     case(
+        "generate-mpi-through-set",  # once silently overridden by the --mpi default applied after it
+        "generate quark_vs_gluon --events 10 --out g.parquet --set pythia.PartonLevel:MPI=on",
+        r"--set 'pythia\.PartonLevel:MPI=on': multi-parton interactions are switched by --mpi on\|off",
+    ),
+    case(
         "generate-signal-fraction-above-one",
         "generate dijet_resonance --events 10 --out g.parquet --set process.signal_fraction=1.5",
         r"signal_fraction",

@@ -83,6 +83,11 @@ def parse_overrides(items: Sequence[str]) -> Overrides:
                 "detector.name=value or process.name=value"
             )
         if prefix == "pythia":
+            if name.strip().lower() == "partonlevel:mpi":
+                raise ConfigError(
+                    f"--set {item!r}: multi-parton interactions are switched by --mpi on|off (recorded in the "
+                    "provenance and applied after the process's settings, where this line would be overridden)"
+                )
             pythia.append(f"{name} = {value.strip()}")
             continue
         if prefix not in ("detector", "process"):
