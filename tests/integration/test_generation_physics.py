@@ -282,7 +282,17 @@ def test_pileup_is_overlaid_and_subtracted(tmp_path: Path) -> None:
     a, b = io.read(clean.path), io.read(piled.path)
     assert json.loads(piled.provenance.read_text())["pileup"] == 10.0
     area = np.pi * get_process("w_vs_qcd").jets.radius ** 2
-    assert "rho" not in a.column_names and np.all(np.asarray(b["area"]) == pytest.approx(area))
+    assert "rho" not in a.column_names
+    # trimmed jets: the kept subjets' discs (R_sub = 0.3), fewer than the jet's own area
+    sub = np.pi * get_process("w_vs_qcd").jets.trim_radius ** 2
+    kept = np.asarray(b["area"]) / sub
+    assert np.allclose(kept, np.round(kept)) and np.all((kept >= 1) & (np.asarray(b["area"]) < 4 * area))
+    # and each is pile-up subtracted: below the sum of its constituents (which keep their pile-up) by about rho A
+    px, py = b["constituent_px"], b["constituent_py"]
+    summed = np.asarray([np.hypot(np.sum(x), np.sum(y)) for x, y in zip(px, py, strict=True)])
+    expected = np.asarray(b["rho"]) * np.asarray(b["area"])
+    removed = (summed - np.asarray(b["pt"]))[expected > 0]
+    assert np.median(removed / expected[expected > 0]) == pytest.approx(1.0, abs=0.25)
     assert 1.0 < np.median(b["rho"]) < 10.0  # GeV per unit area: neutral pile-up after CHS
     w_a, w_b = np.asarray(a["label"]) == 1, np.asarray(b["label"]) == 1
     assert np.mean(b["n_constituents"][w_b]) > np.mean(a["n_constituents"][w_a]) + 3

@@ -113,7 +113,7 @@ training takes them as features by default)."""
 def _jets(process: Process, sample: Sample, batch: Batch) -> tuple[Columns, np.ndarray]:
     selection = process.jets
     jets = find_jets(batch.objects, selection, window=selection.trim_radius <= 0, rho=batch.rho)
-    jets = trim(jets, selection)
+    jets = trim(jets, selection, rho=batch.rho)
     record = Record.from_batch(batch.prt)
     if sample.truth:
         found = decays(record, sample.truth)
@@ -256,7 +256,8 @@ def _pileup_columns(jets: Jets, batch: Batch, radius: float) -> Columns:
     """With pile-up: each jet's area and its event's density ρ, as subtracted (nothing without)."""
     if batch.rho is None:
         return {}
-    return {"area": np.full(len(jets), np.pi * radius**2), "rho": batch.rho[jets.event]}
+    area = np.full(len(jets), np.pi * radius**2) if jets.area is None else jets.area
+    return {"area": area, "rho": batch.rho[jets.event]}
 
 
 def _composition(jets: Jets) -> Columns:

@@ -65,6 +65,9 @@ class Jets:
     constituents
         Flat constituent columns (:data:`~neyman.generation.detector.PARTICLE_FIELDS`
         plus ``pt``, ``eta``, ``phi``), grouped by jet, decreasing :math:`p_T` within a jet.
+    area
+        The area that a pile-up subtraction took :math:`\\rho A` from, per jet (trimmed
+        jets: their kept subjets'); ``None``: the jet radius's :math:`\\pi R^2`.
     """
 
     event: np.ndarray
@@ -74,6 +77,7 @@ class Jets:
     E: np.ndarray
     counts: np.ndarray
     constituents: dict[str, np.ndarray]
+    area: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.event)
@@ -115,6 +119,7 @@ class Jets:
             E=self.E[index],
             counts=self.counts[index],
             constituents={k: v[flat] for k, v in self.constituents.items()},
+            area=None if self.area is None else self.area[index],
         )
 
     def constituent_vectors(self) -> Any:
@@ -208,8 +213,17 @@ def _in_window(jets: Jets, selection: JetSelection) -> np.ndarray:
     return np.asarray(keep & (np.abs(angle) < selection.eta_max))
 
 
-def trim(jets: Jets, selection: JetSelection) -> Jets:
+def trim(jets: Jets, selection: JetSelection, *, rho: np.ndarray | None = None) -> Jets:
     """Trim jets and apply the selection window to the trimmed jets.
+
+    Parameters
+    ----------
+    jets
+        The jets (area-median subtracted with pile-up, :func:`find_jets`).
+    selection
+        The trimming parameters and the window.
+    rho
+        Each event's pile-up density (``None``: no pile-up).
 
     Notes
     -----
@@ -217,7 +231,11 @@ def trim(jets: Jets, selection: JetSelection) -> Jets:
     ``selection.trim_radius``; subjets with :math:`p_T^{sub} < f_{cut}\\, p_T^{jet}`
     (``selection.trim_fraction``) are removed with their constituents (Krohn,
     Thaler, Wang, JHEP 02 (2010) 084).  The jet four-momentum becomes the sum of
-    the remaining constituents.  Jets are then required to be in the
+    the remaining subjets.  With pile-up each subjet first loses
+    :math:`\\rho A^\\mu_{sub}`, the area four-vector of a disc of radius
+    ``trim_radius`` around it (:func:`neyman.generation.pileup.subtract`), so that
+    the cut and the trimmed jet are pile-up subtracted as the ungroomed jet was;
+    the constituents stay as measured.  Jets are then required to be in the
     :math:`p_T`/:math:`\\eta` window of ``selection``.
     """
     if selection.trim_radius <= 0 or len(jets) == 0:
@@ -228,16 +246,26 @@ def trim(jets: Jets, selection: JetSelection) -> Jets:
     sequence = fastjet.ClusterSequence(jets.constituent_vectors(), definition)
     subjets = sequence.inclusive_jets()
     sub_index = sequence.constituent_index()
-    sub_pt = pt(subjets.px, subjets.py)
-    keep_sub = sub_pt >= selection.trim_fraction * jets.pt
+    n_sub = np.asarray(ak.to_numpy(ak.num(subjets, axis=1)), dtype=np.int64)
+    jet_of_sub = np.repeat(np.arange(len(jets)), n_sub)
+    four = [np.asarray(ak.to_numpy(ak.flatten(subjets[k])), dtype=np.float64) for k in ("px", "py", "pz", "E")]
+    if rho is not None:
+        event_rho = np.asarray(rho)[jets.event[jet_of_sub]]
+        four = list(subtract(four[0], four[1], four[2], four[3], event_rho, selection.trim_radius))
+    kept_flat = pt(four[0], four[1]) >= selection.trim_fraction * jets.pt[jet_of_sub]
+    keep_sub = ak.unflatten(kept_flat, n_sub)
     kept_local = ak.flatten(sub_index[keep_sub], axis=2)
     new_counts = np.asarray(ak.to_numpy(ak.num(kept_local, axis=1)), dtype=np.int64)
     flat = np.asarray(ak.to_numpy(ak.flatten(kept_local)), dtype=np.int64) + np.repeat(starts(jets.counts), new_counts)
     columns = {k: v[flat] for k, v in jets.constituents.items() if k not in ("pt", "eta", "phi")}
     constituents = _sorted_constituents(columns, new_counts)
-    jet_of = np.repeat(np.arange(len(jets)), new_counts)
-    sums = {k: np.bincount(jet_of, weights=constituents[k], minlength=len(jets)) for k in ("px", "py", "pz", "E")}
-    trimmed = Jets(jets.event, sums["px"], sums["py"], sums["pz"], sums["E"], new_counts, constituents)
+    owner = jet_of_sub[kept_flat]
+    sums = {
+        k: np.bincount(owner, weights=v[kept_flat], minlength=len(jets))
+        for k, v in zip(("px", "py", "pz", "E"), four, strict=True)
+    }
+    area = None if rho is None else np.bincount(owner, minlength=len(jets)) * np.pi * selection.trim_radius**2
+    trimmed = Jets(jets.event, sums["px"], sums["py"], sums["pz"], sums["E"], new_counts, constituents, area)
     return trimmed.take(_in_window(trimmed, selection) & (new_counts > 0))
 
 
