@@ -116,3 +116,18 @@ def test_substructure_returns_all_features_finite(jets: ak.Array) -> None:
         assert tuple(out) == SUBSTRUCTURE_FEATURES
         for values in out.values():
             assert values.shape == (len(sample),) and np.isfinite(values).all()
+
+
+def test_nsubjettiness_measures_distances_in_rapidity_as_fastjet_does() -> None:
+    """A wide two-prong jet at eta ~ 1.2: its one axis is massive, so its rapidity lies below its pseudorapidity."""
+    pts, etas, phis = np.array([300.0, 200.0, 5.0]), np.array([1.0, 1.5, 1.2]), np.array([0.0, 0.5, 0.2])
+    jet = ak.Array([_particles(pts, etas, phis)])
+    px, py = np.sum(pts * np.cos(phis)), np.sum(pts * np.sin(phis))
+    pz, energy = np.sum(pts * np.sinh(etas)), np.sum(pts * np.cosh(etas))
+    axis_y, axis_phi = 0.5 * np.log((energy + pz) / (energy - pz)), np.arctan2(py, px)
+    axis_eta = np.arcsinh(pz / np.hypot(px, py))
+    dr_y = np.hypot(etas - axis_y, phis - axis_phi)  # massless constituents: their rapidity is their eta
+    dr_eta = np.hypot(etas - axis_eta, phis - axis_phi)
+    tau1 = nsubjettiness(jet, n_max=1, r0=0.8)[0, 0]
+    assert tau1 == pytest.approx(np.sum(pts * dr_y) / (pts.sum() * 0.8), rel=1e-9)
+    assert abs(tau1 / (np.sum(pts * dr_eta) / (pts.sum() * 0.8)) - 1) > 0.01  # the conventions differ here
