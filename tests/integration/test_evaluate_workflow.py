@@ -220,3 +220,21 @@ def test_a_complete_run_without_its_metrics_file_is_evaluated_with_a_warning(bdt
     with pytest.warns(NeymanWarning, match=r"metrics\.json is missing from this complete run.*lost"):
         evaluate(copy, formats=("png",), n_bootstrap=5)
     assert "evaluation" in json.loads((copy / "metrics.json").read_text())
+
+
+def test_kfold_permutation_importance_scores_each_event_with_the_model_that_never_saw_it(tmp_path):
+    """A noise feature that deep trees memorise looks important only to a model that trained on the events."""
+    table = io.read(write_labelled_file(tmp_path, "parquet", n_events=4000))
+    noisy = tmp_path / "noisy.parquet"
+    io.write(table.with_column("noise", np.random.default_rng(3).normal(size=len(table))), noisy)
+    cfg = {
+        "name": "kf-noise",
+        "output_dir": str(tmp_path / "runs"),
+        "data": {"sources": [{"path": str(noisy)}], "label_column": LABEL, "features": [*FEATURES, "noise"]},
+        "model": {"type": "xgboost", "n_estimators": 200, "max_depth": 8},
+        "split": {"kfold": 3},
+    }
+    run = neyman.train(cfg).run_dir
+    m = evaluate(run, n_bootstrap=5, report=False).metrics
+    noise = m["permutation_importance"]["noise"]
+    assert abs(noise["mean"]) < 0.004, noise  # 0.0105 when all folds' models, two of which trained on it, scored

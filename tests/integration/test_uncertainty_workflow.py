@@ -154,3 +154,15 @@ def test_a_kfold_run_scores_its_training_file_with_each_events_fold_and_new_file
     new = io.read(neyman.predict(run, copy, tmp_path / "new.parquet").output)
     # the pooled draws of both fold models spread at least as much as one fold's
     assert np.mean(np.asarray(new["logit_std"])) > np.mean(np.asarray(own["logit_std"]))
+    # evaluated on new events (--test-data: no fold), the uncertainty is the pooled draws', never zero
+    from neyman.workflows.evaluate import evaluate
+
+    fresh = write_labelled_file(tmp_path, "csv", n_events=600, seed=9)
+    numbers = evaluate(run, test_data=[str(fresh)], formats=("png",), n_bootstrap=5, report=False).metrics
+    spread = numbers["model_uncertainty"]
+    assert spread["mean_logit_std"] > 0.5 * np.mean(np.asarray(new["logit_std"]))
+    radii = spread["vs_input_radius"]["radius"]
+    assert all(0.1 < r < 10 for r in radii)  # distances of standardised inputs (once uninitialised memory)
+    # the run's own training file is no test file: its events would measure the model's memory
+    with pytest.raises(ConfigError, match=r"--test-data .*labelled\.parquet is a file the run trained on"):
+        evaluate(run, test_data=[str(labelled)], n_bootstrap=5, report=False)

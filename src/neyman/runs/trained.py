@@ -226,7 +226,8 @@ class TrainedRun:
         Without fold information (no event-id column in ``table``, or
         ``folds_by_event_id`` False) a k-fold run combines the raw outputs of all
         fold models (:meth:`~neyman.tasks.Task.combine_folds`: the mean of logits, the
-        mixture of densities): the k-fold ensemble.
+        mixture of densities): the k-fold ensemble.  So does an event of fold ``-1``
+        among given ``folds`` (one of no fold: a ``--test-data`` event).
         """
         x = self.inputs(table)
         if self.kfold < 2:
@@ -235,25 +236,34 @@ class TrainedRun:
         if folds is None and column is not None and column in table:
             folds = assign_folds(np.asarray(table[column]), self.kfold)
         if folds is None:
-            raw = self.task.combine_folds(
-                [
-                    m.predict_raw(as_model_input(p.transform(x)))
-                    for m, p in zip(self.models, self.preprocessors, strict=True)
-                ]
-            )
-            return self.task.scores(raw)
+            return self._ensemble_scores(x)
         out: np.ndarray | None = None
-        for k, (m, p) in enumerate(zip(self.models, self.preprocessors, strict=True)):
-            sel = folds == k
+        parts = [(folds == k, k) for k in range(self.kfold)] + [(folds < 0, -1)]
+        for sel, k in parts:
             if not sel.any():
                 continue
-            s = m.predict(as_model_input(p.transform(x[sel])))
+            xs = x[sel]
+            s = (
+                self._ensemble_scores(xs)
+                if k < 0
+                else self.models[k].predict(as_model_input(self.preprocessors[k].transform(xs)))
+            )
             if out is None:
                 out = np.empty((len(x), *s.shape[1:]), dtype=np.float64)
             out[sel] = s
         if out is None:
             out = np.empty((0, *([len(self.score_names)] if len(self.score_names) > 1 else [])))
         return out
+
+    def _ensemble_scores(self, x: ModelInput) -> np.ndarray:
+        """The k-fold ensemble's scores: the fold models' raw outputs combined by the task."""
+        raw = self.task.combine_folds(
+            [
+                m.predict_raw(as_model_input(p.transform(x)))
+                for m, p in zip(self.models, self.preprocessors, strict=True)
+            ]
+        )
+        return np.asarray(self.task.scores(raw))
 
     @property
     def uncertainty_names(self) -> list[str]:
@@ -266,8 +276,8 @@ class TrainedRun:
         """The model's uncertainty of every event, ``(n_events, len(uncertainty_names))``.
 
         Each event's draws come from the model that scores it (:meth:`score`); the
-        k-fold ensemble pools the draws of every fold model, so the spread includes
-        the differences between folds.
+        k-fold ensemble (events without fold information, or of fold ``-1``) pools the
+        draws of every fold model, so the spread includes the differences between folds.
         """
         x = self.inputs(table)
 
@@ -281,12 +291,15 @@ class TrainedRun:
         if folds is None and column is not None and column in table:
             folds = assign_folds(np.asarray(table[column]), self.kfold)
         if folds is None:
-            return self.task.uncertainty(np.concatenate([draws(k, slice(None)) for k in range(self.kfold)]))
+            folds = np.full(len(x), -1)
         out = np.zeros((len(x), len(self.uncertainty_names)))
         for k in range(self.kfold):
             sel = folds == k
             if sel.any():
                 out[sel] = self.task.uncertainty(draws(k, sel))
+        free = folds < 0
+        if free.any():
+            out[free] = self.task.uncertainty(np.concatenate([draws(k, free) for k in range(self.kfold)]))
         return out
 
 

@@ -26,7 +26,7 @@ from neyman.runs import RangeCheck, RunDirectory, TrainedRun, load_run
 from neyman.table import Table
 from neyman.tasks import EvaluationOptions, ScoredEvents
 from neyman.workflows.steps.autoencoding import autoencoder_views
-from neyman.workflows.steps.data import check_test_labels, data_with_sources, run_events, true_log_ratio
+from neyman.workflows.steps.data import check_test_files, data_with_sources, run_events, true_log_ratio
 from neyman.workflows.steps.fidelity import generative_fidelity
 from neyman.workflows.steps.importance import inputs_and_importance
 from neyman.workflows.steps.inputs import decorrelation_columns
@@ -82,7 +82,7 @@ def _events(cfg: RunConfig, trained: TrainedRun, test_data: Sequence[str]) -> tu
         return None
     data = data_with_sources(cfg.data, test_data) if test_data else cfg.data
     if test_data:
-        check_test_labels(data, trained.classes)
+        check_test_files(trained, cfg, data)
         if trained.classes:  # the run's classes, so that a file lacking one is refused by name
             data = data.model_copy(update={"classes": list(trained.classes)})
     table = run_events(data, cfg.task.type, spec, carry=decorrelation_columns(cfg), features=trained.features)

@@ -25,7 +25,7 @@ from neyman.config import RunConfig, load_config
 from neyman.exceptions import ConfigError, NeymanWarning
 from neyman.preprocessing import TEST
 from neyman.runs import RunDirectory, TrainedRun, load_run
-from neyman.workflows.steps.data import data_with_sources, run_events
+from neyman.workflows.steps.data import data_with_sources, refuse_training_files, run_events
 
 __all__ = ["VariationResult", "variations"]
 
@@ -69,18 +69,6 @@ def _nominal(cfg: RunConfig, trained: TrainedRun, test_data: Sequence[str]) -> S
     saved = trained.saved_predictions()
     keep = saved.split == TEST
     return np.asarray(saved.scores, dtype=np.float64)[keep], saved.truth[keep].astype(int), saved.weight[keep]
-
-
-def _refuse_training_files(cfg: RunConfig, given: Mapping[str, Sequence[str]]) -> None:
-    """Refuse a nominal or varied file that is one the run trained on: its shifts would be memory."""
-    trained_on = {os.path.realpath(s.path) for s in cfg.data.sources}
-    for option, files in given.items():
-        for f in files:
-            if os.path.realpath(io.parse_source(str(f))[0]) in trained_on:
-                raise ConfigError(
-                    f"{option}{f} is a file the run trained on: its events would measure the model's memory, not "
-                    "a systematic shift; give independent events (another generation, another seed)"
-                )
 
 
 def _with_earlier(
@@ -248,7 +236,8 @@ def variations(
     if bad:
         raise ConfigError(f"working-point efficiency {bad[0]} is not between 0 and 1")
     cfg = load_config(rundir.config)
-    _refuse_training_files(cfg, {"--test-data": test_data, **{f"--variation {n}=": f for n, f in varied.items()}})
+    given = {"--test-data ": test_data, **{f"--variation {n}=": f for n, f in varied.items()}}
+    refuse_training_files(trained, cfg, given, measured="a systematic shift")
     out_dir = rundir.path / "variations"
     varied = _with_earlier(out_dir, varied, list(test_data) or "test split")
     samples = {NOMINAL: _nominal(cfg, trained, test_data)}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,19 +33,23 @@ from neyman.table import (
 )
 from neyman.tasks import make_task
 
+if TYPE_CHECKING:
+    from neyman.runs import TrainedRun
+
 __all__ = [
     "COPIED_SHARE",
     "MIN_SHARED",
     "Events",
     "SourcePlan",
     "check_test_disjoint",
-    "check_test_labels",
+    "check_test_files",
     "data_with_sources",
     "events_from_chunk",
     "events_in_order",
     "held_out",
     "load_events",
     "plan_sources",
+    "refuse_training_files",
     "resolve_classes",
     "resolve_features",
     "run_events",
@@ -777,8 +781,12 @@ def true_log_ratio(data: DataConfig) -> np.ndarray | None:
     return np.concatenate(parts) if parts else None
 
 
-def check_test_labels(data: DataConfig, classes: list[str]) -> None:
-    """Refuse text labels of a test file that are not the run's class names (the classes are the run's)."""
+def check_test_files(trained: TrainedRun, cfg: RunConfig, data: DataConfig) -> None:
+    """Refuse ``--test-data`` files (the sources of ``data``) that the run trained on, and text labels in
+    them that are not the run's class names (the classes are the run's)."""
+    files = [src.path for src in data.sources]
+    refuse_training_files(trained, cfg, {"--test-data ": files}, measured="its performance on new events")
+    classes = trained.classes
     column = data.label_column
     if column is None or not classes:
         return
@@ -797,6 +805,29 @@ def check_test_labels(data: DataConfig, classes: list[str]) -> None:
                 f"not know; it was trained with the classes {classes}{signal}: give the test file's labels "
                 f"those names, or their indices 0..{len(classes) - 1}"
             )
+
+
+def refuse_training_files(
+    trained: TrainedRun, cfg: RunConfig, given: Mapping[str, Sequence[str]], *, measured: str
+) -> None:
+    """Refuse a file, given to an option of ``given`` (option: files), that the run trained on.
+
+    An external test file of the run (``test: true``) is no training file.  ``measured`` says
+    what the events would have measured (for the message).
+
+    Raises
+    ------
+    ConfigError
+        The file (by path, or by name and size: :meth:`TrainedRun.training_sources`) is
+        one of the run's training sources.
+    """
+    for option, files in given.items():
+        for f in files:
+            if any(not cfg.data.sources[i].test for i in trained.training_sources(f) if i < len(cfg.data.sources)):
+                raise ConfigError(
+                    f"{option}{f} is a file the run trained on: its events would measure the model's memory, not "
+                    f"{measured}; give independent events (another generation, another seed)"
+                )
 
 
 def data_with_sources(data: DataConfig, files: Sequence[str], *, option: str = "--test-data") -> DataConfig:

@@ -95,9 +95,11 @@ def inputs_and_importance(
     if len(idx) > IMPORTANCE_EVENTS:
         idx = np.sort(np.random.default_rng(seed).choice(idx, IMPORTANCE_EVENTS, replace=False))
     sub = table.take(idx)
+    folds = scored.fold[idx] if trained.kfold >= 2 else None  # each event by the fold model that never saw it
 
     def predict(xm: np.ndarray) -> np.ndarray:
-        return task.importance_scores(trained.score(sub.with_columns(**{f: xm[:, j] for j, f in enumerate(feats)})))
+        shuffled = sub.with_columns(**{f: xm[:, j] for j, f in enumerate(feats)})
+        return task.importance_scores(trained.score(shuffled, folds=folds))
 
     imp = metrics.permutation_importance(
         predict,

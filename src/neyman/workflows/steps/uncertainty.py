@@ -38,12 +38,21 @@ def input_radius(trained: TrainedRun, table: Table, folds: np.ndarray | None) ->
     if trained.representation is not None:
         return None
     x = trained.matrix(table)
-    out = np.empty(len(x))
-    for k, prep in enumerate(trained.preprocessors):
-        sel = np.ones(len(x), dtype=bool) if folds is None or trained.kfold < 2 else folds == k
-        if sel.any():
-            z = np.asarray(prep.transform(x[sel]), dtype=np.float64)
-            out[sel] = np.sqrt(np.mean(z * z, axis=1))
+
+    def radius(k: int, sel: np.ndarray) -> np.ndarray:
+        z = np.asarray(trained.preprocessors[k].transform(x[sel]), dtype=np.float64)
+        return np.asarray(np.sqrt(np.mean(z * z, axis=1)))
+
+    if trained.kfold < 2:
+        return radius(0, np.ones(len(x), dtype=bool))
+    folds = np.full(len(x), -1) if folds is None else np.asarray(folds)
+    out = np.zeros(len(x))
+    for k in range(trained.kfold):
+        if (folds == k).any():
+            out[folds == k] = radius(k, folds == k)
+    free = folds < 0  # events of no fold (--test-data): the mean over the folds' preprocessing
+    if free.any():
+        out[free] = np.mean([radius(k, free) for k in range(trained.kfold)], axis=0)
     return out
 
 
