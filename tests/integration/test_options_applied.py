@@ -187,6 +187,8 @@ def test_booked_methods_train_on_one_split_and_are_ranked(workdir, tmp_path, cap
     assert set(result.runs) == {"fisher", "logistic", "xgboost"}
     aucs = [auc for _, auc in result.ranking]
     assert aucs == sorted(aucs, reverse=True) and result.metric == "auc"
+    # ranked on validation: the test split stays out of the choice (it once ranked on test)
+    assert result.split == "val" and aucs == [result.runs[m].metrics["val"]["auc"] for m, _ in result.ranking]
     splits = {m: io.read(r.run_dir / "predictions.parquet", columns=["split"])["split"] for m, r in result.runs.items()}
     first = next(iter(splits.values()))
     assert all(np.array_equal(first, s) for s in splits.values())  # one split for all
@@ -196,7 +198,7 @@ def test_booked_methods_train_on_one_split_and_are_ranked(workdir, tmp_path, cap
         capsys, "train", "--data", str(data), "--label-column", LABEL, "--features", "x00,x01,x02",
         "--model", "fisher,logistic", "--name", "cli", "--output-dir", str(tmp_path / "cli"),
     )  # fmt: skip
-    assert code == 0 and "ranked by test auc" in printed
+    assert code == 0 and "ranked by validation auc" in printed
     assert (tmp_path / "cli" / "cli-fisher").is_dir() and (tmp_path / "cli" / "cli-logistic").is_dir()
 
 
@@ -209,7 +211,7 @@ def test_booked_methods_show_a_data_warning_once(workdir, tmp_path, capsys):
         capsys, "train", "--data", str(data), "--label-column", LABEL, "--model", "fisher,logistic",
         "--name", "w", "--output-dir", str(tmp_path / "runs"),
     )  # fmt: skip
-    assert code == 0 and "ranked by test auc" in printed
+    assert code == 0 and "ranked by validation auc" in printed
     assert printed.count("left out of the automatic features") == 1  # once, not once per booked model
     assert "'detector' (text)" in printed
 

@@ -141,11 +141,15 @@ def _book(console: Console, config: Any, models: str, *, overrides: list[str], f
         raise ConfigError("--track logs one run; book the models without it, or track each with its config")
     result = book(config, [m.strip() for m in models.split(",") if m.strip()], overrides=overrides, force=force)
     direction = "higher" if result.larger_is_better else "lower"
-    table = RichTable(title=f"booked models, ranked by test {result.metric} ({direction} is better)")
-    for col in ("rank", "model", result.metric, "run directory"):
-        table.add_column(col, justify="right" if col in ("rank", result.metric) else "left")
+    split = "validation" if result.split == "val" else "test"
+    table = RichTable(title=f"booked models, ranked by {split} {result.metric} ({direction} is better)")
+    columns = ["rank", "model", f"{split} {result.metric}", *([f"test {result.metric}"] if split != "test" else [])]
+    for col in [*columns, "run directory"]:
+        table.add_column(col, justify="left" if col in ("model", "run directory") else "right")
     for rank, (model, value) in enumerate(result.ranking, 1):
-        table.add_row(str(rank), model, f"{value:.4g}", str(result.runs[model].run_dir))
+        run = result.runs[model]
+        test = [f"{float(run.headline[result.metric]):.4g}"] if split != "test" else []
+        table.add_row(str(rank), model, f"{value:.4g}", *test, str(run.run_dir))
     console.print(table)
     if result.comparison is not None:
         console.print(f"ROC comparison: {result.comparison.figures[0]}  table: {result.comparison.table}")

@@ -36,20 +36,35 @@ class BookResult:
     runs
         Model type → its run, in ranking order (best first).
     metric, larger_is_better
-        What ranked them (the task's ``ranking_metric`` on the test split).
+        What ranked them: the task's ``ranking_metric``.
     comparison
         The ROC comparison of binary classifiers (``None`` for other tasks).
+    split
+        The split the metric ranked them on: ``"val"`` (the test split stays out of the
+        choice, so the winner's test number is unbiased), or ``"test"`` for runs without
+        a validation split's metrics (k-fold: the out-of-fold scores).
     """
 
     runs: dict[str, RunResult]
     metric: str
     larger_is_better: bool
     comparison: CompareResult | None
+    split: str = "val"
 
     @property
     def ranking(self) -> list[tuple[str, float]]:
-        """``(model, metric)`` pairs, best first."""
-        return [(model, float(run.headline[self.metric])) for model, run in self.runs.items()]
+        """``(model, metric on the ranking split)`` pairs, best first."""
+        return [(model, _ranked_value(run, self.metric, self.split)) for model, run in self.runs.items()]
+
+
+def _ranked_value(run: RunResult, metric: str, split: str) -> float:
+    return float(run.metrics[split][metric] if split == "val" else run.headline[metric])
+
+
+def _ranking_split(runs: Sequence[RunResult], metric: str) -> str:
+    """``"val"`` when every run has the metric on its validation split, else ``"test"``."""
+    has = all(isinstance(r.metrics.get("val"), dict) and metric in r.metrics["val"] for r in runs)
+    return "val" if has else "test"
 
 
 def _configs(base: RunConfig, models: Sequence[str]) -> dict[str, RunConfig]:
@@ -123,8 +138,9 @@ def book(
     with _each_warning_once():  # the runs share their data: its warnings would repeat per model
         runs = {model: train(cfg, force=force) for model, cfg in configs.items()}
     metric, larger = task.ranking_metric
-    order = sorted(runs, key=lambda m: float(runs[m].headline[metric]), reverse=larger)
+    split = _ranking_split(list(runs.values()), metric)
+    order = sorted(runs, key=lambda m: _ranked_value(runs[m], metric, split), reverse=larger)
     comparison = None
     if folder is not None:
         comparison = compare([runs[m].run_dir for m in order], out=folder, formats=("png",), force=force)
-    return BookResult({m: runs[m] for m in order}, metric, larger, comparison)
+    return BookResult({m: runs[m] for m in order}, metric, larger, comparison, split)
