@@ -64,3 +64,16 @@ def test_binary_scores_of_extreme_logits_warn_of_nothing():
         warnings.simplefilter("error")  # the plain 1/(1 + e^{-z}) overflows below z = -709
         scores = make_task("binary").scores(logits)
     assert np.allclose(scores, [0.0, 1 / (1 + np.exp(5.0)), 0.5, 1 / (1 + np.exp(-5.0)), 1.0], rtol=1e-12, atol=0)
+
+
+def test_a_kfold_gaussian_ensemble_is_the_mixture_of_its_folds():
+    """Two folds predicting N(0, 1) and N(2, 1): the mixture has mean 1 and variance 1 + 1 (not the mean of ln σ)."""
+    task = GaussianTask()
+    folds = [np.array([[0.0, 0.0], [5.0, np.log(2.0)]]), np.array([[2.0, 0.0], [5.0, np.log(2.0)]])]
+    combined = task.scores(task.combine_folds(folds))
+    np.testing.assert_allclose(combined[:, 0], [1.0, 5.0])
+    np.testing.assert_allclose(combined[:, 1], [np.sqrt(2.0), 2.0])
+    # the mixture's own moments, drawn
+    rng = np.random.default_rng(0)
+    draws = np.r_[rng.normal(0.0, 1.0, 200_000), rng.normal(2.0, 1.0, 200_000)]
+    assert draws.std() == pytest.approx(combined[0, 1], rel=0.01)
