@@ -40,6 +40,17 @@ __all__ = [
 
 #: Metric names whose objective is minimised unless ``direction`` says otherwise.
 MINIMISED_METRICS = ("loss", "mse", "rmse", "mae", "resolution", "training_seconds")
+# best at a value inside their range (0 or 1, the nominal coverage), not at an end: no default direction
+_TARGETED_METRICS = (
+    "bias",
+    "median_bias",
+    "pull_mean",
+    "pull_width",
+    "pull_width_robust",
+    "coverage_68",
+    "coverage_95",
+    "sigma_ratio_median",
+)
 
 Scalar = bool | int | float | str | None
 
@@ -230,6 +241,13 @@ class TuningConfig(_Section):
         if self.direction is None:
             parts = self.objective.removesuffix(".mean").split(".")
             metric = parts[1] if len(parts) > 1 else parts[0]
+            if metric in _TARGETED_METRICS:
+                raise ValueError(
+                    f"objective {self.objective!r} is best at a value inside its range (0 for a bias or a pull's "
+                    "mean, 1 for a pull's width, the nominal share for a coverage), so neither maximising nor "
+                    "minimising it is right: tune on val.rmse or val.resolution (or give tuning.direction, if one "
+                    "end really is better)"
+                )
             minimise = metric in MINIMISED_METRICS or metric.endswith("_loss")
             self.direction = "minimize" if minimise else "maximize"
         for i, entry in enumerate(self.enqueue):

@@ -1,6 +1,7 @@
 """Search spaces: the tuning: section of the schema and sampling through real Optuna trials."""
 
 import math
+import re
 
 import optuna
 import pytest
@@ -67,6 +68,11 @@ def test_objective_direction_follows_the_metric_unless_given():
     assert _cfg(objective="folds_summary.loss.mean").tuning.direction == "minimize"
     assert _cfg(objective="val.rejection_at_eff_0.3").tuning.direction == "maximize"
     assert _cfg(objective="val.loss", direction="maximize").tuning.direction == "maximize"
+    # a signed bias or a pull width is best inside its range: maximised by default it once drifted to an end
+    for objective in ("val.bias", "val.pull_width", "folds_summary.coverage_68.mean"):
+        with pytest.raises(ConfigError, match=rf"objective '{re.escape(objective)}' is best at a value inside"):
+            _cfg(objective=objective)
+    assert _cfg(objective="val.bias", direction="minimize").tuning.direction == "minimize"
 
 
 def test_tracking_shorthand_and_pruner_shorthand():
