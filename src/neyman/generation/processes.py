@@ -419,8 +419,8 @@ JET_CALIBRATION = Process(
         "QCD 2->2 dijets at 14 TeV with pTHat > 20 GeV, the phase space biased by (pTHat / 40 GeV)^4 "
         "(PhaseSpace:bias2Selection) so that jets from 20 GeV to 2 TeV are all well populated, each event "
         "carrying Pythia's compensating weight in the column weight (train with --weight weight for the "
-        "physical spectrum; the weights average about 1.06, not 1, so a rate is the sum of weights times "
-        "sigma over the events generated, never the count); anti-kT R=0.4 on detector objects and, separately, on visible final-state "
+        "physical spectrum; the weights average about 1.06, not 1, so normalise by their sum, not by the number "
+        "of events: an event stands for sigma w / sum(w)); anti-kT R=0.4 on detector objects and, separately, on visible final-state "
         "particles; detector jets with pT > 30 GeV and |eta| < 2.5 matched to the nearest particle-level jet "
         "within dR < 0.2; columns truth_* give the particle-level jet and response = pt / truth_pt"
     ),
