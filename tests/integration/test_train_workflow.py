@@ -273,6 +273,19 @@ def test_uci_susy_layout_with_named_feature_set(tmp_path):
     assert result.metrics["features"] == FEATURE_SETS["uci-susy"]["high-level"]
 
 
+def _cut(base, interrupt_training, after):
+    """Train ``base`` as run ``cut``, interrupted right after its ``after``-th checkpoint."""
+    disarm = interrupt_training(after)
+    with pytest.raises(KeyboardInterrupt):
+        neyman.train({**base, "name": "cut"})
+    disarm()
+
+
+def _same_scores(a, b):
+    one, other = (np.asarray(io.read(run / "predictions.parquet")["score"]) for run in (a, b))
+    assert np.array_equal(one, other)
+
+
 def test_resume_after_interruption_matches_uninterrupted_run(tmp_path, interrupt_training):
     path = write_labelled_file(tmp_path, "parquet", n_events=3000)
     base = _config(
@@ -283,18 +296,12 @@ def test_resume_after_interruption_matches_uninterrupted_run(tmp_path, interrupt
         data={"label_column": LABEL},
     )
     full = neyman.train({**base, "name": "full"})
-    disarm = interrupt_training(3)
-    with pytest.raises(KeyboardInterrupt):
-        neyman.train({**base, "name": "cut"})
-    disarm()
+    _cut(base, interrupt_training, 3)
     cut = tmp_path / "runs" / "cut"
     assert json.loads((cut / "status.json").read_text())["state"] == "failed"
     with pytest.raises(RunDirectoryError, match=r"--resume"):
         neyman.train({**base, "name": "cut"})
-    resumed = neyman.train(resume=cut)
-    a = io.read(full.run_dir / "predictions.parquet")
-    b = io.read(resumed.run_dir / "predictions.parquet")
-    assert np.array_equal(np.asarray(a["score"]), np.asarray(b["score"]))
+    _same_scores(full.run_dir, neyman.train(resume=cut).run_dir)
 
 
 def test_a_kfold_run_interrupted_after_a_finished_fold_resumes_to_the_same_scores(tmp_path, interrupt_training):
@@ -309,14 +316,8 @@ def test_a_kfold_run_interrupted_after_a_finished_fold_resumes_to_the_same_score
         split={"kfold": 3},
     )
     full = neyman.train({**base, "name": "full"})
-    disarm = interrupt_training(3)  # fold 0's two epochs, then the first of fold 1
-    with pytest.raises(KeyboardInterrupt):
-        neyman.train({**base, "name": "cut"})
-    disarm()
-    resumed = neyman.train(resume=tmp_path / "runs" / "cut")
-    a = io.read(full.run_dir / "predictions.parquet")
-    b = io.read(resumed.run_dir / "predictions.parquet")
-    assert np.array_equal(np.asarray(a["score"]), np.asarray(b["score"]))
+    _cut(base, interrupt_training, 3)  # fold 0's two epochs, then the first of fold 1
+    _same_scores(full.run_dir, neyman.train(resume=tmp_path / "runs" / "cut").run_dir)
 
 
 def test_resume_with_overrides_rewrites_config_or_refuses_shape_changes(tmp_path, interrupt_training):
@@ -805,11 +806,8 @@ def test_a_header_only_input_is_named_and_leaves_no_run(tmp_path):
     assert not (tmp_path / "scores.parquet").exists()
 
 
-def test_an_external_test_file_is_the_test_split_and_everything_else_trains(tmp_path):
-    from typer.testing import CliRunner
-
-    from neyman.cli.main import _register, app
-
+def _with_external_test(tmp_path, name, **data):
+    """A logistic run on a 2000-event file with an 800-event external test file: (run, config, train, test file)."""
     train_file = write_labelled_file(tmp_path, "parquet", n_events=2000, seed=1)
     (tmp_path / "test").mkdir()
     test_file = write_labelled_file(tmp_path / "test", "parquet", n_events=800, seed=2)
@@ -817,10 +815,18 @@ def test_an_external_test_file_is_the_test_split_and_everything_else_trains(tmp_
         tmp_path,
         [{"path": str(train_file)}, {"path": str(test_file), "test": True}],
         model={"type": "logistic"},
-        data={"label_column": LABEL},
-        name="ext",
+        data={"label_column": LABEL, **data},
+        name=name,
     )
-    run = neyman.train(cfg)
+    return neyman.train(cfg), cfg, train_file, test_file
+
+
+def test_an_external_test_file_is_the_test_split_and_everything_else_trains(tmp_path):
+    from typer.testing import CliRunner
+
+    from neyman.cli.main import _register, app
+
+    run, cfg, train_file, test_file = _with_external_test(tmp_path, "ext")
     preds = io.read(run.run_dir / "predictions.parquet")
     split, source = np.asarray(preds[SPLIT]), np.asarray(preds["source"])
     assert np.array_equal(split == 2, source == 1), "the test split is exactly the external file"
@@ -1040,17 +1046,7 @@ def test_a_bootstrap_replica_reweights_the_training_files_and_never_a_test_file(
     """``data.bootstrap`` multiplies training weights by Poisson counts; test files keep theirs."""
     from neyman.workflows.steps.data import data_with_sources, run_events
 
-    train_file = write_labelled_file(tmp_path, "parquet", n_events=2000, seed=1)
-    (tmp_path / "test").mkdir()
-    test_file = write_labelled_file(tmp_path / "test", "parquet", n_events=800, seed=2)
-    cfg = _config(
-        tmp_path,
-        [{"path": str(train_file)}, {"path": str(test_file), "test": True}],
-        model={"type": "logistic"},
-        data={"label_column": LABEL, "weight": WEIGHT, "bootstrap": 3},
-        name="replica",
-    )
-    run = neyman.train(cfg)
+    run, _, train_file, test_file = _with_external_test(tmp_path, "replica", weight=WEIGHT, bootstrap=3)
     preds = io.read(run.run_dir / "predictions.parquet")
     source, weight = np.asarray(preds["source"]), np.asarray(preds[WEIGHT])
     on_disk = {0: np.asarray(io.read(train_file)[WEIGHT]), 1: np.asarray(io.read(test_file)[WEIGHT])}

@@ -136,6 +136,11 @@ def test_positive_weights_floor_a_negative_regression_and_refuse_a_negative_tota
         PositiveWeights.from_json({"scale": -1.0, "floor": 0.0}, where="x")
 
 
+def _gaussian_log_ratios(grid, *samples):
+    """ln w(x, θ) = θ x - θ²/2 of p(x|θ) = N(θ, 1) against θ_0 = 0, ``(n_grid, n_events)`` per sample."""
+    return [grid[:, None] * x[None, :] - grid[:, None] ** 2 / 2 for x in samples]
+
+
 def test_parameter_fit_with_the_exact_ratio_has_pulls_of_unit_width():
     """p(x|θ) = N(θ, 1): ln w(x, θ) = θ x - θ²/2 against θ_0 = 0; the fit's pulls are N(0, 1)."""
     from neyman.reweighting import fit_parameter_scan
@@ -145,11 +150,7 @@ def test_parameter_fit_with_the_exact_ratio_has_pulls_of_unit_width():
     pulls = []
     for _ in range(200):
         data, reference = gen.normal(0.1, 1.0, size=2000), gen.normal(size=20_000)
-        fit = fit_parameter_scan(
-            grid,
-            grid[:, None] * data[None, :] - grid[:, None] ** 2 / 2,
-            grid[:, None] * reference[None, :] - grid[:, None] ** 2 / 2,
-        )
+        fit = fit_parameter_scan(grid, *_gaussian_log_ratios(grid, data, reference))
         assert not fit.at_edge
         assert fit.uncertainty == pytest.approx(1 / np.sqrt(2000), rel=0.1)  # the Cramér-Rao bound
         pulls.append((fit.estimate - 0.1) / fit.uncertainty)
@@ -165,9 +166,7 @@ def test_parameter_fit_of_weighted_data_has_the_weighted_samples_uncertainty():
     grid = np.linspace(-0.3, 0.5, 41)
     pulls = []
     for k in range(100):
-        data, reference = gen.normal(0.1, 1.0, size=2000), gen.normal(size=200_000)
-        zd = grid[:, None] * data[None, :] - grid[:, None] ** 2 / 2
-        zr = grid[:, None] * reference[None, :] - grid[:, None] ** 2 / 2
+        zd, zr = _gaussian_log_ratios(grid, gen.normal(0.1, 1.0, size=2000), gen.normal(size=200_000))
         w = gen.exponential(size=2000)
         fit = fit_parameter_scan(grid, zd, zr, data_weight=w)
         # the weighted mean's error sqrt(sum w^2)/sum w (1.41/sqrt(N) for Exp(1) weights, not 1/sqrt(sum w))
@@ -189,8 +188,6 @@ def test_parameter_fit_refuses_a_short_grid_and_flags_an_edge():
     grid = np.linspace(0.0, 0.2, 11)
     data = np.random.default_rng(1).normal(1.0, 1.0, 500)  # θ = 1, far outside the grid
     ref = np.random.default_rng(2).normal(size=5000)
-    fit = fit_parameter_scan(
-        grid, grid[:, None] * data - grid[:, None] ** 2 / 2, grid[:, None] * ref - grid[:, None] ** 2 / 2
-    )
+    fit = fit_parameter_scan(grid, *_gaussian_log_ratios(grid, data, ref))
     assert fit.at_edge and fit.grid[np.argmin(fit.nll)] == pytest.approx(0.2)
     assert fit.estimate == pytest.approx(0.2)  # a bound at the edge, never the parabola's extrapolation beyond it
