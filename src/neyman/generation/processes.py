@@ -420,9 +420,10 @@ JET_CALIBRATION = Process(
         "(PhaseSpace:bias2Selection) so that jets from 20 GeV to 2 TeV are all well populated, each event "
         "carrying Pythia's compensating weight in the column weight (train with --weight weight for the "
         "physical spectrum; the weights average about 1.06, not 1, so normalise by their sum, not by the number "
-        "of events: an event stands for sigma w / sum(w)); anti-kT R=0.4 on detector objects and, separately, on visible final-state "
-        "particles; detector jets with pT > 30 GeV and |eta| < 2.5 matched to the nearest particle-level jet "
-        "within dR < 0.2; columns truth_* give the particle-level jet and response = pt / truth_pt"
+        "of events: an event stands for sigma w / sum(w)); anti-kT R=0.4 on detector objects and, separately, "
+        "on visible final-state particles; detector jets with pT > 30 GeV and |eta| < 2.5 matched to the "
+        "nearest particle-level jet within dR < 0.2; columns truth_* give the particle-level jet and "
+        "response = pt / truth_pt"
     ),
     reference=(
         "ATLAS Collaboration, 'Jet energy scale and resolution measured in proton-proton collisions at 13 TeV', "
