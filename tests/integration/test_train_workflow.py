@@ -1058,3 +1058,22 @@ def test_a_bootstrap_replica_reweights_the_training_files_and_never_a_test_file(
     assert np.array_equal(
         np.sort(np.asarray(run_events(data, "binary", None)[WEIGHT])), np.sort(np.r_[on_disk[1], on_disk[1]])
     )
+
+
+@pytest.mark.parametrize("bad", [np.nan, 2.5])
+def test_an_event_id_that_is_missing_or_not_whole_is_named(tmp_path, bad):
+    """A NaN id became an arbitrary integer (it decides splits and folds); now the entry is named."""
+    gen = np.random.default_rng(2)
+    ids = np.arange(300, dtype=np.float64)
+    ids[17] = bad
+    cols = {"x00": gen.normal(size=300), "evt": ids, LABEL: np.arange(300) % 2}
+    io.write(Table(cols), tmp_path / "ids.parquet")
+    cfg = _config(
+        tmp_path,
+        [{"path": str(tmp_path / "ids.parquet")}],
+        model={"type": "fisher"},
+        data={"label_column": LABEL, "features": ["x00"], "event_id": "evt"},
+        name="ids",
+    )
+    with pytest.raises(DataError, match=r"ids\.parquet: event-id column 'evt' holds .* at entry 17"):
+        neyman.train(cfg)

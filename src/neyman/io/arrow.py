@@ -65,7 +65,20 @@ def _column(col: pa.Array | pa.ChunkedArray, name: str, source: str) -> Any:
         except MissingDependencyError as exc:
             raise missing_dependency(exc, f"column {name!r} of {source} is a list column") from exc
         return numpy_or_awkward(ak.from_arrow(col))
+    if pa.types.is_integer(kind) and col.null_count and _beyond_float64(col):
+        # missing cells make NumPy store the column as float64, which would round these integers (event
+        # or run identifiers): kept exact as text, with "" for the missing cells, as text files keep them
+        return np.array(["" if v is None else str(v) for v in col.to_pylist()], dtype=object)
     return col.to_numpy(zero_copy_only=False)
+
+
+def _beyond_float64(col: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether an integer column holds a value that float64 cannot hold exactly (beyond 2**53)."""
+    import pyarrow.compute as pc
+
+    extremes = pc.min_max(col)
+    low, high = extremes["min"].as_py(), extremes["max"].as_py()
+    return low is not None and max(abs(low), abs(high)) > 2**53
 
 
 def _fixed_to_numpy(col: pa.Array | pa.ChunkedArray) -> np.ndarray | None:

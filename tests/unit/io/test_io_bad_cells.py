@@ -158,3 +158,18 @@ def _susy(n: int) -> Table:
     values = {name: rng.normal(size=n) for name in columns}
     values["label"] = np.arange(n, dtype=np.int64) % 2
     return Table(values)
+
+
+def test_a_nullable_integer_column_beyond_float64_stays_exact(tmp_path):
+    """One missing cell made NumPy store the column as float64: 2**60 + 1, + 2, + 3 all read as 2**60."""
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    ids = [None, 2**60 + 1, 2**60 + 2, 2**60 + 3]
+    pq.write_table(pa.table({"evt": pa.array(ids, pa.int64()), "x": [0.0, 1.0, 2.0, 3.0]}), tmp_path / "ids.parquet")
+    read = io.read(tmp_path / "ids.parquet")["evt"]
+    assert read.tolist() == ["", *(str(i) for i in ids[1:])]
+    (tmp_path / "ids.csv").write_text("x,evt\n0,\n" + "".join(f"1,{i}\n" for i in ids[1:]))
+    assert io.read(tmp_path / "ids.csv")["evt"].tolist() == ["", *(str(i) for i in ids[1:])]
+    small = [None, 1, 2, 3]  # float64 holds these exactly: numbers with a missing value, as before
+    pq.write_table(pa.table({"evt": pa.array(small, pa.int64())}), tmp_path / "small.parquet")
+    assert np.isnan(io.read(tmp_path / "small.parquet")["evt"][0])

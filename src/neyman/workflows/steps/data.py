@@ -393,6 +393,39 @@ def plan_sources(
     return plans
 
 
+def _event_ids(values: np.ndarray, column: str, source: str | None, entries: np.ndarray) -> np.ndarray:
+    """The event-id column as int64, refused where a value is missing or not a whole number.
+
+    Missing values (NaN, an empty cell) and fractions would otherwise become arbitrary
+    integers, which decide the splits, the folds and the overlap checks.
+    """
+    if values.dtype.kind in "iub":
+        return values.astype(np.int64)
+    bad: int | None = None
+    if values.dtype.kind == "f":
+        whole = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) <= 2.0**53)
+        bad = None if whole.all() else int(np.argmin(whole))
+        if bad is None:
+            return values.astype(np.int64)
+    else:
+        out = np.empty(len(values), dtype=np.int64)
+        for i, cell in enumerate(values.tolist()):
+            text = cell.decode() if isinstance(cell, bytes) else str(cell)
+            try:
+                out[i] = int(text.strip())
+            except (ValueError, OverflowError):
+                bad = i
+                break
+        if bad is None:
+            return out
+    where = f"{source}: " if source else ""
+    raise DataError(
+        f"{where}event-id column {column!r} holds {values[bad]!r} at entry {int(entries[bad])} (counted from 0): "
+        "every event needs a whole-number id (data.event_id decides the splits and folds); fill or drop such "
+        "events, or leave data.event_id unset to number the events by entry"
+    )
+
+
 def events_from_chunk(
     table: Table,
     plan: SourcePlan,
@@ -434,7 +467,7 @@ def events_from_chunk(
     if data.bootstrap is not None and not src.test:  # a replica of the training samples; test files stay whole
         cols[WEIGHT] = cols[WEIGHT] * bootstrap_counts(data.bootstrap, plan.index, entries)
     if data.event_id:
-        cols[EVENT_ID] = np.asarray(table[data.event_id]).astype(np.int64)
+        cols[EVENT_ID] = _event_ids(np.asarray(table[data.event_id]), data.event_id, table.source, entries)
     elif first_entry is not None:
         cols[EVENT_ID] = entry_event_ids(plan.index, entries)
     if classification:
