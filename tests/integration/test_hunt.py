@@ -251,6 +251,13 @@ def test_anode_scores_the_density_ratio_of_two_flows(files: dict[str, Path]) -> 
     inside, below = (mass >= 3300) & (mass < 3700) & (label == 0), (mass >= 2900) & (mass < 3300) & (label == 0)
     assert abs(np.mean(passed[below]) - np.mean(passed[inside])) < 0.03
     assert cut["sideband_chi2"] / cut["sideband_ndf"] < 2
+    # predict scores new events by the same rule: outside the region, as at its nearest edge
+    from neyman.runs.hunting import load_hunt
+
+    events = io.read(files["bump"]).head(2000)
+    edge = np.clip(np.asarray(events["mjj"]), 3300.0, np.nextafter(3700.0, 0.0))
+    scorer = load_hunt(result.run_dir)
+    np.testing.assert_allclose(scorer.score(events), scorer.score(events.with_column("mjj", edge)), rtol=1e-6)
 
 
 def test_every_cut_keeps_its_share_of_the_signal_region_despite_tied_scores(cwola: object) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,12 +37,17 @@ class HuntScorer:
         signal-region and sideband flows.
     anode
         Whether the score is the flows' log-density difference.
+    mass, regions
+        ANODE: the mass column and each window's signal region; an event outside it is
+        scored at the region's nearest mass, as the hunt scored it.
     """
 
     path: Path
     names: list[str]
     windows: list[list[TrainedRun]]
     anode: bool
+    mass: str | None = None
+    regions: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def score_names(self) -> list[str]:
@@ -56,14 +61,20 @@ class HuntScorer:
         -----
         New events were never seen by any model, so each run scores with the mean of its
         fold models; the classifiers of an ensemble are then averaged, and ANODE takes
-        :math:`\\ln p_\\text{SR}(x|m) - \\ln p_\\text{SB}(x|m)`.
+        :math:`\\ln p_\\text{SR}(x|m') - \\ln p_\\text{SB}(x|m')` with :math:`m'` the
+        event's mass clipped into the window's signal region, as the hunt scored it.
         """
         out = []
-        for models in self.windows:
+        for i, models in enumerate(self.windows):
             values = []
+            scored = table
+            if self.anode and self.mass is not None and i < len(self.regions) and self.mass in table:
+                low, high = self.regions[i]
+                inside = np.clip(np.asarray(table[self.mass], dtype=np.float64), low, np.nextafter(high, -np.inf))
+                scored = table.with_column(self.mass, inside)
             for trained in models:
                 column = "log_density" if self.anode else "score"
-                raw = np.asarray(trained.score(table)).reshape(len(table), -1)
+                raw = np.asarray(trained.score(scored)).reshape(len(scored), -1)
                 values.append(raw[:, trained.score_names.index(column)])
             out.append(values[0] - values[1] if self.anode else np.mean(values, axis=0))
         return np.column_stack(out)
@@ -98,4 +109,5 @@ def load_hunt(path: str | os.PathLike[str]) -> HuntScorer:
         names = ["anomaly_score"]
     else:
         names = [f"anomaly_score_{w['signal_region'][0]:g}_{w['signal_region'][1]:g}" for w in windows]
-    return HuntScorer(run.path, names, loaded, anode)
+    regions = [(float(w["signal_region"][0]), float(w["signal_region"][1])) for w in windows] if anode else []
+    return HuntScorer(run.path, names, loaded, anode, str(record.get("mass")) if anode else None, regions)
