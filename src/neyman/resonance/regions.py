@@ -47,6 +47,10 @@ class Window:
         """Which values lie in the window."""
         return (mass >= self.lo) & (mass < self.hi)
 
+    def nearest(self, mass: np.ndarray) -> np.ndarray:
+        """Each value moved to the nearest point of the window (its largest point below ``hi``)."""
+        return np.asarray(np.clip(np.asarray(mass, dtype=np.float64), self.lo, np.nextafter(self.hi, -np.inf)))
+
     def __str__(self) -> str:
         return f"[{self.lo:g}, {self.hi:g})"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from neyman.exceptions import RunDirectoryError
+from neyman.resonance import Window
 from neyman.runs.directory import HUNT_FILE, RunDirectory
 from neyman.runs.trained import TrainedRun, load_run
 from neyman.table import Table
@@ -69,9 +70,7 @@ class HuntScorer:
             values = []
             scored = table
             if self.anode and self.mass is not None and i < len(self.regions) and self.mass in table:
-                low, high = self.regions[i]
-                inside = np.clip(np.asarray(table[self.mass], dtype=np.float64), low, np.nextafter(high, -np.inf))
-                scored = table.with_column(self.mass, inside)
+                scored = table.with_column(self.mass, Window(*self.regions[i]).nearest(np.asarray(table[self.mass])))
             for trained in models:
                 column = "log_density" if self.anode else "score"
                 raw = np.asarray(trained.score(scored)).reshape(len(scored), -1)

@@ -289,7 +289,7 @@ def window_scores(
         inner = _flow(work, "signal-flow", events.take(regions.signal.contains(events.mass)), settings, settings.kfold)
         # R is defined in the signal region: elsewhere both flows are asked at the nearest mass inside it,
         # not the signal-region flow at masses it never saw (a background-only hunt sculpted a deficit)
-        at = replace(events, mass=np.clip(events.mass, regions.signal.lo, np.nextafter(regions.signal.hi, -np.inf)))
+        at = replace(events, mass=regions.signal.nearest(events.mass))
         score = _density_scores(inner, at, settings.mass_name) - _density_scores(side, at, settings.mass_name)
         return score, [inner, side]
     sets = _sets(events, reference, regions, settings, work)
