@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from neyman.exceptions import DataError, MissingDependencyError
-from neyman.io.core import TableWriter, is_jagged, missing_dependency, numpy_or_awkward
+from neyman.io.core import EXACT_INTEGERS, TableWriter, is_jagged, missing_dependency, numpy_or_awkward
 from neyman.optional import require
 from neyman.table import Table
 
@@ -73,12 +73,12 @@ def _column(col: pa.Array | pa.ChunkedArray, name: str, source: str) -> Any:
 
 
 def _beyond_float64(col: pa.Array | pa.ChunkedArray) -> bool:
-    """Whether an integer column holds a value that float64 cannot hold exactly (beyond 2**53)."""
+    """Whether an integer column holds a value that float64 cannot hold exactly (beyond :data:`EXACT_INTEGERS`)."""
     import pyarrow.compute as pc
 
     extremes = pc.min_max(col)
     low, high = extremes["min"].as_py(), extremes["max"].as_py()
-    return low is not None and max(abs(low), abs(high)) > 2**53
+    return low is not None and max(abs(low), abs(high)) > EXACT_INTEGERS
 
 
 def _fixed_to_numpy(col: pa.Array | pa.ChunkedArray) -> np.ndarray | None:

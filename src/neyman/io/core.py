@@ -29,6 +29,7 @@ from neyman.exceptions import DataError, MissingDependencyError, NeymanError, cl
 from neyman.table import Table
 
 __all__ = [
+    "EXACT_INTEGERS",
     "MISSING_TEXT",
     "Backend",
     "StoredTable",
@@ -363,7 +364,8 @@ MISSING_TEXT = frozenset(
 
 _NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)", re.IGNORECASE)
 _INTEGER = re.compile(r"[+-]?\d+")
-_EXACT_INTEGERS = 2**53  # float64 holds every integer up to this magnitude exactly
+EXACT_INTEGERS = 2**53
+"""float64 holds every integer up to this magnitude exactly (identifiers beyond it are kept as text)."""
 _MISSING, _NUMERIC, _TEXT = 0, 1, 2
 _PROBE = 1024  # leading values looked at before a whole float column is scanned for a number
 
@@ -395,7 +397,7 @@ def _cell_number(value: Any, kind: int) -> float:
 def _beyond_float(cell: Any) -> bool:
     """Whether a cell that reads as a number is an integer that ``float64`` would round (beyond 2**53)."""
     text = (cell.decode("utf-8", "replace") if isinstance(cell, bytes) else str(cell)).strip()
-    return _INTEGER.fullmatch(text) is not None and abs(int(text)) > _EXACT_INTEGERS
+    return _INTEGER.fullmatch(text) is not None and abs(int(text)) > EXACT_INTEGERS
 
 
 def _first_number(values: np.ndarray) -> int | None:

@@ -16,7 +16,7 @@ from neyman.config import RunConfig
 from neyman.config.schema import DataConfig, SourceConfig
 from neyman.exceptions import ConfigError, DataError, NeymanWarning, close_matches
 from neyman.io import read_provenance
-from neyman.io.core import list_names
+from neyman.io.core import EXACT_INTEGERS, list_names
 from neyman.preprocessing import Selection, bootstrap_counts, check_weights, event_weights, parse_selection
 from neyman.representations import RepresentationSpec
 from neyman.table import (
@@ -403,7 +403,7 @@ def _event_ids(values: np.ndarray, column: str, source: str | None, entries: np.
         return values.astype(np.int64)
     bad: int | None = None
     if values.dtype.kind == "f":
-        whole = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) <= 2.0**53)
+        whole = np.isfinite(values) & (values == np.round(values)) & (np.abs(values) <= EXACT_INTEGERS)
         bad = None if whole.all() else int(np.argmin(whole))
         if bad is None:
             return values.astype(np.int64)
