@@ -15,6 +15,10 @@ Two layouts are read:
   index and blocks of its columns), read without pandas or PyTables.  The frame's
   index is not a column: it holds the row numbers of the frame, never a feature.
 
+Both pandas layouts give booleans, timestamps and durations back as such (not as the
+bytes and integers they are stored as) and text as strings; the fixed format pickles
+text, which is never loaded, so reading such a column is an error that says so.
+
 With ``tree=None`` the table is found automatically when the file holds exactly
 one: the root group's own column datasets, a single group of column datasets, or
 a single record dataset.
@@ -22,6 +26,7 @@ a single record dataset.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import pickletools
 from collections.abc import Iterator
@@ -51,6 +56,10 @@ __all__ = ["HDF5", "Hdf5Format", "Hdf5Writer", "available_columns", "iterate", "
 _ERRORS = (OSError, ValueError, KeyError, RuntimeError)
 
 
+_TIMES = ("datetime64", "timedelta64")
+"""pandas' names of the time dtypes, stored as int64 with the unit in brackets."""
+
+
 def _h5py() -> ModuleType:
     return require("h5py", purpose="read and write HDF5 files")
 
@@ -66,13 +75,18 @@ class _Layout:
     n: int
     # pandas: column -> (values dataset, index); pandas table: column -> (field, index or -1 for a field of its own)
     blocks: dict[str, tuple[str, int]] | None = None
-    types: dict[str, str] | None = None  # pandas table: the column's pandas dtype where the field stores another
+    # pandas: the column's dtype where the stored one differs (bool, datetime64, "str" for encoded bytes)
+    types: dict[str, str] | None = None
+    # pandas fixed format: columns stored as pickled objects, which are never loaded -> the error to raise
+    unreadable: dict[str, str] | None = None
     _cached: tuple[str, int, int, np.ndarray] | None = None
 
     def read(self, column: str, start: int, stop: int) -> np.ndarray:
         h5py = _h5py()
         if self.kind in ("pandas", "pandas-table"):
             assert self.blocks is not None
+            if column in (self.unreadable or {}):
+                raise DataError((self.unreadable or {})[column])
             dataset, j = self.blocks[column]
             cached = self._cached
             if cached is None or cached[:3] != (dataset, start, stop):
@@ -81,8 +95,12 @@ class _Layout:
                 self._cached = cached = (dataset, start, stop, np.asarray(rows))
             values = np.ascontiguousarray(cached[3] if j < 0 else cached[3][:, j])
             kind = (self.types or {}).get(column, "")
-            if kind == "bool" or kind.startswith("datetime64"):
-                return values.astype(kind) if kind == "bool" else values.view(kind)
+            if kind == "bool":
+                return values.astype(bool)
+            if kind.startswith(_TIMES):
+                return values.view(kind if "[" in kind else f"{kind}[ns]")  # pandas < 2 wrote no unit: ns
+            if kind:  # text stored as bytes in the frame's encoding
+                return np.array([v.decode(kind) for v in values.ravel()], dtype=object).reshape(values.shape)
             return values
         if self.kind == "columns":
             ds = self.obj[column]
@@ -159,17 +177,41 @@ def _layout(f: Any, tree: str | None, path: Path) -> _Layout:
 
 
 def _pandas_layout(group: Any, name: str, path: Path) -> _Layout:
-    """A pandas fixed-format frame: the columns of every ``block<k>_items``, in the frame's order."""
+    """A pandas fixed-format frame: the columns of every ``block<k>_items``, in the frame's order.
+
+    Booleans (stored as an HDF5 bit field) and timestamps (int64 with a ``value_type``)
+    come back as such; text blocks are pickled Python objects, which are never
+    loaded: their columns are listed but reading one is an error.
+    """
+    h5py = _h5py()
     blocks: dict[str, tuple[str, int]] = {}
+    types: dict[str, str] = {}
+    unreadable: dict[str, str] = {}
     for k in range(int(group.attrs.get("nblocks", 0))):
         items = [v.decode() if isinstance(v, bytes) else str(v) for v in group[f"block{k}_items"][()]]
         values = group[f"block{k}_values"]
+        if values.dtype == object:
+            for item in items:
+                blocks[item] = (f"block{k}_values", 0)
+                unreadable[item] = (
+                    f"column {item!r} of the pandas frame in group {name!r} of {path} is stored as pickled "
+                    "Python objects (text), which neyman never loads; write the frame with "
+                    "to_hdf(format='table') or to_parquet, or leave the column out"
+                )
+            continue
         if values.ndim != 2 or values.shape[1] != len(items):
             raise DataError(f"group {name!r} of {path}: block {k} of the pandas frame is not a table of its columns")
-        blocks.update({item: (f"block{k}_values", j) for j, item in enumerate(items)})
+        stored = values.attrs.get("value_type")
+        kind = stored.decode() if isinstance(stored, bytes) else str(stored or "")
+        if values.id.get_type().get_class() == h5py.h5t.BITFIELD:
+            kind = "bool"
+        for j, item in enumerate(items):
+            blocks[item] = (f"block{k}_values", j)
+            if kind == "bool" or kind.startswith(_TIMES):
+                types[item] = kind
     order = [v.decode() if isinstance(v, bytes) else str(v) for v in group["axis0"][()]]
     columns = [c for c in order if c in blocks]
-    return _Layout(name, "pandas", group, columns, int(group["axis1"].shape[0]), blocks)
+    return _Layout(name, "pandas", group, columns, int(group["axis1"].shape[0]), blocks, types, unreadable)
 
 
 def _is_pandas_frame(group: Any) -> bool:
@@ -251,6 +293,15 @@ def _pandas_table_layout(group: Any, name: str, path: Path) -> _Layout:
     table = group["table"]
     blocks: dict[str, tuple[str, int]] = {}
     types: dict[str, str] = {}
+    stored_encoding = group.attrs.get("encoding", b"UTF-8")
+    encoding = stored_encoding.decode() if isinstance(stored_encoding, bytes) else str(stored_encoding)
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise DataError(
+            f"group {name!r} of {path}: the pandas table names the unknown text encoding {encoding!r}; "
+            "write the frame with to_parquet"
+        ) from None
     for field in table.dtype.names:
         if field == "index":
             continue
@@ -263,9 +314,11 @@ def _pandas_table_layout(group: Any, name: str, path: Path) -> _Layout:
             )
         stored = table.attrs.get(f"{field}_dtype")
         kind = stored.decode() if isinstance(stored, bytes) else str(stored or "")
+        if table.dtype[field].base.kind == "S":
+            kind = encoding  # text, stored as bytes in the frame's encoding
         for j, item in enumerate(items):
             blocks[str(item)] = (field, j if width else -1)
-            if kind == "bool" or kind.startswith("datetime64"):
+            if kind == "bool" or kind.startswith(_TIMES) or kind == encoding:
                 types[str(item)] = kind
     axes = _attribute(group, "non_index_axes")
     # [(1, [the frame's columns in order])]

@@ -128,7 +128,35 @@ def test_pandas_table_format_is_read_without_its_index(tmp_path, data_columns):
     np.testing.assert_array_equal(table["b"], [3.5, 4.5, 5.5])
     np.testing.assert_array_equal(table["a"], [1, 2, 3])
     assert table["flag"].dtype == np.bool_
+    assert table["name"].tolist() == ["x", "y", "z"]  # text, not the bytes the table stores
     assert io.read(tmp_path / "t.h5", entry_start=1)["a"].tolist() == [2, 3]
+
+
+@pytest.mark.parametrize("layout", ["fixed", "table"])
+def test_pandas_booleans_times_and_text_come_back_as_pandas_wrote_them(tmp_path, layout):
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("tables")
+    times = pd.to_datetime(["2020-01-01 00:00", "2021-07-01 12:30", "2022-06-01 00:00"])
+    frame = pd.DataFrame(
+        {
+            "x": [1.5, 2.5, 3.5],
+            "flag": [True, False, True],
+            "when": times,
+            "lasted": pd.to_timedelta([1, 2, 3], unit="s"),
+            "name": ["x", "é", "z"],
+        }
+    )
+    frame.to_hdf(tmp_path / "f.h5", key="df", format=layout)
+    numbers = io.read(tmp_path / "f.h5", columns=["x", "flag", "when", "lasted"])
+    assert numbers["flag"].tolist() == [True, False, True]  # not the bit field's 1, 0, 1
+    np.testing.assert_array_equal(numbers["when"], times.to_numpy())  # not integers of an unknown unit
+    np.testing.assert_array_equal(numbers["lasted"], frame["lasted"].to_numpy())
+    if layout == "table":
+        assert io.read(tmp_path / "f.h5", columns=["name"])["name"].tolist() == ["x", "é", "z"]
+    else:  # the fixed format pickles text: listed, never loaded
+        assert "name" in io.available_columns(tmp_path / "f.h5")
+        with pytest.raises(DataError, match=r"column 'name'.*pickled.*format='table'"):
+            io.read(tmp_path / "f.h5", columns=["name"])
 
 
 class _Payload:
