@@ -211,6 +211,10 @@ def padded_constituents(
 ) -> tuple[dict[str, np.ndarray], np.ndarray, dict[str, np.ndarray]]:
     """The ``size`` hardest constituents of every jet as padded arrays.
 
+    Entries with zero energy and zero transverse momentum are padding, not particles
+    (a zero-padded array stored as a list column), as the readers of the public
+    data sets' padded layouts treat them: they are dropped before anything else.
+
     Parameters
     ----------
     table
@@ -242,14 +246,23 @@ def padded_constituents(
     for n, values in jagged.items():
         if values.ndim != 2:
             raise DataError(f"column {prefix + n} of {table.source or 'the input'} is not a jagged per-jet column")
-    jet = {n: np.asarray(ak.to_numpy(ak.sum(jagged[n], axis=1)), dtype=np.float64) for n in ("E", "px", "py", "pz")}
+    # float64 throughout: a float32 file (Parquet) and a float64 one (the padded layouts) then give the same jets
+    jagged = {n: ak.values_astype(values, np.float64) for n, values in jagged.items()}
     pt = np.sqrt(jagged["px"] ** 2 + jagged["py"] ** 2)
+    real = (pt > 0) | (jagged["E"] != 0)
+    if not ak.all(real):
+        jagged = {n: values[real] for n, values in jagged.items()}
+        pt = pt[real]
     order = ak.argsort(pt, axis=1, ascending=False, stable=True)
+    jagged = {n: values[order] for n, values in jagged.items()}
+    # summed in pT order: the axis, hence every Δη and Δφ, is then the same to the last bit for any
+    # order of the constituents in the file (ParticleNet's neighbours in a calorimeter grid tie exactly)
+    jet = {n: np.asarray(ak.to_numpy(ak.sum(jagged[n], axis=1)), dtype=np.float64) for n in ("E", "px", "py", "pz")}
     counts = np.minimum(np.asarray(ak.to_numpy(ak.num(pt, axis=1))), size)
     mask = np.arange(size)[None, :] < counts[:, None]
     padded = {}
     for n in names:
-        values = jagged[n][order][:, :size]
+        values = jagged[n][:, :size]
         filled = ak.fill_none(ak.pad_none(values, size, axis=1, clip=True), 0)
         padded[n] = np.asarray(ak.to_numpy(filled), dtype=np.float64).reshape(len(table), size)
     return padded, mask, jet

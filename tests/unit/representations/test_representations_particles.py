@@ -51,6 +51,38 @@ def test_constituents_are_ordered_padded_and_relative_to_the_jet_axis() -> None:
         assert not a[arrays.mask == 0].any()
 
 
+def test_zero_momentum_entries_are_padding_not_particles() -> None:
+    # a zero-padded array stored as a list column: (0, 0, 0, 0) entries, here first and last
+    zero = (0.0, 0.0, 0.0, 0, 0)
+    padded = _jets([[zero, *jet, zero, zero] for jet in ([(10.0, 0.5, 3.10, 0, 22), (100.0, 0.4, 3.05, 1, 211)],)])
+    plain = _jets([[(10.0, 0.5, 3.10, 0, 22), (100.0, 0.4, 3.05, 1, 211)]])
+    spec = ParticleSpec(n_constituents=6, features=("log_pt", "log_pt_rel", "deta", "dphi", "dr"))
+    a, b = particle_arrays(padded, spec), particle_arrays(plain, spec)
+    np.testing.assert_array_equal(a.mask, [[1, 1, 0, 0, 0, 0]])
+    np.testing.assert_array_equal(a.features, b.features)
+    np.testing.assert_array_equal(a.summaries(), b.summaries())  # n_constituents counts the particles only
+
+
+def test_the_order_and_the_float_width_of_the_file_change_no_bit() -> None:
+    # a calorimeter-like jet: many cells, so that the jet axis is a long sum
+    rng = np.random.default_rng(4)
+    cells = [
+        (float(pt), float(eta), float(phi), 0, 22)
+        for pt, eta, phi in rng.uniform((1, -0.4, 0.5), (90, 0.4, 1.3), (60, 3))
+    ]
+    narrow = _jets([cells])
+    narrow = Table({c: ak.values_astype(ak.Array(narrow[c]), np.float32) for c in narrow.column_names})
+    order = rng.permutation(60)
+    shuffled = Table({c: ak.Array([np.asarray(narrow[c][0])[order]]) for c in narrow.column_names})
+    wide = Table({c: ak.values_astype(ak.Array(narrow[c]), np.float64) for c in narrow.column_names})
+    spec = ParticleSpec(n_constituents=80, features=("log_pt", "deta", "dphi", "dr"))
+    reference = particle_arrays(wide, spec)
+    for other in (narrow, shuffled):
+        arrays = particle_arrays(other, spec)
+        np.testing.assert_array_equal(arrays.features, reference.features)
+        np.testing.assert_array_equal(arrays.points, reference.points)
+
+
 def test_pt_weighted_axis_offsets_balance() -> None:
     arrays = particle_arrays(JETS, ParticleSpec(n_constituents=3, features=("pt_rel", "deta", "dphi")))
     z, deta, dphi = arrays.features[0, :, 0], arrays.features[0, :, 1], arrays.features[0, :, 2]
