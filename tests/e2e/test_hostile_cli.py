@@ -1420,7 +1420,13 @@ CASES = [
         "evaluate-test-data-nan",
         "evaluate runs/bin --test-data nan.parquet",
         r"f0",
-        frame_file("nan.parquet", with_cell("f0", 0, np.nan)),
+        lambda folder: write_frame(with_cell("f0", 0, np.nan)(good_frame(seed=5)), folder / "nan.parquet"),
+    ),
+    case(
+        "evaluate-test-data-copy-of-training",
+        "evaluate runs/bin --test-data copy.parquet",
+        r"of the \d+ test events in copy\.parquet are also in the training input good\.csv",
+        frame_file("copy.parquet", lambda frame: frame.sample(frac=1.0, random_state=1)),
     ),
     # ---- tune -----------------------------------------------------------------------------------
     case("tune-without-tuning-section", "tune good.yaml", r"tuning"),

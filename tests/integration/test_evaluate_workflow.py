@@ -238,3 +238,18 @@ def test_kfold_permutation_importance_scores_each_event_with_the_model_that_neve
     m = evaluate(run, n_bootstrap=5, report=False).metrics
     noise = m["permutation_importance"]["noise"]
     assert abs(noise["mean"]) < 0.004, noise  # 0.0105 when all folds' models, two of which trained on it, scored
+
+
+def test_evaluation_refuses_copies_of_the_training_events_and_a_changed_training_file(tmp_path):
+    """A shuffled text copy of the training file measures memory; a file changed since the training, other events."""
+    run = _train(tmp_path, "bdt", {"type": "xgboost", "n_estimators": 20})
+    training = io.read(tmp_path / "labelled.parquet")
+    copy = tmp_path / "copy.csv"
+    io.write(training.take(np.random.default_rng(1).permutation(len(training))), copy)
+    with pytest.raises(neyman.DataError, match=r"4000 of the 4000 test events in .*copy\.csv are also in the training"):
+        evaluate(run, test_data=[str(copy)], n_bootstrap=20, report=False)
+    assert not (run / "evaluation").exists()
+    # the training file replaced under its name: the run's own evaluation would plot other events
+    io.write(training.with_column("x00", -np.asarray(training["x00"])), tmp_path / "labelled.parquet")
+    with pytest.raises(neyman.DataError, match=r"cannot evaluate the run's own events: .*labelled\.parquet \("):
+        evaluate(run, n_bootstrap=20, report=False)

@@ -320,6 +320,34 @@ def test_a_kfold_run_interrupted_after_a_finished_fold_resumes_to_the_same_score
     _same_scores(full.run_dir, neyman.train(resume=tmp_path / "runs" / "cut").run_dir)
 
 
+def test_resume_refuses_an_input_file_replaced_under_its_name(tmp_path, interrupt_training):
+    """The checkpoints were made on the first file's events: a resumed run must not mix in another's."""
+    path = write_labelled_file(tmp_path, "parquet", n_events=1500)
+    base = _config(
+        tmp_path,
+        [{"path": str(path)}],
+        model=FAST_MLP,
+        training={**FAST_TRAINING, "epochs": 4},
+        data={"label_column": LABEL},
+        name="cut",
+    )
+    disarm = interrupt_training(2)
+    with pytest.raises(KeyboardInterrupt):
+        neyman.train(base)
+    disarm()
+    cut = tmp_path / "runs" / "cut"
+    original = path.read_bytes()
+    table = io.read(path)
+    io.write(table.with_column(LABEL, 1 - np.asarray(table[LABEL])), path)  # labels flipped
+    with pytest.raises(
+        DataError, match=r"cannot resume .*input changed since it started: .*labelled\.parquet \(same size, other bytes"
+    ):
+        neyman.train(resume=cut)
+    assert json.loads((cut / "status.json").read_text())["state"] == "failed"
+    path.write_bytes(original)  # the same bytes again: the run goes on
+    assert neyman.train(resume=cut).metrics["test"]["auc"] > 0.5
+
+
 def test_resume_with_overrides_rewrites_config_or_refuses_shape_changes(tmp_path, interrupt_training):
     path = write_labelled_file(tmp_path, "parquet", n_events=1500)
     base = _config(
@@ -880,8 +908,13 @@ def test_a_test_file_sharing_training_events_is_refused(tmp_path):
     # both files number their events 0, 1, ...: equal ids alone are not shared events
     assert np.isin(np.asarray(likelihood_ratio_dataset(300, n_features=6, seed=4)["event_id"]), table["event_id"]).all()
     neyman.train(cfg(independent, event_id="event_id"), force=True)
-    with pytest.raises(DataError, match=r"equal event ids and feature values"):
+    with pytest.raises(DataError, match=r"300 of the 300 test events .*equal feature values, or event ids"):
         neyman.train(cfg(overlapping, event_id="event_id"), force=True)
+    # the same events renumbered: a copy all the same
+    renumbered = table.take(np.arange(1200, 1500))
+    renumbered = renumbered.with_column("event_id", np.asarray(renumbered["event_id"]) + 10_000_000)
+    with pytest.raises(DataError, match=r"300 of the 300 test events in .*renumbered\.parquet"):
+        neyman.train(cfg(io.write(renumbered, tmp_path / "renumbered.parquet"), event_id="event_id"), force=True)
 
 
 def test_features_the_models_number_type_cannot_resolve_are_named(tmp_path):

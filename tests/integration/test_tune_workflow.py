@@ -6,10 +6,12 @@ import socket
 import subprocess
 import sys
 
+import numpy as np
 import optuna
 import pytest
 import yaml
 
+from neyman import io
 from neyman.config import load_config
 from neyman.exceptions import ConfigError, StorageError
 from neyman.table import LABEL
@@ -359,3 +361,14 @@ def test_a_tracking_store_that_cannot_be_reached_or_created_is_a_clear_error_bef
             neyman.train({**cfg, "tracking": {"uri": uri}}, overrides=["name=untracked"], track=True)
         assert time.perf_counter() - start < 30  # MLflow alone retries an unreachable server for minutes
     assert not (tmp_path / "runs" / "untracked").exists()
+
+
+def test_a_study_refuses_its_data_file_replaced_under_the_same_name(tmp_path, data_file):
+    """Trials on two samples would be ranked together: the study remembers its files' bytes."""
+    own = tmp_path / "data.parquet"
+    own.write_bytes(data_file.read_bytes())
+    tune(_config(tmp_path, own), trials=1, study="s")
+    table = io.read(own)
+    io.write(table.with_column(LABEL, 1 - np.asarray(table[LABEL])), own)
+    with pytest.raises(ConfigError, match=r"different configuration \(config\.data\.sources\)"):
+        tune(_config(tmp_path, own), trials=1, study="s")

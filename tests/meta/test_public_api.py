@@ -289,6 +289,7 @@ PINNED = {
         "TrainedRun",
         "WeightMap",
         "as_model_input",
+        "changed_sources",
         "feature_ranges",
         "input_size",
         "is_hunt",
@@ -302,6 +303,7 @@ PINNED = {
         "representation_from_json",
         "representation_json",
         "score_table",
+        "source_records",
         "write_ratio_weights",
     ],
     "neyman.tasks": [

@@ -21,6 +21,7 @@ from neyman.runs.inputs import (
 )
 from neyman.runs.ratio import RATIO_FILE, WeightMap, read_ratio_weights, write_ratio_weights
 from neyman.runs.scoring import Scorer, score_table
+from neyman.runs.sources import changed_sources, source_records
 from neyman.runs.trained import METADATA_DIGEST, TrainedRun, load_run, model_dirs
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "TrainedRun",
     "WeightMap",
     "as_model_input",
+    "changed_sources",
     "feature_ranges",
     "input_size",
     "is_hunt",
@@ -49,5 +51,6 @@ __all__ = [
     "representation_from_json",
     "representation_json",
     "score_table",
+    "source_records",
     "write_ratio_weights",
 ]

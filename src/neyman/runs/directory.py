@@ -42,6 +42,11 @@ class RunDirectory:
         return self.path / "config.yaml"
 
     @property
+    def inputs(self) -> Path:
+        """The input files as the run found them when it started (:mod:`neyman.runs.sources`)."""
+        return self.path / "inputs.json"
+
+    @property
     def model(self) -> Path:
         return self.path / "model"
 

@@ -94,6 +94,8 @@ class TrainedRun:
     checksums: Mapping[str, str] = field(default_factory=dict)
     folds_by_event_id: bool = True
     source_files: tuple[tuple[str, int | None], ...] = ()
+    # the input files as recorded (path, size, SHA-256: neyman.runs.sources)
+    source_records: tuple[Mapping[str, Any], ...] = ()
     feature_ranges: Mapping[str, Sequence[float]] = field(default_factory=dict)
 
     def training_sources(self, path: str | Path) -> list[int]:
@@ -404,6 +406,7 @@ def load_run(path: str | Path) -> TrainedRun:
         source_files=tuple(
             (str(src.get("absolute") or src["path"]), src.get("bytes")) for src in meta.get("sources", [])
         ),
+        source_records=tuple(dict(src) for src in meta.get("sources", [])),
         checksums=checksums,
         feature_ranges=ranges,
     )

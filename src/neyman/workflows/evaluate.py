@@ -22,11 +22,18 @@ from neyman.atomic import finite_json, write_json
 from neyman.config import RunConfig, load_config
 from neyman.exceptions import ConfigError, DataError, NeymanWarning, close_matches
 from neyman.preprocessing import TEST, check_finite
-from neyman.runs import RangeCheck, RunDirectory, TrainedRun, load_run
+from neyman.runs import RunDirectory, TrainedRun, load_run
 from neyman.table import Table
 from neyman.tasks import EvaluationOptions, ScoredEvents
 from neyman.workflows.steps.autoencoding import autoencoder_views
-from neyman.workflows.steps.data import check_test_files, data_with_sources, run_events, true_log_ratio
+from neyman.workflows.steps.data import (
+    check_evaluated_files,
+    data_with_sources,
+    refuse_copied_training_events,
+    run_events,
+    true_log_ratio,
+    warn_outside_training,
+)
 from neyman.workflows.steps.fidelity import generative_fidelity
 from neyman.workflows.steps.importance import inputs_and_importance
 from neyman.workflows.steps.inputs import decorrelation_columns
@@ -81,11 +88,11 @@ def _events(cfg: RunConfig, trained: TrainedRun, test_data: Sequence[str]) -> tu
     if not test_data and (cfg.data.streaming or spec is not None):
         return None
     data = data_with_sources(cfg.data, test_data) if test_data else cfg.data
-    if test_data:
-        check_test_files(trained, cfg, data)
-        if trained.classes:  # the run's classes, so that a file lacking one is refused by name
-            data = data.model_copy(update={"classes": list(trained.classes)})
+    check_evaluated_files(trained, cfg, data, external=bool(test_data))
+    if test_data and trained.classes:  # the run's classes, so that a file lacking one is refused by name
+        data = data.model_copy(update={"classes": list(trained.classes)})
     table = run_events(data, cfg.task.type, spec, carry=decorrelation_columns(cfg), features=trained.features)
+    refuse_copied_training_events(trained, cfg, table, test_data)
     if spec is not None:
         # particle sets and images are built from the constituents when the run scores the table
         return table, np.empty((len(table), 0))
@@ -95,12 +102,7 @@ def _events(cfg: RunConfig, trained: TrainedRun, test_data: Sequence[str]) -> tu
         fill_value=data.fill_value,
         source="evaluation inputs",
     )
-    if test_data and trained.feature_ranges:  # other files: are they of the training's kind?
-        ranges = RangeCheck(trained.feature_ranges, trained.features)
-        ranges.update(x)
-        message = ranges.warning(", ".join(test_data))
-        if message:
-            warnings.warn(message, NeymanWarning, stacklevel=3)
+    warn_outside_training(trained, x, test_data)
     return table, x
 
 

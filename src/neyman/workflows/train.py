@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterable, Mapping
@@ -11,13 +12,14 @@ from typing import Any
 
 import yaml
 
-from neyman.atomic import write_text
+from neyman.atomic import write_json, write_text
 from neyman.config import RunConfig, dump_config, load_config, resolve_config, validate_paths
 from neyman.config.tuning import TrackingConfig
 from neyman.exceptions import ConfigError, RunDirectoryError
-from neyman.runs import RunDirectory
+from neyman.runs import RunDirectory, source_records
 from neyman.tracking import flatten
 from neyman.workflows.steps.artefacts import Fitted, finish_run
+from neyman.workflows.steps.data import refuse_changed_inputs
 from neyman.workflows.steps.fitting import fit_in_memory
 from neyman.workflows.steps.inputs import read_inputs
 from neyman.workflows.steps.models import EpochCallback
@@ -101,6 +103,25 @@ def _resumed_config(run: RunDirectory, overrides: list[str]) -> tuple[RunConfig,
     return cfg, bool(changed)
 
 
+def _refuse_changed_inputs(run: RunDirectory) -> None:
+    """Refuse to resume a run whose input files are no longer those it started on."""
+    if run.inputs.is_file():  # (not for a run from before the inputs were recorded)
+        refuse_changed_inputs(
+            json.loads(run.inputs.read_text(encoding="utf-8")),
+            doing=f"cannot resume {run.path}",
+            why="its checkpoints and preprocessing were made on the earlier events, and a resumed run would mix "
+            "two samples",
+            fix="restore the file, or train again (--force replaces the run)",
+        )
+
+
+def _log_training(tracker: Any, cfg: RunConfig, path: Path) -> None:
+    from neyman.workflows.steps.tracking import log_training
+
+    if tracker is not None:
+        log_training(tracker, cfg, path)
+
+
 def _record_resume(run: RunDirectory, cfg: RunConfig, overrides: list[str]) -> None:
     """Rewrite ``config.yaml`` to what the resumed run really uses, and log the change."""
     log = run.path / "resumes.yaml"
@@ -174,6 +195,7 @@ def train(
         cfg, changed = _resumed_config(run, list(overrides))
         cfg, tracker = _tracked(cfg, track)
         final = None
+        _refuse_changed_inputs(run)
         prepared = _prepare(cfg)
         if changed:
             _record_resume(run, cfg, list(overrides))
@@ -182,11 +204,13 @@ def train(
             raise ConfigError("train needs a configuration (or resume=RUN_DIR)")
         cfg, tracker = _tracked(resolve_config(config, overrides), track)
         validate_paths(cfg)
+        sources = source_records([(src.path, src.tree) for src in cfg.data.sources])
         # read and check the data before a run directory exists, so bad input leaves nothing behind
         prepared = _prepare(cfg)
         name = cfg.name or _default_name(cfg)
         run, final = RunDirectory.create(Path(cfg.output_dir) / name, force=force)
         write_text(run.config, dump_config(cfg))
+        write_json(run.inputs, sources)
     run.set_status("running", pid=os.getpid())
     try:
         fitted = _fit(cfg, run, prepared, resume=resume is not None, on_epoch=epoch_callback)
@@ -196,8 +220,5 @@ def train(
         raise
     run.set_status("complete")
     run = run.commit(final)
-    if tracker is not None:
-        from neyman.workflows.steps.tracking import log_training
-
-        log_training(tracker, cfg, run.path)
+    _log_training(tracker, cfg, run.path)
     return RunResult(run_dir=run.path, metrics=result, config=cfg, seconds=time.perf_counter() - t0)

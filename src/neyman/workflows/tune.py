@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from neyman.atomic import remove_stale_below
+from neyman.atomic import file_sha256, remove_stale_below
 from neyman.config import RunConfig, parse_config, resolve_config, validate_paths
 from neyman.config.tuning import TrackingConfig, TuningConfig, check_search_space
 from neyman.exceptions import ConfigError
@@ -138,9 +138,10 @@ def _fingerprint(base: dict[str, Any], space: SearchSpace, objective: str) -> di
     from neyman.io import parse_source
 
     for src in data.get("data", {}).get("sources", []):
-        # input files may sit in different directories on different machines
+        # input files may sit in different directories on different machines; their bytes must be the same
         file, tree = parse_source(str(src["path"]))
         src["path"] = Path(file).name + (f":{tree}" if tree else "")
+        src["sha256"] = file_sha256(file) if Path(file).is_file() else None
     return {"space": space.describe(), "objective": objective, "config": data}
 
 

@@ -25,7 +25,12 @@ from neyman.config import RunConfig, load_config
 from neyman.exceptions import ConfigError, NeymanWarning
 from neyman.preprocessing import TEST
 from neyman.runs import RunDirectory, TrainedRun, load_run
-from neyman.workflows.steps.data import data_with_sources, refuse_training_files, run_events
+from neyman.workflows.steps.data import (
+    data_with_sources,
+    refuse_copied_training_events,
+    refuse_training_files,
+    run_events,
+)
 
 __all__ = ["VariationResult", "variations"]
 
@@ -59,7 +64,9 @@ class VariationResult:
 def _score_files(cfg: RunConfig, trained: TrainedRun, files: Sequence[str], option: str) -> Scored:
     """Scores, labels and weights of the events of ``files`` (one per training source)."""
     data = data_with_sources(cfg.data, files, option=option)
-    scored = trained.scored_events(run_events(data, cfg.task.type, trained.representation, features=trained.features))
+    table = run_events(data, cfg.task.type, trained.representation, features=trained.features)
+    refuse_copied_training_events(trained, cfg, table, files)
+    scored = trained.scored_events(table)
     return np.asarray(scored.scores, dtype=np.float64), scored.truth.astype(int), scored.weight
 
 

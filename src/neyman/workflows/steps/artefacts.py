@@ -9,11 +9,11 @@ from it, with the SHA-256 of every model file that a loaded run verifies.
 
 from __future__ import annotations
 
+import json
 import time
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ from neyman.atomic import finite_json, json_sha256, write_json
 from neyman.config import RunConfig
 from neyman.exceptions import NeymanWarning
 from neyman.preprocessing import TEST
-from neyman.runs import METADATA_DIGEST, InputPreprocessor, RunDirectory, representation_json
+from neyman.runs import METADATA_DIGEST, InputPreprocessor, RunDirectory, representation_json, source_records
 from neyman.tasks import EvaluationOptions, ScoredEvents, Task
 from neyman.tasks.classification import discriminant_scores
 from neyman.versions import __version__, package_versions
@@ -116,7 +116,7 @@ def _discriminant_metrics(cfg: RunConfig, fit: Fitted, disc: np.ndarray) -> dict
     return out
 
 
-def _metadata(cfg: RunConfig, fit: Fitted) -> dict[str, Any]:
+def _metadata(cfg: RunConfig, fit: Fitted, sources: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "neyman_version": __version__,
         "task": fit.task.name,
@@ -128,7 +128,7 @@ def _metadata(cfg: RunConfig, fit: Fitted) -> dict[str, Any]:
         "kfold": cfg.split.kfold,
         "event_id_column": cfg.data.event_id,
         "fill_value": cfg.data.fill_value,
-        "sources": [{**_source_record(src.path, src.tree), "columns": src.columns} for src in cfg.data.sources],
+        "sources": [{**record, "columns": src.columns} for record, src in zip(sources, cfg.data.sources, strict=True)],
         "score_names": fit.task.score_names(fit.classes),
         "feature_ranges": fit.ranges,
         "versions": package_versions(),
@@ -219,13 +219,13 @@ def write_training_figures(run: RunDirectory, fit: Fitted) -> None:
         plotting.save(fig, run.plots / stem)
 
 
-def _source_record(path: str, tree: str | None) -> dict[str, Any]:
-    """An input file as the run remembers it: as given, absolute, and its size (to recognise it later)."""
-    from neyman.io import parse_source
-
-    file = Path(parse_source(path)[0])
-    size = file.stat().st_size if file.is_file() else None
-    return {"path": path, "tree": tree, "absolute": str(file.resolve()), "bytes": size}
+def _sources(cfg: RunConfig, run: RunDirectory) -> list[dict[str, Any]]:
+    """The input files as the run found them when it started (``inputs.json``), or as they are now."""
+    if run.inputs.is_file():
+        recorded = json.loads(run.inputs.read_text(encoding="utf-8"))
+        if isinstance(recorded, list) and len(recorded) == len(cfg.data.sources):
+            return recorded
+    return source_records([(src.path, src.tree) for src in cfg.data.sources])
 
 
 def finish_run(cfg: RunConfig, run: RunDirectory, fit: Fitted) -> dict[str, Any]:
@@ -238,7 +238,7 @@ def finish_run(cfg: RunConfig, run: RunDirectory, fit: Fitted) -> dict[str, Any]
     :func:`~neyman.runs.load_run` refuses a file modified or damaged since.
     """
     write_json(run.preprocessing, {"folds": [p.to_json() for p in fit.preprocessors]})
-    record = {**_metadata(cfg, fit), "checksums": run.artefact_checksums()}
+    record = {**_metadata(cfg, fit, _sources(cfg, run)), "checksums": run.artefact_checksums()}
     write_json(run.metadata, {**record, METADATA_DIGEST: json_sha256(record)})
     run.write_history(fit.histories)
     result = training_metrics(cfg, fit)

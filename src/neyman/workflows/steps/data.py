@@ -19,6 +19,7 @@ from neyman.io import read_provenance
 from neyman.io.core import EXACT_INTEGERS, list_names
 from neyman.preprocessing import Selection, bootstrap_counts, check_weights, event_weights, parse_selection
 from neyman.representations import RepresentationSpec
+from neyman.runs import RangeCheck, changed_sources
 from neyman.table import (
     EVENT_ID,
     LABEL,
@@ -41,21 +42,25 @@ __all__ = [
     "MIN_SHARED",
     "Events",
     "SourcePlan",
+    "check_evaluated_files",
     "check_test_disjoint",
-    "check_test_files",
     "data_with_sources",
     "events_from_chunk",
     "events_in_order",
     "held_out",
     "load_events",
     "plan_sources",
+    "refuse_changed_inputs",
+    "refuse_copied_training_events",
     "refuse_training_files",
     "resolve_classes",
     "resolve_features",
     "run_events",
+    "shared_events",
     "source_column",
     "true_log_ratio",
     "warn_copied_events",
+    "warn_outside_training",
 ]
 
 SOURCE = "source"
@@ -634,21 +639,8 @@ def held_out(cfg: RunConfig, table: Table) -> np.ndarray | None:
 def check_test_disjoint(cfg: RunConfig, table: Table, x: np.ndarray) -> None:
     """Refuse external test events that are also training or validation events.
 
-    An event of a test file (``data.sources[*].test``) is taken to be a training event
-    when its feature vector (and its event id, with ``data.event_id``) equals one of
-    the other sources', compared through a 64-bit hash of the values.  Without
-    ``data.event_id``, equal rows identify events only where vectors do not repeat:
-    when the training events repeat feature vectors (more than 1% duplicates, as with a
-    few discrete features) nothing is checked; a vector repeated within either file
-    (events without objects, all zeros) is left out; and fewer than ``MIN_SHARED``
-    shared events (or fewer than all of a smaller test file) are taken as coincidences
-    of distinct events.
-
-    Notes
-    -----
-    The row key is FNV-1a over the 64-bit patterns of the row's values,
-    ``h ← (h ⊕ b_j) · 1099511628211 mod 2^64``; two different rows share a key with
-    probability 2^-64 per pair.
+    The events of the test files (``data.sources[*].test``) are compared with the
+    others' by :func:`shared_events`.
 
     Raises
     ------
@@ -656,30 +648,95 @@ def check_test_disjoint(cfg: RunConfig, table: Table, x: np.ndarray) -> None:
         Naming the test and training files and how many test events are shared.
     """
     test = held_out(cfg, table)
-    if test is None or x.ndim != 2 or (x.shape[1] == 0 and not cfg.data.event_id):
+    if test is None or x.ndim != 2:
         return
-    keys = _row_keys(x, np.asarray(table[EVENT_ID]) if cfg.data.event_id else None)
-    train_keys = keys[~test]
-    if not cfg.data.event_id and len(np.unique(train_keys)) < 0.99 * len(train_keys):
-        return
-    shared = np.isin(keys[test], train_keys)
-    if not cfg.data.event_id:
-        # a vector repeated within either file (an event without objects: all zeros) does not
-        # identify an event, and a handful of coincidences among distinct events is no overlap
-        repeated = np.concatenate([_repeated(train_keys), _repeated(keys[test])])
-        shared &= ~np.isin(keys[test], repeated)
-        if shared.sum() < min(MIN_SHARED, int(test.sum())):
-            return
+    ids = np.asarray(table[EVENT_ID]) if cfg.data.event_id else None
+    shared = shared_events(x[~test], x[test], None if ids is None else ids[~test], None if ids is None else ids[test])
     if shared.any():
         sources = np.asarray(table[SOURCE])
         test_files = sorted({cfg.data.sources[i].path for i in np.unique(sources[test])})
         train_files = sorted({cfg.data.sources[i].path for i in np.unique(sources[~test])})
-        raise DataError(
-            f"{int(shared.sum())} of the {int(test.sum())} test events in {', '.join(test_files)} are also in the "
-            f"training input {', '.join(train_files)} (equal {'event ids and ' if cfg.data.event_id else ''}feature "
-            "values): a test on training events overstates the performance; use an independent test file "
-            "(neyman generate without --seed, or with another seed) or remove the shared events"
-        )
+        raise DataError(_shared_message(int(shared.sum()), int(test.sum()), test_files, train_files))
+
+
+def _shared_message(shared: int, total: int, test_files: Sequence[str], train_files: Sequence[str]) -> str:
+    return (
+        f"{shared} of the {total} test events in {', '.join(test_files)} are also in the training input "
+        f"{', '.join(train_files)} (equal feature values, or event ids): a test on training events overstates the "
+        "performance; use an independent test file (neyman generate without --seed, or with another seed) or "
+        "remove the shared events"
+    )
+
+
+def shared_events(
+    train_x: np.ndarray, test_x: np.ndarray, train_ids: np.ndarray | None = None, test_ids: np.ndarray | None = None
+) -> np.ndarray:
+    """Which test events are training events: a copied file, renumbered or not, shuffled or not.
+
+    An event is shared when its feature vector equals a training event's.  Equal
+    vectors identify events only where vectors do not repeat: when the training
+    events repeat feature vectors (more than 1% duplicates, as with a few discrete
+    features) vectors alone decide nothing; a vector repeated within either sample
+    (events without objects, all zeros) is left out; and fewer than ``MIN_SHARED``
+    shared events (or fewer than all of a smaller test sample) are taken as
+    coincidences of distinct events.  With event ids, an equal vector with an equal id
+    is shared in any case.  Values are compared at float32 precision, so that a copy
+    written as text or converted from float32 to float64 is still a copy.
+
+    Notes
+    -----
+    The row key is FNV-1a over the bit patterns of the row's values,
+    ``h ← (h ⊕ b_j) · 1099511628211 mod 2^64``; two different rows share a key with
+    probability 2^-64 per pair.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask over the test events.
+    """
+    shared = np.zeros(len(test_x), dtype=bool)
+    if train_x.shape[1]:
+        train_keys, test_keys = _row_keys(train_x, None), _row_keys(test_x, None)
+        if len(np.unique(train_keys)) >= 0.99 * len(train_keys):
+            alone = np.isin(test_keys, train_keys) & ~np.isin(
+                test_keys, np.concatenate([_repeated(train_keys), _repeated(test_keys)])
+            )
+            if alone.sum() >= min(MIN_SHARED, len(test_x)):
+                shared |= alone
+    if train_ids is not None and test_ids is not None:
+        shared |= np.isin(_row_keys(test_x, test_ids), _row_keys(train_x, train_ids))
+    return shared
+
+
+def refuse_copied_training_events(trained: TrainedRun, cfg: RunConfig, table: Table, files: Sequence[str]) -> None:
+    """Refuse evaluation events (``evaluate --test-data``) that are copies of the run's training events.
+
+    The run's training files are read again and compared with :func:`shared_events`
+    when they are still those it trained on and fit in memory (not for a streamed run);
+    the file names alone are compared before (:func:`refuse_training_files`).
+
+    Raises
+    ------
+    DataError
+        Naming the files and how many events are shared.
+    """
+    spec = trained.representation
+    if not files or cfg.data.streaming or not trained.source_records or changed_sources(trained.source_records):
+        return
+    if spec is not None and not cfg.data.event_id:
+        return  # constituents: no feature vector to compare
+    training = run_events(cfg.data, cfg.task.type, spec, features=trained.features)
+    external = held_out(cfg, training)
+    if external is not None:
+        training = training.take(np.flatnonzero(~external))
+    features = [] if spec is not None else list(trained.features)
+    ids = (np.asarray(training[EVENT_ID]), np.asarray(table[EVENT_ID])) if cfg.data.event_id else (None, None)
+    shared = shared_events(
+        training.to_numpy(features, dtype=np.float64), table.to_numpy(features, dtype=np.float64), *ids
+    )
+    if shared.any():
+        train_files = [src.path for src in cfg.data.sources if not src.test]
+        raise DataError(_shared_message(int(shared.sum()), len(table), files, train_files))
 
 
 COPIED_SHARE = 0.01
@@ -736,9 +793,9 @@ def _repeated(keys: np.ndarray) -> np.ndarray:
 
 
 def _row_keys(x: np.ndarray, ids: np.ndarray | None) -> np.ndarray:
-    """A 64-bit FNV-1a hash of each row's values (and id)."""
-    values = np.ascontiguousarray(x, dtype=np.float64)
-    columns = [values.view(np.uint64)[:, j] for j in range(values.shape[1])]
+    """A 64-bit FNV-1a hash of each row's values at float32 precision (and id)."""
+    values = np.ascontiguousarray(x, dtype=np.float32)
+    columns = [values.view(np.uint32)[:, j].astype(np.uint64) for j in range(values.shape[1])]
     if ids is not None:
         columns.append(np.asarray(ids, dtype=np.int64).view(np.uint64))
     key = np.full(len(x), 0xCBF29CE484222325, dtype=np.uint64)
@@ -814,9 +871,22 @@ def true_log_ratio(data: DataConfig) -> np.ndarray | None:
     return np.concatenate(parts) if parts else None
 
 
-def check_test_files(trained: TrainedRun, cfg: RunConfig, data: DataConfig) -> None:
-    """Refuse ``--test-data`` files (the sources of ``data``) that the run trained on, and text labels in
-    them that are not the run's class names (the classes are the run's)."""
+def check_evaluated_files(trained: TrainedRun, cfg: RunConfig, data: DataConfig, *, external: bool) -> None:
+    """Refuse the files an evaluation would read when they cannot give a true answer.
+
+    The run's own files (not ``external``) must be those it trained on; external
+    ``--test-data`` files (the sources of ``data``) must not be a training file
+    (:func:`refuse_training_files`), and their text labels must be the run's class
+    names (the classes are the run's).
+    """
+    if not external:
+        refuse_changed_inputs(
+            trained.source_records,
+            doing="cannot evaluate the run's own events",
+            why="its input figures and permutation importance would describe other events than its predictions",
+            fix="restore the file, or evaluate other events with --test-data",
+        )
+        return
     files = [src.path for src in data.sources]
     refuse_training_files(trained, cfg, {"--test-data ": files}, measured="its performance on new events")
     classes = trained.classes
@@ -838,6 +908,30 @@ def check_test_files(trained: TrainedRun, cfg: RunConfig, data: DataConfig) -> N
                 f"not know; it was trained with the classes {classes}{signal}: give the test file's labels "
                 f"those names, or their indices 0..{len(classes) - 1}"
             )
+
+
+def refuse_changed_inputs(records: Sequence[Mapping[str, Any]], *, doing: str, why: str, fix: str) -> None:
+    """Refuse to go on when a run's recorded input files (:func:`neyman.runs.source_records`) changed.
+
+    Raises
+    ------
+    DataError
+        ``"{doing}: the run's input changed since it started: FILE (what changed); {why}: {fix}"``.
+    """
+    changed = changed_sources(records)
+    if changed:
+        raise DataError(f"{doing}: the run's input changed since it started: {'; '.join(changed)}; {why}: {fix}")
+
+
+def warn_outside_training(trained: TrainedRun, x: np.ndarray, files: Sequence[str]) -> None:
+    """Warn when the features of other files (``files``; none: the run's own) lie mostly outside
+    the training's ranges or in other units (:class:`neyman.runs.RangeCheck`)."""
+    if files and trained.feature_ranges:
+        ranges = RangeCheck(trained.feature_ranges, trained.features)
+        ranges.update(x)
+        message = ranges.warning(", ".join(files))
+        if message:
+            warnings.warn(message, NeymanWarning, stacklevel=4)
 
 
 def refuse_training_files(
