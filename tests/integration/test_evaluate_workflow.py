@@ -241,12 +241,15 @@ def test_kfold_permutation_importance_scores_each_event_with_the_model_that_neve
 
 
 def test_evaluation_refuses_copies_of_the_training_events_and_a_changed_training_file(tmp_path):
-    """A shuffled text copy of the training file measures memory; a file changed since the training, other events."""
+    """A shuffled text copy of the training file measures memory (its 80% of training and validation events are
+    named); a file changed since the training, other events."""
     run = _train(tmp_path, "bdt", {"type": "xgboost", "n_estimators": 20})
     training = io.read(tmp_path / "labelled.parquet")
     copy = tmp_path / "copy.csv"
     io.write(training.take(np.random.default_rng(1).permutation(len(training))), copy)
-    with pytest.raises(neyman.DataError, match=r"4000 of the 4000 test events in .*copy\.csv are also in the training"):
+    with pytest.raises(
+        neyman.DataError, match=r"3\d{3} of the 4000 test events in .*copy\.csv are also in the training"
+    ):
         evaluate(run, test_data=[str(copy)], n_bootstrap=20, report=False)
     assert not (run / "evaluation").exists()
     # the training file replaced under its name: the run's own evaluation would plot other events

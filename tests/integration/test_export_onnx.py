@@ -123,6 +123,21 @@ def test_regression_round_trip(tmp_path, files, task):
     assert expected.ndim == (2 if task == "gaussian" else 1)
 
 
+@pytest.mark.parametrize("family", ["mlp", "xgboost"])
+def test_a_regression_far_from_zero_keeps_its_resolution(tmp_path, files, family):
+    """A target near 1e7 has float32 steps of 1: the graph's regression output is float64."""
+    table = io.read(files["reg"])
+    shifted = io.write(table.with_column("target", np.asarray(table["target"]) + 1e7), tmp_path / "far.parquet")
+    data = {"target": "target", "label_column": None, "features": FEATURES[:4]}
+    run_dir = _train(tmp_path, family, shifted, MODELS[family], task={"type": "regression"}, data=data)
+    out = export_onnx(run_dir, tmp_path / "far.onnx")
+    graph_output = onnx.load(str(out)).graph.output[0].type.tensor_type.elem_type
+    assert graph_output == onnx.TensorProto.DOUBLE
+    expected = load_run(run_dir).score(io.read(shifted))
+    got = OnnxModel(out).score(io.read(shifted))
+    assert np.max(np.abs(got - expected)) < 1e-3 * np.std(expected)  # float32 out: up to 0.5, ~0.5 sigma
+
+
 def test_mlp_with_log_clip_minmax_and_fill_value(tmp_path, files):
     run_dir = _train(
         tmp_path,

@@ -38,7 +38,11 @@ from neyman.preprocessing.scaling import (
     Transform,
 )
 
-__all__ = ["INPUT", "OUTPUT", "PREPROCESSED", "GraphBuilder"]
+__all__ = ["FLOAT64_HEADS", "INPUT", "OUTPUT", "PREPROCESSED", "GraphBuilder"]
+
+FLOAT64_HEADS = ("identity", "gaussian")
+"""Output heads whose scores leave the graph as float64: a regression's value in its own units
+(float32 has steps of 1 at 1e7)."""
 
 PREPROCESSED = "preprocessed"
 
@@ -88,14 +92,17 @@ class GraphBuilder:
                 self.domains[op.domain] = max(self.domains.get(op.domain, 0), op.version)
         return {o.name[len(prefix) :]: o.name for o in model.graph.output}
 
-    def model(self, output: str, output_shape: list[int | str], *, opset: int, doc: str) -> onnx.ModelProto:
-        """Finish: one float32 input ``features``, one float32 output ``scores``."""
+    def model(
+        self, output: str, output_shape: list[int | str], *, opset: int, doc: str, float64: bool = False
+    ) -> onnx.ModelProto:
+        """Finish: one float32 input ``features``, one output ``scores`` (float32, or float64 if ``float64``)."""
         self.nodes.append(helper.make_node("Identity", [output], [OUTPUT], name="scores_node"))
+        kind = TensorProto.DOUBLE if float64 else TensorProto.FLOAT
         graph = helper.make_graph(
             self.nodes,
             "neyman",
             [helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, ["batch", self.n_features])],
-            [helper.make_tensor_value_info(OUTPUT, TensorProto.FLOAT, output_shape)],
+            [helper.make_tensor_value_info(OUTPUT, kind, output_shape)],
             initializer=self.initializers,
         )
         imports = [helper.make_opsetid("", opset)] + [

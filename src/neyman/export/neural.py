@@ -36,15 +36,16 @@ def _softmax(raw: torch.Tensor, mean: float, std: float, scale: float) -> torch.
 
 
 def _identity(raw: torch.Tensor, mean: float, std: float, scale: float) -> torch.Tensor:
-    # de-standardise in float64, as Task.rescale_raw does
-    return (raw[:, 0].double() * std + mean).float()
+    # de-standardise in float64, as Task.rescale_raw does, and stay there: a target of 1e7 in
+    # float32 has steps of 1, coarser than many a resolution
+    return raw[:, 0].double() * std + mean
 
 
 def _gaussian(raw: torch.Tensor, mean: float, std: float, scale: float) -> torch.Tensor:
     mu = raw[:, 0].double() * std + mean
     log_sigma = torch.clamp(raw[:, 1].double(), _LOG_SIGMA_MIN, _LOG_SIGMA_MAX) + math.log(std * scale)
     log_sigma = torch.clamp(log_sigma, -_LOG_SIGMA_FLOAT32, _LOG_SIGMA_FLOAT32)
-    return torch.stack([mu, torch.exp(log_sigma)], dim=1).float()
+    return torch.stack([mu, torch.exp(log_sigma)], dim=1)
 
 
 def _density(raw: torch.Tensor, mean: float, std: float, scale: float) -> torch.Tensor:
@@ -70,7 +71,8 @@ def scores_head(raw: torch.Tensor, head: str, mean: float, std: float, interval_
     ``a_0 s + m`` for regressions trained on standardised targets, and
     ``(a_0 s + m, exp(clip(a_1) + log s k))`` for the Gaussian task (``k`` the
     model's calibrated ``interval_scale_``), and
-    ``(-a_0, a_0)`` (anomaly score, log-density) for a density.
+    ``(-a_0, a_0)`` (anomaly score, log-density) for a density.  Regression outputs
+    are float64 (:data:`neyman.export.graph.FLOAT64_HEADS`), the others float32.
     """
     if head not in _HEADS:
         raise ModelError(f"no ONNX output head {head!r}; known: {', '.join(_HEADS)}")

@@ -17,7 +17,7 @@ import onnx
 
 from neyman.atomic import atomic_path
 from neyman.exceptions import ConfigError, ModelError
-from neyman.export.graph import GraphBuilder, linear_ops, preprocessing_ops
+from neyman.export.graph import FLOAT64_HEADS, GraphBuilder, linear_ops, preprocessing_ops
 from neyman.export.metadata import attach_metadata
 from neyman.export.verify import verify_onnx
 from neyman.preprocessing import Preprocessor
@@ -109,7 +109,8 @@ def build_onnx(run: TrainedRun, *, fold: int = 0, opset: int = 17) -> onnx.Model
         + (f", fold {fold} of {run.kfold}" if run.kfold >= 2 else "")
         + ": raw features in, scores out; the preprocessing is part of the graph."
     )
-    return _finish(g.model(scores, _output_shape(run), opset=opset, doc=doc), run, fold)
+    float64 = run.task.output_head in FLOAT64_HEADS
+    return _finish(g.model(scores, _output_shape(run), opset=opset, doc=doc, float64=float64), run, fold)
 
 
 def _finish(onnx_model: onnx.ModelProto, run: TrainedRun, fold: int) -> onnx.ModelProto:

@@ -83,12 +83,14 @@ def tree_ops(g: GraphBuilder, x: str, model: Model, *, opset: int) -> str:
         (value,) = outputs.values()
         flat = g.op("Reshape", [value, g.const([-1], "flat", dtype=np.int64)])
         # a regression's trees predict the standardised target (trees.py): back to its units
+        # in float64, the graph's output type for regressions (FLOAT64_HEADS)
         std = float(getattr(model, "target_std_", 1.0))
         mean = float(getattr(model, "target_mean_", 0.0))
+        flat = g.op("Cast", [flat], "flat64", to=TensorProto.DOUBLE)
         if std == 1.0 and mean == 0.0:
             return flat
-        scaled = g.op("Mul", [flat, g.const(std, "target_std", dtype=np.float32)])
-        return g.op("Add", [scaled, g.const(mean, "target_mean", dtype=np.float32)])
+        scaled = g.op("Mul", [flat, g.const(std, "target_std", dtype=np.float64)])
+        return g.op("Add", [scaled, g.const(mean, "target_mean", dtype=np.float64)])
     raise ModelError(f"{model.family} models cannot be exported for the {model.task.name!r} task")
 
 

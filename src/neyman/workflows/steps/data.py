@@ -17,7 +17,7 @@ from neyman.config.schema import DataConfig, SourceConfig
 from neyman.exceptions import ConfigError, DataError, NeymanWarning, close_matches
 from neyman.io import read_provenance
 from neyman.io.core import EXACT_INTEGERS, list_names
-from neyman.preprocessing import Selection, bootstrap_counts, check_weights, event_weights, parse_selection
+from neyman.preprocessing import TEST, Selection, bootstrap_counts, check_weights, event_weights, parse_selection
 from neyman.representations import RepresentationSpec
 from neyman.runs import RangeCheck, changed_sources
 from neyman.table import (
@@ -711,9 +711,11 @@ def shared_events(
 def refuse_copied_training_events(trained: TrainedRun, cfg: RunConfig, table: Table, files: Sequence[str]) -> None:
     """Refuse evaluation events (``evaluate --test-data``) that are copies of the run's training events.
 
-    The run's training files are read again and compared with :func:`shared_events`
-    when they are still those it trained on and fit in memory (not for a streamed run);
-    the file names alone are compared before (:func:`refuse_training_files`).
+    The run's training files are read again and the events its models fitted on
+    (training and validation splits, or every event of a k-fold run; of the classes
+    the task learns from) are compared with :func:`shared_events`, when the files are
+    still those it trained on and fit in memory (not for a streamed run); the file
+    names alone are compared before (:func:`refuse_training_files`).
 
     Raises
     ------
@@ -726,9 +728,11 @@ def refuse_copied_training_events(trained: TrainedRun, cfg: RunConfig, table: Ta
     if spec is not None and not cfg.data.event_id:
         return  # constituents: no feature vector to compare
     training = run_events(cfg.data, cfg.task.type, spec, features=trained.features)
-    external = held_out(cfg, training)
-    if external is not None:
-        training = training.take(np.flatnonzero(~external))
+    # the events a model fitted on: training and validation (with k-fold, every event), of the
+    # classes the task learns from (an anomaly model never saw the signal of its file)
+    saved = trained.saved_predictions()
+    fitted = trained.task.learns_from(saved.truth) & ((saved.split != TEST) | (trained.kfold >= 2))
+    training = training.take(np.flatnonzero(np.isin(np.asarray(training[EVENT_ID]), saved.event_id[fitted])))
     features = [] if spec is not None else list(trained.features)
     ids = (np.asarray(training[EVENT_ID]), np.asarray(table[EVENT_ID])) if cfg.data.event_id else (None, None)
     shared = shared_events(
