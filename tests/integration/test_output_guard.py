@@ -103,12 +103,11 @@ def test_predict_never_writes_over_a_folder_the_input_or_a_run(runs):
         predict(a, data, data, force=True)
     saved = a / "predictions.parquet"
     digest = _digest(saved)
-    for inside in (saved, a / "model" / "scores.parquet"):
-        with pytest.raises(DataError, match=r"among the files of the run directory"):
+    # not even a new file at the run's top level: a later train --force would replace it with the run
+    for inside in (saved, a / "model" / "scores.parquet", a / "scores.parquet"):
+        with pytest.raises(DataError, match=r"inside the run directory .*write the predictions outside it \(e\.g\. "):
             predict(a, data, inside, force=True)
-    assert _digest(saved) == digest
-    beside = predict(a, data, a / "scores.parquet")
-    assert beside.output == a / "scores.parquet" and beside.output.is_file()
+    assert _digest(saved) == digest and not (a / "scores.parquet").exists()
     # --force replaces earlier predictions, never a file that is not one
     mine = tmp / "mine.parquet"
     mine.write_bytes(data.read_bytes())
@@ -118,6 +117,23 @@ def test_predict_never_writes_over_a_folder_the_input_or_a_run(runs):
     assert _digest(mine) == digest
     earlier = predict(a, data, tmp / "pred.parquet", force=True).output
     assert predict(a, data, earlier, force=True).output == earlier
+
+
+def test_outputs_never_go_into_another_run_nor_take_neyman_s_temporary_names(runs):
+    """A run's folder holds its own outputs only: --force replaces it whole, and stale cleaning removes
+    what looks like neyman's temporaries."""
+    tmp, train, a, b = runs
+    with pytest.raises(DataError, match=r"inside the run directory .*a.*outside the run directories of other runs"):
+        export(b, out=a / "model.onnx")  # where a's own export goes by default
+    assert not (a / "model.onnx").exists()
+    assert export(a, out=a / "model.onnx").path == a / "model.onnx"  # a run's own export may
+    with pytest.raises(DataError, match=r"inside the run directory .*a.*give the comparison a folder outside"):
+        compare([a, b], out=a / "cmp", n_bootstrap=5, formats=("png",))
+    assert not (a / "cmp").exists()
+    for name in (".y.new-99999", ".z.old-12", ".w.tmp-3", ".v.chunks"):
+        with pytest.raises(ConfigError, match=r"form of neyman's temporary names"):
+            train(name, "logistic")
+        assert not (tmp / "runs" / name).exists()
 
 
 def test_compare_never_overwrites_without_force(runs):

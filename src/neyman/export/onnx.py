@@ -166,7 +166,7 @@ def write_onnx(
     if run.kfold < 2 and fold != 0:
         raise ConfigError(f"{run.path} was not trained with k-fold, so it has no fold {fold}; drop --fold")
     final = Path(out) if out is not None else default_path(run, fold)
-    check_output_file(final, force=force, suffix=".onnx", what="the ONNX export", ours=_is_export)
+    check_output_file(final, force=force, suffix=".onnx", what="the ONNX export", ours=_is_export, owner=run.path)
     if final.suffix.lower() != ".onnx":
         example = final.with_suffix(".onnx")
         raise ConfigError(f"--out {final}: an ONNX export's file name ends in .onnx (e.g. {example})")

@@ -139,6 +139,11 @@ class ChunkStore:
                     f"pass --force to discard them, or repeat the original command to resume it"
                 )
         else:
+            if self.directory.is_dir() and any(self.directory.iterdir()):
+                raise DataError(
+                    f"{self.directory} holds files but no {_MANIFEST}: it is not a folder of chunks neyman wrote, "
+                    f"and neyman never writes into it (nor deletes it); move it, or choose another --out"
+                )
             try:
                 self.directory.mkdir(parents=True, exist_ok=True)
                 write_json(path, self.manifest)

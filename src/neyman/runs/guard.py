@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ __all__ = [
     "check_run_name",
     "enclosing_run",
     "is_run",
+    "is_temporary_name",
 ]
 
 RUN_MARKER = "status.json"
@@ -59,7 +61,18 @@ def check_run_name(name: str) -> str:
         raise ConfigError(
             f"run name {name[:60]!r}... ({len(name)} characters) is too long for a folder name (at most 255 bytes)"
         )
+    if is_temporary_name(name):
+        raise ConfigError(f"run name {name!r} has the form of neyman's temporary names (.NAME.new-PID); choose another")
     return name
+
+
+_TEMPORARY = re.compile(r"\..+\.(tmp|new|old)-\d+|\..+\.chunks")
+
+
+def is_temporary_name(name: str) -> bool:
+    """Whether ``name`` has the form of what neyman writes while it works (``.NAME.tmp-PID``,
+    ``.NAME.new-PID``, ``.NAME.old-PID``, ``.NAME.chunks``), which it removes as its own leftovers."""
+    return _TEMPORARY.fullmatch(name) is not None
 
 
 def _written_by_neyman(marker: Path) -> bool:
@@ -115,6 +128,7 @@ def check_output_file(
     suffix: str,
     what: str,
     ours: Callable[[Path], bool] | None = None,
+    owner: Path | None = None,
 ) -> Path:
     """An output file path that may be written: not a folder, not in a run's artefacts, not over a file.
 
@@ -131,22 +145,29 @@ def check_output_file(
     ours
         Whether an existing file is one neyman wrote (an export's metadata); ``force``
         replaces only such a file.
+    owner
+        The run the output comes from: only its own directory may hold it
+        (``RUN/<name><suffix>``); without, no run directory may.
 
     Raises
     ------
     DataError
         ``path`` is a folder, lies in a run directory other than as one of its
-        exports, or exists (without ``force``, or of another kind).
+        owner's exports, has the form of neyman's temporary names, or exists
+        (without ``force``, or of another kind).
     """
     out = _no_nul(path)
     check_folders_above(out)
     if out.is_dir():
         raise DataError(f"{out} is a folder; give {what} a file name (e.g. {out / ('model' + suffix)})")
+    if is_temporary_name(out.name):
+        raise DataError(f"{out}: the name has the form of neyman's temporary files (.NAME.tmp-PID); choose another")
     run = enclosing_run(out.parent)
-    if run is not None and (Path(os.path.realpath(out.parent)) != run or out.suffix != suffix):
+    mine = owner is not None and run == Path(os.path.realpath(owner))
+    if run is not None and (not mine or Path(os.path.realpath(out.parent)) != run or out.suffix != suffix):
+        where = f"may only go to {run}/<name>{suffix}" if mine else "goes outside the run directories of other runs"
         raise DataError(
-            f"{out} is inside the run directory {run}: {what} may only go to {run}/<name>{suffix}, "
-            "never over or among the run's own files"
+            f"{out} is inside the run directory {run}: {what} {where}, never over or among a run's own files"
         )
     if out.exists():
         if out.suffix != suffix:
@@ -185,6 +206,11 @@ def check_output_dir(path: str | os.PathLike[str], *, force: bool, marker: str, 
     check_folders_above(out)
     if out.exists() and not out.is_dir():
         raise DataError(f"{out} is a file; give {what} a folder")
+    run = enclosing_run(out.parent)
+    if run is not None:
+        raise DataError(f"{out} is inside the run directory {run}; give {what} a folder outside the runs")
+    if is_temporary_name(out.name):
+        raise DataError(f"{out}: the name has the form of neyman's temporary folders; choose another")
     if out.is_dir() and any(out.iterdir()):
         if is_run(out):
             raise DataError(f"{out} is a run directory; give {what} a folder of its own")

@@ -57,14 +57,10 @@ def _output_file(out: Path, *, force: bool, scores: list[str], tree: str | None)
         raise DataError(f"output {out} is a folder; give the predictions a file name (e.g. {out / 'scores.parquet'})")
     io.detect_format(out, output=True)  # before anything is scored
     run = enclosing_run(out.parent)
-    if run is not None and (Path(os.path.realpath(out.parent)) != run or out.exists()):
-        free = next(
-            (run / f"scores-{k}.parquet" for k in range(1, 1000) if not (run / f"scores-{k}.parquet").exists()),
-            run.parent / f"{run.name}-scores.parquet",
-        )
+    if run is not None:  # a run's folder holds what its training wrote: --force replaces it whole
         raise DataError(
-            f"{out} is among the files of the run directory {run}; write the predictions to a new file "
-            f"(e.g. {free}) or outside the run"
+            f"{out} is inside the run directory {run}; write the predictions outside it "
+            f"(e.g. {run.parent / f'{run.name}-scores{out.suffix}'})"
         )
     if out.exists() and not force:
         raise DataError(f"output file {out} exists; pass --force to replace it")

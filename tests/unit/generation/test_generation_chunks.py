@@ -170,6 +170,16 @@ def test_chunk_store_resumes_only_the_same_request(tmp_path: Path) -> None:
     assert not again.directory.exists()
 
 
+def test_a_folder_of_someone_else_s_under_the_chunks_name_is_never_written_nor_deleted(tmp_path: Path) -> None:
+    out = tmp_path / "gen.parquet"
+    notes = tmp_path / ".gen.parquet.chunks" / "notes.txt"
+    notes.parent.mkdir()
+    notes.write_text("precious")
+    with pytest.raises(DataError, match=r"holds files but no manifest\.json: it is not a folder of chunks neyman"):
+        ChunkStore(out, {"seed": 1}).open(replace=True)
+    assert [p.name for p in notes.parent.iterdir()] == ["notes.txt"] and notes.read_text() == "precious"
+
+
 def test_an_error_in_a_worker_process_reaches_the_caller_and_the_workers_stop() -> None:
     from neyman.generation.parallel import executor
 
