@@ -25,6 +25,21 @@ def test_decorrelation_bins_default_per_method_and_a_given_number_wins():
         bins(method="adversary", bins=1)
 
 
+def test_a_truth_value_is_no_number():
+    """YAML's ``epochs: true`` would be 1 in pydantic's lax mode: refused, while true/false fields take it."""
+    for section, key in (("training", "epochs"), ("split", "kfold"), ("training", "grad_clip")):
+        with pytest.raises(
+            ConfigError, match=rf"{section}: .*{key}: expected a value of its kind, not the truth value true"
+        ):
+            parse_config({**BASE, section: {key: True}})
+    with pytest.raises(ConfigError, match=r"seed: .*not the truth value false"):
+        parse_config({**BASE, "seed": False})
+    with pytest.raises(ConfigError, match=r"model: .*n_estimators: .*not the truth value true"):
+        parse_config({**BASE, "model": {"type": "xgboost", "n_estimators": True}})
+    cfg = parse_config({**BASE, "data": {**BASE["data"], "streaming": True}, "training": {"progress": False}})
+    assert cfg.data.streaming is True and cfg.training.progress is False
+
+
 def test_unknown_keys_wrong_types_and_model_names_are_reported_with_paths():
     with pytest.raises(ConfigError) as err:
         parse_config(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from neyman.config.tuning import TrackingConfig, TuningConfig
 from neyman.exceptions import close_matches
@@ -21,6 +21,7 @@ from neyman.models.families import (
     NEURAL_MODELS,
     PARTICLE_MODELS,
     CNNConfig,
+    ConfigSection,
     EFNConfig,
     FisherConfig,
     LightGBMConfig,
@@ -69,8 +70,8 @@ __all__ = [
 ]
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+class _Section(ConfigSection):
+    pass
 
 
 Selection = list[str] | None

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from neyman.exceptions import ConfigError, close_matches
+from neyman.models.families import ConfigSection
 
 __all__ = [
     "MINIMISED_METRICS",
@@ -55,8 +56,8 @@ _TARGETED_METRICS = (
 Scalar = bool | int | float | str | None
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+class _Section(ConfigSection):
+    pass
 
 
 class FloatRange(_Section):

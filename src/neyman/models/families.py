@@ -23,7 +23,8 @@ import importlib
 import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from types import UnionType
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, model_validator
 
@@ -37,6 +38,7 @@ __all__ = [
     "PARTICLE_MODELS",
     "AutoencoderConfig",
     "CNNConfig",
+    "ConfigSection",
     "ConvAutoencoderConfig",
     "EFNConfig",
     "Family",
@@ -66,15 +68,40 @@ Representation = Literal["tabular", "particles", "image"]
 ExportKind = Literal["linear", "trees", "reweight_trees", "network", "jet_network"]
 
 
-class FamilyParams(BaseModel):
+class ConfigSection(BaseModel):
+    """A section of a configuration: unknown keys, infinities and NaN refused, assignments validated,
+    and no truth value taken for a number (``epochs: true`` is a slip, not 1, as pydantic's lax mode
+    would have it)."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_truth_value_for_a_number(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                field = cls.model_fields.get(key) if isinstance(key, str) else None
+                if isinstance(value, bool) and field is not None and not _takes_bool(field.annotation):
+                    raise ValueError(f"{key}: expected a value of its kind, not the truth value {str(value).lower()}")
+        return data
+
+
+def _takes_bool(annotation: Any) -> bool:
+    """Whether a field of this type takes a boolean (``bool``, ``Any``, a union or literal with one)."""
+    if annotation is bool or annotation is Any:
+        return True
+    if get_origin(annotation) is Literal:
+        return any(isinstance(arg, bool) for arg in get_args(annotation))
+    return get_origin(annotation) in (Union, UnionType) and any(_takes_bool(arg) for arg in get_args(annotation))
+
+
+class FamilyParams(ConfigSection):
     """Hyper-parameters of a model family (base of every family's class).
 
     Rejects unknown keys and validates assignments, as every configuration
-    section does.  ``type`` names the family; it is the discriminator of the
-    ``model:`` section of a run configuration.
+    section does (:class:`ConfigSection`).  ``type`` names the family; it is the
+    discriminator of the ``model:`` section of a run configuration.
     """
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
     type: str
 
