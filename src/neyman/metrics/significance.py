@@ -19,6 +19,7 @@ from neyman.exceptions import DataError
 from neyman.metrics.inputs import binary_sample, integer_at_least, read_only_array
 
 __all__ = [
+    "MIN_BACKGROUND_EVENTS",
     "SignificanceScan",
     "WorkingPoint",
     "asimov_significance",
@@ -289,6 +290,22 @@ def _efficiency_above(scores: np.ndarray, w: np.ndarray, cuts: np.ndarray, what:
     return np.asarray(tail[first_passing] / total)
 
 
+MIN_BACKGROUND_EVENTS = 10.0
+"""Effective simulated background events ``(Σw)²/Σw²`` a cut must keep to be a best working point:
+fewer, and the background yield there is a fluctuation (with signed weights, a cancellation)."""
+
+
+def _effective_above(scores: np.ndarray, w: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """Kish's effective number ``(Σ w)² / Σ w²`` of the events with ``s_i ≥ c``, for every cut ``c``."""
+    order = np.argsort(scores, kind="stable")
+    ws = w[order]
+    tail = np.append(np.cumsum(ws[::-1])[::-1], 0.0)
+    tail2 = np.append(np.cumsum((ws**2)[::-1])[::-1], 0.0)
+    first_passing = np.searchsorted(scores[order], cuts, side="left")
+    above, above2 = tail[first_passing], tail2[first_passing]
+    return np.asarray(np.where(above2 > 0, above**2 / np.where(above2 > 0, above2, 1.0), 0.0))
+
+
 def _positive_yield(value: float, name: str) -> float:
     x = float(value)
     if not (np.isfinite(x) and x > 0):
@@ -342,9 +359,11 @@ def significance_scan(
     For each cut ``c``: ``ε_S(c) = Σ_{i ∈ S, s_i ≥ c} w_i / Σ_{i ∈ S} w_i`` (likewise
     ``ε_B``), ``s = S ε_S(c)``, ``b = B ε_B(c)``, and the significances
     ``Z_A(s, b; σ_b)``, ``s/√b`` and ``s/√(s + b)``.  The best working point of each
-    measure is the cut of its largest finite value (ties: the loosest cut).  With few
-    simulated background events ``s/√b`` is maximal where ``b`` is an
-    under-fluctuation; look at the background efficiency of the best cut.
+    measure is the cut of its largest finite value (ties: the loosest cut) among the
+    cuts that keep at least :data:`MIN_BACKGROUND_EVENTS` effective background events
+    ``(Σ_{i ∈ B, s_i ≥ c} w_i)² / Σ_{i ∈ B, s_i ≥ c} w_i²`` (all cuts when none does):
+    beyond, ``b`` is a fluctuation of a few simulated events, or with signed weights
+    their cancellation, and ``s/√b`` would peak there.
     """
     s, y, w = binary_sample(scores, labels, sample_weight)
     n = len(s)
@@ -369,6 +388,7 @@ def significance_scan(
         "s_over_sqrt_s_plus_b": np.where(defined, safe_s / np.sqrt(safe_s + safe_b), np.nan),
     }
     best: dict[str, WorkingPoint] = {}
+    populated = _effective_above(s[~y], w[~y], cuts) >= MIN_BACKGROUND_EVENTS
     for name, values in measures.items():
         finite = np.isfinite(values)
         if not finite.any():
@@ -376,7 +396,8 @@ def significance_scan(
                 "no cut leaves a positive background yield and a non-negative signal yield; "
                 "check the weights of each class"
             )
-        i = int(np.argmax(np.where(finite, values, -np.inf)))
+        eligible = finite & populated if (finite & populated).any() else finite
+        i = int(np.argmax(np.where(eligible, values, -np.inf)))
         best[name] = WorkingPoint(
             cut=float(cuts[i]),
             significance=float(values[i]),

@@ -16,6 +16,7 @@ from neyman.metrics import (
     significance_scan,
     simple_significance,
 )
+from neyman.metrics.significance import MIN_BACKGROUND_EVENTS
 
 
 def test_closed_forms_for_s10_b100():
@@ -126,8 +127,13 @@ def test_scan_best_points_are_the_maxima():
         scores, labels, signal_yield=20.0, background_yield=500.0, sample_weight=w, sigma_b=0.05, n_points=100
     )
     assert set(scan.best) == {"asimov", "simple", "s_over_sqrt_s_plus_b"}
+    background = labels == 0
+    kept = np.array([(w[background] * (scores[background] >= c)).sum() for c in scan.cuts])
+    kept2 = np.array([(w[background] ** 2 * (scores[background] >= c)).sum() for c in scan.cuts])
+    populated = kept**2 >= MIN_BACKGROUND_EVENTS * kept2  # a best point is no fluctuation of a few events
+    assert not populated.all()
     for name in scan.best:
-        values = getattr(scan, name)
+        values = np.where(populated, getattr(scan, name), np.nan)
         best = scan.best[name]
         assert best.significance == pytest.approx(np.nanmax(values))
         i = int(np.nanargmax(values))
@@ -143,6 +149,20 @@ def test_scan_best_points_are_the_maxima():
     assert scan.best["asimov"].cut > scores.min()
     # Where no background is left the significances are NaN, not an error.
     assert np.isnan(scan.simple[-1]) or scan.background[-1] > 0
+
+
+def test_the_best_cut_is_no_cancellation_of_a_few_signed_background_weights():
+    """Two background events of weights -0.43 and +0.73 above a cut: b is tiny, s/sqrt(b) huge and meaningless."""
+    rng = np.random.default_rng(7)
+    labels = np.r_[np.ones(2000), np.zeros(4000)].astype(int)
+    scores = np.r_[rng.normal(1.5, 1.0, 2000), rng.normal(0.0, 1.0, 3998), [4.5, 4.6]]
+    weights = np.r_[np.ones(2000), rng.choice([-0.5, 1.0], 3998, p=[0.2, 0.8]), [-0.43, 0.73]]
+    scan = significance_scan(scores, labels, signal_yield=50.0, background_yield=1000.0, sample_weight=weights)
+    best = scan.best["simple"]
+    background = labels == 0
+    above = background & (scores >= best.cut)
+    assert weights[above].sum() ** 2 / (weights[above] ** 2).sum() >= MIN_BACKGROUND_EVENTS
+    assert best.significance < np.nanmax(scan.simple)  # the unpopulated maximum is passed over
 
 
 def test_scan_weights_only_shape_and_cancel():
