@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import pytest
 
 import neyman
@@ -237,3 +238,22 @@ def test_predict_never_replaces_a_provenance_it_did_not_write(runs):
     with pytest.raises(DataError, match=r"elsewhere.parquet.provenance.json exists and was not written by neyman"):
         predict(a, data, out)
     assert _digest(side) == digest and not out.exists()
+
+
+def test_a_feature_that_arrives_as_true_false_is_refused_by_predict_and_the_onnx_model(runs):
+    """A float feature written as booleans: its 0 and 1 lie inside the training range, scores would be wrong."""
+    from neyman import io
+    from neyman.export import OnnxModel
+    from neyman.workflows.predict import predict
+
+    tmp, _, a, _ = runs
+    table = io.read(next(tmp.glob("*.parquet")))
+    flags = io.write(table.with_column("x00", np.asarray(table["x00"]) > 0), tmp / "flags.parquet")
+    with pytest.raises(
+        DataError, match=r"column 'x00' of .*flags\.parquet holds true/false values, .*trained on numbers"
+    ):
+        predict(a, flags, tmp / "flags-scores.parquet")
+    assert not (tmp / "flags-scores.parquet").exists()
+    onnx_file = export(a, out=tmp / "a-flags.onnx").path
+    with pytest.raises(DataError, match=r"column 'x00' .*true/false values"):
+        OnnxModel(onnx_file).score(io.read(flags))

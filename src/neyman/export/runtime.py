@@ -12,6 +12,7 @@ from neyman.exceptions import DataError, ModelError
 from neyman.export.metadata import decode_metadata
 from neyman.optional import require
 from neyman.preprocessing import check_finite
+from neyman.runs.domain import feature_matrix
 from neyman.table import Table
 
 __all__ = ["OnnxModel", "onnx_session"]
@@ -102,12 +103,9 @@ class OnnxModel:
 
     def matrix(self, table: Table) -> np.ndarray:
         """Raw feature matrix of ``table`` with the run's NaN policy checked."""
-        missing = [f for f in self.features if f not in table]
-        if missing:
-            raise DataError(
-                f"{table.source or 'the input'} lacks the feature column(s) {missing} that {self.path} needs"
-            )
-        return check_finite(table, self.features, fill_value=self.fill_value, source=table.source, trained=True)
+        return feature_matrix(
+            table, self.features, fill_value=self.fill_value, ranges=self.feature_ranges, model=str(self.path)
+        )
 
     def score(self, data: Table | np.ndarray, *, batch_size: int = 65536) -> np.ndarray:
         """Scores of every event, as :meth:`TrainedRun.score` returns them (float64).

@@ -17,7 +17,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["MARGIN", "OUTSIDE_SHARE", "QUANTILES", "UNIT_RATIO", "RangeCheck", "feature_ranges", "outside_counts"]
+from neyman.exceptions import DataError
+from neyman.preprocessing import check_finite
+from neyman.table import Table
+
+__all__ = [
+    "MARGIN",
+    "OUTSIDE_SHARE",
+    "QUANTILES",
+    "UNIT_RATIO",
+    "RangeCheck",
+    "feature_matrix",
+    "feature_ranges",
+    "outside_counts",
+]
 
 QUANTILES = (0.0, 0.5, 1.0)
 """The quantiles of each training feature recorded: the range's ends and the median."""
@@ -149,3 +162,49 @@ class RangeCheck:
             f"{'; '.join(parts[:5])}{more}. The model extrapolates there, and its scores are not those it was "
             "validated on: check the units, the selection and the sample"
         )
+
+
+def feature_matrix(
+    table: Table,
+    features: Sequence[str],
+    *,
+    fill_value: float | None,
+    ranges: Mapping[str, Sequence[float]],
+    model: str,
+) -> np.ndarray:
+    """The raw feature matrix ``(n_events, n_features)`` of ``table`` for a trained model.
+
+    Parameters
+    ----------
+    table
+        The events.
+    features
+        The model's features, in its order.
+    fill_value
+        The training's replacement of NaN and infinities (None: they are refused).
+    ranges
+        The training's ranges (:func:`feature_ranges`; may be empty).
+    model
+        The model, as messages name it.
+
+    Raises
+    ------
+    DataError
+        A feature column is missing; or holds true/false values where the training saw
+        numbers outside [0, 1] (a column that changed type: its 0 and 1 lie inside the
+        training range and would be scored unremarked); or non-finite values the
+        training did not replace.
+    """
+    missing = [f for f in features if f not in table]
+    if missing:
+        raise DataError(f"{table.source or 'the input'} lacks the feature column(s) {missing} that {model} needs")
+    for name in features:
+        low, _, high = ranges.get(name, (0.0, 0.0, 1.0))
+        if np.asarray(table[name]).dtype == np.bool_ and (low < 0 or high > 1):
+            raise DataError(
+                f"column {name!r} of {table.source or 'the input'} holds true/false values, but {model} was "
+                f"trained on numbers from {low:.4g} to {high:.4g} in it: the column is of another kind than the "
+                "training's; give it its numbers"
+            )
+    x = table.to_numpy(list(features), dtype=np.float64)
+    return check_finite(x, list(features), fill_value=fill_value, source=table.source, trained=True)

@@ -15,9 +15,10 @@ from neyman import io
 from neyman.atomic import json_sha256
 from neyman.exceptions import DataError, ModelError, RunDirectoryError
 from neyman.models import Model
-from neyman.preprocessing import assign_folds, check_finite
+from neyman.preprocessing import assign_folds
 from neyman.representations import RepresentationSpec
 from neyman.runs.directory import RunDirectory
+from neyman.runs.domain import feature_matrix
 from neyman.runs.inputs import (
     InputPreprocessor,
     ModelInput,
@@ -207,14 +208,13 @@ class TrainedRun:
 
     def matrix(self, table: Table) -> np.ndarray:
         """Feature matrix ``(n_events, n_features)`` of ``table`` with the NaN policy applied."""
-        missing = [f for f in self.features if f not in table]
-        if missing:
-            raise DataError(
-                f"{table.source or 'the input'} lacks the feature column(s) {missing} that the model in "
-                f"{self.path} was trained on"
-            )
-        x = table.to_numpy(self.features, dtype=np.float64)
-        return check_finite(x, self.features, fill_value=self.fill_value, source=table.source, trained=True)
+        return feature_matrix(
+            table,
+            self.features,
+            fill_value=self.fill_value,
+            ranges=self.feature_ranges,
+            model=f"the model in {self.path}",
+        )
 
     def inputs(self, table: Table) -> ModelInput:
         """Unpreprocessed model inputs of ``table``: the feature matrix, particle sets or images."""
