@@ -246,8 +246,16 @@ def padded_constituents(
     for n, values in jagged.items():
         if values.ndim != 2:
             raise DataError(f"column {prefix + n} of {table.source or 'the input'} is not a jagged per-jet column")
-    # float64 throughout: a float32 file (Parquet) and a float64 one (the padded layouts) then give the same jets
-    jagged = {n: ak.values_astype(values, np.float64) for n, values in jagged.items()}
+    for n, values in jagged.items():
+        empty = int(ak.sum(ak.is_none(values, axis=0))) + int(ak.sum(ak.is_none(values, axis=1)))
+        if empty:
+            raise DataError(
+                f"column {prefix + n} of {table.source or 'the input'} holds {empty} missing value(s) (null) among "
+                "its jets' constituents: fill them or drop those jets; a constituent needs every field"
+            )
+    # float64 throughout: a float32 file (Parquet) and a float64 one (the padded layouts) then give the same jets;
+    # a nullable list type without nulls (pandas' list<float>) loses its option type, which sorting cannot take
+    jagged = {n: ak.values_astype(ak.fill_none(values, 0.0, axis=1), np.float64) for n, values in jagged.items()}
     pt = np.sqrt(jagged["px"] ** 2 + jagged["py"] ** 2)
     real = (pt > 0) | (jagged["E"] != 0)
     if not ak.all(real):

@@ -83,6 +83,30 @@ def test_the_order_and_the_float_width_of_the_file_change_no_bit() -> None:
         np.testing.assert_array_equal(arrays.points, reference.points)
 
 
+def test_nullable_lists_are_read_and_a_null_constituent_is_named(tmp_path) -> None:
+    """pandas writes list<float> (32-bit offsets, nullable elements): the same jets as large_list<float not null>."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from neyman import io
+
+    columns = {name: ak.to_arrow(ak.Array(JETS[name]), extensionarray=False) for name in JETS.column_names}
+    nullable = pa.table({name: values.cast(pa.list_(pa.float32())) for name, values in columns.items()})
+    pq.write_table(nullable, tmp_path / "lists.parquet")
+    spec = ParticleSpec(n_constituents=4, features=("log_pt", "deta"))
+    np.testing.assert_allclose(
+        particle_arrays(io.read(tmp_path / "lists.parquet"), spec).features,
+        particle_arrays(JETS, spec).features,
+        rtol=1e-6,
+    )
+    holes = {
+        name: ak.Array([[1.0, None], [2.0]] if name == "px" else [[1.0, 1.0], [2.0]])
+        for name in ("E", "px", "py", "pz")
+    }
+    with pytest.raises(DataError, match=r"column constituent_px of the input holds 1 missing value\(s\) \(null\)"):
+        particle_arrays(Table({f"constituent_{n}": v for n, v in holes.items()}), ParticleSpec(features=("deta",)))
+
+
 def test_pt_weighted_axis_offsets_balance() -> None:
     arrays = particle_arrays(JETS, ParticleSpec(n_constituents=3, features=("pt_rel", "deta", "dphi")))
     z, deta, dphi = arrays.features[0, :, 0], arrays.features[0, :, 1], arrays.features[0, :, 2]
