@@ -71,6 +71,17 @@ PRESETS: dict[str, dict[str, object]] = {
 N_PAIR_FEATURES = 4
 # floor of the arguments of the logarithmic pair features
 EPSILON = 1e-8
+MIN_DELTA_R = 1e-4
+"""Pairs closer than this (in rapidity and azimuth) are collinear: float32 resolves directions to ~1e-7."""
+
+
+def _sinh(x: Tensor) -> Tensor:
+    """``sinh x`` in float32 to ~1e-7 relative, from ops ONNX has (no ``Sinh`` in torch's exporter):
+    the series ``x + x^3/6 + x^5/120`` where ``|x| < 0.1``, where ``(e^x - e^-x)/2`` would cancel."""
+    small = x.abs() < 0.1
+    series = x * (1 + x**2 / 6 * (1 + x**2 / 20))
+    tame = torch.where(small, torch.ones_like(x), x)  # no overflow in the branch not taken
+    return torch.where(small, series, (torch.exp(tame) - torch.exp(-tame)) / 2)
 
 
 def pair_features(vectors: Tensor) -> Tensor:
@@ -89,26 +100,54 @@ def pair_features(vectors: Tensor) -> Tensor:
         ``ΔR = sqrt((y_i - y_j)^2 + (φ_i - φ_j)^2)`` (Δφ wrapped into [-π, π]),
         ``kT = min(pT_i, pT_j) ΔR``, ``z = min(pT_i, pT_j) / (pT_i + pT_j)`` and
         ``m^2 = (E_i + E_j)^2 - |p_i + p_j|^2``.  Every argument of a logarithm is
-        clamped to at least 1e-8 (the diagonal and padded pairs sit at that floor).
+        clamped to at least 1e-8 (the diagonal and padded pairs sit at that floor), and
+        ``ΔR`` to at least :data:`MIN_DELTA_R` (also in ``m^2``, as ``p_Ti p_Tj ΔR^2``); a
+        particle's own ``m^2 = E^2 - |p|^2`` below ``1e-6 E^2`` is zero (float32 rounding).
+
+    Notes
+    -----
+    Computed without the cancellations that float32 cannot afford (near-collinear
+    pairs of GeV particles, whose ``m^2`` is a difference of numbers ~1e4 times larger,
+    had ``ln m^2`` off by up to 16 and ``ln ΔR`` by up to 3, different again in ONNX
+    Runtime): with ``m_T^2 = p_T^2 + m^2``,
+    ``y = sign(p_z) ln((E + |p_z|) / m_T)`` and
+    ``m_ij^2 = m_i^2 + m_j^2 + 4 m_Ti m_Tj sinh^2(Δy/2) + 4 p_Ti p_Tj sin^2(Δφ/2)
+    + 2 (m_i^2 p_Tj^2 + m_j^2 p_Ti^2 + m_i^2 m_j^2) / (m_Ti m_Tj + p_Ti p_Tj)``,
+    a sum of non-negative terms equal to the definition.
     """
     px, py, pz, energy = vectors.unbind(dim=-1)
-    pt = torch.sqrt(px**2 + py**2)
-    rapidity = 0.5 * torch.log((energy + pz).clamp(min=EPSILON) / (energy - pz).clamp(min=EPSILON))
+    pt2 = px**2 + py**2
+    pt = torch.sqrt(pt2)
+    mass2 = energy**2 - pt2 - pz**2
+    # float32 knows E^2 - p^2 to ~1e-7 E^2: below 1e-6 E^2 a mass is rounding (a massless cell's)
+    mass2 = torch.where(mass2 > 1e-6 * energy**2, mass2, torch.zeros_like(mass2))
+    mt = torch.sqrt(pt2 + mass2)
+    rapidity = torch.sign(pz) * torch.log((energy + pz.abs()).clamp(min=EPSILON) / mt.clamp(min=EPSILON))
     # ONNX has no Atan2: torch exports atan(py / px) plus quadrant fixes, which is NaN at
     # px = py = 0 (padding); give such particles a direction, their pT is zero anyway
     phi = torch.atan2(py, torch.where(pt > 0, px, torch.ones_like(px)))
     delta_y = rapidity.unsqueeze(2) - rapidity.unsqueeze(1)
     delta_phi = phi.unsqueeze(2) - phi.unsqueeze(1)
     delta_phi = delta_phi - (2 * math.pi) * torch.round(delta_phi / (2 * math.pi))
-    delta_r2 = delta_y**2 + delta_phi**2
+    # float32 knows a direction to ~1e-7: closer pairs are collinear, and their ΔR (and m^2) noise
+    delta_r2 = (delta_y**2 + delta_phi**2).clamp(min=MIN_DELTA_R**2)
     pt_min = torch.minimum(pt.unsqueeze(2), pt.unsqueeze(1))
     pt_sum = pt.unsqueeze(2) + pt.unsqueeze(1)
-    pair = vectors.unsqueeze(2) + vectors.unsqueeze(1)
-    mass2 = pair[..., 3] ** 2 - pair[..., 0] ** 2 - pair[..., 1] ** 2 - pair[..., 2] ** 2
-    log_delta_r = 0.5 * torch.log(delta_r2.clamp(min=EPSILON**2))
+    pt_ij, mt_ij = pt.unsqueeze(2) * pt.unsqueeze(1), mt.unsqueeze(2) * mt.unsqueeze(1)
+    m2_i, m2_j = mass2.unsqueeze(2), mass2.unsqueeze(1)
+    masses = m2_i * pt2.unsqueeze(1) + m2_j * pt2.unsqueeze(2) + m2_i * m2_j
+    pair_mass2 = (
+        m2_i
+        + m2_j
+        + (4 * mt_ij * _sinh(delta_y / 2) ** 2 + 4 * pt_ij * torch.sin(delta_phi / 2) ** 2).maximum(
+            pt_ij * MIN_DELTA_R**2
+        )
+        + 2 * masses / (mt_ij + pt_ij).clamp(min=EPSILON)
+    )
+    log_delta_r = 0.5 * torch.log(delta_r2)
     log_kt = torch.log((pt_min * torch.sqrt(delta_r2)).clamp(min=EPSILON))
     log_z = torch.log((pt_min / pt_sum.clamp(min=EPSILON)).clamp(min=EPSILON))
-    log_mass2 = torch.log(mass2.clamp(min=EPSILON))
+    log_mass2 = torch.log(pair_mass2.clamp(min=EPSILON))
     return torch.stack([log_delta_r, log_kt, log_z, log_mass2], dim=-1)
 
 

@@ -9,7 +9,7 @@ import torch
 from neyman.exceptions import ConfigError
 from neyman.nn import ParticleTransformer
 from neyman.nn.layers import MaskedBatchNorm
-from neyman.nn.transformer import PRESETS, pair_features
+from neyman.nn.transformer import MIN_DELTA_R, PRESETS, pair_features
 
 
 def _four_vector(pt, eta, phi, mass):
@@ -37,9 +37,28 @@ def test_pair_features_follow_their_definitions():
     ]
     np.testing.assert_allclose(got[0, 0, 1].numpy(), expected, rtol=1e-9)
     np.testing.assert_allclose(got[0, 1, 0].numpy(), expected, rtol=1e-9)
-    # pairs with padding and self-pairs stay finite (at the 1e-8 floor of the logarithms)
+    # pairs with padding and self-pairs stay finite (ΔR at its floor, the others at the 1e-8 floor of the logarithms)
     assert torch.isfinite(got).all()
-    assert got[0, 0, 0, 0] == pytest.approx(math.log(1e-8))
+    assert got[0, 0, 0, 0] == pytest.approx(math.log(MIN_DELTA_R))
+    assert got[0, 0, 2, 2] == pytest.approx(math.log(1e-8))
+
+
+def test_near_collinear_pairs_of_a_hard_and_a_soft_particle_are_exact_in_float32():
+    """m^2 = 2 pT1 pT2 (cosh Δη - cos Δφ) ~ 2e-4 GeV^2 beside E^2 ~ 1e5: the difference E^2 - p^2 of the pair
+    was float32 rounding (ln m^2 off by up to 16); the features now agree with their float64 definitions."""
+    rng = np.random.default_rng(3)
+    pairs = []
+    for _ in range(50):
+        eta, phi, dr = rng.uniform(-2, 2), rng.uniform(-3, 3), 10 ** rng.uniform(-3.5, -1)
+        angle = rng.uniform(0, 2 * math.pi)
+        hard = _four_vector(rng.uniform(100, 800), eta, phi, 0.0)
+        soft = _four_vector(rng.uniform(0.5, 5), eta + dr * math.cos(angle), phi + dr * math.sin(angle), 0.0)
+        pairs.append([hard, soft])
+    wide = torch.tensor(pairs, dtype=torch.float64)
+    mass2 = (2 * (wide[:, 0, 3] * wide[:, 1, 3] - (wide[:, 0, :3] * wide[:, 1, :3]).sum(-1))).numpy()
+    got = pair_features(wide.float()).double()
+    np.testing.assert_allclose(got[:, 0, 1, 3].numpy(), np.log(mass2), atol=2e-3)
+    np.testing.assert_allclose(got[:, 0, 1].numpy(), pair_features(wide)[:, 0, 1].numpy(), atol=2e-3)
 
 
 def test_pair_features_are_finite_for_zero_momenta_in_float32():
