@@ -86,6 +86,23 @@ def test_onnx_export_is_verified_and_predicts_like_the_run(
     assert OnnxModel(result.path).metadata["inference_batch_size"] == model_class(family).inference_batch_size
 
 
+def test_predict_names_jets_without_constituents(runs: dict[str, Path], jets: Path, tmp_path: Path) -> None:
+    """An empty jet gets the model's score of an empty set, the same for all: said, not hidden."""
+    import awkward as ak
+
+    table = io.read(jets)
+    emptied = {
+        name: ak.concatenate([ak.Array(table[name])[:3][:, :0], ak.Array(table[name])[3:]])
+        for name in table.column_names
+        if name.startswith("constituent_")
+    }
+    path = io.write(table.with_columns(**emptied), tmp_path / "empty.parquet")
+    with pytest.warns(NeymanWarning, match=r"3 of the 300 jets of .*empty\.parquet have no constituents"):
+        scored = predict(runs["pfn"], path, tmp_path / "scores.parquet")
+    scores = np.asarray(io.read(scored.output)["score"])
+    assert scores[0] == scores[1] == scores[2]
+
+
 def test_pfn_learns_top_tagging(jets: Path, tmp_path: Path) -> None:
     cfg = _config(jets, tmp_path, "pfn")
     cfg["training"] = {"epochs": 15, "batch_size": 32, "progress": False, "optimizer": {"lr": 3e-3}}

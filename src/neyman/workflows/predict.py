@@ -16,7 +16,7 @@ from neyman.atomic import write_json
 from neyman.exceptions import DataError, NeymanWarning
 from neyman.io import provenance_path, read_provenance
 from neyman.preprocessing import assign_folds
-from neyman.representations import ParticleArrays, ParticleSpec
+from neyman.representations import ParticleArrays, ParticleSpec, padded_constituents
 from neyman.runs import (
     RangeCheck,
     Scorer,
@@ -184,7 +184,7 @@ def _score_chunks(
     elif known and isinstance(spec, ParticleSpec) and set(known) == set(ParticleArrays.SUMMARIES):
         ranges = RangeCheck(known, ParticleArrays.SUMMARIES)
         matrix = lambda chunk: ParticleArrays.summaries_of(chunk, spec)  # noqa: E731 - one use, here
-    n, where = 0, "the input"
+    n, empty, where = 0, 0, "the input"
     for chunk in chunks:
         scores = _chunk_scores(trained, chunk, source, n)
         if ratio is not None:
@@ -192,11 +192,21 @@ def _score_chunks(
         write(score_table(trained, chunk, scores=scores, names=names))
         if ranges is not None and matrix is not None:
             ranges.update(matrix(chunk))
+        if spec is not None:
+            _, real, _ = padded_constituents(chunk, (), 1, prefix=spec.prefix)
+            empty += int(np.sum(~real.any(axis=1)))
         n, where = n + len(chunk), chunk.source or where
         advance(len(chunk))
     message = None if ranges is None else ranges.warning(where)
     if message:
         warnings.warn(message, NeymanWarning, stacklevel=3)
+    if empty:
+        warnings.warn(
+            f"{empty} of the {n} jets of {where} have no constituents: each got the model's score of an empty set, "
+            "the same for all of them, which says nothing of the jet; select jets with constituents",
+            NeymanWarning,
+            stacklevel=3,
+        )
     return n
 
 
