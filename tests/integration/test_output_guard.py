@@ -257,3 +257,23 @@ def test_a_feature_that_arrives_as_true_false_is_refused_by_predict_and_the_onnx
     onnx_file = export(a, out=tmp / "a-flags.onnx").path
     with pytest.raises(DataError, match=r"column 'x00' .*true/false values"):
         OnnxModel(onnx_file).score(io.read(flags))
+
+
+def test_bad_input_that_only_the_fit_finds_leaves_no_run_behind(runs):
+    """A feature constant within each class stops Fisher's fit after the run directory exists: the attempt is
+    removed, so that the corrected one may take the name without --force."""
+    from neyman import io
+
+    tmp, train, _, _ = runs
+    table = io.read(next(tmp.glob("*.parquet")))
+    constant = io.write(table.with_column("x01", np.full(len(table), 0.5)), tmp / "constant.parquet")
+    cfg = {
+        "name": "k",
+        "output_dir": str(tmp / "runs"),
+        "data": {"sources": [{"path": str(constant)}], "label_column": LABEL, "features": FEATURES},
+        "model": {"type": "fisher"},
+    }
+    with pytest.raises(DataError, match=r"'x01' is constant within each class"):
+        neyman.train(cfg)
+    assert not (tmp / "runs" / "k").exists()
+    assert train("k", "fisher").run_dir == tmp / "runs" / "k"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import yaml
 from neyman.atomic import write_json, write_text
 from neyman.config import RunConfig, dump_config, load_config, resolve_config, validate_paths
 from neyman.config.tuning import TrackingConfig
-from neyman.exceptions import ConfigError, RunDirectoryError
+from neyman.exceptions import ConfigError, DataError, RunDirectoryError
 from neyman.runs import RunDirectory, source_records
 from neyman.tracking import flatten
 from neyman.workflows.steps.artefacts import Fitted, finish_run
@@ -113,6 +114,15 @@ def _refuse_changed_inputs(run: RunDirectory) -> None:
             "two samples",
             fix="restore the file, or train again (--force replaces the run)",
         )
+
+
+def _discard_bad_attempt(run: RunDirectory, exc: BaseException, *, resumed: bool) -> bool:
+    """Remove a new run that bad input stopped before its first checkpoint (a constant feature that only
+    the model's fit finds), so that the fixed attempt may take its name; whether it was removed."""
+    if resumed or not isinstance(exc, (DataError, ConfigError)) or any(run.checkpoints.glob("*")):
+        return False
+    shutil.rmtree(run.path, ignore_errors=True)
+    return True
 
 
 def _log_training(tracker: Any, cfg: RunConfig, path: Path) -> None:
@@ -216,7 +226,8 @@ def train(
         fitted = _fit(cfg, run, prepared, resume=resume is not None, on_epoch=epoch_callback)
         result = finish_run(cfg, run, fitted)
     except BaseException as exc:
-        run.set_status("failed", error=f"{type(exc).__name__}: {exc}")
+        if not _discard_bad_attempt(run, exc, resumed=resume is not None):
+            run.set_status("failed", error=f"{type(exc).__name__}: {exc}")
         raise
     run.set_status("complete")
     run = run.commit(final)
