@@ -495,6 +495,13 @@ CASES = [
         r"target",
     ),
     case("train-label-column-missing", "train --data good.csv --label-column lable", r"lable.*label"),
+    case("train-features-empty", "train --data good.csv --label-column label --features ''", r"empty column"),
+    case("train-features-empty-item", "train --data good.csv --label-column label --features f0,,f1", r"empty column"),
+    case(
+        "train-label-column-with-signal-background",
+        "train --signal good.csv --background good.csv --label-column label",
+        r"--label-column label goes with --data",
+    ),
     case("train-target-missing", "train --data good.csv --target tagret", r"tagret.*target"),
     case(
         "train-nan-target",

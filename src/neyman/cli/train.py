@@ -86,7 +86,7 @@ def _quick_config(
     ):
         if value:
             d[key] = value
-    if features:
+    if features is not None:  # '' is no column, not every column: the schema says so
         d["features"] = features
     if selection:
         d["selection"] = selection
@@ -277,6 +277,11 @@ def register(app: typer.Typer) -> None:
                     raise ConfigError("use --signal/--background or --data, not both")
                 if (signal and not background) or (background and not signal):
                     raise ConfigError("--signal needs --background (and the other way round)")
+                if signal and label_column:
+                    raise ConfigError(
+                        f"--label-column {label_column} goes with --data: with --signal/--background each file's "
+                        "events are of its class, and no column is read for it"
+                    )
                 unsupervised = task in TASKS and TASKS[task].reads_labels == "optional"
                 if data and not (label_column or target or unsupervised):
                     raise ConfigError(

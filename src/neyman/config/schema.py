@@ -196,7 +196,12 @@ class DataConfig(_Section):
     def _split_features(cls, v: object) -> object:
         if isinstance(v, str) and ("," in v or v.strip() not in NAMED_FEATURE_SETS):
             # one column name is a list of one; only the benchmark layouts' set names stay a name
-            return [s.strip() for s in v.split(",") if s.strip()]
+            v = [s.strip() for s in v.split(",")]
+        if isinstance(v, list) and any(isinstance(s, str) and not s.strip() for s in v):
+            raise ValueError(
+                "names an empty column; list the feature columns separated by commas "
+                "(or leave data.features out for every column)"
+            )
         return v
 
     @model_validator(mode="after")
