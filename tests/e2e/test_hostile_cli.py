@@ -495,6 +495,7 @@ CASES = [
         r"target",
     ),
     case("train-label-column-missing", "train --data good.csv --label-column lable", r"lable.*label"),
+    case("train-more-folds-than-events", f"{TRAIN} --set split.kfold=5000", r"split\.kfold = 5000 .*choose fewer"),
     case("train-features-empty", "train --data good.csv --label-column label --features ''", r"empty column"),
     case("train-features-empty-item", "train --data good.csv --label-column label --features f0,,f1", r"empty column"),
     case(

@@ -123,6 +123,12 @@ def check_split_classes(
     ROC to judge by.
     """
     train, val, test = fractions
+    if kfold >= 2 and kfold * len(classes) > len(event_id):
+        raise DataError(
+            f"split.kfold = {kfold} needs an event of each of the {len(classes)} classes in each of its {kfold} "
+            f"folds, at least {kfold * len(classes)} events, and the sample holds {len(event_id)}: choose fewer "
+            "folds (5 is usual)"
+        )
     if kfold >= 2:
         folds = assign_folds(event_id, kfold)
         parts = {f"training part of fold {f}": folds != f for f in range(kfold)}
