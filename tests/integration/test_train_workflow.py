@@ -715,6 +715,30 @@ def test_event_and_run_numbers_are_never_automatic_features(tmp_path):
     assert load_run(run.run_dir).features == FEATURES
 
 
+def test_a_decimal_column_is_a_feature_and_a_struct_is_named(tmp_path):
+    """Parquet decimal128 (SQL's NUMERIC) is a number, not text; a struct is neither a number nor a list."""
+    from decimal import Decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = likelihood_ratio_dataset(1000, n_features=2, seed=6)
+    columns = {name: pa.array(np.asarray(table[name])) for name in ("x00", LABEL)}
+    columns["x01"] = pa.array([Decimal(f"{v:.3f}") for v in np.asarray(table["x01"])], type=pa.decimal128(12, 3))
+    columns["hit"] = pa.array([{"x": float(i), "y": 1.0} for i in range(len(table))])
+    pq.write_table(pa.table(columns), tmp_path / "typed.parquet")
+    cfg = {
+        "output_dir": str(tmp_path / "runs"), "name": "typed", "model": {"type": "fisher"},
+        "data": {"sources": [{"path": str(tmp_path / "typed.parquet")}], "label_column": LABEL},
+    }  # fmt: skip
+    with pytest.warns(NeymanWarning, match=r"'hit' \(records of several fields: give each field a column"):
+        run = neyman.train(cfg)
+    assert load_run(run.run_dir).features == ["x00", "x01"]
+    cfg["data"]["features"] = ["x00", "hit"]
+    with pytest.raises(DataError, match=r"'hit' holds a record of fields \['x', 'y'\] \(a struct\)"):
+        neyman.train(cfg, force=True)
+
+
 def test_generator_truth_is_never_an_automatic_feature_and_a_flavour_code_is_named(tmp_path):
     # a generated jet file holds the matched parton's PDG id (6 for every top jet) and, for the
     # calibration sample, truth_* columns and response = pt / truth_pt: each tells the answer

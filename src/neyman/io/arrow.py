@@ -55,6 +55,9 @@ def _column(col: pa.Array | pa.ChunkedArray, name: str, source: str) -> Any:
         kind = col.type
     if pa.types.is_null(kind):
         return np.full(len(col), np.nan)
+    if pa.types.is_decimal(kind):
+        # a number (SQL's NUMERIC, a price): Python Decimal objects would pass for text
+        return col.cast(pa.float64()).to_numpy(zero_copy_only=False)
     if pa.types.is_fixed_size_list(kind) and col.null_count == 0:
         fixed = _fixed_to_numpy(col)
         if fixed is not None:

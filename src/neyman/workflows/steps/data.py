@@ -205,6 +205,9 @@ def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
             left_out.setdefault(reason, []).append(column)
         else:
             features.append(column)
+    records = [c for c in sample.column_names if c not in skip and getattr(sample[c], "fields", None)]
+    if records:  # a Parquet struct: neither one number nor a list of them
+        left_out["records of several fields: give each field a column of its own"] = records
     _refuse_comma_numbers(sample, [c for c in flat if not np.issubdtype(sample[c].dtype, np.number)])
     why = "; ".join(f"{list_names(names, limit=10)} ({reason})" for reason, names in left_out.items())
     if not features:
@@ -459,10 +462,14 @@ def events_from_chunk(
     flat = set(table.flat_columns())
     jagged = [f for f in features if f not in src.columns and f not in flat]
     if jagged:
+        fields = getattr(table[jagged[0]], "fields", None)
+        held = (
+            f"a record of fields {list(fields)} (a struct)" if fields else "a list of values (a jagged or array branch)"
+        )
         raise DataError(
-            f"{table.source}: feature column {jagged[0]!r} holds a list of values per event (a jagged or "
-            "array branch), and a feature takes one number per event; choose flat columns (--features, "
-            "data.features), e.g. the leading object's value written as a column of its own"
+            f"{table.source}: feature column {jagged[0]!r} holds {held} per event, and a feature takes one number "
+            "per event; choose flat columns (--features, data.features), e.g. each field, or the leading object's "
+            "value, written as a column of its own"
         )
     cols: dict[str, Any] = {
         f: source_column(src.columns[f], entries) if f in src.columns else np.asarray(table[f]) for f in features
