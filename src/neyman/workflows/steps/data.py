@@ -160,7 +160,7 @@ def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
     -----
     NeymanWarning
         Naming the columns the automatic choice leaves out, and why: true/false and
-        text columns, columns neyman writes (scores of ``neyman predict``, the
+        text columns, records (a Parquet struct), columns neyman writes (scores of ``neyman predict``, the
         ``split`` and ``fold`` of predictions: :func:`~neyman.table.is_output_column`;
         prefixed scores that the file's ``<file>.provenance.json`` names), generator truth
         (:func:`~neyman.table.is_truth_column`, and the truth columns a generated file's
@@ -197,17 +197,7 @@ def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
     predicted = _predicted_columns(path)
     truth = _truth_columns(path)
     flat = [c for c in sample.flat_columns() if c not in skip and not _PANDAS_INDEX.fullmatch(c)]
-    left_out: dict[str, list[str]] = {}
-    features: list[str] = []
-    for column in flat:
-        reason = _left_out_because(column, sample[column].dtype, index, predicted, truth)
-        if reason:
-            left_out.setdefault(reason, []).append(column)
-        else:
-            features.append(column)
-    records = [c for c in sample.column_names if c not in skip and getattr(sample[c], "fields", None)]
-    if records:  # a Parquet struct: neither one number nor a list of them
-        left_out["records of several fields: give each field a column of its own"] = records
+    features, left_out = _sort_columns(sample, flat, skip, index, predicted, truth)
     _refuse_comma_numbers(sample, [c for c in flat if not np.issubdtype(sample[c].dtype, np.number)])
     why = "; ".join(f"{list_names(names, limit=10)} ({reason})" for reason, names in left_out.items())
     if not features:
@@ -222,6 +212,24 @@ def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
             stacklevel=2,
         )
     return features
+
+
+def _sort_columns(
+    sample: Table, flat: list[str], skip: set[Any], index: set[str], predicted: set[str], truth: set[str]
+) -> tuple[list[str], dict[str, list[str]]]:
+    """The automatic features among the ``flat`` columns, and the columns left out by reason."""
+    left_out: dict[str, list[str]] = {}
+    features: list[str] = []
+    for column in flat:
+        reason = _left_out_because(column, sample[column].dtype, index, predicted, truth)
+        if reason:
+            left_out.setdefault(reason, []).append(column)
+        else:
+            features.append(column)
+    records = [c for c in sample.column_names if c not in skip and getattr(sample[c], "fields", None)]
+    if records:  # a Parquet struct: neither one number nor a list of them
+        left_out["records of several fields: give each field a column of its own"] = records
+    return features, left_out
 
 
 def _no_feature(sample: Table, shown: str, several: list[str]) -> DataError:
