@@ -75,6 +75,20 @@ def test_fisher_is_optimal_for_gaussians_with_equal_covariance():
     assert np.allclose(model.predict_raw(x)[:, 0], true_llr, atol=0.05)
 
 
+def test_fisher_shrinkage_acts_alike_in_any_units():
+    """Shrinking towards the diagonal is shrinking the correlations: a feature in other units changes nothing."""
+    gen = np.random.default_rng(1)
+    n = 5000
+    y = gen.integers(0, 2, n)
+    x = gen.multivariate_normal([0, 0, 0], [[1, 0.8, 0.3], [0.8, 1, 0.2], [0.3, 0.2, 1]], n) + 0.4 * y[:, None]
+    scaled = x * np.array([1.0, 1e30, 1e-6])  # one feature in units 1e30 times smaller, one 1e6 times larger
+    fits = [
+        build_model("fisher", make_task("binary"), 3, params={"shrinkage": 0.3}).fit(Arrays(v, y, np.ones(n)))
+        for v in (x, scaled)
+    ]
+    np.testing.assert_allclose(fits[0].predict(x), fits[1].predict(scaled), rtol=1e-9)
+
+
 @pytest.mark.parametrize("family", ["mlp", "xgboost", "lightgbm", "fisher", "logistic"])
 def test_multiclass(family):
     from neyman.testing import multiclass_dataset

@@ -63,8 +63,9 @@ class FisherModel(_LinearModel):
     task, n_features, params, seed, **overrides
         See :class:`~neyman.models.Model`.  The hyper-parameters
         (:class:`~neyman.models.families.FisherConfig`) hold ``shrinkage``, the
-        fraction ``a`` in ``Sigma -> (1 - a) Sigma + a tr(Sigma)/d 1`` (regularises
-        nearly singular covariances).
+        fraction ``a`` in ``Sigma -> (1 - a) Sigma + a diag(Sigma)`` (regularises
+        nearly singular covariances: it shrinks the correlations towards zero, so it
+        acts alike whatever the features' units; it cannot help a constant feature).
 
     Notes
     -----
@@ -132,13 +133,11 @@ class FisherModel(_LinearModel):
             total += sw
         cov /= total
         a = self.params.shrinkage
-        cov = (1 - a) * cov + a * np.trace(cov) / len(cov) * np.eye(len(cov))
+        cov = (1 - a) * cov + a * np.diag(np.diag(cov))
         why = self._degenerate(cov, w @ (x - w @ x / total) ** 2 / total, w @ x**2 / total)
         if why is not None:
-            raise DataError(
-                f"the within-class covariance is singular: {why}, or set model.shrinkage > 0 "
-                "(e.g. --set model.shrinkage=0.01)"
-            )
+            fix = "" if "constant" in why else ", or set model.shrinkage > 0 (e.g. --set model.shrinkage=0.01)"
+            raise DataError(f"the within-class covariance is singular: {why}{fix}")
         inv_means = np.linalg.solve(cov, means.T).T  # Sigma^-1 mu_k
         intercepts = -0.5 * np.sum(inv_means * means, axis=1)
         if self.task.n_outputs == 1:  # binary: one logit, the difference of the two discriminants

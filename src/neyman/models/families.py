@@ -317,7 +317,7 @@ class FisherConfig(FamilyParams):
         0.0,
         ge=0,
         le=1,
-        description="Shrink the covariance towards its mean diagonal by this fraction.",
+        description="Shrink the covariance towards its diagonal (the correlations towards 0) by this fraction.",
     )
 
 
