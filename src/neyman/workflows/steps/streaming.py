@@ -10,7 +10,9 @@ Passes over the inputs:
 1. statistics: event counts and class weight totals of the training split, a
    uniform sample of training events to fit the preprocessing and the target
    scale, and the validation sample;
-2. every epoch: the training events, chunk by chunk in a random order
+2. every epoch: the training events, chunk by chunk in a random order, the files
+   read side by side in proportion to their training events (pass 1 counts them per
+   chunk), so that one file per class still gives batches of every class
    (:class:`~neyman.training.ChunkedBatches`);
 3. scoring: every event is scored and written to ``predictions.parquet`` chunk by
    chunk; the metrics use a uniform sample of at most :data:`METRIC_EVENTS` events
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -188,6 +190,7 @@ class _Statistics:
     val: tuple[Any, np.ndarray, np.ndarray] | None = None
     p_fit: float = 1.0
     p_val: float = 1.0
+    per_chunk: list[int] = field(default_factory=list)  # training events of each chunk, in inputs.chunks' order
 
 
 def _statistics(cfg: RunConfig, reader: _Reader) -> _Statistics:
@@ -204,6 +207,7 @@ def _statistics(cfg: RunConfig, reader: _Reader) -> _Statistics:
         tr = codes == TRAIN
         w, y = np.asarray(events[WEIGHT], dtype=np.float64), reader.truth(events)
         st.n_train += int(tr.sum())
+        st.per_chunk.append(int(tr.sum()))
         if n_cls:
             class_w += np.bincount(y[tr], weights=w[tr], minlength=n_cls)
         pick = tr & (gen.random(len(x)) < st.p_fit)
@@ -292,7 +296,9 @@ def _train(
         ax, ay, aw = batching(vx, vy, vw)
         tensors = tuple(torch.from_numpy(a) for a in ax) if isinstance(ax, tuple) else torch.from_numpy(ax)
         val = TensorBatches(tensors, torch.from_numpy(ay), torch.from_numpy(aw), device=device)
-    train_batches = ChunkedBatches(inp.chunks, load, n_events=st.n_train, device=device)
+    # batches mix the files (one per class, often): a chunk holds one file's events
+    groups = [(c.plan.index, n) for c, n in zip(inp.chunks, st.per_chunk, strict=True)]
+    train_batches = ChunkedBatches(inp.chunks, load, n_events=st.n_train, device=device, groups=groups)
     has_checkpoint = any(run.checkpoints.glob("**/last.safetensors"))  # a network, or ensemble members
     model.fit_batches(
         train_batches, val, target_mean=batching.mean, target_std=batching.std, resume=resume and has_checkpoint
@@ -316,6 +322,8 @@ def _score(
     p_keep = np.minimum(1.0, METRIC_EVENTS / np.maximum(expected, 1.0))
     with io.open_writer(run.predictions) as writer:
         for events, x, codes in reader.all():
+            if not len(codes):
+                continue  # a chunk the cuts emptied
             scores = model.predict(as_model_input(prep.transform(x)))
             truth, w = reader.truth(events), np.asarray(events[WEIGHT], dtype=np.float64)
             cols: dict[str, Any] = {
