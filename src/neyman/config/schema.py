@@ -172,7 +172,8 @@ class DataConfig(_Section):
             "Train on a bootstrap replica: every event's weight is multiplied by a Poisson(1) count fixed by "
             "(this seed, its source, its entry).  Replicas with different seeds measure how much a result "
             "owes to the statistics of the training samples.  Test files (sources with test: true, and the files "
-            "given to evaluate --test-data) keep their own weights."
+            "given to evaluate --test-data) keep their own weights; the test split of the training files is "
+            "resampled with them (its metrics are a replica's too): judge replicas on an external test file."
         ),
     )
     streaming: bool = Field(

@@ -19,7 +19,9 @@ Passes over the inputs:
    per split (their statistical precision is then far below any systematic effect).
 
 Splits are decided per event from its id (:func:`~neyman.preprocessing.hash_splits`),
-so they do not depend on how the files are chunked.
+so they do not depend on how the files are chunked; they are not the in-memory
+training's (which shuffles the events it holds), so a streamed and an in-memory run
+of the same files test on different events.
 """
 
 from __future__ import annotations
