@@ -26,9 +26,18 @@ class ChunkedBatches:
     within each chunk, so memory holds one chunk (plus less than a batch carried
     over to the next), never the data set.  Chunks of several files (``groups``:
     the file of each chunk) are mixed: the files are read side by side, one chunk of
-    each at a time, at one speed relative to their sizes, so that a batch holds
-    every file's events in about their global proportions, and not one file's (with
-    one file per class, one class) after another's.
+    each at a time (memory then holds one chunk per file), at one speed relative to
+    their numbers of events, so that a batch holds every file's events in about
+    their global proportions, and not one file's (with one file per class, one
+    class) after another's.
+
+    Notes
+    -----
+    Mixing, with ``N_g`` the training events of file ``g`` and its chunks in a random
+    order: event ``i`` (from 0) of a shuffled chunk that follows ``M`` events of its
+    file sits at ``f = (M + i + 1/2) / N_g``; the events of all files come out in
+    blocks ordered by ``f`` (a block ends where the first held chunk ends), each
+    block shuffled, so every file advances by the same fraction of its events.
 
     Parameters
     ----------
