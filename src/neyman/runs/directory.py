@@ -142,7 +142,7 @@ class RunDirectory:
     def drop_previous(self, previous: Path | None) -> None:
         """Remove the earlier run moved aside by :meth:`create_in_place` (no-op without one)."""
         if previous is not None:
-            shutil.rmtree(previous, ignore_errors=True)
+            _remove(previous)
 
     def fail(self, exc: BaseException, previous: Path | None) -> None:
         """Record that the run failed; when it replaced an earlier run (:meth:`create_in_place`), put that back."""
@@ -214,7 +214,7 @@ class RunDirectory:
         old = final.path.with_name(f".{final.path.name}.old-{os.getpid()}")
         os.replace(final.path, old)
         os.replace(self.path, final.path)
-        shutil.rmtree(old, ignore_errors=True)
+        _remove(old)
         return final
 
     def write_history(self, histories: Sequence[Mapping[str, Sequence[float]] | None]) -> None:
@@ -398,3 +398,12 @@ class RunDirectory:
                 f"{self.path} is not a finished run (status.json says {state!r}): its model may be incomplete; "
                 f"finish it with neyman train --resume {self.path}, or train it again with --force"
             )
+
+
+def _remove(path: Path) -> None:
+    """Remove an earlier run moved aside: its folder, or the symbolic link that led to it (a link's
+    target is left alone: it lies outside the output directory)."""
+    if path.is_symlink():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
