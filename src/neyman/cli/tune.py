@@ -69,7 +69,9 @@ def register(app: typer.Typer) -> None:
                 f"in {result.seconds:.1f} s; the study holds {states}"
             )
             if result.best_trial is not None and result.best_value is not None:
-                table = RichTable(title=f"best trial {result.best_trial}: {result.objective} = {result.best_value:.5g}")
+                # on a line of its own: as the table's title it wrapped to the narrow table's width
+                console.print(f"best trial {result.best_trial}: {result.objective} = {result.best_value:.5g}")
+                table = RichTable()
                 table.add_column("key")
                 table.add_column("value", justify="right")
                 for key, value in result.best_values.items():
