@@ -16,7 +16,7 @@ from neyman.atomic import write_json
 from neyman.exceptions import DataError, NeymanWarning
 from neyman.io import provenance_path, read_provenance
 from neyman.preprocessing import assign_folds
-from neyman.representations import ParticleArrays, ParticleSpec, padded_constituents
+from neyman.representations import ParticleArrays, ParticleSpec
 from neyman.runs import (
     RangeCheck,
     Scorer,
@@ -176,25 +176,27 @@ def _score_chunks(
     advance: Callable[[int], None],
 ) -> int:
     """Score and write every chunk; warn about features outside the training range; the events scored."""
-    ranges, matrix = None, None
+    ranges = None
     tabular: Any = trained  # a run, or an ONNX export whose metadata holds the ranges (a hunt's scorer has none)
     known, spec = getattr(tabular, "feature_ranges", None), getattr(tabular, "representation", None)
     if known and spec is None:
-        ranges, matrix = RangeCheck(known, tabular.features), tabular.matrix
+        ranges = RangeCheck(known, tabular.features)
     elif known and isinstance(spec, ParticleSpec) and set(known) == set(ParticleArrays.SUMMARIES):
         ranges = RangeCheck(known, ParticleArrays.SUMMARIES)
-        matrix = lambda chunk: ParticleArrays.summaries_of(chunk, spec)  # noqa: E731 - one use, here
     n, empty, where = 0, 0, "the input"
     for chunk in chunks:
         scores = _chunk_scores(trained, chunk, source, n)
         if ratio is not None:
             scores = ratio[0](scores)
         write(score_table(trained, chunk, scores=scores, names=names))
-        if ranges is not None and matrix is not None:
-            ranges.update(matrix(chunk))
-        if spec is not None:
-            _, real, _ = padded_constituents(chunk, (), 1, prefix=spec.prefix)
-            empty += int(np.sum(~real.any(axis=1)))
+        if spec is None:
+            if ranges is not None:
+                ranges.update(tabular.matrix(chunk))
+        else:  # one pass over the constituents gives the summaries judged and the jets without any
+            jets = _jet_summaries(chunk, spec)
+            if ranges is not None:
+                ranges.update(jets)
+            empty += int(np.sum(jets[:, 1] == 0))
         n, where = n + len(chunk), chunk.source or where
         advance(len(chunk))
     message = None if ranges is None else ranges.warning(where)
@@ -208,6 +210,14 @@ def _score_chunks(
             stacklevel=3,
         )
     return n
+
+
+def _jet_summaries(chunk: Table, spec: Any) -> np.ndarray:
+    """Per jet, the pT of the kept constituents' sum and their number (:meth:`ParticleArrays.summaries_of`;
+    an image's constituents are counted as one particle set of its size)."""
+    if isinstance(spec, ParticleSpec):
+        return ParticleArrays.summaries_of(chunk, spec)
+    return ParticleArrays.summaries_of(chunk, ParticleSpec(n_constituents=spec.max_constituents, prefix=spec.prefix))
 
 
 def _chunk_scores(trained: Scorer, chunk: Table, source: int | None, first_entry: int) -> np.ndarray:
