@@ -68,9 +68,9 @@ class TrainedRun:
     checksums
         SHA-256 of the run's files recorded when it was written (path relative to
         the run → digest; empty for runs written before they were recorded).
-    source_files
-        The training's input files as recorded for :meth:`trained_on`: absolute path
-        (the path as given for runs written before it was recorded) and size in bytes.
+    source_records
+        The training's input files as recorded (:mod:`neyman.runs.sources`: the path as
+        given, the absolute path, the size and SHA-256, as far as the run's version kept them).
     feature_ranges
         ``{feature: [smallest, median, largest]}`` of the training events
         (:func:`neyman.runs.feature_ranges`; empty for runs written before they were recorded).
@@ -94,10 +94,14 @@ class TrainedRun:
     source_columns: tuple[Mapping[str, float | list[float]], ...] = ()
     checksums: Mapping[str, str] = field(default_factory=dict)
     folds_by_event_id: bool = True
-    source_files: tuple[tuple[str, int | None], ...] = ()
-    # the input files as recorded (path, size, SHA-256: neyman.runs.sources)
     source_records: tuple[Mapping[str, Any], ...] = ()
     feature_ranges: Mapping[str, Sequence[float]] = field(default_factory=dict)
+
+    @property
+    def source_files(self) -> tuple[tuple[str, int | None], ...]:
+        """Each input file as :meth:`trained_on` recognises it: its absolute path (the path as given for
+        runs written before it was recorded) and its size in bytes."""
+        return tuple((str(s.get("absolute") or s["path"]), s.get("bytes")) for s in self.source_records)
 
     def training_sources(self, path: str | Path) -> list[int]:
         """Positions among the training's ``data.sources`` of the entries that read ``path``.
@@ -403,9 +407,6 @@ def load_run(path: str | Path) -> TrainedRun:
         representation=representation_from_json(meta.get("representation")),
         sources=tuple((str(src["path"]), src.get("tree")) for src in meta.get("sources", [])),
         source_columns=tuple(dict(src.get("columns") or {}) for src in meta.get("sources", [])),
-        source_files=tuple(
-            (str(src.get("absolute") or src["path"]), src.get("bytes")) for src in meta.get("sources", [])
-        ),
         source_records=tuple(dict(src) for src in meta.get("sources", [])),
         checksums=checksums,
         feature_ranges=ranges,
