@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import ast
+import logging
 import re
 from pathlib import Path
 
@@ -48,7 +49,15 @@ def test_import_contracts_hold():
     pytest.importorskip("importlinter")
     from importlinter.cli import lint_imports
 
-    assert lint_imports(config_filename=str(ROOT / "pyproject.toml")) == 0, "run `lint-imports` to see the breach"
+    # import-linter configures logging with disable_existing_loggers: the loggers of this process (Optuna's,
+    # whose reports a tuning test reads) would stay disabled for the tests after this one
+    loggers = [logging.getLogger(name) for name in logging.root.manager.loggerDict]
+    enabled = [logger for logger in loggers if not logger.disabled]
+    try:
+        assert lint_imports(config_filename=str(ROOT / "pyproject.toml")) == 0, "run `lint-imports` to see the breach"
+    finally:
+        for logger in enabled:
+            logger.disabled = False
 
 
 def test_no_import_circle_between_packages():
