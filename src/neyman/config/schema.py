@@ -70,14 +70,10 @@ __all__ = [
 ]
 
 
-class _Section(ConfigSection):
-    pass
-
-
 Selection = list[str] | None
 
 
-class SourceConfig(_Section):
+class SourceConfig(ConfigSection):
     """One input file (or tree) and the class its events belong to."""
 
     path: str = Field(description="File path; 'file.root:tree' names the tree.")
@@ -107,7 +103,7 @@ class SourceConfig(_Section):
         return [v] if isinstance(v, str) else v
 
 
-class ParticlesConfig(_Section):
+class ParticlesConfig(ConfigSection):
     """Jets as padded particle sets (``data.representation: particles``)."""
 
     n_constituents: int = Field(100, ge=1, description="Hardest constituents kept per jet (padded with a mask).")
@@ -118,7 +114,7 @@ class ParticlesConfig(_Section):
     clip: float | None = Field(5.0, gt=0, description="Clip standardised particle features to ±this.")
 
 
-class ImageConfig(_Section):
+class ImageConfig(ConfigSection):
     """Jet images (``data.representation: image``)."""
 
     size: int = Field(33, ge=2, description="Pixels per side.")
@@ -137,7 +133,7 @@ NAMED_FEATURE_SETS = frozenset(name for sets in FEATURE_SETS.values() for name i
 """The names ``data.features`` may give instead of columns (with a benchmark layout's ``data.format``)."""
 
 
-class DataConfig(_Section):
+class DataConfig(ConfigSection):
     """Where the events come from and which columns mean what."""
 
     representation: Literal["tabular", "particles", "image"] = Field(
@@ -235,14 +231,14 @@ class DataConfig(_Section):
         return self
 
 
-class DiscriminantConfig(_Section):
+class DiscriminantConfig(ConfigSection):
     """Multi-class discriminant ``log(p_signal / sum_j f_j p_j)``."""
 
     signal: str
     backgrounds: dict[str, float]
 
 
-class TaskConfig(_Section):
+class TaskConfig(ConfigSection):
     """What is learned."""
 
     type: str = Field("binary", description="The task: one of neyman.tasks.TASKS (binary, multiclass, ...).")
@@ -257,7 +253,7 @@ class TaskConfig(_Section):
         return v
 
 
-class PreprocessingConfig(_Section):
+class PreprocessingConfig(ConfigSection):
     """Transforms fitted on the training split and stored with the model."""
 
     scaler: Literal["gaussian", "standard", "minmax", "none"] | None = Field(
@@ -281,7 +277,7 @@ class PreprocessingConfig(_Section):
     )
 
 
-class OptimizerConfig(_Section):
+class OptimizerConfig(ConfigSection):
     """Optimiser."""
 
     name: Literal["sgd", "adam", "adamw", "nadam", "rmsprop"] = "adam"
@@ -291,7 +287,7 @@ class OptimizerConfig(_Section):
     weight_decay: float = Field(0.0, ge=0)
 
 
-class ScheduleConfig(_Section):
+class ScheduleConfig(ConfigSection):
     """Learning-rate schedule."""
 
     name: Literal["none", "step", "cosine", "onecycle", "plateau"] = Field(
@@ -305,14 +301,14 @@ class ScheduleConfig(_Section):
     max_lr: float | None = Field(None, gt=0)
 
 
-class EarlyStoppingConfig(_Section):
+class EarlyStoppingConfig(ConfigSection):
     """Stop when the validation loss stops improving; keep the best weights."""
 
     patience: int = Field(10, ge=0, description="Epochs without improvement; 0 disables.")
     min_delta: float = Field(0.0, ge=0)
 
 
-class DecorrelateConfig(_Section):
+class DecorrelateConfig(ConfigSection):
     """Train a binary tagger decorrelated from one variable (e.g. the jet mass)."""
 
     variable: str = Field(description="Column the tagger must not sculpt; keep it out of the features.")
@@ -370,7 +366,7 @@ ADVERSARY_BINS = 10
 """Classes (equally populated bins of the variable) the adversary predicts when not given."""
 
 
-class TrainingConfig(_Section):
+class TrainingConfig(ConfigSection):
     """How neural models are optimised."""
 
     epochs: int | None = Field(
@@ -414,7 +410,7 @@ class TrainingConfig(_Section):
     )
 
 
-class SplitConfig(_Section):
+class SplitConfig(ConfigSection):
     """Train/validation/test split and k-fold."""
 
     method: Literal["fraction", "parity"] = Field(
@@ -453,7 +449,7 @@ def _default_family(task: object, data: object) -> str:
     return (reading or tuple(n for n, f in FAMILIES.items() if f.objective == learned.objective))[0]
 
 
-class RunConfig(_Section):
+class RunConfig(ConfigSection):
     """A complete training run."""
 
     name: str | None = Field(None, description="Run name (one folder name); the run directory is output_dir/name.")

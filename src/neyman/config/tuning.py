@@ -56,11 +56,7 @@ _TARGETED_METRICS = (
 Scalar = bool | int | float | str | None
 
 
-class _Section(ConfigSection):
-    pass
-
-
-class FloatRange(_Section):
+class FloatRange(ConfigSection):
     """A real number in ``[low, high]``, uniform or log-uniform, optionally on a grid of ``step``."""
 
     type: Literal["float"] = "float"
@@ -75,7 +71,7 @@ class FloatRange(_Section):
         return self
 
 
-class IntRange(_Section):
+class IntRange(ConfigSection):
     """An integer in ``[low, high]`` (both included), optionally log-uniform or on a grid of ``step``."""
 
     type: Literal["int"] = "int"
@@ -90,7 +86,7 @@ class IntRange(_Section):
         return self
 
 
-class Categorical(_Section):
+class Categorical(ConfigSection):
     """One of a list of values (numbers, strings, booleans, null, or lists of them)."""
 
     type: Literal["categorical"] = "categorical"
@@ -107,7 +103,7 @@ class Categorical(_Section):
         return v
 
 
-class Layers(_Section):
+class Layers(ConfigSection):
     """Hidden layers for a list-valued key such as ``model.hidden``: ``n`` layers of one ``width``."""
 
     type: Literal["layers"] = "layers"
@@ -182,7 +178,7 @@ SpaceEntry = Annotated[
 ]
 
 
-class PrunerConfig(_Section):
+class PrunerConfig(ConfigSection):
     """Stop hopeless trials early from their per-epoch validation loss."""
 
     name: Literal["none", "median", "hyperband"] = "median"
@@ -196,7 +192,7 @@ class PrunerConfig(_Section):
         return {"name": v} if isinstance(v, str) else v
 
 
-class TuningConfig(_Section):
+class TuningConfig(ConfigSection):
     """A hyper-parameter search with Optuna (``neyman tune``)."""
 
     space: dict[str, SpaceEntry] = Field(description="Dotted configuration keys and their distributions.")
@@ -261,7 +257,7 @@ class TuningConfig(_Section):
         return self
 
 
-class TrackingConfig(_Section):
+class TrackingConfig(ConfigSection):
     """Experiment tracking: every run's parameters, metrics and artefacts."""
 
     backend: Literal["mlflow"] = "mlflow"
