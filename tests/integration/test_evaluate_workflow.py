@@ -79,9 +79,30 @@ def test_binary_evaluation_metrics_figures_and_report(bdt_run):
 
 def test_kfold_evaluation_gives_mean_and_std_of_every_number(tmp_path):
     run = _train(tmp_path, "kf", {"type": "fisher"}, split={"kfold": 3})
-    m = evaluate(run, n_bootstrap=20).metrics
+    r = evaluate(run, n_bootstrap=20)
+    m = r.metrics
     assert {"auc", "rejection@eS=0.3", "separation", "brier"} <= set(m["folds"])
     assert m["folds"]["auc"]["std"] > 0 and abs(m["folds"]["auc"]["mean"] - m["auc"]) < 0.02
+    # the report shows them too, not only metrics.json
+    html = r.report.read_text()
+    assert "mean and standard deviation over the folds" in html
+    assert f"{m['folds']['auc']['mean']:.4g}" in html and f"{m['folds']['auc']['std']:.4g}" in html
+
+
+def test_report_provenance_gives_the_bytes_the_run_trained_on(tmp_path):
+    """The training file's checksum is the one recorded at the run's start, not the path's bytes today."""
+    import hashlib
+
+    run = _train(tmp_path, "prov", {"type": "fisher"})
+    trained_on = tmp_path / "labelled.parquet"
+    then = hashlib.sha256(trained_on.read_bytes()).hexdigest()
+    write_labelled_file(tmp_path, "parquet", n_events=3000, seed=5)  # another sample under the same name
+    now = hashlib.sha256(trained_on.read_bytes()).hexdigest()
+    assert now != then
+    other = write_labelled_file(tmp_path, "csv", n_events=1500, seed=9)
+    html = evaluate(run, test_data=[str(other)], n_bootstrap=20).report.read_text()
+    assert f"sha256 {then[:16]}" in html and f"sha256 {now[:16]}" not in html
+    assert f"sha256 {hashlib.sha256(other.read_bytes()).hexdigest()[:16]}" in html
 
 
 def test_evaluation_on_new_test_data(bdt_run, tmp_path):

@@ -7,10 +7,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from neyman.atomic import file_sha256
 from neyman.config import RunConfig
 from neyman.metrics import rejection_text
-from neyman.runs import RunDirectory
+from neyman.runs import RunDirectory, source_records
 
 __all__ = ["build_report"]
 
@@ -81,12 +80,23 @@ def _output_sections(figs: Mapping[str, Sequence[Path]], result: Mapping[str, An
         )
     headline = {k: v for k, v in result.items() if not isinstance(v, (dict, list))}
     performance = [*figs.get("roc", []), *figs.get("response", []), *figs.get("resolution", []), *figs.get("pulls", [])]
+    tables = [("Metrics on the test events", ["quantity", "value"], _rows(headline))]
+    folds = result.get("folds")
+    if isinstance(folds, dict) and folds:
+        rows = [[k, _fmt(v["mean"]), _fmt(v["std"])] for k, v in folds.items() if isinstance(v, dict) and "mean" in v]
+        tables.append(
+            (
+                "The same numbers fold by fold: mean and standard deviation over the folds",
+                ["quantity", "mean", "std"],
+                rows,
+            )
+        )
     sections.append(
         Section(
             title="Performance",
             figures=performance,
-            tables=[("Metrics on the test events", ["quantity", "value"], _rows(headline))],
-            text="",
+            tables=tables,
+            text="In a k-fold run the metrics above use every fold's held-out scores together." if folds else "",
         )
     )
     return sections
@@ -187,14 +197,28 @@ def _latent_sections(figs: Mapping[str, Sequence[Path]]) -> list[Any]:
     return [Section(title="Latent space and reconstructions", figures=list(figs["latent"]), tables=[], text=text)]
 
 
-def _provenance_section(run: RunDirectory, cfg: RunConfig, meta: Mapping[str, Any]) -> Any:
+def _input_files(run: RunDirectory, result: Mapping[str, Any]) -> dict[str, str]:
+    """The training files as the run recorded them at its start, and the files evaluated on.
+
+    The training files' checksums are those of the bytes the run trained on (``inputs.json``),
+    not of whatever the paths hold now; a run from before the records reads "not recorded".
+    """
+    recorded = json.loads(run.inputs.read_text()) if run.inputs.is_file() else []
+    evaluated = source_records([(path, None) for path in result.get("test_data", [])])
+    files = {
+        f"{role} {r['path']}": f"sha256 {r['sha256'][:16]}" if r.get("sha256") else "not a regular file"
+        for role, records in (("training file", recorded), ("evaluated file", evaluated))
+        for r in records
+    }
+    if not recorded:
+        files["training files"] = "not recorded (a run from before neyman kept inputs.json)"
+    return files
+
+
+def _provenance_section(run: RunDirectory, cfg: RunConfig, meta: Mapping[str, Any], result: Mapping[str, Any]) -> Any:
     from neyman.report import Section, provenance_table
 
-    files = {}
-    for src in cfg.data.sources:
-        path = src.path.rsplit(":", 1)[0] if not Path(src.path).exists() else src.path
-        if Path(path).is_file():
-            files[path] = f"sha256 {file_sha256(path)[:16]}"
+    files = _input_files(run, result)
     provenance = {
         "run": str(run.path),
         "model": meta.get("family"),
@@ -241,7 +265,7 @@ def build_report(
         *_output_sections(figs, result),
         *_analysis_sections(figs, result),
         *_latent_sections(figs),
-        _provenance_section(run, cfg, meta),
+        _provenance_section(run, cfg, meta, result),
     ]
     return write_report(
         out_dir / "report.html",
