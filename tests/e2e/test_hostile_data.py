@@ -162,6 +162,12 @@ DATA_CASES = [
         lambda d: np.savetxt(d / "saved.txt", good_frame().to_numpy(), header=" ".join(good_frame().columns)),
     ),
     case(
+        "train-csv-without-header",  # the UCI files' layout, read as a plain CSV
+        f"train --data nohead.csv --label-column label {FISHER}",
+        r"nohead\.csv: its first line '.*' holds \d+ numbers, not column names: the file has no header row.*1i x0,x1",
+        lambda d: good_frame().to_csv(d / "nohead.csv", index=False, header=False, float_format="%.6e"),
+    ),
+    case(
         "train-labels-s-and-b",  # the ATLAS Higgs challenge's Label column
         f"train --data sb.csv --label-column label {FISHER}",
         r"sb\.csv.*'label'.*'b', 's'.*class 1 is the signal.*--set 'data\.classes=\[b,s\]'",

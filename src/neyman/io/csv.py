@@ -272,6 +272,7 @@ def _check_separator(path: Path, layout: CsvLayout) -> None:
         )
     if layout.names is not None:
         return
+    _refuse_numbers_as_names(path, line, layout)
     if layout.delimiter is None:  # whitespace-separated text: one field holding commas is a CSV file named .txt
         other = next((sep for sep in (",", ";") if sep in line), None) if _fields(line, layout) == 1 else None
         if other is not None:
@@ -291,6 +292,29 @@ def _check_separator(path: Path, layout: CsvLayout) -> None:
         f"{path}: its header {line[:80]!r} is one column holding {found}s: the file looks {found}-separated, "
         f"and {path.name} is read as {expected}-separated (.csv: comma, .tsv: tab); write it again with the "
         "separator of its extension (pandas: to_csv(path, index=False)), or as Parquet"
+    )
+
+
+def _refuse_numbers_as_names(path: Path, line: str, layout: CsvLayout) -> None:
+    """Refuse a first line of numbers such as ``1.000000e+00,0.8692,...``: the file has no header row.
+
+    Its first event would become the column names (and be lost). Plain counts (``0,1,2``, as pandas
+    writes the names of an unnamed frame) are taken for names.
+    """
+    fields = [f.strip().strip('"') for f in (line.split(layout.delimiter) if layout.delimiter else line.split())]
+    if not fields or all(re.fullmatch(r"\d+", f) for f in fields):
+        return
+    try:
+        [float(f) for f in fields]
+    except ValueError:
+        return
+    n = len(fields)
+    names = (layout.delimiter or " ").join(f"x{i}" for i in range(n))
+    example = f" (e.g. sed -i '1i {names}' {path.name})" if n <= 30 and not path.name.endswith(".gz") else ""
+    raise DataError(
+        f"{path}: its first line {line[:60]!r} holds {n} numbers, not column names: the file has no header row, "
+        f"and its first event would be read as the names. Add a header line with one name per column{example}, "
+        "or write the file as Parquet; the headerless UCI files are read with --format uci-higgs or --format uci-susy"
     )
 
 

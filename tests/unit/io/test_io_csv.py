@@ -93,3 +93,16 @@ def test_binary_garbage_is_a_data_error(tmp_path):
     path.write_bytes(b"\x1f\x8b\x08\x00garbage")
     with pytest.raises(DataError, match=r"bad\.csv\.gz"):
         io.read(path)
+
+
+def test_a_first_line_of_numbers_is_refused_but_counted_names_are_read(tmp_path):
+    """Without a header the first event would become the names; pandas' ``0,1,2`` names are names."""
+    values = np.array([[1.0, 0.869, -0.635], [0.0, 0.908, 0.329]])
+    headerless = tmp_path / "headerless.txt"
+    np.savetxt(headerless, values)  # '1.000000000000000000e+00 8.69...' : whitespace-separated, no header
+    with pytest.raises(DataError, match=r"headerless\.txt: its first line .* holds 3 numbers, not column names"):
+        io.read(headerless)
+    counted = tmp_path / "counted.csv"
+    counted.write_text("0,1,2\n1,0.869,-0.635\n0,0.908,0.329\n")
+    table = io.read(counted)
+    assert table.column_names == ["0", "1", "2"] and table["1"].tolist() == [0.869, 0.908]
