@@ -88,6 +88,17 @@ def frame_file(name: str, change: Callable[[pd.DataFrame], pd.DataFrame]) -> Cal
     return setup
 
 
+def beside_old_provenance(name: str, record: dict[str, object], columns: dict[str, float]) -> Callable[[Path], None]:
+    """Setup: the user's own file written over a neyman output, whose provenance stayed beside it."""
+
+    def setup(folder: Path) -> None:
+        write_frame(good_frame().assign(**columns), folder / name)
+        written = {"bytes": 123, "sha256": "0" * 64}  # the file neyman wrote then, replaced since
+        (folder / f"{name}.provenance.json").write_text(json.dumps({**record, "file": written}))
+
+    return setup
+
+
 def text_file(name: str, text: str) -> Callable[[Path], None]:
     def setup(folder: Path) -> None:
         path = folder / name
@@ -1088,6 +1099,26 @@ CASES = [
         "generate w_vs_qcd --events 10 --out theirs.parquet --force",
         r"theirs\.parquet exists and is not a sample neyman generated.*another --out",
         frame_file("theirs.parquet", lambda f: f),
+    ),
+    case(
+        "generate-force-over-a-users-file-beside-an-old-provenance",
+        "generate w_vs_qcd --events 10 --out mine.parquet --force",
+        r"mine\.parquet exists and is not a sample neyman generated, as it wrote it \(changed since neyman wrote it\)",
+        beside_old_provenance(
+            "mine.parquet", {"process": "w_vs_qcd", "classes": [], "pythia_version": "8", "neyman_version": "0"}, {}
+        ),
+    ),
+    case(
+        "predict-force-over-a-users-file-beside-an-old-provenance",
+        "predict runs/bin --input good.csv --output mine.parquet --force",
+        r"mine\.parquet holds score but is not a file neyman predict wrote.*\(changed since neyman wrote it\)",
+        beside_old_provenance("mine.parquet", {"command": "neyman predict"}, {"score": 0.5}),
+    ),
+    case(
+        "sample-force-over-a-users-file-beside-an-old-provenance",
+        "sample runs/flow -n 10 -o mine.parquet --force",
+        r"mine\.parquet is not a sample neyman drew, as it wrote it \(changed since neyman wrote it",
+        beside_old_provenance("mine.parquet", {"command": "neyman sample"}, {}),
     ),
     case(
         "export-force-over-an-onnx-file-neyman-did-not-write",

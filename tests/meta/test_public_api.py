@@ -36,6 +36,7 @@ PINNED = {
         "FORMATS",
         "TableWriter",
         "available_columns",
+        "current_provenance",
         "datasets",
         "detect_format",
         "feature_set",
@@ -48,6 +49,7 @@ PINNED = {
         "read",
         "read_provenance",
         "write",
+        "write_provenance",
     ],
     "neyman.metrics": [
         "AnomalySummary",

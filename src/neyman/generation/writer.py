@@ -54,17 +54,21 @@ _GENERATED = frozenset({"process", "classes", "pythia_version", "neyman_version"
 
 
 def refuse_foreign_output(path: Path) -> None:
-    """Refuse to replace an existing ``path`` that is not a sample neyman generated (by its provenance).
+    """Refuse to replace an existing ``path`` that is not a sample neyman generated, as it wrote it.
 
     Raises
     ------
     DataError
-        ``path`` exists without the provenance ``neyman generate`` writes beside a sample.
+        ``path`` exists without the provenance ``neyman generate`` writes beside a sample,
+        or was changed since (:func:`neyman.io.current_provenance`).
     """
-    if path.exists() and not set(io.read_provenance(path)) >= _GENERATED:
+    if path.exists() and not set(io.current_provenance(path)) >= _GENERATED:
+        why = (
+            "changed since neyman wrote it" if set(io.read_provenance(path)) >= _GENERATED else "no generate provenance"
+        )
         raise DataError(
-            f"{path} exists and is not a sample neyman generated (no generate provenance beside it); --force "
-            "replaces only those: choose another --out"
+            f"{path} exists and is not a sample neyman generated, as it wrote it ({why}); --force replaces only "
+            "those: choose another --out, or remove the file yourself"
         )
 
 

@@ -51,7 +51,7 @@ from neyman.io.dispatch import (
     read,
     write,
 )
-from neyman.io.provenance import provenance_path, read_provenance
+from neyman.io.provenance import current_provenance, provenance_path, read_provenance, write_provenance
 
 __all__ = [
     "EXTENSIONS",
@@ -59,6 +59,7 @@ __all__ = [
     "FORMATS",
     "TableWriter",
     "available_columns",
+    "current_provenance",
     "datasets",
     "detect_format",
     "feature_set",
@@ -71,4 +72,5 @@ __all__ = [
     "read",
     "read_provenance",
     "write",
+    "write_provenance",
 ]

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from neyman.atomic import write_json
 from neyman.exceptions import ConfigError, DataError, NeymanWarning
 from neyman.generation.analyses import TRUTH_COLUMNS
 from neyman.generation.detector import Detector
@@ -34,7 +33,7 @@ from neyman.generation.options import (
 )
 from neyman.generation.processes import Process, get_process
 from neyman.generation.writer import ChunkStore, output_format, refuse_foreign_output, write_sample
-from neyman.io import provenance_path
+from neyman.io import provenance_path, write_provenance
 from neyman.runs.guard import enclosing_run
 from neyman.seeding import check_seed
 from neyman.table import Table, is_truth_column
@@ -158,7 +157,7 @@ def generate(
     engine = workers if scheduler is None else scheduler
     record = _provenance(request, classes, engine, seconds)
     record["truth_columns"] = [c for c in table.column_names if c in TRUTH_COLUMNS or is_truth_column(c)]
-    side = write_json(provenance_path(written), record)
+    side = write_provenance(written, record)
     store.remove()
     return GenerateResult(
         path=written,

@@ -12,9 +12,8 @@ from typing import Any
 import numpy as np
 
 from neyman import io
-from neyman.atomic import write_json
 from neyman.exceptions import DataError, NeymanWarning
-from neyman.io import provenance_path, read_provenance
+from neyman.io import current_provenance, provenance_path, read_provenance, write_provenance
 from neyman.preprocessing import assign_folds
 from neyman.representations import ParticleArrays, ParticleSpec
 from neyman.runs import (
@@ -50,7 +49,8 @@ class PredictResult:
 def _output_file(out: Path, *, force: bool, scores: list[str], tree: str | None) -> Path:
     """The predictions' file: never a folder, never over a run's own files, replaced only with ``force``.
 
-    ``force`` replaces only earlier predictions: a file holding the ``scores`` columns.
+    ``force`` replaces only earlier predictions: a file holding the ``scores`` columns, as
+    ``neyman predict`` wrote it (:func:`neyman.io.current_provenance`).
     """
     check_folders_above(out)
     if out.is_dir():
@@ -73,6 +73,14 @@ def _output_file(out: Path, *, force: bool, scores: list[str], tree: str | None)
             raise DataError(
                 f"{out} exists and holds no {', '.join(scores)} column(s): --force replaces only earlier predictions "
                 "with these score columns (the same run and --prefix); choose another --output"
+            )
+        if current_provenance(out).get("command") != _COMMAND:
+            why = (
+                "changed since neyman wrote it" if read_provenance(out).get("command") == _COMMAND else "no provenance"
+            )
+            raise DataError(
+                f"{out} holds {', '.join(scores)} but is not a file neyman predict wrote, as it wrote it ({why}); "
+                "--force replaces only those: choose another --output, or remove the file yourself"
             )
     side = provenance_path(out)
     if side.exists() and read_provenance(out).get("command") != _COMMAND:
@@ -150,7 +158,7 @@ def _write_provenance(
         "output_columns": list(dict.fromkeys([*(carried if isinstance(carried, list) else []), *names])),
         "neyman_version": __version__,
     }
-    return write_json(provenance_path(out), record)
+    return write_provenance(out, record)
 
 
 def _columns_to_read(trained: Scorer, in_path: str, tree: str | None) -> tuple[list[str] | None, list[str]]:

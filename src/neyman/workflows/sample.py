@@ -14,9 +14,8 @@ from typing import Any
 import numpy as np
 
 from neyman import io
-from neyman.atomic import write_json
 from neyman.exceptions import DataError, NeymanWarning
-from neyman.io import provenance_path, read_provenance
+from neyman.io import current_provenance, read_provenance, write_provenance
 from neyman.preprocessing.missing import FLOAT32_MAX
 from neyman.runs import TrainedRun, load_run, outside_counts
 from neyman.runs.guard import check_folders_above, enclosing_run
@@ -68,9 +67,11 @@ def _output_file(output: str | os.PathLike[str], *, force: bool) -> Path:
     if out.exists():
         if not force:
             raise DataError(f"output file {out} exists; pass --force to replace it")
-        if read_provenance(out).get("command") != COMMAND:
+        if current_provenance(out).get("command") != COMMAND:
+            why = "changed since neyman wrote it" if read_provenance(out).get("command") == COMMAND else "no provenance"
             raise DataError(
-                f"{out} is not a sample neyman drew (no {COMMAND} provenance beside it); --force replaces only those"
+                f"{out} is not a sample neyman drew, as it wrote it ({why} of {COMMAND}); --force replaces only "
+                "those: choose another --output, or remove the file yourself"
             )
     return out
 
@@ -270,5 +271,5 @@ def sample(
         "neyman_version": __version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    provenance = write_json(provenance_path(out), record)
+    provenance = write_provenance(out, record)
     return SampleResult(output=out, provenance=provenance, n_events=n, columns=columns)
