@@ -247,6 +247,9 @@ def test_a_run_without_signal_labels_is_evaluated_and_reported(density_run):
     assert (density_run / "plots" / "correlation_background.png").is_file()
     assert not (density_run / "plots" / "correlation_signal.png").exists()
     assert result.report.is_file() and "density" in result.report.read_text()
+    # its importance is the rise of the background's anomaly score, not an AUC it does not have
+    assert ev["permutation_importance_measures"] == "the rise of the background's mean anomaly score"
+    assert "Permutation importance: the rise of the background&#x27;s mean anomaly score" in result.report.read_text()
 
 
 @pytest.mark.parametrize("task", ["autoencoder", "density"])

@@ -72,6 +72,7 @@ def test_binary_evaluation_metrics_figures_and_report(bdt_run):
     ):
         assert section in html
     assert "sha256" in html
+    assert "Permutation importance: the drop of the weighted AUC when a feature is shuffled" in html
     # the inputs carry the true likelihood ratio: the classifier's implied ratio follows it
     assert m["likelihood_ratio_correlation"] > 0.8  # 0.86 measured for this small BDT; chance gives ~0
     assert "likelihood_ratio.png" in names

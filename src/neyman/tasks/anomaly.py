@@ -80,6 +80,7 @@ class AnomalyTask(Task):
     neural_only: ClassVar[bool] = True
     ranking_metric: ClassVar[tuple[str, bool]] = ("loss", False)
     objective: ClassVar[str] = ""
+    importance_change: ClassVar[str] = "the rise of the background's mean anomaly score"
 
     @property
     def n_outputs(self) -> int:

@@ -173,6 +173,9 @@ class Task:
         What the model families that learn the task optimise: ``supervised``
         (the task's loss on targets), ``reconstruction`` (autoencoders) or
         ``density`` (normalizing flows); a family declares the objective it serves.
+    importance_change
+        What a feature's permutation importance measures, in words for reports
+        (the change of :meth:`importance_metric` when the feature is shuffled).
     """
 
     name: ClassVar[str] = ""
@@ -188,6 +191,7 @@ class Task:
     ranking_metric: ClassVar[tuple[str, bool]] = ("loss", False)
     reads_labels: ClassVar[str] = "no"
     objective: ClassVar[str] = "supervised"
+    importance_change: ClassVar[str] = ""
 
     @property
     def n_outputs(self) -> int:

@@ -151,6 +151,7 @@ class BinaryTask(Task):
     summary: ClassVar[str] = "separates signal from background"
     ranking_metric: ClassVar[tuple[str, bool]] = ("auc", True)
     evaluation_options: ClassVar[frozenset[str]] = frozenset({"working_point", "yields", "sigma_b"})
+    importance_change: ClassVar[str] = "the drop of the weighted AUC"
 
     @property
     def n_outputs(self) -> int:
@@ -414,6 +415,7 @@ class MulticlassTask(Task):
     summary: ClassVar[str] = "assigns one of k classes"
     ranking_metric: ClassVar[tuple[str, bool]] = ("auc", True)
     evaluation_options: ClassVar[frozenset[str]] = frozenset({"discriminant"})
+    importance_change: ClassVar[str] = "the drop of the weighted accuracy of the predicted class"
 
     def __post_init__(self) -> None:
         if self.k < 2:

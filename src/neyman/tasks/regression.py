@@ -74,6 +74,7 @@ class RegressionTask(Task):
     summary: ClassVar[str] = "predicts the conditional mean of a target"
     ranking_metric: ClassVar[tuple[str, bool]] = ("mse", False)
     evaluation_options: ClassVar[frozenset[str]] = frozenset({"by"})
+    importance_change: ClassVar[str] = "the rise of the weighted mean squared error of the prediction"
 
     @property
     def n_outputs(self) -> int:

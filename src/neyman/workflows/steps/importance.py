@@ -111,7 +111,10 @@ def inputs_and_importance(
         seed=seed,
         feature_names=feats,
     )
-    out: dict[str, Any] = {"permutation_importance": {k: {"mean": v[0], "std": v[1]} for k, v in imp.items()}}
+    out: dict[str, Any] = {
+        "permutation_importance": {k: {"mean": v[0], "std": v[1]} for k, v in imp.items()},
+        "permutation_importance_measures": task.importance_change,
+    }
     figs["importance"] = _importance_figure(imp, len(feats), save, "importance_permutation")
     native = getattr(trained.models[0], "feature_importance", None)
     if callable(native):

@@ -177,10 +177,15 @@ def _analysis_sections(figs: Mapping[str, Sequence[Path]], result: Mapping[str, 
                 title="Feature importance",
                 figures=list(figs["importance"]),
                 tables=[],
-                text="Permutation importance: the drop of the headline metric when a feature is shuffled.",
+                text=f"Permutation importance: {_importance_measure(result)} when a feature is shuffled.",
             )
         )
     return sections
+
+
+def _importance_measure(result: Mapping[str, Any]) -> str:
+    """What the permutation importance measures, as the evaluated task states it."""
+    return str(result.get("permutation_importance_measures") or "the change of the task's metric")
 
 
 def _latent_sections(figs: Mapping[str, Sequence[Path]]) -> list[Any]:
