@@ -60,12 +60,9 @@ def refuse_foreign_output(path: Path) -> None:
     ------
     DataError
         ``path`` exists without the provenance ``neyman generate`` writes beside a sample,
-        or was changed since (:func:`neyman.io.current_provenance`).
+        or was changed since (:func:`neyman.io.not_replaceable`).
     """
-    if path.exists() and not set(io.current_provenance(path)) >= _GENERATED:
-        why = (
-            "changed since neyman wrote it" if set(io.read_provenance(path)) >= _GENERATED else "no generate provenance"
-        )
+    if path.exists() and (why := io.not_replaceable(path, lambda record: set(record) >= _GENERATED)):
         raise DataError(
             f"{path} exists and is not a sample neyman generated, as it wrote it ({why}); --force replaces only "
             "those: choose another --out, or remove the file yourself"

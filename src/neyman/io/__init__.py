@@ -51,7 +51,7 @@ from neyman.io.dispatch import (
     read,
     write,
 )
-from neyman.io.provenance import current_provenance, provenance_path, read_provenance, write_provenance
+from neyman.io.provenance import not_replaceable, provenance_path, read_provenance, write_provenance
 
 __all__ = [
     "EXTENSIONS",
@@ -59,12 +59,12 @@ __all__ = [
     "FORMATS",
     "TableWriter",
     "available_columns",
-    "current_provenance",
     "datasets",
     "detect_format",
     "feature_set",
     "index_columns",
     "iterate",
+    "not_replaceable",
     "num_entries",
     "open_writer",
     "parse_source",

@@ -3,7 +3,7 @@
 ``neyman generate`` records the process, seed and detector there, ``neyman sample`` the
 run and condition, ``neyman predict`` the run and the columns it added, and each the size
 and SHA-256 of the file as written.  Readers use it to replace only files neyman made and
-nobody changed since (``--force``, :func:`current_provenance`) and to keep neyman's own
+nobody changed since (``--force``, :func:`not_replaceable`) and to keep neyman's own
 columns out of a later training's features.
 """
 
@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from neyman.atomic import file_sha256, write_json
 
-__all__ = ["current_provenance", "provenance_path", "read_provenance", "write_provenance"]
+__all__ = ["not_replaceable", "provenance_path", "read_provenance", "write_provenance"]
 
 
 def provenance_path(out: str | os.PathLike[str]) -> Path:
@@ -37,7 +38,7 @@ def read_provenance(out: str | os.PathLike[str]) -> dict[str, Any]:
 def write_provenance(out: str | os.PathLike[str], record: dict[str, Any]) -> Path:
     """Write ``record`` to ``<out>.provenance.json`` (atomically), with ``out``'s size and SHA-256 as ``file``.
 
-    Call it once ``out`` is complete: the checksum is what :func:`current_provenance`
+    Call it once ``out`` is complete: the checksum is what :func:`not_replaceable`
     later compares the file with.
     """
     file = Path(out)
@@ -46,17 +47,26 @@ def write_provenance(out: str | os.PathLike[str], record: dict[str, Any]) -> Pat
     )
 
 
-def current_provenance(out: str | os.PathLike[str]) -> dict[str, Any]:
-    """The provenance of ``out`` while it still describes the file: empty otherwise.
+def not_replaceable(out: str | os.PathLike[str], written_by: Callable[[dict[str, Any]], bool]) -> str:
+    """Why ``--force`` may not replace ``out``: empty when it may.
 
-    Empty when there is none, when ``out`` was changed or replaced since neyman wrote it
-    (another size or SHA-256), or when the record predates the checksums.  ``--force``
-    replaces a file only when this holds the command that may replace it: a user's own
-    file written over a neyman output, with the old provenance left beside it, is kept.
+    ``out`` may be replaced when its provenance says ``written_by`` wrote it and still
+    describes it: the size and SHA-256 recorded when it was written are the file's now.
+    A user's own file saved over a neyman output, with the old provenance left beside
+    it, is not replaceable.
+
+    Returns
+    -------
+    str
+        ``""``, or the reason in words (``"changed since neyman wrote it"``, ...).
     """
     record = read_provenance(out)
+    if not record or not written_by(record):
+        return "no provenance of it"
     written = record.get("file")
+    if not isinstance(written, dict):
+        return "its provenance predates neyman's checksums of the file"
     file = Path(out)
-    if not isinstance(written, dict) or not file.is_file() or file.stat().st_size != written.get("bytes"):
-        return {}
-    return record if file_sha256(file) == written.get("sha256") else {}
+    if not file.is_file() or file.stat().st_size != written.get("bytes") or file_sha256(file) != written.get("sha256"):
+        return "changed since neyman wrote it"
+    return ""

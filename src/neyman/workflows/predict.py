@@ -13,7 +13,7 @@ import numpy as np
 
 from neyman import io
 from neyman.exceptions import DataError, NeymanWarning
-from neyman.io import current_provenance, provenance_path, read_provenance, write_provenance
+from neyman.io import not_replaceable, provenance_path, read_provenance, write_provenance
 from neyman.preprocessing import assign_folds
 from neyman.representations import ParticleArrays, ParticleSpec
 from neyman.runs import (
@@ -50,7 +50,7 @@ def _output_file(out: Path, *, force: bool, scores: list[str], tree: str | None)
     """The predictions' file: never a folder, never over a run's own files, replaced only with ``force``.
 
     ``force`` replaces only earlier predictions: a file holding the ``scores`` columns, as
-    ``neyman predict`` wrote it (:func:`neyman.io.current_provenance`).
+    ``neyman predict`` wrote it (:func:`neyman.io.not_replaceable`).
     """
     check_folders_above(out)
     if out.is_dir():
@@ -74,10 +74,7 @@ def _output_file(out: Path, *, force: bool, scores: list[str], tree: str | None)
                 f"{out} exists and holds no {', '.join(scores)} column(s): --force replaces only earlier predictions "
                 "with these score columns (the same run and --prefix); choose another --output"
             )
-        if current_provenance(out).get("command") != _COMMAND:
-            why = (
-                "changed since neyman wrote it" if read_provenance(out).get("command") == _COMMAND else "no provenance"
-            )
+        if why := not_replaceable(out, lambda record: record.get("command") == _COMMAND):
             raise DataError(
                 f"{out} holds {', '.join(scores)} but is not a file neyman predict wrote, as it wrote it ({why}); "
                 "--force replaces only those: choose another --output, or remove the file yourself"

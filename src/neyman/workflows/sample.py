@@ -15,7 +15,7 @@ import numpy as np
 
 from neyman import io
 from neyman.exceptions import DataError, NeymanWarning
-from neyman.io import current_provenance, read_provenance, write_provenance
+from neyman.io import not_replaceable, write_provenance
 from neyman.preprocessing.missing import FLOAT32_MAX
 from neyman.runs import TrainedRun, load_run, outside_counts
 from neyman.runs.guard import check_folders_above, enclosing_run
@@ -67,10 +67,9 @@ def _output_file(output: str | os.PathLike[str], *, force: bool) -> Path:
     if out.exists():
         if not force:
             raise DataError(f"output file {out} exists; pass --force to replace it")
-        if current_provenance(out).get("command") != COMMAND:
-            why = "changed since neyman wrote it" if read_provenance(out).get("command") == COMMAND else "no provenance"
+        if why := not_replaceable(out, lambda record: record.get("command") == COMMAND):
             raise DataError(
-                f"{out} is not a sample neyman drew, as it wrote it ({why} of {COMMAND}); --force replaces only "
+                f"{out} is not a sample neyman drew, as it wrote it ({why}); --force replaces only "
                 "those: choose another --output, or remove the file yourself"
             )
     return out
