@@ -10,6 +10,7 @@ test of the background-only hypothesis, asymptotic and with pseudo-experiments.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -181,9 +182,7 @@ def fit_spectrum(
     if signal is None:
         minuit.values[DIJET_PARAMETERS] = 0.0
         minuit.fixed[DIJET_PARAMETERS] = True
-    minuit.migrad(ncall=20_000)
-    if not minuit.valid:
-        minuit.simplex().migrad(ncall=20_000)
+    _minimise(minuit)
     theta = np.asarray(minuit.values)
     background = dijet_counts(edges, theta[:DIJET_PARAMETERS], sqrt_s)
     mu = float(theta[-1]) if signal is not None else 0.0
@@ -199,6 +198,32 @@ def fit_spectrum(
         ndf=int(np.count_nonzero(used)) - free,
         valid=bool(minuit.valid),
     )
+
+
+_CONVERGED = 1e-4
+"""A MIGRAD pass that lowers -ln L by less than this ends the minimisation."""
+
+
+def _minimise(minuit: Any) -> None:
+    """Minimise until a further MIGRAD pass no longer lowers -ln L.
+
+    The dijet parameters are strongly correlated (after a cut they run to hundreds with
+    opposite signs).  At iminuit's default strategy and tolerance one MIGRAD pass
+    reported valid minima 1-17 units of -ln L above the true one (a signal fitted ~15%
+    low, local significances low by up to 1.3 sigma).  Strategy 2 with a tolerance of
+    1e-4 reaches the minimum; further passes, each from the last one's minimum, are a
+    safeguard.
+    """
+    minuit.strategy = 2
+    minuit.tol = 1e-4
+    minuit.migrad(ncall=20_000)
+    if not minuit.valid:
+        minuit.simplex().migrad(ncall=20_000)
+    for _ in range(20):
+        before = float(minuit.fval)
+        minuit.migrad(ncall=20_000)
+        if before - float(minuit.fval) < _CONVERGED:
+            break
 
 
 @dataclass(frozen=True)
