@@ -1631,6 +1631,20 @@ CASES = [
         both(frame_file("dijet.parquet", with_mass), folder_with("notes", "a.txt")),
     ),
     case(
+        "hunt-force-over-the-run-holding-its-data",
+        f"{HUNT.replace('dijet.parquet', 'runs/bin/dijet.parquet', 1)} --signal-region 3200,3700 --output-dir runs "
+        "--name bin --force",
+        r"runs/bin/dijet\.parquet lies inside the run runs/bin, which --force would replace, deleting the file",
+        frame_file("runs/bin/dijet.parquet", with_mass),
+    ),
+    case(
+        "train-force-over-the-run-holding-its-data",
+        f"train --data runs/bin/mine.csv --label-column label --model fisher --features {FEATURE_LIST} --name bin "
+        "--force",
+        r"runs/bin/mine\.csv lies inside the run runs/bin, which --force would replace, deleting the file.*mv ",
+        frame_file("runs/bin/mine.csv", lambda f: f),
+    ),
+    case(
         "hunt-fit-range-below-zero-mass",
         f"{HUNT} --signal-region 500,1000",
         r"the fit range \[0, 1500\) of 'mjj' reaches 0: the dijet function .* needs a positive mass",

@@ -48,6 +48,42 @@ def test_weights_reproduce_a_known_gaussian_ratio_with_closure(tmp_path):
     assert result.report.is_file() and "Closure" in result.report.read_text()
 
 
+def test_weights_join_to_the_source_on_its_own_event_ids(tmp_path):
+    """weights.parquet names each event by its row (``entry``) and by the file's own ``event_id`` column."""
+    gen = np.random.default_rng(3)
+    xs, xt = gen.normal(size=(4000, 3)), gen.normal(size=(4000, 3))
+    xt[:, 0] += 0.5
+    ids = gen.permutation(4000) + 100_000  # shuffled ids: neither the entry numbers nor in their order
+    src = _write(tmp_path / "source.parquet", xs, {"event_id": ids})
+    tgt = _write(tmp_path / "target.parquet", xt)
+    result = reweight(src, tgt, features=["x0", "x1"], model="logistic", kfold=2, output_dir=str(tmp_path / "r"))
+    weights = io.read(result.run_dir / "weights.parquet")
+    assert weights.column_names == ["entry", "event_id", "weight"]
+    np.testing.assert_array_equal(np.asarray(weights["entry"]), np.arange(4000))
+    np.testing.assert_array_equal(np.asarray(weights["event_id"]), ids)
+    # joined on the file's ids, each weight follows its own event's x0 (ln w = 0.5 x0 - 0.125)
+    by_id = dict(zip(np.asarray(weights["event_id"]).tolist(), np.asarray(weights["weight"]).tolist(), strict=True))
+    joined = np.log([by_id[i] for i in ids.tolist()])
+    assert np.corrcoef(joined, 0.5 * xs[:, 0])[0, 1] > 0.98
+
+
+def test_a_closure_that_fails_leaves_the_run_marked_failed(tmp_path, monkeypatch):
+    """The training marks the run complete; weights without their closure must not pass for a finished run."""
+    import neyman.workflows.reweight as workflow
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(workflow, "compare_columns", broken)
+    src, tgt, _ = _samples(tmp_path, n=2000)
+    with pytest.raises(OSError, match="disk full"):
+        reweight(src, tgt, model="logistic", kfold=2, output_dir=str(tmp_path / "r"), name="rw")
+    status = json.loads((tmp_path / "r" / "rw" / "status.json").read_text())
+    assert status["state"] == "failed" and "disk full" in status["error"]
+    with pytest.raises(RunDirectoryError, match="failed"):
+        load_run(tmp_path / "r" / "rw")
+
+
 def test_identical_samples_get_weights_of_one(tmp_path):
     gen = np.random.default_rng(7)
     src = _write(tmp_path / "a.parquet", gen.normal(size=(5000, 3)))

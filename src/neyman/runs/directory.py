@@ -97,7 +97,12 @@ class RunDirectory:
 
     @classmethod
     def create(
-        cls, path: str | os.PathLike[str], *, force: bool = False, resumable: bool = True
+        cls,
+        path: str | os.PathLike[str],
+        *,
+        force: bool = False,
+        resumable: bool = True,
+        inputs: Sequence[str] = (),
     ) -> tuple[RunDirectory, RunDirectory | None]:
         """Prepare a new run at ``path``.
 
@@ -106,10 +111,12 @@ class RunDirectory:
         one and swapped in only when complete (:meth:`commit`), so a failed
         training never leaves a half-overwritten run.  ``resumable``: whether an
         interrupted run of this kind can be resumed (``neyman train --resume``);
-        the error for an existing unfinished run says so.
+        the error for an existing unfinished run says so.  ``inputs``: the files
+        the new run reads (``file.root:tree`` allowed); a run holding one of them is
+        never replaced, as that would delete the file.
         """
         final = cls(Path(path))
-        if final._replaceable(force=force, resumable=resumable):
+        if final._replaceable(force=force, resumable=resumable, inputs=inputs):
             staging = cls(final.path.with_name(f".{final.path.name}.new-{os.getpid()}"))
             if staging.path.exists():
                 shutil.rmtree(staging.path)
@@ -119,17 +126,19 @@ class RunDirectory:
         return final, None
 
     @classmethod
-    def create_in_place(cls, path: str | os.PathLike[str], *, force: bool = False) -> tuple[RunDirectory, Path | None]:
+    def create_in_place(
+        cls, path: str | os.PathLike[str], *, force: bool = False, inputs: Sequence[str] = ()
+    ) -> tuple[RunDirectory, Path | None]:
         """Prepare a new run written at its final path, for runs that hold runs of their own.
 
         A hunt's window classifiers are runs that record their own paths, so the hunt
         cannot be written under a temporary name and renamed. With ``force`` the earlier
         run is moved aside to ``.NAME.old-PID`` and its path returned:
         :meth:`drop_previous` removes it once the new run is complete,
-        :meth:`fail` puts it back when the new run fails.
+        :meth:`fail` puts it back when the new run fails.  ``inputs`` as for :meth:`create`.
         """
         final = cls(Path(path))
-        if not final._replaceable(force=force, resumable=False):
+        if not final._replaceable(force=force, resumable=False, inputs=inputs):
             final.path.mkdir(parents=True, exist_ok=True)
             return final, None
         previous = final.path.with_name(f".{final.path.name}.old-{os.getpid()}")
@@ -175,8 +184,11 @@ class RunDirectory:
             )
             return
 
-    def _replaceable(self, *, force: bool, resumable: bool) -> bool:
-        """Whether ``force`` replaces an earlier run here; raise when the folder may not be written."""
+    def _replaceable(self, *, force: bool, resumable: bool, inputs: Sequence[str] = ()) -> bool:
+        """Whether ``force`` replaces an earlier run here; raise when the folder may not be written.
+
+        Replacing a run deletes everything in it: an input file stored inside it is refused.
+        """
         if self.path.exists() and not self.path.is_dir():
             raise RunDirectoryError(f"{self.path} is a file, not a run directory; choose another run name")
         check_folders_above(self.path)
@@ -204,8 +216,23 @@ class RunDirectory:
                     ),
                 }.get(state, "choose another name (--name) or pass --force to replace it")
                 raise RunDirectoryError(f"{self.path} already holds a run (status: {state}); {hint}")
+            self._refuse_inputs_inside(inputs)
             return True
         return False
+
+    def _refuse_inputs_inside(self, inputs: Sequence[str]) -> None:
+        """Refuse to replace this run while an input file of the new run lies inside it."""
+        from neyman.io import parse_source
+
+        here = self.path.resolve()
+        for source in inputs:
+            file = Path(parse_source(str(source))[0]).resolve()
+            if file.is_relative_to(here):
+                raise RunDirectoryError(
+                    f"{source} lies inside the run {self.path}, which --force would replace, deleting the file: move "
+                    f"it out of the run directory first (e.g. mv {source} {self.path.parent}/), or choose another name "
+                    "(--name)"
+                )
 
     def commit(self, final: RunDirectory | None) -> RunDirectory:
         """Swap a staged run into ``final`` (no-op when written in place)."""

@@ -185,7 +185,7 @@ def hunt(
         (signal_region, sidebands, scan, fit_range), (toys, bin_width, sqrt_s),
     )  # fmt: skip
     folder = Path(output_dir) / check_run_name(name or f"hunt-{method}")
-    run, previous = RunDirectory.create_in_place(folder, force=force)
+    run, previous = RunDirectory.create_in_place(folder, force=force, inputs=[str(p) for p in (data, reference) if p])
     options = dict(bin_width=bin_width, sqrt_s=sqrt_s, toys=toys, bumphunter=bumphunter, efficiencies=[*efficiencies])
     record: dict[str, Any] = {"data": str(data), "mass": mass, "features": features, "method": method}
     record.update(model=model, kfold=kfold, ensemble=ensemble, seed=seed, sqrt_s=sqrt_s)

@@ -40,6 +40,7 @@ from neyman.workflows.steps.reweighting import (
     compare_columns,
     default_features,
     file_columns,
+    weights_table,
     write_closure_report,
 )
 from neyman.workflows.train import train
@@ -260,15 +261,19 @@ def _finish(
     extra: dict[str, Any],
     report: Callable[[RunDirectory, dict[str, Any], dict[str, Any], np.ndarray], Path],
 ) -> _Written:
-    """Write the weight map, ``weights.parquet``, the closure numbers and the report."""
+    """Write the weight map, ``weights.parquet``, the closure and the report; a failure marks the run failed."""
     mapping, ids, weights = weighted
-    write_ratio_weights(run, mapping, {"features": inputs.features})
-    io.write(Table({EVENT_ID: ids, "weight": weights}), run.path / "weights.parquet")
-    numbers, comparisons = closure()
-    numbers.update(weights=mapping.to_json(), features=inputs.features, check=inputs.check, **extra)
-    summary = finite_json(numbers)
-    write_ratio_weights(run, mapping, summary)
-    return run, summary, report(run, numbers, comparisons, weights)
+    try:
+        write_ratio_weights(run, mapping, {"features": inputs.features})
+        io.write(weights_table(inputs.source, ids, weights), run.path / "weights.parquet")
+        numbers, comparisons = closure()
+        numbers.update(weights=mapping.to_json(), features=inputs.features, check=inputs.check, **extra)
+        summary = finite_json(numbers)
+        write_ratio_weights(run, mapping, summary)
+        return run, summary, report(run, numbers, comparisons, weights)
+    except BaseException as exc:
+        run.set_status("failed", error=f"{type(exc).__name__}: {exc}")
+        raise
 
 
 def _positive(inputs: _Inputs, cfg: dict[str, Any], overrides: Sequence[str], force: bool, floor: float) -> _Written:

@@ -218,7 +218,8 @@ def train(
         # read and check the data before a run directory exists, so bad input leaves nothing behind
         prepared = _prepare(cfg)
         name = cfg.name or _default_name(cfg)
-        run, final = RunDirectory.create(Path(cfg.output_dir) / name, force=force)
+        inputs = [src.path for src in cfg.data.sources]
+        run, final = RunDirectory.create(Path(cfg.output_dir) / name, force=force, inputs=inputs)
         write_text(run.config, dump_config(cfg))
         write_json(run.inputs, sources)
     run.set_status("running", pid=os.getpid())

@@ -11,7 +11,7 @@ import numpy as np
 from neyman import io
 from neyman.exceptions import DataError, NeymanWarning
 from neyman.runs import RunDirectory
-from neyman.table import EVENT_ID, LABEL, WEIGHT
+from neyman.table import EVENT_ID, LABEL, WEIGHT, Table
 
 __all__ = [
     "UNCOVERED_ERROR",
@@ -24,6 +24,7 @@ __all__ = [
     "default_features",
     "file_columns",
     "one_number_per_event",
+    "weights_table",
     "write_closure_report",
 ]
 
@@ -208,6 +209,22 @@ def checked_weights(path: str, tree: str | None, column: str, role: str) -> np.n
 def column_matrix(where: tuple[str, str | None], columns: list[str]) -> np.ndarray:
     """The ``columns`` of a file (``(path, tree)``) as a float64 matrix, one row per event."""
     return io.read(where[0], tree=where[1], columns=columns).to_numpy(columns, dtype=np.float64)
+
+
+def weights_table(source: tuple[str, str | None], entries: np.ndarray, weights: np.ndarray) -> Table:
+    """``weights.parquet``: each source event's ``entry`` (its row in the file) and ``weight``.
+
+    A source file with its own ``event_id`` column has it copied too, so that the weights
+    can be joined on it.  The reweighting numbers the events by entry (the source is its
+    training's first input, whose event numbers are the entries); written as ``event_id``,
+    a join of entry numbers on the file's ids would give other events' weights without
+    a word.
+    """
+    path, tree = source
+    columns: dict[str, np.ndarray] = {"entry": entries}
+    if EVENT_ID in io.available_columns(path, tree=tree):
+        columns[EVENT_ID] = np.asarray(io.read(path, tree=tree, columns=[EVENT_ID])[EVENT_ID])[entries]
+    return Table({**columns, "weight": weights})
 
 
 def compare_columns(
