@@ -10,7 +10,7 @@ import pytest
 import neyman
 from neyman import io
 from neyman.cli.main import main
-from neyman.exceptions import ConfigError
+from neyman.exceptions import ConfigError, NeymanWarning
 from neyman.table import LABEL
 from neyman.testing import gaussian_regression_dataset, write_labelled_file
 from neyman.workflows.evaluate import evaluate
@@ -233,3 +233,37 @@ def test_booking_checks_the_comparison_folder_before_training(workdir, tmp_path)
         book(cfg, ["fisher", "logistic"])
     assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["top-comparison"]  # nothing trained
     assert (taken / "thesis.tex").read_text() == "mine"
+
+
+def test_booked_models_take_the_model_settings_their_family_has(workdir, tmp_path, capsys):
+    """``--set model.*`` and the config's model section reach every booked family that has the key."""
+    import yaml
+
+    from neyman.exceptions import RunDirectoryError
+    from neyman.workflows.book import book
+
+    tmp, _ = workdir
+    cfg = {
+        "name": "b",
+        "output_dir": str(tmp_path / "runs"),
+        "data": {"sources": [{"path": str(tmp / "labelled.parquet")}], "label_column": LABEL, "features": FEATURES},
+        "model": {"type": "xgboost", "n_estimators": 20},
+    }
+    with pytest.warns(NeymanWarning) as caught:
+        result = book(cfg, ["fisher", "xgboost", "lightgbm"], overrides=["model.max_depth=3"])
+    said = [str(w.message) for w in caught]
+    assert any(s.startswith("model.max_depth applies to xgboost, lightgbm only; fisher has no such") for s in said)
+    assert any(s.startswith("model.n_estimators applies to xgboost, lightgbm only") for s in said)
+    saved = {m: yaml.safe_load((r.run_dir / "config.yaml").read_text())["model"] for m, r in result.runs.items()}
+    assert saved["xgboost"]["max_depth"] == 3 and saved["lightgbm"]["max_depth"] == 3
+    assert saved["xgboost"]["n_estimators"] == 20 and saved["lightgbm"]["n_estimators"] == 20  # from the config
+    assert "max_depth" not in saved["fisher"]
+    with pytest.raises(ConfigError, match=r"model\.max_dpth is a setting of none of the booked models.*max_depth"):
+        book({**cfg, "model": {"type": "fisher"}}, ["fisher", "xgboost"], overrides=["model.max_dpth=3"])
+    # every run's folder is checked before the first one trains
+    foreign = tmp_path / "runs" / "c-logistic"
+    foreign.mkdir(parents=True)
+    (foreign / "notes.txt").write_text("mine")
+    with pytest.raises(RunDirectoryError, match=r"c-logistic holds files but is not a neyman run"):
+        book({**cfg, "name": "c", "model": {"type": "fisher"}}, ["fisher", "logistic"])
+    assert not (tmp_path / "runs" / "c-fisher").exists()

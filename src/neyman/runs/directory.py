@@ -126,6 +126,11 @@ class RunDirectory:
         return final, None
 
     @classmethod
+    def check_creatable(cls, path: str | os.PathLike[str], *, force: bool = False, inputs: Sequence[str] = ()) -> None:
+        """Raise as :meth:`create` would for ``path``, without creating it: to check several runs before any starts."""
+        cls(Path(path))._replaceable(force=force, resumable=True, inputs=inputs)
+
+    @classmethod
     def create_in_place(
         cls, path: str | os.PathLike[str], *, force: bool = False, inputs: Sequence[str] = ()
     ) -> tuple[RunDirectory, Path | None]:
