@@ -124,6 +124,12 @@ def test_pruning_stops_a_trial_that_is_made_to_be_bad(tmp_path, data_file):
     run = result.study_dir / "trial-0002"
     assert json.loads((run / "status.json").read_text())["state"] == "pruned"
     assert result.best_trial in (0, 1)
+    # a pruned trial has no objective: Optuna's value for it is its last (negated) monitored loss
+    import pandas as pd
+
+    table = pd.read_csv(result.study_dir / "trials.csv")
+    assert table["value"].isna().tolist() == [False, False, True]
+    assert table["value"].iloc[:2].tolist() == [trials[0].value, trials[1].value]
 
 
 def test_a_failing_trial_is_recorded_and_the_study_goes_on(tmp_path, data_file):

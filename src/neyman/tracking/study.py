@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from neyman.tracking.mlflow import MlflowTracker, flatten
 from neyman.tracking.runs import log_run_directory
-from neyman.tuning.outputs import trial_state
+from neyman.tuning.outputs import objective_value, trial_state
 
 if TYPE_CHECKING:
     import optuna
@@ -101,8 +101,8 @@ class StudyTracking:
         sign = 1.0 if direction == "minimize" else -1.0
         steps = sorted(trial.intermediate_values)
         series = {"monitored_loss": (steps, [sign * trial.intermediate_values[s] for s in steps])} if steps else {}
-        if trial.value is not None:
-            series["objective"] = ([0], [float(trial.value)])
+        if (value := objective_value(trial)) is not None:
+            series["objective"] = ([0], [value])
         log_run_directory(
             self.tracker,
             run_dir,

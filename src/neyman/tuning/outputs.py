@@ -25,6 +25,7 @@ __all__ = [
     "REPORT",
     "TRIALS_TABLE",
     "StudyOutputs",
+    "objective_value",
     "state_counts",
     "trial_state",
     "write_best_config",
@@ -43,6 +44,16 @@ def trial_state(trial: optuna.trial.FrozenTrial) -> str:
     return str(trial.state.name)
 
 
+def objective_value(trial: optuna.trial.FrozenTrial) -> float | None:
+    """The trial's objective: ``None`` unless it completed.
+
+    Optuna keeps a pruned trial's last intermediate value as its value; those are the
+    monitored validation losses, negated when the study maximises, and shown as the
+    objective they read as an AUC of -0.72.
+    """
+    return float(trial.value) if trial_state(trial) == "COMPLETE" and trial.value is not None else None
+
+
 def state_counts(study: optuna.Study) -> dict[str, int]:
     """Trials of the study by state (``{"COMPLETE": 3, "FAIL": 1}``)."""
     counts: dict[str, int] = {}
@@ -59,6 +70,8 @@ def write_trials_table(study: optuna.Study, path: Path) -> Path:
     )
     if "duration" in frame:
         frame["duration"] = frame["duration"].dt.total_seconds()
+    if "value" in frame:  # a pruned trial's value is its last monitored loss, not the objective
+        frame["value"] = [objective_value(t) for t in study.get_trials(deepcopy=False)]
     return write_text(path, frame.to_csv(index=False))
 
 
@@ -138,7 +151,7 @@ def write_study_report(
             trial_values = space.sampled(t.params)  # {} for a trial that failed before every parameter was sampled
             values = [str(v) for v in trial_values.values()] if trial_values else ["—"] * len(space.names)
             seconds = t.duration.total_seconds() if t.duration is not None else None
-            rows.append([t.number, trial_state(t).lower(), t.value, seconds, *values])
+            rows.append([t.number, trial_state(t).lower(), objective_value(t), seconds, *values])
         sections.append(Section(title="Trials", tables=[("Every trial of the study", header, rows)]))
         return write_report(path, sections, title=f"Study {study.study_name}", subtitle="neyman tune")
     finally:

@@ -98,12 +98,17 @@ class TrialContext:
     -----
     Intermediate values are losses, negated when the study maximises, so that the
     pruner (which compares them in the study's direction) stops the worst trials.
+    The step is the epoch.  A k-fold run or an ensemble trains several models, each
+    from epoch 1: only the first one's epochs are reported, so that the pruner
+    compares a trial's epoch ``e`` with the other trials' epoch ``e`` (counted on
+    across models, a fresh fold's first epoch was judged against late epochs).
     """
 
     def __init__(self, trial: optuna.Trial, direction: str) -> None:
         self._trial = trial
         self._sign = 1.0 if direction == "minimize" else -1.0
-        self._step = 0
+        self._epoch = 0
+        self._first_model = True
 
     @property
     def number(self) -> int:
@@ -117,8 +122,11 @@ class TrialContext:
     def report(self, epoch: int, loss: float) -> None:
         """Report the validation loss after an epoch; raise ``optuna.TrialPruned`` when it is hopeless."""
         optuna = require("optuna", purpose="tune hyper-parameters")
-        self._step += 1
-        self._trial.report(self._sign * loss, self._step)
+        self._first_model &= epoch > self._epoch  # an epoch number not above the last: the next fold or member
+        if not self._first_model:
+            return
+        self._epoch = epoch
+        self._trial.report(self._sign * loss, epoch)
         if self._trial.should_prune():
             raise optuna.TrialPruned(f"pruned after epoch {epoch}: validation loss {loss:.4g}")
 

@@ -190,3 +190,23 @@ def test_an_objective_on_the_test_split_is_warned_about():
     with pytest.warns(NeymanWarning, match=r"'test\.auc' chooses the model on the test split.*tune on val\.auc"):
         check_objective("test.auc", "binary")
     check_objective("val.auc", "binary")  # quiet
+
+
+def test_the_pruner_sees_the_first_fold_epoch_by_epoch():
+    """A k-fold trial's later folds start again at epoch 1: they are not reported as later steps."""
+    study = optuna.create_study(direction="minimize", pruner=optuna.pruners.MedianPruner(n_startup_trials=1))
+    for lr in (1e-2, 1e-3):
+        study.enqueue_trial({"lr": lr})
+
+    def run(values, trial):
+        # the first trial: one fold of 6 epochs; the second: three folds of 3, each fresh at epoch 1 with a high
+        # loss that a pruner comparing step 4 with the first trial's fourth epoch would take for hopeless
+        losses = [0.5, 0.4, 0.3, 0.3, 0.3, 0.3] if values["lr"] == 1e-2 else [0.5, 0.4, 0.3] * 3
+        epochs = range(1, 7) if values["lr"] == 1e-2 else [1, 2, 3] * 3
+        for epoch, loss in zip(epochs, losses, strict=True):
+            trial.report(epoch, loss)
+        return TrialOutcome({"val": {"auc": 0.5}}, 1.0)
+
+    run_inline(study, StudyObjective(SPACE, "val.auc", "minimize", run), 2, lambda t: None)
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]
+    assert study.trials[1].intermediate_values == {1: 0.5, 2: 0.4, 3: 0.3}
