@@ -148,6 +148,30 @@ def test_compare_warns_when_the_runs_were_tested_on_other_events(bdt_run, tmp_pa
     with pytest.warns(NeymanWarning, match=r"tested on different events .*from other input files") as caught:
         compare([bdt_run, unrelated], out=tmp_path / "files", n_bootstrap=5, formats=("png",))
     assert "from other input files" in str(caught[0].message) and "in common" not in str(caught[0].message)
+    # a systematic variation: nominal/test.csv and jes_up/test.csv, of one name and size, other events
+    frame = io.read(bdt_run.parent.parent / "labelled.parquet").to_pandas()
+    varied = {}
+    for variation, scale in (("nominal", 1.0), ("jes_up", 1.3)):
+        (tmp_path / variation).mkdir()
+        test = tmp_path / variation / "test.csv"
+        frame.assign(x00=frame["x00"] * scale).to_csv(test, index=False, float_format="%.6e")
+        data = {
+            "sources": [{"path": str(bdt_run.parent.parent / "labelled.parquet")}, {"path": str(test), "test": True}]
+        }
+        varied[variation] = _train(
+            tmp_path,
+            f"fisher-{variation}",
+            {"type": "fisher"},
+            data={**data, "label_column": LABEL, "features": FEATURES},
+        )
+    assert (tmp_path / "nominal" / "test.csv").stat().st_size == (tmp_path / "jes_up" / "test.csv").stat().st_size
+    with pytest.warns(NeymanWarning, match=r"tested on different events .*from other input files"):
+        compare(list(varied.values()), out=tmp_path / "variations", n_bootstrap=5, formats=("png",))
+    # trained on another file, tested on the same external one: the same test events, no warning
+    nominal = {"path": str(tmp_path / "nominal" / "test.csv"), "test": True}
+    data = {"sources": [{"path": str(elsewhere / "labelled.parquet")}, nominal], "label_column": LABEL}
+    retrained = _train(tmp_path, "fisher-retrained", {"type": "fisher"}, data={**data, "features": FEATURES})
+    compare([varied["nominal"], retrained], out=tmp_path / "retrained", n_bootstrap=5, formats=("png",))
     with pytest.raises(neyman.ConfigError, match=r"fisher-same is given twice"):
         compare([bdt_run, same, same], out=tmp_path / "twice", n_bootstrap=5)
     assert not (tmp_path / "twice").exists()

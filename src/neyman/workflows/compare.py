@@ -7,7 +7,7 @@ import io as _stdio
 import json
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from neyman.preprocessing import TEST
 from neyman.runs import RunDirectory, load_run
 from neyman.runs.guard import check_output_dir
 from neyman.tasks import BinaryTask
+from neyman.workflows.steps.data import SOURCE
 
 __all__ = ["CompareResult", "compare"]
 
@@ -65,15 +66,28 @@ class _Tested:
     labels: np.ndarray
     weights: np.ndarray
     files: frozenset[tuple[str, int | None]]
+    digests: frozenset[str]
 
     @classmethod
     def of(
-        cls, event_id: np.ndarray, truth: np.ndarray, weights: np.ndarray, files: Sequence[tuple[str, int | None]]
+        cls, event_id: np.ndarray, truth: np.ndarray, weights: np.ndarray, records: Sequence[Mapping[str, Any]]
     ) -> _Tested:
-        """``files``: the training's input files (path, size); a file is known by its name and size (a copy is it)."""
+        """``records``: the training's input files as it recorded them (:mod:`neyman.runs.sources`).
+
+        A file is known by its SHA-256 (a copy is the same file, another file of the same name
+        and size is not); by its name and size for a run that recorded no checksum.
+        """
         order = np.argsort(event_id, kind="stable")
-        named = frozenset((Path(path).name, size) for path, size in files)
-        return cls(np.asarray(event_id)[order], np.asarray(truth)[order], np.asarray(weights)[order], named)
+        named = frozenset((Path(str(r.get("absolute") or r["path"])).name, r.get("bytes")) for r in records)
+        digests = [r.get("sha256") for r in records]
+        known = frozenset(str(d) for d in digests) if all(digests) else frozenset()
+        return cls(np.asarray(event_id)[order], np.asarray(truth)[order], np.asarray(weights)[order], named, known)
+
+    def other_files(self, other: _Tested) -> bool:
+        """Whether the two runs read other input files (by checksum where both recorded them)."""
+        if self.digests and other.digests:
+            return self.digests != other.digests
+        return bool(self.files and other.files and self.files != other.files)
 
     def weighted_alike(self, other: _Tested) -> bool:
         """Whether the same test events carry the same weights in both runs (up to one common factor)."""
@@ -82,15 +96,25 @@ class _Tested:
 
     def differences(self, other: _Tested) -> str | None:
         """How ``other``'s test events differ from these (None: the same)."""
+        sizes = f"{self.ids.size} and {other.ids.size} test events"
+        if self.other_files(other):
+            # event ids of other files number other events: equal ids, or a count of ids in common, would mislead
+            return f"{sizes}, from other input files"
         if np.array_equal(self.ids, other.ids) and np.array_equal(self.labels, other.labels):
             return None
-        sizes = f"{self.ids.size} and {other.ids.size} test events"
-        if self.files and other.files and self.files != other.files:
-            # event ids of other files number other events: a count of ids in common would mislead
-            return f"{sizes}, from other input files"
         common = np.intersect1d(self.ids, other.ids).size
         relabelled = ", labelled differently" if self.ids.size == other.ids.size == common else ""
         return f"{sizes}, {common} event ids in common{relabelled}"
+
+
+def _test_files(run: RunDirectory, records: Sequence[Mapping[str, Any]], test: np.ndarray) -> list[Mapping[str, Any]]:
+    """The recorded input files the run's test events came from (every file for a run that kept no sources)."""
+    from neyman import io
+
+    if SOURCE not in io.available_columns(run.predictions):
+        return list(records)
+    sources = np.unique(np.asarray(io.read(run.predictions, columns=[SOURCE])[SOURCE])[test])
+    return [records[int(i)] for i in sources if 0 <= int(i) < len(records)]
 
 
 def _warn_other_test_events(tested: dict[str, _Tested]) -> None:
@@ -168,7 +192,9 @@ def compare(
         roc = metrics.roc_curve(sc, y, sample_weight=w)
         name = run.path.name if run.path.name not in rocs else str(run.path)
         rocs[name] = roc
-        tested[str(path)] = _Tested.of(s.event_id[test], s.truth[test], w, trained.source_files)
+        tested[str(path)] = _Tested.of(
+            s.event_id[test], s.truth[test], w, _test_files(run, trained.source_records, test)
+        )
         train_metrics = run.read_metrics()
         rows.append(
             {
