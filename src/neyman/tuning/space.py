@@ -85,8 +85,14 @@ class FloatParam:
         return float(params[self.name])
 
     def extremes(self) -> list[Any]:
-        """Values at the edges of the range (checked against the schema before a study starts)."""
-        return [self.low, self.high]
+        """Values at the edges of the range and one inside (checked against the schema before a study starts).
+
+        The value inside is the first one after ``low`` (``low + step``, or the next float):
+        never a whole number, so that a real range on a whole-number setting (a batch size)
+        is refused before the study starts instead of failing every trial.
+        """
+        inside = self.low + self.step if self.step is not None else math.nextafter(self.low, self.high)
+        return [self.low, *([inside] if self.low < inside < self.high else []), self.high]
 
 
 @dataclass(frozen=True)
@@ -426,6 +432,8 @@ def check_values(
                 what, fix = (
                     ("one of its choices", "remove it") if choice else ("an edge of its range", "narrow the range")
                 )
+                if not choice and value not in (candidates[0], candidates[-1]):
+                    what, fix = "a value inside its range", "a whole-number setting takes int: [low, high]"
                 raise ConfigError(
                     f"tuning.space.{key}: the value {value!r} ({what}) is not valid here; {fix}.\n{exc}"
                 ) from None

@@ -258,3 +258,18 @@ def test_values_are_applied_to_a_deep_copy_and_checked_at_the_edges():
     with pytest.raises(ConfigError, match=r"tuning.enqueue.0: model.dropout: 0.9 is not a number in \[0.0, 0.5\]"):
         check_values(base, space, [{"model.dropout": 0.9}], validate)
     assert space.sampled({}) == {} and space.sampled({"model.dropout": 0.1}) == {"model.dropout": 0.1}
+
+
+def test_a_real_range_on_a_whole_number_setting_is_refused_before_the_study():
+    """Its edges (32.0, 256.0) are whole numbers; every trial would have sampled a fraction and failed."""
+    from neyman.config import parse_config
+    from neyman.tuning import check_values
+
+    base = {"data": {"sources": [{"path": "events.parquet"}], "label_column": "label"}, "training": {"optimizer": {}}}
+    space = SearchSpace([FloatParam("training.batch_size", 32.0, 256.0)])
+    with pytest.raises(
+        ConfigError,
+        match=r"(?s)training.batch_size: the value 32.00000000000001 \(a value inside its range\).*int: \[low, high\]",
+    ):
+        check_values(base, space, [], parse_config)
+    check_values(base, SearchSpace([FloatParam("training.optimizer.lr", 1e-4, 1e-2, log=True)]), [], parse_config)
