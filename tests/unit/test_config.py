@@ -181,3 +181,16 @@ def test_a_parity_split_with_kfold_is_refused_rather_than_ignored():
     with pytest.raises(ConfigError, match=r"split\.method: parity .* remove split\.method or split\.kfold"):
         parse_config({**data, "split": {"method": "parity", "kfold": 3}})
     assert parse_config({**data, "split": {"kfold": 3}}).split.kfold == 3
+
+
+def test_a_password_in_the_tracking_uri_is_refused_without_being_shown():
+    """It would be saved in every run's config.yaml and uploaded to the store."""
+    from neyman.config import parse_config
+
+    base = {"data": {"sources": [{"path": "events.parquet"}], "label_column": "label"}}
+    with pytest.raises(
+        ConfigError, match=r"postgresql://alice:\*\*\*@db:5432/mlflow holds a password.*PGPASSWORD"
+    ) as err:
+        parse_config({**base, "tracking": {"uri": "postgresql://alice:s3cret@db:5432/mlflow"}})
+    assert "s3cret" not in str(err.value)
+    assert parse_config({**base, "tracking": {"uri": "postgresql://alice@db:5432/mlflow"}}).tracking.uri

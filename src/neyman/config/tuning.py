@@ -272,6 +272,25 @@ class TrackingConfig(ConfigSection):
     def _shorthand(cls, v: object) -> object:
         return {"backend": v} if isinstance(v, str) else v
 
+    @field_validator("uri")
+    @classmethod
+    def _no_password(cls, uri: str | None) -> str | None:
+        """Refuse a password in the URI: it would be saved in every run's config.yaml and uploaded with it."""
+        from urllib.parse import urlsplit
+
+        try:
+            password = urlsplit(uri).password if uri else None
+        except ValueError:  # not a URL with a network location
+            password = None
+        if password and uri:  # a ConfigError, not a ValueError: pydantic's message would repeat the URI
+            shown = uri.replace(f":{password}@", ":***@", 1)
+            raise ConfigError(
+                f"tracking.uri {shown} holds a password, which would be written to every run's config.yaml and "
+                "uploaded to the store with it: leave it out of the URI and give it to the client instead "
+                "(PGPASSWORD or ~/.pgpass for PostgreSQL, MLFLOW_TRACKING_PASSWORD for an MLflow server)"
+            )
+        return uri
+
 
 def _leaf_keys(node: dict[str, Any], prefix: str = "") -> list[str]:
     out: list[str] = []
