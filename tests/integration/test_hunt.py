@@ -345,3 +345,15 @@ def test_a_weighted_reference_is_warned_about(tmp_path: Path) -> None:
             method="idealized", reference=tmp_path / "reference.parquet", toys=0, bumphunter=False, kfold=2,
             ensemble=1, output_dir=tmp_path / "runs", name="weighted",
         )  # fmt: skip
+
+
+def test_a_weighted_data_file_is_warned_about(tmp_path: Path) -> None:
+    """Every data event counts once too: a weighted simulated sample is not the spectrum it stands for."""
+    data = resonance_search_dataset(12_000, 0, seed=7)
+    weights = np.random.default_rng(0).exponential(size=len(data))
+    io.write(data.with_column("event_weight", weights), tmp_path / "data.parquet")
+    with pytest.warns(UserWarning, match=r"data .*data\.parquet has a weight column \('event_weight'\)"):
+        hunt(
+            tmp_path / "data.parquet", mass="mjj", features=FEATURES[:3], signal_region="3300,3700",
+            method="cwola", toys=0, bumphunter=False, kfold=2, ensemble=1, output_dir=tmp_path / "runs", name="w",
+        )  # fmt: skip

@@ -194,3 +194,17 @@ def test_a_password_in_the_tracking_uri_is_refused_without_being_shown():
         parse_config({**base, "tracking": {"uri": "postgresql://alice:s3cret@db:5432/mlflow"}})
     assert "s3cret" not in str(err.value)
     assert parse_config({**base, "tracking": {"uri": "postgresql://alice@db:5432/mlflow"}}).tracking.uri
+
+
+@pytest.mark.parametrize(
+    ("method", "extra", "refused"),
+    [("none", {"strength": 50}, "strength"), ("planing", {"strength": 3}, "strength"), ("disco", {"bins": 5}, "bins")],
+)
+def test_decorrelation_settings_the_method_ignores_are_refused(method, extra, refused):
+    base = {"data": {"sources": [{"path": "events.parquet"}], "label_column": "label"}}
+    deco = {"variable": "mass", "method": method, **extra}
+    with pytest.raises(ConfigError, match=rf"training.decorrelate: .*{refused}.*method '{method}'"):
+        parse_config({**base, "training": {"decorrelate": deco}})
+    assert parse_config(
+        {**base, "training": {"decorrelate": {"variable": "mass", "method": "adversary", "strength": 3, "bins": 5}}}
+    )

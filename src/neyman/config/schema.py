@@ -332,6 +332,21 @@ class DecorrelateConfig(ConfigSection):
         description="Bins of the variable: planing's histogram (default 20), the adversary's classes (default 10).",
     )
 
+    @model_validator(mode="after")
+    def _only_what_the_method_uses(self) -> DecorrelateConfig:
+        """Refuse a strength or bins the method would ignore without a word."""
+        if self.strength is not None and self.method not in ("disco", "adversary"):
+            raise ValueError(
+                f"strength is the λ of disco and adversary; method {self.method!r} has none: remove it, or choose "
+                "disco or adversary"
+            )
+        if self.bins is not None and self.method not in ("planing", "adversary"):
+            raise ValueError(
+                f"bins are planing's histogram and the adversary's classes; method {self.method!r} uses none: "
+                "remove them"
+            )
+        return self
+
     def resolved_strength(self) -> float:
         """The strength, or the method's default."""
         if self.strength is not None:

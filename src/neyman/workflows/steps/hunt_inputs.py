@@ -96,10 +96,10 @@ def _read_events(path: str, mass: str, features: list[str], what: str, first_id:
         if missing:
             raise DataError(f"{what} {where} has no column {missing[0]!r} (given in {kind}); it has {held}")
     weights = [c for c in held if "weight" in c.lower() and c not in (mass, *features)]
-    if weights and what == "--reference":  # a background template: its events all count once
+    if weights:  # the data and the background template: every event counts once, as in collision data
         warnings.warn(
             f"{what} {where} has a weight column ({weights[0]!r}), which the hunt does not use: every event counts "
-            "once, so a weighted template (pT-hat slices, signed NLO weights) is not the background it stands for; "
+            "once, so a weighted sample (pT-hat slices, signed NLO weights) is not the spectrum it stands for; "
             "give an unweighted sample (e.g. unweight it by accept-reject on w / max w)",
             NeymanWarning,
             stacklevel=2,
