@@ -296,6 +296,28 @@ def test_mlflow_parent_run_with_a_child_per_trial(tmp_path, data_file):
     assert sum("mlflow.parentRunId" not in r.data.tags for r in runs) == 1 and len(runs) == 4
 
 
+def test_a_tracked_training_that_fails_is_logged_as_failed(tmp_path, data_file):
+    """A crash (here at the second epoch) leaves a FAILED MLflow run with the run's parameters, not nothing."""
+    from mlflow.tracking import MlflowClient
+
+    import neyman
+
+    cfg = _config(tmp_path, data_file)
+    del cfg["tuning"]
+
+    def crash(epoch, *args, **kwargs):
+        if epoch == 2:
+            raise RuntimeError("out of memory")
+
+    with pytest.raises(RuntimeError, match="out of memory"):
+        neyman.train(cfg, overrides=["name=crashed"], track=True, epoch_callback=crash)
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'runs' / 'mlflow.db'}")
+    (run,) = client.search_runs([client.get_experiment_by_name("neyman").experiment_id])
+    assert run.info.run_name == "crashed" and run.info.status == "FAILED"
+    assert run.data.params["model.hidden"] == "[16]"
+    assert json.loads((tmp_path / "runs" / "crashed" / "status.json").read_text())["state"] == "failed"
+
+
 def test_train_logs_to_mlflow_only_when_asked_and_never_imports_it_otherwise(tmp_path, data_file):
     from mlflow.tracking import MlflowClient
 

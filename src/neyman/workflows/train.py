@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ import yaml
 from neyman.atomic import write_json, write_text
 from neyman.config import RunConfig, dump_config, load_config, resolve_config, validate_paths
 from neyman.config.tuning import TrackingConfig
-from neyman.exceptions import ConfigError, DataError, RunDirectoryError
+from neyman.exceptions import ConfigError, DataError, NeymanWarning, RunDirectoryError
 from neyman.runs import RunDirectory, source_records
 from neyman.tracking import flatten
 from neyman.workflows.steps.artefacts import Fitted, finish_run
@@ -132,6 +133,20 @@ def _log_training(tracker: Any, cfg: RunConfig, path: Path) -> None:
         log_training(tracker, cfg, path)
 
 
+def _record_failure(run: RunDirectory, exc: BaseException, tracker: Any, cfg: RunConfig, name: str) -> None:
+    """Mark the run failed and, when tracked, log it as a failed (or interrupted: killed) MLflow run."""
+    from neyman.workflows.steps.tracking import log_training
+
+    run.set_status("failed", error=f"{type(exc).__name__}: {exc}")
+    if tracker is None:
+        return
+    status = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
+    try:
+        log_training(tracker, cfg, run.path, status=status, name=name)
+    except Exception as err:  # the training's own error is what the user must see
+        warnings.warn(f"the failed run {name} could not be logged to MLflow: {err}", NeymanWarning, stacklevel=3)
+
+
 def _record_resume(run: RunDirectory, cfg: RunConfig, overrides: list[str]) -> None:
     """Rewrite ``config.yaml`` to what the resumed run really uses, and log the change."""
     log = run.path / "resumes.yaml"
@@ -228,7 +243,7 @@ def train(
         result = finish_run(cfg, run, fitted)
     except BaseException as exc:
         if not _discard_bad_attempt(run, exc, resumed=resume is not None):
-            run.set_status("failed", error=f"{type(exc).__name__}: {exc}")
+            _record_failure(run, exc, tracker, cfg, (final or run).path.name)
         raise
     run.set_status("complete")
     run = run.commit(final)

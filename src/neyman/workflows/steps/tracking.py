@@ -35,14 +35,20 @@ def config_params(config: RunConfig | Mapping[str, Any]) -> dict[str, Any]:
     return run_params(config.model_dump(mode="json") if isinstance(config, RunConfig) else config)
 
 
-def log_training(tracker: MlflowTracker, config: RunConfig, run_dir: str | Path) -> str:
-    """Log a finished ``neyman train`` run (its name is the run directory's name)."""
+def log_training(
+    tracker: MlflowTracker, config: RunConfig, run_dir: str | Path, *, status: str = "FINISHED", name: str = ""
+) -> str:
+    """Log a ``neyman train`` run: finished, or ``FAILED``/``KILLED`` with what it wrote until then.
+
+    ``name`` is the MLflow run's name (default: the run directory's).
+    """
     assert config.tracking is not None
     return log_run_directory(
         tracker,
         run_dir,
         params=config_params(config),
-        name=Path(run_dir).name,
+        name=name or Path(run_dir).name,
         tags={"neyman.kind": "train"},
+        status=status,
         artifacts=config.tracking.artifacts,
     )
