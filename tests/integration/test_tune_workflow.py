@@ -329,6 +329,10 @@ def test_train_logs_to_mlflow_only_when_asked_and_never_imports_it_otherwise(tmp
     client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'runs' / 'mlflow.db'}")
     (run,) = client.search_runs([client.get_experiment_by_name("neyman").experiment_id])
     assert run.info.run_name == "tracked" and run.data.params["model.hidden"] == "[16]"
+    # settings decided at training time are logged as the model used them, not as None or "auto"
+    used = json.loads((result.run_dir / "model" / "model.json").read_text())["params"]
+    assert run.data.params["model.dropout"] == str(used["dropout"]) != "None"
+    assert run.data.params["model.activation"] == used["activation"] != "auto"
     assert run.data.params["data.sources.0.path"] == str(data_file)
     assert run.data.metrics["test.auc"] == result.metrics["test"]["auc"]
     assert [m.value for m in client.get_metric_history(run.info.run_id, "train_loss")] == pytest.approx(
