@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -106,15 +107,21 @@ class CutResult:
 def binning(window: Window, fit_range: Window, bin_width: float | None = None) -> np.ndarray:
     """Bin edges over ``fit_range`` that put edges on both ends of ``window``.
 
-    The default width is the window's over :data:`BINS_PER_WINDOW`.
+    The default width is the window's over :data:`BINS_PER_WINDOW`.  Edges are whole
+    multiples of the width from the window's ends, rounded to 12 significant digits, so
+    that a mass in TeV gets the edges of the same mass in GeV: no float residue
+    (2.6000000000000023) and no second edge a rounding error beside the window's end.
     """
     width = bin_width or window.width / BINS_PER_WINDOW
     if not (fit_range.lo <= window.lo and fit_range.hi >= window.hi):
         raise ConfigError(f"the fit range {fit_range} must contain the signal region {window}")
-    below = np.arange(window.lo, fit_range.lo - 1e-9 * width, -width)[::-1]
-    inside = np.arange(window.lo, window.hi + 1e-9 * width, window.width / max(round(window.width / width), 1))
-    above = np.arange(window.hi, fit_range.hi + 1e-9 * width, width)
-    return np.unique(np.concatenate([below, inside, above]))
+    n_inside = max(round(window.width / width), 1)
+    n_below = math.floor((window.lo - fit_range.lo) / width + 1e-9)
+    n_above = math.floor((fit_range.hi - window.hi) / width + 1e-9)
+    below = window.lo - width * np.arange(n_below, 0, -1)
+    inside = window.lo + (window.width / n_inside) * np.arange(n_inside)
+    above = window.hi + width * np.arange(n_above + 1)
+    return np.array([float(f"{edge:.12g}") for edge in np.concatenate([below, inside, above])])
 
 
 def cut_and_fit(

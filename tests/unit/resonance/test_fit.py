@@ -133,6 +133,10 @@ def test_binning_puts_edges_on_the_window() -> None:
     assert edges[0] <= 2512.0 + 50 and edges[-1] >= 5480.0 - 50
     with pytest.raises(ConfigError, match="contain"):
         binning(WINDOW, Window(3400.0, 5000.0))
+    # the same masses in TeV: the same bins, with no second edge a rounding error beside 3.7
+    tev = binning(Window(3.3, 3.7), Window(2.6, 4.5))
+    np.testing.assert_allclose(tev * 1000.0, binning(WINDOW, Window(2600.0, 4500.0)), rtol=1e-12)
+    assert np.diff(tev).min() > 0.0499 and tev[0] == 2.6 and tev[-1] == 4.5
 
 
 def test_cut_on_a_score_sharpens_the_bump() -> None:
