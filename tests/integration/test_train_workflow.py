@@ -1155,3 +1155,28 @@ def test_an_event_id_that_is_missing_or_not_whole_is_named(tmp_path, bad):
     )
     with pytest.raises(DataError, match=r"ids\.parquet: event-id column 'evt' holds .* at entry 17"):
         neyman.train(cfg)
+
+
+@pytest.mark.parametrize("task", ["multiclass", "gaussian"])
+def test_streaming_trains_tasks_of_several_score_columns(tmp_path, task):
+    """Multi-class probabilities and (mean, sigma) are several columns per event: the scoring pass once crashed."""
+    if task == "multiclass":
+        table, data = multiclass_dataset(6000, seed=4), {"label_column": LABEL, "classes": ["a", "b", "c"]}
+    else:
+        table, data = gaussian_regression_dataset(6000, seed=4), {"target": "target"}
+    io.write(table, tmp_path / "events.parquet")
+    features = [c for c in table.column_names if c.startswith("x")]
+    base = _config(
+        tmp_path,
+        [{"path": str(tmp_path / "events.parquet")}],
+        model=FAST_MLP,
+        training={**FAST_TRAINING, "epochs": 6},
+        data={**data, "features": features},
+    )
+    base["task"] = {"type": task}
+    memory = neyman.train({**base, "name": "memory"})
+    streamed = neyman.train({**base, "name": "stream", "data": {**base["data"], "streaming": True, "step_size": 1500}})
+    preds = io.read(streamed.run_dir / "predictions.parquet")
+    assert len(preds) == 6000 and len(np.unique(np.asarray(preds[EVENT_ID]))) == 6000
+    key = "auc" if task == "multiclass" else "coverage_68"
+    assert streamed.metrics["test"][key] == pytest.approx(memory.metrics["test"][key], abs=0.05)

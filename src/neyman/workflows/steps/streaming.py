@@ -71,8 +71,9 @@ def _joined(parts: list[Any]) -> Any:
 
 
 def _merge(parts: list[np.ndarray]) -> np.ndarray:
-    """Concatenate chunk arrays, releasing each chunk as it is copied."""
-    out = np.empty(sum(len(p) for p in parts), dtype=parts[0].dtype if parts else np.float32)
+    """Concatenate chunk arrays along their first axis (several score columns too), releasing each when copied."""
+    shape = parts[0].shape[1:] if parts else ()
+    out = np.empty((sum(len(p) for p in parts), *shape), dtype=parts[0].dtype if parts else np.float32)
     start = 0
     while parts:
         p = parts.pop(0)
