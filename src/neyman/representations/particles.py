@@ -256,6 +256,7 @@ def padded_constituents(
     # float64 throughout: a float32 file (Parquet) and a float64 one (the padded layouts) then give the same jets;
     # a nullable list type without nulls (pandas' list<float>) loses its option type, which sorting cannot take
     jagged = {n: ak.values_astype(ak.fill_none(values, 0.0, axis=1), np.float64) for n, values in jagged.items()}
+    _refuse_unphysical(jagged, prefix, table.source)  # before the padding is dropped: NaN with E = 0 is no padding
     pt = np.sqrt(jagged["px"] ** 2 + jagged["py"] ** 2)
     real = (pt > 0) | (jagged["E"] != 0)
     if not ak.all(real):
@@ -274,6 +275,28 @@ def padded_constituents(
         filled = ak.fill_none(ak.pad_none(values, size, axis=1, clip=True), 0)
         padded[n] = np.asarray(ak.to_numpy(filled), dtype=np.float64).reshape(len(table), size)
     return padded, mask, jet
+
+
+def _refuse_unphysical(jagged: dict[str, Any], prefix: str, source: str | None) -> None:
+    """Refuse NaN or infinite constituent values, and negative energies (the padded layouts' readers do too).
+
+    A negative energy would reach the network as ``log E = 0``, as if the particle had 1 GeV.
+    """
+    import awkward as ak
+
+    for n, values in jagged.items():
+        bad = ~np.isfinite(values)
+        kind = "missing or infinite (NaN, inf)"
+        if n == "E" and not ak.any(bad):
+            bad, kind = values < 0, "negative (a particle's energy is >= 0)"
+        if ak.any(bad):
+            jets = np.flatnonzero(np.asarray(ak.to_numpy(ak.any(bad, axis=1))))
+            first = float(ak.to_numpy(values[jets[0]][bad[jets[0]]])[0])
+            raise DataError(
+                f"{source or 'the input'}: {int(ak.sum(bad))} constituent values of column {prefix + n} in "
+                f"{len(jets)} jets are {kind} (the first in row {int(jets[0]) + 1}: {first:g}); fix those "
+                "constituents or drop their jets"
+            )
 
 
 def _summaries(px: np.ndarray, py: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -107,6 +107,28 @@ def test_nullable_lists_are_read_and_a_null_constituent_is_named(tmp_path) -> No
         particle_arrays(Table({f"constituent_{n}": v for n, v in holes.items()}), ParticleSpec(features=("deta",)))
 
 
+def test_a_negative_energy_or_a_nan_is_refused_even_in_what_looks_like_padding() -> None:
+    """log E of a negative energy would read 0 (1 GeV), and NaN px with E = 0 was dropped as padding."""
+
+    def jets(e: float, px: float) -> Table:
+        cols = {
+            "E": [[50.0, e], [20.0]],
+            "px": [[30.0, px], [20.0]],
+            "py": [[1.0, 0.0], [0.0]],
+            "pz": [[2.0, 0.0], [0.0]],
+        }
+        return Table({f"constituent_{n}": ak.Array(v) for n, v in cols.items()}, source="jets.parquet")
+
+    spec = ParticleSpec(features=("log_e", "log_e_rel"))
+    with pytest.raises(
+        DataError, match=r"jets.parquet: 1 constituent values of column constituent_E in 1 jets are negative"
+    ):
+        particle_arrays(jets(-3.0, 3.0), spec)
+    with pytest.raises(DataError, match=r"constituent_px in 1 jets are missing or infinite \(NaN, inf\).*row 1: nan"):
+        particle_arrays(jets(0.0, float("nan")), spec)
+    assert particle_arrays(jets(0.0, 0.0), spec).mask.sum() == 2  # true padding (E = 0, p = 0) is still padding
+
+
 def test_pt_weighted_axis_offsets_balance() -> None:
     arrays = particle_arrays(JETS, ParticleSpec(n_constituents=3, features=("pt_rel", "deta", "dphi")))
     z, deta, dphi = arrays.features[0, :, 0], arrays.features[0, :, 1], arrays.features[0, :, 2]
