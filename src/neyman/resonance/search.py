@@ -92,6 +92,8 @@ class CutResult:
             "z_toys": sig.z_toys if sig.n_toys else None,
             "p_toys": sig.p_toys if sig.n_toys else None,
             "toys": sig.n_toys,
+            # no pseudo-experiment as extreme as the data: p_toys is the bound 1/toys, z_toys a lower bound
+            "toys_are_bound": bool(sig.n_toys and sig.toys_as_extreme == 0),
             "background_chi2": sig.null.chi2,
             "background_ndf": sig.null.ndf,
             "sideband_chi2": side.chi2,
@@ -101,6 +103,9 @@ class CutResult:
             "bumphunter_hi": bh.hi if bh else None,
             "bumphunter_local_z": bh.local_z if bh else None,
             "bumphunter_global_z": bh.global_z if bh else None,
+            "bumphunter_global_p": bh.global_p if bh else None,
+            # no BumpHunter pseudo-experiment as extreme: the global Z is the lower bound they can give
+            "bumphunter_global_z_is_bound": bool(bh.global_p == 0) if bh else None,
         }
 
 
