@@ -107,7 +107,7 @@ def _configs(base: RunConfig, models: Sequence[str], given: Mapping[str, Any]) -
 def _model_settings(
     config: RunConfig | Mapping[str, Any] | str | os.PathLike[str], overrides: Iterable[str]
 ) -> tuple[RunConfig, dict[str, Any]]:
-    """The configuration without its model settings, and the model settings the user gave.
+    """The configuration with the overrides of its other sections, and the model settings the user gave.
 
     The settings are those written in the configuration's ``model`` section and the
     ``model.*`` overrides, never a family's defaults: each booked family fills in its own.
