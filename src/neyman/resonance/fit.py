@@ -150,7 +150,11 @@ def fit_spectrum(
     Minimises :math:`-\\ln L = \\sum_i [\\nu_i(p, \\mu) - n_i \\ln \\nu_i(p, \\mu)]` with
     :math:`\\nu_i = b_i(p) + \\mu\\, s_i`, :math:`b_i` the dijet function integrated over
     bin :math:`i` (:func:`dijet_counts`) and :math:`s_i` the share of the window in bin
-    :math:`i`; :math:`\\mu \\ge 0` is the signal's number of events.
+    :math:`i`; :math:`\\mu \\ge 0` is the signal's number of events.  The background must
+    fall: :math:`\\lambda \\sum_i \\max(0, r_i)^2` is added, with
+    :math:`r_i = -p_1 x_i/(1 - x_i) - p_2 - 2 p_3 \\ln x_i` the slope
+    :math:`d \\ln f / d \\ln x` at bin :math:`i`'s centre and :math:`\\lambda` =
+    :data:`FALLING_PENALTY`.
     """
     iminuit = require("iminuit", purpose="fit the resonance spectrum")
     edges, n = np.asarray(edges, dtype=np.float64), np.asarray(counts, dtype=np.float64)
