@@ -149,6 +149,24 @@ def _log_files(tracker: MlflowTracker, run_id: str, run_dir: Path) -> None:
             tracker.log_artifact(run_id, run_dir / dir_name, dir_name)
 
 
+def _with_used_model_settings(params: Mapping[str, Any], run: RunDirectory) -> dict[str, Any]:
+    """``params`` with the model settings the run's model used in place of unset ones.
+
+    A setting left unset (``model.hidden: null``, ``activation: auto``) is decided at training
+    time; the model records what it used (``model.json``, of the first fold in a k-fold run),
+    and that is what a comparison of runs needs.
+    """
+    out = dict(params)
+    for file in (run.model / "model.json", run.model / "fold_0" / "model.json"):
+        if file.is_file():
+            used = json.loads(file.read_text(encoding="utf-8")).get("params")
+            for key, value in used.items() if isinstance(used, dict) else ():
+                if out.get(f"model.{key}", "auto") in (None, "auto"):
+                    out[f"model.{key}"] = value
+            break
+    return out
+
+
 def log_run_directory(
     tracker: MlflowTracker,
     run_dir: str | Path,
@@ -191,7 +209,7 @@ def log_run_directory(
     all_tags = {**provenance_tags(versions), "neyman.run_dir": str(run.path.resolve()), **(tags or {})}
     run_id = tracker.start_run(name, parent_run_id=parent_run_id, tags=all_tags)
     try:
-        tracker.log_params(run_id, params)
+        tracker.log_params(run_id, _with_used_model_settings(params, run))
         if run.metrics.is_file():
             tracker.log_metrics(run_id, numeric_items(json.loads(run.metrics.read_text(encoding="utf-8"))))
         tracker.log_series(run_id, {**history_series(run.history), **(extra_series or {})})

@@ -8,7 +8,6 @@ logged, and the resolved configuration gives the parameters.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -36,21 +35,6 @@ def config_params(config: RunConfig | Mapping[str, Any]) -> dict[str, Any]:
     return run_params(config.model_dump(mode="json") if isinstance(config, RunConfig) else config)
 
 
-def _used_params(config: RunConfig, run_dir: Path) -> dict[str, Any]:
-    """The configuration's parameters with the model settings the model used in place of unset ones.
-
-    A setting left unset (``model.hidden: null``) is decided at training time; the model
-    records what it used (``model/model.json``), and that is what a comparison of runs needs.
-    """
-    params = config_params(config)
-    model = run_dir / "model" / "model.json"
-    used = json.loads(model.read_text(encoding="utf-8")).get("params", {}) if model.is_file() else {}
-    for key, value in used.items() if isinstance(used, dict) else ():
-        if params.get(f"model.{key}", "auto") in (None, "auto"):
-            params[f"model.{key}"] = value
-    return params
-
-
 def log_training(
     tracker: MlflowTracker, config: RunConfig, run_dir: str | Path, *, status: str = "FINISHED", name: str = ""
 ) -> str:
@@ -62,7 +46,7 @@ def log_training(
     return log_run_directory(
         tracker,
         run_dir,
-        params=_used_params(config, Path(run_dir)),
+        params=config_params(config),
         name=name or Path(run_dir).name,
         tags={"neyman.kind": "train"},
         status=status,
