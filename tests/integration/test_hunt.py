@@ -190,10 +190,12 @@ def test_cathode_samples_the_sideband_flow_into_the_signal_region(files: dict[st
     result = hunt(
         files["bump"], mass="mjj", features=FEATURES[:3], signal_region="3300,3700", method="cathode", toys=0,
         bumphunter=False, output_dir=files["runs"], name="cathode", flow_overrides=flow, oversample=2, kfold=3,
+        ensemble=2,
     )  # fmt: skip
     window = result.summary["windows"][0]
     assert window["max_sic"] > 5
-    samples = io.read(result.run_dir / "windows/3300-3700/classifier-0-reference.parquet")
+    window_dir = result.run_dir / "windows/3300-3700"
+    samples = io.read(window_dir / "classifier-0-0-reference.parquet")
     sr = io.read(files["bump"])
     n_sr = int(np.count_nonzero((np.asarray(sr["mjj"]) >= 3300) & (np.asarray(sr["mjj"]) < 3700)))
     assert len(samples) == pytest.approx(2 * n_sr, rel=0.01)
@@ -210,8 +212,20 @@ def test_cathode_samples_the_sideband_flow_into_the_signal_region(files: dict[st
     # the background model in the signal region: the samples' mean of a follows its mass dependence there
     assert np.mean(samples["a"]) == pytest.approx(0.0, abs=0.1)
     # the user's step budget replaces the search's default number of passes
-    cfg = load_config(result.run_dir / "windows/3300-3700/sideband-flow/config.yaml")
+    cfg = load_config(window_dir / "sideband-flow-0/config.yaml")
     assert cfg.training.steps == 300 and cfg.training.epochs is None
+    # cross-fitted: each half's flow learned that half's sideband events only, and the classifiers
+    # trained on its samples score the other half -- no event is scored through a flow fitted on it
+    mass = np.asarray(sr["mjj"])
+    scores = np.asarray(io.read(result.run_dir / "scores.parquet")["anomaly_score"])
+    for h in (0, 1):
+        learned = np.asarray(io.read(window_dir / f"sideband-flow-{h}-events.parquet")[EVENT_ID])
+        np.testing.assert_array_equal(np.sort(learned), np.flatnonzero(sidebands & (np.arange(len(mass)) % 2 == h)))
+        other = np.flatnonzero(np.arange(len(mass)) % 2 != h)
+        table = Table({**{f: np.asarray(sr[f])[other] for f in FEATURES[:3]}, EVENT_ID: other})
+        members = [load_run(window_dir / f"classifier-{h}-{i}").score(table) for i in range(2)]
+        np.testing.assert_allclose(scores[other], np.mean(members, axis=0), rtol=1e-6)
+    assert window["models"] == [f"windows/3300-3700/classifier-{h}-{i}" for h in (0, 1) for i in range(2)]
 
 
 def test_the_sideband_flow_trains_for_the_searchs_passes_by_default(tmp_path: Path) -> None:
@@ -223,7 +237,7 @@ def test_the_sideband_flow_trains_for_the_searchs_passes_by_default(tmp_path: Pa
         bumphunter=False, output_dir=tmp_path / "runs", name="passes", flow_overrides=flow, oversample=1, kfold=2,
         ensemble=1,
     )  # fmt: skip
-    run_dir = result.run_dir / "windows/3300-3700/sideband-flow"
+    run_dir = result.run_dir / "windows/3300-3700/sideband-flow-1"
     assert load_config(run_dir / "config.yaml").training.epochs == FLOW_EPOCHS
     epochs = np.asarray(io.read(run_dir / "history.csv")["epoch"])
     assert 1 <= epochs.max() <= FLOW_EPOCHS

@@ -65,7 +65,9 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Option("lightgbm", "--model", help="Classifier family: lightgbm, xgboost, mlp, ..."),
         kfold: int = typer.Option(5, "--kfold", help="Folds: every event is scored by models that never saw it."),
         ensemble: int | None = typer.Option(
-            None, "--ensemble", help="Classifiers (seeds) averaged per window [default: 5]."
+            None,
+            "--ensemble",
+            help="Classifiers (seeds) averaged per event and window (cathode: per half) [default: 5].",
         ),
         oversample: int = typer.Option(4, "--oversample", help="cathode: flow samples per signal-region event."),
         efficiencies: str = typer.Option(

@@ -117,6 +117,9 @@ def write_hunt_report(
 
     names = [k for k in scores if k.startswith("anomaly_score")]
     head = ["signal region", "events", "signal events", "max SIC", "Z no cut", "best cut", "Z best", "Z toys best"]
+    crossfit = (
+        ", through a flow fitted on the other half of the sideband events" if summary["method"] == "cathode" else ""
+    )
     sections = [
         Section(
             title="Summary",
@@ -124,8 +127,8 @@ def write_hunt_report(
             tables=[("Significance per window", head, _summary_rows(summary))],
             text=(
                 f"Method {summary['method']}, classifier {summary['model']} ({summary['kfold']}-fold, ensemble of "
-                f"{summary['ensemble']}); every event is scored by models that never trained on it. A local "
-                "significance above 3 in one window of a scan is a candidate, to be weighed against the number "
+                f"{summary['ensemble']}); every event is scored by models that never trained on it{crossfit}. "
+                "A local significance above 3 in one window of a scan is a candidate, to be weighed against the number "
                 "of windows searched (look-elsewhere effect)."
             ),
         )

@@ -9,7 +9,9 @@ what the method takes for the background there:
 idealized     reference events (``--reference``) in the signal region
 cwola         the data in the sidebands
 cathode       samples of a flow p(x | m) fitted on the sidebands, drawn at the
-              signal-region data's mass values
+              signal-region data's mass values (cross-fitted: the flow of one
+              half of the sideband events serves the classifiers that score
+              the other half)
 supervised    the signal region's events of label 0 (the data class: label 1)
 anode         no classifier: log p_SR(x | m) - log p_SB(x | m) of two flows
 ============  ===================================================================
@@ -212,8 +214,10 @@ def _density_scores(run_dir: Path, events: HuntEvents, mass_name: str) -> np.nda
     return _scores(run_dir, with_mass, "log_density")
 
 
-def _cathode_reference(work: Path, events: HuntEvents, regions: Regions, settings: HuntSettings) -> HuntEvents:
-    """Samples of the sideband flow at masses drawn from the signal-region data (``oversample`` per event).
+def _cathode_reference(
+    work: Path, name: str, sidebands: HuntEvents, sr_mass: np.ndarray, settings: HuntSettings
+) -> HuntEvents:
+    """Samples of a flow fitted on ``sidebands``, at masses drawn from ``sr_mass`` (``oversample`` per event).
 
     The flow models every feature on its sideband range through a logit (a flow would
     otherwise leak past hard edges: a negative mass difference, a τ21 above one), and
@@ -222,33 +226,69 @@ def _cathode_reference(work: Path, events: HuntEvents, regions: Regions, setting
     """
     from neyman.runs.sampling import draw, drawn_columns
 
-    sidebands = events.take(regions.sideband(events.mass))
-    flow = load_run(_flow(work, "sideband-flow", sidebands, settings, 0, bounded=True))
-    sr_mass = events.mass[regions.signal.contains(events.mass)]
-    rng = np.random.default_rng(child_seed(settings.seed, "cathode-mass"))
+    flow = load_run(_flow(work, name, sidebands, settings, 0, bounded=True))
+    rng = np.random.default_rng(child_seed(settings.seed, name, "mass"))
     mass = rng.choice(sr_mass, size=settings.oversample * len(sr_mass))
-    drawn = np.concatenate(list(draw(flow, len(mass), context=mass[:, None], seed=child_seed(settings.seed, "draw"))))
-    order = [drawn_columns(flow).index(n) for n in events.features]
+    drawn = np.concatenate(
+        list(draw(flow, len(mass), context=mass[:, None], seed=child_seed(settings.seed, name, "draw")))
+    )
+    order = [drawn_columns(flow).index(n) for n in sidebands.features]
     x = drawn[:, order]
     ok = np.all(np.isfinite(x), axis=1)
     ok &= np.all((x >= sidebands.x.min(axis=0)) & (x <= sidebands.x.max(axis=0)), axis=1)
-    return HuntEvents(mass[ok], x[ok], events.features, None, EXTERNAL_IDS + np.arange(int(ok.sum())))
+    return HuntEvents(mass[ok], x[ok], sidebands.features, None, EXTERNAL_IDS + np.arange(int(ok.sum())))
 
 
-def _sets(
-    events: HuntEvents, reference: HuntEvents | None, regions: Regions, settings: HuntSettings, work: Path
-) -> tuple[HuntEvents, HuntEvents]:
-    """The (reference, data) classes of the method's classifier."""
-    data = events.take(regions.signal.contains(events.mass))
+def _reference(
+    events: HuntEvents, reference: HuntEvents | None, regions: Regions, settings: HuntSettings
+) -> HuntEvents:
+    """The reference class of a classifier method other than CATHODE."""
     if settings.method == "supervised":
+        data = events.take(regions.signal.contains(events.mass))
         assert data.label is not None
-        return data.take(data.label == 0), data.take(data.label == 1)
+        return data.take(data.label == 0)
     if settings.method == "cwola":
-        return events.take(regions.sideband(events.mass)), data
-    if settings.method == "idealized":
-        assert reference is not None
-        return reference.take(regions.signal.contains(reference.mass)), data
-    return _cathode_reference(work, events, regions, settings), data
+        return events.take(regions.sideband(events.mass))
+    assert reference is not None
+    return reference.take(regions.signal.contains(reference.mass))
+
+
+def _ensemble(
+    work: Path, name: str, sets: tuple[HuntEvents, HuntEvents], settings: HuntSettings, scored: HuntEvents
+) -> tuple[np.ndarray, list[Path]]:
+    """``settings.ensemble`` classifiers of ``sets`` and the mean of their scores of ``scored``."""
+    runs = [
+        _classifier(work, f"{name}-{i}", sets, settings, child_seed(settings.seed, name, i))
+        for i in range(settings.ensemble)
+    ]
+    return np.mean([_scores(r, scored, "score") for r in runs], axis=0), runs
+
+
+def _cathode_scores(
+    events: HuntEvents, regions: Regions, settings: HuntSettings, work: Path
+) -> tuple[np.ndarray, list[Path]]:
+    """CATHODE cross-fitted in two halves of the events: no event is scored through a flow fitted on it.
+
+    A flow fitted on the sidebands puts a little extra density at the events it trained on, its
+    samples sit closer to them than to other background, and a classifier of the data against
+    the samples then scores those sideband events lower: the sidebands pass a cut less often than
+    the signal region's background and the bump fit sees an excess. On 14 background-only toys
+    (``neyman.testing.resonance_search_dataset``, 40k events, one flow for all events) the signal
+    region held 19 +- 8 (10 % cut) and 9.6 +- 3.1 (2 % cut) events more than the sideband fit
+    predicted. Here the events of half h (``id mod 2``) are scored by classifiers of the data
+    against samples of the flow of the *other* half's sideband events.
+    """
+    data = events.take(regions.signal.contains(events.mass))
+    half = assign_folds(events.ids, 2)
+    side = regions.sideband(events.mass)
+    score, runs = np.empty(len(events.ids)), []
+    for h in (0, 1):
+        reference = _cathode_reference(work, f"sideband-flow-{h}", events.take(side & (half == h)), data.mass, settings)
+        score[half != h], members = _ensemble(
+            work, f"classifier-{h}", (reference, data), settings, events.take(half != h)
+        )
+        runs += members
+    return score, runs
 
 
 def window_scores(
@@ -281,20 +321,22 @@ def window_scores(
     -------
     tuple
         The scores and the run directories of the models (ANODE: the signal-region flow, then the
-        sideband flow).
+        sideband flow; CATHODE: the classifiers of the flow of half 0, then those of half 1).
     """
     work.mkdir(parents=True, exist_ok=True)
     if settings.method == "anode":
-        side = _flow(work, "sideband-flow", events.take(regions.sideband(events.mass)), settings, 0)
+        # k-fold as the signal-region flow: a flow scoring the events it learned gives them extra density
+        side = _flow(work, "sideband-flow", events.take(regions.sideband(events.mass)), settings, settings.kfold)
         inner = _flow(work, "signal-flow", events.take(regions.signal.contains(events.mass)), settings, settings.kfold)
         # R is defined in the signal region: elsewhere both flows are asked at the nearest mass inside it,
         # not the signal-region flow at masses it never saw (a background-only hunt sculpted a deficit)
         at = replace(events, mass=regions.signal.nearest(events.mass))
         score = _density_scores(inner, at, settings.mass_name) - _density_scores(side, at, settings.mass_name)
         return score, [inner, side]
-    sets = _sets(events, reference, regions, settings, work)
-    members, runs = [], []
-    for i in range(settings.ensemble):
-        runs.append(_classifier(work, f"classifier-{i}", sets, settings, child_seed(settings.seed, "classifier", i)))
-        members.append(_scores(runs[-1], events, "score"))
-    return np.mean(members, axis=0), runs
+    if settings.method == "cathode":
+        return _cathode_scores(events, regions, settings, work)
+    data = events.take(regions.signal.contains(events.mass))
+    if settings.method == "supervised":
+        assert data.label is not None
+        data = data.take(data.label == 1)
+    return _ensemble(work, "classifier", (_reference(events, reference, regions, settings), data), settings, events)
