@@ -36,6 +36,12 @@ def rng(seed: int, *stream: int | str) -> np.random.Generator:
 
 
 def child_seed(seed: int, *stream: int | str) -> int:
-    """Derive a 63-bit integer seed for a named stream of ``seed``."""
+    """Derive a 63-bit integer seed for a named stream of ``seed``.
+
+    A string word of the stream counts by its first 8 bytes (``"sideband-flow-0"`` and
+    ``"sideband-flow-1"`` are one stream): give what tells streams apart as a word of its own,
+    ``child_seed(seed, "sideband-flow", half)``. Longer names are not hashed whole, so that the
+    seeds of earlier runs, generated samples included, stay what they were.
+    """
     words = [int(seed)] + [s if isinstance(s, int) else int.from_bytes(s.encode(), "little") % (2**63) for s in stream]
     return int(np.random.SeedSequence(words).generate_state(1, dtype=np.uint64)[0] >> 1)

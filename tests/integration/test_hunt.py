@@ -202,7 +202,7 @@ def test_cathode_samples_the_sideband_flow_into_the_signal_region(files: dict[st
     sidebands = ((np.asarray(sr["mjj"]) >= 2900) & (np.asarray(sr["mjj"]) < 3300)) | (
         (np.asarray(sr["mjj"]) >= 3700) & (np.asarray(sr["mjj"]) < 4100)
     )
-    for f in FEATURES[:3]:  # no sample outside the range of the data the flow learned
+    for f in FEATURES[:3]:  # no sample outside the range of the sideband data (half 0's flow: of half 0's)
         assert (
             np.asarray(sr[f])[sidebands].min()
             <= np.min(samples[f])
@@ -216,16 +216,21 @@ def test_cathode_samples_the_sideband_flow_into_the_signal_region(files: dict[st
     assert cfg.training.steps == 300 and cfg.training.epochs is None
     # cross-fitted: each half's flow learned that half's sideband events only, and the classifiers
     # trained on its samples score the other half -- no event is scored through a flow fitted on it
-    mass = np.asarray(sr["mjj"])
+    rows = np.arange(len(sr["mjj"]))
+    half = (rows // 3) % 2  # independent of the classifiers' folds, rows mod 3
     scores = np.asarray(io.read(result.run_dir / "scores.parquet")["anomaly_score"])
     for h in (0, 1):
         learned = np.asarray(io.read(window_dir / f"sideband-flow-{h}-events.parquet")[EVENT_ID])
-        np.testing.assert_array_equal(np.sort(learned), np.flatnonzero(sidebands & (np.arange(len(mass)) % 2 == h)))
-        other = np.flatnonzero(np.arange(len(mass)) % 2 != h)
+        np.testing.assert_array_equal(np.sort(learned), np.flatnonzero(sidebands & (half == h)))
+        other = np.flatnonzero(half != h)
         table = Table({**{f: np.asarray(sr[f])[other] for f in FEATURES[:3]}, EVENT_ID: other})
         members = [load_run(window_dir / f"classifier-{h}-{i}").score(table) for i in range(2)]
         np.testing.assert_allclose(scores[other], np.mean(members, axis=0), rtol=1e-6)
     assert window["models"] == [f"windows/3300-3700/classifier-{h}-{i}" for h in (0, 1) for i in range(2)]
+    # the halves are independent draws: their flows and classifiers have seeds of their own
+    seeds = [load_config(window_dir / f"{run}/config.yaml").seed for run in ("sideband-flow-0", "sideband-flow-1")]
+    seeds += [load_config(window_dir / f"classifier-{h}-0/config.yaml").seed for h in (0, 1)]
+    assert len(set(seeds)) == 4
 
 
 def test_the_sideband_flow_trains_for_the_searchs_passes_by_default(tmp_path: Path) -> None:
