@@ -158,9 +158,8 @@ def hunt(
         ``cathode``, ``cwola``, ``idealized`` (against ``reference``, background-only events),
         ``anode`` or ``supervised`` (a ``label`` column; a reference only).
     model, kfold, ensemble, oversample
-        The classifier family, its folds, the classifiers averaged per event and window (seeds and
-        validation splits; default ``ENSEMBLE``; ``cathode`` trains them for each half of its
-        cross-fitting), the flow samples per SR event (``cathode``).
+        The classifier family, its folds, the classifiers averaged per event and window (default
+        ``ENSEMBLE``; ``cathode``: per half), the flow samples per SR event (``cathode``).
     efficiencies, fit_range, bin_width, sqrt_s, toys, bumphunter
         The shares of the signal region kept by the cuts (1: no cut); the fit range (default: the
         sidebands and one more window each side), bin width (window / 8) and collision energy in mass
