@@ -335,7 +335,9 @@ def window_scores(
     approaches :math:`p_\\text{data}/(p_\\text{data} + p_\\text{bkg})`, monotonic in the
     likelihood ratio :math:`1 + \\tfrac{S}{B}\\,p_S/p_B` (Metodiev, Nachman, Thaler,
     arXiv:1708.02949); ANODE scores :math:`\\ln p_\\text{SR}(x|m) - \\ln p_\\text{SB}(x|m)`
-    directly. With an ensemble the scores of its members are averaged.
+    directly. With an ensemble the scores of its members are averaged; CATHODE's averages are then
+    given as quantiles among their half's signal-region scores (``_cathode_scores``), a transform
+    monotonic within each half.
 
     Returns
     -------
