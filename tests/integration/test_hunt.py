@@ -195,7 +195,7 @@ def test_cathode_samples_the_sideband_flow_into_the_signal_region(files: dict[st
     window = result.summary["windows"][0]
     assert window["max_sic"] > 5
     window_dir = result.run_dir / "windows/3300-3700"
-    samples = io.read(window_dir / "classifier-0-0-reference.parquet")
+    samples = io.read(window_dir / "classifier-0-reference.parquet")
     sr = io.read(files["bump"])
     n_sr = int(np.count_nonzero((np.asarray(sr["mjj"]) >= 3300) & (np.asarray(sr["mjj"]) < 3700)))
     assert len(samples) == pytest.approx(2 * n_sr, rel=0.01)

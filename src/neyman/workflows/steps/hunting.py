@@ -134,8 +134,10 @@ def _train(work: Path, name: str, cfg: dict[str, Any], overrides: tuple[str, ...
     return Path(train(cfg, overrides=overrides).run_dir)
 
 
-def _classifier(work: Path, name: str, sets: tuple[HuntEvents, HuntEvents], settings: HuntSettings, seed: int) -> Path:
-    """A k-fold classifier of the reference (class 0) against the data (class 1).
+def _classifier(
+    work: Path, name: str, paths: list[Path], features: list[str], settings: HuntSettings, seed: int
+) -> Path:
+    """A k-fold classifier of the reference (class 0, ``paths[0]``) against the data (class 1, ``paths[1]``).
 
     The classes are balanced by weight, except for the supervised reference: its signal is a
     few hundred events against a signal region's background (1 : 170 at the LHC Olympics
@@ -144,15 +146,11 @@ def _classifier(work: Path, name: str, sets: tuple[HuntEvents, HuntEvents], sett
     proportions 12.8 +- 1.5; on ``neyman.testing``'s synthetic resonance data (SIC near 28,
     150 and 600 signal events, 3 seeds each) within +-10 % either way, on average the same.
     """
-    paths = []
-    for role, events in zip(("reference", "data"), sets, strict=True):
-        paths.append(work / f"{name}-{role}.parquet")
-        io.write(events.table(), paths[-1])
     cfg = {
         "data": {
             "sources": [{"path": str(p), "label": r} for p, r in zip(paths, ("reference", "data"), strict=True)],
             "classes": ["reference", "data"],
-            "features": sets[1].features,
+            "features": features,
             "event_id": EVENT_ID,
         },
         "task": {"type": "binary", "balance_classes": settings.method != "supervised"},
@@ -260,11 +258,15 @@ def _reference(
 def _ensemble(
     work: Path, sets: tuple[HuntEvents, HuntEvents], settings: HuntSettings, scored: HuntEvents, half: int | None
 ) -> tuple[np.ndarray, list[Path]]:
-    """``settings.ensemble`` classifiers of ``sets`` (of a CATHODE ``half``) and the mean of their scores of
-    ``scored``."""
+    """``settings.ensemble`` classifiers of ``sets`` (of a CATHODE ``half``; the classes written once for all
+    members) and the mean of their scores of ``scored``."""
     stream = () if half is None else (half,)
+    name = "-".join(map(str, ("classifier", *stream)))
+    paths = [work / f"{name}-{role}.parquet" for role in ("reference", "data")]
+    for events, path in zip(sets, paths, strict=True):
+        io.write(events.table(), path)
     runs = [
-        _classifier(work, "-".join(map(str, ("classifier", *stream, i))), sets, settings,
+        _classifier(work, f"{name}-{i}", paths, sets[1].features, settings,
                     child_seed(settings.seed, "classifier", *stream, i))
         for i in range(settings.ensemble)
     ]  # fmt: skip
@@ -299,13 +301,14 @@ def _cathode_scores(
     :math:`q_i = |\{s \in S_h : s \le s_i\}| \,/\, |S_h|`.
     """
     sr = regions.signal.contains(events.mass)
+    data = events.take(sr)
     half = assign_folds(events.ids // settings.kfold, 2)  # not id mod 2: with an even k the halves were folds
     side = regions.sideband(events.mass)
     score, runs = np.empty(len(events.ids)), []
     for h in (0, 1):
         reference = _cathode_reference(work, h, events.take(side & (half == h)), events.mass[sr], settings)
         other = half != h
-        raw, members = _ensemble(work, (reference, events.take(sr)), settings, events.take(other), h)
+        raw, members = _ensemble(work, (reference, data), settings, events.take(other), h)
         score[other] = np.searchsorted(np.sort(raw[sr[other]]), raw, side="right") / np.count_nonzero(sr & other)
         runs += members
     return score, runs
