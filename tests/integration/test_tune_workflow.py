@@ -382,6 +382,11 @@ def test_a_tracking_store_that_cannot_be_reached_or_created_is_a_clear_error_bef
     del cfg["tuning"]
     for uri, match in [
         (f"http://127.0.0.1:{port}", rf"cannot reach the MLflow tracking server http://127\.0\.0\.1:{port}"),
+        # MLflow retries an unreachable database for about 100 s
+        (
+            f"postgresql://neyman@127.0.0.1:{port}/mlflow",
+            rf"cannot reach the postgresql database server of postgresql://neyman@127\.0\.0\.1:{port}/mlflow",
+        ),
         (
             f"sqlite:///{tmp_path / 'afile' / 'mlflow.db'}",
             r"cannot create the folder .*afile of tracking\.uri.*is a file",

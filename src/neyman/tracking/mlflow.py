@@ -110,8 +110,7 @@ class MlflowTracker:
 
         self.uri = uri
         self.experiment = experiment
-        if uri.startswith(("http://", "https://")):
-            _check_reachable(uri)
+        _check_reachable(uri)
         with self._errors(f"open the MLflow store {uri}"):
             self.client = MlflowClient(tracking_uri=uri)
             found = self.client.get_experiment_by_name(experiment)
@@ -216,22 +215,40 @@ class MlflowTracker:
 
 
 SERVER_TIMEOUT = 10.0
-"""Seconds a tracking server has to accept a connection before the run is refused."""
+"""Seconds a tracking server or database server has to accept a connection before the run is refused."""
+
+DEFAULT_PORTS = {"http": 80, "https": 443, "postgresql": 5432, "postgres": 5432, "mysql": 3306, "mssql": 1433}
+"""The port a store's URI implies when it names none, by scheme (its driver, ``+psycopg``, left aside)."""
 
 
 def _check_reachable(uri: str) -> None:
-    """Refuse a tracking server that does not accept a connection (MLflow itself retries for minutes)."""
+    """Refuse a tracking or database server that does not accept a connection.
+
+    MLflow itself retries an unreachable server for minutes (an HTTP server) or about
+    100 s (a PostgreSQL database).  A URI without a host (SQLite, a Unix socket) is not
+    checked here.
+    """
     from urllib.parse import urlsplit
 
-    parts = urlsplit(uri)
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        socket.create_connection((parts.hostname or "", port), timeout=SERVER_TIMEOUT).close()
-    except (OSError, ValueError) as exc:
+        parts = urlsplit(uri)
+        scheme = parts.scheme.split("+", 1)[0].lower()
+        port = parts.port or DEFAULT_PORTS.get(scheme)
+    except ValueError as exc:  # a port that is not a number
+        raise StorageError(f"tracking.uri {uri} is not a valid URI: {exc}") from None
+    if not parts.hostname or port is None:
+        return
+    server = scheme in ("http", "https")
+    shown = uri.replace(f":{parts.password}@", ":***@", 1) if parts.password else uri
+    try:
+        socket.create_connection((parts.hostname, port), timeout=SERVER_TIMEOUT).close()
+    except OSError as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        what = "the MLflow tracking server" if server else f"the {scheme} database server of"
+        start = "start it (mlflow server --port PORT)" if server else "start it (or check the host and port)"
         raise StorageError(
-            f"cannot reach the MLflow tracking server {uri}: {reason}; start it (mlflow server --port PORT) or "
-            "correct tracking.uri (a server http://host:port, or a database sqlite:////path/mlflow.db)"
+            f"cannot reach {what} {shown} (port {port}): {reason}; {start} or correct tracking.uri (a server "
+            "http://host:port, or a database sqlite:////path/mlflow.db)"
         ) from exc
 
 
