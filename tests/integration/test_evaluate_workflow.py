@@ -140,6 +140,10 @@ def test_compare_warns_when_the_runs_were_tested_on_other_events(bdt_run, tmp_pa
     with pytest.warns(NeymanWarning, match=r"bdt and .*fisher-seed7 were tested on different events.*in common"):
         r = compare([bdt_run, other], out=tmp_path / "other", n_bootstrap=5, formats=("png",))
     assert [row["run"] for row in r.rows] == ["bdt", "fisher-seed7"]
+    # the record keeps what the console said, beside the table
+    kept = json.loads((tmp_path / "other" / "comparison.json").read_text())["warnings"]
+    assert len(kept) == 1 and "fisher-seed7 were tested on different events" in kept[0]
+    assert json.loads((tmp_path / "same" / "comparison.json").read_text())["warnings"] == []
     # another file numbers its events 0, 1, ... too: the ids are not counted as shared events
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

@@ -117,29 +117,32 @@ def _test_files(run: RunDirectory, records: Sequence[Mapping[str, Any]], test: n
     return [records[int(i)] for i in sources if 0 <= int(i) < len(records)]
 
 
-def _warn_other_test_events(tested: dict[str, _Tested]) -> None:
-    """Warn for each run whose test events (files, ids and labels) are not those of the first (the reference)."""
+def _warn_other_test_events(tested: dict[str, _Tested]) -> list[str]:
+    """Warn for each run whose test events (files, ids and labels) are not those of the first (the reference).
+
+    Returns the warnings, which the comparison's record keeps beside its table.
+    """
     (reference, first), *others = tested.items()
+    said = []
     for run, events in others:
         how = first.differences(events)
         if how is None:
             if not first.weighted_alike(events):
-                warnings.warn(
+                said.append(
                     f"{reference} and {run} weight their {events.ids.size} test events differently (an event "
                     "weight column in one run and not the other, or another one): their AUCs and ROCs differ by "
                     "the weights as well as by the models; train both with the same weight column to compare the "
-                    "models alone",
-                    NeymanWarning,
-                    stacklevel=3,
+                    "models alone"
                 )
             continue
-        warnings.warn(
+        said.append(
             f"{reference} and {run} were tested on different events ({how}): "
             "their AUCs and ROCs differ by the events as well as by the models; train them on the same files "
-            "with the same split and seed to compare the models alone",
-            NeymanWarning,
-            stacklevel=3,
+            "with the same split and seed to compare the models alone"
         )
+    for message in said:
+        warnings.warn(message, NeymanWarning, stacklevel=3)
+    return said
 
 
 def compare(
@@ -169,7 +172,8 @@ def compare(
     NeymanWarning
         For each run tested on other events than the first (other input files, other
         event ids, or the same ids with other labels), or on the same events with other
-        weights: its figures differ by the events as well as by the model.
+        weights: its figures differ by the events as well as by the model.  The same
+        words are kept in ``comparison.json`` (``warnings``), beside the table.
     """
     from neyman import plotting
 
@@ -208,7 +212,7 @@ def compare(
                 "n_test_events": int(test.sum()),
             }
         )
-    _warn_other_test_events(tested)
+    cautions = _warn_other_test_events(tested)
     out = Path(out)
     with plotting.hep_style():
         fig = plotting.plot_roc_comparison(rocs, reference=next(iter(rocs)))
@@ -218,5 +222,5 @@ def compare(
     writer.writeheader()
     writer.writerows(rows)
     table = write_text(out / "comparison.csv", buf.getvalue())
-    write_json(out / "comparison.json", {"rows": rows, "reference": rows[0]["run"]})
+    write_json(out / "comparison.json", {"rows": rows, "reference": rows[0]["run"], "warnings": cautions})
     return CompareResult(rows=rows, figures=figures, table=table)
