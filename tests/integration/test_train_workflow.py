@@ -627,6 +627,35 @@ def test_streaming_one_file_per_class_sorted_so_that_a_cut_empties_chunks(tmp_pa
     assert run.metrics["test"]["auc"] > neyman.train(memory).metrics["test"]["auc"] - 0.045
 
 
+def test_streaming_one_file_sorted_by_class_trains_as_a_shuffled_one(tmp_path):
+    """All background events, then all signal ones, in one file: chunks of one class each were read one after
+    another, so the network learnt one class for hundreds of steps, then the other."""
+    table = likelihood_ratio_dataset(20_000, n_features=6, seed=12)
+    order = {
+        "sorted": np.argsort(np.asarray(table[LABEL]), kind="stable"),
+        "shuffled": np.random.default_rng(1).permutation(20_000),
+    }
+    auc = {}
+    for name, rows in order.items():
+        io.write(table.take(rows), tmp_path / f"{name}.parquet")
+        cfg = _config(
+            tmp_path,
+            [{"path": str(tmp_path / f"{name}.parquet")}],
+            model=FAST_MLP,
+            training={**FAST_TRAINING, "epochs": 8},
+            data={
+                "label_column": LABEL,
+                "features": FEATURES,
+                "streaming": True,
+                "step_size": 1000,
+                "fit_events": 3000,
+            },
+            name=name,
+        )
+        auc[name] = neyman.train(cfg).metrics["test"]["auc"]  # the same test events: splits hash the event ids
+    assert auc["sorted"] > auc["shuffled"] - 0.01, auc  # read one chunk after another: 0.816 against 0.843
+
+
 def test_kfold_without_event_ids_scores_a_training_file_out_of_fold(tmp_path):
     """Events are numbered source * 10^12 + entry, so predict finds each event's fold again."""
     sig, bkg = write_signal_background(tmp_path, "parquet", n_events=3000)

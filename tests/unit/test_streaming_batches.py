@@ -58,3 +58,31 @@ def test_hash_splits_do_not_depend_on_chunking():
     parts = np.concatenate([hash_splits(ids[i : i + 777], seed=4) for i in range(0, 10_000, 777)])
     assert np.array_equal(whole, parts)
     assert abs(np.mean(whole == 0) - 0.6) < 0.02
+
+
+def test_a_file_sorted_by_class_is_read_as_one_group_per_class():
+    """One file, all signal then all background: its chunks are read side by side, as files of one class are."""
+    from neyman.workflows.steps.streaming import chunk_groups
+
+    # 1 % signal in the file's last chunk; a mixed file of 1 % signal; a second file of background only
+    sorted_counts = [np.array([1000, 0])] * 9 + [np.array([900, 100])]
+    assert chunk_groups([0] * 10, sorted_counts) == [(0, -1)] * 9 + [(0, 1)]
+    rng = np.random.default_rng(0)
+    mixed = [np.array([n - s, s]) for n, s in zip([20_000] * 10, rng.binomial(20_000, 0.01, 10), strict=True)]
+    assert chunk_groups([0] * 10, mixed) == [(0, -1)] * 10  # fluctuations lean nowhere: one chunk in memory
+    both = chunk_groups([0] * 4 + [1] * 2, [np.array([0, 500])] * 2 + [np.array([500, 0])] * 2 + [np.array([9, 1])] * 2)
+    assert both == [(0, 1), (0, 1), (0, 0), (0, 0), (1, -1), (1, -1)]
+    assert chunk_groups([0, 0], []) == [(0, -1), (0, -1)]  # regression: no classes
+    # a 50/50 file sorted by label, read with these groups: every batch holds both classes
+    chunks = list(range(10))
+
+    def load(c):
+        y = np.full(1000, int(c >= 5))
+        return np.arange(1000 * c, 1000 * (c + 1), dtype=np.float32)[:, None], y, np.ones(1000, dtype=np.float32)
+
+    groups = chunk_groups([0] * 10, [np.bincount(load(c)[1], minlength=2) for c in chunks])
+    src = ChunkedBatches(
+        chunks, load, n_events=10_000, device=torch.device("cpu"), groups=list(zip(groups, [1000] * 10, strict=True))
+    )
+    fractions = [float(y.float().mean()) for _, y, _ in src.batches(64, shuffle=True, generator=torch.Generator())]
+    assert min(fractions) > 0.3 and max(fractions) < 0.7, (min(fractions), max(fractions))

@@ -13,7 +13,8 @@ Passes over the inputs:
 2. every epoch: the training events, chunk by chunk in a random order, the files
    read side by side in proportion to their training events (pass 1 counts them per
    chunk), so that one file per class still gives batches of every class
-   (:class:`~neyman.training.ChunkedBatches`);
+   (:class:`~neyman.training.ChunkedBatches`); a file's chunks that lean to one class
+   (a file sorted by class) are read side by side with its others (:func:`chunk_groups`);
 3. scoring: every event is scored and written to ``predictions.parquet`` chunk by
    chunk; the metrics use a uniform sample of at most :data:`METRIC_EVENTS` events
    per split (their statistical precision is then far below any systematic effect).
@@ -57,7 +58,7 @@ from neyman.workflows.steps.models import EpochCallback, make_model
 if TYPE_CHECKING:
     from neyman.models.neural import NeuralModel
 
-__all__ = ["METRIC_EVENTS", "StreamingInputs", "check_streaming_inputs", "fit_streaming"]
+__all__ = ["LEANING", "METRIC_EVENTS", "StreamingInputs", "check_streaming_inputs", "chunk_groups", "fit_streaming"]
 
 METRIC_EVENTS = 2_000_000
 """At most this many events per split enter the metrics of a streamed run (uniform sample)."""
@@ -194,6 +195,43 @@ class _Statistics:
     p_fit: float = 1.0
     p_val: float = 1.0
     per_chunk: list[int] = field(default_factory=list)  # training events of each chunk, in inputs.chunks' order
+    per_chunk_classes: list[np.ndarray] = field(default_factory=list)  # the same per class (classification)
+
+
+LEANING = 1.5
+"""A chunk whose share of some class is this many times the class's share overall leans to it."""
+
+
+def chunk_groups(files: list[int], per_class: list[np.ndarray]) -> list[tuple[int, int]]:
+    """The group each chunk is read in: its file, and the class it leans to (-1 for none).
+
+    :class:`~neyman.training.ChunkedBatches` reads its groups side by side, one chunk of
+    each at a time.  A file sorted by class (all signal events, then all background)
+    has chunks of one class each: read one after the other, they would give batches of
+    one class for thousands of steps.  Grouped by the class they lean to, its chunks
+    are read side by side, as files of one class each are.  A well-mixed file leans
+    nowhere and stays one group (one chunk in memory).
+
+    Notes
+    -----
+    With :math:`n_{ck}` the training events of class :math:`k` in chunk :math:`c` and
+    :math:`p_k = \\sum_c n_{ck} / \\sum_{c,k} n_{ck}` over the chunks of its file, chunk :math:`c` leans to
+    :math:`\\arg\\max_k (n_{ck}/n_c) / p_k` when that ratio is at least
+    :data:`LEANING`, else to none.  Chunk fluctuations of a mixed file stay far below
+    it: at 20k events and 1 % signal, the share's relative spread is 7 %.
+    """
+    if not per_class:
+        return [(f, -1) for f in files]
+    counts = np.asarray(per_class, dtype=np.float64)
+    owner = np.asarray(files)
+    groups = []
+    for f, n in zip(files, counts, strict=True):
+        whole = counts[owner == f].sum(axis=0)
+        overall = whole / max(whole.sum(), 1.0)
+        ratio = np.divide(n / max(n.sum(), 1.0), overall, out=np.zeros_like(overall), where=overall > 0)
+        k = int(np.argmax(ratio))
+        groups.append((f, k if n.sum() > 0 and ratio[k] >= LEANING else -1))
+    return groups
 
 
 def _statistics(cfg: RunConfig, reader: _Reader) -> _Statistics:
@@ -213,6 +251,7 @@ def _statistics(cfg: RunConfig, reader: _Reader) -> _Statistics:
         st.per_chunk.append(int(tr.sum()))
         if n_cls:
             class_w += np.bincount(y[tr], weights=w[tr], minlength=n_cls)
+            st.per_chunk_classes.append(np.bincount(y[tr], minlength=n_cls))
         pick = tr & (gen.random(len(x)) < st.p_fit)
         fit_parts.append((x[pick], w[pick], y[pick]))
         vpick = (codes == VAL) & (gen.random(len(x)) < st.p_val)
@@ -299,8 +338,9 @@ def _train(
         ax, ay, aw = batching(vx, vy, vw)
         tensors = tuple(torch.from_numpy(a) for a in ax) if isinstance(ax, tuple) else torch.from_numpy(ax)
         val = TensorBatches(tensors, torch.from_numpy(ay), torch.from_numpy(aw), device=device)
-    # batches mix the files (one per class, often): a chunk holds one file's events
-    groups = [(c.plan.index, n) for c, n in zip(inp.chunks, st.per_chunk, strict=True)]
+    # batches mix the files (one per class, often), and a file's chunks of one class with its others'
+    lean = chunk_groups([c.plan.index for c in inp.chunks], st.per_chunk_classes)
+    groups = list(zip(lean, st.per_chunk, strict=True))
     train_batches = ChunkedBatches(inp.chunks, load, n_events=st.n_train, device=device, groups=groups)
     has_checkpoint = any(run.checkpoints.glob("**/last.safetensors"))  # a network, or ensemble members
     model.fit_batches(
