@@ -656,6 +656,49 @@ def test_streaming_one_file_sorted_by_class_trains_as_a_shuffled_one(tmp_path):
     assert auc["sorted"] > auc["shuffled"] - 0.01, auc  # read one chunk after another: 0.816 against 0.843
 
 
+def test_streaming_a_text_file_reads_it_once_and_trains_as_its_parquet_copy(tmp_path, monkeypatch):
+    """A CSV chunk is reached by reading the file from its start: every epoch read a file of C chunks ~C/2 times."""
+    import neyman.io.csv as csv_io
+
+    table = likelihood_ratio_dataset(6000, n_features=6, seed=13)
+    io.write(table, tmp_path / "events.parquet")
+    frame = table.to_pandas()
+    frame.to_csv(tmp_path / "events.csv", index=False, float_format="%.9g")
+    reads = []
+    blocks = csv_io.blocks
+    monkeypatch.setattr(csv_io, "blocks", lambda *a, **k: reads.append(1) or blocks(*a, **k))
+    metrics = {}
+    for name in ("events.parquet", "events.csv"):
+        cfg = _config(
+            tmp_path,
+            [{"path": str(tmp_path / name)}],
+            model=FAST_MLP,
+            training={**FAST_TRAINING, "epochs": 6},
+            data={"label_column": LABEL, "streaming": True, "step_size": 1000, "fit_events": 3000},
+            name=name.replace(".", "-"),
+        )
+        metrics[name] = neyman.train(cfg).metrics
+        assert not (tmp_path / "runs" / name.replace(".", "-") / ".staged").exists()  # the copy is removed
+    assert len(reads) <= 3, len(reads)  # once for the copy (a header or a count aside); 6 chunks x 8 passes before
+    assert metrics["events.csv"]["test"]["auc"] == pytest.approx(metrics["events.parquet"]["test"]["auc"], abs=1e-6)
+    # a bad cell deep inside the text file is named in the text file, not in the copy
+    frame["x03"] = frame["x03"].astype(object)
+    frame.loc[4321, "x03"] = "n/a?"
+    frame.to_csv(tmp_path / "bad.csv", index=False, float_format="%.9g")
+    cfg = _config(
+        tmp_path,
+        [{"path": str(tmp_path / "bad.csv")}],
+        model=FAST_MLP,
+        training=FAST_TRAINING,
+        data={"label_column": LABEL, "streaming": True, "step_size": 1000, "fit_events": 3000},
+        name="bad",
+    )
+    with pytest.raises(DataError, match=r"bad\.csv") as err:
+        neyman.train(cfg)
+    assert ".staged" not in str(err.value)
+    assert not (tmp_path / "runs" / "bad").exists()
+
+
 def test_kfold_without_event_ids_scores_a_training_file_out_of_fold(tmp_path):
     """Events are numbered source * 10^12 + entry, so predict finds each event's fold again."""
     sig, bkg = write_signal_background(tmp_path, "parquet", n_events=3000)
