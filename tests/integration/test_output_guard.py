@@ -131,6 +131,15 @@ def test_outputs_never_go_into_another_run_nor_take_neyman_s_temporary_names(run
     with pytest.raises(DataError, match=r"inside the run directory .*a.*give the comparison a folder outside"):
         compare([a, b], out=a / "cmp", n_bootstrap=5, formats=("png",))
     assert not (a / "cmp").exists()
+    # a run inside another: `train --force a` deleted it, and compare counted its files as a's model size
+    for folder in (a, a / "model", a / "plots" / "deeper"):
+        with pytest.raises(RunDirectoryError, match=r"inside the run directory .*a: replacing that run"):
+            neyman.train(
+                {"name": "nested", "output_dir": str(folder), "model": {"type": "logistic"},
+                 "data": {"sources": [{"path": str(tmp / "labelled.parquet")}], "label_column": LABEL,
+                          "features": FEATURES}}
+            )  # fmt: skip
+        assert not (folder / "nested").exists()
     for name in (".y.new-99999", ".z.old-12", ".w.tmp-3", ".v.chunks"):
         with pytest.raises(ConfigError, match=r"form of neyman's temporary names"):
             train(name, "logistic")
@@ -194,6 +203,30 @@ def test_report_on_a_damaged_metrics_file_fails_before_evaluating(runs, tmp_path
     with pytest.raises(RunDirectoryError, match=r"metrics\.json is damaged"):
         evaluate(copy, same_options=True)
     assert not (copy / "plots" / "roc_rejection.png").exists() and not (copy / "report.html").exists()
+
+
+def test_a_status_or_metrics_file_of_the_wrong_json_is_an_error_naming_it(runs, tmp_path):
+    """JSON that is not the record neyman writes gave tracebacks (status.json a list, a text training time)."""
+    import json
+    import shutil
+
+    from neyman.workflows.evaluate import evaluate
+
+    _, _, a, b = runs
+    for status in ("[1, 2]", '"complete"', "null"):
+        copy = tmp_path / "status"
+        shutil.copytree(a, copy, dirs_exist_ok=True)
+        (copy / "status.json").write_text(status)
+        with pytest.raises(RunDirectoryError, match=r"not a finished run \(status.json says 'unknown'\)"):
+            evaluate(copy, same_options=True)
+    copy = tmp_path / "metrics"
+    shutil.copytree(a, copy)
+    metrics = json.loads((copy / "metrics.json").read_text())
+    (copy / "metrics.json").write_text(json.dumps({**metrics, "training_seconds": "fast"}))
+    with pytest.raises(RunDirectoryError, match=r"metrics\.json is damaged: training_seconds is 'fast'"):
+        evaluate(copy, same_options=True)
+    with pytest.raises(RunDirectoryError, match=r"training_seconds is 'fast'"):
+        compare([copy, b], out=tmp_path / "cmp", n_bootstrap=5, formats=("png",))
 
 
 def test_prefixed_predictions_are_recorded_and_never_become_features(runs):

@@ -16,7 +16,7 @@ from typing import Any
 
 from neyman.atomic import changed_files, file_sha256, remove_stale, stale_siblings, write_json, write_text
 from neyman.exceptions import ModelError, NeymanWarning, RunDirectoryError
-from neyman.runs.guard import RUN_MARKER, check_folders_above, is_run
+from neyman.runs.guard import RUN_MARKER, check_folders_above, enclosing_run, is_run
 
 __all__ = ["HUNT_FILE", "RunDirectory"]
 
@@ -24,6 +24,9 @@ STATUS_FILE = RUN_MARKER
 
 HUNT_FILE = "hunt.json"
 """The summary every hunt run holds; it lists each window's models."""
+
+NESTED_RUN_FOLDERS = ("windows", "replicas")
+"""The folders of a run where neyman keeps runs of its own: a hunt's windows, a DCTR fit's replicas."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ class RunDirectory:
             return "missing"
         try:
             return str(json.loads(f.read_text())["state"])
-        except (ValueError, KeyError):
+        except (ValueError, KeyError, TypeError, IndexError):  # not JSON, or JSON but not a record
             return "unknown"
 
     def set_status(self, state: str, **extra: object) -> None:
@@ -189,6 +192,24 @@ class RunDirectory:
             )
             return
 
+    def _refuse_nesting(self) -> None:
+        """Refuse a run inside another run, outside the folders where neyman's own runs keep theirs.
+
+        A run replaced with ``--force`` takes everything in its folder along, and its
+        model size and file checks would count the nested run.  A hunt keeps its window
+        classifiers and flows under ``windows/``, a DCTR fit its replicas under
+        ``replicas/`` (:data:`NESTED_RUN_FOLDERS`).
+        """
+        outer = enclosing_run(self.path.parent)
+        if outer is None:
+            return
+        inner = Path(os.path.realpath(self.path)).relative_to(outer).parts
+        if not inner or inner[0] not in NESTED_RUN_FOLDERS:
+            raise RunDirectoryError(
+                f"{self.path} is inside the run directory {outer}: replacing that run (--force) would delete it, "
+                "and its files would be counted as that run's; give the new run an --output-dir outside the runs"
+            )
+
     def _replaceable(self, *, force: bool, resumable: bool, inputs: Sequence[str] = ()) -> bool:
         """Whether ``force`` replaces an earlier run here; raise when the folder may not be written.
 
@@ -197,6 +218,7 @@ class RunDirectory:
         if self.path.exists() and not self.path.is_dir():
             raise RunDirectoryError(f"{self.path} is a file, not a run directory; choose another run name")
         check_folders_above(self.path)
+        self._refuse_nesting()
         self._restore_interrupted_replacement()
         remove_stale(self.path)
         if self.path.exists() and any(self.path.iterdir()):
@@ -395,6 +417,11 @@ class RunDirectory:
         if not isinstance(metrics, dict):
             kind = type(metrics).__name__
             raise RunDirectoryError(f"{self.metrics} holds a {kind}, not a mapping; train the run again")
+        seconds = metrics.get("training_seconds", 0.0)
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise RunDirectoryError(
+                f"{self.metrics} is damaged: training_seconds is {seconds!r}, not a number; train the run again"
+            )
         return metrics
 
     def require_complete(self) -> None:
