@@ -125,6 +125,19 @@ def test_compare_puts_runs_on_one_roc(bdt_run, tmp_path):
     lin = _train(bdt_run.parent.parent, "fisher", {"type": "fisher"})
     r = compare([bdt_run, lin], out=tmp_path / "cmp", n_bootstrap=20)
     assert [row["run"] for row in r.rows] == ["bdt", "fisher"]
+    # a run named like the first, given by a relative path of the same text: two labels, two curves
+    import os
+    import shutil
+
+    twin = tmp_path / "elsewhere-runs"
+    shutil.copytree(lin, twin / "bdt")
+    here = os.getcwd()
+    try:
+        os.chdir(twin)
+        labels = [row["run"] for row in compare([bdt_run, "bdt"], out=tmp_path / "twin", n_bootstrap=5).rows]
+    finally:
+        os.chdir(here)
+    assert labels[0] == "bdt" and labels[1] == str((twin / "bdt").resolve()), labels
     assert all(row["model_bytes"] > 0 and row["auc_uncertainty"] > 0 for row in r.rows)
     assert (tmp_path / "cmp" / "roc_comparison.png").stat().st_size > 1000
     assert (tmp_path / "cmp" / "comparison.csv").read_text().startswith("run,model,auc")

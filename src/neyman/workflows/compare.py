@@ -194,7 +194,8 @@ def compare(
         sc, y, w = s.part(TEST)
         auc, err = metrics.auc_with_uncertainty(sc, y, sample_weight=w, n_bootstrap=n_bootstrap, seed=seed)
         roc = metrics.roc_curve(sc, y, sample_weight=w)
-        name = run.path.name if run.path.name not in rocs else str(run.path)
+        # the folder's name, else its path as given, else its full path: the labels of the figure and table differ
+        name = next(n for n in (run.path.name, str(run.path), str(run.path.resolve())) if n not in rocs)
         rocs[name] = roc
         tested[str(path)] = _Tested.of(
             s.event_id[test], s.truth[test], w, _test_files(run, trained.source_records, test)
