@@ -7,7 +7,7 @@ import pytest
 
 import neyman
 from neyman import io
-from neyman.exceptions import ConfigError, DataError
+from neyman.exceptions import ConfigError, DataError, NeymanWarning
 from neyman.runs import load_run
 from neyman.table import Table
 from neyman.workflows.evaluate import evaluate
@@ -119,6 +119,7 @@ def test_autoencoder_onnx_round_trip(files, tmp_path):
         ({"preprocessing": {"residualize": True}}, ConfigError, "standardises its inputs itself"),
         ({"data_features": ["a", "n_hits"]}, DataError, "'n_hits' is discrete"),
         ({"model": {"type": "flow", "condition": ["zz"]}}, ConfigError, r"'zz'.*not among the features"),
+        ({"model": {"type": "flow", "condition": ["a", "a"]}}, ConfigError, r"condition names 'a' more than once"),
         ({"model": {"type": "flow", "ensemble": 3}}, ConfigError, "a density is one flow"),
     ],
 )
@@ -263,6 +264,18 @@ def test_a_test_file_of_a_handful_of_events_is_evaluated_without_its_sample_figu
     assert result.report.is_file()
     said = json.dumps(json.loads((result.report.parent / "metrics.json").read_text()))
     assert '"auc"' in said and '"generated"' not in said  # no comparison of generated with one real event
+    # a file of signal alone: the importance (the background's score) is undefined and left out with a word; it
+    # was a traceback. A run of one labelled file, so that one test file replaces it
+    both = Table.concat([_events(3000, 7, anomalous=False), _events(300, 8, anomalous=True)])
+    io.write(both.with_column("label", np.repeat([0, 1], [3000, 300])), tmp_path / "labelled.parquet")
+    cfg = _config(files, f"one-file-{task}", task, training={"steps": 100, "progress": False})
+    cfg["data"].update(sources=[{"path": str(tmp_path / "labelled.parquet")}], label_column="label")
+    one = neyman.train(cfg).run_dir
+    io.write(_events(50, 9, anomalous=True).with_column("label", np.ones(50, dtype=np.int64)), tmp_path / "sig.parquet")
+    with pytest.warns(NeymanWarning, match=r"no permutation importance.*without background"):
+        result = evaluate(one, test_data=[str(tmp_path / "sig.parquet")], formats=("png",), n_bootstrap=10)
+    assert result.report.is_file()
+    assert "permutation_importance" not in json.loads((result.report.parent / "metrics.json").read_text())
 
 
 def test_a_k_fold_density_applied_to_new_events_is_the_mixture_of_its_folds_and_integrates_to_one(files):

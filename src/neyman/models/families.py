@@ -759,13 +759,18 @@ def ratio_model(family: str, *, two_samples: bool = False) -> dict[str, Any]:
 
 
 def check_columns(option: str, names: Iterable[str], features: Sequence[str]) -> None:
-    """Refuse column names in ``model.<option>`` that are not among the ``features``.
+    """Refuse column names in ``model.<option>`` that are not among the ``features``, or named twice.
 
     Raises
     ------
     ConfigError
-        Naming the unknown columns, a close match and the features.
+        Naming the unknown columns, a close match and the features; or the repeated column
+        (a flow conditioned on ``[pt, pt]`` trained, then could not be evaluated or sampled).
     """
+    names = list(names)
+    repeated = [c for i, c in enumerate(names) if c in names[:i]]
+    if repeated:
+        raise ConfigError(f"model.{option} names {repeated[0]!r} more than once; name each column once")
     unknown = [c for c in names if c not in features]
     if unknown:
         raise ConfigError(

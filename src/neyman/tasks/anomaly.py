@@ -168,11 +168,17 @@ class AnomalyTask(Task):
         return self.evaluate(events, options)
 
     def importance_metric(self) -> ImportanceMetric:
-        """The negative mean anomaly score of the background (scrambling a feature raises it)."""
+        """The negative mean anomaly score of the background (scrambling a feature raises it).
+
+        NaN for events without background of positive total weight (a test file of signal only).
+        """
 
         def metric(s: np.ndarray, y: np.ndarray, w: np.ndarray | None) -> float:
             bkg = np.asarray(y) == BACKGROUND
-            return -float(np.average(s[bkg], weights=None if w is None else w[bkg]))
+            weights = None if w is None else w[bkg]
+            if not bkg.any() or (weights is not None and not weights.sum() > 0):
+                return float("nan")
+            return -float(np.average(s[bkg], weights=weights))
 
         return metric
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from neyman import metrics
+from neyman.exceptions import NeymanWarning
 from neyman.preprocessing import TEST
 from neyman.runs import TrainedRun
 from neyman.table import LABEL, WEIGHT, Table
@@ -111,6 +113,14 @@ def inputs_and_importance(
         seed=seed,
         feature_names=feats,
     )
+    if not any(np.isfinite(v[0]) for v in imp.values()):  # the metric is undefined here (no background events)
+        warnings.warn(
+            f"no permutation importance: its measure ({task.importance_change}) is undefined on these test events "
+            "(an anomaly run's test events without background)",
+            NeymanWarning,
+            stacklevel=3,
+        )
+        return {}, figs
     out: dict[str, Any] = {
         "permutation_importance": {k: {"mean": v[0], "std": v[1]} for k, v in imp.items()},
         "permutation_importance_measures": task.importance_change,
