@@ -234,6 +234,18 @@ def test_density_task_refuses_constant_and_discrete_columns():
     task.check_inputs(np.column_stack([fine, gen.integers(0, 5, 1000)]), ["a", "b", "mass_point"], given=["mass_point"])
     # a small continuous sample has few values, each once: not discrete
     task.check_inputs(fine[:50], ["a", "b"])
+    # a point mass (an absent object's pT of 0 for half the events): the likelihood grows without bound
+    zero_inflated = np.where(gen.random(1000) < 0.5, 0.0, gen.exponential(size=1000))
+    with pytest.raises(DataError, match=r"'pt' holds the value 0 in \d+ of 1000 events.*'pt != 0'"):
+        task.check_inputs(np.column_stack([fine[:, 0], zero_inflated]), ["a", "pt"])
+    task.check_inputs(np.column_stack([fine[:, 0], np.where(np.arange(1000) < 4, 0.0, fine[:, 1])]), ["a", "b"])
+    # a large offset: float32 spacing at 1e9 is 64, so 1e9 + 100 z reaches the flow as a dozen values
+    for offset, scale in ((1e9, 100.0), (1e6, 0.01)):
+        with pytest.raises(DataError, match=r"'b' varies by .* float32.*subtract the offset"):
+            task.check_inputs(np.column_stack([fine[:, 0], offset + scale * fine[:, 1]]), ["a", "b"])
+        with pytest.raises(DataError, match=r"'m' varies by .* float32"):  # a condition too
+            task.check_inputs(np.column_stack([fine, offset + scale * fine[:, 1]]), ["a", "b", "m"], given=["m"])
+    task.check_inputs(np.column_stack([fine[:, 0], 1e9 + 1e5 * fine[:, 1]]), ["a", "b"])  # 64 against 1e5: fine
 
 
 def test_flow_network_log_prob_is_that_of_the_standardised_flow_plus_the_jacobian():

@@ -199,6 +199,29 @@ class AutoencoderTask(AnomalyTask):
     objective: ClassVar[str] = "reconstruction"
 
 
+def _check_float32_resolution(name: str, column: np.ndarray) -> None:
+    """Refuse a column that float32 cannot resolve: a large offset with a small spread.
+
+    A flow computes in float32 (24 bits of mantissa).  At ``|x| = 1e9`` its spacing is
+    64, so ``1e9 + 100 z`` reaches the flow as a dozen values (a density of spikes,
+    draws on a grid of 64), and ``1e6 + 0.01 z`` as one.  Refused when
+    :math:`\\mathrm{spacing}_{32}(\\max|x|) > 0.01\\, \\sigma_x`.
+    """
+    finite = column[np.isfinite(column)]
+    spread = float(np.std(finite)) if finite.size else 0.0
+    if not spread > 0:
+        return
+    spacing = float(np.spacing(np.float32(np.max(np.abs(finite)))))
+    if spacing > FLOAT32_RESOLUTION * spread:
+        centre = float(np.mean(finite))
+        raise DataError(
+            f"feature {name!r} varies by {spread:.3g} around {centre:.10g}: a flow computes in float32, whose "
+            f"spacing there ({spacing:.3g}) is {spacing / spread:.2g} of that spread, so its values would merge into "
+            f"a few levels; subtract the offset in your file (e.g. {name} - {centre:.6g}), which leaves the density "
+            "unchanged"
+        )
+
+
 @dataclass(frozen=True)
 class DensityTask(AnomalyTask):
     """Density estimation by maximum likelihood with a normalizing flow.
@@ -258,9 +281,10 @@ class DensityTask(AnomalyTask):
             return
         sample = m[: min(len(m), 200_000)]
         for j, name in enumerate(names):
+            _check_float32_resolution(name, sample[:, j])
             if name in given:
                 continue
-            values = np.unique(sample[:, j])
+            values, counts = np.unique(sample[:, j], return_counts=True)
             if len(values) < 2:
                 raise DataError(
                     f"feature {name!r} holds the single value {values[0] if len(values) else 'none'}: a density "
@@ -275,6 +299,14 @@ class DensityTask(AnomalyTask):
                     f"feature {name!r} is discrete ({len(values)} {kind} values in {len(sample)} events, e.g. "
                     f"{values[:3].tolist()}): its density is infinite at those values; dequantise it in your file "
                     f"(add uniform noise within {step}) or drop it from data.features"
+                )
+            top = int(np.argmax(counts))
+            if counts[top] >= max(10, POINT_MASS * len(sample)):
+                raise DataError(
+                    f"feature {name!r} holds the value {values[top]:.10g} in {counts[top]} of {len(sample)} events "
+                    f"({counts[top] / len(sample):.1%}; a point mass, e.g. an absent object's pT of 0, or values "
+                    "clipped at a bound): its density is infinite there and the fit would not converge; model those "
+                    f"events apart (data.selection '{name} != {values[top]:.10g}') or drop it from data.features"
                 )
         varied = np.flatnonzero(np.std(sample, axis=0) > 0)  # a constant condition has no correlation
         if len(varied) >= 2:
@@ -314,3 +346,9 @@ class GeneratorTask(AnomalyTask):
 
 MAX_DISCRETE_VALUES = 1000
 """An integer-valued column with at most this many distinct values is a count, not a continuous variable."""
+
+POINT_MASS = 0.005
+"""A value held by this share of a column's events (and by at least ten) is a probability mass."""
+
+FLOAT32_RESOLUTION = 0.01
+"""A flow computes in float32: a column whose float32 spacing exceeds this share of its spread is refused."""
