@@ -208,3 +208,26 @@ def test_decorrelation_settings_the_method_ignores_are_refused(method, extra, re
     assert parse_config(
         {**base, "training": {"decorrelate": {"variable": "mass", "method": "adversary", "strength": 3, "bins": 5}}}
     )
+
+
+def test_yaml_aliases_merge_keys_and_keys_twice_on_one_line(tmp_path):
+    """An override changed every place an alias named; a key twice on one line passed; ``<<:`` was refused."""
+    base = "data: {sources: [{path: a.parquet, columns: &c {alpha: 0.1}}, {path: b.parquet, columns: *c}]}\n"
+    (tmp_path / "alias.yaml").write_text(base)
+    cfg = load_config(tmp_path / "alias.yaml", ["data.sources.0.columns.alpha=0.2"])
+    assert [s.columns for s in cfg.data.sources] == [{"alpha": 0.2}, {"alpha": 0.1}]
+    (tmp_path / "same-line.yaml").write_text(base + "training: {epochs: 1, epochs: 2}\n")
+    with pytest.raises(ConfigError, match=r"the key 'epochs' is given twice \(line 2\)"):
+        load_config(tmp_path / "same-line.yaml")
+    (tmp_path / "merge.yaml").write_text(
+        base + "model: &m {type: mlp, dropout: 0.1}\ntraining:\n  <<: {epochs: 1, batch_size: 64}\n  epochs: 3\n"
+    )
+    cfg = load_config(tmp_path / "merge.yaml")
+    assert (cfg.training.epochs, cfg.training.batch_size) == (3, 64)  # a merged key may be given again
+    # aliases of aliases: under 1 kB, billions of values once expanded
+    chain = ["l0: &l0 [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]"]
+    chain += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, 7)]
+    bomb = "tuning:\n  enqueue:\n" + "".join(f"    - {{training.optimizer.lr: {c.split(': ', 1)[1]}}}\n" for c in chain)
+    (tmp_path / "bomb.yaml").write_text(base + bomb)
+    with pytest.raises(ConfigError, match=r"expands to more than 100,000 values"):
+        load_config(tmp_path / "bomb.yaml")
