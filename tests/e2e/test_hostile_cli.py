@@ -515,6 +515,13 @@ CASES = [
         r"--label-column label goes with --data",
     ),
     case("train-target-missing", "train --data good.csv --target tagret", r"tagret.*target"),
+    # an option and a --set of its key: one of the two was dropped without a word
+    case("train-name-and-set-name", f"{TRAIN} --name t6 --set name=foo", r"--set name: this command sets name itself"),
+    case(
+        "train-features-and-set-features",
+        "train --data good.csv --label-column label --features f0,f1 --set data.features=[f0]",
+        r"--set data\.features: this command sets data\.features itself \(--features\)",
+    ),
     case(
         "train-nan-target",
         "train --data t.csv --target target --features f0,f1",

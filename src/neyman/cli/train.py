@@ -93,6 +93,36 @@ def _quick_config(
     return cfg
 
 
+def _refuse_set_of_options(
+    overrides: list[str], config: Path | None, *, name: str | None, output_dir: str | None, **options: Any
+) -> None:
+    """Refuse a ``--set`` of a key an option also gives: one of the two was silently dropped.
+
+    ``--name t6 --set name=foo`` named the run t6; ``--features a,b --set data.features=[a]``
+    trained on ``a`` alone.  Without a config file the options below set the configuration.
+    """
+    from neyman.config.load import refuse_owned_overrides
+
+    owned = {"name": "--name"} if name else {}
+    if output_dir:
+        owned["output_dir"] = "--output-dir"
+    if config is None:
+        keys = {
+            "features": "data.features",
+            "label_column": "data.label_column",
+            "target": "data.target",
+            "weight": "data.weight",
+            "selection": "data.selection",
+            "fmt": "data.format",
+            "task": "task.type",
+            "model": "model.type",
+        }
+        for option, key in keys.items():
+            if options.get(option) not in (None, "", []):
+                owned[key] = "--" + ("format" if option == "fmt" else option.replace("_", "-"))
+    refuse_owned_overrides(overrides, owned, instead="give it once, with one of the two")
+
+
 BOUND_SUFFIX = "_is_bound"
 
 
@@ -228,6 +258,10 @@ def register(app: typer.Typer) -> None:
                 _write_example(console, example)
                 return
 
+            quick_values = dict(
+                features=features, label_column=label_column, target=target, task=task, weight=weight,
+                selection=selection, fmt=fmt,
+            )  # fmt: skip
             quick = {
                 "--model": model is not None,
                 "--features": features is not None,
@@ -255,6 +289,7 @@ def register(app: typer.Typer) -> None:
                 print_metrics(console, result)
                 console.print(f"run directory: [bold]{result.run_dir}[/]  ({result.seconds:.1f} s)")
                 return
+            _refuse_set_of_options(set_, config, name=name, output_dir=output_dir, model=model, **quick_values)
             overrides = list(set_)
             if name:
                 overrides.append(f"name={json.dumps(name)}")  # a YAML string as given, spaces and all

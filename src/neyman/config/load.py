@@ -172,7 +172,13 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> dict[str,
     return data
 
 
-def refuse_owned_overrides(overrides: Iterable[str], owned: Mapping[str, str], option: str = "--set") -> None:
+def refuse_owned_overrides(
+    overrides: Iterable[str],
+    owned: Mapping[str, str],
+    option: str = "--set",
+    *,
+    instead: str = "use that instead, or train with neyman train and a configuration of your own",
+) -> None:
     """Refuse overrides of keys a command sets itself, which would silently replace what its options say.
 
     Parameters
@@ -183,6 +189,8 @@ def refuse_owned_overrides(overrides: Iterable[str], owned: Mapping[str, str], o
         The dotted keys the command sets, each with what sets it (``"--features"``).
     option
         The option the overrides came from, for the message.
+    instead
+        What to do, for the message.
 
     Raises
     ------
@@ -194,10 +202,7 @@ def refuse_owned_overrides(overrides: Iterable[str], owned: Mapping[str, str], o
         key = item.split("=", 1)[0].strip()
         for name, setter in owned.items():
             if key == name or key.startswith(f"{name}.") or name.startswith(f"{key}."):
-                raise ConfigError(
-                    f"{option} {key}: this command sets {name} itself ({setter}); use that instead, or train "
-                    "with neyman train and a configuration of your own"
-                )
+                raise ConfigError(f"{option} {key}: this command sets {name} itself ({setter}); {instead}")
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
