@@ -101,7 +101,7 @@ def _refuse_set_of_options(
     ``--name t6 --set name=foo`` named the run t6; ``--features a,b --set data.features=[a]``
     trained on ``a`` alone.  Without a config file the options below set the configuration.
     """
-    from neyman.config.load import refuse_owned_overrides
+    from neyman.config import refuse_owned_overrides
 
     owned = {"name": "--name"} if name else {}
     if output_dir:

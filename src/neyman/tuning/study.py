@@ -12,6 +12,7 @@ that were sampled from something else, so a study is never mixed up.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import math
@@ -87,6 +88,29 @@ def displayed_url(url: str) -> str:
         return url
 
 
+OPTUNA_TABLES = frozenset({"studies", "trials", "version_info"})
+"""Tables every Optuna storage holds: a SQLite file with other tables and none of these is someone else's."""
+
+
+def _refuse_foreign_sqlite(path: Path, shown: str) -> None:
+    """Refuse a SQLite file that holds tables but no Optuna study: Optuna would add its own tables to it."""
+    import sqlite3
+
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error:
+        return  # not SQLite: the storage's own opening names the file
+    if tables and not tables >= OPTUNA_TABLES:
+        listed = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+        raise StorageError(
+            f"the storage {shown} is a SQLite database of something else (its tables: {listed}), not an Optuna "
+            "study: tuning would add its tables to it; give the study a database file of its own"
+        )
+
+
 def _driver_hint(url: str) -> str:
     if url.startswith(("postgresql", "postgres")):
         return 'pip install "psycopg[binary]" (or pip install "neyman[tune]")'
@@ -153,6 +177,7 @@ def open_storage(url: str, *, heartbeat: bool = True) -> optuna.storages.RDBStor
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             database_folder(parsed.database, f"the storage {shown}")
+            _refuse_foreign_sqlite(Path(parsed.database), shown)
         # concurrent local workers wait for the file lock instead of failing at once
         engine_kwargs["connect_args"] = {"timeout": 60}
     elif parsed.get_backend_name() == "postgresql":

@@ -84,6 +84,23 @@ def test_a_file_that_is_not_a_sqlite_study_is_named_without_server_advice(tmp_pa
     assert notes.read_text() == "my notes\n"
 
 
+def test_a_sqlite_database_of_something_else_is_refused_untouched(tmp_path):
+    """Optuna added its 13 tables to a user's own database."""
+    import sqlite3
+
+    own = tmp_path / "user.db"
+    with sqlite3.connect(own) as db:
+        db.execute("CREATE TABLE measurements (run INTEGER, value REAL)")
+    before = own.read_bytes()
+    with pytest.raises(
+        StorageError, match=r"user\.db is a SQLite database of something else \(its tables: measurements\)"
+    ):
+        open_storage(sqlite_url(own))
+    assert own.read_bytes() == before
+    open_storage(sqlite_url(tmp_path / "study.db"))
+    open_storage(sqlite_url(tmp_path / "study.db"))  # a study's own file opens again
+
+
 def test_sqlite_storage_is_created_with_its_directory(tmp_path):
     url = sqlite_url(tmp_path / "a" / "b" / "study.db")
     storage = open_storage(url)
