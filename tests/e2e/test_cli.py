@@ -303,3 +303,42 @@ def test_export_then_predict_with_onnx_equals_predict_with_the_run(tmp_path):
     assert np.allclose(np.asarray(a["score"]), np.asarray(b["score"]), rtol=1e-5, atol=1e-6)
     bad = neyman("export", "runs/m", "--format", "tflite", cwd=tmp_path, check=False)
     assert bad.returncode == 2 and "unknown export format" in bad.stderr
+
+
+def test_sigterm_stops_a_training_as_ctrl_c_does(tmp_path):
+    """A batch system's time limit sends SIGTERM: the run was left 'running' (or a partial file behind)."""
+    import signal
+    import time
+
+    write_labelled_file(tmp_path, "parquet", n_events=3000)
+    args = ["train", "--data", "labelled.parquet", "--label-column", "label", "--model", "mlp", "--name", "long"]
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "neyman",
+            *args,
+            "--set",
+            "training.epochs=5000",
+            "--set",
+            "training.early_stopping.patience=0",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    status = tmp_path / "runs" / "long" / "status.json"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (status.is_file() and "running" in status.read_text()):
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.2)
+    time.sleep(1.0)  # inside the epochs
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "terminated (SIGTERM)" in err and "Traceback" not in err
+    assert json.loads(status.read_text())["state"] == "failed"  # resumable, as after Ctrl-C
+    assert not [p.name for p in (tmp_path / "runs").iterdir() if p.name.startswith(".")]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import typer
@@ -27,14 +30,47 @@ def set_debug(debug: bool) -> None:
     _State.debug = debug
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a batch system's time limit, ``timeout``, ``kill``), raised where Ctrl-C would be."""
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """While a command runs, SIGTERM unwinds it as Ctrl-C does: partial outputs removed, a run marked failed.
+
+    Left to its default, SIGTERM ended the process at once: a ``neyman sample`` left its
+    hidden partial file, a training its run marked as running.  A child process that
+    inherited the handler (a forked worker) takes the default action instead.
+    """
+    owner = os.getpid()
+
+    def terminate(signum: int, frame: Any) -> None:
+        if os.getpid() != owner:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise Terminated("SIGTERM")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread: leave the signal as it is
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_guarded(fn: Callable[[], T]) -> T:
     """Run a command body; turn neyman errors into one message and exit code 2.
 
     Neyman's warnings (:class:`~neyman.exceptions.NeymanWarning`) are shown as one
-    ``warning:`` line each, as they happen.
+    ``warning:`` line each, as they happen.  SIGTERM stops the command as Ctrl-C does
+    (exit code 143, Ctrl-C's 130).
     """
     try:
-        with warnings.catch_warnings():
+        with _sigterm_as_interrupt(), warnings.catch_warnings():
             warnings.simplefilter("always", NeymanWarning)
             shown = warnings.showwarning
 
@@ -58,6 +94,7 @@ def run_guarded(fn: Callable[[], T]) -> T:
         where = f": {exc.filename}" if exc.filename else ""
         console.print(f"[bold red]error:[/] {escape(exc.strerror or str(exc))}{escape(where)}", highlight=False)
         raise typer.Exit(2) from None
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted[/]")
-        raise typer.Exit(130) from None
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, Terminated)
+        console.print("[yellow]terminated (SIGTERM)[/]" if terminated else "[yellow]interrupted[/]")
+        raise typer.Exit(143 if terminated else 130) from None
