@@ -315,3 +315,18 @@ def test_negative_weights_in_a_density_fit_are_warned_about(files, tmp_path):
     cfg["data"].update(sources=[{"path": str(tmp_path / "signed.parquet")}], features=["a", "b"], weight="w")
     with pytest.warns(NeymanWarning, match=r"150 of the 3000 events have negative weights.*reweight --positive"):
         neyman.train(cfg)
+
+
+def test_a_vae_draws_a_column_constant_in_training_at_its_value(files, tmp_path):
+    """The inverse scaling of a constant column has no scale: draws of c = 3 came out as 3 +- 0.8, down to -6.6."""
+    from neyman.workflows.sample import sample
+
+    table = _events(3000, 12, anomalous=False)
+    io.write(table.with_column("flag", np.full(3000, 3.0)), tmp_path / "flagged.parquet")
+    cfg = _config(files, "vae-flag", "autoencoder", labelled=False, training={"steps": 100, "progress": False})
+    cfg["model"] = {"type": "autoencoder", "variational": True}
+    cfg["data"].update(sources=[{"path": str(tmp_path / "flagged.parquet")}], features=["a", "b", "flag"])
+    run = neyman.train(cfg).run_dir
+    drawn = io.read(sample(run, tmp_path / "drawn.parquet", events=2000).output)
+    assert np.all(np.asarray(drawn["flag"]) == 3.0)
+    assert np.std(np.asarray(drawn["a"])) > 0.1  # the others are drawn

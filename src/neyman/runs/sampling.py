@@ -113,5 +113,13 @@ def _fold_draw(trained: TrainedRun, fold: int, size: int, context: np.ndarray | 
     model = trained.models[fold]
     values = model.sample(size, context=context, seed=seed)  # type: ignore[attr-defined]
     if not type(model).declaration.own_scaling:
-        values = trained.preprocessors[fold].inverse_transform(values)  # type: ignore[attr-defined]
+        values = np.array(trained.preprocessors[fold].inverse_transform(values), dtype=np.float64)  # type: ignore[attr-defined]
+        # a column constant in training has no scale to invert: a VAE's decoder output of +-1 came back as the
+        # constant +-1.7, and +-3 as 22 or -16
+        ranges = trained.feature_ranges or {}
+        if values.ndim == 2 and values.shape[1] == len(trained.features):
+            for j, name in enumerate(trained.features):
+                low, _, high = ranges.get(name, (0.0, 0.0, 1.0))
+                if low == high:
+                    values[:, j] = low
     return np.asarray(values, dtype=np.float64)
