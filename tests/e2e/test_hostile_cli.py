@@ -515,6 +515,12 @@ CASES = [
         r"--label-column label goes with --data",
     ),
     case("train-target-missing", "train --data good.csv --target tagret", r"tagret.*target"),
+    case(
+        "train-density-constant-condition",
+        "train --data c.csv --task density --features f0,f1,f3 --set model.condition=[f3]",
+        r"the condition 'f3' holds one value in the training events.*remove it from model\.condition",
+        frame_file("c.csv", lambda frame: frame.assign(f3=7.0)),
+    ),
     # an option and a --set of its key: one of the two was dropped without a word
     case("train-name-and-set-name", f"{TRAIN} --name t6 --set name=foo", r"--set name: this command sets name itself"),
     case(

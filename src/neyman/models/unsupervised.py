@@ -265,8 +265,17 @@ class FlowModel(_Named):
         mean = np.average(y, axis=0, weights=w)
         std = np.sqrt(np.average((y - mean) ** 2, axis=0, weights=w))
         flat = [self.feature_names[j] for j in np.flatnonzero(~(std > 0))]
+        if flat and flat[0] in self.params.condition:
+            raise DataError(
+                f"the condition {flat[0]!r} holds one value in the training events: the flow cannot learn how the "
+                "density changes with it; remove it from model.condition (and data.features), or train on events "
+                "of several values"
+            )
         if flat:
-            raise DataError(f"feature {flat[0]!r} has no spread in the training events: a flow cannot model it")
+            raise DataError(
+                f"feature {flat[0]!r} has no spread in the training events: a flow cannot model it; drop it from "
+                "data.features"
+            )
         flow.set_standardisation(torch.as_tensor(mean), torch.as_tensor(std))
         super().fit(train, val, resume=resume)
         return self
