@@ -330,3 +330,13 @@ def test_a_vae_draws_a_column_constant_in_training_at_its_value(files, tmp_path)
     drawn = io.read(sample(run, tmp_path / "drawn.parquet", events=2000).output)
     assert np.all(np.asarray(drawn["flag"]) == 3.0)
     assert np.std(np.asarray(drawn["a"])) > 0.1  # the others are drawn
+
+
+def test_predict_says_when_events_lie_so_far_out_that_their_log_density_is_minus_infinity(files, tmp_path):
+    cfg = _config(files, "far", "density", labelled=False, training={"steps": 50, "progress": False})
+    cfg["data"]["features"] = ["a", "b"]
+    run = neyman.train(cfg).run_dir
+    io.write(Table({"a": np.array([0.0, 1e20, 1.0, -1e30]), "b": np.zeros(4)}), tmp_path / "far.parquet")
+    with pytest.warns(NeymanWarning, match=r"2 of the 4 events of .*far\.parquet got a score that is not a finite"):
+        out = neyman.predict(run, tmp_path / "far.parquet", tmp_path / "scored.parquet")
+    assert np.isfinite(np.asarray(io.read(out.output)["log_density"])).sum() == 2

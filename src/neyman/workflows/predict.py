@@ -188,11 +188,12 @@ def _score_chunks(
         ranges = RangeCheck(known, tabular.features)
     elif known and isinstance(spec, ParticleSpec) and set(known) == set(ParticleArrays.SUMMARIES):
         ranges = RangeCheck(known, ParticleArrays.SUMMARIES)
-    n, empty, where = 0, 0, "the input"
+    n, empty, infinite, where = 0, 0, 0, "the input"
     for chunk in chunks:
         scores = _chunk_scores(trained, chunk, source, n)
         if ratio is not None:
             scores = ratio[0](scores)
+        infinite += int(np.sum(~np.isfinite(np.asarray(scores, dtype=np.float64).reshape(len(chunk), -1)).any(axis=1)))
         write(score_table(trained, chunk, scores=scores, names=names))
         if spec is None:
             if ranges is not None:
@@ -207,6 +208,14 @@ def _score_chunks(
     message = None if ranges is None else ranges.warning(where)
     if message:
         warnings.warn(message, NeymanWarning, stacklevel=3)
+    if infinite:
+        warnings.warn(
+            f"{infinite} of the {n} events of {where} got a score that is not a finite number (a log-density of "
+            "-inf: events so far outside the training events that the model's float32 arithmetic overflows); "
+            "their scores say only 'far outside': select the events within the training range",
+            NeymanWarning,
+            stacklevel=3,
+        )
     if empty:
         warnings.warn(
             f"{empty} of the {n} jets of {where} have no constituents: each got the model's score of an empty set, "
