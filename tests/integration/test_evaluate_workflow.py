@@ -319,3 +319,13 @@ def test_evaluation_refuses_copies_of_the_training_events_and_a_changed_training
     io.write(training.with_column("x00", -np.asarray(training["x00"])), tmp_path / "labelled.parquet")
     with pytest.raises(neyman.DataError, match=r"cannot evaluate the run's own events: .*labelled\.parquet \("):
         evaluate(run, n_bootstrap=20, report=False)
+
+
+def test_a_run_without_test_events_is_said_so_by_evaluate_and_compare(bdt_run, tmp_path):
+    """split.test = 0 and no test file: evaluate, report and compare failed with 'a ROC curve needs events'."""
+    untested = _train(tmp_path, "untested", {"type": "fisher"}, split={"train": 0.8, "val": 0.2, "test": 0.0})
+    with pytest.raises(neyman.DataError, match=r"untested has no test events .*--test-data FILE"):
+        evaluate(untested, n_bootstrap=5)
+    with pytest.raises(neyman.DataError, match=r"untested has no test events"):
+        compare([bdt_run, untested], out=tmp_path / "cmp", n_bootstrap=5)
+    assert not (tmp_path / "cmp").exists()

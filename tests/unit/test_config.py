@@ -231,3 +231,15 @@ def test_yaml_aliases_merge_keys_and_keys_twice_on_one_line(tmp_path):
     (tmp_path / "bomb.yaml").write_text(base + bomb)
     with pytest.raises(ConfigError, match=r"expands to more than 100,000 values"):
         load_config(tmp_path / "bomb.yaml")
+
+
+def test_yaml_slips_get_advice(tmp_path):
+    """YAML reads 1e3 as text; a section given as one word (sources: [f.parquet], model: mlp) is a mapping."""
+    (tmp_path / "e3.yaml").write_text("data: {sources: [{path: d.parquet}]}\ntraining: {epochs: 1e3}\n")
+    with pytest.raises(ConfigError, match=r"training\.epochs: .*got '1e3'\); YAML reads 1e3 as text .* write 1000"):
+        load_config(tmp_path / "e3.yaml")
+    (tmp_path / "short.yaml").write_text("data: {sources: [d.parquet]}\nmodel: mlp\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path / "short.yaml")
+    assert "write it as a mapping: {path: d.parquet}" in str(err.value)
+    assert "write it as a mapping: {type: mlp}" in str(err.value)

@@ -141,9 +141,10 @@ WIDE_TABLE = 5
 def print_metrics(console: Console, result: Any) -> None:
     """Print the headline metrics of a run as a table: a row per split, or a row per metric when there are many."""
     table = RichTable(title=f"run {result.run_dir}")
-    test = result.metrics.get("test", {})
-    keys = [k for k in test if k not in ("n_events", "sum_weights") and not k.endswith(BOUND_SUFFIX)]
     splits = [s for s in ("train", "val", "test") if s in result.metrics]
+    # the test split's metrics name the columns; a run without test events (split.test = 0) has the others'
+    named = result.metrics.get("test") or next((result.metrics[s] for s in splits if result.metrics[s]), {})
+    keys = [k for k in named if k not in ("n_events", "sum_weights") and not k.endswith(BOUND_SUFFIX)]
     if len(keys) > WIDE_TABLE:
         table.add_column("metric")
         for split in splits:
@@ -157,6 +158,8 @@ def print_metrics(console: Console, result: Any) -> None:
         for split in splits:
             table.add_row(split, *(_cell(result.metrics[split], k) for k in keys))
     console.print(table)
+    if splits and not result.metrics.get("test"):
+        console.print("no test events (split.test = 0 and no test file): evaluate the run with --test-data FILE")
     if "folds_summary" in result.metrics and "auc" in result.metrics["folds_summary"]:
         s = result.metrics["folds_summary"]["auc"]
         console.print(f"k-fold AUC: {s['mean']:.4f} ± {s['std']:.4f} (mean ± std over folds)")

@@ -100,8 +100,24 @@ def _format_errors(exc: ValidationError, origin: str) -> str:
         else:
             got = err.get("input")
             shown = f" (got {got!r})" if got is not None and not isinstance(got, (dict, list, BaseModel)) else ""
-            lines.append(f"  {loc or '(top level)'}: {err['msg']}{shown}")
+            lines.append(f"  {loc or '(top level)'}: {err['msg']}{shown}{_hint(kind, got, loc)}")
     return "\n".join(lines)
+
+
+def _hint(kind: str, got: Any, loc: str) -> str:
+    """Advice for two common slips: YAML's ``1e3`` is text, and a section given as a word."""
+    if isinstance(got, str) and kind.startswith(("int_", "float_")):
+        try:
+            number = float(got)
+        except ValueError:
+            return ""
+        if number.is_integer() and abs(number) < 1e15:
+            return f"; YAML reads {got} as text (it wants a dot, 1.0e3), so write {int(number)}"
+        return f"; YAML reads {got} as text (it wants a dot in the mantissa), so write {number!r}"
+    if isinstance(got, str) and kind in ("model_type", "model_attributes_type", "dict_type"):
+        key = "path" if loc.startswith("data.sources") else "type"
+        return f"; write it as a mapping: {{{key}: {got}}}"
+    return ""
 
 
 def parse_config(data: Mapping[str, Any], *, origin: str = "") -> RunConfig:
