@@ -143,7 +143,9 @@ def print_metrics(console: Console, result: Any) -> None:
     table = RichTable(title=f"run {result.run_dir}")
     splits = [s for s in ("train", "val", "test") if s in result.metrics]
     # the test split's metrics name the columns; a run without test events (split.test = 0) has the others'
-    named = result.metrics.get("test") or next((result.metrics[s] for s in splits if result.metrics[s]), {})
+    named: dict[str, Any] = result.metrics.get("test") or next(
+        (result.metrics[s] for s in splits if result.metrics[s]), {}
+    )
     keys = [k for k in named if k not in ("n_events", "sum_weights") and not k.endswith(BOUND_SUFFIX)]
     if len(keys) > WIDE_TABLE:
         table.add_column("metric")

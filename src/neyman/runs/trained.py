@@ -130,18 +130,29 @@ class TrainedRun:
         """Names of the score columns :meth:`score` returns."""
         return self.task.score_names(self.classes)
 
-    def saved_predictions(self) -> ScoredEvents:
+    def saved_predictions(self, *, tested: bool = False) -> ScoredEvents:
         """The scores the training wrote to ``predictions.parquet``, with truth, weight, split and fold.
+
+        ``tested``: the caller judges the test split, so a run without test events is refused.
 
         Raises
         ------
         ModelError
             ``predictions.parquet`` is missing, or was modified or damaged since the
             run was written.
+        DataError
+            ``tested`` and the run has no test events (``split.test = 0`` and no test file).
         """
+        from neyman.preprocessing import TEST
+
         run = RunDirectory(self.path)
         run.verify_artefacts(self.checksums, names=[run.predictions.name])
         preds = io.read(run.predictions)
+        if tested and not np.any(np.asarray(preds[SPLIT]) == TEST):
+            raise DataError(
+                f"{self.path} has no test events (trained with split.test = 0 and no test file): judge it on a file "
+                "of its own (neyman evaluate RUN --test-data FILE), or train it with --test-data FILE"
+            )
         matrix = np.stack([np.asarray(preds[n]) for n in self.score_names], axis=1)
         return ScoredEvents(
             scores=self.task.event_scores(matrix),

@@ -16,7 +16,7 @@ import numpy as np
 
 from neyman import metrics
 from neyman.atomic import write_json, write_text
-from neyman.exceptions import ConfigError, DataError, NeymanWarning
+from neyman.exceptions import ConfigError, NeymanWarning
 from neyman.preprocessing import TEST
 from neyman.runs import RunDirectory, load_run
 from neyman.runs.guard import check_output_dir
@@ -189,13 +189,8 @@ def compare(
         trained = load_run(run.path)
         if not isinstance(trained.task, BinaryTask):
             raise ConfigError(f"{run.path} is a run of task {trained.task.name!r}; compare handles binary classifiers")
-        s = trained.saved_predictions()
+        s = trained.saved_predictions(tested=True)
         test = s.split == TEST
-        if not test.any():
-            raise DataError(
-                f"{run.path} has no test events (trained with split.test = 0 and no test file): compare runs "
-                "tested on the same test file (train --test-data FILE)"
-            )
         sc, y, w = s.part(TEST)
         auc, err = metrics.auc_with_uncertainty(sc, y, sample_weight=w, n_bootstrap=n_bootstrap, seed=seed)
         roc = metrics.roc_curve(sc, y, sample_weight=w)

@@ -108,7 +108,7 @@ def _events(cfg: RunConfig, trained: TrainedRun, test_data: Sequence[str]) -> tu
 
 def _scored(trained: TrainedRun, table: Table | None, test_data: Sequence[str]) -> ScoredEvents:
     if not test_data:
-        return trained.saved_predictions()
+        return trained.saved_predictions(tested=True)
     assert table is not None
     return trained.scored_events(table)
 
@@ -237,11 +237,6 @@ def _evaluate_run(
         inputs = _events(cfg, trained, test_data)
         table, x = inputs if inputs is not None else (None, None)
         scored = _scored(trained, table, test_data)
-        if not test_data and not np.any(scored.split == TEST):
-            raise DataError(
-                f"{rundir.path} has no test events (trained with split.test = 0 and no test file): evaluate it on a "
-                "file of its own with --test-data FILE"
-            )
         by_values, by_name = _by_values(request.by, table)
         lr = None
         if x is not None and trained.representation is None and trained.classes:
