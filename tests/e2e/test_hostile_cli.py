@@ -521,6 +521,12 @@ CASES = [
         r"the condition 'f3' holds one value in the training events.*remove it from model\.condition",
         frame_file("c.csv", lambda frame: frame.assign(f3=7.0)),
     ),
+    case(
+        "train-device-unknown",
+        f"train --data good.csv --label-column label --model mlp --features {FEATURE_LIST} "
+        "--set training.device=banana",
+        r"training\.device: unknown device 'banana'",
+    ),
     # an option and a --set of its key: one of the two was dropped without a word
     case("train-name-and-set-name", f"{TRAIN} --name t6 --set name=foo", r"--set name: this command sets name itself"),
     case(
@@ -998,6 +1004,11 @@ CASES = [
     case("evaluate-missing-run", "evaluate runs/bni", r"runs/bni"),
     case("evaluate-bootstrap-beyond-any-use", "evaluate runs/bin --bootstrap 100000000", r"between 2 and 100,000"),
     case("evaluate-variation-without-name", "evaluate runs/bin --variation good.csv", r"--variation takes NAME=FILE"),
+    case(
+        "evaluate-efficiencies-without-variation",
+        "evaluate runs/bin --efficiencies 0,1.5",
+        r"--efficiencies gives the cuts of --variation NAME=FILE and does nothing without it",
+    ),
     case("evaluate-variation-missing-file", "evaluate runs/bin --variation up=absent.csv", r"absent\.csv"),
     case(
         "evaluate-variation-files-per-source",

@@ -73,6 +73,10 @@ def _variations(texts: list[str]) -> dict[str, list[str]]:
     return out
 
 
+DEFAULT_EFFICIENCIES = "0.3,0.5,0.7"
+"""The nominal signal efficiencies of a systematic variation's cuts."""
+
+
 def _efficiencies(text: str) -> list[float]:
     try:
         return [float(v) for v in text.split(",") if v.strip()]
@@ -121,7 +125,7 @@ def register(app: typer.Typer) -> None:
             [], "--variation", help="Binary: NAME=FILE[,FILE] events of another generator/detector setting."
         ),
         efficiencies: str = typer.Option(
-            "0.3,0.5,0.7", "--efficiencies", help="With --variation: nominal signal efficiencies of the cuts."
+            DEFAULT_EFFICIENCIES, "--efficiencies", help="With --variation: nominal signal efficiencies of the cuts."
         ),
     ) -> None:
         """Compute every metric and figure of a run and write its report.html."""
@@ -135,6 +139,11 @@ def register(app: typer.Typer) -> None:
                     "0.2 % (its relative error is 1/sqrt(2 R)) while the time grows with every replica"
                 )
             varied = _variations(variation)
+            if efficiencies != DEFAULT_EFFICIENCIES and not varied:
+                raise ConfigError(
+                    "--efficiencies gives the cuts of --variation NAME=FILE and does nothing without it; the "
+                    "evaluation's own working point is --working-point"
+                )
             v = None
             if varied:
                 from neyman.workflows.variations import variations

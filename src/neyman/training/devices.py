@@ -21,10 +21,10 @@ def select_device(name: str = "auto") -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         device = torch.device(name)
-    except RuntimeError as exc:
-        raise ConfigError(f"unknown device {name!r}; use auto, cpu, cuda or cuda:N") from exc
+    except RuntimeError:
+        raise ConfigError(f"training.device: unknown device {name!r}; use auto, cpu, cuda or cuda:N") from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"device {name!r} was asked for but CUDA is not available; use device: auto or cpu")
+        raise ConfigError(f"training.device: {name!r} was asked for but CUDA is not available; use device: auto or cpu")
     return device
 
 

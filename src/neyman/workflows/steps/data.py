@@ -551,7 +551,8 @@ def load_events(
         )
         if len(table) == 0:
             raise DataError(
-                f"{plan.path} holds no events (its columns but no rows); fill it or remove it from data.sources"
+                f"{plan.path} holds no events (its columns but no rows); fill it or remove it from data.sources "
+                "(or --test-data)"
             )
         parts.append(
             events_from_chunk(

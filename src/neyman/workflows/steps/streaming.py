@@ -179,7 +179,8 @@ def check_streaming_inputs(cfg: RunConfig) -> StreamingInputs:
         n = io.num_entries(plan.path, tree=plan.tree, format=data.format)
         if n == 0:
             raise DataError(
-                f"{plan.path} holds no events (its columns but no rows); fill it or remove it from data.sources"
+                f"{plan.path} holds no events (its columns but no rows); fill it or remove it from data.sources "
+                "(or --test-data)"
             )
         if plan.config.max_events is not None:
             n = min(n, plan.config.max_events)
