@@ -100,6 +100,9 @@ def test_predict_never_writes_over_a_folder_the_input_or_a_run(runs):
     folder.mkdir(exist_ok=True)
     with pytest.raises(DataError, match=r"is a folder; give the predictions a file name"):
         predict(a, data, folder)
+    # a folder of a run: the example is a file beside the run, not one inside it (which is refused)
+    with pytest.raises(DataError, match=r"model is a folder; give the predictions a file name \(e\.g\. .*a-scores"):
+        predict(a, data, a / "model")
     with pytest.raises(DataError, match=r"is the input file"):
         predict(a, data, data, force=True)
     saved = a / "predictions.parquet"

@@ -54,7 +54,9 @@ def _output_file(out: Path, *, force: bool, scores: list[str], tree: str | None)
     """
     check_folders_above(out)
     if out.is_dir():
-        raise DataError(f"output {out} is a folder; give the predictions a file name (e.g. {out / 'scores.parquet'})")
+        run = enclosing_run(out)  # a run's own folder: the example goes beside the run
+        example = out / "scores.parquet" if run is None else run.parent / f"{run.name}-scores.parquet"
+        raise DataError(f"output {out} is a folder; give the predictions a file name (e.g. {example})")
     io.detect_format(out, output=True)  # before anything is scored
     run = enclosing_run(out.parent)
     if run is not None:  # a run's folder holds what its training wrote: --force replaces it whole
