@@ -340,3 +340,12 @@ def test_predict_says_when_events_lie_so_far_out_that_their_log_density_is_minus
     with pytest.warns(NeymanWarning, match=r"2 of the 4 events of .*far\.parquet got a score that is not a finite"):
         out = neyman.predict(run, tmp_path / "far.parquet", tmp_path / "scored.parquet")
     assert np.isfinite(np.asarray(io.read(out.output)["log_density"])).sum() == 2
+
+
+def test_a_test_split_of_a_handful_of_events_is_warned_about_without_classes(files, tmp_path):
+    """Only classes were counted: a density tested on 2 events gave its figures without a word."""
+    io.write(_events(20, 13, anomalous=False), tmp_path / "twenty.parquet")
+    cfg = _config(files, "twenty", "density", labelled=False, training={"steps": 20, "progress": False})
+    cfg["data"].update(sources=[{"path": str(tmp_path / "twenty.parquet")}], features=["a", "b"])
+    with pytest.warns(NeymanWarning, match=r"the test split holds \d events: too few to measure the model"):
+        neyman.train(cfg)

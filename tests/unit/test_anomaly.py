@@ -278,6 +278,11 @@ def test_frechet_distance_of_two_gaussians_is_the_analytic_value():
     expected = 0.5**2 + (1 - 1) ** 2 + (1 - 1.5) ** 2
     assert metrics.frechet_distance(real, generated) == pytest.approx(expected, abs=0.01)
     assert metrics.frechet_distance(real, real[::-1]) == pytest.approx(0.0, abs=1e-9)
+    # a column constant in the real events (a VAE's flag): singular covariances, the same value and no
+    # LinAlgWarning (scipy's general matrix root warned); the generated spread adds its variance, 0.5**2 / 1
+    flag_r, flag_g = np.full((200_000, 1), 3.0), 3.0 + 0.5 * gen.normal(size=(200_000, 1))
+    with_flag = metrics.frechet_distance(np.hstack([real, flag_r]), np.hstack([generated, flag_g]))
+    assert with_flag == pytest.approx(expected + 0.25, abs=0.01)
 
 
 def test_two_sample_test_cannot_tell_halves_of_one_sample_apart_and_tells_different_samples_apart():

@@ -73,10 +73,11 @@ def frechet_distance(real: npt.ArrayLike, generated: npt.ArrayLike) -> float:
               + \\mathrm{Tr}\\big(\\Sigma_r + \\Sigma_g - 2 (\\Sigma_r \\Sigma_g)^{1/2}\\big),
 
     the Fréchet physics distance (FPD) of the jet-generation literature on the
-    features themselves; the value returned is :math:`d_F^2`.
+    features themselves; the value returned is :math:`d_F^2`.  The trace of the root is
+    taken as :math:`\\mathrm{Tr}\\,(\\Sigma_r^{1/2} \\Sigma_g \\Sigma_r^{1/2})^{1/2}` (the same
+    eigenvalues), from symmetric eigen-decompositions: a constant column makes the
+    covariances singular, where the general matrix root is ill-conditioned.
     """
-    from scipy import linalg
-
     r, g = float_array(real, "real", ndim=2), float_array(generated, "generated", ndim=2)
     if r.shape[1] != g.shape[1]:
         raise DataError(f"the samples have {r.shape[1]} and {g.shape[1]} features; give both the same columns")
@@ -85,7 +86,14 @@ def frechet_distance(real: npt.ArrayLike, generated: npt.ArrayLike) -> float:
     r, g = r / scale, g / scale
     mu_r, mu_g = r.mean(axis=0), g.mean(axis=0)
     cov_r, cov_g = np.atleast_2d(np.cov(r, rowvar=False)), np.atleast_2d(np.cov(g, rowvar=False))
-    root = linalg.sqrtm(cov_r @ cov_g)
-    root = np.real(root)  # round-off leaves a tiny imaginary part
-    value = float(np.sum((mu_r - mu_g) ** 2) + np.trace(cov_r + cov_g - 2.0 * root))
+    half = _psd_root(cov_r)
+    inner = half @ cov_g @ half
+    root_trace = float(np.sum(np.sqrt(np.clip(np.linalg.eigvalsh((inner + inner.T) / 2.0), 0.0, None))))
+    value = float(np.sum((mu_r - mu_g) ** 2) + np.trace(cov_r) + np.trace(cov_g) - 2.0 * root_trace)
     return max(value, 0.0)
+
+
+def _psd_root(matrix: np.ndarray) -> np.ndarray:
+    """The symmetric square root of a covariance matrix (negative round-off eigenvalues set to 0)."""
+    values, vectors = np.linalg.eigh((matrix + matrix.T) / 2.0)
+    return np.asarray((vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T)

@@ -173,7 +173,7 @@ MIN_TEST_EVENTS = 10
 
 
 def _warn_few_test_events(fit: Fitted, auc: float | None) -> None:
-    r"""Warn when a class has fewer than :data:`MIN_TEST_EVENTS` test events.
+    r"""Warn when a class (or, without classes, the test split) has fewer than :data:`MIN_TEST_EVENTS` test events.
 
     Notes
     -----
@@ -183,9 +183,17 @@ def _warn_few_test_events(fit: Fitted, auc: float | None) -> None:
     .. math:: \sigma^2 = \frac{A(1-A) + (n_1-1)(Q_1-A^2) + (n_0-1)(Q_2-A^2)}{n_1 n_0},
               \quad Q_1 = \frac{A}{2-A},\; Q_2 = \frac{2A^2}{1+A}.
     """
-    if not fit.task.n_classes:
-        return
     test = fit.split == TEST
+    if not fit.task.n_classes:  # a regression, an anomaly score, a density: the events alone
+        n = int(test.sum())
+        if 0 < n < MIN_TEST_EVENTS:
+            warnings.warn(
+                f"the test split holds {n} events: too few to measure the model; give the test more events (at "
+                f"least {MIN_TEST_EVENTS}: more events, a larger split.test, or --test-data FILE)",
+                NeymanWarning,
+                stacklevel=2,
+            )
+        return
     counts = np.bincount(fit.truth[test].astype(np.int64), minlength=len(fit.classes)) if test.any() else None
     if counts is None or counts.min() >= MIN_TEST_EVENTS:
         return

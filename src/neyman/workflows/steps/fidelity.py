@@ -160,7 +160,8 @@ def _compare(
         "two_sample_auc": two_sample_auc(real, generated, w, None, seed=seed),
         "frechet_distance": metrics.frechet_distance(real, generated),
         "wasserstein": w1,
-        "wasserstein_over_std": {c: w1[c] / s if s > 0 else float("nan") for c, s in zip(columns, std, strict=True)},
+        # a column constant in the real events has no scale: null, shown as n/a (it was the text "nan")
+        "wasserstein_over_std": {c: w1[c] / s if s > 0 else None for c, s in zip(columns, std, strict=True)},
     }
     paths = []
     for j, c in enumerate(columns[:MAX_FEATURE_FIGURES]):

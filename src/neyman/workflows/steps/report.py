@@ -15,6 +15,8 @@ __all__ = ["build_report"]
 
 
 def _fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
