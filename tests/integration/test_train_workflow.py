@@ -663,7 +663,7 @@ def test_streaming_a_text_file_reads_it_once_and_trains_as_its_parquet_copy(tmp_
     table = likelihood_ratio_dataset(6000, n_features=6, seed=13)
     io.write(table, tmp_path / "events.parquet")
     frame = table.to_pandas()
-    frame.to_csv(tmp_path / "events.csv", index=False, float_format="%.9g")
+    frame.to_csv(tmp_path / "events.csv", index=False, float_format="%.17g")  # the Parquet file's values exactly
     reads = []
     blocks = csv_io.blocks
     monkeypatch.setattr(csv_io, "blocks", lambda *a, **k: reads.append(1) or blocks(*a, **k))
@@ -684,7 +684,7 @@ def test_streaming_a_text_file_reads_it_once_and_trains_as_its_parquet_copy(tmp_
     # a bad cell deep inside the text file is named in the text file, not in the copy
     frame["x03"] = frame["x03"].astype(object)
     frame.loc[4321, "x03"] = "n/a?"
-    frame.to_csv(tmp_path / "bad.csv", index=False, float_format="%.9g")
+    frame.to_csv(tmp_path / "bad.csv", index=False, float_format="%.17g")
     cfg = _config(
         tmp_path,
         [{"path": str(tmp_path / "bad.csv")}],

@@ -236,7 +236,7 @@ def test_density_task_refuses_constant_and_discrete_columns():
     task.check_inputs(fine[:50], ["a", "b"])
     # a point mass (an absent object's pT of 0 for half the events): the likelihood grows without bound
     zero_inflated = np.where(gen.random(1000) < 0.5, 0.0, gen.exponential(size=1000))
-    with pytest.raises(DataError, match=r"'pt' holds the value 0 in \d+ of 1000 events.*'pt != 0'"):
+    with pytest.raises(DataError, match=r"'pt' holds the value 0\.0 in \d+ of 1000 events.*'pt != 0\.0'"):
         task.check_inputs(np.column_stack([fine[:, 0], zero_inflated]), ["a", "pt"])
     task.check_inputs(np.column_stack([fine[:, 0], np.where(np.arange(1000) < 4, 0.0, fine[:, 1])]), ["a", "b"])
     # a large offset: float32 spacing at 1e9 is 64, so 1e9 + 100 z reaches the flow as a dozen values

@@ -231,6 +231,9 @@ def test_yaml_aliases_merge_keys_and_keys_twice_on_one_line(tmp_path):
     (tmp_path / "bomb.yaml").write_text(base + bomb)
     with pytest.raises(ConfigError, match=r"expands to more than 100,000 values"):
         load_config(tmp_path / "bomb.yaml")
+    (tmp_path / "itself.yaml").write_text(base + "tuning: {enqueue: &e [*e]}\n")  # a RecursionError traceback
+    with pytest.raises(ConfigError, match=r"holds a value that contains itself"):
+        load_config(tmp_path / "itself.yaml")
 
 
 def test_yaml_slips_get_advice(tmp_path):

@@ -124,8 +124,10 @@ def register(app: typer.Typer) -> None:
         variation: list[str] = typer.Option(
             [], "--variation", help="Binary: NAME=FILE[,FILE] events of another generator/detector setting."
         ),
-        efficiencies: str = typer.Option(
-            DEFAULT_EFFICIENCIES, "--efficiencies", help="With --variation: nominal signal efficiencies of the cuts."
+        efficiencies: str | None = typer.Option(
+            None,
+            "--efficiencies",
+            help="With --variation: nominal signal efficiencies of the cuts [default: 0.3,0.5,0.7].",
         ),
     ) -> None:
         """Compute every metric and figure of a run and write its report.html."""
@@ -139,7 +141,7 @@ def register(app: typer.Typer) -> None:
                     "0.2 % (its relative error is 1/sqrt(2 R)) while the time grows with every replica"
                 )
             varied = _variations(variation)
-            if efficiencies != DEFAULT_EFFICIENCIES and not varied:
+            if efficiencies is not None and not varied:
                 raise ConfigError(
                     "--efficiencies gives the cuts of --variation NAME=FILE and does nothing without it; the "
                     "evaluation's own working point is --working-point"
@@ -148,7 +150,8 @@ def register(app: typer.Typer) -> None:
             if varied:
                 from neyman.workflows.variations import variations
 
-                v = variations(run, varied, test_data=test_data, efficiencies=_efficiencies(efficiencies))
+                cuts = _efficiencies(DEFAULT_EFFICIENCIES if efficiencies is None else efficiencies)
+                v = variations(run, varied, test_data=test_data, efficiencies=cuts)
             r = evaluate_workflow(
                 run,
                 test_data=test_data,

@@ -54,12 +54,14 @@ def _sigterm_as_interrupt() -> Iterator[None]:
     try:
         previous = signal.signal(signal.SIGTERM, terminate)
     except ValueError:  # not the main thread: leave the signal as it is
-        yield
-        return
+        previous, installed = None, False
+    else:
+        installed = True
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        if installed:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def run_guarded(fn: Callable[[], T]) -> T:

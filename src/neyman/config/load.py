@@ -267,6 +267,7 @@ def _unshared(data: dict[str, Any], path: Path) -> dict[str, Any]:
     ``config.yaml`` of 20 MB, and longer chains never finished).
     """
     count = 0
+    inside: set[int] = set()  # the containers being copied: one met again holds itself
 
     def copy(value: Any) -> Any:
         nonlocal count
@@ -276,11 +277,17 @@ def _unshared(data: dict[str, Any], path: Path) -> dict[str, Any]:
                 f"{path} expands to more than {MAX_CONFIG_VALUES:,} values (YAML aliases repeating aliases); a run "
                 "configuration holds a few hundred: write the values out"
             )
-        if isinstance(value, dict):
-            return {k: copy(v) for k, v in value.items()}
-        if isinstance(value, list):
+        if not isinstance(value, (dict, list)):
+            return value
+        if id(value) in inside:
+            raise ConfigError(f"{path} holds a value that contains itself (a YAML alias inside its own anchor)")
+        inside.add(id(value))
+        try:
+            if isinstance(value, dict):
+                return {k: copy(v) for k, v in value.items()}
             return [copy(v) for v in value]
-        return value
+        finally:
+            inside.discard(id(value))
 
     return dict(copy(data))
 

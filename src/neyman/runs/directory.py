@@ -203,7 +203,10 @@ class RunDirectory:
         outer = enclosing_run(self.path.parent)
         if outer is None:
             return
-        inner = Path(os.path.realpath(self.path)).relative_to(outer).parts
+        try:
+            inner = Path(os.path.realpath(self.path)).relative_to(outer).parts
+        except ValueError:  # a link out of the run: the new run lies elsewhere
+            return
         if not inner or inner[0] not in NESTED_RUN_FOLDERS:
             raise RunDirectoryError(
                 f"{self.path} is inside the run directory {outer}: replacing that run (--force) would delete it, "

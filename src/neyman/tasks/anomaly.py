@@ -303,10 +303,10 @@ class DensityTask(AnomalyTask):
             top = int(np.argmax(counts))
             if counts[top] >= max(10, POINT_MASS * len(sample)):
                 raise DataError(
-                    f"feature {name!r} holds the value {values[top]:.10g} in {counts[top]} of {len(sample)} events "
-                    f"({counts[top] / len(sample):.1%}; a point mass, e.g. an absent object's pT of 0, or values "
-                    "clipped at a bound): its density is infinite there and the fit would not converge; model those "
-                    f"events apart (data.selection '{name} != {values[top]:.10g}') or drop it from data.features"
+                    f"feature {name!r} holds the value {float(values[top])!r} in {counts[top]} of {len(sample)} events "
+                    f"({counts[top] / len(sample):.1%}: a point mass, e.g. an absent object's pT of 0, or values "
+                    "clipped at a bound), where its density is infinite and the fit would not converge; model those "
+                    f"events apart (data.selection '{name} != {float(values[top])!r}') or drop it from data.features"
                 )
         varied = np.flatnonzero(np.std(sample, axis=0) > 0)  # a constant condition has no correlation
         if len(varied) >= 2:

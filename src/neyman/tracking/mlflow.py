@@ -236,8 +236,8 @@ def _check_reachable(uri: str) -> None:
         port = parts.port or DEFAULT_PORTS.get(scheme)
     except ValueError as exc:  # a port that is not a number
         raise StorageError(f"tracking.uri {uri} is not a valid URI: {exc}") from None
-    if not parts.hostname or port is None:
-        return
+    if not parts.hostname or port is None or any(k in parts.query for k in ("host=", "unix_socket=")):
+        return  # no host, or a Unix socket named in the query: nothing to reach over TCP
     server = scheme in ("http", "https")
     shown = uri.replace(f":{parts.password}@", ":***@", 1) if parts.password else uri
     try:

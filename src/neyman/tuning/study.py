@@ -89,7 +89,7 @@ def displayed_url(url: str) -> str:
 
 
 OPTUNA_TABLES = frozenset({"studies", "trials", "version_info"})
-"""Tables every Optuna storage holds: a SQLite file with other tables and none of these is someone else's."""
+"""Tables an Optuna storage holds: a SQLite file with tables, none of them these, is someone else's."""
 
 
 def _refuse_foreign_sqlite(path: Path, shown: str) -> None:
@@ -103,7 +103,7 @@ def _refuse_foreign_sqlite(path: Path, shown: str) -> None:
             tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.Error:
         return  # not SQLite: the storage's own opening names the file
-    if tables and not tables >= OPTUNA_TABLES:
+    if tables and tables.isdisjoint(OPTUNA_TABLES):  # some of them: a study another process is creating
         listed = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
         raise StorageError(
             f"the storage {shown} is a SQLite database of something else (its tables: {listed}), not an Optuna "

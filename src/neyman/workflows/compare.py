@@ -181,8 +181,7 @@ def compare(
         raise ConfigError("compare needs at least two run directories")
     _refuse_repeated(runs)
     out = check_output_dir(out, force=force, marker="comparison.json", what="the comparison")
-    rows, rocs = [], {}
-    tested: dict[str, _Tested] = {}
+    rows, rocs, tested = [], {}, {}  # type: list[dict[str, Any]], dict[str, metrics.RocCurve], dict[str, _Tested]
     for path in runs:
         run = RunDirectory(Path(path))
         run.require_complete()
@@ -195,7 +194,8 @@ def compare(
         auc, err = metrics.auc_with_uncertainty(sc, y, sample_weight=w, n_bootstrap=n_bootstrap, seed=seed)
         roc = metrics.roc_curve(sc, y, sample_weight=w)
         # the folder's name, else its path as given, else its full path: the labels of the figure and table differ
-        name = next(n for n in (run.path.name, str(run.path), str(run.path.resolve())) if n not in rocs)
+        candidates = (run.path.name, str(run.path), str(run.path.resolve()))
+        name = next((n for n in candidates if n not in rocs), f"{run.path} ({len(rocs) + 1})")
         rocs[name] = roc
         tested[str(path)] = _Tested.of(
             s.event_id[test], s.truth[test], w, _test_files(run, trained.source_records, test)

@@ -212,9 +212,9 @@ def _score_chunks(
         warnings.warn(message, NeymanWarning, stacklevel=3)
     if infinite:
         warnings.warn(
-            f"{infinite} of the {n} events of {where} got a score that is not a finite number (a log-density of "
-            "-inf: events so far outside the training events that the model's float32 arithmetic overflows); "
-            "their scores say only 'far outside': select the events within the training range",
+            f"{infinite} of the {n} events of {where} got a score that is not a finite number (NaN or +-inf, e.g. "
+            "a density's -inf: events so far outside the training events that the model's float32 arithmetic "
+            "overflows); their scores say nothing more: select the events within the training range",
             NeymanWarning,
             stacklevel=3,
         )

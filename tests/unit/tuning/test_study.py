@@ -99,6 +99,9 @@ def test_a_sqlite_database_of_something_else_is_refused_untouched(tmp_path):
     assert own.read_bytes() == before
     open_storage(sqlite_url(tmp_path / "study.db"))
     open_storage(sqlite_url(tmp_path / "study.db"))  # a study's own file opens again
+    with sqlite3.connect(tmp_path / "half.db") as db:  # another process creating its study: some tables so far
+        db.execute("CREATE TABLE studies (study_id INTEGER)")
+    open_storage(sqlite_url(tmp_path / "half.db"))
 
 
 def test_sqlite_storage_is_created_with_its_directory(tmp_path):

@@ -84,7 +84,35 @@ def checked_inputs(
     events, ref = _inputs(data, reference, settings.mass_name, features, settings.method)
     windows = _checked_windows(events.mass, given, settings.mass_name, (sqrt_s, bin_width))
     _check_classes(events, None if ref is None else (reference or "", ref), windows, settings)
+    _check_flow_inputs(data, events, windows, settings, features)
     return events, ref, windows
+
+
+def _check_flow_inputs(
+    data: str, events: HuntEvents, windows: list[tuple[Regions, Window]], settings: HuntSettings, features: list[str]
+) -> None:
+    """Refuse features a flow cannot model (discrete, a point mass, beyond float32) before anything is trained.
+
+    CATHODE's and ANODE's flows are densities of the features given the mass; the density
+    task's checks ran only when a window's flow started training, after the hunt's folder
+    and the earlier windows' models existed.  Checked on each window's span.
+    """
+    if settings.method not in FLOW_METHODS:
+        return
+    from neyman.tasks.anomaly import DensityTask
+
+    for found, _ in windows:
+        inside = (events.mass >= found.span.lo) & (events.mass < found.span.hi)
+        matrix = np.column_stack([events.x[inside], events.mass[inside]])
+        try:
+            DensityTask().check_inputs(matrix, [*features, settings.mass_name], given=[settings.mass_name])
+        except DataError as exc:
+            reason = str(exc).split(";")[0]
+            raise DataError(
+                f"{data}, window {found.signal}: --method {settings.method} models the features with a flow, and "
+                f"{reason}; leave that feature out of --features, or prepare it in the file (select, compress or "
+                "dequantise it)"
+            ) from None
 
 
 def _read_events(path: str, mass: str, features: list[str], what: str, first_id: int = 0) -> HuntEvents:
