@@ -340,12 +340,18 @@ def open_study_storage(study_dir: Path, url: str, name: str) -> optuna.storages.
     Raises
     ------
     ConfigError
-        If ``study_dir`` is a training run, or holds trial runs of a study that the
+        If ``study_dir`` is a training run or lies inside one, or holds trial runs of a study that the
         storage does not hold (a new study's trials would overwrite them).  The
         directory is listed before the storage is asked, which keeps this race-free.
     """
     if (study_dir / "config.yaml").is_file():
         raise ConfigError(f"{study_dir} is a training run, not a study; choose another study name (--study NAME)")
+    from neyman.runs.guard import enclosing_run
+
+    if (run := enclosing_run(study_dir.parent)) is not None:  # its trials would be runs inside a run: refused each
+        raise ConfigError(
+            f"{study_dir} is inside the run directory {run}; give the study an output_dir outside the runs"
+        )
     old_trials = sorted(p.name for p in study_dir.glob("trial-*")) if study_dir.is_dir() else []
     opened = open_storage(url)
     if old_trials and not study_exists(opened, name):

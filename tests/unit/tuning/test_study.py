@@ -215,3 +215,9 @@ def test_a_study_directory_with_trial_runs_of_another_study_is_refused(tmp_path)
     (tmp_path / "run" / "config.yaml").write_text("seed: 1\n")
     with pytest.raises(ConfigError, match="is a training run, not a study"):
         open_study_storage(tmp_path / "run", url, "run")
+    # a study inside a run: each trial's run was refused, after the study's database was made in the run
+    (tmp_path / "run" / "status.json").write_text('{"state": "complete", "time": "2026-12-07T00:00:00"}')
+    inner = tmp_path / "run" / "study"
+    with pytest.raises(ConfigError, match=r"study is inside the run directory .*run; give the study an output_dir"):
+        open_study_storage(inner, sqlite_url(inner / "study.db"), "study")
+    assert not inner.exists()
