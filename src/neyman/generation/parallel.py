@@ -172,6 +172,15 @@ class _Pool:
         """Stop the workers; chunks not started are cancelled, running ones finish."""
         self._pool.shutdown(wait=True, cancel_futures=True)
 
+    def stop(self) -> None:
+        """End the worker processes now (an interrupted command): their running chunks are lost, the finished kept.
+
+        Ctrl-C reaches the whole process group, workers included; SIGTERM from a batch system
+        may reach this process alone, and :meth:`close` would wait for the running chunks.
+        """
+        for child in multiprocessing.active_children():
+            child.terminate()
+
 
 @contextmanager
 def executor(workers: int = 1, scheduler: str | None = None, store: ChunkStore | None = None) -> Iterator[Executor]:
@@ -207,6 +216,9 @@ def executor(workers: int = 1, scheduler: str | None = None, store: ChunkStore |
     pool = _Pool(workers, local)
     try:
         yield pool
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM to this process alone: stop the running chunks too
+        pool.stop()
+        raise
     finally:
         pool.close()
 

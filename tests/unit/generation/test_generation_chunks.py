@@ -188,3 +188,20 @@ def test_an_error_in_a_worker_process_reaches_the_caller_and_the_workers_stop() 
         engine.submit(bad)
         for _ in engine.finished():
             pass
+
+
+def test_an_interrupted_local_pool_ends_its_running_chunks_at_once(monkeypatch):
+    """SIGTERM to neyman alone (a batch system's limit) waited for every running chunk before the command ended."""
+    import multiprocessing
+    import time
+
+    import neyman.generation.parallel as parallel
+
+    monkeypatch.setattr(parallel, "run_chunk", time.sleep)  # a chunk that takes 60 s
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt), parallel.executor(workers=2) as pool:
+        pool.submit(60.0)  # type: ignore[arg-type]
+        time.sleep(3.0)  # the worker has started it
+        raise KeyboardInterrupt
+    assert time.monotonic() - start < 20.0
+    assert not multiprocessing.active_children()
