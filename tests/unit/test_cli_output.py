@@ -30,3 +30,19 @@ def test_a_table_written_to_a_pipe_keeps_its_headers_whole(monkeypatch, capsys):
 def test_columns_in_the_environment_still_decide(monkeypatch, capsys):
     out = _printed("60", monkeypatch, capsys)
     assert max(len(line) for line in out.splitlines()) <= 60
+
+
+def test_a_rename_blocked_by_a_folder_names_the_folder_on_one_line(capsys):
+    """A folder named report.html in a run: the error named only the temporary file, and wrapped."""
+    import typer
+
+    from neyman.cli.guard import run_guarded
+
+    def body() -> None:
+        raise IsADirectoryError(21, "Is a directory", "runs/r/.report.html.tmp-1", None, "runs/r/report.html")
+
+    with pytest.raises(typer.Exit) as stopped:
+        run_guarded(body)
+    assert stopped.value.exit_code == 2
+    err = capsys.readouterr().err
+    assert "error: Is a directory: runs/r/report.html (writing runs/r/.report.html.tmp-1 there)" in err

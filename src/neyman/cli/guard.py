@@ -94,7 +94,11 @@ def run_guarded(fn: Callable[[], T]) -> T:
         if _State.debug:
             raise
         where = f": {exc.filename}" if exc.filename else ""
-        console.print(f"[bold red]error:[/] {escape(exc.strerror or str(exc))}{escape(where)}", highlight=False)
+        if exc.filename2:  # a rename: the destination is the path in the way (a folder where a file goes)
+            where = f": {exc.filename2} (writing {exc.filename} there)"
+        console.print(
+            f"[bold red]error:[/] {escape(exc.strerror or str(exc))}{escape(where)}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(2) from None
     except KeyboardInterrupt as exc:
         terminated = isinstance(exc, Terminated)
