@@ -93,33 +93,30 @@ def _quick_config(
     return cfg
 
 
-def _refuse_set_of_options(
-    overrides: list[str], config: Path | None, *, name: str | None, output_dir: str | None, **options: Any
-) -> None:
-    """Refuse a ``--set`` of a key an option also gives: one of the two was silently dropped.
+OPTION_KEYS = {
+    "--name": "name",
+    "--output-dir": "output_dir",
+    "--features": "data.features",
+    "--label-column": "data.label_column",
+    "--target": "data.target",
+    "--weight": "data.weight",
+    "--selection": "data.selection",
+    "--format": "data.format",
+    "--task": "task.type",
+    "--model": "model.type",
+}
+"""The configuration key each of train's options sets."""
+
+
+def _refuse_set_of_options(overrides: list[str], given: dict[str, bool]) -> None:
+    """Refuse a ``--set`` of a key an option also gives (``given``: whether each option was): one was dropped.
 
     ``--name t6 --set name=foo`` named the run t6; ``--features a,b --set data.features=[a]``
-    trained on ``a`` alone.  Without a config file the options below set the configuration.
+    trained on ``a`` alone.
     """
     from neyman.config import refuse_owned_overrides
 
-    owned = {"name": "--name"} if name else {}
-    if output_dir:
-        owned["output_dir"] = "--output-dir"
-    if config is None:
-        keys = {
-            "features": "data.features",
-            "label_column": "data.label_column",
-            "target": "data.target",
-            "weight": "data.weight",
-            "selection": "data.selection",
-            "fmt": "data.format",
-            "task": "task.type",
-            "model": "model.type",
-        }
-        for option, key in keys.items():
-            if options.get(option) not in (None, "", []):
-                owned[key] = "--" + ("format" if option == "fmt" else option.replace("_", "-"))
+    owned = {OPTION_KEYS[option]: option for option, was in given.items() if was and option in OPTION_KEYS}
     refuse_owned_overrides(overrides, owned, instead="give it once, with one of the two")
 
 
@@ -263,10 +260,6 @@ def register(app: typer.Typer) -> None:
                 _write_example(console, example)
                 return
 
-            quick_values = dict(
-                features=features, label_column=label_column, target=target, task=task, weight=weight,
-                selection=selection, fmt=fmt,
-            )  # fmt: skip
             quick = {
                 "--model": model is not None,
                 "--features": features is not None,
@@ -294,7 +287,9 @@ def register(app: typer.Typer) -> None:
                 print_metrics(console, result)
                 console.print(f"run directory: [bold]{result.run_dir}[/]  ({result.seconds:.1f} s)")
                 return
-            _refuse_set_of_options(set_, config, name=name, output_dir=output_dir, model=model, **quick_values)
+            # a config file says the quick options itself (they are refused with it, below)
+            given = {"--name": bool(name), "--output-dir": bool(output_dir), **({} if config else quick)}
+            _refuse_set_of_options(set_, given)
             overrides = list(set_)
             if name:
                 overrides.append(f"name={json.dumps(name)}")  # a YAML string as given, spaces and all

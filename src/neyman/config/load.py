@@ -111,9 +111,10 @@ def _hint(kind: str, got: Any, loc: str) -> str:
             number = float(got)
         except ValueError:
             return ""
+        # PyYAML's numbers need a dot and a signed exponent: 1e3 and 1.0e3 are text, 1.0e+3 a number
         if number.is_integer() and abs(number) < 1e15:
-            return f"; YAML reads {got} as text (it wants a dot, 1.0e3), so write {int(number)}"
-        return f"; YAML reads {got} as text (it wants a dot in the mantissa), so write {number!r}"
+            return f"; YAML reads {got} as text (a number needs a dot and a signed exponent), so write {int(number)}"
+        return f"; YAML reads {got} as text (a number needs a dot and a signed exponent), so write {number!r}"
     if isinstance(got, str) and kind in ("model_type", "model_attributes_type", "dict_type"):
         key = "path" if loc.startswith("data.sources") else "type"
         return f"; write it as a mapping: {{{key}: {got}}}"

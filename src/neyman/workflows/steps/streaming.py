@@ -285,11 +285,12 @@ def chunk_groups(files: list[int], per_class: list[np.ndarray]) -> list[tuple[in
     if not per_class:
         return [(f, -1) for f in files]
     counts = np.asarray(per_class, dtype=np.float64)
-    owner = np.asarray(files)
+    totals: dict[int, np.ndarray] = {}
+    for f, n in zip(files, counts, strict=True):
+        totals[f] = totals.get(f, 0.0) + n
     groups = []
     for f, n in zip(files, counts, strict=True):
-        whole = counts[owner == f].sum(axis=0)
-        overall = whole / max(whole.sum(), 1.0)
+        overall = totals[f] / max(totals[f].sum(), 1.0)
         ratio = np.divide(n / max(n.sum(), 1.0), overall, out=np.zeros_like(overall), where=overall > 0)
         k = int(np.argmax(ratio))
         groups.append((f, k if n.sum() > 0 and ratio[k] >= LEANING else -1))
