@@ -8,7 +8,10 @@ exits non-zero; anything else is a bug in neyman.
 from __future__ import annotations
 
 import difflib
+import errno
+import os
 from collections.abc import Iterable
+from pathlib import Path
 
 __all__ = [
     "ConfigError",
@@ -71,3 +74,33 @@ def close_matches(name: str, candidates: Iterable[str], *, n: int = 3) -> str:
     if not matches:
         return ""
     return " (did you mean " + ", ".join(repr(m) for m in matches) + "?)"
+
+
+def missing_file(path: str | os.PathLike[str]) -> str:
+    """Why a file cannot be found: ``" does not exist"`` with close names, or the broken link.
+
+    Parameters
+    ----------
+    path
+        A path for which :func:`os.path.exists` is false.
+
+    Returns
+    -------
+    str
+        Text to follow the path in a message: a dangling link names its target, a loop
+        of links says so, and a missing name gets the close names of its folder (the
+        name itself left out) and a missing folder.
+    """
+    if os.path.islink(path):
+        try:
+            target = os.readlink(path)
+            os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                return " is a link in a loop of links, which leads to no file; point it at the file"
+        return f" is a link to {target}, which does not exist; point it at the file"
+    file = Path(path)
+    parent = file.parent
+    nearby = [p.name for p in parent.iterdir() if p.name != file.name] if parent.is_dir() else []
+    where = "" if parent.is_dir() else f" (directory {parent} does not exist either)"
+    return f" does not exist{close_matches(file.name, nearby)}{where}"

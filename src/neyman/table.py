@@ -369,6 +369,12 @@ class Table:
                 float(value)
             except (TypeError, ValueError):
                 break
+        if isinstance(value, (list, tuple, np.ndarray)):
+            raise DataError(
+                f"column {name!r}{self._where()} holds a list of values per event (row {i + 1}: {len(value)} "
+                "values), and a feature takes one number per event: leave it out of the features (--features, "
+                "data.features), or write the value you need (e.g. the leading one) as a column of its own"
+            )
         shown = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
         raise DataError(
             f"column {name!r}{self._where()} holds text, not numbers: {shown!r} in row {i + 1} "

@@ -11,6 +11,7 @@ same model and scores as the plain file, never a silently different one.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 from collections.abc import Callable
@@ -61,6 +62,53 @@ def jagged_root(name: str) -> Callable[[Path], None]:
         branches["jet_pt"] = ak.unflatten(np.random.default_rng(2).normal(size=int(counts.sum())), counts)
         with uproot.recreate(folder / name) as out:
             out["events"] = branches
+
+    return setup
+
+
+def one_column_jagged(name: str, column: str) -> Callable[[Path], None]:
+    """Setup: the good events in tree ``events`` of ``name``, with ``column`` a list of one value per event."""
+
+    def setup(folder: Path) -> None:
+        import awkward as ak
+        import uproot
+
+        frame = good_frame()
+        branches: dict[str, object] = {c: frame[c].to_numpy() for c in frame.columns}
+        branches[column] = ak.unflatten(frame[column].to_numpy(), np.ones(len(frame), dtype=np.int64))
+        with uproot.recreate(folder / name) as out:
+            out["events"] = branches
+
+    return setup
+
+
+def _variable_length_hdf5(path: Path) -> None:
+    """The good events as HDF5 datasets, with ``trk``: a variable-length dataset of 1 to 3 values per event."""
+    import h5py
+
+    frame = good_frame()
+    with h5py.File(path, "w") as out:
+        for column in frame.columns:
+            out[column] = frame[column].to_numpy()
+        tracks = out.create_dataset("trk", (len(frame),), dtype=h5py.vlen_dtype(np.float64))
+        for i in range(len(frame)):
+            tracks[i] = np.arange(i % 3 + 1, dtype=np.float64)
+
+
+def linked(name: str, target: str) -> Callable[[Path], None]:
+    """Setup: a symbolic link ``name`` to ``target`` (which need not exist)."""
+
+    def setup(folder: Path) -> None:
+        (folder / name).symlink_to(target)
+
+    return setup
+
+
+def fifo(name: str) -> Callable[[Path], None]:
+    """Setup: a named pipe ``name``, which no one writes."""
+
+    def setup(folder: Path) -> None:
+        os.mkfifo(folder / name)
 
     return setup
 
@@ -234,6 +282,93 @@ DATA_CASES = [
         r"jag\.root.*'jet_pt'.*one number per event",
         jagged_root("jag.root"),
     ),
+    case(
+        "train-jagged-label-root",
+        f"train --data lab.root:events --label-column label {FISHER} --features {FEATURE_LIST}",
+        r"lab\.root.*label column 'label' holds a list of values .*one value per event",
+        one_column_jagged("lab.root", "label"),
+    ),
+    case(
+        "train-jagged-event-id-root",
+        f"train --data lab.root:events --label-column label {FISHER} --features {FEATURE_LIST} "
+        "--set data.event_id=weight --set split.kfold=3",
+        r"lab\.root.*event-id column 'weight' holds a list of values",
+        one_column_jagged("lab.root", "weight"),
+    ),
+    case(
+        "train-jagged-target-root",
+        "train --data lab.root:events --target f3 --model xgboost --features f0,f1,f2",
+        r"lab\.root.*target column 'f3' holds a list of values",
+        one_column_jagged("lab.root", "f3"),
+    ),
+    case(
+        "predict-jagged-feature-root",
+        "predict runs/bin --input f0.root:events --output s.parquet",
+        r"'f0'.*f0\.root.*not a flat numeric column",
+        one_column_jagged("f0.root", "f0"),
+    ),
+    case(
+        "train-weights-whose-sum-overflows",
+        f"train --data big.parquet --label-column label --weight weight {FISHER}",
+        r"sum to more than float64 holds.*1e\+308.*divide them by a constant.*'weight' of big\.parquet",
+        frame_file("big.parquet", lambda f: f.assign(weight=1e308)),
+    ),
+    case(
+        "train-target-beyond-float32",
+        "train --data huge.parquet --target target --model xgboost --features f0,f1,f2",
+        r"huge\.parquet.*target column 'target' holds \d+ values beyond ±3\.4e\+38.*rescale",
+        frame_file("huge.parquet", lambda f: f.assign(target=f["f0"] * 1e300)),
+    ),
+    case(
+        "train-one-file-as-both-classes-by-two-spellings",
+        f"train --signal good.parquet --background ./good.parquet {FISHER}",
+        r"good\.parquet and \./good\.parquet are one file, read as classes 'signal' and 'background'",
+    ),
+    case(
+        "train-one-file-as-both-classes-through-a-link",
+        f"train --signal good.parquet --background alias.parquet {FISHER}",
+        r"good\.parquet and alias\.parquet are one file",
+        linked("alias.parquet", "good.parquet"),
+    ),
+    case(
+        "train-text-labels-with-a-missing-one",
+        f"train --data nolab.parquet --label-column label {FISHER}",
+        r"nolab\.parquet: column 'label' holds 1 missing labels \(the first in row 6\)",
+        frame_file(
+            "nolab.parquet",
+            lambda f: f.assign(label=[None if i == 5 else "sb"[v] for i, v in enumerate(f["label"])]),
+        ),
+    ),
+    case(
+        "train-csv-in-utf16",
+        f"train --data u16.csv --label-column label {FISHER}",
+        r"u16\.csv.*NUL bytes: it is written in UTF-16.*save it as UTF-8",
+        lambda d: (d / "u16.csv").write_bytes(good_frame().to_csv(index=False).encode("utf-16")),
+    ),
+    case(
+        "train-hdf5-variable-length-dataset-as-feature",
+        f"train --data vl.h5 --label-column label {FISHER} --features f0,trk",
+        r"'trk' in vl\.h5 holds a list of values per event \(row 1: 1 values\)",
+        lambda d: _variable_length_hdf5(d / "vl.h5"),
+    ),
+    case(
+        "train-data-from-a-pipe",
+        f"train --data pipe.csv --label-column label {FISHER}",
+        r"pipe\.csv is not a regular file",
+        fifo("pipe.csv"),
+    ),
+    case(
+        "predict-input-that-is-a-loop-of-links",
+        "predict runs/bin --input loop1.csv --output s.parquet",
+        r"loop1\.csv is a link in a loop of links",
+        lambda d: (linked("loop1.csv", "loop2.csv")(d), linked("loop2.csv", "loop1.csv")(d)),
+    ),
+    case(
+        "train-data-through-a-dangling-link",
+        f"train --data gone.csv --label-column label {FISHER}",
+        r"gone\.csv is a link to moved\.csv, which does not exist",
+        linked("gone.csv", "moved.csv"),
+    ),
 ]
 
 
@@ -380,3 +515,38 @@ def test_the_exact_ratio_of_a_synthetic_file_is_never_an_automatic_feature(app, 
     frame.assign(true_log_lr=1.6 * frame["label"] - 0.8).to_parquet(case_folder / "synthetic.parquet")
     features, warned = train_output(app, case_folder, "synthetic.parquet", "synthetic")
     assert features == ["f0", "f1", "f2", "f3"] and warned == []
+
+
+def test_a_column_without_a_header_name_is_named_when_left_out(app, case_folder: Path) -> None:  # noqa: F811
+    """``a,,label``: the unnamed middle column was dropped from the features with no word; pandas' row index
+    (the unnamed first column counting the rows) stays left out quietly."""
+    frame = good_frame()[["f0", "f1", "label"]]
+    lines = frame.to_csv(index=False).splitlines()
+    (case_folder / "blank.csv").write_text("\n".join(["f0,,label", *lines[1:]]) + "\n")
+    features, warned = train_output(app, case_folder, "blank.csv", "blank")
+    assert features == ["f0"]
+    assert len(warned) == 1 and re.search(r"blank\.csv: left out.*'' \(no name in the header: name it", warned[0])
+    frame.to_csv(case_folder / "indexed.csv")  # pandas' default: the row index first, with no name
+    assert train_output(app, case_folder, "indexed.csv", "indexed") == (["f0", "f1"], [])
+
+
+def test_a_feature_rounded_in_one_class_file_only_is_warned_about(app, case_folder: Path) -> None:  # noqa: F811
+    """Background written with ``f0`` rounded (another tool, another unit) trained with no word: the classifier
+    separates the files' formats."""
+    frame = good_frame()
+    frame[frame["label"] == 1].drop(columns="label").to_parquet(case_folder / "sig.parquet")
+    frame[frame["label"] == 0].drop(columns="label").assign(f0=lambda f: np.round(10 * f["f0"])).to_parquet(
+        case_folder / "bkg.parquet"
+    )
+    argv = ["train", "--signal", "sig.parquet", "--background", "bkg.parquet", "--model", "fisher"]
+    argv += ["--features", FEATURE_LIST, "--name", "rounded"]
+    result = invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    warned = warning_lines(result.output)
+    assert len(warned) == 1 and re.search(
+        r"'f0' holds only whole numbers in bkg\.parquet \(class 'background'\) but fractions in sig\.parquet", warned[0]
+    ), warned
+    frame[frame["label"] == 0].drop(columns="label").to_parquet(case_folder / "bkg.parquet")  # written alike
+    argv[-1] = "alike"
+    result = invoke(app, argv)
+    assert result.exit_code == 0 and warning_lines(result.output) == [], result.output

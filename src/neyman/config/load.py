@@ -11,7 +11,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from neyman.config.schema import RunConfig
-from neyman.exceptions import ConfigError, close_matches
+from neyman.exceptions import ConfigError, close_matches, missing_file
 
 __all__ = [
     "apply_overrides",
@@ -346,11 +346,7 @@ def validate_paths(config: RunConfig) -> None:
         if os.path.isdir(file_path):
             raise ConfigError(f"data.sources.{i}.path: {file_path} is a folder; give a data file inside it")
         if not os.path.exists(file_path):
-            parent = Path(file_path).parent
-            nearby = [p.name for p in parent.iterdir()] if parent.is_dir() else []
-            raise ConfigError(
-                f"data.sources.{i}.path: file {file_path} does not exist{close_matches(Path(file_path).name, nearby)}"
-            )
+            raise ConfigError(f"data.sources.{i}.path: file {file_path}{missing_file(file_path)}")
 
 
 def dump_config(config: RunConfig) -> str:

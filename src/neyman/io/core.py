@@ -19,13 +19,14 @@ import math
 import operator
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from neyman.exceptions import DataError, MissingDependencyError, NeymanError, close_matches
+from neyman.exceptions import DataError, MissingDependencyError, NeymanError, close_matches, missing_file
 from neyman.table import Table
 
 __all__ = [
@@ -201,15 +202,16 @@ class Backend(abc.ABC):
 def check_file(path: Path) -> None:
     """Raise :class:`DataError` unless ``path`` is an existing, non-empty file."""
     if not os.path.exists(path):  # os.path, unlike Path, says False for a name the system refuses
-        parent = path.parent
-        nearby = sorted(p.name for p in parent.iterdir()) if parent.is_dir() else []
-        hint = close_matches(path.name, nearby)
-        where = "" if parent.is_dir() else f" (directory {parent} does not exist either)"
-        raise DataError(f"input file {path} does not exist{hint}{where}")
+        raise DataError(f"input file {path}{missing_file(path)}")
     if path.is_dir():
         inside = sorted(p.name for p in path.iterdir() if p.is_file())
         shown = f"; it contains {list_names(inside, limit=8)}" if inside else ""
         raise DataError(f"{path} is a directory, not a file{shown}; give the path of a file")
+    if not stat.S_ISREG(path.stat().st_mode):
+        raise DataError(
+            f"input file {path} is not a regular file (a pipe, a device or a socket), which neyman cannot read "
+            "more than once; write the data to a file and give its path"
+        )
     if path.stat().st_size == 0:
         raise DataError(f"input file {path} is empty (0 bytes); it was probably not written completely, write it again")
 
@@ -510,11 +512,11 @@ class TextColumns:
         cells = values.tolist()
         kinds: dict[Any, int] = {}
         for cell in cells:
-            if cell in kinds:
-                continue
             try:
+                if cell in kinds:
+                    continue
                 kind = _cell_kind(cell)
-            except TypeError:  # unhashable or odd objects: not a column of cells
+            except TypeError:  # unhashable (an array per event) or odd objects: not a column of cells
                 return None
             if kind is None:
                 return None

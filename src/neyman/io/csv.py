@@ -194,7 +194,12 @@ def _ragged_row(path: Path, expected: int, got: int, row: str) -> DataError:
             if text == row or (start != row and text.startswith(start)):
                 where = f"line {number}"
                 break
-    if row.lstrip().startswith("#"):
+    if "\x00" in row:
+        fix = (
+            "the file holds NUL bytes: it is written in UTF-16 (a spreadsheet's 'Unicode text') or is no text "
+            "file; save it as UTF-8 text (e.g. iconv -f UTF-16 -t UTF-8), or write it as Parquet"
+        )
+    elif row.lstrip().startswith("#"):
         fix = (
             "it is a comment line, which the file's rows cannot hold: delete the lines "
             f"starting with '#' (e.g. grep -v '^#' {path.name} > clean{''.join(path.suffixes)}), or write the file "

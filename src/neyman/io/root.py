@@ -81,7 +81,7 @@ def _tree(f: Any, tree: str | None, path: Path) -> tuple[Any, str]:
             contents = list_names(f.keys(cycle=False))
             raise DataError(f"{path} holds no TTree; its contents: {contents}")
         raise DataError(
-            f"{path} holds several trees ({list_names(trees)}); choose one with tree= (or '{path.name}:{trees[0]}')"
+            f"{path} holds several trees ({list_names(trees)}); choose one with tree= (or '{path}:{trees[0]}')"
         )
     name = tree.split(";")[0].strip("/")
     if name not in trees:

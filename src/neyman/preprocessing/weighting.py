@@ -69,7 +69,7 @@ def event_weights(table: Table, *, weight_column: str | None = None, scale: floa
         bad = ~finite
         raise DataError(
             f"weight column {weight_column!r}{where} has {int(bad.sum())} non-finite entries "
-            f"(first at event {int(np.flatnonzero(bad)[0])}); fix the weights or select the "
+            f"(the first in row {int(np.flatnonzero(bad)[0]) + 1}, counted from 1); fix the weights or select the "
             f"events with a cut such as 'isfinite({weight_column})'"
         )
     return weights
@@ -260,11 +260,18 @@ def check_weights(weights: npt.ArrayLike, labels: npt.ArrayLike | None = None) -
     Raises
     ------
     DataError
-        Non-finite weights, a total weight :math:`\\sum_i w_i \\le 0`, or a class
+        Non-finite weights, weights whose sum overflows, a total weight :math:`\\sum_i w_i \\le 0`, or a class
         :math:`c` with :math:`\\sum_{i \\in c} w_i \\le 0` (named in the message).
     """
     w = _as_weights(weights)
-    total = float(w.sum())
+    with np.errstate(over="ignore"):
+        total, magnitude = float(w.sum()), float(np.abs(w).sum())
+    if not np.isfinite(magnitude):
+        raise DataError(
+            f"the weights of {w.shape[0]} events sum to more than float64 holds (the largest |w| is "
+            f"{float(np.max(np.abs(w))):.3g}); divide them by a constant (training and metrics use only their "
+            "ratios)"
+        )
     if not total > 0:
         raise DataError(f"the total weight of {w.shape[0]} events is {total:g}; it must be positive")
     if labels is None:

@@ -200,7 +200,8 @@ def feature_matrix(
         raise DataError(f"{table.source or 'the input'} lacks the feature column(s) {missing} that {model} needs")
     for name in features:
         low, _, high = ranges.get(name, (0.0, 0.0, 1.0))
-        if np.asarray(table[name]).dtype == np.bool_ and (low < 0 or high > 1):
+        column = table[name]
+        if isinstance(column, np.ndarray) and column.dtype == np.bool_ and (low < 0 or high > 1):
             raise DataError(
                 f"column {name!r} of {table.source or 'the input'} holds true/false values, but {model} was "
                 f"trained on numbers from {low:.4g} to {high:.4g} in it: the column is of another kind than the "

@@ -1,8 +1,7 @@
 """``neyman evaluate``: the complete evaluation of a run, its figures and its report.
 
-The task of the run computes the numbers (:meth:`neyman.tasks.Task.evaluate`),
-:func:`neyman.plotting.evaluation_figures` draws them; the inputs' distributions
-and importance, the learning curves and the report are added here.
+The run's task computes the numbers (:meth:`neyman.tasks.Task.evaluate`), :func:`neyman.plotting.evaluation_figures`
+draws them; the inputs' distributions and importance, the learning curves and the report are added here.
 """
 
 from __future__ import annotations
@@ -100,7 +99,8 @@ def _events(cfg: RunConfig, trained: TrainedRun, test_data: Sequence[str]) -> tu
         table.to_numpy(trained.features, dtype=np.float64),
         trained.features,
         fill_value=data.fill_value,
-        source="evaluation inputs",
+        source=", ".join(test_data) if test_data else "the run's input files",
+        trained=True,
     )
     warn_outside_training(trained, x, test_data)
     return table, x

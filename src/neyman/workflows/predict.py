@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from neyman import io
-from neyman.exceptions import DataError, NeymanWarning
+from neyman.exceptions import DataError, NeymanWarning, missing_file
 from neyman.io import not_replaceable, provenance_path, read_provenance, write_provenance
 from neyman.preprocessing import assign_folds
 from neyman.representations import ParticleArrays, ParticleSpec
@@ -306,6 +306,8 @@ def predict(
     ensemble :math:`s(x) = \\sigma\\big(\\tfrac1k \\sum_f z_f(x)\\big)`.
     """
     in_path, in_tree = io.parse_source(str(input))
+    if not os.path.exists(in_path):
+        raise DataError(f"input file {in_path}{missing_file(in_path)}")
     tree = tree or in_tree
     trained = _scorer(run, in_path)
     ratio = read_ratio_weights(trained.path) if isinstance(trained, TrainedRun) else None

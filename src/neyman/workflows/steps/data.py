@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -14,10 +15,11 @@ import numpy as np
 from neyman import io
 from neyman.config import RunConfig
 from neyman.config.schema import DataConfig, SourceConfig
-from neyman.exceptions import ConfigError, DataError, NeymanWarning, close_matches
+from neyman.exceptions import ConfigError, DataError, NeymanWarning, close_matches, missing_file
 from neyman.io import read_provenance
 from neyman.io.core import EXACT_INTEGERS, list_names
 from neyman.preprocessing import TEST, Selection, bootstrap_counts, check_weights, event_weights, parse_selection
+from neyman.preprocessing.missing import FLOAT32_MAX
 from neyman.representations import RepresentationSpec
 from neyman.runs import RangeCheck, changed_sources
 from neyman.table import (
@@ -196,7 +198,7 @@ def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
     index = set(io.index_columns(path, tree=first_source.tree or tree, format=fmt))
     predicted = _predicted_columns(path)
     truth = _truth_columns(path)
-    flat = [c for c in sample.flat_columns() if c not in skip and not _PANDAS_INDEX.fullmatch(c)]
+    flat = [c for c in sample.flat_columns() if c not in skip and not _row_index(sample, c)]
     features, left_out = _sort_columns(sample, flat, skip, index, predicted, truth)
     _refuse_comma_numbers(sample, [c for c in flat if not np.issubdtype(sample[c].dtype, np.number)])
     why = "; ".join(f"{list_names(names, limit=10)} ({reason})" for reason, names in left_out.items())
@@ -214,6 +216,21 @@ def resolve_features(data: DataConfig, first_source: SourceConfig) -> list[str]:
     return features
 
 
+def _row_index(sample: Table, column: str) -> bool:
+    """Whether ``column`` is the row index pandas writes with a frame, left out of the features quietly.
+
+    Parquet names it ``__index_level_0__``; a CSV gives it no name (read as ``''`` or
+    ``Unnamed: 0``) in its first column, counting the rows.  Another unnamed column is
+    data whose header lacks a name: it is left out with the others, and named.
+    """
+    if not _PANDAS_INDEX.fullmatch(column):
+        return False
+    if column.startswith("__index_level_"):
+        return True
+    values = sample[column]
+    return sample.column_names.index(column) == 0 and values.dtype.kind in "iu" and bool(np.all(np.diff(values) > 0))
+
+
 def _sort_columns(
     sample: Table, flat: list[str], skip: set[Any], index: set[str], predicted: set[str], truth: set[str]
 ) -> tuple[list[str], dict[str, list[str]]]:
@@ -221,7 +238,14 @@ def _sort_columns(
     left_out: dict[str, list[str]] = {}
     features: list[str] = []
     for column in flat:
-        reason = _left_out_because(column, sample[column].dtype, index, predicted, truth)
+        values = sample[column]
+        reason = (
+            "no name in the header: name it to use it"
+            if _PANDAS_INDEX.fullmatch(column)
+            else "a list of values per event"
+            if values.dtype.kind == "O" and len(values) and isinstance(values[0], (list, tuple, np.ndarray))
+            else _left_out_because(column, values.dtype, index, predicted, truth)
+        )
         if reason:
             left_out.setdefault(reason, []).append(column)
         else:
@@ -304,6 +328,15 @@ def _labels_from_column(values: np.ndarray, classes: list[str], column: str, sou
     if arr.dtype == np.bool_:  # True is class 1 (signal), False class 0
         arr = arr.astype(np.int64)
     if not np.issubdtype(arr.dtype, np.number):
+        missing = np.zeros(len(arr), dtype=bool)
+        if arr.dtype.kind == "O":  # text read as objects: None or NaN where a cell is empty
+            missing = np.array([v is None or (isinstance(v, float) and v != v) for v in arr.tolist()], dtype=bool)
+        if missing.any():
+            first = int(np.flatnonzero(missing)[0])
+            raise DataError(
+                f"{source}: column {column!r} holds {int(missing.sum())} missing labels (the first in row "
+                f"{first + 1}); every event needs its class: fill them or select the labelled events (data.selection)"
+            )
         names = arr.astype(str)
         held = sorted(str(name) for name in np.unique(names))
         unknown = [name for name in held if name not in classes]
@@ -392,8 +425,8 @@ def plan_sources(
     plans = []
     for i, src in enumerate(data.sources):
         path, tree = io.parse_source(src.path)
-        if not Path(path).exists():
-            raise DataError(f"input file {path} does not exist (data.sources.{i}.path)")
+        if not os.path.exists(path):
+            raise DataError(f"input file {path}{missing_file(path)} (data.sources.{i}.path)")
         weight_col = src.weight or data.weight
         needed = [c for c in [*features, *(carry or [])] if c not in src.columns]
         for extra in (weight_col, data.event_id, data.target if not classification else None):
@@ -406,7 +439,62 @@ def plan_sources(
         selections = [parse_selection(c) for c in [*(data.selection or []), *(src.selection or [])]]
         columns = list(dict.fromkeys([*needed, *(c for sel in selections for c in sorted(sel.columns))]))
         plans.append(SourcePlan(i, src, path, src.tree or tree, columns, selections))
+    _refuse_one_file_as_two_classes(plans)
     return plans
+
+
+def _refuse_one_file_as_two_classes(plans: list[SourcePlan]) -> None:
+    """Refuse two sources of different classes that name one file by two paths (a link, ``./``).
+
+    The configuration already refuses the same path spelled alike; here the files are
+    compared as the system sees them (:func:`os.path.samefile`), with their tree and cuts.
+    """
+    seen: dict[tuple[int, int, str | None, tuple[str, ...]], SourcePlan] = {}
+    for plan in plans:
+        if plan.config.label is None or plan.config.test:
+            continue
+        stat = Path(plan.path).stat()
+        key = (stat.st_dev, stat.st_ino, plan.tree, tuple(plan.config.selection or ()))
+        first = seen.setdefault(key, plan)
+        if first.config.label != plan.config.label:
+            raise DataError(
+                f"{first.path} and {plan.path} are one file, read as classes {first.config.label!r} and "
+                f"{plan.config.label!r} (data.sources.{first.index} and data.sources.{plan.index}): the same events "
+                "in both classes teach nothing; give each class its own file or selection"
+            )
+
+
+def _refuse_not_flat(
+    table: Table, features: list[str], src: SourceConfig, data: DataConfig, *, classification: bool
+) -> None:
+    """Refuse a feature, label, target or event-id column that holds several values (or a record) per event."""
+    flat = set(table.flat_columns())
+    jagged = [f for f in features if f not in src.columns and f not in flat]
+    if jagged:
+        raise _not_flat(
+            table,
+            jagged[0],
+            "feature",
+            "choose flat columns (--features, data.features), e.g. each field, or the leading object's value, "
+            "written as a column of its own",
+        )
+    for role, name in (
+        ("event-id", data.event_id),
+        ("label", data.label_column if classification and src.label is None else None),
+        ("target", None if classification else data.target),
+    ):
+        if name is not None and name not in flat:
+            raise _not_flat(table, name, role, f"choose a column with one value per event as the {role}")
+
+
+def _not_flat(table: Table, name: str, role: str, fix: str) -> DataError:
+    """The error for a column of ``role`` that holds several values (or a record) per event."""
+    fields = getattr(table[name], "fields", None)
+    held = f"a record of fields {list(fields)} (a struct)" if fields else "a list of values (a jagged or array branch)"
+    one = "one number" if role == "feature" else "one value"
+    return DataError(
+        f"{table.source}: {role} column {name!r} holds {held} per event, and a {role} takes {one} per event; {fix}"
+    )
 
 
 def _event_ids(values: np.ndarray, column: str, source: str | None, entries: np.ndarray) -> np.ndarray:
@@ -435,8 +523,9 @@ def _event_ids(values: np.ndarray, column: str, source: str | None, entries: np.
         if bad is None:
             return out
     where = f"{source}: " if source else ""
+    shown = values[bad].item() if isinstance(values[bad], np.generic) else values[bad]
     raise DataError(
-        f"{where}event-id column {column!r} holds {values[bad]!r} at entry {int(entries[bad])} (counted from 0): "
+        f"{where}event-id column {column!r} holds {shown!r} at entry {int(entries[bad])} (counted from 0): "
         "every event needs a whole-number id (data.event_id decides the splits and folds); fill or drop such "
         "events, or leave data.event_id unset to number the events by entry"
     )
@@ -467,18 +556,7 @@ def events_from_chunk(
         entries = entries[mask]
     src = plan.config
     n = len(table)
-    flat = set(table.flat_columns())
-    jagged = [f for f in features if f not in src.columns and f not in flat]
-    if jagged:
-        fields = getattr(table[jagged[0]], "fields", None)
-        held = (
-            f"a record of fields {list(fields)} (a struct)" if fields else "a list of values (a jagged or array branch)"
-        )
-        raise DataError(
-            f"{table.source}: feature column {jagged[0]!r} holds {held} per event, and a feature takes one number "
-            "per event; choose flat columns (--features, data.features), e.g. each field, or the leading object's "
-            "value, written as a column of its own"
-        )
+    _refuse_not_flat(table, features, src, data, classification=classification)
     cols: dict[str, Any] = {
         f: source_column(src.columns[f], entries) if f in src.columns else np.asarray(table[f]) for f in features
     }
@@ -503,7 +581,7 @@ def events_from_chunk(
             cols[LABEL] = _labels_from_column(raw, classes, data.label_column, table.source) if classes else raw
     else:
         assert data.target is not None
-        cols[TARGET] = np.asarray(table[data.target], dtype=np.float64)
+        cols[TARGET] = table.to_numpy([data.target], dtype=np.float64)[:, 0]
         bad = ~np.isfinite(cols[TARGET])
         if bad.any():
             first = int(np.flatnonzero(bad)[0])
@@ -511,6 +589,14 @@ def events_from_chunk(
                 f"{table.source}: the target column {data.target!r} holds {int(bad.sum())} missing or infinite "
                 f"values (the first in row {first + 1}: {cols[TARGET][first]}); select the events that have a "
                 "target (data.selection) or fix the file"
+            )
+        big = np.abs(cols[TARGET]) > FLOAT32_MAX
+        if big.any():
+            first = int(np.flatnonzero(big)[0])
+            raise DataError(
+                f"{table.source}: the target column {data.target!r} holds {int(big.sum())} values beyond "
+                f"±{FLOAT32_MAX:.3g}, which the models' float32 arithmetic turns into infinities (the first in row "
+                f"{first + 1}: {cols[TARGET][first]:.4g}); rescale the target (another unit, or its logarithm)"
             )
     cols[SOURCE] = np.full(n, plan.index, dtype=np.int64)
     return Table(cols, source=table.source)
@@ -545,7 +631,8 @@ def load_events(
     classification = learned.reads_labels != "no"
     required = learned.reads_labels == "required"
     parts = []
-    for plan in plan_sources(data, features, classification=classification, carry=carry, labels_required=required):
+    plans = plan_sources(data, features, classification=classification, carry=carry, labels_required=required)
+    for plan in plans:
         table = io.read(
             plan.path, tree=plan.tree, columns=plan.columns, entry_stop=plan.config.max_events, format=data.format
         )
@@ -559,6 +646,7 @@ def load_events(
                 table, plan, data, features, classes, classification=classification, first_entry=0, carry=carry
             )
         )
+    _warn_rounded_class(parts, plans, features)
     events = Table.concat(parts)
     if len(events) == 0:
         raise DataError(
@@ -591,6 +679,44 @@ def load_events(
         if not classification:
             _check_target(np.asarray(events[TARGET]), data)
     return Events(table=events, features=features, classes=classes)
+
+
+WHOLE_DISTINCT = 10
+"""A feature of whole numbers must take more values than this to be compared across classes."""
+
+
+def _warn_rounded_class(parts: list[Table], plans: list[SourcePlan], features: list[str]) -> None:
+    """Warn when a feature holds only whole numbers in one class's files and fractions in another's.
+
+    Files of different classes written by different tools can differ in how they store
+    a quantity (rounded to an integer, or in another unit): a classifier then separates
+    the files' formats, not their physics.  A feature counts as whole in a file when
+    every value is a whole number and it takes more than :data:`WHOLE_DISTINCT` values
+    (a count such as a multiplicity is whole in every class, and a column of zeros,
+    such as an absent object's momentum, says nothing).
+    """
+    labelled = [(plan, part) for plan, part in zip(plans, parts, strict=True) if plan.config.label and len(part)]
+    if len({plan.config.label for plan, _ in labelled}) < 2:
+        return
+    for name in features:
+        whole: dict[str, str] = {}
+        fractional: dict[str, str] = {}
+        for plan, part in labelled:
+            values = np.asarray(part[name], dtype=np.float64)
+            if not np.array_equal(values, np.round(values)):
+                fractional.setdefault(str(plan.config.label), plan.path)
+            elif len(np.unique(values)) > WHOLE_DISTINCT:
+                whole.setdefault(str(plan.config.label), plan.path)
+        if whole and fractional and whole.keys().isdisjoint(fractional.keys()):
+            warnings.warn(
+                f"feature {name!r} holds only whole numbers in {', '.join(whole.values())} (class "
+                f"{', '.join(map(repr, whole))}) but fractions in {', '.join(fractional.values())} (class "
+                f"{', '.join(map(repr, fractional))}): if the files store it differently (rounded, or in another "
+                "unit), the classifier learns the files' formats instead of the physics; write it alike in every "
+                "file",
+                NeymanWarning,
+                stacklevel=3,
+            )
 
 
 def _check_weights(data: DataConfig, events: Table, *, labels: bool) -> None:
@@ -996,8 +1122,8 @@ def data_with_sources(data: DataConfig, files: Sequence[str], *, option: str = "
         path = Path(io.parse_source(given)[0])
         if path.is_dir():
             raise DataError(f"{option} {given}: {path} is a folder; give a data file")
-        if not path.is_file():
-            raise DataError(f"{option} {given}: {path} does not exist")
+        if not os.path.exists(path):
+            raise DataError(f"{option} {given}: {path}{missing_file(path)}")
     sources = [s.model_copy(update={"path": p}) for s, p in zip(data.sources, files, strict=True)]
     # a bootstrap replica is of the training samples: the files a run is evaluated on keep their weights
     return data.model_copy(update={"sources": sources, "streaming": False, "bootstrap": None})
