@@ -101,6 +101,18 @@ def test_bad_parametrised_requests_are_refused_before_anything_is_written(tmp_pa
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.parametrize("model", ["xgboost", "lightgbm"])
+def test_trees_are_warned_about_as_steps_in_the_parameter(tmp_path, model):
+    """A fit with trees came out at 0.478 for a true 0.25 (its scan a staircase) without a word."""
+    nominal = _sample(tmp_path / "n.parquet", 0.0, 100, 1)
+    targets = [_sample(tmp_path / f"t{i}.parquet", v, 100, 2 + i) for i, v in enumerate((-0.5, 0.0, 0.5))]
+    with (
+        pytest.warns(UserWarning, match=rf"--model {model}: trees are piecewise constant in theta.*--model mlp"),
+        pytest.raises(ConfigError, match="--kfold must be"),  # stops before any training
+    ):
+        dctr(nominal, targets, "theta", [-0.5, 0.0, 0.5], nominal=0.0, model=model, kfold=1, output_dir=str(tmp_path))
+
+
 def test_a_fit_needs_a_parametrised_run(family, tmp_path):
     d, _ = family
     from neyman.workflows.reweight import reweight

@@ -79,9 +79,18 @@ def test_a_closure_that_fails_leaves_the_run_marked_failed(tmp_path, monkeypatch
     with pytest.raises(OSError, match="disk full"):
         reweight(src, tgt, model="logistic", kfold=2, output_dir=str(tmp_path / "r"), name="rw")
     status = json.loads((tmp_path / "r" / "rw" / "status.json").read_text())
-    assert status["state"] == "failed" and "disk full" in status["error"]
+    assert status["state"] == "failed" and "disk full" in status["error"] and status["made_by"] == "reweight"
     with pytest.raises(RunDirectoryError, match="failed"):
         load_run(tmp_path / "r" / "rw")
+    # train --resume would have finished the training and called the run complete, without weights
+    from neyman.workflows.train import train
+
+    with pytest.raises(RunDirectoryError, match=r"a run of neyman reweight, which train --resume cannot finish"):
+        train(resume=tmp_path / "r" / "rw")
+    with pytest.raises(
+        RunDirectoryError, match=r"unfinished run of neyman reweight .* cannot be resumed; pass --force"
+    ):
+        reweight(src, tgt, model="logistic", kfold=2, output_dir=str(tmp_path / "r"), name="rw")
 
 
 def test_identical_samples_get_weights_of_one(tmp_path):
@@ -215,6 +224,9 @@ def test_a_retrained_run_never_uses_a_stale_weight_map(tmp_path):
         ("folder", DataError, r"source file .* is a directory, not a file"),
         ("uncovered", DataError, r"100\.0% of the target's events .* outside the source's range of 'x0', \[3, 3\]"),
         ("clip-above-one", ConfigError, r"--clip-quantile 2: give the quantile .* in \(0, 1\]"),
+        ("missing-values", DataError, r"source .*s\.parquet: column 'x0' \(given in --features\) holds nan in row 8 "),
+        ("weight-missing-in-target", DataError, r"target .*t\.parquet has no column 'w' \(given in --weight\)"),
+        ("dangling-link", DataError, r"source file .*s\.parquet is a link to .*moved\.parquet, which does not exist"),
     ],
 )
 def test_bad_input_is_refused_before_anything_is_written(tmp_path, case, error, match):
@@ -254,6 +266,17 @@ def test_bad_input_is_refused_before_anything_is_written(tmp_path, case, error, 
         src = _write(tmp_path / "s.parquet", np.column_stack([np.full(300, 3.0), x[:, 1:]]), {"w": np.ones(300)})
     elif case == "clip-above-one":
         kwargs["clip_quantile"] = 2
+    elif case == "missing-values":  # a replacement value (data.fill_value) would leave the closure without them
+        x[7::50, 0] = np.nan
+        src = _write(tmp_path / "s.parquet", x, {"w": np.ones(300)})
+        kwargs["overrides"] = ["data.fill_value=-999"]
+    elif case == "weight-missing-in-target":  # was: "different columns (w in one only)"
+        tgt = _write(tmp_path / "t.parquet", x + 0.1)
+        kwargs["weight"] = "w"
+    elif case == "dangling-link":
+        (tmp_path / "s.parquet").rename(tmp_path / "moved.parquet")
+        (tmp_path / "s.parquet").symlink_to(tmp_path / "moved.parquet")
+        (tmp_path / "moved.parquet").unlink()
     with pytest.raises(error, match=match):
         reweight(src, tgt, **kwargs)
     assert not (tmp_path / "runs").exists()
@@ -305,7 +328,8 @@ def test_positive_weights_keep_every_histogram_and_predict_reproduces_them(tmp_p
         ({"weight": "nope"}, DataError, r"has no column 'nope' \(given in --weight\)"),
         ({"weight": "w", "source": "x"}, ConfigError, r"either --source and --target .* or --positive alone"),
         ({"weight": "w", "features": ["x0", "w"]}, ConfigError, r"weight column 'w' cannot also be a feature"),
-        ({"weight": "neg"}, DataError, r"weight column 'neg' sums to -300"),
+        ({"weight": "neg", "features": ["x0", "x1"]}, DataError, r"weight column 'neg' sums to -300"),
+        ({"weight": "neg"}, DataError, r"column 'nan' \(given in --features\) holds nan in row 8"),
         ({"weight": "nan"}, DataError, r"weight column 'nan' holds nan at entry 7"),
     ],
 )
@@ -342,10 +366,21 @@ def test_a_target_partly_outside_the_source_is_warned_about(tmp_path):
         reweight(src, tgt, model="logistic", kfold=2, output_dir=str(tmp_path / "r"))
 
 
+def _summary(before: float | None, after: float | None, ess: float = 0.8, clipped: float = 0.001) -> dict:
+    return {
+        "two_sample_auc_before": before,
+        "two_sample_auc_after": after,
+        "effective_sample_fraction": ess,
+        "clipping": {"weight_fraction": clipped},
+    }
+
+
 def test_weights_that_leave_the_samples_apart_are_warned_about():
     from neyman.workflows.steps.reweighting import check_closure
 
     with pytest.warns(UserWarning, match=r"the weights do not close: .* 0\.9924 \(before 0\.9934"):
-        check_closure(0.9934, 0.9924)
+        check_closure(_summary(0.9934, 0.9924))
     for before, after in ((0.64, 0.49), (0.70, 0.54), (0.56, 0.545), (0.9, None)):  # closed, or too close to call
-        check_closure(before, after)  # no warning (warnings are errors in the tests)
+        check_closure(_summary(before, after))  # no warning (warnings are errors in the tests)
+    with pytest.warns(UserWarning, match=r"effective sample is 3\.1% .* clipped events held 99\.9% of the weight"):
+        check_closure(_summary(0.7, 0.5, ess=0.031, clipped=0.9994))

@@ -1,13 +1,14 @@
 """neyman evaluate --variation: working points fixed on nominal events, followed into variations."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 
 import neyman
 from neyman import io
-from neyman.exceptions import ConfigError
+from neyman.exceptions import ConfigError, DataError
 from neyman.metrics import cut_efficiency, working_point_shifts
 from neyman.table import LABEL
 from neyman.testing import likelihood_ratio_dataset
@@ -48,8 +49,14 @@ def tagger(tmp_path_factory):
     return d, neyman.train(cfg).run_dir
 
 
+def _fresh(run):
+    """The run without the studies of earlier tests (the run is shared by this module's tests)."""
+    shutil.rmtree(run / "variations", ignore_errors=True)
+
+
 def test_a_resampled_nominal_does_not_shift_and_a_scaled_background_does(tagger):
     d, run = tagger
+    _fresh(run)
     nominal = _files(d, "nominal", seed=2)
     variations = {"same": _files(d, "same", seed=3), "jes+10%": _files(d, "jes", seed=4, scale=1.10)}
     result = evaluate_variations(run, variations, test_data=nominal, efficiencies=(0.3, 0.5, 0.7))
@@ -71,6 +78,7 @@ def test_a_resampled_nominal_does_not_shift_and_a_scaled_background_does(tagger)
 
 def test_the_nominal_default_is_the_run_test_split(tagger):
     d, run = tagger
+    _fresh(run)
     result = evaluate_variations(run, {"same": _files(d, "same2", seed=5)})
     assert result.summary["files"]["nominal"] == "test split"
     wps = result.summary["variations"]["same"]["working_points"]
@@ -80,16 +88,64 @@ def test_the_nominal_default_is_the_run_test_split(tagger):
 
 def test_a_later_study_adds_its_variations_and_training_files_are_refused(tagger):
     d, run = tagger
+    _fresh(run)
     nominal = _files(d, "nominal3", seed=6, n=4000)
     first = evaluate_variations(run, {"a": _files(d, "a", seed=7, n=4000)}, test_data=nominal)
     second = evaluate_variations(run, {"b": _files(d, "b", seed=8, n=4000, scale=1.1)}, test_data=nominal)
     assert set(second.summary["variations"]) == {"a", "b"}  # the first study's variation is kept, scored again
     assert second.summary["variations"]["a"]["auc"] == pytest.approx(first.summary["variations"]["a"]["auc"])
-    other = evaluate_variations(run, {"c": _files(d, "c", seed=9, n=4000)})  # other nominal events: a new study
+    with pytest.warns(UserWarning, match=r"variations 'a', 'b' were measured against other nominal events"):
+        other = evaluate_variations(run, {"c": _files(d, "c", seed=9, n=4000)})  # other nominal events: a new study
     assert set(other.summary["variations"]) == {"c"}
     sig, bkg = str(d / "train_sig.parquet"), str(d / "train_bkg.parquet")  # the tagger's own training files
     with pytest.raises(ConfigError, match=r"--variation again=.*train_sig\.parquet is a file the run trained on"):
         evaluate_variations(run, {"again": [sig, bkg]}, test_data=nominal)
+
+
+def test_a_kfold_run_scores_variations_fold_by_fold_like_its_nominal(tmp_path):
+    """The out-of-fold nominal was compared with variations scored by the fold ensemble, which separates better:
+    a sample of the nominal's own distribution showed ΔAUC +0.012 (4σ).  Scored by the fold of each event id, the
+    run's own training events get back exactly its out-of-fold scores."""
+    from neyman.config import load_config
+    from neyman.runs import load_run
+    from neyman.workflows.steps.data import run_events
+
+    sig, bkg = _files(tmp_path, "train", seed=11, n=3000)
+    cfg = {
+        "name": "kfold",
+        "output_dir": str(tmp_path / "runs"),
+        "data": {
+            "sources": [{"path": sig, "label": "signal"}, {"path": bkg, "label": "background"}],
+            "classes": ["background", "signal"],
+            "features": FEATURES,
+        },
+        "model": {"type": "fisher"},
+        "split": {"kfold": 3},
+    }
+    run = neyman.train(cfg).run_dir
+    trained = load_run(run)
+    table = run_events(load_config(run / "config.yaml").data, "binary", None, features=trained.features)
+    saved = trained.saved_predictions()
+    order = np.argsort(saved.event_id)
+    by_fold = trained.scored_events(table, by_fold=True)
+    mine = np.argsort(by_fold.event_id)
+    np.testing.assert_array_equal(by_fold.event_id[mine], saved.event_id[order])
+    np.testing.assert_allclose(by_fold.scores[mine], saved.scores[order], rtol=1e-6)
+    np.testing.assert_array_equal(by_fold.fold[mine], saved.fold[order])
+    ensemble = trained.scored_events(table)
+    assert (ensemble.fold == -1).all() and not np.allclose(ensemble.scores[mine], saved.scores[order])
+
+
+def test_a_bad_variation_file_is_named_with_its_variation(tagger, tmp_path):
+    """The error of a variation's file named no variation (the same file can serve several)."""
+    _, run = tagger
+    _fresh(run)
+    sig, bkg = _files(tmp_path, "v", seed=12, n=200)
+    empty = tmp_path / "empty_bkg.parquet"
+    table = io.read(bkg)
+    io.write(table.take(np.zeros(len(table), dtype=bool)), empty)
+    with pytest.raises(DataError, match=r"^--variation jes=.*v_sig\.parquet,.*empty_bkg\.parquet: .*holds no events"):
+        evaluate_variations(run, {"jes": [sig, str(empty)]}, test_data=_files(tmp_path, "n", seed=13, n=200))
 
 
 def test_cut_efficiency_error_is_binomial_for_unit_weights():

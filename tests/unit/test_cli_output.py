@@ -46,3 +46,18 @@ def test_a_rename_blocked_by_a_folder_names_the_folder_on_one_line(capsys):
     assert stopped.value.exit_code == 2
     err = capsys.readouterr().err
     assert "error: Is a directory: runs/r/report.html (writing runs/r/.report.html.tmp-1 there)" in err
+
+
+def test_an_output_folder_that_refuses_writes_names_the_output_not_its_temporary_name(capsys):
+    """An export into a folder that cannot be written named only `.m.onnx.tmp-PID`."""
+    import typer
+
+    from neyman.cli.guard import run_guarded
+
+    def body() -> None:
+        raise PermissionError(1, "Operation not permitted", "/data/ro/.m.onnx.tmp-29299")
+
+    with pytest.raises(typer.Exit) as stopped:
+        run_guarded(body)
+    assert stopped.value.exit_code == 2
+    assert "error: Operation not permitted: /data/ro/m.onnx" in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import warnings
 from collections.abc import Callable, Iterator
@@ -94,6 +95,9 @@ def run_guarded(fn: Callable[[], T]) -> T:
         if _State.debug:
             raise
         where = f": {exc.filename}" if exc.filename else ""
+        temporary = re.fullmatch(r"\.(.+)\.tmp-\d+", os.path.basename(str(exc.filename or "")))
+        if temporary and not exc.filename2:  # neyman's temporary name of an output: name the output
+            where = f": {os.path.join(os.path.dirname(str(exc.filename)), temporary.group(1))}"
         if exc.filename2:  # a rename: the destination is the path in the way (a folder where a file goes)
             where = f": {exc.filename2} (writing {exc.filename} there)"
         console.print(

@@ -79,7 +79,8 @@ def _print_summary(r: Any, positive: bool) -> None:
         f"reweighted {s['n_source']} source events → [bold]{r.run_dir}[/]\n"
         f"  two-sample AUC {s['two_sample_auc_before']:.4f} → {s['two_sample_auc_after']:.4f} (0.5 = closure)\n"
         f"  effective sample fraction {s['effective_sample_fraction']:.3f}, "
-        f"{s['clipping']['n_clipped']} weights clipped\n"
+        f"{s['clipping']['n_clipped']} weights clipped (holding {s['clipping']['weight_fraction']:.1%} of the "
+        "weight before the clip)\n"
         f"  weights: {r.run_dir / 'weights.parquet'}  report: {r.report}"
     )
 

@@ -91,11 +91,21 @@ class RunDirectory:
         except (ValueError, KeyError, TypeError, IndexError):  # not JSON, or JSON but not a record
             return "unknown"
 
+    def made_by(self) -> str:
+        """The neyman command that made the run (``train`` where the status does not say)."""
+        try:
+            record = json.loads((self.path / STATUS_FILE).read_text())
+        except (OSError, ValueError):
+            return "train"
+        verb = record.get("made_by") if isinstance(record, dict) else None
+        return verb if isinstance(verb, str) else "train"
+
     def set_status(self, state: str, **extra: object) -> None:
-        """Record the run's state with a timestamp."""
+        """Record the run's state with a timestamp (keeping the command that made it, ``made_by``)."""
+        made_by = extra.pop("made_by", None) or self.made_by()
         write_json(
             self.path / STATUS_FILE,
-            {"state": state, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), **extra},
+            {"state": state, "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "made_by": made_by, **extra},
         )
 
     @classmethod
@@ -232,11 +242,11 @@ class RunDirectory:
                     "output directory (--output-dir)"
                 )
             if not force:
-                state = self.status()
-                if not resumable and state in ("running", "failed"):
+                state, verb = self.status(), self.made_by()
+                if (not resumable or verb != "train") and state in ("running", "failed"):
                     raise RunDirectoryError(
-                        f"{self.path} already holds an unfinished run (status: {state}), which cannot be resumed; "
-                        "pass --force to run it again, or choose another name (--name)"
+                        f"{self.path} already holds an unfinished run of neyman {verb} (status: {state}), which "
+                        "cannot be resumed; pass --force to run it again, or choose another name (--name)"
                     )
                 hint = {
                     "running": f"if it was interrupted, resume it with: neyman train --resume {self.path}",

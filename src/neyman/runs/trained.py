@@ -163,22 +163,27 @@ class TrainedRun:
             event_id=np.asarray(preds[EVENT_ID]),
         )
 
-    def scored_events(self, table: Table) -> ScoredEvents:
+    def scored_events(self, table: Table, *, by_fold: bool = False) -> ScoredEvents:
         """Scores, truth and weights of the events of ``table`` (read by the training's rules).
 
-        Every event counts as a test event of no fold: these are events the run did not
-        train on (``--test-data``, systematic variations).
+        These are events the run did not train on (``--test-data``, systematic
+        variations): every event counts as a test event.  A k-fold run scores them with
+        its ensemble; with ``by_fold`` each with the one fold model of its event id
+        (``event_id mod k``), as its own out-of-fold predictions were, so that the two
+        compare like with like.
         """
         from neyman.preprocessing import TEST
 
         n = len(table)
+        ids = np.asarray(table[EVENT_ID])
+        folds = assign_folds(ids, self.kfold) if by_fold and self.kfold >= 2 else np.full(n, -1)
         return ScoredEvents(
-            scores=self.task.event_scores(self.score(table)),
+            scores=self.task.event_scores(self.score(table, folds=folds)),
             truth=np.asarray(table[self.task.truth_column]),
             weight=np.asarray(table[WEIGHT], dtype=np.float64),
             split=np.full(n, TEST, dtype=np.int8),
-            fold=np.full(n, -1),
-            event_id=np.asarray(table[EVENT_ID]),
+            fold=folds,
+            event_id=ids,
         )
 
     def reference_inputs(self, *, n_events: int = 1000) -> ModelInput:

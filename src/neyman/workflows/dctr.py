@@ -15,6 +15,7 @@ parameter.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +25,8 @@ import numpy as np
 
 from neyman import io
 from neyman.config import refuse_owned_overrides
-from neyman.exceptions import ConfigError, DataError
-from neyman.models.families import ratio_model
+from neyman.exceptions import ConfigError, DataError, NeymanWarning
+from neyman.models.families import get_family, ratio_model
 from neyman.reweighting import RatioWeights
 from neyman.runs import RunDirectory, write_ratio_weights
 from neyman.table import RESERVED
@@ -63,6 +64,18 @@ def _total_weight(where: tuple[str, str | None], weight: str | None, role: str) 
     if weight is None:
         return float(io.num_entries(where[0], tree=where[1]))
     return float(np.sum(checked_weights(where[0], where[1], weight, role)))
+
+
+def _warn_trees(model: str, parameter: str) -> None:
+    """Warn that a tree family's ratio moves in steps in the parameter."""
+    if get_family(model).export == "trees":
+        warnings.warn(
+            f"--model {model}: trees are piecewise constant in {parameter}, so w(x, {parameter}) moves in steps "
+            f"between the generated values and a fit's scan is a staircase whose minimum can land anywhere on a "
+            "step; a network (--model mlp, the default) interpolates smoothly",
+            NeymanWarning,
+            stacklevel=4,
+        )
 
 
 def _checked(
@@ -146,8 +159,10 @@ def _config(
 
     The class-1 weight of target ``j`` is proportional to its tent's area, so both
     classes are uniform in ``θ`` between the smallest and the largest value with equal
-    totals: the classifier's odds are ``p(x|θ)/p(x|θ_0)`` at every ``θ``.
+    totals: the classifier's odds are ``p(x|θ)/p(x|θ_0)`` at every ``θ``.  A tree family
+    is warned about (its odds move in steps in ``θ``).
     """
+    _warn_trees(model, parameter)
     order = np.argsort(values)
     nodes = np.asarray(values, dtype=np.float64)[order]
     total = _total_weight(files[0], weight, "source")
@@ -250,7 +265,7 @@ def dctr(
     if replicas < 0 or replicas == 1:
         raise ConfigError(f"--replicas must be 0 (none) or at least 2, to have a spread (got {replicas})")
     cfg.update(name=name or f"dctr-{parameter}", output_dir=output_dir, seed=seed, split={"kfold": kfold})
-    run = RunDirectory(train(cfg, overrides=overrides, force=force).run_dir)
+    run = RunDirectory(train(cfg, overrides=overrides, force=force, made_by="reweight").run_dir)
     trained_replicas = []
     for k in range(1, replicas + 1):
         replica = {**cfg, "name": f"replica_{k}", "output_dir": str(run.path / REPLICAS), "seed": seed + k}

@@ -209,7 +209,7 @@ def _search(
     record: dict[str, Any],
 ) -> tuple[dict[str, Any], Path]:
     """Search every window, then write ``scores.parquet``, ``hunt.json`` and the report."""
-    RunDirectory(run_dir).set_status("running")
+    RunDirectory(run_dir).set_status("running", made_by="hunt")
     columns: dict[str, np.ndarray] = {"row": events.ids, settings.mass_name: events.mass}
     records, all_cuts = [], []
     found = [f for f, _ in windows]

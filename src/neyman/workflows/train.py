@@ -81,6 +81,21 @@ FIXED_ON_RESUME = ("training.decorrelate",)
 """Training settings that change what the checkpoints hold (an adversary's weights, the weights' meaning)."""
 
 
+def _resumable(path: Path) -> RunDirectory:
+    """The interrupted training run at ``path``, refused when it is complete or no training's."""
+    run = RunDirectory(path)
+    if not run.config.is_file():
+        raise RunDirectoryError(f"cannot resume {run.path}: it holds no config.yaml (not a neyman run)")
+    if run.status() == "complete":
+        raise RunDirectoryError(f"{run.path} is already complete; nothing to resume")
+    if run.made_by() != "train":
+        raise RunDirectoryError(
+            f"{run.path} is a run of neyman {run.made_by()}, which train --resume cannot finish; run neyman "
+            f"{run.made_by()} again with --force"
+        )
+    return run
+
+
 def _resumed_config(run: RunDirectory, overrides: list[str]) -> tuple[RunConfig, bool]:
     """The run's configuration with ``overrides``, and whether they change it.
 
@@ -177,6 +192,7 @@ def train(
     resume: str | os.PathLike[str] | None = None,
     track: bool = False,
     epoch_callback: EpochCallback | None = None,
+    made_by: str = "train",
 ) -> RunResult:
     """Train a model as configured and write its run directory.
 
@@ -199,6 +215,9 @@ def train(
         Neural models: called after every epoch with the epoch number and its
         losses (``train_loss``, ``val_loss``, ``lr``); an exception it raises stops
         the training (the run is marked failed) and propagates.
+    made_by
+        The neyman command whose run this is, recorded in its status: ``train --resume``
+        refuses another command's run (``reweight`` finishes its own after the training).
 
     Returns
     -------
@@ -212,11 +231,7 @@ def train(
     """
     t0 = time.perf_counter()
     if resume is not None:
-        run = RunDirectory(Path(resume))
-        if not run.config.is_file():
-            raise RunDirectoryError(f"cannot resume {run.path}: it holds no config.yaml (not a neyman run)")
-        if run.status() == "complete":
-            raise RunDirectoryError(f"{run.path} is already complete; nothing to resume")
+        run = _resumable(Path(resume))
         cfg, changed = _resumed_config(run, list(overrides))
         cfg, tracker = _tracked(cfg, track)
         final = None
@@ -237,7 +252,7 @@ def train(
         run, final = RunDirectory.create(Path(cfg.output_dir) / name, force=force, inputs=inputs)
         write_text(run.config, dump_config(cfg))
         write_json(run.inputs, sources)
-    run.set_status("running", pid=os.getpid())
+    run.set_status("running", pid=os.getpid(), made_by=made_by)
     try:
         fitted = _fit(cfg, run, prepared, resume=resume is not None, on_epoch=epoch_callback)
         result = finish_run(cfg, run, fitted)

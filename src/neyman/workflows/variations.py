@@ -22,7 +22,7 @@ import numpy as np
 from neyman import io
 from neyman.atomic import finite_json, write_json
 from neyman.config import RunConfig, load_config
-from neyman.exceptions import ConfigError, NeymanWarning
+from neyman.exceptions import ConfigError, DataError, NeymanWarning
 from neyman.preprocessing import TEST
 from neyman.runs import RunDirectory, TrainedRun, load_run
 from neyman.workflows.steps.data import (
@@ -61,12 +61,23 @@ class VariationResult:
     seconds: float
 
 
-def _score_files(cfg: RunConfig, trained: TrainedRun, files: Sequence[str], option: str) -> Scored:
-    """Scores, labels and weights of the events of ``files`` (one per training source)."""
+def _score_files(
+    cfg: RunConfig, trained: TrainedRun, files: Sequence[str], option: str, *, by_fold: bool = False
+) -> Scored:
+    """Scores, labels and weights of the events of ``files`` (one per training source).
+
+    ``by_fold``: each event scored by one fold model of a k-fold run, as the run's own
+    out-of-fold predictions are (:meth:`~neyman.runs.TrainedRun.scored_events`); the
+    ensemble of the folds separates better than any one of them, which would show as a
+    shift of every variation against out-of-fold nominal scores.
+    """
     data = data_with_sources(cfg.data, files, option=option)
-    table = run_events(data, cfg.task.type, trained.representation, features=trained.features)
+    try:
+        table = run_events(data, cfg.task.type, trained.representation, features=trained.features)
+    except DataError as exc:  # name the option: a file can serve as nominal and in variations
+        raise DataError(f"{option}{','.join(files)}: {exc}") from exc
     refuse_copied_training_events(trained, cfg, table, files)
-    scored = trained.scored_events(table)
+    scored = trained.scored_events(table, by_fold=by_fold)
     return np.asarray(scored.scores, dtype=np.float64), scored.truth.astype(int), scored.weight
 
 
@@ -85,13 +96,25 @@ def _with_earlier(
 
     Each study adds to ``RUN/variations/``: a variation of the same name is replaced,
     the others are scored again from their files; one whose files are gone is left out,
-    with a warning.
+    with a warning.  A study of other nominal events replaces the earlier one, with a
+    warning naming the variations it drops.
     """
     try:
         earlier = json.loads((out_dir / "variations.json").read_text())["files"]
     except (OSError, ValueError, KeyError, TypeError):
         return dict(varied)
-    if not isinstance(earlier, dict) or earlier.get(NOMINAL) != nominal:
+    if not isinstance(earlier, dict):
+        return dict(varied)
+    if earlier.get(NOMINAL) != nominal:
+        dropped = sorted(str(name) for name in earlier if name != NOMINAL and name not in varied)
+        if dropped:
+            warnings.warn(
+                f"{out_dir}: the earlier study's variations {', '.join(map(repr, dropped))} were measured against "
+                f"other nominal events ({earlier.get(NOMINAL)}) and are replaced by this study; give them again "
+                "(--variation NAME=FILE) to have them against this nominal",
+                NeymanWarning,
+                stacklevel=3,
+            )
         return dict(varied)
     kept: dict[str, Sequence[str]] = {}
     for name, files in earlier.items():
@@ -214,7 +237,9 @@ def variations(
         Variation name → files of the varied events, one per training source in the
         same order (as ``--test-data``).
     test_data
-        Nominal events (default: the run's test split, out-of-fold for k-fold runs).
+        Nominal events (default: the run's test split, out-of-fold for k-fold runs,
+        whose variations are then scored fold by fold too; nominal files given here and
+        the variations are scored by the k-fold ensemble).
     efficiencies
         Nominal signal efficiencies whose cuts are followed.
 
@@ -249,7 +274,7 @@ def variations(
     varied = _with_earlier(out_dir, varied, list(test_data) or "test split")
     samples = {NOMINAL: _nominal(cfg, trained, test_data)}
     for name, files in varied.items():
-        samples[name] = _score_files(cfg, trained, files, f"--variation {name}=")
+        samples[name] = _score_files(cfg, trained, files, f"--variation {name}=", by_fold=not test_data)
     summary, rocs = _summarise(samples, efficiencies)
     summary["files"] = {NOMINAL: list(test_data) or "test split", **{n: list(f) for n, f in varied.items()}}
     out_dir.mkdir(exist_ok=True)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from neyman import io
-from neyman.exceptions import DataError, NeymanWarning
+from neyman.exceptions import DataError, NeymanWarning, missing_file
 from neyman.runs import RunDirectory
 from neyman.table import EVENT_ID, LABEL, WEIGHT, Table
 
@@ -40,8 +42,8 @@ def file_columns(path: str, tree: str | None, role: str) -> list[str]:
     """The columns of a file, refused by ``role`` (e.g. "source") when it does not exist."""
     if Path(path).is_dir():
         raise DataError(f"{role} file {path} is a directory, not a file; give the path of a file")
-    if not Path(path).is_file():
-        raise DataError(f"{role} file {path} does not exist")
+    if not os.path.exists(path):
+        raise DataError(f"{role} file {path}{missing_file(path)}")
     return io.available_columns(path, tree=tree)
 
 
@@ -85,8 +87,11 @@ def check_coverage(source: tuple[str, str | None], target: tuple[str, str | None
         )
 
 
-def check_closure(auc_before: float | None, auc_after: float | None) -> None:
+def check_closure(summary: Mapping[str, Any]) -> None:
     """Warn when the weights leave most of the separation of source and target in place.
+
+    ``summary`` is ``reweighting.json``'s record: its two-sample AUCs, effective sample
+    fraction and clipping (:func:`warn_collapsed`).
 
     Notes
     -----
@@ -94,6 +99,8 @@ def check_closure(auc_before: float | None, auc_after: float | None) -> None:
     :math:`1 - (A_\\text{after} - 1/2)/(A_\\text{before} - 1/2)` of the separation;
     below a quarter (and :math:`A_\\text{after} \\geq 0.55`) the weights are not usable.
     """
+    warn_collapsed(summary["effective_sample_fraction"], summary["clipping"]["weight_fraction"])
+    auc_before, auc_after = summary["two_sample_auc_before"], summary["two_sample_auc_after"]
     if auc_before is None or auc_after is None or not np.isfinite([auc_before, auc_after]).all():
         return
     if auc_after < 0.55:
@@ -103,6 +110,44 @@ def check_closure(auc_before: float | None, auc_after: float | None) -> None:
             f"the weights do not close: the two-sample AUC of the reweighted source against the target is "
             f"{auc_after:.4f} (before {auc_before:.4f}; 0.5 = closure). The source may not cover the target, or the "
             "classifier did not learn the ratio; see the report's per-feature histograms",
+            NeymanWarning,
+            stacklevel=3,
+        )
+
+
+COLLAPSED_ESS = 0.05
+"""Warn below this effective sample fraction (Σw)²/(NΣw²) of the source."""
+
+COLLAPSED_CLIP = 0.05
+"""Warn when the clipped events held more than this share of the weight."""
+
+
+def warn_collapsed(ess_fraction: float, clipped_fraction: float) -> None:
+    """Warn when a few events carry the weights, or the clip took much of them away.
+
+    Notes
+    -----
+    The effective sample fraction :math:`(\\sum_i w_i)^2 / (N \\sum_i w_i^2)` is 1 for equal
+    weights and :math:`k/N` when :math:`k` events share the weight; below
+    :data:`COLLAPSED_ESS` the reweighted source stands for a few per cent of its events
+    (the source hardly covers the target).  Clipping lowers the largest weights to a
+    quantile: when the lowered events held more than :data:`COLLAPSED_CLIP` of the
+    weight, the reweighted source no longer has the target's expectation where they lie.
+    """
+    problems = []
+    if ess_fraction < COLLAPSED_ESS:
+        problems.append(
+            f"the effective sample is {ess_fraction:.1%} of the source's events (a few events carry the weights)"
+        )
+    if clipped_fraction > COLLAPSED_CLIP:
+        problems.append(
+            f"the clipped events held {clipped_fraction:.1%} of the weight before the clip (the reweighted source "
+            "misses the target's expectation where they lie)"
+        )
+    if problems:
+        warnings.warn(
+            "; ".join(problems) + ": the source hardly covers the target there; see the report's weight distribution "
+            "and per-feature histograms, and reweight a source that covers the target",
             NeymanWarning,
             stacklevel=3,
         )
@@ -148,7 +193,12 @@ def check_fold_events(where: tuple[str, str | None], kfold: int, name: str, what
 
 
 def check_numeric(where: tuple[str, str | None], named: dict[str, list[str]], role: str) -> None:
-    """Refuse a column given by an option (``{"--check": [...]}``) that is not one number per event."""
+    """Refuse a column given by an option (``{"--check": [...]}``) that is not one finite number per event.
+
+    The whole file is read (chunk by chunk) for missing and infinite values: the
+    reweighting weighs every event, and its closure histograms each variable as the
+    file holds it, so no replacement value (``data.fill_value``) can stand in for them.
+    """
     head = io.read(where[0], tree=where[1], entry_stop=5)
     for option, names in named.items():
         for name in names:
@@ -160,6 +210,21 @@ def check_numeric(where: tuple[str, str | None], named: dict[str, list[str]], ro
                     f"{role} {where[0]}: column {name!r} (given in {option}) holds {kind} values{example}, not one "
                     "number per event; give numeric columns"
                 )
+    columns = list(dict.fromkeys(n for names in named.values() for n in names if n in head.column_names))
+    start = 0
+    for chunk in io.iterate(where[0], tree=where[1], columns=columns):
+        x = chunk.to_numpy(columns, dtype=np.float64)
+        bad = ~np.isfinite(x)
+        if bad.any():
+            row, col = (int(i[0]) for i in np.nonzero(bad))
+            option = next(o for o, names in named.items() if columns[col] in names)
+            raise DataError(
+                f"{role} {where[0]}: column {columns[col]!r} (given in {option}) holds {x[row, col]} in row "
+                f"{start + row + 1} (counted from 1) and {int(bad[:, col].sum()) - 1} more missing or infinite "
+                "value(s) in that stretch; the weights and their closure need every event's value: remove those "
+                "events from the file, or leave the column out"
+            )
+        start += len(chunk)
 
 
 OWNED_KEYS = {
