@@ -32,21 +32,27 @@ def _files(directory, stem, seed, scale=1.0, n=20_000):
     return paths
 
 
-@pytest.fixture(scope="session")
-def tagger(tmp_path_factory):
-    d = tmp_path_factory.mktemp("variations")
-    sig, bkg = _files(d, "train", seed=1)
+def _train(d, name, files, model, **extra):
+    """A tagger of the signal and background ``files`` trained into ``d/runs/name``."""
+    sig, bkg = files
     cfg = {
-        "name": "tagger",
+        "name": name,
         "output_dir": str(d / "runs"),
         "data": {
             "sources": [{"path": sig, "label": "signal"}, {"path": bkg, "label": "background"}],
             "classes": ["background", "signal"],
             "features": FEATURES,
         },
-        "model": {"type": "xgboost", "n_estimators": 60},
+        "model": model,
+        **extra,
     }
-    return d, neyman.train(cfg).run_dir
+    return neyman.train(cfg).run_dir
+
+
+@pytest.fixture(scope="session")
+def tagger(tmp_path_factory):
+    d = tmp_path_factory.mktemp("variations")
+    return d, _train(d, "tagger", _files(d, "train", seed=1), {"type": "xgboost", "n_estimators": 60})
 
 
 def _fresh(run):
@@ -110,19 +116,8 @@ def test_a_kfold_run_scores_variations_fold_by_fold_like_its_nominal(tmp_path):
     from neyman.runs import load_run
     from neyman.workflows.steps.data import run_events
 
-    sig, bkg = _files(tmp_path, "train", seed=11, n=3000)
-    cfg = {
-        "name": "kfold",
-        "output_dir": str(tmp_path / "runs"),
-        "data": {
-            "sources": [{"path": sig, "label": "signal"}, {"path": bkg, "label": "background"}],
-            "classes": ["background", "signal"],
-            "features": FEATURES,
-        },
-        "model": {"type": "fisher"},
-        "split": {"kfold": 3},
-    }
-    run = neyman.train(cfg).run_dir
+    files = _files(tmp_path, "train", seed=11, n=3000)
+    run = _train(tmp_path, "kfold", files, {"type": "fisher"}, split={"kfold": 3})
     trained = load_run(run)
     table = run_events(load_config(run / "config.yaml").data, "binary", None, features=trained.features)
     saved = trained.saved_predictions()
