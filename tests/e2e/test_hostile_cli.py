@@ -1838,6 +1838,27 @@ CASES = [
         r"--set 'pythia\.PartonLevel:MPI=on': multi-parton interactions are switched by --mpi on\|off",
     ),
     case(
+        "generate-seed-through-set",  # recorded in the provenance, and overridden by the chunks' own seeds
+        "generate top_vs_qcd --events 10 --out g.parquet --set pythia.Random:seed=123",
+        r"--set 'pythia\.Random:seed=123': the random seed is --seed",
+    ),
+    case(
+        "generate-without-hadronisation",  # bare partons through the detector: plausible-looking jets
+        "generate top_vs_qcd --events 10 --out g.parquet --set pythia.HadronLevel:Hadronize=off",
+        r"HadronLevel:Hadronize=off': without hadronisation the detector would see bare quarks and gluons",
+    ),
+    case(
+        "generate-pileup-at-particle-level",  # the top mass came out 12% high after the area subtraction
+        "generate top_vs_qcd --events 10 --out g.parquet --pileup 20 --detector none",
+        r"--pileup with --detector none: particle-level jets never contain pile-up",
+    ),
+    case(
+        "generate-provenance-name-taken-by-a-user-file",
+        "generate top_vs_qcd --events 10 --out g.parquet",
+        r"g\.parquet\.provenance\.json exists and is not the provenance neyman generate writes there",
+        text_file("g.parquet.provenance.json", "my notes"),
+    ),
+    case(
         "generate-signal-fraction-above-one",
         "generate dijet_resonance --events 10 --out g.parquet --set process.signal_fraction=1.5",
         r"signal_fraction",

@@ -15,7 +15,7 @@ pytest.importorskip("fastjet")
 pytest.importorskip("torch")
 
 from neyman import io
-from neyman.exceptions import ConfigError, NeymanWarning
+from neyman.exceptions import ConfigError, DataError, NeymanWarning
 from neyman.export.runtime import OnnxModel
 from neyman.models import model_class
 from neyman.table import Table
@@ -270,6 +270,50 @@ def test_three_class_tagger_with_kfold_and_discriminant(jets: Path, tmp_path: Pa
     probabilities = np.stack([np.asarray(preds[f"score_{c}"]) for c in ("quark", "gluon", "top")], axis=1)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-6)
     assert np.isfinite(np.asarray(preds["discriminant"])).all()
+
+
+def test_a_transformer_without_particle_attention_layers_exports_and_scores(jets: Path, tmp_path: Path) -> None:
+    """``num_layers=0``: the exporter drops the four-vectors no layer reads, and export and scoring fed them."""
+    from neyman.runs import load_run
+
+    cfg = _config(jets, tmp_path, "transformer")
+    cfg["model"] = {"type": "transformer", "preset": "tiny", "num_layers": 0}
+    run = train(cfg).run_dir
+    result = export(run)
+    assert result.max_relative_difference < 1e-4
+    table = io.read(jets, entry_stop=100)
+    np.testing.assert_allclose(OnnxModel(result.path).score(table), load_run(run).score(table), rtol=1e-4, atol=1e-6)
+
+
+def test_constituent_fields_of_unequal_lengths_are_refused(jets: Path, tmp_path: Path) -> None:
+    """A jet whose ``constituent_E`` lost a value against its ``constituent_px``: awkward's broadcast traceback."""
+    import pandas as pd
+
+    frame = pd.read_parquet(jets)
+    frame["constituent_E"] = [v[:-1] if i % 9 == 4 else v for i, v in enumerate(frame["constituent_E"])]
+    bad = tmp_path / "cut.parquet"
+    frame.to_parquet(bad)
+    cfg = _config(bad, tmp_path, "pfn")
+    with pytest.raises(
+        DataError,
+        match=r"constituent_px of .*cut\.parquet holds another number of constituents than "
+        r"constituent_E in \d+ jet\(s\) \(the first in row 5: ",
+    ):
+        train(cfg)
+    assert not (tmp_path / "pfn").exists()
+
+
+def test_jets_without_constituents_are_warned_about_in_training(jets: Path, tmp_path: Path) -> None:
+    """Predict warned of them; training gave them all one score, counted in the metrics, without a word."""
+    import pandas as pd
+
+    frame = pd.read_parquet(jets)
+    for column in [c for c in frame.columns if c.startswith("constituent_")]:
+        frame[column] = [v[:0] if i % 10 == 3 else v for i, v in enumerate(frame[column])]
+    hollow = tmp_path / "hollow.parquet"
+    frame.to_parquet(hollow)
+    with pytest.warns(NeymanWarning, match=r"hollow\.parquet: 30 of the 300 jets have no constituents"):
+        train(_config(hollow, tmp_path, "pfn"))
 
 
 def test_gaussian_regression_of_the_jet_mass_from_constituents(jets: Path, tmp_path: Path) -> None:

@@ -113,6 +113,16 @@ class ParticlesConfig(ConfigSection):
     prefix: str = Field("constituent_", description="Prefix of the jagged constituent columns.")
     clip: float | None = Field(5.0, gt=0, description="Clip standardised particle features to ±this.")
 
+    @field_validator("features")
+    @classmethod
+    def _features_named_once(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and not v:
+            raise ValueError("names no particle feature; list some, or leave it out for the default set")
+        twice = sorted({f for f in v or [] if v.count(f) > 1})
+        if twice:
+            raise ValueError(f"lists {', '.join(map(repr, twice))} more than once")
+        return v
+
 
 class ImageConfig(ConfigSection):
     """Jet images (``data.representation: image``)."""

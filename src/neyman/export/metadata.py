@@ -130,8 +130,18 @@ def decode_metadata(raw: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def float32_inputs(x: object) -> dict[str, np.ndarray]:
-    """ONNX Runtime feeds of raw particle arrays or images, by input name."""
+def float32_inputs(x: object, session: Any = None) -> dict[str, np.ndarray]:
+    """ONNX Runtime feeds of raw particle arrays or images, by input name.
+
+    With ``session`` (an ONNX Runtime session), only the inputs its graph takes: the
+    exporter drops an input the network never reads (the particles' four-vectors of a
+    transformer without particle-attention layers), and a feed of it is an error.
+    """
     if isinstance(x, ParticleArrays):
-        return dict(zip(PARTICLE_INPUTS, x.tensors(), strict=True))
-    return {"image": np.ascontiguousarray(x, dtype=np.float32)}
+        feeds = dict(zip(PARTICLE_INPUTS, x.tensors(), strict=True))
+    else:
+        feeds = {"image": np.ascontiguousarray(x, dtype=np.float32)}
+    if session is None:
+        return feeds
+    taken = {i.name for i in session.get_inputs()}
+    return {name: value for name, value in feeds.items() if name in taken}

@@ -148,8 +148,9 @@ class OnnxModel:
 
         assert self.representation is not None
         x = build_inputs(data, self.representation) if isinstance(data, Table) else data
+        run = self._session.run
         parts = [
-            np.asarray(self._session.run(None, float32_inputs(x[i : i + batch_size]))[0], dtype=np.float64)
+            np.asarray(run(None, float32_inputs(x[i : i + batch_size], self._session))[0], dtype=np.float64)
             for i in range(0, len(x), batch_size)
         ]
         if parts:

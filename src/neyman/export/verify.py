@@ -67,6 +67,7 @@ def verify_onnx(
     if meta["features"] != run.features or meta["task"] != run.task.name:
         raise ModelError(f"{path} was not exported from {run.path} (features or task differ)")
     fold = int(meta.get("fold", 0))
+    session = onnx_session(path)
     if run.representation is None:
         # the graph takes float32: the run is judged on the same rounded inputs
         feeds = {meta["input"]: np.asarray(x_raw, dtype=np.float32)}
@@ -74,9 +75,9 @@ def verify_onnx(
     else:
         from neyman.export.metadata import float32_inputs
 
-        feeds = float32_inputs(x_raw)
+        feeds = float32_inputs(x_raw, session)
     expected = fold_scores(run, x_raw, fold)
-    got = np.asarray(onnx_session(path).run(None, feeds)[0], dtype=np.float64)
+    got = np.asarray(session.run(None, feeds)[0], dtype=np.float64)
     if got.shape != expected.shape:
         raise ModelError(f"{path} returns scores of shape {got.shape}; the run gives {expected.shape}")
     diff = np.abs(got - expected)

@@ -66,8 +66,10 @@ def parse_overrides(items: Sequence[str]) -> Overrides:
     Raises
     ------
     ConfigError
-        For an item without ``=``, an unknown prefix or detector field, or a
-        non-numeric detector/process value.
+        For an item without ``=``, an unknown prefix or detector field, a
+        non-numeric detector/process value, or a Pythia setting neyman sets itself or
+        cannot use (``PartonLevel:MPI``: ``--mpi``; ``Random:seed``: ``--seed``;
+        hadronisation switched off).
     """
     pythia: list[str] = []
     detector: dict[str, float] = {}
@@ -87,6 +89,21 @@ def parse_overrides(items: Sequence[str]) -> Overrides:
                 raise ConfigError(
                     f"--set {item!r}: multi-parton interactions are switched by --mpi on|off (recorded in the "
                     "provenance and applied after the process's settings, where this line would be overridden)"
+                )
+            if name.strip().lower() in ("random:seed", "random:setseed"):
+                raise ConfigError(
+                    f"--set {item!r}: the random seed is --seed (each chunk's Pythia draws its own seed from it, "
+                    "and the provenance records it); this line would be overridden"
+                )
+            if name.strip().lower() in ("hadronlevel:all", "hadronlevel:hadronize") and value.strip().lower() in (
+                "off",
+                "false",
+                "no",
+                "0",
+            ):
+                raise ConfigError(
+                    f"--set {item!r}: without hadronisation the detector would see bare quarks and gluons (tracks of "
+                    "charge 1/3, gluons as calorimeter cells): neyman's samples need hadrons"
                 )
             pythia.append(f"{name} = {value.strip()}")
             continue

@@ -246,6 +246,16 @@ def padded_constituents(
     for n, values in jagged.items():
         if values.ndim != 2:
             raise DataError(f"column {prefix + n} of {table.source or 'the input'} is not a jagged per-jet column")
+    counts = {n: np.asarray(ak.to_numpy(ak.fill_none(ak.num(values, axis=1), 0))) for n, values in jagged.items()}
+    for n, count in counts.items():
+        odd = np.flatnonzero(count != counts["E"])
+        if odd.size:
+            raise DataError(
+                f"column {prefix + n} of {table.source or 'the input'} holds another number of constituents than "
+                f"{prefix}E in {odd.size} jet(s) (the first in row {odd[0] + 1}: {count[odd[0]]} against "
+                f"{counts['E'][odd[0]]}); every constituent field needs one value per constituent: write the "
+                "columns again from the same constituents"
+            )
     for n, values in jagged.items():
         empty = int(ak.sum(ak.is_none(values, axis=0))) + int(ak.sum(ak.is_none(values, axis=1)))
         if empty:

@@ -252,6 +252,13 @@ def _request(
     check_seed(seed)
     if not 0 <= pileup <= 1000:
         raise ConfigError(f"--pileup is the mean number of overlaid events, in [0, 1000]; got {pileup}")
+    if pileup > 0 and det is None:
+        raise ConfigError(
+            "--pileup with --detector none: particle-level jets never contain pile-up, and without a tracker "
+            "(charged-hadron subtraction) the area subtraction leaves the massive pile-up hadrons' mass in the jets "
+            "(+12% on the top mass at ⟨μ⟩ = 20); choose a detector (--detector cms-like, atlas-like or simple) or "
+            "drop --pileup"
+        )
     path = Path(out)
     if path.is_dir():
         raise DataError(f"output {path} is a directory; give a file name such as {path / 'events.parquet'}")

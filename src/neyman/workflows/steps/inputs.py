@@ -17,6 +17,7 @@ from neyman.representations import (
     KINEMATIC_PARTICLE_FEATURES,
     ImageScaling,
     ImageSpec,
+    ParticleArrays,
     ParticleScaler,
     ParticleSpec,
     RepresentationSpec,
@@ -78,6 +79,20 @@ def decorrelation_columns(cfg: RunConfig) -> list[str]:
             f"({', '.join(reserved)}); name a column of the input files"
         )
     return [deco.variable]
+
+
+def _warn_empty_jets(x: Any, where: str) -> None:
+    """Warn for jets without constituents (an image without a deposit): the model can only learn one score for them."""
+    mask = x.mask if isinstance(x, ParticleArrays) else np.asarray(x).reshape(len(x), -1) != 0
+    empty = int(np.count_nonzero(~mask.any(axis=1)))
+    if empty:
+        warnings.warn(
+            f"{where}: {empty} of the {len(mask)} jets have no constituents: the model gives all of them the score "
+            "of an empty set, which says nothing of the jet, and they count in every metric; select jets with "
+            "constituents (data.selection, e.g. on a constituent count)",
+            NeymanWarning,
+            stacklevel=3,
+        )
 
 
 def _check_decorrelation_values(cfg: RunConfig, events: Events) -> None:
@@ -398,6 +413,7 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
             )
         events = load_events(cfg.data, task=cfg.task.type, features=[], carry=[*spec.columns, *carry])
         x = build_inputs(events.table, spec)
+        _warn_empty_jets(x, cfg.data.sources[0].path)
         events = Events(events.table.drop([c for c in spec.columns if c not in carry]), [], events.classes)
     _check_decorrelation_values(cfg, events)
     check_test_disjoint(cfg, events.table, x if spec is None else np.empty((len(events.table), 0)))
