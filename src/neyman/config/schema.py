@@ -116,9 +116,11 @@ class ParticlesConfig(ConfigSection):
     @field_validator("features")
     @classmethod
     def _features_named_once(cls, v: list[str] | None) -> list[str] | None:
-        if v is not None and not v:
+        if v is None:
+            return v
+        if not v:
             raise ValueError("names no particle feature; list some, or leave it out for the default set")
-        twice = sorted({f for f in v or [] if v.count(f) > 1})
+        twice = sorted({f for f in v if v.count(f) > 1})
         if twice:
             raise ValueError(f"lists {', '.join(map(repr, twice))} more than once")
         return v

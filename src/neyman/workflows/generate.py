@@ -26,6 +26,7 @@ from neyman.exceptions import ConfigError, DataError, NeymanWarning
 from neyman.generation.analyses import TRUTH_COLUMNS
 from neyman.generation.detector import Detector
 from neyman.generation.options import (
+    check_pileup,
     check_pthat_window,
     detector_with_overrides,
     parse_overrides,
@@ -250,15 +251,7 @@ def _request(
     if workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {workers}")
     check_seed(seed)
-    if not 0 <= pileup <= 1000:
-        raise ConfigError(f"--pileup is the mean number of overlaid events, in [0, 1000]; got {pileup}")
-    if pileup > 0 and det is None:
-        raise ConfigError(
-            "--pileup with --detector none: particle-level jets never contain pile-up, and without a tracker "
-            "(charged-hadron subtraction) the area subtraction leaves the massive pile-up hadrons' mass in the jets "
-            "(+12% on the top mass at ⟨μ⟩ = 20); choose a detector (--detector cms-like, atlas-like or simple) or "
-            "drop --pileup"
-        )
+    check_pileup(pileup, det)
     path = Path(out)
     if path.is_dir():
         raise DataError(f"output {path} is a directory; give a file name such as {path / 'events.parquet'}")
