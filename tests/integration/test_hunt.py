@@ -11,6 +11,7 @@ from scipy.stats import norm
 
 from neyman import io
 from neyman.config import load_config
+from neyman.exceptions import DataError
 from neyman.preprocessing import assign_folds
 from neyman.resonance import best_cut
 from neyman.runs import load_run
@@ -380,3 +381,37 @@ def test_a_weighted_data_file_is_warned_about(tmp_path: Path) -> None:
             tmp_path / "data.parquet", mass="mjj", features=FEATURES[:3], signal_region="3300,3700",
             method="cwola", toys=0, bumphunter=False, kfold=2, ensemble=1, output_dir=tmp_path / "runs", name="w",
         )  # fmt: skip
+
+
+def test_a_feature_that_follows_the_mass_is_warned_about_and_its_sculpted_bump_flagged(tmp_path: Path) -> None:
+    """Background alone with a feature of rank correlation 0.84 with the mass: CWoLa reported Z = 14 at the
+    10% cut without a word (the sideband fit's χ² of 236/26 was only in hunt.json); the mass under another
+    name was accepted."""
+    data = resonance_search_dataset(20_000, 0, seed=7)
+    mass = np.asarray(data["mjj"])
+    follows = mass / 1000 + np.random.default_rng(1).normal(0.0, 0.2, len(mass))
+    io.write(data.with_column("mc", follows).with_column("m2", mass / 1000), tmp_path / "data.parquet")
+    common = {"mass": "mjj", "signal_region": "3300,3700", "method": "cwola", "toys": 0, "bumphunter": False}
+    with pytest.raises(DataError, match=r"feature 'm2' is the mass 'mjj' in another form \(rank correlation 1\.0000"):
+        hunt(tmp_path / "data.parquet", features=["a", "m2"], output_dir=tmp_path / "runs", name="copy", **common)
+    with (
+        pytest.warns(UserWarning, match=r"feature 'mc' follows the mass 'mjj' \(rank correlation 0\.8\d"),
+        pytest.warns(UserWarning, match=r"the sideband fit fails after the cuts keeping .*0\.1 \(χ²"),
+    ):
+        hunt(
+            tmp_path / "data.parquet", features=["a", "b", "mc"], ensemble=1, output_dir=tmp_path / "runs",
+            name="sculpted", **common,
+        )  # fmt: skip
+
+
+def test_a_cut_whose_fit_did_not_converge_is_named_and_left_out() -> None:
+    """The report showed Z = 6.94 from a fit that had not converged, as if it were a significance."""
+    from neyman.workflows.steps.hunting import warn_failed_fits
+
+    cut = {"efficiency": 0.1, "z_local": 6.94, "fit_converged": False, "sideband_chi2": 12.0, "sideband_ndf": 10}
+    good = {"efficiency": 1.0, "z_local": 0.79, "fit_converged": True, "sideband_chi2": 11.0, "sideband_ndf": 10}
+    record = {"signal_region": [6000.0, 6500.0], "cuts": [good, cut]}
+    with pytest.warns(UserWarning, match=r"\[6000, 6500\): the fits of the cuts keeping 0\.1 of the region did not"):
+        warn_failed_fits(record)
+    assert best_cut(record["cuts"]) is good
+    warn_failed_fits({"signal_region": [6000.0, 6500.0], "cuts": [good]})  # no warning (warnings are errors here)

@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from neyman.exceptions import DataError
+
 __all__ = [
     "DERIVED",
     "MASS_ORDERED",
@@ -92,7 +94,22 @@ def derived_columns(raw: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     :math:`p_T = \\sqrt{p_x^2 + p_y^2}`, :math:`\\eta = \\operatorname{asinh}(p_z/p_T)`,
     :math:`\\phi = \\operatorname{atan2}(p_y, p_x)`; the dijet mass
     :math:`m_{jj} = \\sqrt{(E_1 + E_2)^2 - |\\vec p_1 + \\vec p_2|^2}`.
+
+    Raises
+    ------
+    DataError
+        A raw column holds NaN or an infinity: every derived column would hide it (a
+        ratio of a NaN τ₁ read as 0, a NaN momentum as a NaN ``mjj``).
     """
+    for name, values in raw.items():
+        bad = ~np.isfinite(np.asarray(values, dtype=np.float64))
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            raise DataError(
+                f"LHC Olympics column {name!r} holds {int(bad.sum())} missing or infinite values (the first in row "
+                f"{first + 1}), from which neyman derives mjj, the τ ratios and the mass-ordered features; select "
+                "the events that have it, or fix the file"
+            )
     out: dict[str, np.ndarray] = {}
     total = np.zeros((4, len(raw["pxj1"])))
     for k in (1, 2):

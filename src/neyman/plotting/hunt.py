@@ -53,7 +53,9 @@ def plot_bump_fit(cut: CutResult, regions: Regions, mass: str) -> Figure:
     top.axvspan(regions.signal.lo, regions.signal.hi, color="tab:red", alpha=0.12, label="signal region")
     top.set_yscale("log")
     top.set_ylabel("events / bin")
-    top.set_title(f"{_cut_name(cut.efficiency)}: Z = {sig.z:.2f}, fitted signal {sig.alternative.signal:.0f}")
+    converged = sig.null.valid and sig.alternative.valid and side.valid
+    flag = "" if converged else " (fit not converged: no significance)"
+    top.set_title(f"{_cut_name(cut.efficiency)}: Z = {sig.z:.2f}{flag}, fitted signal {sig.alternative.signal:.0f}")
     top.legend(fontsize=8)
     b = np.maximum(side.background, 1e-9)
     bottom.bar(centres, (n - b) / np.sqrt(b), width=np.diff(edges), color="tab:gray")

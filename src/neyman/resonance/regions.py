@@ -103,7 +103,9 @@ def regions(mass: np.ndarray, signal: Window, span: Window | None = None, *, col
     signal
         The signal region.
     span
-        The sidebands' outer edges; default: the neighbouring windows of the same width.
+        The sidebands' outer edges; default: the neighbouring windows of the same width,
+        the lower one starting no lower than the events' lowest value and the
+        spectrum's maximum (:func:`spectrum_peak`: below it lies a trigger turn-on).
     column
         The name of the mass column, for messages.
 
@@ -112,7 +114,9 @@ def regions(mass: np.ndarray, signal: Window, span: Window | None = None, *, col
     ConfigError
         Sidebands that do not enclose the signal region.
     DataError
-        A signal region outside the events' range, or a region with fewer than
+        A signal region outside the events' range, one without room for a lower
+        sideband, sidebands that start below every event (a cut: the bump fit would
+        read the empty bins as the spectrum's), or a region with fewer than
         :data:`MIN_REGION_EVENTS` events.
     """
     lo, hi = float(np.min(mass)), float(np.max(mass))
@@ -121,7 +125,20 @@ def regions(mass: np.ndarray, signal: Window, span: Window | None = None, *, col
             f"signal region {signal} lies outside the range of {column} [{lo:g}, {hi:g}]; "
             f"give --signal-region in the file's units"
         )
-    span = span or Window(signal.lo - signal.width, signal.hi + signal.width)
+    if span is None:
+        floor = max(lo, spectrum_peak(mass, signal.width)[0])
+        if signal.lo <= floor:
+            rises = f" and their spectrum rises to its maximum at {floor:g} (a trigger turn-on)" if floor > lo else ""
+            raise DataError(
+                f"signal region {signal} leaves no lower sideband: the events of {column} start at {lo:g}{rises}, "
+                "with no falling spectrum below to fit; move the signal region up, or give --sidebands"
+            )
+        span = Window(max(signal.lo - signal.width, floor), signal.hi + signal.width)
+    elif span.lo < lo:
+        raise DataError(
+            f"sidebands {span} start below the lowest {column} of the events, {lo:g}: no event lies there (a cut?), "
+            f"and the bump fit would read the empty bins as a steeply falling spectrum; start them at {lo:g} or above"
+        )
     if not (span.lo < signal.lo and span.hi > signal.hi):
         raise ConfigError(f"sidebands {span} must enclose the signal region {signal} on both sides")
     found = Regions(signal, span)

@@ -340,26 +340,39 @@ def open_study_storage(study_dir: Path, url: str, name: str) -> optuna.storages.
     Raises
     ------
     ConfigError
-        If ``study_dir`` is a training run or lies inside one, or holds trial runs of a study that the
-        storage does not hold (a new study's trials would overwrite them).  The
+        If ``study_dir`` is a neyman run (a training, a hunt) or lies inside one, holds files
+        but is no study (neither the SQLite ``study.db`` nor trial runs: the user's own
+        folder, whose ``best.yaml`` or ``trials.csv`` the study would overwrite), or holds
+        trial runs of a study that the storage does not hold (a new study's trials would
+        overwrite them; refused before a new ``study.db`` is created beside them).  The
         directory is listed before the storage is asked, which keeps this race-free.
     """
-    if (study_dir / "config.yaml").is_file():
-        raise ConfigError(f"{study_dir} is a training run, not a study; choose another study name (--study NAME)")
-    from neyman.runs.guard import enclosing_run
+    from neyman.runs.guard import RUN_MARKER, enclosing_run
 
+    if (study_dir / "config.yaml").is_file() or (study_dir / RUN_MARKER).is_file():
+        raise ConfigError(f"{study_dir} is a neyman run, not a study; choose another study name (--study NAME)")
     if (run := enclosing_run(study_dir.parent)) is not None:  # its trials would be runs inside a run: refused each
         raise ConfigError(
             f"{study_dir} is inside the run directory {run}; give the study an output_dir outside the runs"
         )
     old_trials = sorted(p.name for p in study_dir.glob("trial-*")) if study_dir.is_dir() else []
-    opened = open_storage(url)
-    if old_trials and not study_exists(opened, name):
+    held = sorted(p.name for p in study_dir.iterdir()) if study_dir.is_dir() else []
+    if held and not old_trials and not (study_dir / STUDY_DB).is_file():
+        raise ConfigError(
+            f"{study_dir} holds files ({', '.join(held[:3])}{' ...' if len(held) > 3 else ''}) but is not a study of "
+            "neyman tune (no study.db, no trial runs): neyman never writes into it; choose another study name "
+            "(--study NAME) or output_dir"
+        )
+    local = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+    new_file = local is not None and not Path(local).exists()
+    opened = None if old_trials and new_file else open_storage(url)
+    if old_trials and (opened is None or not study_exists(opened, name)):
         raise ConfigError(
             f"{study_dir} holds trial runs ({', '.join(old_trials[:3])}{' ...' if len(old_trials) > 3 else ''}) "
             f"of a study that the storage {displayed_url(url)} does not hold. Resume with the storage it was run "
             "with (--storage URL), or choose another study name (--study NAME)"
         )
+    assert opened is not None
     return opened
 
 

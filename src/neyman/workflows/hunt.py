@@ -33,7 +33,7 @@ from neyman.seeding import check_seed
 from neyman.table import LABEL, Table
 from neyman.workflows.steps.hunt_inputs import checked_inputs
 from neyman.workflows.steps.hunt_report import write_hunt_report
-from neyman.workflows.steps.hunting import ENSEMBLE, HuntEvents, HuntSettings, window_scores
+from neyman.workflows.steps.hunting import ENSEMBLE, HuntEvents, HuntSettings, warn_failed_fits, window_scores
 
 __all__ = ["HuntResult", "hunt"]
 
@@ -114,6 +114,7 @@ def _search_window(
     if events.label is not None:
         sr = found.signal.contains(events.mass)
         record["signal_events_signal_region"] = int(np.count_nonzero(events.label[sr] == 1))
+    warn_failed_fits(record)
     return score, record, cuts
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from neyman import io
+from neyman.exceptions import DataError
 from neyman.io.lhco import DERIVED, MASS_ORDERED, RAW, derived_columns, is_lhco
 
 
@@ -90,3 +91,15 @@ def test_a_one_constituent_jet_has_tau_ratios_of_zero() -> None:
     raw["tau1j1"] = np.zeros(1)
     out = derived_columns(raw)
     assert out["tau21_j1"][0] == 0.0 and out["tau21_j2"][0] == 1.0
+
+
+@pytest.mark.parametrize("column", ["tau1j1", "pxj2"])
+def test_a_missing_raw_value_is_named_not_hidden_in_a_derived_column(tmp_path: Path, column: str) -> None:
+    """A NaN tau1 became tau21 = 0 (a ratio's guard), and a NaN momentum was blamed on mjj."""
+    frame = lhco_frame(300)
+    frame.loc[9::10, column] = np.nan
+    path = tmp_path / "nan.features.h5"
+    frame.to_hdf(path, key="df", mode="w")
+    with pytest.raises(DataError, match=rf"LHC Olympics column '{column}' holds 30 missing or infinite values \(the "
+                       r"first in row 10\)"):  # fmt: skip
+        io.read(path, columns=["mjj", "tau21_j1", "label"])

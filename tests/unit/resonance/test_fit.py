@@ -214,6 +214,25 @@ def test_regions_default_sidebands_and_errors() -> None:
         parse_window("3300", "--signal-region")
 
 
+def test_default_sidebands_stay_above_a_cut_or_a_turn_on_of_the_spectrum() -> None:
+    """Data cut at 2500 with a signal region [2600, 3000): the default lower sideband reached 2200, the fit
+    read the empty bins as the falling spectrum's, and a hunt on background alone gave Z = 46."""
+    rng = np.random.default_rng(3)
+    mass = falling(50_000, rng)  # falls from 2400
+    found = regions(mass, Window(2500.0, 2900.0))
+    assert found.span.lo == float(mass.min()) and found.span.hi == 3300.0
+    with pytest.raises(DataError, match=r"\[2400, 2800\) leaves no lower sideband: the events of mass start at 24"):
+        regions(mass, Window(2400.0, 2800.0))
+    with pytest.raises(DataError, match=r"sidebands \[2000, 3300\) start below the lowest mass of the events"):
+        regions(mass, Window(2500.0, 2900.0), Window(2000.0, 3300.0))
+    # a trigger turn-on up to 2600: the lower sideband starts at the spectrum's maximum, as a scan's do
+    turned = np.r_[rng.uniform(2000.0, 2600.0, 20_000), falling(200_000, rng) + 200.0]
+    peak = spectrum_peak(turned, 400.0)[0]
+    assert regions(turned, Window(2800.0, 3200.0)).span.lo == peak > 2400.0
+    with pytest.raises(DataError, match=r"rises to its maximum at 2[56]\d\d \(a trigger turn-on\)"):
+        regions(turned, Window(2300.0, 2700.0))
+
+
 def test_scan_windows_slide_by_half_a_width_and_keep_their_sidebands_inside() -> None:
     mass = np.linspace(2000.0, 5000.0, 30000)
     windows = scan_windows(mass, 400.0)

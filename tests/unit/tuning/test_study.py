@@ -213,7 +213,7 @@ def test_a_study_directory_with_trial_runs_of_another_study_is_refused(tmp_path)
         open_study_storage(study_dir, sqlite_url(tmp_path / "other.db"), "s")
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "config.yaml").write_text("seed: 1\n")
-    with pytest.raises(ConfigError, match="is a training run, not a study"):
+    with pytest.raises(ConfigError, match="is a neyman run, not a study"):
         open_study_storage(tmp_path / "run", url, "run")
     # a study inside a run: each trial's run was refused, after the study's database was made in the run
     (tmp_path / "run" / "status.json").write_text('{"state": "complete", "time": "2026-12-07T00:00:00"}')
@@ -221,3 +221,21 @@ def test_a_study_directory_with_trial_runs_of_another_study_is_refused(tmp_path)
     with pytest.raises(ConfigError, match=r"study is inside the run directory .*run; give the study an output_dir"):
         open_study_storage(inner, sqlite_url(inner / "study.db"), "study")
     assert not inner.exists()
+    # trial runs without the database named: refused before a new study.db is made beside them
+    stray = tmp_path / "stray"
+    (stray / "trial-0000").mkdir(parents=True)
+    with pytest.raises(ConfigError, match=r"holds trial runs \(trial-0000\) of a study"):
+        open_study_storage(stray, sqlite_url(stray / "study.db"), "stray")
+    assert sorted(p.name for p in stray.iterdir()) == ["trial-0000"]
+    # a hunt (a run without config.yaml) and the user's own folder are no studies: their files stay as they are
+    hunt = tmp_path / "hunt"
+    hunt.mkdir()
+    (hunt / "status.json").write_text('{"state": "complete", "made_by": "hunt"}')
+    with pytest.raises(ConfigError, match="hunt is a neyman run, not a study"):
+        open_study_storage(hunt, sqlite_url(hunt / "study.db"), "hunt")
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "best.yaml").write_text("mine\n")
+    with pytest.raises(ConfigError, match=r"mine holds files \(best\.yaml\) but is not a study of neyman tune"):
+        open_study_storage(mine, sqlite_url(mine / "study.db"), "mine")
+    assert sorted(p.name for p in mine.iterdir()) == ["best.yaml"]

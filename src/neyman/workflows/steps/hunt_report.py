@@ -23,8 +23,11 @@ _CUT_COLUMNS = (
     "fitted_signal_error",
     "z_local",
     "z_toys",
+    "fit_converged",
     "background_chi2",
     "background_ndf",
+    "sideband_chi2",
+    "sideband_ndf",
     "bumphunter_local_z",
     "bumphunter_global_z",
 )
@@ -42,7 +45,7 @@ def _summary_rows(summary: Mapping[str, Any]) -> list[list[Any]]:
                 w["events_signal_region"],
                 w.get("signal_events_signal_region"),
                 w["max_sic"],
-                w["cuts"][0]["z_local"] if w["cuts"][0]["efficiency"] >= 1 else None,
+                w["cuts"][0]["z_local"] if w["cuts"][0]["efficiency"] >= 1 and w["cuts"][0]["fit_converged"] else None,
                 best.get("efficiency"),
                 best.get("z_local"),
                 best.get("z_toys"),
@@ -83,8 +86,11 @@ def _window_section(
             "the signal region's events; the same threshold applies at every mass. The background fit is the "
             "dijet function over all bins, the sideband fit leaves the window out; Z is the profile-likelihood "
             f"significance of a signal in the window (none where fewer than {MIN_FIT_EVENTS} events outside the "
-            f"window survive a cut). The sculpting figure divides the mass spectrum of {who} "
-            "after each cut by the spectrum before: flat means unsculpted."
+            "window survive a cut). A Z whose fits did not converge (fit_converged false), or whose sideband fit "
+            "fails (a sideband χ² far above its ndf: the dijet function does not describe the background after the "
+            "cut, e.g. a cut sculpted by a feature that follows the mass), is no significance. The sculpting "
+            f"figure divides the mass spectrum of {who} after each cut by the spectrum before: flat means "
+            "unsculpted."
         ),
     )
 

@@ -23,6 +23,8 @@ training recorded), for any other event a model that never saw it either.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from neyman import io
-from neyman.exceptions import DataError
+from neyman.exceptions import DataError, NeymanWarning
 from neyman.preprocessing import assign_folds
 from neyman.resonance import Regions
 from neyman.runs import load_run
@@ -47,6 +49,7 @@ __all__ = [
     "METHODS",
     "HuntEvents",
     "HuntSettings",
+    "warn_failed_fits",
     "window_scores",
 ]
 
@@ -58,6 +61,45 @@ FLOW_METHODS = ("cathode", "anode")
 
 EXTERNAL_IDS = 10**12
 """Event ids of reference events and flow samples start here; below it an id is a row of the data."""
+
+
+SIDEBAND_P = 0.01
+"""A sideband fit of χ² p-value below this describes no background: the cut's Z is no significance."""
+
+
+def warn_failed_fits(record: Mapping[str, Any]) -> None:
+    """Warn for a window's cuts whose fits did not converge, or whose sideband fit fails.
+
+    Notes
+    -----
+    A cut's :math:`Z` tests a signal in the window against the dijet function fitted to the
+    sidebands; it means something only where that fit describes them: a χ² p-value
+    :math:`P(χ^2_{\\text{ndf}} \\geq χ^2) <` :data:`SIDEBAND_P` says the cut sculpted the
+    background (a feature that follows the mass), or the function cannot describe it.
+    """
+    from scipy.stats import chi2
+
+    window = "[{:g}, {:g})".format(*record["signal_region"])
+    unconverged = [c for c in record["cuts"] if c.get("z_local") is not None and not c.get("fit_converged")]
+    failing = [
+        c
+        for c in record["cuts"]
+        if c.get("fit_converged")
+        and c.get("sideband_ndf")
+        and chi2.sf(c["sideband_chi2"], c["sideband_ndf"]) < SIDEBAND_P
+    ]
+    problems = []
+    if unconverged:
+        shares = ", ".join(f"{c['efficiency']:g}" for c in unconverged)
+        problems.append(f"the fits of the cuts keeping {shares} of the region did not converge (their Z is left out)")
+    if failing:
+        shown = ", ".join(f"{c['efficiency']:g} (χ² {c['sideband_chi2']:.0f}/{c['sideband_ndf']})" for c in failing)
+        problems.append(
+            f"the sideband fit fails after the cuts keeping {shown}: the dijet function does not describe the "
+            "background there, so their Z is no significance (a feature that follows the mass sculpts it)"
+        )
+    if problems:
+        warnings.warn(f"signal region {window}: " + "; ".join(problems), NeymanWarning, stacklevel=3)
 
 
 @dataclass(frozen=True)
