@@ -1734,7 +1734,19 @@ CASES = [
     case(
         "hunt-no-efficiencies",
         f"{HUNT} --signal-region 3200,3700 --efficiencies ,",
-        r"--efficiencies names no share",
+        r"--efficiencies ',' names an empty entry",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-repeated-efficiencies",
+        f"{HUNT} --signal-region 3200,3700 --efficiencies 0.1,0.1",
+        r"--efficiencies \[0\.1, 0\.1\] repeats a share",
+        frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-features-with-an-empty-name",
+        "hunt dijet.parquet --mass mjj --features f0,,f1 --method cwola --toys 0 --signal-region 3200,3700",
+        r"--features 'f0,,f1' names an empty entry",
         frame_file("dijet.parquet", with_mass),
     ),
     case(

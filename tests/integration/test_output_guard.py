@@ -216,11 +216,11 @@ def test_a_status_or_metrics_file_of_the_wrong_json_is_an_error_naming_it(runs, 
     from neyman.workflows.evaluate import evaluate
 
     _, _, a, b = runs
-    for status in ("[1, 2]", '"complete"', "null"):
+    for status in ("[1, 2]", '"complete"', "null", '{"state": 5}', "{oops"):  # {"state": 5} passed for finished
         copy = tmp_path / "status"
         shutil.copytree(a, copy, dirs_exist_ok=True)
         (copy / "status.json").write_text(status)
-        with pytest.raises(RunDirectoryError, match=r"not a finished run \(status.json says 'unknown'\)"):
+        with pytest.raises(RunDirectoryError, match=r"not a finished run \(status.json is damaged \(no record of a"):
             evaluate(copy, same_options=True)
     copy = tmp_path / "metrics"
     shutil.copytree(a, copy)

@@ -32,13 +32,16 @@ EXAMPLES = """
 """
 
 
-def _names(text: str) -> list[str]:
-    return [s.strip() for s in text.split(",") if s.strip()]
+def _names(text: str, option: str = "--features") -> list[str]:
+    names = [s.strip() for s in text.split(",")]
+    if not all(names):
+        raise ConfigError(f"{option} {text!r} names an empty entry; separate the names by single commas")
+    return names
 
 
 def _efficiencies(text: str) -> list[float]:
     try:
-        return [float(v) for v in _names(text)]
+        return [float(v) for v in _names(text, "--efficiencies")]
     except ValueError:
         raise ConfigError(f"--efficiencies takes numbers in (0, 1] separated by commas, got {text!r}") from None
 

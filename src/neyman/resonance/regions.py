@@ -150,7 +150,7 @@ def regions(mass: np.ndarray, signal: Window, span: Window | None = None, *, col
     for name, n in counts.items():
         if n < MIN_REGION_EVENTS:
             raise DataError(
-                f"the {name} of {found} holds {n} events of {column}, fewer than {MIN_REGION_EVENTS}; "
+                f"the {name} ({found}) holds {n} events of {column}, fewer than {MIN_REGION_EVENTS}; "
                 "widen the regions (--signal-region, --sidebands) or give more events"
             )
     return found

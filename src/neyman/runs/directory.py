@@ -16,7 +16,7 @@ from typing import Any
 
 from neyman.atomic import changed_files, file_sha256, remove_stale, stale_siblings, write_json, write_text
 from neyman.exceptions import ModelError, NeymanWarning, RunDirectoryError
-from neyman.runs.guard import RUN_MARKER, check_folders_above, enclosing_run, is_run
+from neyman.runs.guard import RUN_MARKER, RUN_STATES, check_folders_above, enclosing_run, is_run
 
 __all__ = ["HUNT_FILE", "RunDirectory"]
 
@@ -87,9 +87,10 @@ class RunDirectory:
         if not f.is_file():
             return "missing"
         try:
-            return str(json.loads(f.read_text())["state"])
+            state = json.loads(f.read_text())["state"]
         except (ValueError, KeyError, TypeError, IndexError):  # not JSON, or JSON but not a record
             return "unknown"
+        return state if state in RUN_STATES else "unknown"
 
     def made_by(self) -> str:
         """The neyman command that made the run (``train`` where the status does not say)."""
@@ -466,9 +467,14 @@ class RunDirectory:
             )
         state = self.status()
         if state in ("running", "failed", "unknown"):
-            raise RunDirectoryError(
-                f"{self.path} is not a finished run (status.json says {state!r}): its model may be incomplete; "
+            said = "is damaged (no record of a known state)" if state == "unknown" else f"says {state!r}"
+            again = (
                 f"finish it with neyman train --resume {self.path}, or train it again with --force"
+                if self.made_by() == "train"
+                else f"run neyman {self.made_by()} again with --force"
+            )
+            raise RunDirectoryError(
+                f"{self.path} is not a finished run (status.json {said}): its model may be incomplete; {again}"
             )
 
 

@@ -269,6 +269,8 @@ def _check_choices(
         raise ConfigError("--efficiencies names no share of the signal region: give e.g. 1,0.1,0.02")
     if any(not (0 < e <= 1) for e in efficiencies):
         raise ConfigError(f"--efficiencies must lie in (0, 1], got {list(efficiencies)}")
+    if len(set(efficiencies)) < len(efficiencies):
+        raise ConfigError(f"--efficiencies {list(efficiencies)} repeats a share; give each cut once")
 
 
 def _windows(
