@@ -409,3 +409,26 @@ def test_a_study_refuses_its_data_file_replaced_under_the_same_name(tmp_path, da
     io.write(table.with_column(LABEL, 1 - np.asarray(table[LABEL])), own)
     with pytest.raises(ConfigError, match=r"different configuration \(config\.data\.sources\)"):
         tune(_config(tmp_path, own), trials=1, study="s")
+
+
+def test_an_interrupted_trial_leaves_optunas_traceback_out(tmp_path, data_file, interrupt_training):
+    """Ctrl-C or SIGTERM during a trial printed Optuna's 'Trial failed' warning with a whole traceback before
+    neyman's one line; the interruption still stops the study, and the trial is marked failed for a resume."""
+    import logging
+
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("optuna")  # Optuna's loggers do not propagate to the root (caplog)
+    logger.addHandler(handler)
+    arm = interrupt_training(1)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            tune(_config(tmp_path, data_file), trials=2, study="cut")
+    finally:
+        arm()
+        logger.removeHandler(handler)
+    assert not [r for r in records if r.exc_info], [r.getMessage() for r in records]
+    storage = f"sqlite:///{tmp_path / 'runs' / 'cut' / 'study.db'}"
+    states = [t.state for t in optuna.load_study(study_name="cut", storage=storage).trials]
+    assert states == [optuna.trial.TrialState.FAIL]

@@ -190,10 +190,13 @@ class StudyObjective:
 
 
 class _StoppedTrialFilter(logging.Filter):
-    """Drops Optuna's report (with a traceback) of a trial that raised :class:`StopStudy`: neyman reports its error."""
+    """Drops Optuna's report (with a traceback) of a trial that raised :class:`StopStudy`, or that Ctrl-C or
+    SIGTERM (a :class:`KeyboardInterrupt`) stopped: neyman reports those itself, in one line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, KeyboardInterrupt):
+            return False
         return not isinstance(exc, StopStudy) and "StopStudy(" not in record.getMessage()
 
 
