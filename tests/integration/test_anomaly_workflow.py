@@ -49,7 +49,8 @@ def _config(d, name, task, labelled=True, **extra):
     return cfg
 
 
-@pytest.mark.parametrize("task", ["autoencoder", "density"])
+# the density: 16 s of the default run (near its 10-minute limit; its other tests stay); --run-slow
+@pytest.mark.parametrize("task", ["autoencoder", pytest.param("density", marks=pytest.mark.slow)])
 def test_unsupervised_run_learns_from_background_only_and_finds_the_labelled_anomaly(files, task):
     run = neyman.train(_config(files, task, task)).run_dir
     preds = io.read(run / "predictions.parquet")
@@ -85,7 +86,8 @@ def test_signal_events_never_enter_the_training(files):
     assert "auc" not in json.loads((without / "metrics.json").read_text())["test"]
 
 
-@pytest.mark.parametrize("bounded", [[], ["a"]])
+# the unbounded flow: 17 s of the default run (near its 10-minute limit); --run-slow
+@pytest.mark.parametrize("bounded", [pytest.param([], marks=pytest.mark.slow), ["a"]])
 def test_density_predict_writes_both_scores_and_onnx_reproduces_them(files, tmp_path, bounded):
     pytest.importorskip("onnxruntime")
     from neyman.export import OnnxModel, export_onnx
@@ -253,7 +255,8 @@ def test_a_run_without_signal_labels_is_evaluated_and_reported(density_run):
     assert "Permutation importance: the rise of the background&#x27;s mean anomaly score" in result.report.read_text()
 
 
-@pytest.mark.parametrize("task", ["autoencoder", "density"])
+# the density: 21 s of the default run (near its 10-minute limit); --run-slow
+@pytest.mark.parametrize("task", ["autoencoder", pytest.param("density", marks=pytest.mark.slow)])
 def test_a_test_file_of_a_handful_of_events_is_evaluated_without_its_sample_figures(files, tmp_path, task):
     """One background event has no covariance (the latent plane) and five no two-sample test: both are left out."""
     run = neyman.train(_config(files, f"tiny-{task}", task, training={"steps": 100, "progress": False})).run_dir

@@ -172,6 +172,7 @@ def test_a_source_column_is_given_to_every_event_or_dealt_out_by_entry():
         source_column([], np.arange(3))
 
 
+@pytest.mark.slow  # 19 s of the default run (2 workers: 589 s, near the 10-minute limit); --run-slow
 def test_replicas_add_the_generated_samples_statistics_to_the_fit(tmp_path):
     nominal = _sample(tmp_path / "nominal.parquet", 0.0, 8000, 1)
     values = [-0.6, 0.0, 0.6]

@@ -339,6 +339,7 @@ def test_a_mass_in_tev_against_sqrt_s_in_gev_is_warned_about(files: dict[str, Pa
         )  # fmt: skip
 
 
+@pytest.mark.slow  # 20 s of the default run (2 workers: 589 s, near the 10-minute limit); --run-slow
 def test_the_classifiers_use_the_searchs_coarse_bins_unless_told_otherwise(
     files: dict[str, Path], tmp_path: Path
 ) -> None:

@@ -119,6 +119,7 @@ def test_null_significance_follows_the_half_chi2_distribution() -> None:
     assert np.mean(z > 3) <= 0.02
 
 
+@pytest.mark.slow  # 18 s of the default run (2 workers: 589 s, near the 10-minute limit); --run-slow
 def test_toys_agree_with_the_asymptotic_significance() -> None:
     rng = np.random.default_rng(4)
     counts = np.histogram(np.r_[falling(100_000, rng), rng.normal(3500.0, 100.0, 250)], bins=EDGES)[0]

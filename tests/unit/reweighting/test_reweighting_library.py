@@ -158,6 +158,7 @@ def test_parameter_fit_with_the_exact_ratio_has_pulls_of_unit_width():
     assert abs(np.mean(pulls)) < 0.25 and 0.9 < np.std(pulls) < 1.2
 
 
+@pytest.mark.slow  # 11 s of the default run (2 workers: 589 s, near the 10-minute limit); --run-slow
 def test_parameter_fit_of_weighted_data_has_the_weighted_samples_uncertainty():
     """Weights in other units change nothing; Exp(1) weights give the error of N_eff events, and pulls of width 1."""
     from neyman.reweighting import fit_parameter_scan
