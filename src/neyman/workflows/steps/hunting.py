@@ -75,7 +75,8 @@ def warn_failed_fits(record: Mapping[str, Any]) -> None:
     A cut's :math:`Z` tests a signal in the window against the dijet function fitted to the
     sidebands; it means something only where that fit describes them: a χ² p-value
     :math:`P(χ^2_{\\text{ndf}} \\geq χ^2) <` :data:`SIDEBAND_P` says the cut sculpted the
-    background (a feature that follows the mass), or the function cannot describe it.
+    background (a feature that follows the mass), a signal reaches into a sideband (a scan's
+    window beside the bump), or the function cannot describe the spectrum.
     """
     from scipy.stats import chi2
 
@@ -96,7 +97,8 @@ def warn_failed_fits(record: Mapping[str, Any]) -> None:
         shown = ", ".join(f"{c['efficiency']:g} (χ² {c['sideband_chi2']:.0f}/{c['sideband_ndf']})" for c in failing)
         problems.append(
             f"the sideband fit fails after the cuts keeping {shown}: the dijet function does not describe the "
-            "background there, so their Z is no significance (a feature that follows the mass sculpts it)"
+            "sidebands there, so their Z is no significance (a background sculpted by a feature that follows the "
+            "mass, or a signal that reaches into a sideband: see the neighbouring windows)"
         )
     if problems:
         warnings.warn(f"signal region {window}: " + "; ".join(problems), NeymanWarning, stacklevel=3)
