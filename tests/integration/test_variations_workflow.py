@@ -110,7 +110,7 @@ def test_a_later_study_adds_its_variations_and_training_files_are_refused(tagger
 
 def test_a_kfold_run_scores_variations_fold_by_fold_like_its_nominal(tmp_path):
     """The out-of-fold nominal was compared with variations scored by the fold ensemble, which separates better:
-    a sample of the nominal's own distribution showed ΔAUC +0.012 (4σ).  Scored by the fold of each event id, the
+    a sample of the nominal's own distribution showed ΔAUC +0.012 (3σ).  Scored by the fold of each event id, the
     run's own training events get back exactly its out-of-fold scores."""
     from neyman.config import load_config
     from neyman.runs import load_run
