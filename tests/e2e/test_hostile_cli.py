@@ -1475,6 +1475,21 @@ CASES = [
     ),
     case("evaluate-test-data-missing-file", "evaluate runs/bin --test-data god.csv", r"god\.csv"),
     case(
+        "evaluate-test-data-with-a-nan-feature",  # named no file, and advised data.fill_value to a trained run
+        "evaluate runs/bin --test-data holes.parquet",
+        r"non-finite values in holes\.parquet .*trained without data\.fill_value, so it cannot score them: remove",
+        lambda d: write_frame(
+            good_frame(seed=9).assign(f1=lambda f: np.where(np.arange(len(f)) == 7, np.nan, f["f1"])),
+            d / "holes.parquet",
+        ),
+    ),
+    case(
+        "train-event-id-of-a-fraction",  # the message showed np.float64(1.5)
+        "train --data frac.parquet --label-column label --model fisher --set data.event_id=event_id --features f0,f1",
+        r"event-id column 'event_id' holds 1\.5 at entry 3 \(counted from 0\)",
+        frame_file("frac.parquet", lambda f: f.assign(event_id=np.where(np.arange(len(f)) == 3, 1.5, f["event_id"]))),
+    ),
+    case(
         "evaluate-test-data-too-many",
         "evaluate runs/bin --test-data good.csv --test-data good.parquet",
         r"--test-data|source",

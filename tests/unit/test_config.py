@@ -246,3 +246,18 @@ def test_yaml_slips_get_advice(tmp_path):
         load_config(tmp_path / "short.yaml")
     assert "write it as a mapping: {path: d.parquet}" in str(err.value)
     assert "write it as a mapping: {type: mlp}" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("features", "message"),
+    [
+        ([], r"names no particle feature; list some, or leave it out"),
+        (["deta", "deta"], r"lists 'deta' more than once"),
+    ],
+)
+def test_particle_features_are_named_and_named_once(features, message):
+    """An empty list trained on the default features while config.yaml recorded []."""
+    base = {"data": {"sources": [{"path": "jets.parquet"}], "label_column": "label", "representation": "particles"}}
+    base["data"]["particles"] = {"features": features}
+    with pytest.raises(ConfigError, match=rf"data\.particles\.features: .*{message}"):
+        parse_config(base)
