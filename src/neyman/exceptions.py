@@ -92,6 +92,7 @@ def missing_file(path: str | os.PathLike[str]) -> str:
         name itself left out) and a missing folder.
     """
     if os.path.islink(path):
+        target = "a path"
         try:
             target = os.readlink(path)
             os.stat(path)
@@ -101,6 +102,6 @@ def missing_file(path: str | os.PathLike[str]) -> str:
         return f" is a link to {target}, which does not exist; point it at the file"
     file = Path(path)
     parent = file.parent
-    nearby = [p.name for p in parent.iterdir() if p.name != file.name] if parent.is_dir() else []
+    nearby = sorted(p.name for p in parent.iterdir() if p.name != file.name) if parent.is_dir() else []
     where = "" if parent.is_dir() else f" (directory {parent} does not exist either)"
     return f" does not exist{close_matches(file.name, nearby)}{where}"
