@@ -423,3 +423,18 @@ def test_a_cut_whose_fit_did_not_converge_is_named_and_left_out() -> None:
         warn_failed_fits(record)
     assert best_cut(record["cuts"]) is good
     warn_failed_fits({"signal_region": [6000.0, 6500.0], "cuts": [good]})  # no warning (warnings are errors here)
+
+
+def test_tied_features_of_a_file_sorted_by_mass_are_not_taken_for_the_mass(tmp_path: Path) -> None:
+    """Ranks that broke ties by file order made a constant column of a mass-sorted file the mass itself (ρ = 1)."""
+    data = resonance_search_dataset(12_000, 0, seed=5)
+    order = np.argsort(np.asarray(data["mjj"]))
+    flag = (np.arange(len(order)) % 3 == 0).astype(np.float64)
+    data = data.take(order).with_column("flag", flag).with_column("const", np.ones(len(order)))
+    io.write(data, tmp_path / "sorted.parquet")
+    result = hunt(
+        tmp_path / "sorted.parquet", mass="mjj", features=["a", "flag", "const"], signal_region="3300,3700",
+        method="cwola", toys=0, bumphunter=False, kfold=2, ensemble=1, output_dir=tmp_path, name="sorted",
+        overrides=["model.n_estimators=10"],
+    )  # fmt: skip
+    assert result.summary["windows"][0]["cuts"]
