@@ -413,7 +413,7 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
             )
         events = load_events(cfg.data, task=cfg.task.type, features=[], carry=[*spec.columns, *carry])
         x = build_inputs(events.table, spec)
-        _warn_empty_jets(x, cfg.data.sources[0].path)
+        _warn_empty_jets(x, ", ".join(s.path for s in cfg.data.sources))
         events = Events(events.table.drop([c for c in spec.columns if c not in carry]), [], events.classes)
     _check_decorrelation_values(cfg, events)
     check_test_disjoint(cfg, events.table, x if spec is None else np.empty((len(events.table), 0)))
