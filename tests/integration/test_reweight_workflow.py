@@ -80,7 +80,7 @@ def test_a_closure_that_fails_leaves_the_run_marked_failed(tmp_path, monkeypatch
         reweight(src, tgt, model="logistic", kfold=2, output_dir=str(tmp_path / "r"), name="rw")
     status = json.loads((tmp_path / "r" / "rw" / "status.json").read_text())
     assert status["state"] == "failed" and "disk full" in status["error"] and status["made_by"] == "reweight"
-    with pytest.raises(RunDirectoryError, match="failed"):
+    with pytest.raises(RunDirectoryError, match=r"says 'failed'.*run neyman reweight again with --force"):
         load_run(tmp_path / "r" / "rw")
     # train --resume would have finished the training and called the run complete, without weights
     from neyman.workflows.train import train

@@ -83,23 +83,30 @@ class RunDirectory:
 
     def status(self) -> str:
         """``complete``, ``running``/``failed`` (resumable), or ``missing``."""
-        f = self.path / STATUS_FILE
-        if not f.is_file():
+        if not (self.path / STATUS_FILE).is_file():
             return "missing"
-        try:
-            state = json.loads(f.read_text())["state"]
-        except (ValueError, KeyError, TypeError, IndexError):  # not JSON, or JSON but not a record
-            return "unknown"
-        return state if state in RUN_STATES else "unknown"
+        state = self._status_record().get("state")
+        return state if state in RUN_STATES else "unknown"  # not JSON, not a record, or no state neyman writes
 
     def made_by(self) -> str:
         """The neyman command that made the run (``train`` where the status does not say)."""
+        verb = self._status_record().get("made_by")
+        return verb if isinstance(verb, str) else "train"
+
+    def _status_record(self) -> dict[str, Any]:
+        """``status.json`` as a record (empty when it is missing, not JSON or not a record)."""
         try:
             record = json.loads((self.path / STATUS_FILE).read_text())
         except (OSError, ValueError):
-            return "train"
-        verb = record.get("made_by") if isinstance(record, dict) else None
-        return verb if isinstance(verb, str) else "train"
+            return {}
+        return record if isinstance(record, dict) else {}
+
+    def _again(self) -> str:
+        """How to finish or redo this unfinished run: resume a training, rerun another command's."""
+        verb = self.made_by()
+        if verb == "train":
+            return f"finish it with neyman train --resume {self.path}, or train it again with --force"
+        return f"run neyman {verb} again with --force"
 
     def set_status(self, state: str, **extra: object) -> None:
         """Record the run's state with a timestamp (keeping the command that made it, ``made_by``)."""
@@ -457,24 +464,15 @@ class RunDirectory:
                     f"{self.path / 'tuning.html'}; give a trial's folder to this command, or train best.yaml"
                 )
             state = self.status()
-            hint = (
-                f"; finish it with neyman train --resume {self.path}, or train it again with --force"
-                if state in ("running", "failed")
-                else ""
-            )
+            hint = f"; {self._again()}" if state in ("running", "failed") else ""
             raise RunDirectoryError(
                 f"{self.path} is not a finished neyman run (model/metadata.json is missing; status: {state}){hint}"
             )
         state = self.status()
         if state in ("running", "failed", "unknown"):
             said = "is damaged (no record of a known state)" if state == "unknown" else f"says {state!r}"
-            again = (
-                f"finish it with neyman train --resume {self.path}, or train it again with --force"
-                if self.made_by() == "train"
-                else f"run neyman {self.made_by()} again with --force"
-            )
             raise RunDirectoryError(
-                f"{self.path} is not a finished run (status.json {said}): its model may be incomplete; {again}"
+                f"{self.path} is not a finished run (status.json {said}): its model may be incomplete; {self._again()}"
             )
 
 
