@@ -28,6 +28,7 @@ __all__ = [
     "remove_stale",
     "remove_stale_below",
     "stale_siblings",
+    "temporary_target",
     "write_json",
     "write_text",
 ]
@@ -147,10 +148,19 @@ def remove_stale_below(folder: str | os.PathLike[str]) -> list[Path]:
     if not root.is_dir():
         return removed
     for leftover in root.rglob(".*.tmp-*"):
-        name = leftover.name[1:].rpartition(".tmp-")[0]
-        if name:
-            removed += remove_stale(leftover.parent / name)
+        target = temporary_target(leftover)
+        if target is not None:
+            removed += remove_stale(target)
     return removed
+
+
+def temporary_target(path: str | os.PathLike[str]) -> Path | None:
+    """The file a temporary name of :func:`atomic_path` (``.NAME.tmp-PID``) stands for, or None for another name."""
+    file = Path(path)
+    hidden, _, pid = file.name.rpartition(".tmp-")
+    if not hidden.startswith(".") or len(hidden) < 2 or not pid.isdigit():
+        return None
+    return file.with_name(hidden[1:])
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> Path:

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from neyman.atomic import atomic_path, remove_stale, remove_stale_below, write_text
+from neyman.atomic import atomic_path, remove_stale, remove_stale_below, temporary_target, write_text
 
 
 def _dead_pid() -> int:
@@ -118,3 +118,11 @@ def test_a_sweep_removes_dead_writers_files_at_any_depth_and_keeps_live_ones(tmp
     assert remove_stale_below(tmp_path / "study") == [dead]
     assert not dead.exists() and live.exists()
     assert remove_stale_below(tmp_path / "absent") == []
+
+
+def test_a_temporary_name_leads_back_to_the_file_it_stands_for(tmp_path):
+    with atomic_path(tmp_path / "m.onnx") as tmp:
+        tmp.write_text("model")
+        assert temporary_target(tmp) == tmp_path / "m.onnx"
+    for other in ("m.onnx", ".m.onnx", ".tmp-12", ".m.onnx.tmp-", ".m.onnx.tmp-x1"):
+        assert temporary_target(tmp_path / other) is None, other

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import signal
 import warnings
 from collections.abc import Callable, Iterator
@@ -14,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from neyman.atomic import temporary_target
 from neyman.exceptions import NeymanError, NeymanWarning
 
 __all__ = ["console", "run_guarded", "set_debug"]
@@ -95,9 +95,9 @@ def run_guarded(fn: Callable[[], T]) -> T:
         if _State.debug:
             raise
         where = f": {exc.filename}" if exc.filename else ""
-        temporary = re.fullmatch(r"\.(.+)\.tmp-\d+", os.path.basename(str(exc.filename or "")))
-        if temporary and not exc.filename2:  # neyman's temporary name of an output: name the output
-            where = f": {os.path.join(os.path.dirname(str(exc.filename)), temporary.group(1))}"
+        output = temporary_target(str(exc.filename)) if exc.filename and not exc.filename2 else None
+        if output is not None:  # neyman's temporary name of an output: name the output
+            where = f": {output}"
         if exc.filename2:  # a rename: the destination is the path in the way (a folder where a file goes)
             where = f": {exc.filename2} (writing {exc.filename} there)"
         console.print(

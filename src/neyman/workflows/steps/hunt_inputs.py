@@ -292,7 +292,8 @@ def _windows(
             f"no window of width {scan:g} fits in the range of {column} [{mass.min():g}, {mass.max():g}] with "
             "sidebands of enough events; give a narrower --scan width"
         )
-    return [regions(mass, w, column=column) for w in found]
+    # a scan's sidebands already start above the spectrum's maximum: given, they skip its histogram per window
+    return [regions(mass, w, Window(w.lo - w.width, w.hi + w.width), column=column) for w in found]
 
 
 def _fit_range(mass: np.ndarray, found: Regions, given: Window | None) -> Window:
