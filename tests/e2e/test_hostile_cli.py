@@ -1747,6 +1747,14 @@ CASES = [
         frame_file("dijet.parquet", lambda f: f.assign(mjj=3000.0)),
     ),
     case(
+        "hunt-negative-mass-placeholder",
+        f"{HUNT} --signal-region 3200,3700",
+        r"'mjj' holds -999 in data row 3 \(counted from 1\), and 2 events are negative",
+        frame_file(
+            "dijet.parquet", lambda f: with_mass(f).assign(mjj=lambda g: g["mjj"].where(~g.index.isin([2, 9]), -999.0))
+        ),
+    ),
+    case(
         "hunt-no-efficiencies",
         f"{HUNT} --signal-region 3200,3700 --efficiencies ,",
         r"--efficiencies ',' names an empty entry",
@@ -1878,6 +1886,17 @@ CASES = [
         "generate-pileup-at-particle-level",  # the top mass came out 12% high after the area subtraction
         "generate top_vs_qcd --events 10 --out g.parquet --pileup 20 --detector none",
         r"--pileup with --detector none: particle-level jets never contain pile-up",
+    ),
+    case(
+        "generate-pythia-fails-to-initialise",  # left an empty chunk folder behind
+        "generate top_vs_qcd --events 10 --out g.parquet --set pythia.Beams:eCM=100",
+        r"Pythia failed to initialise the 'top' class of 'top_vs_qcd'",
+    ),
+    case(
+        "generate-chunk-folder-name-taken-by-a-file",  # was 'cannot write to .: [Errno 17] File exists'
+        "generate top_vs_qcd --events 10 --out g.parquet",
+        r"\.g\.parquet\.chunks is a file, where neyman keeps the finished chunks",
+        text_file(".g.parquet.chunks", "my notes"),
     ),
     case(
         "generate-provenance-name-taken-by-a-user-file",

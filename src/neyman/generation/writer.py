@@ -130,6 +130,11 @@ class ChunkStore:
             given), or is unwritable.
         """
         path = self.directory / _MANIFEST
+        if self.directory.exists() and not self.directory.is_dir():
+            raise DataError(
+                f"{self.directory} is a file, where neyman keeps the finished chunks of a run writing "
+                f"{self.out.name}; it is not neyman's, so it is left alone: move it, or choose another --out"
+            )
         if path.exists():
             try:
                 found = json.loads(path.read_text())
@@ -190,6 +195,11 @@ class ChunkStore:
     def remove(self) -> None:
         """Delete the chunk directory (after the final file is written)."""
         shutil.rmtree(self.directory, ignore_errors=True)
+
+    def remove_if_empty(self) -> None:
+        """Delete the chunk directory if no chunk finished (a run that failed or stopped before any)."""
+        if self.directory.is_dir() and not any(self.directory.glob("chunk-*.json")):
+            self.remove()
 
 
 def padded_constituents(table: Table, size: int) -> np.ndarray:

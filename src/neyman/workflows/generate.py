@@ -1,11 +1,10 @@
 """``neyman generate``: a labelled sample from the catalogue, written to one file.
 
-Glue between the command line and :mod:`neyman.generation`: parses ``--set``
-overrides, validates the request before any work (unknown process or Pythia
-setting, unwritable or existing output), plans chunks per class, runs them
-(inline, on a local Dask cluster or on an existing one) while storing each as it
-finishes, resumes from stored chunks, and writes the final file and its
-provenance atomically.
+Glue between the command line and :mod:`neyman.generation`: parses ``--set`` overrides,
+validates the request before any work (unknown process or Pythia setting, unwritable or
+existing output), plans chunks per class, runs them (inline, on a local Dask cluster or an
+existing one) storing each as it finishes, resumes from stored chunks, and writes the final
+file and its provenance atomically.
 """
 
 from __future__ import annotations
@@ -330,12 +329,16 @@ def _run(
         run += 1
         bar.update(by_label[result.task.label])
 
-    with bar.shown():
-        for plan in plans:
-            bar.update(plan)
-        with executor(workers, scheduler, store) as engine:
+    try:
+        with bar.shown():
+            for plan in plans:
+                bar.update(plan)
             limit = EMPTY_EVENTS_LIMIT if empty_events_limit is None else empty_events_limit
-            run_chunks(plans, request.task, engine, on_result, empty_events_limit=limit)
+            with executor(workers, scheduler, store) as engine:
+                run_chunks(plans, request.task, engine, on_result, empty_events_limit=limit)
+    except BaseException:
+        store.remove_if_empty()  # nothing to resume: leave no folder behind
+        raise
     return run
 
 

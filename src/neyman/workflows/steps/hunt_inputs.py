@@ -197,6 +197,13 @@ def _read_events(path: str, mass: str, features: list[str], what: str, first_id:
             f"{what} {where}: column {column!r} holds {values[row, col]:g} in data row {row + 1} (counted from 1)"
             f"{why}; remove or fix such events (or rescale the column) before the search"
         )
+    if values[:, 0].min() < 0:
+        row = int(np.argmax(values[:, 0] < 0))
+        raise DataError(
+            f"{what} {where}: the mass column {mass!r} holds {values[row, 0]:g} in data row {row + 1} (counted from "
+            f"1), and {np.count_nonzero(values[:, 0] < 0)} events are negative; an invariant mass is never below "
+            "0, so such values stand for a missing one (a placeholder like -999): remove those events"
+        )
     if values[:, 0].min() == values[:, 0].max():
         raise DataError(
             f"{what} {where}: the mass column {mass!r} holds {values[0, 0]:g} in every event; --mass names the "
