@@ -225,7 +225,7 @@ def with_mass(frame: pd.DataFrame) -> pd.DataFrame:
 def below_the_signal_region(frame: pd.DataFrame) -> pd.DataFrame:
     """The events of ``with_mass`` below 3200: a reference without events in [3200, 3700)."""
     frame = with_mass(frame)
-    return frame[frame["mjj"] < 3200.0]
+    return frame[frame["mjj"] < 3200.0].drop(columns="label")
 
 
 def nested_yaml(depth: int) -> str:
@@ -1771,6 +1771,12 @@ CASES = [
         "hunt dijet.parquet --mass mjj --features f0,,f1 --method cwola --toys 0 --signal-region 3200,3700",
         r"--features 'f0,,f1' names an empty entry",
         frame_file("dijet.parquet", with_mass),
+    ),
+    case(
+        "hunt-reference-with-signal",  # the template's signal was learnt as background: the excess hidden
+        f"{HUNT} --signal-region 3200,3700 --method idealized --reference ref.parquet",
+        r"--reference ref\.parquet: column 'label' marks \d+ of its 400 events as signal",
+        both(frame_file("dijet.parquet", with_mass), frame_file("ref.parquet", with_mass)),
     ),
     case(
         "hunt-reference-empty-in-the-signal-region",

@@ -378,6 +378,12 @@ def _inputs(
     events = _read_events(data, mass, features, "data")
     _labelled(events, method)
     ref = None if reference is None else _read_events(reference, mass, features, "--reference", EXTERNAL_IDS)
+    if ref is not None and ref.label is not None and ref.label.any():
+        raise DataError(
+            f"--reference {reference}: column {LABEL!r} marks {np.count_nonzero(ref.label)} of its {len(ref.label)} "
+            "events as signal; the idealized search's template is background only (signal in it is learnt as "
+            f"background and hides the excess): keep the events with {LABEL} = 0"
+        )
     return events, ref
 
 
