@@ -406,7 +406,13 @@ CASES = [
     case(
         "train-format-csv-on-parquet",
         "train --data good.parquet --label-column label --format csv",
-        r"good\.parquet",
+        r"good\.parquet is a Parquet file \(its first bytes say so\), not csv as its format was given",
+    ),
+    case(
+        "train-parquet-named-csv",  # its binary header was shown as a CSV line
+        "train --data renamed.csv --label-column label",
+        r"renamed\.csv is a Parquet file .* rename it \(e\.g\. to renamed\.parquet\)",
+        lambda d: shutil.copy(d / "good.parquet", d / "renamed.csv"),
     ),
     case(
         "train-npy-wrong-shape",

@@ -177,7 +177,56 @@ def _locate(path: str | os.PathLike[str], tree: str | None, format: str | None) 
                 raise DataError(f"{path} names tree {spec_tree!r} but tree={tree!r} was passed; give only one")
             file, tree = Path(name), spec_tree
     check_file(file)
-    return file, tree, with_constituent_layouts(_backend(detect_format(file, format)))
+    fmt = detect_format(file, format)
+    _check_content(file, fmt, format is not None)
+    return file, tree, with_constituent_layouts(_backend(fmt))
+
+
+_SIGNATURES = {
+    b"\x89HDF\r\n\x1a\n": "hdf5",
+    b"\x93NUMPY": "npy",
+    b"PK\x03\x04": "npz",
+}
+"""The first bytes of binary formats that no text starts with (a ``.npz`` is a zip archive)."""
+
+_EXTENSION = {"parquet": ".parquet", "hdf5": ".h5", "root": ".root", "npy": ".npy", "npz": ".npz"}
+_NAMED = {"parquet": "a Parquet", "hdf5": "an HDF5", "root": "a ROOT", "npy": "a NumPy .npy", "npz": "an .npz (zip)"}
+
+
+def _binary_format(file: Path) -> str | None:
+    """The binary format a file's bytes show, or None (text, or no signature neyman knows).
+
+    Parquet starts and ends with ``PAR1``; ROOT starts with ``root`` and a binary version
+    number, so a text file whose first column is named ``PAR1...`` or ``root...`` is text.
+    """
+    try:
+        with file.open("rb") as handle:
+            start = handle.read(8)
+            handle.seek(max(0, file.stat().st_size - 4))
+            end = handle.read(4)
+    except OSError:
+        return None  # the reader names the file and the reason
+    if start.startswith(b"PAR1") and end == b"PAR1":
+        return "parquet"
+    if start.startswith(b"root") and any(b < 0x09 or b > 0x7E for b in start[4:8]):
+        return "root"
+    return next((kind for magic, kind in _SIGNATURES.items() if start.startswith(magic)), None)
+
+
+def _check_content(file: Path, fmt: str, named: bool) -> None:
+    """Refuse a file whose bytes are another binary format's than the one it is to be read as."""
+    found = _binary_format(file)
+    if found is None or found == fmt:
+        return
+    if named:
+        fix = f"give {found} as its format, or none (train's --format, data.format, format=)"
+        raise DataError(
+            f"{file} is {_NAMED[found]} file (its first bytes say so), not {fmt} as its format was given: {fix}"
+        )
+    raise DataError(
+        f"{file} is {_NAMED[found]} file (its first bytes say so), but its extension reads it as {fmt}: rename it "
+        f"(e.g. to {file.name.split('.')[0]}{_EXTENSION[found]})"
+    )
 
 
 def _columns(columns: Sequence[str] | None) -> list[str] | None:

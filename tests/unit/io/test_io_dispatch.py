@@ -184,3 +184,21 @@ def test_import_is_cheap():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("ext", [".h5", ".root", ".npz", ".csv"])
+def test_a_file_is_refused_when_its_bytes_are_another_binary_format(tmp_path, ext):
+    table = Table({"a": np.arange(5.0), "b": np.arange(5.0) ** 2})
+    written = io.write(table, tmp_path / "events.parquet")
+    renamed = tmp_path / f"events{ext}"
+    written.rename(renamed)
+    with pytest.raises(DataError, match=rf"events\{ext} is a Parquet file .* rename it \(e\.g\. to events\.parquet\)"):
+        io.read(renamed)
+
+
+def test_text_whose_first_column_is_named_like_a_signature_is_read_as_text(tmp_path):
+    path = tmp_path / "names.csv"
+    path.write_text("root_weight,PAR1\n1,2\n3,4\n")
+    assert io.read(path)["PAR1"].tolist() == [2, 4]
+    path.write_text("PAR1,root\n1,2\n3,4\n")
+    assert io.read(path)["root"].tolist() == [2, 4]

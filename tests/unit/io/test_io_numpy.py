@@ -86,7 +86,7 @@ def test_npy_with_an_archive_inside(tmp_path):
     path = tmp_path / "wrong.npy"
     with open(path, "wb") as fh:
         np.savez(fh, x=np.arange(3))
-    with pytest.raises(DataError, match=r"wrong\.npy is not an \.npy file.*\.npz"):
+    with pytest.raises(DataError, match=r"wrong\.npy is an \.npz \(zip\) file .* rename it \(e\.g\. to wrong\.npz\)"):
         io.read(path)
 
 
