@@ -242,7 +242,8 @@ def reading(path: Path, kind: str, errors: tuple[type[BaseException], ...]) -> I
     except MemoryError:
         raise
     except Exception as exc:  # any failure inside a reading library means an unreadable file
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        # every line (uproot: 'expected Chunk of length 153926,' / 'received 68980 bytes ...'), cut short
+        detail = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())[:300].rstrip(" ,.;:")
         if not detail or not isinstance(exc, errors) or not isinstance(exc, (OSError, ValueError, EOFError)):
             # an assertion or a KeyError says little without its type ("env_type_id=254")
             detail = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__

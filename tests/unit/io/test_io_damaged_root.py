@@ -79,3 +79,14 @@ def test_a_damaged_ttree_is_a_data_error(tmp_path):
     bad.write_bytes(raw[: len(raw) * 2 // 3])
     with pytest.raises(DataError, match=DAMAGED.format(name=r"cut\.root")):
         io.read(bad)
+
+
+def test_a_truncated_tree_is_named_with_what_is_missing(tmp_path):
+    good = io.write(Table({"x": np.arange(50_000.0)}), tmp_path / "good.root", tree="events")
+    cut = tmp_path / "cut.root"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(DataError, match=DAMAGED.format(name=r"cut\.root")) as info:
+        io.read(cut, tree="events")
+    # uproot says it in two lines ('expected Chunk of length N,' / 'received M bytes'): both are kept
+    assert "expected Chunk of length" in str(info.value) and "received" in str(info.value)
+    assert ",." not in str(info.value)
