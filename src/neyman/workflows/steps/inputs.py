@@ -241,7 +241,9 @@ def _warn_label_like_features(x: np.ndarray, labels: np.ndarray, features: list[
             auc = (ranks[y == k].sum() - n_k * (n_k + 1) / 2) / (n_k * (len(y) - n_k))
             auc = max(auc, 1 - auc, _category_auc(x[take, j], y == k))
             if auc >= LABEL_LIKE_AUC:
-                found.append(f"{name!r} (class {classes[k]!r}: AUC {auc:.4f} on its own)")
+                found.append(
+                    f"{name!r} (class {classes[k]!r}: AUC {auc:.4f} on its own{_unit_hint(x[take, j], y == k)})"
+                )
                 break
     if found:
         warnings.warn(
@@ -252,6 +254,17 @@ def _warn_label_like_features(x: np.ndarray, labels: np.ndarray, features: list[
             NeymanWarning,
             stacklevel=3,
         )
+
+
+def _unit_hint(values: np.ndarray, is_class: np.ndarray) -> str:
+    """A note when the class's typical size is 1000 times the rest's or a thousandth (MeV against GeV)."""
+    inside, rest = np.median(np.abs(values[is_class])), np.median(np.abs(values[~is_class]))
+    if not (inside > 0 and rest > 0):
+        return ""
+    ratio = float(inside / rest)
+    if 500 < ratio < 2000 or 500 < 1 / ratio < 2000:  # 1000, times the classes' own difference
+        return f"; its median size is {ratio:.3g} times the rest's: MeV in one file and GeV in another?"
+    return ""
 
 
 CATEGORY_EVENTS = 50
