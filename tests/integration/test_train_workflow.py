@@ -131,14 +131,25 @@ def test_kfold_out_of_fold_scores_and_predict_uses_the_right_fold(tmp_path):
     a = run.models[0].predict(run.preprocessors[0].transform(x))
     b = run.models[1].predict(run.preprocessors[1].transform(x))
     assert not np.allclose(a, b)
-    # a new file (a copy of the events under another name) gets the k-fold ensemble
-    copy = tmp_path / "new.parquet"
+    # a copy under another name is the training's file (its content): scored by fold, never by the
+    # ensemble of models that trained on its events (which scored it AUC 0.86 against 0.69 out of fold)
+    copy = tmp_path / "copy.parquet"
     copy.write_bytes(path.read_bytes())
-    ensemble = io.read(neyman.predict(result.run_dir, copy, tmp_path / "new-scored.parquet").output)
+    assert run.trained_on(path) and run.trained_on(copy)
+    again = io.read(neyman.predict(result.run_dir, copy, tmp_path / "copy-scored.parquet").output)
+    np.testing.assert_allclose(np.asarray(again["score"]), np.asarray(scored["score"]), rtol=1e-9)
+    # so is a skim that keeps the event ids (other bytes): each event by the model of its id's fold
+    events = io.read(path)
+    skim = io.write(events.take(np.arange(0, len(events), 2)), tmp_path / "skim.parquet")
+    assert not run.trained_on(skim)
+    skimmed = io.read(neyman.predict(result.run_dir, skim, tmp_path / "skim-scored.parquet").output)
+    np.testing.assert_allclose(np.asarray(skimmed["score"]), np.asarray(scored["score"])[::2], rtol=1e-9)
+    # a new file without the run's event ids gets the k-fold ensemble
+    bare = io.write(Table({n: events[n] for n in events.column_names if n != EVENT_ID}), tmp_path / "new.parquet")
+    ensemble = io.read(neyman.predict(result.run_dir, bare, tmp_path / "new-scored.parquet").output)
     raw = np.mean([m.predict_raw(p.transform(x)) for m, p in zip(run.models, run.preprocessors, strict=True)], axis=0)
     np.testing.assert_allclose(np.asarray(ensemble["score"]), run.task.scores(raw), rtol=1e-5)
     assert not np.allclose(np.asarray(ensemble["score"]), np.asarray(scored["score"]))
-    assert run.trained_on(path) and not run.trained_on(copy)
     meta = json.loads((result.run_dir / "model" / "metadata.json").read_text())
     assert meta["sources"][0]["absolute"] == str(path.resolve()) and meta["sources"][0]["bytes"] == path.stat().st_size
 

@@ -149,8 +149,8 @@ def test_a_kfold_run_scores_its_training_file_with_each_events_fold_and_new_file
     }
     run = neyman.train(cfg, force=True).run_dir
     own = io.read(neyman.predict(run, labelled, tmp_path / "own.parquet").output)
-    copy = tmp_path / "copy.parquet"
-    io.write(io.read(labelled), copy)  # the same events under a name the run never read
+    copy = tmp_path / "copy.csv"
+    io.write(io.read(labelled), copy)  # the same events in a file the run never read (a byte copy would be known)
     new = io.read(neyman.predict(run, copy, tmp_path / "new.parquet").output)
     # the pooled draws of both fold models spread at least as much as one fold's
     assert np.mean(np.asarray(new["logit_std"])) > np.mean(np.asarray(own["logit_std"]))

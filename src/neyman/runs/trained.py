@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from neyman import io
-from neyman.atomic import json_sha256
+from neyman.atomic import file_sha256, json_sha256
 from neyman.exceptions import DataError, ModelError, RunDirectoryError
 from neyman.models import Model
 from neyman.preprocessing import assign_folds
@@ -106,19 +106,25 @@ class TrainedRun:
     def training_sources(self, path: str | Path) -> list[int]:
         """Positions among the training's ``data.sources`` of the entries that read ``path``.
 
-        A file matches when it is the same path or (for a relative path recorded from
-        another folder, or a copy) has the same name and size: when in doubt the file
-        counts as a training file (no leakage).
+        A file matches when it is the same path, has the same name and size (a relative
+        path recorded from another folder, or a copy), or the same content under another
+        name (its SHA-256, computed only for a file of a recorded size): when in doubt the
+        file counts as a training file (no leakage).
         """
         from neyman.io import parse_source
 
         wanted = Path(parse_source(str(path))[0]).resolve()
         size = wanted.stat().st_size if wanted.is_file() else None
+        digest: list[str] = []  # computed once, when a recorded size matches
         found = []
         for index, (recorded, recorded_size) in enumerate(self.source_files):
             known = Path(parse_source(recorded)[0])
             if known.resolve() == wanted or (known.name == wanted.name and recorded_size in (None, size)):
                 found.append(index)
+            elif size is not None and recorded_size == size and self.source_records[index].get("sha256"):
+                digest = digest or [file_sha256(wanted)]
+                if digest[0] == self.source_records[index]["sha256"]:
+                    found.append(index)
         return found
 
     def trained_on(self, path: str | Path) -> bool:

@@ -105,8 +105,12 @@ def _scorer(run: str | os.PathLike[str] | Scorer, in_path: str) -> Scorer:
     else:
         trained = run
     if isinstance(trained, TrainedRun) and trained.kfold >= 2 and not trained.trained_on(in_path):
-        # a new file: the k-fold ensemble (the training's own files keep the model of each event's fold)
-        trained = replace(trained, folds_by_event_id=False)
+        # a new file: the k-fold ensemble (the training's own files keep the model of each event's fold),
+        # unless it holds the run's event ids: a skim or conversion of a training file is scored by fold too
+        column = trained.event_id_column
+        where, tree = io.parse_source(in_path)
+        if column is None or column not in io.available_columns(where, tree=tree):
+            trained = replace(trained, folds_by_event_id=False)
     return trained
 
 
