@@ -502,6 +502,17 @@ CASES = [
         r"f1",
     ),
     case(
+        "train-uncertainty-of-one-pass",  # every event's score_std was exactly 0
+        "train --data good.csv --label-column label --set model.uncertainty=bayesian --set model.passes=1",
+        r"passes: 1 forward pass gives bayesian no spread",
+    ),
+    case(
+        "train-multiclass-nan-label",  # the class count was taken from the labels' maximum: a traceback
+        "train --data nanlabel.parquet --label-column label --task multiclass",
+        r"column 'label' holds 1 missing or infinite labels \(the first in row 8: nan\)",
+        frame_file("nanlabel.parquet", with_cell("label", 7, np.nan)),
+    ),
+    case(
         "train-label-as-feature",
         "train --data good.csv --label-column label --model fisher --features f0,f1,label",
         r"label",

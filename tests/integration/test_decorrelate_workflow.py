@@ -121,6 +121,19 @@ def test_a_decorrelation_variable_among_the_features_warns(sample):
     assert any(issubclass(w.category, NeymanWarning) and "undo" in str(w.message) for w in caught)
 
 
+def test_the_variable_is_left_out_of_the_automatic_features(sample):
+    d, path = sample
+    cfg = _config(d, path, "automatic", method="disco")
+    del cfg["data"]["features"]  # every numeric column: the mass was trained on, with a warning only
+    cfg["training"]["epochs"] = 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run = neyman.train(cfg).run_dir
+    assert not any("undo" in str(w.message) for w in caught)
+    features = json.loads((run / "model" / "metadata.json").read_text())["features"]
+    assert "mass" not in features and set(FEATURES) <= set(features)
+
+
 def test_missing_values_of_the_variable_are_named_before_training(sample, tmp_path):
     d, path = sample
     table = io.read(path)

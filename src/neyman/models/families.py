@@ -136,6 +136,11 @@ class NeuralParams(FamilyParams):
     def _members_for_ensemble(self) -> NeuralParams:
         if self.uncertainty == "ensemble" and self.ensemble < 2:
             raise ValueError("uncertainty: ensemble needs ensemble: N >= 2 members (e.g. 5)")
+        if self.uncertainty in ("mc_dropout", "bayesian") and self.passes < 2:
+            raise ValueError(
+                f"passes: {self.passes} forward pass gives {self.uncertainty} no spread (score_std = 0 for every "
+                "event); draw at least 2 (the default 50 estimates a standard deviation to about 10%)"
+            )
         if self.uncertainty in ("mc_dropout", "bayesian") and self.ensemble > 1:
             raise ValueError(f"uncertainty: {self.uncertainty} is for one network; remove ensemble: {self.ensemble}")
         if self.uncertainty == "bayesian" and self.type != "mlp":

@@ -32,6 +32,7 @@ from neyman.workflows.steps.data import (
     check_test_disjoint,
     held_out,
     load_events,
+    resolve_features,
     warn_copied_events,
 )
 
@@ -196,6 +197,24 @@ def _warn_negative_weights_unbounded(cfg: RunConfig, events: Events) -> None:
         ),
         stacklevel=3,
     )
+
+
+def _automatic_features(cfg: RunConfig) -> list[str] | None:
+    """The features chosen from the columns, less the decorrelation variable (None: the usual choice).
+
+    The variable a tagger is decorrelated from is left out like the label: a tagger that
+    reads it undoes the decorrelation.  Listed among ``data.features`` it stays (with a warning).
+    """
+    deco = cfg.training.decorrelate
+    if cfg.data.features or deco is None or deco.method == "none":
+        return None
+    features = [c for c in resolve_features(cfg.data, cfg.data.sources[0]) if c != deco.variable]
+    if not features:
+        raise DataError(
+            f"the only numeric column is training.decorrelate.variable {deco.variable!r}, which the tagger must "
+            "not read: add the features to the files, or list them (data.features)"
+        )
+    return features
 
 
 def _warn_decorrelated_feature(cfg: RunConfig, features: list[str]) -> None:
@@ -393,7 +412,7 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
     spec = representation_spec(cfg)
     carry = decorrelation_columns(cfg)
     if spec is None:
-        events = load_events(cfg.data, task=cfg.task.type, carry=carry)
+        events = load_events(cfg.data, task=cfg.task.type, features=_automatic_features(cfg), carry=carry)
         _warn_decorrelated_feature(cfg, events.features)
         matrix = events.table.to_numpy(events.features, dtype=np.float64)
         x: Any = check_finite(
