@@ -1162,6 +1162,18 @@ CASES = [
         beside_old_provenance("mine.parquet", {"command": "neyman sample"}, {}),
     ),
     case(
+        "sample-beside-a-users-provenance-file",  # the user's notes were overwritten by the sample's provenance
+        "sample runs/flow -n 10 -o drawn.parquet",
+        r"drawn\.parquet\.provenance\.json exists and was not written by neyman sample",
+        text_file("drawn.parquet.provenance.json", "important notes"),
+    ),
+    case(
+        "sample-force-over-a-prediction",  # said 'no provenance of it'
+        "sample runs/flow -n 10 -o scored.parquet --force",
+        r"scored\.parquet is not a sample neyman drew, as it wrote it \(its provenance says neyman predict wrote it\)",
+        beside_old_provenance("scored.parquet", {"command": "neyman predict"}, {}),
+    ),
+    case(
         "export-force-over-an-onnx-file-neyman-did-not-write",
         "export runs/bin --out theirs.onnx --force",
         r"theirs\.onnx exists and is not a \.onnx file neyman wrote.*another --out",
@@ -1924,7 +1936,7 @@ CASES = [
     case(
         "generate-provenance-name-taken-by-a-user-file",
         "generate top_vs_qcd --events 10 --out g.parquet",
-        r"g\.parquet\.provenance\.json exists and is not the provenance neyman generate writes there",
+        r"g\.parquet\.provenance\.json exists and was not written by neyman generate",
         text_file("g.parquet.provenance.json", "my notes"),
     ),
     case(

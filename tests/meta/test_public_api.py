@@ -48,6 +48,7 @@ PINNED = {
         "provenance_path",
         "read",
         "read_provenance",
+        "refuse_foreign_provenance",
         "write",
         "write_provenance",
     ],

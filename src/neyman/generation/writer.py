@@ -67,12 +67,7 @@ def refuse_foreign_output(path: Path) -> None:
             f"{path} exists and is not a sample neyman generated, as it wrote it ({why}); --force replaces only "
             "those: choose another --out, or remove the file yourself"
         )
-    side = io.provenance_path(path)
-    if side.exists() and not set(io.read_provenance(path)) >= _GENERATED:
-        raise DataError(
-            f"{side} exists and is not the provenance neyman generate writes there, beside {path.name}; choose "
-            "another --out, or move that file"
-        )
+    io.refuse_foreign_provenance(path, lambda record: set(record) >= _GENERATED, "neyman generate", "--out")
 
 
 def output_format(path: Path, *, constituents: bool = True) -> str:

@@ -51,7 +51,13 @@ from neyman.io.dispatch import (
     read,
     write,
 )
-from neyman.io.provenance import not_replaceable, provenance_path, read_provenance, write_provenance
+from neyman.io.provenance import (
+    not_replaceable,
+    provenance_path,
+    read_provenance,
+    refuse_foreign_provenance,
+    write_provenance,
+)
 
 __all__ = [
     "EXTENSIONS",
@@ -71,6 +77,7 @@ __all__ = [
     "provenance_path",
     "read",
     "read_provenance",
+    "refuse_foreign_provenance",
     "write",
     "write_provenance",
 ]

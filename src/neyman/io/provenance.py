@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from neyman.atomic import file_sha256, write_json
+from neyman.exceptions import DataError
 
-__all__ = ["not_replaceable", "provenance_path", "read_provenance", "write_provenance"]
+__all__ = ["not_replaceable", "provenance_path", "read_provenance", "refuse_foreign_provenance", "write_provenance"]
 
 
 def provenance_path(out: str | os.PathLike[str]) -> Path:
@@ -61,7 +62,9 @@ def not_replaceable(out: str | os.PathLike[str], written_by: Callable[[dict[str,
         ``""``, or the reason in words (``"changed since neyman wrote it"``, ...).
     """
     record = read_provenance(out)
-    if not record or not written_by(record):
+    if record and not written_by(record):
+        return f"its provenance says {record.get('command') or 'another neyman command'} wrote it"
+    if not record:
         return "no provenance of it"
     written = record.get("file")
     if not isinstance(written, dict):
@@ -70,3 +73,24 @@ def not_replaceable(out: str | os.PathLike[str], written_by: Callable[[dict[str,
     if not file.is_file() or file.stat().st_size != written.get("bytes") or file_sha256(file) != written.get("sha256"):
         return "changed since neyman wrote it"
     return ""
+
+
+def refuse_foreign_provenance(
+    out: str | os.PathLike[str], written_by: Callable[[dict[str, Any]], bool], command: str, option: str
+) -> None:
+    """Refuse to write ``out`` when ``<out>.provenance.json`` exists and ``written_by`` did not write it.
+
+    Call it before any work: the provenance is written last, beside the finished ``out``,
+    and a user's own file of that name (notes, another tool's record) must survive.
+
+    Raises
+    ------
+    DataError
+        Naming the file, the command that writes there and the option to change.
+    """
+    side = provenance_path(out)
+    if side.exists() and not written_by(read_provenance(out)):
+        raise DataError(
+            f"{side} exists and was not written by {command}, which writes the provenance of {Path(out).name} "
+            f"there: choose another {option}, or move that file"
+        )

@@ -13,7 +13,7 @@ import numpy as np
 
 from neyman import io
 from neyman.exceptions import DataError, NeymanWarning, missing_file
-from neyman.io import not_replaceable, provenance_path, read_provenance, write_provenance
+from neyman.io import not_replaceable, read_provenance, refuse_foreign_provenance, write_provenance
 from neyman.preprocessing import assign_folds
 from neyman.representations import ParticleArrays, ParticleSpec
 from neyman.runs import (
@@ -81,12 +81,7 @@ def _output_file(out: Path, *, force: bool, scores: list[str], tree: str | None)
                 f"{out} holds {', '.join(scores)} but is not a file neyman predict wrote, as it wrote it ({why}); "
                 "--force replaces only those: choose another --output, or remove the file yourself"
             )
-    side = provenance_path(out)
-    if side.exists() and read_provenance(out).get("command") != _COMMAND:
-        raise DataError(
-            f"{side} exists and was not written by {_COMMAND}; predict writes the provenance of {out.name} there, "
-            "so choose another --output or move that file"
-        )
+    refuse_foreign_provenance(out, lambda record: record.get("command") == _COMMAND, _COMMAND, "--output")
     return out
 
 

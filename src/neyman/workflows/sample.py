@@ -15,7 +15,7 @@ import numpy as np
 
 from neyman import io
 from neyman.exceptions import DataError, NeymanWarning
-from neyman.io import not_replaceable, write_provenance
+from neyman.io import not_replaceable, refuse_foreign_provenance, write_provenance
 from neyman.preprocessing.missing import FLOAT32_MAX
 from neyman.runs import TrainedRun, load_run, outside_counts
 from neyman.runs.guard import check_folders_above, enclosing_run
@@ -72,6 +72,7 @@ def _output_file(output: str | os.PathLike[str], *, force: bool) -> Path:
                 f"{out} is not a sample neyman drew, as it wrote it ({why}); --force replaces only "
                 "those: choose another --output, or remove the file yourself"
             )
+    refuse_foreign_provenance(out, lambda record: record.get("command") == COMMAND, COMMAND, "--output")
     return out
 
 
