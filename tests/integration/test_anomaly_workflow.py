@@ -206,8 +206,9 @@ def test_sample_refuses_what_it_cannot_draw_from_and_never_overwrites_other_file
         sample(density_run, density_run / "x.parquet", events=10)
 
 
-def test_conditional_density_samples_at_a_value_and_from_a_file(files, tmp_path):
+def test_conditional_density_samples_at_a_value_and_from_a_file(files, tmp_path, monkeypatch):
     from neyman.workflows.sample import sample
+    from neyman.workflows.steps import fidelity
 
     cfg = _config(files, "cond", "density", labelled=False, model={"type": "flow", "condition": ["a"]})
     run = neyman.train(cfg).run_dir
@@ -224,6 +225,13 @@ def test_conditional_density_samples_at_a_value_and_from_a_file(files, tmp_path)
         sample(run, tmp_path / "none.parquet", events=10)
     with pytest.warns(UserWarning, match=r"conditions outside the range .* trained on: 'a': 1000 outside \["):
         sample(run, tmp_path / "far.parquet", events=10, condition={"a": 1000.0})
+    # the generated events are judged with their conditions: a model that ignored them is found out
+    honest = evaluate(run, formats=("png",), n_bootstrap=5, report=False).metrics["generated"]
+    drawn_at = fidelity.draw
+    monkeypatch.setattr(fidelity, "draw", lambda t, n, context, **kw: drawn_at(t, n, context=context[::-1], **kw))
+    ignoring = evaluate(run, formats=("png",), n_bootstrap=5, report=False).metrics["generated"]
+    assert honest["two_sample_auc"] < 0.6 < 0.7 < ignoring["two_sample_auc"]  # on (b, c) alone: both ~0.5
+    assert ignoring["wasserstein"]["b"] == pytest.approx(honest["wasserstein"]["b"], abs=0.05)  # marginals alike
 
 
 def test_sample_command_line(files, density_run, tmp_path):
