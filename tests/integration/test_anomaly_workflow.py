@@ -225,6 +225,14 @@ def test_conditional_density_samples_at_a_value_and_from_a_file(files, tmp_path,
         sample(run, tmp_path / "none.parquet", events=10)
     with pytest.warns(UserWarning, match=r"conditions outside the range .* trained on: 'a': 1000 outside \["):
         sample(run, tmp_path / "far.parquet", events=10, condition={"a": 1000.0})
+    # the export reproduces ln p(b, c | a) within its tolerance (a conditional spline flow in float32
+    # differs by up to ~6e-5, which the check once refused)
+    from neyman.export import OnnxModel, export_onnx
+
+    events = io.read(files / "bkg.parquet").take(np.arange(2000))
+    exported = OnnxModel(export_onnx(run, tmp_path / "cond.onnx", x_raw=events.to_numpy(["a", "b", "c"])))
+    ours = io.read(neyman.predict(run, files / "bkg.parquet", tmp_path / "cond-scored.parquet").output)
+    np.testing.assert_allclose(exported.score(events)[:, 1], np.asarray(ours["log_density"])[:2000], atol=1e-4)
     # the generated events are judged with their conditions: a model that ignored them is found out
     honest = evaluate(run, formats=("png",), n_bootstrap=5, report=False).metrics["generated"]
     drawn_at = fidelity.draw
