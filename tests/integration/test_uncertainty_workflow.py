@@ -71,6 +71,15 @@ def test_onnx_export_of_a_bayesian_network_is_its_mean(files, tmp_path):
     table = io.read(labelled)
     onnx_scores = OnnxModel(export_onnx(run, tmp_path / "bayes.onnx")).score(table)
     np.testing.assert_allclose(onnx_scores, load_run(run).score(table), rtol=1e-5, atol=1e-6)
+    # the file and the command say what the graph leaves out (it was silent)
+    assert OnnxModel(tmp_path / "bayes.onnx").metadata["uncertainty_left_out"] == ["score_std", "logit_std"]
+    from typer.testing import CliRunner
+
+    from neyman.cli.main import _register, app
+
+    _register()
+    said = CliRunner().invoke(app, ["export", str(run), "--out", str(tmp_path / "cli.onnx")], terminal_width=200)
+    assert said.exit_code == 0 and "the graph computes the scores only: score_std, logit_std" in said.output
 
 
 def test_gaussian_regression_gets_sigma_model_beside_sigma(files, tmp_path):

@@ -35,8 +35,14 @@ def register(app: typer.Typer) -> None:
 
         def body() -> None:
             r = export_workflow(run, format=fmt, out=out, fold=fold, opset=opset, force=force)
-            output_console().print(
+            console = output_console()
+            console.print(
                 f"wrote [bold]{r.path}[/] (ONNX Runtime matches the run to {r.max_relative_difference:.1e} relative)"
             )
+            if r.uncertainty_left_out:
+                console.print(
+                    f"  the graph computes the scores only: {', '.join(r.uncertainty_left_out)} (the model's "
+                    f"uncertainty) come from neyman predict {run}"
+                )
 
         run_guarded(body)

@@ -58,6 +58,7 @@ METADATA_KEYS = (
     "inference_batch_size",
     "feature_ranges",
     "output",
+    "uncertainty_left_out",
     "config",
 )
 """Keys of ``model.metadata_props``; lists and mappings are JSON strings."""
@@ -95,6 +96,8 @@ def attach_metadata(onnx_model: onnx.ModelProto, run: TrainedRun, fold: int) -> 
         "inference_batch_size": run.models[fold].inference_batch_size,
         "feature_ranges": run.feature_ranges or {},
         "output": OUTPUT,
+        # the graph computes the scores: the spread of dropout masks, weight draws or members is not in it
+        "uncertainty_left_out": run.uncertainty_names,
         "config": config.read_text(encoding="utf-8") if config.is_file() else "",
     }
     for key in METADATA_KEYS:

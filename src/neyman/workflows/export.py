@@ -17,6 +17,8 @@ class ExportResult:
 
     path: Path
     max_relative_difference: float
+    uncertainty_left_out: tuple[str, ...] = ()
+    """The run's model-uncertainty columns, which the graph does not compute (``neyman predict RUN`` does)."""
 
 
 def export(
@@ -42,5 +44,6 @@ def export(
     from neyman.runs import load_run
 
     target = None if out is None else Path(out)
-    written = write_onnx(load_run(Path(run)), target, fold=fold, opset=opset, force=force)
-    return ExportResult(path=written.path, max_relative_difference=written.max_relative_difference)
+    trained = load_run(Path(run))
+    written = write_onnx(trained, target, fold=fold, opset=opset, force=force)
+    return ExportResult(written.path, written.max_relative_difference, tuple(trained.uncertainty_names))
