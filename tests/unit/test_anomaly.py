@@ -239,6 +239,14 @@ def test_density_task_refuses_constant_and_discrete_columns():
     with pytest.raises(DataError, match=r"'pt' holds the value 0\.0 in \d+ of 1000 events.*'pt != 0\.0'"):
         task.check_inputs(np.column_stack([fine[:, 0], zero_inflated]), ["a", "pt"])
     task.check_inputs(np.column_stack([fine[:, 0], np.where(np.arange(1000) < 4, 0.0, fine[:, 1])]), ["a", "b"])
+    # rounded to 1% of its width (a mass in tenths of GeV): every value repeats, none is a point mass;
+    # refused once, as the value a chance fluctuation made the most frequent
+    many = gen.normal(size=(2000, 2))
+    rounded = np.round(50 + 10 * many[:, 1], 1)
+    task.check_inputs(np.column_stack([many[:, 0], rounded]), ["a", "m"])
+    # ...while a point mass on such a grid stands out (an absent object's 0 for 5% of the events)
+    with pytest.raises(DataError, match=r"'m' holds the value 0\.0 in 100 of 2000 events"):
+        task.check_inputs(np.column_stack([many[:, 0], np.where(np.arange(2000) < 100, 0.0, rounded)]), ["a", "m"])
     # a large offset: float32 spacing at 1e9 is 64, so 1e9 + 100 z reaches the flow as a dozen values
     for offset, scale in ((1e9, 100.0), (1e6, 0.01)):
         with pytest.raises(DataError, match=r"'b' varies by .* float32.*subtract the offset"):

@@ -272,7 +272,9 @@ class DensityTask(AnomalyTask):
             A column holds one value; only integers with at most
             :data:`MAX_DISCRETE_VALUES` distinct values, or at most that many values
             each held by ten events on average (a probability mass: its density is
-            infinite at those values and zero between); or the columns' correlation
+            infinite at those values and zero between); a value held by
+            :data:`POINT_MASS` of the events and :data:`POINT_MASS_CONTRAST` times a
+            typical repeated value's count (a point mass); or the columns' correlation
             matrix has an eigenvalue below 1e-9 (a copy, a sum: the events lie on a
             surface, where the density is infinite).
         """
@@ -301,7 +303,8 @@ class DensityTask(AnomalyTask):
                     f"(add uniform noise within {step}) or drop it from data.features"
                 )
             top = int(np.argmax(counts))
-            if counts[top] >= max(10, POINT_MASS * len(sample)):
+            typical = max(1.0, float(np.percentile(counts, 90)))  # a rounded column repeats every value
+            if counts[top] >= max(10, POINT_MASS * len(sample), POINT_MASS_CONTRAST * typical):
                 raise DataError(
                     f"feature {name!r} holds the value {float(values[top])!r} in {counts[top]} of {len(sample)} events "
                     f"({counts[top] / len(sample):.1%}: a point mass, e.g. an absent object's pT of 0, or values "
@@ -349,6 +352,10 @@ MAX_DISCRETE_VALUES = 1000
 
 POINT_MASS = 0.005
 """A value held by this share of a column's events (and by at least ten) is a probability mass."""
+
+POINT_MASS_CONTRAST = 5
+"""...and by this many times the events of a typical repeated value (the 90th percentile of the
+counts): a column rounded to a fine grid holds each of its values a few times, a point mass stands out."""
 
 FLOAT32_RESOLUTION = 0.01
 """A flow computes in float32: a column whose float32 spacing exceeds this share of its spread is refused."""
