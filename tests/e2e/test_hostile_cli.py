@@ -539,6 +539,18 @@ CASES = [
         frame_file("c.csv", lambda frame: frame.assign(f3=7.0)),
     ),
     case(
+        "train-autoencoder-three-events",  # 'cannot fit Residualize on zero events'
+        "train --data three.csv --task autoencoder --features f0,f1",
+        r"too few events to split: the training part .* holds none of the 3 events",
+        frame_file("three.csv", lambda frame: frame.head(3)),
+    ),
+    case(
+        "train-density-two-events",  # 'features are linearly dependent'
+        "train --data two.csv --task density --features f0,f1",
+        r"2 events for a density of 2 features",
+        frame_file("two.csv", lambda frame: frame.head(2)),
+    ),
+    case(
         "train-device-unknown",
         f"train --data good.csv --label-column label --model mlp --features {FEATURE_LIST} "
         "--set training.device=banana",

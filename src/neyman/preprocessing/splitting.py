@@ -106,7 +106,8 @@ def check_split_classes(
     event_id, labels
         Event number and class index of every event.
     classes
-        Class names, indexed by label.
+        Class names, indexed by label; empty for a task without classes (regression,
+        density, autoencoder), whose parts are checked for holding any event.
     method, kfold, fractions, seed
         The split as configured (``fractions`` is ``(train, val, test)``): ``kfold >= 2``
         checks the training part and the test fold of every fold (:func:`assign_folds`);
@@ -123,11 +124,12 @@ def check_split_classes(
     ROC to judge by.
     """
     train, val, test = fractions
-    if kfold >= 2 and kfold * len(classes) > len(event_id):
+    if kfold >= 2 and kfold * max(1, len(classes)) > len(event_id):
+        each = f"an event of each of the {len(classes)} classes" if classes else "an event"
         raise DataError(
-            f"split.kfold = {kfold} needs an event of each of the {len(classes)} classes in each of its {kfold} "
-            f"folds, at least {kfold * len(classes)} events, and the sample holds {len(event_id)}: choose fewer "
-            "folds (5 is usual)"
+            f"split.kfold = {kfold} needs {each} in each of its {kfold} folds, at least "
+            f"{kfold * max(1, len(classes))} events, and the sample holds {len(event_id)}: choose fewer folds "
+            "(5 is usual)"
         )
     if kfold >= 2:
         folds = assign_folds(event_id, kfold)
@@ -147,6 +149,13 @@ def check_split_classes(
             how = f"fraction (validation {val:g}, the rest training; the test part is the external test files)"
     counts = ", ".join(f"{c} {int(np.count_nonzero(np.asarray(labels) == i))}" for i, c in enumerate(classes))
     for part, sel in parts.items():
+        if not classes:
+            if not np.any(sel):
+                raise DataError(
+                    f"too few events to split: the {part} of the split by {how} holds none of the "
+                    f"{len(event_id)} events; give more events, or change split.train/split.val/split.test"
+                )
+            continue
         present = np.unique(np.asarray(labels)[sel])
         missing = [c for i, c in enumerate(classes) if i not in present]
         if not missing:

@@ -281,6 +281,10 @@ class DensityTask(AnomalyTask):
         m = np.asarray(x, dtype=np.float64)
         if m.ndim != 2:
             return
+        if len(m) <= m.shape[1]:  # n points always lie on a surface of n - 1 dimensions
+            raise DataError(
+                f"{len(m)} events for a density of {m.shape[1]} features: give many more events than features"
+            )
         sample = m[: min(len(m), 200_000)]
         for j, name in enumerate(names):
             _check_float32_resolution(name, sample[:, j])

@@ -452,20 +452,21 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
     if spec is None:
         truth = next((np.asarray(events.table[c]) for c in (LABEL, TARGET) if c in events.table), None)
         warn_copied_events(cfg, events.table, x, truth)
-    if make_task(cfg.task.type).reads_labels == "required":
-        eid, labels = np.asarray(events.table[EVENT_ID]), np.asarray(events.table[LABEL])
-        split = cfg.split
-        check_split_classes(
-            eid,
-            labels,
-            events.classes,
-            method=split.method,
-            kfold=split.kfold,
-            fractions=(split.train, split.val, split.test),
-            seed=cfg.seed,
-            held_out=held_out(cfg, events.table),
-        )
-    elif make_task(cfg.task.type).reads_labels == "optional" and LABEL in events.table:
+    eid = np.asarray(events.table[EVENT_ID])
+    classified = make_task(cfg.task.type).reads_labels == "required"
+    labels = np.asarray(events.table[LABEL]) if classified else np.zeros(len(eid), dtype=np.int64)
+    split = cfg.split
+    check_split_classes(
+        eid,
+        labels,
+        events.classes if classified else [],
+        method=split.method,
+        kfold=split.kfold,
+        fractions=(split.train, split.val, split.test),
+        seed=cfg.seed,
+        held_out=held_out(cfg, events.table),
+    )
+    if make_task(cfg.task.type).reads_labels == "optional" and LABEL in events.table:
         labels = np.asarray(events.table[LABEL])
         if len(labels) and not (labels == 0).any():
             named = events.classes[int(labels[0])] if events.classes else str(labels[0])
