@@ -245,7 +245,12 @@ def test_demo_generates_jets_trains_evaluates_and_compares(tmp_path):
     for run in ("bdt", "mlp"):
         metrics = json.loads((tmp_path / f"d/runs/{run}/metrics.json").read_text())
         assert metrics["test"]["auc"] > 0.85, run  # top vs QCD on substructure (~0.9 with 480 training jets)
-    # the second run reuses the generated jets
+
+
+@pytest.mark.slow  # two demos, 60 s
+def test_a_second_demo_reuses_the_generated_jets(tmp_path):
+    neyman("demo", "--events", "800", "--workers", "1", "--no-progress", "--out", "d", cwd=tmp_path)
+    data = tmp_path / "d/data/top_vs_qcd_800_seed1.parquet"
     stamp = data.stat().st_mtime_ns
     neyman("demo", "--events", "800", "--workers", "1", "--no-progress", "--out", "d", cwd=tmp_path)
     assert data.stat().st_mtime_ns == stamp

@@ -221,6 +221,11 @@ def test_conditional_density_samples_at_a_value_and_from_a_file(files, tmp_path,
     np.testing.assert_array_equal(
         np.asarray(io.read(rows.output)["a"]), np.asarray(io.read(files / "sig.parquet")["a"])
     )
+    # fewer events than rows: rows spread through the file, not its first (a sorted file's lowest a)
+    ordered_a = np.sort(np.asarray(io.read(files / "sig.parquet")["a"]))
+    ordered = io.write(Table({"a": ordered_a}), tmp_path / "sorted.parquet")
+    spread = io.read(sample(run, tmp_path / "some.parquet", condition=str(ordered), events=60).output)
+    np.testing.assert_array_equal(np.asarray(spread["a"]), ordered_a[::10])
     with pytest.raises(DataError, match="conditional on a"):
         sample(run, tmp_path / "none.parquet", events=10)
     with pytest.warns(UserWarning, match=r"conditions outside the range .* trained on: 'a': 1000 outside \["):

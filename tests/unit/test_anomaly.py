@@ -162,6 +162,7 @@ def test_flow_samples_are_reproducible_and_follow_the_density(gaussian_flow):
     np.testing.assert_allclose(np.cov(first.T), cov, rtol=0.1)
 
 
+@pytest.mark.slow  # 19 s; conditional draws follow their condition in test_anomaly_workflow too
 def test_conditional_flow_learns_a_density_that_moves_with_its_condition():
     gen = np.random.default_rng(5)
     c = gen.uniform(-2, 2, 20_000)

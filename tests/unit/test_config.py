@@ -65,7 +65,7 @@ def test_unknown_keys_wrong_types_and_model_names_are_reported_with_paths():
         parse_config({**BASE, "split": {"train": 0.5, "val": 0.2, "test": 0.2}})
     with pytest.raises(ConfigError, match=r"needs data.target"):
         parse_config({**BASE, "task": {"type": "gaussian"}})
-    with pytest.raises(ConfigError, match=r"needs a neural model"):
+    with pytest.raises(ConfigError, match=r"needs a neural model \(mlp, or a constituent network\), not 'xgboost'"):
         parse_config(
             {
                 **BASE,

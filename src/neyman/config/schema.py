@@ -523,9 +523,10 @@ class RunConfig(ConfigSection):
         if task.truth_column == TARGET and not self.data.target:
             raise ValueError(f"task {self.task.type!r} needs data.target (the column to regress)")
         if task.neural_only and self.model.type not in NEURAL_MODELS:
+            able = [n for n in families_reading("tabular", task.objective) if n in NEURAL_MODELS]
             raise ValueError(
                 f"task {self.task.type!r} ({task.summary}) needs a neural model "
-                f"({', '.join(NEURAL_MODELS)}), not {self.model.type!r}"
+                f"({', '.join(able)}, or a constituent network), not {self.model.type!r}"
             )
         rep = self.data.representation
         wanted = FAMILIES[self.model.type].representation
@@ -593,7 +594,9 @@ class RunConfig(ConfigSection):
         if self.data.streaming:
             raise ValueError("training.decorrelate needs the events in memory: not with data.streaming")
         if deco.method in ("disco", "adversary") and self.model.type not in NEURAL_MODELS:
+            able = [n for n in families_reading("tabular") if n in NEURAL_MODELS]
             raise ValueError(
                 f"training.decorrelate.method {deco.method!r} is a training objective of neural models "
-                f"({', '.join(NEURAL_MODELS)}); model {self.model.type!r} can be decorrelated by method: planing"
+                f"({', '.join(able)}, or a constituent network); model {self.model.type!r} can be decorrelated by "
+                "method: planing"
             )

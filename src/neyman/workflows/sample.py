@@ -160,7 +160,8 @@ def _conditions(
     n = len(values) if events is None else events
     if n > len(values):
         raise DataError(f"{condition} holds {len(values)} events, fewer than the {n} to draw (one per row)")
-    return names, values[:n], n
+    # fewer events than rows: rows spread through the file (its first rows would bias a sorted file)
+    return names, values[np.floor(np.arange(n) * (len(values) / n)).astype(np.int64)], n
 
 
 def _warn_outside(trained: TrainedRun, names: list[str], context: np.ndarray) -> None:
