@@ -70,7 +70,7 @@ class CutResult:
     bumphunter: BumpHunterScan | None
     selected: np.ndarray | None = None
 
-    def summary(self) -> dict[str, float | int | None]:
+    def summary(self) -> dict[str, float | int | str | None]:
         """The numbers of this cut, for ``hunt.json`` and the report's tables."""
         sig, side = self.significance, self.sideband
         bh = self.bumphunter
@@ -82,7 +82,9 @@ class CutResult:
             "observed_in_window": self.observed,
         }
         if sig is None or side is None:
-            return {**head, "z_local": None, "z_toys": None, "fit_converged": False}
+            outside = int(self.counts.sum() - self.observed)
+            why = f"{outside} events outside the window after the cut, fewer than the {MIN_FIT_EVENTS} a fit needs"
+            return {**head, "z_local": None, "z_toys": None, "fit_converged": False, "not_fitted": why}
         return {
             **head,
             "sideband_prediction": self.expected,

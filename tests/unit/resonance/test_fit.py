@@ -259,3 +259,15 @@ def test_spectrum_peak_is_above_a_turn_on_and_scans_start_above_it() -> None:
     assert scan_windows(mass, 400.0)[0].lo >= lo + 400.0
     # a million-fold range with a narrow window stays at 10 000 bins
     assert spectrum_peak(np.array([0.0, 1e6, 5.0]), 1e-3) == (0.0, 100.0)
+
+
+def test_a_cut_that_leaves_too_few_events_outside_the_window_says_why_it_was_not_fitted() -> None:
+    rng = np.random.default_rng(9)
+    mass = falling(3000, rng)
+    mass = mass[(mass >= EDGES[0]) & (mass < EDGES[-1])]
+    inside = WINDOW.contains(mass)
+    cut = cut_and_fit(mass, rng.random(len(mass)), inside, WINDOW, EDGES, efficiency=0.005, sqrt_s=SQRT_S)
+    numbers = cut.summary()
+    outside = int(cut.counts.sum() - cut.observed)
+    assert numbers["z_local"] is None and outside < 50
+    assert numbers["not_fitted"] == f"{outside} events outside the window after the cut, fewer than the 50 a fit needs"
