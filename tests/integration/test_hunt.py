@@ -11,7 +11,7 @@ from scipy.stats import norm
 
 from neyman import io
 from neyman.config import load_config
-from neyman.exceptions import DataError
+from neyman.exceptions import DataError, NeymanWarning
 from neyman.preprocessing import assign_folds
 from neyman.resonance import best_cut
 from neyman.runs import load_run
@@ -249,11 +249,14 @@ def test_the_sideband_flow_trains_for_the_searchs_passes_by_default(tmp_path: Pa
     small = tmp_path / "small.parquet"
     io.write(resonance_search_dataset(6000, 0, seed=5), small)
     flow = ["model.hidden=[8]", "model.transforms=1", "training.progress=false"]
-    result = hunt(
-        small, mass="mjj", features=FEATURES[:2], signal_region="3300,3700", method="cathode", toys=0,
-        bumphunter=False, output_dir=tmp_path / "runs", name="passes", flow_overrides=flow, oversample=1, kfold=2,
-        ensemble=1,
-    )  # fmt: skip
+    with pytest.warns(
+        NeymanWarning, match=r"the sidebands of \[3300, 3700\) hold \d+ events, from which --method cathode"
+    ):
+        result = hunt(
+            small, mass="mjj", features=FEATURES[:2], signal_region="3300,3700", method="cathode", toys=0,
+            bumphunter=False, output_dir=tmp_path / "runs", name="passes", flow_overrides=flow, oversample=1, kfold=2,
+            ensemble=1,
+        )  # fmt: skip
     run_dir = result.run_dir / "windows/3300-3700/sideband-flow-1"
     assert load_config(run_dir / "config.yaml").training.epochs == FLOW_EPOCHS
     epochs = np.asarray(io.read(run_dir / "history.csv")["epoch"])

@@ -335,6 +335,7 @@ def _check_classes(
     ``cathode`` and ``anode`` draw or fit theirs from the data.
     """
     k = settings.kfold
+    thin: list[tuple[Window, int]] = []
     for found, _ in windows:
         sr = found.signal.contains(events.mass)
         classes = {f"the signal region {found.signal} holds {{n}} events of the data": int(np.count_nonzero(sr))}
@@ -349,12 +350,39 @@ def _check_classes(
             path, ref = reference
             n = int(np.count_nonzero(found.signal.contains(ref.mass)))
             classes[f"--reference {path} holds {{n}} events in the signal region {found.signal}"] = n
+        elif settings.method == "cwola":
+            classes[f"the sidebands of {found.signal} hold {{n}} events"] = int(
+                np.count_nonzero(found.sideband(events.mass))
+            )
+        elif settings.method in ("cathode", "anode"):
+            n_side = int(np.count_nonzero(found.sideband(events.mass)))
+            if n_side < THIN_SIDEBANDS:
+                thin.append((found.signal, n_side))
         for what, n in classes.items():
             if n < k:
                 raise DataError(
                     f"{what.format(n=n)}, fewer than the {k} folds (--kfold) of its classifier "
                     f"(--method {settings.method}); move or widen --signal-region, or give more events"
                 )
+    _warn_thin_sidebands(settings.method, thin)
+
+
+THIN_SIDEBANDS = 2000
+"""Sideband events below which a sideband density (CATHODE, ANODE) is warned about."""
+
+
+def _warn_thin_sidebands(method: str, thin: list[tuple[Window, int]]) -> None:
+    """Warn when the flow of the background density learns from few sideband events."""
+    if thin:
+        window, n = thin[0]
+        more = f" (and {len(thin) - 1} more windows)" if len(thin) > 1 else ""
+        warnings.warn(
+            f"the sidebands of {window} hold {n} events{more}, from which --method {method} learns the background "
+            "density: a flow learnt from so few events under-predicts the signal region's background and leaves an "
+            "excess where there is none (seen with 467); widen the sidebands (--sidebands) or use --method cwola",
+            NeymanWarning,
+            stacklevel=4,
+        )
 
 
 def _labelled(events: HuntEvents, method: str) -> None:
