@@ -834,6 +834,21 @@ def test_event_and_run_numbers_are_never_automatic_features(tmp_path):
     assert load_run(run.run_dir).features == FEATURES
 
 
+def test_weight_columns_are_never_automatic_features(tmp_path):
+    # an unweighted signal sample beside sliced background: the generator weight alone tells them apart
+    table = likelihood_ratio_dataset(2000, n_features=6, seed=6)
+    label = np.asarray(table[LABEL])
+    gen_weight = np.where(label == 1, 1.0, np.exp(np.random.default_rng(0).normal(size=len(table))))
+    io.write(table.drop([EVENT_ID, "true_log_lr"]).with_column("genWeight", gen_weight), tmp_path / "w.parquet")
+    cfg = {
+        "output_dir": str(tmp_path / "runs"), "name": "w", "model": {"type": "fisher"},
+        "data": {"sources": [{"path": str(tmp_path / "w.parquet")}], "label_column": LABEL},
+    }  # fmt: skip
+    with pytest.warns(NeymanWarning, match=r"'genWeight' \(an event weight, not a measurement: give it with --weight"):
+        run = neyman.train(cfg)
+    assert load_run(run.run_dir).features == FEATURES
+
+
 def test_a_decimal_column_is_a_feature_and_a_struct_is_named(tmp_path):
     """Parquet decimal128 (SQL's NUMERIC) is a number, not text; a struct is neither a number nor a list."""
     from decimal import Decimal

@@ -304,6 +304,8 @@ def _left_out_because(column: str, dtype: np.dtype, index: set[str], predicted: 
         return "the data set's own train/test/validation flag"
     if is_output_column(column) or column in predicted:
         return "neyman's output: an earlier run's scores or weights"
+    if "weight" in column.lower():  # genWeight, mc_weight: differ by sample, so they tell the classes apart
+        return "an event weight, not a measurement: give it with --weight or data.weight"
     if dtype == np.bool_:
         return "true/false"
     if not np.issubdtype(dtype, np.number):
