@@ -190,6 +190,26 @@ def test_weights_that_cancel_most_of_a_class_are_warned_about(tmp_path):
         neyman.train(cfg)
 
 
+def test_metrics_that_negative_weights_put_out_of_range_are_named(tmp_path):
+    """A quarter of the background at w = -1 in its signal-like tail: too few to trip the cancelling warning."""
+    train = likelihood_ratio_dataset(3000, n_features=6, seed=5)
+    io.write(train.with_column("w", np.ones(len(train))), tmp_path / "train.parquet")
+    test = likelihood_ratio_dataset(3000, n_features=6, seed=6)
+    label, x = np.asarray(test[LABEL]), np.asarray(test["true_log_lr"])
+    tail = (label == 0) & (x > np.quantile(x[label == 0], 0.75))
+    io.write(test.with_column("w", np.where(tail, -1.0, 1.0)), tmp_path / "test.parquet")
+    cfg = _config(
+        tmp_path, [{"path": str(tmp_path / "train.parquet")}], name="neg-tail", model={"type": "fisher"},
+        data={"label_column": LABEL, "features": FEATURES, "weight": "w"},
+    )  # fmt: skip
+    run = neyman.train(cfg).run_dir
+    with pytest.warns(
+        NeymanWarning, match=r"negative weights of the test events put .*specificity = 1\.\d+.* outside \["
+    ):
+        numbers = evaluate(run, test_data=[str(tmp_path / "test.parquet")], n_bootstrap=5, report=False).metrics
+    assert numbers["confusion"]["specificity"] > 1 and "confusion.specificity" in numbers["out_of_range"]
+
+
 def test_multiclass_with_discriminant(tmp_path):
     t = multiclass_dataset(3000, n_features=6, seed=1)
     io.write(t, tmp_path / "mc.parquet")

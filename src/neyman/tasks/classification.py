@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from neyman.exceptions import ConfigError
+from neyman.exceptions import ConfigError, NeymanWarning
 from neyman.preprocessing import TEST, TRAIN
 from neyman.table import LABEL
 from neyman.tasks.base import (
@@ -335,6 +336,7 @@ class BinaryTask(Task):
                 ),
             }
             sculpted = (name, points)
+        _flag_out_of_range(out)
         profile = None
         if options.model_uncertainty is not None and len(sc):
             spread = np.asarray(options.model_uncertainty, dtype=np.float64).reshape(len(sc), -1)
@@ -379,6 +381,36 @@ class BinaryTask(Task):
         from neyman import metrics
 
         return lambda s, y, w: metrics.roc_auc(s, y, sample_weight=w)
+
+
+PROBABILITIES = ("auc", "accuracy", "brier", "separation")
+"""Numbers of the test events that lie in [0, 1] for any positive weights (with the confusion's rates)."""
+
+
+def _flag_out_of_range(out: dict[str, Any]) -> None:
+    """Name, in ``out["out_of_range"]`` and a warning, the numbers that negative weights put outside [0, 1].
+
+    Notes
+    -----
+    With negative weights an efficiency :math:`\\sum_{s > c} w / \\sum w` is no probability:
+    it can fall below 0 or rise above 1, and with it every number built from the ROC curve.
+    The effective-sample-size warning of the data fires only when most weight cancels; a
+    quarter of the events at :math:`w = -1` in the signal-like tail gave an AUC of 1.10.
+    """
+    rates = {f"confusion.{k}": out["confusion"][k] for k in ("sensitivity", "specificity", "purity")}
+    found = {k: float(v) for k, v in {**{k: out.get(k) for k in PROBABILITIES}, **rates}.items() if v is not None}
+    off = {k: v for k, v in found.items() if np.isfinite(v) and not 0.0 <= v <= 1.0}
+    if not off:
+        return
+    out["out_of_range"] = sorted(off)
+    warnings.warn(
+        f"negative weights of the test events put {', '.join(f'{k} = {v:.4g}' for k, v in off.items())} outside "
+        "[0, 1]: with them an efficiency is no probability, and neither these numbers nor the efficiencies and "
+        "rejections read from the ROC curve mean what they say; judge the model on positive weights "
+        "(neyman reweight --positive) or on events without negative weights",
+        NeymanWarning,
+        stacklevel=3,
+    )
 
 
 def confusion_numbers(cm: Any) -> dict[str, Any]:
