@@ -77,3 +77,22 @@ def test_a_kfold_gaussian_ensemble_is_the_mixture_of_its_folds():
     rng = np.random.default_rng(0)
     draws = np.r_[rng.normal(0.0, 1.0, 200_000), rng.normal(2.0, 1.0, 200_000)]
     assert draws.std() == pytest.approx(combined[0, 1], rel=0.01)
+
+
+def test_a_balanced_classifier_is_judged_calibrated_at_the_mix_it_was_trained_for():
+    """1 signal in 10, a score calibrated at equal priors: the curve follows the diagonal only at that mix."""
+    from neyman.preprocessing import TEST
+    from neyman.tasks.base import EvaluationOptions, ScoredEvents
+
+    rng = np.random.default_rng(4)
+    y = (rng.random(200_000) < 0.1).astype(np.int64)
+    x = rng.normal(size=len(y)) + y
+    score = 1 / (1 + np.exp(-(x - 0.5)))  # p(S | x) at equal priors for unit Gaussians one apart
+    n = len(y)
+    events = ScoredEvents(score, y, np.ones(n), np.full(n, TEST), np.full(n, -1), np.arange(n))
+    for balanced in (True, False):
+        ev = BinaryTask().evaluate(events, EvaluationOptions(classes=("b", "s"), balanced=balanced, n_bootstrap=2))
+        predicted, observed = ev.reliability
+        off = np.nanmax(np.abs(observed - predicted)[predicted > 0.2])
+        assert ev.reliability_balanced is balanced
+        assert (off < 0.03) if balanced else (off > 0.3)

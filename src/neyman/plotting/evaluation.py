@@ -79,7 +79,8 @@ def _binary(ev: BinaryEvaluation) -> NamedFigures:
     calibration = []
     if ev.reliability is not None:
         fig, ax = figure()
-        plot_reliability(*ev.reliability, ax=ax)
+        label = "classifier (classes at equal weight, as trained)" if ev.reliability_balanced else "classifier"
+        plot_reliability(*ev.reliability, label=label, ax=ax)
         calibration.append(("calibration", fig))
     if ev.likelihood_ratio is not None:
         fig, ax = figure()

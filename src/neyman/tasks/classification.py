@@ -68,6 +68,9 @@ class BinaryEvaluation(TaskEvaluation):
         Weighted confusion matrix at the working point.
     reliability
         ``(mean predicted, observed)`` signal fraction per score bin.
+    reliability_balanced
+        The reliability curve weighs the classes equally, as the classifier was trained
+        (``task.balance_classes``): its score is calibrated for that mix, not the sample's.
     likelihood_ratio
         ``(bin centres, mean estimate)`` of the likelihood-ratio check, when the
         true ratio is known.
@@ -87,6 +90,7 @@ class BinaryEvaluation(TaskEvaluation):
     classes: tuple[str, ...] = ()
     confusion: np.ndarray | None = None
     reliability: tuple[np.ndarray, np.ndarray] | None = None
+    reliability_balanced: bool = False
     likelihood_ratio: tuple[np.ndarray, np.ndarray] | None = None
     significance: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
     sculpting: tuple[str, list[SculptingPoint]] | None = None
@@ -301,7 +305,11 @@ class BinaryTask(Task):
             out["overtraining"] = metrics.overtraining_check(
                 train.scores, train.labels, sc, y, train_weight=train.weights, test_weight=w
             )
-        mean_pred, observed, _ = metrics.reliability_curve(sc, y, sample_weight=w)
+        balanced = options.balanced and np.sum(w[y == 1]) > 0 and np.sum(w[y == 0]) > 0
+        # a classifier trained at equal class weights is calibrated for that mix: judged at the sample's
+        # (1 signal in 10), a calibrated score looked over-confident in every bin
+        shares = np.where(y == 1, 1 / np.sum(w[y == 1]), 1 / np.sum(w[y == 0])) if balanced else 1.0
+        mean_pred, observed, _ = metrics.reliability_curve(sc, y, sample_weight=w * shares)
         lr = None
         if options.true_log_ratio is not None and len(options.true_log_ratio) == len(events.truth):
             prior = 1.0 if options.balanced else float(np.sum(w[y == 1]) / np.sum(w[y == 0]))
@@ -358,6 +366,7 @@ class BinaryTask(Task):
             classes=tuple(options.classes),
             confusion=np.asarray(cm.matrix),
             reliability=(mean_pred, observed),
+            reliability_balanced=bool(balanced),
             likelihood_ratio=lr,
             significance=significance,
         )
