@@ -190,6 +190,27 @@ def test_weights_that_cancel_most_of_a_class_are_warned_about(tmp_path):
         neyman.train(cfg)
 
 
+def test_a_weight_column_no_option_names_is_named(tmp_path):
+    """'weight' is reserved (never a feature) and weighs events only when named: it was ignored silently."""
+    table = likelihood_ratio_dataset(2000, n_features=6, seed=5)
+    weights = np.exp(np.random.default_rng(1).normal(size=len(table)))
+    io.write(table.with_column(WEIGHT, weights), tmp_path / "weighted.parquet")
+    cfg = _config(
+        tmp_path, [{"path": str(tmp_path / "weighted.parquet")}], name="unnamed-weight", model={"type": "fisher"},
+        data={"label_column": LABEL, "features": FEATURES},
+    )  # fmt: skip
+    with pytest.warns(
+        NeymanWarning, match=r"weighted\.parquet has a column 'weight' \(e\.g\. [\d.]+\), which weighs no"
+    ):
+        unweighted = neyman.train(cfg)
+    assert unweighted.metrics["test"]["sum_weights"] == unweighted.metrics["test"]["n_events"]
+    cfg["data"]["weight"] = WEIGHT
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        weighted = neyman.train(cfg, force=True)
+    assert weighted.metrics["test"]["sum_weights"] != weighted.metrics["test"]["n_events"]
+
+
 def test_metrics_that_negative_weights_put_out_of_range_are_named(tmp_path):
     """A quarter of the background at w = -1 in its signal-like tail: too few to trip the cancelling warning."""
     train = likelihood_ratio_dataset(3000, n_features=6, seed=5)
