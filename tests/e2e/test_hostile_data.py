@@ -381,8 +381,10 @@ def test_hostile_data_costs_one_error_line_and_no_file(app, case_folder: Path, h
 
 
 def train(app, folder: Path, data: str, name: str, *extra: str) -> dict:  # noqa: F811
-    """Train the quick Fisher discriminant on ``data`` (all numeric columns); its metadata and test AUC."""
-    argv = ["train", "--data", data, "--label-column", "label", "--model", "fisher", "--name", name, *extra]
+    """Train the quick Fisher discriminant on ``data`` (all numeric columns, weighted by ``weight``); its metadata
+    and test AUC."""
+    argv = ["train", "--data", data, "--label-column", "label", "--weight", "weight", "--model", "fisher"]
+    argv += ["--name", name, *extra]
     result = invoke(app, argv)
     assert result.exit_code == 0, f"{shlex.join(argv)}\n{result.output}"
     metadata = json.loads((folder / "runs" / name / "model" / "metadata.json").read_text())
@@ -454,8 +456,10 @@ def warning_lines(output: str) -> list[str]:
 
 
 def train_output(app, folder: Path, data: str, name: str, *extra: str) -> tuple[list[str], list[str]]:  # noqa: F811
-    """Train the quick Fisher discriminant on ``data``; its features and the ``warning:`` lines it printed."""
-    argv = ["train", "--data", data, "--label-column", "label", "--model", "fisher", "--name", name, *extra]
+    """Train the quick Fisher discriminant on ``data`` (weighted by ``weight``); its features and the ``warning:``
+    lines it printed."""
+    argv = ["train", "--data", data, "--label-column", "label", "--weight", "weight", "--model", "fisher"]
+    argv += ["--name", name, *extra]
     result = invoke(app, argv)
     assert result.exit_code == 0, f"{shlex.join(argv)}\n{result.output}"
     metadata = json.loads((folder / "runs" / name / "model" / "metadata.json").read_text())
@@ -520,9 +524,9 @@ def test_the_exact_ratio_of_a_synthetic_file_is_never_an_automatic_feature(app, 
 def test_a_column_without_a_header_name_is_named_when_left_out(app, case_folder: Path) -> None:  # noqa: F811
     """``a,,label``: the unnamed middle column was dropped from the features with no word; pandas' row index
     (the unnamed first column counting the rows) stays left out quietly."""
-    frame = good_frame()[["f0", "f1", "label"]]
+    frame = good_frame()[["f0", "f1", "label", "weight"]]
     lines = frame.to_csv(index=False).splitlines()
-    (case_folder / "blank.csv").write_text("\n".join(["f0,,label", *lines[1:]]) + "\n")
+    (case_folder / "blank.csv").write_text("\n".join(["f0,,label,weight", *lines[1:]]) + "\n")
     features, warned = train_output(app, case_folder, "blank.csv", "blank")
     assert features == ["f0"]
     assert len(warned) == 1 and re.search(r"blank\.csv: left out.*'' \(no name in the header: name it", warned[0])
@@ -539,7 +543,7 @@ def test_a_feature_rounded_in_one_class_file_only_is_warned_about(app, case_fold
         case_folder / "bkg.parquet"
     )
     argv = ["train", "--signal", "sig.parquet", "--background", "bkg.parquet", "--model", "fisher"]
-    argv += ["--features", FEATURE_LIST, "--name", "rounded"]
+    argv += ["--features", FEATURE_LIST, "--weight", "weight", "--name", "rounded"]
     result = invoke(app, argv)
     assert result.exit_code == 0, result.output
     warned = warning_lines(result.output)
