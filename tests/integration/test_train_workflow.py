@@ -353,6 +353,21 @@ def test_resume_after_interruption_matches_uninterrupted_run(tmp_path, interrupt
     assert json.loads((cut / "status.json").read_text())["state"] == "failed"
     with pytest.raises(RunDirectoryError, match=r"--resume"):
         neyman.train({**base, "name": "cut"})
+    # while another process trains it, the run is not resumed (both wrote one folder: a config of one, a
+    # model of the other)
+    import subprocess
+    import sys
+
+    status = (cut / "status.json").read_text()
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (cut / "status.json").write_text(json.dumps({"state": "running", "pid": other.pid, "made_by": "train"}))
+        with pytest.raises(RunDirectoryError, match=rf"is being trained now by process {other.pid}"):
+            neyman.train(resume=cut)
+    finally:
+        other.kill()
+        other.wait()
+    (cut / "status.json").write_text(status)
     _same_scores(full.run_dir, neyman.train(resume=cut).run_dir)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from neyman.atomic import changed_files, file_sha256, remove_stale, stale_siblings, write_json, write_text
+from neyman.atomic import changed_files, file_sha256, pid_alive, remove_stale, stale_siblings, write_json, write_text
 from neyman.exceptions import ModelError, NeymanWarning, RunDirectoryError
 from neyman.runs.guard import RUN_MARKER, RUN_STATES, check_folders_above, enclosing_run, is_run
 
@@ -92,6 +92,14 @@ class RunDirectory:
         """The neyman command that made the run (``train`` where the status does not say)."""
         verb = self._status_record().get("made_by")
         return verb if isinstance(verb, str) else "train"
+
+    def running_pid(self) -> int | None:
+        """The process training the run now: the pid its ``running`` status records, if that process lives."""
+        record = self._status_record()
+        pid = record.get("pid")
+        if record.get("state") != "running" or not isinstance(pid, int) or pid == os.getpid():
+            return None
+        return pid if pid_alive(pid) else None
 
     def _status_record(self) -> dict[str, Any]:
         """``status.json`` as a record (empty when it is missing, not JSON or not a record)."""

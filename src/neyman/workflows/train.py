@@ -93,6 +93,11 @@ def _resumable(path: Path) -> RunDirectory:
             f"{run.path} is a run of neyman {run.made_by()}, which train --resume cannot finish; run neyman "
             f"{run.made_by()} again with --force"
         )
+    if (pid := run.running_pid()) is not None:  # two trainings in one folder: a config of one, a model of the other
+        raise RunDirectoryError(
+            f"{run.path} is being trained now by process {pid}; wait for it to finish, or stop it (kill {pid}) "
+            "and resume then"
+        )
     return run
 
 
