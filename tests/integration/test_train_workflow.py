@@ -384,7 +384,11 @@ def test_a_kfold_run_interrupted_after_a_finished_fold_resumes_to_the_same_score
     )
     full = neyman.train({**base, "name": "full"})
     _cut(base, interrupt_training, 3)  # fold 0's two epochs, then the first of fold 1
-    _same_scores(full.run_dir, neyman.train(resume=tmp_path / "runs" / "cut").run_dir)
+    resumed = neyman.train(resume=tmp_path / "runs" / "cut").run_dir
+    _same_scores(full.run_dir, resumed)
+    # fold 0's epochs stay in the history (a loaded model has none: they were dropped from history.csv)
+    whole, again = (io.read(run / "history.csv") for run in (full.run_dir, resumed))
+    assert list(np.asarray(again["fold"])) == list(np.asarray(whole["fold"])) and 0 in np.asarray(again["fold"])
 
 
 def _interrupted(tmp_path, interrupt_training, *, epochs: int, at: int):

@@ -93,6 +93,8 @@ CHOSEN_HISTORY = "refit/history.json"
 """That fit's per-epoch history, shown in ``history.csv`` (relative to a fold's checkpoints)."""
 FOLD_PREPROCESSING = "preprocessing.json"
 """A finished fold's fitted preprocessing (relative to its checkpoints), read back on resume."""
+FOLD_HISTORY = "history.json"
+"""A finished fold's per-epoch history (relative to its checkpoints): a loaded model has none."""
 
 
 def _save_chosen(ckdir: Path, scores: np.ndarray, history: Mapping[str, Sequence[float]] | None) -> None:
@@ -158,6 +160,8 @@ class _FoldFitter:
             xs = as_model_input(prep.transform(self.x))
             scores = model.predict(xs)
             history = _history(model)
+            if history is None and (ckdir / FOLD_HISTORY).is_file():  # a fold that finished before the interrupt
+                history = json.loads((ckdir / FOLD_HISTORY).read_text())
             chosen = _chosen(ckdir, int(held.sum()))
             if chosen is not None:  # a refitted fold: validation scores and history of the choosing fit
                 scores[held], history = chosen
@@ -183,6 +187,7 @@ class _FoldFitter:
                 scores = model.predict(xs)
                 scores[held] = chosen_scores
             model.save(model_dir)
+            write_json(ckdir / FOLD_HISTORY, history)
             write_json(ckdir / FOLD_PREPROCESSING, prep.to_json())  # a resumed k-fold run reloads finished folds
         self.out.models.append(model)
         self.out.preprocessors.append(prep)
