@@ -669,6 +669,23 @@ def test_streaming_training_matches_in_memory_quality(tmp_path):
         neyman.train({**stream_cfg, "name": "x", "model": {"type": "xgboost"}})
 
 
+def test_a_streamed_run_whose_input_changes_while_it_trains_is_not_completed(tmp_path):
+    """The events are read from the file every epoch: replaced mid-training, the model learnt from two samples."""
+    path = io.write(likelihood_ratio_dataset(6000, n_features=6, seed=8), tmp_path / "moving.parquet")
+    cfg = _config(
+        tmp_path, [{"path": str(path)}], name="moving", model=FAST_MLP, training={**FAST_TRAINING, "epochs": 3},
+        data={"label_column": LABEL, "streaming": True, "step_size": 2000, "fit_events": 2000},
+    )  # fmt: skip
+
+    def replace_file(epoch: int, losses: object) -> None:
+        if epoch == 1:
+            io.write(likelihood_ratio_dataset(4000, n_features=6, seed=9), path)
+
+    with pytest.raises(DataError, match=r"runs/moving is not complete.*moving\.parquet"):
+        neyman.train(cfg, epoch_callback=replace_file)
+    assert json.loads((tmp_path / "runs" / "moving" / "status.json").read_text())["state"] == "failed"
+
+
 def test_streaming_one_file_per_class_sorted_so_that_a_cut_empties_chunks(tmp_path):
     """TMVA-style input streamed: every chunk holds one class (batches mix the files), and each file starts with
     its events of x00 <= 30 (over 1000 of each class), so that the cut x00 > 30 leaves its first chunk empty (it
