@@ -1162,6 +1162,11 @@ CASES = [
         ),
     ),
     case(
+        "predict-output-name-too-long-for-its-provenance",  # a legal name, its .provenance.json not: an OSError
+        f"predict runs/bin --input good.csv --output {'y' * 245}.parquet",
+        r"neyman writes its provenance beside it as y+\.parquet\.provenance\.json, which the file system refuses",
+    ),
+    case(
         "predict-force-over-a-users-file-beside-an-old-provenance",
         "predict runs/bin --input good.csv --output mine.parquet --force",
         r"mine\.parquet holds score but is not a file neyman predict wrote.*\(changed since neyman wrote it\)",

@@ -89,7 +89,14 @@ def refuse_foreign_provenance(
         Naming the file, the command that writes there and the option to change.
     """
     side = provenance_path(out)
-    if side.exists() and not written_by(read_provenance(out)):
+    try:
+        exists = side.exists()
+    except OSError as exc:  # a name the file system takes, but not with the provenance's suffix
+        raise DataError(
+            f"{out}: neyman writes its provenance beside it as {side.name}, which the file system refuses "
+            f"({exc.strerror}): choose a shorter {option}"
+        ) from None
+    if exists and not written_by(read_provenance(out)):
         raise DataError(
             f"{side} exists and was not written by {command}, which writes the provenance of {Path(out).name} "
             f"there: choose another {option}, or move that file"
