@@ -371,6 +371,23 @@ def test_resume_after_interruption_matches_uninterrupted_run(tmp_path, interrupt
     _same_scores(full.run_dir, neyman.train(resume=cut).run_dir)
 
 
+def test_an_interrupted_replacement_says_where_it_is_left(tmp_path, interrupt_training):
+    """Ctrl-C in a --force: the earlier run stays, and the hidden folder of the stopped one is named (it was not)."""
+    path = write_labelled_file(tmp_path, "parquet", n_events=3000)
+    base = _config(
+        tmp_path, [{"path": str(path)}], name="kept", model=FAST_MLP, training={**FAST_TRAINING, "epochs": 5},
+        data={"label_column": LABEL},
+    )  # fmt: skip
+    first = neyman.train(base)
+    before = (first.run_dir / "predictions.parquet").read_bytes()
+    disarm = interrupt_training(2)
+    left = r"runs/kept is unchanged; the stopped training that was to replace it is left in .*/runs/\.kept\.new-\d+"
+    with pytest.raises(KeyboardInterrupt), pytest.warns(NeymanWarning, match=left):
+        neyman.train(base, force=True)
+    disarm()
+    assert (first.run_dir / "predictions.parquet").read_bytes() == before
+
+
 def test_a_kfold_run_interrupted_after_a_finished_fold_resumes_to_the_same_scores(tmp_path, interrupt_training):
     """Cut in fold 1 (fold 0 done, its model saved): the resumed run reloads fold 0 and matches the whole run."""
     path = write_labelled_file(tmp_path, "parquet", n_events=1500)

@@ -164,11 +164,25 @@ def _log_training(tracker: Any, cfg: RunConfig, path: Path) -> None:
         log_training(tracker, cfg, path)
 
 
-def _record_failure(run: RunDirectory, exc: BaseException, tracker: Any, cfg: RunConfig, name: str) -> None:
-    """Mark the run failed and, when tracked, log it as a failed (or interrupted: killed) MLflow run."""
+def _record_failure(
+    run: RunDirectory, exc: BaseException, tracker: Any, cfg: RunConfig, final: RunDirectory | None
+) -> None:
+    """Mark the run failed and, when tracked, log it as a failed (or interrupted: killed) MLflow run.
+
+    A replacement (``--force``) is staged beside the run it replaces (``final``): say where it is
+    kept, since only the hidden staging folder holds its checkpoints.
+    """
     from neyman.workflows.steps.tracking import log_training
 
     run.set_status("failed", error=f"{type(exc).__name__}: {exc}")
+    name = (final or run).path.name
+    if final is not None and final.path != run.path and any(run.checkpoints.glob("*")):
+        warnings.warn(
+            f"{final.path} is unchanged; the stopped training that was to replace it is left in {run.path} "
+            "(a hidden folder): the next --force of this run removes it, or delete it yourself",
+            NeymanWarning,
+            stacklevel=3,
+        )
     if tracker is None:
         return
     status = "KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED"
@@ -274,7 +288,7 @@ def train(
         result = finish_run(cfg, run, fitted)
     except BaseException as exc:
         if not _discard_bad_attempt(run, exc, resumed=resume is not None):
-            _record_failure(run, exc, tracker, cfg, (final or run).path.name)
+            _record_failure(run, exc, tracker, cfg, final)
         raise
     run.set_status("complete")
     run = run.commit(final)
