@@ -86,6 +86,9 @@ def test_a_replacement_killed_before_it_was_complete_puts_the_earlier_run_back(t
     _run(tmp_path / f".hunt.old-{dead}", "complete")
     if left == "unfinished":
         _run(final, "running")
+    # a command that only reads the run names where the earlier one is (it said only 'not a finished run')
+    with pytest.raises(RunDirectoryError, match=rf"the earlier, complete run is kept in .*\.hunt\.old-{dead}"):
+        RunDirectory(final).require_complete()
     with (
         pytest.warns(NeymanWarning, match=r"hunt: a process replacing this run was stopped.*put back"),
         pytest.raises(RunDirectoryError, match=r"already holds a run \(status: complete\)"),

@@ -458,7 +458,7 @@ class RunDirectory:
         if self.path.exists() and not self.path.is_dir():
             raise RunDirectoryError(f"{self.path} is a file, not a run directory; give the folder neyman train wrote")
         if not self.path.is_dir():
-            raise RunDirectoryError(f"run directory {self.path} does not exist")
+            raise RunDirectoryError(f"run directory {self.path} does not exist{self._earlier_kept()}")
         if not (self.model / "metadata.json").is_file():
             if (self.path / HUNT_FILE).is_file():
                 raise RunDirectoryError(
@@ -475,13 +475,25 @@ class RunDirectory:
             hint = f"; {self._again()}" if state in ("running", "failed") else ""
             raise RunDirectoryError(
                 f"{self.path} is not a finished neyman run (model/metadata.json is missing; status: {state}){hint}"
+                f"{self._earlier_kept()}"
             )
         state = self.status()
         if state in ("running", "failed", "unknown"):
             said = "is damaged (no record of a known state)" if state == "unknown" else f"says {state!r}"
             raise RunDirectoryError(
                 f"{self.path} is not a finished run (status.json {said}): its model may be incomplete; {self._again()}"
+                f"{self._earlier_kept()}"
             )
+
+    def _earlier_kept(self) -> str:
+        """Where a stopped ``--force`` left the earlier, complete run (``.NAME.old-PID``), as a hint; or ``""``."""
+        for previous in stale_siblings(self.path, kinds=("old",)):
+            if previous.is_dir() and not previous.is_symlink() and is_run(previous):
+                return (
+                    f"; the earlier, complete run is kept in {previous} (a --force was stopped): the next neyman "
+                    f"{self.made_by()} of this run without --force puts it back, or move it back yourself"
+                )
+        return ""
 
 
 def _remove(path: Path) -> None:
