@@ -280,7 +280,7 @@ def test_a_run_without_signal_labels_is_evaluated_and_reported(density_run):
 @pytest.mark.parametrize("task", ["autoencoder", pytest.param("density", marks=pytest.mark.slow)])
 def test_a_test_file_of_a_handful_of_events_is_evaluated_without_its_sample_figures(files, tmp_path, task):
     """One background event has no covariance (the latent plane) and five no two-sample test: both are left out."""
-    run = neyman.train(_config(files, f"tiny-{task}", task, training={"steps": 100, "progress": False})).run_dir
+    run = neyman.train(_config(files, f"tiny-{task}", task, training={"epochs": 2, "progress": False})).run_dir
     io.write(_events(1, 5, anomalous=False), tmp_path / "one_bkg.parquet")
     io.write(_events(4, 6, anomalous=True), tmp_path / "four_sig.parquet")
     tests = [str(tmp_path / "one_bkg.parquet"), str(tmp_path / "four_sig.parquet")]
@@ -292,7 +292,7 @@ def test_a_test_file_of_a_handful_of_events_is_evaluated_without_its_sample_figu
     # was a traceback. A run of one labelled file, so that one test file replaces it
     both = Table.concat([_events(3000, 7, anomalous=False), _events(300, 8, anomalous=True)])
     io.write(both.with_column("label", np.repeat([0, 1], [3000, 300])), tmp_path / "labelled.parquet")
-    cfg = _config(files, f"one-file-{task}", task, training={"steps": 100, "progress": False})
+    cfg = _config(files, f"one-file-{task}", task, training={"epochs": 2, "progress": False})
     cfg["data"].update(sources=[{"path": str(tmp_path / "labelled.parquet")}], label_column="label")
     one = neyman.train(cfg).run_dir
     io.write(_events(50, 9, anomalous=True).with_column("label", np.ones(50, dtype=np.int64)), tmp_path / "sig.parquet")
@@ -335,7 +335,7 @@ def test_negative_weights_in_a_density_fit_are_warned_about(files, tmp_path):
     table = _events(3000, 11, anomalous=False)
     weights = np.where(np.arange(3000) < 150, -1.0, 1.0)
     io.write(table.with_column("w", weights), tmp_path / "signed.parquet")
-    cfg = _config(files, "signed", "density", labelled=False, training={"steps": 50, "progress": False})
+    cfg = _config(files, "signed", "density", labelled=False, training={"epochs": 2, "progress": False})
     cfg["data"].update(sources=[{"path": str(tmp_path / "signed.parquet")}], features=["a", "b"], weight="w")
     with pytest.warns(NeymanWarning, match=r"150 of the 3000 events have negative weights.*reweight --positive"):
         neyman.train(cfg)
@@ -347,7 +347,7 @@ def test_a_vae_draws_a_column_constant_in_training_at_its_value(files, tmp_path)
 
     table = _events(3000, 12, anomalous=False)
     io.write(table.with_column("flag", np.full(3000, 3.0)), tmp_path / "flagged.parquet")
-    cfg = _config(files, "vae-flag", "autoencoder", labelled=False, training={"steps": 100, "progress": False})
+    cfg = _config(files, "vae-flag", "autoencoder", labelled=False, training={"epochs": 2, "progress": False})
     cfg["model"] = {"type": "autoencoder", "variational": True}
     cfg["data"].update(sources=[{"path": str(tmp_path / "flagged.parquet")}], features=["a", "b", "flag"])
     run = neyman.train(cfg).run_dir
@@ -357,7 +357,7 @@ def test_a_vae_draws_a_column_constant_in_training_at_its_value(files, tmp_path)
 
 
 def test_predict_says_when_events_lie_so_far_out_that_their_log_density_is_minus_infinity(files, tmp_path):
-    cfg = _config(files, "far", "density", labelled=False, training={"steps": 50, "progress": False})
+    cfg = _config(files, "far", "density", labelled=False, training={"epochs": 1, "progress": False})
     cfg["data"]["features"] = ["a", "b"]
     run = neyman.train(cfg).run_dir
     io.write(Table({"a": np.array([0.0, 1e20, 1.0, -1e30]), "b": np.zeros(4)}), tmp_path / "far.parquet")

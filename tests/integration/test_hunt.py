@@ -194,7 +194,9 @@ def test_supervised_reference_beats_weak_supervision(files: dict[str, Path], cwo
 
 
 def test_cathode_samples_the_sideband_flow_into_the_signal_region(files: dict[str, Path]) -> None:
-    flow = ["training.steps=300", "model.hidden=[32,32]", "model.transforms=2", "training.progress=false"]
+    # 300 steps of 2048 events (at the planned batch of n/200 the 10-epoch floor made them 2000)
+    flow = ["training.steps=300", "training.batch_size=2048", "model.hidden=[32,32]", "model.transforms=2"]
+    flow.append("training.progress=false")
     result = hunt(
         files["bump"], mass="mjj", features=FEATURES[:3], signal_region="3300,3700", method="cathode", toys=0,
         bumphunter=False, output_dir=files["runs"], name="cathode", flow_overrides=flow, oversample=2, kfold=3,

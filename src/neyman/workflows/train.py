@@ -176,7 +176,8 @@ def _record_failure(
 
     run.set_status("failed", error=f"{type(exc).__name__}: {exc}")
     name = (final or run).path.name
-    if final is not None and final.path != run.path and any(run.checkpoints.glob("*")):
+    stopped = isinstance(exc, (KeyboardInterrupt, SystemExit))  # Ctrl-C, SIGTERM: an error says its own
+    if stopped and final is not None and final.path != run.path and any(run.checkpoints.glob("*")):
         warnings.warn(
             f"{final.path} is unchanged; the stopped training that was to replace it is left in {run.path} "
             "(a hidden folder): the next --force of this run removes it, or delete it yourself",
