@@ -660,7 +660,7 @@ def load_events(
         values = np.unique(np.asarray(events[LABEL]))
         if np.issubdtype(values.dtype, np.floating):  # a missing label is named below, not counted here
             values = values[np.isfinite(values)]
-        n_cls = int(values.max()) + 1 if np.issubdtype(values.dtype, np.number) and len(values) else len(values) + 1
+        n_cls = (int(values.max()) + 1 if len(values) else 1) if np.issubdtype(values.dtype, np.number) else len(values)
         classes = (list(learned.fixed_classes) or _generated_class_names(data, n_cls)) or learned.class_names(n_cls)
         events = events.with_column(LABEL, _labels_from_column(events[LABEL], classes, str(data.label_column), "input"))
     if EVENT_ID not in events:
