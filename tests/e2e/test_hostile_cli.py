@@ -733,6 +733,11 @@ CASES = [
     case("name-absolute", "train good.yaml --name {tmp}/abs", r"/abs"),
     case("name-nested", "train good.yaml --name a/b", r"a/b"),
     case("name-dot", "train good.yaml --name .", r"'\.'"),
+    case(  # 245 bytes were a legal folder that --force could never replace (its staging name was too long)
+        "name-too-long-to-be-replaced",
+        f"train good.yaml --name {'z' * 245}",
+        r"\(245 characters\) is too long: .* staged as \.NAME\.new-PID beside it, so at most 240",
+    ),
     case(
         "name-trailing-space",
         "train good.yaml --name 'run '",

@@ -43,6 +43,10 @@ _MARKER_BYTES = 1 << 20
 """Markers are a few hundred bytes; a larger file of that name is not one neyman wrote."""
 
 
+MAX_RUN_NAME_BYTES = 240
+"""A run name's most bytes: 255 less the staging name's '.', '.new-' and a process id of up to 7 digits."""
+
+
 def check_run_name(name: str) -> str:
     """``name`` if it is one plain path component (no separator, not ``.``/``..``, not empty).
 
@@ -57,9 +61,10 @@ def check_run_name(name: str) -> str:
             "the run goes to "
             "output_dir/name; choose the folder with --output-dir and the name with --name"
         )
-    if len(name.encode("utf-8", "surrogatepass")) > 255:
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_RUN_NAME_BYTES:
         raise ConfigError(
-            f"run name {name[:60]!r}... ({len(name)} characters) is too long for a folder name (at most 255 bytes)"
+            f"run name {name[:60]!r}... ({len(name)} characters) is too long: a folder name holds 255 bytes, and a "
+            f"run replaced with --force is staged as .NAME.new-PID beside it, so at most {MAX_RUN_NAME_BYTES}"
         )
     if is_temporary_name(name):
         raise ConfigError(f"run name {name!r} has the form of neyman's temporary names (.NAME.new-PID); choose another")
