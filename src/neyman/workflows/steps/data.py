@@ -627,7 +627,6 @@ def load_events(
         no events after the selection, a non-positive total weight.
     """
     classes = resolve_classes(data, task)
-    _warn_unused_weight_column(data)
     if features is None:
         features = resolve_features(data, data.sources[0])
     learned = make_task(task)
@@ -635,6 +634,7 @@ def load_events(
     required = learned.reads_labels == "required"
     parts = []
     plans = plan_sources(data, features, classification=classification, carry=carry, labels_required=required)
+    _warn_unused_weight_column(plans, data)
     for plan in plans:
         table = io.read(
             plan.path, tree=plan.tree, columns=plan.columns, entry_stop=plan.config.max_events, format=data.format
@@ -746,28 +746,29 @@ CANCELLING_ESS = 0.1
 """Warn when a class's effective sample size is below this share of its events (negative weights)."""
 
 
-def _warn_unused_weight_column(data: DataConfig) -> None:
+def _warn_unused_weight_column(plans: list[SourcePlan], data: DataConfig) -> None:
     """Warn when a source holds a column named ``weight`` with other values than 1 that no option names.
 
     ``weight`` is the name neyman gives the event weight it computes, so the column is never
     a feature; it weighs the events only when named (``--weight weight``).  Unit weights (as
     neyman's own files hold) change nothing and are passed over quietly.
     """
-    for source in data.sources:
-        if data.weight is not None or source.weight is not None:
+    if data.weight is not None:
+        return
+    for plan in plans:
+        if plan.config.weight is not None:
             continue
-        path, tree = io.parse_source(source.path)
         try:
-            if WEIGHT not in io.available_columns(path, tree=source.tree or tree, format=data.format):
+            if WEIGHT not in io.available_columns(plan.path, tree=plan.tree, format=data.format):
                 continue
-            values = io.read(path, tree=source.tree or tree, columns=[WEIGHT], entry_stop=1000, format=data.format)
+            values = io.read(plan.path, tree=plan.tree, columns=[WEIGHT], entry_stop=1000, format=data.format)
             held = np.asarray(values[WEIGHT], dtype=np.float64)
         except (DataError, TypeError, ValueError):
             continue  # the reading itself reports a damaged file
         if len(held) and not np.all(held == 1.0):
             warnings.warn(
-                f"{path} has a column 'weight' (e.g. {held[held != 1.0][0]:g}), which weighs no event: neyman uses "
-                "the weight column it is told of; give --weight weight (data.weight) to weight the events by it",
+                f"{plan.path} has a column 'weight' (e.g. {held[held != 1.0][0]:g}), which weighs no event: neyman "
+                "uses the weight column it is told of; give --weight weight (data.weight) to weight the events by it",
                 NeymanWarning,
                 stacklevel=3,
             )
