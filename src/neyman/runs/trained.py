@@ -115,15 +115,16 @@ class TrainedRun:
 
         wanted = Path(parse_source(str(path))[0]).resolve()
         size = wanted.stat().st_size if wanted.is_file() else None
-        digest: list[str] = []  # computed once, when a recorded size matches
+        digest = None  # computed once, when a recorded size matches
         found = []
         for index, (recorded, recorded_size) in enumerate(self.source_files):
             known = Path(parse_source(recorded)[0])
+            recorded_digest = self.source_records[index].get("sha256")
             if known.resolve() == wanted or (known.name == wanted.name and recorded_size in (None, size)):
                 found.append(index)
-            elif size is not None and recorded_size == size and self.source_records[index].get("sha256"):
-                digest = digest or [file_sha256(wanted)]
-                if digest[0] == self.source_records[index]["sha256"]:
+            elif size is not None and recorded_size == size and recorded_digest:
+                digest = digest or file_sha256(wanted)
+                if digest == recorded_digest:
                     found.append(index)
         return found
 

@@ -163,26 +163,25 @@ def _compare(
     positive = np.clip(w, 0.0, None)
     w1 = {c: metrics.wasserstein_distance(generated[:, j], real[:, j], None, positive) for j, c in enumerate(columns)}
     std = real.std(axis=0)
-    if given is not None:
-        real, generated, columns = (
-            np.column_stack([real, given]),
-            np.column_stack([generated, given]),
-            [*columns, *given_names],
-        )
+    joint_real, joint_generated, joint_names = (
+        (real, generated, columns)
+        if given is None
+        else (np.column_stack([real, given]), np.column_stack([generated, given]), [*columns, *given_names])
+    )
     numbers = {
         "n_events": len(real),
-        "two_sample_auc": two_sample_auc(real, generated, w, None, seed=seed),
-        "frechet_distance": metrics.frechet_distance(real, generated),
+        "two_sample_auc": two_sample_auc(joint_real, joint_generated, w, None, seed=seed),
+        "frechet_distance": metrics.frechet_distance(joint_real, joint_generated),
         "wasserstein": w1,
         # a column constant in the real events has no scale: null, shown as n/a (it was the text "nan")
-        "wasserstein_over_std": {c: w1[c] / s if s > 0 else None for c, s in zip(w1, std, strict=True)},
+        "wasserstein_over_std": {c: w1[c] / s if s > 0 else None for c, s in zip(columns, std, strict=True)},
     }
     paths = []
-    for j, c in enumerate(list(w1)[:MAX_FEATURE_FIGURES]):
+    for j, c in enumerate(columns[:MAX_FEATURE_FIGURES]):
         edges = metrics.comparison_edges(generated[:, j], real[:, j])
         comparison = metrics.compare_histograms([("generated", generated[:, j], None), ("real", real[:, j], w)], edges)
         paths += save(plotting.plot_closure(comparison, c, reference="real"), f"generated_{c}")
-    paths += save(_correlations(real, w, generated, columns), "generated_correlations")
+    paths += save(_correlations(joint_real, w, joint_generated, joint_names), "generated_correlations")
     return numbers, paths
 
 

@@ -452,8 +452,8 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
     if spec is None:
         truth = next((np.asarray(events.table[c]) for c in (LABEL, TARGET) if c in events.table), None)
         warn_copied_events(cfg, events.table, x, truth)
-    eid = np.asarray(events.table[EVENT_ID])
-    classified = make_task(cfg.task.type).reads_labels == "required"
+    eid, reads = np.asarray(events.table[EVENT_ID]), make_task(cfg.task.type).reads_labels
+    classified = reads == "required"
     labels = np.asarray(events.table[LABEL]) if classified else np.zeros(len(eid), dtype=np.int64)
     split = cfg.split
     check_split_classes(
@@ -466,7 +466,7 @@ def read_inputs(cfg: RunConfig) -> tuple[Events, ModelInput]:
         seed=cfg.seed,
         held_out=held_out(cfg, events.table),
     )
-    if make_task(cfg.task.type).reads_labels == "optional" and LABEL in events.table:
+    if reads == "optional" and LABEL in events.table:
         labels = np.asarray(events.table[LABEL])
         if len(labels) and not (labels == 0).any():
             named = events.classes[int(labels[0])] if events.classes else str(labels[0])
