@@ -125,27 +125,27 @@ def _resumed_config(run: RunDirectory, overrides: list[str]) -> tuple[RunConfig,
     return cfg, bool(changed)
 
 
-def _refuse_changed_inputs(run: RunDirectory, *, streamed: bool | None = None) -> None:
-    """Refuse to resume a run whose input files are no longer those it started on; with ``streamed``
-    (after the fit), refuse to complete a streamed run whose inputs changed while it read them."""
-    if streamed is False or not run.inputs.is_file():  # (not for a run from before the inputs were recorded)
-        return
-    records = json.loads(run.inputs.read_text(encoding="utf-8"))
-    if streamed:  # the events were read epoch by epoch from the files: any change mixed two samples
+def _refuse_changed_inputs(run: RunDirectory) -> None:
+    """Refuse to resume a run whose input files are no longer those it started on."""
+    if run.inputs.is_file():  # (not for a run from before the inputs were recorded)
         refuse_changed_inputs(
-            records,
+            json.loads(run.inputs.read_text(encoding="utf-8")),
+            doing=f"cannot resume {run.path}",
+            why="its checkpoints and preprocessing were made on the earlier events, and a resumed run would mix "
+            "two samples",
+            fix="restore the file, or train again (--force replaces the run)",
+        )
+
+
+def _refuse_streamed_changes(run: RunDirectory, cfg: RunConfig) -> None:
+    """Refuse to complete a streamed run whose input files changed while it read them epoch by epoch."""
+    if cfg.data.streaming and run.inputs.is_file():
+        refuse_changed_inputs(
+            json.loads(run.inputs.read_text(encoding="utf-8")),
             doing=f"{run.path} is not complete",
             why="it streams its events from the files epoch by epoch, so the model learnt from a mix of two samples",
             fix="train again on the files as they are now (--force replaces the run)",
         )
-        return
-    refuse_changed_inputs(
-        records,
-        doing=f"cannot resume {run.path}",
-        why="its checkpoints and preprocessing were made on the earlier events, and a resumed run would mix "
-        "two samples",
-        fix="restore the file, or train again (--force replaces the run)",
-    )
 
 
 def _discard_bad_attempt(run: RunDirectory, exc: BaseException, *, resumed: bool) -> bool:
@@ -285,7 +285,7 @@ def train(
     run.set_status("running", pid=os.getpid(), made_by=made_by)
     try:
         fitted = _fit(cfg, run, prepared, resume=resume is not None, on_epoch=epoch_callback)
-        _refuse_changed_inputs(run, streamed=cfg.data.streaming)
+        _refuse_streamed_changes(run, cfg)
         result = finish_run(cfg, run, fitted)
     except BaseException as exc:
         if not _discard_bad_attempt(run, exc, resumed=resume is not None):
