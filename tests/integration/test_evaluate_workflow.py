@@ -329,3 +329,31 @@ def test_a_run_without_test_events_is_said_so_by_evaluate_and_compare(bdt_run, t
     with pytest.raises(neyman.DataError, match=r"untested has no test events"):
         compare([bdt_run, untested], out=tmp_path / "cmp", n_bootstrap=5)
     assert not (tmp_path / "cmp").exists()
+
+
+def test_an_interrupted_evaluation_leaves_the_previous_figures(bdt_run, tmp_path, monkeypatch):
+    """The figures are staged until metrics.json is written: plots/ never mixes two evaluations."""
+    import shutil
+
+    import neyman.workflows.evaluate as module
+
+    copy = tmp_path / "bdt-copy"
+    shutil.copytree(bdt_run, copy)
+    evaluate(copy, formats=("png",), n_bootstrap=5, working_point=0.5)
+    before = {p.name: p.read_bytes() for p in (copy / "plots").iterdir()}
+    metrics = (copy / "metrics.json").read_bytes()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "_store", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate(copy, formats=("png",), n_bootstrap=5, working_point=0.9)  # another confusion matrix
+    assert {p.name: p.read_bytes() for p in (copy / "plots").iterdir()} == before
+    assert (copy / "metrics.json").read_bytes() == metrics
+    assert sorted(p.name for p in copy.iterdir() if p.name.startswith(".")) == []
+    monkeypatch.undo()
+    r = evaluate(copy, formats=("png",), n_bootstrap=5, working_point=0.9)
+    assert all(p.parent == copy / "plots" and p.is_file() for p in r.figures)
+    assert (copy / "plots" / "confusion.png").read_bytes() != before["confusion.png"]
+    assert sorted(p.name for p in copy.iterdir() if p.name.startswith(".")) == []

@@ -143,6 +143,7 @@ PINNED = {
     ],
     "neyman.physics": ["delta_phi", "delta_r", "eta", "mass", "phi", "pt"],
     "neyman.plotting": [
+        "FigureFolder",
         "ensure_axes",
         "evaluation_figures",
         "figure",

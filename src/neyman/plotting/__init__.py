@@ -61,11 +61,12 @@ from neyman.plotting.reweighting import plot_closure, plot_weights
 from neyman.plotting.roc import plot_roc
 from neyman.plotting.scores import plot_scores
 from neyman.plotting.significance import plot_significance
-from neyman.plotting.style import ensure_axes, figure, save
+from neyman.plotting.style import FigureFolder, ensure_axes, figure, save
 from neyman.plotting.training import plot_history
 from neyman.plotting.variations import plot_variation_rocs, plot_variation_scores
 
 __all__ = [
+    "FigureFolder",
     "ensure_axes",
     "evaluation_figures",
     "figure",

@@ -139,6 +139,64 @@ def save(
     return written
 
 
+class FigureFolder:
+    """Figures drawn into a hidden staging folder and published into ``directory`` together.
+
+    An evaluation interrupted halfway leaves ``directory`` as it was (the figures of
+    the previous evaluation, which its ``metrics.json`` and report describe), not a
+    mix of old and new figures; :meth:`publish` moves the new ones in when the
+    numbers beside them are stored.  Used as a context manager, the staging folder
+    is removed on the way out, published or not.
+
+    Parameters
+    ----------
+    directory
+        Where the figures belong (``RUN/plots``).
+    formats
+        File formats of every figure.
+    """
+
+    def __init__(self, directory: Path, formats: Sequence[str]) -> None:
+        self.directory = directory
+        self.formats = tuple(formats)
+        self.staging = directory.parent / f".{directory.name}.new-{os.getpid()}"
+        self.written: list[Path] = []
+        self.sections: dict[str, list[Path]] = {}
+
+    def __enter__(self) -> FigureFolder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()
+
+    def save(self, fig: Figure, stem: str) -> list[Path]:
+        """Draw ``fig`` as ``stem`` in every format; its PNG paths (staged until :meth:`publish`)."""
+        paths = save(fig, self.staging / stem, formats=self.formats)
+        self.written += paths
+        return [p for p in paths if p.suffix == ".png"]
+
+    def add(self, section: str, paths: list[Path]) -> None:
+        """Keep ``paths`` under a report section."""
+        self.sections[section] = self.sections.get(section, []) + paths
+
+    def publish(self) -> None:
+        """Move the staged figures into ``directory`` (each replaces its namesake) and drop the staging folder."""
+        moved = {p: self.directory / p.name for p in self.written}
+        if moved:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        for staged, final in moved.items():
+            os.replace(staged, final)
+        self.written = list(moved.values())
+        self.sections = {k: [moved.get(p, p) for p in v] for k, v in self.sections.items()}
+        self.discard()
+
+    def discard(self) -> None:
+        """Remove the staging folder and whatever is still in it (after a failure, or once published)."""
+        import shutil
+
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
 # -- the steps several plots share ----------------------------------------------------
 
 

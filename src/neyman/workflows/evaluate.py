@@ -10,7 +10,7 @@ import os
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +40,7 @@ from neyman.workflows.steps.report import build_report
 from neyman.workflows.steps.uncertainty import radius_profile, test_uncertainty
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    from neyman.plotting import FigureFolder
 
 __all__ = ["EvaluationResult", "evaluate"]
 
@@ -54,26 +54,6 @@ class EvaluationResult:
     figures: list[Path]
     report: Path | None
     seconds: float
-
-
-@dataclass
-class _Figures:
-    """Writes figures into ``directory`` and keeps them by report section."""
-
-    directory: Path
-    formats: tuple[str, ...]
-    written: list[Path] = field(default_factory=list)
-    sections: dict[str, list[Path]] = field(default_factory=dict)
-
-    def save(self, fig: Figure, stem: str) -> list[Path]:
-        from neyman import plotting
-
-        paths = plotting.save(fig, self.directory / stem, formats=self.formats)
-        self.written += paths
-        return [p for p in paths if p.suffix == ".png"]
-
-    def add(self, section: str, paths: list[Path]) -> None:
-        self.sections[section] = self.sections.get(section, []) + paths
 
 
 def _events(cfg: RunConfig, trained: TrainedRun, test_data: Sequence[str]) -> tuple[Table, np.ndarray] | None:
@@ -139,7 +119,7 @@ def _by_values(by: str | None, table: Table | None) -> tuple[np.ndarray | None, 
     return np.asarray(table[by]), by
 
 
-def _history_figure(run: RunDirectory, figures: _Figures) -> None:
+def _history_figure(run: RunDirectory, figures: FigureFolder) -> None:
     from neyman import plotting
 
     cols = run.read_history()
@@ -228,7 +208,7 @@ def _evaluate_run(
     cfg: RunConfig,
     test_data: Sequence[str],
     request: _Request,
-    figures: _Figures,
+    figures: FigureFolder,
 ) -> dict[str, Any]:
     """The task's evaluation and figures, the inputs' figures and importance, the learning curves."""
     from neyman import plotting
@@ -388,13 +368,16 @@ def evaluate(
     cfg = load_config(rundir.config)
     test_data = list(test_data)
     out_dir = rundir.path / ("evaluation" if test_data else "")
-    figures = _Figures(out_dir / "plots", tuple(formats))
     request = _Request(working_point, yields, sigma_b, n_bootstrap, by, seed, discriminant)
     request = _previous_request(training) if same_options else request
     _check_request(request, trained)
-    result = _evaluate_run(rundir, trained, cfg, test_data, request, figures)
-    result["options"] = request.given()
-    _store(rundir, out_dir, test_data, result, training)
+    from neyman.plotting import FigureFolder
+
+    with FigureFolder(out_dir / "plots", tuple(formats)) as figures:  # staged until the numbers are stored
+        result = _evaluate_run(rundir, trained, cfg, test_data, request, figures)
+        result["options"] = request.given()
+        _store(rundir, out_dir, test_data, result, training)
+        figures.publish()
     report_path = build_report(rundir, cfg, result, figures.sections, out_dir) if report else None
     seconds = time.perf_counter() - t0
     return EvaluationResult(rundir.path, result, figures.written, report_path, seconds)
