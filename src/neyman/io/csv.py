@@ -59,6 +59,8 @@ _SEPARATORS = {",": "comma", "\t": "tab", ";": "semicolon"}
 _CONVERSION = re.compile(
     r"In CSV column #(\d+): (?:Row #\d+: )?CSV conversion error to (\w+): invalid value '(.*)'\Z", re.S
 )
+# a field of whitespace-separated text: quoted (and holding spaces), or a run of other characters
+_QUOTED_FIELD = re.compile(r'"(?:[^"]|"")*"|\S+')
 # pyarrow's message for a row with another number of fields than the header
 _FIELDS = re.compile(r"CSV parse error: (?:Row #\d+: )?Expected (\d+) columns, got (\d+): (.*)\Z", re.S)
 
@@ -217,6 +219,41 @@ def _ragged_row(path: Path, expected: int, got: int, row: str) -> DataError:
     )
 
 
+def _check_whitespace_rows(path: Path, layout: CsvLayout) -> None:
+    """Refuse a whitespace-separated row whose number of fields is not the header's.
+
+    pandas reads such a file without a word but wrongly: one field more on every row
+    (its row index, as ``to_csv(sep=' ')`` writes it) turns the first column into an
+    index and shifts every name by one; an empty cell between two tabs vanishes and
+    shifts the rest of its row.  The whole file is scanned once per read.
+    """
+    expected = None if layout.names is None else len(layout.names)
+    with pa.input_stream(str(path), compression="detect") as stream:
+        for number, raw in enumerate(io.TextIOWrapper(stream, encoding="utf-8", errors="replace"), start=1):
+            got = len(_QUOTED_FIELD.findall(raw)) if '"' in raw else len(raw.split())
+            if expected is None:
+                expected = got
+            elif got and got != expected:
+                line = raw.rstrip("\r\n")
+                if got == expected + 1:
+                    fix = (
+                        "one field more than the header is most often a row index (pandas writes one with "
+                        "to_csv(path, sep=' ') unless index=False): write the file again with index=False, or as "
+                        "Parquet"
+                    )
+                elif "\t" in line:
+                    fix = (
+                        f"the line is tab-separated and an empty cell between two tabs is lost in whitespace-"
+                        f"separated text: rename the file to {path.stem}.tsv (an empty cell is then a missing "
+                        "value), or write it as Parquet"
+                    )
+                else:
+                    fix = "check that line (a missing or extra value, a name holding a space), or write it as Parquet"
+                raise DataError(
+                    f"{path}: line {number} holds {got} fields where the header has {expected} ({line[:80]!r}); {fix}"
+                )
+
+
 def _pandas_chunks(path: Path, layout: CsvLayout, names: Sequence[str]) -> Any:
     """A pandas reader of whitespace separated text, ``_BLOCK_ROWS`` rows at a time."""
     import pandas as pd
@@ -347,6 +384,8 @@ def blocks(path: Path, layout: CsvLayout, names: Sequence[str], *, check: bool =
     checker = _text_columns(path, layout) if check else None
     with reading(path, layout.kind, _ERRORS), _cells(path, layout):
         if layout.delimiter is None:
+            if check:
+                _check_whitespace_rows(path, layout)
             pieces: Iterator[Table]
             with _pandas_chunks(path, layout, names) as chunks:
                 pieces = (Table.from_pandas(frame[list(names)], source=source) for frame in chunks)

@@ -134,11 +134,23 @@ def _tables(group: Any, h5py: ModuleType) -> list[str]:
     return found
 
 
+def _nested_tables(f: Any, h5py: ModuleType) -> list[str]:
+    """Paths of the tables in groups below the top level (searched when the top level holds none)."""
+    found: list[str] = []
+
+    def visit(name: str, obj: Any) -> None:
+        if isinstance(obj, h5py.Group) and not any(f"{name}/".startswith(f"{t}/") for t in found):
+            found.extend(f"{name}/{t}" for t in _tables(obj, h5py))
+
+    f.visititems(visit)
+    return found
+
+
 def _layout(f: Any, tree: str | None, path: Path) -> _Layout:
     h5py = _h5py()
     if tree is None:
         own = [n for n, o in f.items() if _is_column(o, h5py) and o.ndim == 1]
-        tables = _tables(f, h5py)
+        tables = _tables(f, h5py) or ([] if own else _nested_tables(f, h5py))
         if own and not tables:
             return _group_layout(f, "/", path)
         if not own and len(tables) == 1:
@@ -150,7 +162,8 @@ def _layout(f: Any, tree: str | None, path: Path) -> _Layout:
                     f"{path} holds no table: expected a group of one-dimensional datasets or a compound dataset"
                 )
             raise DataError(
-                f"{path} holds several tables ({list_names(found)}); choose one with tree= (or 'file.h5:group')"
+                f"{path} holds several tables ({list_names(found)}); choose one: '{path}:{found[0]}' (or --tree "
+                f"{found[0]}; tree= in Python)"
             )
     if tree in ("", "/"):
         return _group_layout(f, "/", path)

@@ -41,8 +41,20 @@ _SKIP_BYTES = 1 << 22  # bytes discarded per read when seeking forward in a zip 
 # -- .npy ---------------------------------------------------------------------------
 
 
+def _rewound(member: IO[bytes]) -> IO[bytes]:
+    member.seek(0)
+    return member
+
+
 def _memmap(path: Path) -> np.ndarray:
     with reading(path, "NumPy .npy", _ERRORS):
+        with path.open("rb") as member:  # np.load's own message for objects speaks of memory maps
+            objects = member.read(6) == b"\x93NUMPY" and _header(_rewound(member))[2].hasobject
+        if objects:
+            raise DataError(
+                f"{path} holds an array of Python objects (pickled), which neyman does not load; store "
+                "numbers or fixed-width strings (a structured array with one field per column)"
+            )
         array = np.load(path, mmap_mode="r", allow_pickle=False)
     if not isinstance(array, np.ndarray):
         array.close()

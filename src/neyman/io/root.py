@@ -81,9 +81,11 @@ def _tree(f: Any, tree: str | None, path: Path) -> tuple[Any, str]:
             contents = list_names(f.keys(cycle=False))
             raise DataError(f"{path} holds no TTree; its contents: {contents}")
         raise DataError(
-            f"{path} holds several trees ({list_names(trees)}); choose one with tree= (or '{path}:{trees[0]}')"
+            f"{path} holds several trees ({list_names(trees)}); choose one: '{path}:{trees[0]}' (or --tree "
+            f"{trees[0]}; tree= in Python)"
         )
-    name = tree.split(";")[0].strip("/")
+    name, _, cycle = tree.partition(";")
+    name = name.strip("/")
     if name not in trees:
         others = f.classnames(recursive=True, cycle=False)
         if name in others:
@@ -93,7 +95,25 @@ def _tree(f: Any, tree: str | None, path: Path) -> tuple[Any, str]:
         raise DataError(
             f"no tree {tree!r} in {path}{close_matches(name, trees)}; trees in the file: {list_names(trees)}"
         )
+    if cycle:
+        return _cycle(f, name, cycle, path)
     return f[name], name
+
+
+def _cycle(f: Any, name: str, cycle: str, path: Path) -> tuple[Any, str]:
+    """The tree ``name;cycle`` itself (a plain ``name`` is ROOT's highest cycle), or an error naming the cycles."""
+    cycles = sorted(
+        int(key.rpartition(";")[2])
+        for key, cls in f.classnames(recursive=True, cycle=True).items()
+        if key.rpartition(";")[0] == name and cls in _TREE_CLASSES
+    )
+    if not cycle.isdigit() or int(cycle) not in cycles:
+        held = ", ".join(f"{name};{c}" for c in cycles)
+        raise DataError(
+            f"no cycle {cycle!r} of tree {name!r} in {path}: it holds {held}; name one of them, or give {name!r} "
+            "alone for the highest"
+        )
+    return f[f"{name};{int(cycle)}"], f"{name};{int(cycle)}"
 
 
 def _open(path: Path) -> Any:

@@ -106,3 +106,21 @@ def test_a_first_line_of_numbers_is_refused_but_counted_names_are_read(tmp_path)
     counted.write_text("0,1,2\n1,0.869,-0.635\n0,0.908,0.329\n")
     table = io.read(counted)
     assert table.column_names == ["0", "1", "2"] and table["1"].tolist() == [0.869, 0.908]
+
+
+def test_whitespace_text_with_a_row_index_or_a_lost_empty_cell_is_refused(tmp_path):
+    """pandas reads both files without a word but shifts the columns; neyman names the line."""
+    indexed = tmp_path / "indexed.txt"  # pandas' to_csv(sep=' ') writes the row index unnamed
+    indexed.write_text(" a b label\n0 1.5 2.5 1\n1 3.5 4.5 0\n")
+    with pytest.raises(DataError, match=r"line 2 holds 4 fields where the header has 3.*row index.*index=False"):
+        io.read(indexed)
+    with pytest.raises(DataError, match="row index"):
+        io.read(indexed, columns=["a", "label"])
+    tabbed = tmp_path / "tabbed.txt"  # an empty cell between two tabs
+    tabbed.write_text("a\tb\tlabel\n1.5\t2.5\t1\n\t4.5\t0\n")
+    with pytest.raises(
+        DataError, match=r"line 3 holds 2 fields where the header has 3.*rename the file to tabbed\.tsv"
+    ):
+        io.read(tabbed)
+    renamed = tabbed.rename(tmp_path / "tabbed.tsv")
+    assert np.isnan(io.read(renamed)["a"][1]) and io.read(renamed)["b"].tolist() == [2.5, 4.5]

@@ -65,7 +65,7 @@ def test_several_tables_need_a_choice(tmp_path):
     with h5py.File(path, "w") as f:
         f["sig/x"] = np.arange(3.0)
         f["bkg/x"] = np.arange(5.0)
-    with pytest.raises(DataError, match=r"several tables \('bkg', 'sig'\).*tree="):
+    with pytest.raises(DataError, match=r"several tables \('bkg', 'sig'\).*two\.h5:bkg.*--tree bkg; tree= in Python"):
         io.read(path)
     assert io.num_entries(path, tree="bkg") == 5
 
@@ -181,3 +181,20 @@ def test_a_pandas_table_whose_column_names_pickle_code_is_refused_and_nothing_ru
     with pytest.raises(DataError, match="cannot tell the columns of field 'values_block_0'"):
         io.read(tmp_path / "t.h5")
     assert not target.exists()
+
+
+def test_a_table_below_the_top_level_is_found_like_a_root_tree(tmp_path):
+    """One table anywhere in the file is read; several are listed by their paths."""
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("tables")
+    path = tmp_path / "nested.h5"
+    with h5py.File(path, "w") as f:
+        f["run1/events/a"] = np.arange(4.0)
+    assert io.read(path)["a"].tolist() == [0.0, 1.0, 2.0, 3.0]
+    for layout in ("table", "fixed"):
+        pd.DataFrame({"b": [1.5, 2.5]}).to_hdf(tmp_path / f"{layout}.h5", key="grp/sub/df", format=layout)
+        assert io.read(tmp_path / f"{layout}.h5")["b"].tolist() == [1.5, 2.5]
+    with h5py.File(path, "a") as f:
+        f["run2/events/a"] = np.arange(2.0)
+    with pytest.raises(DataError, match=r"several tables \('run1/events', 'run2/events'\).*:run1/events"):
+        io.read(path)

@@ -94,3 +94,10 @@ def test_empty_tables(tmp_path, events):
     for ext in ["npy", "npz"]:
         back = io.read(io.write(events.head(0), tmp_path / f"empty.{ext}"))
         assert len(back) == 0 and back.column_names == events.column_names
+
+
+def test_an_npy_of_python_objects_is_refused_without_loading_it(tmp_path):
+    path = tmp_path / "objects.npy"
+    np.save(path, np.array([{"a": 1}] * 4, dtype=object), allow_pickle=True)
+    with pytest.raises(DataError, match=r"objects\.npy holds an array of Python objects \(pickled\)"):
+        io.read(path)

@@ -119,3 +119,17 @@ def test_rntuple_files_are_read(tmp_path):
     table = io.read(path, entry_start=2)
     np.testing.assert_array_equal(table["x"], np.arange(2.0, 7.0))
     assert [len(c) for c in io.iterate(path, step_size=3)] == [3, 3, 1]
+
+
+def test_a_tree_cycle_is_read_as_named(tmp_path):
+    """``tree;1`` is that cycle, not ROOT's highest; a cycle the file lacks is refused with the ones it has."""
+    path = tmp_path / "cycles.root"
+    with uproot.recreate(path) as f:
+        f.mktree("events", {"a": np.float64}).extend({"a": np.arange(10.0)})
+    with uproot.update(path) as f:
+        f.mktree("events", {"a": np.float64}).extend({"a": np.arange(30.0)})
+    assert len(io.read(f"{path}:events;1")) == 10
+    assert len(io.read(f"{path}:events;2")) == 30
+    assert len(io.read(f"{path}:events")) == 30
+    with pytest.raises(DataError, match=r"no cycle '9' of tree 'events'.*events;1, events;2"):
+        io.read(f"{path}:events;9")
