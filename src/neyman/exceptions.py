@@ -104,4 +104,14 @@ def missing_file(path: str | os.PathLike[str]) -> str:
     parent = file.parent
     nearby = sorted(p.name for p in parent.iterdir() if p.name != file.name) if parent.is_dir() else []
     where = "" if parent.is_dir() else f" (directory {parent} does not exist either)"
+    if any(c in file.name for c in "*?["):
+        import fnmatch
+
+        matched = fnmatch.filter(nearby, file.name)
+        more = f" and {len(matched) - 3} more" if len(matched) > 3 else ""
+        held = f" (here it would match {', '.join(matched[:3])}{more})"
+        return (
+            f" does not exist{held if matched else ''}: neyman does not expand wildcards; leave the pattern "
+            "unquoted for the shell to expand, or list the files"
+        )
     return f" does not exist{close_matches(file.name, nearby)}{where}"

@@ -451,6 +451,35 @@ CASES = [
         frame_file("half.csv", lambda f: f.astype({"label": float}).pipe(with_cell("label", 4, 0.5))),
     ),
     case(
+        "train-almost-integer-labels",  # shown in full: rounded, 0.9999999 read as 1
+        "train --data almost.csv --label-column label",
+        r"'label' holds 1 non-integer label \(e\.g\. 0\.9999999; the first in row 3\)",
+        frame_file("almost.csv", lambda f: f.astype({"label": float}).pipe(with_cell("label", 2, 0.9999999))),
+    ),
+    case(
+        "train-three-text-labels-binary",
+        "train --data three-names.csv --label-column label",
+        r"'label' holds labels 'qcd', 'top', 'wz'.*--task multiclass",
+        frame_file("three-names.csv", lambda f: f.assign(label=np.array(["qcd", "top", "wz"])[np.arange(len(f)) % 3])),
+    ),
+    case(
+        "train-selection-dotted-name",
+        "train --data dotted.csv --label-column label --selection 'jet.pt > 0'",
+        r"attribute access is not allowed in 'jet\.pt'.*backticks: `jet\.pt`",
+        frame_file("dotted.csv", lambda f: f.rename(columns={FEATURES[0]: "jet.pt"})),
+    ),
+    case(
+        "train-quoted-wildcard",
+        "train --data 'goo*.csv' --label-column label",
+        r"goo\*\.csv does not exist \(here it would match good\.csv\): neyman does not expand wildcards",
+    ),
+    case(
+        "reweight-automatic-feature-with-nan",
+        "reweight --source nan.csv --target good.csv --model logistic",
+        r"nan\.csv: column 'f1' \(a feature\) holds nan in row 4",
+        frame_file("nan.csv", with_cell(FEATURES[1], 3, np.nan)),
+    ),
+    case(
         "train-string-labels",
         "train --data names.csv --label-column label",
         r"'label'.*\b(sig|bkg)\b",

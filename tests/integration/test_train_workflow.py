@@ -1387,3 +1387,24 @@ def test_streaming_trains_tasks_of_several_score_columns(tmp_path, task):
     assert len(preds) == 6000 and len(np.unique(np.asarray(preds[EVENT_ID]))) == 6000
     key = "auc" if task == "multiclass" else "coverage_68"
     assert streamed.metrics["test"][key] == pytest.approx(memory.metrics["test"][key], abs=0.05)
+
+
+def test_a_multiclass_label_column_of_names_gives_the_classes_their_names(tmp_path):
+    """Text labels of k classes: the classes are the names in sorted order, each event under its own."""
+    rng = np.random.default_rng(3)
+    names = np.array(["wz", "qcd", "top"])[rng.integers(0, 3, 3000)]
+    shift = {"qcd": 0.0, "top": 2.0, "wz": -2.0}
+    x = rng.normal(size=3000) + np.array([shift[n] for n in names])
+    path = io.write(Table({"x": x, "kind": names.astype(object)}), tmp_path / "named.parquet")
+    cfg = {
+        "name": "named",
+        "output_dir": str(tmp_path / "runs"),
+        "task": {"type": "multiclass"},
+        "data": {"sources": [{"path": str(path)}], "label_column": "kind", "features": ["x"]},
+        "model": {"type": "logistic"},
+    }
+    run = load_run(neyman.train(cfg).run_dir)
+    assert run.classes == ["qcd", "top", "wz"]
+    scored = run.saved_predictions(tested=True)
+    truth = np.array(["qcd", "top", "wz"])[scored.truth.astype(int)]
+    assert np.mean(np.array(["qcd", "top", "wz"])[np.argmax(scored.scores, axis=1)] == truth) > 0.75

@@ -380,7 +380,12 @@ class _Compiler:
             return self._compare(node)
         if isinstance(node, ast.Call):
             return self._call(node)
-        raise self._refuse(node, _REFUSED.get(type(node), f"{type(node).__name__} syntax"))
+        error = self._refuse(node, _REFUSED.get(type(node), f"{type(node).__name__} syntax"))
+        if isinstance(node, ast.Attribute):  # most often a branch name with a dot, such as jet.pt
+            error = ConfigError(
+                f"{error}; a column whose name holds a dot is written in backticks: `{self._piece(node)}`"
+            )
+        raise error
 
     def _constant(self, node: ast.Constant) -> _Node:
         value = node.value

@@ -100,7 +100,7 @@ def _checked_inputs(
             if missing:
                 raise DataError(f"{role} {path} has no column {missing[0]!r} (given in {kind}); it has {cols[role]}")
         tree = src[1] if role == "source" else tgt[1]
-        check_numeric((path, tree), {"--features": list(features), "--check": list(check)}, role)
+        check_numeric((path, tree), {"a feature": list(features), "a --check variable": list(check)}, role)
         if weight:
             checked_weights(path, tree, weight, role)
         check_fold_events((path, tree), kfold, f"{role} {path}", "reweighting")
@@ -239,7 +239,7 @@ def _checked_positive(
         if missing:
             raise DataError(f"{where[0]} has no column {missing[0]!r} (given in {kind}); it has {cols}")
     features = list(features) or default_features(where, cols, {weight, *check})
-    check_numeric(where, {"--features": features, "--check": list(check)}, "--positive")
+    check_numeric(where, {"a feature": features, "a --check variable": list(check)}, "--positive")
     if weight in features:
         raise ConfigError(f"the weight column {weight!r} cannot also be a feature")
     check_fold_events(where, kfold, where[0], "regression of its weights")

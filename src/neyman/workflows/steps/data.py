@@ -34,7 +34,7 @@ from neyman.table import (
     is_truth_column,
     number_hint,
 )
-from neyman.tasks import make_task
+from neyman.tasks import Task, make_task
 
 if TYPE_CHECKING:
     from neyman.runs import TrainedRun
@@ -349,6 +349,10 @@ def _labels_from_column(values: np.ndarray, classes: list[str], column: str, sou
                 else f"; e.g. --set 'data.classes=[{','.join(held)}]'"
                 if len(held) <= 10
                 else ""
+            ) + (
+                "; or --task multiclass, which takes the labels in sorted order as the classes"
+                if len(held) > 2 == len(classes)
+                else ""
             )
             raise DataError(
                 f"{source}: column {column!r} holds labels {', '.join(map(repr, unknown[:10]))} that are not in "
@@ -367,7 +371,7 @@ def _labels_from_column(values: np.ndarray, classes: list[str], column: str, sou
     as_int = arr.astype(np.int64)
     if not np.array_equal(as_int, arr):
         odd = as_int != arr
-        shown = ", ".join(f"{v:g}" for v in arr[odd][:3])
+        shown = ", ".join(repr(float(v)) for v in arr[odd][:3])  # in full: 0.9999999 is no 1
         first, count = int(np.flatnonzero(odd)[0]), int(odd.sum())
         raise DataError(
             f"{source}: column {column!r} holds {count} non-integer label{'s' * (count != 1)} (e.g. {shown}; the "
@@ -604,6 +608,27 @@ def events_from_chunk(
     return Table(cols, source=table.source)
 
 
+def _with_classes(events: Table, data: DataConfig, learned: Task) -> tuple[Table, list[str]]:
+    """The events with their label column read as class indices, and the classes, when none are declared.
+
+    Integer labels ``0..k-1`` are the task's fixed classes, a generated file's or ``class_0..``;
+    text labels of a task without fixed classes (multi-class) are the names in sorted order.
+    """
+    values = np.unique(np.asarray(events[LABEL]))
+    if np.issubdtype(values.dtype, np.floating):  # a missing label is named later, not counted here
+        values = values[np.isfinite(values)]
+    numeric = np.issubdtype(values.dtype, np.number)
+    n_cls = (int(values.max()) + 1 if len(values) else 1) if numeric else len(values)
+    named = [] if numeric or learned.fixed_classes else sorted(map(str, values))
+    classes = (
+        (list(learned.fixed_classes) or _generated_class_names(data, n_cls)) or named or learned.class_names(n_cls)
+    )
+    files = ", ".join(str(s.path) for s in data.sources)
+    return events.with_column(
+        LABEL, _labels_from_column(events[LABEL], classes, str(data.label_column), files)
+    ), classes
+
+
 def load_events(
     data: DataConfig, *, task: str, features: list[str] | None = None, carry: list[str] | None = None
 ) -> Events:
@@ -657,12 +682,7 @@ def load_events(
             "selection) or check the files"
         )
     if classification and not classes:
-        values = np.unique(np.asarray(events[LABEL]))
-        if np.issubdtype(values.dtype, np.floating):  # a missing label is named below, not counted here
-            values = values[np.isfinite(values)]
-        n_cls = (int(values.max()) + 1 if len(values) else 1) if np.issubdtype(values.dtype, np.number) else len(values)
-        classes = (list(learned.fixed_classes) or _generated_class_names(data, n_cls)) or learned.class_names(n_cls)
-        events = events.with_column(LABEL, _labels_from_column(events[LABEL], classes, str(data.label_column), "input"))
+        events, classes = _with_classes(events, data, learned)
     if EVENT_ID not in events:
         events = events.with_column(EVENT_ID, np.arange(len(events), dtype=np.int64))
     if required:

@@ -193,7 +193,7 @@ def check_fold_events(where: tuple[str, str | None], kfold: int, name: str, what
 
 
 def check_numeric(where: tuple[str, str | None], named: dict[str, list[str]], role: str) -> None:
-    """Refuse a column given by an option (``{"--check": [...]}``) that is not one finite number per event.
+    """Refuse a column of a role (``{"a --check variable": [...]}``) that is not one finite number per event.
 
     The whole file is read (chunk by chunk) for missing and infinite values: the
     reweighting weighs every event, and its closure histograms each variable as the
@@ -207,7 +207,7 @@ def check_numeric(where: tuple[str, str | None], named: dict[str, list[str]], ro
                 kind = values.dtype.name if isinstance(values, np.ndarray) else "per-particle"
                 example = f" such as {values[0]!r}" if len(values) else ""
                 raise DataError(
-                    f"{role} {where[0]}: column {name!r} (given in {option}) holds {kind} values{example}, not one "
+                    f"{role} {where[0]}: column {name!r} ({option}) holds {kind} values{example}, not one "
                     "number per event; give numeric columns"
                 )
     columns = list(dict.fromkeys(n for names in named.values() for n in names if n in head.column_names))
@@ -219,7 +219,7 @@ def check_numeric(where: tuple[str, str | None], named: dict[str, list[str]], ro
             row, col = (int(i[0]) for i in np.nonzero(bad))
             option = next(o for o, names in named.items() if columns[col] in names)
             raise DataError(
-                f"{role} {where[0]}: column {columns[col]!r} (given in {option}) holds {x[row, col]} in row "
+                f"{role} {where[0]}: column {columns[col]!r} ({option}) holds {x[row, col]} in row "
                 f"{start + row + 1} (counted from 1) and {int(bad[:, col].sum()) - 1} more missing or infinite "
                 "value(s) in that stretch; the weights and their closure need every event's value: remove those "
                 "events from the file, or leave the column out"
