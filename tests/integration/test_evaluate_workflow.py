@@ -357,3 +357,26 @@ def test_an_interrupted_evaluation_leaves_the_previous_figures(bdt_run, tmp_path
     assert all(p.parent == copy / "plots" and p.is_file() for p in r.figures)
     assert (copy / "plots" / "confusion.png").read_bytes() != before["confusion.png"]
     assert sorted(p.name for p in copy.iterdir() if p.name.startswith(".")) == []
+
+
+def test_kfold_evaluation_of_other_events_measures_the_scores_predict_writes(tmp_path):
+    """A test file holding the run's event-id column: evaluate and predict score it alike (new ids: the ensemble)."""
+    from neyman.metrics import roc_auc
+
+    path = write_labelled_file(tmp_path, "parquet", n_events=4000)
+    cfg = {
+        "name": "kf",
+        "output_dir": str(tmp_path / "runs"),
+        "data": {"sources": [{"path": str(path)}], "label_column": LABEL, "features": FEATURES, "event_id": "event_id"},
+        "model": {"type": "xgboost", "n_estimators": 30},
+        "split": {"kfold": 3},
+    }
+    run = neyman.train(cfg).run_dir
+    other = io.read(write_labelled_file(tmp_path / "other", "parquet", n_events=3000, seed=9))
+    other = io.write(other.with_column("event_id", np.asarray(other["event_id"]) + 10**6), tmp_path / "other.parquet")
+    measured = evaluate(run, test_data=[str(other)], formats=("png",), n_bootstrap=5, report=False).metrics["auc"]
+    scored = io.read(neyman.predict(run, other, tmp_path / "scored.parquet").output)
+    written = roc_auc(
+        np.asarray(scored["score"]), np.asarray(scored[LABEL]), sample_weight=np.asarray(scored["weight"])
+    )
+    assert measured == pytest.approx(written, abs=1e-12)
