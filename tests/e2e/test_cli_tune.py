@@ -62,3 +62,18 @@ def test_tune_errors_are_one_message_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert "'training.optimizer.learning_rate' is not a configuration key" in proc.stderr
     assert "Traceback" not in proc.stderr and not (tmp_path / "runs").exists()
+
+
+def test_a_study_whose_trials_all_fail_exits_with_their_error_and_no_traceback(tmp_path):
+    """Each failed trial is one line of Optuna's; the command ends with neyman's error and exit 2, not 0."""
+    path = _write_config(tmp_path, {"training.optimizer.lr": {"float": [1e30, 1e35], "log": True}})
+    proc = neyman("tune", path.name, "--trials", "2", cwd=tmp_path, check=False)
+    shown = proc.stdout + proc.stderr
+    assert proc.returncode == 2, shown
+    assert "Traceback" not in shown
+    assert re.search(
+        r"error: no trial of the study has completed: the 2 trial\(s\) run now failed \(trial 0, 1: "
+        r"ModelError: the training loss became nan",
+        shown,
+    ), shown
+    assert (tmp_path / "runs" / "tagger-study" / "trials.csv").is_file()

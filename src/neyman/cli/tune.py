@@ -9,6 +9,7 @@ from rich.table import Table as RichTable
 
 from neyman.cli.guard import run_guarded
 from neyman.cli.output import output_console
+from neyman.exceptions import ModelError
 
 __all__ = ["register"]
 
@@ -35,6 +36,26 @@ EXAMPLES = """
     sampler: tpe                [dim]# tpe | random | grid | cmaes | nsga2[/]
     pruner: median              [dim]# none | median | hyperband[/]
 """
+
+
+def _every_trial_failed(table: Path | None, ran: int) -> str:
+    """The message of a study whose trials all failed: how many, and the errors trials.csv records."""
+    import csv
+
+    errors: dict[str, list[str]] = {}
+    if table is not None and table.is_file():
+        with table.open(newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                if row.get("state") == "FAIL":
+                    errors.setdefault(row.get("user_attrs_error") or "no error recorded", []).append(row["number"])
+    said = "; ".join(
+        f"trial {', '.join(numbers[:3])}{' ...' if len(numbers) > 3 else ''}: {error}"
+        for error, numbers in errors.items()
+    )
+    return (
+        f"no trial of the study has completed: the {ran} trial(s) run now failed ({said or 'see trials.csv'}); "
+        "fix the configuration or the search space (tuning.space) and run the study again"
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -81,5 +102,7 @@ def register(app: typer.Typer) -> None:
             else:
                 console.print("[yellow]no trial has completed yet[/]")
             console.print(f"report: [bold]{result.report}[/]   trials: {result.trials_table}")
+            if result.trials_run and not result.states.get("COMPLETE") and result.states.get("FAIL"):
+                raise ModelError(_every_trial_failed(result.trials_table, len(result.trials_run)))
 
         run_guarded(body)

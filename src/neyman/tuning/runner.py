@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -179,6 +180,9 @@ class StudyObjective:
         except NeymanError as exc:
             trial.set_user_attr("error", f"{type(exc).__name__}: {exc}"[:2000])
             raise
+        except KeyboardInterrupt:
+            trial.set_user_attr("error", _INTERRUPTED)
+            raise
         try:
             value = objective_value(outcome.metrics, self.metric)
         except ConfigError as exc:
@@ -191,12 +195,16 @@ class StudyObjective:
 
 class _StoppedTrialFilter(logging.Filter):
     """Drops Optuna's report (with a traceback) of a trial that raised :class:`StopStudy`, or that Ctrl-C or
-    SIGTERM (a :class:`KeyboardInterrupt`) stopped: neyman reports those itself, in one line."""
+    SIGTERM (a :class:`KeyboardInterrupt`) stopped: neyman reports those itself, in one line; a trial
+    that failed with neyman's error keeps Optuna's one line, which names it, without the traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
         if isinstance(exc, KeyboardInterrupt):
             return False
+        if isinstance(exc, NeymanError):  # a failed trial: Optuna's line names the error; no traceback
+            record.exc_info, record.exc_text = None, None
+            return True
         return not isinstance(exc, StopStudy) and "StopStudy(" not in record.getMessage()
 
 
@@ -303,31 +311,80 @@ def run_on_dask(
     distributed = require("distributed", purpose="run trials in parallel (--workers)")
     numbers: list[int] = []
     verbosity = optuna_verbosity()
-    with local_cluster(workers, purpose="run trials in parallel (--workers)") as client:
-        futures = [
-            client.submit(
-                run_one_trial,
-                objective,
-                sampling,
-                storage_url,
-                study.study_name,
-                first_offset + i + 1,
-                verbosity,
-                pure=False,
-            )
-            for i in range(trials)
-        ]
-        try:
-            for future in distributed.as_completed(futures):
-                number = future.result()
-                if number is not None:
-                    numbers.append(number)
-                    on_trial(trial_by_number(storage, study.study_name, number))
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+    try:
+        with local_cluster(workers, purpose="run trials in parallel (--workers)") as client:
+            futures = [
+                client.submit(
+                    run_one_trial,
+                    objective,
+                    sampling,
+                    storage_url,
+                    study.study_name,
+                    first_offset + i + 1,
+                    verbosity,
+                    pure=False,
+                )
+                for i in range(trials)
+            ]
+            try:
+                for future in distributed.as_completed(futures):
+                    number = future.result()
+                    if number is not None:
+                        numbers.append(number)
+                        on_trial(trial_by_number(storage, study.study_name, number))
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+    except BaseException:
+        _fail_orphaned_trials(study, storage)
+        raise
     return numbers
+
+
+_INTERRUPTED = "interrupted: the study's process was stopped (Ctrl-C or SIGTERM) while the trial ran"
+"""The error recorded for a trial that an interruption of the study stopped."""
+
+
+def _fail_orphaned_trials(
+    study: optuna.Study, storage: optuna.storages.BaseStorage, *, wait: float = 10.0
+) -> list[int]:
+    """Mark failed the running trials of this machine whose worker process is gone; their numbers.
+
+    A stopped ``--workers`` study closes its Dask cluster, whose worker processes end
+    without Optuna recording their trials' ends: without this the trials stay
+    ``RUNNING`` until another process finds their heartbeats stale.  A worker is named
+    ``host:pid`` (a trial's ``worker`` attribute); trials of other machines are left
+    to them.  Worker processes still ending are waited for up to ``wait`` seconds.
+    """
+    optuna = require("optuna", purpose="tune hyper-parameters")
+    host, failed = socket.gethostname(), []
+    deadline = time.monotonic() + wait
+    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        name, _, pid = str(trial.user_attrs.get("worker", "")).rpartition(":")
+        if name != host or not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        while _alive(int(pid)) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if _alive(int(pid)):
+            continue
+        try:
+            storage.set_trial_user_attr(trial._trial_id, "error", _INTERRUPTED)
+            storage.set_trial_state_values(trial._trial_id, state=optuna.trial.TrialState.FAIL)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue  # it ended after all
+        failed.append(trial.number)
+    return failed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def run_trials(

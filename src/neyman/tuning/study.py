@@ -500,7 +500,9 @@ def _check_compatible(study: optuna.Study, name: str, direction: str, fp: dict[s
         )
 
 
-def check_objective(objective: str, task: str, classes: Sequence[str] = (), *, labelled: bool = True) -> None:
+def check_objective(
+    objective: str, task: str, classes: Sequence[str] = (), *, labelled: bool = True, kfold: int = 0
+) -> None:
     """Refuse an objective that no trial's ``metrics.json`` will hold, before any trial runs.
 
     Parameters
@@ -514,11 +516,15 @@ def check_objective(objective: str, task: str, classes: Sequence[str] = (), *, l
     labelled
         Whether the configuration gives the events labels (a label column or a class per
         source); without them an unsupervised run writes no AUC or SIC.
+    kfold
+        The runs' ``split.kfold``: with k ≥ 2 a trial has no validation split, and
+        ``val.X`` is the mean of ``X`` over the held-out folds.
 
     Warns
     -----
     NeymanWarning
-        An objective on the test split (``test.X``).
+        An objective on the test split (``test.X``), or any objective of a k-fold study
+        (its held-out folds are both what chooses and what measures).
 
     Raises
     ------
@@ -539,6 +545,15 @@ def check_objective(objective: str, task: str, classes: Sequence[str] = (), *, l
         warnings.warn(
             f"tuning.objective {objective!r} chooses the model on the test split, whose numbers then no longer "
             f"measure it fairly; tune on val.{metric} and keep the test split for the final number",
+            NeymanWarning,
+            stacklevel=2,
+        )
+    elif kfold >= 2 and head in ("val", "folds_summary"):
+        warnings.warn(
+            f"tuning.objective {objective!r}: with split.kfold = {kfold} a trial has no validation split; the "
+            f"objective is the mean over its held-out folds, the events its test numbers come from, so the best "
+            f"trial's numbers are optimistic: measure the chosen configuration on other events (neyman evaluate RUN "
+            f"--test-data FILE), or tune without k-fold",
             NeymanWarning,
             stacklevel=2,
         )

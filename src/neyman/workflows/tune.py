@@ -383,7 +383,8 @@ def tune(
     assert tuning is not None
     base, space = _search(cfg, tuning)
     labelled = cfg.data.label_column is not None or any(s.label is not None for s in cfg.data.sources)
-    check_objective(tuning.objective, cfg.task.type, list(cfg.data.classes or ()), labelled=labelled)
+    classes = list(cfg.data.classes or ())
+    check_objective(tuning.objective, cfg.task.type, classes, labelled=labelled, kfold=cfg.split.kfold)
     url = storage or tuning.storage or sqlite_url((Path(cfg.output_dir) / name).resolve() / STUDY_DB)
     tracker = None
     if cfg.tracking is not None or track:

@@ -210,3 +210,41 @@ def test_the_pruner_sees_the_first_fold_epoch_by_epoch():
     run_inline(study, StudyObjective(SPACE, "val.auc", "minimize", run), 2, lambda t: None)
     assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE"]
     assert study.trials[1].intermediate_values == {1: 0.5, 2: 0.4, 3: 0.3}
+
+
+def test_a_kfold_objective_is_warned_about_for_choosing_on_the_events_it_reports():
+    from neyman.exceptions import NeymanWarning
+    from neyman.tuning import check_objective
+
+    with pytest.warns(
+        NeymanWarning,
+        match=r"'val\.auc': with split\.kfold = 3 a trial has no validation split.*"
+        r"optimistic",
+    ):
+        check_objective("val.auc", "binary", kfold=3)
+    check_objective("val.auc", "binary", kfold=0)  # quiet
+
+
+def test_trials_left_running_by_gone_workers_of_this_machine_are_marked_failed(tmp_path):
+    """A stopped --workers study leaves its workers' trials RUNNING; they are failed, naming the interruption."""
+    import socket
+    import subprocess
+    import sys
+
+    from neyman.tuning.runner import _fail_orphaned_trials
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    study = optuna.create_study(storage=sqlite_url(tmp_path / "s.db"), study_name="s")
+    orphan, elsewhere, alive = study.ask(), study.ask(), study.ask()
+    orphan.set_user_attr("worker", f"{socket.gethostname()}:{gone.pid}")
+    elsewhere.set_user_attr("worker", f"another-host:{gone.pid}")
+    alive.set_user_attr("worker", f"{socket.gethostname()}:{__import__('os').getppid()}")
+    assert _fail_orphaned_trials(study, study._storage, wait=0.1) == [orphan.number]
+    states = {t.number: t.state for t in study.get_trials()}
+    assert states == {
+        0: optuna.trial.TrialState.FAIL,
+        1: optuna.trial.TrialState.RUNNING,
+        2: optuna.trial.TrialState.RUNNING,
+    }
+    assert study.trials[0].user_attrs["error"].startswith("interrupted: the study's process was stopped")
