@@ -7,10 +7,12 @@ exits non-zero; anything else is a bug in neyman.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import errno
 import os
-from collections.abc import Iterable
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "RunDirectoryError",
     "StorageError",
     "close_matches",
+    "recorded_warnings",
 ]
 
 
@@ -56,6 +59,32 @@ class StorageError(NeymanError):
 
 class MissingDependencyError(NeymanError, ImportError):
     """An optional dependency is not installed."""
+
+
+@contextlib.contextmanager
+def recorded_warnings() -> Iterator[Callable[[], list[str]]]:
+    """Collect the messages of the :class:`NeymanWarning` raised inside, and raise every warning again on exit.
+
+    A command that writes a record (an evaluation's ``metrics.json`` and report) keeps
+    what it warned about there too, where a reader of the record sees it; the
+    warnings still reach the console (or the caller's filters) once the block ends.
+
+    Yields
+    ------
+    Callable[[], list[str]]
+        The messages of neyman's warnings so far, in order.
+    """
+    held: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                yield lambda: [str(w.message) for w in caught if issubclass(w.category, NeymanWarning)]
+            finally:
+                held = list(caught)
+    finally:
+        for w in held:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
 
 
 def close_matches(name: str, candidates: Iterable[str], *, n: int = 3) -> str:

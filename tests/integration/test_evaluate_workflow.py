@@ -118,7 +118,13 @@ def test_evaluation_on_new_test_data(bdt_run, tmp_path):
     flipped = tmp_path / "flipped.parquet"
     io.write(table.with_column(LABEL, 1 - np.asarray(table[LABEL])), flipped)
     with pytest.warns(UserWarning, match=r"AUC 0\.\d+ on .*flipped\.parquet.* Are the labels swapped\?"):
-        evaluate(bdt_run, test_data=[str(flipped)], n_bootstrap=20, report=False)
+        r = evaluate(bdt_run, test_data=[str(flipped)], n_bootstrap=20, formats=("png",))
+    # the warning is kept where a reader of the record looks: metrics.json and the report's first section
+    noted = json.loads((bdt_run / "evaluation" / "metrics.json").read_text())["warnings"]
+    assert len(noted) == 1 and "Are the labels swapped?" in noted[0]
+    html = r.report.read_text()
+    assert "Warnings" in html and "Are the labels swapped?" in html
+    assert html.index("Are the labels swapped?") < html.index("Metrics on the events of")
 
 
 def test_compare_puts_runs_on_one_roc(bdt_run, tmp_path):
@@ -380,3 +386,41 @@ def test_kfold_evaluation_of_other_events_measures_the_scores_predict_writes(tmp
         np.asarray(scored["score"]), np.asarray(scored[LABEL]), sample_weight=np.asarray(scored["weight"])
     )
     assert measured == pytest.approx(written, abs=1e-12)
+
+
+def test_a_later_evaluation_removes_the_figures_it_no_longer_draws_and_the_report_says_what_it_measured(
+    bdt_run, tmp_path
+):
+    import shutil
+
+    copy = tmp_path / "bdt-copy"
+    shutil.copytree(bdt_run, copy)
+    evaluate(copy, formats=("png",), n_bootstrap=5, yields=(50.0, 5000.0))
+    assert (copy / "plots" / "significance.png").is_file()
+    r = evaluate(copy, formats=("png",), n_bootstrap=5)  # no yields: no significance scan
+    assert not (copy / "plots" / "significance.png").exists()
+    assert (copy / "plots" / "loss.png").is_file() or (copy / "plots" / "roc.png").is_file()  # training's stay
+    html = r.report.read_text()
+    assert "Metrics on the run&#x27;s test events, unweighted (every event weight 1)" in html or (
+        "Metrics on the run's test events, unweighted (every event weight 1)" in html
+    )
+
+
+def test_the_report_names_an_external_test_file_and_the_weights(tmp_path):
+    data = write_labelled_file(tmp_path, "parquet", n_events=3000)
+    test = write_labelled_file(tmp_path / "t", "parquet", n_events=1500, seed=4)
+    cfg = {
+        "name": "ext",
+        "output_dir": str(tmp_path / "runs"),
+        "data": {
+            "sources": [{"path": str(data)}, {"path": str(test), "test": True}],
+            "label_column": LABEL,
+            "features": FEATURES,
+            "weight": "weight",
+        },
+        "model": {"type": "xgboost", "n_estimators": 20},
+    }
+    run = neyman.train(cfg).run_dir
+    html = evaluate(run, formats=("png",), n_bootstrap=5).report.read_text()
+    assert f"test file {test}" in html and f"training file {data}" in html and f"training file {test}" not in html
+    assert "each weighted by its &#x27;weight&#x27; column" in html or "each weighted by its 'weight' column" in html

@@ -179,13 +179,26 @@ class FigureFolder:
         """Keep ``paths`` under a report section."""
         self.sections[section] = self.sections.get(section, []) + paths
 
-    def publish(self) -> None:
-        """Move the staged figures into ``directory`` (each replaces its namesake) and drop the staging folder."""
+    @property
+    def names(self) -> list[str]:
+        """The file names of the figures drawn so far."""
+        return sorted(p.name for p in self.written)
+
+    def publish(self, *, replaced: Iterable[str] = ()) -> None:
+        """Move the staged figures into ``directory`` (each replaces its namesake) and drop the staging folder.
+
+        ``replaced``: file names an earlier publication wrote there; those this one did
+        not draw again are removed (a significance scan that an evaluation without
+        yields no longer makes).  Only plain names of ``directory`` are touched.
+        """
         moved = {p: self.directory / p.name for p in self.written}
         if moved:
             self.directory.mkdir(parents=True, exist_ok=True)
         for staged, final in moved.items():
             os.replace(staged, final)
+        for name in set(replaced) - set(self.names):
+            if name and name == Path(name).name and not name.startswith("."):
+                (self.directory / name).unlink(missing_ok=True)
         self.written = list(moved.values())
         self.sections = {k: [moved.get(p, p) for p in v] for k, v in self.sections.items()}
         self.discard()

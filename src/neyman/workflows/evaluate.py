@@ -6,6 +6,8 @@ draws them; the inputs' distributions and importance, the learning curves and th
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import time
 import warnings
@@ -19,7 +21,7 @@ import numpy as np
 from neyman import io
 from neyman.atomic import finite_json, write_json
 from neyman.config import RunConfig, load_config
-from neyman.exceptions import ConfigError, DataError, NeymanWarning, close_matches
+from neyman.exceptions import ConfigError, DataError, NeymanWarning, close_matches, recorded_warnings
 from neyman.preprocessing import TEST, check_finite
 from neyman.runs import RunDirectory, TrainedRun, load_run
 from neyman.table import Table
@@ -293,14 +295,22 @@ def _warn_swapped_labels(result: dict[str, Any], test_data: Sequence[str], class
 
 def _store(
     run: RunDirectory, out_dir: Path, test_data: Sequence[str], result: dict[str, Any], training: dict[str, Any]
-) -> None:
-    """``RUN/evaluation/metrics.json`` for other test data; else under ``evaluation`` in the run's."""
+) -> dict[str, Any]:
+    """``RUN/evaluation/metrics.json`` for other test data; else under ``evaluation`` in the run's.
+
+    Returns the evaluation it replaces (empty when there was none).
+    """
+    earlier: Any = {}
     if test_data:
-        write_json(out_dir / "metrics.json", finite_json(result))
-        return
+        path = out_dir / "metrics.json"
+        with contextlib.suppress(OSError, ValueError):  # a damaged or missing record replaces nothing of note
+            earlier = json.loads(path.read_text(encoding="utf-8"))
+        write_json(path, finite_json(result))
+        return earlier if isinstance(earlier, dict) else {}
     # the run's metrics.json keeps its training-time numbers and gains the full evaluation
-    merged = {**training, "evaluation": result}
-    write_json(run.metrics, finite_json(merged))
+    write_json(run.metrics, finite_json({**training, "evaluation": result}))
+    earlier = training.get("evaluation")  # what the previous evaluation of the test split stored
+    return earlier if isinstance(earlier, dict) else {}
 
 
 def evaluate(
@@ -373,11 +383,11 @@ def evaluate(
     _check_request(request, trained)
     from neyman.plotting import FigureFolder
 
-    with FigureFolder(out_dir / "plots", tuple(formats)) as figures:  # staged until the numbers are stored
-        result = _evaluate_run(rundir, trained, cfg, test_data, request, figures)
-        result["options"] = request.given()
-        _store(rundir, out_dir, test_data, result, training)
-        figures.publish()
+    with FigureFolder(out_dir / "plots", tuple(formats)) as figures, recorded_warnings() as noted:
+        result = _evaluate_run(rundir, trained, cfg, test_data, request, figures)  # figures staged until stored
+        result.update(options=request.given(), warnings=noted(), figures=figures.names)
+        earlier = _store(rundir, out_dir, test_data, result, training)
+        figures.publish(replaced=earlier.get("figures") or ())
     report_path = build_report(rundir, cfg, result, figures.sections, out_dir) if report else None
     seconds = time.perf_counter() - t0
     return EvaluationResult(rundir.path, result, figures.written, report_path, seconds)

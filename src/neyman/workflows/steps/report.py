@@ -59,7 +59,20 @@ def _input_sections(
     return sections
 
 
-def _output_sections(figs: Mapping[str, Sequence[Path]], result: Mapping[str, Any]) -> list[Any]:
+def _measured_on(cfg: RunConfig, result: Mapping[str, Any]) -> str:
+    """Which events the evaluation's numbers come from, and how they are weighted."""
+    files = result.get("test_data") or []
+    events = f"the events of {', '.join(map(str, files))}" if files else "the run's test events"
+    columns = sorted({c for c in (cfg.data.weight, *(s.weight for s in cfg.data.sources)) if c})
+    scaled = any(s.scale != 1.0 for s in cfg.data.sources)
+    if columns:
+        weights = f"each weighted by its {' / '.join(repr(c) for c in columns)} column{' and source scale' * scaled}"
+    else:
+        weights = "weighted by the sources' scales" if scaled else "unweighted (every event weight 1)"
+    return f"{events}, {weights}"
+
+
+def _output_sections(figs: Mapping[str, Sequence[Path]], result: Mapping[str, Any], cfg: RunConfig) -> list[Any]:
     from neyman.report import Section
 
     sections = []
@@ -82,7 +95,7 @@ def _output_sections(figs: Mapping[str, Sequence[Path]], result: Mapping[str, An
         )
     headline = {k: v for k, v in result.items() if not isinstance(v, (dict, list))}
     performance = [*figs.get("roc", []), *figs.get("response", []), *figs.get("resolution", []), *figs.get("pulls", [])]
-    tables = [("Metrics on the test events", ["quantity", "value"], _rows(headline))]
+    tables = [(f"Metrics on {_measured_on(cfg, result)}", ["quantity", "value"], _rows(headline))]
     folds = result.get("folds")
     if isinstance(folds, dict) and folds:
         rows = [[k, _fmt(v["mean"]), _fmt(v["std"])] for k, v in folds.items() if isinstance(v, dict) and "mean" in v]
@@ -98,7 +111,7 @@ def _output_sections(figs: Mapping[str, Sequence[Path]], result: Mapping[str, An
             title="Performance",
             figures=performance,
             tables=tables,
-            text="In a k-fold run the metrics above use every fold's held-out scores together." if folds else "",
+            text="In a k-fold run the metrics below use every fold's held-out scores together." if folds else "",
         )
     )
     return sections
@@ -204,7 +217,17 @@ def _latent_sections(figs: Mapping[str, Sequence[Path]]) -> list[Any]:
     return [Section(title="Latent space and reconstructions", figures=list(figs["latent"]), tables=[], text=text)]
 
 
-def _input_files(run: RunDirectory, result: Mapping[str, Any]) -> dict[str, str]:
+def _warning_sections(result: Mapping[str, Any]) -> list[Any]:
+    """What the evaluation warned about, first in the report (a reader of the report sees no console)."""
+    from neyman.report import Section
+
+    noted = [str(m) for m in result.get("warnings") or []]
+    if not noted:
+        return []
+    return [Section(title="Warnings", figures=[], tables=[], text="\n\n".join(f"warning: {m}" for m in noted))]
+
+
+def _input_files(run: RunDirectory, cfg: RunConfig, result: Mapping[str, Any]) -> dict[str, str]:
     """The training files as the run recorded them at its start, and the files evaluated on.
 
     The training files' checksums are those of the bytes the run trained on (``inputs.json``),
@@ -212,10 +235,14 @@ def _input_files(run: RunDirectory, result: Mapping[str, Any]) -> dict[str, str]
     """
     recorded = json.loads(run.inputs.read_text()) if run.inputs.is_file() else []
     evaluated = source_records([(path, None) for path in result.get("test_data", [])])
+    sources = cfg.data.sources
+    roles = ["test file" if i < len(sources) and sources[i].test else "training file" for i in range(len(recorded))]
+    # a test file stands in for the training source of its position: its events take that source's class
+    given = [f"evaluated file (class {s.label!r})" if s.label is not None else "evaluated file" for s in sources]
+    roles += [given[i] if i < len(given) else "evaluated file" for i in range(len(evaluated))]
     files = {
         f"{role} {r['path']}": f"sha256 {r['sha256'][:16]}" if r.get("sha256") else "not a regular file"
-        for role, records in (("training file", recorded), ("evaluated file", evaluated))
-        for r in records
+        for role, r in zip(roles, [*recorded, *evaluated], strict=True)
     }
     if not recorded:
         files["training files"] = "not recorded (a run from before neyman kept inputs.json)"
@@ -225,7 +252,7 @@ def _input_files(run: RunDirectory, result: Mapping[str, Any]) -> dict[str, str]
 def _provenance_section(run: RunDirectory, cfg: RunConfig, meta: Mapping[str, Any], result: Mapping[str, Any]) -> Any:
     from neyman.report import Section, provenance_table
 
-    files = _input_files(run, result)
+    files = _input_files(run, cfg, result)
     provenance = {
         "run": str(run.path),
         "model": meta.get("family"),
@@ -269,7 +296,8 @@ def build_report(
     train_metrics = json.loads(run.metrics.read_text()) if run.metrics.is_file() else {}
     sections = [
         *_input_sections(figs, meta, train_metrics),
-        *_output_sections(figs, result),
+        *_warning_sections(result),
+        *_output_sections(figs, result, cfg),
         *_analysis_sections(figs, result),
         *_latent_sections(figs),
         _provenance_section(run, cfg, meta, result),
