@@ -46,6 +46,11 @@ def test_tune_then_train_the_best_configuration(tmp_path):
     assert {"best.yaml", "trials.csv", "tuning.html", "study.db"} <= {p.name for p in study_dir.iterdir()}
     best = yaml.safe_load((study_dir / "best.yaml").read_text())
     assert best["name"] == "lr-scan-best" and "tuning" not in best
+    # the header's command works from where the study ran, which it names
+    assert f"# Train it from {tmp_path.resolve()}" in (study_dir / "best.yaml").read_text().replace(
+        str(tmp_path), str(tmp_path.resolve())
+    )
+    assert "#   neyman train runs/lr-scan/best.yaml\n" in (study_dir / "best.yaml").read_text()
 
     out = neyman("train", str(study_dir / "best.yaml"), cwd=tmp_path).stdout
     assert "run directory" in out

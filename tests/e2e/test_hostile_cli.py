@@ -1497,6 +1497,11 @@ CASES = [
     case("export-fold-negative", "export runs/kf --fold -1 --out m.onnx", r"fold"),
     case("export-opset-too-low", "export runs/nn --opset 3 --out m.onnx", r"opset"),
     case("export-opset-too-high", "export runs/nn --opset 999 --out m.onnx", r"opset"),
+    case(
+        "export-opset-beyond-torch",  # onnx knows it, torch's exporter does not
+        "export runs/nn --opset 25 --out m.onnx",
+        r"opset 25: torch \S+ exports networks with opsets up to \d+; give --opset \d+ or lower",
+    ),
     case("export-unknown-format", "export runs/nn --format tflite --out m.onnx", r"tflite"),
     case("compare-out-is-a-run", "compare runs/bin runs/nn --out runs/kf", r"runs/kf"),
     case(

@@ -384,3 +384,13 @@ def test_weights_that_leave_the_samples_apart_are_warned_about():
         check_closure(_summary(before, after))  # no warning (warnings are errors in the tests)
     with pytest.warns(UserWarning, match=r"effective sample is 3\.1% .* clipped events held 99\.9% of the weight"):
         check_closure(_summary(0.7, 0.5, ess=0.031, clipped=0.9994))
+
+
+def test_positive_weights_of_a_column_named_weight_raise_no_warning_that_it_is_unused(tmp_path):
+    """--weight weight is the regression's target: no 'column weight weighs no event' warning (an error here)."""
+    gen = np.random.default_rng(2)
+    x = gen.normal(size=(3000, 3))
+    w = np.where(gen.random(3000) < 0.7, 1.0, -1.0)
+    path = _write(tmp_path / "nlo.parquet", x, {"weight": w})
+    result = reweight(positive=path, weight="weight", model="xgboost", kfold=3, output_dir=str(tmp_path / "r"))
+    assert np.all(np.asarray(io.read(result.run_dir / "weights.parquet")["weight"]) > 0)

@@ -16,7 +16,7 @@ import warnings
 import onnx
 import torch
 
-from neyman.exceptions import ModelError
+from neyman.exceptions import ConfigError, ModelError
 from neyman.export.graph import GraphBuilder
 from neyman.models import Model
 
@@ -133,6 +133,12 @@ def torch_export(
     family: str,
 ) -> None:
     """``torch.onnx.export`` (legacy exporter) with one output named ``output``; errors become ModelError."""
+    limit = getattr(getattr(torch.onnx, "_constants", None), "ONNX_TORCHSCRIPT_EXPORTER_MAX_OPSET", None)
+    if isinstance(limit, int) and opset > limit:
+        raise ConfigError(
+            f"opset {opset}: torch {torch.__version__} exports networks with opsets up to {limit}; give --opset "
+            f"{limit} or lower (tree and linear models take any opset onnx knows)"
+        )
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx")

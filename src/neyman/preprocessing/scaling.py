@@ -465,8 +465,10 @@ class LogTransform(Transform):
             minima = X.min(axis=0)
             details = "; ".join(f"{self._label(int(j), names)} has minimum {minima[j]:g}" for j in bad)
             raise DataError(
-                f"log transform needs x + offset > 0 (offset = {self.offset:g}): {details}. "
-                "Raise the offset or select the events with a cut"
+                f"log transform needs x + offset > 0 (offset = {self.offset:g}): {details}. Leave the feature out of "
+                "the log transform (preprocessing.log), select the events with a cut (data.selection), or in Python "
+                "raise the offset (LogTransform(offset=...)); a replacement of missing values (data.fill_value) "
+                "counts as a value too"
             )
 
     def _fit(self, X: FloatArray, sample_weight: FloatArray | None, names: Sequence[str] | None) -> None:

@@ -6,7 +6,6 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -76,10 +75,9 @@ class TrainedRun:
         ``{feature: [smallest, median, largest]}`` of the training events
         (:func:`neyman.runs.feature_ranges`; empty for runs written before they were recorded).
     folds_by_event_id
-        k-fold runs: score each event that the run trained on (its id among those of
-        ``predictions.parquet``) with the model of its fold (``event_id mod k``), a model
-        that never saw it, and any other event with the average of all fold models; when
-        False (for new files without the id column) every event gets the average.
+        k-fold runs: score each event with the model of its fold (``event_id mod k``),
+        so the training's own events are scored by a model that never saw them; when
+        False (for new files) every event gets the average of all fold models.
     """
 
     path: Path
@@ -177,24 +175,24 @@ class TrainedRun:
 
         These are events the run did not train on (``--test-data``, systematic
         variations): every event counts as a test event.  A k-fold run scores them as
-        ``neyman predict`` does (:meth:`event_folds`: the ensemble, or the model of
-        the event's fold where its ``data.event_id`` is one the run trained on); with
-        ``by_fold`` each with the one fold model of its event id (``event_id mod k``),
-        as its own out-of-fold predictions were, so that the two compare like with like.
+        ``neyman predict`` scores their file: each with the one fold model of its event
+        id (``event_id mod k``) when the run has a ``data.event_id`` column (which the
+        file then holds), else with the k-fold ensemble; with ``by_fold`` always by the
+        event id, as its own out-of-fold predictions were, so that the two compare like
+        with like.
         """
         from neyman.preprocessing import TEST
 
         n = len(table)
         ids = np.asarray(table[EVENT_ID])
-        folds = assign_folds(ids, self.kfold) if by_fold and self.kfold >= 2 else np.full(n, -1)
-        own = self.kfold >= 2 and self.folds_by_event_id and self.event_id_column is not None
-        scoring = self.event_folds(ids) if own and not by_fold else folds
+        by_id = by_fold or (self.folds_by_event_id and self.event_id_column is not None)
+        folds = assign_folds(ids, self.kfold) if by_id and self.kfold >= 2 else np.full(n, -1)
         return ScoredEvents(
-            scores=self.task.event_scores(self.score(table, folds=scoring)),
+            scores=self.task.event_scores(self.score(table, folds=folds)),
             truth=np.asarray(table[self.task.truth_column]),
             weight=np.asarray(table[WEIGHT], dtype=np.float64),
             split=np.full(n, TEST, dtype=np.int8),
-            fold=folds,
+            fold=folds if by_fold else np.full(n, -1),  # other events: no fold of the run's to report by
             event_id=ids,
         )
 
@@ -266,7 +264,9 @@ class TrainedRun:
         x = self.inputs(table)
         if self.kfold < 2:
             return self.models[0].predict(as_model_input(self.preprocessors[0].transform(x)))
-        folds = self._table_folds(table) if folds is None else folds
+        column = self.event_id_column if self.folds_by_event_id else None
+        if folds is None and column is not None and column in table:
+            folds = assign_folds(np.asarray(table[column]), self.kfold)
         if folds is None:
             return self._ensemble_scores(x)
         out: np.ndarray | None = None
@@ -286,38 +286,6 @@ class TrainedRun:
         if out is None:
             out = np.empty((0, *([len(self.score_names)] if len(self.score_names) > 1 else [])))
         return out
-
-    def _table_folds(self, table: Table) -> np.ndarray | None:
-        """:meth:`event_folds` of the events of ``table`` by its ``data.event_id`` column; None without it."""
-        column = self.event_id_column if self.folds_by_event_id and self.kfold >= 2 else None
-        return None if column is None or column not in table else self.event_folds(np.asarray(table[column]))
-
-    def event_folds(self, ids: np.ndarray) -> np.ndarray:
-        """The fold of each event id that the run trained on, ``-1`` for the others (a k-fold run).
-
-        An event is the run's when its id is among the ids of ``predictions.parquet``:
-        a skim or conversion of a training file keeps them, and each such event goes to
-        the model of its fold (``id mod k``), which never saw it.  Events of an
-        independent file (other ids) get the k-fold ensemble (fold ``-1``).
-        """
-        folds = assign_folds(ids, self.kfold)
-        seen = self._trained_ids
-        if seen is None:
-            return folds
-        if not len(seen):
-            return np.full(len(folds), -1, dtype=np.int64)
-        as_int = np.asarray(ids, dtype=np.int64)  # as assign_folds reads them
-        at = np.minimum(np.searchsorted(seen, as_int), len(seen) - 1)
-        return np.where(seen[at] == as_int, folds, -1)
-
-    @cached_property
-    def _trained_ids(self) -> np.ndarray | None:
-        """The sorted event ids of ``predictions.parquet`` (None when the file is missing: every id counts)."""
-        run = RunDirectory(self.path)
-        if not run.predictions.is_file():
-            return None
-        run.verify_artefacts(self.checksums, names=[run.predictions.name])
-        return np.unique(np.asarray(io.read(run.predictions, columns=[EVENT_ID])[EVENT_ID], dtype=np.int64))
 
     def _ensemble_scores(self, x: ModelInput) -> np.ndarray:
         """The k-fold ensemble's scores: the fold models' raw outputs combined by the task."""
@@ -351,7 +319,9 @@ class TrainedRun:
 
         if self.kfold < 2:
             return self.task.uncertainty(draws(0, slice(None)))
-        folds = self._table_folds(table) if folds is None else folds
+        column = self.event_id_column if self.folds_by_event_id else None
+        if folds is None and column is not None and column in table:
+            folds = assign_folds(np.asarray(table[column]), self.kfold)
         if folds is None:
             folds = np.full(len(x), -1)
         out = np.zeros((len(x), len(self.uncertainty_names)))

@@ -7,6 +7,7 @@ nothing of configurations or training runs, which :mod:`neyman.workflows.tune` s
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,7 +83,8 @@ def write_best_config(
     command that trains it, written atomically (YAML, ``safe_dump``)."""
     header = (
         f"# The best configuration of study {study!r}: trial {trial}, {objective} = {value:.6g}.\n"
-        f"# Train it with:  neyman train {path.name}\n"
+        f"# Train it from {Path.cwd()} (where the study ran; its relative file paths start there):\n"
+        f"#   neyman train {os.path.relpath(path)}\n"
     )
     return write_text(path, header + yaml.safe_dump(config, sort_keys=False))
 

@@ -101,7 +101,7 @@ def _scorer(run: str | os.PathLike[str] | Scorer, in_path: str) -> Scorer:
         trained = run
     if isinstance(trained, TrainedRun) and trained.kfold >= 2 and not trained.trained_on(in_path):
         # a new file: the k-fold ensemble (the training's own files keep the model of each event's fold),
-        # unless it holds the run's event ids: the events of a skim or conversion of a training file keep their fold
+        # unless it holds the run's event ids: a skim or conversion of a training file is scored by fold too
         column = trained.event_id_column
         where, tree = io.parse_source(in_path)
         if column is None or column not in io.available_columns(where, tree=tree):
@@ -302,8 +302,7 @@ def predict(
     of the event's fold (``event_id mod k``: a model that never saw the event; without
     an event-id column the id is ``source * 10^12 + entry``, as the training numbered
     it), and any other file with the average of its fold models' raw outputs, the k-fold
-    ensemble :math:`s(x) = \\sigma\\big(\\tfrac1k \\sum_f z_f(x)\\big)`, but for the events
-    whose ``data.event_id`` the run trained on (a skim), which keep their fold's model.
+    ensemble :math:`s(x) = \\sigma\\big(\\tfrac1k \\sum_f z_f(x)\\big)`.
     """
     in_path, in_tree = io.parse_source(str(input))
     if not os.path.exists(in_path):

@@ -773,8 +773,9 @@ def _warn_unused_weight_column(plans: list[SourcePlan], data: DataConfig) -> Non
     a feature; it weighs the events only when named (``--weight weight``).  Unit weights (as
     neyman's own files hold) change nothing and are passed over quietly.
     """
-    if data.weight is not None:
-        return
+    named = [data.target, data.label_column, data.event_id, *(data.features if isinstance(data.features, list) else [])]
+    if data.weight is not None or WEIGHT in named:
+        return  # named as something else (a regression of the signed weight, reweight --positive)
     for plan in plans:
         if plan.config.weight is not None:
             continue
