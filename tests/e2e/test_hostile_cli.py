@@ -828,7 +828,7 @@ CASES = [
         interrupted("nn"),
     ),
     case("resume-complete-run", "train --resume runs/nn", r"runs/nn.*complete"),
-    case("resume-missing-dir", "train --resume runs/nope", r"runs/nope"),
+    case("resume-missing-dir", "train --resume runs/nope", r"cannot resume: run directory runs/nope does not exist"),
     case("resume-with-name", "train --resume runs/nn --name other", r"--name"),
     case("resume-with-config", "train good.yaml --resume runs/nn", r"config"),
     case("resume-not-a-run", "train --resume stuff", r"stuff", folder_with("stuff", "a.txt")),

@@ -1408,3 +1408,25 @@ def test_a_multiclass_label_column_of_names_gives_the_classes_their_names(tmp_pa
     scored = run.saved_predictions(tested=True)
     truth = np.array(["qcd", "top", "wz"])[scored.truth.astype(int)]
     assert np.mean(np.array(["qcd", "top", "wz"])[np.argmax(scored.scores, axis=1)] == truth) > 0.75
+
+
+def test_training_threads_are_the_runs_and_the_callers_thread_count_comes_back(tmp_path):
+    import torch
+
+    path = write_labelled_file(tmp_path, "parquet", n_events=1500)
+    before = torch.get_num_threads()
+    other = 2 if before != 2 else 3
+    torch.set_num_threads(other)
+    try:
+        cfg = _config(
+            tmp_path,
+            [{"path": str(path)}],
+            name="threads",
+            model={"type": "mlp", "hidden": [8]},
+            training={"epochs": 1, "threads": 1, "progress": False},
+            data={"label_column": LABEL},
+        )
+        neyman.train(cfg)
+        assert torch.get_num_threads() == other  # it was left at the run's 1
+    finally:
+        torch.set_num_threads(before)

@@ -110,6 +110,19 @@ def test_yaml_is_loaded_safely_and_paths_resolve_relative_to_the_file(tmp_path):
         load_config(tmp_path / "missing.yaml")
 
 
+def test_a_source_path_found_both_here_and_beside_the_configuration_reads_here_and_says_so(tmp_path, monkeypatch):
+    from neyman.exceptions import NeymanWarning
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sig.parquet").write_bytes(b"here")
+    (tmp_path / "sub" / "sig.parquet").write_bytes(b"beside")
+    (tmp_path / "sub" / "run.yaml").write_text("data:\n  sources:\n    - path: sig.parquet\n      label: 1\n")
+    monkeypatch.chdir(tmp_path)
+    with pytest.warns(NeymanWarning, match=r"'sig\.parquet' exists both here .* and beside the configuration"):
+        cfg = load_config("sub/run.yaml")
+    assert cfg.data.sources[0].path == "sig.parquet"
+
+
 @pytest.mark.parametrize(
     "section,needle",
     [

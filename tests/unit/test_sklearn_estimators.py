@@ -52,3 +52,36 @@ def test_regressor_and_shape_checks(xy):
     assert reg.score(x, y) > 0.95
     with pytest.raises(ValueError, match="features"):
         reg.predict(x[:, :2])
+
+
+def test_wrong_targets_weights_and_an_unfitted_estimator_are_refused_as_scikit_learn_does(xy):
+    from sklearn.exceptions import NotFittedError
+
+    x, y = xy
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        NeymanClassifier("xgboost").fit(x[:200], x[:200, 0])  # it fitted 200 classes, one per value
+    with pytest.raises(ValueError, match="contains NaN"):
+        NeymanClassifier("logistic").fit(x, np.where(np.arange(len(y)) == 0, np.nan, (y == "signal") * 1.0))
+    with pytest.raises(NotFittedError):
+        NeymanClassifier("logistic").predict(x)
+    nan = np.ones(len(y))
+    nan[3] = np.nan
+    with pytest.raises(ValueError, match="sample_weight holds 1 NaN"):
+        NeymanClassifier("lightgbm").fit(x, y, sample_weight=nan)
+    with pytest.raises(ValueError, match="zero for every event"):
+        NeymanClassifier("lightgbm").fit(x, y, sample_weight=np.zeros(len(y)))
+    with pytest.raises(ValueError, match="1d array"):
+        NeymanRegressor("xgboost").fit(x, np.c_[x[:, 0], x[:, 1]])
+    with pytest.raises(ValueError, match="seed must be an integer or None"):
+        NeymanClassifier("logistic", seed=np.random.default_rng(1)).fit(x, y)
+
+
+def test_fisher_probabilities_follow_the_class_shares():
+    """Fisher's discriminant assumes equal priors; its probabilities add the training's prior ratio."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4000, 3))
+    y = (x[:, 0] + 0.5 * rng.normal(size=4000) > 1.5).astype(int)  # about 9 % of class 1
+    for model in ("fisher", "logistic"):
+        fitted = NeymanClassifier(model).fit(x, y)
+        assert fitted.predict_proba(x)[:, 1].mean() == pytest.approx(y.mean(), abs=0.01), model
+        assert np.mean(fitted.predict(x) == y) > 0.93, model  # fisher at equal priors: 0.84

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from neyman.config.schema import RunConfig
-from neyman.exceptions import ConfigError, close_matches, missing_file
+from neyman.exceptions import ConfigError, NeymanWarning, close_matches, missing_file
 
 __all__ = [
     "apply_overrides",
@@ -296,8 +297,10 @@ def _unshared(data: dict[str, Any], path: Path) -> dict[str, Any]:
 def load_config(path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> RunConfig:
     """Read a YAML run configuration (safe loading; a key given twice is refused) and apply overrides.
 
-    Relative input paths in ``data.sources`` are taken relative to the
-    configuration file's directory.
+    A relative input path in ``data.sources`` is taken from the current folder, as on
+    the command line; a path that does not exist there is taken relative to the
+    configuration file's folder.  When both exist and are different files, the
+    current folder's is read and a warning names the other.
     """
     path = Path(path)
     if os.path.isdir(path):
@@ -320,10 +323,20 @@ def load_config(path: str | os.PathLike[str], overrides: Iterable[str] = ()) -> 
     for src in sources if isinstance(sources, list) else []:  # anything else is refused by validation
         if isinstance(src, dict) and isinstance(src.get("path"), str):
             file_part = src["path"]
-            if not Path(file_part).is_absolute() and not os.path.exists(file_part):
-                candidate = path.parent / file_part
-                if os.path.exists(candidate) or os.path.exists(path.parent / file_part.rsplit(":", 1)[0]):
-                    src["path"] = str(candidate)
+            if Path(file_part).is_absolute():
+                continue
+            candidate = path.parent / file_part
+            beside = os.path.exists(candidate) or os.path.exists(path.parent / file_part.rsplit(":", 1)[0])
+            if not os.path.exists(file_part) and beside:
+                src["path"] = str(candidate)
+            elif os.path.exists(candidate) and os.path.exists(file_part) and not os.path.samefile(file_part, candidate):
+                warnings.warn(
+                    f"{path}: data.sources path {file_part!r} exists both here ({Path(file_part).resolve()}) and "
+                    f"beside the configuration ({candidate.resolve()}); the one here is read, as on the command "
+                    "line: give an absolute path to read the other",
+                    NeymanWarning,
+                    stacklevel=2,
+                )
     overrides = list(overrides)
     given = f" with the options {', '.join(overrides)}" if overrides else ""
     return parse_config(data, origin=f"{path}{given}")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import sys
 import time
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,7 @@ import yaml
 from neyman.atomic import write_json, write_text
 from neyman.config import RunConfig, dump_config, load_config, resolve_config, validate_paths
 from neyman.config.tuning import TrackingConfig
-from neyman.exceptions import ConfigError, DataError, NeymanWarning, RunDirectoryError
+from neyman.exceptions import ConfigError, DataError, NeymanWarning, RunDirectoryError, missing_file
 from neyman.runs import RunDirectory, source_records
 from neyman.tracking import flatten
 from neyman.workflows.steps.artefacts import Fitted, finish_run
@@ -69,10 +71,23 @@ def _prepare(cfg: RunConfig) -> Any:
 
 
 def _fit(cfg: RunConfig, run: RunDirectory, prepared: Any, *, resume: bool, on_epoch: EpochCallback | None) -> Fitted:
-    if cfg.data.streaming:
-        return fit_streaming(cfg, run, prepared, resume=resume, on_epoch=on_epoch)
-    events, x = prepared
-    return fit_in_memory(cfg, run, events, x, resume=resume, on_epoch=on_epoch)
+    with _torch_threads_kept():  # training.threads is the run's, not the calling process's
+        if cfg.data.streaming:
+            return fit_streaming(cfg, run, prepared, resume=resume, on_epoch=on_epoch)
+        events, x = prepared
+        return fit_in_memory(cfg, run, events, x, resume=resume, on_epoch=on_epoch)
+
+
+@contextlib.contextmanager
+def _torch_threads_kept() -> Iterator[None]:
+    """Give torch back the intra-op thread count it had before (when a caller had imported it)."""
+    torch = sys.modules.get("torch")
+    before = torch.get_num_threads() if torch is not None else None
+    try:
+        yield
+    finally:
+        if before is not None:
+            sys.modules["torch"].set_num_threads(before)
 
 
 RESUMABLE = ("training.", "tracking.")
@@ -84,6 +99,8 @@ FIXED_ON_RESUME = ("training.decorrelate",)
 def _resumable(path: Path) -> RunDirectory:
     """The interrupted training run at ``path``, refused when it is complete or no training's."""
     run = RunDirectory(path)
+    if not run.path.exists():
+        raise RunDirectoryError(f"cannot resume: run directory {run.path}{missing_file(run.path)}")
     if not run.config.is_file():
         raise RunDirectoryError(f"cannot resume {run.path}: it holds no config.yaml (not a neyman run)")
     if run.status() == "complete":
