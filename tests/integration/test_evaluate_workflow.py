@@ -359,6 +359,9 @@ def test_an_interrupted_evaluation_leaves_the_previous_figures(bdt_run, tmp_path
     assert (copy / "metrics.json").read_bytes() == metrics
     assert sorted(p.name for p in copy.iterdir() if p.name.startswith(".")) == []
     monkeypatch.undo()
+    killed = copy / ".plots.new-999999999"  # what an evaluation killed while drawing leaves
+    killed.mkdir()
+    (killed / "roc.png").write_bytes(b"half")
     r = evaluate(copy, formats=("png",), n_bootstrap=5, working_point=0.9)
     assert all(p.parent == copy / "plots" and p.is_file() for p in r.figures)
     assert (copy / "plots" / "confusion.png").read_bytes() != before["confusion.png"]

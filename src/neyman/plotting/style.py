@@ -26,7 +26,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colorbar import Colorbar
 from matplotlib.figure import Figure
 
-from neyman.atomic import atomic_path
+from neyman.atomic import atomic_path, stale_siblings
 from neyman.exceptions import DataError, close_matches
 
 __all__ = [
@@ -157,11 +157,15 @@ class FigureFolder:
     """
 
     def __init__(self, directory: Path, formats: Sequence[str]) -> None:
+        import shutil
+
         self.directory = directory
         self.formats = tuple(formats)
         self.staging = directory.parent / f".{directory.name}.new-{os.getpid()}"
         self.written: list[Path] = []
         self.sections: dict[str, list[Path]] = {}
+        for leftover in stale_siblings(directory, kinds=("new",)):  # of an evaluation killed while drawing
+            shutil.rmtree(leftover, ignore_errors=True)
 
     def __enter__(self) -> FigureFolder:
         return self
@@ -196,7 +200,7 @@ class FigureFolder:
             self.directory.mkdir(parents=True, exist_ok=True)
         for staged, final in moved.items():
             os.replace(staged, final)
-        for name in set(replaced) - set(self.names):
+        for name in {n for n in replaced if isinstance(n, str)} - set(self.names):
             if name and name == Path(name).name and not name.startswith("."):
                 (self.directory / name).unlink(missing_ok=True)
         self.written = list(moved.values())
