@@ -295,8 +295,8 @@ def build_report(
     meta = json.loads(run.metadata.read_text())
     train_metrics = json.loads(run.metrics.read_text()) if run.metrics.is_file() else {}
     sections = [
-        *_input_sections(figs, meta, train_metrics),
         *_warning_sections(result),
+        *_input_sections(figs, meta, train_metrics),
         *_output_sections(figs, result, cfg),
         *_analysis_sections(figs, result),
         *_latent_sections(figs),
