@@ -223,6 +223,7 @@ def test_evaluate_report_and_compare_from_the_command_line(tmp_path):
             "x00,x01,x02,x03",
             "--set",
             "training.progress=false",
+            *(["--set", "training.epochs=5"] if model == "mlp" else []),
             cwd=tmp_path,
         )
     out = neyman("evaluate", "runs/bdt", "--yields", "20,2000", "--bootstrap", "30", cwd=tmp_path).stdout

@@ -211,6 +211,7 @@ def test_conditional_density_samples_at_a_value_and_from_a_file(files, tmp_path,
     from neyman.workflows.steps import fidelity
 
     cfg = _config(files, "cond", "density", labelled=False, model={"type": "flow", "condition": ["a"]})
+    cfg["training"] = {"epochs": 4, "batch_size": 256, "progress": False}  # a budget in steps meets a 10-epoch floor
     run = neyman.train(cfg).run_dir
     fixed = sample(run, tmp_path / "fixed.parquet", events=4000, condition={"a": 1.5})
     drawn = io.read(fixed.output)

@@ -230,9 +230,9 @@ def test_multiclass_and_gaussian_evaluations(tmp_path):
             "model": {"type": "lightgbm", "n_estimators": 30},
         }
     ).run_dir
-    m = evaluate(mc, n_bootstrap=20).metrics
+    m = evaluate(mc, n_bootstrap=20, formats=("png",), report=False).metrics
     assert np.asarray(m["confusion"]).shape == (3, 3) and "auc_higgs_vs_rest" in m
-    r = evaluate(mc, n_bootstrap=5, discriminant="higgs")
+    r = evaluate(mc, n_bootstrap=5, discriminant="higgs", formats=("png",), report=False)
     d = r.metrics["discriminant"]
     assert d["signal"] == "higgs" and set(d) >= {"all backgrounds", "vs qcd", "vs top", "fraction_scan"}
     scan = d["fraction_scan"]
@@ -242,7 +242,7 @@ def test_multiclass_and_gaussian_evaluations(tmp_path):
     assert d["all backgrounds"]["auc"] >= m["auc_higgs_vs_rest"] - 0.005
     assert scan["auc"][5] >= max(scan["auc"]) - 0.01
     assert {"roc_discriminant.png", "discriminant_fraction_scan.png"} <= {f.name for f in r.figures}
-    assert evaluate(mc, same_options=True, report=False).metrics["discriminant"]["signal"] == "higgs"
+    assert evaluate(mc, same_options=True, report=False, formats=("png",)).metrics["discriminant"]["signal"] == "higgs"
     io.write(gaussian_regression_dataset(3000, seed=2), tmp_path / "reg.parquet")
     g = neyman.train(
         {
@@ -258,7 +258,7 @@ def test_multiclass_and_gaussian_evaluations(tmp_path):
             "training": {"epochs": 5, "progress": False},
         }
     ).run_dir
-    r = evaluate(g, by="x00", n_bootstrap=20)
+    r = evaluate(g, by="x00", n_bootstrap=20, formats=("png",), report=False)
     assert r.metrics["binned"]["by"] == "x00" and "pull_width" in r.metrics["binned"]
     assert {"binned_response.png", "pulls.png", "response.png"} <= {p.name for p in r.figures}
 
@@ -345,8 +345,9 @@ def test_an_interrupted_evaluation_leaves_the_previous_figures(bdt_run, tmp_path
 
     copy = tmp_path / "bdt-copy"
     shutil.copytree(bdt_run, copy)
-    evaluate(copy, formats=("png",), n_bootstrap=5, working_point=0.5)
+    evaluate(copy, formats=("png",), n_bootstrap=5, working_point=0.5, yields=(50.0, 5000.0))
     before = {p.name: p.read_bytes() for p in (copy / "plots").iterdir()}
+    assert "significance.png" in before
     metrics = (copy / "metrics.json").read_bytes()
 
     def interrupted(*args, **kwargs):
@@ -366,6 +367,9 @@ def test_an_interrupted_evaluation_leaves_the_previous_figures(bdt_run, tmp_path
     assert all(p.parent == copy / "plots" and p.is_file() for p in r.figures)
     assert (copy / "plots" / "confusion.png").read_bytes() != before["confusion.png"]
     assert sorted(p.name for p in copy.iterdir() if p.name.startswith(".")) == []
+    # without --yields no significance scan: the earlier one goes with the evaluation that drew it
+    assert not (copy / "plots" / "significance.png").exists() and (copy / "plots" / "loss.png").is_file()
+    assert "unweighted (every event weight 1)" in r.report.read_text()
 
 
 def test_kfold_evaluation_of_other_events_measures_the_scores_predict_writes(tmp_path):
@@ -389,24 +393,6 @@ def test_kfold_evaluation_of_other_events_measures_the_scores_predict_writes(tmp
         np.asarray(scored["score"]), np.asarray(scored[LABEL]), sample_weight=np.asarray(scored["weight"])
     )
     assert measured == pytest.approx(written, abs=1e-12)
-
-
-def test_a_later_evaluation_removes_the_figures_it_no_longer_draws_and_the_report_says_what_it_measured(
-    bdt_run, tmp_path
-):
-    import shutil
-
-    copy = tmp_path / "bdt-copy"
-    shutil.copytree(bdt_run, copy)
-    evaluate(copy, formats=("png",), n_bootstrap=5, yields=(50.0, 5000.0))
-    assert (copy / "plots" / "significance.png").is_file()
-    r = evaluate(copy, formats=("png",), n_bootstrap=5)  # no yields: no significance scan
-    assert not (copy / "plots" / "significance.png").exists()
-    assert (copy / "plots" / "loss.png").is_file() or (copy / "plots" / "roc.png").is_file()  # training's stay
-    html = r.report.read_text()
-    assert "Metrics on the run&#x27;s test events, unweighted (every event weight 1)" in html or (
-        "Metrics on the run's test events, unweighted (every event weight 1)" in html
-    )
 
 
 def test_the_report_names_an_external_test_file_and_the_weights(tmp_path):
