@@ -43,7 +43,7 @@ def _config(d, name, task, labelled=True, **extra):
         "output_dir": str(d / "runs"),
         "task": {"type": task},
         "data": {"sources": sources, "features": FEATURES},
-        "training": {"steps": 600, "progress": False},
+        "training": {"epochs": 6, "batch_size": 64, "progress": False},  # a step budget would meet a 10-epoch floor
     }
     cfg.update(extra)
     return cfg
