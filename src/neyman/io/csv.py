@@ -231,9 +231,11 @@ def _check_whitespace_rows(path: Path, layout: CsvLayout) -> None:
     with pa.input_stream(str(path), compression="detect") as stream:
         for number, raw in enumerate(io.TextIOWrapper(stream, encoding="utf-8", errors="replace"), start=1):
             got = len(_QUOTED_FIELD.findall(raw)) if '"' in raw else len(raw.split())
+            if not got:  # a blank line, which pandas skips
+                continue
             if expected is None:
                 expected = got
-            elif got and got != expected:
+            elif got != expected:
                 line = raw.rstrip("\r\n")
                 if got == expected + 1:
                     fix = (

@@ -122,5 +122,8 @@ def test_whitespace_text_with_a_row_index_or_a_lost_empty_cell_is_refused(tmp_pa
         DataError, match=r"line 3 holds 2 fields where the header has 3.*rename the file to tabbed\.tsv"
     ):
         io.read(tabbed)
+    blank = tmp_path / "blank.txt"  # blank lines (which pandas skips) hold no fields to compare
+    blank.write_text("\na b label\n1.5 2.5 1\n\n3.5 4.5 0\n")
+    assert io.read(blank)["a"].tolist() == [1.5, 3.5]
     renamed = tabbed.rename(tmp_path / "tabbed.tsv")
     assert np.isnan(io.read(renamed)["a"][1]) and io.read(renamed)["b"].tolist() == [2.5, 4.5]
