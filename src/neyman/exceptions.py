@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import errno
+import fnmatch
 import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -134,8 +135,6 @@ def missing_file(path: str | os.PathLike[str]) -> str:
     nearby = sorted(p.name for p in parent.iterdir() if p.name != file.name) if parent.is_dir() else []
     where = "" if parent.is_dir() else f" (directory {parent} does not exist either)"
     if any(c in file.name for c in "*?["):
-        import fnmatch
-
         matched = fnmatch.filter(nearby, file.name)
         more = f" and {len(matched) - 3} more" if len(matched) > 3 else ""
         held = f" (here it would match {', '.join(matched[:3])}{more})"

@@ -219,41 +219,54 @@ def _ragged_row(path: Path, expected: int, got: int, row: str) -> DataError:
     )
 
 
-def _check_whitespace_rows(path: Path, layout: CsvLayout) -> None:
-    """Refuse a whitespace-separated row whose number of fields is not the header's.
+def _whitespace_rows(path: Path, layout: CsvLayout) -> Iterator[None]:
+    """Check the whitespace-separated rows one by one: a step per data row, refusing one whose number of
+    fields is not the header's.
 
     pandas reads such a file without a word but wrongly: one field more on every row
     (its row index, as ``to_csv(sep=' ')`` writes it) turns the first column into an
     index and shifts every name by one; an empty cell between two tabs vanishes and
-    shifts the rest of its row.  The whole file is scanned once per read.
+    shifts the rest of its row.  Advanced in step with the rows pandas parses, the scan
+    reads no further than the read does.  Blank lines, which pandas skips, are skipped.
     """
     expected = None if layout.names is None else len(layout.names)
     with pa.input_stream(str(path), compression="detect") as stream:
         for number, raw in enumerate(io.TextIOWrapper(stream, encoding="utf-8", errors="replace"), start=1):
             got = len(_QUOTED_FIELD.findall(raw)) if '"' in raw else len(raw.split())
-            if not got:  # a blank line, which pandas skips
+            if not got:
                 continue
             if expected is None:
                 expected = got
-            elif got != expected:
-                line = raw.rstrip("\r\n")
-                if got == expected + 1:
-                    fix = (
-                        "one field more than the header is most often a row index (pandas writes one with "
-                        "to_csv(path, sep=' ') unless index=False): write the file again with index=False, or as "
-                        "Parquet"
-                    )
-                elif "\t" in line:
-                    fix = (
-                        f"the line is tab-separated and an empty cell between two tabs is lost in whitespace-"
-                        f"separated text: rename the file to {path.stem}.tsv (an empty cell is then a missing "
-                        "value), or write it as Parquet"
-                    )
-                else:
-                    fix = "check that line (a missing or extra value, a name holding a space), or write it as Parquet"
-                raise DataError(
-                    f"{path}: line {number} holds {got} fields where the header has {expected} ({line[:80]!r}); {fix}"
-                )
+                continue
+            if got != expected:
+                raise _uneven_row(path, number, got, expected, raw.rstrip("\r\n"))
+            yield None
+
+
+def _uneven_row(path: Path, number: int, got: int, expected: int, line: str) -> DataError:
+    """The error for a whitespace-separated line of ``got`` fields under a header of ``expected``."""
+    if got == expected + 1:
+        fix = (
+            "one field more than the header is most often a row index (pandas writes one with "
+            "to_csv(path, sep=' ') unless index=False): write the file again with index=False, or as Parquet"
+        )
+    elif "\t" in line:
+        fix = (
+            f"the line is tab-separated and an empty cell between two tabs is lost in whitespace-separated text: "
+            f"rename the file to {path.stem}.tsv (an empty cell is then a missing value), or write it as Parquet"
+        )
+    else:
+        fix = "check that line (a missing or extra value, a name holding a space), or write it as Parquet"
+    return DataError(f"{path}: line {number} holds {got} fields where the header has {expected} ({line[:80]!r}); {fix}")
+
+
+def _checked_frames(frames: Iterator[Any], path: Path, layout: CsvLayout) -> Iterator[Any]:
+    """pandas' frames, each after its rows' numbers of fields are checked (:func:`_whitespace_rows`)."""
+    rows = _whitespace_rows(path, layout)
+    for frame in frames:
+        for _ in range(len(frame)):
+            next(rows, None)
+        yield frame
 
 
 def _pandas_chunks(path: Path, layout: CsvLayout, names: Sequence[str]) -> Any:
@@ -386,11 +399,10 @@ def blocks(path: Path, layout: CsvLayout, names: Sequence[str], *, check: bool =
     checker = _text_columns(path, layout) if check else None
     with reading(path, layout.kind, _ERRORS), _cells(path, layout):
         if layout.delimiter is None:
-            if check:
-                _check_whitespace_rows(path, layout)
             pieces: Iterator[Table]
             with _pandas_chunks(path, layout, names) as chunks:
-                pieces = (Table.from_pandas(frame[list(names)], source=source) for frame in chunks)
+                frames = _checked_frames(chunks, path, layout) if check else chunks
+                pieces = (Table.from_pandas(frame[list(names)], source=source) for frame in frames)
                 yield from pieces if checker is None else checker.checked(pieces, 0)
             return
         text = () if check else names

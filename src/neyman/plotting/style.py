@@ -14,6 +14,7 @@ annotated matrix cells and class names.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -157,8 +158,6 @@ class FigureFolder:
     """
 
     def __init__(self, directory: Path, formats: Sequence[str]) -> None:
-        import shutil
-
         self.directory = directory
         self.formats = tuple(formats)
         self.staging = directory.parent / f".{directory.name}.new-{os.getpid()}"
@@ -209,8 +208,6 @@ class FigureFolder:
 
     def discard(self) -> None:
         """Remove the staging folder and whatever is still in it (after a failure, or once published)."""
-        import shutil
-
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
